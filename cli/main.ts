@@ -1,0 +1,48 @@
+/**
+ * The `opml` command line: parses arguments and prints; all logic lives in `core/`.
+ * Errors are one line on stderr (`opml: ...`) with a non-zero exit code; set OPML_DEBUG=1 for
+ * stack traces.
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import tab from "@bomb.sh/tab/commander";
+import { CliError } from "./_io.ts";
+import { proveCommand, vmCommand } from "./commands/vm.ts";
+
+/** Builds the command tree (exported for completions and tests). */
+export function buildProgram(): Command {
+  const program = new Command("opml")
+    .description("verifiable ML inference on EVM chains by fraud proofs (opML)")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ outputError: (str, write) => write(str) });
+  program.addCommand(vmCommand());
+  program.addCommand(proveCommand());
+  tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
+  return program;
+}
+
+function exitWith(e: unknown): never {
+  if (e instanceof CommanderError) Deno.exit(e.exitCode === 0 ? 0 : 2);
+  if (e instanceof CliError) {
+    console.error(`opml: ${e.message}`);
+    Deno.exit(e.exitCode);
+  }
+  if (Deno.env.get("OPML_DEBUG")) console.error(e);
+  else console.error(`opml: internal error: ${(e as Error)?.message ?? e} (set OPML_DEBUG=1 for details)`);
+  Deno.exit(70);
+}
+
+if (import.meta.main) {
+  const program = buildProgram();
+  const override = (c: { exitOverride(): unknown; commands: readonly unknown[] }): void => {
+    c.exitOverride();
+    for (const sub of c.commands) override(sub as typeof c);
+  };
+  override(program);
+  try {
+    await program.parseAsync(Deno.args, { from: "user" });
+  } catch (e) {
+    exitWith(e);
+  }
+}

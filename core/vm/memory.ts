@@ -1,0 +1,289 @@
+/**
+ * The VM's 4 GiB memory: sparse 4 KiB pages of big-endian words, committed by a binary keccak
+ * Merkle tree over 32-byte leaves (docs/VM.md). The root is maintained incrementally: only
+ * pages written since the last root are re-hashed. Pages are copy-on-write so that snapshots
+ * (checkpoints) cost O(pages), not O(bytes).
+ * @module
+ */
+import { hash64, hashPair, ZERO_HASHES } from "./keccak.ts";
+
+/** Page size in bytes. */
+export const PAGE_SIZE = 4096;
+/** Depth of the memory tree: 2^27 leaves of 32 bytes. */
+export const MEMORY_DEPTH = 27;
+/** Bytes in one memory proof: the leaf and 27 siblings. */
+export const MEMORY_PROOF_SIZE = (MEMORY_DEPTH + 1) * 32;
+
+const PAGE_WORDS = PAGE_SIZE / 4;
+const PAGE_COUNT = 1 << 20;
+const PAGE_HEIGHT = 7; // 128 leaves per page
+const UPPER_HEIGHT = MEMORY_DEPTH - PAGE_HEIGHT; // 20 levels of pages above
+
+/** A frozen copy of memory that shares pages with the live memory (copy-on-write). */
+export interface MemorySnapshot {
+  readonly pages: ReadonlyMap<number, Uint32Array>;
+  readonly nodes: ReadonlyMap<number, Uint8Array>;
+}
+
+/**
+ * Sparse paged memory with an incremental Merkle root.
+ *
+ * @example
+ * ```ts
+ * const mem = new Memory();
+ * mem.writeWord(0x1000, 0xdeadbeef);
+ * const root = mem.root();
+ * const proof = mem.proof(0x1000);
+ * verifyMemoryProof(root, 0x1000, proof); // true
+ * ```
+ */
+export class Memory {
+  /** Page table, indexed by `addr >>> 12`. Read directly by the executor's hot loop. */
+  readonly pages: (Uint32Array | undefined)[] = emptyPageTable();
+  /** 1 where a page may be written without bookkeeping (owned and already dirty). */
+  readonly writable: Uint8Array = new Uint8Array(PAGE_COUNT);
+  #shared = new Uint8Array(PAGE_COUNT);
+  #dirty = new Uint8Array(PAGE_COUNT);
+  #dirtyList: number[] = [];
+  #pageList: number[] = [];
+  /** Merkle nodes at and above page level, by generalized index over the page tree (1 = root). */
+  #nodes = new Map<number, Uint8Array>();
+
+  /** Number of allocated pages. */
+  get pageCount(): number {
+    return this.#pageList.length;
+  }
+
+  /** Whether the page holding `addr` was ever written (diagnostics only, not VM semantics). */
+  isMapped(addr: number): boolean {
+    return this.pages[addr >>> 12] !== undefined;
+  }
+
+  /**
+   * Returns the page for writing: allocates it, un-shares it, and marks it dirty. The
+   * executor calls this only when `writable[page]` is 0.
+   */
+  touch(pageIndex: number): Uint32Array {
+    let page = this.pages[pageIndex];
+    if (page === undefined) {
+      page = new Uint32Array(PAGE_WORDS);
+      this.pages[pageIndex] = page;
+      this.#pageList.push(pageIndex);
+    } else if (this.#shared[pageIndex]) {
+      page = page.slice();
+      this.pages[pageIndex] = page;
+      this.#shared[pageIndex] = 0;
+    }
+    if (!this.#dirty[pageIndex]) {
+      this.#dirty[pageIndex] = 1;
+      this.#dirtyList.push(pageIndex);
+    }
+    this.writable[pageIndex] = 1;
+    return page;
+  }
+
+  /** Reads the aligned big-endian word at `addr & ~3`. */
+  readWord(addr: number): number {
+    const page = this.pages[addr >>> 12];
+    return page === undefined ? 0 : page[(addr & 0xfff) >>> 2];
+  }
+
+  /** Writes the aligned big-endian word at `addr & ~3`. */
+  writeWord(addr: number, value: number): void {
+    const pi = addr >>> 12;
+    const page = this.writable[pi] ? this.pages[pi]! : this.touch(pi);
+    page[(addr & 0xfff) >>> 2] = value;
+  }
+
+  /** Copies bytes into memory at any address. */
+  writeBytes(addr: number, data: Uint8Array): void {
+    let i = 0;
+    // unaligned head, then whole words, then the tail
+    while (i < data.length && ((addr + i) & 3) !== 0) this.#writeByte(addr + i, data[i++]);
+    for (; i + 4 <= data.length; i += 4) {
+      this.writeWord(
+        (addr + i) >>> 0,
+        ((data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3]) >>> 0,
+      );
+    }
+    while (i < data.length) this.#writeByte(addr + i, data[i++]);
+  }
+
+  /** Reads `length` bytes from any address. */
+  readBytes(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) {
+      const a = (addr + i) >>> 0;
+      out[i] = (this.readWord(a) >>> (24 - 8 * (a & 3))) & 0xff;
+    }
+    return out;
+  }
+
+  #writeByte(addr: number, byte: number): void {
+    const a = addr >>> 0;
+    const shift = 24 - 8 * (a & 3);
+    this.writeWord(a, ((this.readWord(a) & ~(0xff << shift)) | ((byte & 0xff) << shift)) >>> 0);
+  }
+
+  /** The Merkle root of the whole memory, re-hashing only the pages written since last time. */
+  root(): Uint8Array {
+    if (this.#dirtyList.length > 0) this.#rehash();
+    return this.#node(1, UPPER_HEIGHT);
+  }
+
+  #node(gindex: number, height: number): Uint8Array {
+    return this.#nodes.get(gindex) ?? ZERO_HASHES[PAGE_HEIGHT + height];
+  }
+
+  #rehash(): void {
+    let level = new Set<number>();
+    for (const pi of this.#dirtyList) {
+      this.#dirty[pi] = 0;
+      this.writable[pi] = 0;
+      const g = PAGE_COUNT + pi;
+      this.#nodes.set(g, pageRoot(this.pages[pi]!));
+      level.add(g >>> 1);
+    }
+    this.#dirtyList = [];
+    for (let h = 1; h <= UPPER_HEIGHT; h++) {
+      const next = new Set<number>();
+      for (const g of level) {
+        this.#nodes.set(g, hashPair(this.#node(2 * g, h - 1), this.#node(2 * g + 1, h - 1)));
+        next.add(g >>> 1);
+      }
+      level = next;
+    }
+  }
+
+  /**
+   * The memory proof of the word at `addr` (28 x 32 bytes: leaf, then siblings bottom-up)
+   * against `root()`.
+   */
+  proof(addr: number): Uint8Array {
+    const a = addr >>> 0;
+    this.root();
+    const out = new Uint8Array(MEMORY_PROOF_SIZE);
+    const page = this.pages[a >>> 12];
+    const leafIndex = (a & 0xfff) >>> 5;
+    if (page !== undefined) {
+      const bytes = pageBytes(page);
+      out.set(bytes.subarray(leafIndex * 32, leafIndex * 32 + 32), 0);
+      const levels = pageLevels(bytes);
+      for (let h = 0; h < PAGE_HEIGHT; h++) {
+        const sib = (leafIndex >>> h) ^ 1;
+        out.set(levels[h].subarray(sib * 32, sib * 32 + 32), 32 * (h + 1));
+      }
+    } else {
+      for (let h = 0; h < PAGE_HEIGHT; h++) out.set(ZERO_HASHES[h], 32 * (h + 1));
+    }
+    let g = PAGE_COUNT + (a >>> 12);
+    for (let h = 0; h < UPPER_HEIGHT; h++, g >>>= 1) {
+      out.set(this.#node(g ^ 1, h), 32 * (PAGE_HEIGHT + h + 1));
+    }
+    return out;
+  }
+
+  /** Freezes the current contents; the live memory copies a page before its next write. */
+  snapshot(): MemorySnapshot {
+    this.root();
+    const pages = new Map<number, Uint32Array>();
+    for (const pi of this.#pageList) {
+      pages.set(pi, this.pages[pi]!);
+      this.#shared[pi] = 1;
+      this.writable[pi] = 0;
+    }
+    return { pages, nodes: new Map(this.#nodes) };
+  }
+
+  /** A new live memory whose contents are those of `snap` (sharing its pages). */
+  static fromSnapshot(snap: MemorySnapshot): Memory {
+    const mem = new Memory();
+    for (const [pi, page] of snap.pages) {
+      mem.pages[pi] = page;
+      mem.#shared[pi] = 1;
+      mem.#pageList.push(pi);
+    }
+    mem.#nodes = new Map(snap.nodes);
+    return mem;
+  }
+}
+
+/** A page table of fast (packed) elements: `new Array(n)` this large would be a dictionary. */
+function emptyPageTable(): (Uint32Array | undefined)[] {
+  const table: (Uint32Array | undefined)[] = [];
+  for (let i = 0; i < PAGE_COUNT; i++) table.push(undefined);
+  return table;
+}
+
+/** The Merkle root of the 32-byte leaves of a page; all-zero pages cost nothing. */
+function pageRoot(page: Uint32Array): Uint8Array {
+  let nonzero = false;
+  for (let i = 0; i < PAGE_WORDS; i++) {
+    if (page[i] !== 0) {
+      nonzero = true;
+      break;
+    }
+  }
+  if (!nonzero) return ZERO_HASHES[PAGE_HEIGHT];
+  const levels = pageLevels(pageBytes(page));
+  return levels[PAGE_HEIGHT].slice(0, 32);
+}
+
+function pageBytes(page: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(PAGE_SIZE);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < PAGE_WORDS; i++) view.setUint32(4 * i, page[i]);
+  return bytes;
+}
+
+/** All levels of a page's subtree: levels[0] is the page itself (128 leaves), levels[7] the root. */
+function pageLevels(bytes: Uint8Array): Uint8Array[] {
+  const levels = [bytes];
+  let cur = bytes;
+  for (let h = 1; h <= PAGE_HEIGHT; h++) {
+    const n = cur.length / 64;
+    const next = new Uint8Array(n * 32);
+    const zero = ZERO_HASHES[h - 1];
+    for (let i = 0; i < n; i++) {
+      if (isZeroPair(cur, 64 * i, zero)) next.set(ZERO_HASHES[h], 32 * i);
+      else hash64(cur, 64 * i, next, 32 * i);
+    }
+    levels.push(next);
+    cur = next;
+  }
+  return levels;
+}
+
+function isZeroPair(buf: Uint8Array, off: number, zero: Uint8Array): boolean {
+  for (let j = 0; j < 32; j++) {
+    if (buf[off + j] !== zero[j] || buf[off + 32 + j] !== zero[j]) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks a memory proof of the word at `addr` against `root` and returns the word, or
+ * `undefined` if the proof does not match. Mirrors the contract's check.
+ *
+ * @example
+ * ```ts
+ * const word = verifyMemoryProof(mem.root(), 0x1000, mem.proof(0x1000));
+ * ```
+ */
+export function verifyMemoryProof(
+  root: Uint8Array,
+  addr: number,
+  proof: Uint8Array,
+): number | undefined {
+  if (proof.length !== MEMORY_PROOF_SIZE) return undefined;
+  const a = addr >>> 0;
+  let node: Uint8Array = proof.slice(0, 32);
+  let index = a >>> 5;
+  for (let h = 0; h < MEMORY_DEPTH; h++, index >>>= 1) {
+    const sib = proof.subarray(32 * (h + 1), 32 * (h + 2));
+    node = index & 1 ? hashPair(sib, node) : hashPair(node, sib);
+  }
+  for (let i = 0; i < 32; i++) if (node[i] !== root[i]) return undefined;
+  const o = a & 0x1c;
+  return ((proof[o] << 24) | (proof[o + 1] << 16) | (proof[o + 2] << 8) | proof[o + 3]) >>> 0;
+}

@@ -1,0 +1,182 @@
+/**
+ * The VM state of docs/VM.md: registers and control fields beside the memory, its 226-byte
+ * packed encoding, and the state hash with the status byte.
+ * @module
+ */
+import { keccak256 } from "./keccak.ts";
+import { Memory } from "./memory.ts";
+
+/** Bytes in a packed state. */
+export const STATE_SIZE = 226;
+
+/** The status byte that replaces the first byte of a state hash. */
+export const VmStatus = {
+  /** exited with code 0: the checked claim holds */
+  Valid: 0,
+  /** exited with code 1: the checked claim is false */
+  Invalid: 1,
+  /** exited with any other code, including a fault (0xFF) */
+  Panic: 2,
+  /** still running */
+  Unfinished: 3,
+} as const;
+/** One of the {@link VmStatus} values. */
+export type VmStatus = typeof VmStatus[keyof typeof VmStatus];
+
+/** Exit code that a fault (unknown instruction, trap, overflow, misalignment) leaves. */
+export const FAULT_EXIT_CODE = 0xff;
+
+/** Register file indices used by the loader and syscalls. */
+export const Reg = { v0: 2, a0: 4, a1: 5, a2: 6, a3: 7, sp: 29, ra: 31 } as const;
+
+/**
+ * The complete machine: control fields, registers and memory. `encode()` gives the packed
+ * state that the step contract consumes.
+ *
+ * @example
+ * ```ts
+ * const st = new VmState();
+ * st.pc = 0x400000; st.nextPC = 0x400004;
+ * const hash = st.hash(); // status byte 3: unfinished
+ * ```
+ */
+export class VmState {
+  memory: Memory;
+  preimageKey: Uint8Array = new Uint8Array(32);
+  preimageOffset = 0;
+  pc = 0;
+  nextPC = 4;
+  lo = 0;
+  hi = 0;
+  heap = 0;
+  exitCode = 0;
+  exited = false;
+  step = 0;
+  /** General registers; `regs[0]` is always 0 between steps. */
+  regs: Int32Array = new Int32Array(32);
+  /**
+   * Not committed: the aligned address of the data word the last executed step read or wrote,
+   * or -1 if it accessed none. Witness generation uses it.
+   */
+  lastDataAddr = -1;
+
+  constructor(memory: Memory = new Memory()) {
+    this.memory = memory;
+  }
+
+  /** The status byte of this state. */
+  get status(): VmStatus {
+    if (!this.exited) return VmStatus.Unfinished;
+    return this.exitCode === 0 ? VmStatus.Valid : this.exitCode === 1 ? VmStatus.Invalid : VmStatus.Panic;
+  }
+
+  /** The 226-byte packed state (computes the memory root). */
+  encode(): Uint8Array {
+    const out = new Uint8Array(STATE_SIZE);
+    const v = new DataView(out.buffer);
+    out.set(this.memory.root(), 0);
+    out.set(this.preimageKey, 32);
+    v.setUint32(64, this.preimageOffset);
+    v.setUint32(68, this.pc);
+    v.setUint32(72, this.nextPC);
+    v.setUint32(76, this.lo);
+    v.setUint32(80, this.hi);
+    v.setUint32(84, this.heap);
+    out[88] = this.exitCode;
+    out[89] = this.exited ? 1 : 0;
+    v.setBigUint64(90, BigInt(this.step));
+    for (let i = 0; i < 32; i++) v.setUint32(98 + 4 * i, this.regs[i] >>> 0);
+    return out;
+  }
+
+  /** The state hash: keccak256 of the packed state with the status as first byte. */
+  hash(): Uint8Array {
+    return stateHash(this.encode());
+  }
+
+  /** A copy sharing memory pages copy-on-write with this state. */
+  clone(): VmState {
+    const st = new VmState(Memory.fromSnapshot(this.memory.snapshot()));
+    st.preimageKey = this.preimageKey.slice();
+    st.preimageOffset = this.preimageOffset;
+    st.pc = this.pc;
+    st.nextPC = this.nextPC;
+    st.lo = this.lo;
+    st.hi = this.hi;
+    st.heap = this.heap;
+    st.exitCode = this.exitCode;
+    st.exited = this.exited;
+    st.step = this.step;
+    st.regs = this.regs.slice();
+    return st;
+  }
+}
+
+/** The fields of a packed state, decoded. */
+export interface DecodedState {
+  memRoot: Uint8Array;
+  preimageKey: Uint8Array;
+  preimageOffset: number;
+  pc: number;
+  nextPC: number;
+  lo: number;
+  hi: number;
+  heap: number;
+  exitCode: number;
+  exited: boolean;
+  step: bigint;
+  registers: number[];
+}
+
+/**
+ * Decodes a packed state. Throws a RangeError naming the problem on a malformed one.
+ *
+ * @example
+ * ```ts
+ * const fields = decodeState(new VmState().encode());
+ * ```
+ */
+export function decodeState(data: Uint8Array): DecodedState {
+  if (data.length !== STATE_SIZE) {
+    throw new RangeError(`state must be ${STATE_SIZE} bytes, got ${data.length}`);
+  }
+  if (data[89] > 1) throw new RangeError(`state's exited flag must be 0 or 1, got ${data[89]}`);
+  const v = new DataView(data.buffer, data.byteOffset, data.length);
+  return {
+    memRoot: data.slice(0, 32),
+    preimageKey: data.slice(32, 64),
+    preimageOffset: v.getUint32(64),
+    pc: v.getUint32(68),
+    nextPC: v.getUint32(72),
+    lo: v.getUint32(76),
+    hi: v.getUint32(80),
+    heap: v.getUint32(84),
+    exitCode: data[88],
+    exited: data[89] === 1,
+    step: v.getBigUint64(90),
+    registers: Array.from({ length: 32 }, (_, i) => v.getUint32(98 + 4 * i)),
+  };
+}
+
+/**
+ * The state hash of a packed state: keccak256 with the first byte replaced by the status.
+ *
+ * @example
+ * ```ts
+ * const h = stateHash(new VmState().encode());
+ * h[0]; // 3 (unfinished)
+ * ```
+ */
+export function stateHash(encoded: Uint8Array): Uint8Array {
+  const h = keccak256(encoded);
+  const exited = encoded[89] === 1;
+  const code = encoded[88];
+  h[0] = !exited
+    ? VmStatus.Unfinished
+    : code === 0
+    ? VmStatus.Valid
+    : code === 1
+    ? VmStatus.Invalid
+    : VmStatus.Panic;
+  return h;
+}

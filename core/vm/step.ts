@@ -1,0 +1,599 @@
+/**
+ * The MIPS32 instruction semantics of docs/VM.md: one implementation, used both for long runs
+ * (`execute` with a large step count) and for single steps whose witness is recorded.
+ * Mirrored instruction by instruction by `contracts/src/MIPS.sol`.
+ * @module
+ */
+import { FAULT_EXIT_CODE, Reg, type VmState } from "./state.ts";
+import type { PreimageOracle } from "./oracle.ts";
+
+/** What the VM does outside its state: output, hints, preimages. None of it changes the state. */
+export interface VmHost {
+  oracle: PreimageOracle;
+  /** Bytes the guest writes to fd 1 and 2. */
+  output?: (fd: 1 | 2, data: Uint8Array) => void;
+  /** Bytes the guest writes to the hint fd 4. */
+  hint?: (data: Uint8Array) => void;
+}
+
+const EBADF = 9;
+const EINVAL = 22;
+
+/** Linux o32 syscall numbers the VM implements. */
+export const Syscall = {
+  mmap: 4090,
+  brk: 4045,
+  clone: 4120,
+  exitGroup: 4246,
+  read: 4003,
+  write: 4004,
+  fcntl: 4055,
+} as const;
+
+/** File descriptors with a meaning in the VM. */
+export const Fd = {
+  stdin: 0,
+  stdout: 1,
+  stderr: 2,
+  hintRead: 3,
+  hintWrite: 4,
+  preimageRead: 5,
+  preimageWrite: 6,
+} as const;
+
+/** High 32 bits of the unsigned 64-bit product of two u32. */
+function mulHiU(a: number, b: number): number {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p01 = a0 * b1, p10 = a1 * b0;
+  const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/** High 32 bits of the signed 64-bit product of two i32 (as u32). */
+function mulHiS(a: number, b: number): number {
+  let hi = mulHiU(a >>> 0, b >>> 0);
+  if (a < 0) hi -= b >>> 0;
+  if (b < 0) hi -= a >>> 0;
+  return hi >>> 0;
+}
+
+/**
+ * Executes up to `maxSteps` instructions (fewer if the machine exits or faults) and returns
+ * how many steps were taken. An exited state takes no step. If a host service fails (a missing
+ * preimage), the error is thrown with the state exactly as before the failing step.
+ *
+ * @example
+ * ```ts
+ * const { state } = loadElf(Deno.readFileSync("prog.elf"));
+ * const host = { oracle: new PreimageOracle(new MapSource()) };
+ * while (!state.exited) execute(state, host, 1_000_000);
+ * ```
+ */
+export function execute(st: VmState, host: VmHost, maxSteps: number): number {
+  if (st.exited) return 0;
+  const r = st.regs;
+  const mem = st.memory;
+  const pages = mem.pages;
+  const writable = mem.writable;
+  let pc = st.pc, npc = st.nextPC, lo = st.lo, hi = st.hi;
+  const base = st.step;
+  let dataAddr = -1;
+  let n = 0;
+  let fault = false;
+
+  while (n < maxSteps) {
+    n++;
+    const curPC = pc, curNPC = npc;
+    if (pc & 3) {
+      fault = true;
+      break;
+    }
+    const ipage = pages[pc >>> 12];
+    const insn = ipage === undefined ? 0 : ipage[(pc & 0xfff) >>> 2];
+    pc = npc;
+    npc = (npc + 4) >>> 0;
+    const op = insn >>> 26;
+    const rs = (insn >>> 21) & 31;
+    const rt = (insn >>> 16) & 31;
+
+    if (op === 0) {
+      const rd = (insn >>> 11) & 31;
+      const sa = (insn >>> 6) & 31;
+      switch (insn & 63) {
+        case 0x00: // sll
+          r[rd] = r[rt] << sa;
+          break;
+        case 0x02: // srl (bit 21 set is MIPS32r2 rotr: not ours)
+          if (rs !== 0) fault = true;
+          else r[rd] = r[rt] >>> sa;
+          break;
+        case 0x03: // sra
+          r[rd] = r[rt] >> sa;
+          break;
+        case 0x04: // sllv
+          r[rd] = r[rt] << (r[rs] & 31);
+          break;
+        case 0x06: // srlv
+          r[rd] = r[rt] >>> (r[rs] & 31);
+          break;
+        case 0x07: // srav
+          r[rd] = r[rt] >> (r[rs] & 31);
+          break;
+        case 0x08: // jr
+          npc = r[rs] >>> 0;
+          break;
+        case 0x09: { // jalr
+          const target = r[rs] >>> 0;
+          r[rd] = curPC + 8;
+          npc = target;
+          break;
+        }
+        case 0x0a: // movz
+          if (r[rt] === 0) r[rd] = r[rs];
+          break;
+        case 0x0b: // movn
+          if (r[rt] !== 0) r[rd] = r[rs];
+          break;
+        case 0x0c: { // syscall
+          // sync first: if the host fails, the state must be exactly the pre-step state
+          st.pc = curPC;
+          st.nextPC = curNPC;
+          st.lo = lo;
+          st.hi = hi;
+          st.step = base + n - 1;
+          dataAddr = syscall(st, host);
+          if (st.exited) {
+            st.step = base + n;
+            st.lastDataAddr = dataAddr;
+            return n;
+          }
+          break;
+        }
+        case 0x0f: // sync
+          break;
+        case 0x10: // mfhi
+          r[rd] = hi;
+          break;
+        case 0x11: // mthi
+          hi = r[rs];
+          break;
+        case 0x12: // mflo
+          r[rd] = lo;
+          break;
+        case 0x13: // mtlo
+          lo = r[rs];
+          break;
+        case 0x18: // mult
+          lo = Math.imul(r[rs], r[rt]);
+          hi = mulHiS(r[rs], r[rt]);
+          break;
+        case 0x19: // multu
+          lo = Math.imul(r[rs], r[rt]);
+          hi = mulHiU(r[rs] >>> 0, r[rt] >>> 0);
+          break;
+        case 0x1a: // div
+          if (r[rt] === 0) fault = true;
+          else {
+            lo = (r[rs] / r[rt]) | 0;
+            hi = (r[rs] % r[rt]) | 0;
+          }
+          break;
+        case 0x1b: // divu
+          if (r[rt] === 0) fault = true;
+          else {
+            const a = r[rs] >>> 0, b = r[rt] >>> 0;
+            lo = Math.floor(a / b) | 0;
+            hi = (a % b) | 0;
+          }
+          break;
+        case 0x20: { // add
+          const s = r[rs] + r[rt];
+          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          else r[rd] = s;
+          break;
+        }
+        case 0x21: // addu
+          r[rd] = r[rs] + r[rt];
+          break;
+        case 0x22: { // sub
+          const s = r[rs] - r[rt];
+          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          else r[rd] = s;
+          break;
+        }
+        case 0x23: // subu
+          r[rd] = r[rs] - r[rt];
+          break;
+        case 0x24: // and
+          r[rd] = r[rs] & r[rt];
+          break;
+        case 0x25: // or
+          r[rd] = r[rs] | r[rt];
+          break;
+        case 0x26: // xor
+          r[rd] = r[rs] ^ r[rt];
+          break;
+        case 0x27: // nor
+          r[rd] = ~(r[rs] | r[rt]);
+          break;
+        case 0x2a: // slt
+          r[rd] = r[rs] < r[rt] ? 1 : 0;
+          break;
+        case 0x2b: // sltu
+          r[rd] = (r[rs] >>> 0) < (r[rt] >>> 0) ? 1 : 0;
+          break;
+        case 0x30: // tge
+          fault = r[rs] >= r[rt];
+          break;
+        case 0x31: // tgeu
+          fault = (r[rs] >>> 0) >= (r[rt] >>> 0);
+          break;
+        case 0x32: // tlt
+          fault = r[rs] < r[rt];
+          break;
+        case 0x33: // tltu
+          fault = (r[rs] >>> 0) < (r[rt] >>> 0);
+          break;
+        case 0x34: // teq
+          fault = r[rs] === r[rt];
+          break;
+        case 0x36: // tne
+          fault = r[rs] !== r[rt];
+          break;
+        default: // break (0x0d) and reserved
+          fault = true;
+      }
+    } else if (op >= 0x20) {
+      // loads and stores
+      const a = (r[rs] + ((insn << 16) >> 16)) >>> 0;
+      const wa = a & ~3;
+      dataAddr = wa >>> 0;
+      const pi = a >>> 12;
+      const page = pages[pi];
+      const w = page === undefined ? 0 : page[(a & 0xfff) >>> 2];
+      switch (op) {
+        case 0x20: // lb
+          r[rt] = (w << (8 * (a & 3))) >> 24;
+          break;
+        case 0x21: // lh
+          if (a & 1) fault = true;
+          else r[rt] = (w << (8 * (a & 2))) >> 16;
+          break;
+        case 0x22: { // lwl
+          const k = 8 * (a & 3);
+          r[rt] = (w << k) | (r[rt] & ((1 << k) - 1));
+          break;
+        }
+        case 0x23: // lw
+        case 0x30: // ll
+          if (a & 3) fault = true;
+          else r[rt] = w;
+          break;
+        case 0x24: // lbu
+          r[rt] = (w >>> (24 - 8 * (a & 3))) & 0xff;
+          break;
+        case 0x25: // lhu
+          if (a & 1) fault = true;
+          else r[rt] = (w >>> (16 - 8 * (a & 2))) & 0xffff;
+          break;
+        case 0x26: { // lwr
+          const k = 8 * (3 - (a & 3));
+          r[rt] = (w >>> k) | (r[rt] & ~(0xffffffff >>> k));
+          break;
+        }
+        case 0x33: // pref
+          dataAddr = -1;
+          break;
+        default: {
+          let v: number;
+          const x = r[rt];
+          switch (op) {
+            case 0x28: { // sb
+              const sh = 24 - 8 * (a & 3);
+              v = (w & ~(0xff << sh)) | ((x & 0xff) << sh);
+              break;
+            }
+            case 0x29: { // sh
+              if (a & 1) {
+                fault = true;
+                v = 0;
+                break;
+              }
+              const sh = 16 - 8 * (a & 2);
+              v = (w & ~(0xffff << sh)) | ((x & 0xffff) << sh);
+              break;
+            }
+            case 0x2a: { // swl
+              const k = 8 * (a & 3);
+              v = (x >>> k) | (w & ~(0xffffffff >>> k));
+              break;
+            }
+            case 0x2b: // sw
+            case 0x38: // sc
+              if (a & 3) fault = true;
+              v = x;
+              break;
+            case 0x2e: { // swr
+              const k = 8 * (3 - (a & 3));
+              v = (x << k) | (w & ((1 << k) - 1));
+              break;
+            }
+            default:
+              fault = true;
+              v = 0;
+          }
+          if (fault) break;
+          const wp = writable[pi] ? page! : mem.touch(pi);
+          wp[(a & 0xfff) >>> 2] = v;
+          if (op === 0x38) r[rt] = 1;
+        }
+      }
+    } else {
+      switch (op) {
+        case 0x01: { // REGIMM
+          const x = r[rs];
+          switch (rt) {
+            case 0x00: // bltz
+            case 0x02: // bltzl
+            case 0x10: // bltzal
+            case 0x12: // bltzall
+            case 0x01: // bgez
+            case 0x03: // bgezl
+            case 0x11: // bgezal
+            case 0x13: { // bgezall
+              const taken = rt & 1 ? x >= 0 : x < 0;
+              if (rt & 0x10) r[31] = curPC + 8;
+              if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) >>> 0;
+              else if (rt & 2) { // likely: skip the delay slot
+                pc = npc;
+                npc = (npc + 4) >>> 0;
+              }
+              break;
+            }
+            case 0x08: // tgei
+              fault = x >= ((insn << 16) >> 16);
+              break;
+            case 0x09: // tgeiu
+              fault = (x >>> 0) >= (((insn << 16) >> 16) >>> 0);
+              break;
+            case 0x0a: // tlti
+              fault = x < ((insn << 16) >> 16);
+              break;
+            case 0x0b: // tltiu
+              fault = (x >>> 0) < (((insn << 16) >> 16) >>> 0);
+              break;
+            case 0x0c: // teqi
+              fault = x === ((insn << 16) >> 16);
+              break;
+            case 0x0e: // tnei
+              fault = x !== ((insn << 16) >> 16);
+              break;
+            default:
+              fault = true;
+          }
+          break;
+        }
+        case 0x02: // j
+          npc = (((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2)) >>> 0;
+          break;
+        case 0x03: // jal
+          r[31] = curPC + 8;
+          npc = (((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2)) >>> 0;
+          break;
+        case 0x04: // beq
+        case 0x05: // bne
+        case 0x06: // blez
+        case 0x07: // bgtz
+        case 0x14: // beql
+        case 0x15: // bnel
+        case 0x16: // blezl
+        case 0x17: { // bgtzl
+          let taken: boolean;
+          switch (op & 3) {
+            case 0:
+              taken = r[rs] === r[rt];
+              break;
+            case 1:
+              taken = r[rs] !== r[rt];
+              break;
+            case 2:
+              taken = r[rs] <= 0;
+              break;
+            default:
+              taken = r[rs] > 0;
+          }
+          if ((op & 3) >= 2 && rt !== 0) fault = true; // blez/bgtz need rt = 0
+          else if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) >>> 0;
+          else if (op & 0x10) {
+            pc = npc;
+            npc = (npc + 4) >>> 0;
+          }
+          break;
+        }
+        case 0x08: { // addi
+          const s = r[rs] + ((insn << 16) >> 16);
+          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          else r[rt] = s;
+          break;
+        }
+        case 0x09: // addiu
+          r[rt] = r[rs] + ((insn << 16) >> 16);
+          break;
+        case 0x0a: // slti
+          r[rt] = r[rs] < ((insn << 16) >> 16) ? 1 : 0;
+          break;
+        case 0x0b: // sltiu
+          r[rt] = (r[rs] >>> 0) < (((insn << 16) >> 16) >>> 0) ? 1 : 0;
+          break;
+        case 0x0c: // andi
+          r[rt] = r[rs] & (insn & 0xffff);
+          break;
+        case 0x0d: // ori
+          r[rt] = r[rs] | (insn & 0xffff);
+          break;
+        case 0x0e: // xori
+          r[rt] = r[rs] ^ (insn & 0xffff);
+          break;
+        case 0x0f: // lui
+          r[rt] = insn << 16;
+          break;
+        case 0x1c: { // SPECIAL2
+          const rd = (insn >>> 11) & 31;
+          switch (insn & 63) {
+            case 0x00: // madd
+            case 0x01: // maddu
+            case 0x04: // msub
+            case 0x05: { // msubu
+              const f = insn & 63;
+              const plo = Math.imul(r[rs], r[rt]) >>> 0;
+              const phi = f & 1 ? mulHiU(r[rs] >>> 0, r[rt] >>> 0) : mulHiS(r[rs], r[rt]);
+              const olo = lo >>> 0;
+              if (f & 4) {
+                const nlo = (olo - plo) >>> 0;
+                hi = (hi - phi - (olo < plo ? 1 : 0)) | 0;
+                lo = nlo | 0;
+              } else {
+                const nlo = (olo + plo) >>> 0;
+                hi = (hi + phi + (nlo < olo ? 1 : 0)) | 0;
+                lo = nlo | 0;
+              }
+              break;
+            }
+            case 0x02: // mul
+              r[rd] = Math.imul(r[rs], r[rt]);
+              break;
+            case 0x20: // clz
+              r[rd] = Math.clz32(r[rs]);
+              break;
+            case 0x21: // clo
+              r[rd] = Math.clz32(~r[rs]);
+              break;
+            default:
+              fault = true;
+          }
+          break;
+        }
+        default:
+          fault = true;
+      }
+    }
+    if (fault) {
+      pc = curPC;
+      npc = curNPC;
+      break;
+    }
+    r[0] = 0;
+  }
+
+  if (fault) {
+    st.exited = true;
+    st.exitCode = FAULT_EXIT_CODE;
+  }
+  r[0] = 0;
+  st.pc = pc;
+  st.nextPC = npc;
+  st.lo = lo;
+  st.hi = hi;
+  st.step = base + n;
+  st.lastDataAddr = dataAddr;
+  return n;
+}
+
+/** Most bytes of one write(2) passed to the host's output (the VM's result is unaffected). */
+const MAX_OUTPUT = 1 << 24;
+
+/**
+ * Executes the syscall in `v0` (docs/VM.md, Syscalls) on a state whose pc is the syscall's.
+ * Returns the aligned data word address it accessed, or -1. Host lookups happen before any
+ * change, so a failure leaves the state untouched.
+ */
+function syscall(st: VmState, host: VmHost): number {
+  const r = st.regs;
+  const mem = st.memory;
+  const num = r[Reg.v0] >>> 0;
+  const a0 = r[Reg.a0] >>> 0, a1 = r[Reg.a1] >>> 0, a2 = r[Reg.a2] >>> 0;
+  let v0 = 0, v1 = 0;
+  let dataAddr = -1;
+  switch (num) {
+    case Syscall.mmap: {
+      let size = a1;
+      if (size & 0xfff) size = (size + 0x1000 - (size & 0xfff)) >>> 0;
+      if (a0 === 0) {
+        v0 = st.heap;
+        st.heap = (st.heap + size) >>> 0;
+      } else v0 = a0;
+      break;
+    }
+    case Syscall.brk:
+      v0 = 0x40000000;
+      break;
+    case Syscall.clone:
+      v0 = 1;
+      break;
+    case Syscall.exitGroup:
+      st.exited = true;
+      st.exitCode = a0 & 0xff;
+      return -1;
+    case Syscall.read:
+      if (a0 === Fd.stdin) v0 = 0;
+      else if (a0 === Fd.hintRead) v0 = a2;
+      else if (a0 === Fd.preimageRead) {
+        dataAddr = (a1 & ~3) >>> 0;
+        const { part, available } = host.oracle.read(st.preimageKey, st.preimageOffset);
+        const k = a1 & 3;
+        const n = Math.min(available, 4 - k, a2);
+        if (n > 0) {
+          let w = mem.readWord(dataAddr);
+          for (let i = 0; i < n; i++) {
+            const sh = 24 - 8 * (k + i);
+            w = (w & ~(0xff << sh)) | (part[i] << sh);
+          }
+          mem.writeWord(dataAddr, w >>> 0);
+        }
+        st.preimageOffset = (st.preimageOffset + n) >>> 0;
+        v0 = n;
+      } else {
+        v0 = 0xffffffff;
+        v1 = EBADF;
+      }
+      break;
+    case Syscall.write:
+      if (a0 === Fd.stdout || a0 === Fd.stderr) {
+        host.output?.(a0, mem.readBytes(a1, Math.min(a2, MAX_OUTPUT)));
+        v0 = a2;
+      } else if (a0 === Fd.hintWrite) {
+        host.hint?.(mem.readBytes(a1, Math.min(a2, MAX_OUTPUT)));
+        v0 = a2;
+      } else if (a0 === Fd.preimageWrite) {
+        dataAddr = (a1 & ~3) >>> 0;
+        const k = a1 & 3;
+        const n = Math.min(a2, 4 - k);
+        const w = mem.readWord(dataAddr);
+        const key = st.preimageKey;
+        key.copyWithin(0, n);
+        for (let i = 0; i < n; i++) key[32 - n + i] = (w >>> (24 - 8 * (k + i))) & 0xff;
+        st.preimageOffset = 0;
+        v0 = n;
+      } else {
+        v0 = 0xffffffff;
+        v1 = EBADF;
+      }
+      break;
+    case Syscall.fcntl:
+      if (a1 !== 3) {
+        v0 = 0xffffffff;
+        v1 = EINVAL;
+      } else if (a0 === Fd.stdin || a0 === Fd.hintRead || a0 === Fd.preimageRead) v0 = 0;
+      else if (
+        a0 === Fd.stdout || a0 === Fd.stderr || a0 === Fd.hintWrite || a0 === Fd.preimageWrite
+      ) v0 = 1;
+      else {
+        v0 = 0xffffffff;
+        v1 = EBADF;
+      }
+      break;
+  }
+  r[Reg.v0] = v0;
+  r[Reg.a3] = v1;
+  return dataAddr;
+}
