@@ -22,12 +22,12 @@ const DEFAULT_MAX_STEPS = "10000000000";
 /** Exit code of `vm run` when opml itself, not the guest, failed. */
 export const VM_RUN_FAILURE = 125;
 
-function load(path: string): VmState {
-  const bytes = readInputFile(path, "ELF");
+function load(path: string, exitCode = 1): VmState {
   try {
-    return loadElf(bytes);
+    return loadElf(readInputFile(path, "ELF"));
   } catch (e) {
-    if (e instanceof ElfError) throw new CliError(`${path}: ${e.message}`);
+    if (e instanceof ElfError) throw new CliError(`${path}: ${e.message}`, exitCode);
+    if (e instanceof CliError) throw new CliError(e.message, exitCode);
     throw e;
   }
 }
@@ -107,7 +107,7 @@ export function vmCommand() {
     .option("--json", "print {steps, exitCode, status, stateHash, seconds} instead of guest output")
     .action((elf, opts) => {
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
-      const st = load(elf);
+      const st = load(elf, VM_RUN_FAILURE);
       const enc = new TextEncoder();
       const host = {
         oracle: oracleFor(opts.stdin),

@@ -44,16 +44,17 @@ export function runToExit(st: VmState, host: VmHost, opts: RunOptions = {}): Run
   const t0 = performance.now();
   const start = st.step;
   let reason: StopReason = "exited";
+  const guarded: VmHost = { ...host, stopOnUnmappedPc: true };
   while (!st.exited) {
     if (st.step >= maxSteps) {
       reason = "step-limit";
       break;
     }
-    if (!st.memory.isMapped(st.pc)) {
+    const want = Math.min(CHUNK, maxSteps - st.step);
+    if (execute(st, guarded, want) < want && !st.exited) {
       reason = "unmapped-pc";
       break;
     }
-    execute(st, host, Math.min(CHUNK, maxSteps - st.step));
     opts.onProgress?.(st.step);
   }
   return {

@@ -14,6 +14,12 @@ export interface VmHost {
   output?: (fd: 1 | 2, data: Uint8Array) => void;
   /** Bytes the guest writes to the hint fd 4. */
   hint?: (data: Uint8Array) => void;
+  /**
+   * Diagnostics, not semantics: stop (without taking the step) before fetching an instruction
+   * from a page never loaded or written, where a runaway guest would slide over zero words
+   * (no-ops) forever. `runToExit` sets it; traces and witnesses do not.
+   */
+  stopOnUnmappedPc?: boolean;
 }
 
 const EBADF = 9;
@@ -80,6 +86,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   let dataAddr = -1;
   let n = 0;
   let fault = false;
+  const stopOnUnmapped = host.stopOnUnmappedPc === true;
 
   while (n < maxSteps) {
     n++;
@@ -89,6 +96,10 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
       break;
     }
     const ipage = pages[pc >>> 12];
+    if (ipage === undefined && stopOnUnmapped) {
+      n--;
+      break;
+    }
     const insn = ipage === undefined ? 0 : ipage[(pc & 0xfff) >>> 2];
     pc = npc;
     npc = (npc + 4) >>> 0;

@@ -88,3 +88,11 @@ export function rng(seed: number): () => number {
     return (s >>>= 0);
   };
 }
+
+/** Assembles a tiny program; `body` runs after _start. */
+export async function asmElf(name: string, body: string): Promise<string> {
+  Deno.mkdirSync(BUILD, { recursive: true });
+  const src = `${BUILD}/${name}.S`;
+  Deno.writeTextFileSync(src, `  .set noreorder\n  .text\n  .globl _start\n_start:\n${body}\n`);
+  return await mipsGcc([src], `${BUILD}/${name}.elf`, ["-Wl,-e,_start"]);
+}
