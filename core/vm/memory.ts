@@ -18,6 +18,8 @@ const PAGE_WORDS = PAGE_SIZE / 4;
 const PAGE_COUNT = 1 << 20;
 const PAGE_HEIGHT = 7; // 128 leaves per page
 const UPPER_HEIGHT = MEMORY_DEPTH - PAGE_HEIGHT; // 20 levels of pages above
+/** Backs every page never written; never written itself. */
+const ZERO_PAGE = new Uint32Array(PAGE_WORDS);
 
 /** A frozen copy of memory that shares pages with the live memory (copy-on-write). */
 export interface MemorySnapshot {
@@ -38,8 +40,13 @@ export interface MemorySnapshot {
  * ```
  */
 export class Memory {
-  /** Page table, indexed by `addr >>> 12`. Read directly by the executor's hot loop. */
-  readonly pages: (Uint32Array | undefined)[] = emptyPageTable();
+  /**
+   * Page table: `store[slots[addr >>> 12]]` is the page holding `addr`. Slot 0 is a shared
+   * all-zero page that is never written, so reads need no branch. Read directly by the
+   * executor's hot loop.
+   */
+  readonly slots: Int32Array = new Int32Array(PAGE_COUNT);
+  readonly store: Uint32Array[] = [ZERO_PAGE];
   /** 1 where a page may be written without bookkeeping (owned and already dirty). */
   readonly writable: Uint8Array = new Uint8Array(PAGE_COUNT);
   #shared = new Uint8Array(PAGE_COUNT);
@@ -56,7 +63,13 @@ export class Memory {
 
   /** Whether the page holding `addr` was ever written (diagnostics only, not VM semantics). */
   isMapped(addr: number): boolean {
-    return this.pages[addr >>> 12] !== undefined;
+    return this.slots[addr >>> 12] !== 0;
+  }
+
+  /** The page with index `pageIndex`, or undefined if never written. */
+  page(pageIndex: number): Uint32Array | undefined {
+    const slot = this.slots[pageIndex];
+    return slot === 0 ? undefined : this.store[slot];
   }
 
   /**
@@ -64,16 +77,18 @@ export class Memory {
    * executor calls this only when `writable[page]` is 0.
    */
   touch(pageIndex: number): Uint32Array {
-    let page = this.pages[pageIndex];
-    if (page === undefined) {
+    let slot = this.slots[pageIndex];
+    let page: Uint32Array;
+    if (slot === 0) {
       page = new Uint32Array(PAGE_WORDS);
-      this.pages[pageIndex] = page;
+      slot = this.store.push(page) - 1;
+      this.slots[pageIndex] = slot;
       this.#pageList.push(pageIndex);
     } else if (this.#shared[pageIndex]) {
-      page = page.slice();
-      this.pages[pageIndex] = page;
+      page = this.store[slot].slice();
+      this.store[slot] = page;
       this.#shared[pageIndex] = 0;
-    }
+    } else page = this.store[slot];
     if (!this.#dirty[pageIndex]) {
       this.#dirty[pageIndex] = 1;
       this.#dirtyList.push(pageIndex);
@@ -84,14 +99,13 @@ export class Memory {
 
   /** Reads the aligned big-endian word at `addr & ~3`. */
   readWord(addr: number): number {
-    const page = this.pages[addr >>> 12];
-    return page === undefined ? 0 : page[(addr & 0xfff) >>> 2];
+    return this.store[this.slots[addr >>> 12]][(addr & 0xfff) >>> 2];
   }
 
   /** Writes the aligned big-endian word at `addr & ~3`. */
   writeWord(addr: number, value: number): void {
     const pi = addr >>> 12;
-    const page = this.writable[pi] ? this.pages[pi]! : this.touch(pi);
+    const page = this.writable[pi] ? this.store[this.slots[pi]] : this.touch(pi);
     page[(addr & 0xfff) >>> 2] = value;
   }
 
@@ -141,7 +155,7 @@ export class Memory {
       this.#dirty[pi] = 0;
       this.writable[pi] = 0;
       const g = PAGE_COUNT + pi;
-      this.#nodes.set(g, pageRoot(this.pages[pi]!));
+      this.#nodes.set(g, pageRoot(this.store[this.slots[pi]]));
       level.add(g >>> 1);
     }
     this.#dirtyList = [];
@@ -163,7 +177,7 @@ export class Memory {
     const a = addr >>> 0;
     this.root();
     const out = new Uint8Array(MEMORY_PROOF_SIZE);
-    const page = this.pages[a >>> 12];
+    const page = this.page(a >>> 12);
     const leafIndex = (a & 0xfff) >>> 5;
     if (page !== undefined) {
       const bytes = pageBytes(page);
@@ -188,7 +202,7 @@ export class Memory {
     this.root();
     const pages = new Map<number, Uint32Array>();
     for (const pi of this.#pageList) {
-      pages.set(pi, this.pages[pi]!);
+      pages.set(pi, this.store[this.slots[pi]]);
       this.#shared[pi] = 1;
       this.writable[pi] = 0;
     }
@@ -199,20 +213,13 @@ export class Memory {
   static fromSnapshot(snap: MemorySnapshot): Memory {
     const mem = new Memory();
     for (const [pi, page] of snap.pages) {
-      mem.pages[pi] = page;
+      mem.slots[pi] = mem.store.push(page) - 1;
       mem.#shared[pi] = 1;
       mem.#pageList.push(pi);
     }
     mem.#nodes = new Map(snap.nodes);
     return mem;
   }
-}
-
-/** A page table of fast (packed) elements: `new Array(n)` this large would be a dictionary. */
-function emptyPageTable(): (Uint32Array | undefined)[] {
-  const table: (Uint32Array | undefined)[] = [];
-  for (let i = 0; i < PAGE_COUNT; i++) table.push(undefined);
-  return table;
 }
 
 /** The Merkle root of the 32-byte leaves of a page; all-zero pages cost nothing. */

@@ -79,7 +79,8 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   if (st.exited) return 0;
   const r = st.regs;
   const mem = st.memory;
-  const pages = mem.pages;
+  const slots = mem.slots;
+  const store = mem.store;
   const writable = mem.writable;
   let pc = st.pc, npc = st.nextPC, lo = st.lo, hi = st.hi;
   const base = st.step;
@@ -95,12 +96,12 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
       fault = true;
       break;
     }
-    const ipage = pages[pc >>> 12];
-    if (ipage === undefined && stopOnUnmapped) {
+    const islot = slots[pc >>> 12];
+    if (islot === 0 && stopOnUnmapped) {
       n--;
       break;
     }
-    const insn = ipage === undefined ? 0 : ipage[(pc & 0xfff) >>> 2];
+    const insn = store[islot][(pc & 0xfff) >>> 2];
     pc = npc;
     npc = (npc + 4) >>> 0;
     const op = insn >>> 26;
@@ -260,8 +261,8 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
       const wa = a & ~3;
       dataAddr = wa >>> 0;
       const pi = a >>> 12;
-      const page = pages[pi];
-      const w = page === undefined ? 0 : page[(a & 0xfff) >>> 2];
+      const page = store[slots[pi]];
+      const w = page[(a & 0xfff) >>> 2];
       switch (op) {
         case 0x20: // lb
           r[rt] = (w << (8 * (a & 3))) >> 24;
@@ -334,7 +335,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
               v = 0;
           }
           if (fault) break;
-          const wp = writable[pi] ? page! : mem.touch(pi);
+          const wp = writable[pi] ? page : mem.touch(pi);
           wp[(a & 0xfff) >>> 2] = v;
           if (op === 0x38) r[rt] = 1;
         }
