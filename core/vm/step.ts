@@ -47,20 +47,20 @@ export const Fd = {
   preimageWrite: 6,
 } as const;
 
-/** High 32 bits of the unsigned 64-bit product of two u32. */
+/** High 32 bits of the unsigned 64-bit product of two u32 (as i32: values stay small ints). */
 function mulHiU(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
   const p01 = a0 * b1, p10 = a1 * b0;
   const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) >>> 0;
+  return (a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
 }
 
-/** High 32 bits of the signed 64-bit product of two i32 (as u32). */
+/** High 32 bits of the signed 64-bit product of two i32 (as i32). */
 function mulHiS(a: number, b: number): number {
   let hi = mulHiU(a >>> 0, b >>> 0);
-  if (a < 0) hi -= b >>> 0;
-  if (b < 0) hi -= a >>> 0;
-  return hi >>> 0;
+  if (a < 0) hi = (hi - b) | 0;
+  if (b < 0) hi = (hi - a) | 0;
+  return hi;
 }
 
 /**
