@@ -28,6 +28,10 @@
 #define LIBGCC(name) __##name
 #endif
 
+/* The arithmetic cores are inlined into both the opml_* bit API and the libgcc entry points, so
+ * a libgcc call does not pay for a second call frame (it runs in an interpreted VM). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /* ---------------------------------------------------------------------------------------------
  * helpers
  */
@@ -113,7 +117,7 @@ static inline int32_t f32_norm_subnormal(uint32_t *sig) {
 }
 
 /* |a| + |b|, result sign = sign of a */
-static uint32_t f32_add_mags(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_add_mags(uint32_t a, uint32_t b) {
   uint32_t sign = F32_SIGN(a);
   int32_t exp_a = F32_EXP(a), exp_b = F32_EXP(b);
   uint32_t sig_a = F32_FRAC(a), sig_b = F32_FRAC(b);
@@ -160,7 +164,7 @@ static uint32_t f32_add_mags(uint32_t a, uint32_t b) {
 }
 
 /* |a| - |b|, result sign = sign of a, flipped when |b| > |a| */
-static uint32_t f32_sub_mags(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_sub_mags(uint32_t a, uint32_t b) {
   uint32_t sign = F32_SIGN(a);
   int32_t exp_a = F32_EXP(a), exp_b = F32_EXP(b);
   uint32_t sig_a = F32_FRAC(a), sig_b = F32_FRAC(b);
@@ -212,17 +216,17 @@ static uint32_t f32_sub_mags(uint32_t a, uint32_t b) {
   }
 }
 
-uint32_t opml_f32_add(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_add(uint32_t a, uint32_t b) {
   if ((a ^ b) >> 31) return f32_sub_mags(a, b);
   return f32_add_mags(a, b);
 }
 
-uint32_t opml_f32_sub(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_sub(uint32_t a, uint32_t b) {
   if ((a ^ b) >> 31) return f32_add_mags(a, b);
   return f32_sub_mags(a, b);
 }
 
-uint32_t opml_f32_mul(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_mul(uint32_t a, uint32_t b) {
   uint32_t sign = F32_SIGN(a ^ b);
   int32_t exp_a = F32_EXP(a), exp_b = F32_EXP(b), exp_z;
   uint32_t sig_a = F32_FRAC(a), sig_b = F32_FRAC(b), sig_z;
@@ -257,7 +261,7 @@ uint32_t opml_f32_mul(uint32_t a, uint32_t b) {
   return f32_round_pack(sign, exp_z, sig_z);
 }
 
-uint32_t opml_f32_div(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE uint32_t f32_div(uint32_t a, uint32_t b) {
   uint32_t sign = F32_SIGN(a ^ b);
   int32_t exp_a = F32_EXP(a), exp_b = F32_EXP(b), exp_z;
   uint32_t sig_a = F32_FRAC(a), sig_b = F32_FRAC(b);
@@ -309,7 +313,7 @@ uint32_t opml_f32_div(uint32_t a, uint32_t b) {
   return f32_round_pack(sign, exp_z, q | (r != 0));
 }
 
-uint32_t opml_f32_sqrt(uint32_t a) {
+static ALWAYS_INLINE uint32_t f32_sqrt(uint32_t a) {
   uint32_t sign = F32_SIGN(a);
   int32_t exp = F32_EXP(a), e;
   uint32_t sig = F32_FRAC(a), x, root, rem, t;
@@ -363,7 +367,7 @@ uint32_t opml_f32_sqrt(uint32_t a) {
   return f32_round_pack(0, e / 2 + 126, (root << 6) | (rem != 0));
 }
 
-int opml_f32_cmp(uint32_t a, uint32_t b) {
+static ALWAYS_INLINE int f32_cmp(uint32_t a, uint32_t b) {
   if (F32_IS_NAN(a) || F32_IS_NAN(b)) return 2;
   if (((a | b) << 1) == 0) return 0; /* +0 == -0 */
   if ((a ^ b) >> 31) return (a >> 31) ? -1 : 1;
@@ -512,7 +516,7 @@ static inline int32_t f64_norm_subnormal(uint64_t *sig) {
   return 1 - shift;
 }
 
-static uint64_t f64_add_mags(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_add_mags(uint64_t a, uint64_t b) {
   uint32_t sign = F64_SIGN(a);
   int32_t exp_a = F64_EXP(a), exp_b = F64_EXP(b), exp_z;
   uint64_t sig_a = F64_FRAC(a), sig_b = F64_FRAC(b), sig_z;
@@ -554,7 +558,7 @@ static uint64_t f64_add_mags(uint64_t a, uint64_t b) {
   return f64_round_pack(sign, exp_z, sig_z);
 }
 
-static uint64_t f64_sub_mags(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_sub_mags(uint64_t a, uint64_t b) {
   uint32_t sign = F64_SIGN(a);
   int32_t exp_a = F64_EXP(a), exp_b = F64_EXP(b), exp_z;
   uint64_t sig_a = F64_FRAC(a), sig_b = F64_FRAC(b), sig_z;
@@ -605,12 +609,12 @@ static uint64_t f64_sub_mags(uint64_t a, uint64_t b) {
   return f64_norm_round_pack(sign, exp_z - 1, sig_z);
 }
 
-uint64_t opml_f64_add(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_add(uint64_t a, uint64_t b) {
   if ((a ^ b) >> 63) return f64_sub_mags(a, b);
   return f64_add_mags(a, b);
 }
 
-uint64_t opml_f64_sub(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_sub(uint64_t a, uint64_t b) {
   if ((a ^ b) >> 63) return f64_add_mags(a, b);
   return f64_sub_mags(a, b);
 }
@@ -630,7 +634,7 @@ static uint64_t mul64_hi_jam(uint64_t a, uint64_t b) {
   return hi | (lo != 0);
 }
 
-uint64_t opml_f64_mul(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_mul(uint64_t a, uint64_t b) {
   uint32_t sign = F64_SIGN(a ^ b);
   int32_t exp_a = F64_EXP(a), exp_b = F64_EXP(b), exp_z;
   uint64_t sig_a = F64_FRAC(a), sig_b = F64_FRAC(b), sig_z;
@@ -663,7 +667,7 @@ uint64_t opml_f64_mul(uint64_t a, uint64_t b) {
   return f64_round_pack(sign, exp_z, sig_z);
 }
 
-uint64_t opml_f64_div(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE uint64_t f64_div(uint64_t a, uint64_t b) {
   uint32_t sign = F64_SIGN(a ^ b);
   int32_t exp_a = F64_EXP(a), exp_b = F64_EXP(b), exp_z;
   uint64_t sig_a = F64_FRAC(a), sig_b = F64_FRAC(b), q, r;
@@ -709,7 +713,7 @@ uint64_t opml_f64_div(uint64_t a, uint64_t b) {
   return f64_round_pack(sign, exp_z, (q << 8) | (r != 0));
 }
 
-int opml_f64_cmp(uint64_t a, uint64_t b) {
+static ALWAYS_INLINE int f64_cmp(uint64_t a, uint64_t b) {
   if (F64_IS_NAN(a) || F64_IS_NAN(b)) return 2;
   if (((a | b) << 1) == 0) return 0;
   if ((a ^ b) >> 63) return (a >> 63) ? -1 : 1;
@@ -802,6 +806,22 @@ uint32_t opml_f64_to_f32(uint64_t a) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * the bit-level API (softfloat.h)
+ */
+
+uint32_t opml_f32_add(uint32_t a, uint32_t b) { return f32_add(a, b); }
+uint32_t opml_f32_sub(uint32_t a, uint32_t b) { return f32_sub(a, b); }
+uint32_t opml_f32_mul(uint32_t a, uint32_t b) { return f32_mul(a, b); }
+uint32_t opml_f32_div(uint32_t a, uint32_t b) { return f32_div(a, b); }
+uint32_t opml_f32_sqrt(uint32_t a) { return f32_sqrt(a); }
+int opml_f32_cmp(uint32_t a, uint32_t b) { return f32_cmp(a, b); }
+uint64_t opml_f64_add(uint64_t a, uint64_t b) { return f64_add(a, b); }
+uint64_t opml_f64_sub(uint64_t a, uint64_t b) { return f64_sub(a, b); }
+uint64_t opml_f64_mul(uint64_t a, uint64_t b) { return f64_mul(a, b); }
+uint64_t opml_f64_div(uint64_t a, uint64_t b) { return f64_div(a, b); }
+int opml_f64_cmp(uint64_t a, uint64_t b) { return f64_cmp(a, b); }
+
+/* ---------------------------------------------------------------------------------------------
  * C-level entry points: libgcc's soft-float ABI (GCC calls these for float/double operations
  * under -msoft-float) and opml_sqrtf.
  */
@@ -811,12 +831,12 @@ uint32_t opml_f64_to_f32(uint64_t a) {
 #define D(x) opml_f64_bits(x)
 #define DD(x) opml_f64_from_bits(x)
 
-float opml_sqrtf(float x) { return FF(opml_f32_sqrt(F(x))); }
+float opml_sqrtf(float x) { return FF(f32_sqrt(F(x))); }
 
-float LIBGCC(addsf3)(float a, float b) { return FF(opml_f32_add(F(a), F(b))); }
-float LIBGCC(subsf3)(float a, float b) { return FF(opml_f32_sub(F(a), F(b))); }
-float LIBGCC(mulsf3)(float a, float b) { return FF(opml_f32_mul(F(a), F(b))); }
-float LIBGCC(divsf3)(float a, float b) { return FF(opml_f32_div(F(a), F(b))); }
+float LIBGCC(addsf3)(float a, float b) { return FF(f32_add(F(a), F(b))); }
+float LIBGCC(subsf3)(float a, float b) { return FF(f32_sub(F(a), F(b))); }
+float LIBGCC(mulsf3)(float a, float b) { return FF(f32_mul(F(a), F(b))); }
+float LIBGCC(divsf3)(float a, float b) { return FF(f32_div(F(a), F(b))); }
 float LIBGCC(negsf2)(float a) { return FF(F(a) ^ 0x80000000u); }
 
 /* libgcc comparison contract: eq/ne return 0 iff equal; lt/le return <0 / <=0 when the relation
@@ -824,13 +844,13 @@ float LIBGCC(negsf2)(float a) { return FF(F(a) ^ 0x80000000u); }
 static inline int cmp_lt(int c) { return c == 2 ? 1 : c; }
 static inline int cmp_gt(int c) { return c == 2 ? -1 : c; }
 
-int LIBGCC(eqsf2)(float a, float b) { return cmp_lt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(nesf2)(float a, float b) { return cmp_lt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(ltsf2)(float a, float b) { return cmp_lt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(lesf2)(float a, float b) { return cmp_lt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(gtsf2)(float a, float b) { return cmp_gt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(gesf2)(float a, float b) { return cmp_gt(opml_f32_cmp(F(a), F(b))); }
-int LIBGCC(unordsf2)(float a, float b) { return opml_f32_cmp(F(a), F(b)) == 2; }
+int LIBGCC(eqsf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(nesf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(ltsf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(lesf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(gtsf2)(float a, float b) { return cmp_gt(f32_cmp(F(a), F(b))); }
+int LIBGCC(gesf2)(float a, float b) { return cmp_gt(f32_cmp(F(a), F(b))); }
+int LIBGCC(unordsf2)(float a, float b) { return f32_cmp(F(a), F(b)) == 2; }
 
 int32_t LIBGCC(fixsfsi)(float a) { return opml_f32_to_i32(F(a)); }
 uint32_t LIBGCC(fixunssfsi)(float a) { return opml_f32_to_u32(F(a)); }
@@ -843,19 +863,19 @@ float LIBGCC(floatundisf)(uint64_t a) { return FF(opml_f32_from_u64(a)); }
 double LIBGCC(extendsfdf2)(float a) { return DD(opml_f32_to_f64(F(a))); }
 float LIBGCC(truncdfsf2)(double a) { return FF(opml_f64_to_f32(D(a))); }
 
-double LIBGCC(adddf3)(double a, double b) { return DD(opml_f64_add(D(a), D(b))); }
-double LIBGCC(subdf3)(double a, double b) { return DD(opml_f64_sub(D(a), D(b))); }
-double LIBGCC(muldf3)(double a, double b) { return DD(opml_f64_mul(D(a), D(b))); }
-double LIBGCC(divdf3)(double a, double b) { return DD(opml_f64_div(D(a), D(b))); }
+double LIBGCC(adddf3)(double a, double b) { return DD(f64_add(D(a), D(b))); }
+double LIBGCC(subdf3)(double a, double b) { return DD(f64_sub(D(a), D(b))); }
+double LIBGCC(muldf3)(double a, double b) { return DD(f64_mul(D(a), D(b))); }
+double LIBGCC(divdf3)(double a, double b) { return DD(f64_div(D(a), D(b))); }
 double LIBGCC(negdf2)(double a) { return DD(D(a) ^ 0x8000000000000000ull); }
 
-int LIBGCC(eqdf2)(double a, double b) { return cmp_lt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(nedf2)(double a, double b) { return cmp_lt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(ltdf2)(double a, double b) { return cmp_lt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(ledf2)(double a, double b) { return cmp_lt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(gtdf2)(double a, double b) { return cmp_gt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(gedf2)(double a, double b) { return cmp_gt(opml_f64_cmp(D(a), D(b))); }
-int LIBGCC(unorddf2)(double a, double b) { return opml_f64_cmp(D(a), D(b)) == 2; }
+int LIBGCC(eqdf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(nedf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(ltdf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(ledf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(gtdf2)(double a, double b) { return cmp_gt(f64_cmp(D(a), D(b))); }
+int LIBGCC(gedf2)(double a, double b) { return cmp_gt(f64_cmp(D(a), D(b))); }
+int LIBGCC(unorddf2)(double a, double b) { return f64_cmp(D(a), D(b)) == 2; }
 
 int32_t LIBGCC(fixdfsi)(double a) { return opml_f64_to_i32(D(a)); }
 uint32_t LIBGCC(fixunsdfsi)(double a) { return opml_f64_to_u32(D(a)); }

@@ -515,7 +515,8 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
 const MAX_OUTPUT = 1 << 24;
 
 /**
- * Executes the syscall in `v0` (docs/VM.md, Syscalls) on a state whose pc is the syscall's.
+ * Executes the syscall in `v0` (docs/VM.md, Syscalls). Errors follow the Linux o32 convention:
+ * `v0` = errno, `a3` = 1. on a state whose pc is the syscall's.
  * Returns the aligned data word address it accessed, or -1. Host lookups happen before any
  * change, so a failure leaves the state untouched.
  */
@@ -565,8 +566,8 @@ function syscall(st: VmState, host: VmHost): number {
         st.preimageOffset = (st.preimageOffset + n) >>> 0;
         v0 = n;
       } else {
-        v0 = 0xffffffff;
-        v1 = EBADF;
+        v0 = EBADF;
+        v1 = 1;
       }
       break;
     case Syscall.write:
@@ -587,21 +588,21 @@ function syscall(st: VmState, host: VmHost): number {
         st.preimageOffset = 0;
         v0 = n;
       } else {
-        v0 = 0xffffffff;
-        v1 = EBADF;
+        v0 = EBADF;
+        v1 = 1;
       }
       break;
     case Syscall.fcntl:
       if (a1 !== 3) {
-        v0 = 0xffffffff;
-        v1 = EINVAL;
+        v0 = EINVAL;
+        v1 = 1;
       } else if (a0 === Fd.stdin || a0 === Fd.hintRead || a0 === Fd.preimageRead) v0 = 0;
       else if (
         a0 === Fd.stdout || a0 === Fd.stderr || a0 === Fd.hintWrite || a0 === Fd.preimageWrite
       ) v0 = 1;
       else {
-        v0 = 0xffffffff;
-        v1 = EBADF;
+        v0 = EBADF;
+        v1 = 1;
       }
       break;
   }

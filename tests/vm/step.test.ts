@@ -205,17 +205,18 @@ Deno.test("syscalls: mmap, brk, clone, unknown, fd errors, fcntl, write, hint, e
   assertEquals([m.st.regs[V0], m.st.regs[A3], m.st.pc], [0, 0, BASE + 4]);
   m = sys({ [V0]: 4003, [A0]: 0, [A1]: 0x2000, [A2]: 10 });
   assertEquals(m.st.regs[V0], 0, "stdin is at its end");
+  // errors as Linux o32 returns them: v0 = errno, a3 = 1
   m = sys({ [V0]: 4003, [A0]: 9, [A1]: 0x2000, [A2]: 10 });
-  assertEquals([m.st.regs[V0], m.st.regs[A3]], [-1, 9]);
+  assertEquals([m.st.regs[V0], m.st.regs[A3]], [9, 1]);
   m = sys({ [V0]: 4004, [A0]: 7, [A1]: 0x2000, [A2]: 10 });
-  assertEquals([m.st.regs[V0], m.st.regs[A3]], [-1, 9]);
+  assertEquals([m.st.regs[V0], m.st.regs[A3]], [9, 1]);
   assertEquals(sys({ [V0]: 4003, [A0]: 3, [A2]: 12 }).st.regs[V0], 12, "hint read");
   const fcntl = [0, 1, 1, 0, 1, 0, 1].map((_, fd) => sys({ [V0]: 4055, [A0]: fd, [A1]: 3 }).st.regs[V0]);
   assertEquals(fcntl, [0, 1, 1, 0, 1, 0, 1]);
   m = sys({ [V0]: 4055, [A0]: 7, [A1]: 3 });
-  assertEquals([m.st.regs[V0], m.st.regs[A3]], [-1, 9]);
+  assertEquals([m.st.regs[V0], m.st.regs[A3]], [9, 1]);
   m = sys({ [V0]: 4055, [A0]: 1, [A1]: 1 });
-  assertEquals([m.st.regs[V0], m.st.regs[A3]], [-1, 22]);
+  assertEquals([m.st.regs[V0], m.st.regs[A3]], [22, 1]);
 
   const w = machine([SYSCALL, NOP], { [V0]: 4004, [A0]: 2, [A1]: 0x2001, [A2]: 3 });
   w.st.memory.writeBytes(0x2001, new TextEncoder().encode("hey"));

@@ -1,0 +1,653 @@
+/**
+ * Build the VM test corpus: every `tests/vm/corpus/*.c` program, linked with the freestanding
+ * guest runtime in `core/runtime/`, compiled with `mips-linux-gnu-gcc` in several flag sets, to
+ * `build/corpus/<flagset>/<name>.elf`. The runtime is compiled once per flag set, to
+ * `build/corpus/<flagset>/runtime/*.o`.
+ *
+ * Up-to-date outputs are skipped: each output has a `.stamp` file holding a hash of the
+ * compiler, the flags and the content of every input (for an ELF: the program, the corpus and
+ * runtime headers, the runtime sources, the linker script). At most `jobs` (default 2)
+ * compilers run at once.
+ *
+ * As a script:
+ *
+ * ```sh
+ * deno run --allow-read --allow-write --allow-run --allow-env tasks/build_corpus.ts [options]
+ *   --force              rebuild everything
+ *   --jobs N             parallel compiler processes (default 2)
+ *   --flagset NAME       only this flag set (repeatable)
+ *   --program NAME       only this program (repeatable)
+ *   --check              run every ELF under qemu; compare with tests/vm/corpus/expected/
+ *   --update-expected    run under qemu (O2 build) and rewrite tests/vm/corpus/expected/
+ *   --audit              disassemble every ELF: instruction coverage, no FPU/r2/trap
+ *                        instructions, no undefined symbols
+ * ```
+ *
+ * @module
+ */
+
+import { runQemu } from "./qemu.ts";
+
+/** One built corpus program. */
+export interface CorpusEntry {
+  /** Program name: the source file name without `.c`. */
+  name: string;
+  /** Flag set name (see {@link FLAG_SETS}). */
+  flagset: string;
+  /** Path of the ELF (absolute). */
+  elf: string;
+}
+
+/** A named set of compiler flags, added to {@link COMMON_FLAGS}. */
+export interface FlagSet {
+  name: string;
+  flags: string[];
+  description: string;
+}
+
+/** The flag sets every program is built with. */
+export const FLAG_SETS: readonly FlagSet[] = [
+  {
+    name: "O0",
+    flags: ["-march=mips32", "-mno-imadd", "-O0"],
+    description: "no optimisation: stack-heavy code, unfilled delay slots",
+  },
+  {
+    name: "O2",
+    flags: ["-march=mips32", "-mno-imadd", "-O2"],
+    description: "the project's release flags",
+  },
+  {
+    name: "Os",
+    flags: ["-march=mips32", "-mno-imadd", "-Os"],
+    description: "size: calls the 64-bit shift helpers (__ashldi3 & co)",
+  },
+  {
+    name: "mips32-O2",
+    flags: ["-march=mips32", "-mno-imadd", "-mbranch-likely", "-O2"],
+    description: "as O2 plus -mbranch-likely: GCC emits beql/bnel/... itself",
+  },
+  {
+    name: "mips1-O2",
+    flags: ["-march=mips1", "-O2"],
+    description: "MIPS I: no mul/madd/clz/movn/ll/sc, mult+mflo, __clzsi2, load delay nops",
+  },
+  {
+    name: "O2-imadd",
+    flags: ["-march=mips32", "-mimadd", "-O2"],
+    description: "-mimadd: GCC uses madd/maddu/msub for multiply-accumulate",
+  },
+];
+
+/** Compiler flags shared by every flag set (TOOLCHAIN.md). */
+export const COMMON_FLAGS: readonly string[] = [
+  "-EB",
+  "-mabi=32",
+  "-msoft-float",
+  "-mno-abicalls",
+  "-fno-pic",
+  "-G0",
+  "-mno-llsc",
+  "-mno-check-zero-division",
+  "-ffreestanding",
+  "-fno-builtin",
+  "-fno-asynchronous-unwind-tables",
+  "-ffunction-sections",
+  "-fdata-sections",
+  "-Wall",
+];
+
+/** Link flags shared by every flag set, besides `-T core/runtime/mips.ld`. No `-lgcc`. */
+export const LINK_FLAGS: readonly string[] = [
+  "-nostdlib",
+  "-static",
+  "-Wl,--gc-sections",
+  "-Wl,--build-id=none",
+  "-Wl,-z,max-page-size=4096",
+];
+
+/** Runtime sources linked into every program (relative to core/runtime). */
+export const RUNTIME_SOURCES: readonly string[] = [
+  "start.S",
+  "sys.c",
+  "libc.c",
+  "libgcc_int.c",
+  "softfloat.c",
+];
+
+/** Options for {@link buildCorpus}. */
+export interface BuildOptions {
+  /** Repository root (default: the parent of this file's folder). */
+  root?: string;
+  /** Output folder (default `<root>/build/corpus`). */
+  outDir?: string;
+  /** Parallel compiler processes (default 2). */
+  jobs?: number;
+  /** Only these flag sets (default all of {@link FLAG_SETS}). */
+  flagsets?: string[];
+  /** Only these programs (default every `tests/vm/corpus/*.c`). */
+  programs?: string[];
+  /** Rebuild even when up to date. */
+  force?: boolean;
+  /** C compiler (default `mips-linux-gnu-gcc`). */
+  cc?: string;
+  /** Progress messages (default: to stderr). */
+  log?: (msg: string) => void;
+}
+
+const DEFAULT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/**
+ * Names of the corpus programs (`tests/vm/corpus/*.c` without the extension), sorted.
+ *
+ * @param root repository root
+ */
+export function listPrograms(root: string = DEFAULT_ROOT): string[] {
+  const names: string[] = [];
+  for (const e of Deno.readDirSync(`${root}/tests/vm/corpus`)) {
+    if (e.isFile && e.name.endsWith(".c")) names.push(e.name.slice(0, -2));
+  }
+  return names.sort();
+}
+
+async function sha256Hex(parts: (string | Uint8Array)[]): Promise<string> {
+  const enc = new TextEncoder();
+  const chunks = parts.map((p) => typeof p === "string" ? enc.encode(p) : p);
+  let len = 0;
+  for (const c of chunks) len += 4 + c.length;
+  const all = new Uint8Array(len);
+  let off = 0;
+  for (const c of chunks) {
+    new DataView(all.buffer).setUint32(off, c.length);
+    all.set(c, off + 4);
+    off += 4 + c.length;
+  }
+  const digest = await crypto.subtle.digest("SHA-256", all);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+function readIfExists(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const msg = new TextDecoder().decode(out.stderr) +
+    new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")} failed (exit ${out.code}):\n${msg}`);
+  }
+  if (msg.trim()) console.error(msg.trimEnd());
+}
+
+async function pool<T>(
+  items: T[],
+  jobs: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  if (errors.length) {
+    throw errors.length === 1 ? errors[0] : new AggregateError(
+      errors,
+      errors.map((e) => e instanceof Error ? e.message : String(e)).join("\n"),
+    );
+  }
+}
+
+async function compilerId(cc: string): Promise<string> {
+  const out = await new Deno.Command(cc, { args: ["--version"], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(out.stdout).split("\n")[0];
+}
+
+/**
+ * Build every corpus program in every flag set (or the selected ones), skipping outputs that
+ * are up to date.
+ *
+ * @param opts see {@link BuildOptions}
+ * @returns one entry per ELF, in flag-set order then program order
+ * @throws an Error (or AggregateError) carrying the compiler messages when a build fails
+ */
+export async function buildCorpus(
+  opts: BuildOptions = {},
+): Promise<CorpusEntry[]> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const outDir = opts.outDir ?? `${root}/build/corpus`;
+  const cc = opts.cc ?? "mips-linux-gnu-gcc";
+  const jobs = opts.jobs ?? 2;
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const runtimeDir = `${root}/core/runtime`;
+  const corpusDir = `${root}/tests/vm/corpus`;
+  const flagsets = FLAG_SETS.filter((f) => !opts.flagsets || opts.flagsets.includes(f.name));
+  if (opts.flagsets) {
+    for (const f of opts.flagsets) {
+      if (!FLAG_SETS.some((s) => s.name === f)) throw new Error(`unknown flag set ${f}`);
+    }
+  }
+  const allPrograms = listPrograms(root);
+  const programs = opts.programs ?? allPrograms;
+  for (const p of programs) {
+    if (!allPrograms.includes(p)) throw new Error(`unknown corpus program ${p}`);
+  }
+
+  // everything every program depends on, besides its own source
+  const sharedInputs: (string | Uint8Array)[] = [await compilerId(cc)];
+  const runtimeFiles = [...Deno.readDirSync(runtimeDir)]
+    .map((e) => `${runtimeDir}/${e.name}`)
+    .filter((p) => /\.(c|h|S|ld)$/.test(p))
+    .sort();
+  const runtimeHeaders = runtimeFiles.filter((p) => p.endsWith(".h"));
+  const corpusHeaders = [...Deno.readDirSync(corpusDir)]
+    .filter((e) => e.name.endsWith(".h"))
+    .map((e) => `${corpusDir}/${e.name}`)
+    .sort();
+  for (const f of [...runtimeFiles, ...corpusHeaders]) {
+    sharedInputs.push(f, Deno.readFileSync(f));
+  }
+  const headerInputs: (string | Uint8Array)[] = [sharedInputs[0]];
+  for (const f of runtimeHeaders) headerInputs.push(f, Deno.readFileSync(f));
+
+  type Job = { label: string; args: string[]; out: string; hash: string };
+  const rtJobs: Job[] = [];
+  const progJobs: Job[] = [];
+  const entries: CorpusEntry[] = [];
+  for (const fs of flagsets) {
+    const dir = `${outDir}/${fs.name}`;
+    Deno.mkdirSync(`${dir}/runtime`, { recursive: true });
+    const objs: string[] = [];
+    for (const src of RUNTIME_SOURCES) {
+      const obj = `${dir}/runtime/${src.replace(/\.[cS]$/, ".o")}`;
+      objs.push(obj);
+      const args = [
+        ...COMMON_FLAGS,
+        ...fs.flags,
+        `-I${runtimeDir}`,
+        "-c",
+        `${runtimeDir}/${src}`,
+        "-o",
+        obj,
+      ];
+      const hash = await sha256Hex([
+        ...headerInputs,
+        JSON.stringify(args),
+        Deno.readFileSync(`${runtimeDir}/${src}`),
+      ]);
+      rtJobs.push({ label: `${fs.name}/runtime/${src}`, args, out: obj, hash });
+    }
+    for (const name of programs) {
+      const elf = `${dir}/${name}.elf`;
+      const src = `${corpusDir}/${name}.c`;
+      const args = [
+        ...COMMON_FLAGS,
+        ...fs.flags,
+        ...LINK_FLAGS,
+        "-T",
+        `${runtimeDir}/mips.ld`,
+        `-I${runtimeDir}`,
+        `-I${corpusDir}`,
+        src,
+        ...objs,
+        "-o",
+        elf,
+      ];
+      const hash = await sha256Hex([
+        ...sharedInputs,
+        JSON.stringify(args),
+        Deno.readFileSync(src),
+      ]);
+      entries.push({ name, flagset: fs.name, elf });
+      progJobs.push({ label: `${fs.name}/${name}.elf`, args, out: elf, hash });
+    }
+  }
+  const stale = (j: Job) => opts.force || !exists(j.out) || readIfExists(`${j.out}.stamp`) !== j.hash;
+  const rtTodo = rtJobs.filter(stale);
+  const progTodo = progJobs.filter(stale);
+  log(
+    `corpus: ${entries.length} ELFs (${programs.length} programs x ${flagsets.length} flag sets); ` +
+      `to build: ${rtTodo.length} runtime objects, ${progTodo.length} ELFs`,
+  );
+  let done = 0;
+  const total = rtTodo.length + progTodo.length;
+  const build = async (j: Job) => {
+    try {
+      Deno.removeSync(`${j.out}.stamp`);
+    } catch { /* not there */ }
+    await run(cc, j.args, root);
+    Deno.writeTextFileSync(`${j.out}.stamp`, j.hash);
+    done++;
+    log(`  [${done}/${total}] ${j.label}`);
+  };
+  await pool(rtTodo, jobs, build);
+  await pool(progTodo, jobs, build);
+  return entries;
+}
+
+/** Golden results of a corpus program (from qemu), stored in tests/vm/corpus/expected/. */
+export interface Expected {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Read the expected stdout, stderr and exit code of a corpus program.
+ *
+ * @param name program name
+ * @param root repository root
+ * @returns the expectations, or null if none are stored
+ */
+export function readExpected(
+  name: string,
+  root: string = DEFAULT_ROOT,
+): Expected | null {
+  const dir = `${root}/tests/vm/corpus/expected`;
+  const out = readIfExists(`${dir}/${name}.stdout`);
+  const codes = readIfExists(`${dir}/exit_codes.json`);
+  if (out === null || codes === null) return null;
+  const code = (JSON.parse(codes) as Record<string, number>)[name];
+  if (code === undefined) return null;
+  return {
+    stdout: out,
+    stderr: readIfExists(`${dir}/${name}.stderr`) ?? "",
+    exitCode: code,
+  };
+}
+
+/**
+ * Every mnemonic the opml VM executes (docs/VM.md), as `objdump -M no-aliases` spells them.
+ * Traps and `break` are listed separately: the corpus must not contain them.
+ */
+export const VM_INSTRUCTIONS: readonly string[] = [
+  // SPECIAL
+  "sll",
+  "srl",
+  "sra",
+  "sllv",
+  "srlv",
+  "srav",
+  "jr",
+  "jalr",
+  "movz",
+  "movn",
+  "syscall",
+  "sync",
+  "mfhi",
+  "mthi",
+  "mflo",
+  "mtlo",
+  "mult",
+  "multu",
+  "div",
+  "divu",
+  "add",
+  "addu",
+  "sub",
+  "subu",
+  "and",
+  "or",
+  "xor",
+  "nor",
+  "slt",
+  "sltu",
+  // REGIMM and jumps/branches
+  "bltz",
+  "bgez",
+  "bltzl",
+  "bgezl",
+  "bltzal",
+  "bgezal",
+  "bltzall",
+  "bgezall",
+  "j",
+  "jal",
+  "beq",
+  "bne",
+  "blez",
+  "bgtz",
+  "beql",
+  "bnel",
+  "blezl",
+  "bgtzl",
+  // immediates
+  "addi",
+  "addiu",
+  "slti",
+  "sltiu",
+  "andi",
+  "ori",
+  "xori",
+  "lui",
+  // SPECIAL2
+  "madd",
+  "maddu",
+  "mul",
+  "msub",
+  "msubu",
+  "clz",
+  "clo",
+  // loads and stores
+  "lb",
+  "lh",
+  "lwl",
+  "lw",
+  "lbu",
+  "lhu",
+  "lwr",
+  "ll",
+  "sb",
+  "sh",
+  "swl",
+  "sw",
+  "swr",
+  "sc",
+  "pref",
+];
+
+/** Trap instructions (and `break`): the VM faults when their condition holds. */
+export const TRAP_INSTRUCTIONS: readonly string[] = [
+  "break",
+  "teq",
+  "tne",
+  "tge",
+  "tgeu",
+  "tlt",
+  "tltu",
+  "teqi",
+  "tnei",
+  "tgei",
+  "tgeiu",
+  "tlti",
+  "tltiu",
+  "sdbbp",
+];
+
+/** Result of {@link auditCorpus}. */
+export interface AuditReport {
+  /** mnemonic -> the ELFs (`flagset/name`) whose code contains it */
+  coverage: Map<string, string[]>;
+  /** problems found: FPU or other non-VM instructions, traps, undefined symbols */
+  problems: string[];
+}
+
+/**
+ * Disassemble every ELF (`mips-linux-gnu-objdump -d -M no-aliases`) and list its undefined
+ * symbols (`mips-linux-gnu-nm -u`). Reports which VM instructions occur where, and as problems:
+ * any instruction outside {@link VM_INSTRUCTIONS} (FPU, coprocessor, MIPS32r2-only, ...), any
+ * trap from {@link TRAP_INSTRUCTIONS}, and any undefined symbol.
+ *
+ * @param entries the ELFs, as returned by {@link buildCorpus}
+ * @param toolPrefix binutils prefix (default `mips-linux-gnu-`)
+ */
+export async function auditCorpus(
+  entries: CorpusEntry[],
+  toolPrefix = "mips-linux-gnu-",
+): Promise<AuditReport> {
+  const coverage = new Map<string, string[]>();
+  const problems: string[] = [];
+  const allowed = new Set(VM_INSTRUCTIONS);
+  const traps = new Set(TRAP_INSTRUCTIONS);
+  const dec = new TextDecoder();
+  for (const e of entries) {
+    const label = `${e.flagset}/${e.name}`;
+    const dis = await new Deno.Command(`${toolPrefix}objdump`, {
+      args: ["-d", "-M", "no-aliases", e.elf],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!dis.success) {
+      problems.push(`${label}: objdump failed: ${dec.decode(dis.stderr)}`);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const line of dec.decode(dis.stdout).split("\n")) {
+      const m = /^\s*[0-9a-f]+:\t[0-9a-f]{8}\s+\t?([a-z0-9.]+)/.exec(line);
+      if (m) seen.add(m[1]);
+    }
+    for (const alias of seen) {
+      // objdump keeps these aliases even with -M no-aliases
+      const op = alias === "negu" ? "subu" : alias === "neg" ? "sub" : alias;
+      if (traps.has(op)) problems.push(`${label}: trap instruction ${op}`);
+      else if (!allowed.has(op)) problems.push(`${label}: non-VM instruction ${op}`);
+      if (!coverage.has(op)) coverage.set(op, []);
+      const list = coverage.get(op)!;
+      if (list[list.length - 1] !== label) list.push(label);
+    }
+    const nm = await new Deno.Command(`${toolPrefix}nm`, {
+      args: ["-u", e.elf],
+      stdout: "piped",
+    }).output();
+    const undef = dec.decode(nm.stdout).trim();
+    if (undef) problems.push(`${label}: undefined symbols: ${undef.replace(/\s+/g, " ")}`);
+  }
+  return { coverage, problems };
+}
+
+async function main(args: string[]): Promise<number> {
+  const opts: BuildOptions = {};
+  let check = false, update = false, audit = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--force") opts.force = true;
+    else if (a === "--jobs") opts.jobs = Number(args[++i]);
+    else if (a === "--flagset") (opts.flagsets ??= []).push(args[++i]);
+    else if (a === "--program") (opts.programs ??= []).push(args[++i]);
+    else if (a === "--check") check = true;
+    else if (a === "--update-expected") update = true;
+    else if (a === "--audit") audit = true;
+    else {
+      console.error(`unknown argument ${a}`);
+      return 2;
+    }
+  }
+  const entries = await buildCorpus(opts);
+  if (update) {
+    const dir = `${DEFAULT_ROOT}/tests/vm/corpus/expected`;
+    Deno.mkdirSync(dir, { recursive: true });
+    const codesPath = `${dir}/exit_codes.json`;
+    const codes = JSON.parse(readIfExists(codesPath) ?? "{}") as Record<
+      string,
+      number
+    >;
+    for (const e of entries.filter((e) => e.flagset === "O2")) {
+      const r = await runQemu(e.elf);
+      Deno.writeFileSync(`${dir}/${e.name}.stdout`, r.stdout);
+      Deno.writeFileSync(`${dir}/${e.name}.stderr`, r.stderr);
+      codes[e.name] = r.exitCode;
+      console.error(`expected: ${e.name} exit ${r.exitCode}`);
+    }
+    const sorted = Object.fromEntries(Object.entries(codes).sort());
+    Deno.writeTextFileSync(codesPath, JSON.stringify(sorted, null, 2) + "\n");
+  }
+  let status = 0;
+  if (audit) {
+    const report = await auditCorpus(entries);
+    const names = [...new Set(entries.map((e) => e.name))];
+    console.log("instruction  ELFs  programs (flag sets, when not all)");
+    for (const op of new Set([...VM_INSTRUCTIONS, ...report.coverage.keys()])) {
+      const where = report.coverage.get(op) ?? [];
+      const byProgram = new Map<string, string[]>();
+      for (const w of where) {
+        const [fs, name] = w.split("/");
+        if (!byProgram.has(name)) byProgram.set(name, []);
+        byProgram.get(name)!.push(fs);
+      }
+      const nfs = new Set(entries.map((e) => e.flagset)).size;
+      const progs = [...byProgram].map(([p, fss]) => fss.length === nfs ? p : `${p}(${fss.join(",")})`);
+      const shown = progs.length > 8 ? `${progs.length} of ${names.length} programs` : progs.join(" ");
+      console.log(
+        `${op.padEnd(12)} ${String(where.length).padStart(4)}  ${where.length ? shown : "MISSING"}`,
+      );
+    }
+    for (const p of report.problems) console.log(`PROBLEM ${p}`);
+    const missing = VM_INSTRUCTIONS.filter((op) => !report.coverage.has(op));
+    console.log(
+      `audit: ${entries.length} ELFs, ${report.problems.length} problems, ` +
+        `${VM_INSTRUCTIONS.length - missing.length}/${VM_INSTRUCTIONS.length} VM instructions present` +
+        (missing.length ? ` (missing: ${missing.join(" ")})` : ""),
+    );
+    if (report.problems.length) status = 1;
+  }
+  if (check) {
+    const dec = new TextDecoder();
+    let pass = 0, fail = 0;
+    for (const e of entries) {
+      const exp = readExpected(e.name);
+      const r = await runQemu(e.elf);
+      const out = dec.decode(r.stdout), err = dec.decode(r.stderr);
+      const problems: string[] = [];
+      if (!exp) problems.push("no expected output");
+      else {
+        if (out !== exp.stdout) problems.push("stdout differs");
+        if (err !== exp.stderr) problems.push("stderr differs");
+        if (r.exitCode !== exp.exitCode) {
+          problems.push(`exit ${r.exitCode}, expected ${exp.exitCode}`);
+        }
+      }
+      if (problems.length) {
+        fail++;
+        console.log(`FAIL ${e.flagset}/${e.name}: ${problems.join(", ")}`);
+      } else pass++;
+    }
+    console.log(`${pass} passed, ${fail} failed`);
+    if (fail) status = 1;
+  }
+  return status;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
