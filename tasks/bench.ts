@@ -122,7 +122,9 @@ rows.push([
   ]);
 }
 
-const cpu = (Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/) ?? [])[1] ?? "unknown CPU";
+// /proc needs --allow-all in Deno; ask lscpu instead
+const lscpu = new TextDecoder().decode((await new Deno.Command("lscpu", { stdout: "piped" }).output()).stdout);
+const cpu = (lscpu.match(/Model name:\s*(.*)/) ?? [])[1]?.trim() ?? "unknown CPU";
 const header =
   `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores; Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ${
     new Date().toISOString().slice(0, 10)
