@@ -342,11 +342,20 @@ export async function buildCorpus(
   );
   let done = 0;
   const total = rtTodo.length + progTodo.length;
+  // Outputs are written under a temporary name and renamed into place, so concurrent builds
+  // (e.g. two test files under `deno test --parallel`) never see a half-written file.
   const build = async (j: Job) => {
+    const tmp = `${j.out}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
+    const args = [...j.args];
+    args[args.lastIndexOf(j.out)] = tmp;
     try {
-      Deno.removeSync(`${j.out}.stamp`);
-    } catch { /* not there */ }
-    await run(cc, j.args, root);
+      await run(cc, args, root);
+      Deno.renameSync(tmp, j.out);
+    } finally {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* renamed */ }
+    }
     Deno.writeTextFileSync(`${j.out}.stamp`, j.hash);
     done++;
     log(`  [${done}/${total}] ${j.label}`);
@@ -585,7 +594,9 @@ async function main(args: string[]): Promise<number> {
     for (const e of entries.filter((e) => e.flagset === "O2")) {
       const r = await runQemu(e.elf);
       Deno.writeFileSync(`${dir}/${e.name}.stdout`, r.stdout);
-      Deno.writeFileSync(`${dir}/${e.name}.stderr`, r.stderr);
+      const errPath = `${dir}/${e.name}.stderr`;
+      if (r.stderr.length) Deno.writeFileSync(errPath, r.stderr);
+      else if (exists(errPath)) Deno.removeSync(errPath);
       codes[e.name] = r.exitCode;
       console.error(`expected: ${e.name} exit ${r.exitCode}`);
     }

@@ -826,62 +826,77 @@ int opml_f64_cmp(uint64_t a, uint64_t b) { return f64_cmp(a, b); }
  * under -msoft-float) and opml_sqrtf.
  */
 
+#if defined(__mips) && defined(__mips_soft_float) && !defined(OPML_SOFTFLOAT_HOST_TEST)
+/* MIPS o32 soft-float passes and returns a float in an integer register exactly like a uint32_t
+ * and a double in a register pair exactly like a uint64_t. Declaring the libgcc entry points
+ * with integer types makes them plain integer functions, so their tail calls into the rounding
+ * code stay tail calls (a float<->int conversion in between would prevent that). */
+typedef uint32_t sf_t;
+typedef uint64_t df_t;
+#define F(x) (x)
+#define FF(x) (x)
+#define D(x) (x)
+#define DD(x) (x)
+#else
+typedef float sf_t;
+typedef double df_t;
 #define F(x) opml_f32_bits(x)
 #define FF(x) opml_f32_from_bits(x)
 #define D(x) opml_f64_bits(x)
 #define DD(x) opml_f64_from_bits(x)
+#endif
 
-float opml_sqrtf(float x) { return FF(f32_sqrt(F(x))); }
+float opml_sqrtf(float x) { return opml_f32_from_bits(f32_sqrt(opml_f32_bits(x))); }
 
-float LIBGCC(addsf3)(float a, float b) { return FF(f32_add(F(a), F(b))); }
-float LIBGCC(subsf3)(float a, float b) { return FF(f32_sub(F(a), F(b))); }
-float LIBGCC(mulsf3)(float a, float b) { return FF(f32_mul(F(a), F(b))); }
-float LIBGCC(divsf3)(float a, float b) { return FF(f32_div(F(a), F(b))); }
-float LIBGCC(negsf2)(float a) { return FF(F(a) ^ 0x80000000u); }
+sf_t LIBGCC(addsf3)(sf_t a, sf_t b) { return FF(f32_add(F(a), F(b))); }
+sf_t LIBGCC(subsf3)(sf_t a, sf_t b) { return FF(f32_sub(F(a), F(b))); }
+sf_t LIBGCC(mulsf3)(sf_t a, sf_t b) { return FF(f32_mul(F(a), F(b))); }
+sf_t LIBGCC(divsf3)(sf_t a, sf_t b) { return FF(f32_div(F(a), F(b))); }
+sf_t LIBGCC(negsf2)(sf_t a) { return FF(F(a) ^ 0x80000000u); }
 
 /* libgcc comparison contract: eq/ne return 0 iff equal; lt/le return <0 / <=0 when the relation
  * holds and 1 when unordered; gt/ge return >0 / >=0 when it holds and -1 when unordered. */
 static inline int cmp_lt(int c) { return c == 2 ? 1 : c; }
 static inline int cmp_gt(int c) { return c == 2 ? -1 : c; }
 
-int LIBGCC(eqsf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
-int LIBGCC(nesf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
-int LIBGCC(ltsf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
-int LIBGCC(lesf2)(float a, float b) { return cmp_lt(f32_cmp(F(a), F(b))); }
-int LIBGCC(gtsf2)(float a, float b) { return cmp_gt(f32_cmp(F(a), F(b))); }
-int LIBGCC(gesf2)(float a, float b) { return cmp_gt(f32_cmp(F(a), F(b))); }
-int LIBGCC(unordsf2)(float a, float b) { return f32_cmp(F(a), F(b)) == 2; }
+int LIBGCC(eqsf2)(sf_t a, sf_t b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(nesf2)(sf_t a, sf_t b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(ltsf2)(sf_t a, sf_t b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(lesf2)(sf_t a, sf_t b) { return cmp_lt(f32_cmp(F(a), F(b))); }
+int LIBGCC(gtsf2)(sf_t a, sf_t b) { return cmp_gt(f32_cmp(F(a), F(b))); }
+int LIBGCC(gesf2)(sf_t a, sf_t b) { return cmp_gt(f32_cmp(F(a), F(b))); }
+int LIBGCC(unordsf2)(sf_t a, sf_t b) { return f32_cmp(F(a), F(b)) == 2; }
 
-int32_t LIBGCC(fixsfsi)(float a) { return opml_f32_to_i32(F(a)); }
-uint32_t LIBGCC(fixunssfsi)(float a) { return opml_f32_to_u32(F(a)); }
-int64_t LIBGCC(fixsfdi)(float a) { return opml_f32_to_i64(F(a)); }
-uint64_t LIBGCC(fixunssfdi)(float a) { return opml_f32_to_u64(F(a)); }
-float LIBGCC(floatsisf)(int32_t a) { return FF(opml_f32_from_i32(a)); }
-float LIBGCC(floatunsisf)(uint32_t a) { return FF(opml_f32_from_u32(a)); }
-float LIBGCC(floatdisf)(int64_t a) { return FF(opml_f32_from_i64(a)); }
-float LIBGCC(floatundisf)(uint64_t a) { return FF(opml_f32_from_u64(a)); }
-double LIBGCC(extendsfdf2)(float a) { return DD(opml_f32_to_f64(F(a))); }
-float LIBGCC(truncdfsf2)(double a) { return FF(opml_f64_to_f32(D(a))); }
+int32_t LIBGCC(fixsfsi)(sf_t a) { return opml_f32_to_i32(F(a)); }
+uint32_t LIBGCC(fixunssfsi)(sf_t a) { return opml_f32_to_u32(F(a)); }
+int64_t LIBGCC(fixsfdi)(sf_t a) { return opml_f32_to_i64(F(a)); }
+uint64_t LIBGCC(fixunssfdi)(sf_t a) { return opml_f32_to_u64(F(a)); }
+sf_t LIBGCC(floatsisf)(int32_t a) { return FF(opml_f32_from_i32(a)); }
+sf_t LIBGCC(floatunsisf)(uint32_t a) { return FF(opml_f32_from_u32(a)); }
+sf_t LIBGCC(floatdisf)(int64_t a) { return FF(opml_f32_from_i64(a)); }
+sf_t LIBGCC(floatundisf)(uint64_t a) { return FF(opml_f32_from_u64(a)); }
+df_t LIBGCC(extendsfdf2)(sf_t a) { return DD(opml_f32_to_f64(F(a))); }
+sf_t LIBGCC(truncdfsf2)(df_t a) { return FF(opml_f64_to_f32(D(a))); }
 
-double LIBGCC(adddf3)(double a, double b) { return DD(f64_add(D(a), D(b))); }
-double LIBGCC(subdf3)(double a, double b) { return DD(f64_sub(D(a), D(b))); }
-double LIBGCC(muldf3)(double a, double b) { return DD(f64_mul(D(a), D(b))); }
-double LIBGCC(divdf3)(double a, double b) { return DD(f64_div(D(a), D(b))); }
-double LIBGCC(negdf2)(double a) { return DD(D(a) ^ 0x8000000000000000ull); }
+df_t LIBGCC(adddf3)(df_t a, df_t b) { return DD(f64_add(D(a), D(b))); }
+df_t LIBGCC(subdf3)(df_t a, df_t b) { return DD(f64_sub(D(a), D(b))); }
+df_t LIBGCC(muldf3)(df_t a, df_t b) { return DD(f64_mul(D(a), D(b))); }
+df_t LIBGCC(divdf3)(df_t a, df_t b) { return DD(f64_div(D(a), D(b))); }
+df_t LIBGCC(negdf2)(df_t a) { return DD(D(a) ^ 0x8000000000000000ull); }
 
-int LIBGCC(eqdf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
-int LIBGCC(nedf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
-int LIBGCC(ltdf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
-int LIBGCC(ledf2)(double a, double b) { return cmp_lt(f64_cmp(D(a), D(b))); }
-int LIBGCC(gtdf2)(double a, double b) { return cmp_gt(f64_cmp(D(a), D(b))); }
-int LIBGCC(gedf2)(double a, double b) { return cmp_gt(f64_cmp(D(a), D(b))); }
-int LIBGCC(unorddf2)(double a, double b) { return f64_cmp(D(a), D(b)) == 2; }
+int LIBGCC(eqdf2)(df_t a, df_t b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(nedf2)(df_t a, df_t b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(ltdf2)(df_t a, df_t b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(ledf2)(df_t a, df_t b) { return cmp_lt(f64_cmp(D(a), D(b))); }
+int LIBGCC(gtdf2)(df_t a, df_t b) { return cmp_gt(f64_cmp(D(a), D(b))); }
+int LIBGCC(gedf2)(df_t a, df_t b) { return cmp_gt(f64_cmp(D(a), D(b))); }
+int LIBGCC(unorddf2)(df_t a, df_t b) { return f64_cmp(D(a), D(b)) == 2; }
 
-int32_t LIBGCC(fixdfsi)(double a) { return opml_f64_to_i32(D(a)); }
-uint32_t LIBGCC(fixunsdfsi)(double a) { return opml_f64_to_u32(D(a)); }
-int64_t LIBGCC(fixdfdi)(double a) { return opml_f64_to_i64(D(a)); }
-uint64_t LIBGCC(fixunsdfdi)(double a) { return opml_f64_to_u64(D(a)); }
-double LIBGCC(floatsidf)(int32_t a) { return DD(opml_f64_from_i32(a)); }
-double LIBGCC(floatunsidf)(uint32_t a) { return DD(opml_f64_from_u32(a)); }
-double LIBGCC(floatdidf)(int64_t a) { return DD(opml_f64_from_i64(a)); }
-double LIBGCC(floatundidf)(uint64_t a) { return DD(opml_f64_from_u64(a)); }
+int32_t LIBGCC(fixdfsi)(df_t a) { return opml_f64_to_i32(D(a)); }
+uint32_t LIBGCC(fixunsdfsi)(df_t a) { return opml_f64_to_u32(D(a)); }
+int64_t LIBGCC(fixdfdi)(df_t a) { return opml_f64_to_i64(D(a)); }
+uint64_t LIBGCC(fixunsdfdi)(df_t a) { return opml_f64_to_u64(D(a)); }
+df_t LIBGCC(floatsidf)(int32_t a) { return DD(opml_f64_from_i32(a)); }
+df_t LIBGCC(floatunsidf)(uint32_t a) { return DD(opml_f64_from_u32(a)); }
+df_t LIBGCC(floatdidf)(int64_t a) { return DD(opml_f64_from_i64(a)); }
+df_t LIBGCC(floatundidf)(uint64_t a) { return DD(opml_f64_from_u64(a)); }
