@@ -1,0 +1,21 @@
+/**
+ * The operator registry: every ONNX operator the compiler lowers, by domain and op type.
+ * @module
+ */
+import type { OpDef } from "./types.ts";
+import { OPS as elementwise } from "./elementwise.ts";
+import { OPS as nn } from "./nn.ts";
+import { OPS as movement } from "./movement.ts";
+import { OPS as quant } from "./quant.ts";
+
+export * from "./types.ts";
+
+/** All operators, keyed `domain::opType` ("" domain for standard ONNX). */
+export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
+  [...elementwise, ...nn, ...movement, ...quant].map((d) => [`${d.domain ?? ""}::${d.opType}`, d]),
+);
+
+/** The operator definition of a node, or undefined. `ai.onnx` is the default domain. */
+export function findOperator(domain: string, opType: string): OpDef | undefined {
+  return OPERATORS.get(`${domain === "ai.onnx" ? "" : domain}::${opType}`);
+}

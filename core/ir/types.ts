@@ -1,0 +1,138 @@
+/**
+ * The deterministic program (IR) that `opml compile` lowers an ONNX graph to: static-shape
+ * tensors and an ordered list of nodes, each one call of a C kernel (docs/IR.md).
+ * @module
+ */
+
+/** Element types, numbered as onnx.TensorProto.DataType (and `DT_*` in core/kernels/kernel.h). */
+export const DType = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float64: 11,
+  uint32: 12,
+  uint64: 13,
+} as const;
+
+/** A dtype code. */
+export type DTypeCode = (typeof DType)[keyof typeof DType];
+
+/** Bytes per element (bool: one byte). */
+export function dtypeSize(dtype: number): number {
+  switch (dtype) {
+    case DType.bool:
+    case DType.uint8:
+    case DType.int8:
+      return 1;
+    case DType.uint16:
+    case DType.int16:
+      return 2;
+    case DType.float32:
+    case DType.int32:
+    case DType.uint32:
+      return 4;
+    case DType.int64:
+    case DType.uint64:
+    case DType.float64:
+      return 8;
+    default:
+      throw new RangeError(`unsupported dtype ${dtypeName(dtype)}`);
+  }
+}
+
+/** The ONNX name of a dtype code (`float`, `int64`, ...). */
+export function dtypeName(dtype: number): string {
+  const names: Record<number, string> = {
+    1: "float",
+    2: "uint8",
+    3: "int8",
+    4: "uint16",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    8: "string",
+    9: "bool",
+    10: "float16",
+    11: "double",
+    12: "uint32",
+    13: "uint64",
+    14: "complex64",
+    15: "complex128",
+    16: "bfloat16",
+  };
+  return names[dtype] ?? `dtype ${dtype}`;
+}
+
+/** Number of elements of a shape (1 for a scalar). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A tensor's element type and static shape. */
+export interface TensorType {
+  dtype: number;
+  shape: number[];
+}
+
+/** Typed-array storage of a tensor value (bool is a Uint8Array of 0/1). */
+export type TensorArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** A tensor value known at compile time (a weight, a folded constant, a test input). */
+export interface TensorValue extends TensorType {
+  data: TensorArray;
+}
+
+/** How a tensor of the program gets its data. */
+export type TensorKind = "activation" | "constant" | "input";
+
+/** One tensor of the program. */
+export interface IrTensor extends TensorType {
+  name: string;
+  kind: TensorKind;
+  /** Little-endian bytes of a constant (committed by its Merkle-data key). */
+  data?: Uint8Array;
+}
+
+/** One kernel call. */
+export interface IrNode {
+  /** The ONNX node's name (or `<opType>_<index>` when it has none): named in every error. */
+  name: string;
+  /** The ONNX op type it came from. */
+  opType: string;
+  /** Kernel op code. */
+  op: number;
+  /** Tensor indices; null for an absent optional input. */
+  inputs: (number | null)[];
+  outputs: number[];
+  /** Normalised integer attributes (layout defined by the op, see core/compiler/ops/). */
+  ints: bigint[];
+  /** Normalised float attributes. */
+  floats: number[];
+}
+
+/** The whole deterministic program. */
+export interface Program {
+  tensors: IrTensor[];
+  nodes: IrNode[];
+  /** Graph inputs, in order (tensor indices). */
+  inputs: number[];
+  /** Graph outputs, in order (tensor indices). */
+  outputs: number[];
+}

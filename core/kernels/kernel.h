@@ -1,0 +1,100 @@
+/*
+ * The C kernel ABI of opml (docs/IR.md): tensors, nodes and the kernel table. The same kernels
+ * are compiled natively (gcc, SSE) and to MIPS32 (soft-float); they must give identical bits.
+ *
+ * Rules for every kernel (docs/IR.md, "Determinism"):
+ *  - plain C11 over the types below; float arithmetic as ordinary `float` expressions (the MIPS
+ *    build turns them into the project's soft-float calls); no libm: use mathf.h;
+ *  - every reduction in one fixed order (ascending index), whatever the build; vectorisation
+ *    may only split work across independent outputs;
+ *  - no NaN bit inspection: the interpreter canonicalises float outputs after every node;
+ *  - no I/O, no allocation beyond opml_alloc/opml_free, no global state.
+ */
+#ifndef OPML_KERNEL_H
+#define OPML_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Element types: the codes of onnx.TensorProto.DataType. */
+enum {
+  DT_FLOAT = 1,
+  DT_UINT8 = 2,
+  DT_INT8 = 3,
+  DT_UINT16 = 4,
+  DT_INT16 = 5,
+  DT_INT32 = 6,
+  DT_INT64 = 7,
+  DT_BOOL = 9,
+  DT_DOUBLE = 11,
+  DT_UINT32 = 12,
+  DT_UINT64 = 13,
+};
+
+#define OPML_MAX_RANK 8
+
+typedef struct opml_tensor {
+  uint8_t dtype;                 /* DT_* */
+  uint8_t rank;                  /* 0 (scalar) .. OPML_MAX_RANK */
+  uint32_t dims[OPML_MAX_RANK];  /* row-major (C order) */
+  uint32_t size;                 /* number of elements (1 for a scalar, may be 0) */
+  void *data;                    /* size * dtype_size(dtype) bytes, host byte order */
+} opml_tensor;
+
+typedef struct opml_node {
+  uint16_t op;                   /* OP_* code (core/compiler/ops/*.ts has the same numbers) */
+  uint8_t n_in, n_out;
+  const opml_tensor *const *in;  /* n_in entries; NULL where an optional input is absent */
+  opml_tensor *const *out;       /* n_out entries, already allocated with their final shape */
+  const int64_t *ints;           /* the op's normalised integer attributes (layout per op) */
+  uint32_t n_ints;
+  const float *floats;           /* the op's normalised float attributes */
+  uint32_t n_floats;
+} opml_node;
+
+/* Returns 0 on success, or an OPML_E* code (the interpreter reports the node by name). */
+typedef int (*opml_kernel_fn)(const opml_node *node);
+
+enum {
+  OPML_OK = 0,
+  OPML_EDTYPE = 1,  /* a dtype combination the kernel does not implement */
+  OPML_EATTR = 2,   /* malformed attributes (a compiler bug: shapes are checked at compile time) */
+  OPML_EVALUE = 3,  /* a data-dependent error: index out of range, ... */
+  OPML_ENOMEM = 4,
+};
+
+typedef struct opml_kernel_entry {
+  uint16_t op;
+  const char *name;              /* the ONNX op type (or our own name) it implements */
+  opml_kernel_fn fn;
+} opml_kernel_entry;
+
+/* Kernel tables, one per family, each ended by an entry with fn == NULL. */
+extern const opml_kernel_entry opml_kernels_elementwise[]; /* op codes   1..99  */
+extern const opml_kernel_entry opml_kernels_nn[];          /* op codes 100..199 */
+extern const opml_kernel_entry opml_kernels_movement[];    /* op codes 200..299 */
+extern const opml_kernel_entry opml_kernels_quant[];       /* op codes 300..399 */
+
+/* The kernel of `op`, or NULL. */
+opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);
+
+/* Bytes per element of a dtype (bool is one byte), 0 if unknown. */
+size_t opml_dtype_size(uint8_t dtype);
+
+/* Scratch memory for kernels (freed by the kernel before it returns). */
+void *opml_alloc(size_t n);
+void opml_free(void *p);
+
+/* Little helpers every family uses. */
+static inline uint32_t opml_f32_bits(float f) {
+  union { float f; uint32_t u; } v;
+  v.f = f;
+  return v.u;
+}
+static inline float opml_bits_f32(uint32_t u) {
+  union { float f; uint32_t u; } v;
+  v.u = u;
+  return v.f;
+}
+
+#endif

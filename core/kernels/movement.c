@@ -1,0 +1,6 @@
+/* movement kernels (docs/IR.md). */
+#include "kernel.h"
+
+const opml_kernel_entry opml_kernels_movement[] = {
+    {0, 0, 0},
+};
