@@ -1,0 +1,2 @@
+/* The project's float32 math functions: see mathf.h. */
+#include "mathf.h"

@@ -1,0 +1,20 @@
+/*
+ * The project's float32 math functions (no libm anywhere): deterministic functions of basic
+ * IEEE operations, so the native and the MIPS soft-float builds give the same bits.
+ * Accuracy target: within 2 ulp of the correctly rounded result over the whole domain
+ * (opml_sqrtf is exactly rounded). Implemented in mathf.c.
+ */
+#ifndef OPML_MATHF_H
+#define OPML_MATHF_H
+
+float opml_sqrtf(float x);
+float opml_expf(float x);
+float opml_logf(float x);
+float opml_tanhf(float x);
+float opml_erff(float x);
+float opml_powf(float x, float y);
+float opml_sigmoidf(float x); /* 1 / (1 + exp(-x)), without overflow */
+float opml_floorf(float x);
+float opml_roundevenf(float x); /* round half to even, as QuantizeLinear needs */
+
+#endif
