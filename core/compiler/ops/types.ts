@@ -68,9 +68,10 @@ export interface OpDef {
   /**
    * Compile-time evaluation when every present input has a value (shape arithmetic on
    * integers, Shape itself, data movement of small constants). Must give exactly what the kernel
-   * gives. The front end only calls it for small outputs.
+   * gives. The front end only calls it for small outputs, after `lower`. Returns undefined to
+   * decline (e.g. a float computation that must stay a kernel call).
    */
-  fold?(ctx: NodeContext, inputs: (TensorValue | undefined)[]): TensorValue[];
+  fold?(ctx: NodeContext, inputs: (TensorValue | undefined)[]): TensorValue[] | undefined;
 }
 
 /** An ONNX node the compiler cannot lower: the message names the node, operator and opset. */
