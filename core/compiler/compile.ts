@@ -1,0 +1,256 @@
+/**
+ * Lowers an ONNX graph to the deterministic program (docs/IR.md): static shapes, normalised
+ * attributes, integer shape arithmetic folded at compile time, dead nodes removed.
+ * @module
+ */
+import type { AttributeValue, OnnxModel, OnnxNode } from "../onnx/load.ts";
+import { bytesOf } from "../onnx/load.ts";
+import { DType, dtypeName, type IrNode, type IrTensor, type Program, shapeSize, type TensorValue } from "../ir/types.ts";
+import { type Attributes, findOperator, LoweringError, type NodeContext, type ValueInfo } from "./ops/mod.ts";
+
+/** Options of {@link compileGraph}. */
+export interface CompileOptions {
+  /**
+   * Concrete shapes: by graph input name (`{tokens: [1, 49]}`) or by symbolic dimension name
+   * (`{seq: [49]}`), for models with dynamic dimensions.
+   */
+  shapes?: Record<string, number[]>;
+  /** Graph inputs fixed at compile time: they become constants and leave the input list. */
+  consts?: Record<string, TensorValue>;
+  /** Largest output (in elements) folded at compile time; default 65536. */
+  foldLimit?: number;
+}
+
+/** Supported element types of graph inputs, outputs and tensors. */
+const SUPPORTED_DTYPES = new Set<number>(Object.values(DType));
+
+/**
+ * Compiles a decoded ONNX model into a {@link Program}.
+ *
+ * @example
+ * ```ts
+ * const program = compileGraph(decodeModel(bytes), { shapes: { seq: [49] } });
+ * ```
+ */
+export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Program {
+  const values = new Map<string, ValueInfo>();
+  const inputNames: string[] = [];
+  const consts = opts.consts ?? {};
+  const foldLimit = opts.foldLimit ?? 65536;
+
+  for (const [name, value] of model.initializers) {
+    checkDtype(value.dtype, `initializer '${name}'`);
+    values.set(name, { dtype: value.dtype, shape: value.shape, value });
+  }
+  for (const inp of model.inputs) {
+    checkDtype(inp.dtype, `input '${inp.name}'`);
+    if (consts[inp.name]) {
+      const v = consts[inp.name];
+      values.set(inp.name, { dtype: v.dtype, shape: v.shape, value: v });
+      continue;
+    }
+    values.set(inp.name, { dtype: inp.dtype, shape: resolveShape(inp.name, inp.shape, opts.shapes ?? {}) });
+    inputNames.push(inp.name);
+  }
+
+  const producers = new Map<string, IrNode>();
+  const emitted: { node: IrNode; inputNames: (string | null)[]; outputNames: string[] }[] = [];
+  for (const node of topoSort(model)) {
+    const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
+    const ctx = context(node, opset, values);
+    if (node.opType === "Constant" && node.domain === "") {
+      const v = constantValue(ctx, node);
+      values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
+      continue;
+    }
+    const def = findOperator(node.domain, node.opType);
+    if (!def) {
+      const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
+      throw new LoweringError(`unsupported operator ${op} (node '${node.name}', opset ${opset})`);
+    }
+    const lowered = def.lower(ctx);
+    const outNames = node.outputs.slice(0, lowered.outputs.length);
+    for (let i = lowered.outputs.length; i < node.outputs.length; i++) {
+      if (node.outputs[i] !== "") {
+        ctx.fail(`output ${i} ('${node.outputs[i]}') is not supported`);
+      }
+    }
+    for (const t of lowered.outputs) checkDtype(t.dtype, `node '${node.name}' (${node.opType}) output`);
+    const known = ctx.inputs.every((i) => i === undefined || i.value !== undefined);
+    const small = lowered.outputs.reduce((s, t) => s + shapeSize(t.shape), 0) <= foldLimit;
+    if (def.fold && known && small) {
+      const folded = def.fold(ctx, ctx.inputs.map((i) => i?.value));
+      if (folded) {
+        folded.forEach((v, i) => {
+          if (outNames[i]) values.set(outNames[i], { dtype: v.dtype, shape: v.shape, value: v });
+        });
+        continue;
+      }
+    }
+    lowered.outputs.forEach((t, i) => {
+      if (outNames[i]) values.set(outNames[i], { dtype: t.dtype, shape: [...t.shape] });
+    });
+    const keep = lowered.keepInputs ?? node.inputs.map((_, i) => i);
+    const ir: IrNode = {
+      name: node.name,
+      opType: node.opType,
+      op: lowered.op,
+      inputs: [],
+      outputs: [],
+      ints: (lowered.ints ?? []).map((x) => BigInt(x)),
+      floats: lowered.floats ?? [],
+    };
+    const inNames = keep.map((i) => (node.inputs[i] ? node.inputs[i] : null));
+    emitted.push({ node: ir, inputNames: inNames, outputNames: outNames });
+    for (const o of outNames) if (o) producers.set(o, ir);
+  }
+
+  // Keep only what the graph outputs need.
+  const needed = new Set<string>();
+  for (const o of model.outputs) {
+    if (!values.has(o.name)) throw new LoweringError(`graph output '${o.name}' is never computed`);
+    needed.add(o.name);
+  }
+  const live: typeof emitted = [];
+  for (let i = emitted.length - 1; i >= 0; i--) {
+    const e = emitted[i];
+    if (!e.outputNames.some((n) => n && needed.has(n))) continue;
+    live.push(e);
+    for (const n of e.inputNames) if (n) needed.add(n);
+  }
+  live.reverse();
+
+  const tensors: IrTensor[] = [];
+  const index = new Map<string, number>();
+  const tensorOf = (name: string): number => {
+    let i = index.get(name);
+    if (i !== undefined) return i;
+    const v = values.get(name)!;
+    const t: IrTensor = { name, dtype: v.dtype, shape: [...v.shape], kind: "activation" };
+    if (v.value) {
+      t.kind = "constant";
+      t.data = bytesOf(v.value);
+    } else if (inputNames.includes(name)) {
+      t.kind = "input";
+    }
+    i = tensors.length;
+    tensors.push(t);
+    index.set(name, i);
+    return i;
+  };
+  const inputs = inputNames.map(tensorOf);
+  for (const e of live) {
+    e.node.inputs = e.inputNames.map((n) => (n === null ? null : tensorOf(n)));
+    e.node.outputs = e.outputNames.map((n, i) => tensorOf(n || `${e.node.name}:unused${i}`));
+  }
+  const outputs = model.outputs.map((o) => tensorOf(o.name));
+  return { tensors, nodes: live.map((e) => e.node), inputs, outputs };
+}
+
+function checkDtype(dtype: number, what: string): void {
+  if (!SUPPORTED_DTYPES.has(dtype)) {
+    throw new LoweringError(`${what} has type ${dtypeName(dtype)}, which is not supported`);
+  }
+}
+
+function resolveShape(name: string, shape: (number | string)[], given: Record<string, number[]>): number[] {
+  if (given[name]) {
+    const s = given[name];
+    if (s.length !== shape.length) {
+      throw new LoweringError(`--shape ${name}: rank ${s.length}, but the model's input has rank ${shape.length}`);
+    }
+    shape.forEach((d, i) => {
+      if (typeof d === "number" && d !== s[i]) {
+        throw new LoweringError(`--shape ${name}: dimension ${i} is ${s[i]}, but the model fixes it to ${d}`);
+      }
+    });
+    return [...s];
+  }
+  return shape.map((d) => {
+    if (typeof d === "number") return d;
+    const g = given[d];
+    if (g && g.length === 1) return g[0];
+    throw new LoweringError(
+      `input '${name}' has a dynamic dimension '${d}': give its size with --shape ${d}=N or --shape ${name}=${
+        shape.map((x) => (typeof x === "number" ? x : "N")).join("x")
+      }`,
+    );
+  });
+}
+
+/** Nodes in a topological order (the file's order when it already is one). */
+function topoSort(model: OnnxModel): OnnxNode[] {
+  const available = new Set<string>([...model.initializers.keys(), ...model.inputs.map((i) => i.name), ""]);
+  const pending = [...model.nodes];
+  const order: OnnxNode[] = [];
+  while (pending.length) {
+    const before = pending.length;
+    for (let i = 0; i < pending.length;) {
+      const n = pending[i];
+      if (n.inputs.every((x) => available.has(x))) {
+        order.push(n);
+        for (const o of n.outputs) available.add(o);
+        pending.splice(i, 1);
+      } else i++;
+    }
+    if (pending.length === before) {
+      const n = pending[0];
+      const missing = n.inputs.find((x) => !available.has(x));
+      throw new LoweringError(`node '${n.name}' (${n.opType}): input '${missing}' is never produced (or the graph has a cycle)`);
+    }
+  }
+  return order;
+}
+
+function context(node: OnnxNode, opset: number, values: Map<string, ValueInfo>): NodeContext {
+  const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
+  const fail = (message: string): never => {
+    throw new LoweringError(`node '${node.name}' (${op}, opset ${opset}): ${message}`);
+  };
+  const inputs = node.inputs.map((name, i) => {
+    if (name === "") return undefined;
+    const v = values.get(name);
+    if (!v) fail(`input ${i} '${name}' is not defined`);
+    return v;
+  });
+  return { name: node.name, opType: node.opType, domain: node.domain, opset, inputs, outputCount: node.outputs.length, attrs: attributes(node.attributes, fail), fail };
+}
+
+function attributes(map: Map<string, AttributeValue>, fail: (m: string) => never): Attributes {
+  function get<K extends AttributeValue["kind"]>(name: string, kind: K): Extract<AttributeValue, { kind: K }> | undefined {
+    const a = map.get(name);
+    if (!a) return undefined;
+    if (a.kind !== kind) fail(`attribute '${name}' should be ${kind}, not ${a.kind}`);
+    return a as Extract<AttributeValue, { kind: K }>;
+  }
+  function req<T>(name: string, v: T | undefined, dflt: T | undefined): T {
+    if (v !== undefined) return v;
+    if (dflt !== undefined) return dflt;
+    return fail(`attribute '${name}' is required`);
+  }
+  return {
+    has: (name) => map.has(name),
+    int: (name, d) => req(name, get(name, "int")?.value, d),
+    ints: (name, d) => req(name, get(name, "ints")?.value, d),
+    float: (name, d) => req(name, get(name, "float")?.value, d),
+    floats: (name, d) => req(name, get(name, "floats")?.value, d),
+    string: (name, d) => req(name, get(name, "string")?.value, d),
+    tensor: (name) => req(name, get(name, "tensor")?.value, undefined),
+  };
+}
+
+function constantValue(ctx: NodeContext, node: OnnxNode): TensorValue {
+  const a = ctx.attrs;
+  if (a.has("value")) return a.tensor("value");
+  if (a.has("value_float")) return { dtype: DType.float32, shape: [], data: Float32Array.of(a.float("value_float")) };
+  if (a.has("value_floats")) {
+    const f = a.floats("value_floats");
+    return { dtype: DType.float32, shape: [f.length], data: Float32Array.from(f) };
+  }
+  if (a.has("value_int")) return { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(a.int("value_int"))) };
+  if (a.has("value_ints")) {
+    const v = a.ints("value_ints");
+    return { dtype: DType.int64, shape: [v.length], data: BigInt64Array.from(v.map(BigInt)) };
+  }
+  return ctx.fail(`only tensor, float(s) and int(s) values are supported (attributes: ${[...node.attributes.keys()].join(", ")})`);
+}

@@ -1,0 +1,9 @@
+/**
+ * The model compiler: ONNX graph to the deterministic program, its commitments and the
+ * model-independent runtime builds.
+ * @module
+ */
+export * from "./compile.ts";
+export * from "./artifacts.ts";
+export * from "./runtime_build.ts";
+export { LoweringError } from "./ops/mod.ts";

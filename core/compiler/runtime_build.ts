@@ -1,0 +1,97 @@
+/**
+ * The model-independent runtime (kernels + interpreter), built once natively and to MIPS and
+ * cached by a hash of its sources and flags (docs/IR.md).
+ * @module
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { buildMips, buildNative, MIPS_CFLAGS, NATIVE_CFLAGS } from "../toolchain/mod.ts";
+
+const coreDir = new URL("../", import.meta.url).pathname;
+const repoDir = new URL("../../", import.meta.url).pathname;
+
+/** Native optimisation flags of the runtime (on top of the toolchain's bit-exactness flags). */
+export const RUNTIME_NATIVE_FLAGS: readonly string[] = ["-O2"];
+/** MIPS optimisation flags of the runtime. */
+export const RUNTIME_MIPS_FLAGS: readonly string[] = ["-O2"];
+
+/** Paths of the two runtime builds. */
+export interface RuntimeBuild {
+  /** Native runner (`opml-runtime PROGRAM WEIGHTS OUT [INPUT...]`). */
+  native: string;
+  /** Static big-endian MIPS32 ELF for the VM. */
+  mips: string;
+  /** The hash naming this build (of sources and flags). */
+  id: string;
+}
+
+/** The C sources of the runtime: every kernel file plus the interpreter. */
+export function runtimeSources(): { native: string[]; mips: string[]; all: string[] } {
+  const kernels = [...Deno.readDirSync(`${coreDir}kernels`)]
+    .filter((e) => e.isFile && e.name.endsWith(".c"))
+    .map((e) => `${coreDir}kernels/${e.name}`)
+    .sort();
+  const common = [`${coreDir}runtime/interp.c`, ...kernels];
+  return {
+    native: [...common, `${coreDir}runtime/main_native.c`],
+    mips: [...common, `${coreDir}runtime/main_vm.c`],
+    all: [
+      ...common,
+      `${coreDir}runtime/main_native.c`,
+      `${coreDir}runtime/main_vm.c`,
+      ...["start.S", "sys.c", "libc.c", "softfloat.c", "libgcc_int.c", "mips.ld"].map((f) => `${coreDir}runtime/${f}`),
+    ],
+  };
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function buildId(): string {
+  const h = sha256.create();
+  const files = new Set(runtimeSources().all);
+  for (const dir of ["kernels", "runtime"]) {
+    for (const e of Deno.readDirSync(`${coreDir}${dir}`)) {
+      if (e.isFile && /\.(c|h|S|ld)$/.test(e.name)) files.add(`${coreDir}${dir}/${e.name}`);
+    }
+  }
+  for (const f of [...files].sort()) {
+    h.update(new TextEncoder().encode(f.slice(coreDir.length) + "\0"));
+    h.update(Deno.readFileSync(f));
+  }
+  h.update(new TextEncoder().encode([...MIPS_CFLAGS, ...RUNTIME_MIPS_FLAGS, ...NATIVE_CFLAGS, ...RUNTIME_NATIVE_FLAGS].join(" ")));
+  return [...h.digest().slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Builds the runtime (or returns the cached build under build/runtime/<id>/).
+ *
+ * @example
+ * ```ts
+ * const rt = await buildRuntime();
+ * // rt.native, rt.mips
+ * ```
+ */
+export async function buildRuntime(): Promise<RuntimeBuild> {
+  const id = buildId();
+  const dir = `${repoDir}build/runtime/${id}`;
+  const native = `${dir}/opml-runtime`, mips = `${dir}/opml-runtime.elf`;
+  if (exists(native) && exists(mips)) return { native, mips, id };
+  Deno.mkdirSync(dir, { recursive: true });
+  const src = runtimeSources();
+  const tag = `${Deno.pid}-${Math.random().toString(36).slice(2)}`;
+  const inc = [`-I${coreDir}runtime`, `-I${coreDir}kernels`];
+  // Built under temporary names and renamed, so parallel builds never see half a file.
+  await Promise.all([
+    buildNative(src.native, `${native}.${tag}`, [...RUNTIME_NATIVE_FLAGS, ...inc]),
+    buildMips(src.mips, `${mips}.${tag}`, { flags: [...RUNTIME_MIPS_FLAGS, ...inc] }),
+  ]);
+  Deno.renameSync(`${native}.${tag}`, native);
+  Deno.renameSync(`${mips}.${tag}`, mips);
+  return { native, mips, id };
+}

@@ -1,0 +1,81 @@
+/**
+ * The onnxruntime-node engine: the float reference (never a committed result).
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { DType, dtypeName, type TensorValue } from "../ir/types.ts";
+
+const ORT_TYPES: Record<number, string> = {
+  [DType.float32]: "float32",
+  [DType.float64]: "float64",
+  [DType.int8]: "int8",
+  [DType.uint8]: "uint8",
+  [DType.int16]: "int16",
+  [DType.uint16]: "uint16",
+  [DType.int32]: "int32",
+  [DType.uint32]: "uint32",
+  [DType.int64]: "int64",
+  [DType.uint64]: "uint64",
+  [DType.bool]: "bool",
+};
+const FROM_ORT = Object.fromEntries(Object.entries(ORT_TYPES).map(([k, v]) => [v, Number(k)]));
+
+/** Options of {@link runOrt}. */
+export interface OrtOptions {
+  /** Intra-op threads (default 1, the benchmark's reference setting). */
+  threads?: number;
+  /** Run this many times and report the median time per inference. */
+  repeat?: number;
+}
+
+/**
+ * Runs a model file with onnxruntime-node (CPU) on named inputs.
+ *
+ * @example
+ * ```ts
+ * const { outputs } = await runOrt("mnist.onnx", { Input3: x });
+ * ```
+ */
+export async function runOrt(
+  modelPath: string,
+  inputs: Record<string, TensorValue>,
+  opts: OrtOptions = {},
+): Promise<{ outputs: Record<string, TensorValue>; medianMs?: number }> {
+  const session = await ort.InferenceSession.create(modelPath, {
+    intraOpNumThreads: opts.threads ?? 1,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+  });
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, v] of Object.entries(inputs)) {
+      const type = ORT_TYPES[v.dtype];
+      if (!type) throw new Error(`input '${name}': onnxruntime engine does not take ${dtypeName(v.dtype)}`);
+      const data = v.dtype === DType.bool ? Uint8Array.from(v.data as Uint8Array) : v.data;
+      // deno-lint-ignore no-explicit-any
+      feeds[name] = new ort.Tensor(type as any, data as any, v.shape);
+    }
+    let result = await session.run(feeds);
+    let medianMs: number | undefined;
+    if (opts.repeat) {
+      const times: number[] = [];
+      for (let i = 0; i < opts.repeat; i++) {
+        const t0 = performance.now();
+        result = await session.run(feeds);
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      medianMs = times[times.length >> 1];
+    }
+    const outputs: Record<string, TensorValue> = {};
+    for (const [name, t] of Object.entries(result)) {
+      const dtype = FROM_ORT[t.type];
+      if (!dtype) throw new Error(`output '${name}': onnxruntime returned ${t.type}`);
+      // deno-lint-ignore no-explicit-any
+      outputs[name] = { dtype, shape: [...t.dims], data: (t.data as any).slice() };
+    }
+    return { outputs, medianMs };
+  } finally {
+    await session.release();
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * The deterministic program (IR): types and the binary encoding (docs/IR.md).
+ * @module
+ */
+export * from "./types.ts";
+export * from "./encode.ts";

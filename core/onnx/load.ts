@@ -1,0 +1,270 @@
+/**
+ * The ONNX front end: decodes a `ModelProto` (npm `onnx-proto`) into a plain graph of nodes,
+ * typed value infos and initializer values, and a `TensorProto` into a {@link TensorValue}.
+ * @module
+ */
+import onnxProto from "onnx-proto";
+import { DType, dtypeName, shapeSize, type TensorArray, type TensorValue } from "../ir/types.ts";
+
+// deno-lint-ignore no-explicit-any
+const onnx = (onnxProto as any).onnx;
+
+/** A model file that cannot be read as ONNX: the message names the file and the problem. */
+export class OnnxFormatError extends Error {
+  override name = "OnnxFormatError";
+}
+
+/** One attribute, already converted to plain values. */
+export type AttributeValue =
+  | { kind: "int"; value: number }
+  | { kind: "ints"; value: number[] }
+  | { kind: "float"; value: number }
+  | { kind: "floats"; value: number[] }
+  | { kind: "string"; value: string }
+  | { kind: "strings"; value: string[] }
+  | { kind: "tensor"; value: TensorValue }
+  | { kind: "unsupported"; type: string };
+
+/** One graph node. Empty input names mean an absent optional input. */
+export interface OnnxNode {
+  name: string;
+  opType: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attributes: Map<string, AttributeValue>;
+}
+
+/** A graph input or output: dtype and shape; a dimension is a number or a symbolic name. */
+export interface OnnxValueInfo {
+  name: string;
+  dtype: number;
+  shape: (number | string)[];
+}
+
+/** A decoded model. */
+export interface OnnxModel {
+  irVersion: number;
+  /** Opset version per domain ("" is the default ONNX domain). */
+  opsets: Map<string, number>;
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  initializers: Map<string, TensorValue>;
+  nodes: OnnxNode[];
+}
+
+// deno-lint-ignore no-explicit-any
+function num(v: any): number {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === "number") return v;
+  return Number(BigInt(v.toString()));
+}
+
+// deno-lint-ignore no-explicit-any
+function big(v: any): bigint {
+  if (typeof v === "number") return BigInt(v);
+  return BigInt(v.toString());
+}
+
+/** Allocates the typed array of a dtype. */
+export function allocArray(dtype: number, n: number): TensorArray {
+  switch (dtype) {
+    case DType.float32:
+      return new Float32Array(n);
+    case DType.float64:
+      return new Float64Array(n);
+    case DType.int8:
+      return new Int8Array(n);
+    case DType.uint8:
+    case DType.bool:
+      return new Uint8Array(n);
+    case DType.int16:
+      return new Int16Array(n);
+    case DType.uint16:
+      return new Uint16Array(n);
+    case DType.int32:
+      return new Int32Array(n);
+    case DType.uint32:
+      return new Uint32Array(n);
+    case DType.int64:
+      return new BigInt64Array(n);
+    case DType.uint64:
+      return new BigUint64Array(n);
+    default:
+      throw new OnnxFormatError(`tensor type ${dtypeName(dtype)} is not supported`);
+  }
+}
+
+/** A typed array over little-endian bytes (copied, so it is aligned). */
+export function arrayFromBytes(dtype: number, bytes: Uint8Array, n: number): TensorArray {
+  const out = allocArray(dtype, n);
+  const need = out.byteLength;
+  if (bytes.length !== need) {
+    throw new OnnxFormatError(`raw data has ${bytes.length} bytes, expected ${need}`);
+  }
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** The little-endian bytes of a tensor value (a view when possible). */
+export function bytesOf(t: TensorValue): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * Converts a decoded `onnx.TensorProto` into a {@link TensorValue}.
+ *
+ * @example
+ * ```ts
+ * const t = tensorFromProto(onnx.TensorProto.decode(bytes));
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export function tensorFromProto(p: any): TensorValue {
+  const dtype = p.dataType ?? 0;
+  const shape: number[] = (p.dims ?? []).map(num);
+  const n = shapeSize(shape);
+  if (p.dataLocation === 1 || (p.externalData && p.externalData.length)) {
+    throw new OnnxFormatError(`tensor '${p.name}' uses external data, which is not supported`);
+  }
+  if (dtype === 8) throw new OnnxFormatError(`tensor '${p.name}' has type string, which is not supported`);
+  if (p.rawData && p.rawData.length) {
+    return { dtype, shape, data: arrayFromBytes(dtype, p.rawData, n) };
+  }
+  const data = allocArray(dtype, n);
+  // deno-lint-ignore no-explicit-any
+  let src: any[] = [];
+  switch (dtype) {
+    case DType.float32:
+      src = p.floatData ?? [];
+      break;
+    case DType.float64:
+      src = p.doubleData ?? [];
+      break;
+    case DType.int64:
+      src = p.int64Data ?? [];
+      break;
+    case DType.uint32:
+    case DType.uint64:
+      src = p.uint64Data ?? [];
+      break;
+    default: // int8/uint8/int16/uint16/int32/bool are stored in int32_data
+      src = p.int32Data ?? [];
+  }
+  if (src.length !== n) {
+    throw new OnnxFormatError(`tensor '${p.name}' has ${src.length} values for shape [${shape.join(",")}]`);
+  }
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    for (let i = 0; i < n; i++) data[i] = big(src[i]);
+  } else {
+    for (let i = 0; i < n; i++) data[i] = num(src[i]);
+  }
+  return { dtype, shape, data };
+}
+
+/**
+ * Decodes a serialized `onnx.TensorProto` (`.pb` file of the conformance cases).
+ *
+ * @example
+ * ```ts
+ * const t = decodeTensor(Deno.readFileSync("input_0.pb"));
+ * ```
+ */
+export function decodeTensor(bytes: Uint8Array, file = "tensor"): TensorValue & { name: string } {
+  let p;
+  try {
+    p = onnx.TensorProto.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`${file}: not an ONNX TensorProto (${(e as Error).message})`);
+  }
+  try {
+    return { ...tensorFromProto(p), name: p.name ?? "" };
+  } catch (e) {
+    throw new OnnxFormatError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+function attribute(a: any): AttributeValue {
+  switch (a.type) {
+    case 1:
+      return { kind: "float", value: a.f ?? 0 };
+    case 2:
+      return { kind: "int", value: num(a.i) };
+    case 3:
+      return { kind: "string", value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
+    case 4:
+      return { kind: "tensor", value: tensorFromProto(a.t) };
+    case 6:
+      return { kind: "floats", value: [...(a.floats ?? [])] };
+    case 7:
+      return { kind: "ints", value: (a.ints ?? []).map(num) };
+    case 8:
+      // deno-lint-ignore no-explicit-any
+      return { kind: "strings", value: (a.strings ?? []).map((s: any) => new TextDecoder().decode(s)) };
+    default:
+      return { kind: "unsupported", type: `attribute type ${a.type}` };
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+function valueInfo(v: any): OnnxValueInfo {
+  const tt = v.type?.tensorType;
+  if (!tt) return { name: v.name, dtype: 0, shape: [] };
+  // deno-lint-ignore no-explicit-any
+  const shape = (tt.shape?.dim ?? []).map((d: any, i: number) =>
+    d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : `?${i}`
+  );
+  return { name: v.name, dtype: tt.elemType ?? 0, shape };
+}
+
+/**
+ * Decodes an ONNX model.
+ *
+ * @example
+ * ```ts
+ * const model = decodeModel(Deno.readFileSync("mnist.onnx"), "mnist.onnx");
+ * console.log(model.nodes.length);
+ * ```
+ */
+export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
+  // deno-lint-ignore no-explicit-any
+  let m: any;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new OnnxFormatError(`${file}: not an ONNX model (${(e as Error).message})`);
+  }
+  const g = m.graph;
+  if (!g || !g.node) throw new OnnxFormatError(`${file}: not an ONNX model (no graph)`);
+  const opsets = new Map<string, number>();
+  for (const o of m.opsetImport ?? []) opsets.set(o.domain ?? "", num(o.version));
+  if (!opsets.has("") && opsets.has("ai.onnx")) opsets.set("", opsets.get("ai.onnx")!);
+  const initializers = new Map<string, TensorValue>();
+  try {
+    for (const t of g.initializer ?? []) initializers.set(t.name, tensorFromProto(t));
+  } catch (e) {
+    throw new OnnxFormatError(`${file}: ${(e as Error).message}`);
+  }
+  // deno-lint-ignore no-explicit-any
+  const nodes: OnnxNode[] = g.node.map((n: any, i: number) => {
+    const attributes = new Map<string, AttributeValue>();
+    for (const a of n.attribute ?? []) {
+      try {
+        attributes.set(a.name, attribute(a));
+      } catch (e) {
+        throw new OnnxFormatError(`${file}: node '${n.name || i}' attribute ${a.name}: ${(e as Error).message}`);
+      }
+    }
+    return {
+      name: n.name || `${n.opType}_${i}`,
+      opType: n.opType ?? "",
+      domain: n.domain === "ai.onnx" ? "" : (n.domain ?? ""),
+      inputs: [...(n.input ?? [])],
+      outputs: [...(n.output ?? [])],
+      attributes,
+    };
+  });
+  const inputs = (g.input ?? []).map(valueInfo).filter((v: OnnxValueInfo) => !initializers.has(v.name));
+  return { irVersion: num(m.irVersion), opsets, inputs, outputs: (g.output ?? []).map(valueInfo), initializers, nodes };
+}

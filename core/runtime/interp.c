@@ -1,0 +1,322 @@
+/* The program interpreter (docs/IR.md). */
+#include "interp.h"
+
+#ifdef __mips__
+#include "libc.h"
+#else
+#include <stdlib.h>
+#include <string.h>
+#endif
+
+#define NONE 0xffffffffu
+
+void opml_err_append(char *err, size_t errlen, const char *s, size_t n) {
+  size_t k = strlen(err);
+  while (n-- && *s && k + 1 < errlen) err[k++] = *s++;
+  err[k] = 0;
+}
+
+static void err_str(char *err, size_t errlen, const char *s) { opml_err_append(err, errlen, s, (size_t)-1); }
+
+static void err_u32(char *err, size_t errlen, uint32_t v) {
+  char b[12];
+  int i = 11;
+  b[i] = 0;
+  do {
+    b[--i] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  err_str(err, errlen, b + i);
+}
+
+size_t opml_tensor_bytes(const opml_tensor *t) { return (size_t)t->size * opml_dtype_size(t->dtype); }
+
+void opml_le_to_host(void *data, size_t n, size_t elem) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  uint8_t *p = data;
+  if (elem == 2) {
+    for (size_t i = 0; i < n; i++, p += 2) {
+      uint8_t t = p[0];
+      p[0] = p[1];
+      p[1] = t;
+    }
+  } else if (elem == 4) {
+    uint32_t *w = data;
+    for (size_t i = 0; i < n; i++) {
+      uint32_t v = w[i];
+      w[i] = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+    }
+  } else if (elem == 8) {
+    for (size_t i = 0; i < n; i++, p += 8) {
+      for (int k = 0; k < 4; k++) {
+        uint8_t t = p[k];
+        p[k] = p[7 - k];
+        p[7 - k] = t;
+      }
+    }
+  }
+#else
+  (void)data, (void)n, (void)elem;
+#endif
+}
+
+/* --- decoding ---------------------------------------------------------------------------- */
+
+typedef struct reader {
+  const uint8_t *p;
+  size_t n, o;
+  int bad;
+} reader;
+
+static int need(reader *r, size_t k) {
+  if (r->bad || r->o + k > r->n) {
+    r->bad = 1;
+    return 0;
+  }
+  return 1;
+}
+static uint32_t rd_u8(reader *r) { return need(r, 1) ? r->p[r->o++] : 0; }
+static uint32_t rd_u16(reader *r) {
+  if (!need(r, 2)) return 0;
+  uint32_t v = (uint32_t)r->p[r->o] | ((uint32_t)r->p[r->o + 1] << 8);
+  r->o += 2;
+  return v;
+}
+static uint32_t rd_u32(reader *r) {
+  if (!need(r, 4)) return 0;
+  const uint8_t *b = r->p + r->o;
+  r->o += 4;
+  return (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+}
+static uint64_t rd_u64(reader *r) {
+  uint64_t lo = rd_u32(r);
+  return lo | ((uint64_t)rd_u32(r) << 32);
+}
+static const char *rd_str(reader *r, uint32_t *len) {
+  *len = rd_u32(r);
+  if (!need(r, *len)) return "";
+  const char *s = (const char *)r->p + r->o;
+  r->o = (r->o + *len + 3) & ~(size_t)3;
+  if (r->o > r->n) r->bad = 1;
+  return s;
+}
+
+static void *zalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (p) memset(p, 0, n ? n : 1);
+  return p;
+}
+
+int opml_program_parse(const uint8_t *buf, size_t n, opml_program *p, char *err, size_t errlen) {
+  reader r = {buf, n, 0, 0};
+  memset(p, 0, sizeof *p);
+  err[0] = 0;
+  if (rd_u32(&r) != 0x5249504fu) {
+    err_str(err, errlen, "not an opml program (bad magic)");
+    return 1;
+  }
+  if (rd_u32(&r) != 1) {
+    err_str(err, errlen, "unsupported program version");
+    return 1;
+  }
+  p->n_tensors = rd_u32(&r);
+  p->n_nodes = rd_u32(&r);
+  p->n_inputs = rd_u32(&r);
+  p->n_outputs = rd_u32(&r);
+  if (r.bad || p->n_tensors > n || p->n_nodes > n || p->n_inputs > n || p->n_outputs > n) {
+    err_str(err, errlen, "program truncated");
+    return 1;
+  }
+  p->tensors = zalloc(sizeof(opml_ptensor) * p->n_tensors);
+  p->nodes = zalloc(sizeof(opml_pnode) * p->n_nodes);
+  p->inputs = zalloc(4 * p->n_inputs);
+  p->outputs = zalloc(4 * p->n_outputs);
+  if (!p->tensors || !p->nodes || !p->inputs || !p->outputs) {
+    err_str(err, errlen, "out of memory");
+    return 1;
+  }
+  for (uint32_t i = 0; i < p->n_tensors && !r.bad; i++) {
+    opml_ptensor *t = &p->tensors[i];
+    t->t.dtype = (uint8_t)rd_u8(&r);
+    t->t.rank = (uint8_t)rd_u8(&r);
+    t->kind = (uint8_t)rd_u8(&r);
+    rd_u8(&r);
+    if (t->t.rank > OPML_MAX_RANK || t->kind > 2 || !opml_dtype_size(t->t.dtype)) {
+      err_str(err, errlen, "tensor ");
+      err_u32(err, errlen, i);
+      err_str(err, errlen, ": bad rank, kind or dtype");
+      return 1;
+    }
+    uint64_t size = 1;
+    for (uint32_t d = 0; d < t->t.rank; d++) {
+      t->t.dims[d] = rd_u32(&r);
+      size *= t->t.dims[d];
+      if (size > 0xffffffffu) size = 0xffffffffu;
+    }
+    t->t.size = (uint32_t)size;
+    t->name = rd_str(&r, &t->name_len);
+    t->last_use = NONE;
+    if (t->kind == OPML_KIND_CONSTANT) {
+      if (need(&r, 32)) t->key = r.p + r.o;
+      r.o += 32;
+      t->slot = p->n_constants++;
+    }
+  }
+  for (uint32_t i = 0; i < p->n_nodes && !r.bad; i++) {
+    opml_pnode *nd = &p->nodes[i];
+    nd->op = (uint16_t)rd_u16(&r);
+    nd->n_in = (uint8_t)rd_u8(&r);
+    nd->n_out = (uint8_t)rd_u8(&r);
+    nd->n_ints = rd_u32(&r);
+    nd->n_floats = rd_u32(&r);
+    if (r.bad || nd->n_ints > n || nd->n_floats > n) break;
+    int32_t *in = zalloc(4 * (size_t)nd->n_in);
+    uint32_t *out = zalloc(4 * (size_t)nd->n_out);
+    int64_t *ints = zalloc(8 * (size_t)nd->n_ints);
+    float *floats = zalloc(4 * (size_t)nd->n_floats);
+    if (!in || !out || !ints || !floats) {
+      err_str(err, errlen, "out of memory");
+      return 1;
+    }
+    for (uint32_t k = 0; k < nd->n_in; k++) in[k] = (int32_t)rd_u32(&r);
+    for (uint32_t k = 0; k < nd->n_out; k++) out[k] = rd_u32(&r);
+    for (uint32_t k = 0; k < nd->n_ints; k++) ints[k] = (int64_t)rd_u64(&r);
+    for (uint32_t k = 0; k < nd->n_floats; k++) floats[k] = opml_bits_f32(rd_u32(&r));
+    nd->in_ids = in, nd->out_ids = out, nd->ints = ints, nd->floats = floats;
+    nd->name = rd_str(&r, &nd->name_len);
+    nd->op_type = rd_str(&r, &nd->op_type_len);
+    for (uint32_t k = 0; k < nd->n_in; k++) {
+      if (in[k] >= 0 && (uint32_t)in[k] >= p->n_tensors) r.bad = 1;
+      else if (in[k] >= 0) p->tensors[in[k]].last_use = i;
+    }
+    for (uint32_t k = 0; k < nd->n_out; k++) {
+      if (out[k] >= p->n_tensors || p->tensors[out[k]].kind != OPML_KIND_ACTIVATION) r.bad = 1;
+    }
+    const char *kname = 0;
+    nd->fn = opml_kernel_find(nd->op, &kname);
+    if (!nd->fn) {
+      err_str(err, errlen, "node '");
+      opml_err_append(err, errlen, nd->name, nd->name_len);
+      err_str(err, errlen, "': op code ");
+      err_u32(err, errlen, nd->op);
+      err_str(err, errlen, " is not in this runtime (rebuild the runtime)");
+      return 1;
+    }
+  }
+  for (uint32_t i = 0; i < p->n_inputs; i++) {
+    p->inputs[i] = rd_u32(&r);
+    if (p->inputs[i] >= p->n_tensors) r.bad = 1;
+    else p->tensors[p->inputs[i]].slot = i;
+  }
+  for (uint32_t i = 0; i < p->n_outputs; i++) {
+    p->outputs[i] = rd_u32(&r);
+    if (p->outputs[i] >= p->n_tensors) r.bad = 1;
+  }
+  if (r.bad || r.o != n) {
+    err_str(err, errlen, "malformed program (truncated, trailing bytes or an index out of range)");
+    return 1;
+  }
+  for (uint32_t i = 0; i < p->n_outputs; i++) p->tensors[p->outputs[i]].last_use = NONE - 1;
+  return 0;
+}
+
+/* --- running ----------------------------------------------------------------------------- */
+
+static int materialise(opml_ptensor *t, const opml_io *io) {
+  if (t->t.data) return 0;
+  size_t bytes = opml_tensor_bytes(&t->t);
+  if (t->kind != OPML_KIND_ACTIVATION && io->map) {
+    const void *d = io->map(io->ctx, t, bytes);
+    if (d) {
+      t->t.data = (void *)d;
+      t->owned = 0;
+      return 0;
+    }
+  }
+  t->t.data = zalloc(bytes);
+  if (!t->t.data) return OPML_ENOMEM;
+  t->owned = 1;
+  if (t->kind == OPML_KIND_ACTIVATION) return 0;
+  if (io->load(io->ctx, t, t->t.data, bytes)) return OPML_EVALUE;
+  opml_le_to_host(t->t.data, t->t.size, opml_dtype_size(t->t.dtype));
+  return 0;
+}
+
+static void release(opml_ptensor *t) {
+  if (t->owned && t->t.data) free(t->t.data);
+  t->t.data = 0;
+  t->owned = 0;
+}
+
+static void canonical_nans(opml_tensor *t) {
+  if (t->dtype != DT_FLOAT) return;
+  uint32_t *w = t->data;
+  for (uint32_t i = 0; i < t->size; i++) {
+    if ((w[i] & 0x7fffffffu) > 0x7f800000u) w[i] = 0x7fc00000u;
+  }
+}
+
+static const char *const ERRORS[] = {"ok", "unsupported dtype", "malformed attributes",
+                                     "invalid value (e.g. an index out of range)", "out of memory"};
+
+static int node_error(const opml_pnode *nd, const char *what, char *err, size_t errlen) {
+  err_str(err, errlen, "node '");
+  opml_err_append(err, errlen, nd->name, nd->name_len);
+  err_str(err, errlen, "' (");
+  opml_err_append(err, errlen, nd->op_type, nd->op_type_len);
+  err_str(err, errlen, "): ");
+  err_str(err, errlen, what);
+  return 1;
+}
+
+int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errlen) {
+  const opml_tensor *ins[256];
+  opml_tensor *outs[256];
+  err[0] = 0;
+  for (uint32_t i = 0; i < p->n_nodes; i++) {
+    opml_pnode *nd = &p->nodes[i];
+    for (uint32_t k = 0; k < nd->n_in; k++) {
+      if (nd->in_ids[k] < 0) {
+        ins[k] = 0;
+        continue;
+      }
+      opml_ptensor *t = &p->tensors[nd->in_ids[k]];
+      int e = materialise(t, io);
+      if (e) return node_error(nd, e == OPML_ENOMEM ? "out of memory" : "cannot load an input tensor", err, errlen);
+      ins[k] = &t->t;
+    }
+    for (uint32_t k = 0; k < nd->n_out; k++) {
+      opml_ptensor *t = &p->tensors[nd->out_ids[k]];
+      release(t); /* a tensor written twice (never in compiled programs) starts clean */
+      if (materialise(t, io)) return node_error(nd, "out of memory", err, errlen);
+      outs[k] = &t->t;
+    }
+    opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats};
+    int e = nd->fn(&node);
+    if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
+    for (uint32_t k = 0; k < nd->n_out; k++) canonical_nans(outs[k]);
+    /* free what no later node reads */
+    for (uint32_t k = 0; k < nd->n_in; k++) {
+      if (nd->in_ids[k] >= 0 && p->tensors[nd->in_ids[k]].last_use == i) release(&p->tensors[nd->in_ids[k]]);
+    }
+    for (uint32_t k = 0; k < nd->n_out; k++) {
+      if (p->tensors[nd->out_ids[k]].last_use == NONE) release(&p->tensors[nd->out_ids[k]]);
+    }
+  }
+  for (uint32_t i = 0; i < p->n_outputs; i++) {
+    int e = materialise(&p->tensors[p->outputs[i]], io);
+    if (e) {
+      err_str(err, errlen, "cannot load output ");
+      err_u32(err, errlen, i);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void opml_program_reset(opml_program *p) {
+  for (uint32_t i = 0; i < p->n_tensors; i++) release(&p->tensors[i]);
+}
+
+void *opml_alloc(size_t n) { return malloc(n ? n : 1); }
+void opml_free(void *p) { free(p); }

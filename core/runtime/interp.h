@@ -1,0 +1,74 @@
+/*
+ * The interpreter of the deterministic program (docs/IR.md): decodes a `.opir` program and
+ * runs it node by node through the kernel table. Model-independent: the same code runs natively
+ * and in the MIPS image; only the loading of tensor data differs (opml_io).
+ */
+#ifndef OPML_INTERP_H
+#define OPML_INTERP_H
+
+#include "../kernels/kernel.h"
+
+enum { OPML_KIND_ACTIVATION = 0, OPML_KIND_CONSTANT = 1, OPML_KIND_INPUT = 2 };
+
+typedef struct opml_ptensor {
+  opml_tensor t;
+  uint8_t kind;
+  uint8_t owned;      /* data was allocated by the interpreter (freed after its last use) */
+  const uint8_t *key; /* constants: the 32-byte data key */
+  const char *name;
+  uint32_t name_len;
+  uint32_t last_use;  /* index of the last node reading it; UINT32_MAX: never freed */
+  uint32_t slot;      /* constants: index among constants; inputs: input position */
+} opml_ptensor;
+
+typedef struct opml_pnode {
+  uint16_t op;
+  uint8_t n_in, n_out;
+  const int32_t *in_ids;   /* may be unaligned in the file: copied at parse time */
+  const uint32_t *out_ids;
+  const int64_t *ints;
+  const float *floats;
+  uint32_t n_ints, n_floats;
+  const char *name, *op_type;
+  uint32_t name_len, op_type_len;
+  opml_kernel_fn fn;
+} opml_pnode;
+
+typedef struct opml_program {
+  uint32_t n_tensors, n_nodes, n_inputs, n_outputs, n_constants;
+  opml_ptensor *tensors;
+  opml_pnode *nodes;
+  uint32_t *inputs, *outputs;
+} opml_program;
+
+/*
+ * Where tensor data comes from. `map` may return a pointer to the tensor's bytes in host order
+ * that stays valid for the whole run (zero copy), or NULL; then `load` fills `dst` with the
+ * tensor's little-endian bytes. Both return 0 on success.
+ */
+typedef struct opml_io {
+  void *ctx;
+  const void *(*map)(void *ctx, const opml_ptensor *t, size_t bytes);
+  int (*load)(void *ctx, const opml_ptensor *t, void *dst, size_t bytes);
+} opml_io;
+
+/* Decodes a program; on failure returns nonzero with a message in err. */
+int opml_program_parse(const uint8_t *buf, size_t n, opml_program *p, char *err, size_t errlen);
+
+/* Runs the program; outputs are then in p->tensors[p->outputs[i]].t (host order). */
+int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errlen);
+
+/* Bytes of a tensor's data. */
+size_t opml_tensor_bytes(const opml_tensor *t);
+
+/* Converts between little-endian bytes and host order in place (no-op on little-endian hosts). */
+void opml_le_to_host(void *data, size_t n_elems, size_t elem);
+
+/* Small formatter (no printf in the MIPS image): appends s[0..n) to err. */
+void opml_err_append(char *err, size_t errlen, const char *s, size_t n);
+
+
+
+/* Frees every tensor the interpreter owns, so the program can run again. */
+void opml_program_reset(opml_program *p);
+#endif

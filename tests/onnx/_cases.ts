@@ -1,0 +1,107 @@
+/**
+ * Shared helpers of the ONNX tests: the conformance cases of ../shared/onnx, loading a case,
+ * compiling it (binding compile-time inputs when the graph needs them), comparing outputs.
+ */
+import { decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
+import { assemble, compileGraph, LoweringError, type AssembledProgram } from "../../core/compiler/mod.ts";
+import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
+
+export const SHARED = new URL("../../../shared/onnx/", import.meta.url).pathname;
+
+/** One entry of test-index.json. */
+export interface CaseInfo {
+  ops: string[];
+  opset: string;
+  inputs: string[];
+  outputs: string[];
+  ort: string;
+}
+
+/** All conformance cases, by name. */
+export function conformanceIndex(): Record<string, CaseInfo> {
+  return JSON.parse(Deno.readTextFileSync(`${SHARED}test-index.json`)).tests;
+}
+
+/** A loaded conformance case. */
+export interface LoadedCase {
+  name: string;
+  dir: string;
+  inputs: TensorValue[];
+  expected: TensorValue[];
+}
+
+function sorted(dir: string, prefix: string): string[] {
+  return [...Deno.readDirSync(dir)]
+    .map((e) => e.name)
+    .filter((n) => n.startsWith(prefix) && n.endsWith(".pb"))
+    .sort((a, b) => Number(a.slice(prefix.length, -3)) - Number(b.slice(prefix.length, -3)));
+}
+
+/** Loads a case's model inputs and expected outputs. */
+export function loadCase(name: string): LoadedCase {
+  const dir = `${SHARED}node-tests/${name}`;
+  const data = `${dir}/test_data_set_0`;
+  return {
+    name,
+    dir,
+    inputs: sorted(data, "input_").map((f) => decodeTensor(Deno.readFileSync(`${data}/${f}`), f)),
+    expected: sorted(data, "output_").map((f) => decodeTensor(Deno.readFileSync(`${data}/${f}`), f)),
+  };
+}
+
+const INTEGER = new Set<number>([DType.int8, DType.uint8, DType.int16, DType.uint16, DType.int32, DType.int64, DType.uint32, DType.uint64, DType.bool]);
+
+/**
+ * Compiles a case. Inputs that only matter at compile time (a Reshape shape, Slice starts, ...)
+ * are bound as constants when the plain compile asks for it; the remaining inputs are returned
+ * in program order.
+ */
+export function compileCase(c: LoadedCase): { prog: AssembledProgram; inputs: TensorValue[]; bound: string[] } {
+  const model = decodeModel(Deno.readFileSync(`${c.dir}/model.onnx`), `${c.name}/model.onnx`);
+  const byName: Record<string, TensorValue> = {};
+  model.inputs.forEach((inp, i) => (byName[inp.name] = c.inputs[i]));
+  const shapes = Object.fromEntries(model.inputs.map((inp, i) => [inp.name, c.inputs[i]?.shape ?? []]));
+  let consts: Record<string, TensorValue> = {};
+  let program;
+  try {
+    program = compileGraph(model, { shapes });
+  } catch (e) {
+    if (!(e instanceof LoweringError) || !/compile time/.test(e.message)) throw e;
+    consts = Object.fromEntries(Object.entries(byName).filter(([, v]) => INTEGER.has(v.dtype)));
+    program = compileGraph(model, { shapes, consts });
+  }
+  const prog = assemble(program);
+  const inputs = program.inputs.map((ti) => byName[program.tensors[ti].name]);
+  return { prog, inputs, bound: Object.keys(consts) };
+}
+
+/** Compares an output with the expected one: exact for integers, rtol/atol for floats. */
+export function compareOutput(
+  got: TensorValue,
+  want: TensorValue,
+  what: string,
+  rtol = 1e-3,
+  atol = 1e-5,
+): string | undefined {
+  if (got.dtype !== want.dtype) return `${what}: dtype ${dtypeName(got.dtype)}, expected ${dtypeName(want.dtype)}`;
+  if (got.shape.join(",") !== want.shape.join(",")) return `${what}: shape [${got.shape}], expected [${want.shape}]`;
+  const n = got.data.length;
+  let worst = -1, worstErr = 0;
+  for (let i = 0; i < n; i++) {
+    const g = got.data[i], w = want.data[i];
+    if (typeof g === "bigint" || INTEGER.has(got.dtype)) {
+      if (g !== w) return `${what}[${i}]: ${g}, expected ${w}`;
+      continue;
+    }
+    const gn = g as number, wn = w as number;
+    if (Number.isNaN(wn) || Number.isNaN(gn)) {
+      if (Number.isNaN(wn) !== Number.isNaN(gn)) return `${what}[${i}]: ${gn}, expected ${wn}`;
+      continue;
+    }
+    if (gn === wn) continue;
+    const err = Math.abs(gn - wn);
+    if (!(err <= atol + rtol * Math.abs(wn)) && err > worstErr) (worst = i, worstErr = err);
+  }
+  if (worst >= 0) return `${what}[${worst}]: ${got.data[worst]}, expected ${want.data[worst]} (|error| ${worstErr})`;
+  return undefined;
+}

@@ -1,0 +1,97 @@
+/**
+ * ONNX conformance: every node test of ../shared/onnx in scope (dtypes below, opset <= 25)
+ * compiles, runs natively and matches the stored expected output (rtol 1e-3, atol 1e-5).
+ * For a sample spanning every operator, the MIPS image in the VM and under qemu-mips gives
+ * byte-identical outputs to the native run. Cases the compiler rejects must be listed with
+ * their reason in tests/onnx/skipped.json (docs/CONFORMANCE.md is generated from it).
+ *
+ * OPML_CASES=<regex> runs only matching cases.
+ */
+import { assert, assertEquals } from "../_assert.ts";
+import { buildRuntime } from "../../core/compiler/mod.ts";
+import { preimageRecords, runNative, runVm } from "../../core/engine/mod.ts";
+import { type CaseInfo, compareOutput, compileCase, conformanceIndex, loadCase } from "./_cases.ts";
+
+const IN_SCOPE = /^(FLOAT|INT8|UINT8|INT16|UINT16|INT32|UINT32|INT64|UINT64|BOOL)\[/;
+const filter = Deno.env.get("OPML_CASES");
+const index = conformanceIndex();
+const skipped: Record<string, string> = JSON.parse(
+  Deno.readTextFileSync(new URL("./skipped.json", import.meta.url)),
+);
+
+/** Why a case is out of the issue's scope (dtype or opset), or undefined. */
+export function outOfScope(info: CaseInfo): string | undefined {
+  const opsets = info.opset.split(",").map((s) => Number(s.split(":").pop()));
+  if (opsets.some((v) => v > 25)) return `opset ${Math.max(...opsets)} (> 25)`;
+  const bad = [...info.inputs, ...info.outputs].find((t) => !IN_SCOPE.test(t));
+  if (bad) return `dtype ${bad.split("[")[0]}`;
+  return undefined;
+}
+
+const inScope = Object.keys(index).sort().filter((n) => !outOfScope(index[n]));
+// The bit-exactness sample: the first two supported cases of every operator.
+const vmSample = new Set<string>();
+{
+  const perOp = new Map<string, number>();
+  for (const name of inScope) {
+    if (skipped[name]) continue;
+    if (index[name].ops.some((op) => (perOp.get(op) ?? 0) < 2)) {
+      vmSample.add(name);
+      for (const op of index[name].ops) perOp.set(op, (perOp.get(op) ?? 0) + 1);
+    }
+  }
+}
+
+const runtime = buildRuntime();
+let image: Uint8Array | undefined;
+
+for (const name of inScope) {
+  if (skipped[name] || (filter && !new RegExp(filter).test(name))) continue;
+  Deno.test(`conformance ${name}`, async () => {
+    const rt = await runtime;
+    const c = loadCase(name);
+    const { prog, inputs } = compileCase(c);
+    const { outputs } = await runNative(rt.native, prog, inputs);
+    assertEquals(outputs.length, c.expected.length, "number of outputs");
+    outputs.forEach((o, i) => {
+      const err = compareOutput(o, c.expected[i], `output ${i}`);
+      assert(err === undefined, err);
+    });
+    if (!vmSample.has(name)) return;
+    // bit-exactness: VM and qemu-mips run the same image on the same preimages
+    image ??= Deno.readFileSync(rt.mips);
+    const vm = runVm(image, prog, inputs);
+    vm.outputs.forEach((o, i) => {
+      assertEquals(new Uint8Array(o.data.buffer), new Uint8Array(outputs[i].data.buffer), `VM output ${i} differs from native`);
+    });
+    const q = new Deno.Command("qemu-mips", { args: ["-cpu", "24Kc", rt.mips], stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+    const w = q.stdin.getWriter();
+    await w.write(preimageRecords(prog, inputs));
+    await w.close();
+    const qr = await q.output();
+    assertEquals(qr.code, 0, `qemu: ${new TextDecoder().decode(qr.stderr)}`);
+    assertEquals(qr.stdout, vm.stdout, "qemu-mips output differs from the VM's");
+  });
+}
+
+Deno.test("conformance: documented skips are still rejected with their reason", () => {
+  for (const [name, reason] of Object.entries(skipped)) {
+    if (filter && !new RegExp(filter).test(name)) continue;
+    assert(index[name], `${name} is not a conformance case`);
+    let msg = "";
+    try {
+      compileCase(loadCase(name));
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(msg.includes(reason), `${name}: expected a rejection containing "${reason}", got "${msg || "success"}"`);
+  }
+});
+
+Deno.test("conformance: the bit-exactness sample spans every operator", () => {
+  const covered = new Set([...vmSample].flatMap((n) => index[n].ops));
+  const all = new Set(inScope.flatMap((n) => index[n].ops));
+  assert(vmSample.size >= 40, `only ${vmSample.size} cases in the VM sample`);
+  const missing = [...all].filter((op) => !covered.has(op));
+  assertEquals(missing, [], "operators without a VM bit-exactness case");
+});
