@@ -8,6 +8,7 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import tab from "@bomb.sh/tab/commander";
 import { CliError } from "./_io.ts";
 import { proveCommand, vmCommand } from "./commands/vm.ts";
+import { compileCommand, runCommand } from "./commands/model.ts";
 
 /** Builds the command tree (exported for completions and tests). */
 export function buildProgram(): Command {
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (str, write) => write(str) });
+  program.addCommand(compileCommand());
+  program.addCommand(runCommand());
   program.addCommand(vmCommand());
   program.addCommand(proveCommand());
   tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });

@@ -6,4 +6,6 @@
 export * from "./compile.ts";
 export * from "./artifacts.ts";
 export * from "./runtime_build.ts";
+export * from "./model_dir.ts";
+export * from "./fidelity.ts";
 export { LoweringError } from "./ops/mod.ts";

@@ -6,3 +6,4 @@ export * from "./tensors.ts";
 export * from "./native.ts";
 export * from "./vm.ts";
 export * from "./ort.ts";
+export * from "./inputs.ts";

@@ -1,0 +1,184 @@
+/**
+ * `opml compile` and `opml run`: ONNX model to a compiled directory, and inference with the
+ * native runtime, the MIPS image in the VM, or onnxruntime.
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import {
+  compileModelFile,
+  loadModelDir,
+  LoweringError,
+  measureFidelity,
+  ModelDirError,
+  sampleInputs,
+} from "../../core/compiler/mod.ts";
+import { InputError, parseInputFile, RuntimeError, runNative, runOrt, runVm, tensorJson } from "../../core/engine/mod.ts";
+import { OnnxFormatError } from "../../core/onnx/mod.ts";
+import type { TensorValue } from "../../core/ir/mod.ts";
+import { keyHex, merkleDataKey } from "../../core/vm/mod.ts";
+import { bytesOf } from "../../core/engine/tensors.ts";
+import { CliError, printJson, readInputFile } from "../_io.ts";
+
+/** Exit code of an unsupported operator or dtype. */
+export const UNSUPPORTED = 2;
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, value];
+}
+
+/** Parses `name=1x49` shapes. */
+function parseShapes(specs: string[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const s of specs) {
+    const m = /^([^=]+)=(\d+(?:x\d+)*)$/.exec(s);
+    if (!m) throw new CliError(`--shape ${s}: expected NAME=DIMS, e.g. tokens=1x49 or seq=49`, 2);
+    out[m[1]] = m[2].split("x").map(Number);
+  }
+  return out;
+}
+
+/** Turns known failures into one-line CLI errors. */
+function known(e: unknown): never {
+  if (e instanceof LoweringError) throw new CliError(e.message, UNSUPPORTED);
+  if (e instanceof OnnxFormatError || e instanceof ModelDirError || e instanceof InputError) throw new CliError(e.message);
+  if (e instanceof RuntimeError) throw new CliError(e.message);
+  throw e;
+}
+
+/** Reads `--input` files (`FILE` or `NAME=FILE`) into values in the model's input order. */
+function readInputs(
+  specs: string[],
+  model: { prog: { program: { tensors: { name: string; dtype: number; shape: number[] }[]; inputs: number[] } } },
+  shapes: Record<string, number[]>,
+): TensorValue[] {
+  const p = model.prog.program;
+  const inputs = p.inputs.map((i) => p.tensors[i]);
+  const values: Record<string, TensorValue> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    const name = eq > 0 && !spec.slice(0, eq).includes("/") ? spec.slice(0, eq) : undefined;
+    const file = name ? spec.slice(eq + 1) : spec;
+    Object.assign(values, parseInputFile(file, readInputFile(file, "input"), inputs, { name, shape: name ? shapes[name] : undefined }));
+  }
+  return inputs.map((t) => {
+    const v = values[t.name];
+    if (!v) throw new CliError(`no value for input '${t.name}': give --input ${t.name}=FILE`, 2);
+    return v;
+  });
+}
+
+/** `opml compile`. */
+export function compileCommand() {
+  return new Command("compile")
+    .description("compile an ONNX model to a deterministic program, a native binary and a MIPS image")
+    .argument("<model>", "ONNX model file")
+    .requiredOption("-o, --out <dir>", "output directory")
+    .option("--shape <name=dims>", "concrete size of a dynamic dimension or input (repeatable), e.g. seq=49", collect, [] as string[])
+    .option("--samples <n>", "sample inputs (fixed seed) for the fidelity report against onnxruntime", "1")
+    .option("--no-fidelity", "skip the fidelity report")
+    .option("--json", "print the manifest's path and key fields as JSON")
+    .action(async (modelPath, opts) => {
+      readInputFile(modelPath, "model");
+      const shapes = parseShapes(opts.shape);
+      const t0 = performance.now();
+      let manifest;
+      try {
+        manifest = await compileModelFile(modelPath, opts.out, { shapes });
+      } catch (e) {
+        known(e);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      let fidelity;
+      if (opts.fidelity) {
+        try {
+          const model = loadModelDir(opts.out);
+          const n = Number(opts.samples);
+          const samples = Array.from({ length: n }, (_, i) => sampleInputs(model.prog, i + 1));
+          fidelity = await measureFidelity(modelPath, model.native, model.prog, samples);
+          manifest.fidelity = fidelity;
+          Deno.writeTextFileSync(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+        } catch (e) {
+          known(e);
+        }
+      }
+      const summary = {
+        manifest: `${opts.out}/manifest.json`,
+        modelCommitment: manifest.modelCommitment,
+        initialStateHash: manifest.initialStateHash,
+        nodes: manifest.nodes,
+        constants: manifest.constants.length,
+        inputs: manifest.inputs,
+        outputs: manifest.outputs,
+        seconds: Number(seconds.toFixed(3)),
+        fidelity,
+      };
+      if (opts.json) return printJson(summary);
+      console.log(`compiled ${modelPath} -> ${opts.out} (${manifest.nodes} nodes, ${seconds.toFixed(2)} s)`);
+      console.log(`model commitment  ${manifest.modelCommitment}`);
+      console.log(`initial VM state  ${manifest.initialStateHash}`);
+      if (fidelity) {
+        console.log(`fidelity vs onnxruntime: max abs error ${fidelity.maxAbsError.toExponential(2)}, max rel error ${fidelity.maxRelError.toExponential(2)} (${fidelity.samples} samples)`);
+      }
+    });
+}
+
+/** `opml run`. */
+export function runCommand() {
+  return new Command("run")
+    .description("run inference: natively, in the fraud-proof VM, or with onnxruntime as a float reference")
+    .argument("<dir>", "compiled model directory (from opml compile)")
+    .option("-i, --input <[name=]file>", "input: .json ({name: {shape, dtype, data}}), .pb (TensorProto) or .bin (raw, with --shape) (repeatable)", collect, [] as string[])
+    .option("--shape <name=dims>", "shape of a raw .bin input", collect, [] as string[])
+    .addOption(new Option("--engine <engine>", "where to run").choices(["native", "vm", "ort"] as const).default("native" as const))
+    .option("--json", "print outputs as JSON")
+    .action(async (dir, opts) => {
+      let model;
+      try {
+        model = loadModelDir(dir);
+      } catch (e) {
+        known(e);
+      }
+      let inputs: TensorValue[] = [];
+      try {
+        inputs = readInputs(opts.input, model, parseShapes(opts.shape));
+      } catch (e) {
+        known(e);
+      }
+      const p = model.prog.program;
+      let outputs: TensorValue[] = [];
+      const extra: Record<string, unknown> = {};
+      const t0 = performance.now();
+      try {
+        if (opts.engine === "native") outputs = (await runNative(model.native, model.prog, inputs)).outputs;
+        else if (opts.engine === "vm") {
+          const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
+          outputs = r.outputs;
+          extra.steps = r.steps;
+          extra.finalStateHash = keyHex(r.finalStateHash);
+        } else {
+          const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
+          const r = await runOrt(model.manifest.source.file, feeds);
+          outputs = p.outputs.map((i) => r.outputs[p.tensors[i].name]);
+        }
+      } catch (e) {
+        known(e);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const result = {
+        engine: opts.engine,
+        seconds: Number(seconds.toFixed(4)),
+        ...extra,
+        outputs: Object.fromEntries(outputs.map((v, k) => [p.tensors[p.outputs[k]].name, {
+          ...tensorJson(v),
+          // onnxruntime results are references, never commitments
+          key: opts.engine === "ort" ? undefined : keyHex(merkleDataKey(bytesOf(v))),
+        }])),
+      };
+      if (opts.json) return printJson(result);
+      for (const [name, o] of Object.entries(result.outputs)) {
+        const preview = o.data.slice(0, 10).join(", ") + (o.data.length > 10 ? ", ..." : "");
+        console.log(`${name} ${o.dtype}[${o.shape.join("x")}] ${o.key ?? "(reference, no commitment)"}`);
+        console.log(`  ${preview}`);
+      }
+    });
+}
