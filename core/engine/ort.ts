@@ -2,7 +2,7 @@
  * The onnxruntime-node engine: the float reference (never a committed result).
  * @module
  */
-import * as ort from "onnxruntime-node";
+import type * as OrtModule from "onnxruntime-node";
 import { DType, dtypeName, type TensorValue } from "../ir/types.ts";
 
 const ORT_TYPES: Record<number, string> = {
@@ -41,13 +41,15 @@ export async function runOrt(
   inputs: Record<string, TensorValue>,
   opts: OrtOptions = {},
 ): Promise<{ outputs: Record<string, TensorValue>; medianMs?: number }> {
+  // loaded on first use: the native addon needs --allow-ffi, which only this engine requires
+  const ort: typeof OrtModule = await import("onnxruntime-node");
   const session = await ort.InferenceSession.create(modelPath, {
     intraOpNumThreads: opts.threads ?? 1,
     interOpNumThreads: 1,
     executionMode: "sequential",
   });
   try {
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, OrtModule.Tensor> = {};
     for (const [name, v] of Object.entries(inputs)) {
       const type = ORT_TYPES[v.dtype];
       if (!type) throw new Error(`input '${name}': onnxruntime engine does not take ${dtypeName(v.dtype)}`);

@@ -1,0 +1,51 @@
+/** Builds small ONNX models in memory (onnx-proto) for tests of bad input and the CLI. */
+import onnxProto from "onnx-proto";
+
+// deno-lint-ignore no-explicit-any
+const onnx = (onnxProto as any).onnx;
+
+/** A node of {@link makeModel}. */
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  domain?: string;
+  attrs?: Record<string, number | number[]>;
+}
+
+/**
+ * An ONNX model with float32 inputs/outputs of the given shapes (a string is a symbolic dim).
+ */
+export function makeModel(spec: {
+  nodes: NodeSpec[];
+  inputs: Record<string, (number | string)[]>;
+  outputs: Record<string, (number | string)[]>;
+  opset?: number;
+  initializers?: Record<string, { shape: number[]; data: number[] }>;
+}): Uint8Array {
+  const vi = (name: string, shape: (number | string)[]) => ({
+    name,
+    type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: spec.opset ?? 17 }],
+    graph: {
+      name: "g",
+      node: spec.nodes.map((n, i) => ({
+        name: `n${i}`,
+        opType: n.op,
+        domain: n.domain ?? "",
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
+          Array.isArray(v) ? { name, type: 7, ints: v } : Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v }
+        ),
+      })),
+      input: Object.entries(spec.inputs).map(([n, s]) => vi(n, s)),
+      output: Object.entries(spec.outputs).map(([n, s]) => vi(n, s)),
+      initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) => ({ name, dims: t.shape, dataType: 1, floatData: t.data })),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
