@@ -193,14 +193,17 @@ contract MIPS {
                 if (funct == 0x00) {
                     val = (rt << sa) & MASK32; // sll
                 } else if (funct == 0x02) {
-                    if ((insn >> 21) & 1 != 0) return _fault(); // rotr (MIPS32r2)
-                    val = rt >> sa; // srl
+                    // srl: the rs field must be 0 (1 is MIPS32r2 rotr, the rest reserved)
+                    if ((insn >> 21) & 31 != 0) return _fault();
+                    val = rt >> sa;
                 } else if (funct == 0x03) {
                     val = _sra(rt, sa); // sra
                 } else if (funct == 0x04) {
                     val = (rt << (rs & 31)) & MASK32; // sllv
                 } else if (funct == 0x06) {
-                    val = rt >> (rs & 31); // srlv
+                    // srlv: the sa field must be 0 (1 is MIPS32r2 rotrv, the rest reserved)
+                    if (sa != 0) return _fault();
+                    val = rt >> (rs & 31);
                 } else if (funct == 0x07) {
                     val = _sra(rt, rs & 31); // srav
                 } else {

@@ -40,6 +40,7 @@ export {
   KeyType,
   localKey,
   MapSource,
+  MAX_LOCAL_DATA,
   merkleDataKey,
   merkleDataKeyOf,
   merkleDataRoot,
@@ -47,6 +48,7 @@ export {
   PreimageOracle,
   type PreimagePart,
   type PreimageSource,
+  UnprovablePreimageError,
 } from "./oracle.ts";
 export { stepWithWitness, type StepWitness, type WitnessPreimage } from "./witness.ts";
 export { Trace, type TraceOptions } from "./trace.ts";

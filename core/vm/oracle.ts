@@ -171,6 +171,20 @@ export class PreimageMissingError extends Error {
   }
 }
 
+/**
+ * The VM asked for a preimage the on-chain oracle can never serve: a key of an unknown type
+ * (not 1, 2 or 3), or local data longer than 32 bytes. Such a read is unprovable (docs/VM.md).
+ */
+export class UnprovablePreimageError extends Error {
+  override name = "UnprovablePreimageError";
+  constructor(readonly key: Uint8Array, reason: string) {
+    super(`preimage ${keyHex(key)} cannot be proven on chain: ${reason}`);
+  }
+}
+
+/** The most bytes of local data (key type 1) the on-chain oracle holds. */
+export const MAX_LOCAL_DATA = 32;
+
 /** The part of a preimage stream the VM reads at one offset. */
 export interface PreimagePart {
   /** 32 bytes of `uint64_be(len) || data` from the offset on, zero-padded. */
@@ -193,12 +207,26 @@ export class PreimageOracle {
 
   constructor(readonly source: PreimageSource) {}
 
-  /** The full stream `uint64_be(len) || data` of a key. Throws PreimageMissingError. */
+  /**
+   * The full stream `uint64_be(len) || data` of a key. Throws PreimageMissingError, or
+   * UnprovablePreimageError for a key type the contract does not know or local data over 32
+   * bytes.
+   */
   stream(key: Uint8Array): Uint8Array {
     const hex = keyHex(key);
     if (hex !== this.#lastKey) {
+      const type = key[0];
+      if (type !== KeyType.Local && type !== KeyType.Keccak256 && type !== KeyType.MerkleData) {
+        throw new UnprovablePreimageError(key, `unknown key type ${type}`);
+      }
       const data = this.source.get(key);
       if (data === undefined) throw new PreimageMissingError(key);
+      if (type === KeyType.Local && data.length > MAX_LOCAL_DATA) {
+        throw new UnprovablePreimageError(
+          key,
+          `local data is ${data.length} bytes, at most ${MAX_LOCAL_DATA}`,
+        );
+      }
       const s = new Uint8Array(data.length + 8);
       new DataView(s.buffer).setBigUint64(0, BigInt(data.length));
       s.set(data, 8);

@@ -51,7 +51,14 @@ export class VmState {
   heap = 0;
   exitCode = 0;
   exited = false;
+  /** Steps taken: a JS number, exact below 2^53 (far more than any run takes). */
   step = 0;
+  /**
+   * Added to `step` in the committed counter, which is `(stepBase + step) mod 2^64` (the
+   * contract's uint64 wraps). Zero for every state a run produces; it lets a state carry any
+   * 64-bit counter, e.g. one about to wrap.
+   */
+  stepBase = 0n;
   /** General registers; `regs[0]` is always 0 between steps. */
   regs: Int32Array = new Int32Array(32);
   /**
@@ -84,7 +91,7 @@ export class VmState {
     v.setUint32(84, this.heap);
     out[88] = this.exitCode;
     out[89] = this.exited ? 1 : 0;
-    v.setBigUint64(90, BigInt(this.step));
+    v.setBigUint64(90, BigInt.asUintN(64, this.stepBase + BigInt(this.step)));
     for (let i = 0; i < 32; i++) v.setUint32(98 + 4 * i, this.regs[i] >>> 0);
     return out;
   }
@@ -107,6 +114,7 @@ export class VmState {
     st.exitCode = this.exitCode;
     st.exited = this.exited;
     st.step = this.step;
+    st.stepBase = this.stepBase;
     st.regs = this.regs.slice();
     return st;
   }
@@ -142,6 +150,7 @@ export function decodeState(data: Uint8Array): DecodedState {
   }
   if (data[89] > 1) throw new RangeError(`state's exited flag must be 0 or 1, got ${data[89]}`);
   const v = new DataView(data.buffer, data.byteOffset, data.length);
+  if (v.getUint32(98) !== 0) throw new RangeError(`state's register r0 must be 0, got ${v.getUint32(98)}`);
   return {
     memRoot: data.slice(0, 32),
     preimageKey: data.slice(32, 64),

@@ -115,7 +115,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
         case 0x00: // sll
           r[rd] = r[rt] << sa;
           break;
-        case 0x02: // srl (bit 21 set is MIPS32r2 rotr: not ours)
+        case 0x02: // srl: rs must be 0 (rs = 1 is MIPS32r2 rotr, others reserved)
           if (rs !== 0) fault = true;
           else r[rd] = r[rt] >>> sa;
           break;
@@ -125,8 +125,9 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
         case 0x04: // sllv
           r[rd] = r[rt] << (r[rs] & 31);
           break;
-        case 0x06: // srlv
-          r[rd] = r[rt] >>> (r[rs] & 31);
+        case 0x06: // srlv: sa must be 0 (sa = 1 is MIPS32r2 rotrv, others reserved)
+          if (sa !== 0) fault = true;
+          else r[rd] = r[rt] >>> (r[rs] & 31);
           break;
         case 0x07: // srav
           r[rd] = r[rt] >> (r[rs] & 31);
@@ -552,6 +553,7 @@ function syscall(st: VmState, host: VmHost): number {
       else if (a0 === Fd.hintRead) v0 = a2;
       else if (a0 === Fd.preimageRead) {
         dataAddr = (a1 & ~3) >>> 0;
+        if (a2 === 0) break; // reads nothing: the oracle is not asked (v0 = 0)
         const { part, available } = host.oracle.read(st.preimageKey, st.preimageOffset);
         const k = a1 & 3;
         const n = Math.min(available, 4 - k, a2);
