@@ -1,6 +1,625 @@
-/* quant kernels (docs/IR.md). */
+/*
+ * Quantized kernels (docs/IR.md, op codes 300-399): QuantizeLinear, DequantizeLinear,
+ * MatMulInteger, QLinearMatMul, QLinearConv and com.microsoft::QLinearAdd. The attribute
+ * layouts are documented on the OpDefs in core/compiler/ops/quant.ts.
+ *
+ * Arithmetic contract:
+ *  - products of zero-point-corrected 8-bit values are accumulated exactly in 32 bits
+ *    (modulo 2^32, so the order of the additions cannot change a bit);
+ *  - requantisation is exact: y = saturate(roundeven(acc * m) + zp), where m is the float32
+ *    multiplier (a_scale * b_scale) / y_scale computed once in float32 and acc * m is the real
+ *    product, rounded once (ties to even). This is what the ONNX reference computes (in float64)
+ *    and costs a few integer instructions per output in the VM;
+ *  - QuantizeLinear, DequantizeLinear and QLinearAdd are float32 formulas (see each kernel).
+ */
 #include "kernel.h"
 
+enum {
+  OP_QUANTIZE_LINEAR = 300,
+  OP_DEQUANTIZE_LINEAR = 301,
+  OP_MATMUL_INTEGER = 302,
+  OP_QLINEAR_MATMUL = 303,
+  OP_QLINEAR_CONV = 304,
+  OP_QLINEAR_ADD = 305,
+};
+
+/* ---------------------------------------------------------------- element access */
+
+/* The representable range of an integer dtype; 0 if the kernels do not handle it. */
+static int int_range(uint8_t dt, int32_t *lo, int32_t *hi) {
+  switch (dt) {
+    case DT_UINT8: *lo = 0; *hi = 255; return 1;
+    case DT_INT8: *lo = -128; *hi = 127; return 1;
+    case DT_UINT16: *lo = 0; *hi = 65535; return 1;
+    case DT_INT16: *lo = -32768; *hi = 32767; return 1;
+    default: return 0;
+  }
+}
+
+static int is_8bit(uint8_t dt) { return dt == DT_UINT8 || dt == DT_INT8; }
+
+/* Element i of an integer tensor (8, 16 or 32 bits). */
+static int32_t get_int(const opml_tensor *t, uint32_t i) {
+  switch (t->dtype) {
+    case DT_UINT8: return ((const uint8_t *)t->data)[i];
+    case DT_INT8: return ((const int8_t *)t->data)[i];
+    case DT_UINT16: return ((const uint16_t *)t->data)[i];
+    case DT_INT16: return ((const int16_t *)t->data)[i];
+    case DT_INT32: return ((const int32_t *)t->data)[i];
+    default: return 0;
+  }
+}
+
+/* Stores v (already in range) as element i of an 8- or 16-bit tensor. */
+static void put_int(opml_tensor *t, uint32_t i, int32_t v) {
+  switch (t->dtype) {
+    case DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case DT_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
+    case DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
+    case DT_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
+    default: break;
+  }
+}
+
+/* The zero point at index i, 0 when the input is absent. */
+static int32_t zero_point(const opml_tensor *zp, uint32_t i) { return zp ? get_int(zp, zp->size == 1 ? 0 : i) : 0; }
+
+/* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
+static void widen8(const opml_tensor *t, size_t start, size_t stride, uint32_t n, int32_t zp, int16_t *dst) {
+  if (t->dtype == DT_UINT8) {
+    const uint8_t *s = (const uint8_t *)t->data + start;
+    for (uint32_t j = 0; j < n; j++) dst[j] = (int16_t)((int32_t)s[j * stride] - zp);
+  } else {
+    const int8_t *s = (const int8_t *)t->data + start;
+    for (uint32_t j = 0; j < n; j++) dst[j] = (int16_t)((int32_t)s[j * stride] - zp);
+  }
+}
+
+/* ---------------------------------------------------------------- rounding */
+
+/*
+ * roundeven(v) clamped to [lo, hi] (integers with |lo|, |hi| < 2^22); NaN gives 0.
+ * Clamping first is exact (the bounds are integers), and for |v| <= 2^22 adding 1.5 * 2^23
+ * leaves no fraction bits, so the float addition itself rounds half to even.
+ */
+static int32_t round_clamp(float v, float lo, float hi) {
+  if (v > hi) v = hi;
+  else if (v < lo) v = lo;
+  else if (v != v) v = 0.0f;
+  return (int32_t)((v + 12582912.0f) - 12582912.0f);
+}
+
+/*
+ * An exact requantisation multiplier: a float32 m = mant * 2^-shift (mant a signed 24-bit
+ * integer). NaN gives 0; infinities saturate any non-zero accumulator.
+ */
+typedef struct {
+  int32_t mant;
+  int32_t shift;
+} requant_t;
+
+static requant_t requant_make(float m) {
+  uint32_t u = opml_f32_bits(m), e = (u >> 23) & 0xFF, f = u & 0x7FFFFF;
+  requant_t r;
+  if (e == 0xFF) {
+    r.mant = f ? 0 : 1;
+    r.shift = -40;
+  } else if (e == 0) {
+    r.mant = (int32_t)f;
+    r.shift = 149;
+  } else {
+    r.mant = (int32_t)(f | 0x800000);
+    r.shift = 150 - (int32_t)e;
+  }
+  if (u >> 31) r.mant = -r.mant;
+  return r;
+}
+
+/* saturate(roundeven(acc * m) + zp) into [lo, hi], computed exactly in 64-bit integers. */
+static int32_t requant(int32_t acc, requant_t r, int32_t zp, int32_t lo, int32_t hi) {
+  int64_t p = (int64_t)acc * r.mant; /* |p| < 2^55 */
+  int64_t q;
+  if (r.shift <= 0) {
+    /* |m| >= 2^23: any |p| >= 2^20 saturates, so clamp before shifting */
+    int s = -r.shift > 20 ? 20 : -r.shift;
+    if (p > (1 << 20)) p = 1 << 20;
+    if (p < -(1 << 20)) p = -(1 << 20);
+    q = p * ((int64_t)1 << s);
+  } else if (r.shift > 60) {
+    q = 0; /* |acc * m| < 2^-5 */
+  } else {
+    int64_t one = (int64_t)1 << r.shift, half = one >> 1;
+    q = p >> r.shift; /* floor (arithmetic shift) */
+    int64_t rem = p - q * one;
+    if (rem > half || (rem == half && (q & 1))) q++;
+  }
+  if (q > (int64_t)hi - zp) return hi;
+  if (q < (int64_t)lo - zp) return lo;
+  return (int32_t)q + zp;
+}
+
+/* ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear */
+
+/*
+ * The shared layout of both ops, ints = [outer, len, inner, block, s_outer, s_axis, s_inner]:
+ * element (o, c, i) of x (viewed as [outer, len, inner]) uses scale and zero point number
+ * o * s_outer + (c / block) * s_axis + i * s_inner. Per-tensor: [1, 1, size, 1, 0, 0, 0];
+ * per-axis: [outer, len, inner, 1, 0, 1, 0]; blocked: [outer, len, inner, B, ceil(len/B) * inner,
+ * inner, 1].
+ */
+typedef struct {
+  uint32_t outer, len, inner, block, s_outer, s_axis, s_inner;
+} qdq_layout;
+
+static int qdq_layout_of(const opml_node *n, qdq_layout *l) {
+  if (n->n_ints != 7) return 0;
+  for (int j = 0; j < 7; j++) {
+    if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFFF) return 0;
+  }
+  l->outer = (uint32_t)n->ints[0];
+  l->len = (uint32_t)n->ints[1];
+  l->inner = (uint32_t)n->ints[2];
+  l->block = (uint32_t)n->ints[3];
+  l->s_outer = (uint32_t)n->ints[4];
+  l->s_axis = (uint32_t)n->ints[5];
+  l->s_inner = (uint32_t)n->ints[6];
+  return l->block > 0 && (uint64_t)l->outer * l->len * l->inner == n->in[0]->size;
+}
+
+/* y = saturate(roundeven(x / y_scale) + y_zero_point): float32 division, NaN gives the zero point. */
+static int k_quantize(const opml_node *n) {
+  const opml_tensor *x = n->in[0], *s = n->in[1], *zp = n->n_in > 2 ? n->in[2] : 0;
+  opml_tensor *y = n->out[0];
+  qdq_layout l;
+  int32_t lo, hi;
+  if (!qdq_layout_of(n, &l)) return OPML_EATTR;
+  if (x->dtype != DT_FLOAT || s->dtype != DT_FLOAT || !int_range(y->dtype, &lo, &hi)) return OPML_EDTYPE;
+  if (zp && zp->dtype != y->dtype) return OPML_EDTYPE;
+  const float *xv = (const float *)x->data, *sv = (const float *)s->data;
+  uint32_t e = 0;
+  for (uint32_t o = 0; o < l.outer; o++) {
+    for (uint32_t c = 0; c < l.len; c++) {
+      uint32_t base = o * l.s_outer + (c / l.block) * l.s_axis;
+      for (uint32_t i = 0; i < l.inner; i++, e++) {
+        uint32_t k = base + i * l.s_inner;
+        int32_t z = zp ? get_int(zp, k) : 0;
+        put_int(y, e, round_clamp(xv[e] / sv[k], (float)(lo - z), (float)(hi - z)) + z);
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* x - zp as float: exact for 8/16-bit x; int32 x is subtracted in 64 bits and rounded once. */
+static float centred(int32_t x, int32_t z) { return (float)((int64_t)x - z); }
+
+/* y = float(x - x_zero_point) * x_scale (float32 product). */
+static int k_dequantize(const opml_node *n) {
+  const opml_tensor *x = n->in[0], *s = n->in[1], *zp = n->n_in > 2 ? n->in[2] : 0;
+  opml_tensor *y = n->out[0];
+  qdq_layout l;
+  int32_t lo, hi;
+  if (!qdq_layout_of(n, &l)) return OPML_EATTR;
+  if (s->dtype != DT_FLOAT || y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (x->dtype != DT_INT32 && !int_range(x->dtype, &lo, &hi)) return OPML_EDTYPE;
+  if (zp && zp->dtype != x->dtype) return OPML_EDTYPE;
+  const float *sv = (const float *)s->data;
+  float *yv = (float *)y->data;
+  uint32_t e = 0;
+  for (uint32_t o = 0; o < l.outer; o++) {
+    for (uint32_t c = 0; c < l.len; c++) {
+      uint32_t base = o * l.s_outer + (c / l.block) * l.s_axis;
+      if (l.s_inner == 0 && is_8bit(x->dtype) && l.inner >= 256) {
+        /* one scale for the whole run: a table of the 256 possible results (same bits) */
+        float table[256];
+        int32_t z = zp ? get_int(zp, base) : 0, off = x->dtype == DT_INT8 ? 128 : 0;
+        for (int32_t v = 0; v < 256; v++) table[v] = centred(v - off, z) * sv[base];
+        if (x->dtype == DT_UINT8) {
+          const uint8_t *xs = (const uint8_t *)x->data + e;
+          for (uint32_t i = 0; i < l.inner; i++) yv[e + i] = table[xs[i]];
+        } else {
+          const int8_t *xs = (const int8_t *)x->data + e;
+          for (uint32_t i = 0; i < l.inner; i++) yv[e + i] = table[xs[i] + 128];
+        }
+        e += l.inner;
+        continue;
+      }
+      for (uint32_t i = 0; i < l.inner; i++, e++) {
+        uint32_t k = base + i * l.s_inner;
+        yv[e] = centred(get_int(x, e), zp ? get_int(zp, k) : 0) * sv[k];
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* ---------------------------------------------------------------- the int16 GEMM core */
+
+/*
+ * acc[r * rs + c * cs] = sum_k w(r, k) * x[c * K + k] for r < R, c < C, exactly (mod 2^32).
+ * w is packed in blocks of 4 rows: row r, column k at wp[(r / 4) * 4 * K + k * 4 + r % 4],
+ * rows >= R of the last block zero. Operands are zero-point-corrected 8-bit values as int16.
+ * 4 rows x 2 columns per pass keep 8 accumulators in registers: about 3.3 MIPS instructions
+ * per multiply-accumulate.
+ */
+static void gemm_i16(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
+                     size_t rs, size_t cs) {
+  for (uint32_t rb = 0; rb < R; rb += 4) {
+    const int16_t *w = wp + (size_t)rb * K;
+    uint32_t nr = R - rb < 4 ? R - rb : 4;
+    uint32_t c = 0;
+    for (; c + 2 <= C; c += 2) {
+      const int16_t *x0 = x + (size_t)c * K, *x1 = x0 + K;
+      uint32_t s00 = 0, s10 = 0, s20 = 0, s30 = 0, s01 = 0, s11 = 0, s21 = 0, s31 = 0;
+      for (uint32_t k = 0; k < K; k++) {
+        int32_t a = x0[k], b = x1[k];
+        int32_t w0 = w[4 * k], w1 = w[4 * k + 1], w2 = w[4 * k + 2], w3 = w[4 * k + 3];
+        s00 += (uint32_t)(w0 * a);
+        s10 += (uint32_t)(w1 * a);
+        s20 += (uint32_t)(w2 * a);
+        s30 += (uint32_t)(w3 * a);
+        s01 += (uint32_t)(w0 * b);
+        s11 += (uint32_t)(w1 * b);
+        s21 += (uint32_t)(w2 * b);
+        s31 += (uint32_t)(w3 * b);
+      }
+      uint32_t s0[4] = {s00, s10, s20, s30}, s1[4] = {s01, s11, s21, s31};
+      for (uint32_t j = 0; j < nr; j++) {
+        acc[(rb + j) * rs + c * cs] = (int32_t)s0[j];
+        acc[(rb + j) * rs + (c + 1) * cs] = (int32_t)s1[j];
+      }
+    }
+    if (c < C) {
+      const int16_t *x0 = x + (size_t)c * K;
+      uint32_t s0[4] = {0, 0, 0, 0};
+      for (uint32_t k = 0; k < K; k++) {
+        int32_t a = x0[k];
+        s0[0] += (uint32_t)(w[4 * k] * a);
+        s0[1] += (uint32_t)(w[4 * k + 1] * a);
+        s0[2] += (uint32_t)(w[4 * k + 2] * a);
+        s0[3] += (uint32_t)(w[4 * k + 3] * a);
+      }
+      for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + c * cs] = (int32_t)s0[j];
+    }
+  }
+}
+
+/* Bytes of a packed R x K operand of gemm_i16. */
+static size_t packed_size(uint32_t R, uint32_t K) { return (size_t)((R + 3) / 4) * 4 * K * sizeof(int16_t); }
+
+/*
+ * Packs rows r < R of an 8-bit matrix whose element (r, k) is at t[start + r * rstride + k * kstride],
+ * minus the row's zero point (zp: absent, one value, or one per row, row r using zp[zp0 + r]).
+ */
+static void pack_rows(const opml_tensor *t, size_t start, size_t rstride, size_t kstride, uint32_t R, uint32_t K,
+                      const opml_tensor *zp, uint32_t zp0, int16_t *wp) {
+  for (uint32_t r = 0; r < ((R + 3) & ~3u); r++) {
+    int16_t *dst = wp + (size_t)(r / 4) * 4 * K + r % 4;
+    if (r >= R) {
+      for (uint32_t k = 0; k < K; k++) dst[4 * k] = 0;
+      continue;
+    }
+    int32_t z = zero_point(zp, zp0 + r);
+    size_t at = start + r * rstride;
+    if (t->dtype == DT_UINT8) {
+      const uint8_t *s = (const uint8_t *)t->data + at;
+      for (uint32_t k = 0; k < K; k++) dst[4 * k] = (int16_t)((int32_t)s[k * kstride] - z);
+    } else {
+      const int8_t *s = (const int8_t *)t->data + at;
+      for (uint32_t k = 0; k < K; k++) dst[4 * k] = (int16_t)((int32_t)s[k * kstride] - z);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- MatMulInteger / QLinearMatMul */
+
+/*
+ * ints = [M, K, N, R, out_batch[R], a_batch_stride[R], b_batch_stride[R]]: the batch dimensions
+ * of the output and, per dimension, the matrix stride of A and B (0 where broadcast).
+ */
+typedef struct {
+  uint32_t M, K, N, rank, batches;
+  const int64_t *dims, *as, *bs;
+} mm_layout;
+
+static int mm_layout_of(const opml_node *n, mm_layout *l) {
+  if (n->n_ints < 4) return 0;
+  for (uint32_t j = 0; j < n->n_ints; j++) {
+    if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFFF) return 0;
+  }
+  l->M = (uint32_t)n->ints[0];
+  l->K = (uint32_t)n->ints[1];
+  l->N = (uint32_t)n->ints[2];
+  l->rank = (uint32_t)n->ints[3];
+  if (l->rank > OPML_MAX_RANK || n->n_ints != 4 + 3 * l->rank) return 0;
+  l->dims = n->ints + 4;
+  l->as = l->dims + l->rank;
+  l->bs = l->as + l->rank;
+  l->batches = 1;
+  for (uint32_t d = 0; d < l->rank; d++) l->batches *= (uint32_t)l->dims[d];
+  return 1;
+}
+
+/* The matrix indices of A and B for output batch b. */
+static void mm_batch(const mm_layout *l, uint32_t b, size_t *ia, size_t *ib) {
+  *ia = 0;
+  *ib = 0;
+  for (uint32_t d = l->rank; d-- > 0;) {
+    uint32_t dim = (uint32_t)l->dims[d], i = b % dim;
+    b /= dim;
+    *ia += i * (size_t)l->as[d];
+    *ib += i * (size_t)l->bs[d];
+  }
+}
+
+/*
+ * acc (M x N per batch, batch-major) = (A - a_zp) x (B - b_zp) for every batch. a_zp is absent,
+ * one value or one per row of A; b_zp absent, one value or one per column of B.
+ */
+static int matmul_i32(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                      const opml_tensor *bzp, int32_t *acc) {
+  uint32_t M = l->M, K = l->K, N = l->N;
+  int16_t *wp = opml_alloc(packed_size(N, K) + (size_t)M * K * sizeof(int16_t) + 4);
+  if (!wp) return OPML_ENOMEM;
+  int16_t *xa = wp + packed_size(N, K) / sizeof(int16_t);
+  size_t packed_b = (size_t)-1, widened_a = (size_t)-1;
+  for (uint32_t b = 0; b < l->batches; b++) {
+    size_t ia, ib;
+    mm_batch(l, b, &ia, &ib);
+    if (ib != packed_b) { /* B^T packed by columns, once per distinct B matrix */
+      pack_rows(B, ib * K * N, 1, N, N, K, bzp, 0, wp);
+      packed_b = ib;
+    }
+    if (ia != widened_a) {
+      for (uint32_t m = 0; m < M; m++) widen8(A, (ia * M + m) * K, 1, K, zero_point(azp, m), xa + (size_t)m * K);
+      widened_a = ia;
+    }
+    gemm_i16(wp, N, xa, M, K, acc + (size_t)b * M * N, 1, N);
+  }
+  opml_free(wp);
+  return OPML_OK;
+}
+
+static int k_matmul_integer(const opml_node *n) {
+  const opml_tensor *A = n->in[0], *B = n->in[1];
+  const opml_tensor *azp = n->n_in > 2 ? n->in[2] : 0, *bzp = n->n_in > 3 ? n->in[3] : 0;
+  mm_layout l;
+  if (!mm_layout_of(n, &l)) return OPML_EATTR;
+  if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || n->out[0]->dtype != DT_INT32) return OPML_EDTYPE;
+  if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype)) return OPML_EDTYPE;
+  return matmul_i32(&l, A, B, azp, bzp, (int32_t *)n->out[0]->data);
+}
+
+/* The float32 scale at index i (one value broadcasts). */
+static float scale_at(const opml_tensor *s, uint32_t i) { return ((const float *)s->data)[s->size == 1 ? 0 : i]; }
+
+/*
+ * Inputs a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp. a's scale and zero point are per
+ * tensor; b's per tensor or per column; y per tensor. Column n requantises with
+ * (a_scale * b_scale[n]) / y_scale.
+ */
+static int k_qlinear_matmul(const opml_node *n) {
+  const opml_tensor *A = n->in[0], *as = n->in[1], *azp = n->in[2], *B = n->in[3], *bs = n->in[4];
+  const opml_tensor *bzp = n->in[5], *ys = n->in[6], *yzp = n->in[7];
+  opml_tensor *Y = n->out[0];
+  mm_layout l;
+  int32_t lo, hi;
+  if (n->n_in != 8 || !mm_layout_of(n, &l)) return OPML_EATTR;
+  if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || !is_8bit(Y->dtype) || !int_range(Y->dtype, &lo, &hi)) return OPML_EDTYPE;
+  if (as->dtype != DT_FLOAT || bs->dtype != DT_FLOAT || ys->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype) || (yzp && yzp->dtype != Y->dtype)) {
+    return OPML_EDTYPE;
+  }
+  size_t total = (size_t)l.batches * l.M * l.N;
+  int32_t *acc = opml_alloc(total * sizeof(int32_t) + (size_t)l.N * sizeof(requant_t) + 4);
+  if (!acc) return OPML_ENOMEM;
+  requant_t *rq = (requant_t *)(acc + total);
+  int err = matmul_i32(&l, A, B, azp, bzp, acc);
+  if (!err) {
+    float a_scale = scale_at(as, 0), y_scale = scale_at(ys, 0);
+    int32_t z = zero_point(yzp, 0);
+    for (uint32_t j = 0; j < l.N; j++) rq[j] = requant_make((a_scale * scale_at(bs, j)) / y_scale);
+    for (size_t e = 0; e < total; e++) put_int(Y, (uint32_t)e, requant(acc[e], rq[e % l.N], z, lo, hi));
+  }
+  opml_free(acc);
+  return err;
+}
+
+/* ---------------------------------------------------------------- QLinearConv */
+
+/*
+ * ints = [N, C, H, W, M, OH, OW, KH, KW, group, pad_top, pad_left, stride_h, stride_w,
+ * dilation_h, dilation_w]; inputs x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B (int32,
+ * optional). w_scale and w_zp are per tensor or per output channel.
+ */
+typedef struct {
+  uint32_t N, C, H, W, M, OH, OW, KH, KW, G, pt, pl, sh, sw, dh, dw;
+} conv_layout;
+
+static int conv_layout_of(const opml_node *n, conv_layout *l) {
+  if (n->n_ints != 16) return 0;
+  uint32_t v[16];
+  for (int j = 0; j < 16; j++) {
+    if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFF) return 0;
+    v[j] = (uint32_t)n->ints[j];
+  }
+  *l = (conv_layout){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+  return l->G > 0 && l->C % l->G == 0 && l->M % l->G == 0 && l->sh > 0 && l->sw > 0;
+}
+
+/*
+ * Patches of one group as rows of K = Cg * KH * KW int16 values (x - x_zp; 0 in the padding):
+ * row p = oh * OW + ow, column (ci * KH + kh) * KW + kw, the weights' own order.
+ */
+static void im2col(const conv_layout *l, const opml_tensor *x, size_t x0, uint32_t Cg, int32_t zx, int16_t *row,
+                   int16_t *col) {
+  uint32_t K = Cg * l->KH * l->KW, HW = l->H * l->W;
+  for (uint32_t ci = 0; ci < Cg; ci++) {
+    for (uint32_t kh = 0; kh < l->KH; kh++) {
+      for (uint32_t oh = 0; oh < l->OH; oh++) {
+        int32_t ih = (int32_t)(oh * l->sh + kh * l->dh) - (int32_t)l->pt;
+        int inside = ih >= 0 && ih < (int32_t)l->H;
+        if (inside) widen8(x, x0 + ci * HW + (uint32_t)ih * l->W, 1, l->W, zx, row);
+        for (uint32_t kw = 0; kw < l->KW; kw++) {
+          int16_t *dst = col + (size_t)oh * l->OW * K + (ci * l->KH + kh) * l->KW + kw;
+          for (uint32_t ow = 0; ow < l->OW; ow++) {
+            int32_t iw = (int32_t)(ow * l->sw + kw * l->dw) - (int32_t)l->pl;
+            int16_t v = 0;
+            if (inside && iw >= 0 && iw < (int32_t)l->W) v = row[iw];
+            dst[(size_t)ow * K] = v;
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
+ * int16, then a direct sliding window, so the kernel does K multiply-accumulates per output
+ * and no patch copy.
+ */
+static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
+                      int16_t *plane, int32_t *acc) {
+  uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
+  for (uint32_t ph = 0; ph < PH; ph++) {
+    int32_t ih = (int32_t)ph - (int32_t)l->pt;
+    int16_t *dst = plane + (size_t)ph * PW;
+    uint32_t pw = 0;
+    if (ih >= 0 && ih < (int32_t)l->H) {
+      for (; pw < PW && pw < l->pl; pw++) dst[pw] = 0;
+      uint32_t n = l->W;
+      if (pw + n > PW) n = PW - pw;
+      if (pw < PW) widen8(x, x0 + (uint32_t)ih * l->W, 1, n, zx, dst + pw);
+      pw += n;
+    }
+    for (; pw < PW; pw++) dst[pw] = 0;
+  }
+  for (uint32_t oh = 0; oh < l->OH; oh++) {
+    for (uint32_t ow = 0; ow < l->OW; ow++) {
+      const int16_t *src = plane + (size_t)oh * l->sh * PW + (size_t)ow * l->sw;
+      uint32_t s = 0;
+      for (uint32_t kh = 0; kh < l->KH; kh++) {
+        const int16_t *r = src + (size_t)kh * l->dh * PW;
+        const int16_t *wr = wk + kh * l->KW;
+        for (uint32_t kw = 0; kw < l->KW; kw++) s += (uint32_t)(wr[kw] * r[kw * l->dw]);
+      }
+      acc[oh * l->OW + ow] = (int32_t)s;
+    }
+  }
+}
+
+static int k_qlinear_conv(const opml_node *n) {
+  if (n->n_in != 9) return OPML_EATTR;
+  const opml_tensor *x = n->in[0], *xs = n->in[1], *xzp = n->in[2], *w = n->in[3], *ws = n->in[4];
+  const opml_tensor *wzp = n->in[5], *ys = n->in[6], *yzp = n->in[7], *bias = n->in[8];
+  opml_tensor *y = n->out[0];
+  conv_layout l;
+  int32_t lo, hi;
+  if (!conv_layout_of(n, &l)) return OPML_EATTR;
+  if (!is_8bit(x->dtype) || !is_8bit(w->dtype) || !is_8bit(y->dtype) || !int_range(y->dtype, &lo, &hi)) return OPML_EDTYPE;
+  if (xs->dtype != DT_FLOAT || ws->dtype != DT_FLOAT || ys->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if ((xzp && xzp->dtype != x->dtype) || (wzp && wzp->dtype != w->dtype) || (yzp && yzp->dtype != y->dtype)) return OPML_EDTYPE;
+  if (bias && bias->dtype != DT_INT32) return OPML_EDTYPE;
+
+  uint32_t Cg = l.C / l.G, Mg = l.M / l.G, K = Cg * l.KH * l.KW, P = l.OH * l.OW;
+  int dw = Cg == 1 && Mg == 1;
+  size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
+  size_t n_wp = packed_size(Mg, K) / sizeof(int16_t);
+  size_t n_col = dw ? PH * PW : (size_t)P * K + l.W;
+  size_t bytes = (size_t)l.M * sizeof(requant_t) + (size_t)Mg * P * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t);
+  requant_t *rq = opml_alloc(bytes + 8);
+  if (!rq) return OPML_ENOMEM;
+  int32_t *acc = (int32_t *)(rq + l.M);
+  int16_t *wp = (int16_t *)(acc + (size_t)Mg * P), *col = wp + n_wp;
+
+  float x_scale = scale_at(xs, 0), y_scale = scale_at(ys, 0);
+  for (uint32_t m = 0; m < l.M; m++) rq[m] = requant_make((x_scale * scale_at(ws, m)) / y_scale);
+  int32_t zx = zero_point(xzp, 0), zy = zero_point(yzp, 0);
+
+  for (uint32_t g = 0; g < l.G; g++) {
+    /* the group's weights [Mg, K], minus each output channel's zero point */
+    if (dw) {
+      widen8(w, (size_t)g * K, 1, K, zero_point(wzp, g), wp);
+    } else {
+      pack_rows(w, (size_t)g * Mg * K, K, 1, Mg, K, wzp, g * Mg, wp);
+    }
+    for (uint32_t b = 0; b < l.N; b++) {
+      size_t x0 = ((size_t)b * l.C + (size_t)g * Cg) * l.H * l.W;
+      if (dw) {
+        depthwise(&l, x, x0, zx, wp, col, acc);
+      } else {
+        im2col(&l, x, x0, Cg, zx, col + (size_t)P * K, col);
+        gemm_i16(wp, Mg, col, P, K, acc, P, 1);
+      }
+      for (uint32_t r = 0; r < Mg; r++) {
+        uint32_t m = g * Mg + r;
+        uint32_t bv = bias ? (uint32_t)((const int32_t *)bias->data)[m] : 0;
+        size_t y0 = ((size_t)b * l.M + m) * P;
+        const int32_t *ar = acc + (size_t)r * P;
+        for (uint32_t p = 0; p < P; p++) put_int(y, (uint32_t)(y0 + p), requant((int32_t)((uint32_t)ar[p] + bv), rq[m], zy, lo, hi));
+      }
+    }
+  }
+  opml_free(rq);
+  return OPML_OK;
+}
+
+/* ---------------------------------------------------------------- com.microsoft::QLinearAdd */
+
+/*
+ * C = saturate(roundeven(fa + fb) + c_zp) with fa = (a_scale / c_scale) * float(a - a_zp) and
+ * fb likewise (float32; both ratios computed once). 8-bit operands go through tables of the 256
+ * possible fa and fb, which give the same bits. ints = [R, out_dims[R], a_strides[R],
+ * b_strides[R]] (element strides, 0 where broadcast); inputs A, A_scale, A_zp, B, B_scale,
+ * B_zp, C_scale, C_zp.
+ */
+static int k_qlinear_add(const opml_node *n) {
+  if (n->n_in != 8 || n->n_ints < 1) return OPML_EATTR;
+  const opml_tensor *A = n->in[0], *as = n->in[1], *azp = n->in[2], *B = n->in[3], *bs = n->in[4];
+  const opml_tensor *bzp = n->in[5], *cs = n->in[6], *czp = n->in[7];
+  opml_tensor *Y = n->out[0];
+  int64_t R = n->ints[0];
+  int32_t lo, hi;
+  if (R < 0 || R > OPML_MAX_RANK || n->n_ints != 1 + 3 * (uint32_t)R) return OPML_EATTR;
+  if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || !is_8bit(Y->dtype) || !int_range(Y->dtype, &lo, &hi)) return OPML_EDTYPE;
+  if (as->dtype != DT_FLOAT || bs->dtype != DT_FLOAT || cs->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype) || (czp && czp->dtype != Y->dtype)) return OPML_EDTYPE;
+
+  float c_scale = scale_at(cs, 0), ra = scale_at(as, 0) / c_scale, rb = scale_at(bs, 0) / c_scale;
+  int32_t za = zero_point(azp, 0), zb = zero_point(bzp, 0), zc = zero_point(czp, 0);
+  float ta[256], tb[256];
+  int32_t oa = A->dtype == DT_INT8 ? 128 : 0, ob = B->dtype == DT_INT8 ? 128 : 0;
+  for (int32_t v = 0; v < 256; v++) {
+    ta[v] = ra * (float)(v - oa - za);
+    tb[v] = rb * (float)(v - ob - zb);
+  }
+  float flo = (float)(lo - zc), fhi = (float)(hi - zc);
+  const int64_t *dims = n->ints + 1, *sa = dims + R, *sb = sa + R;
+  uint32_t idx[OPML_MAX_RANK] = {0};
+  uint32_t ia = 0, ib = 0;
+  for (uint32_t e = 0; e < Y->size; e++) {
+    int32_t a = get_int(A, ia) + oa, b = get_int(B, ib) + ob;
+    put_int(Y, e, round_clamp(ta[a] + tb[b], flo, fhi) + zc);
+    /* advance the multi-index, innermost first */
+    for (int64_t d = R - 1; d >= 0; d--) {
+      ia += (uint32_t)sa[d];
+      ib += (uint32_t)sb[d];
+      if (++idx[d] < (uint32_t)dims[d]) break;
+      ia -= (uint32_t)(sa[d] * dims[d]);
+      ib -= (uint32_t)(sb[d] * dims[d]);
+      idx[d] = 0;
+    }
+  }
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_quant[] = {
+    {OP_QUANTIZE_LINEAR, "QuantizeLinear", k_quantize},
+    {OP_DEQUANTIZE_LINEAR, "DequantizeLinear", k_dequantize},
+    {OP_MATMUL_INTEGER, "MatMulInteger", k_matmul_integer},
+    {OP_QLINEAR_MATMUL, "QLinearMatMul", k_qlinear_matmul},
+    {OP_QLINEAR_CONV, "QLinearConv", k_qlinear_conv},
+    {OP_QLINEAR_ADD, "QLinearAdd", k_qlinear_add},
     {0, 0, 0},
 };
