@@ -1,6 +1,658 @@
-/* nn kernels (docs/IR.md). */
+/*
+ * nn kernels (op codes 100-199, docs/IR.md): MatMul, Gemm, Conv, MaxPool, AveragePool,
+ * GlobalAveragePool, BatchNormalization, LayerNormalization, Softmax, LogSoftmax, ReduceMean.
+ * The attribute layouts are documented with each op in core/compiler/ops/nn.ts.
+ *
+ * Every result is defined by a fixed sequence of IEEE float32 operations per output; the fast
+ * paths below only change which outputs are computed together, never that sequence:
+ *  - matrix products (MatMul, Gemm, Conv): acc = +0, then acc = acc + a_k * b_k for k = 0, 1, ...
+ *    (one rounding per product, one per sum), then the op's epilogue (alpha/beta/bias);
+ *  - sums (means, softmax denominators, normalisations): ascending index, one accumulator;
+ *  - maxima: first element, then `if (v > m) m = v` in ascending order.
+ */
 #include "kernel.h"
+#include "mathf.h"
+
+enum {
+  OP_MATMUL = 100,
+  OP_GEMM = 101,
+  OP_CONV = 102,
+  OP_MAXPOOL = 103,
+  OP_AVERAGEPOOL = 104,
+  OP_GLOBALAVERAGEPOOL = 105,
+  OP_BATCHNORM = 106,
+  OP_LAYERNORM = 107,
+  OP_SOFTMAX = 108,
+  OP_LOGSOFTMAX = 109,
+  OP_REDUCEMEAN = 110,
+};
+
+typedef ptrdiff_t idx;
+
+/* --- the matrix product core ---------------------------------------------------------------
+ * C(i,j) = epilogue(sum_k A(i,k) * B(k,j)) with A(i,k) = a[i*a_rs + k*a_cs] etc.
+ * Register-blocked MR x NR tiles: each of the MR*NR accumulators is one output, updated once
+ * per k in ascending k, so the compiler may keep NR outputs in one SIMD register (lanes are
+ * independent outputs) without changing any output's bits. */
+
+#define MR 4
+#define NR 8
+
+typedef struct gemm_args {
+  idx M, N, K;
+  const float *a;
+  idx a_rs, a_cs;
+  const float *b;
+  idx b_rs, b_cs;
+  float *c;
+  idx c_rs, c_cs;
+  float alpha, beta;   /* C = alpha*acc + beta*bias; a factor 1 is skipped (same bits) */
+  const float *bias;   /* NULL: no bias term */
+  idx bias_rs, bias_cs;
+} gemm_args;
+
+/* acc[r*NR + j] = sum_k A(r,k) * b[k*ldb + j] for r < 4, j < NR. */
+static void tile4(idx K, const float *a, idx a_rs, idx a_cs, const float *b, idx ldb, float *acc) {
+  float c0[NR], c1[NR], c2[NR], c3[NR];
+  for (int j = 0; j < NR; j++) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
+  const float *a0 = a, *a1 = a + a_rs, *a2 = a + 2 * a_rs, *a3 = a + 3 * a_rs;
+  for (idx k = 0; k < K; k++) {
+    const float x0 = a0[k * a_cs], x1 = a1[k * a_cs], x2 = a2[k * a_cs], x3 = a3[k * a_cs];
+    const float *bk = b + k * ldb;
+#pragma GCC unroll 16 /* keeps the accumulators in registers */
+    for (int j = 0; j < NR; j++) {
+      const float y = bk[j];
+      c0[j] += x0 * y;
+      c1[j] += x1 * y;
+      c2[j] += x2 * y;
+      c3[j] += x3 * y;
+    }
+  }
+  for (int j = 0; j < NR; j++) {
+    acc[j] = c0[j];
+    acc[NR + j] = c1[j];
+    acc[2 * NR + j] = c2[j];
+    acc[3 * NR + j] = c3[j];
+  }
+}
+
+/* The same for one row. */
+static void tile1(idx K, const float *a, idx a_cs, const float *b, idx ldb, float *acc) {
+  float c0[NR];
+  for (int j = 0; j < NR; j++) c0[j] = 0.0f;
+  for (idx k = 0; k < K; k++) {
+    const float x0 = a[k * a_cs];
+    const float *bk = b + k * ldb;
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; j++) c0[j] += x0 * bk[j];
+  }
+  for (int j = 0; j < NR; j++) acc[j] = c0[j];
+}
+
+static void store_tile(const gemm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
+  for (idx r = 0; r < mr; r++) {
+    float *c = g->c + (i0 + r) * g->c_rs + j0 * g->c_cs;
+    const float *s = acc + r * NR;
+    if (g->alpha != 1.0f) {
+      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = g->alpha * s[j];
+    } else {
+      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = s[j];
+    }
+    if (g->bias) {
+      const float *bi = g->bias + (i0 + r) * g->bias_rs + j0 * g->bias_cs;
+      if (g->beta != 1.0f) {
+        for (idx j = 0; j < nr; j++) c[j * g->c_cs] = c[j * g->c_cs] + g->beta * bi[j * g->bias_cs];
+      } else {
+        for (idx j = 0; j < nr; j++) c[j * g->c_cs] = c[j * g->c_cs] + bi[j * g->bias_cs];
+      }
+    }
+  }
+}
+
+/* Runs a product; returns OPML_ENOMEM if scratch memory is missing. */
+static int gemm(gemm_args g) {
+  if (g.M <= 0 || g.N <= 0) return OPML_OK;
+  /* Operands with non-contiguous columns of B are packed. Computing C^T = B^T A^T instead is
+   * the same arithmetic per output (products commute), so pack whichever side is smaller. */
+  idx pack_b = g.b_cs != 1 ? g.K * g.N : 0, pack_a = g.a_rs != 1 ? g.K * g.M : 0;
+  if (pack_b > pack_a) {
+    gemm_args t = g;
+    t.M = g.N, t.N = g.M;
+    t.a = g.b, t.a_rs = g.b_cs, t.a_cs = g.b_rs;
+    t.b = g.a, t.b_rs = g.a_cs, t.b_cs = g.a_rs;
+    t.c_rs = g.c_cs, t.c_cs = g.c_rs;
+    t.bias_rs = g.bias_cs, t.bias_cs = g.bias_rs;
+    g = t;
+  }
+  float *panel = 0;
+  if (g.b_cs != 1 || g.N % NR) {
+    panel = opml_alloc((size_t)(g.K > 0 ? g.K : 1) * NR * sizeof(float));
+    if (!panel) return OPML_ENOMEM;
+  }
+  float acc[MR * NR];
+  for (idx j0 = 0; j0 < g.N; j0 += NR) {
+    idx nr = g.N - j0 < NR ? g.N - j0 : NR;
+    const float *b = g.b + j0 * g.b_cs;
+    idx ldb = g.b_rs;
+    if (g.b_cs != 1 || nr < NR) {
+      /* pack the panel B(:, j0..j0+nr) as K rows of NR floats, zero-padded */
+      for (idx k = 0; k < g.K; k++) {
+        const float *src = b + k * g.b_rs;
+        float *dst = panel + k * NR;
+        idx j = 0;
+        for (; j < nr; j++) dst[j] = src[j * g.b_cs];
+        for (; j < NR; j++) dst[j] = 0.0f;
+      }
+      b = panel, ldb = NR;
+    }
+    idx i0 = 0;
+    for (; i0 + MR <= g.M; i0 += MR) {
+      tile4(g.K, g.a + i0 * g.a_rs, g.a_rs, g.a_cs, b, ldb, acc);
+      store_tile(&g, acc, i0, MR, j0, nr);
+    }
+    for (; i0 < g.M; i0++) {
+      tile1(g.K, g.a + i0 * g.a_rs, g.a_cs, b, ldb, acc);
+      store_tile(&g, acc, i0, 1, j0, nr);
+    }
+  }
+  if (panel) opml_free(panel);
+  return OPML_OK;
+}
+
+static int is_f32(const opml_tensor *t) { return t && t->dtype == DT_FLOAT; }
+
+/* --- MatMul --------------------------------------------------------------------------------
+ * ints: [M, N, K, nb, dims[nb], a_strides[nb], b_strides[nb]]: nb batch axes of the output
+ * (odometer order), with the element offsets one step along each axis adds to A and B (0 on
+ * broadcast axes). A batch is an [M,K] x [K,N] product. */
+static int k_matmul(const opml_node *nd) {
+  const opml_tensor *A = nd->in[0], *B = nd->in[1];
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(A) || !is_f32(B) || !is_f32(Y)) return OPML_EDTYPE;
+  if (nd->n_ints < 4) return OPML_EATTR;
+  const int64_t *p = nd->ints;
+  idx M = p[0], N = p[1], K = p[2], nb = p[3];
+  if (nb < 0 || nb > OPML_MAX_RANK || nd->n_ints != 4 + 3 * (uint32_t)nb) return OPML_EATTR;
+  const int64_t *dims = p + 4, *as = dims + nb, *bs = as + nb;
+  idx count[OPML_MAX_RANK] = {0};
+  idx aoff = 0, boff = 0;
+  float *y = Y->data;
+  idx nbatch = 1;
+  for (idx d = 0; d < nb; d++) nbatch *= dims[d];
+  for (idx t = 0; t < nbatch; t++) {
+    gemm_args g = {M, N, K, (const float *)A->data + aoff, K, 1, (const float *)B->data + boff, N, 1,
+                   y + t * M * N, N, 1, 1.0f, 1.0f, 0, 0, 0};
+    int e = gemm(g);
+    if (e) return e;
+    for (idx d = nb - 1; d >= 0; d--) { /* odometer */
+      aoff += as[d], boff += bs[d];
+      if (++count[d] < dims[d]) break;
+      aoff -= as[d] * dims[d], boff -= bs[d] * dims[d];
+      count[d] = 0;
+    }
+  }
+  return OPML_OK;
+}
+
+/* --- Gemm ----------------------------------------------------------------------------------
+ * ints: [M, N, K, transA, transB, c_rs, c_cs]; floats: [alpha, beta]; optional input 2 (C) is
+ * read at C[i*c_rs + j*c_cs]. */
+static int k_gemm(const opml_node *nd) {
+  const opml_tensor *A = nd->in[0], *B = nd->in[1], *C = nd->n_in > 2 ? nd->in[2] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(A) || !is_f32(B) || !is_f32(Y) || (C && !is_f32(C))) return OPML_EDTYPE;
+  if (nd->n_ints != 7 || nd->n_floats != 2) return OPML_EATTR;
+  const int64_t *p = nd->ints;
+  idx M = p[0], N = p[1], K = p[2];
+  gemm_args g = {M, N, K, A->data, p[3] ? 1 : K, p[3] ? M : 1, B->data, p[4] ? 1 : N, p[4] ? K : 1,
+                 Y->data, N, 1, nd->floats[0], nd->floats[1], C ? C->data : 0, p[5], p[6]};
+  return gemm(g);
+}
+
+/* --- Conv ----------------------------------------------------------------------------------
+ * Spatial rank normalised to 3 (missing leading spatial axes have size 1). ints:
+ *   [N, C, OC, G, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW]
+ * (P* are the leading pads; the trailing ones only matter for the output size).
+ * y[n, oc, o] = bias[oc] + sum over (ic, kd, kh, kw) ascending of w[oc, ic, kd, kh, kw] * x_pad,
+ * where padding taps are zeros (they add w*0). Computed as im2col + the product core. */
+
+typedef struct conv_geom {
+  idx C, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW;
+} conv_geom;
+
+/* First and one-past-last o with 0 <= o*s + off < n. */
+static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
+  idx a = off >= 0 ? 0 : (-off + s - 1) / s;
+  idx b = off >= n ? 0 : (n - off + s - 1) / s;
+  if (b > count) b = count;
+  if (a > b) a = b;
+  *lo = a, *hi = b;
+}
+
+/* col[k][r*OW + ow] for the output rows r in [r0, r1) (a row is one (od, oh)); k = (ic, kd, kh, kw). */
+static void im2col(const conv_geom *q, const float *x, idx r0, idx r1, float *col) {
+  idx ncol = (r1 - r0) * q->OW;
+  for (idx ic = 0; ic < q->C; ic++) {
+    for (idx kd = 0; kd < q->KD; kd++) {
+      for (idx kh = 0; kh < q->KH; kh++) {
+        for (idx kw = 0; kw < q->KW; kw++) {
+          idx lo, hi, off = kw * q->DW - q->PW;
+          valid_range(off, q->SW, q->IW, q->OW, &lo, &hi);
+          idx od = r0 / q->OH, oh = r0 % q->OH;
+          for (idx r = r0; r < r1; r++) {
+            idx id = od * q->SD - q->PD + kd * q->DD, ih = oh * q->SH - q->PH + kh * q->DH;
+            float *dst = col + (r - r0) * q->OW;
+            if (id < 0 || id >= q->ID || ih < 0 || ih >= q->IH) {
+              for (idx o = 0; o < q->OW; o++) dst[o] = 0.0f;
+            } else {
+              const float *src = x + ((ic * q->ID + id) * q->IH + ih) * q->IW;
+              idx o = 0;
+              for (; o < lo; o++) dst[o] = 0.0f;
+              if (q->SW == 1) {
+                for (; o < hi; o++) dst[o] = src[o + off];
+              } else {
+                for (; o < hi; o++) dst[o] = src[o * q->SW + off];
+              }
+              for (; o < q->OW; o++) dst[o] = 0.0f;
+            }
+            if (++oh == q->OH) oh = 0, od++;
+          }
+          col += ncol;
+        }
+      }
+    }
+  }
+}
+
+#define CONV_COL_LIMIT (1 << 16) /* floats of im2col scratch per block */
+
+static int k_conv(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *W = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(X) || !is_f32(W) || !is_f32(Y) || (Bt && !is_f32(Bt))) return OPML_EDTYPE;
+  if (nd->n_ints != 22) return OPML_EATTR;
+  const int64_t *p = nd->ints;
+  idx N = p[0], C = p[1], OC = p[2], G = p[3];
+  if (G <= 0 || C % G || OC % G) return OPML_EATTR;
+  conv_geom q = {C / G, p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+                 p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21]};
+  idx OCg = OC / G, K = q.C * q.KD * q.KH * q.KW;
+  idx in_sp = q.ID * q.IH * q.IW, rows = q.OD * q.OH, out_sp = rows * q.OW;
+  if (out_sp == 0 || OC == 0) return OPML_OK;
+  /* a 1x1x1 kernel with unit strides and no padding reads x as it is */
+  int direct = q.KD == 1 && q.KH == 1 && q.KW == 1 && q.SD == 1 && q.SH == 1 && q.SW == 1 && q.PD == 0 &&
+               q.PH == 0 && q.PW == 0 && q.OD == q.ID && q.OH == q.IH && q.OW == q.IW;
+  idx rows_per = rows;
+  if (!direct && K * out_sp > CONV_COL_LIMIT) {
+    rows_per = CONV_COL_LIMIT / (K * q.OW);
+    if (rows_per < 1) rows_per = 1;
+  }
+  float *col = 0;
+  if (!direct) {
+    col = opml_alloc((size_t)(K > 0 ? K : 1) * (size_t)(rows_per * q.OW) * sizeof(float));
+    if (!col) return OPML_ENOMEM;
+  }
+  const float *x = X->data, *w = W->data, *bias = Bt ? Bt->data : 0;
+  float *y = Y->data;
+  int e = OPML_OK;
+  for (idx n = 0; n < N && !e; n++) {
+    for (idx g = 0; g < G && !e; g++) {
+      const float *xg = x + (n * C + g * q.C) * in_sp;
+      float *yg = y + (n * OC + g * OCg) * out_sp;
+      for (idx r0 = 0; r0 < rows && !e; r0 += rows_per) {
+        idx r1 = r0 + rows_per < rows ? r0 + rows_per : rows, ncol = (r1 - r0) * q.OW;
+        const float *b = xg + r0 * q.OW;
+        idx ldb = out_sp;
+        if (!direct) im2col(&q, xg, r0, r1, col), b = col, ldb = ncol;
+        gemm_args ga = {OCg, ncol, K, w + g * OCg * K, K, 1, b, ldb, 1, yg + r0 * q.OW, out_sp, 1,
+                        1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
+        e = gemm(ga);
+      }
+    }
+  }
+  if (col) opml_free(col);
+  return e;
+}
+
+/* --- pooling -------------------------------------------------------------------------------
+ * Spatial rank normalised to 3. ints:
+ *   [NC, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, ED, EH, EW, flag]
+ * (P* leading pads, E* trailing pads). Window taps are visited in ascending (kd, kh, kw).
+ * MaxPool: flag = storage_order of the optional Indices output (int64 flat input index; with 1,
+ *   the spatial part is column-major). Max of the taps inside the input, as described above.
+ * AveragePool: flag = count_include_pad. Sum of the taps inside the input from +0, divided by
+ *   the number of taps inside the input (0) or inside the padded input [-P, I+E) (1). */
+
+typedef struct pool_geom {
+  idx NC, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, ED, EH, EW, flag;
+} pool_geom;
+
+static int pool_geom_of(const opml_node *nd, pool_geom *q) {
+  if (nd->n_ints != 23) return OPML_EATTR;
+  idx *f = &q->NC;
+  for (int i = 0; i < 23; i++) f[i] = nd->ints[i];
+  if (q->SD <= 0 || q->SH <= 0 || q->SW <= 0) return OPML_EATTR;
+  return OPML_OK;
+}
+
+/* The taps along one axis of output o that lie in [lo, hi): tap t for t in [*t0, *t1). */
+static void taps(idx o, idx s, idx pad, idx d, idx k, idx lo, idx hi, idx *t0, idx *t1) {
+  idx start = o * s - pad, a = 0, b = k;
+  while (a < b && start + a * d < lo) a++;
+  while (b > a && start + (b - 1) * d >= hi) b--;
+  *t0 = a, *t1 = b;
+}
+
+/* The flat offsets (within one [D,H,W] plane) of the window taps inside the input, in
+ * ascending (kd, kh, kw); returns how many. With `cm`, also the column-major offsets. */
+static idx window(const pool_geom *q, idx od, idx oh, idx ow, idx *offs, idx *cm) {
+  idx d0, d1, h0, h1, w0, w1, n = 0;
+  taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);
+  taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);
+  taps(ow, q->SW, q->PW, q->DW, q->KW, 0, q->IW, &w0, &w1);
+  for (idx kd = d0; kd < d1; kd++) {
+    idx id = od * q->SD - q->PD + kd * q->DD;
+    for (idx kh = h0; kh < h1; kh++) {
+      idx ih = oh * q->SH - q->PH + kh * q->DH;
+      for (idx kw = w0; kw < w1; kw++) {
+        idx iw = ow * q->SW - q->PW + kw * q->DW;
+        if (cm) cm[n] = (iw * q->IH + ih) * q->ID + id;
+        offs[n++] = (id * q->IH + ih) * q->IW + iw;
+      }
+    }
+  }
+  return n;
+}
+
+/* Index of the maximum among the n taps (the first one on ties), or -1 if n == 0. */
+#define ARGMAX(T)                                                                                 \
+  static idx argmax_##T(const T *x, const idx *offs, idx n) {                                      \
+    idx best = n > 0 ? 0 : -1;                                                                    \
+    for (idx t = 1; t < n; t++) {                                                                 \
+      if (x[offs[t]] > x[offs[best]]) best = t;                                                   \
+    }                                                                                             \
+    return best;                                                                                  \
+  }
+ARGMAX(float)
+ARGMAX(uint8_t)
+ARGMAX(int8_t)
+#undef ARGMAX
+
+static int k_maxpool(const opml_node *nd) {
+  pool_geom q;
+  if (pool_geom_of(nd, &q)) return OPML_EATTR;
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0], *I = nd->n_out > 1 ? nd->out[1] : 0;
+  if (Y->dtype != X->dtype || (I && I->dtype != DT_INT64)) return OPML_EDTYPE;
+  if (X->dtype != DT_FLOAT && X->dtype != DT_UINT8 && X->dtype != DT_INT8) return OPML_EDTYPE;
+  idx ktaps = q.KD * q.KH * q.KW, plane = q.ID * q.IH * q.IW, o = 0;
+  idx *offs = opml_alloc(2 * (size_t)(ktaps > 0 ? ktaps : 1) * sizeof(idx));
+  if (!offs) return OPML_ENOMEM;
+  idx *cm = I && q.flag ? offs + ktaps : 0;
+  int64_t *ind = I ? I->data : 0;
+  for (idx nc = 0; nc < q.NC; nc++) {
+    const idx base = nc * plane;
+    for (idx od = 0; od < q.OD; od++) {
+      for (idx oh = 0; oh < q.OH; oh++) {
+        for (idx ow = 0; ow < q.OW; ow++, o++) {
+          idx n = window(&q, od, oh, ow, offs, cm), t;
+          switch (X->dtype) {
+            case DT_FLOAT:
+              t = argmax_float((const float *)X->data + base, offs, n);
+              ((float *)Y->data)[o] = t < 0 ? 0.0f : ((const float *)X->data)[base + offs[t]];
+              break;
+            case DT_UINT8:
+              t = argmax_uint8_t((const uint8_t *)X->data + base, offs, n);
+              ((uint8_t *)Y->data)[o] = t < 0 ? 0 : ((const uint8_t *)X->data)[base + offs[t]];
+              break;
+            default:
+              t = argmax_int8_t((const int8_t *)X->data + base, offs, n);
+              ((int8_t *)Y->data)[o] = t < 0 ? 0 : ((const int8_t *)X->data)[base + offs[t]];
+              break;
+          }
+          if (ind) ind[o] = t < 0 ? 0 : base + (cm ? cm[t] : offs[t]);
+        }
+      }
+    }
+  }
+  opml_free(offs);
+  return OPML_OK;
+}
+
+static int k_averagepool(const opml_node *nd) {
+  pool_geom q;
+  if (pool_geom_of(nd, &q)) return OPML_EATTR;
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
+  idx ktaps = q.KD * q.KH * q.KW, plane = q.ID * q.IH * q.IW, o = 0;
+  idx *offs = opml_alloc((size_t)(ktaps > 0 ? ktaps : 1) * sizeof(idx));
+  if (!offs) return OPML_ENOMEM;
+  const float *x = X->data;
+  float *y = Y->data;
+  for (idx nc = 0; nc < q.NC; nc++) {
+    const float *xs = x + nc * plane;
+    for (idx od = 0; od < q.OD; od++) {
+      for (idx oh = 0; oh < q.OH; oh++) {
+        for (idx ow = 0; ow < q.OW; ow++, o++) {
+          idx n = window(&q, od, oh, ow, offs, 0);
+          float s = 0.0f;
+          for (idx t = 0; t < n; t++) s += xs[offs[t]];
+          if (q.flag) { /* count the taps inside the padded input instead */
+            idx a, b;
+            taps(od, q.SD, q.PD, q.DD, q.KD, -q.PD, q.ID + q.ED, &a, &b), n = b - a;
+            taps(oh, q.SH, q.PH, q.DH, q.KH, -q.PH, q.IH + q.EH, &a, &b), n *= b - a;
+            taps(ow, q.SW, q.PW, q.DW, q.KW, -q.PW, q.IW + q.EW, &a, &b), n *= b - a;
+          }
+          y[o] = s / (float)(int32_t)n;
+        }
+      }
+    }
+  }
+  opml_free(offs);
+  return OPML_OK;
+}
+
+/* --- reductions ----------------------------------------------------------------------------
+ * ReduceMean and GlobalAveragePool. ints: [n, dims[n], reduced[n]]: the input shape with
+ * adjacent axes of the same kind merged. Each output is (+0 + x_0 + x_1 + ...) / count over its
+ * reduced elements in ascending (row-major) order, count = product of the reduced dims. */
+static int k_reducemean(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
+  if (nd->n_ints < 1) return OPML_EATTR;
+  idx n = nd->ints[0];
+  if (n < 1 || n > OPML_MAX_RANK || nd->n_ints != 1 + 2 * (uint32_t)n) return OPML_EATTR;
+  idx dims[OPML_MAX_RANK], ostr[OPML_MAX_RANK], count[OPML_MAX_RANK] = {0};
+  idx rcount = 1, total = 1, ysize = 1;
+  for (idx i = n - 1; i >= 0; i--) {
+    dims[i] = nd->ints[1 + i];
+    int red = nd->ints[1 + n + i] != 0;
+    ostr[i] = red ? 0 : ysize; /* output stride of this axis */
+    if (red) rcount *= dims[i];
+    else ysize *= dims[i];
+    total *= dims[i];
+  }
+  const float *x = X->data;
+  float *y = Y->data;
+  for (idx i = 0; i < ysize; i++) y[i] = 0.0f;
+  if (total > 0) {
+    /* visit x in row-major order; the innermost group is one loop */
+    idx inner = dims[n - 1], yoff = 0;
+    int inner_red = ostr[n - 1] == 0;
+    for (idx xoff = 0; xoff < total; xoff += inner) {
+      if (inner_red) {
+        float s = y[yoff];
+        for (idx i = 0; i < inner; i++) s += x[xoff + i];
+        y[yoff] = s;
+      } else {
+        for (idx i = 0; i < inner; i++) y[yoff + i] += x[xoff + i];
+      }
+      for (idx d = n - 2; d >= 0; d--) {
+        yoff += ostr[d];
+        if (++count[d] < dims[d]) break;
+        yoff -= ostr[d] * dims[d];
+        count[d] = 0;
+      }
+    }
+  }
+  const float cnt = (float)(int32_t)rcount;
+  for (idx i = 0; i < ysize; i++) y[i] = y[i] / cnt;
+  return OPML_OK;
+}
+
+/* --- Softmax and LogSoftmax ----------------------------------------------------------------
+ * ints: [outer, D, inner]: softmax over the D axis of each [outer, D, inner] slice.
+ * m = max, e_k = exp(x_k - m), s = +0 + e_0 + e_1 + ...; Softmax y_k = e_k / s, LogSoftmax
+ * y_k = (x_k - m) - log(s). */
+static int softmax_common(const opml_node *nd, int logsm) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
+  if (nd->n_ints != 3) return OPML_EATTR;
+  idx outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
+  const float *x = X->data;
+  float *y = Y->data;
+  if (D <= 0) return OPML_OK;
+  for (idx o = 0; o < outer; o++) {
+    for (idx i = 0; i < inner; i++) {
+      const float *xs = x + o * D * inner + i;
+      float *ys = y + o * D * inner + i;
+      float m = xs[0];
+      for (idx k = 1; k < D; k++) {
+        if (xs[k * inner] > m) m = xs[k * inner];
+      }
+      float s = 0.0f;
+      if (logsm) {
+        for (idx k = 0; k < D; k++) s += opml_expf(xs[k * inner] - m);
+        const float ls = opml_logf(s);
+        for (idx k = 0; k < D; k++) ys[k * inner] = (xs[k * inner] - m) - ls;
+      } else {
+        for (idx k = 0; k < D; k++) {
+          const float e = opml_expf(xs[k * inner] - m);
+          ys[k * inner] = e;
+          s += e;
+        }
+        for (idx k = 0; k < D; k++) ys[k * inner] = ys[k * inner] / s;
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+static int k_softmax(const opml_node *nd) { return softmax_common(nd, 0); }
+static int k_logsoftmax(const opml_node *nd) { return softmax_common(nd, 1); }
+
+/* --- BatchNormalization --------------------------------------------------------------------
+ * ints: [N, C, S (spatial size), training]; floats: [epsilon, momentum]; inputs X, scale, B,
+ * mean, var (each [C]). Inference: a = scale / sqrt(var + eps), b = B - mean * a, y = x * a + b.
+ * Training (outputs Y, running_mean, running_var): batch mean mu (sum over (n, s) ascending /
+ * count), batch variance v (same for (x - mu)^2), y = (x - mu) / sqrt(v + eps) * scale + B,
+ * running_mean = mean * momentum + mu * (1 - momentum), likewise running_var with v. */
+static int k_batchnorm(const opml_node *nd) {
+  if (nd->n_in != 5 || nd->n_ints != 4 || nd->n_floats != 2) return OPML_EATTR;
+  for (int i = 0; i < 5; i++) {
+    if (!is_f32(nd->in[i])) return OPML_EDTYPE;
+  }
+  for (int i = 0; i < nd->n_out; i++) {
+    if (!is_f32(nd->out[i])) return OPML_EDTYPE;
+  }
+  idx N = nd->ints[0], C = nd->ints[1], S = nd->ints[2];
+  int training = nd->ints[3] != 0;
+  const float eps = nd->floats[0], mom = nd->floats[1];
+  const float *x = nd->in[0]->data, *sc = nd->in[1]->data, *bi = nd->in[2]->data;
+  const float *mean = nd->in[3]->data, *var = nd->in[4]->data;
+  float *y = nd->out[0]->data;
+  for (idx c = 0; c < C; c++) {
+    if (!training) {
+      const float a = sc[c] / opml_sqrtf(var[c] + eps), b = bi[c] - mean[c] * a;
+      for (idx n = 0; n < N; n++) {
+        const float *xs = x + (n * C + c) * S;
+        float *ys = y + (n * C + c) * S;
+        for (idx s = 0; s < S; s++) ys[s] = xs[s] * a + b;
+      }
+      continue;
+    }
+    const float cnt = (float)(int32_t)(N * S);
+    float mu = 0.0f, v = 0.0f;
+    for (idx n = 0; n < N; n++) {
+      const float *xs = x + (n * C + c) * S;
+      for (idx s = 0; s < S; s++) mu += xs[s];
+    }
+    mu = mu / cnt;
+    for (idx n = 0; n < N; n++) {
+      const float *xs = x + (n * C + c) * S;
+      for (idx s = 0; s < S; s++) {
+        const float d = xs[s] - mu;
+        v += d * d;
+      }
+    }
+    v = v / cnt;
+    const float sd = opml_sqrtf(v + eps);
+    for (idx n = 0; n < N; n++) {
+      const float *xs = x + (n * C + c) * S;
+      float *ys = y + (n * C + c) * S;
+      for (idx s = 0; s < S; s++) ys[s] = (xs[s] - mu) / sd * sc[c] + bi[c];
+    }
+    if (nd->n_out > 1) ((float *)nd->out[1]->data)[c] = mean[c] * mom + mu * (1.0f - mom);
+    if (nd->n_out > 2) ((float *)nd->out[2]->data)[c] = var[c] * mom + v * (1.0f - mom);
+  }
+  return OPML_OK;
+}
+
+/* --- LayerNormalization --------------------------------------------------------------------
+ * ints: [outer, N]; floats: [epsilon]; inputs X, scale [N], optional B [N]; outputs Y and
+ * optionally Mean and InvStdDev ([outer] each). The ONNX function body per row:
+ * mu = (sum x) / N, d = x - mu, var = (sum d*d) / N, r = 1 / sqrt(var + eps),
+ * y = d * r * scale (+ B). */
+static int k_layernorm(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *Sc = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
+  if (!is_f32(X) || !is_f32(Sc) || (Bt && !is_f32(Bt))) return OPML_EDTYPE;
+  for (int i = 0; i < nd->n_out; i++) {
+    if (!is_f32(nd->out[i])) return OPML_EDTYPE;
+  }
+  if (nd->n_ints != 2 || nd->n_floats != 1) return OPML_EATTR;
+  idx outer = nd->ints[0], N = nd->ints[1];
+  const float eps = nd->floats[0], cnt = (float)(int32_t)N;
+  const float *x = X->data, *sc = Sc->data, *bi = Bt ? Bt->data : 0;
+  float *y = nd->out[0]->data;
+  float *mo = nd->n_out > 1 ? nd->out[1]->data : 0, *ro = nd->n_out > 2 ? nd->out[2]->data : 0;
+  for (idx o = 0; o < outer; o++) {
+    const float *xs = x + o * N;
+    float *ys = y + o * N;
+    float mu = 0.0f, v = 0.0f;
+    for (idx k = 0; k < N; k++) mu += xs[k];
+    mu = mu / cnt;
+    for (idx k = 0; k < N; k++) {
+      const float d = xs[k] - mu;
+      ys[k] = d;
+      v += d * d;
+    }
+    v = v / cnt;
+    const float r = 1.0f / opml_sqrtf(v + eps);
+    if (bi) {
+      for (idx k = 0; k < N; k++) ys[k] = ys[k] * r * sc[k] + bi[k];
+    } else {
+      for (idx k = 0; k < N; k++) ys[k] = ys[k] * r * sc[k];
+    }
+    if (mo) mo[o] = mu;
+    if (ro) ro[o] = r;
+  }
+  return OPML_OK;
+}
 
 const opml_kernel_entry opml_kernels_nn[] = {
+    {OP_MATMUL, "MatMul", k_matmul},
+    {OP_GEMM, "Gemm", k_gemm},
+    {OP_CONV, "Conv", k_conv},
+    {OP_MAXPOOL, "MaxPool", k_maxpool},
+    {OP_AVERAGEPOOL, "AveragePool", k_averagepool},
+    {OP_GLOBALAVERAGEPOOL, "GlobalAveragePool", k_reducemean},
+    {OP_BATCHNORM, "BatchNormalization", k_batchnorm},
+    {OP_LAYERNORM, "LayerNormalization", k_layernorm},
+    {OP_SOFTMAX, "Softmax", k_softmax},
+    {OP_LOGSOFTMAX, "LogSoftmax", k_logsoftmax},
+    {OP_REDUCEMEAN, "ReduceMean", k_reducemean},
     {0, 0, 0},
 };
