@@ -30,14 +30,157 @@ enum {
 typedef ptrdiff_t idx;
 
 /* --- the matrix product core ---------------------------------------------------------------
- * C(i,j) = epilogue(sum_k A(i,k) * B(k,j)) with A(i,k) = a[i*a_rs + k*a_cs] etc.
- * Register-blocked MR x NR tiles: each of the MR*NR accumulators is one output, updated once
- * per k in ascending k, so the compiler may keep NR outputs in one SIMD register (lanes are
- * independent outputs) without changing any output's bits. */
+ * C(i,j) = epilogue(acc(i,j)), acc(i,j) = sum over k ascending of A(i,k) * B(k,j), where
+ * A(i,k) = a[arow[i] + acol[k]] (so A can be a strided matrix or an implicit im2col of a
+ * convolution input) and B(k,j) = b[k*b_rs + j*b_cs].
+ * Register-blocked MR x NR tiles: each accumulator is one output, updated once per k in
+ * ascending k, so the compiler may keep NR outputs in SIMD registers (lanes are independent
+ * outputs) without changing any output's bits. */
 
-#define MR 4
 #define NR 8
 
+typedef struct mm_args {
+  idx M, N, K;
+  const float *a;
+  const idx *arow, *acol;
+  const float *b;
+  idx b_rs, b_cs;
+  float *c;
+  idx c_rs, c_cs;
+  float alpha, beta;  /* C = alpha*acc + beta*bias; a factor 1 is skipped (same bits) */
+  const float *bias;  /* NULL: no bias term */
+  idx bias_rs, bias_cs;
+} mm_args;
+
+/* acc[r*NR + j] = sum_k A(r,k) * b[k*ldb + j] for the rows r < ROWS at arow[0..ROWS). The
+ * loops are unrolled so that the ROWS x NR accumulators stay in registers. */
+#define TILE(NAME, ROWS, ATTR)                                                                    \
+  ATTR static void NAME(idx K, const float *a, const idx *arow, const idx *acol, const float *b,   \
+                        idx ldb, float *acc) {                                                    \
+    float c[ROWS][NR];                                                                            \
+    const float *ar[ROWS];                                                                        \
+    _Pragma("GCC unroll 16") for (int r = 0; r < ROWS; r++) {                                     \
+      ar[r] = a + arow[r];                                                                        \
+      _Pragma("GCC unroll 16") for (int j = 0; j < NR; j++) c[r][j] = 0.0f;                       \
+    }                                                                                             \
+    for (idx k = 0; k < K; k++) {                                                                 \
+      const idx o = acol[k];                                                                      \
+      const float *bk = b + k * ldb;                                                              \
+      _Pragma("GCC unroll 16") for (int r = 0; r < ROWS; r++) {                                   \
+        const float x = ar[r][o];                                                                 \
+        _Pragma("GCC unroll 16") for (int j = 0; j < NR; j++) c[r][j] += x * bk[j];               \
+      }                                                                                           \
+    }                                                                                             \
+    _Pragma("GCC unroll 16") for (int r = 0; r < ROWS; r++) {                                     \
+      _Pragma("GCC unroll 16") for (int j = 0; j < NR; j++) acc[r * NR + j] = c[r][j];            \
+    }                                                                                             \
+  }
+
+typedef void (*tile_fn)(idx K, const float *a, const idx *arow, const idx *acol, const float *b, idx ldb,
+                        float *acc);
+
+TILE(tile_4, 4, )
+TILE(tile_1, 1, )
+
+/* On x86-64 hosts with AVX2 the same tiles, 8 rows high, in 256-bit registers: identical bits
+ * (each output is still its own sequence of float operations; -ffp-contract=off forbids FMA),
+ * chosen at run time so the native runtime still runs on any x86-64. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NN_AVX2 1
+TILE(tile_8_avx2, 8, __attribute__((target("avx2"))))
+TILE(tile_4_avx2, 4, __attribute__((target("avx2"))))
+TILE(tile_1_avx2, 1, __attribute__((target("avx2"))))
+#endif
+
+/* The tile kernels of this host: rows[i] high, widest first. */
+typedef struct tiles {
+  int n;
+  idx rows[3];
+  tile_fn fn[3];
+} tiles;
+
+static tiles host_tiles(void) {
+#ifdef NN_AVX2
+  if (__builtin_cpu_supports("avx2")) return (tiles){3, {8, 4, 1}, {tile_8_avx2, tile_4_avx2, tile_1_avx2}};
+#endif
+  return (tiles){2, {4, 1, 0}, {tile_4, tile_1, 0}};
+}
+
+/* One column of B for 8 rows: independent scalar chains (a lone column wastes SIMD lanes). */
+static void col_8(idx K, const float *a, const idx *arow, const idx *acol, const float *b, idx b_rs,
+                  float *acc) {
+  float s[8];
+  for (int r = 0; r < 8; r++) s[r] = 0.0f;
+  for (idx k = 0; k < K; k++) {
+    const idx o = acol[k];
+    const float y = b[k * b_rs];
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++) s[r] += a[arow[r] + o] * y;
+  }
+  for (int r = 0; r < 8; r++) acc[r * NR] = s[r];
+}
+
+static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
+  const idx cs = g->c_cs, bcs = g->bias_cs;
+  for (idx r = 0; r < mr; r++) {
+    float *c = g->c + (i0 + r) * g->c_rs + j0 * cs;
+    const float *s = acc + r * NR;
+    const float *bi = g->bias ? g->bias + (i0 + r) * g->bias_rs + j0 * bcs : 0;
+    if (g->alpha == 1.0f && !bi) {
+      for (idx j = 0; j < nr; j++) c[j * cs] = s[j];
+    } else if (g->alpha == 1.0f && g->beta == 1.0f) {
+      for (idx j = 0; j < nr; j++) c[j * cs] = s[j] + bi[j * bcs];
+    } else if (!bi) {
+      for (idx j = 0; j < nr; j++) c[j * cs] = g->alpha * s[j];
+    } else {
+      for (idx j = 0; j < nr; j++) c[j * cs] = g->alpha * s[j] + g->beta * bi[j * bcs];
+    }
+  }
+}
+
+/* Runs a product (arow/acol filled by the caller); returns OPML_ENOMEM without scratch memory. */
+static int mm_run(const mm_args *g) {
+  float *panel = 0;
+  if (g->N % NR || g->b_cs != 1) {
+    panel = opml_alloc((size_t)(g->K > 0 ? g->K : 1) * NR * sizeof(float));
+    if (!panel) return OPML_ENOMEM;
+  }
+  const tiles ts = host_tiles();
+  float acc[8 * NR];
+  for (idx j0 = 0; j0 < g->N; j0 += NR) {
+    const idx nr = g->N - j0 < NR ? g->N - j0 : NR;
+    const float *b = g->b + j0 * g->b_cs;
+    idx i0 = 0;
+    if (nr == 1) { /* a lone column: scalar chains, no packing */
+      for (; i0 + 8 <= g->M; i0 += 8) {
+        col_8(g->K, g->a, g->arow + i0, g->acol, b, g->b_rs, acc);
+        store_tile(g, acc, i0, 8, j0, 1);
+      }
+    }
+    idx ldb = g->b_rs;
+    if (g->b_cs != 1 || nr < NR) {
+      /* pack the panel B(:, j0..j0+nr) as K rows of NR floats, zero-padded */
+      for (idx k = 0; k < g->K; k++) {
+        const float *src = b + k * g->b_rs;
+        float *dst = panel + k * NR;
+        idx j = 0;
+        for (; j < nr; j++) dst[j] = src[j * g->b_cs];
+        for (; j < NR; j++) dst[j] = 0.0f;
+      }
+      b = panel, ldb = NR;
+    }
+    for (int t = 0; t < ts.n; t++) {
+      for (; i0 + ts.rows[t] <= g->M; i0 += ts.rows[t]) {
+        ts.fn[t](g->K, g->a, g->arow + i0, g->acol, b, ldb, acc);
+        store_tile(g, acc, i0, ts.rows[t], j0, nr);
+      }
+    }
+  }
+  if (panel) opml_free(panel);
+  return OPML_OK;
+}
+
+/* A strided product: A(i,k) = a[i*a_rs + k*a_cs]. */
 typedef struct gemm_args {
   idx M, N, K;
   const float *a;
@@ -46,75 +189,16 @@ typedef struct gemm_args {
   idx b_rs, b_cs;
   float *c;
   idx c_rs, c_cs;
-  float alpha, beta;   /* C = alpha*acc + beta*bias; a factor 1 is skipped (same bits) */
-  const float *bias;   /* NULL: no bias term */
+  float alpha, beta;
+  const float *bias;
   idx bias_rs, bias_cs;
 } gemm_args;
 
-/* acc[r*NR + j] = sum_k A(r,k) * b[k*ldb + j] for r < 4, j < NR. */
-static void tile4(idx K, const float *a, idx a_rs, idx a_cs, const float *b, idx ldb, float *acc) {
-  float c0[NR], c1[NR], c2[NR], c3[NR];
-  for (int j = 0; j < NR; j++) c0[j] = c1[j] = c2[j] = c3[j] = 0.0f;
-  const float *a0 = a, *a1 = a + a_rs, *a2 = a + 2 * a_rs, *a3 = a + 3 * a_rs;
-  for (idx k = 0; k < K; k++) {
-    const float x0 = a0[k * a_cs], x1 = a1[k * a_cs], x2 = a2[k * a_cs], x3 = a3[k * a_cs];
-    const float *bk = b + k * ldb;
-#pragma GCC unroll 16 /* keeps the accumulators in registers */
-    for (int j = 0; j < NR; j++) {
-      const float y = bk[j];
-      c0[j] += x0 * y;
-      c1[j] += x1 * y;
-      c2[j] += x2 * y;
-      c3[j] += x3 * y;
-    }
-  }
-  for (int j = 0; j < NR; j++) {
-    acc[j] = c0[j];
-    acc[NR + j] = c1[j];
-    acc[2 * NR + j] = c2[j];
-    acc[3 * NR + j] = c3[j];
-  }
-}
-
-/* The same for one row. */
-static void tile1(idx K, const float *a, idx a_cs, const float *b, idx ldb, float *acc) {
-  float c0[NR];
-  for (int j = 0; j < NR; j++) c0[j] = 0.0f;
-  for (idx k = 0; k < K; k++) {
-    const float x0 = a[k * a_cs];
-    const float *bk = b + k * ldb;
-#pragma GCC unroll 16
-    for (int j = 0; j < NR; j++) c0[j] += x0 * bk[j];
-  }
-  for (int j = 0; j < NR; j++) acc[j] = c0[j];
-}
-
-static void store_tile(const gemm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
-  for (idx r = 0; r < mr; r++) {
-    float *c = g->c + (i0 + r) * g->c_rs + j0 * g->c_cs;
-    const float *s = acc + r * NR;
-    if (g->alpha != 1.0f) {
-      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = g->alpha * s[j];
-    } else {
-      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = s[j];
-    }
-    if (g->bias) {
-      const float *bi = g->bias + (i0 + r) * g->bias_rs + j0 * g->bias_cs;
-      if (g->beta != 1.0f) {
-        for (idx j = 0; j < nr; j++) c[j * g->c_cs] = c[j * g->c_cs] + g->beta * bi[j * g->bias_cs];
-      } else {
-        for (idx j = 0; j < nr; j++) c[j * g->c_cs] = c[j * g->c_cs] + bi[j * g->bias_cs];
-      }
-    }
-  }
-}
-
-/* Runs a product; returns OPML_ENOMEM if scratch memory is missing. */
 static int gemm(gemm_args g) {
   if (g.M <= 0 || g.N <= 0) return OPML_OK;
-  /* Operands with non-contiguous columns of B are packed. Computing C^T = B^T A^T instead is
-   * the same arithmetic per output (products commute), so pack whichever side is smaller. */
-  idx pack_b = g.b_cs != 1 ? g.K * g.N : 0, pack_a = g.a_rs != 1 ? g.K * g.M : 0;
+  /* Columns of B that are not contiguous must be packed. C^T = B^T A^T is the same arithmetic
+   * per output (products commute), so transpose the problem when that packs less. */
+  const idx pack_b = g.b_cs != 1 ? g.K * g.N : 0, pack_a = g.a_rs != 1 ? g.K * g.M : 0;
   if (pack_b > pack_a) {
     gemm_args t = g;
     t.M = g.N, t.N = g.M;
@@ -124,39 +208,15 @@ static int gemm(gemm_args g) {
     t.bias_rs = g.bias_cs, t.bias_cs = g.bias_rs;
     g = t;
   }
-  float *panel = 0;
-  if (g.b_cs != 1 || g.N % NR) {
-    panel = opml_alloc((size_t)(g.K > 0 ? g.K : 1) * NR * sizeof(float));
-    if (!panel) return OPML_ENOMEM;
-  }
-  float acc[MR * NR];
-  for (idx j0 = 0; j0 < g.N; j0 += NR) {
-    idx nr = g.N - j0 < NR ? g.N - j0 : NR;
-    const float *b = g.b + j0 * g.b_cs;
-    idx ldb = g.b_rs;
-    if (g.b_cs != 1 || nr < NR) {
-      /* pack the panel B(:, j0..j0+nr) as K rows of NR floats, zero-padded */
-      for (idx k = 0; k < g.K; k++) {
-        const float *src = b + k * g.b_rs;
-        float *dst = panel + k * NR;
-        idx j = 0;
-        for (; j < nr; j++) dst[j] = src[j * g.b_cs];
-        for (; j < NR; j++) dst[j] = 0.0f;
-      }
-      b = panel, ldb = NR;
-    }
-    idx i0 = 0;
-    for (; i0 + MR <= g.M; i0 += MR) {
-      tile4(g.K, g.a + i0 * g.a_rs, g.a_rs, g.a_cs, b, ldb, acc);
-      store_tile(&g, acc, i0, MR, j0, nr);
-    }
-    for (; i0 < g.M; i0++) {
-      tile1(g.K, g.a + i0 * g.a_rs, g.a_cs, b, ldb, acc);
-      store_tile(&g, acc, i0, 1, j0, nr);
-    }
-  }
-  if (panel) opml_free(panel);
-  return OPML_OK;
+  idx *offs = opml_alloc((size_t)(g.M + g.K + 1) * sizeof(idx));
+  if (!offs) return OPML_ENOMEM;
+  for (idx i = 0; i < g.M; i++) offs[i] = i * g.a_rs;
+  for (idx k = 0; k < g.K; k++) offs[g.M + k] = k * g.a_cs;
+  mm_args m = {g.M, g.N, g.K, g.a, offs, offs + g.M, g.b, g.b_rs, g.b_cs, g.c, g.c_rs, g.c_cs,
+               g.alpha, g.beta, g.bias, g.bias_rs, g.bias_cs};
+  int e = mm_run(&m);
+  opml_free(offs);
+  return e;
 }
 
 static int is_f32(const opml_tensor *t) { return t && t->dtype == DT_FLOAT; }
@@ -196,7 +256,7 @@ static int k_matmul(const opml_node *nd) {
 
 /* --- Gemm ----------------------------------------------------------------------------------
  * ints: [M, N, K, transA, transB, c_rs, c_cs]; floats: [alpha, beta]; optional input 2 (C) is
- * read at C[i*c_rs + j*c_cs]. */
+ * read at C[i*c_rs + j*c_cs]. Y = alpha*acc + beta*C. */
 static int k_gemm(const opml_node *nd) {
   const opml_tensor *A = nd->in[0], *B = nd->in[1], *C = nd->n_in > 2 ? nd->in[2] : 0;
   opml_tensor *Y = nd->out[0];
@@ -213,104 +273,77 @@ static int k_gemm(const opml_node *nd) {
  * Spatial rank normalised to 3 (missing leading spatial axes have size 1). ints:
  *   [N, C, OC, G, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW]
  * (P* are the leading pads; the trailing ones only matter for the output size).
- * y[n, oc, o] = bias[oc] + sum over (ic, kd, kh, kw) ascending of w[oc, ic, kd, kh, kw] * x_pad,
- * where padding taps are zeros (they add w*0). Computed as im2col + the product core. */
-
-typedef struct conv_geom {
-  idx C, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW;
-} conv_geom;
-
-/* First and one-past-last o with 0 <= o*s + off < n. */
-static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
-  idx a = off >= 0 ? 0 : (-off + s - 1) / s;
-  idx b = off >= n ? 0 : (n - off + s - 1) / s;
-  if (b > count) b = count;
-  if (a > b) a = b;
-  *lo = a, *hi = b;
-}
-
-/* col[k][r*OW + ow] for the output rows r in [r0, r1) (a row is one (od, oh)); k = (ic, kd, kh, kw). */
-static void im2col(const conv_geom *q, const float *x, idx r0, idx r1, float *col) {
-  idx ncol = (r1 - r0) * q->OW;
-  for (idx ic = 0; ic < q->C; ic++) {
-    for (idx kd = 0; kd < q->KD; kd++) {
-      for (idx kh = 0; kh < q->KH; kh++) {
-        for (idx kw = 0; kw < q->KW; kw++) {
-          idx lo, hi, off = kw * q->DW - q->PW;
-          valid_range(off, q->SW, q->IW, q->OW, &lo, &hi);
-          idx od = r0 / q->OH, oh = r0 % q->OH;
-          for (idx r = r0; r < r1; r++) {
-            idx id = od * q->SD - q->PD + kd * q->DD, ih = oh * q->SH - q->PH + kh * q->DH;
-            float *dst = col + (r - r0) * q->OW;
-            if (id < 0 || id >= q->ID || ih < 0 || ih >= q->IH) {
-              for (idx o = 0; o < q->OW; o++) dst[o] = 0.0f;
-            } else {
-              const float *src = x + ((ic * q->ID + id) * q->IH + ih) * q->IW;
-              idx o = 0;
-              for (; o < lo; o++) dst[o] = 0.0f;
-              if (q->SW == 1) {
-                for (; o < hi; o++) dst[o] = src[o + off];
-              } else {
-                for (; o < hi; o++) dst[o] = src[o * q->SW + off];
-              }
-              for (; o < q->OW; o++) dst[o] = 0.0f;
-            }
-            if (++oh == q->OH) oh = 0, od++;
-          }
-          col += ncol;
-        }
-      }
-    }
-  }
-}
-
-#define CONV_COL_LIMIT (1 << 16) /* floats of im2col scratch per block */
-
+ * y[n, oc, o] = (sum over (ic, kd, kh, kw) ascending of x_pad[...] * w[oc, ic, kd, kh, kw])
+ *               + bias[oc],
+ * where padding taps are zeros (they add 0*w). Computed by the product core with output
+ * positions as rows, output channels as columns, and A(o, k) read from the (padded) input
+ * through row and column offset tables (an implicit im2col). */
 static int k_conv(const opml_node *nd) {
   const opml_tensor *X = nd->in[0], *W = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
   opml_tensor *Y = nd->out[0];
   if (!is_f32(X) || !is_f32(W) || !is_f32(Y) || (Bt && !is_f32(Bt))) return OPML_EDTYPE;
   if (nd->n_ints != 22) return OPML_EATTR;
   const int64_t *p = nd->ints;
-  idx N = p[0], C = p[1], OC = p[2], G = p[3];
+  const idx N = p[0], C = p[1], OC = p[2], G = p[3];
+  const idx ID = p[4], IH = p[5], IW = p[6], OD = p[7], OH = p[8], OW = p[9];
+  const idx KD = p[10], KH = p[11], KW = p[12], SD = p[13], SH = p[14], SW = p[15];
+  const idx DD = p[16], DH = p[17], DW = p[18], PD = p[19], PH = p[20], PW = p[21];
   if (G <= 0 || C % G || OC % G) return OPML_EATTR;
-  conv_geom q = {C / G, p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-                 p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21]};
-  idx OCg = OC / G, K = q.C * q.KD * q.KH * q.KW;
-  idx in_sp = q.ID * q.IH * q.IW, rows = q.OD * q.OH, out_sp = rows * q.OW;
-  if (out_sp == 0 || OC == 0) return OPML_OK;
-  /* a 1x1x1 kernel with unit strides and no padding reads x as it is */
-  int direct = q.KD == 1 && q.KH == 1 && q.KW == 1 && q.SD == 1 && q.SH == 1 && q.SW == 1 && q.PD == 0 &&
-               q.PH == 0 && q.PW == 0 && q.OD == q.ID && q.OH == q.IH && q.OW == q.IW;
-  idx rows_per = rows;
-  if (!direct && K * out_sp > CONV_COL_LIMIT) {
-    rows_per = CONV_COL_LIMIT / (K * q.OW);
-    if (rows_per < 1) rows_per = 1;
+  const idx Cg = C / G, OCg = OC / G, K = Cg * KD * KH * KW, P = OD * OH * OW;
+  if (P == 0 || OC == 0) return OPML_OK;
+  /* the padded input extent: every tap of every window lies inside it */
+  const idx XD = (OD - 1) * SD + (KD - 1) * DD + 1, XH = (OH - 1) * SH + (KH - 1) * DH + 1,
+            XW = (OW - 1) * SW + (KW - 1) * DW + 1;
+  const idx PDe = XD > ID + PD ? XD : ID + PD, PHe = XH > IH + PH ? XH : IH + PH,
+            PWe = XW > IW + PW ? XW : IW + PW; /* padded sizes */
+  const int copy = PD || PH || PW || PDe != ID || PHe != IH || PWe != IW;
+  const idx plane = PDe * PHe * PWe;
+  idx *offs = opml_alloc((size_t)(P + K) * sizeof(idx));
+  float *xp = copy ? opml_alloc((size_t)(Cg * plane) * sizeof(float)) : 0;
+  if (!offs || (copy && !xp)) {
+    if (offs) opml_free(offs);
+    return OPML_ENOMEM;
   }
-  float *col = 0;
-  if (!direct) {
-    col = opml_alloc((size_t)(K > 0 ? K : 1) * (size_t)(rows_per * q.OW) * sizeof(float));
-    if (!col) return OPML_ENOMEM;
+  idx *arow = offs, *acol = offs + P, t = 0;
+  for (idx od = 0; od < OD; od++) {
+    for (idx oh = 0; oh < OH; oh++) {
+      for (idx ow = 0; ow < OW; ow++) arow[t++] = (od * SD * PHe + oh * SH) * PWe + ow * SW;
+    }
+  }
+  t = 0;
+  for (idx ic = 0; ic < Cg; ic++) {
+    for (idx kd = 0; kd < KD; kd++) {
+      for (idx kh = 0; kh < KH; kh++) {
+        for (idx kw = 0; kw < KW; kw++) acol[t++] = ((ic * PDe + kd * DD) * PHe + kh * DH) * PWe + kw * DW;
+      }
+    }
   }
   const float *x = X->data, *w = W->data, *bias = Bt ? Bt->data : 0;
   float *y = Y->data;
   int e = OPML_OK;
   for (idx n = 0; n < N && !e; n++) {
     for (idx g = 0; g < G && !e; g++) {
-      const float *xg = x + (n * C + g * q.C) * in_sp;
-      float *yg = y + (n * OC + g * OCg) * out_sp;
-      for (idx r0 = 0; r0 < rows && !e; r0 += rows_per) {
-        idx r1 = r0 + rows_per < rows ? r0 + rows_per : rows, ncol = (r1 - r0) * q.OW;
-        const float *b = xg + r0 * q.OW;
-        idx ldb = out_sp;
-        if (!direct) im2col(&q, xg, r0, r1, col), b = col, ldb = ncol;
-        gemm_args ga = {OCg, ncol, K, w + g * OCg * K, K, 1, b, ldb, 1, yg + r0 * q.OW, out_sp, 1,
-                        1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
-        e = gemm(ga);
+      const float *xg = x + (n * C + g * Cg) * ID * IH * IW;
+      if (copy) {
+        for (idx i = 0; i < Cg * plane; i++) xp[i] = 0.0f;
+        for (idx ic = 0; ic < Cg; ic++) {
+          for (idx id = 0; id < ID; id++) {
+            for (idx ih = 0; ih < IH; ih++) {
+              const float *src = xg + ((ic * ID + id) * IH + ih) * IW;
+              float *dst = xp + ((ic * PDe + id + PD) * PHe + ih + PH) * PWe + PW;
+              for (idx iw = 0; iw < IW; iw++) dst[iw] = src[iw];
+            }
+          }
+        }
       }
+      /* Y^T(o, oc) = sum_k A(o, k) * W^T(k, oc) */
+      mm_args m = {P, OCg, K, copy ? xp : xg, arow, acol, w + g * OCg * K, 1, K,
+                   y + (n * OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
+      e = mm_run(&m);
     }
   }
-  if (col) opml_free(col);
+  if (xp) opml_free(xp);
+  opml_free(offs);
   return e;
 }
 
