@@ -6,10 +6,10 @@
  * Arithmetic contract:
  *  - products of zero-point-corrected 8-bit values are accumulated exactly in 32 bits
  *    (modulo 2^32, so the order of the additions cannot change a bit);
- *  - requantisation is exact: y = saturate(roundeven(acc * m) + zp), where m is the float32
- *    multiplier (a_scale * b_scale) / y_scale computed once in float32 and acc * m is the real
- *    product, rounded once (ties to even). This is what the ONNX reference computes (in float64)
- *    and costs a few integer instructions per output in the VM;
+ *  - requantisation is exact: y = saturate(roundeven(acc * m + zp)), where m is the float32
+ *    multiplier (a_scale * b_scale) / y_scale computed once in float32 and acc * m + zp is the
+ *    real value, rounded once (ties to even). This is what the ONNX reference computes (in
+ *    float64) and costs a few integer instructions per output in the VM;
  *  - QuantizeLinear, DequantizeLinear and QLinearAdd are float32 formulas (see each kernel).
  */
 #include "kernel.h"
@@ -78,15 +78,19 @@ static void widen8(const opml_tensor *t, size_t start, size_t stride, uint32_t n
 /* ---------------------------------------------------------------- rounding */
 
 /*
- * roundeven(v) clamped to [lo, hi] (integers with |lo|, |hi| < 2^22); NaN gives 0.
- * Clamping first is exact (the bounds are integers), and for |v| <= 2^22 adding 1.5 * 2^23
- * leaves no fraction bits, so the float addition itself rounds half to even.
+ * saturate(roundeven(v) + zp) into [lo, hi] (|lo|, |hi| < 2^21); NaN gives zp. With
+ * zp_in_tie, a tie instead goes to the even final value: saturate(roundeven(v + zp)).
+ * Clamping first is exact (the bounds are integers); then, as |v| <= 2^22, adding 1.5 * 2^23
+ * leaves no fraction bits, so the float addition itself rounds half to even, and v - r is exact.
  */
-static int32_t round_clamp(float v, float lo, float hi) {
-  if (v > hi) v = hi;
-  else if (v < lo) v = lo;
+static int32_t round_sat(float v, int32_t zp, int zp_in_tie, int32_t lo, int32_t hi) {
+  float flo = (float)(lo - zp), fhi = (float)(hi - zp);
+  if (v > fhi) v = fhi;
+  else if (v < flo) v = flo;
   else if (v != v) v = 0.0f;
-  return (int32_t)((v + 12582912.0f) - 12582912.0f);
+  float r = (v + 12582912.0f) - 12582912.0f, d = v - r;
+  if (zp_in_tie && (zp & 1) && (d == 0.5f || d == -0.5f)) r += d + d;
+  return (int32_t)r + zp;
 }
 
 /*
@@ -115,7 +119,11 @@ static requant_t requant_make(float m) {
   return r;
 }
 
-/* saturate(roundeven(acc * m) + zp) into [lo, hi], computed exactly in 64-bit integers. */
+/*
+ * saturate(roundeven(acc * m + zp)) into [lo, hi], computed exactly in 64-bit integers. The zero
+ * point is added before rounding (a tie goes to the even final value), as the ONNX reference
+ * of QLinearConv and QLinearMatMul computes it.
+ */
 static int32_t requant(int32_t acc, requant_t r, int32_t zp, int32_t lo, int32_t hi) {
   int64_t p = (int64_t)acc * r.mant; /* |p| < 2^55 */
   int64_t q;
@@ -124,18 +132,19 @@ static int32_t requant(int32_t acc, requant_t r, int32_t zp, int32_t lo, int32_t
     int s = -r.shift > 20 ? 20 : -r.shift;
     if (p > (1 << 20)) p = 1 << 20;
     if (p < -(1 << 20)) p = -(1 << 20);
-    q = p * ((int64_t)1 << s);
+    q = p * ((int64_t)1 << s) + zp;
   } else if (r.shift > 60) {
-    q = 0; /* |acc * m| < 2^-5 */
+    q = zp; /* |acc * m| < 2^-5 */
   } else {
     int64_t one = (int64_t)1 << r.shift, half = one >> 1;
     q = p >> r.shift; /* floor (arithmetic shift) */
     int64_t rem = p - q * one;
+    q += zp;
     if (rem > half || (rem == half && (q & 1))) q++;
   }
-  if (q > (int64_t)hi - zp) return hi;
-  if (q < (int64_t)lo - zp) return lo;
-  return (int32_t)q + zp;
+  if (q > hi) return hi;
+  if (q < lo) return lo;
+  return (int32_t)q;
 }
 
 /* ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear */
@@ -183,7 +192,7 @@ static int k_quantize(const opml_node *n) {
       for (uint32_t i = 0; i < l.inner; i++, e++) {
         uint32_t k = base + i * l.s_inner;
         int32_t z = zp ? get_int(zp, k) : 0;
-        put_int(y, e, round_clamp(xv[e] / sv[k], (float)(lo - z), (float)(hi - z)) + z);
+        put_int(y, e, round_sat(xv[e] / sv[k], z, 0, lo, hi));
       }
     }
   }
@@ -568,8 +577,9 @@ static int k_qlinear_conv(const opml_node *n) {
 /* ---------------------------------------------------------------- com.microsoft::QLinearAdd */
 
 /*
- * C = saturate(roundeven(fa + fb) + c_zp) with fa = (a_scale / c_scale) * float(a - a_zp) and
- * fb likewise (float32; both ratios computed once). 8-bit operands go through tables of the 256
+ * C = saturate(roundeven(fa + fb + c_zp)) with fa = (a_scale / c_scale) * float(a - a_zp) and
+ * fb likewise (float32; both ratios computed once; fa + fb rounded to float32, the zero point
+ * added exactly). 8-bit operands go through tables of the 256
  * possible fa and fb, which give the same bits. ints = [R, out_dims[R], a_strides[R],
  * b_strides[R]] (element strides, 0 where broadcast); inputs A, A_scale, A_zp, B, B_scale,
  * B_zp, C_scale, C_zp.
@@ -594,13 +604,12 @@ static int k_qlinear_add(const opml_node *n) {
     ta[v] = ra * (float)(v - oa - za);
     tb[v] = rb * (float)(v - ob - zb);
   }
-  float flo = (float)(lo - zc), fhi = (float)(hi - zc);
   const int64_t *dims = n->ints + 1, *sa = dims + R, *sb = sa + R;
   uint32_t idx[OPML_MAX_RANK] = {0};
   uint32_t ia = 0, ib = 0;
   for (uint32_t e = 0; e < Y->size; e++) {
     int32_t a = get_int(A, ia) + oa, b = get_int(B, ib) + ob;
-    put_int(Y, e, round_clamp(ta[a] + tb[b], flo, fhi) + zc);
+    put_int(Y, e, round_sat(ta[a] + tb[b], zc, 1, lo, hi));
     /* advance the multi-index, innermost first */
     for (int64_t d = R - 1; d >= 0; d--) {
       ia += (uint32_t)sa[d];

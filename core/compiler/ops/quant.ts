@@ -6,8 +6,9 @@
  * defaults.
  *
  * Requantisation (QLinearMatMul, QLinearConv) is exact: the int32 accumulator times the float32
- * multiplier (a_scale * b_scale) / y_scale, rounded once half to even, as the ONNX reference
- * computes it. onnxruntime rounds the product to float32 first and may differ by one unit.
+ * multiplier (a_scale * b_scale) / y_scale, plus the zero point, rounded once half to even, as
+ * the ONNX reference computes it. onnxruntime rounds the product to float32 first and adds the
+ * zero point after rounding, so it may differ by one unit.
  * @module
  */
 import { DType, dtypeName, shapeSize } from "../../ir/types.ts";
@@ -56,7 +57,9 @@ function shapeStr(s: readonly number[]): string {
 
 /** Fails unless a scale is float32 (float16 and bfloat16 scales are not implemented). */
 function checkScale(ctx: NodeContext, s: ValueInfo, name: string): void {
-  if (s.dtype !== DType.float32) ctx.fail(`${name} of type ${typeName(s.dtype)} is not supported (float only)`);
+  if (s.dtype !== DType.float32) {
+    ctx.fail(`${name} of type ${typeName(s.dtype)} is not supported (float only)`);
+  }
 }
 
 /** Fails unless a zero point (when present) has the dtype of the tensor it belongs to. */
@@ -83,21 +86,35 @@ function normAxis(ctx: NodeContext, axis: number, rank: number): number {
  * (see quant.c): per-tensor, per-axis (1-D scale along `axis`) or blocked (`block_size` > 0,
  * scale of x's rank with ceil(len / block_size) entries along `axis`).
  */
-function qdqLayout(ctx: NodeContext, x: ValueInfo, scale: ValueInfo, zp: ValueInfo | undefined, prefix: string): number[] {
+function qdqLayout(
+  ctx: NodeContext,
+  x: ValueInfo,
+  scale: ValueInfo,
+  zp: ValueInfo | undefined,
+  prefix: string,
+): number[] {
   const block = ctx.attrs.int("block_size", 0);
   const n = shapeSize(x.shape);
   if (zp && shapeStr(zp.shape) !== shapeStr(scale.shape)) {
-    ctx.fail(`${prefix}_zero_point shape ${shapeStr(zp.shape)} differs from ${prefix}_scale shape ${shapeStr(scale.shape)}`);
+    ctx.fail(
+      `${prefix}_zero_point shape ${shapeStr(zp.shape)} differs from ${prefix}_scale shape ${
+        shapeStr(scale.shape)
+      }`,
+    );
   }
   if (block < 0) ctx.fail(`block_size ${block} must not be negative`);
   if (block === 0 && scale.shape.length <= 1 && shapeSize(scale.shape) === 1) return [1, 1, n, 1, 0, 0, 0];
   const rank = x.shape.length;
   if (rank === 0) ctx.fail(`a scalar input needs a per-tensor ${prefix}_scale`);
   const axis = normAxis(ctx, ctx.attrs.int("axis", 1), rank);
-  const outer = shapeSize(x.shape.slice(0, axis)), len = x.shape[axis], inner = shapeSize(x.shape.slice(axis + 1));
+  const outer = shapeSize(x.shape.slice(0, axis)),
+    len = x.shape[axis],
+    inner = shapeSize(x.shape.slice(axis + 1));
   if (block === 0) {
     if (scale.shape.length !== 1 || scale.shape[0] !== len) {
-      ctx.fail(`per-axis ${prefix}_scale must have shape [${len}] (axis ${axis}), not ${shapeStr(scale.shape)}`);
+      ctx.fail(
+        `per-axis ${prefix}_scale must have shape [${len}] (axis ${axis}), not ${shapeStr(scale.shape)}`,
+      );
     }
     if (ctx.opset < 13) ctx.fail(`per-axis quantization needs opset 13`);
     return [outer, len, inner, 1, 0, 1, 0];
@@ -105,7 +122,11 @@ function qdqLayout(ctx: NodeContext, x: ValueInfo, scale: ValueInfo, zp: ValueIn
   const blocks = Math.ceil(len / block);
   const want = x.shape.map((d, i) => (i === axis ? blocks : d));
   if (shapeStr(scale.shape) !== shapeStr(want)) {
-    ctx.fail(`blocked ${prefix}_scale must have shape ${shapeStr(want)} (axis ${axis}, block_size ${block}), not ${shapeStr(scale.shape)}`);
+    ctx.fail(
+      `blocked ${prefix}_scale must have shape ${shapeStr(want)} (axis ${axis}, block_size ${block}), not ${
+        shapeStr(scale.shape)
+      }`,
+    );
   }
   return [outer, len, inner, block, blocks * inner, inner, 1];
 }
@@ -120,7 +141,9 @@ const QuantizeLinear: OpDef = {
   opType: "QuantizeLinear",
   lower(ctx) {
     const x = required(ctx, 0, "x"), scale = required(ctx, 1, "y_scale"), zp = ctx.inputs[2];
-    if (x.dtype !== DType.float32) ctx.fail(`input x of type ${typeName(x.dtype)} is not supported (float only)`);
+    if (x.dtype !== DType.float32) {
+      ctx.fail(`input x of type ${typeName(x.dtype)} is not supported (float only)`);
+    }
     checkScale(ctx, scale, "y_scale");
     const precision = ctx.attrs.int("precision", 0);
     if (precision !== 0 && precision !== DType.float32) {
@@ -155,7 +178,9 @@ const DequantizeLinear: OpDef = {
     checkScale(ctx, scale, "x_scale");
     checkZeroPoint(ctx, zp, x.dtype, "x_zero_point");
     const attr = ctx.attrs.int("output_dtype", 0);
-    if (attr && attr !== DType.float32) ctx.fail(`output_dtype ${typeName(attr)} is not supported (float only)`);
+    if (attr && attr !== DType.float32) {
+      ctx.fail(`output_dtype ${typeName(attr)} is not supported (float only)`);
+    }
     return {
       op: QUANT_OPS.DequantizeLinear,
       ints: qdqLayout(ctx, x, scale, zp, "x"),
@@ -166,12 +191,18 @@ const DequantizeLinear: OpDef = {
 };
 
 /** Shapes of a numpy-style matmul: output shape and the kernel's ints (quant.c, mm_layout). */
-function matmulLayout(ctx: NodeContext, a: ValueInfo, b: ValueInfo): { ints: number[]; shape: number[]; M: number; N: number } {
+function matmulLayout(
+  ctx: NodeContext,
+  a: ValueInfo,
+  b: ValueInfo,
+): { ints: number[]; shape: number[]; M: number; N: number } {
   if (a.shape.length === 0 || b.shape.length === 0) ctx.fail(`matmul operands must not be scalars`);
   const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
   const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
   const M = as[as.length - 2], K = as[as.length - 1], N = bs[bs.length - 1];
-  if (bs[bs.length - 2] !== K) ctx.fail(`inner dimensions differ: A ${shapeStr(a.shape)}, B ${shapeStr(b.shape)}`);
+  if (bs[bs.length - 2] !== K) {
+    ctx.fail(`inner dimensions differ: A ${shapeStr(a.shape)}, B ${shapeStr(b.shape)}`);
+  }
   const ab = as.slice(0, -2), bb = bs.slice(0, -2);
   const rank = Math.max(ab.length, bb.length);
   const pa = [...Array(rank - ab.length).fill(1), ...ab], pb = [...Array(rank - bb.length).fill(1), ...bb];
@@ -193,7 +224,9 @@ function checkRowParam(ctx: NodeContext, v: ValueInfo | undefined, M: number, na
   if (!v || shapeSize(v.shape) === 1) return;
   const s = v.shape;
   const perRow = shapeSize(s) === M && (s.length === 1 || (s[s.length - 1] === 1 && s[s.length - 2] === M));
-  if (!perRow) ctx.fail(`${name} of shape ${shapeStr(s)} is not supported (one value, or one per row: [${M}])`);
+  if (!perRow) {
+    ctx.fail(`${name} of shape ${shapeStr(s)} is not supported (one value, or one per row: [${M}])`);
+  }
 }
 
 /** A per-column parameter of B: one value, or N values shaped [N] or [..., 1, N]. */
@@ -206,7 +239,9 @@ function checkColumnParam(ctx: NodeContext, v: ValueInfo | undefined, N: number,
 }
 
 function check8bit(ctx: NodeContext, v: ValueInfo, name: string): void {
-  if (!EIGHT_BIT.includes(v.dtype)) ctx.fail(`${name} of type ${typeName(v.dtype)} is not supported (uint8 or int8)`);
+  if (!EIGHT_BIT.includes(v.dtype)) {
+    ctx.fail(`${name} of type ${typeName(v.dtype)} is not supported (uint8 or int8)`);
+  }
 }
 
 /**
@@ -225,14 +260,19 @@ const MatMulInteger: OpDef = {
     const mm = matmulLayout(ctx, a, b);
     checkRowParam(ctx, azp, mm.M, "a_zero_point");
     checkColumnParam(ctx, bzp, mm.N, "b_zero_point");
-    return { op: QUANT_OPS.MatMulInteger, ints: mm.ints, outputs: [{ dtype: DType.int32, shape: mm.shape }], keepInputs: [0, 1, 2, 3] };
+    return {
+      op: QUANT_OPS.MatMulInteger,
+      ints: mm.ints,
+      outputs: [{ dtype: DType.int32, shape: mm.shape }],
+      keepInputs: [0, 1, 2, 3],
+    };
   },
 };
 
 /**
  * QLinearMatMul (opsets 10, 21): inputs a, a_scale, a_zero_point, b, b_scale, b_zero_point,
  * y_scale, y_zero_point; uint8/int8 operands, float scales. a and y per tensor, b per tensor or
- * per column. y = saturate(roundeven(acc * (a_scale * b_scale) / y_scale) + y_zero_point),
+ * per column. y = saturate(roundeven(acc * (a_scale * b_scale) / y_scale + y_zero_point)),
  * exact (see the module doc). ints as MatMulInteger.
  */
 const QLinearMatMul: OpDef = {
@@ -243,7 +283,9 @@ const QLinearMatMul: OpDef = {
     const ys = required(ctx, 6, "y_scale"), yzp = ctx.inputs[7];
     check8bit(ctx, a, "a");
     check8bit(ctx, b, "b");
-    for (const [s, name] of [[as, "a_scale"], [bs, "b_scale"], [ys, "y_scale"]] as const) checkScale(ctx, s, name);
+    for (const [s, name] of [[as, "a_scale"], [bs, "b_scale"], [ys, "y_scale"]] as const) {
+      checkScale(ctx, s, name);
+    }
     const out = yzp?.dtype ?? a.dtype;
     check8bit(ctx, { dtype: out, shape: [] }, "y");
     checkZeroPoint(ctx, azp, a.dtype, "a_zero_point");
@@ -265,11 +307,20 @@ const QLinearMatMul: OpDef = {
 };
 
 /** Begin and end padding of one spatial axis, `auto_pad` resolved. */
-function convPads(ctx: NodeContext, inSize: number, k: number, s: number, d: number, explicit: [number, number]): [number, number] {
+function convPads(
+  ctx: NodeContext,
+  inSize: number,
+  k: number,
+  s: number,
+  d: number,
+  explicit: [number, number],
+): [number, number] {
   const autoPad = ctx.attrs.string("auto_pad", "NOTSET");
   if (autoPad === "NOTSET") return explicit;
   if (autoPad === "VALID") return [0, 0];
-  if (autoPad !== "SAME_UPPER" && autoPad !== "SAME_LOWER") ctx.fail(`auto_pad '${autoPad}' is not supported`);
+  if (autoPad !== "SAME_UPPER" && autoPad !== "SAME_LOWER") {
+    ctx.fail(`auto_pad '${autoPad}' is not supported`);
+  }
   const out = Math.ceil(inSize / s);
   const total = Math.max(0, (out - 1) * s + (k - 1) * d + 1 - inSize);
   const small = Math.floor(total / 2);
@@ -292,14 +343,20 @@ const QLinearConv: OpDef = {
     const ys = required(ctx, 6, "y_scale"), yzp = ctx.inputs[7], bias = ctx.inputs[8];
     check8bit(ctx, x, "x");
     check8bit(ctx, w, "w");
-    for (const [s, name] of [[xs, "x_scale"], [ws, "w_scale"], [ys, "y_scale"]] as const) checkScale(ctx, s, name);
+    for (const [s, name] of [[xs, "x_scale"], [ws, "w_scale"], [ys, "y_scale"]] as const) {
+      checkScale(ctx, s, name);
+    }
     const out = yzp?.dtype ?? x.dtype;
     check8bit(ctx, { dtype: out, shape: [] }, "y");
     checkZeroPoint(ctx, xzp, x.dtype, "x_zero_point");
     checkZeroPoint(ctx, wzp, w.dtype, "w_zero_point");
     const rank = x.shape.length;
-    if (rank !== 3 && rank !== 4) ctx.fail(`input of rank ${rank} is not supported (1-D and 2-D convolutions only)`);
-    if (w.shape.length !== rank) ctx.fail(`w of shape ${shapeStr(w.shape)} does not match x of shape ${shapeStr(x.shape)}`);
+    if (rank !== 3 && rank !== 4) {
+      ctx.fail(`input of rank ${rank} is not supported (1-D and 2-D convolutions only)`);
+    }
+    if (w.shape.length !== rank) {
+      ctx.fail(`w of shape ${shapeStr(w.shape)} does not match x of shape ${shapeStr(x.shape)}`);
+    }
     const sp = rank - 2;
     const [N, C] = x.shape, M = w.shape[0];
     const group = ctx.attrs.int("group", 1);
@@ -308,7 +365,9 @@ const QLinearConv: OpDef = {
     }
     const kernel = w.shape.slice(2);
     const ks = ctx.attrs.ints("kernel_shape", kernel);
-    if (shapeStr(ks) !== shapeStr(kernel)) ctx.fail(`kernel_shape ${shapeStr(ks)} differs from w's ${shapeStr(kernel)}`);
+    if (shapeStr(ks) !== shapeStr(kernel)) {
+      ctx.fail(`kernel_shape ${shapeStr(ks)} differs from w's ${shapeStr(kernel)}`);
+    }
     const strides = ctx.attrs.ints("strides", Array(sp).fill(1));
     const dil = ctx.attrs.ints("dilations", Array(sp).fill(1));
     const pads = ctx.attrs.ints("pads", Array(2 * sp).fill(0));
@@ -333,7 +392,11 @@ const QLinearConv: OpDef = {
     checkPerTensor(ctx, yzp, "y_zero_point");
     for (const [v, name] of [[ws, "w_scale"], [wzp, "w_zero_point"]] as const) {
       if (v && shapeSize(v.shape) !== 1 && (v.shape.length !== 1 || v.shape[0] !== M)) {
-        ctx.fail(`${name} of shape ${shapeStr(v.shape)} is not supported (one value, or one per output channel: [${M}])`);
+        ctx.fail(
+          `${name} of shape ${
+            shapeStr(v.shape)
+          } is not supported (one value, or one per output channel: [${M}])`,
+        );
       }
     }
     if (bias && (bias.dtype !== DType.int32 || shapeStr(bias.shape) !== shapeStr([M]))) {
@@ -353,8 +416,9 @@ const QLinearConv: OpDef = {
 };
 
 /**
- * com.microsoft::QLinearAdd: C = saturate(roundeven(fa + fb) + C_zero_point) with
- * fa = (A_scale / C_scale) * float(A - A_zero_point), fb likewise, in float32; numpy
+ * com.microsoft::QLinearAdd: C = saturate(roundeven(fa + fb + C_zero_point)) with
+ * fa = (A_scale / C_scale) * float(A - A_zero_point), fb likewise, and fa + fb in float32 (the
+ * zero point added exactly); numpy
  * broadcasting of A and B; uint8 or int8, per-tensor scales and zero points. Inputs A, A_scale,
  * A_zp, B, B_scale, B_zp, C_scale, C_zp. ints: [R, out_dims[R], a_strides[R], b_strides[R]]
  * (element strides, 0 where broadcast).
@@ -401,4 +465,11 @@ const QLinearAdd: OpDef = {
 };
 
 /** Every quant operator. */
-export const OPS: readonly OpDef[] = [QuantizeLinear, DequantizeLinear, MatMulInteger, QLinearMatMul, QLinearConv, QLinearAdd];
+export const OPS: readonly OpDef[] = [
+  QuantizeLinear,
+  DequantizeLinear,
+  MatMulInteger,
+  QLinearMatMul,
+  QLinearConv,
+  QLinearAdd,
+];
