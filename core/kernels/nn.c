@@ -122,6 +122,13 @@ static void col_8(idx K, const float *a, const idx *arow, const idx *acol, const
 
 static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
   const idx cs = g->c_cs, bcs = g->bias_cs;
+  if (cs == 1 && nr == NR && g->alpha == 1.0f && !g->bias) { /* the common case, vectorised */
+    for (idx r = 0; r < mr; r++) {
+      float *c = g->c + (i0 + r) * g->c_rs + j0;
+      for (int j = 0; j < NR; j++) c[j] = acc[r * NR + j];
+    }
+    return;
+  }
   for (idx r = 0; r < mr; r++) {
     float *c = g->c + (i0 + r) * g->c_rs + j0 * cs;
     const float *s = acc + r * NR;
