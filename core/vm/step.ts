@@ -63,6 +63,18 @@ function mulHiS(a: number, b: number): number {
   return hi;
 }
 
+/** How {@link interpret} returned: ran out of steps (or stopped at an unmapped pc). */
+const EXIT_DONE = 0;
+/** How {@link interpret} returned: the step faulted; the state is final. */
+const EXIT_FAULT = 1;
+/** How {@link interpret} returned: the next step is a syscall, for {@link execute} to take. */
+const EXIT_SYSCALL = 2;
+/**
+ * How {@link interpret} returned, plus a page index: the next step stores into a page that
+ * needs `Memory.touch` first (allocation, copy-on-write, dirty tracking).
+ */
+const EXIT_TOUCH = 3;
+
 /**
  * Executes up to `maxSteps` instructions (fewer if the machine exits or faults) and returns
  * how many steps were taken. An exited state takes no step. If a host service fails (a missing
@@ -77,31 +89,67 @@ function mulHiS(a: number, b: number): number {
  */
 export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   if (st.exited) return 0;
+  const start = st.step;
+  const prior = st.lastDataAddr;
+  const stopOnUnmapped = host.stopOnUnmappedPc === true;
+  st.lastDataAddr = -1;
+  for (;;) {
+    const exit = interpret(st, maxSteps - (st.step - start), stopOnUnmapped);
+    if (exit === EXIT_SYSCALL) {
+      // the state is the syscall's pre-step state: if the host fails, it stays so
+      st.lastDataAddr = prior;
+      const dataAddr = syscall(st, host);
+      st.step++;
+      st.lastDataAddr = dataAddr;
+      if (st.exited) break;
+      st.pc = st.nextPC;
+      st.nextPC = (st.nextPC + 4) >>> 0;
+    } else if (exit >= EXIT_TOUCH) st.memory.touch(exit - EXIT_TOUCH);
+    else break;
+  }
+  return st.step - start;
+}
+
+/**
+ * The instruction loop of {@link execute}: runs up to `maxSteps` steps on locals and writes
+ * them back on return. It calls nothing, so that V8 keeps the register file, the page table
+ * and the current code page in machine registers; whatever needs a call (a syscall, the first
+ * store into a page since the last root or snapshot) returns to `execute` before the step,
+ * which takes it and comes back. Returns an `EXIT_*` code.
+ */
+function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): number {
   const r = st.regs;
   const mem = st.memory;
   const slots = mem.slots;
   const store = mem.store;
   const writable = mem.writable;
   let pc = st.pc, npc = st.nextPC, lo = st.lo, hi = st.hi;
-  const base = st.step;
-  let dataAddr = -1;
+  let dataAddr = st.lastDataAddr;
   let n = 0;
   let fault = false;
-  const stopOnUnmapped = host.stopOnUnmappedPc === true;
-
+  /** What a `fault` break means: a real fault, or a return to `execute` before the step. */
+  let exit = EXIT_FAULT;
+  // the fetched code page: `codeTag` is its base address, and never matches a misaligned pc
+  // (bits 0-1) nor the invalid tag 4 (bit 2)
+  let code = store[0];
+  let codeTag = 4;
   while (n < maxSteps) {
     n++;
     const curPC = pc, curNPC = npc;
-    if (pc & 3) {
-      fault = true;
-      break;
+    if ((pc & 0xfffff003) !== codeTag) {
+      if (pc & 3) {
+        fault = true;
+        break;
+      }
+      const islot = slots[pc >>> 12];
+      if (islot === 0 && stopOnUnmapped) {
+        n--;
+        break;
+      }
+      code = store[islot];
+      codeTag = pc & 0xfffff000;
     }
-    const islot = slots[pc >>> 12];
-    if (islot === 0 && stopOnUnmapped) {
-      n--;
-      break;
-    }
-    const insn = store[islot][(pc & 0xfff) >>> 2];
+    const insn = code[(pc & 0xfff) >>> 2];
     pc = npc;
     npc = (npc + 4) >>> 0;
     const op = insn >>> 26;
@@ -147,21 +195,10 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
         case 0x0b: // movn
           if (r[rt] !== 0) r[rd] = r[rs];
           break;
-        case 0x0c: { // syscall
-          // sync first: if the host fails, the state must be exactly the pre-step state
-          st.pc = curPC;
-          st.nextPC = curNPC;
-          st.lo = lo;
-          st.hi = hi;
-          st.step = base + n - 1;
-          dataAddr = syscall(st, host);
-          if (st.exited) {
-            st.step = base + n;
-            st.lastDataAddr = dataAddr;
-            return n;
-          }
+        case 0x0c: // syscall: taken by `execute`
+          exit = EXIT_SYSCALL;
+          fault = true;
           break;
-        }
         case 0x0f: // sync
           break;
         case 0x10: // mfhi
@@ -336,8 +373,12 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
               v = 0;
           }
           if (fault) break;
-          const wp = writable[pi] ? page : mem.touch(pi);
-          wp[(a & 0xfff) >>> 2] = v;
+          if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
+            exit = EXIT_TOUCH + pi;
+            fault = true;
+            break;
+          }
+          page[(a & 0xfff) >>> 2] = v;
           if (op === 0x38) r[rt] = 1;
         }
       }
@@ -498,18 +539,19 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
     r[0] = 0;
   }
 
-  if (fault) {
+  r[0] = 0;
+  if (!fault) exit = EXIT_DONE;
+  else if (exit === EXIT_FAULT) {
     st.exited = true;
     st.exitCode = FAULT_EXIT_CODE;
-  }
-  r[0] = 0;
+  } else n--; // not taken here
   st.pc = pc;
   st.nextPC = npc;
   st.lo = lo;
   st.hi = hi;
-  st.step = base + n;
+  st.step += n;
   st.lastDataAddr = dataAddr;
-  return n;
+  return exit;
 }
 
 /** Most bytes of one write(2) passed to the host's output (the VM's result is unaffected). */
