@@ -94,17 +94,26 @@ static int32_t round_sat(float v, int32_t zp, int zp_in_tie, int32_t lo, int32_t
 }
 
 /*
- * An exact requantisation multiplier: a float32 m = mant * 2^-shift (mant a signed 24-bit
- * integer). NaN gives 0; infinities saturate any non-zero accumulator.
+ * An exact requantisation multiplier, from a float32 m = mant * 2^-shift (mant a signed 24-bit
+ * integer; NaN gives 0, infinities saturate any non-zero accumulator).
+ *
+ * Fast path (RQ_FAST, every |m| < 2^-1): mant is scaled up so the shift s is in [32, 62]; then
+ * with p = acc * mant, roundeven(p / 2^s + zp) - zp = floor((p + 2^(s-1) - 1 + odd) / 2^s), where
+ * odd = 1 iff floor(p / 2^s) + zp is odd: two high-word shifts and one 64-bit addition.
  */
+enum { RQ_FAST, RQ_ZERO, RQ_SLOW };
+
 typedef struct {
-  int32_t mant;
-  int32_t shift;
+  int32_t mode;   /* RQ_* */
+  int32_t mant;   /* the multiplier's mantissa, scaled for the fast path */
+  int32_t shift;  /* m = mant * 2^-shift */
+  int32_t sh;     /* RQ_FAST: shift - 32 */
+  int64_t c0, c1; /* RQ_FAST: 2^(shift-1) - 1 and 2^(shift-1) */
 } requant_t;
 
 static requant_t requant_make(float m) {
   uint32_t u = opml_f32_bits(m), e = (u >> 23) & 0xFF, f = u & 0x7FFFFF;
-  requant_t r;
+  requant_t r = {RQ_SLOW, 0, 0, 0, 0, 0};
   if (e == 0xFF) {
     r.mant = f ? 0 : 1;
     r.shift = -40;
@@ -116,35 +125,57 @@ static requant_t requant_make(float m) {
     r.shift = 150 - (int32_t)e;
   }
   if (u >> 31) r.mant = -r.mant;
+  if (r.mant == 0 || r.shift > 62) {
+    r.mode = RQ_ZERO; /* |acc * m| < 2^31 * 2^24 * 2^-63 < 1/2 */
+  } else if (r.shift >= 25) {
+    int32_t j = r.shift < 32 ? 32 - r.shift : 0; /* <= 7: |mant| << j < 2^31 */
+    r.mode = RQ_FAST;
+    r.mant *= 1 << j;
+    r.shift += j;
+    r.sh = r.shift - 32;
+    r.c1 = (int64_t)1 << (r.shift - 1);
+    r.c0 = r.c1 - 1;
+  }
   return r;
 }
 
-/*
- * saturate(roundeven(acc * m + zp)) into [lo, hi], computed exactly in 64-bit integers. The zero
- * point is added before rounding (a tie goes to the even final value), as the ONNX reference
- * of QLinearConv and QLinearMatMul computes it.
- */
-static int32_t requant(int32_t acc, requant_t r, int32_t zp, int32_t lo, int32_t hi) {
-  int64_t p = (int64_t)acc * r.mant; /* |p| < 2^55 */
+/* requant() for large multipliers (|m| >= 2^-1, rare): the exact value, then clamped. */
+static int32_t requant_slow(int32_t acc, const requant_t *r, int32_t zp, int32_t lo, int32_t hi) {
+  int64_t p = (int64_t)acc * r->mant; /* |p| < 2^55 */
   int64_t q;
-  if (r.shift <= 0) {
+  if (r->shift <= 0) {
     /* |m| >= 2^23: any |p| >= 2^20 saturates, so clamp before shifting */
-    int s = -r.shift > 20 ? 20 : -r.shift;
+    int s = -r->shift > 20 ? 20 : -r->shift;
     if (p > (1 << 20)) p = 1 << 20;
     if (p < -(1 << 20)) p = -(1 << 20);
     q = p * ((int64_t)1 << s) + zp;
-  } else if (r.shift > 60) {
-    q = zp; /* |acc * m| < 2^-5 */
   } else {
-    int64_t one = (int64_t)1 << r.shift, half = one >> 1;
-    q = p >> r.shift; /* floor (arithmetic shift) */
+    int64_t one = (int64_t)1 << r->shift, half = one >> 1;
+    q = p >> r->shift; /* floor (arithmetic shift) */
     int64_t rem = p - q * one;
     q += zp;
     if (rem > half || (rem == half && (q & 1))) q++;
   }
-  if (q > hi) return hi;
-  if (q < lo) return lo;
-  return (int32_t)q;
+  return q > hi ? hi : q < lo ? lo : (int32_t)q;
+}
+
+/*
+ * saturate(roundeven(acc * m + zp)) into [lo, hi], exactly. The zero point is added before
+ * rounding (a tie goes to the even final value), as the ONNX reference of QLinearConv and
+ * QLinearMatMul computes it.
+ */
+static inline int32_t requant(int32_t acc, const requant_t *r, int32_t zp, int32_t lo, int32_t hi) {
+  int32_t q;
+  if (r->mode == RQ_FAST) {
+    int64_t p = (int64_t)acc * r->mant; /* |p| < 2^62 */
+    int32_t q0 = (int32_t)(p >> 32) >> r->sh;
+    q = ((int32_t)((p + (((q0 ^ zp) & 1) ? r->c1 : r->c0)) >> 32) >> r->sh) + zp;
+  } else if (r->mode == RQ_ZERO) {
+    q = zp;
+  } else {
+    return requant_slow(acc, r, zp, lo, hi);
+  }
+  return q > hi ? hi : q < lo ? lo : q;
 }
 
 /* ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear */
@@ -420,17 +451,20 @@ static int k_qlinear_matmul(const opml_node *n) {
     return OPML_EDTYPE;
   }
   size_t total = (size_t)l.batches * l.M * l.N;
-  int32_t *acc = opml_alloc(total * sizeof(int32_t) + (size_t)l.N * sizeof(requant_t) + 4);
-  if (!acc) return OPML_ENOMEM;
-  requant_t *rq = (requant_t *)(acc + total);
+  requant_t *rq = opml_alloc((size_t)l.N * sizeof(requant_t) + total * sizeof(int32_t) + 4);
+  if (!rq) return OPML_ENOMEM;
+  int32_t *acc = (int32_t *)(rq + l.N);
   int err = matmul_i32(&l, A, B, azp, bzp, acc);
   if (!err) {
     float a_scale = scale_at(as, 0), y_scale = scale_at(ys, 0);
     int32_t z = zero_point(yzp, 0);
+    uint8_t *y = (uint8_t *)Y->data; /* int8 and uint8 values in range have the same low byte */
     for (uint32_t j = 0; j < l.N; j++) rq[j] = requant_make((a_scale * scale_at(bs, j)) / y_scale);
-    for (size_t e = 0; e < total; e++) put_int(Y, (uint32_t)e, requant(acc[e], rq[e % l.N], z, lo, hi));
+    for (size_t row = 0; row < total; row += l.N) {
+      for (uint32_t j = 0; j < l.N; j++) y[row + j] = (uint8_t)requant(acc[row + j], &rq[j], z, lo, hi);
+    }
   }
-  opml_free(acc);
+  opml_free(rq);
   return err;
 }
 
@@ -453,43 +487,69 @@ static int conv_layout_of(const opml_node *n, conv_layout *l) {
     v[j] = (uint32_t)n->ints[j];
   }
   *l = (conv_layout){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
-  return l->G > 0 && l->C % l->G == 0 && l->M % l->G == 0 && l->sh > 0 && l->sw > 0;
+  return l->G > 0 && l->C % l->G == 0 && l->M % l->G == 0 && l->sh > 0 && l->sw > 0 && l->dh > 0 && l->dw > 0 &&
+         (uint64_t)l->N * l->C * l->H * l->W == n->in[0]->size;
+}
+
+/* The output columns [*a, *b) whose input column ow * sw + off lies in [0, W). */
+static void inside_range(const conv_layout *l, int32_t off, uint32_t *a, uint32_t *b) {
+  int32_t sw = (int32_t)l->sw, first = off >= 0 ? 0 : (-off + sw - 1) / sw;
+  int32_t last = (int32_t)l->W - 1 - off; /* ow * sw <= last */
+  *a = (uint32_t)first;
+  *b = last < 0 ? 0 : (uint32_t)(last / sw + 1);
+  if (*b > l->OW) *b = l->OW;
+  if (*a > *b) *a = *b;
 }
 
 /*
- * Patches of one group as rows of K = Cg * KH * KW int16 values (x - x_zp; 0 in the padding):
- * row p = oh * OW + ow, column (ci * KH + kh) * KW + kw, the weights' own order.
+ * Patches of one image and group as rows of K = Cg * KH * KW int16 values (x - x_zp; 0 in the
+ * padding): row p = oh * OW + ow, column (ci * KH + kh) * KW + kw, the weights' own order.
  */
-static void im2col(const conv_layout *l, const opml_tensor *x, size_t x0, uint32_t Cg, int32_t zx, int16_t *row,
-                   int16_t *col) {
-  uint32_t K = Cg * l->KH * l->KW, HW = l->H * l->W;
+static void im2col(const conv_layout *l, const opml_tensor *x, size_t x0, uint32_t Cg, int32_t zx, int16_t *col) {
+  uint32_t K = Cg * l->KH * l->KW, HW = l->H * l->W, OW = l->OW;
   for (uint32_t ci = 0; ci < Cg; ci++) {
     for (uint32_t kh = 0; kh < l->KH; kh++) {
-      for (uint32_t oh = 0; oh < l->OH; oh++) {
-        int32_t ih = (int32_t)(oh * l->sh + kh * l->dh) - (int32_t)l->pt;
-        int inside = ih >= 0 && ih < (int32_t)l->H;
-        if (inside) widen8(x, x0 + ci * HW + (uint32_t)ih * l->W, 1, l->W, zx, row);
-        for (uint32_t kw = 0; kw < l->KW; kw++) {
-          int16_t *dst = col + (size_t)oh * l->OW * K + (ci * l->KH + kh) * l->KW + kw;
-          for (uint32_t ow = 0; ow < l->OW; ow++) {
-            int32_t iw = (int32_t)(ow * l->sw + kw * l->dw) - (int32_t)l->pl;
-            int16_t v = 0;
-            if (inside && iw >= 0 && iw < (int32_t)l->W) v = row[iw];
-            dst[(size_t)ow * K] = v;
+      for (uint32_t kw = 0; kw < l->KW; kw++) {
+        int32_t off = (int32_t)(kw * l->dw) - (int32_t)l->pl;
+        uint32_t a, b, k = (ci * l->KH + kh) * l->KW + kw;
+        inside_range(l, off, &a, &b);
+        for (uint32_t oh = 0; oh < l->OH; oh++) {
+          int32_t ih = (int32_t)(oh * l->sh + kh * l->dh) - (int32_t)l->pt;
+          int16_t *dst = col + (size_t)oh * OW * K + k;
+          uint32_t ow = 0;
+          if (ih >= 0 && ih < (int32_t)l->H) {
+            /* the first inside column's input index (>= 0 by the choice of a) */
+            size_t at = (size_t)((int64_t)(x0 + ci * HW + (uint32_t)ih * l->W) + (int64_t)a * l->sw + off);
+            for (; ow < a; ow++) dst[(size_t)ow * K] = 0;
+            if (x->dtype == DT_UINT8) {
+              const uint8_t *src = (const uint8_t *)x->data + at;
+              for (; ow < b; ow++, src += l->sw) dst[(size_t)ow * K] = (int16_t)(*src - zx);
+            } else {
+              const int8_t *src = (const int8_t *)x->data + at;
+              for (; ow < b; ow++, src += l->sw) dst[(size_t)ow * K] = (int16_t)(*src - zx);
+            }
           }
+          for (; ow < OW; ow++) dst[(size_t)ow * K] = 0;
         }
       }
     }
   }
 }
 
+/* The per-output-channel requantisation of one conv output: bias, multiplier, zero point. */
+typedef struct {
+  uint32_t bias;
+  int32_t zp, lo, hi;
+  requant_t rq;
+} conv_out;
+
 /*
  * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
- * int16, then a direct sliding window, so the kernel does K multiply-accumulates per output
- * and no patch copy.
+ * int16, then a direct sliding window requantised on the fly: KH * KW multiply-accumulates per
+ * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers.
  */
 static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
-                      int16_t *plane, int32_t *acc) {
+                      int16_t *plane, const conv_out *o, uint8_t *y) {
   uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
   for (uint32_t ph = 0; ph < PH; ph++) {
     int32_t ih = (int32_t)ph - (int32_t)l->pt;
@@ -504,16 +564,32 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
     }
     for (; pw < PW; pw++) dst[pw] = 0;
   }
+  const requant_t rq = o->rq;
+  const int32_t zp = o->zp, lo = o->lo, hi = o->hi;
+  const uint32_t bias = o->bias, sw = l->sw, OW = l->OW;
+  if (l->KH == 3 && l->KW == 3 && l->dh == 1 && l->dw == 1) {
+    const int32_t w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8];
+    for (uint32_t oh = 0; oh < l->OH; oh++) {
+      const int16_t *r0 = plane + (size_t)oh * l->sh * PW, *r1 = r0 + PW, *r2 = r1 + PW;
+      uint8_t *yr = y + (size_t)oh * OW;
+      for (uint32_t ow = 0; ow < OW; ow++, r0 += sw, r1 += sw, r2 += sw) {
+        uint32_t s = bias + (uint32_t)(w0 * r0[0]) + (uint32_t)(w1 * r0[1]) + (uint32_t)(w2 * r0[2]);
+        s += (uint32_t)(w3 * r1[0]) + (uint32_t)(w4 * r1[1]) + (uint32_t)(w5 * r1[2]);
+        s += (uint32_t)(w6 * r2[0]) + (uint32_t)(w7 * r2[1]) + (uint32_t)(w8 * r2[2]);
+        yr[ow] = (uint8_t)requant((int32_t)s, &rq, zp, lo, hi);
+      }
+    }
+    return;
+  }
   for (uint32_t oh = 0; oh < l->OH; oh++) {
-    for (uint32_t ow = 0; ow < l->OW; ow++) {
-      const int16_t *src = plane + (size_t)oh * l->sh * PW + (size_t)ow * l->sw;
-      uint32_t s = 0;
+    for (uint32_t ow = 0; ow < OW; ow++) {
+      const int16_t *src = plane + (size_t)oh * l->sh * PW + (size_t)ow * sw;
+      uint32_t s = bias;
       for (uint32_t kh = 0; kh < l->KH; kh++) {
-        const int16_t *r = src + (size_t)kh * l->dh * PW;
-        const int16_t *wr = wk + kh * l->KW;
+        const int16_t *r = src + (size_t)kh * l->dh * PW, *wr = wk + kh * l->KW;
         for (uint32_t kw = 0; kw < l->KW; kw++) s += (uint32_t)(wr[kw] * r[kw * l->dw]);
       }
-      acc[oh * l->OW + ow] = (int32_t)s;
+      y[(size_t)oh * OW + ow] = (uint8_t)requant((int32_t)s, &rq, zp, lo, hi);
     }
   }
 }
@@ -522,29 +598,36 @@ static int k_qlinear_conv(const opml_node *n) {
   if (n->n_in != 9) return OPML_EATTR;
   const opml_tensor *x = n->in[0], *xs = n->in[1], *xzp = n->in[2], *w = n->in[3], *ws = n->in[4];
   const opml_tensor *wzp = n->in[5], *ys = n->in[6], *yzp = n->in[7], *bias = n->in[8];
-  opml_tensor *y = n->out[0];
   conv_layout l;
   int32_t lo, hi;
   if (!conv_layout_of(n, &l)) return OPML_EATTR;
-  if (!is_8bit(x->dtype) || !is_8bit(w->dtype) || !is_8bit(y->dtype) || !int_range(y->dtype, &lo, &hi)) return OPML_EDTYPE;
+  uint8_t dty = n->out[0]->dtype;
+  if (!is_8bit(x->dtype) || !is_8bit(w->dtype) || !is_8bit(dty) || !int_range(dty, &lo, &hi)) return OPML_EDTYPE;
   if (xs->dtype != DT_FLOAT || ws->dtype != DT_FLOAT || ys->dtype != DT_FLOAT) return OPML_EDTYPE;
-  if ((xzp && xzp->dtype != x->dtype) || (wzp && wzp->dtype != w->dtype) || (yzp && yzp->dtype != y->dtype)) return OPML_EDTYPE;
+  if ((xzp && xzp->dtype != x->dtype) || (wzp && wzp->dtype != w->dtype) || (yzp && yzp->dtype != dty)) return OPML_EDTYPE;
   if (bias && bias->dtype != DT_INT32) return OPML_EDTYPE;
 
   uint32_t Cg = l.C / l.G, Mg = l.M / l.G, K = Cg * l.KH * l.KW, P = l.OH * l.OW;
   int dw = Cg == 1 && Mg == 1;
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
   size_t n_wp = packed_size(Mg, K) / sizeof(int16_t);
-  size_t n_col = dw ? PH * PW : (size_t)P * K + l.W;
-  size_t bytes = (size_t)l.M * sizeof(requant_t) + (size_t)Mg * P * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t);
-  requant_t *rq = opml_alloc(bytes + 8);
-  if (!rq) return OPML_ENOMEM;
-  int32_t *acc = (int32_t *)(rq + l.M);
-  int16_t *wp = (int16_t *)(acc + (size_t)Mg * P), *col = wp + n_wp;
+  size_t n_col = dw ? PH * PW : (size_t)P * K;
+  size_t n_acc = dw ? 0 : (size_t)Mg * P;
+  conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
+  if (!outs) return OPML_ENOMEM;
+  int32_t *acc = (int32_t *)(outs + l.M);
+  int16_t *wp = (int16_t *)(acc + n_acc), *col = wp + n_wp;
 
   float x_scale = scale_at(xs, 0), y_scale = scale_at(ys, 0);
-  for (uint32_t m = 0; m < l.M; m++) rq[m] = requant_make((x_scale * scale_at(ws, m)) / y_scale);
-  int32_t zx = zero_point(xzp, 0), zy = zero_point(yzp, 0);
+  int32_t zx = zero_point(xzp, 0);
+  for (uint32_t m = 0; m < l.M; m++) {
+    outs[m].bias = bias ? (uint32_t)((const int32_t *)bias->data)[m] : 0;
+    outs[m].zp = zero_point(yzp, 0);
+    outs[m].lo = lo;
+    outs[m].hi = hi;
+    outs[m].rq = requant_make((x_scale * scale_at(ws, m)) / y_scale);
+  }
+  uint8_t *y = (uint8_t *)n->out[0]->data; /* int8 and uint8 values in range have the same low byte */
 
   for (uint32_t g = 0; g < l.G; g++) {
     /* the group's weights [Mg, K], minus each output channel's zero point */
@@ -555,22 +638,22 @@ static int k_qlinear_conv(const opml_node *n) {
     }
     for (uint32_t b = 0; b < l.N; b++) {
       size_t x0 = ((size_t)b * l.C + (size_t)g * Cg) * l.H * l.W;
+      uint8_t *yg = y + ((size_t)b * l.M + (size_t)g * Mg) * P;
       if (dw) {
-        depthwise(&l, x, x0, zx, wp, col, acc);
-      } else {
-        im2col(&l, x, x0, Cg, zx, col + (size_t)P * K, col);
-        gemm_i16(wp, Mg, col, P, K, acc, P, 1);
+        depthwise(&l, x, x0, zx, wp, col, &outs[g], yg);
+        continue;
       }
+      im2col(&l, x, x0, Cg, zx, col);
+      gemm_i16(wp, Mg, col, P, K, acc, P, 1);
       for (uint32_t r = 0; r < Mg; r++) {
-        uint32_t m = g * Mg + r;
-        uint32_t bv = bias ? (uint32_t)((const int32_t *)bias->data)[m] : 0;
-        size_t y0 = ((size_t)b * l.M + m) * P;
+        const conv_out o = outs[g * Mg + r];
         const int32_t *ar = acc + (size_t)r * P;
-        for (uint32_t p = 0; p < P; p++) put_int(y, (uint32_t)(y0 + p), requant((int32_t)((uint32_t)ar[p] + bv), rq[m], zy, lo, hi));
+        uint8_t *yr = yg + (size_t)r * P;
+        for (uint32_t p = 0; p < P; p++) yr[p] = (uint8_t)requant((int32_t)((uint32_t)ar[p] + o.bias), &o.rq, o.zp, o.lo, o.hi);
       }
     }
   }
-  opml_free(rq);
+  opml_free(outs);
   return OPML_OK;
 }
 
