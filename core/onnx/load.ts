@@ -124,6 +124,9 @@ export function tensorFromProto(p: any): TensorValue {
   const dtype = p.dataType ?? 0;
   const shape: number[] = (p.dims ?? []).map(num);
   const n = shapeSize(shape);
+  if (!(n >= 0 && n <= 2 ** 31) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new OnnxFormatError(`tensor '${p.name}' has an invalid shape [${shape.join(",")}]`);
+  }
   if (p.dataLocation === 1 || (p.externalData && p.externalData.length)) {
     throw new OnnxFormatError(`tensor '${p.name}' uses external data, which is not supported`);
   }

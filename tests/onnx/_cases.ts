@@ -22,6 +22,17 @@ export function conformanceIndex(): Record<string, CaseInfo> {
   return JSON.parse(Deno.readTextFileSync(`${SHARED}test-index.json`)).tests;
 }
 
+const IN_SCOPE = /^(FLOAT|INT8|UINT8|INT16|UINT16|INT32|UINT32|INT64|UINT64|BOOL)\[/;
+
+/** Why a case is out of the issue's scope (a tensor type other than float32/int/bool, or opset > 25). */
+export function outOfScope(info: CaseInfo): string | undefined {
+  const opsets = info.opset.split(",").map((s) => Number(s.split(":").pop()));
+  if (opsets.some((v) => v > 25)) return `opset ${Math.max(...opsets)}`;
+  const bad = [...info.inputs, ...info.outputs].filter((t) => typeof t !== "string" || !IN_SCOPE.test(t));
+  if (bad.length) return `type ${typeof bad[0] === "string" ? bad[0].split("[")[0] : "sequence/optional"}`;
+  return undefined;
+}
+
 /** A loaded conformance case. */
 export interface LoadedCase {
   name: string;
@@ -39,7 +50,7 @@ function sorted(dir: string, prefix: string): string[] {
 
 /** Loads a case's model inputs and expected outputs. */
 export function loadCase(name: string): LoadedCase {
-  const dir = `${SHARED}node-tests/${name}`;
+  const dir = name.includes("/") ? `${SHARED}${name}` : `${SHARED}node-tests/${name}`;
   const data = `${dir}/test_data_set_0`;
   return {
     name,

@@ -10,23 +10,13 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { buildRuntime } from "../../core/compiler/mod.ts";
 import { preimageRecords, runNative, runVm } from "../../core/engine/mod.ts";
-import { type CaseInfo, compareOutput, compileCase, conformanceIndex, loadCase } from "./_cases.ts";
+import { compareOutput, compileCase, conformanceIndex, loadCase, outOfScope } from "./_cases.ts";
 
-const IN_SCOPE = /^(FLOAT|INT8|UINT8|INT16|UINT16|INT32|UINT32|INT64|UINT64|BOOL)\[/;
 const filter = Deno.env.get("OPML_CASES");
 const index = conformanceIndex();
 const skipped: Record<string, string> = JSON.parse(
   Deno.readTextFileSync(new URL("./skipped.json", import.meta.url)),
 );
-
-/** Why a case is out of the issue's scope (dtype or opset), or undefined. */
-export function outOfScope(info: CaseInfo): string | undefined {
-  const opsets = info.opset.split(",").map((s) => Number(s.split(":").pop()));
-  if (opsets.some((v) => v > 25)) return `opset ${Math.max(...opsets)} (> 25)`;
-  const bad = [...info.inputs, ...info.outputs].find((t) => !IN_SCOPE.test(t));
-  if (bad) return `dtype ${bad.split("[")[0]}`;
-  return undefined;
-}
 
 const inScope = Object.keys(index).sort().filter((n) => !outOfScope(index[n]));
 // The bit-exactness sample: the first two supported cases of every operator.
