@@ -15,8 +15,8 @@ export interface MerkleDataTree {
   length: number;
   /** `ceil(log2(max(1, ceil(length / 32))))`. */
   depth: number;
-  /** levels[i]: the non-padding nodes of height i, 32 bytes each (levels[0]: the leaves). */
-  levels: Uint8Array[];
+  /** The node of height `height` (0: leaves) at `index`; zero hashes for padding. */
+  node(height: number, index: number): Uint8Array;
   /** The root the key commits to. */
   root: Hex;
 }
@@ -67,18 +67,71 @@ export function merkleDataTree(data: Uint8Array): MerkleDataTree {
     }
     levels.push(next);
   }
-  return { length: data.length, depth, levels, root: bytesToHex(levels[depth].subarray(0, 32)) };
+  const node = (height: number, index: number): Uint8Array => {
+    const level = levels[height];
+    return 32 * index < level.length ? level.subarray(32 * index, 32 * index + 32) : zeroHash(height);
+  };
+  return { length: data.length, depth, node, root: bytesToHex(levels[depth].subarray(0, 32)) };
 }
 
-function node(tree: MerkleDataTree, height: number, index: number): Uint8Array {
-  const level = tree.levels[height];
-  return 32 * index < level.length ? level.subarray(32 * index, 32 * index + 32) : zeroHash(height);
+/**
+ * The same tree for large, mostly zero data (e.g. a 64 MiB tensor of which a few leaves are
+ * set): only the paths to non-zero leaves are hashed, on demand; all-zero subtrees are zero
+ * hashes. Cost: one pass over the data plus `depth` hashes per non-zero leaf.
+ */
+export function sparseMerkleDataTree(data: Uint8Array): MerkleDataTree {
+  const leafCount = Math.max(1, Math.ceil(data.length / 32));
+  let depth = 0;
+  while (2 ** depth < leafCount) depth++;
+  // indices of the non-zero leaves, ascending
+  const nonZero: number[] = [];
+  for (let i = 0; i < data.length; i += 32) {
+    const end = Math.min(i + 32, data.length);
+    for (let j = i; j < end; j++) {
+      if (data[j] !== 0) {
+        nonZero.push(i / 32);
+        break;
+      }
+    }
+  }
+  /** whether a leaf index in [lo, hi) is non-zero (binary search) */
+  const any = (lo: number, hi: number): boolean => {
+    let a = 0, b = nonZero.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (nonZero[m] < lo) a = m + 1;
+      else b = m;
+    }
+    return a < nonZero.length && nonZero[a] < hi;
+  };
+  const memo = new Map<string, Uint8Array>();
+  const pair = new Uint8Array(64);
+  const node = (height: number, index: number): Uint8Array => {
+    const lo = index * 2 ** height;
+    if (!any(lo, lo + 2 ** height)) return zeroHash(height);
+    if (height === 0) {
+      const leaf = new Uint8Array(32);
+      leaf.set(data.subarray(32 * index, Math.min(32 * index + 32, data.length)));
+      return leaf;
+    }
+    const id = `${height}:${index}`;
+    let h = memo.get(id);
+    if (h === undefined) {
+      const left = node(height - 1, 2 * index), right = node(height - 1, 2 * index + 1);
+      pair.set(left, 0);
+      pair.set(right, 32);
+      h = keccak_256(pair);
+      memo.set(id, h);
+    }
+    return h;
+  };
+  return { length: data.length, depth, node, root: bytesToHex(node(depth, 0)) };
 }
 
 /** Leaf `index`, then its `depth` siblings from the bottom up. */
 function leafProof(tree: MerkleDataTree, index: number): Hex[] {
-  const proof = [bytesToHex(node(tree, 0, index))];
-  for (let h = 0; h < tree.depth; h++) proof.push(bytesToHex(node(tree, h, Math.floor(index / 2 ** h) ^ 1)));
+  const proof = [bytesToHex(tree.node(0, index))];
+  for (let h = 0; h < tree.depth; h++) proof.push(bytesToHex(tree.node(h, Math.floor(index / 2 ** h) ^ 1)));
   return proof;
 }
 
