@@ -162,6 +162,53 @@ Deno.test("QuantizeLinear: per-tensor, per-axis and blocked, 8 and 16 bits, equa
   }
 });
 
+/** Floats at and a few ulps around every rounding boundary (k - z - 1/2) * s of one scale, then specials. */
+function boundaryValues(s: number, z: number, dtype: number, n: number): number[] {
+  const [lo, hi] = rangeOf(dtype);
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  const out: number[] = [];
+  while (out.length < n - 8) {
+    f[0] = (rng.int(lo, hi + 1) - z - 0.5) * s;
+    const r = rng.next();
+    if (r < 0.6) u[0] += rng.int(-3, 3); // a few ulps either side (or exactly the tie)
+    else if (r < 0.8) f[0] = (rng.next() - 0.5) * 400 * Math.abs(s);
+    out.push(f[0]);
+  }
+  return [...out, 0, -0, Infinity, -Infinity, 1e30, -1e30, 3e-40, -3e-40];
+}
+
+Deno.test("QuantizeLinear: long runs (threshold search) equal onnxruntime at every rounding boundary", async () => {
+  const scales = [Math.fround(0.0123), 0.5, Math.fround(-0.037), Math.fround(3.7e-39), Math.fround(1.5e7)];
+  for (const [ci, s] of scales.entries()) {
+    for (const dtype of [DType.uint8, DType.int8]) {
+      const z = rng.int(dtype === DType.uint8 ? 0 : -128, dtype === DType.uint8 ? 255 : 127);
+      const x = f32([3000], boundaryValues(s, z, dtype, 3000));
+      const m: QModel = {
+        opType: "QuantizeLinear",
+        opset: 13,
+        inputs: [input("x", x), input("s", f32([], [s]), true), input("z", tensor(dtype, [], [z]), true)],
+      };
+      assertEquals(
+        bytes(await ours(m, ci === 0)),
+        bytes(await ort(m)),
+        `scale ${s}, ${dtypeName(dtype)} zero point ${z}`,
+      );
+    }
+  }
+  // per-axis: one run per channel, each around its own boundaries
+  const sc = [Math.fround(0.02), Math.fround(0.3), Math.fround(0.0051)], zc = [3, -7, 100];
+  const x = f32(
+    [2, 3, 1100],
+    Array.from({ length: 2 }, () => sc.flatMap((s, c) => boundaryValues(s, zc[c], DType.int8, 1100))).flat(),
+  );
+  const m: QModel = {
+    opType: "QuantizeLinear",
+    opset: 13,
+    inputs: [input("x", x), input("s", f32([3], sc)), input("z", tensor(DType.int8, [3], zc))],
+  };
+  assertEquals(bytes(await ours(m)), bytes(await ort(m)), "per-axis");
+});
+
 Deno.test("QuantizeLinear: NaN quantizes to the zero point; ties round to even", async () => {
   const x = f32([8], [NaN, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5]);
   const y = await ours({
@@ -225,6 +272,7 @@ const MATMUL_SHAPES: [number[], number[]][] = [
   [[3, 6], [6]],
   [[2, 1, 3, 8], [1, 4, 8, 5]],
   [[1, 33], [33, 1000]],
+  [[3, 200], [200, 40]],
 ];
 
 Deno.test("MatMulInteger: broadcasting, 1-D operands, every type pair, zero points; equals onnxruntime", async () => {
@@ -328,10 +376,11 @@ Deno.test("QLinearMatMul: exact requantisation; onnxruntime within one unit", as
     assertEquals([...got.data], want, `case ${ci}: vs the reference`);
     if (ta === DType.int8 && tb === DType.uint8) continue; // no onnxruntime kernel
     if (perColumn && ta === DType.int8) continue;
-    diffs += assertClose(got, await ort(m), 1, `case ${ci} vs onnxruntime`);
-    total += got.data.length;
+    // onnxruntime rounds before adding the zero point: ties may differ; elsewhere rarely
+    const d = assertClose(got, await ort(m), 1, `case ${ci} vs onnxruntime`);
+    if (!ties) (diffs += d, total += got.data.length);
   }
-  assert(diffs <= total / 20, `${diffs} of ${total} outputs differ from onnxruntime by one`);
+  assert(diffs <= total / 100, `${diffs} of ${total} outputs differ from onnxruntime by one`);
 });
 
 // ------------------------------------------------------------------ QLinearConv
@@ -537,10 +586,11 @@ Deno.test("QLinearConv: groups, depthwise, pads, strides, dilations, auto_pad, 1
     assertEquals(got.shape, shape, `case ${ci}: shape`);
     assertEquals([...got.data], want, `case ${ci}: vs the reference`);
     if ((c.tx === DType.int8 && c.tw === DType.uint8) || c.fullRange) continue;
-    diffs += assertClose(got, await ort(m), 1, `case ${ci} vs onnxruntime`);
-    total += got.data.length;
+    // onnxruntime rounds before adding the zero point: ties may differ; elsewhere rarely
+    const d = assertClose(got, await ort(m), 1, `case ${ci} vs onnxruntime`);
+    if (!ties) (diffs += d, total += got.data.length);
   }
-  assert(diffs <= total / 20, `${diffs} of ${total} outputs differ from onnxruntime by one`);
+  assert(diffs <= total / 100, `${diffs} of ${total} outputs differ from onnxruntime by one`);
 });
 
 // ------------------------------------------------------------------ QLinearAdd
