@@ -1002,7 +1002,8 @@ function randomValue(rnd: () => number): number {
   return (rnd() % 3 === 0 ? edges[rnd() % edges.length] : rnd()) | 0;
 }
 
-function randomFixtures(count: number, seed: number): Fixture[] {
+/** `count` fixtures of random states from a seeded generator (see the module comment). */
+export function randomFixtures(count: number, seed: number): Fixture[] {
   const rnd = prng(seed);
   const f = (n: number) => rnd() % n;
   const src = new MapSource();
@@ -1112,7 +1113,7 @@ export function sampleRun(
   len: number,
   seed: number,
   keep?: (st: VmState) => boolean,
-): { witnesses: StepWitness[]; starts: number[]; total: number } {
+): { witnesses: StepWitness[]; starts: number[]; total: number; exitCode: number } {
   const probe = loadElf(elf);
   while (!probe.exited) execute(probe, host, 1 << 24);
   const total = probe.step;
@@ -1139,22 +1140,31 @@ export function sampleRun(
       execute(st, host, keep ? 1 : Math.min(target - st.step, 1 << 24));
     }
   }
-  return { witnesses, starts: windowStart, total };
+  return { witnesses, starts: windowStart, total, exitCode: st.exitCode };
+}
+
+/**
+ * Fixtures of `windows` windows of `len` steps of the committed corpus guest `name`
+ * (`<flagset>-<program>`); the first record of each window is named after its step.
+ */
+export function guestFixtures(
+  name: string,
+  windows: number,
+  len: number,
+  seed: number,
+  ctx = CORPUS_CTX,
+): Fixture[] {
+  const elf = Deno.readFileSync(guestElf(name));
+  const host = { oracle: new PreimageOracle(new MapSource()) };
+  const { witnesses, starts } = sampleRun(elf, host, windows, len, seed);
+  const first = new Set(starts);
+  return witnesses.map((w, i) => fixtureOf(w, ctx, first.has(i) ? `${name} step ${w.step + 1}` : undefined));
 }
 
 function corpusFixtures(): Fixture[] {
-  const out: Fixture[] = [];
-  CORPUS_GUESTS.forEach(([flagset, program, windows], g) => {
-    const name = `${flagset}-${program}`;
-    const elf = Deno.readFileSync(guestElf(name));
-    const host = { oracle: new PreimageOracle(new MapSource()) };
-    const { witnesses, starts } = sampleRun(elf, host, windows, WINDOW, 1000 + g);
-    const first = new Set(starts);
-    witnesses.forEach((w, i) => {
-      out.push(fixtureOf(w, CORPUS_CTX, first.has(i) ? `${name} step ${w.step + 1}` : undefined));
-    });
-  });
-  return out;
+  return CORPUS_GUESTS.flatMap(([flagset, program, windows], g) =>
+    guestFixtures(`${flagset}-${program}`, windows, WINDOW, 1000 + g)
+  );
 }
 
 /** The preimages the preimage guest reads (guests/preimage.c), served by raw keys. */
@@ -1176,16 +1186,21 @@ function isSyscall(st: VmState): boolean {
   return (st.pc & 3) === 0 && st.memory.readWord(st.pc) === SYSCALL;
 }
 
-function preimageFixtures(): Fixture[] {
+/**
+ * Fixtures of every syscall step of the preimage guest (guests/preimage.c) and of `windows`
+ * windows of its other steps.
+ */
+export function preimageFixtures(windows = 8, ctx = PREIMAGE_CTX): Fixture[] {
   const elf = Deno.readFileSync(guestElf("preimage"));
   const host = { oracle: new PreimageOracle(preimageGuestSource()) };
-  const { witnesses } = sampleRun(elf, host, 8, WINDOW, 7, isSyscall);
+  const { witnesses, exitCode } = sampleRun(elf, host, windows, WINDOW, 7, isSyscall);
+  if (exitCode !== 0) throw new Error(`the preimage guest exited with ${exitCode}: its preimages are wrong`);
   let lastPc = -1;
   return witnesses.map((w) => {
     const pc = new DataView(w.stateData.buffer).getUint32(68);
     const named = pc !== lastPc + 4;
     lastPc = pc;
-    return fixtureOf(w, PREIMAGE_CTX, named ? `preimage step ${w.step + 1}` : undefined);
+    return fixtureOf(w, ctx, named ? `preimage step ${w.step + 1}` : undefined);
   });
 }
 

@@ -1,7 +1,12 @@
 /**
- * The on-chain VM on a real node: starts a local anvil, deploys PreimageOracle and MIPS with
- * `deployVm`, and executes hand-built steps, comparing `step`'s result with the post-state
- * hash computed here from the formats of docs/VM.md.
+ * The on-chain VM on a real node: starts a local anvil on a free port, deploys PreimageOracle
+ * and MIPS with `deployVm`, and
+ * - executes hand-built steps, comparing `step`'s result with the post-state hash computed here
+ *   from the formats of docs/VM.md (independently of both VMs);
+ * - executes real steps of C corpus and soft-float runs, every kind of preimage read of a guest
+ *   that uses the oracle (loading each part through the oracle first), and random states, all
+ *   against the TypeScript VM's post-state hashes (or its rejections). The steps differ from run
+ *   to run (the seed is printed on failure; `OPML_CHAIN_SEED=N` repeats a run).
  *
  * Skipped when `node_modules/.bin/anvil` is missing. Needs --allow-run --allow-read --allow-net
  * (or -A): `deno test -A tests/chain/anvil.test.ts`.
@@ -22,88 +27,18 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
+import { ANVIL_DEV_KEY, anvilAvailable, startAnvil } from "../../core/chain/anvil.ts";
 import { deployVm } from "../../core/chain/deploy.ts";
+import { loadPart } from "../../core/chain/preimage_load.ts";
+import { callStep } from "../../core/chain/step.ts";
+import { type Fixture, guestFixtures, preimageFixtures, randomFixtures } from "../../tasks/gen_fixtures.ts";
 import { merkleDataPartArgs, merkleDataTree } from "../../core/chain/merkle_data.ts";
 import { mipsAbi } from "../../core/chain/abi/mips.ts";
 import { preimageOracleAbi } from "../../core/chain/abi/preimage_oracle.ts";
 
-const ANVIL = new URL("../../node_modules/.bin/anvil", import.meta.url).pathname;
-/** anvil's first default account (well-known test key). */
-const DEV_KEY: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-function anvilAvailable(): boolean {
-  try {
-    return Deno.statSync(ANVIL).isFile;
-  } catch {
-    return false; // missing, or no read permission
-  }
-}
-
 function assertEquals<T>(actual: T, expected: T, msg = ""): void {
   if (actual !== expected) {
     throw new Error(`${msg}${msg ? ": " : ""}expected ${expected}, got ${actual}`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// A local anvil
-// ---------------------------------------------------------------------------------------------
-
-interface Anvil {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Starts anvil on a free port; resolves once it prints `Listening on 127.0.0.1:N`. */
-async function startAnvil(timeoutMs = 20_000): Promise<Anvil> {
-  const child = new Deno.Command(ANVIL, {
-    args: ["--host", "127.0.0.1", "--port", "0"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  let resolveUrl: (url: string) => void;
-  const urlPromise = new Promise<string>((r) => (resolveUrl = r));
-  // Keep draining both pipes until anvil exits, so that it never blocks on a full pipe.
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      log = (log + decoder.decode(chunk, { stream: true })).slice(-20_000);
-      const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) resolveUrl(`http://127.0.0.1:${m[1]}`);
-    }
-  };
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already exited
-    }
-    await child.status;
-    await drained;
-  };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const url = await Promise.race([
-      urlPromise,
-      child.status.then((s) => {
-        throw new Error(`anvil exited with code ${s.code} before listening:\n${log}`);
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`anvil did not start in ${timeoutMs} ms:\n${log}`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-    return { url, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -240,7 +175,7 @@ Deno.test({
   async fn(t) {
     const anvil = await startAnvil();
     try {
-      const account = privateKeyToAccount(DEV_KEY);
+      const account = privateKeyToAccount(ANVIL_DEV_KEY);
       const wallet: WalletClient = createWalletClient({
         account,
         chain: foundry,
@@ -377,6 +312,75 @@ Deno.test({
         post.nextPC = pre.nextPC + 4;
         post.step = pre.step + 1n;
         assertEquals(got, stateHash(post), "post-state hash");
+      });
+
+      // -----------------------------------------------------------------------------------------
+      // Real steps: the contract against the TypeScript VM
+      // -----------------------------------------------------------------------------------------
+
+      const loader = createWalletClient({ account, chain: foundry, transport: http(anvil.url) });
+      /** Loads the fixture's part, executes it, returns "" or what differs from the TS VM. */
+      const replay = async (f: Fixture): Promise<string> => {
+        const ctx = toHex(f.localContext);
+        if (f.load) await loadPart(loader, oracle, f.load, ctx);
+        const got = await callStep(client, mips, account.address, f);
+        if ("hash" in f.expect) {
+          const want = toHex(f.expect.hash);
+          if (!got.ok) return `reverted (${got.error ?? got.data}), the TypeScript VM gives ${want}`;
+          return got.postStateHash === want ? "" : `post-state ${got.postStateHash} != TypeScript VM ${want}`;
+        }
+        const want = toHex(f.expect.revert);
+        if (got.ok) return `gave ${got.postStateHash}, the TypeScript VM rejects the state (${want})`;
+        return got.data.startsWith(want) ? "" : `reverted with ${got.data}, expected ${want}`;
+      };
+      const replayAll = async (label: string, fixtures: Fixture[], seed?: number) => {
+        let name = "";
+        const failures: string[] = [];
+        for (const [i, f] of fixtures.entries()) {
+          if (f.name) name = f.name;
+          const err = await replay(f);
+          if (err) failures.push(`#${i} (${f.name ?? `after ${name}`}): ${err}`);
+        }
+        const where = seed === undefined ? "" : ` (seed ${seed})`;
+        assertEquals(
+          failures.length,
+          0,
+          `${label}${where}: ${fixtures.length} steps, failures:\n${failures.slice(0, 10).join("\n")}\n`,
+        );
+        assertEquals(fixtures.length > 0, true, `${label}: no steps`);
+      };
+      // A new seed each run (printed on failure; OPML_CHAIN_SEED repeats one): the committed
+      // fixtures are fixed, this test adds new real and random steps every time.
+      const seed = Number(Deno.env.get("OPML_CHAIN_SEED") ?? Math.floor(Math.random() * 2 ** 31));
+
+      await t.step("real steps of C corpus and soft-float runs match the TypeScript VM", async () => {
+        const guests = [
+          "O2-alu",
+          "O0-memory",
+          "mips32-O2-branches",
+          "O2-syscalls",
+          "O2-float32",
+          "O2-matvec",
+        ];
+        const fixtures = guests.flatMap((g, i) => guestFixtures(g, 2, 10, seed + i));
+        await replayAll("corpus steps", fixtures, seed);
+      });
+
+      await t.step("preimage reads (local, keccak256, Merkle data) of a real run match", async () => {
+        const all = preimageFixtures(0);
+        const reads = all.filter((f) => f.load !== undefined);
+        const kinds = new Set(reads.map((f) => f.load!.kind));
+        assertEquals([...kinds].sort().join(","), "keccak,local,merkle", "key types read by the guest");
+        // every 4th read, and every other syscall step among the first 40
+        const pick = [
+          ...reads.filter((_, i) => i % 4 === seed % 4),
+          ...all.filter((f) => !f.load).slice(0, 40),
+        ];
+        await replayAll("preimage guest", pick, seed);
+      });
+
+      await t.step("random states: the contract reverts as the TS VM does or gives its answer", async () => {
+        await replayAll("random states", randomFixtures(150, seed), seed);
       });
     } finally {
       await anvil.stop();
