@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Generates the tables and polynomial coefficients of core/kernels/mathf.c (prints C).
+
+Developer tool, not run by the tests: `python3 tests/kernels/mathf_coeffs.py`. Needs mpmath.
+Polynomials are Chebyshev fits (near-minimax) at 60 digits; every constant is printed as a C
+hex-float literal (the correctly rounded binary64 value), so the C text is exact.
+"""
+import struct
+import mpmath as mp
+
+mp.mp.dps = 60
+
+
+def hexd(v):
+    return float(v).hex()
+
+
+def bits(d):
+    return struct.unpack("<Q", struct.pack("<d", d))[0]
+
+
+def f32(u):
+    return struct.unpack("<f", struct.pack("<I", u))[0]
+
+
+def maxrel(f, p, a, b, n=4000, skip0=False):
+    m = mp.mpf(0)
+    for i in range(n + 1):
+        x = a + (b - a) * mp.mpf(i) / n
+        if skip0 and x == 0:
+            continue
+        fx = f(x)
+        m = max(m, abs(p(x) - fx) / abs(fx))
+    return float(mp.log(m, 2))
+
+
+def fit(g, lo, hi, deg):
+    """Coefficients c0..c_deg (ascending) of a Chebyshev fit of g on [lo, hi]."""
+    return mp.chebyfit(g, [lo, hi], deg + 1)[::-1]
+
+
+def horner(c, x):
+    return mp.polyval([mp.mpf(float(v)) for v in c[::-1]], x)
+
+
+out = []
+# exp: 2^(j/32) table and q with 2^(r/32) ~ 1 + r q(r), |r| <= 1/2.
+N = 32
+out.append("static const uint64_t exp_tab[32] = {")
+out.append("    " + ", ".join(f"0x{bits(float(mp.power(2, mp.mpf(j) / N))):016x}" for j in range(N)) + ",")
+out.append("};")
+out.append(f"#define EXP_INVLN2N {hexd(N / mp.log(2))} /* 32/ln2 */")
+g = lambda r: (mp.power(2, r / N) - 1) / r if r != 0 else mp.log(2) / N
+for prefix, deg in (("E", 3), ("EL", 2)):
+    c = fit(g, -0.5, 0.5, deg)
+    err = maxrel(lambda r: mp.power(2, r / N), lambda r: 1 + r * horner(c, r), -0.5, 0.5)
+    terms = " + r (".join(f"{prefix}{i}" for i in range(deg)) + f" + r {prefix}{deg}" + ")" * (deg - 1)
+    out.append(f"/* 2^(r/32) ~ 1 + r ({terms}), |r| <= 1/2: relative error 2^{err:.1f} */")
+    for i, v in enumerate(c):
+        out.append(f"#define {prefix}{i} {hexd(v)}")
+
+# log: 64 intervals of z in [0x3f330000, 2 * that) by the top 6 mantissa bits of (ix - OFF).
+OFF = 0x3F330000
+out.append("static const struct { double invc, logc; } log_tab[64] = {")
+rmax = 0
+for i in range(64):
+    lo = mp.mpf(f32(OFF + (i << 17)))
+    hi = mp.mpf(f32(OFF + ((i + 1) << 17)))
+    if lo <= 1 < hi:
+        invc = mp.mpf(1)  # exact near 1: r = z - 1 exactly, log(z) = log1p(r)
+    else:
+        m, e = mp.frexp(2 / (lo + hi))
+        invc = mp.ldexp(mp.nint(mp.ldexp(m, 29)), e - 29)  # 29 bits: z * invc is exact in binary64
+    rmax = max(rmax, abs(lo * invc - 1), abs(hi * invc - 1))
+    out.append(f"    {{{hexd(invc)}, {hexd(-mp.log(invc))}}},")
+out.append("};")
+g = lambda r: (mp.log1p(r) - r) / r**2 if r != 0 else mp.mpf(-0.5)
+R = rmax
+c = fit(g, -R, R, 3)
+err = maxrel(mp.log1p, lambda r: r + r * r * horner(c, r), -R, R, skip0=True)
+out.append(f"#define LN2 {hexd(mp.log(2))}")
+out.append(f"/* log1p(r) ~ r + r^2 (L0 + r (L1 + r (L2 + r L3))), |r| <= 2^{float(mp.log(R, 2)):.2f}: relative error 2^{err:.1f} */")
+for i, v in enumerate(c):
+    out.append(f"#define L{i} {hexd(v)}")
+
+# erf: x P(x^2) on [0, 1]; erfc(x) exp(x^2) ~ Q(x - mid) on [1, 2.25] and [2.25, 3.92].
+g = lambda u: mp.erf(mp.sqrt(u)) / mp.sqrt(u) if u != 0 else 2 / mp.sqrt(mp.pi)
+c = fit(g, 0, 1, 7)
+err = maxrel(mp.erf, lambda x: x * horner(c, x * x), mp.mpf(2) ** -20, 1)
+out.append(f"/* erf(x) ~ x P(x^2) on [0, 1]: relative error 2^{err:.1f} */")
+out.append("static const double erf_p[8] = {" + ", ".join(hexd(v) for v in c) + "};")
+Q = lambda x: mp.erfc(x) * mp.exp(x * x)
+for name, lo, hi, deg in (("erfc_q1", 1, 2.25, 10), ("erfc_q2", 2.25, 3.92, 8)):
+    mid = mp.mpf(lo + hi) / 2
+    c = fit(lambda s: Q(s + mid), lo - mid, hi - mid, deg)
+    err = maxrel(Q, lambda x: horner(c, x - mid), lo, hi)
+    out.append(f"/* erfc(x) e^(x^2) ~ Q(x - {float(mid)}) on [{lo}, {hi}]: relative error 2^{err:.1f} */")
+    out.append(f"#define {name.upper()}_MID {hexd(mid)}")
+    out.append(f"static const double {name}[{deg + 1}] = {{" + ", ".join(hexd(v) for v in c) + "};")
+print("\n".join(out))
