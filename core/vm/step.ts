@@ -123,8 +123,9 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
   const slots = mem.slots;
   const store = mem.store;
   const writable = mem.writable;
-  let pc = st.pc, npc = st.nextPC, lo = st.lo, hi = st.hi;
-  let dataAddr = st.lastDataAddr;
+  // pc, npc and dataAddr live as int32 (one machine representation for V8), u32 outside
+  let pc = st.pc | 0, npc = st.nextPC | 0, lo = st.lo, hi = st.hi;
+  let dataAddr = st.lastDataAddr | 0; // -1 or an aligned address: never -1 by accident
   let n = 0;
   let fault = false;
   /** What a `fault` break means: a real fault, or a return to `execute` before the step. */
@@ -151,7 +152,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
     }
     const insn = code[(pc & 0xfff) >>> 2];
     pc = npc;
-    npc = (npc + 4) >>> 0;
+    npc = (npc + 4) | 0;
     const op = insn >>> 26;
     const rs = (insn >>> 21) & 31;
     const rt = (insn >>> 16) & 31;
@@ -181,10 +182,10 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           r[rd] = r[rt] >> (r[rs] & 31);
           break;
         case 0x08: // jr
-          npc = r[rs] >>> 0;
+          npc = r[rs];
           break;
         case 0x09: { // jalr
-          const target = r[rs] >>> 0;
+          const target = r[rs];
           r[rd] = curPC + 8;
           npc = target;
           break;
@@ -295,9 +296,9 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
       }
     } else if (op >= 0x20) {
       // loads and stores
-      const a = (r[rs] + ((insn << 16) >> 16)) >>> 0;
+      const a = (r[rs] + ((insn << 16) >> 16)) | 0;
       const wa = a & ~3;
-      dataAddr = wa >>> 0;
+      dataAddr = wa;
       const pi = a >>> 12;
       const page = store[slots[pi]];
       const w = page[(a & 0xfff) >>> 2];
@@ -397,10 +398,10 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
             case 0x13: { // bgezall
               const taken = rt & 1 ? x >= 0 : x < 0;
               if (rt & 0x10) r[31] = curPC + 8;
-              if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) >>> 0;
+              if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
               else if (rt & 2) { // likely: skip the delay slot
                 pc = npc;
-                npc = (npc + 4) >>> 0;
+                npc = (npc + 4) | 0;
               }
               break;
             }
@@ -428,14 +429,18 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           break;
         }
         case 0x02: // j
-          npc = (((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2)) >>> 0;
+          npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
           break;
         case 0x03: // jal
           r[31] = curPC + 8;
-          npc = (((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2)) >>> 0;
+          npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
           break;
-        case 0x04: // beq
+        case 0x04: // beq (the common branches get their own cases)
+          if (r[rs] === r[rt]) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
+          break;
         case 0x05: // bne
+          if (r[rs] !== r[rt]) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
+          break;
         case 0x06: // blez
         case 0x07: // bgtz
         case 0x14: // beql
@@ -457,10 +462,10 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
               taken = r[rs] > 0;
           }
           if ((op & 3) >= 2 && rt !== 0) fault = true; // blez/bgtz need rt = 0
-          else if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) >>> 0;
+          else if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
           else if (op & 0x10) {
             pc = npc;
-            npc = (npc + 4) >>> 0;
+            npc = (npc + 4) | 0;
           }
           break;
         }
@@ -545,12 +550,12 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
     st.exited = true;
     st.exitCode = FAULT_EXIT_CODE;
   } else n--; // not taken here
-  st.pc = pc;
-  st.nextPC = npc;
+  st.pc = pc >>> 0;
+  st.nextPC = npc >>> 0;
   st.lo = lo;
   st.hi = hi;
   st.step += n;
-  st.lastDataAddr = dataAddr;
+  st.lastDataAddr = dataAddr === -1 ? -1 : dataAddr >>> 0;
   return exit;
 }
 
