@@ -100,6 +100,51 @@ contract PreimageOracleTest is VMTest {
         oracle.readPreimage(key, 1);
     }
 
+    /// @notice A part is served only under the key it was proven for: a part of another
+    ///         preimage, of the same data with another length, or of another dispute's local
+    ///         data does not make the key readable. Keys of other types can never be loaded.
+    function test_partsOfOtherKeysAreNotServed() public {
+        bytes memory data = _data(100, 11);
+        bytes memory other = _data(100, 12);
+        bytes32 key = _keccakKey(data);
+        // keccak256: a part of another preimage is stored under that preimage's key
+        oracle.loadKeccak256PreimagePart(8, other);
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, key, 8));
+        oracle.readPreimage(key, 8);
+        // ... and a loaded part does not serve another offset
+        oracle.loadKeccak256PreimagePart(8, data);
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, key, 9));
+        oracle.readPreimage(key, 9);
+
+        // Merkle data: a wrong length of the same tree depth proves a part of another key
+        bytes32 root = _dataRoot(data);
+        bytes32 mkey = _merkleKey(root, data.length);
+        oracle.loadMerkleDataPart(root, uint64(data.length - 1), 8, _partProof(data, 8));
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, mkey, 8));
+        oracle.readPreimage(mkey, 8);
+
+        // local: dispute A's data is not dispute B's, nor another caller's for dispute A
+        bytes32 a = oracle.loadLocalData(3, keccak256("dispute A"), bytes32("A"), 1, 8);
+        bytes32 b =
+            _localize(bytes32((uint256(1) << 248) | 3), address(this), keccak256("dispute B"));
+        bytes32 c =
+            _localize(bytes32((uint256(1) << 248) | 3), address(0xB0B), keccak256("dispute A"));
+        (bytes32 dat,) = oracle.readPreimage(a, 8);
+        assertEq(dat, bytes32("A"));
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, b, 8));
+        oracle.readPreimage(b, 8);
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, c, 8));
+        oracle.readPreimage(c, 8);
+
+        // every load stores under a key of type 1, 2 or 3: other types are unprovable
+        assertEq(uint8(a[0]), 1);
+        assertEq(uint8(key[0]), 2);
+        assertEq(uint8(mkey[0]), 3);
+        bytes32 odd = bytes32((uint256(7) << 248) | uint256(keccak256(data)) >> 8);
+        vm.expectRevert(abi.encodeWithSelector(PreimageOracle.PartNotLoaded.selector, odd, 8));
+        oracle.readPreimage(odd, 8);
+    }
+
     function testFuzz_keccakPart(bytes memory data, uint256 offset) public {
         offset = bound(offset, 0, data.length + 7);
         oracle.loadKeccak256PreimagePart(offset, data);
