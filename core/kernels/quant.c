@@ -359,56 +359,112 @@ static int k_dequantize(const opml_node *n) {
 /* ---------------------------------------------------------------- the int16 GEMM core */
 
 /*
- * acc[r * rs + c * cs] = sum_k w(r, k) * x[c * K + k] for r < R, c < C, exactly (mod 2^32).
- * w is packed in blocks of 4 rows: row r, column k at wp[(r / 4) * 4 * K + k * 4 + r % 4],
- * rows >= R of the last block zero. Operands are zero-point-corrected 8-bit values as int16.
- * 4 rows x 2 columns per pass keep 8 accumulators in registers: about 3.3 MIPS instructions
- * per multiply-accumulate.
+ * acc[r * rs + c * cs] = sum_k w(r, k) * x[c * K + k] for r < R, c < C, exactly (mod 2^32, so
+ * no order of the additions can change a bit). Operands are zero-point-corrected 8-bit values as
+ * int16. w is packed in blocks of LANES rows, interleaved: row r, column k at
+ * wp[(r / LANES) * LANES * K + k * LANES + r % LANES], rows >= R of the last block zero.
+ *
+ * The block is the vector of independent outputs: natively (SSE2) a block is 8 rows, and the
+ * plain C loops over its lanes compile to pmullw/pmulhw/paddd (4 columns per pass, about 1.7
+ * instructions per multiply-accumulate); the MIPS build uses 4-row blocks and 4 x 2 explicit
+ * accumulators that stay in registers (about 3.1 instructions per multiply-accumulate).
  */
+#if defined(__SSE2__)
+#define LANES 8
+#define COLS 4
+#else
+#define LANES 4
+#define COLS 2
+#endif
+
+#if LANES == 8
+/* COLS (4) columns of one 8-row block. */
+static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[COLS][LANES]) {
+  uint32_t s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
+  const int16_t *x0 = x, *x1 = x + K, *x2 = x1 + K, *x3 = x2 + K;
+  for (uint32_t k = 0; k < K; k++) {
+    int32_t a = x0[k], b = x1[k], c = x2[k], d = x3[k];
+    const int16_t *wk = w + 8 * k;
+    for (int j = 0; j < 8; j++) {
+      int32_t wj = wk[j];
+      s0[j] += (uint32_t)(wj * a);
+      s1[j] += (uint32_t)(wj * b);
+      s2[j] += (uint32_t)(wj * c);
+      s3[j] += (uint32_t)(wj * d);
+    }
+  }
+  for (int j = 0; j < 8; j++) s[0][j] = s0[j], s[1][j] = s1[j], s[2][j] = s2[j], s[3][j] = s3[j];
+}
+
+/* One column of one 8-row block. */
+static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[LANES]) {
+  uint32_t s0[8] = {0};
+  for (uint32_t k = 0; k < K; k++) {
+    int32_t a = x[k];
+    for (int j = 0; j < 8; j++) s0[j] += (uint32_t)(w[8 * k + j] * a);
+  }
+  for (int j = 0; j < 8; j++) s[j] = s0[j];
+}
+#else
+/* COLS (2) columns of one 4-row block. */
+static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[COLS][LANES]) {
+  const int16_t *x0 = x, *x1 = x + K;
+  uint32_t s00 = 0, s10 = 0, s20 = 0, s30 = 0, s01 = 0, s11 = 0, s21 = 0, s31 = 0;
+  for (uint32_t k = 0; k < K; k++) {
+    int32_t a = x0[k], b = x1[k];
+    int32_t w0 = w[4 * k], w1 = w[4 * k + 1], w2 = w[4 * k + 2], w3 = w[4 * k + 3];
+    s00 += (uint32_t)(w0 * a);
+    s10 += (uint32_t)(w1 * a);
+    s20 += (uint32_t)(w2 * a);
+    s30 += (uint32_t)(w3 * a);
+    s01 += (uint32_t)(w0 * b);
+    s11 += (uint32_t)(w1 * b);
+    s21 += (uint32_t)(w2 * b);
+    s31 += (uint32_t)(w3 * b);
+  }
+  s[0][0] = s00, s[0][1] = s10, s[0][2] = s20, s[0][3] = s30;
+  s[1][0] = s01, s[1][1] = s11, s[1][2] = s21, s[1][3] = s31;
+}
+
+/* One column of one 4-row block. */
+static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[LANES]) {
+  uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (uint32_t k = 0; k < K; k++) {
+    int32_t a = x[k];
+    s0 += (uint32_t)(w[4 * k] * a);
+    s1 += (uint32_t)(w[4 * k + 1] * a);
+    s2 += (uint32_t)(w[4 * k + 2] * a);
+    s3 += (uint32_t)(w[4 * k + 3] * a);
+  }
+  s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
+}
+#endif
+
 static void gemm_i16(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
                      size_t rs, size_t cs) {
-  for (uint32_t rb = 0; rb < R; rb += 4) {
+  for (uint32_t rb = 0; rb < R; rb += LANES) {
     const int16_t *w = wp + (size_t)rb * K;
-    uint32_t nr = R - rb < 4 ? R - rb : 4;
+    uint32_t nr = R - rb < LANES ? R - rb : LANES;
     uint32_t c = 0;
-    for (; c + 2 <= C; c += 2) {
-      const int16_t *x0 = x + (size_t)c * K, *x1 = x0 + K;
-      uint32_t s00 = 0, s10 = 0, s20 = 0, s30 = 0, s01 = 0, s11 = 0, s21 = 0, s31 = 0;
-      for (uint32_t k = 0; k < K; k++) {
-        int32_t a = x0[k], b = x1[k];
-        int32_t w0 = w[4 * k], w1 = w[4 * k + 1], w2 = w[4 * k + 2], w3 = w[4 * k + 3];
-        s00 += (uint32_t)(w0 * a);
-        s10 += (uint32_t)(w1 * a);
-        s20 += (uint32_t)(w2 * a);
-        s30 += (uint32_t)(w3 * a);
-        s01 += (uint32_t)(w0 * b);
-        s11 += (uint32_t)(w1 * b);
-        s21 += (uint32_t)(w2 * b);
-        s31 += (uint32_t)(w3 * b);
-      }
-      uint32_t s0[4] = {s00, s10, s20, s30}, s1[4] = {s01, s11, s21, s31};
+    for (; c + COLS <= C; c += COLS) {
+      uint32_t s[COLS][LANES];
+      block_cols(w, x + (size_t)c * K, K, s);
       for (uint32_t j = 0; j < nr; j++) {
-        acc[(rb + j) * rs + c * cs] = (int32_t)s0[j];
-        acc[(rb + j) * rs + (c + 1) * cs] = (int32_t)s1[j];
+        for (uint32_t i = 0; i < COLS; i++) acc[(rb + j) * rs + (c + i) * cs] = (int32_t)s[i][j];
       }
     }
-    if (c < C) {
-      const int16_t *x0 = x + (size_t)c * K;
-      uint32_t s0[4] = {0, 0, 0, 0};
-      for (uint32_t k = 0; k < K; k++) {
-        int32_t a = x0[k];
-        s0[0] += (uint32_t)(w[4 * k] * a);
-        s0[1] += (uint32_t)(w[4 * k + 1] * a);
-        s0[2] += (uint32_t)(w[4 * k + 2] * a);
-        s0[3] += (uint32_t)(w[4 * k + 3] * a);
-      }
-      for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + c * cs] = (int32_t)s0[j];
+    for (; c < C; c++) {
+      uint32_t s[LANES];
+      block_col(w, x + (size_t)c * K, K, s);
+      for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + c * cs] = (int32_t)s[j];
     }
   }
 }
 
 /* Bytes of a packed R x K operand of gemm_i16. */
-static size_t packed_size(uint32_t R, uint32_t K) { return (size_t)((R + 3) / 4) * 4 * K * sizeof(int16_t); }
+static size_t packed_size(uint32_t R, uint32_t K) {
+  return (size_t)((R + LANES - 1) / LANES) * LANES * K * sizeof(int16_t);
+}
 
 /*
  * Packs rows r < R of an 8-bit matrix whose element (r, k) is at t[start + r * rstride + k * kstride],
@@ -416,20 +472,20 @@ static size_t packed_size(uint32_t R, uint32_t K) { return (size_t)((R + 3) / 4)
  */
 static void pack_rows(const opml_tensor *t, size_t start, size_t rstride, size_t kstride, uint32_t R, uint32_t K,
                       const opml_tensor *zp, uint32_t zp0, int16_t *wp) {
-  for (uint32_t r = 0; r < ((R + 3) & ~3u); r++) {
-    int16_t *dst = wp + (size_t)(r / 4) * 4 * K + r % 4;
+  for (uint32_t r = 0; r < (R + LANES - 1) / LANES * LANES; r++) {
+    int16_t *dst = wp + (size_t)(r / LANES) * LANES * K + r % LANES;
     if (r >= R) {
-      for (uint32_t k = 0; k < K; k++) dst[4 * k] = 0;
+      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = 0;
       continue;
     }
     int32_t z = zero_point(zp, zp0 + r);
     size_t at = start + r * rstride;
     if (t->dtype == DT_UINT8) {
       const uint8_t *s = (const uint8_t *)t->data + at;
-      for (uint32_t k = 0; k < K; k++) dst[4 * k] = (int16_t)((int32_t)s[k * kstride] - z);
+      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = (int16_t)((int32_t)s[k * kstride] - z);
     } else {
       const int8_t *s = (const int8_t *)t->data + at;
-      for (uint32_t k = 0; k < K; k++) dst[4 * k] = (int16_t)((int32_t)s[k * kstride] - z);
+      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = (int16_t)((int32_t)s[k * kstride] - z);
     }
   }
 }
@@ -476,28 +532,83 @@ static void mm_batch(const mm_layout *l, uint32_t b, size_t *ia, size_t *ib) {
 }
 
 /*
+ * acc[n] = sum_k a[k] * (B[k, n] - b_zp[n]) for one row a (zero-point-corrected) and one K x N
+ * 8-bit matrix at element b0 of B: rows of B streamed four at a time, the zero point applied
+ * once per column as b_zp[n] * sum_k a[k] (exact mod 2^32). No packing: for a few rows of A this
+ * is cheaper than gemm_i16 (about 5 MIPS instructions per multiply-accumulate). The loop over n
+ * runs across independent outputs, in chunks of 16 the native build vectorises.
+ */
+#define ROWS4(NAME, T)                                                                              \
+  static void NAME(const T *restrict r0, const T *restrict r1, const T *restrict r2, const T *restrict r3, \
+                   int16_t a0, int16_t a1, int16_t a2, int16_t a3, uint32_t N, uint32_t *restrict acc) {   \
+    uint32_t n = 0;                                                                                 \
+    for (; n + 16 <= N; n += 16) {                                                                  \
+      const T *q0 = r0 + n, *q1 = r1 + n, *q2 = r2 + n, *q3 = r3 + n;                               \
+      uint32_t *ac = acc + n;                                                                       \
+      for (int j = 0; j < 16; j++) {                                                                \
+        int16_t b0 = q0[j], b1 = q1[j], b2 = q2[j], b3 = q3[j];                                     \
+        ac[j] += (uint32_t)(a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3);                                 \
+      }                                                                                             \
+    }                                                                                               \
+    for (; n < N; n++) acc[n] += (uint32_t)(a0 * r0[n] + a1 * r1[n] + a2 * r2[n] + a3 * r3[n]);      \
+  }
+ROWS4(rows4_u8, uint8_t)
+ROWS4(rows4_i8, int8_t)
+
+static void row_times_b(const int16_t *a, const opml_tensor *B, size_t b0, uint32_t K, uint32_t N,
+                        const opml_tensor *bzp, uint32_t *acc) {
+  uint32_t asum = 0, k = 0;
+  for (uint32_t n = 0; n < N; n++) acc[n] = 0;
+  for (uint32_t i = 0; i < K; i++) asum += (uint32_t)a[i];
+  for (; k + 4 <= K; k += 4) {
+    size_t r = b0 + (size_t)k * N;
+    if (B->dtype == DT_UINT8) {
+      const uint8_t *r0 = (const uint8_t *)B->data + r;
+      rows4_u8(r0, r0 + N, r0 + 2 * N, r0 + 3 * N, a[k], a[k + 1], a[k + 2], a[k + 3], N, acc);
+    } else {
+      const int8_t *r0 = (const int8_t *)B->data + r;
+      rows4_i8(r0, r0 + N, r0 + 2 * N, r0 + 3 * N, a[k], a[k + 1], a[k + 2], a[k + 3], N, acc);
+    }
+  }
+  for (; k < K; k++) {
+    for (uint32_t n = 0; n < N; n++) acc[n] += (uint32_t)(a[k] * get_int(B, (uint32_t)(b0 + (size_t)k * N + n)));
+  }
+  if (bzp) {
+    for (uint32_t n = 0; n < N; n++) acc[n] -= (uint32_t)zero_point(bzp, n) * asum;
+  }
+}
+
+/*
  * acc (M x N per batch, batch-major) = (A - a_zp) x (B - b_zp) for every batch. a_zp is absent,
- * one value or one per row of A; b_zp absent, one value or one per column of B.
+ * one value or one per row of A; b_zp absent, one value or one per column of B. Up to 3 rows of
+ * A per matrix go through row_times_b, more through gemm_i16 with B^T packed.
  */
 static int matmul_i32(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
                       const opml_tensor *bzp, int32_t *acc) {
   uint32_t M = l->M, K = l->K, N = l->N;
-  int16_t *wp = opml_alloc(packed_size(N, K) + (size_t)M * K * sizeof(int16_t) + 4);
+  int rows = M <= 3;
+  size_t n_wp = rows ? 0 : packed_size(N, K) / sizeof(int16_t);
+  int16_t *wp = opml_alloc((n_wp + (size_t)M * K) * sizeof(int16_t) + 4);
   if (!wp) return OPML_ENOMEM;
-  int16_t *xa = wp + packed_size(N, K) / sizeof(int16_t);
+  int16_t *xa = wp + n_wp;
   size_t packed_b = (size_t)-1, widened_a = (size_t)-1;
   for (uint32_t b = 0; b < l->batches; b++) {
     size_t ia, ib;
     mm_batch(l, b, &ia, &ib);
-    if (ib != packed_b) { /* B^T packed by columns, once per distinct B matrix */
-      pack_rows(B, ib * K * N, 1, N, N, K, bzp, 0, wp);
-      packed_b = ib;
-    }
     if (ia != widened_a) {
       for (uint32_t m = 0; m < M; m++) widen8(A, (ia * M + m) * K, 1, K, zero_point(azp, m), xa + (size_t)m * K);
       widened_a = ia;
     }
-    gemm_i16(wp, N, xa, M, K, acc + (size_t)b * M * N, 1, N);
+    int32_t *out = acc + (size_t)b * M * N;
+    if (rows) {
+      for (uint32_t m = 0; m < M; m++) row_times_b(xa + (size_t)m * K, B, ib * K * N, K, N, bzp, (uint32_t *)out + (size_t)m * N);
+      continue;
+    }
+    if (ib != packed_b) { /* B^T packed by columns, once per distinct B matrix */
+      pack_rows(B, ib * K * N, 1, N, N, K, bzp, 0, wp);
+      packed_b = ib;
+    }
+    gemm_i16(wp, N, xa, M, K, out, 1, N);
   }
   opml_free(wp);
   return OPML_OK;
