@@ -1,6 +1,430 @@
-/* elementwise kernels (docs/IR.md). */
+/*
+ * Elementwise kernels (docs/IR.md; op codes 1-99, the same numbers as
+ * core/compiler/ops/elementwise.ts, whose JSDoc documents each op's ints/floats layout).
+ *
+ * Integer semantics (ONNX leaves them to the implementation; numpy's where it defines them):
+ * + - * wrap around modulo 2^bits; division truncates toward zero, x / 0 = 0 and
+ * INT_MIN / -1 = INT_MIN (wrapped), so no input can trap. Float to integer conversions
+ * truncate; out-of-range values give what x86-64 SSE gives (core/runtime/README.md), through
+ * int32 for 8- and 16-bit targets and through int64 for uint32, on both builds.
+ */
+#include "broadcast.h"
 #include "kernel.h"
+#include "mathf.h"
+
+enum {
+  OP_ADD = 1,
+  OP_SUB = 2,
+  OP_MUL = 3,
+  OP_DIV = 4,
+  OP_POW = 5,
+  OP_EQUAL = 6,
+  OP_WHERE = 7,
+  OP_RELU = 10,
+  OP_LEAKY_RELU = 11,
+  OP_CLIP = 12,
+  OP_SIGMOID = 13,
+  OP_TANH = 14,
+  OP_EXP = 15,
+  OP_ERF = 16,
+  OP_SQRT = 17,
+  OP_GELU = 18,
+  OP_CAST = 20,
+};
+
+/* Canonical binary64 NaNs in a double output: the interpreter canonicalises only float32, and
+ * x86 (sign set, payload kept) and the soft-float (0x7FF8...) produce different NaN bits. */
+static void canon_f64(opml_tensor *t) {
+  if (t->dtype != DT_DOUBLE) return;
+  uint64_t *w = (uint64_t *)t->data;
+  for (uint32_t i = 0; i < t->size; i++) {
+    if ((w[i] & 0x7FFFFFFFFFFFFFFFull) > 0x7FF0000000000000ull) w[i] = 0x7FF8000000000000ull;
+  }
+}
+
+/* ---- binary arithmetic with broadcasting ------------------------------------------------ */
+
+/* Row loop of out = EXPR(xv, yv) over broadcast inputs of type T into outputs of type TO. */
+#define BINARY_LOOP(T, TO, EXPR)                                                              \
+  do {                                                                                        \
+    const T *X_ = (const T *)a->data, *Y_ = (const T *)c->data;                               \
+    TO *O_ = (TO *)o->data;                                                                   \
+    uint32_t n_ = bc.inner, sx_ = bc.step[0], sy_ = bc.step[1];                              \
+    for (uint32_t r_ = 0; r_ < bc.rows; r_++, opml_bcast_next(&bc)) {                         \
+      const T *x_ = X_ + bc.off[0], *y_ = Y_ + bc.off[1];                                     \
+      TO *z_ = O_ + (size_t)r_ * n_;                                                          \
+      if (sx_ == 1 && sy_ == 1) {                                                             \
+        for (uint32_t i_ = 0; i_ < n_; i_++) {                                                \
+          T xv = x_[i_], yv = y_[i_];                                                         \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
+      } else {                                                                                \
+        for (uint32_t i_ = 0; i_ < n_; i_++, x_ += sx_, y_ += sy_) {                          \
+          T xv = *x_, yv = *y_;                                                               \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+/* wrapping + - * on integers: computed in the unsigned type W, so no signed overflow */
+#define INT_ARITH(T, W)                                                                       \
+  switch (op) {                                                                               \
+    case OP_ADD: BINARY_LOOP(T, T, (W)xv + (W)yv); break;                                     \
+    case OP_SUB: BINARY_LOOP(T, T, (W)xv - (W)yv); break;                                     \
+    case OP_MUL: BINARY_LOOP(T, T, (W)xv * (W)yv); break;                                     \
+    default: BINARY_LOOP(T, T, yv == 0 ? (W)0 : (W)(xv / yv)); break;                        \
+  }
+#define SINT_ARITH(T, W)                                                                      \
+  switch (op) {                                                                               \
+    case OP_ADD: BINARY_LOOP(T, T, (W)xv + (W)yv); break;                                     \
+    case OP_SUB: BINARY_LOOP(T, T, (W)xv - (W)yv); break;                                     \
+    case OP_MUL: BINARY_LOOP(T, T, (W)xv * (W)yv); break;                                     \
+    default:                                                                                  \
+      BINARY_LOOP(T, T, yv == 0 ? (W)0 : yv == -1 ? (W)0 - (W)xv : (W)(xv / yv));             \
+      break;                                                                                  \
+  }
+#define FLOAT_ARITH(T)                                                                        \
+  switch (op) {                                                                               \
+    case OP_ADD: BINARY_LOOP(T, T, xv + yv); break;                                           \
+    case OP_SUB: BINARY_LOOP(T, T, xv - yv); break;                                           \
+    case OP_MUL: BINARY_LOOP(T, T, xv * yv); break;                                           \
+    default: BINARY_LOOP(T, T, xv / yv); break;                                               \
+  }
+
+/* Add, Sub, Mul, Div: in[0], in[1] and out of one dtype; no attributes. */
+static int k_arith(const opml_node *node) {
+  const opml_tensor *a = node->in[0], *c = node->in[1];
+  opml_tensor *o = node->out[0];
+  uint16_t op = node->op;
+  opml_bcast bc;
+  if (a->dtype != o->dtype || c->dtype != o->dtype) return OPML_EDTYPE;
+  if (opml_bcast_init(&bc, o, node->in, 2)) return OPML_EATTR;
+  switch (o->dtype) {
+    case DT_FLOAT: FLOAT_ARITH(float); break;
+    case DT_DOUBLE: FLOAT_ARITH(double); canon_f64(o); break;
+    case DT_INT8: SINT_ARITH(int8_t, uint32_t); break;
+    case DT_INT16: SINT_ARITH(int16_t, uint32_t); break;
+    case DT_INT32: SINT_ARITH(int32_t, uint32_t); break;
+    case DT_INT64: SINT_ARITH(int64_t, uint64_t); break;
+    case DT_UINT8: INT_ARITH(uint8_t, uint32_t); break;
+    case DT_UINT16: INT_ARITH(uint16_t, uint32_t); break;
+    case DT_UINT32: INT_ARITH(uint32_t, uint32_t); break;
+    case DT_UINT64: INT_ARITH(uint64_t, uint64_t); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* Equal: out (bool) = in[0] == in[1], any dtype (floats: IEEE, NaN unequal, -0 == +0). */
+static int k_equal(const opml_node *node) {
+  const opml_tensor *a = node->in[0], *c = node->in[1];
+  opml_tensor *o = node->out[0];
+  opml_bcast bc;
+  if (a->dtype != c->dtype || o->dtype != DT_BOOL) return OPML_EDTYPE;
+  if (opml_bcast_init(&bc, o, node->in, 2)) return OPML_EATTR;
+  switch (a->dtype) {
+    case DT_FLOAT: BINARY_LOOP(float, uint8_t, xv == yv); break;
+    case DT_DOUBLE: BINARY_LOOP(double, uint8_t, xv == yv); break;
+    case DT_BOOL: BINARY_LOOP(uint8_t, uint8_t, (xv != 0) == (yv != 0)); break;
+    case DT_INT8: case DT_UINT8: BINARY_LOOP(uint8_t, uint8_t, xv == yv); break;
+    case DT_INT16: case DT_UINT16: BINARY_LOOP(uint16_t, uint8_t, xv == yv); break;
+    case DT_INT32: case DT_UINT32: BINARY_LOOP(uint32_t, uint8_t, xv == yv); break;
+    case DT_INT64: case DT_UINT64: BINARY_LOOP(uint64_t, uint8_t, xv == yv); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* ---- Pow -------------------------------------------------------------------------------- */
+
+static int64_t load_int(const void *p, uint8_t dt, uint32_t i) {
+  switch (dt) {
+    case DT_INT8: return ((const int8_t *)p)[i];
+    case DT_UINT8: return ((const uint8_t *)p)[i];
+    case DT_INT16: return ((const int16_t *)p)[i];
+    case DT_UINT16: return ((const uint16_t *)p)[i];
+    case DT_INT32: return ((const int32_t *)p)[i];
+    case DT_UINT32: return ((const uint32_t *)p)[i];
+    case DT_INT64: return ((const int64_t *)p)[i];
+    default: return (int64_t)((const uint64_t *)p)[i];
+  }
+}
+
+static float load_float(const void *p, uint8_t dt, uint32_t i) {
+  switch (dt) {
+    case DT_FLOAT: return ((const float *)p)[i];
+    case DT_UINT64: return (float)((const uint64_t *)p)[i];
+    default: return (float)load_int(p, dt, i);
+  }
+}
+
+/* x^e on integers, wrapping modulo 2^64; for e < 0 the truncated real result (0 unless |x| = 1,
+ * and 0 for x = 0). */
+static uint64_t ipow(int64_t x, int64_t e) {
+  if (e < 0) return x == 1 ? 1 : x == -1 ? ((e & 1) ? (uint64_t)-1 : 1) : 0;
+  uint64_t r = 1, b = (uint64_t)x, u = (uint64_t)e;
+  while (u) {
+    if (u & 1) r *= b;
+    b *= b;
+    u >>= 1;
+  }
+  return r;
+}
+
+/* An integral float exponent in int64 range, as an integer (else *ok = 0). */
+static int64_t integral(float y, int *ok) {
+  *ok = y == opml_floorf(y) && y > -9.2e18f && y < 9.2e18f;
+  return *ok ? (int64_t)y : 0;
+}
+
+/*
+ * Pow: out = in[0] ^ in[1] with out's dtype = in[0]'s. Base float: opml_powf, the exponent
+ * converted to float. Base int32/int64: integer power (wrapping) for an integer exponent or an
+ * integral float one, else the float power truncated like Cast.
+ */
+static int k_pow(const opml_node *node) {
+  const opml_tensor *a = node->in[0], *c = node->in[1];
+  opml_tensor *o = node->out[0];
+  uint8_t bt = a->dtype, et = c->dtype;
+  int efloat = et == DT_FLOAT;
+  opml_bcast bc;
+  if (bt != o->dtype || (bt != DT_FLOAT && bt != DT_INT32 && bt != DT_INT64)) return OPML_EDTYPE;
+  if (!efloat && (et == DT_DOUBLE || et == DT_BOOL || opml_dtype_size(et) == 0)) return OPML_EDTYPE;
+  if (opml_bcast_init(&bc, o, node->in, 2)) return OPML_EATTR;
+  for (uint32_t r = 0; r < bc.rows; r++, opml_bcast_next(&bc)) {
+    uint32_t ix = bc.off[0], iy = bc.off[1], base = r * bc.inner;
+    for (uint32_t i = 0; i < bc.inner; i++, ix += bc.step[0], iy += bc.step[1]) {
+      if (bt == DT_FLOAT) {
+        ((float *)o->data)[base + i] = opml_powf(((const float *)a->data)[ix], load_float(c->data, et, iy));
+        continue;
+      }
+      int64_t x = load_int(a->data, bt, ix), e;
+      int ok = 1;
+      uint64_t v;
+      if (efloat) {
+        float y = ((const float *)c->data)[iy];
+        e = integral(y, &ok);
+        if (ok) v = ipow(x, e);
+        else if (bt == DT_INT32) v = (uint64_t)(int64_t)(int32_t)opml_powf((float)x, y);
+        else v = (uint64_t)(int64_t)opml_powf((float)x, y);
+      } else {
+        v = ipow(x, load_int(c->data, et, iy));
+      }
+      if (bt == DT_INT32) ((int32_t *)o->data)[base + i] = (int32_t)(uint32_t)v;
+      else ((int64_t *)o->data)[base + i] = (int64_t)v;
+    }
+  }
+  return OPML_OK;
+}
+
+/* ---- Where ------------------------------------------------------------------------------ */
+
+#define WHERE_LOOP(T)                                                                         \
+  do {                                                                                        \
+    const uint8_t *C_ = (const uint8_t *)node->in[0]->data;                                   \
+    const T *X_ = (const T *)node->in[1]->data, *Y_ = (const T *)node->in[2]->data;           \
+    T *O_ = (T *)o->data;                                                                     \
+    for (uint32_t r_ = 0; r_ < bc.rows; r_++, opml_bcast_next(&bc)) {                         \
+      const uint8_t *c_ = C_ + bc.off[0];                                                     \
+      const T *x_ = X_ + bc.off[1], *y_ = Y_ + bc.off[2];                                     \
+      T *z_ = O_ + (size_t)r_ * bc.inner;                                                     \
+      for (uint32_t i_ = 0; i_ < bc.inner; i_++) {                                            \
+        z_[i_] = c_[i_ * bc.step[0]] ? x_[i_ * bc.step[1]] : y_[i_ * bc.step[2]];             \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+/* Where: out = in[0] (bool) ? in[1] : in[2], any dtype (copied as bits). */
+static int k_where(const opml_node *node) {
+  opml_tensor *o = node->out[0];
+  opml_bcast bc;
+  if (node->in[0]->dtype != DT_BOOL || node->in[1]->dtype != o->dtype || node->in[2]->dtype != o->dtype) {
+    return OPML_EDTYPE;
+  }
+  if (opml_bcast_init(&bc, o, node->in, 3)) return OPML_EATTR;
+  switch (opml_dtype_size(o->dtype)) {
+    case 1: WHERE_LOOP(uint8_t); break;
+    case 2: WHERE_LOOP(uint16_t); break;
+    case 4: WHERE_LOOP(uint32_t); break;
+    case 8: WHERE_LOOP(uint64_t); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* ---- unary ------------------------------------------------------------------------------ */
+
+#define UNARY_LOOP(T, EXPR)                                                                   \
+  do {                                                                                        \
+    const T *X_ = (const T *)x->data;                                                         \
+    T *Z_ = (T *)o->data;                                                                     \
+    for (uint32_t i_ = 0; i_ < o->size; i_++) {                                               \
+      T v = X_[i_];                                                                           \
+      Z_[i_] = (EXPR);                                                                        \
+    }                                                                                         \
+  } while (0)
+
+/* Relu: max(x, 0) keeping NaN and -0; float, double, int8/16/32/64. */
+static int k_relu(const opml_node *node) {
+  const opml_tensor *x = node->in[0];
+  opml_tensor *o = node->out[0];
+  if (x->dtype != o->dtype || x->size != o->size) return OPML_EDTYPE;
+  switch (x->dtype) {
+    case DT_FLOAT: UNARY_LOOP(float, v < 0.0f ? 0.0f : v); break;
+    case DT_DOUBLE: UNARY_LOOP(double, v < 0.0 ? 0.0 : v); break;
+    case DT_INT8: UNARY_LOOP(int8_t, v < 0 ? 0 : v); break;
+    case DT_INT16: UNARY_LOOP(int16_t, v < 0 ? 0 : v); break;
+    case DT_INT32: UNARY_LOOP(int32_t, v < 0 ? 0 : v); break;
+    case DT_INT64: UNARY_LOOP(int64_t, v < 0 ? 0 : v); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* Float-only unary ops: LeakyRelu (floats = [alpha]), Gelu (ints = [0 exact | 1 tanh]), and
+ * Sigmoid, Tanh, Exp, Erf, Sqrt. */
+static int k_unary_float(const opml_node *node) {
+  const opml_tensor *x = node->in[0];
+  opml_tensor *o = node->out[0];
+  if (x->dtype != DT_FLOAT || o->dtype != DT_FLOAT || x->size != o->size) return OPML_EDTYPE;
+  switch (node->op) {
+    case OP_LEAKY_RELU: {
+      if (node->n_floats != 1) return OPML_EATTR;
+      float alpha = node->floats[0];
+      UNARY_LOOP(float, v < 0.0f ? v * alpha : v);
+      break;
+    }
+    case OP_GELU:
+      if (node->n_ints != 1) return OPML_EATTR;
+      if (node->ints[0]) { /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+        UNARY_LOOP(float, 0.5f * v * (1.0f + opml_tanhf(0.7978845608f * (v + 0.044715f * (v * v * v)))));
+      } else { /* 0.5 x (1 + erf(x / sqrt(2))) */
+        UNARY_LOOP(float, 0.5f * v * (1.0f + opml_erff(v * 0.70710678f)));
+      }
+      break;
+    case OP_SIGMOID: UNARY_LOOP(float, opml_sigmoidf(v)); break;
+    case OP_TANH: UNARY_LOOP(float, opml_tanhf(v)); break;
+    case OP_EXP: UNARY_LOOP(float, opml_expf(v)); break;
+    case OP_ERF: UNARY_LOOP(float, opml_erff(v)); break;
+    case OP_SQRT: UNARY_LOOP(float, opml_sqrtf(v)); break;
+    default: return OPML_EATTR;
+  }
+  return OPML_OK;
+}
+
+/* ---- Clip ------------------------------------------------------------------------------- */
+
+/* A bound from input k when present, else from the attributes. */
+#define CLIP_BOUND(T, k, attr) \
+  ((node->n_in > (k) && node->in[k]) ? ((const T *)node->in[k]->data)[0] : (T)(attr))
+#define CLIP_LOOP(T, LO, HI)                                                                  \
+  do {                                                                                        \
+    T lo = (LO), hi = (HI);                                                                   \
+    UNARY_LOOP(T, (v < lo ? lo : v) > hi ? hi : (v < lo ? lo : v));                           \
+  } while (0)
+#define CLIP_INT(T) CLIP_LOOP(T, CLIP_BOUND(T, 1, node->ints[0]), CLIP_BOUND(T, 2, node->ints[1]))
+
+/*
+ * Clip: min(max(x, lo), hi), so lo > hi gives hi and NaN stays NaN. A bound comes from input 1
+ * (lo) or 2 (hi) when present (its first element), else from the attributes: floats = [lo, hi]
+ * for float, ints = [lo, hi] for integer dtypes (the same bits for uint64).
+ */
+static int k_clip(const opml_node *node) {
+  const opml_tensor *x = node->in[0];
+  opml_tensor *o = node->out[0];
+  if (x->dtype != o->dtype || x->size != o->size) return OPML_EDTYPE;
+  for (uint32_t k = 1; k < node->n_in && k < 3; k++) {
+    if (node->in[k] && (node->in[k]->dtype != x->dtype || node->in[k]->size < 1)) return OPML_EDTYPE;
+  }
+  if (x->dtype == DT_FLOAT) {
+    if (node->n_floats != 2) return OPML_EATTR;
+    CLIP_LOOP(float, CLIP_BOUND(float, 1, node->floats[0]), CLIP_BOUND(float, 2, node->floats[1]));
+    return OPML_OK;
+  }
+  if (node->n_ints != 2) return OPML_EATTR;
+  switch (x->dtype) {
+    case DT_INT8: CLIP_INT(int8_t); break;
+    case DT_UINT8: CLIP_INT(uint8_t); break;
+    case DT_INT16: CLIP_INT(int16_t); break;
+    case DT_UINT16: CLIP_INT(uint16_t); break;
+    case DT_INT32: CLIP_INT(int32_t); break;
+    case DT_UINT32: CLIP_INT(uint32_t); break;
+    case DT_INT64: CLIP_INT(int64_t); break;
+    case DT_UINT64: CLIP_INT(uint64_t); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* ---- Cast ------------------------------------------------------------------------------- */
+
+/* One conversion expression per target type, valid for every source type S (see the top). */
+#define CAST_LOOP(S, D, EXPR)                                                                 \
+  do {                                                                                        \
+    const S *X_ = (const S *)x->data;                                                         \
+    D *Z_ = (D *)o->data;                                                                     \
+    for (uint32_t i_ = 0; i_ < o->size; i_++) {                                               \
+      S v = X_[i_];                                                                           \
+      Z_[i_] = (D)(EXPR);                                                                     \
+    }                                                                                         \
+  } while (0)
+#define CAST_FROM(S)                                                                          \
+  switch (o->dtype) {                                                                         \
+    case DT_FLOAT: CAST_LOOP(S, float, v); break;                                             \
+    case DT_DOUBLE: CAST_LOOP(S, double, v); break;                                           \
+    case DT_INT8: CAST_LOOP(S, int8_t, (int32_t)v); break;                                    \
+    case DT_UINT8: CAST_LOOP(S, uint8_t, (int32_t)v); break;                                  \
+    case DT_INT16: CAST_LOOP(S, int16_t, (int32_t)v); break;                                  \
+    case DT_UINT16: CAST_LOOP(S, uint16_t, (int32_t)v); break;                                \
+    case DT_INT32: CAST_LOOP(S, int32_t, v); break;                                           \
+    case DT_UINT32: CAST_LOOP(S, uint32_t, (int64_t)v); break;                                \
+    case DT_INT64: CAST_LOOP(S, int64_t, v); break;                                           \
+    case DT_UINT64: CAST_LOOP(S, uint64_t, v); break;                                         \
+    case DT_BOOL: CAST_LOOP(S, uint8_t, v != 0); break;                                       \
+    default: return OPML_EDTYPE;                                                              \
+  }
+
+/* Cast: out = in[0] converted to out's dtype (float, double, 8-64 bit integers, bool). */
+static int k_cast(const opml_node *node) {
+  const opml_tensor *x = node->in[0];
+  opml_tensor *o = node->out[0];
+  if (x->size != o->size) return OPML_EATTR;
+  switch (x->dtype) {
+    case DT_FLOAT: CAST_FROM(float); break;
+    case DT_DOUBLE: CAST_FROM(double); break;
+    case DT_INT8: CAST_FROM(int8_t); break;
+    case DT_UINT8: CAST_FROM(uint8_t); break;
+    case DT_BOOL: CAST_FROM(uint8_t); break;
+    case DT_INT16: CAST_FROM(int16_t); break;
+    case DT_UINT16: CAST_FROM(uint16_t); break;
+    case DT_INT32: CAST_FROM(int32_t); break;
+    case DT_UINT32: CAST_FROM(uint32_t); break;
+    case DT_INT64: CAST_FROM(int64_t); break;
+    case DT_UINT64: CAST_FROM(uint64_t); break;
+    default: return OPML_EDTYPE;
+  }
+  canon_f64(o);
+  return OPML_OK;
+}
 
 const opml_kernel_entry opml_kernels_elementwise[] = {
+    {OP_ADD, "Add", k_arith},
+    {OP_SUB, "Sub", k_arith},
+    {OP_MUL, "Mul", k_arith},
+    {OP_DIV, "Div", k_arith},
+    {OP_POW, "Pow", k_pow},
+    {OP_EQUAL, "Equal", k_equal},
+    {OP_WHERE, "Where", k_where},
+    {OP_RELU, "Relu", k_relu},
+    {OP_LEAKY_RELU, "LeakyRelu", k_unary_float},
+    {OP_CLIP, "Clip", k_clip},
+    {OP_SIGMOID, "Sigmoid", k_unary_float},
+    {OP_TANH, "Tanh", k_unary_float},
+    {OP_EXP, "Exp", k_unary_float},
+    {OP_ERF, "Erf", k_unary_float},
+    {OP_SQRT, "Sqrt", k_unary_float},
+    {OP_GELU, "Gelu", k_unary_float},
+    {OP_CAST, "Cast", k_cast},
     {0, 0, 0},
 };

@@ -1,8 +1,328 @@
 /**
- * The elementwise operators (docs/IR.md): lowering, and compile-time folding where it applies.
+ * The elementwise operators (op codes 1-99, docs/IR.md): Add, Sub, Mul, Div, Pow, Equal and
+ * Where with numpy multidirectional broadcasting; Relu, LeakyRelu, Clip, Sigmoid, Tanh, Exp,
+ * Erf, Sqrt and Gelu; Cast. The kernels are core/kernels/elementwise.c; the float math is
+ * core/kernels/mathf.c. Broadcasting is resolved at run time from the tensors' shapes, so most
+ * ops have no attributes.
+ *
+ * Integer, bool and the exact float cases of Add, Sub, Mul, Div, Equal, Where, Relu, Clip and
+ * Cast fold at compile time (elementwise_fold.ts models the kernels exactly); Pow and the
+ * transcendental ops always stay kernel calls.
  * @module
  */
-import type { OpDef } from "./types.ts";
+import { DType, dtypeName, shapeSize, type TensorValue } from "../../ir/types.ts";
+import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
+import {
+  broadcastShape,
+  type Elem,
+  foldArith,
+  foldCast,
+  foldClip,
+  foldEqual,
+  foldRelu,
+  foldWhere,
+} from "./elementwise_fold.ts";
+
+export { broadcastShape } from "./elementwise_fold.ts";
+
+/**
+ * Op codes of the elementwise kernels (the same numbers and names as core/kernels/elementwise.c)
+ * with their attribute layouts. Inputs are the ONNX inputs unless noted.
+ */
+export const ELEMENTWISE_OPS = {
+  /** No attributes; both inputs and the output of one dtype (float, double, any integer). */
+  Add: 1,
+  Sub: 2,
+  Mul: 3,
+  /** Integers: truncating, x / 0 = 0, INT_MIN / -1 = INT_MIN. */
+  Div: 4,
+  /** Base float, int32 or int64 (the output's dtype); exponent float or any integer. */
+  Pow: 5,
+  /** Output bool; both inputs of one dtype. */
+  Equal: 6,
+  /** Inputs cond (bool), X, Y of one dtype. */
+  Where: 7,
+  /** Float, double, int8/16/32/64. */
+  Relu: 10,
+  /** floats: [alpha]. */
+  LeakyRelu: 11,
+  /**
+   * floats: [lo, hi] (float input), ints: [lo, hi] (integer inputs, uint64 as the same bits);
+   * inputs X, then min and max when either is not a compile-time constant (a present input
+   * overrides the attribute).
+   */
+  Clip: 12,
+  Sigmoid: 13,
+  Tanh: 14,
+  Exp: 15,
+  Erf: 16,
+  Sqrt: 17,
+  /** ints: [approximate] (0: erf, 1: tanh). */
+  Gelu: 18,
+  /** The target dtype is the output tensor's. */
+  Cast: 20,
+} as const;
+
+/** The dtypes the kernels handle (the IR's whole set). */
+const NUMERIC = new Set<number>([
+  DType.float32,
+  DType.float64,
+  DType.int8,
+  DType.uint8,
+  DType.int16,
+  DType.uint16,
+  DType.int32,
+  DType.uint32,
+  DType.int64,
+  DType.uint64,
+]); // deno-fmt-ignore
+const INTEGER = new Set<number>([...NUMERIC].filter((d) => d !== DType.float32 && d !== DType.float64));
+
+/** ONNX names of the element types beyond {@link dtypeName}'s, for precise messages. */
+const EXOTIC: Record<number, string> = {
+  17: "float8e4m3fn",
+  18: "float8e4m3fnuz",
+  19: "float8e5m2",
+  20: "float8e5m2fnuz",
+  21: "uint4",
+  22: "int4",
+  23: "float4e2m1",
+};
+const typeName = (dtype: number) => EXOTIC[dtype] ?? dtypeName(dtype);
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** One folded output, or undefined (declined). */
+const one = (v: TensorValue | undefined): TensorValue[] | undefined => (v ? [v] : undefined);
+
+function input(ctx: NodeContext, i: number): ValueInfo {
+  const v = ctx.inputs[i];
+  if (!v) return ctx.fail(`input ${i} is required`);
+  return v;
+}
+
+function checkDtype(ctx: NodeContext, v: ValueInfo, allowed: ReadonlySet<number>, what = "input"): void {
+  if (!allowed.has(v.dtype)) {
+    ctx.fail(`${ctx.opType} on ${what} of type ${typeName(v.dtype)} is not supported`);
+  }
+}
+
+/** The broadcast output shape of some inputs, or a failure naming their shapes. */
+function broadcastOf(ctx: NodeContext, vs: ValueInfo[]): number[] {
+  const shape = broadcastShape(vs.map((v) => v.shape));
+  if (!shape) {
+    ctx.fail(`input shapes ${vs.map((v) => `[${v.shape.join(", ")}]`).join(" and ")} do not broadcast`);
+  }
+  return shape;
+}
+
+/** Opset < 7 binary ops broadcast only with an explicit `broadcast`/`axis` (not supported). */
+function noLegacyBroadcast(ctx: NodeContext): void {
+  if (ctx.opset < 7 && ctx.attrs.int("broadcast", 0) !== 0) {
+    ctx.fail("the legacy broadcast attribute (opset < 7) is not supported");
+  }
+}
+
+/** A same-shape unary op on the given dtypes. */
+function unary(
+  ctx: NodeContext,
+  op: number,
+  allowed: ReadonlySet<number>,
+  extra: Partial<Lowered> = {},
+): Lowered {
+  const x = input(ctx, 0);
+  checkDtype(ctx, x, allowed);
+  return { op, ...extra, outputs: [{ dtype: x.dtype, shape: [...x.shape] }] };
+}
+
+const FLOAT = new Set<number>([DType.float32]);
+
+function floatUnary(opType: keyof typeof ELEMENTWISE_OPS): OpDef {
+  return { opType, lower: (ctx) => unary(ctx, ELEMENTWISE_OPS[opType], FLOAT) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// binary ops
+
+function arith(opType: "Add" | "Sub" | "Mul" | "Div"): OpDef {
+  return {
+    opType,
+    lower(ctx) {
+      noLegacyBroadcast(ctx);
+      const a = input(ctx, 0), b = input(ctx, 1);
+      checkDtype(ctx, a, NUMERIC);
+      if (b.dtype !== a.dtype) ctx.fail(`input types differ: ${typeName(a.dtype)} and ${typeName(b.dtype)}`);
+      return { op: ELEMENTWISE_OPS[opType], outputs: [{ dtype: a.dtype, shape: broadcastOf(ctx, [a, b]) }] };
+    },
+    fold: (_ctx, [a, b]) => one(foldArith(opType, a!, b!)),
+  };
+}
+
+const pow: OpDef = {
+  opType: "Pow",
+  lower(ctx) {
+    noLegacyBroadcast(ctx);
+    const a = input(ctx, 0), b = input(ctx, 1);
+    checkDtype(ctx, a, new Set([DType.float32, DType.int32, DType.int64]), "base");
+    checkDtype(ctx, b, new Set([DType.float32, ...INTEGER]), "exponent");
+    return { op: ELEMENTWISE_OPS.Pow, outputs: [{ dtype: a.dtype, shape: broadcastOf(ctx, [a, b]) }] };
+  },
+};
+
+const equal: OpDef = {
+  opType: "Equal",
+  lower(ctx) {
+    noLegacyBroadcast(ctx);
+    const a = input(ctx, 0), b = input(ctx, 1);
+    checkDtype(ctx, a, new Set([...NUMERIC, DType.bool]));
+    if (b.dtype !== a.dtype) ctx.fail(`input types differ: ${typeName(a.dtype)} and ${typeName(b.dtype)}`);
+    return { op: ELEMENTWISE_OPS.Equal, outputs: [{ dtype: DType.bool, shape: broadcastOf(ctx, [a, b]) }] };
+  },
+  fold: (_ctx, [a, b]) => one(foldEqual(a!, b!)),
+};
+
+const where: OpDef = {
+  opType: "Where",
+  lower(ctx) {
+    const c = input(ctx, 0), x = input(ctx, 1), y = input(ctx, 2);
+    if (c.dtype !== DType.bool) ctx.fail(`condition must be bool, got ${typeName(c.dtype)}`);
+    checkDtype(ctx, x, new Set([...NUMERIC, DType.bool]));
+    if (y.dtype !== x.dtype) ctx.fail(`X and Y types differ: ${typeName(x.dtype)} and ${typeName(y.dtype)}`);
+    return { op: ELEMENTWISE_OPS.Where, outputs: [{ dtype: x.dtype, shape: broadcastOf(ctx, [c, x, y]) }] };
+  },
+  fold: (_ctx, [c, x, y]) => one(foldWhere(c!, x!, y!)),
+};
+
+// ---------------------------------------------------------------------------------------------
+// unary ops
+
+const relu: OpDef = {
+  opType: "Relu",
+  lower: (ctx) =>
+    unary(
+      ctx,
+      ELEMENTWISE_OPS.Relu,
+      new Set([DType.float32, DType.float64, DType.int8, DType.int16, DType.int32, DType.int64]),
+    ),
+  fold: (_ctx, [x]) => one(foldRelu(x!)),
+};
+
+const leakyRelu: OpDef = {
+  opType: "LeakyRelu",
+  lower: (ctx) => unary(ctx, ELEMENTWISE_OPS.LeakyRelu, FLOAT, { floats: [ctx.attrs.float("alpha", 0.01)] }),
+};
+
+const gelu: OpDef = {
+  opType: "Gelu",
+  lower(ctx) {
+    const approx = ctx.attrs.string("approximate", "none");
+    if (approx !== "none" && approx !== "tanh") {
+      ctx.fail(`approximate="${approx}" is not supported (none or tanh)`);
+    }
+    return unary(ctx, ELEMENTWISE_OPS.Gelu, FLOAT, { ints: [approx === "tanh" ? 1 : 0] });
+  },
+};
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/** The smallest and largest value of an integer dtype. */
+function intRange(dtype: number): [bigint, bigint] {
+  const bits = {
+    [DType.int8]: 8,
+    [DType.uint8]: 8,
+    [DType.int16]: 16,
+    [DType.uint16]: 16,
+    [DType.int32]: 32,
+    [DType.uint32]: 32,
+  }[dtype] ?? 64;
+  const signed = dtype === DType.int8 || dtype === DType.int16 || dtype === DType.int32 ||
+    dtype === DType.int64;
+  return signed
+    ? [-(1n << BigInt(bits - 1)), (1n << BigInt(bits - 1)) - 1n]
+    : [0n, (1n << BigInt(bits)) - 1n];
+} // deno-fmt-ignore
+
+/** Clip's bounds (from attributes before opset 11, from constant inputs after), as elements. */
+function clipBounds(ctx: NodeContext, x: ValueInfo): { lo: Elem; hi: Elem; runtime: boolean } {
+  if (ctx.opset < 11) {
+    return { lo: ctx.attrs.float("min", -FLT_MAX), hi: ctx.attrs.float("max", FLT_MAX), runtime: false };
+  }
+  const isInt = INTEGER.has(x.dtype);
+  const [dlo, dhi]: Elem[] = isInt ? intRange(x.dtype) : [-Infinity, Infinity];
+  const bound = (i: number, dflt: Elem): Elem | undefined => {
+    const v = ctx.inputs[i];
+    if (!v) return dflt;
+    if (v.dtype !== x.dtype) ctx.fail(`${i === 1 ? "min" : "max"} has type ${typeName(v.dtype)}, X has ${typeName(x.dtype)}`);
+    if (shapeSize(v.shape) !== 1) ctx.fail(`${i === 1 ? "min" : "max"} must be a scalar, got shape [${v.shape.join(", ")}]`);
+    if (!v.value) return undefined;
+    const e = v.value.data[0];
+    return isInt ? BigInt(e) : e;
+  };
+  const lo = bound(1, dlo), hi = bound(2, dhi);
+  return { lo: lo ?? dlo, hi: hi ?? dhi, runtime: lo === undefined || hi === undefined };
+}
+
+const clip: OpDef = {
+  opType: "Clip",
+  lower(ctx) {
+    const x = input(ctx, 0);
+    checkDtype(ctx, x, ctx.opset < 11 ? FLOAT : new Set([DType.float32, ...INTEGER]));
+    const { lo, hi, runtime } = clipBounds(ctx, x);
+    const attrs: Partial<Lowered> = x.dtype === DType.float32
+      ? { floats: [Number(lo), Number(hi)] }
+      : { ints: [BigInt.asIntN(64, BigInt(lo)), BigInt.asIntN(64, BigInt(hi))] };
+    return {
+      op: ELEMENTWISE_OPS.Clip,
+      ...attrs,
+      outputs: [{ dtype: x.dtype, shape: [...x.shape] }],
+      keepInputs: runtime ? undefined : [0],
+    };
+  },
+  fold(ctx, [x]) {
+    const { lo, hi } = clipBounds(ctx, x!);
+    const big = x!.dtype === DType.int64 || x!.dtype === DType.uint64;
+    if (x!.dtype === DType.float32) {
+      return one(foldClip(x!, Math.fround(Number(lo)), Math.fround(Number(hi))));
+    }
+    return one(foldClip(x!, big ? BigInt(lo) : Number(lo), big ? BigInt(hi) : Number(hi)));
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cast
+
+const CASTABLE = new Set<number>([...NUMERIC, DType.bool]);
+
+const cast: OpDef = {
+  opType: "Cast",
+  lower(ctx) {
+    const x = input(ctx, 0);
+    const to = ctx.attrs.int("to");
+    if (!CASTABLE.has(x.dtype)) ctx.fail(`Cast from ${typeName(x.dtype)} is not supported`);
+    if (!CASTABLE.has(to)) ctx.fail(`Cast to ${typeName(to)} is not supported`);
+    return { op: ELEMENTWISE_OPS.Cast, outputs: [{ dtype: to, shape: [...x.shape] }] };
+  },
+  fold: (ctx, [x]) => one(foldCast(x!, ctx.attrs.int("to"))),
+};
 
 /** Every elementwise operator. */
-export const OPS: readonly OpDef[] = [];
+export const OPS: readonly OpDef[] = [
+  arith("Add"),
+  arith("Sub"),
+  arith("Mul"),
+  arith("Div"),
+  pow,
+  equal,
+  where,
+  relu,
+  leakyRelu,
+  clip,
+  gelu,
+  cast,
+  floatUnary("Sigmoid"),
+  floatUnary("Tanh"),
+  floatUnary("Exp"),
+  floatUnary("Erf"),
+  floatUnary("Sqrt"),
+];
