@@ -64,6 +64,9 @@ static void put_int(opml_tensor *t, uint32_t i, int32_t v) {
 /* The zero point at index i, 0 when the input is absent. */
 static int32_t zero_point(const opml_tensor *zp, uint32_t i) { return zp ? get_int(zp, zp->size == 1 ? 0 : i) : 0; }
 
+/* 1 iff a scale or zero point holds one value or exactly n (absent is fine too). */
+static int param_ok(const opml_tensor *t, uint64_t n) { return !t || t->size == 1 || t->size == n; }
+
 /* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
 static void widen8(const opml_tensor *t, size_t start, size_t stride, uint32_t n, int32_t zp, int16_t *dst) {
   if (t->dtype == DT_UINT8) {
@@ -192,7 +195,7 @@ typedef struct {
 } qdq_layout;
 
 static int qdq_layout_of(const opml_node *n, qdq_layout *l) {
-  if (n->n_ints != 7) return 0;
+  if (n->n_ints != 7 || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
   for (int j = 0; j < 7; j++) {
     if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFFF) return 0;
   }
@@ -203,7 +206,15 @@ static int qdq_layout_of(const opml_node *n, qdq_layout *l) {
   l->s_outer = (uint32_t)n->ints[4];
   l->s_axis = (uint32_t)n->ints[5];
   l->s_inner = (uint32_t)n->ints[6];
-  return l->block > 0 && (uint64_t)l->outer * l->len * l->inner == n->in[0]->size;
+  if (l->block == 0 || (uint64_t)l->outer * l->len * l->inner != n->in[0]->size || n->out[0]->size != n->in[0]->size) {
+    return 0;
+  }
+  if (n->in[0]->size == 0) return 1;
+  /* every scale and zero point index is in range */
+  uint64_t last = (uint64_t)(l->outer - 1) * l->s_outer + (uint64_t)((l->len - 1) / l->block) * l->s_axis +
+                  (uint64_t)(l->inner - 1) * l->s_inner;
+  const opml_tensor *zp = n->n_in > 2 ? n->in[2] : 0;
+  return n->in[1]->size > last && (!zp || zp->size == n->in[1]->size);
 }
 
 /* The order-preserving integer key of a non-NaN float (-0 and +0 share key 0), and back. */
@@ -501,8 +512,8 @@ typedef struct {
   const int64_t *dims, *as, *bs;
 } mm_layout;
 
-static int mm_layout_of(const opml_node *n, mm_layout *l) {
-  if (n->n_ints < 4) return 0;
+static int mm_layout_of(const opml_node *n, uint32_t b_input, mm_layout *l) {
+  if (n->n_ints < 4 || n->n_in <= b_input || !n->in[0] || !n->in[b_input]) return 0;
   for (uint32_t j = 0; j < n->n_ints; j++) {
     if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFFF) return 0;
   }
@@ -514,8 +525,18 @@ static int mm_layout_of(const opml_node *n, mm_layout *l) {
   l->dims = n->ints + 4;
   l->as = l->dims + l->rank;
   l->bs = l->as + l->rank;
-  l->batches = 1;
-  for (uint32_t d = 0; d < l->rank; d++) l->batches *= (uint32_t)l->dims[d];
+  /* the batch count, the last matrix of A and of B, and the output size agree with the tensors */
+  uint64_t batches = 1, la = 0, lb = 0, mk = (uint64_t)l->M * l->K, kn = (uint64_t)l->K * l->N;
+  for (uint32_t d = 0; d < l->rank; d++) {
+    if (l->dims[d] == 0) return 0;
+    batches *= (uint64_t)l->dims[d];
+    la += (uint64_t)(l->dims[d] - 1) * (uint64_t)l->as[d];
+    lb += (uint64_t)(l->dims[d] - 1) * (uint64_t)l->bs[d];
+  }
+  const opml_tensor *A = n->in[0], *B = n->in[b_input];
+  if (batches > 0xFFFFFFFF || batches * l->M * l->N != n->out[0]->size) return 0;
+  if ((la + 1) * mk > A->size || (lb + 1) * kn > B->size) return 0;
+  l->batches = (uint32_t)batches;
   return 1;
 }
 
@@ -618,9 +639,10 @@ static int k_matmul_integer(const opml_node *n) {
   const opml_tensor *A = n->in[0], *B = n->in[1];
   const opml_tensor *azp = n->n_in > 2 ? n->in[2] : 0, *bzp = n->n_in > 3 ? n->in[3] : 0;
   mm_layout l;
-  if (!mm_layout_of(n, &l)) return OPML_EATTR;
+  if (!mm_layout_of(n, 1, &l)) return OPML_EATTR;
   if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || n->out[0]->dtype != DT_INT32) return OPML_EDTYPE;
   if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype)) return OPML_EDTYPE;
+  if (!param_ok(azp, l.M) || !param_ok(bzp, l.N)) return OPML_EATTR;
   return matmul_i32(&l, A, B, azp, bzp, (int32_t *)n->out[0]->data);
 }
 
@@ -638,11 +660,14 @@ static int k_qlinear_matmul(const opml_node *n) {
   opml_tensor *Y = n->out[0];
   mm_layout l;
   int32_t lo, hi;
-  if (n->n_in != 8 || !mm_layout_of(n, &l)) return OPML_EATTR;
+  if (n->n_in != 8 || !mm_layout_of(n, 3, &l) || !n->in[1] || !n->in[4] || !n->in[6]) return OPML_EATTR;
   if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || !is_8bit(Y->dtype) || !int_range(Y->dtype, &lo, &hi)) return OPML_EDTYPE;
   if (as->dtype != DT_FLOAT || bs->dtype != DT_FLOAT || ys->dtype != DT_FLOAT) return OPML_EDTYPE;
   if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype) || (yzp && yzp->dtype != Y->dtype)) {
     return OPML_EDTYPE;
+  }
+  if (!param_ok(azp, 1) || !param_ok(bzp, l.N) || !param_ok(yzp, 1) || as->size != 1 || !param_ok(bs, l.N) || ys->size != 1) {
+    return OPML_EATTR;
   }
   size_t total = (size_t)l.batches * l.M * l.N;
   requant_t *rq = opml_alloc((size_t)l.N * sizeof(requant_t) + total * sizeof(int32_t) + 4);
@@ -674,15 +699,21 @@ typedef struct {
 } conv_layout;
 
 static int conv_layout_of(const opml_node *n, conv_layout *l) {
-  if (n->n_ints != 16) return 0;
+  if (n->n_ints != 16 || !n->in[0] || !n->in[1] || !n->in[3] || !n->in[4] || !n->in[6]) return 0;
   uint32_t v[16];
   for (int j = 0; j < 16; j++) {
     if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFF) return 0;
     v[j] = (uint32_t)n->ints[j];
   }
   *l = (conv_layout){v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
-  return l->G > 0 && l->C % l->G == 0 && l->M % l->G == 0 && l->sh > 0 && l->sw > 0 && l->dh > 0 && l->dw > 0 &&
-         (uint64_t)l->N * l->C * l->H * l->W == n->in[0]->size;
+  if (l->G == 0 || l->C % l->G || l->M % l->G || !l->sh || !l->sw || !l->dh || !l->dw) return 0;
+  if (!l->OH || !l->OW || !l->KH || !l->KW) return 0;
+  const opml_tensor *ws = n->in[4], *wzp = n->in[5], *bias = n->in[8];
+  return (uint64_t)l->N * l->C * l->H * l->W == n->in[0]->size &&
+         (uint64_t)l->M * (l->C / l->G) * l->KH * l->KW == n->in[3]->size &&
+         (uint64_t)l->N * l->M * l->OH * l->OW == n->out[0]->size && param_ok(ws, l->M) && param_ok(wzp, l->M) &&
+         (!bias || bias->size == l->M) && param_ok(n->in[1], 1) && param_ok(n->in[2], 1) && param_ok(n->in[6], 1) &&
+         param_ok(n->in[7], 1);
 }
 
 /* The output columns [*a, *b) whose input column ow * sw + off lies in [0, W). */
@@ -862,7 +893,7 @@ static int k_qlinear_conv(const opml_node *n) {
  * B_zp, C_scale, C_zp.
  */
 static int k_qlinear_add(const opml_node *n) {
-  if (n->n_in != 8 || n->n_ints < 1) return OPML_EATTR;
+  if (n->n_in != 8 || n->n_ints < 1 || !n->in[0] || !n->in[1] || !n->in[3] || !n->in[4] || !n->in[6]) return OPML_EATTR;
   const opml_tensor *A = n->in[0], *as = n->in[1], *azp = n->in[2], *B = n->in[3], *bs = n->in[4];
   const opml_tensor *bzp = n->in[5], *cs = n->in[6], *czp = n->in[7];
   opml_tensor *Y = n->out[0];
@@ -872,6 +903,20 @@ static int k_qlinear_add(const opml_node *n) {
   if (!is_8bit(A->dtype) || !is_8bit(B->dtype) || !is_8bit(Y->dtype) || !int_range(Y->dtype, &lo, &hi)) return OPML_EDTYPE;
   if (as->dtype != DT_FLOAT || bs->dtype != DT_FLOAT || cs->dtype != DT_FLOAT) return OPML_EDTYPE;
   if ((azp && azp->dtype != A->dtype) || (bzp && bzp->dtype != B->dtype) || (czp && czp->dtype != Y->dtype)) return OPML_EDTYPE;
+  if (as->size != 1 || bs->size != 1 || cs->size != 1 || !param_ok(azp, 1) || !param_ok(bzp, 1) || !param_ok(czp, 1)) {
+    return OPML_EATTR;
+  }
+  {
+    /* the output size, and the last element of A and of B, agree with the tensors */
+    uint64_t size = 1, la = 0, lb = 0;
+    for (int64_t d = 0; d < R; d++) {
+      const int64_t dim = n->ints[1 + d], sa = n->ints[1 + R + d], sb = n->ints[1 + 2 * R + d];
+      if (dim < 0 || dim > 0xFFFFFFFF || sa < 0 || sa > 0xFFFFFFFF || sb < 0 || sb > 0xFFFFFFFF) return OPML_EATTR;
+      size *= (uint64_t)dim;
+      if (dim) la += (uint64_t)(dim - 1) * (uint64_t)sa, lb += (uint64_t)(dim - 1) * (uint64_t)sb;
+    }
+    if (size != Y->size || (size && (la >= A->size || lb >= B->size))) return OPML_EATTR;
+  }
 
   float c_scale = scale_at(cs, 0), ra = scale_at(as, 0) / c_scale, rb = scale_at(bs, 0) / c_scale;
   int32_t za = zero_point(azp, 0), zb = zero_point(bzp, 0), zc = zero_point(czp, 0);

@@ -749,3 +749,71 @@ Deno.test("quantized operators: unsupported inputs are precise lowering errors",
     inputs: [input("a", randomInts(rng, DType.int16, [2, 2])), input("b", u8([2, 2]))],
   }, "A of type int16 is not supported (uint8 or int8)");
 });
+
+Deno.test("quantized kernels: attributes that disagree with the tensors are runtime errors, not crashes", async () => {
+  const rt = await runtime;
+  const u8 = (shape: number[]) => randomInts(rng, DType.uint8, shape);
+  const s = f32([], [0.5]);
+  const models: [QModel, number, number][] = [
+    [
+      {
+        opType: "QuantizeLinear",
+        opset: 13,
+        inputs: [input("x", f32([4], [1, 2, 3, 4])), input("s", s), input("z", u8([]))],
+      },
+      0,
+      8,
+    ],
+    [{ opType: "MatMulInteger", opset: 10, inputs: [input("a", u8([3, 4])), input("b", u8([4, 2]))] }, 1, 40],
+    [
+      {
+        opType: "QLinearConv",
+        opset: 10,
+        inputs: [
+          input("x", u8([1, 1, 4, 4])),
+          input("xs", s),
+          input("xz", u8([])),
+          input("w", u8([2, 1, 3, 3])),
+          input("ws", s),
+          input("wz", u8([])),
+          input("ys", s),
+          input("yz", u8([])),
+        ],
+      },
+      5,
+      9,
+    ],
+    [
+      {
+        opType: "QLinearAdd",
+        domain: "com.microsoft",
+        opset: 1,
+        inputs: [
+          input("a", u8([2, 3])),
+          input("as", s),
+          input("az", u8([])),
+          input("b", u8([3])),
+          input("bs", s),
+          input("bz", u8([])),
+          input("cs", s),
+          input("cz", u8([])),
+        ],
+      },
+      5,
+      7,
+    ],
+  ]; // deno-fmt-ignore
+  for (const [m, at, value] of models) {
+    const program = compileGraph(decodeModel(encodeQModel(m)));
+    program.nodes[0].ints[at] = BigInt(value); // a size the tensors do not have
+    const prog = assemble(program);
+    const feeds = m.inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
+    let msg = "";
+    try {
+      await runNative(rt.native, prog, feeds);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(/malformed|attribute/i.test(msg), `${m.opType}: expected a runtime error, got "${msg || "success"}"`);
+  }
+});
