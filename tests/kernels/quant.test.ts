@@ -6,13 +6,15 @@
  *    requantisation product to float32, or uses fixed-point multipliers, first);
  *  - the ONNX reference formulas written out in quant_model.ts: QLinear* exactly.
  * A sample of the models also runs in the VM, byte-identical to the native run. Plus the
- * documented NaN behaviour and the lowering errors of unsupported inputs.
+ * documented NaN behaviour, the lowering errors of unsupported inputs, run-time errors for
+ * malformed attributes, and the op-code table of C against TypeScript.
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
 import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { DType, dtypeName, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { decodeModel } from "../../core/onnx/load.ts";
+import { OPS, QUANT_OPS } from "../../core/compiler/ops/quant.ts";
 import {
   type ConvParams,
   convRef,
@@ -815,5 +817,18 @@ Deno.test("quantized kernels: attributes that disagree with the tensors are runt
       msg = (e as Error).message;
     }
     assert(/malformed|attribute/i.test(msg), `${m.opType}: expected a runtime error, got "${msg || "success"}"`);
+  }
+});
+
+Deno.test("quantized operators: the C kernel table has the TypeScript op codes and names", () => {
+  const src = Deno.readTextFileSync(new URL("../../core/kernels/quant.c", import.meta.url));
+  const codes = Object.fromEntries(
+    [...src.matchAll(/^\s*(OP_\w+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])]),
+  );
+  const table = [...src.matchAll(/\{(OP_\w+), "(\w+)", \w+\}/g)].map((m) => [m[2], codes[m[1]]]);
+  assertEquals(Object.fromEntries(table), { ...QUANT_OPS });
+  assertEquals(OPS.map((d) => d.opType).sort(), Object.keys(QUANT_OPS).sort());
+  for (const code of Object.values(QUANT_OPS)) {
+    assert(code >= 300 && code <= 399, `op code ${code} outside 300-399`);
   }
 });
