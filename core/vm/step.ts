@@ -63,17 +63,24 @@ function mulHiS(a: number, b: number): number {
   return hi;
 }
 
-/** How {@link interpret} returned: ran out of steps (or stopped at an unmapped pc). */
+/** How {@link interpret} returned: it took all the steps it was given. */
 const EXIT_DONE = 0;
 /** How {@link interpret} returned: the step faulted; the state is final. */
 const EXIT_FAULT = 1;
 /** How {@link interpret} returned: the next step is a syscall, for {@link execute} to take. */
 const EXIT_SYSCALL = 2;
+/** How {@link interpret} returned: the pc is on a never-mapped page (`stopOnUnmappedPc`). */
+const EXIT_UNMAPPED = 3;
 /**
  * How {@link interpret} returned, plus a page index: the next step stores into a page that
  * needs `Memory.touch` first (allocation, copy-on-write, dirty tracking).
  */
-const EXIT_TOUCH = 3;
+const EXIT_TOUCH = 4;
+/**
+ * Most steps per call of {@link interpret}: short enough that V8 optimises it as a called
+ * function early (its on-stack-replacement code is slower), long enough to cost nothing.
+ */
+const SLICE = 1 << 16;
 
 /**
  * Executes up to `maxSteps` instructions (fewer if the machine exits or faults) and returns
@@ -94,8 +101,12 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   const stopOnUnmapped = host.stopOnUnmappedPc === true;
   st.lastDataAddr = -1;
   for (;;) {
-    const exit = interpret(st, maxSteps - (st.step - start), stopOnUnmapped);
-    if (exit === EXIT_SYSCALL) {
+    const left = maxSteps - (st.step - start);
+    // a fractional budget takes the step it began, as `n < maxSteps` would; NaN takes none
+    const exit = interpret(st, left > SLICE ? SLICE : Math.ceil(left) | 0, stopOnUnmapped);
+    if (exit === EXIT_DONE) {
+      if (!(left > SLICE)) break;
+    } else if (exit === EXIT_SYSCALL) {
       // the state is the syscall's pre-step state: if the host fails, it stays so
       st.lastDataAddr = prior;
       const dataAddr = syscall(st, host);
@@ -127,24 +138,24 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
   let pc = st.pc | 0, npc = st.nextPC | 0, lo = st.lo, hi = st.hi;
   let dataAddr = st.lastDataAddr | 0; // -1 or an aligned address: never -1 by accident
   let n = 0;
-  let fault = false;
-  /** What a `fault` break means: a real fault, or a return to `execute` before the step. */
-  let exit = EXIT_FAULT;
+  /** Why the loop stops: a fault, or a return to `execute` before the step (`EXIT_*`). */
+  let exit = EXIT_DONE;
   // the fetched code page: `codeTag` is its base address, and never matches a misaligned pc
   // (bits 0-1) nor the invalid tag 4 (bit 2)
   let code = store[0];
   let codeTag = 4;
-  while (n < maxSteps) {
+  const limit = maxSteps | 0; // at most SLICE
+  while (n < limit) {
     n++;
-    const curPC = pc, curNPC = npc;
+    const curPC = pc;
     if ((pc & 0xfffff003) !== codeTag) {
       if (pc & 3) {
-        fault = true;
+        exit = EXIT_FAULT;
         break;
       }
       const islot = slots[pc >>> 12];
       if (islot === 0 && stopOnUnmapped) {
-        n--;
+        exit = EXIT_UNMAPPED;
         break;
       }
       code = store[islot];
@@ -165,7 +176,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           r[rd] = r[rt] << sa;
           break;
         case 0x02: // srl: rs must be 0 (rs = 1 is MIPS32r2 rotr, others reserved)
-          if (rs !== 0) fault = true;
+          if (rs !== 0) exit = EXIT_FAULT;
           else r[rd] = r[rt] >>> sa;
           break;
         case 0x03: // sra
@@ -175,7 +186,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           r[rd] = r[rt] << (r[rs] & 31);
           break;
         case 0x06: // srlv: sa must be 0 (sa = 1 is MIPS32r2 rotrv, others reserved)
-          if (sa !== 0) fault = true;
+          if (sa !== 0) exit = EXIT_FAULT;
           else r[rd] = r[rt] >>> (r[rs] & 31);
           break;
         case 0x07: // srav
@@ -198,7 +209,6 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           break;
         case 0x0c: // syscall: taken by `execute`
           exit = EXIT_SYSCALL;
-          fault = true;
           break;
         case 0x0f: // sync
           break;
@@ -223,14 +233,14 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           hi = mulHiU(r[rs] >>> 0, r[rt] >>> 0);
           break;
         case 0x1a: // div
-          if (r[rt] === 0) fault = true;
+          if (r[rt] === 0) exit = EXIT_FAULT;
           else {
             lo = (r[rs] / r[rt]) | 0;
             hi = (r[rs] % r[rt]) | 0;
           }
           break;
         case 0x1b: // divu
-          if (r[rt] === 0) fault = true;
+          if (r[rt] === 0) exit = EXIT_FAULT;
           else {
             const a = r[rs] >>> 0, b = r[rt] >>> 0;
             lo = Math.floor(a / b) | 0;
@@ -239,7 +249,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           break;
         case 0x20: { // add
           const s = r[rs] + r[rt];
-          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
           else r[rd] = s;
           break;
         }
@@ -248,7 +258,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           break;
         case 0x22: { // sub
           const s = r[rs] - r[rt];
-          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
           else r[rd] = s;
           break;
         }
@@ -274,25 +284,25 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           r[rd] = (r[rs] >>> 0) < (r[rt] >>> 0) ? 1 : 0;
           break;
         case 0x30: // tge
-          fault = r[rs] >= r[rt];
+          if (r[rs] >= r[rt]) exit = EXIT_FAULT;
           break;
         case 0x31: // tgeu
-          fault = (r[rs] >>> 0) >= (r[rt] >>> 0);
+          if ((r[rs] >>> 0) >= (r[rt] >>> 0)) exit = EXIT_FAULT;
           break;
         case 0x32: // tlt
-          fault = r[rs] < r[rt];
+          if (r[rs] < r[rt]) exit = EXIT_FAULT;
           break;
         case 0x33: // tltu
-          fault = (r[rs] >>> 0) < (r[rt] >>> 0);
+          if ((r[rs] >>> 0) < (r[rt] >>> 0)) exit = EXIT_FAULT;
           break;
         case 0x34: // teq
-          fault = r[rs] === r[rt];
+          if (r[rs] === r[rt]) exit = EXIT_FAULT;
           break;
         case 0x36: // tne
-          fault = r[rs] !== r[rt];
+          if (r[rs] !== r[rt]) exit = EXIT_FAULT;
           break;
         default: // break (0x0d) and reserved
-          fault = true;
+          exit = EXIT_FAULT;
       }
     } else if (op >= 0x20) {
       // loads and stores
@@ -307,7 +317,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
           r[rt] = (w << (8 * (a & 3))) >> 24;
           break;
         case 0x21: // lh
-          if (a & 1) fault = true;
+          if (a & 1) exit = EXIT_FAULT;
           else r[rt] = (w << (8 * (a & 2))) >> 16;
           break;
         case 0x22: { // lwl
@@ -317,14 +327,14 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
         }
         case 0x23: // lw
         case 0x30: // ll
-          if (a & 3) fault = true;
+          if (a & 3) exit = EXIT_FAULT;
           else r[rt] = w;
           break;
         case 0x24: // lbu
           r[rt] = (w >>> (24 - 8 * (a & 3))) & 0xff;
           break;
         case 0x25: // lhu
-          if (a & 1) fault = true;
+          if (a & 1) exit = EXIT_FAULT;
           else r[rt] = (w >>> (16 - 8 * (a & 2))) & 0xffff;
           break;
         case 0x26: { // lwr
@@ -346,7 +356,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
             }
             case 0x29: { // sh
               if (a & 1) {
-                fault = true;
+                exit = EXIT_FAULT;
                 v = 0;
                 break;
               }
@@ -361,7 +371,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
             }
             case 0x2b: // sw
             case 0x38: // sc
-              if (a & 3) fault = true;
+              if (a & 3) exit = EXIT_FAULT;
               v = x;
               break;
             case 0x2e: { // swr
@@ -370,13 +380,12 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
               break;
             }
             default:
-              fault = true;
+              exit = EXIT_FAULT;
               v = 0;
           }
-          if (fault) break;
+          if (exit !== EXIT_DONE) break;
           if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
             exit = EXIT_TOUCH + pi;
-            fault = true;
             break;
           }
           page[(a & 0xfff) >>> 2] = v;
@@ -406,25 +415,25 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
               break;
             }
             case 0x08: // tgei
-              fault = x >= ((insn << 16) >> 16);
+              if (x >= ((insn << 16) >> 16)) exit = EXIT_FAULT;
               break;
             case 0x09: // tgeiu
-              fault = (x >>> 0) >= (((insn << 16) >> 16) >>> 0);
+              if ((x >>> 0) >= (((insn << 16) >> 16) >>> 0)) exit = EXIT_FAULT;
               break;
             case 0x0a: // tlti
-              fault = x < ((insn << 16) >> 16);
+              if (x < ((insn << 16) >> 16)) exit = EXIT_FAULT;
               break;
             case 0x0b: // tltiu
-              fault = (x >>> 0) < (((insn << 16) >> 16) >>> 0);
+              if ((x >>> 0) < (((insn << 16) >> 16) >>> 0)) exit = EXIT_FAULT;
               break;
             case 0x0c: // teqi
-              fault = x === ((insn << 16) >> 16);
+              if (x === ((insn << 16) >> 16)) exit = EXIT_FAULT;
               break;
             case 0x0e: // tnei
-              fault = x !== ((insn << 16) >> 16);
+              if (x !== ((insn << 16) >> 16)) exit = EXIT_FAULT;
               break;
             default:
-              fault = true;
+              exit = EXIT_FAULT;
           }
           break;
         }
@@ -461,7 +470,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
             default:
               taken = r[rs] > 0;
           }
-          if ((op & 3) >= 2 && rt !== 0) fault = true; // blez/bgtz need rt = 0
+          if ((op & 3) >= 2 && rt !== 0) exit = EXIT_FAULT; // blez/bgtz need rt = 0
           else if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
           else if (op & 0x10) {
             pc = npc;
@@ -471,7 +480,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
         }
         case 0x08: { // addi
           const s = r[rs] + ((insn << 16) >> 16);
-          if (s > 0x7fffffff || s < -0x80000000) fault = true;
+          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
           else r[rt] = s;
           break;
         }
@@ -528,28 +537,27 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
               r[rd] = Math.clz32(~r[rs]);
               break;
             default:
-              fault = true;
+              exit = EXIT_FAULT;
           }
           break;
         }
         default:
-          fault = true;
+          exit = EXIT_FAULT;
       }
     }
-    if (fault) {
+    if (exit !== EXIT_DONE) {
+      npc = pc; // no instruction that stops the loop moves pc past its npc
       pc = curPC;
-      npc = curNPC;
       break;
     }
     r[0] = 0;
   }
 
   r[0] = 0;
-  if (!fault) exit = EXIT_DONE;
-  else if (exit === EXIT_FAULT) {
+  if (exit === EXIT_FAULT) {
     st.exited = true;
     st.exitCode = FAULT_EXIT_CODE;
-  } else n--; // not taken here
+  } else if (exit !== EXIT_DONE) n--; // not taken here
   st.pc = pc >>> 0;
   st.nextPC = npc >>> 0;
   st.lo = lo;
