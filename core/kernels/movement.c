@@ -71,6 +71,20 @@ static void fill(uint8_t *dst, const uint8_t *val, uint32_t n, size_t es) {
 
 static size_t esize(const opml_tensor *t) { return opml_dtype_size(t->dtype); }
 
+/* A malformed program must give an error, never an out-of-bounds access: the node has between
+ * in_min and in_max inputs (the first in_min present) and between out_min and out_max outputs
+ * (all present). */
+static int arity_ok(const opml_node *node, unsigned in_min, unsigned in_max, unsigned out_min,
+                    unsigned out_max) {
+  if (node->n_in < in_min || node->n_in > in_max) return 0;
+  if (node->n_out < out_min || node->n_out > out_max) return 0;
+  for (unsigned i = 0; i < in_min; i++)
+    if (!node->in[i]) return 0;
+  for (unsigned i = 0; i < node->n_out; i++)
+    if (!node->out[i]) return 0;
+  return 1;
+}
+
 /* Product of dims[from..to). */
 static uint32_t dim_prod(const opml_tensor *t, unsigned from, unsigned to) {
   uint32_t p = 1;
@@ -81,6 +95,7 @@ static uint32_t dim_prod(const opml_tensor *t, unsigned from, unsigned to) {
 /* 200 Copy: out = in, byte for byte (the shapes differ only in how the same elements are
  * grouped). ints: none. */
 static int k_copy(const opml_node *node) {
+  if (!arity_ok(node, 1, 1, 1, 1)) return OPML_EATTR;
   const opml_tensor *x = node->in[0];
   opml_tensor *y = node->out[0];
   size_t es = esize(x);
@@ -95,6 +110,7 @@ static int k_copy(const opml_node *node) {
  * is input element offset + sum(i_k * stride_k) (flat index, in elements; strides may be 0 for
  * broadcast or negative for reversed slices). */
 static int k_strided(const opml_node *node) {
+  if (!arity_ok(node, 1, 1, 1, 1)) return OPML_EATTR;
   const opml_tensor *x = node->in[0];
   opml_tensor *y = node->out[0];
   size_t es = esize(x);
@@ -103,6 +119,7 @@ static int k_strided(const opml_node *node) {
   if (node->n_ints != 1u + r) return OPML_EATTR;
   if (y->size == 0) return OPML_OK;
   int64_t offset = node->ints[0];
+  if (offset < 0 || offset >= (int64_t)x->size) return OPML_EATTR;
   /* drop size-1 axes and merge axes that are contiguous in the input */
   uint32_t dims[OPML_MAX_RANK];
   int64_t strides[OPML_MAX_RANK];
@@ -111,9 +128,14 @@ static int k_strided(const opml_node *node) {
   for (unsigned k = 0; k < r; k++) {
     int64_t s = node->ints[1 + k];
     uint32_t d = y->dims[k];
-    if (s > 0) hi += s * (int64_t)(d - 1);
-    else lo += s * (int64_t)(d - 1);
     if (d == 1) continue;
+    /* a reach beyond the input is an error; checked so that nothing below can overflow */
+    uint64_t mag = s < 0 ? (uint64_t)0 - (uint64_t)s : (uint64_t)s;
+    if (mag >= x->size) return OPML_EATTR;
+    uint64_t span = mag * (uint64_t)(d - 1); /* < 2^32 * 2^32 */
+    if (span >= x->size) return OPML_EATTR;
+    if (s > 0) hi += (int64_t)span;
+    else lo -= (int64_t)span;
     if (n > 0 && strides[n - 1] == s * (int64_t)d) {
       dims[n - 1] *= d;
       strides[n - 1] = s;
@@ -155,6 +177,7 @@ static int k_strided(const opml_node *node) {
 /* 202 Concat: ints [axis] (normalised, 0 <= axis < rank). For each outer index, each input's
  * block along the axis is one contiguous run in both input and output. */
 static int k_concat(const opml_node *node) {
+  if (!arity_ok(node, node->n_in, 255, 1, 1) || node->n_in == 0) return OPML_EATTR;
   opml_tensor *y = node->out[0];
   size_t es = esize(y);
   if (es == 0) return OPML_EDTYPE;
@@ -164,7 +187,9 @@ static int k_concat(const opml_node *node) {
   uint32_t total = 0;
   for (unsigned i = 0; i < node->n_in; i++) {
     const opml_tensor *x = node->in[i];
-    if (!x || x->dtype != y->dtype || x->rank != y->rank) return OPML_EATTR;
+    if (x->dtype != y->dtype || x->rank != y->rank) return OPML_EATTR;
+    for (unsigned k = 0; k < y->rank; k++)
+      if (k != axis && x->dims[k] != y->dims[k]) return OPML_EATTR;
     total += x->dims[axis];
   }
   if (total != y->dims[axis]) return OPML_EATTR;
@@ -182,6 +207,7 @@ static int k_concat(const opml_node *node) {
 
 /* 205 Split: ints [axis] (normalised); the output sizes along the axis are the outputs' dims. */
 static int k_split(const opml_node *node) {
+  if (!arity_ok(node, 1, 1, 1, 255)) return OPML_EATTR;
   const opml_tensor *x = node->in[0];
   size_t es = esize(x);
   if (es == 0) return OPML_EDTYPE;
@@ -191,7 +217,9 @@ static int k_split(const opml_node *node) {
   uint32_t total = 0;
   for (unsigned i = 0; i < node->n_out; i++) {
     const opml_tensor *y = node->out[i];
-    if (!y || y->dtype != x->dtype || y->rank != x->rank) return OPML_EATTR;
+    if (y->dtype != x->dtype || y->rank != x->rank) return OPML_EATTR;
+    for (unsigned k = 0; k < x->rank; k++)
+      if (k != axis && y->dims[k] != x->dims[k]) return OPML_EATTR;
     total += y->dims[axis];
   }
   if (total != x->dims[axis]) return OPML_EATTR;
@@ -211,6 +239,7 @@ static int k_split(const opml_node *node) {
  * computed at run time: negative ones count from the end, out-of-range ones give OPML_EVALUE).
  * out = data[:axis] ++ indices.shape ++ data[axis+1:]. */
 static int k_gather(const opml_node *node) {
+  if (!arity_ok(node, 2, 2, 1, 1)) return OPML_EATTR;
   const opml_tensor *x = node->in[0], *ind = node->in[1];
   opml_tensor *y = node->out[0];
   size_t es = esize(x);
@@ -332,6 +361,7 @@ static void pad_axis(const pad_ctx *c, unsigned k, const uint8_t *src, uint8_t *
  * end padding follows from the output dims). Input 1, when present, is a one-element tensor
  * of the data's dtype holding the constant at run time (it overrides `fill`). */
 static int k_pad(const opml_node *node) {
+  if (!arity_ok(node, 1, 2, 1, 1)) return OPML_EATTR;
   const opml_tensor *x = node->in[0];
   opml_tensor *y = node->out[0];
   size_t es = esize(x);
@@ -374,6 +404,7 @@ static int k_pad(const opml_node *node) {
 /* 208 ConstantOfShape: ints [value]: the element's bits as an unsigned integer of its size
  * (float: its IEEE bits). No inputs (the shape is static). */
 static int k_constant_of_shape(const opml_node *node) {
+  if (!arity_ok(node, 0, 0, 1, 1)) return OPML_EATTR;
   opml_tensor *y = node->out[0];
   size_t es = esize(y);
   if (es == 0) return OPML_EDTYPE;
@@ -386,6 +417,7 @@ static int k_constant_of_shape(const opml_node *node) {
 
 /* 209 Shape: ints are the int64 output values (the static shape slice). No inputs. */
 static int k_shape(const opml_node *node) {
+  if (!arity_ok(node, 0, 0, 1, 1)) return OPML_EATTR;
   opml_tensor *y = node->out[0];
   if (y->dtype != DT_INT64) return OPML_EDTYPE;
   if (node->n_ints != y->size) return OPML_EATTR;

@@ -11,7 +11,7 @@ import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
 import { preimageRecords, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { RuntimeError } from "../../core/engine/native.ts";
-import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
+import { DType, dtypeName, type Program, type TensorValue } from "../../core/ir/mod.ts";
 import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
 import { MOVEMENT_OPS } from "../../core/compiler/ops/movement.ts";
 import {
@@ -467,4 +467,56 @@ Deno.test("movement: the C kernel table has the TypeScript op codes and names", 
   );
   const table = [...src.matchAll(/\{(OP_\w+), "(\w+)", \w+\}/g)].map((m) => [m[2], codes[m[1]]]);
   assertEquals(Object.fromEntries(table), { ...MOVEMENT_OPS });
+});
+
+Deno.test("movement: malformed attributes give a run-time error, never an out-of-bounds access", async () => {
+  const rt = await runtime;
+  const F = DType.float32;
+  const tensor = (name: string, shape: number[], kind: "input" | "activation") => ({
+    name,
+    dtype: F,
+    shape,
+    kind,
+  });
+  const run = async (op: number, ints: bigint[], inShapes: number[][], outShapes: number[][]) => {
+    const tensors = [
+      ...inShapes.map((s, i) => tensor(`x${i}`, s, "input" as const)),
+      ...outShapes.map((s, i) => tensor(`y${i}`, s, "activation" as const)),
+    ];
+    const n = inShapes.length;
+    const program: Program = {
+      tensors,
+      nodes: [{
+        name: "bad",
+        opType: "Test",
+        op,
+        inputs: inShapes.map((_, i) => i),
+        outputs: outShapes.map((_, i) => n + i),
+        ints,
+        floats: [],
+      }],
+      inputs: inShapes.map((_, i) => i),
+      outputs: outShapes.map((_, i) => n + i),
+    };
+    const inputs = inShapes.map((s) => randomTensor(rng, F, s));
+    let err: unknown;
+    try {
+      await runNative(rt.native, assemble(program), inputs);
+    } catch (e) {
+      err = e;
+    }
+    assert(err instanceof RuntimeError, `op ${op} ${ints}: expected a RuntimeError, got ${err}`);
+    assert(/node 'bad' \(Test\): malformed attributes/.test(err.message), err.message);
+  };
+  const M = MOVEMENT_OPS;
+  await run(M.Transpose, [0n, 3n, 1n], [[2, 3]], [[3, 2]]); // reaches past the input
+  await run(M.Slice, [5n, 1n], [[6]], [[2]]); // offset + stride runs off the end
+  await run(M.Expand, [-1n, 0n], [[4]], [[2]]); // negative offset
+  await run(M.Transpose, [0n, 1n << 62n, 1n], [[2, 3]], [[2, 3]]); // overflowing stride
+  await run(M.Transpose, [0n], [[2, 3]], [[3, 2]]); // too few ints
+  await run(M.Concat, [1n], [[2, 2], [3, 2]], [[2, 4]]); // off-axis dims differ
+  await run(M.Split, [0n], [[4, 2]], [[2, 2], [3, 2]]); // sizes do not add up
+  await run(M.Gather, [0n], [[3]], [[1]]); // missing indices
+  await run(M.Pad, [7n, 0n, 1n], [[2]], [[4]]); // unknown mode
+  await run(M.Copy, [], [[2, 3]], [[7]]); // element counts differ
 });
