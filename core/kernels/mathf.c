@@ -236,6 +236,11 @@ static int int_kind(uint32_t iy) {
 float opml_powf(float x, float y) {
   uint32_t ix = f2u(x), iy = f2u(y);
   if ((iy << 1) == 0) return 1.0f;  /* pow(x, ±0) = 1, even for a NaN x */
+  /* exponents that are one correctly rounded operation (models square for RMS norms) */
+  if (iy == 0x40000000u) return x * x;     /* y = 2 */
+  if (iy == 0x3F800000u) return x;         /* y = 1 */
+  if (iy == 0xBF800000u) return 1.0f / x;  /* y = -1 */
+  if (iy == 0x3F000000u && (ix << 1) != 0 && ix != 0xFF800000u) return opml_sqrtf(x); /* y = 1/2 */
   if (ix == 0x3F800000u) return 1.0f; /* pow(1, y) = 1, even for a NaN y */
   if ((ix & 0x7FFFFFFFu) > F_INF || (iy & 0x7FFFFFFFu) > F_INF) return u2f(F_NAN);
   uint32_t ax = ix & 0x7FFFFFFFu;
