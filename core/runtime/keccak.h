@@ -1,0 +1,67 @@
+/*
+ * The project's commitments in C, for the native binary and the MIPS images alike:
+ *
+ * - keccak256 as the EVM defines it (original Keccak padding 0x01, not SHA3's 0x06), one-shot and
+ *   incremental (init/update/final), the preimage oracle's keccak key (type 2);
+ * - the Merkle-data root and key of docs/VM.md (key type 3): the binary keccak Merkle tree of the
+ *   data's 32-byte leaves (last one zero-padded, empty data is one zero leaf), the leaf count
+ *   padded to a power of two with zero subtrees; key = 0x03 || keccak256(root || u64be(len))[1..].
+ *   Streaming, with O(log n) memory (one pending subtree per height), never a copy of the data.
+ *
+ * Same bits as core/vm/keccak.ts and core/vm/oracle.ts (tests/runtime/keccak.test.ts checks it).
+ * Portable C11 with no libc beyond memcpy/memset; correct on big-endian MIPS (lanes are loaded
+ * and stored byte by byte). The permutation works on bit-interleaved 32-bit words (no 64-bit
+ * arithmetic, which MIPS32 lacks); internal Merkle nodes stay in that form between hashes.
+ */
+#ifndef OPML_KECCAK_H
+#define OPML_KECCAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* keccak256's rate: bytes absorbed per permutation. */
+#define OPML_KECCAK_RATE 136
+
+/* Incremental keccak256 state. Treat as opaque. */
+typedef struct opml_keccak_ctx {
+  uint32_t s[50];                  /* 25 lanes, bit-interleaved: s[2i] even bits, s[2i+1] odd */
+  uint8_t buf[OPML_KECCAK_RATE];   /* the not yet absorbed tail of the input */
+  uint32_t fill;                   /* bytes in buf */
+} opml_keccak_ctx;
+
+void opml_keccak_init(opml_keccak_ctx *c);
+void opml_keccak_update(opml_keccak_ctx *c, const uint8_t *data, size_t n);
+/* Writes the hash; the context must be re-initialised before further use. */
+void opml_keccak_final(opml_keccak_ctx *c, uint8_t out[32]);
+
+/* keccak256(data[0..n)). */
+void opml_keccak256(const uint8_t *data, size_t n, uint8_t out[32]);
+/* The preimage oracle's keccak key: keccak256(data) with its first byte set to 2. */
+void opml_keccak_key(const uint8_t *data, size_t n, uint8_t out[32]);
+
+/* Heights of pending subtrees a Merkle context can hold: up to 2^48 leaves (8 PiB of data). */
+#define OPML_MERKLE_MAX_HEIGHT 48
+
+/* Incremental Merkle-data root. Treat as opaque. */
+typedef struct opml_merkle_ctx {
+  uint32_t stack[OPML_MERKLE_MAX_HEIGHT][8]; /* pending subtree of height h iff bit h of leaves */
+  uint64_t leaves;                           /* complete leaves so far */
+  uint64_t len;                              /* bytes so far */
+  uint8_t leaf[32];                          /* the partial leaf */
+  uint32_t fill;                             /* bytes in leaf */
+} opml_merkle_ctx;
+
+void opml_merkle_init(opml_merkle_ctx *c);
+/* Returns 0, or -1 (nothing absorbed) if the data would exceed OPML_MERKLE_MAX_HEIGHT. */
+int opml_merkle_update(opml_merkle_ctx *c, const uint8_t *data, size_t n);
+/* Writes the root of everything absorbed; the context must be re-initialised before reuse. */
+void opml_merkle_final(opml_merkle_ctx *c, uint8_t root[32]);
+
+/* The Merkle-data root of data[0..n). */
+void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]);
+/* The Merkle-data key for a known root and length: 0x03 || keccak256(root || u64be(len))[1..]. */
+void opml_merkle_data_key_of(const uint8_t root[32], uint64_t len, uint8_t out[32]);
+/* The Merkle-data key (preimage key type 3) of data[0..n). */
+void opml_merkle_data_key(const uint8_t *data, size_t n, uint8_t out[32]);
+
+#endif
