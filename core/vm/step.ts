@@ -76,6 +76,8 @@ const EXIT_UNMAPPED = 3;
  * needs `Memory.touch` first (allocation, copy-on-write, dirty tracking).
  */
 const EXIT_TOUCH = 4;
+/** Switch key of a SPECIAL (opcode 0) instruction in {@link interpret}: `SPECIAL | funct`. */
+const SPECIAL = 0x40;
 /**
  * Most steps per call of {@link interpret}: short enough that V8 optimises it as a called
  * function early (its on-stack-replacement code is slower), long enough to cost nothing.
@@ -167,383 +169,398 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
     const op = insn >>> 26;
     const rs = (insn >>> 21) & 31;
     const rt = (insn >>> 16) & 31;
-
-    if (op === 0) {
-      const rd = (insn >>> 11) & 31;
-      const sa = (insn >>> 6) & 31;
-      switch (insn & 63) {
-        case 0x00: // sll
-          r[rd] = r[rt] << sa;
-          break;
-        case 0x02: // srl: rs must be 0 (rs = 1 is MIPS32r2 rotr, others reserved)
-          if (rs !== 0) exit = EXIT_FAULT;
-          else r[rd] = r[rt] >>> sa;
-          break;
-        case 0x03: // sra
-          r[rd] = r[rt] >> sa;
-          break;
-        case 0x04: // sllv
-          r[rd] = r[rt] << (r[rs] & 31);
-          break;
-        case 0x06: // srlv: sa must be 0 (sa = 1 is MIPS32r2 rotrv, others reserved)
-          if (sa !== 0) exit = EXIT_FAULT;
-          else r[rd] = r[rt] >>> (r[rs] & 31);
-          break;
-        case 0x07: // srav
-          r[rd] = r[rt] >> (r[rs] & 31);
-          break;
-        case 0x08: // jr
-          npc = r[rs];
-          break;
-        case 0x09: { // jalr
-          const target = r[rs];
-          r[rd] = curPC + 8;
-          npc = target;
-          break;
-        }
-        case 0x0a: // movz
-          if (r[rt] === 0) r[rd] = r[rs];
-          break;
-        case 0x0b: // movn
-          if (r[rt] !== 0) r[rd] = r[rs];
-          break;
-        case 0x0c: // syscall: taken by `execute`
-          exit = EXIT_SYSCALL;
-          break;
-        case 0x0f: // sync
-          break;
-        case 0x10: // mfhi
-          r[rd] = hi;
-          break;
-        case 0x11: // mthi
-          hi = r[rs];
-          break;
-        case 0x12: // mflo
-          r[rd] = lo;
-          break;
-        case 0x13: // mtlo
-          lo = r[rs];
-          break;
-        case 0x18: // mult
-          lo = Math.imul(r[rs], r[rt]);
-          hi = mulHiS(r[rs], r[rt]);
-          break;
-        case 0x19: // multu
-          lo = Math.imul(r[rs], r[rt]);
-          hi = mulHiU(r[rs] >>> 0, r[rt] >>> 0);
-          break;
-        case 0x1a: // div
-          if (r[rt] === 0) exit = EXIT_FAULT;
-          else {
-            lo = (r[rs] / r[rt]) | 0;
-            hi = (r[rs] % r[rt]) | 0;
-          }
-          break;
-        case 0x1b: // divu
-          if (r[rt] === 0) exit = EXIT_FAULT;
-          else {
-            const a = r[rs] >>> 0, b = r[rt] >>> 0;
-            lo = Math.floor(a / b) | 0;
-            hi = (a % b) | 0;
-          }
-          break;
-        case 0x20: { // add
-          const s = r[rs] + r[rt];
-          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
-          else r[rd] = s;
-          break;
-        }
-        case 0x21: // addu
-          r[rd] = r[rs] + r[rt];
-          break;
-        case 0x22: { // sub
-          const s = r[rs] - r[rt];
-          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
-          else r[rd] = s;
-          break;
-        }
-        case 0x23: // subu
-          r[rd] = r[rs] - r[rt];
-          break;
-        case 0x24: // and
-          r[rd] = r[rs] & r[rt];
-          break;
-        case 0x25: // or
-          r[rd] = r[rs] | r[rt];
-          break;
-        case 0x26: // xor
-          r[rd] = r[rs] ^ r[rt];
-          break;
-        case 0x27: // nor
-          r[rd] = ~(r[rs] | r[rt]);
-          break;
-        case 0x2a: // slt
-          r[rd] = r[rs] < r[rt] ? 1 : 0;
-          break;
-        case 0x2b: // sltu
-          r[rd] = (r[rs] >>> 0) < (r[rt] >>> 0) ? 1 : 0;
-          break;
-        case 0x30: // tge
-          if (r[rs] >= r[rt]) exit = EXIT_FAULT;
-          break;
-        case 0x31: // tgeu
-          if ((r[rs] >>> 0) >= (r[rt] >>> 0)) exit = EXIT_FAULT;
-          break;
-        case 0x32: // tlt
-          if (r[rs] < r[rt]) exit = EXIT_FAULT;
-          break;
-        case 0x33: // tltu
-          if ((r[rs] >>> 0) < (r[rt] >>> 0)) exit = EXIT_FAULT;
-          break;
-        case 0x34: // teq
-          if (r[rs] === r[rt]) exit = EXIT_FAULT;
-          break;
-        case 0x36: // tne
-          if (r[rs] !== r[rt]) exit = EXIT_FAULT;
-          break;
-        default: // break (0x0d) and reserved
-          exit = EXIT_FAULT;
+    const rd = (insn >>> 11) & 31;
+    const sa = (insn >>> 6) & 31;
+    const imm = (insn << 16) >> 16; // se(imm)
+    // One jump table for all: the opcode, or SPECIAL | funct for opcode 0 (the mask
+    // `(op - 1) >> 31` is all ones only for op = 0). Unused fields cost nothing: V8 computes
+    // them only in the cases that use them.
+    switch (op | (((op - 1) >> 31) & (SPECIAL | (insn & 63)))) {
+      case SPECIAL | 0x00: // sll
+        r[rd] = r[rt] << sa;
+        break;
+      case SPECIAL | 0x02: // srl: rs must be 0 (rs = 1 is MIPS32r2 rotr, others reserved)
+        if (rs !== 0) exit = EXIT_FAULT;
+        else r[rd] = r[rt] >>> sa;
+        break;
+      case SPECIAL | 0x03: // sra
+        r[rd] = r[rt] >> sa;
+        break;
+      case SPECIAL | 0x04: // sllv
+        r[rd] = r[rt] << (r[rs] & 31);
+        break;
+      case SPECIAL | 0x06: // srlv: sa must be 0 (sa = 1 is MIPS32r2 rotrv, others reserved)
+        if (sa !== 0) exit = EXIT_FAULT;
+        else r[rd] = r[rt] >>> (r[rs] & 31);
+        break;
+      case SPECIAL | 0x07: // srav
+        r[rd] = r[rt] >> (r[rs] & 31);
+        break;
+      case SPECIAL | 0x08: // jr
+        npc = r[rs];
+        break;
+      case SPECIAL | 0x09: { // jalr
+        const target = r[rs];
+        r[rd] = curPC + 8;
+        npc = target;
+        break;
       }
-    } else if (op >= 0x20) {
-      // loads and stores
-      const a = (r[rs] + ((insn << 16) >> 16)) | 0;
-      const wa = a & ~3;
-      dataAddr = wa;
-      const pi = a >>> 12;
-      const page = store[slots[pi]];
-      const w = page[(a & 0xfff) >>> 2];
-      switch (op) {
-        case 0x20: // lb
-          r[rt] = (w << (8 * (a & 3))) >> 24;
-          break;
-        case 0x21: // lh
-          if (a & 1) exit = EXIT_FAULT;
-          else r[rt] = (w << (8 * (a & 2))) >> 16;
-          break;
-        case 0x22: { // lwl
-          const k = 8 * (a & 3);
-          r[rt] = (w << k) | (r[rt] & ((1 << k) - 1));
-          break;
+      case SPECIAL | 0x0a: // movz
+        if (r[rt] === 0) r[rd] = r[rs];
+        break;
+      case SPECIAL | 0x0b: // movn
+        if (r[rt] !== 0) r[rd] = r[rs];
+        break;
+      case SPECIAL | 0x0c: // syscall: taken by `execute`
+        exit = EXIT_SYSCALL;
+        break;
+      case SPECIAL | 0x0f: // sync
+        break;
+      case SPECIAL | 0x10: // mfhi
+        r[rd] = hi;
+        break;
+      case SPECIAL | 0x11: // mthi
+        hi = r[rs];
+        break;
+      case SPECIAL | 0x12: // mflo
+        r[rd] = lo;
+        break;
+      case SPECIAL | 0x13: // mtlo
+        lo = r[rs];
+        break;
+      case SPECIAL | 0x18: // mult
+        lo = Math.imul(r[rs], r[rt]);
+        hi = mulHiS(r[rs], r[rt]);
+        break;
+      case SPECIAL | 0x19: // multu
+        lo = Math.imul(r[rs], r[rt]);
+        hi = mulHiU(r[rs] >>> 0, r[rt] >>> 0);
+        break;
+      case SPECIAL | 0x1a: // div
+        if (r[rt] === 0) exit = EXIT_FAULT;
+        else {
+          lo = (r[rs] / r[rt]) | 0;
+          hi = (r[rs] % r[rt]) | 0;
         }
-        case 0x23: // lw
-        case 0x30: // ll
-          if (a & 3) exit = EXIT_FAULT;
-          else r[rt] = w;
-          break;
-        case 0x24: // lbu
-          r[rt] = (w >>> (24 - 8 * (a & 3))) & 0xff;
-          break;
-        case 0x25: // lhu
-          if (a & 1) exit = EXIT_FAULT;
-          else r[rt] = (w >>> (16 - 8 * (a & 2))) & 0xffff;
-          break;
-        case 0x26: { // lwr
-          const k = 8 * (3 - (a & 3));
-          r[rt] = (w >>> k) | (r[rt] & ~(0xffffffff >>> k));
-          break;
+        break;
+      case SPECIAL | 0x1b: // divu
+        if (r[rt] === 0) exit = EXIT_FAULT;
+        else {
+          const a = r[rs] >>> 0, b = r[rt] >>> 0;
+          lo = Math.floor(a / b) | 0;
+          hi = (a % b) | 0;
         }
-        case 0x33: // pref
-          dataAddr = -1;
-          break;
-        default: {
-          let v: number;
-          const x = r[rt];
-          switch (op) {
-            case 0x28: { // sb
-              const sh = 24 - 8 * (a & 3);
-              v = (w & ~(0xff << sh)) | ((x & 0xff) << sh);
-              break;
+        break;
+      case SPECIAL | 0x20: { // add
+        const s = r[rs] + r[rt];
+        if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
+        else r[rd] = s;
+        break;
+      }
+      case SPECIAL | 0x21: // addu
+        r[rd] = r[rs] + r[rt];
+        break;
+      case SPECIAL | 0x22: { // sub
+        const s = r[rs] - r[rt];
+        if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
+        else r[rd] = s;
+        break;
+      }
+      case SPECIAL | 0x23: // subu
+        r[rd] = r[rs] - r[rt];
+        break;
+      case SPECIAL | 0x24: // and
+        r[rd] = r[rs] & r[rt];
+        break;
+      case SPECIAL | 0x25: // or
+        r[rd] = r[rs] | r[rt];
+        break;
+      case SPECIAL | 0x26: // xor
+        r[rd] = r[rs] ^ r[rt];
+        break;
+      case SPECIAL | 0x27: // nor
+        r[rd] = ~(r[rs] | r[rt]);
+        break;
+      case SPECIAL | 0x2a: // slt
+        r[rd] = r[rs] < r[rt] ? 1 : 0;
+        break;
+      case SPECIAL | 0x2b: // sltu
+        r[rd] = (r[rs] >>> 0) < (r[rt] >>> 0) ? 1 : 0;
+        break;
+      case SPECIAL | 0x30: // tge
+        if (r[rs] >= r[rt]) exit = EXIT_FAULT;
+        break;
+      case SPECIAL | 0x31: // tgeu
+        if ((r[rs] >>> 0) >= (r[rt] >>> 0)) exit = EXIT_FAULT;
+        break;
+      case SPECIAL | 0x32: // tlt
+        if (r[rs] < r[rt]) exit = EXIT_FAULT;
+        break;
+      case SPECIAL | 0x33: // tltu
+        if ((r[rs] >>> 0) < (r[rt] >>> 0)) exit = EXIT_FAULT;
+        break;
+      case SPECIAL | 0x34: // teq
+        if (r[rs] === r[rt]) exit = EXIT_FAULT;
+        break;
+      case SPECIAL | 0x36: // tne
+        if (r[rs] !== r[rt]) exit = EXIT_FAULT;
+        break;
+      case 0x01: { // REGIMM
+        const x = r[rs];
+        switch (rt) {
+          case 0x00: // bltz
+          case 0x02: // bltzl
+          case 0x10: // bltzal
+          case 0x12: // bltzall
+          case 0x01: // bgez
+          case 0x03: // bgezl
+          case 0x11: // bgezal
+          case 0x13: { // bgezall
+            const taken = rt & 1 ? x >= 0 : x < 0;
+            if (rt & 0x10) r[31] = curPC + 8;
+            if (taken) npc = (curPC + 4 + (imm << 2)) | 0;
+            else if (rt & 2) { // likely: skip the delay slot
+              pc = npc;
+              npc = (npc + 4) | 0;
             }
-            case 0x29: { // sh
-              if (a & 1) {
-                exit = EXIT_FAULT;
-                v = 0;
-                break;
-              }
-              const sh = 16 - 8 * (a & 2);
-              v = (w & ~(0xffff << sh)) | ((x & 0xffff) << sh);
-              break;
-            }
-            case 0x2a: { // swl
-              const k = 8 * (a & 3);
-              v = (x >>> k) | (w & ~(0xffffffff >>> k));
-              break;
-            }
-            case 0x2b: // sw
-            case 0x38: // sc
-              if (a & 3) exit = EXIT_FAULT;
-              v = x;
-              break;
-            case 0x2e: { // swr
-              const k = 8 * (3 - (a & 3));
-              v = (x << k) | (w & ((1 << k) - 1));
-              break;
-            }
-            default:
-              exit = EXIT_FAULT;
-              v = 0;
-          }
-          if (exit !== EXIT_DONE) break;
-          if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
-            exit = EXIT_TOUCH + pi;
             break;
           }
-          page[(a & 0xfff) >>> 2] = v;
-          if (op === 0x38) r[rt] = 1;
+          case 0x08: // tgei
+            if (x >= imm) exit = EXIT_FAULT;
+            break;
+          case 0x09: // tgeiu
+            if ((x >>> 0) >= (imm >>> 0)) exit = EXIT_FAULT;
+            break;
+          case 0x0a: // tlti
+            if (x < imm) exit = EXIT_FAULT;
+            break;
+          case 0x0b: // tltiu
+            if ((x >>> 0) < (imm >>> 0)) exit = EXIT_FAULT;
+            break;
+          case 0x0c: // teqi
+            if (x === imm) exit = EXIT_FAULT;
+            break;
+          case 0x0e: // tnei
+            if (x !== imm) exit = EXIT_FAULT;
+            break;
+          default:
+            exit = EXIT_FAULT;
         }
+        break;
       }
-    } else {
-      switch (op) {
-        case 0x01: { // REGIMM
-          const x = r[rs];
-          switch (rt) {
-            case 0x00: // bltz
-            case 0x02: // bltzl
-            case 0x10: // bltzal
-            case 0x12: // bltzall
-            case 0x01: // bgez
-            case 0x03: // bgezl
-            case 0x11: // bgezal
-            case 0x13: { // bgezall
-              const taken = rt & 1 ? x >= 0 : x < 0;
-              if (rt & 0x10) r[31] = curPC + 8;
-              if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
-              else if (rt & 2) { // likely: skip the delay slot
-                pc = npc;
-                npc = (npc + 4) | 0;
-              }
-              break;
+      case 0x02: // j
+        npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
+        break;
+      case 0x03: // jal
+        r[31] = curPC + 8;
+        npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
+        break;
+      case 0x04: // beq (the common branches get their own cases)
+        if (r[rs] === r[rt]) npc = (curPC + 4 + (imm << 2)) | 0;
+        break;
+      case 0x05: // bne
+        if (r[rs] !== r[rt]) npc = (curPC + 4 + (imm << 2)) | 0;
+        break;
+      case 0x06: // blez
+      case 0x07: // bgtz
+      case 0x14: // beql
+      case 0x15: // bnel
+      case 0x16: // blezl
+      case 0x17: { // bgtzl
+        let taken: boolean;
+        switch (op & 3) {
+          case 0:
+            taken = r[rs] === r[rt];
+            break;
+          case 1:
+            taken = r[rs] !== r[rt];
+            break;
+          case 2:
+            taken = r[rs] <= 0;
+            break;
+          default:
+            taken = r[rs] > 0;
+        }
+        if ((op & 3) >= 2 && rt !== 0) exit = EXIT_FAULT; // blez/bgtz need rt = 0
+        else if (taken) npc = (curPC + 4 + (imm << 2)) | 0;
+        else if (op & 0x10) {
+          pc = npc;
+          npc = (npc + 4) | 0;
+        }
+        break;
+      }
+      case 0x08: { // addi
+        const s = r[rs] + imm;
+        if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
+        else r[rt] = s;
+        break;
+      }
+      case 0x09: // addiu
+        r[rt] = r[rs] + imm;
+        break;
+      case 0x0a: // slti
+        r[rt] = r[rs] < imm ? 1 : 0;
+        break;
+      case 0x0b: // sltiu
+        r[rt] = (r[rs] >>> 0) < (imm >>> 0) ? 1 : 0;
+        break;
+      case 0x0c: // andi
+        r[rt] = r[rs] & (insn & 0xffff);
+        break;
+      case 0x0d: // ori
+        r[rt] = r[rs] | (insn & 0xffff);
+        break;
+      case 0x0e: // xori
+        r[rt] = r[rs] ^ (insn & 0xffff);
+        break;
+      case 0x0f: // lui
+        r[rt] = insn << 16;
+        break;
+      case 0x1c: { // SPECIAL2
+        switch (insn & 63) {
+          case 0x00: // madd
+          case 0x01: // maddu
+          case 0x04: // msub
+          case 0x05: { // msubu
+            const f = insn & 63;
+            const plo = Math.imul(r[rs], r[rt]) >>> 0;
+            const phi = f & 1 ? mulHiU(r[rs] >>> 0, r[rt] >>> 0) : mulHiS(r[rs], r[rt]);
+            const olo = lo >>> 0;
+            if (f & 4) {
+              const nlo = (olo - plo) >>> 0;
+              hi = (hi - phi - (olo < plo ? 1 : 0)) | 0;
+              lo = nlo | 0;
+            } else {
+              const nlo = (olo + plo) >>> 0;
+              hi = (hi + phi + (nlo < olo ? 1 : 0)) | 0;
+              lo = nlo | 0;
             }
-            case 0x08: // tgei
-              if (x >= ((insn << 16) >> 16)) exit = EXIT_FAULT;
-              break;
-            case 0x09: // tgeiu
-              if ((x >>> 0) >= (((insn << 16) >> 16) >>> 0)) exit = EXIT_FAULT;
-              break;
-            case 0x0a: // tlti
-              if (x < ((insn << 16) >> 16)) exit = EXIT_FAULT;
-              break;
-            case 0x0b: // tltiu
-              if ((x >>> 0) < (((insn << 16) >> 16) >>> 0)) exit = EXIT_FAULT;
-              break;
-            case 0x0c: // teqi
-              if (x === ((insn << 16) >> 16)) exit = EXIT_FAULT;
-              break;
-            case 0x0e: // tnei
-              if (x !== ((insn << 16) >> 16)) exit = EXIT_FAULT;
-              break;
-            default:
-              exit = EXIT_FAULT;
+            break;
           }
-          break;
+          case 0x02: // mul
+            r[rd] = Math.imul(r[rs], r[rt]);
+            break;
+          case 0x20: // clz
+            r[rd] = Math.clz32(r[rs]);
+            break;
+          case 0x21: // clo
+            r[rd] = Math.clz32(~r[rs]);
+            break;
+          default:
+            exit = EXIT_FAULT;
         }
-        case 0x02: // j
-          npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
-          break;
-        case 0x03: // jal
-          r[31] = curPC + 8;
-          npc = ((curPC + 4) & 0xf0000000) | ((insn & 0x03ffffff) << 2);
-          break;
-        case 0x04: // beq (the common branches get their own cases)
-          if (r[rs] === r[rt]) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
-          break;
-        case 0x05: // bne
-          if (r[rs] !== r[rt]) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
-          break;
-        case 0x06: // blez
-        case 0x07: // bgtz
-        case 0x14: // beql
-        case 0x15: // bnel
-        case 0x16: // blezl
-        case 0x17: { // bgtzl
-          let taken: boolean;
-          switch (op & 3) {
-            case 0:
-              taken = r[rs] === r[rt];
-              break;
-            case 1:
-              taken = r[rs] !== r[rt];
-              break;
-            case 2:
-              taken = r[rs] <= 0;
-              break;
-            default:
-              taken = r[rs] > 0;
+        break;
+      }
+      case 0x23: // lw
+      case 0x30: { // ll
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        if (a & 3) exit = EXIT_FAULT;
+        else r[rt] = store[slots[a >>> 12]][(a & 0xfff) >>> 2];
+        break;
+      }
+      case 0x20: // lb
+      case 0x21: // lh
+      case 0x22: // lwl
+      case 0x24: // lbu
+      case 0x25: // lhu
+      case 0x26: { // lwr
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        const w = store[slots[a >>> 12]][(a & 0xfff) >>> 2];
+        switch (op) {
+          case 0x20: // lb
+            r[rt] = (w << (8 * (a & 3))) >> 24;
+            break;
+          case 0x21: // lh
+            if (a & 1) exit = EXIT_FAULT;
+            else r[rt] = (w << (8 * (a & 2))) >> 16;
+            break;
+          case 0x22: { // lwl
+            const k = 8 * (a & 3);
+            r[rt] = (w << k) | (r[rt] & ((1 << k) - 1));
+            break;
           }
-          if ((op & 3) >= 2 && rt !== 0) exit = EXIT_FAULT; // blez/bgtz need rt = 0
-          else if (taken) npc = (curPC + 4 + (((insn << 16) >> 16) << 2)) | 0;
-          else if (op & 0x10) {
-            pc = npc;
-            npc = (npc + 4) | 0;
+          case 0x24: // lbu
+            r[rt] = (w >>> (24 - 8 * (a & 3))) & 0xff;
+            break;
+          case 0x25: // lhu
+            if (a & 1) exit = EXIT_FAULT;
+            else r[rt] = (w >>> (16 - 8 * (a & 2))) & 0xffff;
+            break;
+          default: { // lwr
+            const k = 8 * (3 - (a & 3));
+            r[rt] = (w >>> k) | (r[rt] & ~(0xffffffff >>> k));
           }
-          break;
         }
-        case 0x08: { // addi
-          const s = r[rs] + ((insn << 16) >> 16);
-          if (s > 0x7fffffff || s < -0x80000000) exit = EXIT_FAULT;
-          else r[rt] = s;
-          break;
-        }
-        case 0x09: // addiu
-          r[rt] = r[rs] + ((insn << 16) >> 16);
-          break;
-        case 0x0a: // slti
-          r[rt] = r[rs] < ((insn << 16) >> 16) ? 1 : 0;
-          break;
-        case 0x0b: // sltiu
-          r[rt] = (r[rs] >>> 0) < (((insn << 16) >> 16) >>> 0) ? 1 : 0;
-          break;
-        case 0x0c: // andi
-          r[rt] = r[rs] & (insn & 0xffff);
-          break;
-        case 0x0d: // ori
-          r[rt] = r[rs] | (insn & 0xffff);
-          break;
-        case 0x0e: // xori
-          r[rt] = r[rs] ^ (insn & 0xffff);
-          break;
-        case 0x0f: // lui
-          r[rt] = insn << 16;
-          break;
-        case 0x1c: { // SPECIAL2
-          const rd = (insn >>> 11) & 31;
-          switch (insn & 63) {
-            case 0x00: // madd
-            case 0x01: // maddu
-            case 0x04: // msub
-            case 0x05: { // msubu
-              const f = insn & 63;
-              const plo = Math.imul(r[rs], r[rt]) >>> 0;
-              const phi = f & 1 ? mulHiU(r[rs] >>> 0, r[rt] >>> 0) : mulHiS(r[rs], r[rt]);
-              const olo = lo >>> 0;
-              if (f & 4) {
-                const nlo = (olo - plo) >>> 0;
-                hi = (hi - phi - (olo < plo ? 1 : 0)) | 0;
-                lo = nlo | 0;
-              } else {
-                const nlo = (olo + plo) >>> 0;
-                hi = (hi + phi + (nlo < olo ? 1 : 0)) | 0;
-                lo = nlo | 0;
-              }
-              break;
-            }
-            case 0x02: // mul
-              r[rd] = Math.imul(r[rs], r[rt]);
-              break;
-            case 0x20: // clz
-              r[rd] = Math.clz32(r[rs]);
-              break;
-            case 0x21: // clo
-              r[rd] = Math.clz32(~r[rs]);
-              break;
-            default:
-              exit = EXIT_FAULT;
-          }
-          break;
-        }
-        default:
+        break;
+      }
+      case 0x33: // pref: no-op
+        break;
+      case 0x2b: // sw
+      case 0x38: { // sc
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        if (a & 3) {
           exit = EXIT_FAULT;
+          break;
+        }
+        const pi = a >>> 12;
+        if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
+          exit = EXIT_TOUCH + pi;
+          break;
+        }
+        store[slots[pi]][(a & 0xfff) >>> 2] = r[rt];
+        if (op === 0x38) r[rt] = 1;
+        break;
       }
+      case 0x28: // sb
+      case 0x29: // sh
+      case 0x2a: // swl
+      case 0x2e: { // swr
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        const pi = a >>> 12;
+        const page = store[slots[pi]];
+        const w = page[(a & 0xfff) >>> 2];
+        const x = r[rt];
+        let v: number;
+        switch (op) {
+          case 0x28: { // sb
+            const sh = 24 - 8 * (a & 3);
+            v = (w & ~(0xff << sh)) | ((x & 0xff) << sh);
+            break;
+          }
+          case 0x29: { // sh
+            if (a & 1) {
+              exit = EXIT_FAULT;
+              v = 0;
+              break;
+            }
+            const sh = 16 - 8 * (a & 2);
+            v = (w & ~(0xffff << sh)) | ((x & 0xffff) << sh);
+            break;
+          }
+          case 0x2a: { // swl
+            const k = 8 * (a & 3);
+            v = (x >>> k) | (w & ~(0xffffffff >>> k));
+            break;
+          }
+          default: { // swr
+            const k = 8 * (3 - (a & 3));
+            v = (x << k) | (w & ((1 << k) - 1));
+          }
+        }
+        if (exit !== EXIT_DONE) break;
+        if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
+          exit = EXIT_TOUCH + pi;
+          break;
+        }
+        page[(a & 0xfff) >>> 2] = v;
+        break;
+      }
+      default: // break (SPECIAL 0x0d) and reserved
+        exit = EXIT_FAULT;
     }
     if (exit !== EXIT_DONE) {
       npc = pc; // no instruction that stops the loop moves pc past its npc
