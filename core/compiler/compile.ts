@@ -76,7 +76,9 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       }
     }
     for (const t of lowered.outputs) checkDtype(t.dtype, `node '${node.name}' (${node.opType}) output`);
-    const known = ctx.inputs.every((i) => i === undefined || i.value !== undefined);
+    // foldable when every input the kernel reads is known (Shape reads none)
+    const known = (lowered.keepInputs ?? ctx.inputs.map((_, i) => i))
+      .every((i) => ctx.inputs[i] === undefined || ctx.inputs[i]!.value !== undefined);
     const small = lowered.outputs.reduce((s, t) => s + shapeSize(t.shape), 0) <= foldLimit;
     if (def.fold && known && small) {
       const folded = def.fold(ctx, ctx.inputs.map((i) => i?.value));

@@ -24,7 +24,8 @@ export interface VmRunResult {
 
 /**
  * The preimages a run of `prog` on `inputs` needs, as (key, data) pairs: the program, every
- * constant, every input, and the two local keys (program key, input keys).
+ * constant, every input, the input key's data (the inputs' keys), and the two local keys (program
+ * key, input key).
  */
 export function programPreimages(prog: AssembledProgram, inputs: TensorValue[]): [Uint8Array, Uint8Array][] {
   const out: [Uint8Array, Uint8Array][] = [[prog.key, prog.bytes]];
@@ -36,7 +37,8 @@ export function programPreimages(prog: AssembledProgram, inputs: TensorValue[]):
     out.push([key, bytes]);
     inputKeys.set(key, 32 * i);
   });
-  out.push([localKey(1), prog.key], [localKey(2), inputKeys]);
+  const inputKey = merkleDataKey(inputKeys);
+  out.push([inputKey, inputKeys], [localKey(1), prog.key], [localKey(2), inputKey]);
   return out;
 }
 

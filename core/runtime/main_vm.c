@@ -1,7 +1,7 @@
 /*
  * The MIPS image's entry: runs a program whose data comes through the preimage oracle
- * (docs/IR.md, "Runtime I/O"). Local key 1: the program's data key; local key 2: the input
- * data keys (32 bytes each). Outputs go to stdout, little-endian, concatenated.
+ * (docs/IR.md, "Runtime I/O"). Local key 1: the program's data key; local key 2: the input key,
+ * i.e. the data key of the inputs' data keys (32 bytes each, in input order). Outputs go to stdout, little-endian, concatenated.
  * Under qemu-mips (no oracle) the preimages come from stdin as `key[32] u64be len data` records.
  */
 #include "interp.h"
@@ -113,8 +113,10 @@ int main(void) {
   blob pkey = fetch(key, 0, 0);
   if (pkey.len != 32) fail("local key 1 must be the 32-byte program key");
   local_key(key, 2);
-  blob ikeys = fetch(key, 0, 0);
-  if (ikeys.len % 32) fail("local key 2 must hold 32-byte input keys");
+  blob ikey = fetch(key, 0, 0);
+  if (ikey.len != 32) fail("local key 2 must be the 32-byte input key");
+  blob ikeys = fetch(ikey.data, 0, 0);
+  if (ikeys.len % 32) fail("the input key's data must be 32-byte input data keys");
   input_keys = ikeys.data;
   n_input_keys = ikeys.len / 32;
   blob prog_bytes = fetch(pkey.data, 0, 0);
