@@ -87,6 +87,9 @@ const EXOTIC: Record<number, string> = {
   21: "uint4",
   22: "int4",
   23: "float4e2m1",
+  24: "float8e8m0",
+  25: "uint2",
+  26: "int2",
 };
 const typeName = (dtype: number) => EXOTIC[dtype] ?? dtypeName(dtype);
 
