@@ -887,10 +887,10 @@ static int k_qlinear_conv(const opml_node *n) {
 /*
  * C = saturate(roundeven(fa + fb + c_zp)) with fa = (a_scale / c_scale) * float(a - a_zp) and
  * fb likewise (float32; both ratios computed once; fa + fb rounded to float32, the zero point
- * added exactly). 8-bit operands go through tables of the 256
- * possible fa and fb, which give the same bits. ints = [R, out_dims[R], a_strides[R],
- * b_strides[R]] (element strides, 0 where broadcast); inputs A, A_scale, A_zp, B, B_scale,
- * B_zp, C_scale, C_zp.
+ * added exactly). fa and fb come from tables of their 256 possible values, and outputs of 2^18
+ * elements or more from a table of all 65536 results (the same bits either way).
+ * ints = [R, out_dims[R], a_strides[R], b_strides[R]] (element strides, 0 where broadcast);
+ * inputs A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp.
  */
 static int k_qlinear_add(const opml_node *n) {
   if (n->n_in != 8 || n->n_ints < 1 || !n->in[0] || !n->in[1] || !n->in[3] || !n->in[4] || !n->in[6]) return OPML_EATTR;
@@ -926,12 +926,22 @@ static int k_qlinear_add(const opml_node *n) {
     ta[v] = ra * (float)(v - oa - za);
     tb[v] = rb * (float)(v - ob - zb);
   }
+  /* large tensors: all 65536 results once (the same function, so the same bytes) */
+  uint8_t *table = Y->size >= (1u << 18) ? opml_alloc(65536) : 0;
+  if (table) {
+    for (uint32_t a = 0; a < 256; a++) {
+      for (uint32_t b = 0; b < 256; b++) table[a << 8 | b] = (uint8_t)round_sat(ta[a] + tb[b], zc, 1, lo, hi);
+    }
+  }
+  const uint8_t *av = (const uint8_t *)A->data, *bv = (const uint8_t *)B->data;
+  uint8_t *y = (uint8_t *)Y->data; /* int8 and uint8 values in range have the same low byte */
   const int64_t *dims = n->ints + 1, *sa = dims + R, *sb = sa + R;
   uint32_t idx[OPML_MAX_RANK] = {0};
   uint32_t ia = 0, ib = 0;
   for (uint32_t e = 0; e < Y->size; e++) {
-    int32_t a = get_int(A, ia) + oa, b = get_int(B, ib) + ob;
-    put_int(Y, e, round_sat(ta[a] + tb[b], zc, 1, lo, hi));
+    /* the byte plus 128 for int8 is the value's index in the tables */
+    uint32_t a = (uint8_t)(av[ia] + (uint32_t)oa), b = (uint8_t)(bv[ib] + (uint32_t)ob);
+    y[e] = table ? table[a << 8 | b] : (uint8_t)round_sat(ta[a] + tb[b], zc, 1, lo, hi);
     /* advance the multi-index, innermost first */
     for (int64_t d = R - 1; d >= 0; d--) {
       ia += (uint32_t)sa[d];
@@ -942,6 +952,7 @@ static int k_qlinear_add(const opml_node *n) {
       idx[d] = 0;
     }
   }
+  opml_free(table);
   return OPML_OK;
 }
 

@@ -624,22 +624,29 @@ function qlinearAddRef(
 }
 
 Deno.test("com.microsoft::QLinearAdd: broadcasting, uint8 and int8; the float formula exactly, onnxruntime within one", async () => {
-  const shapes: [number[], number[]][] = [[[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [3, 1]], [[4], [2, 3, 4]], [[
-    1,
-    1000,
-  ], [1000]], [[5, 1, 3], [1, 4, 1]]];
+  const shapes: [number[], number[]][] = [
+    [[2, 3, 4], [2, 3, 4]],
+    [[2, 3, 4], [3, 1]],
+    [[4], [2, 3, 4]],
+    [[1, 1000], [1000]],
+    [[5, 1, 3], [1, 4, 1]],
+    [[4, 256, 256], [256, 1]], // 2^18 outputs: the 256 x 256 result table
+    [[2, 512, 256], [2, 512, 256]],
+  ];
   let diffs = 0, total = 0;
   for (const [ci, [sa, sb]] of shapes.entries()) {
     const dt = ci % 2 ? DType.int8 : DType.uint8;
     const a = randomInts(rng, dt, sa), b = randomInts(rng, dt, sb);
+    // the large cases: power-of-two scales (many exact ties) and an odd output zero point
+    const ties = ci >= 5;
     const p = {
-      as: randomScale(false),
+      as: ties ? 0.5 : randomScale(false),
       az: rng.int(0, 100),
-      bs: randomScale(false),
+      bs: ties ? 0.25 : randomScale(false),
       bz: rng.int(0, 100),
-      cs: Math.fround(0.01 + rng.next() * 0.05),
-      cz: rng.int(0, 100),
-    }; // deno-fmt-ignore
+      cs: ties ? 4 : Math.fround(0.01 + rng.next() * 0.05),
+      cz: ties ? 2 * rng.int(0, 50) + 1 : rng.int(0, 100),
+    };
     const z = (v: number) => tensor(dt, [], [v]);
     const m: QModel = {
       opType: "QLinearAdd",
