@@ -30,7 +30,7 @@ static const uint32_t RC[48] = {
   0x00000001u, 0x0000808bu, 0x00000001u, 0x8000000bu, 0x00000001u, 0x8000008au, 0x00000001u, 0x80000081u,
   0x00000000u, 0x80000081u, 0x00000000u, 0x80000008u, 0x00000000u, 0x00000083u, 0x00000000u, 0x80008003u,
   0x00000001u, 0x80008088u, 0x00000000u, 0x80000088u, 0x00000001u, 0x00008000u, 0x00000000u, 0x80008082u,
-}; // clang-format off
+};
 
 /* ------------------------------------------------------------------------------------------ */
 /* The permutation */
@@ -61,11 +61,13 @@ static const uint32_t RC[48] = {
   ((my) ? ((mz) ? ((inv) ? (~y | z) : (y & ~z)) : ((inv) ? ~(y & z) : (y & z)))                  \
         : ((mz) ? ((inv) ? (y | z) : ~(y | z)) : ((inv) ? (y | ~z) : (~y & z))))
 
-/* Keeps GCC from rewriting x ^ ~t as ~(x ^ t): MIPS has nor but no xnor. */
+/* OPAQUE keeps GCC from rewriting x ^ ~t as ~(x ^ t): MIPS has nor but no xnor. */
 #if defined(__GNUC__)
 #define OPAQUE(v) __asm__("" : "+r"(v))
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define OPAQUE(v) (void)0
+#define ALWAYS_INLINE static inline
 #endif
 
 /* chi (and iota word k) for half h of output lane (X, Y) from the row's stored b values
@@ -114,7 +116,7 @@ static const uint32_t RC[48] = {
  * e's on exit. The even halves of all planes come first, then the odd
  * ones (chi never mixes halves): few values are live at once, so they fit MIPS's registers; each
  * even word is loaded twice per round, each odd word once, each word stored once. */
-static inline __attribute__((always_inline)) void keccak_round(const uint32_t *a, uint32_t *e,
+ALWAYS_INLINE void keccak_round(const uint32_t *a, uint32_t *e,
                                                                const uint32_t *rc, uint32_t *co) {
   uint32_t c[10], d[10];
   PARITY(0), PARITY(2), PARITY(4), PARITY(6), PARITY(8);
@@ -366,7 +368,7 @@ void opml_merkle_final(opml_merkle_ctx *c, uint8_t root[32]) {
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {
   opml_merkle_ctx c;
   opml_merkle_init(&c);
-  opml_merkle_update(&c, data, n); /* a size_t length is always below the limit */
+  opml_merkle_update(&c, data, n); /* cannot fail below 2^53 bytes (keccak.h) */
   opml_merkle_final(&c, out);
 }
 

@@ -24,7 +24,8 @@
 
 /* Incremental keccak256 state. Treat as opaque. */
 typedef struct opml_keccak_ctx {
-  uint32_t s[50];                  /* 25 lanes, bit-interleaved: s[2i] even bits, s[2i+1] odd */
+  uint32_t s[50];                  /* 25 lanes, bit-interleaved: s[2i] even bits, s[2i+1] odd;
+                                      four lanes inverted (keccak.c) */
   uint8_t buf[OPML_KECCAK_RATE];   /* the not yet absorbed tail of the input */
   uint32_t fill;                   /* bytes in buf */
 } opml_keccak_ctx;
@@ -57,7 +58,7 @@ int opml_merkle_update(opml_merkle_ctx *c, const uint8_t *data, size_t n);
 /* Writes the root of everything absorbed; the context must be re-initialised before reuse. */
 void opml_merkle_final(opml_merkle_ctx *c, uint8_t root[32]);
 
-/* The Merkle-data root of data[0..n). */
+/* The Merkle-data root of data[0..n), n < 2^53. */
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]);
 /* The Merkle-data key for a known root and length: 0x03 || keccak256(root || u64be(len))[1..]. */
 void opml_merkle_data_key_of(const uint8_t root[32], uint64_t len, uint8_t out[32]);
