@@ -495,7 +495,8 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
         }
         break;
       }
-      case 0x33: // pref: no-op
+      case 0x33: // pref: no-op, no data word
+        dataAddr = -1;
         break;
       case 0x2b: // sw
       case 0x38: { // sc
