@@ -3,6 +3,7 @@
  * @module
  */
 import { arrayFromBytes, bytesOf } from "../onnx/load.ts";
+import { InputError } from "./inputs.ts";
 import { dtypeName, dtypeSize, shapeSize, type TensorType, type TensorValue } from "../ir/types.ts";
 
 export { bytesOf };
@@ -24,9 +25,9 @@ export function splitOutputs(bytes: Uint8Array, types: TensorType[]): TensorValu
 /** Checks that a value fits an input of the program (dtype and shape); throws a one-line message. */
 export function checkInput(name: string, want: TensorType, got: TensorType): void {
   if (want.dtype !== got.dtype) {
-    throw new Error(`input '${name}': dtype ${dtypeName(got.dtype)}, but the model expects ${dtypeName(want.dtype)}`);
+    throw new InputError(`input '${name}': dtype ${dtypeName(got.dtype)}, but the model expects ${dtypeName(want.dtype)}`);
   }
   if (want.shape.length !== got.shape.length || want.shape.some((d, i) => d !== got.shape[i])) {
-    throw new Error(`input '${name}': shape [${got.shape}], but the model was compiled for [${want.shape}]`);
+    throw new InputError(`input '${name}': shape [${got.shape}], but the model was compiled for [${want.shape}]`);
   }
 }

@@ -64,6 +64,16 @@ export function dtypeName(dtype: number): string {
     14: "complex64",
     15: "complex128",
     16: "bfloat16",
+    17: "float8e4m3fn",
+    18: "float8e4m3fnuz",
+    19: "float8e5m2",
+    20: "float8e5m2fnuz",
+    21: "uint4",
+    22: "int4",
+    23: "float4e2m1",
+    24: "float8e8m0",
+    25: "uint2",
+    26: "int2",
   };
   return names[dtype] ?? `dtype ${dtype}`;
 }
