@@ -561,6 +561,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
         break;
       }
       default: // break (SPECIAL 0x0d) and reserved
+        if (op >= 0x20) dataAddr = (r[rs] + imm) & ~3; // a reserved load/store names its word
         exit = EXIT_FAULT;
     }
     if (exit !== EXIT_DONE) {
