@@ -7,10 +7,10 @@
  * inverted ("lane complementing", below), which makes chi cheaper. Bytes are converted when
  * absorbed and squeezed; Merkle nodes stay interleaved between hashes.
  *
- * Cost in the opml VM (MIPS32, gcc -O2): about 12,400 instructions per keccak-f[1600]. Its floor
- * on this ISA is near 11,000: per round 152 xors, 52 rotations of 3 instructions (MIPS32 release
- * 1 has no rotate), 60 chi operations and about 100 loads and stores (50 state words, about 26
- * free registers).
+ * Cost in the opml VM (MIPS32, gcc -O2): 12,321 instructions per keccak-f[1600], about 513 per
+ * round, of which 368 are arithmetic (152 xors, 52 rotations of 3 instructions as MIPS32 release
+ * 1 has no rotate, 60 chi operations) and 145 loads and stores (at least 125 with this schedule:
+ * 50 state words, some 26 free registers). A Merkle-data root costs 12,833 per 32-byte leaf.
  */
 #include "keccak.h"
 
@@ -35,12 +35,12 @@ static const uint32_t RC[48] = {
 /* ------------------------------------------------------------------------------------------ */
 /* The permutation */
 
-/* Lane complementing: the lanes (3,2), (0,3), (4,3) and (1,4) are stored inverted, always (the
- * "stored form" of a state; the zero state has them all ones). Every expression below is written on true values (stored ^ mask, the masks being
- * constants), and GCC folds the masks into the operations: chi's x ^ (~y & z) then costs two
- * operations (and, or, nor) for four of the five lanes of each row instead of three. This set
- * reaches that minimum (one three-operation lane per row, five rows are an odd cycle) with the
- * fewest inverted lanes, found by a search over all masks. */
+/* Lane complementing: the lanes (3,2), (0,3), (4,3) and (1,4) are always stored inverted (the
+ * "stored form" of a state: the zero state has them all ones). The expressions below track
+ * which values are inverted with constant masks, and pick for chi's x ^ (~y & z) the form that
+ * needs no extra NOT: two operations (and, or, nor) instead of three for four of the five lanes
+ * of each row. This set reaches that minimum (five rows form an odd cycle, so one lane per row
+ * keeps three operations) with the fewest inverted lanes; it was found by a search over masks. */
 #define INVERTED ((1u << 13) | (1u << 15) | (1u << 19) | (1u << 21)) /* bit x + 5y */
 #define INV(x, y) ((INVERTED >> ((x) + 5 * (y))) & 1)
 #define MASK(bit) (0u - (uint32_t)(bit))
@@ -113,11 +113,10 @@ static const uint32_t RC[48] = {
    d[2 * (x) + 1] = c[2 * (((x) + 4) % 5) + 1] ^ c[2 * (((x) + 1) % 5)])
 
 /* One round from state a to state e; co holds the parities of a's odd words on entry and of
- * e's on exit. The even halves of all planes come first, then the odd
- * ones (chi never mixes halves): few values are live at once, so they fit MIPS's registers; each
- * even word is loaded twice per round, each odd word once, each word stored once. */
-ALWAYS_INLINE void keccak_round(const uint32_t *a, uint32_t *e,
-                                                               const uint32_t *rc, uint32_t *co) {
+ * e's on exit. The even halves of all planes come first, then the odd ones (chi never mixes
+ * halves): few values are live at once, so they fit MIPS's registers; each even word is loaded
+ * twice per round, each odd word once, each word stored once. */
+ALWAYS_INLINE void keccak_round(const uint32_t *a, uint32_t *e, const uint32_t *rc, uint32_t *co) {
   uint32_t c[10], d[10];
   PARITY(0), PARITY(2), PARITY(4), PARITY(6), PARITY(8);
   c[1] = co[0], c[3] = co[1], c[5] = co[2], c[7] = co[3], c[9] = co[4];
@@ -143,7 +142,7 @@ static inline void invert_lanes(uint32_t s[50]) {
 }
 
 /* GCC's partial redundancy elimination and register-pressure-blind scheduling hoist loads
- * across the round and spill: on MIPS 14,300 instead of 12,400 instructions per permutation
+ * across the round and spill: on MIPS 13,292 instead of 12,321 instructions per permutation
  * (and slower on x86-64 too). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define PERMUTATION_OPT __attribute__((optimize("no-tree-pre", "sched-pressure")))
@@ -157,7 +156,9 @@ static inline void invert_lanes(uint32_t s[50]) {
 PERMUTATION_OPT static void keccak_f(uint32_t s[50]) {
   uint32_t t[50];
   uint32_t *a = s, *e = t, co[5];
-  for (int i = 0; i < 5; i++) co[i] = a[2 * i + 1] ^ a[2 * i + 11] ^ a[2 * i + 21] ^ a[2 * i + 31] ^ a[2 * i + 41];
+  for (int i = 0; i < 5; i++) {
+    co[i] = a[2 * i + 1] ^ a[2 * i + 11] ^ a[2 * i + 21] ^ a[2 * i + 31] ^ a[2 * i + 41];
+  }
   for (const uint32_t *rc = RC; rc < RC + 48; rc += 2) {
     keccak_round(a, e, rc, co);
     uint32_t *x = a;
@@ -281,8 +282,8 @@ void opml_keccak_key(const uint8_t *data, size_t n, uint8_t out[32]) {
 /* Merkle-data roots. Nodes are kept as 8 interleaved words (the first 4 lanes of a state), so
  * hashing two of them needs no byte conversion; only leaves and the root are converted. */
 
-/* out = keccak256(left || right) on interleaved nodes (out may alias either). Unrolled: the
- * setup is a tenth of the cost of a leaf in the VM otherwise. */
+/* out = keccak256(left || right) on interleaved nodes (out may alias either). The setup is
+ * unrolled: loops (or memset) cost some 170 more VM steps per hash. */
 static void hash_nodes(const uint32_t left[8], const uint32_t right[8], uint32_t out[8]) {
   uint32_t s[50];
 #define NODES(i) s[i] = left[i], s[i + 8] = right[i];
