@@ -420,6 +420,99 @@ ARGMAX(uint8_t)
 ARGMAX(int8_t)
 #undef ARGMAX
 
+/* The outputs o in [0, count) with 0 <= o*s + off < n: [*lo, *hi). */
+static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
+  idx a = off >= 0 ? 0 : (-off + s - 1) / s;
+  idx b = off >= n ? 0 : (n - off + s - 1) / s;
+  if (b > count) b = count;
+  if (a > b) a = b;
+  *lo = a, *hi = b;
+}
+
+/* The divisor of AveragePool for output (od, oh, ow): taps inside the input, or with
+ * count_include_pad inside the padded input. */
+static idx avg_count(const pool_geom *q, idx od, idx oh, idx ow) {
+  idx a, b, n;
+  const idx lo = q->flag ? -1 : 0; /* -1: bounds include the pads */
+  taps(od, q->SD, q->PD, q->DD, q->KD, lo ? -q->PD : 0, q->ID + (lo ? q->ED : 0), &a, &b), n = b - a;
+  taps(oh, q->SH, q->PH, q->DH, q->KH, lo ? -q->PH : 0, q->IH + (lo ? q->EH : 0), &a, &b), n *= b - a;
+  taps(ow, q->SW, q->PW, q->DW, q->KW, lo ? -q->PW : 0, q->IW + (lo ? q->EW : 0), &a, &b), n *= b - a;
+  return n;
+}
+
+/* One output of float MaxPool (avg = 0) or AveragePool (avg = 1) over plane x. */
+static float pool_one_f32(const pool_geom *q, const float *x, idx od, idx oh, idx ow, int avg) {
+  idx d0, d1, h0, h1, w0, w1;
+  taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);
+  taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);
+  taps(ow, q->SW, q->PW, q->DW, q->KW, 0, q->IW, &w0, &w1);
+  float m = 0.0f;
+  int first = 1;
+  for (idx kd = d0; kd < d1; kd++) {
+    const idx id = od * q->SD - q->PD + kd * q->DD;
+    for (idx kh = h0; kh < h1; kh++) {
+      const float *xr = x + (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW;
+      for (idx kw = w0; kw < w1; kw++) {
+        const float v = xr[ow * q->SW - q->PW + kw * q->DW];
+        if (avg) m += v;
+        else if (first || v > m) m = v;
+        first = 0;
+      }
+    }
+  }
+  return avg ? m / (float)(int32_t)avg_count(q, od, oh, ow) : m;
+}
+
+/* Float MaxPool without indices (avg = 0) and AveragePool (avg = 1), one output row (od, oh)
+ * at a time: the outputs whose W window lies inside the input are computed together, tap by
+ * tap in ascending (kd, kh, kw) order (each output's own order), the others one by one. */
+static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
+  const idx plane = q->ID * q->IH * q->IW;
+  idx lo, hi; /* the outputs whose W taps are all inside the input */
+  valid_range(-q->PW, q->SW, q->IW - (q->KW - 1) * q->DW, q->OW, &lo, &hi);
+  for (idx nc = 0; nc < q->NC; nc++, x += plane) {
+    for (idx od = 0; od < q->OD; od++) {
+      for (idx oh = 0; oh < q->OH; oh++, y += q->OW) {
+        idx d0, d1, h0, h1;
+        taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);
+        taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);
+        const idx a = d0 < d1 && h0 < h1 ? lo : q->OW, b = d0 < d1 && h0 < h1 ? hi : q->OW;
+        for (idx ow = 0; ow < a; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
+        for (idx ow = b; ow < q->OW; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
+        if (a >= b) continue;
+        if (avg) {
+          for (idx ow = a; ow < b; ow++) y[ow] = 0.0f;
+        }
+        int first = 1;
+        for (idx kd = d0; kd < d1; kd++) {
+          const idx id = od * q->SD - q->PD + kd * q->DD;
+          for (idx kh = h0; kh < h1; kh++) {
+            const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+            for (idx kw = 0; kw < q->KW; kw++, first = 0) {
+              const idx r = row + kw * q->DW; /* x[r + ow * SW] is inside the row */
+              if (avg) {
+                for (idx ow = a; ow < b; ow++) y[ow] += x[r + ow * q->SW];
+              } else if (first) {
+                for (idx ow = a; ow < b; ow++) y[ow] = x[r + ow * q->SW];
+              } else {
+                for (idx ow = a; ow < b; ow++) {
+                  const float v = x[r + ow * q->SW];
+                  y[ow] = v > y[ow] ? v : y[ow];
+                }
+              }
+            }
+          }
+        }
+        if (avg) {
+          const float n = (float)(int32_t)avg_count(q, od, oh, a);
+          for (idx ow = a; ow < b; ow++) y[ow] = y[ow] / n;
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
 static int k_maxpool(const opml_node *nd) {
   pool_geom q;
   if (pool_geom_of(nd, &q)) return OPML_EATTR;
@@ -427,6 +520,7 @@ static int k_maxpool(const opml_node *nd) {
   opml_tensor *Y = nd->out[0], *I = nd->n_out > 1 ? nd->out[1] : 0;
   if (Y->dtype != X->dtype || (I && I->dtype != DT_INT64)) return OPML_EDTYPE;
   if (X->dtype != DT_FLOAT && X->dtype != DT_UINT8 && X->dtype != DT_INT8) return OPML_EDTYPE;
+  if (X->dtype == DT_FLOAT && !I) return pool_f32(&q, X->data, Y->data, 0);
   idx ktaps = q.KD * q.KH * q.KW, plane = q.ID * q.IH * q.IW, o = 0;
   idx *offs = opml_alloc(2 * (size_t)(ktaps > 0 ? ktaps : 1) * sizeof(idx));
   if (!offs) return OPML_ENOMEM;
@@ -467,32 +561,7 @@ static int k_averagepool(const opml_node *nd) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
   if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
-  idx ktaps = q.KD * q.KH * q.KW, plane = q.ID * q.IH * q.IW, o = 0;
-  idx *offs = opml_alloc((size_t)(ktaps > 0 ? ktaps : 1) * sizeof(idx));
-  if (!offs) return OPML_ENOMEM;
-  const float *x = X->data;
-  float *y = Y->data;
-  for (idx nc = 0; nc < q.NC; nc++) {
-    const float *xs = x + nc * plane;
-    for (idx od = 0; od < q.OD; od++) {
-      for (idx oh = 0; oh < q.OH; oh++) {
-        for (idx ow = 0; ow < q.OW; ow++, o++) {
-          idx n = window(&q, od, oh, ow, offs, 0);
-          float s = 0.0f;
-          for (idx t = 0; t < n; t++) s += xs[offs[t]];
-          if (q.flag) { /* count the taps inside the padded input instead */
-            idx a, b;
-            taps(od, q.SD, q.PD, q.DD, q.KD, -q.PD, q.ID + q.ED, &a, &b), n = b - a;
-            taps(oh, q.SH, q.PH, q.DH, q.KH, -q.PH, q.IH + q.EH, &a, &b), n *= b - a;
-            taps(ow, q.SW, q.PW, q.DW, q.KW, -q.PW, q.IW + q.EW, &a, &b), n *= b - a;
-          }
-          y[o] = s / (float)(int32_t)n;
-        }
-      }
-    }
-  }
-  opml_free(offs);
-  return OPML_OK;
+  return pool_f32(&q, X->data, Y->data, 1);
 }
 
 /* --- reductions ----------------------------------------------------------------------------
