@@ -73,9 +73,11 @@ if (update) {
     "",
     "## Out of scope",
     "",
-    "| reason | cases |",
-    "|---|---|",
-    ...[...byReason].sort((a, b) => b[1] - a[1]).map(([r, n]) => `| ${r} | ${n} |`),
+    "| reason | count | cases |",
+    "|---|---|---|",
+    ...[...byReason].sort((a, b) => b[1] - a[1]).map(([r, n]) =>
+      `| ${r} | ${n} | ${Object.keys(outOfScope).filter((c) => outOfScope[c] === r).map((c) => c.replace("node-tests/", "")).join(", ")} |`
+    ),
     "",
     "## Model tolerances (tests/onnx/models.test.ts)",
     "",
