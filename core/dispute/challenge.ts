@@ -1,0 +1,428 @@
+/**
+ * The two-phase challenge, offline: phase 1 dissects the node states S_0 .. S_(N+1) down to the
+ * first node K whose state the sides dispute; phase 2 dissects the VM steps of the check of their
+ * S_K (from the agreed S_(K-1)) down to one step. Progress lives in a session file written
+ * atomically after every committed move: an interrupted challenge resumes where it stopped,
+ * asking nobody again for what it already has, and a session refuses to resume another dispute.
+ * @module
+ */
+import {
+  type CommitmentSource,
+  CounterpartError,
+  describeNodeState,
+  describeStep,
+  DisputeError,
+  Ledger,
+} from "./counterpart.ts";
+import { type AnswerRule, dissect, type Move } from "./dissect.ts";
+import { checkArity, type Interval } from "./dissection.ts";
+import { type Hash, isHash, statusOf } from "./hash.ts";
+import { readJsonIfExists, writeJsonAtomic } from "./json_file.ts";
+
+/** A VM state hash's status byte: exited with code 0. */
+export const STATUS_VALID = 0;
+/** A VM state hash's status byte: not exited. */
+export const STATUS_UNFINISHED = 3;
+
+/** The phase-2 counterpart: its states of the check by step, and its claimed final state. */
+export interface CheckSource extends CommitmentSource {
+  /** `{ step, hash }`: the step where their check ends and its (exited-valid) state hash. */
+  final(): unknown | Promise<unknown>;
+}
+
+/** What phase 2 needs, made by the caller once phase 1 has found node K. */
+export interface Phase2Sources {
+  /** The checker's initial VM state hash (the same for both sides by construction). */
+  initial: Hash;
+  /** Our states of the check of their S_K (computed on demand). */
+  ours: CommitmentSource;
+  theirs: CheckSource;
+}
+
+/** The disputed node, as phase 2 receives it. */
+export interface DisputedNode {
+  node: number;
+  /** S_(K-1), agreed. */
+  pre: Hash;
+  /** Their S_K, the claim the check verifies. */
+  claim: Hash;
+  /** Our S_K. */
+  ours: Hash;
+}
+
+/** Their claimed end of the check. */
+export interface FinalClaim {
+  step: number;
+  hash: Hash;
+}
+
+/** The result of a challenge. */
+export type ChallengeOutcome =
+  | { dispute: false; reason: "same-result"; nodes: number }
+  | { dispute: false; reason: "claim-holds"; node: DisputedNode; final: FinalClaim }
+  | {
+    dispute: true;
+    node: DisputedNode;
+    final: FinalClaim;
+    /** The disputed VM step: the transition from state `step` (agreed) to `step + 1`. */
+    step: number;
+    preState: Hash;
+    oursPost: Hash;
+    theirsPost: Hash;
+  };
+
+/** Counts of a challenge, over all its runs (a resumed session adds to them). */
+export interface ChallengeStats {
+  rounds: { phase1: number; phase2: number };
+  /** Commitments asked of each side, phase 1 from files included. */
+  asked: { ours: number; theirs: number };
+}
+
+/** The session file's document. */
+export interface ChallengeSession {
+  format: "opml-challenge/1";
+  /** What identifies the dispute: a session resumes only with the same parameters. */
+  params: ChallengeParams;
+  phase1: { moves: Move[]; node?: number };
+  phase2?: {
+    node: DisputedNode;
+    initial: Hash;
+    final: FinalClaim;
+    /** Our state at their final step. */
+    oursEnd?: Hash;
+    moves: Move[];
+    step?: number;
+  };
+  stats: ChallengeStats;
+  outcome?: ChallengeOutcome;
+}
+
+/** The parameters a session is bound to. */
+export interface ChallengeParams {
+  arity: number;
+  nodes: number;
+  ours: { first: Hash; last: Hash };
+  theirs: { last: Hash };
+  /** Anything else that names the dispute (model commitment, ...), compared as given. */
+  context: Record<string, string | number>;
+}
+
+/** A session file that cannot be used: wrong format, or another dispute's. */
+export class SessionError extends DisputeError {
+  override name = "SessionError";
+}
+
+/** Options of {@link challenge}. */
+export interface ChallengeOptions {
+  arity: number;
+  /** Our phase-1 states S_0 .. S_(N+1). */
+  ours: readonly Hash[];
+  /** Their phase-1 states as their file gives them (checked here). */
+  theirs: readonly unknown[];
+  context?: Record<string, string | number>;
+  /** The session file; without it the challenge keeps its progress in memory only. */
+  sessionPath?: string;
+  /** Opens phase 2 for the disputed node (called again when a session resumes in phase 2). */
+  phase2(node: DisputedNode): Phase2Sources | Promise<Phase2Sources>;
+  /** The step bound of a check: their final step must not exceed it. */
+  maxCheckSteps?: number;
+  /** Progress for humans (stderr). */
+  onProgress?: (message: string) => void;
+}
+
+/** The outcome of {@link challenge} with its counts. */
+export interface ChallengeReport {
+  outcome: ChallengeOutcome;
+  stats: ChallengeStats;
+  /** Whether this call resumed a session. */
+  resumed: boolean;
+}
+
+/**
+ * The rules of VM state hashes by step: status bytes 0..3, and an exited state (status 0, 1, 2)
+ * never changes again, so every later step has the same hash.
+ */
+export const vmTraceRule: AnswerRule = (_side, index, hash, known) => {
+  const s = statusOf(hash);
+  if (s > STATUS_UNFINISHED) return `status byte ${s} is not a VM status (0-3)`;
+  for (const [j, h] of known) {
+    if (j < index && statusOf(h) !== STATUS_UNFINISHED && h !== hash) {
+      return `the state at step ${j} has exited (status ${statusOf(h)}), so every later state must equal it`;
+    }
+    if (j > index && s !== STATUS_UNFINISHED && h !== hash) {
+      return `it has exited (status ${s}), yet the state at step ${j} differs`;
+    }
+  }
+  return undefined;
+};
+
+/** Phase-1 states are keccak preimage keys: first byte 2. */
+const nodeStateRule: AnswerRule = (_side, _i, hash) =>
+  hash.startsWith("0x02") ? undefined : "a phase-1 state is a keccak key (first byte 0x02)";
+
+function sameParams(a: ChallengeParams, b: ChallengeParams): string | undefined {
+  if (a.arity !== b.arity) return `arity ${a.arity}, not ${b.arity}`;
+  if (a.nodes !== b.nodes) return `${a.nodes} nodes, not ${b.nodes}`;
+  if (a.ours.first !== b.ours.first) return `our S_0 ${a.ours.first}, not ${b.ours.first}`;
+  if (a.ours.last !== b.ours.last) return `our result state ${a.ours.last}, not ${b.ours.last}`;
+  if (a.theirs.last !== b.theirs.last) return `their result state ${a.theirs.last}, not ${b.theirs.last}`;
+  const keys = new Set([...Object.keys(a.context), ...Object.keys(b.context)]);
+  for (const k of keys) if (a.context[k] !== b.context[k]) return `${k} ${a.context[k]}, not ${b.context[k]}`;
+  return undefined;
+}
+
+/** Checks a session document's shape (enough to resume from it without crashing). */
+function parseSession(doc: unknown, path: string): ChallengeSession {
+  const bad = (why: string): never => {
+    throw new SessionError(`session file ${path}: ${why} (delete it to start over)`);
+  };
+  const s = doc as ChallengeSession;
+  if (!s || typeof s !== "object" || s.format !== "opml-challenge/1") bad("not an opml challenge session");
+  const isMoves = (m: unknown) =>
+    Array.isArray(m) && m.every((x) =>
+      x && Array.isArray(x.points) && x.points.every(Number.isSafeInteger) &&
+      Array.isArray(x.ours) && x.ours.every(isHash) && Array.isArray(x.theirs) && x.theirs.every(isHash)
+    );
+  if (
+    !s.params || typeof s.params !== "object" || !s.params.ours || !s.params.theirs ||
+    typeof s.params.context !== "object"
+  ) bad("no parameters");
+  if (!s.phase1 || !isMoves(s.phase1.moves)) bad("malformed phase-1 moves");
+  if (
+    s.phase2 &&
+    (!isMoves(s.phase2.moves) || !s.phase2.node || !isHash(s.phase2.initial) || !s.phase2.final ||
+      !isHash(s.phase2.final.hash))
+  ) {
+    bad("malformed phase-2 record");
+  }
+  if (!s.stats?.rounds || !s.stats?.asked) bad("no statistics");
+  return s;
+}
+
+/**
+ * Runs or resumes a challenge of their phase-1 states against ours.
+ *
+ * @example
+ * ```ts
+ * const report = await challenge({
+ *   arity: 4, ours: ourStates, theirs: theirStates, sessionPath: "c.session.json",
+ *   phase2: (d) => checkSources(d), // our check trace and their answers for node d.node
+ * });
+ * if (report.outcome.dispute) console.log(report.outcome.node.node, report.outcome.step);
+ * ```
+ * @throws {CounterpartError} for impossible or changed answers; {@link SessionError} for a
+ *   session of another dispute; {@link UnavailableError} when their source cannot answer yet
+ *   (the session keeps every committed move).
+ */
+export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport> {
+  checkArity(opts.arity);
+  const progress = opts.onProgress ?? (() => {});
+  const ours = opts.ours;
+  const n = ours.length - 2;
+  if (n < 0) {
+    throw new DisputeError(`our commitments have ${ours.length} states; a program of N nodes has N + 2`);
+  }
+  ours.forEach((h, i) => {
+    if (!isHash(h) || nodeStateRule("ours", i, h, new Map())) {
+      throw new CounterpartError("ours", `our S_${i} is not a phase-1 state: ${h}`);
+    }
+  });
+  const theirs = opts.theirs;
+  if (theirs.length !== ours.length) {
+    throw new CounterpartError(
+      "theirs",
+      `their commitments have ${theirs.length} states, ours ${ours.length}: not the same program (N + 2 states for N nodes)`,
+    );
+  }
+  const p1 = new Ledger(describeNodeState);
+  for (const i of [0, n + 1]) {
+    p1.record("ours", i, ours[i]);
+    p1.record("theirs", i, theirs[i]);
+    const why = nodeStateRule("theirs", i, p1.theirs.get(i)!, p1.theirs);
+    if (why) throw new CounterpartError("theirs", `their S_${i}: ${why}`);
+  }
+  if (p1.theirs.get(0) !== ours[0]) {
+    throw new CounterpartError(
+      "theirs",
+      `their S_0 ${p1.theirs.get(0)} differs from ours ${
+        ours[0]
+      }: S_0 is the task (model and input), so this is not a dispute about the same task`,
+    );
+  }
+  const params: ChallengeParams = {
+    arity: opts.arity,
+    nodes: n,
+    ours: { first: ours[0], last: ours[n + 1] },
+    theirs: { last: p1.theirs.get(n + 1)! },
+    context: { ...(opts.context ?? {}) },
+  };
+
+  let session: ChallengeSession;
+  let resumed = false;
+  const existing = opts.sessionPath ? readJsonIfExists(opts.sessionPath, "session file") : undefined;
+  if (existing !== undefined) {
+    session = parseSession(existing, opts.sessionPath!);
+    const diff = sameParams(session.params, params);
+    if (diff) {
+      throw new SessionError(
+        `session file ${opts.sessionPath} is for another dispute (${diff}); use another --session file`,
+      );
+    }
+    resumed = true;
+  } else {
+    session = {
+      format: "opml-challenge/1",
+      params,
+      phase1: { moves: [] },
+      stats: { rounds: { phase1: 0, phase2: 0 }, asked: { ours: 0, theirs: 0 } },
+    };
+  }
+  const save = () => {
+    if (opts.sessionPath) writeJsonAtomic(opts.sessionPath, session);
+  };
+  const finish = (outcome: ChallengeOutcome): ChallengeReport => {
+    session.outcome = outcome;
+    save();
+    return { outcome, stats: session.stats, resumed };
+  };
+  if (session.outcome) return { outcome: session.outcome, stats: session.stats, resumed };
+  if (!resumed) save();
+
+  if (params.ours.last === params.theirs.last) {
+    return finish({ dispute: false, reason: "same-result", nodes: n });
+  }
+
+  // their file must still say what they said in the recorded moves
+  for (const m of session.phase1.moves) {
+    m.points.forEach((p, k) => {
+      const now = theirs[p];
+      if (now !== m.theirs[k]) {
+        throw new CounterpartError(
+          "theirs",
+          `their S_${p} changed since the session began: ${m.theirs[k]}, now ${String(now)}`,
+        );
+      }
+    });
+  }
+
+  // ---- phase 1: node states ----
+  const phase1 = await dissect({
+    interval: { lo: 0, hi: n + 1 },
+    arity: opts.arity,
+    ours: { at: (ix) => ix.map((i) => ours[i]) },
+    theirs: { at: (ix) => ix.map((i) => theirs[i]) },
+    ledger: p1,
+    moves: session.phase1.moves,
+    rule: nodeStateRule,
+    onMove: (move, iv) => {
+      session.phase1.moves.push(move);
+      session.stats.rounds.phase1++;
+      session.stats.asked.ours += move.points.length;
+      session.stats.asked.theirs += move.points.length;
+      save();
+      progress(`phase 1 round ${session.phase1.moves.length}: S_${iv.lo} agreed, S_${iv.hi} disputed`);
+    },
+  });
+  const k = phase1.interval.hi;
+  const disputed: DisputedNode = {
+    node: k,
+    pre: p1.ours.get(k - 1)!,
+    claim: p1.theirs.get(k)!,
+    ours: p1.ours.get(k)!,
+  };
+  if (session.phase1.node === undefined) {
+    session.phase1.node = k;
+    save();
+  }
+  progress(`phase 1 done: node ${k} disputed (${session.phase1.moves.length} rounds)`);
+
+  // ---- phase 2: VM steps of the check of their S_K ----
+  const sources = await opts.phase2(disputed);
+  const p2 = new Ledger(describeStep);
+  if (!session.phase2) {
+    const rawFinal = await sources.theirs.final();
+    const f = rawFinal as { step?: unknown; hash?: unknown };
+    if (
+      !f || typeof f !== "object" || !Number.isSafeInteger(f.step) || (f.step as number) < 1 ||
+      !isHash(f.hash)
+    ) {
+      throw new CounterpartError(
+        "theirs",
+        `their final claim must be {step >= 1, hash}, got ${JSON.stringify(rawFinal)?.slice(0, 120)}`,
+      );
+    }
+    const final = { step: f.step as number, hash: f.hash as Hash };
+    if (opts.maxCheckSteps !== undefined && final.step > opts.maxCheckSteps) {
+      throw new CounterpartError(
+        "theirs",
+        `their check of S_${k} ends at step ${final.step}, past the bound of ${opts.maxCheckSteps} steps`,
+      );
+    }
+    if (statusOf(final.hash) !== STATUS_VALID) {
+      throw new CounterpartError(
+        "theirs",
+        `their check of S_${k} ends at step ${final.step} with status ${
+          statusOf(final.hash)
+        }, not exited-valid (0): their own check rejects their S_${k}`,
+      );
+    }
+    session.phase2 = { node: disputed, initial: sources.initial, final, moves: [] };
+    save();
+  }
+  const rec = session.phase2;
+  if (rec.node.node !== k || rec.node.claim !== disputed.claim || rec.node.pre !== disputed.pre) {
+    throw new SessionError(
+      `session file ${opts.sessionPath}: its phase 2 is about node ${rec.node.node}, phase 1 found node ${k}`,
+    );
+  }
+  if (rec.initial !== sources.initial) {
+    throw new SessionError(
+      `session file ${opts.sessionPath}: the checker's initial state changed (${rec.initial}, now ${sources.initial}): another checker image`,
+    );
+  }
+  const iv: Interval = { lo: 0, hi: rec.final.step };
+  p2.record("ours", 0, rec.initial);
+  p2.record("theirs", 0, rec.initial);
+  p2.record("theirs", iv.hi, rec.final.hash);
+  if (rec.oursEnd === undefined) {
+    // our state at their final step: computed once, then kept in the session
+    const [h] = await sources.ours.at([iv.hi]);
+    rec.oursEnd = p2.record("ours", iv.hi, h);
+    const why = vmTraceRule("ours", iv.hi, rec.oursEnd, p2.ours);
+    if (why) throw new CounterpartError("ours", `our state at step ${iv.hi}: ${why}`);
+    session.stats.asked.ours++;
+    save();
+  }
+  p2.record("ours", iv.hi, rec.oursEnd);
+  if (rec.oursEnd === rec.final.hash) {
+    return finish({ dispute: false, reason: "claim-holds", node: disputed, final: rec.final });
+  }
+  const phase2 = await dissect({
+    interval: iv,
+    arity: opts.arity,
+    ours: sources.ours,
+    theirs: sources.theirs,
+    ledger: p2,
+    moves: rec.moves,
+    rule: vmTraceRule,
+    onMove: (move, next) => {
+      rec.moves.push(move);
+      session.stats.rounds.phase2++;
+      session.stats.asked.ours += move.points.length;
+      session.stats.asked.theirs += move.points.length;
+      save();
+      progress(`phase 2 round ${rec.moves.length}: step ${next.lo} agreed, step ${next.hi} disputed`);
+    },
+  });
+  const t = phase2.interval.lo;
+  rec.step = t;
+  return finish({
+    dispute: true,
+    node: disputed,
+    final: rec.final,
+    step: t,
+    preState: p2.ours.get(t)!,
+    oursPost: p2.ours.get(t + 1)!,
+    theirsPost: p2.theirs.get(t + 1)!,
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * k-ary dissection, the pure arithmetic: over indices `lo..hi` of two commitment sequences that
+ * agree at `lo` and disagree at `hi`, each round asks for `arity - 1` interior points and keeps
+ * the first sub-interval whose ends agree and disagree, until `hi = lo + 1`. The same rules serve
+ * phase 1 (node states) and phase 2 (VM steps).
+ * @module
+ */
+
+/** An interval of a dissection: both sides agree at `lo` and disagree at `hi` (`lo < hi`). */
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/** The smallest and largest arity a dissection accepts. */
+export const MIN_ARITY = 2;
+export const MAX_ARITY = 64;
+
+/** Throws a RangeError unless `arity` is an integer in MIN_ARITY..MAX_ARITY. */
+export function checkArity(arity: number): void {
+  if (!Number.isInteger(arity) || arity < MIN_ARITY || arity > MAX_ARITY) {
+    throw new RangeError(`arity must be an integer from ${MIN_ARITY} to ${MAX_ARITY}, got ${arity}`);
+  }
+}
+
+function checkInterval({ lo, hi }: Interval): void {
+  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo < 0 || hi <= lo) {
+    throw new RangeError(`not a dissection interval: [${lo}, ${hi}]`);
+  }
+}
+
+/**
+ * Whether the dissection of `iv` is over: the two ends are adjacent.
+ *
+ * @example
+ * ```ts
+ * isFinal({ lo: 41, hi: 42 }); // true
+ * ```
+ */
+export function isFinal(iv: Interval): boolean {
+  checkInterval(iv);
+  return iv.hi === iv.lo + 1;
+}
+
+/**
+ * The interior points of the next round: `min(arity - 1, hi - lo - 1)` distinct indices strictly
+ * between `lo` and `hi`, as evenly spaced as integers allow (`lo + floor(i (hi - lo) / parts)`).
+ * Empty when the interval is final.
+ *
+ * @example
+ * ```ts
+ * interiorPoints({ lo: 0, hi: 100 }, 4); // [25, 50, 75]
+ * interiorPoints({ lo: 7, hi: 9 }, 8); // [8]
+ * ```
+ */
+export function interiorPoints(iv: Interval, arity: number): number[] {
+  checkInterval(iv);
+  checkArity(arity);
+  const gap = iv.hi - iv.lo;
+  const parts = Math.min(arity, gap);
+  const out: number[] = [];
+  // gap / parts >= 1, so the floors strictly increase and stay inside (lo, hi)
+  for (let i = 1; i < parts; i++) out.push(iv.lo + Math.floor((i * gap) / parts));
+  return out;
+}
+
+/**
+ * The next interval from agreement at the interior points: the first point where the sides
+ * disagree ends it, the point before it (or `lo`) starts it; if they agree at every point, the
+ * last point and `hi`.
+ *
+ * @example
+ * ```ts
+ * narrow({ lo: 0, hi: 100 }, [25, 50, 75], [true, false, false]); // { lo: 25, hi: 50 }
+ * ```
+ */
+export function narrow(iv: Interval, points: number[], agree: boolean[]): Interval {
+  checkInterval(iv);
+  if (points.length !== agree.length) {
+    throw new RangeError(`${points.length} points but ${agree.length} agreement flags`);
+  }
+  let lo = iv.lo;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (!(p > lo && p < iv.hi)) throw new RangeError(`point ${p} is not inside (${lo}, ${iv.hi})`);
+    if (!agree[i]) return { lo, hi: p };
+    lo = p;
+  }
+  return { lo, hi: iv.hi };
+}
+
+/**
+ * How many rounds a dissection of `iv` takes at most (each round keeps at most
+ * `ceil(gap / parts)` of the gap).
+ *
+ * @example
+ * ```ts
+ * maxRounds({ lo: 0, hi: 1 << 20 }, 2); // 20
+ * ```
+ */
+export function maxRounds(iv: Interval, arity: number): number {
+  checkInterval(iv);
+  checkArity(arity);
+  let gap = iv.hi - iv.lo, rounds = 0;
+  while (gap > 1) {
+    gap = Math.ceil(gap / Math.min(arity, gap));
+    rounds++;
+  }
+  return rounds;
+}
