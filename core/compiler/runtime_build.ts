@@ -4,7 +4,7 @@
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { buildMips, buildNative, MIPS_CFLAGS, NATIVE_CFLAGS } from "../toolchain/mod.ts";
+import { buildMips, buildNative, MIPS_CFLAGS, NATIVE_CFLAGS, RUNTIME_SOURCES } from "../toolchain/mod.ts";
 
 const coreDir = new URL("../", import.meta.url).pathname;
 const repoDir = new URL("../../", import.meta.url).pathname;
@@ -14,30 +14,43 @@ export const RUNTIME_NATIVE_FLAGS: readonly string[] = ["-O2"];
 /** MIPS optimisation flags of the runtime. */
 export const RUNTIME_MIPS_FLAGS: readonly string[] = ["-O2"];
 
-/** Paths of the two runtime builds. */
+/** Paths of the runtime builds. */
 export interface RuntimeBuild {
-  /** Native runner (`opml-runtime PROGRAM WEIGHTS OUT [INPUT...]`). */
+  /**
+   * Native runner (`opml-runtime PROGRAM WEIGHTS OUT [INPUT...]`), which also writes the phase-1
+   * states (`--states FILE`) and the transition checker's data (`--checker-data A B DIR`).
+   */
   native: string;
-  /** Static big-endian MIPS32 ELF for the VM. */
+  /** Static big-endian MIPS32 ELF for the VM: runs a whole program (docs/IR.md). */
   mips: string;
+  /** Static big-endian MIPS32 ELF of the transition checker (docs/MULTIPHASE.md). */
+  check: string;
   /** The hash naming this build (of sources and flags). */
   id: string;
 }
 
-/** The C sources of the runtime: every kernel file plus the interpreter. */
-export function runtimeSources(): { native: string[]; mips: string[]; all: string[] } {
+/** The C sources of the runtime: every kernel file, the interpreter and the phase-1 states. */
+export function runtimeSources(): { native: string[]; mips: string[]; check: string[]; all: string[] } {
   const kernels = [...Deno.readDirSync(`${coreDir}kernels`)]
     .filter((e) => e.isFile && e.name.endsWith(".c"))
     .map((e) => `${coreDir}kernels/${e.name}`)
     .sort();
-  const common = [`${coreDir}runtime/interp.c`, ...kernels];
+  const rt = (f: string) => `${coreDir}runtime/${f}`;
+  const common = [rt("interp.c"), rt("phase1.c"), ...kernels];
+  // keccak.c: linked by buildMips itself if the toolchain lists it among the guest runtime files
+  const keccak = rt("keccak.c");
+  const mipsKeccak = RUNTIME_SOURCES.includes(keccak) ? [] : [keccak];
   return {
-    native: [...common, `${coreDir}runtime/main_native.c`],
-    mips: [...common, `${coreDir}runtime/main_vm.c`],
+    native: [...common, keccak, rt("main_native.c")],
+    mips: [...common, ...mipsKeccak, rt("oracle_client.c"), rt("main_vm.c")],
+    check: [...common, ...mipsKeccak, rt("oracle_client.c"), rt("main_check.c")],
     all: [
       ...common,
-      `${coreDir}runtime/main_native.c`,
-      `${coreDir}runtime/main_vm.c`,
+      keccak,
+      rt("oracle_client.c"),
+      rt("main_native.c"),
+      rt("main_vm.c"),
+      rt("main_check.c"),
       ...["start.S", "sys.c", "libc.c", "softfloat.c", "libgcc_int.c", "mips.ld"].map((f) => `${coreDir}runtime/${f}`),
     ],
   };
@@ -80,8 +93,8 @@ function buildId(): string {
 export async function buildRuntime(): Promise<RuntimeBuild> {
   const id = buildId();
   const dir = `${repoDir}build/runtime/${id}`;
-  const native = `${dir}/opml-runtime`, mips = `${dir}/opml-runtime.elf`;
-  if (exists(native) && exists(mips)) return { native, mips, id };
+  const native = `${dir}/opml-runtime`, mips = `${dir}/opml-runtime.elf`, check = `${dir}/opml-check.elf`;
+  if (exists(native) && exists(mips) && exists(check)) return { native, mips, check, id };
   Deno.mkdirSync(dir, { recursive: true });
   const src = runtimeSources();
   const tag = `${Deno.pid}-${Math.random().toString(36).slice(2)}`;
@@ -90,8 +103,8 @@ export async function buildRuntime(): Promise<RuntimeBuild> {
   await Promise.all([
     buildNative(src.native, `${native}.${tag}`, [...RUNTIME_NATIVE_FLAGS, ...inc]),
     buildMips(src.mips, `${mips}.${tag}`, { flags: [...RUNTIME_MIPS_FLAGS, ...inc] }),
+    buildMips(src.check, `${check}.${tag}`, { flags: [...RUNTIME_MIPS_FLAGS, ...inc] }),
   ]);
-  Deno.renameSync(`${native}.${tag}`, native);
-  Deno.renameSync(`${mips}.${tag}`, mips);
-  return { native, mips, id };
+  for (const f of [native, mips, check]) Deno.renameSync(`${f}.${tag}`, f);
+  return { native, mips, check, id };
 }

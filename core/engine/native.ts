@@ -15,29 +15,44 @@ export class RuntimeError extends Error {
 export interface NativeRunOptions {
   /** Run the inference this many times and report the median compute time. */
   repeat?: number;
+  /** Also compute the phase-1 states S_0 .. S_(N+1) (docs/MULTIPHASE.md). */
+  states?: boolean;
+  /**
+   * Testing aid, a dishonest server: flip the lowest bit of the first element of node
+   * `tamper`'s first output (1-based) right after it runs, so every state from S_tamper on
+   * differs (and usually the outputs).
+   */
+  tamper?: number;
 }
 
-/** Outputs of a native run, and the measured compute time when asked. */
+/** Outputs of a native run, and the measured compute time and states when asked. */
 export interface NativeRunResult {
   outputs: TensorValue[];
   computeNs?: number;
+  /** With `states: true`: S_0 .. S_(N+1), 32 bytes each (N = node count). */
+  states?: Uint8Array[];
 }
 
-/**
- * Runs an assembled program natively on the given inputs (in program input order).
- *
- * @example
- * ```ts
- * const { outputs } = await runNative(rt.native, assembled, [input]);
- * ```
- */
-export async function runNative(
+/** What the transition checker of a -> b needs from a native run (see {@link nativeCheckerData}). */
+export interface CheckerData {
+  /** table_a: 32 bytes per tensor, the data key of each tensor existing after node a. */
+  table: Uint8Array;
+  /**
+   * Little-endian bytes of every activation that exists after node a and is read by a node in
+   * a+1 .. min(b, N), by tensor index.
+   */
+  tensors: Map<number, Uint8Array>;
+}
+
+/** Runs the native runtime in a temporary folder; `collect` reads its files before cleanup. */
+async function execRuntime<T>(
   runtime: string,
   prog: AssembledProgram,
   inputs: TensorValue[],
-  opts: NativeRunOptions = {},
+  extra: (dir: string) => string[],
+  collect: (dir: string, stderr: string) => T,
   files?: { program: string; weights: string },
-): Promise<NativeRunResult> {
+): Promise<T> {
   const p = prog.program;
   if (inputs.length !== p.inputs.length) {
     throw new RuntimeError(`the model has ${p.inputs.length} inputs, ${inputs.length} given`);
@@ -56,17 +71,83 @@ export async function runNative(
       Deno.writeFileSync(f, bytesOf(v));
       return f;
     });
-    const args = [programFile, weightsFile, `${dir}/out.bin`, ...inFiles];
-    if (opts.repeat) args.push("--repeat", String(opts.repeat));
+    const args = [programFile, weightsFile, `${dir}/out.bin`, ...inFiles, ...extra(dir)];
     const r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" }).output();
     const err = new TextDecoder().decode(r.stderr);
     if (r.code !== 0) {
       throw new RuntimeError(err.trim().split("\n").pop() || `opml-runtime exited with code ${r.code}`);
     }
-    const m = /compute_ns (\d+)/.exec(err);
-    const outputs = splitOutputs(Deno.readFileSync(`${dir}/out.bin`), p.outputs.map((i) => p.tensors[i]));
-    return { outputs, computeNs: m ? Number(m[1]) : undefined };
+    return collect(dir, err);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+}
+
+/**
+ * Runs an assembled program natively on the given inputs (in program input order).
+ *
+ * @example
+ * ```ts
+ * const { outputs } = await runNative(rt.native, assembled, [input]);
+ * ```
+ */
+export function runNative(
+  runtime: string,
+  prog: AssembledProgram,
+  inputs: TensorValue[],
+  opts: NativeRunOptions = {},
+  files?: { program: string; weights: string },
+): Promise<NativeRunResult> {
+  const p = prog.program;
+  const extra = (dir: string) => [
+    ...(opts.repeat ? ["--repeat", String(opts.repeat)] : []),
+    ...(opts.states ? ["--states", `${dir}/states.bin`] : []),
+    ...(opts.tamper !== undefined ? ["--tamper", String(opts.tamper)] : []),
+  ];
+  return execRuntime(runtime, prog, inputs, extra, (dir, err) => {
+    const m = /compute_ns (\d+)/.exec(err);
+    const outputs = splitOutputs(Deno.readFileSync(`${dir}/out.bin`), p.outputs.map((i) => p.tensors[i]));
+    const res: NativeRunResult = { outputs, computeNs: m ? Number(m[1]) : undefined };
+    if (opts.states) {
+      const b = Deno.readFileSync(`${dir}/states.bin`);
+      res.states = Array.from({ length: b.length / 32 }, (_, i) => b.slice(32 * i, 32 * i + 32));
+    }
+    return res;
+  }, files);
+}
+
+/**
+ * Runs nodes 1..a natively and returns what the transition checker of a -> b needs besides the
+ * program, the constants and the inputs: table_a and the activations the nodes a+1 .. min(b, N)
+ * read from before the range (`opml-runtime ... --checker-data A B DIR`). `tamper` runs as the
+ * dishonest server of {@link NativeRunOptions.tamper}.
+ *
+ * @example
+ * ```ts
+ * const { table, tensors } = await nativeCheckerData(rt.native, assembled, [input], k - 1, k);
+ * ```
+ */
+export function nativeCheckerData(
+  runtime: string,
+  prog: AssembledProgram,
+  inputs: TensorValue[],
+  a: number,
+  b: number,
+  opts: { tamper?: number } = {},
+): Promise<CheckerData> {
+  const extra = (dir: string) => [
+    "--checker-data",
+    String(a),
+    String(b),
+    `${dir}/data`,
+    ...(opts.tamper !== undefined ? ["--tamper", String(opts.tamper)] : []),
+  ];
+  return execRuntime(runtime, prog, inputs, (dir) => (Deno.mkdirSync(`${dir}/data`), extra(dir)), (dir) => {
+    const tensors = new Map<number, Uint8Array>();
+    for (const e of Deno.readDirSync(`${dir}/data`)) {
+      const m = /^(\d+)\.bin$/.exec(e.name);
+      if (m) tensors.set(Number(m[1]), Deno.readFileSync(`${dir}/data/${e.name}`));
+    }
+    return { table: Deno.readFileSync(`${dir}/data/table.bin`), tensors };
+  });
 }

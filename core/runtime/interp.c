@@ -222,6 +222,8 @@ int opml_program_parse(const uint8_t *buf, size_t n, opml_program *p, char *err,
 
 /* --- running ----------------------------------------------------------------------------- */
 
+/* Gives a tensor about to be read its data: mapped or loaded (constants, inputs, and activations
+ * produced before a partial run began). */
 static int materialise(opml_ptensor *t, const opml_io *io) {
   if (t->t.data) return 0;
   size_t bytes = opml_tensor_bytes(&t->t);
@@ -236,9 +238,16 @@ static int materialise(opml_ptensor *t, const opml_io *io) {
   t->t.data = zalloc(bytes);
   if (!t->t.data) return OPML_ENOMEM;
   t->owned = 1;
-  if (t->kind == OPML_KIND_ACTIVATION) return 0;
   if (io->load(io->ctx, t, t->t.data, bytes)) return OPML_EVALUE;
   opml_le_to_host(t->t.data, t->t.size, opml_dtype_size(t->t.dtype));
+  return 0;
+}
+
+/* A node's output: fresh zeroed memory. */
+static int alloc_output(opml_ptensor *t) {
+  t->t.data = zalloc(opml_tensor_bytes(&t->t));
+  if (!t->t.data) return OPML_ENOMEM;
+  t->owned = 1;
   return 0;
 }
 
@@ -276,11 +285,13 @@ static int node_error(const opml_pnode *nd, const char *what, char *err, size_t 
   return 1;
 }
 
-int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errlen) {
+int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, uint32_t end, char *err,
+                           size_t errlen) {
   const opml_tensor *ins[256];
   opml_tensor *outs[256];
   err[0] = 0;
-  for (uint32_t i = 0; i < p->n_nodes; i++) {
+  if (end > p->n_nodes) end = p->n_nodes;
+  for (uint32_t i = first; i < end; i++) {
     opml_pnode *nd = &p->nodes[i];
     for (uint32_t k = 0; k < nd->n_in; k++) {
       if (nd->in_ids[k] < 0) {
@@ -295,13 +306,14 @@ int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errle
     for (uint32_t k = 0; k < nd->n_out; k++) {
       opml_ptensor *t = &p->tensors[nd->out_ids[k]];
       release(t); /* a tensor written twice (never in compiled programs) starts clean */
-      if (materialise(t, io)) return node_error(nd, "out of memory", err, errlen);
+      if (alloc_output(t)) return node_error(nd, "out of memory", err, errlen);
       outs[k] = &t->t;
     }
     opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats};
     int e = nd->fn(&node);
     if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
     for (uint32_t k = 0; k < nd->n_out; k++) canonical_nans(outs[k]);
+    if (io->after_node && io->after_node(io->ctx, p, i)) return node_error(nd, "stopped after this node", err, errlen);
     /* free what no later node reads */
     for (uint32_t k = 0; k < nd->n_in; k++) {
       if (nd->in_ids[k] >= 0 && p->tensors[nd->in_ids[k]].last_use == i) release(&p->tensors[nd->in_ids[k]]);
@@ -310,6 +322,11 @@ int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errle
       if (p->tensors[nd->out_ids[k]].last_use == NONE) release(&p->tensors[nd->out_ids[k]]);
     }
   }
+  return 0;
+}
+
+int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errlen) {
+  if (opml_program_run_nodes(p, io, 0, p->n_nodes, err, errlen)) return 1;
   for (uint32_t i = 0; i < p->n_outputs; i++) {
     int e = materialise(&p->tensors[p->outputs[i]], io);
     if (e) {

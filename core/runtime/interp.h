@@ -34,22 +34,29 @@ typedef struct opml_pnode {
   opml_kernel_fn fn;
 } opml_pnode;
 
-typedef struct opml_program {
+struct opml_program {
   uint32_t n_tensors, n_nodes, n_inputs, n_outputs, n_constants;
   opml_ptensor *tensors;
   opml_pnode *nodes;
   uint32_t *inputs, *outputs;
-} opml_program;
+};
+
+typedef struct opml_program opml_program;
 
 /*
  * Where tensor data comes from. `map` may return a pointer to the tensor's bytes in host order
  * that stays valid for the whole run (zero copy), or NULL; then `load` fills `dst` with the
- * tensor's little-endian bytes. Both return 0 on success.
+ * tensor's little-endian bytes. Both return 0 on success. `load` is also asked for an
+ * activation that a node reads before any node of this run produced it (only a run of part of
+ * the program does that: the transition checker loads such tensors by key).
+ * `after_node` (optional) is called after node i ran and its outputs were canonicalised, before
+ * anything is freed (phase-1 states hash the outputs there); nonzero stops the run.
  */
 typedef struct opml_io {
   void *ctx;
   const void *(*map)(void *ctx, const opml_ptensor *t, size_t bytes);
   int (*load)(void *ctx, const opml_ptensor *t, void *dst, size_t bytes);
+  int (*after_node)(void *ctx, opml_program *p, uint32_t node);
 } opml_io;
 
 /* Decodes a program; on failure returns nonzero with a message in err. */
@@ -57,6 +64,13 @@ int opml_program_parse(const uint8_t *buf, size_t n, opml_program *p, char *err,
 
 /* Runs the program; outputs are then in p->tensors[p->outputs[i]].t (host order). */
 int opml_program_run(opml_program *p, const opml_io *io, char *err, size_t errlen);
+
+/*
+ * Runs nodes first .. end-1 only (0-based) and loads nothing else. A tensor is freed after the
+ * node whose index is its last_use (callers running part of a program may rewrite last_use).
+ */
+int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, uint32_t end, char *err,
+                           size_t errlen);
 
 /* Bytes of a tensor's data. */
 size_t opml_tensor_bytes(const opml_tensor *t);
