@@ -81,6 +81,8 @@ export interface ChallengeStats {
 /** The session file's document. */
 export interface ChallengeSession {
   format: "opml-challenge/1";
+  /** Their answers to the round in progress (ours not yet computed). */
+  pending?: { points: number[]; theirs: Hash[] };
   /** What identifies the dispute: a session resumes only with the same parameters. */
   params: ChallengeParams;
   phase1: { moves: Move[]; node?: number };
@@ -194,6 +196,12 @@ function parseSession(doc: unknown, path: string): ChallengeSession {
       !isHash(s.phase2.final.hash))
   ) {
     bad("malformed phase-2 record");
+  }
+  if (
+    s.pending &&
+    (!isMoves([{ ...s.pending, ours: [] }]) || s.pending.points.length !== s.pending.theirs.length)
+  ) {
+    bad("malformed pending round");
   }
   if (!s.stats?.rounds || !s.stats?.asked) bad("no statistics");
   return s;
@@ -405,11 +413,17 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     ledger: p2,
     moves: rec.moves,
     rule: vmTraceRule,
+    pending: session.pending,
+    onTheirs: (points, theirs) => {
+      session.pending = { points, theirs };
+      session.stats.asked.theirs += points.length;
+      save();
+    },
     onMove: (move, next) => {
       rec.moves.push(move);
+      delete session.pending;
       session.stats.rounds.phase2++;
       session.stats.asked.ours += move.points.length;
-      session.stats.asked.theirs += move.points.length;
       save();
       progress(`phase 2 round ${rec.moves.length}: step ${next.lo} agreed, step ${next.hi} disputed`);
     },

@@ -50,6 +50,13 @@ export interface DissectOptions {
   ledger: Ledger;
   /** Moves already committed (from a session): replayed, nobody is asked again. */
   moves?: readonly Move[];
+  /**
+   * Their answers to the next round, received before an interruption while ours were being
+   * computed (from a session): used instead of asking them again.
+   */
+  pending?: { points: readonly number[]; theirs: readonly unknown[] };
+  /** Called with their checked answers of a round before ours are asked (persist them). */
+  onTheirs?: (points: number[], theirs: Hash[]) => void | Promise<void>;
   /** Called with each new move and the interval after it, before the next query (persist it). */
   onMove?: (move: Move, next: Interval) => void | Promise<void>;
   rule?: AnswerRule;
@@ -144,12 +151,19 @@ export async function dissect(opts: DissectOptions): Promise<DissectResult> {
 
   while (!isFinal(iv)) {
     const points = interiorPoints(iv, opts.arity);
-    // ask both before committing: a failure of either commits nothing for this round
-    const theirsRaw = await opts.theirs.at(points);
-    asked.theirs += points.length;
+    // theirs first, kept (onTheirs) while ours are computed; the round commits with both
+    let theirs: Hash[];
+    const pending = opts.pending;
+    if (pending && JSON.stringify(pending.points) === JSON.stringify(points)) {
+      theirs = accept("theirs", points, pending.theirs);
+    } else {
+      const raw = await opts.theirs.at(points);
+      asked.theirs += points.length;
+      theirs = accept("theirs", points, raw);
+      await opts.onTheirs?.(points, theirs);
+    }
     const oursRaw = await opts.ours.at(points);
     asked.ours += points.length;
-    const theirs = accept("theirs", points, theirsRaw);
     const ours = accept("ours", points, oursRaw);
     const move = { points, ours, theirs };
     iv = narrow(iv, points, points.map((_, k) => ours[k] === theirs[k]));

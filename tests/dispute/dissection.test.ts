@@ -19,7 +19,7 @@ import {
   maxRounds,
   narrow,
 } from "../../core/dispute/mod.ts";
-import { nodeStates, randomHash, rng, tamperFrom } from "./_fake.ts";
+import { assertRejects, nodeStates, randomHash, rng, tamperFrom } from "./_fake.ts";
 
 Deno.test("interior points: evenly spaced, distinct, strictly inside, as many as the gap allows", () => {
   assertEquals(interiorPoints({ lo: 0, hi: 100 }, 4), [25, 50, 75]);
@@ -190,19 +190,3 @@ Deno.test("dissect: a rule rejects impossible answers and names the side and ind
     /^their S_16: not a keccak key$/,
   );
 });
-
-/** `fn` rejects with an instance of `cls` whose message matches `re`. */
-export async function assertRejects(
-  fn: () => Promise<unknown>,
-  cls: new (...a: never[]) => Error,
-  re: RegExp,
-): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    assert(e instanceof cls, `expected ${cls.name}, got ${(e as Error)?.name}: ${(e as Error)?.message}`);
-    assert(re.test((e as Error).message), `message: ${(e as Error).message}`);
-    return e as Error;
-  }
-  throw new Error(`expected ${cls.name} to be thrown`);
-}
