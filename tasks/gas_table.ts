@@ -28,7 +28,7 @@ import { type Anvil, ANVIL_DEV_KEY, startAnvil } from "../core/chain/anvil.ts";
 import { deployVm } from "../core/chain/deploy.ts";
 import { sparseMerkleDataTree } from "../core/chain/merkle_data.ts";
 import { loadPart, type PartLoad, partLoadFor } from "../core/chain/preimage_load.ts";
-import { callStep, stepCalldata } from "../core/chain/step.ts";
+import { callStep, stepCalldata, stepClass } from "../core/chain/step.ts";
 import { keccakKey, localKey, merkleDataKeyOf } from "../core/vm/mod.ts";
 import { CORPUS_GUESTS, type Fixture, guestFixtures, preimageFixtures } from "./gen_fixtures.ts";
 
@@ -74,31 +74,6 @@ function calldataCost(data: Hex): { standard: number; tokens: number } {
   return { standard: 4 * zeros + 16 * nonZero, tokens: zeros + 4 * nonZero };
 }
 
-/** The instruction class of a step, from its pre-state and instruction proof. */
-function classify(f: Fixture): string {
-  const s = new DataView(f.stateData.buffer, f.stateData.byteOffset);
-  if (f.stateData[89] !== 0) return "exited";
-  const pc = s.getUint32(68);
-  if (pc & 3) return "fault";
-  const insn = new DataView(f.proof.buffer, f.proof.byteOffset).getUint32(pc & 0x1c);
-  const op = insn >>> 26;
-  const reg = (r: number) => s.getUint32(98 + 4 * r);
-  if (op === 0) {
-    const funct = insn & 63;
-    if (funct === 0x0c) {
-      if (reg(2) === 4003 && reg(4) === 5) return "preimage read";
-      if (reg(2) === 4004 && reg(4) === 6) return "preimage key write";
-      return "syscall";
-    }
-    return funct === 0x08 || funct === 0x09 ? "branch/jump" : "ALU";
-  }
-  if (op === 1 || (op >= 2 && op <= 7) || (op >= 0x14 && op <= 0x17)) return "branch/jump";
-  if (op >= 0x20 && op <= 0x26) return "load";
-  if (op === 0x30) return "load";
-  if (op >= 0x28) return "store";
-  return "ALU";
-}
-
 async function send(n: Node, data: Hex): Promise<bigint> {
   const hash = await n.wallet.sendTransaction({ to: n.mips, data, gas: 1_000_000n });
   const r = await n.client.waitForTransactionReceipt({ hash });
@@ -139,7 +114,7 @@ async function main(): Promise<void> {
     for (const f of fixtures) {
       if (!("hash" in f.expect)) continue;
       const data = stepCalldata(f);
-      const cls = classify(f);
+      const cls = stepClass(f.stateData, f.proof);
       for (const n of [prague, cancun]) {
         if (f.load) await loadPart(n.wallet, n.oracle, f.load, bytesToHex(f.localContext));
       }

@@ -68,3 +68,42 @@ export async function callStep(
     return { ok: false, data: withData.data, error };
   }
 }
+
+/** The instruction classes of the gas figures (docs/_gas_table.md). */
+export type StepClass =
+  | "ALU"
+  | "load"
+  | "store"
+  | "branch/jump"
+  | "syscall"
+  | "preimage key write"
+  | "preimage read"
+  | "fault"
+  | "exited";
+
+/**
+ * The class of the step a witness executes, from its packed pre-state and its instruction proof
+ * (the leaf holding the word at `pc`): for gas figures, not for semantics.
+ */
+export function stepClass(stateData: Uint8Array, proof: Uint8Array): StepClass {
+  const s = new DataView(stateData.buffer, stateData.byteOffset, stateData.length);
+  if (stateData[89] !== 0) return "exited";
+  const pc = s.getUint32(68);
+  if (pc & 3) return "fault";
+  const insn = new DataView(proof.buffer, proof.byteOffset, proof.length).getUint32(pc & 0x1c);
+  const op = insn >>> 26;
+  const reg = (r: number) => s.getUint32(98 + 4 * r);
+  if (op === 0) {
+    const funct = insn & 63;
+    if (funct === 0x0c) {
+      if (reg(2) === 4003 && reg(4) === 5) return "preimage read";
+      if (reg(2) === 4004 && reg(4) === 6) return "preimage key write";
+      return "syscall";
+    }
+    return funct === 0x08 || funct === 0x09 ? "branch/jump" : "ALU";
+  }
+  if (op === 1 || (op >= 2 && op <= 7) || (op >= 0x14 && op <= 0x17)) return "branch/jump";
+  if ((op >= 0x20 && op <= 0x26) || op === 0x30) return "load";
+  if (op >= 0x28) return "store";
+  return "ALU";
+}

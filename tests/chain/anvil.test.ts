@@ -30,7 +30,7 @@ import { foundry } from "viem/chains";
 import { ANVIL_DEV_KEY, anvilAvailable, startAnvil } from "../../core/chain/anvil.ts";
 import { deployVm } from "../../core/chain/deploy.ts";
 import { loadPart } from "../../core/chain/preimage_load.ts";
-import { callStep } from "../../core/chain/step.ts";
+import { callStep, stepCalldata, stepClass } from "../../core/chain/step.ts";
 import { type Fixture, guestFixtures, preimageFixtures, randomFixtures } from "../../tasks/gen_fixtures.ts";
 import { merkleDataPartArgs, merkleDataTree } from "../../core/chain/merkle_data.ts";
 import { mipsAbi } from "../../core/chain/abi/mips.ts";
@@ -185,6 +185,7 @@ Deno.test({
         chain: foundry,
         transport: http(anvil.url),
         cacheTime: 0,
+        pollingInterval: 20,
       });
       const { oracle, mips } = await deployVm(wallet);
       const bound = await client.readContract({
@@ -318,7 +319,13 @@ Deno.test({
       // Real steps: the contract against the TypeScript VM
       // -----------------------------------------------------------------------------------------
 
-      const loader = createWalletClient({ account, chain: foundry, transport: http(anvil.url) });
+      const loader = createWalletClient({
+        account,
+        chain: foundry,
+        transport: http(anvil.url),
+        cacheTime: 0,
+        pollingInterval: 20,
+      });
       /** Loads the fixture's part, executes it, returns "" or what differs from the TS VM. */
       const replay = async (f: Fixture): Promise<string> => {
         const ctx = toHex(f.localContext);
@@ -333,7 +340,9 @@ Deno.test({
         if (got.ok) return `gave ${got.postStateHash}, the TypeScript VM rejects the state (${want})`;
         return got.data.startsWith(want) ? "" : `reverted with ${got.data}, expected ${want}`;
       };
+      const replayed: Fixture[] = [];
       const replayAll = async (label: string, fixtures: Fixture[], seed?: number) => {
+        replayed.push(...fixtures);
         let name = "";
         const failures: string[] = [];
         for (const [i, f] of fixtures.entries()) {
@@ -381,6 +390,22 @@ Deno.test({
 
       await t.step("random states: the contract reverts as the TS VM does or gives its answer", async () => {
         await replayAll("random states", randomFixtures(150, seed), seed);
+      });
+
+      await t.step("gas: step transactions of real steps stay within the targets", async () => {
+        // targets of the issue, for a whole transaction (calldata floor of EIP-7623 included)
+        const targets = { ALU: 120_000n, store: 160_000n, "preimage read": 235_000n } as const;
+        for (const [cls, target] of Object.entries(targets)) {
+          const sample = replayed.filter((f) => "hash" in f.expect && stepClass(f.stateData, f.proof) === cls)
+            .slice(0, 8);
+          assertEquals(sample.length > 0, true, `no ${cls} step among the real steps`);
+          for (const f of sample) {
+            const hash = await loader.sendTransaction({ to: mips, data: stepCalldata(f), gas: 1_000_000n });
+            const r = await client.waitForTransactionReceipt({ hash });
+            assertEquals(r.status, "success", `${cls} step transaction`);
+            if (r.gasUsed > target) throw new Error(`${cls} step used ${r.gasUsed} gas, target ${target}`);
+          }
+        }
       });
     } finally {
       await anvil.stop();
