@@ -617,37 +617,42 @@ static int k_reducemean(const opml_node *nd) {
  * ints: [outer, D, inner]: softmax over the D axis of each [outer, D, inner] slice.
  * m = max, e_k = exp(x_k - m), s = +0 + e_0 + e_1 + ...; Softmax y_k = e_k / s, LogSoftmax
  * y_k = (x_k - m) - log(s). */
+/* One softmax row of D elements at stride st (x and y may not overlap). */
+static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
+  float m = xs[0];
+  for (idx k = 1; k < D; k++) {
+    if (xs[k * st] > m) m = xs[k * st];
+  }
+  float s = 0.0f;
+  if (logsm) {
+    for (idx k = 0; k < D; k++) s += opml_expf(xs[k * st] - m);
+    const float ls = opml_logf(s);
+    for (idx k = 0; k < D; k++) ys[k * st] = (xs[k * st] - m) - ls;
+  } else {
+    for (idx k = 0; k < D; k++) {
+      const float e = opml_expf(xs[k * st] - m);
+      ys[k * st] = e;
+      s += e;
+    }
+    for (idx k = 0; k < D; k++) ys[k * st] = ys[k * st] / s;
+  }
+}
+
 static int softmax_common(const opml_node *nd, int logsm) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
   if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
   if (nd->n_ints != 3) return OPML_EATTR;
-  idx outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
+  const idx outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
   const float *x = X->data;
   float *y = Y->data;
   if (D <= 0) return OPML_OK;
   for (idx o = 0; o < outer; o++) {
-    for (idx i = 0; i < inner; i++) {
-      const float *xs = x + o * D * inner + i;
-      float *ys = y + o * D * inner + i;
-      float m = xs[0];
-      for (idx k = 1; k < D; k++) {
-        if (xs[k * inner] > m) m = xs[k * inner];
-      }
-      float s = 0.0f;
-      if (logsm) {
-        for (idx k = 0; k < D; k++) s += opml_expf(xs[k * inner] - m);
-        const float ls = opml_logf(s);
-        for (idx k = 0; k < D; k++) ys[k * inner] = (xs[k * inner] - m) - ls;
-      } else {
-        for (idx k = 0; k < D; k++) {
-          const float e = opml_expf(xs[k * inner] - m);
-          ys[k * inner] = e;
-          s += e;
-        }
-        for (idx k = 0; k < D; k++) ys[k * inner] = ys[k * inner] / s;
-      }
+    if (inner == 1) { /* the usual last-axis softmax: unit stride (vectorisable loops) */
+      softmax_row(x + o * D, y + o * D, D, 1, logsm);
+      continue;
     }
+    for (idx i = 0; i < inner; i++) softmax_row(x + o * D * inner + i, y + o * D * inner + i, D, inner, logsm);
   }
   return OPML_OK;
 }
