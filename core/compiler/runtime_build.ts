@@ -51,7 +51,9 @@ export function runtimeSources(): { native: string[]; mips: string[]; check: str
       rt("main_native.c"),
       rt("main_vm.c"),
       rt("main_check.c"),
-      ...["start.S", "sys.c", "libc.c", "softfloat.c", "libgcc_int.c", "mips.ld"].map((f) => `${coreDir}runtime/${f}`),
+      ...["start.S", "sys.c", "libc.c", "softfloat.c", "libgcc_int.c", "mips.ld"].map((f) =>
+        `${coreDir}runtime/${f}`
+      ),
     ],
   };
 }
@@ -77,7 +79,11 @@ function buildId(): string {
     h.update(new TextEncoder().encode(f.slice(coreDir.length) + "\0"));
     h.update(Deno.readFileSync(f));
   }
-  h.update(new TextEncoder().encode([...MIPS_CFLAGS, ...RUNTIME_MIPS_FLAGS, ...NATIVE_CFLAGS, ...RUNTIME_NATIVE_FLAGS].join(" ")));
+  h.update(
+    new TextEncoder().encode(
+      [...MIPS_CFLAGS, ...RUNTIME_MIPS_FLAGS, ...NATIVE_CFLAGS, ...RUNTIME_NATIVE_FLAGS].join(" "),
+    ),
+  );
   return [...h.digest().slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 

@@ -72,7 +72,8 @@ async function execRuntime<T>(
       return f;
     });
     const args = [programFile, weightsFile, `${dir}/out.bin`, ...inFiles, ...extra(dir)];
-    const r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" }).output();
+    const r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" })
+      .output();
     const err = new TextDecoder().decode(r.stderr);
     if (r.code !== 0) {
       throw new RuntimeError(err.trim().split("\n").pop() || `opml-runtime exited with code ${r.code}`);

@@ -226,7 +226,9 @@ export function runCheck(
   }, { maxSteps: opts.maxSteps ?? 1e12 });
   const message = errText.trim().split("\n").pop() ?? "";
   if (res.reason !== "exited") {
-    throw new RuntimeError(`checker stopped after ${res.steps} steps: ${res.reason}${message ? `: ${message}` : ""}`);
+    throw new RuntimeError(
+      `checker stopped after ${res.steps} steps: ${res.reason}${message ? `: ${message}` : ""}`,
+    );
   }
   const out = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
   let o = 0;

@@ -10,6 +10,7 @@ import { localKey, MapSource, merkleDataKey, PreimageOracle } from "../vm/oracle
 import { runToExit } from "../vm/run.ts";
 import { bytesOf, checkInput, splitOutputs } from "./tensors.ts";
 import { RuntimeError } from "./native.ts";
+import { encodeRecords } from "./phase.ts";
 
 /** Outputs of a VM run with its cost. */
 export interface VmRunResult {
@@ -29,7 +30,9 @@ export interface VmRunResult {
  */
 export function programPreimages(prog: AssembledProgram, inputs: TensorValue[]): [Uint8Array, Uint8Array][] {
   const out: [Uint8Array, Uint8Array][] = [[prog.key, prog.bytes]];
-  for (const t of prog.program.tensors) if (t.kind === "constant") out.push([merkleDataKey(t.data!), t.data!]);
+  for (const t of prog.program.tensors) {
+    if (t.kind === "constant") out.push([merkleDataKey(t.data!), t.data!]);
+  }
   const inputKeys = new Uint8Array(32 * inputs.length);
   inputs.forEach((v, i) => {
     const bytes = bytesOf(v);
@@ -47,14 +50,7 @@ export function programPreimages(prog: AssembledProgram, inputs: TensorValue[]):
  * stdin when it runs without an oracle (under qemu-mips).
  */
 export function preimageRecords(prog: AssembledProgram, inputs: TensorValue[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const [key, data] of programPreimages(prog, inputs)) {
-    const head = new Uint8Array(40);
-    head.set(key);
-    new DataView(head.buffer).setBigUint64(32, BigInt(data.length));
-    parts.push(head, data);
-  }
-  return concat(parts);
+  return encodeRecords(programPreimages(prog, inputs));
 }
 
 /**
@@ -90,7 +86,9 @@ export function runVm(
   }, { maxSteps: opts.maxSteps ?? 1e12 });
   if (res.reason !== "exited" || st.exitCode !== 0) {
     const why = errText.trim().split("\n").pop() ||
-      (res.reason === "exited" ? `the image exited with code ${st.exitCode}` : `the VM stopped: ${res.reason}`);
+      (res.reason === "exited"
+        ? `the image exited with code ${st.exitCode}`
+        : `the VM stopped: ${res.reason}`);
     throw new RuntimeError(`VM run failed after ${res.steps} steps: ${why}`);
   }
   const stdout = concat(chunks);
