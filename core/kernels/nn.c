@@ -131,6 +131,19 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
     }
     return;
   }
+  if (g->c_rs == 1 && g->alpha == 1.0f && (!g->bias || g->beta == 1.0f)) {
+    /* a transposed output (Conv: channels are columns): contiguous runs along the rows */
+    for (idx j = 0; j < nr; j++) {
+      float *c = g->c + (j0 + j) * cs + i0;
+      if (g->bias) {
+        const float *bi = g->bias + i0 * g->bias_rs + (j0 + j) * bcs;
+        for (idx r = 0; r < mr; r++) c[r] = acc[r * NR + j] + bi[r * g->bias_rs];
+      } else {
+        for (idx r = 0; r < mr; r++) c[r] = acc[r * NR + j];
+      }
+    }
+    return;
+  }
   for (idx r = 0; r < mr; r++) {
     float *c = g->c + (i0 + r) * g->c_rs + j0 * cs;
     const float *s = acc + r * NR;
