@@ -146,3 +146,32 @@ export interface Program {
   /** Graph outputs, in order (tensor indices). */
   outputs: number[];
 }
+
+/** Allocates the typed array of a dtype (bool: Uint8Array), or undefined for a dtype without one. */
+export function allocArray(dtype: number, n: number): TensorArray | undefined {
+  switch (dtype) {
+    case DType.float32:
+      return new Float32Array(n);
+    case DType.float64:
+      return new Float64Array(n);
+    case DType.int8:
+      return new Int8Array(n);
+    case DType.uint8:
+    case DType.bool:
+      return new Uint8Array(n);
+    case DType.int16:
+      return new Int16Array(n);
+    case DType.uint16:
+      return new Uint16Array(n);
+    case DType.int32:
+      return new Int32Array(n);
+    case DType.uint32:
+      return new Uint32Array(n);
+    case DType.int64:
+      return new BigInt64Array(n);
+    case DType.uint64:
+      return new BigUint64Array(n);
+    default:
+      return undefined;
+  }
+} // deno-fmt-ignore

@@ -4,7 +4,7 @@
  * @module
  */
 import onnxProto from "onnx-proto";
-import { DType, dtypeName, shapeSize, type TensorArray, type TensorValue } from "../ir/types.ts";
+import { allocArray as allocTyped, DType, dtypeName, shapeSize, type TensorArray, type TensorValue } from "../ir/types.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -66,33 +66,11 @@ function big(v: any): bigint {
   return BigInt(v.toString());
 }
 
-/** Allocates the typed array of a dtype. */
+/** Allocates the typed array of a dtype, or throws naming the dtype. */
 export function allocArray(dtype: number, n: number): TensorArray {
-  switch (dtype) {
-    case DType.float32:
-      return new Float32Array(n);
-    case DType.float64:
-      return new Float64Array(n);
-    case DType.int8:
-      return new Int8Array(n);
-    case DType.uint8:
-    case DType.bool:
-      return new Uint8Array(n);
-    case DType.int16:
-      return new Int16Array(n);
-    case DType.uint16:
-      return new Uint16Array(n);
-    case DType.int32:
-      return new Int32Array(n);
-    case DType.uint32:
-      return new Uint32Array(n);
-    case DType.int64:
-      return new BigInt64Array(n);
-    case DType.uint64:
-      return new BigUint64Array(n);
-    default:
-      throw new OnnxFormatError(`tensor type ${dtypeName(dtype)} is not supported`);
-  }
+  const a = allocTyped(dtype, n);
+  if (!a) throw new OnnxFormatError(`tensor type ${dtypeName(dtype)} is not supported`);
+  return a;
 }
 
 /** A typed array over little-endian bytes (copied, so it is aligned). */

@@ -6,7 +6,7 @@
  * compiler then keeps the kernel call.
  * @module
  */
-import { DType, shapeSize, type TensorArray, type TensorValue } from "../../ir/types.ts";
+import { allocArray, DType, shapeSize, type TensorValue } from "../../ir/types.ts";
 
 /** One element: a number, or a bigint for int64/uint64. */
 export type Elem = number | bigint;
@@ -64,34 +64,6 @@ function mapBroadcast(outShape: number[], inputs: TensorValue[], fn: (v: Elem[])
   return out;
 }
 
-/** Allocates the typed array of a dtype (bool: Uint8Array). */
-function allocArray(dtype: number, n: number): TensorArray | undefined {
-  switch (dtype) {
-    case DType.float32:
-      return new Float32Array(n);
-    case DType.float64:
-      return new Float64Array(n);
-    case DType.int8:
-      return new Int8Array(n);
-    case DType.uint8:
-    case DType.bool:
-      return new Uint8Array(n);
-    case DType.int16:
-      return new Int16Array(n);
-    case DType.uint16:
-      return new Uint16Array(n);
-    case DType.int32:
-      return new Int32Array(n);
-    case DType.uint32:
-      return new Uint32Array(n);
-    case DType.int64:
-      return new BigInt64Array(n);
-    case DType.uint64:
-      return new BigUint64Array(n);
-    default:
-      return undefined;
-  }
-} // deno-fmt-ignore
 
 /**
  * Stores elements as a tensor of dtype: integers wrap like C, a float32 NaN becomes 0x7FC00000
