@@ -10,9 +10,11 @@
  * // ... bisection finds k: S_(k-1) agreed, the other party claims S_k ...
  * const data = await nativeCheckerData(rt.native, prog, inputs, k - 1, k);
  * const pre = checkerPreimages(prog, inputs, k - 1, k, data);    // pre.sa equals states[k-1]
- * const res = runCheck(Deno.readFileSync(rt.check), pre, k, claimedSk);
+ * const res = runCheck(Deno.readFileSync(rt.check), pre, claimedSk);
  * // res.exitCode: 0 iff claimedSk is the honest S_k; res.computed is the honest S_k
  * ```
+ * For phase-2 bisection and one-step proofs, the VM starts from `loadElf(check image)` (the same
+ * initial state for every dispute) and reads its oracle data from `checkerSource(pre, claimedSk)`.
  * @module
  */
 import type { AssembledProgram } from "../compiler/artifacts.ts";
@@ -200,12 +202,12 @@ export interface CheckResult {
 
 /**
  * Runs the transition checker image (`RuntimeBuild.check`) in the VM on transition
- * `pre.a -> b`, claiming `claimedSb`, with `pre.sa` as the start state. Throws RuntimeError if the
+ * `pre.a -> pre.b`, claiming `claimedSb`, with `pre.sa` as the start state. Throws RuntimeError if the
  * VM stops without the image exiting (step limit, jump into unmapped memory).
  *
  * @example
  * ```ts
- * const res = runCheck(Deno.readFileSync(rt.check), pre, k, states[k]);
+ * const res = runCheck(Deno.readFileSync(rt.check), pre, states[k]);
  * ```
  */
 export function runCheck(
