@@ -1,0 +1,218 @@
+/**
+ * Runs of the transition checker (phase 2) that answer "the state hash at step t" on demand from
+ * checkpoints: the honest run, and the run of a dishonest defender (`--tamper node=K`), which
+ * follows the honest run until node K's first output is complete, flips the same bit the
+ * native `--tamper` flips, and then executes honestly on the flipped memory: its check accepts
+ * the tampered S_K and its trace departs from the honest one at exactly one step.
+ * @module
+ */
+import type { Program } from "../ir/types.ts";
+import { dtypeSize, shapeSize } from "../ir/types.ts";
+import {
+  execute,
+  FAULT_EXIT_CODE,
+  loadElf,
+  PreimageOracle,
+  type PreimageSource,
+  Reg,
+  type StepWitness,
+  Trace,
+  type VmState,
+} from "../vm/mod.ts";
+import { elfSymbols } from "./elf_symbols.ts";
+import { type Hash, toHash } from "./hash.ts";
+
+/** The end of a check run. */
+export interface CheckEnd {
+  /** The step at which it exited. */
+  step: number;
+  /** Its exited state hash. */
+  hash: Hash;
+  exitCode: number;
+}
+
+/** A check run: state hashes at any step, computed on demand. */
+export interface CheckRun {
+  /** The hash of the state before the first step. */
+  readonly initial: Hash;
+  /** How the run ends. */
+  readonly end: CheckEnd;
+  /** The state hash after `t` steps (the exited state from `end.step` on). */
+  hashAt(t: number): Hash;
+  /** The witness of the step from `t` to `t + 1`: only honest runs can prove their steps. */
+  witnessAt?(t: number): StepWitness;
+}
+
+/** A check run could not be made (no exit within the bound, an image without the symbols). */
+export class CheckRunError extends Error {
+  override name = "CheckRunError";
+}
+
+/** Options of the check runs. */
+export interface CheckRunOptions {
+  /** Step bound of a check (default 2^36). */
+  maxSteps?: number;
+  /** Steps between checkpoints (default 2^20). */
+  interval?: number;
+  /** Called during the long run with the steps done. */
+  onProgress?: (step: number) => void;
+}
+
+const DEFAULT_MAX_STEPS = 2 ** 36;
+
+function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
+  const max = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const chunk = 1 << 24;
+  while (!trace.head.exited && trace.head.step < max) {
+    trace.runTo(Math.min(max, trace.head.step + chunk));
+    opts.onProgress?.(trace.head.step);
+  }
+  const st = trace.head;
+  if (!st.exited) throw new CheckRunError(`the check did not exit within ${max} steps`);
+  return { step: st.step, hash: toHash(st.hash()), exitCode: st.exitCode };
+}
+
+/**
+ * The honest run of the checker `image` with the preimages (local data included) of `source`.
+ * Runs once to its end; then any state is at most `interval` steps of re-execution away.
+ *
+ * @example
+ * ```ts
+ * const run = honestCheck(image, checkerSource(pre, claim));
+ * run.end.exitCode; // 1: the claim is wrong
+ * run.hashAt(12_345);
+ * ```
+ */
+export function honestCheck(image: Uint8Array, source: PreimageSource, opts: CheckRunOptions = {}): CheckRun {
+  const trace = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
+    interval: opts.interval,
+  });
+  const initial = toHash(trace.checkpoints[0].hash());
+  const end = runToEnd(trace, opts);
+  return {
+    initial,
+    end,
+    hashAt: (t) => toHash(trace.stateAt(t).hash()),
+    witnessAt: (t) => {
+      if (!Number.isSafeInteger(t) || t < 0 || t >= end.step) {
+        throw new RangeError(`step ${t} is not a step of the check (0 .. ${end.step - 1})`);
+      }
+      return trace.witnessAt(t);
+    },
+  };
+}
+
+/** MIPS o32 layout of the interpreter's structs (core/runtime/interp.h, kernel.h). */
+const LAYOUT = {
+  program: { nTensors: 0, nNodes: 4, tensors: 20, nodes: 24 },
+  pnodeSize: 48,
+  pnode: { outIds: 8 },
+  ptensorSize: 68,
+  tensor: { dtype: 0, rank: 1, dims: 4, size: 36, data: 40 },
+} as const;
+
+/** `break`: faults when fetched, which stops the run exactly at that pc. */
+const BREAK = 0x0000000d;
+
+/**
+ * Runs `st` until its pc reaches `pc` (the state before that instruction executes), by putting
+ * a faulting instruction there and undoing the fault: the state is the honest one.
+ */
+function runUntilPc(st: VmState, oracle: PreimageOracle, pc: number, max: number): void {
+  const word = st.memory.readWord(pc);
+  st.memory.writeWord(pc, BREAK);
+  try {
+    while (!st.exited && st.step < max) execute(st, { oracle }, Math.min(1 << 24, max - st.step));
+  } finally {
+    st.memory.writeWord(pc, word);
+  }
+  if (!st.exited) throw new CheckRunError(`the check did not reach the end of its node within ${max} steps`);
+  if (st.exitCode !== FAULT_EXIT_CODE || st.pc !== pc) {
+    throw new CheckRunError(`the check exited (code ${st.exitCode}) before the end of its node`);
+  }
+  st.exited = false;
+  st.exitCode = 0;
+  st.step -= 1;
+}
+
+/**
+ * The run of a dishonest defender whose S_K comes from `--tamper node=K`: the honest run until
+ * the checker's `add_node` (node K done, outputs not yet hashed), then the lowest bit of the
+ * first element of node K's first output flipped (as the native runtime's `--tamper` does), then
+ * honest execution. Its check exits 0 on the tampered S_K; its states differ from the honest
+ * run's from step `lieStep` on.
+ *
+ * @example
+ * ```ts
+ * const liar = tamperedCheck(image, checkerSource(pre, theirSk), prog.program, k);
+ * liar.end.exitCode; // 0
+ * ```
+ * @throws {CheckRunError} when the image lacks the symbols, its memory does not hold node K as
+ *   expected, or the tampered check does not exit 0.
+ */
+export function tamperedCheck(
+  image: Uint8Array,
+  source: PreimageSource,
+  program: Program,
+  node: number,
+  opts: CheckRunOptions = {},
+): CheckRun & { lieStep: number } {
+  const syms = elfSymbols(image);
+  const addNode = syms.get("add_node"), progAddr = syms.get("prog");
+  if (addNode === undefined || progAddr === undefined) {
+    throw new CheckRunError(
+      "the checker image has no symbols add_node and prog (stripped?): cannot simulate --tamper",
+    );
+  }
+  const max = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+  const oracle = new PreimageOracle(source);
+  const st = loadElf(image);
+  const initial = toHash(st.hash());
+  runUntilPc(st, oracle, addNode, max);
+  if (st.regs[Reg.a2] !== node - 1) {
+    throw new CheckRunError(`the checker's first add_node is for node ${st.regs[Reg.a2] + 1}, not ${node}`);
+  }
+  // node K's first output in the checker's memory, every field checked against the program
+  const m = st.memory;
+  const p = progAddr;
+  const bad = (what: string): never => {
+    throw new CheckRunError(`the checker's memory does not hold node ${node} as expected (${what})`);
+  };
+  if (m.readWord(p + LAYOUT.program.nTensors) !== program.tensors.length) bad("tensor count");
+  if (m.readWord(p + LAYOUT.program.nNodes) !== program.nodes.length) bad("node count");
+  const nodeAddr = m.readWord(p + LAYOUT.program.nodes) + (node - 1) * LAYOUT.pnodeSize;
+  const outId = program.nodes[node - 1].outputs[0];
+  if (m.readWord(m.readWord(nodeAddr + LAYOUT.pnode.outIds)) !== outId) bad("first output index");
+  const t = m.readWord(p + LAYOUT.program.tensors) + outId * LAYOUT.ptensorSize;
+  const want = program.tensors[outId];
+  const byte = (a: number) => m.readBytes(a, 1)[0];
+  if (byte(t + LAYOUT.tensor.dtype) !== want.dtype || byte(t + LAYOUT.tensor.rank) !== want.shape.length) {
+    bad("dtype or rank");
+  }
+  want.shape.forEach((d, i) => m.readWord(t + LAYOUT.tensor.dims + 4 * i) !== d && bad(`dimension ${i}`));
+  if (m.readWord(t + LAYOUT.tensor.size) !== shapeSize(want.shape) || shapeSize(want.shape) === 0) {
+    bad("element count");
+  }
+  const data = m.readWord(t + LAYOUT.tensor.data);
+  if (data === 0 || !m.isMapped(data)) bad("data pointer");
+  const honest = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
+    interval: opts.interval,
+  });
+  const lieStep = st.step;
+  // the host holds tensors big-endian: the lowest bit of the first element is in its last byte
+  const at = data + dtypeSize(want.dtype) - 1;
+  m.writeBytes(at, Uint8Array.of(byte(at) ^ 1));
+  const after = new Trace(st, { oracle }, { interval: opts.interval });
+  const end = runToEnd(after, opts);
+  if (end.exitCode !== 0) {
+    throw new CheckRunError(
+      `the tampered check of node ${node} exits ${end.exitCode}, not 0: the claim is not the --tamper result`,
+    );
+  }
+  return {
+    initial,
+    end,
+    lieStep,
+    hashAt: (t) => toHash((t < lieStep ? honest.stateAt(t) : after.stateAt(t)).hash()),
+  };
+}
