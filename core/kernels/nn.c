@@ -87,7 +87,7 @@ TILE(tile_1, 1, )
 /* On x86-64 hosts with AVX2 the same tiles, 8 rows high, in 256-bit registers: identical bits
  * (each output is still its own sequence of float operations; -ffp-contract=off forbids FMA),
  * chosen at run time so the native runtime still runs on any x86-64. */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(OPML_NN_GENERIC) /* (the flag: testing) */
 #define NN_AVX2 1
 TILE(tile_8_avx2, 8, __attribute__((target("avx2"))))
 TILE(tile_4_avx2, 4, __attribute__((target("avx2"))))
