@@ -25,7 +25,7 @@ import {
 import { arrayFromBytes, decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/oracle.ts";
-import { SHARED } from "../onnx/_cases.ts";
+import { compileCase, loadCase, SHARED } from "../onnx/_cases.ts";
 
 const MODELS = `${SHARED}models`;
 const runtime = buildRuntime();
@@ -169,6 +169,7 @@ for (const m of MODELS_UNDER_TEST) {
       assertEquals(hex(good.computed!), hex(honest[k]));
       const lie = runCheck(image, pre, bad[k]);
       assertEquals(lie.exitCode, 1, `tampered S_${k}: ${lie.message}`);
+      assertEquals(lie.message, "opml-check: the computed state differs from the claim");
       const tensorBytes = [...pre.preimages].reduce((s, [, d]) => s + d.length, 0);
       console.log(
         `  ${m.name} ${k - 1} -> ${k}${
@@ -243,6 +244,38 @@ Deno.test("single phase: mnist-mlp whole in the checker (a = 0, b = N + 1); a tw
   );
   assertEquals(runCheck(image, pre2, honest[3]).exitCode, 0);
   assertEquals(runCheck(image, pre2, honest[2]).exitCode, 1);
+});
+
+Deno.test("element sizes 1, 2, 8: the big-endian checker hashes little-endian bytes (every transition)", async () => {
+  const rt = await runtime;
+  const image = await checkImage;
+  // int64, bool, double, int16 and uint16 tensors, read and written by the checker
+  for (
+    const name of [
+      "test_pow_types_int64_int64",
+      "test_equal",
+      "test_cast_FLOAT_to_DOUBLE",
+      "test_add_int16",
+      "test_sub_uint16",
+    ]
+  ) {
+    const { prog, inputs } = compileCase(loadCase(name));
+    const n = prog.program.nodes.length;
+    const r = await runNative(rt.native, prog, inputs, { states: true });
+    assertEquals(hex(r.states![0]), hex(taskState(prog, inputs)), `${name}: S_0`);
+    assertEquals(hex(r.states![n + 1]), hex(resultState(prog, r.outputs)), `${name}: S_(N+1)`);
+    for (let k = 1; k <= n + 1; k++) {
+      const pre = checkerPreimages(
+        prog,
+        inputs,
+        k - 1,
+        k,
+        await nativeCheckerData(rt.native, prog, inputs, k - 1, k),
+      );
+      const res = runCheck(image, pre, r.states![k]);
+      assertEquals(res.exitCode, 0, `${name} ${k - 1} -> ${k}: ${res.message}`);
+    }
+  }
 });
 
 Deno.test("bad input: one-line errors natively, exit 2 in the checker on malformed local data", async () => {
