@@ -23,7 +23,7 @@ import {
   tensorKey,
 } from "../../core/engine/mod.ts";
 import { arrayFromBytes, decodeModel } from "../../core/onnx/mod.ts";
-import { DType, type TensorValue } from "../../core/ir/mod.ts";
+import { DType, dtypeSize, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/oracle.ts";
 import { compileCase, loadCase, SHARED } from "../onnx/_cases.ts";
 
@@ -75,9 +75,21 @@ const MODELS_UNDER_TEST: Model[] = [
 
 const hex = (b: Uint8Array) => keyHex(b);
 
-/** The node indices a dispute may land on that the tests sample: first, middle, last, output. */
+/**
+ * The node indices a dispute may land on that the tests sample: the output transition (first:
+ * it runs no node, so its memory is the checker's fixed part), then the first, a middle and the
+ * last node.
+ */
 function sampled(n: number): number[] {
-  return [...new Set([1, Math.ceil(n / 2), n, n + 1])];
+  return [...new Set([n + 1, 1, Math.ceil(n / 2), n])];
+}
+
+/** Bytes of the tensors node k (1-based) reads and writes. */
+function nodeBytes(prog: Prog, k: number): number {
+  const p = prog.program;
+  const nd = p.nodes[k - 1];
+  const ids = new Set([...nd.inputs.filter((t): t is number => t !== null), ...nd.outputs]);
+  return [...ids].reduce((s, t) => s + shapeSize(p.tensors[t].shape) * dtypeSize(p.tensors[t].dtype), 0);
 }
 
 /** States of honest and tampered native runs, per model (computed once). */
@@ -155,6 +167,7 @@ for (const m of MODELS_UNDER_TEST) {
     const rt = await runtime;
     const image = await checkImage;
     const { honest } = await honestRun(m);
+    let fixed = 0; // VM memory of the checker that runs no node: image, program, table
     for (const k of sampled(n)) {
       const data = await nativeCheckerData(rt.native, m.prog, m.inputs, k - 1, k);
       const pre = checkerPreimages(m.prog, m.inputs, k - 1, k, data);
@@ -180,8 +193,14 @@ for (const m of MODELS_UNDER_TEST) {
             (m.prog.weights.length / 1024).toFixed(0)
           } KiB`,
       );
+      // one node's tensors (and 64 KiB for kernel scratch and the heap's rounding), not the model
+      if (k === n + 1) fixed = good.memoryBytes;
+      else {
+        const limit = fixed + nodeBytes(m.prog, k) + 65536;
+        assert(good.memoryBytes <= limit, `checker memory ${good.memoryBytes} bytes > ${limit}`);
+      }
       if (m.name === "stories260K") {
-        // one node's tensors, not the model: well below the weights (1.2 MB) whatever the node
+        // well below the weights (1.2 MB) whatever the node, the fixed part included
         assert(good.memoryBytes < 0.6 * m.prog.weights.length, `checker memory ${good.memoryBytes} bytes`);
       }
     }
