@@ -136,14 +136,12 @@ export function nativeCheckerData(
   b: number,
   opts: { tamper?: number } = {},
 ): Promise<CheckerData> {
-  const extra = (dir: string) => [
-    "--checker-data",
-    String(a),
-    String(b),
-    `${dir}/data`,
-    ...(opts.tamper !== undefined ? ["--tamper", String(opts.tamper)] : []),
-  ];
-  return execRuntime(runtime, prog, inputs, (dir) => (Deno.mkdirSync(`${dir}/data`), extra(dir)), (dir) => {
+  const extra = (dir: string) => {
+    Deno.mkdirSync(`${dir}/data`);
+    const tamper = opts.tamper !== undefined ? ["--tamper", String(opts.tamper)] : [];
+    return ["--checker-data", String(a), String(b), `${dir}/data`, ...tamper];
+  };
+  return execRuntime(runtime, prog, inputs, extra, (dir) => {
     const tensors = new Map<number, Uint8Array>();
     for (const e of Deno.readDirSync(`${dir}/data`)) {
       const m = /^(\d+)\.bin$/.exec(e.name);
