@@ -55,14 +55,17 @@ export interface Manifest {
   source: { file: string; sha256: string };
   /** The program's data key: commits to the graph, every attribute and every weight's key. */
   modelCommitment: string;
-  runtime: { id: string; native: string; mips: string };
+  runtime: { id: string; native: string; mips: string; check: string };
   /** VM state hash of the MIPS image before its first step. */
   initialStateHash: string;
+  /** VM state hash of the transition checker before its first step: where phase 2 starts. */
+  checkerInitialStateHash: string;
   files: { program: string; weights: string };
   inputs: ManifestTensor[];
   outputs: ManifestTensor[];
   /** Every constant tensor with its data key. */
   constants: ManifestTensor[];
+  /** Kernel calls N: phase-1 states run S_0 .. S_(N+1) (docs/MULTIPHASE.md). */
   nodes: number;
   fidelity?: unknown;
 }

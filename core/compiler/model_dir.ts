@@ -20,6 +20,7 @@ export const MODEL_FILES = {
   weights: "weights.bin",
   native: "model",
   mips: "model.elf",
+  check: "check.elf",
 } as const;
 
 /** A model directory that cannot be used: the message names the file and the problem. */
@@ -36,6 +37,8 @@ export interface ModelDir {
   native: string;
   /** Path of the MIPS image. */
   mips: string;
+  /** Path of the transition checker's MIPS image (docs/MULTIPHASE.md). */
+  check: string;
 }
 
 function hexOf(b: Uint8Array): string {
@@ -61,8 +64,9 @@ export async function compileModelFile(modelPath: string, outDir: string, opts: 
     format: "opml-model/1",
     source: { file: modelPath, sha256: hexOf(sha256(bytes)) },
     modelCommitment: keyHex(prog.key),
-    runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips },
+    runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips, check: MODEL_FILES.check },
     initialStateHash: keyHex(loadElf(image).hash()),
+    checkerInitialStateHash: keyHex(loadElf(Deno.readFileSync(rt.check)).hash()),
     files: { program: MODEL_FILES.program, weights: MODEL_FILES.weights },
     inputs: manifestTensors(program, program.inputs),
     outputs: manifestTensors(program, program.outputs),
@@ -77,6 +81,7 @@ export async function compileModelFile(modelPath: string, outDir: string, opts: 
   Deno.writeFileSync(`${outDir}/${MODEL_FILES.weights}`, prog.weights);
   Deno.copyFileSync(rt.native, `${outDir}/${MODEL_FILES.native}`);
   Deno.copyFileSync(rt.mips, `${outDir}/${MODEL_FILES.mips}`);
+  Deno.copyFileSync(rt.check, `${outDir}/${MODEL_FILES.check}`);
   Deno.writeTextFileSync(`${outDir}/${MODEL_FILES.manifest}`, JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }
@@ -143,6 +148,7 @@ export function loadModelDir(dir: string): ModelDir {
     prog: { program, bytes, key, weights },
     native: `${dir}/${manifest.runtime.native}`,
     mips: `${dir}/${manifest.runtime.mips}`,
+    check: `${dir}/${manifest.runtime.check}`,
   };
 }
 
