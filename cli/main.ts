@@ -7,7 +7,8 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import tab from "@bomb.sh/tab/commander";
 import { CliError } from "./_io.ts";
-import { proveCommand, vmCommand } from "./commands/vm.ts";
+import { vmCommand } from "./commands/vm.ts";
+import { challengeCommand, proveCommand, rootsCommand } from "./commands/dispute.ts";
 import { compileCommand, runCommand } from "./commands/model.ts";
 
 /** Builds the command tree (exported for completions and tests). */
@@ -20,6 +21,8 @@ export function buildProgram(): Command {
   program.addCommand(compileCommand());
   program.addCommand(runCommand());
   program.addCommand(vmCommand());
+  program.addCommand(rootsCommand());
+  program.addCommand(challengeCommand());
   program.addCommand(proveCommand());
   tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
   return program;

@@ -18,6 +18,7 @@ import type { TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/mod.ts";
 import { bytesOf } from "../../core/engine/tensors.ts";
 import { CliError, printJson, readInputFile } from "../_io.ts";
+import { parseTamper } from "./dispute.ts";
 
 /** Exit code of an unsupported operator or dtype. */
 export const UNSUPPORTED = 2;
@@ -131,7 +132,10 @@ export function runCommand() {
     .option("--shape <name=dims>", "shape of a raw .bin input", collect, [] as string[])
     .addOption(new Option("--engine <engine>", "where to run").choices(["native", "vm", "ort"] as const).default("native" as const))
     .option("--json", "print outputs as JSON")
+    .option("--tamper <node=K>", "testing aid: run as a dishonest server, wrong from node K on (flips a bit of its output; native engine)")
     .action(async (dir, opts) => {
+      const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
+      if (tamper !== undefined && opts.engine !== "native") throw new CliError("--tamper runs with the native engine only", 2);
       let model;
       try {
         model = loadModelDir(dir);
@@ -144,12 +148,14 @@ export function runCommand() {
       } catch (e) {
         known(e);
       }
+      const nodes = model.prog.program.nodes.length;
+      if (tamper !== undefined && tamper > nodes) throw new CliError(`--tamper node=${tamper}: the model's nodes are 1 .. ${nodes}`, 2);
       const p = model.prog.program;
       let outputs: TensorValue[] = [];
       const extra: Record<string, unknown> = {};
       const t0 = performance.now();
       try {
-        if (opts.engine === "native") outputs = (await runNative(model.native, model.prog, inputs)).outputs;
+        if (opts.engine === "native") outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
         else if (opts.engine === "vm") {
           const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
           outputs = r.outputs;
@@ -166,6 +172,7 @@ export function runCommand() {
       const seconds = (performance.now() - t0) / 1000;
       const result = {
         engine: opts.engine,
+        ...(tamper !== undefined ? { tampered: tamper } : {}),
         seconds: Number(seconds.toFixed(4)),
         ...extra,
         outputs: Object.fromEntries(outputs.map((v, k) => [p.tensors[p.outputs[k]].name, {

@@ -1,0 +1,636 @@
+/**
+ * `opml roots`, `opml challenge` and `opml prove --dispute`: commitments of each phase, the
+ * offline two-phase challenge against a counterpart's commitments, and the one-step proof of
+ * the disputed step (docs/DISPUTE.md).
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { ModelDirError } from "../../core/compiler/mod.ts";
+import { InputError, RuntimeError } from "../../core/engine/mod.ts";
+import { loadElf } from "../../core/vm/mod.ts";
+import {
+  challenge,
+  type ChallengeOutcome,
+  type CheckSource,
+  type CommitmentSource,
+  CounterpartError,
+  DisputeError,
+  functionSource,
+  type Hash,
+  isHash,
+  JsonFileError,
+  MAX_ARITY,
+  MIN_ARITY,
+  readJson,
+  sparseSource,
+  toHash,
+  UnavailableError,
+  writeJsonAtomic,
+} from "../../core/dispute/mod.ts";
+import { type CheckRun, CheckRunError } from "../../core/dispute/check_run.ts";
+import {
+  checkerImage,
+  newParty,
+  openParty,
+  type Party,
+  partyCheck,
+  PartyError,
+  partyStates,
+} from "../../core/dispute/party.ts";
+import {
+  type DisputeFile,
+  parseDispute,
+  parseRoots,
+  type Phase1Roots,
+  type Phase2Roots,
+  RootsFileError,
+  type RunSpec,
+} from "../../core/dispute/roots_file.ts";
+import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
+import { type LinePeer, noCheckYet, spawnPeer } from "../../core/dispute/line_peer.ts";
+import { CliError, parseCount, printJson } from "../_io.ts";
+import { proveCommand as proveElfCommand } from "./vm.ts";
+
+/** Exit code of `opml challenge` when it waits for commitments the counterpart has not given yet. */
+export const WAITING = 3;
+
+/** The default step bound of a node's check (the game's bound). */
+export const CHECK_STEP_BOUND = 2 ** 36;
+
+function collect(value: string, prev: string[] = []): string[] {
+  return [...prev, value];
+}
+
+/**
+ * Parses `--tamper node=K` (K >= 1).
+ *
+ * @example
+ * ```ts
+ * parseTamper("node=3"); // 3
+ * ```
+ */
+export function parseTamper(value: string): number {
+  const m = /^node=(\d+)$/.exec(value);
+  const k = m ? Number(m[1]) : NaN;
+  if (!m || !Number.isSafeInteger(k) || k < 1) {
+    throw new CliError(`--tamper ${value}: expected node=K with K >= 1, e.g. node=3`, 2);
+  }
+  return k;
+}
+
+/** Turns known failures into one-line CLI errors. */
+function known(e: unknown): never {
+  if (e instanceof UnavailableError) throw new CliError(e.message, WAITING);
+  if (
+    e instanceof ModelDirError || e instanceof InputError || e instanceof RuntimeError ||
+    e instanceof PartyError ||
+    e instanceof RootsFileError || e instanceof JsonFileError || e instanceof DisputeError ||
+    e instanceof CheckRunError
+  ) throw new CliError(e.message);
+  throw e;
+}
+
+async function guard<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    known(e);
+  }
+}
+
+/** Progress on stderr when a person watches (a terminal), or when asked. */
+function progressFn(force?: boolean): (msg: string) => void {
+  const on = force || Deno.stderr.isTerminal();
+  return (msg) => {
+    if (on) console.error(`opml: ${msg}`);
+  };
+}
+
+function parseSteps(value: string): number[] {
+  const steps = value.split(",").filter((s) => s.trim() !== "").map((s) => parseCount(s.trim(), "--at"));
+  if (!steps.length) throw new CliError("--at needs at least one step, e.g. --at 0,1000,5000", 2);
+  return [...new Set(steps)].sort((a, b) => a - b);
+}
+
+function specOf(party: Party): RunSpec {
+  return party.spec;
+}
+
+function loadRoots(path: string): ReturnType<typeof parseRoots> {
+  return parseRoots(readJson(path, "commitments file"), path);
+}
+
+/** The phase-2 document of a run, without states. */
+function phase2Header(party: Party, node: number, pre: Hash, claim: Hash, run: CheckRun): Phase2Roots {
+  return {
+    format: "opml-roots/1",
+    phase: 2,
+    ...specOf(party),
+    node,
+    pre,
+    claim,
+    initial: run.initial,
+    final: { step: run.end.step, hash: run.end.hash },
+    states: [],
+  };
+}
+
+/** Serves a check run over the line protocol of core/dispute/line_peer.ts on stdin/stdout. */
+async function serve(header: Phase2Roots, run: CheckRun): Promise<void> {
+  const enc = new TextEncoder();
+  const out = (v: unknown) => Deno.stdout.writeSync(enc.encode(JSON.stringify(v) + "\n"));
+  out(header);
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of Deno.stdin.readable) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line) continue;
+      let steps: unknown;
+      try {
+        steps = JSON.parse(line);
+      } catch {
+        throw new CliError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
+      }
+      if (!Array.isArray(steps) || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+        throw new CliError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
+      }
+      out(steps.map((t: number) => run.hashAt(t)));
+    }
+  }
+}
+
+/** `opml roots`. */
+export function rootsCommand() {
+  return new Command("roots")
+    .description(
+      "write a commitments file: the phase-1 states of every node, or the VM states of one node's check",
+    )
+    .argument("<dir>", "compiled model directory (from opml compile)")
+    .option("-i, --input <[name=]file>", "input, as for opml run (repeatable)", collect, [] as string[])
+    .addOption(
+      new Option("--phase <n>", "1: node states S_0 .. S_(N+1); 2: the VM states of node K's check").choices(
+        ["1", "2"] as const,
+      ).default("1" as const),
+    )
+    .option("--node <k>", "phase 2: the node whose check (S_(K-1) -> S_K) to run")
+    .option("--at <steps>", "phase 2: comma-separated steps, e.g. 0,1000,5000")
+    .option("--stride <n>", "phase 2: a state every N steps (default: 64 states over the check)")
+    .option("--claim <hash>", "phase 2: the S_K to check (default: our own S_K)")
+    .option(
+      "--serve",
+      "phase 2: answer queries on stdin, one JSON list of steps per line (opml challenge --theirs-cmd)",
+    )
+    .option("--max-steps <n>", "phase 2: step bound of the check", String(CHECK_STEP_BOUND))
+    .option(
+      "--tamper <node=K>",
+      "testing aid: commit as a dishonest server whose result is wrong from node K on",
+    )
+    .option("-o, --out <file>", "write the commitments file here (else print it)")
+    .option("--json", "print JSON (the document, or with -o a summary)")
+    .option("--progress", "progress on stderr even when it is not a terminal")
+    .action(async (dir, opts) => {
+      const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
+      const progress = progressFn(opts.progress);
+      if (
+        opts.phase === "1" && (opts.node ?? opts.at ?? opts.stride ?? opts.claim ?? opts.serve) !== undefined
+      ) {
+        throw new CliError("--node, --at, --stride, --claim and --serve need --phase 2", 2);
+      }
+      const party = await guard(() => newParty(dir, opts.input, tamper));
+      const states = await guard(() => partyStates(party));
+      const n = states.length - 2;
+      if (opts.phase === "1") {
+        const doc: Phase1Roots = { format: "opml-roots/1", phase: 1, ...specOf(party), nodes: n, states };
+        return emit(
+          doc,
+          opts,
+          () => [
+            `phase 1: ${n} nodes, S_0 ${states[0]}, S_${n + 1} ${states[n + 1]}`,
+            ...states.map((s, i) => `S_${i} ${s}`),
+          ],
+        );
+      }
+      if (opts.node === undefined) throw new CliError("--phase 2 needs --node K", 2);
+      const node = parseCount(opts.node, "--node");
+      if (node < 1 || node > n + 1) {
+        throw new CliError(`--node ${node}: the checks are of nodes 1 .. ${n + 1}`, 2);
+      }
+      if (opts.claim !== undefined && !isHash(opts.claim)) {
+        throw new CliError(`--claim must be a 32-byte hex hash (0x + 64 lowercase hex digits)`, 2);
+      }
+      if (opts.serve && (opts.at ?? opts.stride) !== undefined) {
+        throw new CliError("--serve answers queries: no --at or --stride", 2);
+      }
+      const claim = (opts.claim as Hash | undefined) ?? states[node];
+      const maxSteps = parseCount(opts.maxSteps, "--max-steps");
+      const t0 = performance.now();
+      const run = await guard(() =>
+        partyCheck(party, node, claim, {
+          honest: claim !== states[node],
+          expectPre: states[node - 1],
+          maxSteps,
+          onProgress: (s) => progress(`check of node ${node}: step ${s}`),
+        })
+      );
+      progress(
+        `check of node ${node}: exits ${run.end.exitCode} at step ${run.end.step} (${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s)`,
+      );
+      const header = phase2Header(party, node, states[node - 1], claim, run);
+      if (opts.serve) return await serve(header, run);
+      let steps: number[];
+      if (opts.at !== undefined) steps = parseSteps(opts.at);
+      else {
+        const stride = opts.stride !== undefined
+          ? parseCount(opts.stride, "--stride")
+          : Math.max(1, Math.ceil(run.end.step / 64));
+        if (stride < 1) throw new CliError("--stride must be at least 1", 2);
+        steps = [];
+        for (let t = 0; t < run.end.step; t += stride) steps.push(t);
+        steps.push(run.end.step);
+      }
+      const past = steps.find((t) => t > run.end.step);
+      if (past !== undefined) throw new CliError(`--at ${past}: the check ends at step ${run.end.step}`, 2);
+      const doc: Phase2Roots = { ...header, states: steps.map((step) => ({ step, hash: run.hashAt(step) })) };
+      return emit(doc, opts, () => [
+        `phase 2, node ${node}: the check of S_${node} ${claim} exits ${run.end.exitCode} at step ${run.end.step}`,
+        ...doc.states.map((s) => `step ${s.step} ${s.hash}`),
+      ]);
+    });
+}
+
+function emit(doc: Phase1Roots | Phase2Roots, opts: { out?: string; json?: boolean }, lines: () => string[]) {
+  if (opts.out) {
+    guardSync(() => writeJsonAtomic(opts.out!, doc));
+    const summary = {
+      file: opts.out,
+      phase: doc.phase,
+      ...(doc.phase === 1 ? { nodes: doc.nodes } : { node: doc.node, final: doc.final }),
+      states: doc.states.length,
+    };
+    if (opts.json) printJson(summary);
+    else console.log(`wrote ${opts.out}: ${lines()[0]}`);
+    return;
+  }
+  if (opts.json) printJson(doc);
+  else for (const l of lines()) console.log(l);
+}
+
+function guardSync<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    known(e);
+  }
+}
+
+/** Their phase-2 commitments for node K: from phase-2 files, or from a command. */
+function theirCheckSource(
+  files: Phase2Roots[],
+  cmd: string | undefined,
+  node: number,
+  pre: Hash,
+  claim: Hash,
+  initial: Hash,
+  peers: LinePeer[],
+): CheckSource {
+  const expect = (h: Phase2Roots, where: string) => {
+    if (h.node !== node) return; // another node's check: ignored
+    if (h.pre !== pre) {
+      throw new CounterpartError(
+        "theirs",
+        `${where}: their check of node ${node} starts from ${h.pre}, not the agreed S_${node - 1} ${pre}`,
+      );
+    }
+    if (h.claim !== claim) {
+      throw new CounterpartError(
+        "theirs",
+        `${where}: their check of node ${node} is of S_${node} ${h.claim}, but their phase-1 S_${node} is ${claim}`,
+      );
+    }
+    if (h.initial !== initial) {
+      throw new CounterpartError(
+        "theirs",
+        `${where}: their check starts from VM state ${h.initial}, not the checker's ${initial} (another checker image)`,
+      );
+    }
+  };
+  if (cmd !== undefined) {
+    let peer: LinePeer | undefined;
+    let header: Promise<Phase2Roots> | undefined;
+    const open = () => {
+      if (!header) {
+        peer = spawnPeer(cmd.replaceAll("{node}", String(node)));
+        peers.push(peer);
+        header = peer.header().then((doc) => {
+          let h: Phase2Roots;
+          try {
+            const r = parseRoots(doc, "(their command's header)");
+            if (r.phase !== 2) throw new RootsFileError("not a phase-2 header");
+            h = r;
+          } catch (e) {
+            throw new CounterpartError(
+              "theirs",
+              `their command's first line is not a phase-2 header: ${(e as Error).message}`,
+            );
+          }
+          if (h.node !== node) {
+            throw new CounterpartError("theirs", `their command answers for node ${h.node}, not ${node}`);
+          }
+          expect(h, "their command");
+          return h;
+        });
+      }
+      return header;
+    };
+    return {
+      final: async () => (await open()).final,
+      at: async (ix) => {
+        await open();
+        return (await peer!.ask(ix)) as unknown[];
+      },
+    };
+  }
+  const mine = files.filter((f) => f.node === node);
+  mine.forEach((f, i) => expect(f, `their phase-2 file ${i + 1}`));
+  const map = new Map<number, unknown>();
+  for (const f of mine) {
+    if (f.final.step !== mine[0].final.step || f.final.hash !== mine[0].final.hash) {
+      throw new CounterpartError(
+        "theirs",
+        `their phase-2 files for node ${node} claim different final states (step ${
+          mine[0].final.step
+        } and ${f.final.step})`,
+      );
+    }
+    for (const s of f.states) {
+      const before = map.get(s.step);
+      if (before !== undefined && before !== s.hash) {
+        throw new CounterpartError("theirs", `their phase-2 files give two states for step ${s.step}`);
+      }
+      map.set(s.step, s.hash);
+    }
+  }
+  const sparse = sparseSource(map);
+  return {
+    final: () => {
+      if (!mine.length) throw noCheckYet(node);
+      return mine[0].final;
+    },
+    at: (ix) => {
+      try {
+        return sparse.at(ix);
+      } catch (e) {
+        if (e instanceof UnavailableError) {
+          throw new UnavailableError(
+            e.indices,
+            `their check of node ${node} at steps ${e.indices.join(",")}`,
+          );
+        }
+        throw e;
+      }
+    },
+  };
+}
+
+function defaultSession(ours: string): string {
+  return `${ours.replace(/\.json$/, "")}.session.json`;
+}
+
+/** `opml challenge`. */
+export function challengeCommand() {
+  return new Command("challenge")
+    .description(
+      "bisect our commitments against theirs (offline): the first disputed node, then the disputed VM step of its check",
+    )
+    .requiredOption("--ours <file>", "our phase-1 commitments (opml roots)")
+    .requiredOption(
+      "--theirs <file>",
+      "their phase-1 commitments, and any phase-2 commitments they gave (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      "--theirs-cmd <command>",
+      "a command answering their phase-2 queries ({node} is replaced), e.g. 'opml roots DIR -i X --phase 2 --node {node} --serve'",
+    )
+    .option("--arity <n>", `k-ary dissection: states asked per round + 1 (${MIN_ARITY}..${MAX_ARITY})`, "2")
+    .option(
+      "--session <file>",
+      "progress file: an interrupted challenge resumes from it (default: OURS.session.json)",
+    )
+    .option("-o, --out <file>", "write the dispute (for opml prove --dispute) here")
+    .option("--max-steps <n>", "step bound of a node's check", String(CHECK_STEP_BOUND))
+    .option("--json", "print the outcome as JSON")
+    .option("--progress", "progress on stderr even when it is not a terminal")
+    .action(async (opts) => {
+      const arity = parseCount(opts.arity, "--arity");
+      if (arity < MIN_ARITY || arity > MAX_ARITY) {
+        throw new CliError(`--arity must be from ${MIN_ARITY} to ${MAX_ARITY}, got ${arity}`, 2);
+      }
+      const maxSteps = parseCount(opts.maxSteps, "--max-steps");
+      const progress = progressFn(opts.progress);
+      const ours = guardSync(() => loadRoots(opts.ours));
+      if (ours.phase !== 1) {
+        throw new CliError(
+          `--ours ${opts.ours}: phase-${ours.phase} commitments; give our phase-1 file (opml roots DIR -i X)`,
+        );
+      }
+      const theirFiles = guardSync(() => opts.theirs.map((f) => ({ f, doc: loadRoots(f) })));
+      const p1 = theirFiles.filter((t) => t.doc.phase === 1);
+      if (p1.length !== 1) {
+        throw new CliError(`--theirs: give exactly one phase-1 commitments file (got ${p1.length})`, 2);
+      }
+      const theirs = p1[0].doc as Phase1Roots;
+      const p2 = theirFiles.filter((t) => t.doc.phase === 2).map((t) => t.doc as Phase2Roots);
+      const session = opts.session ?? defaultSession(opts.ours);
+      const peers: LinePeer[] = [];
+      let party: Party | undefined;
+      let image: Uint8Array | undefined;
+      let report;
+      try {
+        report = await guard(() =>
+          challenge({
+            arity,
+            ours: ours.states,
+            theirs: theirs.states,
+            context: { model: ours.model.commitment },
+            sessionPath: session,
+            maxCheckSteps: maxSteps,
+            onProgress: progress,
+            phase2: async (d) => {
+              party ??= openParty(ours);
+              image ??= await checkerImage(party.model);
+              const initial = toHash(loadElf(image).hash());
+              let run: Promise<CheckRun> | undefined;
+              const ourRun = () =>
+                run ??= partyCheck(party!, d.node, d.claim, {
+                  honest: true,
+                  expectPre: d.pre,
+                  image,
+                  maxSteps,
+                  onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
+                });
+              const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
+              return {
+                initial,
+                ours: oursSrc,
+                theirs: theirCheckSource(p2, opts.theirsCmd, d.node, d.pre, d.claim, initial, peers),
+              };
+            },
+          })
+        );
+      } catch (e) {
+        if (e instanceof CliError && e.exitCode === WAITING) {
+          throw new CliError(
+            `waiting for ${e.message}: add their file (opml roots ... --phase 2 --node K --at STEPS) with --theirs, or use --theirs-cmd; progress is kept in ${session}`,
+            WAITING,
+          );
+        }
+        throw e;
+      } finally {
+        for (const p of peers) await p.close();
+      }
+      const o = report.outcome;
+      let disputeDoc: DisputeFile | undefined;
+      if (o.dispute) {
+        disputeDoc = {
+          format: "opml-dispute/1",
+          model: ours.model,
+          inputs: ours.inputs,
+          ...(ours.tamper !== undefined ? { tamper: ours.tamper } : {}),
+          node: o.node.node,
+          pre: o.node.pre,
+          claim: o.node.claim,
+          ours: o.node.ours,
+          initial: (readJson(session, "session file") as { phase2: { initial: Hash } }).phase2.initial,
+          final: o.final,
+          step: o.step,
+          preState: o.preState,
+          oursPost: o.oursPost,
+          theirsPost: o.theirsPost,
+        };
+        if (opts.out) guardSync(() => writeJsonAtomic(opts.out!, disputeDoc));
+      }
+      if (opts.json) {
+        return printJson({
+          ...summaryOf(o),
+          stats: report.stats,
+          resumed: report.resumed,
+          session,
+          dispute: opts.out,
+        });
+      }
+      for (const line of describe(o, report.stats)) console.log(line);
+      if (o.dispute && opts.out) {
+        console.log(`wrote ${opts.out}: prove it with opml prove --dispute ${opts.out}`);
+      }
+    });
+}
+
+function summaryOf(o: ChallengeOutcome) {
+  if (!o.dispute) return o;
+  return {
+    dispute: true,
+    node: o.node.node,
+    pre: o.node.pre,
+    claim: o.node.claim,
+    ours: o.node.ours,
+    final: o.final,
+    step: o.step,
+    preState: o.preState,
+    oursPost: o.oursPost,
+    theirsPost: o.theirsPost,
+  };
+}
+
+function describe(
+  o: ChallengeOutcome,
+  s: { rounds: { phase1: number; phase2: number }; asked: { ours: number; theirs: number } },
+): string[] {
+  if (!o.dispute && o.reason === "same-result") return [`no dispute: both results are S_${o.nodes + 1}`];
+  if (!o.dispute) {
+    return [
+      `no dispute to win: their S_${o.node.node} ${o.node.claim} passes our check (it ends valid at step ${o.final.step}); our S_${o.node.node} is the wrong one`,
+    ];
+  }
+  return [
+    `phase 1: node ${o.node.node} disputed after ${s.rounds.phase1} rounds (S_${o.node.node - 1} agreed)`,
+    `phase 2: step ${o.step} -> ${
+      o.step + 1
+    } of its check disputed after ${s.rounds.phase2} rounds (their check ends at step ${o.final.step})`,
+    `pre-state ${o.preState}`,
+    `our post-state ${o.oursPost}`,
+    `their post-state ${o.theirsPost}`,
+  ];
+}
+
+/** `opml prove`: one VM step of an ELF, or the disputed step of a challenge. */
+export function proveCommand() {
+  return new Command("prove")
+    .description(
+      "the one-step proof of a VM step: of an ELF (--step) or of a challenge's disputed step (--dispute)",
+    )
+    .argument("[elf]", "static big-endian MIPS32 executable (with --step)")
+    .option("--step <n>", "the pre-state's step number: proves the transition n -> n+1")
+    .option("--stdin <file>", "bytes served to the guest as local preimage key 0")
+    .option(
+      "--dispute <file>",
+      "a dispute file (opml challenge -o): proves its disputed step with the oracle calls it needs",
+    )
+    .option("-o, --out <file>", "with --dispute: write the proof as JSON here")
+    .option("--json", "print as JSON (hex fields)")
+    .action(async (elf, opts) => {
+      if (opts.dispute === undefined) {
+        if (elf === undefined || opts.step === undefined) {
+          throw new CliError("prove needs ELF --step N, or --dispute FILE", 2);
+        }
+        const inner = proveElfCommand().exitOverride();
+        const args = [
+          elf,
+          "--step",
+          opts.step,
+          ...(opts.stdin ? ["--stdin", opts.stdin] : []),
+          ...(opts.json ? ["--json"] : []),
+        ];
+        await inner.parseAsync(args, { from: "user" });
+        return;
+      }
+      if (elf !== undefined || opts.step !== undefined || opts.stdin !== undefined) {
+        throw new CliError("--dispute takes no ELF, --step or --stdin", 2);
+      }
+      const d = guardSync(() => parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!));
+      const party = await guard(() => openParty(d));
+      const run = await guard(() => partyCheck(party, d.node, d.claim, { honest: true, expectPre: d.pre }));
+      const mismatch = (what: string, got: Hash, want: Hash) => {
+        if (got !== want) {
+          throw new CliError(`${opts.dispute}: ${what} is ${want}, but our recomputation gives ${got}`);
+        }
+      };
+      mismatch("the checker's initial state", run.initial, d.initial);
+      if (d.step >= run.end.step) {
+        throw new CliError(`${opts.dispute}: step ${d.step} is past our check's end (step ${run.end.step})`);
+      }
+      mismatch(`the state at step ${d.step}`, run.hashAt(d.step), d.preState);
+      const proof = oneStepProof(run.witnessAt!(d.step), disputeContext(d.pre, d.claim, d.node));
+      mismatch(`our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
+      const doc = { format: "opml-proof/1", node: d.node, theirPostStateHash: d.theirsPost, ...proof };
+      if (opts.out) guardSync(() => writeJsonAtomic(opts.out!, doc));
+      if (opts.json) return printJson(doc);
+      console.log(`node ${d.node}, step ${proof.step} -> ${proof.step + 1}`);
+      console.log(`pre-state        ${proof.preStateHash}`);
+      console.log(`our post-state   ${proof.postStateHash} (what MIPS.step must return)`);
+      console.log(`their post-state ${d.theirsPost}`);
+      console.log(`local context    ${proof.localContext}`);
+      for (const c of proof.oracle) {
+        console.log(`oracle call      ${c.function} (${(c.calldata.length - 2) / 2} bytes of calldata)`);
+      }
+      console.log(`step calldata    ${(proof.stepCalldata.length - 2) / 2} bytes`);
+      if (opts.out) console.log(`wrote ${opts.out}`);
+    });
+}

@@ -1,0 +1,111 @@
+/**
+ * A counterpart that answers phase-2 queries as a separate process (`opml challenge
+ * --theirs-cmd`), over a line protocol of JSON documents: on start it writes one line, the header
+ * of its check (a phase-2 commitments document without states); then, for each line holding a
+ * JSON list of steps, it writes one line holding the list of their state hashes. Closing its
+ * stdin ends it. `opml roots ... --phase 2 --serve` is such a process.
+ * @module
+ */
+import { UnavailableError } from "./counterpart.ts";
+import { CounterpartError } from "./counterpart.ts";
+
+/** A running counterpart process. */
+export interface LinePeer {
+  /** The header line, parsed (any JSON value: the caller checks it). */
+  header(): Promise<unknown>;
+  /** Sends a list of steps, returns the answer line parsed. */
+  ask(steps: readonly number[]): Promise<unknown>;
+  /** Ends the process (closes its stdin, waits for it). */
+  close(): Promise<void>;
+}
+
+/** Longest line accepted from a peer (a header or an answer of many hashes). */
+const MAX_LINE = 1 << 24;
+
+/**
+ * Starts `sh -c command` as a counterpart. Its stderr is passed through (progress).
+ *
+ * @example
+ * ```ts
+ * const peer = spawnPeer("opml roots out/mnist --input x.json --phase 2 --node 3 --serve");
+ * const header = await peer.header();
+ * const hashes = await peer.ask([0, 1000]);
+ * await peer.close();
+ * ```
+ */
+export function spawnPeer(command: string): LinePeer {
+  const child = new Deno.Command("sh", {
+    args: ["-c", command],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  let closed = false;
+  const gone = async (): Promise<never> => {
+    const status = await child.status;
+    throw new CounterpartError(
+      "theirs",
+      `their command exited (code ${status.code}) without answering: ${command}`,
+    );
+  };
+  const readLine = async (): Promise<unknown> => {
+    for (;;) {
+      const nl = buffered.indexOf("\n");
+      if (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          return JSON.parse(line);
+        } catch {
+          throw new CounterpartError(
+            "theirs",
+            `their command answered a line that is not JSON: ${line.slice(0, 80)}`,
+          );
+        }
+      }
+      if (buffered.length > MAX_LINE) {
+        throw new CounterpartError("theirs", `their command answered a line longer than ${MAX_LINE} bytes`);
+      }
+      const { value, done } = await reader.read();
+      if (done) return gone();
+      buffered += value;
+    }
+  };
+  const headerLine = readLine();
+  headerLine.catch(() => {}); // observed by header()
+  return {
+    header: () => headerLine,
+    async ask(steps) {
+      await headerLine;
+      try {
+        await writer.write(new TextEncoder().encode(JSON.stringify(steps) + "\n"));
+      } catch {
+        return gone();
+      }
+      return readLine();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await writer.close();
+      } catch { /* already gone */ }
+      await reader.cancel().catch(() => {});
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* exited */ }
+      }, 5000);
+      await child.status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The error of a source that has nothing for node K's check yet. */
+export function noCheckYet(node: number): UnavailableError {
+  return new UnavailableError([], `their check of node ${node} (its final state) is needed first`);
+}

@@ -1,0 +1,206 @@
+/**
+ * A party of a dispute as a computation: a compiled model directory, input files and the testing
+ * aid `--tamper node=K`. Gives its phase-1 states (native run) and its check of a node (VM run).
+ * @module
+ */
+import { buildRuntime, loadModelDir, type ModelDir } from "../compiler/mod.ts";
+import {
+  checkerPreimages,
+  checkerSource,
+  nativeCheckerData,
+  parseInputFile,
+  runNative,
+} from "../engine/mod.ts";
+import type { TensorValue } from "../ir/types.ts";
+import { keyHex } from "../vm/oracle.ts";
+import { type CheckRun, type CheckRunOptions, honestCheck, tamperedCheck } from "./check_run.ts";
+import { type Hash, hashBytes, toHash } from "./hash.ts";
+import type { RunSpec } from "./roots_file.ts";
+
+/** A party's inputs or model do not fit its commitments. */
+export class PartyError extends Error {
+  override name = "PartyError";
+}
+
+/** A loaded party: its spec, model and input values. */
+export interface Party {
+  spec: RunSpec;
+  model: ModelDir;
+  inputs: TensorValue[];
+}
+
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
+
+/** `--input` arguments with absolute paths (`NAME=FILE` keeps its name). */
+export function absoluteInputs(specs: readonly string[]): string[] {
+  return specs.map((s) => {
+    const eq = s.indexOf("=");
+    const named = eq > 0 && !s.slice(0, eq).includes("/");
+    return named ? `${s.slice(0, eq)}=${absolute(s.slice(eq + 1))}` : absolute(s);
+  });
+}
+
+function readFile(path: string): Uint8Array {
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new PartyError(`input ${path}: no such file`);
+    throw new PartyError(`input ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The input values of `--input` arguments (`FILE` or `NAME=FILE`) in the model's input order.
+ *
+ * @example
+ * ```ts
+ * const inputs = readInputs(["x.json"], model);
+ * ```
+ * @throws {PartyError} for a missing input; `InputError` for a malformed file.
+ */
+export function readInputs(specs: readonly string[], model: ModelDir): TensorValue[] {
+  const p = model.prog.program;
+  const wanted = p.inputs.map((i) => ({ ...p.tensors[i], name: p.tensors[i].name }));
+  const values: Record<string, TensorValue> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    const name = eq > 0 && !spec.slice(0, eq).includes("/") ? spec.slice(0, eq) : undefined;
+    const file = name ? spec.slice(eq + 1) : spec;
+    Object.assign(values, parseInputFile(file, readFile(file), wanted, { name }));
+  }
+  return wanted.map((t) => {
+    const v = values[t.name];
+    if (!v) throw new PartyError(`no value for input '${t.name}': give --input ${t.name}=FILE`);
+    return v;
+  });
+}
+
+function checkTamper(model: ModelDir, tamper: number | undefined): void {
+  const n = model.prog.program.nodes.length;
+  if (tamper !== undefined && !(tamper >= 1 && tamper <= n)) {
+    throw new PartyError(`--tamper node=${tamper}: the model's nodes are 1 .. ${n}`);
+  }
+}
+
+/**
+ * A new party: the model directory, `--input` arguments and `--tamper` of a command line (paths
+ * made absolute, the commitment taken from the model).
+ *
+ * @example
+ * ```ts
+ * const party = newParty("out/mnist", ["x.json"]);
+ * ```
+ */
+export function newParty(dir: string, inputs: readonly string[], tamper?: number): Party {
+  const model = loadModelDir(dir);
+  checkTamper(model, tamper);
+  const spec: RunSpec = {
+    model: { dir: absolute(dir), commitment: keyHex(model.prog.key) as Hash },
+    inputs: absoluteInputs(inputs),
+  };
+  if (tamper !== undefined) spec.tamper = tamper;
+  return { spec, model, inputs: readInputs(spec.inputs, model) };
+}
+
+/**
+ * Loads a party from a recorded spec (a commitments or dispute file): the model directory must
+ * still have the commitment the spec names.
+ *
+ * @example
+ * ```ts
+ * const party = openParty(parseRoots(doc, "ours.json"));
+ * ```
+ */
+export function openParty(spec: RunSpec): Party {
+  const model = loadModelDir(spec.model.dir);
+  if (keyHex(model.prog.key) !== spec.model.commitment) {
+    throw new PartyError(
+      `${spec.model.dir}: model commitment ${
+        keyHex(model.prog.key)
+      }, not ${spec.model.commitment} as recorded`,
+    );
+  }
+  checkTamper(model, spec.tamper);
+  const clean: RunSpec = { model: { ...spec.model }, inputs: [...spec.inputs] };
+  if (spec.tamper !== undefined) clean.tamper = spec.tamper;
+  return { spec: clean, model, inputs: readInputs(spec.inputs, model) };
+}
+
+/**
+ * The party's phase-1 states S_0 .. S_(N+1), from a native run (tampered if the spec says so).
+ *
+ * @example
+ * ```ts
+ * const states = await partyStates(party); // states.length === nodes + 2
+ * ```
+ */
+export async function partyStates(party: Party): Promise<Hash[]> {
+  const { states } = await runNative(party.model.native, party.model.prog, party.inputs, {
+    states: true,
+    tamper: party.spec.tamper,
+  });
+  return states!.map(toHash);
+}
+
+/**
+ * The transition checker image: the model directory's `check.elf` if it has one, else the
+ * runtime build's (built and cached on first use).
+ */
+export async function checkerImage(model: ModelDir): Promise<Uint8Array> {
+  try {
+    return Deno.readFileSync(`${model.dir}/check.elf`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return Deno.readFileSync((await buildRuntime()).check);
+}
+
+/** Options of {@link partyCheck}. */
+export interface PartyCheckOptions extends CheckRunOptions {
+  /** The agreed S_(K-1): the party's own recomputation must equal it. */
+  expectPre?: Hash;
+  /** Check honestly even if the party tampers at this node (a challenger checks honestly). */
+  honest?: boolean;
+  image?: Uint8Array;
+}
+
+/**
+ * The party's run of the check of node `node` against `claim` (S_K): from its own S_(K-1)
+ * (table and activations from a native run), honestly, or as the dishonest defender when the
+ * party tampers at this node.
+ *
+ * @example
+ * ```ts
+ * const run = await partyCheck(ours, k, theirClaim, { honest: true, expectPre: agreedPre });
+ * run.end.exitCode; // 1: their claim is wrong
+ * ```
+ * @throws {PartyError} when the party's S_(K-1) is not the expected one.
+ */
+export async function partyCheck(
+  party: Party,
+  node: number,
+  claim: Hash,
+  opts: PartyCheckOptions = {},
+): Promise<CheckRun> {
+  const { prog, native } = party.model;
+  const n = prog.program.nodes.length;
+  if (!(Number.isSafeInteger(node) && node >= 1 && node <= n + 1)) {
+    throw new PartyError(`node ${node}: the checks are of nodes 1 .. ${n + 1} (${n + 1}: the result)`);
+  }
+  const tamper = party.spec.tamper;
+  const data = await nativeCheckerData(native, prog, party.inputs, node - 1, node, { tamper });
+  const pre = checkerPreimages(prog, party.inputs, node - 1, node, data);
+  if (opts.expectPre !== undefined && toHash(pre.sa) !== opts.expectPre) {
+    throw new PartyError(
+      `S_${node - 1} recomputed from the model and inputs is ${toHash(pre.sa)}, not ${opts.expectPre}`,
+    );
+  }
+  const image = opts.image ?? await checkerImage(party.model);
+  const source = checkerSource(pre, hashBytes(claim));
+  if (!opts.honest && tamper === node && node <= n) {
+    return tamperedCheck(image, source, prog.program, node, opts);
+  }
+  return honestCheck(image, source, opts);
+}
