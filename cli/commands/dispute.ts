@@ -451,11 +451,18 @@ export function challengeCommand() {
       const session = opts.session ?? defaultSession(opts.ours);
       const peers: LinePeer[] = [];
       let party: Party | undefined;
+      let disputedNode: number | undefined;
+      let waitingFor: UnavailableError | undefined;
+      const challengeNoting = (o: Parameters<typeof challenge>[0]) =>
+        challenge(o).catch((e) => {
+          if (e instanceof UnavailableError) waitingFor = e;
+          throw e;
+        });
       let image: Uint8Array | undefined;
       let report;
       try {
         report = await guard(() =>
-          challenge({
+          challengeNoting({
             arity,
             ours: ours.states,
             theirs: theirs.states,
@@ -464,6 +471,7 @@ export function challengeCommand() {
             maxCheckSteps: maxSteps,
             onProgress: progress,
             phase2: async (d) => {
+              disputedNode = d.node;
               party ??= openParty(ours);
               image ??= await checkerImage(party.model);
               const initial = toHash(loadElf(image).hash());
@@ -476,19 +484,27 @@ export function challengeCommand() {
                   maxSteps,
                   onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
                 });
+              const theirs = theirCheckSource(p2, opts.theirsCmd, d.node, d.pre, d.claim, initial, peers);
+              if (opts.theirsCmd !== undefined) {
+                // their process starts computing now, in parallel with ours
+                Promise.resolve(theirs.final()).catch(() => {});
+                await ourRun();
+              }
               const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
-              return {
-                initial,
-                ours: oursSrc,
-                theirs: theirCheckSource(p2, opts.theirsCmd, d.node, d.pre, d.claim, initial, peers),
-              };
+              return { initial, ours: oursSrc, theirs };
             },
           })
         );
       } catch (e) {
         if (e instanceof CliError && e.exitCode === WAITING) {
+          const steps = waitingFor?.indices ?? [];
+          if (opts.json) {
+            printJson({ waiting: { node: disputedNode, steps, final: steps.length === 0 }, session });
+          }
           throw new CliError(
-            `waiting for ${e.message}: add their file (opml roots ... --phase 2 --node K --at STEPS) with --theirs, or use --theirs-cmd; progress is kept in ${session}`,
+            `waiting for ${e.message}: add their file (opml roots ... --phase 2 --node ${disputedNode} ${
+              steps.length ? `--at ${steps.join(",")}` : "--at 0"
+            }) with --theirs, or use --theirs-cmd; progress is kept in ${session}`,
             WAITING,
           );
         }

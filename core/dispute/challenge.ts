@@ -13,6 +13,7 @@ import {
   describeStep,
   DisputeError,
   Ledger,
+  UnavailableError,
 } from "./counterpart.ts";
 import { type AnswerRule, dissect, type Move } from "./dissect.ts";
 import { checkArity, type Interval } from "./dissection.ts";
@@ -347,6 +348,7 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
   // ---- phase 2: VM steps of the check of their S_K ----
   const sources = await opts.phase2(disputed);
   const p2 = new Ledger(describeStep);
+  const resumedPhase2 = session.phase2 !== undefined;
   if (!session.phase2) {
     const rawFinal = await sources.theirs.final();
     const f = rawFinal as { step?: unknown; hash?: unknown };
@@ -387,6 +389,24 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     throw new SessionError(
       `session file ${opts.sessionPath}: the checker's initial state changed (${rec.initial}, now ${sources.initial}): another checker image`,
     );
+  }
+  if (resumedPhase2 && session.outcome === undefined) {
+    // their final claim, if their source gives it now, must be the one recorded
+    let now: unknown;
+    try {
+      now = await sources.theirs.final();
+    } catch (e) {
+      if (!(e instanceof UnavailableError)) throw e;
+    }
+    const f = now as { step?: unknown; hash?: unknown } | undefined;
+    if (f !== undefined && (f?.step !== rec.final.step || f?.hash !== rec.final.hash)) {
+      throw new CounterpartError(
+        "theirs",
+        `their final claim changed between queries: step ${rec.final.step} ${rec.final.hash}, now ${
+          JSON.stringify(now)?.slice(0, 120)
+        }`,
+      );
+    }
   }
   const iv: Interval = { lo: 0, hi: rec.final.step };
   p2.record("ours", 0, rec.initial);

@@ -52,13 +52,14 @@ export class CheckRunError extends Error {
 export interface CheckRunOptions {
   /** Step bound of a check (default 2^36). */
   maxSteps?: number;
-  /** Steps between checkpoints (default 2^20). */
+  /** Steps between checkpoints (default 2^18: ~30 ms to any state). */
   interval?: number;
   /** Called during the long run with the steps done. */
   onProgress?: (step: number) => void;
 }
 
 const DEFAULT_MAX_STEPS = 2 ** 36;
+const DEFAULT_INTERVAL = 1 << 18;
 
 function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
   const max = opts.maxSteps ?? DEFAULT_MAX_STEPS;
@@ -85,7 +86,7 @@ function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
  */
 export function honestCheck(image: Uint8Array, source: PreimageSource, opts: CheckRunOptions = {}): CheckRun {
   const trace = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
-    interval: opts.interval,
+    interval: opts.interval ?? DEFAULT_INTERVAL,
   });
   const initial = toHash(trace.checkpoints[0].hash());
   const end = runToEnd(trace, opts);
@@ -196,13 +197,13 @@ export function tamperedCheck(
   const data = m.readWord(t + LAYOUT.tensor.data);
   if (data === 0 || !m.isMapped(data)) bad("data pointer");
   const honest = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
-    interval: opts.interval,
+    interval: opts.interval ?? DEFAULT_INTERVAL,
   });
   const lieStep = st.step;
   // the host holds tensors big-endian: the lowest bit of the first element is in its last byte
   const at = data + dtypeSize(want.dtype) - 1;
   m.writeBytes(at, Uint8Array.of(byte(at) ^ 1));
-  const after = new Trace(st, { oracle }, { interval: opts.interval });
+  const after = new Trace(st, { oracle }, { interval: opts.interval ?? DEFAULT_INTERVAL });
   const end = runToEnd(after, opts);
   if (end.exitCode !== 0) {
     throw new CheckRunError(

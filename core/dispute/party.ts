@@ -13,6 +13,7 @@ import {
 } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { keyHex } from "../vm/oracle.ts";
+import { loadElf } from "../vm/elf.ts";
 import { type CheckRun, type CheckRunOptions, honestCheck, tamperedCheck } from "./check_run.ts";
 import { type Hash, hashBytes, toHash } from "./hash.ts";
 import type { RunSpec } from "./roots_file.ts";
@@ -145,16 +146,35 @@ export async function partyStates(party: Party): Promise<Hash[]> {
 }
 
 /**
- * The transition checker image: the model directory's `check.elf` if it has one, else the
- * runtime build's (built and cached on first use).
+ * The transition checker image of a model directory (`check.elf`, checked against the
+ * manifest's `checkerInitialStateHash`); for a directory compiled before checkers were part of
+ * it, the runtime build's (built and cached on first use).
+ *
+ * @example
+ * ```ts
+ * const image = await checkerImage(party.model);
+ * ```
  */
 export async function checkerImage(model: ModelDir): Promise<Uint8Array> {
+  const m = model.manifest as { runtime: { check?: string }; checkerInitialStateHash?: string };
+  if (m.runtime.check === undefined) return Deno.readFileSync((await buildRuntime()).check);
+  let image: Uint8Array;
   try {
-    return Deno.readFileSync(`${model.dir}/check.elf`);
+    image = Deno.readFileSync(model.check);
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new PartyError(
+      `${model.check}: ${
+        e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message
+      } (the checker image)`,
+    );
   }
-  return Deno.readFileSync((await buildRuntime()).check);
+  const initial = keyHex(loadElf(image).hash());
+  if (m.checkerInitialStateHash !== undefined && initial !== m.checkerInitialStateHash) {
+    throw new PartyError(
+      `${model.check}: initial VM state ${initial}, not the manifest's ${m.checkerInitialStateHash}`,
+    );
+  }
+  return image;
 }
 
 /** Options of {@link partyCheck}. */
