@@ -539,7 +539,7 @@ export function challengeCommand() {
           stats: report.stats,
           resumed: report.resumed,
           session,
-          dispute: opts.out,
+          disputeFile: opts.out,
         });
       }
       for (const line of describe(o, report.stats)) console.log(line);
