@@ -24,6 +24,7 @@ const TARGETS: Target[] = [
     module: "preimage_oracle",
     name: "preimageOracle",
   },
+  { contract: "OpmlGame", file: "OpmlGame.sol", module: "opml_game", name: "opmlGame" },
 ];
 
 const root = new URL("../", import.meta.url);

@@ -1,0 +1,662 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IMIPS} from "./interfaces/IMIPS.sol";
+import {IPreimageOracle} from "./interfaces/IPreimageOracle.sol";
+import {PreimageKeyLib} from "./PreimageKeyLib.sol";
+
+/// @title OpmlGame
+/// @notice Tasks, results and the multi-phase dispute game of opml (docs/GAME.md).
+///         A requester posts a task (a registered model, an input key, a fee); a server posts
+///         the result (an output key) with a bond; an unchallenged result is final after the
+///         challenge window and the server is paid. A challenger who disagrees opens a dispute
+///         with a bond. The dispute is a k-ary dissection game between the server (defender)
+///         and the challenger:
+///         - phase 1 over the model's states S_0 .. S_(N+1), where S_0 and S_(N+1) are computed
+///           here from the task and the result (links 1 and 2), down to one transition
+///           S_(a) -> S_(b) (b = a + 1; single-phase tasks skip it: a = 0, b = N + 1);
+///         - phase 2 over the VM steps of the transition checker, from the model's checker
+///           initial state to the defender's claimed final state, which must be exited-valid
+///           within the model's step bound; the checker's local inputs (S_a, claimed S_b, b) are
+///           loaded into the oracle by this contract, bound to the dispute (link 3);
+///         - one `MIPS.step`, called by this contract, decides (link 4).
+///         Each party has a chess clock; whoever runs out loses. Every payment is a credit
+///         withdrawn with `withdraw` (pull payments).
+/// @dev Phase-1 state: `H(programKey || u32be(i) || key)` where H is keccak256 with its first
+///      byte set to 2 (docs/MULTIPHASE.md). localContext of a dispute: `bytes32(disputeId)`.
+contract OpmlGame {
+    /*//////////////////////////////////////////////////////////////
+                                 TYPES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A model: its commitment and what the game needs to dispute it.
+    /// @param programKey  The model commitment (Merkle-data key of the .opir bytes).
+    /// @param checkerInit The transition checker image's initial VM state hash.
+    /// @param nodeCount   N, the number of graph nodes (states S_0 .. S_(N+1)).
+    /// @param maxSteps    The step bound of one check in the VM (phase 2).
+    struct Model {
+        bytes32 programKey;
+        bytes32 checkerInit;
+        uint32 nodeCount;
+        uint64 maxSteps;
+    }
+
+    /// @notice Lifecycle of a task.
+    enum Status {
+        None,
+        Open, // posted, waiting for a result
+        Pending, // result posted, challengeable
+        Finalized, // result final, server paid
+        Rejected, // the server lost a dispute, fee refunded
+        Cancelled // cancelled by the requester before any result
+    }
+
+    struct Task {
+        address requester;
+        uint96 fee;
+        address server;
+        uint64 resultTime;
+        Status status;
+        bool singlePhase;
+        uint16 openDisputes;
+        bytes32 modelId;
+        bytes32 inputKey;
+        bytes32 outputKey;
+    }
+
+    /// @notice The state of a dispute; the phase says whose turn it is.
+    enum Phase {
+        None,
+        Bisect1, // defender: post the interior phase-1 states of [lo, hi]
+        Pick1, // challenger: pick the phase-1 sub-interval it disputes
+        Claim, // defender: claim the checker's final state and step count
+        Bisect2, // defender: post the interior VM state hashes of [lo, hi]
+        Pick2, // challenger: pick the step sub-interval it disputes
+        Step, // challenger (or defender): execute step lo -> lo + 1 on chain
+        Resolved
+    }
+
+    /// @notice Why a dispute ended.
+    enum Reason {
+        Step, // the on-chain step decided
+        Timeout // a party's clock ran out
+    }
+
+    struct Dispute {
+        uint64 taskId;
+        address challenger;
+        Phase phase;
+        bool defenderWon;
+        uint64 lastMove;
+        uint64 defenderClock;
+        uint64 challengerClock;
+        uint32 b; // the checked transition ends at S_b (local key 3)
+        uint64 lo; // the current interval: agreed state at lo, disputed state at hi
+        uint64 hi;
+        bytes32 loState;
+        bytes32 hiState;
+        bytes32 statesHash; // keccak256 of the interior states the defender posted last
+        bytes32 preState; // S_a (local key 1)
+        bytes32 claimState; // the defender's S_b (local key 2)
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 ERRORS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A constructor parameter is out of range.
+    error InvalidConfig();
+    /// @notice A model needs nodeCount >= 1, nodeCount + 1 < 2^32 and maxSteps >= 1.
+    error InvalidModel();
+    /// @notice No model is registered under this id.
+    error UnknownModel(bytes32 modelId);
+    /// @notice msg.value is not the required fee or bond.
+    error WrongValue(uint256 expected, uint256 got);
+    /// @notice The task is not in the status the call needs.
+    error WrongTaskStatus(Status status);
+    /// @notice Only the requester may cancel its task.
+    error NotRequester();
+    /// @notice The challenge window of the result is over.
+    error ChallengeWindowClosed();
+    /// @notice The challenge window of the result is not over yet.
+    error ChallengeWindowOpen();
+    /// @notice A result with open disputes cannot be finalized.
+    error DisputesOpen(uint256 count);
+    /// @notice The server cannot challenge its own result.
+    error SelfChallenge();
+    /// @notice No such dispute, or it has ended.
+    error GameEnded();
+    /// @notice The caller is neither the defender nor the challenger of the dispute.
+    error NotParty();
+    /// @notice It is the other party's turn.
+    error NotYourTurn();
+    /// @notice The move does not fit the dispute's phase.
+    error WrongMove(Phase phase);
+    /// @notice The mover's clock ran out: the move is too late (the other party may claim the
+    ///         timeout).
+    error ClockExpired();
+    /// @notice The clock of the party to move has not run out.
+    error ClockNotExpired();
+    /// @notice The defender must post exactly `expected` interior states.
+    error WrongStateCount(uint256 expected, uint256 got);
+    /// @notice The states given with a pick are not the ones the defender posted.
+    error StatesMismatch();
+    /// @notice The picked sub-interval does not exist.
+    error InvalidIndex(uint256 index, uint256 count);
+    /// @notice The claimed final checker state is not exited with code 0 (status byte 0).
+    error InvalidFinalState(bytes32 finalState);
+    /// @notice The claimed step count is 0 or above the model's bound.
+    error InvalidStepCount(uint256 steps, uint256 maxSteps);
+    /// @notice The pre-state is not 226 bytes.
+    error InvalidStateLength();
+    /// @notice The pre-state's hash is not the agreed state hash.
+    error PreStateMismatch(bytes32 expected, bytes32 got);
+    /// @notice The caller has no credit.
+    error NothingToWithdraw();
+    /// @notice Sending the credit failed.
+    error TransferFailed();
+
+    /*//////////////////////////////////////////////////////////////
+                                 EVENTS
+    //////////////////////////////////////////////////////////////*/
+
+    event ModelRegistered(
+        bytes32 indexed modelId,
+        bytes32 programKey,
+        bytes32 checkerInit,
+        uint32 nodeCount,
+        uint64 maxSteps
+    );
+    event TaskPosted(
+        uint256 indexed taskId,
+        address indexed requester,
+        bytes32 indexed modelId,
+        bytes32 inputKey,
+        uint256 fee,
+        bool singlePhase
+    );
+    event TaskCancelled(uint256 indexed taskId);
+    event ResultPosted(uint256 indexed taskId, address indexed server, bytes32 outputKey);
+    event ResultFinalized(uint256 indexed taskId, address indexed server);
+    event ResultRejected(uint256 indexed taskId, uint256 indexed disputeId);
+    event DisputeOpened(
+        uint256 indexed disputeId, uint256 indexed taskId, address indexed challenger
+    );
+    /// @notice The interval now disputed: both agree on `loState` at `lo`, the challenger
+    ///         disputes the defender's `hiState` at `hi`. `phase` is Bisect1, Bisect2 or Step.
+    event Interval(
+        uint256 indexed disputeId,
+        Phase phase,
+        uint64 lo,
+        uint64 hi,
+        bytes32 loState,
+        bytes32 hiState
+    );
+    /// @notice The defender's interior states of the current interval, at `splitPoints`.
+    event StatesPosted(uint256 indexed disputeId, Phase phase, bytes32[] states);
+    /// @notice The challenger picked sub-interval `index` of the current interval.
+    event Picked(uint256 indexed disputeId, Phase phase, uint256 index);
+    /// @notice Phase 1 is over (or skipped): the checker checks S_a -> claimed S_b; these are
+    ///         its local inputs (keys 1, 2, 3 = u32be(b)).
+    event TransitionSelected(
+        uint256 indexed disputeId, uint32 b, bytes32 preState, bytes32 claimState
+    );
+    /// @notice The defender claims the checker exits valid in state `finalState` at `steps`.
+    event CheckClaimed(uint256 indexed disputeId, uint64 steps, bytes32 finalState);
+    /// @notice The step `stepIndex` -> `stepIndex + 1` was executed on chain.
+    event StepExecuted(
+        uint256 indexed disputeId, uint64 stepIndex, bytes32 postState, bytes32 claimedPostState
+    );
+    event DisputeResolved(uint256 indexed disputeId, bool defenderWon, Reason reason);
+    event Credited(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+
+    /*//////////////////////////////////////////////////////////////
+                                 CONFIG
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The one-step VM (its caller is this contract: link 3's localization).
+    IMIPS public immutable mips;
+    /// @notice The oracle of `mips`, where this contract loads the checker's local inputs.
+    IPreimageOracle public immutable oracle;
+    /// @notice Number of sub-intervals per dissection round (>= 2).
+    uint256 public immutable arity;
+    /// @notice Each party's time budget per dispute, in seconds.
+    uint64 public immutable clockBudget;
+    /// @notice The server's bond for a result.
+    uint256 public immutable serverBond;
+    /// @notice The challenger's bond for a dispute.
+    uint256 public immutable challengerBond;
+    /// @notice Seconds after a result during which it can be challenged.
+    uint64 public immutable challengeWindow;
+
+    /*//////////////////////////////////////////////////////////////
+                                 STATE
+    //////////////////////////////////////////////////////////////*/
+
+    mapping(bytes32 => Model) internal _models;
+    mapping(uint256 => Task) internal _tasks;
+    mapping(uint256 => Dispute) internal _disputes;
+    /// @notice Withdrawable balance of each account.
+    mapping(address => uint256) public credits;
+    /// @notice Number of tasks posted (task ids are 1 .. taskCount).
+    uint256 public taskCount;
+    /// @notice Number of disputes opened (dispute ids are 1 .. disputeCount).
+    uint256 public disputeCount;
+
+    /// @param mips_            The one-step VM.
+    /// @param arity_           Sub-intervals per dissection round, 2 .. 1024.
+    /// @param clockBudget_     Each party's time budget per dispute (seconds, > 0).
+    /// @param serverBond_      The bond of a result.
+    /// @param challengerBond_  The bond of a dispute.
+    /// @param challengeWindow_ Seconds during which a result can be challenged (> 0).
+    constructor(
+        IMIPS mips_,
+        uint256 arity_,
+        uint64 clockBudget_,
+        uint256 serverBond_,
+        uint256 challengerBond_,
+        uint64 challengeWindow_
+    ) {
+        if (arity_ < 2 || arity_ > 1024 || clockBudget_ == 0 || challengeWindow_ == 0) {
+            revert InvalidConfig();
+        }
+        mips = mips_;
+        oracle = mips_.oracle();
+        arity = arity_;
+        clockBudget = clockBudget_;
+        serverBond = serverBond_;
+        challengerBond = challengerBond_;
+        challengeWindow = challengeWindow_;
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                            MODELS AND TASKS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Registers a model (idempotent). Its id is keccak256 of the abi-encoded fields.
+    function registerModel(
+        bytes32 programKey,
+        bytes32 checkerInit,
+        uint32 nodeCount,
+        uint64 maxSteps
+    ) external returns (bytes32 modelId) {
+        if (nodeCount == 0 || nodeCount == type(uint32).max || maxSteps == 0) {
+            revert InvalidModel();
+        }
+        modelId = modelIdOf(programKey, checkerInit, nodeCount, maxSteps);
+        Model storage m = _models[modelId];
+        if (m.nodeCount != 0) return modelId;
+        (m.programKey, m.checkerInit, m.nodeCount, m.maxSteps) =
+            (programKey, checkerInit, nodeCount, maxSteps);
+        emit ModelRegistered(modelId, programKey, checkerInit, nodeCount, maxSteps);
+    }
+
+    /// @notice The id of a model.
+    function modelIdOf(bytes32 programKey, bytes32 checkerInit, uint32 nodeCount, uint64 maxSteps)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(programKey, checkerInit, nodeCount, maxSteps));
+    }
+
+    /// @notice Posts a task; msg.value is the fee paid to the server of a final result.
+    /// @param singlePhase Dispute the whole model in the VM (no phase 1).
+    function postTask(bytes32 modelId, bytes32 inputKey, bool singlePhase)
+        external
+        payable
+        returns (uint256 taskId)
+    {
+        if (_models[modelId].nodeCount == 0) revert UnknownModel(modelId);
+        if (msg.value > type(uint96).max) revert WrongValue(type(uint96).max, msg.value);
+        taskId = ++taskCount;
+        Task storage t = _tasks[taskId];
+        t.requester = msg.sender;
+        t.fee = uint96(msg.value);
+        t.status = Status.Open;
+        t.singlePhase = singlePhase;
+        t.modelId = modelId;
+        t.inputKey = inputKey;
+        emit TaskPosted(taskId, msg.sender, modelId, inputKey, msg.value, singlePhase);
+    }
+
+    /// @notice The requester cancels a task that has no result yet; the fee is credited back.
+    function cancelTask(uint256 taskId) external {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Open) revert WrongTaskStatus(t.status);
+        if (msg.sender != t.requester) revert NotRequester();
+        t.status = Status.Cancelled;
+        emit TaskCancelled(taskId);
+        _credit(t.requester, t.fee);
+    }
+
+    /// @notice Posts the result of an open task with the server bond (msg.value).
+    function postResult(uint256 taskId, bytes32 outputKey) external payable {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Open) revert WrongTaskStatus(t.status);
+        if (msg.value != serverBond) revert WrongValue(serverBond, msg.value);
+        t.server = msg.sender;
+        t.resultTime = uint64(block.timestamp);
+        t.status = Status.Pending;
+        t.outputKey = outputKey;
+        emit ResultPosted(taskId, msg.sender, outputKey);
+    }
+
+    /// @notice Makes a result final once its challenge window is over and no dispute is open;
+    ///         credits the server with the fee and its bond. Anyone may call.
+    function finalize(uint256 taskId) external {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Pending) revert WrongTaskStatus(t.status);
+        if (block.timestamp < uint256(t.resultTime) + challengeWindow) {
+            revert ChallengeWindowOpen();
+        }
+        if (t.openDisputes != 0) revert DisputesOpen(t.openDisputes);
+        t.status = Status.Finalized;
+        emit ResultFinalized(taskId, t.server);
+        _credit(t.server, uint256(t.fee) + serverBond);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 DISPUTE
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Opens a dispute against a pending result with the challenger bond (msg.value).
+    ///         Several disputes may run at once; each is an independent game.
+    function challenge(uint256 taskId) external payable returns (uint256 disputeId) {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Pending) revert WrongTaskStatus(t.status);
+        if (block.timestamp >= uint256(t.resultTime) + challengeWindow) {
+            revert ChallengeWindowClosed();
+        }
+        if (msg.value != challengerBond) revert WrongValue(challengerBond, msg.value);
+        if (msg.sender == t.server) revert SelfChallenge();
+        t.openDisputes++;
+        disputeId = ++disputeCount;
+        Dispute storage d = _disputes[disputeId];
+        d.taskId = uint64(taskId);
+        d.challenger = msg.sender;
+        d.lastMove = uint64(block.timestamp);
+        d.defenderClock = clockBudget;
+        d.challengerClock = clockBudget;
+        emit DisputeOpened(disputeId, taskId, msg.sender);
+
+        Model storage m = _models[t.modelId];
+        uint32 last = m.nodeCount + 1;
+        // Links 1 and 2: the ends of phase 1 are computed from the task and the result.
+        bytes32 s0 = phase1State(m.programKey, 0, t.inputKey);
+        bytes32 sLast = phase1State(m.programKey, last, t.outputKey);
+        if (t.singlePhase) {
+            _selectTransition(disputeId, d, last, s0, sLast);
+        } else {
+            _setInterval(disputeId, d, Phase.Bisect1, 0, last, s0, sLast);
+        }
+    }
+
+    /// @notice Defender's move (phases 1 and 2): the states at the interior split points of
+    ///         the current interval (`splitPoints`), `count - 1` of them for `count`
+    ///         sub-intervals. Phase 1: phase-1 states; phase 2: VM state hashes.
+    function bisect(uint256 disputeId, bytes32[] calldata states) external {
+        Dispute storage d = _move(disputeId, true);
+        Phase phase = d.phase;
+        if (phase != Phase.Bisect1 && phase != Phase.Bisect2) revert WrongMove(phase);
+        uint256 count = _count(d.lo, d.hi);
+        if (states.length != count - 1) revert WrongStateCount(count - 1, states.length);
+        d.statesHash = keccak256(abi.encodePacked(states));
+        Phase next = phase == Phase.Bisect1 ? Phase.Pick1 : Phase.Pick2;
+        d.phase = next;
+        emit StatesPosted(disputeId, phase, states);
+    }
+
+    /// @notice Challenger's move (phases 1 and 2): picks sub-interval `index` (0-based) of the
+    ///         current interval, the first one whose end state it disputes. `states` are the
+    ///         defender's posted interior states (from the StatesPosted event).
+    function pick(uint256 disputeId, uint256 index, bytes32[] calldata states) external {
+        Dispute storage d = _move(disputeId, false);
+        Phase phase = d.phase;
+        if (phase != Phase.Pick1 && phase != Phase.Pick2) revert WrongMove(phase);
+        if (keccak256(abi.encodePacked(states)) != d.statesHash) revert StatesMismatch();
+        (uint64 lo, uint64 hi) = (d.lo, d.hi);
+        uint256 count = _count(lo, hi);
+        if (index >= count) revert InvalidIndex(index, count);
+        uint64 newLo = _point(lo, hi, count, index);
+        uint64 newHi = _point(lo, hi, count, index + 1);
+        bytes32 loState = index == 0 ? d.loState : states[index - 1];
+        bytes32 hiState = index == count - 1 ? d.hiState : states[index];
+        emit Picked(disputeId, phase, index);
+        if (phase == Phase.Pick1) {
+            if (newHi - newLo == 1) {
+                _selectTransition(disputeId, d, uint32(newHi), loState, hiState);
+            } else {
+                _setInterval(disputeId, d, Phase.Bisect1, newLo, newHi, loState, hiState);
+            }
+        } else {
+            Phase next = newHi - newLo == 1 ? Phase.Step : Phase.Bisect2;
+            _setInterval(disputeId, d, next, newLo, newHi, loState, hiState);
+        }
+    }
+
+    /// @notice Defender's move opening phase 2: the checker of the selected transition, run
+    ///         from the model's checker initial state, exits valid in `finalState` (status
+    ///         byte 0) after `steps` steps (1 .. the model's maxSteps).
+    function claimCheck(uint256 disputeId, uint64 steps, bytes32 finalState) external {
+        Dispute storage d = _move(disputeId, true);
+        if (d.phase != Phase.Claim) revert WrongMove(d.phase);
+        if (uint8(finalState[0]) != 0) revert InvalidFinalState(finalState);
+        Model storage m = _models[_tasks[d.taskId].modelId];
+        if (steps == 0 || steps > m.maxSteps) revert InvalidStepCount(steps, m.maxSteps);
+        emit CheckClaimed(disputeId, steps, finalState);
+        _setInterval(
+            disputeId,
+            d,
+            steps == 1 ? Phase.Step : Phase.Bisect2,
+            0,
+            steps,
+            m.checkerInit,
+            finalState
+        );
+    }
+
+    /// @notice Decides the dispute by executing VM step lo -> lo + 1 on chain. `stateData` is
+    ///         the 226-byte state whose hash (with status) is the agreed state at lo; `proof`
+    ///         its two memory proofs. Preimage parts other than the checker's local inputs
+    ///         must be loaded into the oracle first; a local input read by this step is loaded
+    ///         here. The defender wins iff the post-state is its claim at lo + 1. Either party
+    ///         may call (it is the challenger's turn: its clock runs).
+    function step(uint256 disputeId, bytes calldata stateData, bytes calldata proof) external {
+        Dispute storage d = _disputes[disputeId];
+        if (d.phase == Phase.None || d.phase == Phase.Resolved) revert GameEnded();
+        bool isDefender = msg.sender == _tasks[d.taskId].server;
+        if (!isDefender && msg.sender != d.challenger) revert NotParty();
+        if (d.phase != Phase.Step) revert WrongMove(d.phase);
+        if (!isDefender) _charge(d, false);
+        if (stateData.length != 226) revert InvalidStateLength();
+        bytes32 pre = stateHash(stateData);
+        if (pre != d.loState) revert PreStateMismatch(d.loState, pre);
+        bytes32 ctx = bytes32(disputeId);
+        _loadLocal(d, ctx, bytes32(stateData[32:64]), uint32(bytes4(stateData[64:68])));
+        bytes32 post = mips.step(stateData, proof, ctx);
+        emit StepExecuted(disputeId, d.lo, post, d.hiState);
+        _resolve(disputeId, d, post == d.hiState, Reason.Step);
+    }
+
+    /// @notice Ends a dispute whose party to move ran out of time: the other party wins.
+    ///         Anyone may call.
+    function timeout(uint256 disputeId) external {
+        Dispute storage d = _disputes[disputeId];
+        Phase phase = d.phase;
+        if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
+        bool defenderToMove = _defenderToMove(phase);
+        uint256 clock = defenderToMove ? d.defenderClock : d.challengerClock;
+        if (block.timestamp - d.lastMove <= clock) revert ClockNotExpired();
+        _resolve(disputeId, d, !defenderToMove, Reason.Timeout);
+    }
+
+    /// @notice Sends the caller its whole credit.
+    function withdraw() external {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                 VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function getModel(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    function getTask(uint256 taskId) external view returns (Task memory) {
+        return _tasks[taskId];
+    }
+
+    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
+        return _disputes[disputeId];
+    }
+
+    /// @notice The indices of the current interval's split points: lo, the interior points
+    ///         whose states the defender posts, hi. Point j is `lo + (hi - lo) * j / count` with
+    ///         `count = min(arity, hi - lo)`.
+    function splitPoints(uint256 disputeId) external view returns (uint64[] memory points) {
+        Dispute storage d = _disputes[disputeId];
+        (uint64 lo, uint64 hi) = (d.lo, d.hi);
+        uint256 count = _count(lo, hi);
+        if (count == 0) return points;
+        points = new uint64[](count + 1);
+        for (uint256 j = 0; j <= count; j++) {
+            points[j] = _point(lo, hi, count, j);
+        }
+    }
+
+    /// @notice Phase-1 state `i` with data key `key`: `H(programKey || u32be(i) || key)`.
+    function phase1State(bytes32 programKey, uint32 i, bytes32 key) public pure returns (bytes32) {
+        return PreimageKeyLib.keccak256Key(keccak256(abi.encodePacked(programKey, i, key)));
+    }
+
+    /// @notice The VM state hash of a 226-byte packed state: keccak256 with its first byte set
+    ///         to the status (0 exited 0, 1 exited 1, 2 exited otherwise, 3 running).
+    function stateHash(bytes calldata stateData) public pure returns (bytes32 h) {
+        uint256 status = 3;
+        if (uint8(stateData[89]) != 0) {
+            uint8 code = uint8(stateData[88]);
+            status = code < 2 ? code : 2;
+        }
+        h = PreimageKeyLib.withType(keccak256(stateData), uint8(status));
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INTERNAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Checks a move of the defender (or challenger) in an active dispute and charges
+    ///      the mover's clock.
+    function _move(uint256 disputeId, bool byDefender) internal returns (Dispute storage d) {
+        d = _disputes[disputeId];
+        Phase phase = d.phase;
+        if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
+        bool isDefender = msg.sender == _tasks[d.taskId].server;
+        if (!isDefender && msg.sender != d.challenger) revert NotParty();
+        if (_defenderToMove(phase) != isDefender) revert NotYourTurn();
+        if (isDefender != byDefender) revert WrongMove(phase);
+        _charge(d, byDefender);
+    }
+
+    function _charge(Dispute storage d, bool defender) internal {
+        uint256 elapsed = block.timestamp - d.lastMove;
+        uint64 clock = defender ? d.defenderClock : d.challengerClock;
+        if (elapsed > clock) revert ClockExpired();
+        clock -= uint64(elapsed);
+        if (defender) d.defenderClock = clock;
+        else d.challengerClock = clock;
+        d.lastMove = uint64(block.timestamp);
+    }
+
+    function _defenderToMove(Phase phase) internal pure returns (bool) {
+        return phase == Phase.Bisect1 || phase == Phase.Claim || phase == Phase.Bisect2;
+    }
+
+    function _setInterval(
+        uint256 disputeId,
+        Dispute storage d,
+        Phase phase,
+        uint64 lo,
+        uint64 hi,
+        bytes32 loState,
+        bytes32 hiState
+    ) internal {
+        d.phase = phase;
+        d.lo = lo;
+        d.hi = hi;
+        d.loState = loState;
+        d.hiState = hiState;
+        emit Interval(disputeId, phase, lo, hi, loState, hiState);
+    }
+
+    /// @dev End of phase 1: the checker's local inputs are S_a, the claimed S_b and b.
+    function _selectTransition(
+        uint256 disputeId,
+        Dispute storage d,
+        uint32 b,
+        bytes32 pre,
+        bytes32 claim
+    ) internal {
+        (d.phase, d.b, d.preState, d.claimState) = (Phase.Claim, b, pre, claim);
+        emit TransitionSelected(disputeId, b, pre, claim);
+    }
+
+    /// @dev Link 3: if the pre-state's preimage key is one of the checker's local keys, loads
+    ///      the part the step may read (at the pre-state's preimage offset, or part 0 when the
+    ///      offset is past the end: the step then needs only the length) under this contract
+    ///      and the dispute's localContext.
+    function _loadLocal(Dispute storage d, bytes32 ctx, bytes32 key, uint256 offset) internal {
+        uint256 ident;
+        if (key == PreimageKeyLib.localKey(1)) ident = 1;
+        else if (key == PreimageKeyLib.localKey(2)) ident = 2;
+        else if (key == PreimageKeyLib.localKey(3)) ident = 3;
+        else return;
+        (bytes32 word, uint256 size) = ident == 1
+            ? (d.preState, 32)
+            : ident == 2 ? (d.claimState, 32) : (bytes32(bytes4(d.b)), uint256(4));
+        oracle.loadLocalData(ident, ctx, word, size, offset < size + 8 ? offset : 0);
+    }
+
+    function _resolve(uint256 disputeId, Dispute storage d, bool defenderWon, Reason reason)
+        internal
+    {
+        d.phase = Phase.Resolved;
+        d.defenderWon = defenderWon;
+        Task storage t = _tasks[d.taskId];
+        t.openDisputes--;
+        emit DisputeResolved(disputeId, defenderWon, reason);
+        if (defenderWon) {
+            _credit(t.server, challengerBond);
+        } else if (t.status == Status.Pending) {
+            t.status = Status.Rejected;
+            emit ResultRejected(d.taskId, disputeId);
+            _credit(d.challenger, challengerBond + serverBond);
+            _credit(t.requester, t.fee);
+        } else {
+            // The result was already rejected by another dispute: the bond comes back.
+            _credit(d.challenger, challengerBond);
+        }
+    }
+
+    function _credit(address account, uint256 amount) internal {
+        if (amount == 0) return;
+        credits[account] += amount;
+        emit Credited(account, amount);
+    }
+
+    function _count(uint64 lo, uint64 hi) internal view returns (uint256) {
+        uint256 len = hi - lo;
+        return len < arity ? len : arity;
+    }
+
+    function _point(uint64 lo, uint64 hi, uint256 count, uint256 j) internal pure returns (uint64) {
+        return uint64(lo + (uint256(hi - lo) * j) / count);
+    }
+}
