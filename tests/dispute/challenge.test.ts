@@ -429,3 +429,50 @@ Deno.test("challenge: inconsistent commitment files and impossible phase-2 answe
     /^no commitments for 200 and 400$/,
   );
 });
+
+Deno.test("challenge: on resume their final claim must be the recorded one", async () => {
+  const s = scenario(31, 9, 3, 2000, 2000, 1000);
+  const path = `${tmp}/final-changed.json`;
+  await assertRejects(
+    () =>
+      challenge({
+        arity: 2,
+        ours: s.ours,
+        theirs: s.theirs,
+        sessionPath: path,
+        phase2: phase2For(s, new Counter(), new Counter(2)),
+      }),
+    Error,
+    /^interrupted$/,
+  );
+  const saved = Deno.readTextFileSync(path);
+  const changed: ChallengeOptions["phase2"] = (d) => {
+    const ok = phase2For(s, new Counter(), new Counter())(d) as Awaited<
+      ReturnType<ChallengeOptions["phase2"]>
+    >;
+    return { ...ok, theirs: { ...ok.theirs, final: () => ({ step: 1999, hash: s.theirCheck(2000) }) } };
+  };
+  await assertRejects(
+    () => challenge({ arity: 2, ours: s.ours, theirs: s.theirs, sessionPath: path, phase2: changed }),
+    CounterpartError,
+    /^their final claim changed between queries: step 2000 0x00\w+, now \{"step":1999,/,
+  );
+  assertEquals(Deno.readTextFileSync(path), saved);
+  // a source that cannot give its final claim now (a file-based exchange) resumes anyway
+  const quiet: ChallengeOptions["phase2"] = (d) => {
+    const ok = phase2For(s, new Counter(), new Counter())(d) as Awaited<
+      ReturnType<ChallengeOptions["phase2"]>
+    >;
+    return {
+      ...ok,
+      theirs: {
+        ...ok.theirs,
+        final: () => {
+          throw new UnavailableError([]);
+        },
+      },
+    };
+  };
+  const rep = await challenge({ arity: 2, ours: s.ours, theirs: s.theirs, sessionPath: path, phase2: quiet });
+  assert(rep.outcome.dispute && rep.outcome.step === 999 && rep.resumed);
+});
