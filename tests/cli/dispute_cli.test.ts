@@ -631,3 +631,28 @@ Deno.test("bad input: inconsistent or malformed files, lying and changing counte
   assertOneLineError(await opml("prove"), 2, /prove needs ELF --step N, or --dispute FILE/);
   assertOneLineError(await opml("prove", "x.elf", "--dispute", out), 2, /--dispute takes no ELF/);
 });
+
+Deno.test("a dishonest challenger gets no dispute: the honest defender's S_K passes its check", async () => {
+  const dir = await model("mlp");
+  const x = digit(0);
+  const honest = await roots(dir, x), liar = await roots(dir, x, 5);
+  const honestCmd = `${OPML} roots ${dir} -i ${x} --phase 2 --node {node} --serve`;
+  const c = await json(
+    "challenge",
+    "--ours",
+    liar,
+    "--theirs",
+    honest,
+    "--theirs-cmd",
+    honestCmd,
+    "--session",
+    `${tmp}/backwards.session.json`,
+  );
+  assertEquals([c.dispute, c.reason, c.node.node, c.node.claim], [
+    false,
+    "claim-holds",
+    5,
+    readJson(honest).states[5],
+  ]);
+  assertEquals(c.final.hash.slice(0, 4), "0x00");
+});
