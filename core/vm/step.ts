@@ -6,6 +6,19 @@
  */
 import { FAULT_EXIT_CODE, Reg, type VmState } from "./state.ts";
 import type { PreimageOracle } from "./oracle.ts";
+import {
+  type Block,
+  blockPage,
+  compileBlock,
+  HANDBACK,
+  IO_DATA,
+  IO_HI,
+  IO_LO,
+  IO_NPC,
+  IO_PC,
+  makeBlockPage,
+  STALE,
+} from "./jit.ts";
 
 /** What the VM does outside its state: output, hints, preimages. None of it changes the state. */
 export interface VmHost {
@@ -20,6 +33,11 @@ export interface VmHost {
    * (no-ops) forever. `runToExit` sets it; traces and witnesses do not.
    */
   stopOnUnmappedPc?: boolean;
+  /**
+   * Diagnostics, not semantics: take every step in the interpreter, never in compiled blocks
+   * (jit.ts). The results are the same, only slower; for tests that compare the two.
+   */
+  interpretOnly?: boolean;
 }
 
 const EBADF = 9;
@@ -48,7 +66,7 @@ export const Fd = {
 } as const;
 
 /** High 32 bits of the unsigned 64-bit product of two u32 (as i32: values stay small ints). */
-function mulHiU(a: number, b: number): number {
+export function mulHiU(a: number, b: number): number {
   const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
   const p01 = a0 * b1, p10 = a1 * b0;
   const mid = ((a0 * b0) >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
@@ -56,7 +74,7 @@ function mulHiU(a: number, b: number): number {
 }
 
 /** High 32 bits of the signed 64-bit product of two i32 (as i32). */
-function mulHiS(a: number, b: number): number {
+export function mulHiS(a: number, b: number): number {
   let hi = mulHiU(a >>> 0, b >>> 0);
   if (a < 0) hi = (hi - b) | 0;
   if (b < 0) hi = (hi - a) | 0;
@@ -71,13 +89,19 @@ const EXIT_FAULT = 1;
 const EXIT_SYSCALL = 2;
 /** How {@link interpret} returned: the pc is on a never-mapped page (`stopOnUnmappedPc`). */
 const EXIT_UNMAPPED = 3;
+/** How {@link interpret} returned: the next step starts a compiled block (jit.ts). */
+const EXIT_BLOCK = 4;
+/** How {@link interpret} returned: the next step starts a run hot enough to compile. */
+const EXIT_COMPILE = 5;
 /**
  * How {@link interpret} returned, plus a page index: the next step stores into a page that
  * needs `Memory.touch` first (allocation, copy-on-write, dirty tracking).
  */
-const EXIT_TOUCH = 4;
+const EXIT_TOUCH = 8;
 /** Switch key of a SPECIAL (opcode 0) instruction in {@link interpret}: `SPECIAL | funct`. */
 const SPECIAL = 0x40;
+/** Visits of a block start (a pc reached in sequence) before it is compiled (jit.ts). */
+const HOT = 64;
 /**
  * Most steps per call of {@link interpret}: short enough that V8 optimises it as a called
  * function early (its on-stack-replacement code is slower), long enough to cost nothing.
@@ -88,6 +112,10 @@ const SLICE = 1 << 16;
  * Executes up to `maxSteps` instructions (fewer if the machine exits or faults) and returns
  * how many steps were taken. An exited state takes no step. If a host service fails (a missing
  * preimage), the error is thrown with the state exactly as before the failing step.
+ *
+ * Steps run in {@link interpret}, or, once a path of code is hot, in blocks compiled from it
+ * (jit.ts), which hand every case they do not cover back to the interpreter: the result is the
+ * same step for step, whatever the budget (`VmHost.interpretOnly` turns blocks off).
  *
  * @example
  * ```ts
@@ -101,11 +129,12 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   const start = st.step;
   const prior = st.lastDataAddr;
   const stopOnUnmapped = host.stopOnUnmappedPc === true;
+  const blocks = host.interpretOnly !== true;
   st.lastDataAddr = -1;
   for (;;) {
     const left = maxSteps - (st.step - start);
     // a fractional budget takes the step it began, as `n < maxSteps` would; NaN takes none
-    const exit = interpret(st, left > SLICE ? SLICE : Math.ceil(left) | 0, stopOnUnmapped);
+    const exit = interpret(st, left > SLICE ? SLICE : Math.ceil(left) | 0, stopOnUnmapped, blocks);
     if (exit === EXIT_DONE) {
       if (!(left > SLICE)) break;
     } else if (exit === EXIT_SYSCALL) {
@@ -117,20 +146,109 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
       if (st.exited) break;
       st.pc = st.nextPC;
       st.nextPC = (st.nextPC + 4) >>> 0;
+    } else if (exit === EXIT_BLOCK) {
+      runBlocks(st, maxSteps - (st.step - start));
+    } else if (exit === EXIT_COMPILE) {
+      compileBlock(makeBlockPage(st.pc >>> 12), st.memory.slots, st.memory.store, st.pc);
+      runBlocks(st, maxSteps - (st.step - start));
     } else if (exit >= EXIT_TOUCH) st.memory.touch(exit - EXIT_TOUCH);
     else break;
   }
   return st.step - start;
 }
 
+/** The registers a block reads and writes besides `regs`: pc, nextPC, dataAddr, lo, hi. */
+const io = new Int32Array(5);
+
+/**
+ * A direct-mapped cache of the blocks by start address, in front of the block pages of jit.ts,
+ * so that going from block to block needs no page lookup: 2^14 lines by word address.
+ */
+const CACHE_BITS = 14;
+const CACHE_MASK = (1 << CACHE_BITS) - 1;
+/** Start address of the block in each line; line i initially holds one that maps elsewhere. */
+const cachePc = Int32Array.from({ length: 1 << CACHE_BITS }, (_, i) => ((i + 1) & CACHE_MASK) << 2);
+const cacheFn: Block[] = new Array<Block>(1 << CACHE_BITS).fill(() => -1);
+const cacheLen = new Uint8Array(1 << CACHE_BITS);
+
+/**
+ * Runs compiled blocks back to back from `st.pc` (whose nextPC is pc + 4) while the next pc
+ * starts one that fits in `maxSteps`; returns to the interpreter at anything else, including
+ * a block that handed back before an instruction.
+ */
+function runBlocks(st: VmState, maxSteps: number): void {
+  const r = st.regs;
+  const mem = st.memory;
+  const slots = mem.slots;
+  const store = mem.store;
+  const writable = mem.writable;
+  io[IO_DATA] = st.lastDataAddr | 0;
+  io[IO_LO] = st.lo;
+  io[IO_HI] = st.hi;
+  let pc = st.pc | 0, npc = (pc + 4) | 0;
+  let n = 0;
+  for (;;) {
+    const line = (pc >>> 2) & CACHE_MASK;
+    if (cachePc[line] !== pc && !fillCache(pc, line)) break;
+    if (n + cacheLen[line] > maxSteps) break;
+    const k = cacheFn[line](r, io, slots, store, writable);
+    if (k < 0) { // a page of it is not mapped in this memory
+      dropBlock(pc, line);
+      break;
+    }
+    if (k >= HANDBACK) { // the next instruction is the interpreter's
+      if (k >= STALE) { // the memory no longer holds the block's code
+        dropBlock(pc, line);
+        n += k - STALE;
+      } else n += k - HANDBACK;
+      pc = io[IO_PC];
+      npc = io[IO_NPC];
+      break;
+    }
+    n += k;
+    pc = io[IO_PC];
+    npc = io[IO_NPC];
+  }
+  st.pc = pc >>> 0;
+  st.nextPC = npc >>> 0;
+  st.step += n;
+  const d = io[IO_DATA];
+  st.lastDataAddr = d === -1 ? -1 : d >>> 0;
+  // (a value equal mod 2^32 keeps its representation)
+  if (io[IO_LO] !== (st.lo | 0)) st.lo = io[IO_LO];
+  if (io[IO_HI] !== (st.hi | 0)) st.hi = io[IO_HI];
+}
+
+/** Puts the block that starts at `pc` into its cache line; false if there is none. */
+function fillCache(pc: number, line: number): boolean {
+  if (pc & 3) return false; // a misaligned pc faults, in the interpreter
+  const w = (pc & 0xfff) >>> 2;
+  const bp = blockPage(pc >>> 12);
+  const fn = bp.fns[w];
+  if (fn === undefined) return false;
+  cachePc[line] = pc;
+  cacheFn[line] = fn;
+  cacheLen[line] = bp.len[w];
+  return true;
+}
+
+/** Forgets the block that starts at `pc` (it no longer matches the memory). */
+function dropBlock(pc: number, line: number): void {
+  const bp = blockPage(pc >>> 12);
+  bp.fns[(pc & 0xfff) >>> 2] = undefined;
+  bp.hits[(pc & 0xfff) >>> 2] = 0;
+  cachePc[line] = ((line + 1) & CACHE_MASK) << 2;
+}
+
 /**
  * The instruction loop of {@link execute}: runs up to `maxSteps` steps on locals and writes
  * them back on return. It calls nothing, so that V8 keeps the register file, the page table
  * and the current code page in machine registers; whatever needs a call (a syscall, the first
- * store into a page since the last root or snapshot) returns to `execute` before the step,
- * which takes it and comes back. Returns an `EXIT_*` code.
+ * store into a page since the last root or snapshot, a compiled block or one to compile, if
+ * `blocks`) returns to `execute` before the step, which takes it and comes back. Returns an
+ * `EXIT_*` code.
  */
-function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): number {
+function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean, blocks: boolean): number {
   const r = st.regs;
   const mem = st.memory;
   const slots = mem.slots;
@@ -146,6 +264,7 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
   // (bits 0-1) nor the invalid tag 4 (bit 2)
   let code = store[0];
   let codeTag = 4;
+  let bp = blockPage(0);
   const limit = maxSteps | 0; // at most SLICE
   while (n < limit) {
     n++;
@@ -162,6 +281,21 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean): numb
       }
       code = store[islot];
       codeTag = pc & 0xfffff000;
+      bp = blockPage(pc >>> 12);
+    }
+    if (npc === ((pc + 4) | 0) && blocks) {
+      // a block start: leave to run its block (if it fits, and not as the first step here:
+      // a block may hand its first instruction back), or to compile one when it is hot
+      const w = (pc & 0xfff) >>> 2;
+      if (bp.fns[w] !== undefined) {
+        if (n > 1 && n - 1 + bp.len[w] <= limit) {
+          exit = EXIT_BLOCK;
+          break;
+        }
+      } else if (++bp.hits[w] === HOT) {
+        exit = EXIT_COMPILE;
+        break;
+      }
     }
     const insn = code[(pc & 0xfff) >>> 2];
     pc = npc;
