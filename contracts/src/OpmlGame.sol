@@ -288,7 +288,7 @@ contract OpmlGame {
         Model storage m = _models[modelId];
         if (m.nodeCount != 0) return modelId;
         (m.programKey, m.checkerInit, m.nodeCount, m.maxSteps) =
-            (programKey, checkerInit, nodeCount, maxSteps);
+        (programKey, checkerInit, nodeCount, maxSteps);
         emit ModelRegistered(modelId, programKey, checkerInit, nodeCount, maxSteps);
     }
 
@@ -348,6 +348,8 @@ contract OpmlGame {
     function finalize(uint256 taskId) external {
         Task storage t = _tasks[taskId];
         if (t.status != Status.Pending) revert WrongTaskStatus(t.status);
+        // The clocks and the challenge window are measured in block time by design.
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < uint256(t.resultTime) + challengeWindow) {
             revert ChallengeWindowOpen();
         }
@@ -366,6 +368,8 @@ contract OpmlGame {
     function challenge(uint256 taskId) external payable returns (uint256 disputeId) {
         Task storage t = _tasks[taskId];
         if (t.status != Status.Pending) revert WrongTaskStatus(t.status);
+        // The clocks and the challenge window are measured in block time by design.
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp >= uint256(t.resultTime) + challengeWindow) {
             revert ChallengeWindowClosed();
         }
@@ -374,6 +378,8 @@ contract OpmlGame {
         t.openDisputes++;
         disputeId = ++disputeCount;
         Dispute storage d = _disputes[disputeId];
+        // Safe: task ids are a counter: 2^64 tasks cannot be posted.
+        // forge-lint: disable-next-line(unsafe-typecast)
         d.taskId = uint64(taskId);
         d.challenger = msg.sender;
         d.lastMove = uint64(block.timestamp);
@@ -426,6 +432,8 @@ contract OpmlGame {
         emit Picked(disputeId, phase, index);
         if (phase == Phase.Pick1) {
             if (newHi - newLo == 1) {
+                // Safe: newHi - newLo == 1 in phase 1, where hi <= N + 1 < 2^32.
+                // forge-lint: disable-next-line(unsafe-typecast)
                 _selectTransition(disputeId, d, uint32(newHi), loState, hiState);
             } else {
                 _setInterval(disputeId, d, Phase.Bisect1, newLo, newHi, loState, hiState);
@@ -488,6 +496,8 @@ contract OpmlGame {
         if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
         bool defenderToMove = _defenderToMove(phase);
         uint256 clock = defenderToMove ? d.defenderClock : d.challengerClock;
+        // The clocks and the challenge window are measured in block time by design.
+        // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp - d.lastMove <= clock) revert ClockNotExpired();
         _resolve(disputeId, d, !defenderToMove, Reason.Timeout);
     }
@@ -545,6 +555,8 @@ contract OpmlGame {
             uint8 code = uint8(stateData[88]);
             status = code < 2 ? code : 2;
         }
+        // Safe: status <= 3.
+        // forge-lint: disable-next-line(unsafe-typecast)
         h = PreimageKeyLib.withType(keccak256(stateData), uint8(status));
     }
 
@@ -569,6 +581,8 @@ contract OpmlGame {
         uint256 elapsed = block.timestamp - d.lastMove;
         uint64 clock = defender ? d.defenderClock : d.challengerClock;
         if (elapsed > clock) revert ClockExpired();
+        // Safe: elapsed <= clock, a uint64.
+        // forge-lint: disable-next-line(unsafe-typecast)
         clock -= uint64(elapsed);
         if (defender) d.defenderClock = clock;
         else d.challengerClock = clock;
@@ -657,6 +671,8 @@ contract OpmlGame {
     }
 
     function _point(uint64 lo, uint64 hi, uint256 count, uint256 j) internal pure returns (uint64) {
+        // Safe: the point lies between lo and hi, both uint64.
+        // forge-lint: disable-next-line(unsafe-typecast)
         return uint64(lo + (uint256(hi - lo) * j) / count);
     }
 }

@@ -207,11 +207,14 @@ contract OpmlGameMIPSTest is VMTest {
             }
             assertEq(game.getDispute(id).lo, 0);
             vm.prank(challenger);
+            uint256 g = gasleft();
             game.step(id, sd[0], pf[0]);
-            assertTrue(game.getDispute(id).defenderWon, "the game served u32be(K)");
-            bytes32 key = PreimageKeyLib.localize(
-                PreimageKeyLib.localKey(3), address(game), bytes32(id)
+            emit log_named_uint(
+                "game.step (real MIPS, local read loaded by the game)", g - gasleft()
             );
+            assertTrue(game.getDispute(id).defenderWon, "the game served u32be(K)");
+            bytes32 key =
+                PreimageKeyLib.localize(PreimageKeyLib.localKey(3), address(game), bytes32(id));
             (uint256 len, bool known) = oracle.preimageLength(key);
             assertTrue(known);
             assertEq(len, 4);
