@@ -129,7 +129,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   const start = st.step;
   const prior = st.lastDataAddr;
   const stopOnUnmapped = host.stopOnUnmappedPc === true;
-  const blocks = host.interpretOnly !== true;
+  let blocks = host.interpretOnly !== true && canCompile;
   st.lastDataAddr = -1;
   for (;;) {
     const left = maxSteps - (st.step - start);
@@ -149,13 +149,22 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
     } else if (exit === EXIT_BLOCK) {
       runBlocks(st, maxSteps - (st.step - start));
     } else if (exit === EXIT_COMPILE) {
-      compileBlock(makeBlockPage(st.pc >>> 12), st.memory.slots, st.memory.store, st.pc);
+      try {
+        compileBlock(makeBlockPage(st.pc >>> 12), st.memory.slots, st.memory.store, st.pc);
+      } catch {
+        // no code from strings here (a locked-down runtime): interpret from now on
+        canCompile = blocks = false;
+        continue;
+      }
       runBlocks(st, maxSteps - (st.step - start));
     } else if (exit >= EXIT_TOUCH) st.memory.touch(exit - EXIT_TOUCH);
     else break;
   }
   return st.step - start;
 }
+
+/** Whether blocks can be compiled: false once `new Function` failed. */
+let canCompile = true;
 
 /** The registers a block reads and writes besides `regs`: pc, nextPC, dataAddr, lo, hi. */
 const io = new Int32Array(5);
