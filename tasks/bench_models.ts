@@ -57,7 +57,11 @@ const CASES: ModelCase[] = [
     input: () => ({
       dtype: DType.int64,
       shape: [1, 49],
-      data: arrayFromBytes(DType.int64, Deno.readFileSync(`${MODELS}stories260K-llama/test_data_set_0/input_tokens.bin`), 49),
+      data: arrayFromBytes(
+        DType.int64,
+        Deno.readFileSync(`${MODELS}stories260K-llama/test_data_set_0/input_tokens.bin`),
+        49,
+      ),
     }),
     vm: true,
   },
@@ -94,15 +98,27 @@ export async function benchModels(note: (m: string) => void = console.error): Pr
   for (const c of CASES) {
     try {
       const t0 = performance.now();
-      const prog = assemble(compileGraph(decodeModel(Deno.readFileSync(MODELS + c.file), c.file), { shapes: c.shapes }));
+      const prog = assemble(
+        compileGraph(decodeModel(Deno.readFileSync(MODELS + c.file), c.file), { shapes: c.shapes }),
+      );
       const compileSeconds = (performance.now() - t0) / 1000;
       const x = c.input();
       const repeat = 200;
       const native = await runNative(rt.native, prog, [x], { repeat });
       const ort = await runOrt(MODELS + c.file, { [c.inputName]: x }, { threads: 1, repeat });
       const nativeMs = native.computeNs! / 1e6;
-      const row: ModelBenchRow = { model: c.name, compileSeconds, nativeMs, ortMs: ort.medianMs!, ratio: nativeMs / ort.medianMs! };
-      note(`${c.name}: compile ${compileSeconds.toFixed(2)} s, native ${nativeMs.toFixed(3)} ms, ort ${ort.medianMs!.toFixed(3)} ms`);
+      const row: ModelBenchRow = {
+        model: c.name,
+        compileSeconds,
+        nativeMs,
+        ortMs: ort.medianMs!,
+        ratio: nativeMs / ort.medianMs!,
+      };
+      note(
+        `${c.name}: compile ${compileSeconds.toFixed(2)} s, native ${nativeMs.toFixed(3)} ms, ort ${
+          ort.medianMs!.toFixed(3)
+        } ms`,
+      );
       if (c.vm) {
         const vm = runVm(image, prog, [x]);
         row.vmSteps = vm.steps;
@@ -112,7 +128,14 @@ export async function benchModels(note: (m: string) => void = console.error): Pr
       rows.push(row);
     } catch (e) {
       note(`${c.name}: ${(e as Error).message}`);
-      rows.push({ model: c.name, compileSeconds: NaN, nativeMs: NaN, ortMs: NaN, ratio: NaN, error: (e as Error).message });
+      rows.push({
+        model: c.name,
+        compileSeconds: NaN,
+        nativeMs: NaN,
+        ortMs: NaN,
+        ratio: NaN,
+        error: (e as Error).message,
+      });
     }
   }
   return rows;
@@ -124,9 +147,13 @@ export function modelTable(rows: ModelBenchRow[]): string {
     "| model | compile | native compute / inference | onnxruntime (1 thread) | native / ort | VM instructions / inference |",
     "|---|---|---|---|---|---|",
     ...rows.map((r) =>
-      r.error ? `| ${r.model} | failed: ${r.error} | | | | |` : `| ${r.model} | ${r.compileSeconds.toFixed(2)} s | ${r.nativeMs.toFixed(3)} ms | ${r.ortMs.toFixed(3)} ms | ${r.ratio.toFixed(2)} | ${
-        r.vmSteps ? `${(r.vmSteps / 1e6).toFixed(1)} M (${r.vmSeconds!.toFixed(1)} s)` : "-"
-      } |`
+      r.error
+        ? `| ${r.model} | failed: ${r.error} | | | | |`
+        : `| ${r.model} | ${r.compileSeconds.toFixed(2)} s | ${r.nativeMs.toFixed(3)} ms | ${
+          r.ortMs.toFixed(3)
+        } ms | ${r.ratio.toFixed(2)} | ${
+          r.vmSteps ? `${(r.vmSteps / 1e6).toFixed(1)} M (${r.vmSeconds!.toFixed(1)} s)` : "-"
+        } |`
     ),
   ].join("\n");
 }

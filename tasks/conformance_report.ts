@@ -7,7 +7,13 @@
  */
 import { buildRuntime } from "../core/compiler/mod.ts";
 import { runNative } from "../core/engine/mod.ts";
-import { compareOutput, compileCase, conformanceIndex, loadCase, outOfScope as scope } from "../tests/onnx/_cases.ts";
+import {
+  compareOutput,
+  compileCase,
+  conformanceIndex,
+  loadCase,
+  outOfScope as scope,
+} from "../tests/onnx/_cases.ts";
 
 const update = Deno.args.includes("--update");
 const root = new URL("..", import.meta.url).pathname;
@@ -46,7 +52,11 @@ for (const name of Object.keys(index).sort()) {
 }
 
 const inScope = passed.length + Object.keys(failed).length + Object.keys(skipped).length;
-console.log(`${passed.length} passed, ${Object.keys(failed).length} failed, ${Object.keys(skipped).length} rejected by the compiler, of ${inScope} in scope (${Object.keys(outOfScope).length} out of scope)`);
+console.log(
+  `${passed.length} passed, ${Object.keys(failed).length} failed, ${
+    Object.keys(skipped).length
+  } rejected by the compiler, of ${inScope} in scope (${Object.keys(outOfScope).length} out of scope)`,
+);
 for (const [n, e] of Object.entries(failed)) console.log(`FAIL ${n}: ${e}`);
 for (const [n, e] of Object.entries(skipped)) console.log(`SKIP ${n}: ${e}`);
 
@@ -63,7 +73,9 @@ if (update) {
     "stored expected outputs, native engine; `tests/onnx/conformance.test.ts` runs them all, and a",
     "sample spanning every operator also in the VM and under qemu-mips (byte-identical).",
     "",
-    `**${passed.length} of ${inScope} in-scope cases pass**; ${Object.keys(failed).length} fail; ${Object.keys(skipped).length} are rejected by the compiler with the reasons below.`,
+    `**${passed.length} of ${inScope} in-scope cases pass**; ${Object.keys(failed).length} fail; ${
+      Object.keys(skipped).length
+    } are rejected by the compiler with the reasons below.`,
     "",
     "## Rejected cases (documented skips)",
     "",
@@ -76,7 +88,10 @@ if (update) {
     "| reason | count | cases |",
     "|---|---|---|",
     ...[...byReason].sort((a, b) => b[1] - a[1]).map(([r, n]) =>
-      `| ${r} | ${n} | ${Object.keys(outOfScope).filter((c) => outOfScope[c] === r).map((c) => c.replace("node-tests/", "")).join(", ")} |`
+      `| ${r} | ${n} | ${
+        Object.keys(outOfScope).filter((c) => outOfScope[c] === r).map((c) => c.replace("node-tests/", ""))
+          .join(", ")
+      } |`
     ),
     "",
     "## Model tolerances (tests/onnx/models.test.ts)",

@@ -36,7 +36,8 @@ function fail(msg: string): never {
   console.error(`demo: ${msg}`);
   Deno.exit(1);
 }
-const bytesOf = (v: { data: ArrayBufferView }) => new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+const bytesOf = (v: { data: ArrayBufferView }) =>
+  new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 console.log("opml demo: an ONNX model, three executions, two fraud-proof steps on a local chain\n");
@@ -46,17 +47,26 @@ const modelPath = `${MODELS}mnist-cnn/mnist-12.onnx`;
 let t0 = performance.now();
 const manifest = await compileModelFile(modelPath, `${out}/mnist-cnn`);
 const model = loadModelDir(`${out}/mnist-cnn`);
-console.log(`1. opml compile mnist-cnn: ${manifest.nodes} kernel calls, ${manifest.constants.length} weight tensors (${
-  ((performance.now() - t0) / 1000).toFixed(2)
-} s)`);
+console.log(
+  `1. opml compile mnist-cnn: ${manifest.nodes} kernel calls, ${manifest.constants.length} weight tensors (${
+    ((performance.now() - t0) / 1000).toFixed(2)
+  } s)`,
+);
 console.log(`   model commitment ${manifest.modelCommitment}`);
 
 // 2. native
 const digits = Deno.readFileSync(`${MODELS}mnist-digits/images-1000x28x28-u8.bin`);
 const labels = Deno.readFileSync(`${MODELS}mnist-digits/labels-1000-u8.bin`);
 const pick = 537;
-const x = { dtype: DType.float32, shape: [1, 1, 28, 28], data: Float32Array.from(digits.subarray(784 * pick, 784 * (pick + 1)), (v) => v / 255) };
-Deno.writeTextFileSync(`${out}/digit.json`, JSON.stringify({ Input3: { shape: x.shape, dtype: "float32", data: [...x.data] } }));
+const x = {
+  dtype: DType.float32,
+  shape: [1, 1, 28, 28],
+  data: Float32Array.from(digits.subarray(784 * pick, 784 * (pick + 1)), (v) => v / 255),
+};
+Deno.writeTextFileSync(
+  `${out}/digit.json`,
+  JSON.stringify({ Input3: { shape: x.shape, dtype: "float32", data: [...x.data] } }),
+);
 const [logits] = (await runNative(model.native, model.prog, [x])).outputs;
 const scores = logits.data as Float32Array;
 const digit = scores.indexOf(Math.max(...scores));
@@ -86,12 +96,23 @@ trace.runTo(Infinity);
 const vmSecs = (performance.now() - t0) / 1000;
 const vmOut = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
 chunks.reduce((o, c) => (vmOut.set(c, o), o + c.length), 0);
-if (state.exitCode !== 0 || !same(vmOut, bytesOf(logits))) fail("the VM's output differs from the native output");
-console.log(`\n3. fraud-proof VM: byte-identical logits, ${(state.step / 1e6).toFixed(1)} M steps in ${vmSecs.toFixed(1)} s`);
+if (state.exitCode !== 0 || !same(vmOut, bytesOf(logits))) {
+  fail("the VM's output differs from the native output");
+}
+console.log(
+  `\n3. fraud-proof VM: byte-identical logits, ${(state.step / 1e6).toFixed(1)} M steps in ${
+    vmSecs.toFixed(1)
+  } s`,
+);
 console.log(`   final state hash ${hex(state.hash())} (status 0: exited, valid)`);
 
 // 4. qemu
-const q = new Deno.Command("qemu-mips", { args: ["-cpu", "24Kc", model.mips], stdin: "piped", stdout: "piped", stderr: "inherit" }).spawn();
+const q = new Deno.Command("qemu-mips", {
+  args: ["-cpu", "24Kc", model.mips],
+  stdin: "piped",
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
 const w = q.stdin.getWriter();
 await w.write(preimageRecords(model.prog, [x]));
 await w.close();
@@ -116,16 +137,31 @@ try {
     if (wit.preimage) {
       const load = partLoadFor(wit.preimage);
       const { gasUsed } = await loadPart(wallet, vm.oracle, load, localContext);
-      gasNote = `; the 32-byte part at offset ${wit.preimage.offset} of a ${wit.preimage.data.length}-byte weight tensor loaded with its Merkle proof (${gasUsed} gas)`;
+      gasNote =
+        `; the 32-byte part at offset ${wit.preimage.offset} of a ${wit.preimage.data.length}-byte weight tensor loaded with its Merkle proof (${gasUsed} gas)`;
     }
-    const r = await callStep(client, vm.mips, account.address, { stateData: wit.stateData, proof: wit.proof, localContext });
+    const r = await callStep(client, vm.mips, account.address, {
+      stateData: wit.stateData,
+      proof: wit.proof,
+      localContext,
+    });
     if (!r.ok) fail(`step ${at} reverted: ${r.error ?? r.data}`);
-    if (r.postStateHash !== hex(wit.postStateHash)) fail(`step ${at}: the contract's post-state differs from the TypeScript VM's`);
+    if (r.postStateHash !== hex(wit.postStateHash)) {
+      fail(`step ${at}: the contract's post-state differs from the TypeScript VM's`);
+    }
     const data = stepCalldata({ stateData: wit.stateData, proof: wit.proof, localContext });
     const gas = await client.estimateGas({ account: account.address, to: vm.mips, data });
-    console.log(`   step ${at} -> ${at + 1}${wit.preimage ? " (preimage read)" : ""}: MIPS.step returned ${r.postStateHash.slice(0, 18)}..., equal to the TypeScript VM (${gas} gas)${gasNote}`);
+    console.log(
+      `   step ${at} -> ${at + 1}${wit.preimage ? " (preimage read)" : ""}: MIPS.step returned ${
+        r.postStateHash.slice(0, 18)
+      }..., equal to the TypeScript VM (${gas} gas)${gasNote}`,
+    );
   }
 } finally {
   await anvil.stop();
 }
-console.log(`\ndone in ${((performance.now() - t00) / 1000).toFixed(1)} s. Try: deno task opml run ${out.slice(root.length)}/mnist-cnn --input ${out.slice(root.length)}/digit.json --engine vm`);
+console.log(
+  `\ndone in ${((performance.now() - t00) / 1000).toFixed(1)} s. Try: deno task opml run ${
+    out.slice(root.length)
+  }/mnist-cnn --input ${out.slice(root.length)}/digit.json --engine vm`,
+);

@@ -12,7 +12,15 @@ import {
   ModelDirError,
   sampleInputs,
 } from "../../core/compiler/mod.ts";
-import { InputError, parseInputFile, RuntimeError, runNative, runOrt, runVm, tensorJson } from "../../core/engine/mod.ts";
+import {
+  InputError,
+  parseInputFile,
+  runNative,
+  runOrt,
+  RuntimeError,
+  runVm,
+  tensorJson,
+} from "../../core/engine/mod.ts";
 import { OnnxFormatError } from "../../core/onnx/mod.ts";
 import type { TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/mod.ts";
@@ -41,7 +49,9 @@ function parseShapes(specs: string[]): Record<string, number[]> {
 /** Turns known failures into one-line CLI errors. */
 function known(e: unknown): never {
   if (e instanceof LoweringError) throw new CliError(e.message, UNSUPPORTED);
-  if (e instanceof OnnxFormatError || e instanceof ModelDirError || e instanceof InputError) throw new CliError(e.message);
+  if (e instanceof OnnxFormatError || e instanceof ModelDirError || e instanceof InputError) {
+    throw new CliError(e.message);
+  }
   if (e instanceof RuntimeError) throw new CliError(e.message);
   throw e;
 }
@@ -49,7 +59,9 @@ function known(e: unknown): never {
 /** Reads `--input` files (`FILE` or `NAME=FILE`) into values in the model's input order. */
 function readInputs(
   specs: string[],
-  model: { prog: { program: { tensors: { name: string; dtype: number; shape: number[] }[]; inputs: number[] } } },
+  model: {
+    prog: { program: { tensors: { name: string; dtype: number; shape: number[] }[]; inputs: number[] } };
+  },
   shapes: Record<string, number[]>,
 ): TensorValue[] {
   const p = model.prog.program;
@@ -59,7 +71,13 @@ function readInputs(
     const eq = spec.indexOf("=");
     const name = eq > 0 && !spec.slice(0, eq).includes("/") ? spec.slice(0, eq) : undefined;
     const file = name ? spec.slice(eq + 1) : spec;
-    Object.assign(values, parseInputFile(file, readInputFile(file, "input"), inputs, { name, shape: name ? shapes[name] : undefined }));
+    Object.assign(
+      values,
+      parseInputFile(file, readInputFile(file, "input"), inputs, {
+        name,
+        shape: name ? shapes[name] : undefined,
+      }),
+    );
   }
   return inputs.map((t) => {
     const v = values[t.name];
@@ -74,7 +92,12 @@ export function compileCommand() {
     .description("compile an ONNX model to a deterministic program, a native binary and a MIPS image")
     .argument("<model>", "ONNX model file")
     .requiredOption("-o, --out <dir>", "output directory")
-    .option("--shape <name=dims>", "concrete size of a dynamic dimension or input (repeatable), e.g. seq=49", collect, [] as string[])
+    .option(
+      "--shape <name=dims>",
+      "concrete size of a dynamic dimension or input (repeatable), e.g. seq=49",
+      collect,
+      [] as string[],
+    )
     .option("--samples <n>", "sample inputs (fixed seed) for the fidelity report against onnxruntime", "1")
     .option("--no-fidelity", "skip the fidelity report")
     .option("--json", "print the manifest's path and key fields as JSON")
@@ -118,7 +141,11 @@ export function compileCommand() {
       console.log(`model commitment  ${manifest.modelCommitment}`);
       console.log(`initial VM state  ${manifest.initialStateHash}`);
       if (fidelity) {
-        console.log(`fidelity vs onnxruntime: max abs error ${fidelity.maxAbsError.toExponential(2)}, max rel error ${fidelity.maxRelError.toExponential(2)} (${fidelity.samples} samples)`);
+        console.log(
+          `fidelity vs onnxruntime: max abs error ${fidelity.maxAbsError.toExponential(2)}, max rel error ${
+            fidelity.maxRelError.toExponential(2)
+          } (${fidelity.samples} samples)`,
+        );
       }
     });
 }
@@ -128,14 +155,28 @@ export function runCommand() {
   return new Command("run")
     .description("run inference: natively, in the fraud-proof VM, or with onnxruntime as a float reference")
     .argument("<dir>", "compiled model directory (from opml compile)")
-    .option("-i, --input <[name=]file>", "input: .json ({name: {shape, dtype, data}}), .pb (TensorProto) or .bin (raw, with --shape) (repeatable)", collect, [] as string[])
+    .option(
+      "-i, --input <[name=]file>",
+      "input: .json ({name: {shape, dtype, data}}), .pb (TensorProto) or .bin (raw, with --shape) (repeatable)",
+      collect,
+      [] as string[],
+    )
     .option("--shape <name=dims>", "shape of a raw .bin input", collect, [] as string[])
-    .addOption(new Option("--engine <engine>", "where to run").choices(["native", "vm", "ort"] as const).default("native" as const))
+    .addOption(
+      new Option("--engine <engine>", "where to run").choices(["native", "vm", "ort"] as const).default(
+        "native" as const,
+      ),
+    )
     .option("--json", "print outputs as JSON")
-    .option("--tamper <node=K>", "testing aid: run as a dishonest server, wrong from node K on (flips a bit of its output; native engine)")
+    .option(
+      "--tamper <node=K>",
+      "testing aid: run as a dishonest server, wrong from node K on (flips a bit of its output; native engine)",
+    )
     .action(async (dir, opts) => {
       const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
-      if (tamper !== undefined && opts.engine !== "native") throw new CliError("--tamper runs with the native engine only", 2);
+      if (tamper !== undefined && opts.engine !== "native") {
+        throw new CliError("--tamper runs with the native engine only", 2);
+      }
       let model;
       try {
         model = loadModelDir(dir);
@@ -149,14 +190,17 @@ export function runCommand() {
         known(e);
       }
       const nodes = model.prog.program.nodes.length;
-      if (tamper !== undefined && tamper > nodes) throw new CliError(`--tamper node=${tamper}: the model's nodes are 1 .. ${nodes}`, 2);
+      if (tamper !== undefined && tamper > nodes) {
+        throw new CliError(`--tamper node=${tamper}: the model's nodes are 1 .. ${nodes}`, 2);
+      }
       const p = model.prog.program;
       let outputs: TensorValue[] = [];
       const extra: Record<string, unknown> = {};
       const t0 = performance.now();
       try {
-        if (opts.engine === "native") outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
-        else if (opts.engine === "vm") {
+        if (opts.engine === "native") {
+          outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
+        } else if (opts.engine === "vm") {
           const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
           outputs = r.outputs;
           extra.steps = r.steps;

@@ -5,7 +5,15 @@
  */
 import type { AttributeValue, OnnxModel, OnnxNode } from "../onnx/load.ts";
 import { bytesOf } from "../onnx/load.ts";
-import { DType, dtypeName, type IrNode, type IrTensor, type Program, shapeSize, type TensorValue } from "../ir/types.ts";
+import {
+  DType,
+  dtypeName,
+  type IrNode,
+  type IrTensor,
+  type Program,
+  shapeSize,
+  type TensorValue,
+} from "../ir/types.ts";
 import { type Attributes, findOperator, LoweringError, type NodeContext, type ValueInfo } from "./ops/mod.ts";
 
 /** Options of {@link compileGraph}. */
@@ -159,7 +167,9 @@ function resolveShape(name: string, shape: (number | string)[], given: Record<st
   if (given[name]) {
     const s = given[name];
     if (s.length !== shape.length) {
-      throw new LoweringError(`--shape ${name}: rank ${s.length}, but the model's input has rank ${shape.length}`);
+      throw new LoweringError(
+        `--shape ${name}: rank ${s.length}, but the model's input has rank ${shape.length}`,
+      );
     }
     shape.forEach((d, i) => {
       if (typeof d === "number" && d !== s[i]) {
@@ -198,7 +208,9 @@ function topoSort(model: OnnxModel): OnnxNode[] {
     if (pending.length === before) {
       const n = pending[0];
       const missing = n.inputs.find((x) => !available.has(x));
-      throw new LoweringError(`node '${n.name}' (${n.opType}): input '${missing}' is never produced (or the graph has a cycle)`);
+      throw new LoweringError(
+        `node '${n.name}' (${n.opType}): input '${missing}' is never produced (or the graph has a cycle)`,
+      );
     }
   }
   return order;
@@ -215,11 +227,23 @@ function context(node: OnnxNode, opset: number, values: Map<string, ValueInfo>):
     if (!v) fail(`input ${i} '${name}' is not defined`);
     return v;
   });
-  return { name: node.name, opType: node.opType, domain: node.domain, opset, inputs, outputCount: node.outputs.length, attrs: attributes(node.attributes, fail), fail };
+  return {
+    name: node.name,
+    opType: node.opType,
+    domain: node.domain,
+    opset,
+    inputs,
+    outputCount: node.outputs.length,
+    attrs: attributes(node.attributes, fail),
+    fail,
+  };
 }
 
 function attributes(map: Map<string, AttributeValue>, fail: (m: string) => never): Attributes {
-  function get<K extends AttributeValue["kind"]>(name: string, kind: K): Extract<AttributeValue, { kind: K }> | undefined {
+  function get<K extends AttributeValue["kind"]>(
+    name: string,
+    kind: K,
+  ): Extract<AttributeValue, { kind: K }> | undefined {
     const a = map.get(name);
     if (!a) return undefined;
     if (a.kind !== kind) fail(`attribute '${name}' should be ${kind}, not ${a.kind}`);
@@ -244,15 +268,23 @@ function attributes(map: Map<string, AttributeValue>, fail: (m: string) => never
 function constantValue(ctx: NodeContext, node: OnnxNode): TensorValue {
   const a = ctx.attrs;
   if (a.has("value")) return a.tensor("value");
-  if (a.has("value_float")) return { dtype: DType.float32, shape: [], data: Float32Array.of(a.float("value_float")) };
+  if (a.has("value_float")) {
+    return { dtype: DType.float32, shape: [], data: Float32Array.of(a.float("value_float")) };
+  }
   if (a.has("value_floats")) {
     const f = a.floats("value_floats");
     return { dtype: DType.float32, shape: [f.length], data: Float32Array.from(f) };
   }
-  if (a.has("value_int")) return { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(a.int("value_int"))) };
+  if (a.has("value_int")) {
+    return { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(a.int("value_int"))) };
+  }
   if (a.has("value_ints")) {
     const v = a.ints("value_ints");
     return { dtype: DType.int64, shape: [v.length], data: BigInt64Array.from(v.map(BigInt)) };
   }
-  return ctx.fail(`only tensor, float(s) and int(s) values are supported (attributes: ${[...node.attributes.keys()].join(", ")})`);
+  return ctx.fail(
+    `only tensor, float(s) and int(s) values are supported (attributes: ${
+      [...node.attributes.keys()].join(", ")
+    })`,
+  );
 }

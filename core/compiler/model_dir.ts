@@ -53,7 +53,11 @@ function hexOf(b: Uint8Array): string {
  * const manifest = await compileModelFile("mnist.onnx", "out/mnist");
  * ```
  */
-export async function compileModelFile(modelPath: string, outDir: string, opts: CompileOptions = {}): Promise<Manifest> {
+export async function compileModelFile(
+  modelPath: string,
+  outDir: string,
+  opts: CompileOptions = {},
+): Promise<Manifest> {
   const bytes = Deno.readFileSync(modelPath);
   const program = compileGraph(decodeModel(bytes, modelPath), opts);
   const prog = assemble(program);
@@ -70,7 +74,10 @@ export async function compileModelFile(modelPath: string, outDir: string, opts: 
     files: { program: MODEL_FILES.program, weights: MODEL_FILES.weights },
     inputs: manifestTensors(program, program.inputs),
     outputs: manifestTensors(program, program.outputs),
-    constants: manifestTensors(program, program.tensors.flatMap((t, i) => (t.kind === "constant" ? [i] : []))),
+    constants: manifestTensors(
+      program,
+      program.tensors.flatMap((t, i) => (t.kind === "constant" ? [i] : [])),
+    ),
     nodes: program.nodes.length,
   };
   // Write everything, the manifest last: a directory with a manifest is complete.
@@ -113,11 +120,15 @@ export function loadModelDir(dir: string): ModelDir {
     if (e instanceof ModelDirError) throw e;
     throw new ModelDirError(`${mpath}: not valid JSON`);
   }
-  if (manifest.format !== "opml-model/1") throw new ModelDirError(`${mpath}: unknown format ${manifest.format}`);
+  if (manifest.format !== "opml-model/1") {
+    throw new ModelDirError(`${mpath}: unknown format ${manifest.format}`);
+  }
   const bytes = read(`${dir}/${manifest.files.program}`, "program");
   const key = merkleDataKey(bytes);
   if (keyHex(key) !== manifest.modelCommitment) {
-    throw new ModelDirError(`${dir}/${manifest.files.program}: does not match the manifest's model commitment`);
+    throw new ModelDirError(
+      `${dir}/${manifest.files.program}: does not match the manifest's model commitment`,
+    );
   }
   let decoded;
   try {
@@ -135,13 +146,17 @@ export function loadModelDir(dir: string): ModelDir {
       if (off + n > weights.length) throw new ModelDirError(`${dir}/${manifest.files.weights}: truncated`);
       const data = weights.slice(off, off + n);
       if (keyHex(merkleDataKey(data)) !== keyHex(tkey!)) {
-        throw new ModelDirError(`${dir}/${manifest.files.weights}: constant '${t.name}' does not match its data key`);
+        throw new ModelDirError(
+          `${dir}/${manifest.files.weights}: constant '${t.name}' does not match its data key`,
+        );
       }
       off += (n + 63) & ~63;
       program.tensors.push({ ...rest, data });
     } else program.tensors.push(rest);
   }
-  if (off !== weights.length) throw new ModelDirError(`${dir}/${manifest.files.weights}: ${weights.length - off} extra bytes`);
+  if (off !== weights.length) {
+    throw new ModelDirError(`${dir}/${manifest.files.weights}: ${weights.length - off} extra bytes`);
+  }
   return {
     dir,
     manifest,
@@ -170,15 +185,35 @@ export function sampleInputs(prog: AssembledProgram, seed = 1): TensorValue[] {
       case 1:
         return { dtype: 1, shape: t.shape, data: Float32Array.from({ length: n }, next) };
       case 7:
-        return { dtype: 7, shape: t.shape, data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(next() * 10))) };
+        return {
+          dtype: 7,
+          shape: t.shape,
+          data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(next() * 10))),
+        };
       case 6:
-        return { dtype: 6, shape: t.shape, data: Int32Array.from({ length: n }, () => Math.floor(next() * 10)) };
+        return {
+          dtype: 6,
+          shape: t.shape,
+          data: Int32Array.from({ length: n }, () => Math.floor(next() * 10)),
+        };
       case 2:
-        return { dtype: 2, shape: t.shape, data: Uint8Array.from({ length: n }, () => Math.floor(next() * 256)) };
+        return {
+          dtype: 2,
+          shape: t.shape,
+          data: Uint8Array.from({ length: n }, () => Math.floor(next() * 256)),
+        };
       case 3:
-        return { dtype: 3, shape: t.shape, data: Int8Array.from({ length: n }, () => Math.floor(next() * 256) - 128) };
+        return {
+          dtype: 3,
+          shape: t.shape,
+          data: Int8Array.from({ length: n }, () => Math.floor(next() * 256) - 128),
+        };
       case 9:
-        return { dtype: 9, shape: t.shape, data: Uint8Array.from({ length: n }, () => (next() < 0.5 ? 1 : 0)) };
+        return {
+          dtype: 9,
+          shape: t.shape,
+          data: Uint8Array.from({ length: n }, () => (next() < 0.5 ? 1 : 0)),
+        };
       default:
         throw new ModelDirError(`input '${t.name}': no sample generator for dtype ${t.dtype}; give --input`);
     }

@@ -12,9 +12,19 @@ export class InputError extends Error {
 }
 
 const BY_NAME: Record<string, number> = {
-  float: DType.float32, float32: DType.float32, double: DType.float64, float64: DType.float64,
-  int8: DType.int8, uint8: DType.uint8, int16: DType.int16, uint16: DType.uint16, int32: DType.int32,
-  uint32: DType.uint32, int64: DType.int64, uint64: DType.uint64, bool: DType.bool,
+  float: DType.float32,
+  float32: DType.float32,
+  double: DType.float64,
+  float64: DType.float64,
+  int8: DType.int8,
+  uint8: DType.uint8,
+  int16: DType.int16,
+  uint16: DType.uint16,
+  int32: DType.int32,
+  uint32: DType.uint32,
+  int64: DType.int64,
+  uint64: DType.uint64,
+  bool: DType.bool,
 }; // deno-fmt-ignore
 
 /**
@@ -82,7 +92,9 @@ function parseJson(file: string, bytes: Uint8Array, inputs: (TensorType & { name
     const flat = Array.isArray(e.data) ? (e.data as unknown[]).flat(Infinity) : undefined;
     if (!flat) throw new InputError(`${file}: input '${name}': data must be an array`);
     const n = shapeSize(shape);
-    if (flat.length !== n) throw new InputError(`${file}: input '${name}': ${flat.length} values for shape [${shape}]`);
+    if (flat.length !== n) {
+      throw new InputError(`${file}: input '${name}': ${flat.length} values for shape [${shape}]`);
+    }
     const data = allocArray(dtype, n);
     for (let i = 0; i < n; i++) {
       const x = flat[i];
@@ -99,7 +111,18 @@ function parseJson(file: string, bytes: Uint8Array, inputs: (TensorType & { name
 
 /** A value as JSON-friendly data (numbers; int64 as numbers when safe, else strings). */
 export function tensorJson(v: TensorValue): { dtype: string; shape: number[]; data: (number | string)[] } {
-  const data = Array.from(v.data as ArrayLike<number | bigint>, (x) =>
-    typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : x);
+  const data = Array.from(
+    v.data as ArrayLike<number | bigint>,
+    (x) =>
+      typeof x === "bigint"
+        ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString())
+        : Number.isNaN(x)
+        ? "NaN"
+        : x === Infinity
+        ? "Infinity"
+        : x === -Infinity
+        ? "-Infinity"
+        : x,
+  );
   return { dtype: dtypeName(v.dtype), shape: v.shape, data };
 }

@@ -15,7 +15,11 @@ export function splitOutputs(bytes: Uint8Array, types: TensorType[]): TensorValu
   for (const t of types) {
     const n = shapeSize(t.shape) * dtypeSize(t.dtype);
     if (off + n > bytes.length) throw new Error(`runtime output is ${bytes.length} bytes, expected more`);
-    out.push({ dtype: t.dtype, shape: [...t.shape], data: arrayFromBytes(t.dtype, bytes.subarray(off, off + n), shapeSize(t.shape)) });
+    out.push({
+      dtype: t.dtype,
+      shape: [...t.shape],
+      data: arrayFromBytes(t.dtype, bytes.subarray(off, off + n), shapeSize(t.shape)),
+    });
     off += n;
   }
   if (off !== bytes.length) throw new Error(`runtime output is ${bytes.length} bytes, expected ${off}`);
@@ -25,9 +29,13 @@ export function splitOutputs(bytes: Uint8Array, types: TensorType[]): TensorValu
 /** Checks that a value fits an input of the program (dtype and shape); throws a one-line message. */
 export function checkInput(name: string, want: TensorType, got: TensorType): void {
   if (want.dtype !== got.dtype) {
-    throw new InputError(`input '${name}': dtype ${dtypeName(got.dtype)}, but the model expects ${dtypeName(want.dtype)}`);
+    throw new InputError(
+      `input '${name}': dtype ${dtypeName(got.dtype)}, but the model expects ${dtypeName(want.dtype)}`,
+    );
   }
   if (want.shape.length !== got.shape.length || want.shape.some((d, i) => d !== got.shape[i])) {
-    throw new InputError(`input '${name}': shape [${got.shape}], but the model was compiled for [${want.shape}]`);
+    throw new InputError(
+      `input '${name}': shape [${got.shape}], but the model was compiled for [${want.shape}]`,
+    );
   }
 }

@@ -183,6 +183,8 @@ export function decodeProgram(bytes: Uint8Array): DecodedProgram {
   const inputs: number[] = [], outputs: number[] = [];
   for (let i = 0; i < nI; i++) inputs.push(u32());
   for (let i = 0; i < nO; i++) outputs.push(u32());
-  if (o !== bytes.length) throw new ProgramFormatError(`${bytes.length - o} trailing bytes after the program`);
+  if (o !== bytes.length) {
+    throw new ProgramFormatError(`${bytes.length - o} trailing bytes after the program`);
+  }
   return { tensors, nodes, inputs, outputs };
 }

@@ -4,7 +4,14 @@
  * @module
  */
 import onnxProto from "onnx-proto";
-import { allocArray as allocTyped, DType, dtypeName, shapeSize, type TensorArray, type TensorValue } from "../ir/types.ts";
+import {
+  allocArray as allocTyped,
+  DType,
+  dtypeName,
+  shapeSize,
+  type TensorArray,
+  type TensorValue,
+} from "../ir/types.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -234,7 +241,9 @@ export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
       try {
         attributes.set(a.name, attribute(a));
       } catch (e) {
-        throw new OnnxFormatError(`${file}: node '${n.name || i}' attribute ${a.name}: ${(e as Error).message}`);
+        throw new OnnxFormatError(
+          `${file}: node '${n.name || i}' attribute ${a.name}: ${(e as Error).message}`,
+        );
       }
     }
     return {
@@ -247,5 +256,12 @@ export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
     };
   });
   const inputs = (g.input ?? []).map(valueInfo).filter((v: OnnxValueInfo) => !initializers.has(v.name));
-  return { irVersion: num(m.irVersion), opsets, inputs, outputs: (g.output ?? []).map(valueInfo), initializers, nodes };
+  return {
+    irVersion: num(m.irVersion),
+    opsets,
+    inputs,
+    outputs: (g.output ?? []).map(valueInfo),
+    initializers,
+    nodes,
+  };
 }

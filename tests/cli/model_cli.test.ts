@@ -11,7 +11,16 @@ const tmp = Deno.makeTempDirSync({ prefix: "opml-cli-" });
 
 async function opml(...args: string[]) {
   const r = await new Deno.Command("deno", {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", "--allow-ffi", `${root}cli/main.ts`, ...args],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-env",
+      "--allow-ffi",
+      `${root}cli/main.ts`,
+      ...args,
+    ],
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -47,7 +56,10 @@ Deno.test("compile then run: native and VM engines agree on outputs and data key
   assert(/^0x03[0-9a-f]{62}$/.test(summary.modelCommitment), summary.modelCommitment);
   assert(summary.fidelity.maxAbsError < 1e-5, JSON.stringify(summary.fidelity));
   const x = [[1, 2, 3, 4], [-1, 0.5, 0, 2]];
-  Deno.writeTextFileSync(`${tmp}/x.json`, JSON.stringify({ x: { shape: [2, 4], dtype: "float32", data: x } }));
+  Deno.writeTextFileSync(
+    `${tmp}/x.json`,
+    JSON.stringify({ x: { shape: [2, 4], dtype: "float32", data: x } }),
+  );
   const results: Record<string, { outputs: { y: { data: number[]; key?: string } } }> = {};
   for (const engine of ["native", "vm", "ort"]) {
     const r = await opml("run", `${tmp}/mlp`, "--input", `${tmp}/x.json`, "--engine", engine, "--json");
@@ -65,34 +77,89 @@ Deno.test("compile then run: native and VM engines agree on outputs and data key
 });
 
 Deno.test("compile: missing file, non-ONNX file, dynamic dimension, unsupported operator", async () => {
-  assertOneLineError(await opml("compile", `${tmp}/nope.onnx`, "-o", `${tmp}/x`), 1, /nope\.onnx: no such file/);
+  assertOneLineError(
+    await opml("compile", `${tmp}/nope.onnx`, "-o", `${tmp}/x`),
+    1,
+    /nope\.onnx: no such file/,
+  );
   Deno.writeTextFileSync(`${tmp}/junk.onnx`, "this is not a model at all \u0000\u0001\u0002");
-  assertOneLineError(await opml("compile", `${tmp}/junk.onnx`, "-o", `${tmp}/x`), 1, /junk\.onnx: not an ONNX model/);
-  assertOneLineError(await opml("compile", `${tmp}/mlp.onnx`, "-o", `${tmp}/x`), 2, /dynamic dimension 'batch'.*--shape batch=N/);
+  assertOneLineError(
+    await opml("compile", `${tmp}/junk.onnx`, "-o", `${tmp}/x`),
+    1,
+    /junk\.onnx: not an ONNX model/,
+  );
+  assertOneLineError(
+    await opml("compile", `${tmp}/mlp.onnx`, "-o", `${tmp}/x`),
+    2,
+    /dynamic dimension 'batch'.*--shape batch=N/,
+  );
   Deno.writeFileSync(
     `${tmp}/hardmax.onnx`,
-    makeModel({ nodes: [{ op: "Hardmax", inputs: ["x"], outputs: ["y"] }], inputs: { x: [2, 3] }, outputs: { y: [2, 3] } }),
+    makeModel({
+      nodes: [{ op: "Hardmax", inputs: ["x"], outputs: ["y"] }],
+      inputs: { x: [2, 3] },
+      outputs: { y: [2, 3] },
+    }),
   );
-  assertOneLineError(await opml("compile", `${tmp}/hardmax.onnx`, "-o", `${tmp}/x`), 2, /unsupported operator Hardmax \(node 'n0', opset 17\)/);
-  assertOneLineError(await opml("compile", `${tmp}/mlp.onnx`, "-o", `${tmp}/x`, "--shape", "batch"), 2, /--shape batch: expected NAME=DIMS/);
+  assertOneLineError(
+    await opml("compile", `${tmp}/hardmax.onnx`, "-o", `${tmp}/x`),
+    2,
+    /unsupported operator Hardmax \(node 'n0', opset 17\)/,
+  );
+  assertOneLineError(
+    await opml("compile", `${tmp}/mlp.onnx`, "-o", `${tmp}/x`, "--shape", "batch"),
+    2,
+    /--shape batch: expected NAME=DIMS/,
+  );
 });
 
 Deno.test("run: missing directory, tampered weights, bad inputs", async () => {
-  const c = await opml("compile", `${tmp}/mlp.onnx`, "-o", `${tmp}/mlp2`, "--shape", "batch=1", "--no-fidelity");
+  const c = await opml(
+    "compile",
+    `${tmp}/mlp.onnx`,
+    "-o",
+    `${tmp}/mlp2`,
+    "--shape",
+    "batch=1",
+    "--no-fidelity",
+  );
   assertEquals(c.code, 0, c.stderr);
-  assertOneLineError(await opml("run", `${tmp}/nothing`, "--input", `${tmp}/x.json`), 1, /manifest\.json: no such file/);
+  assertOneLineError(
+    await opml("run", `${tmp}/nothing`, "--input", `${tmp}/x.json`),
+    1,
+    /manifest\.json: no such file/,
+  );
   Deno.writeTextFileSync(`${tmp}/bad.json`, "{ not json");
-  assertOneLineError(await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/bad.json`), 1, /bad\.json: not valid JSON/);
-  Deno.writeTextFileSync(`${tmp}/wrong.json`, JSON.stringify({ x: { shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] } }));
-  assertOneLineError(await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/wrong.json`), 1, /input 'x': shape \[2,4\], but the model was compiled for \[1,4\]/);
+  assertOneLineError(
+    await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/bad.json`),
+    1,
+    /bad\.json: not valid JSON/,
+  );
+  Deno.writeTextFileSync(
+    `${tmp}/wrong.json`,
+    JSON.stringify({ x: { shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] } }),
+  );
+  assertOneLineError(
+    await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/wrong.json`),
+    1,
+    /input 'x': shape \[2,4\], but the model was compiled for \[1,4\]/,
+  );
   Deno.writeTextFileSync(`${tmp}/other.json`, JSON.stringify({ z: { shape: [1, 4], data: [1, 2, 3, 4] } }));
   assertOneLineError(await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/other.json`), 1, /no input 'z'/);
   assertOneLineError(await opml("run", `${tmp}/mlp2`), 2, /no value for input 'x'/);
   Deno.writeFileSync(`${tmp}/x.bin`, new Uint8Array(15));
-  assertOneLineError(await opml("run", `${tmp}/mlp2`, "--input", `x=${tmp}/x.bin`), 1, /x\.bin: 15 bytes, but float\[1x4\] takes 16/);
+  assertOneLineError(
+    await opml("run", `${tmp}/mlp2`, "--input", `x=${tmp}/x.bin`),
+    1,
+    /x\.bin: 15 bytes, but float\[1x4\] takes 16/,
+  );
   // a flipped weight byte no longer matches the manifest's commitments
   const w = Deno.readFileSync(`${tmp}/mlp2/weights.bin`);
   w[3] ^= 1;
   Deno.writeFileSync(`${tmp}/mlp2/weights.bin`, w);
-  assertOneLineError(await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/x.json`), 1, /weights\.bin: constant 'W' does not match its data key/);
+  assertOneLineError(
+    await opml("run", `${tmp}/mlp2`, "--input", `${tmp}/x.json`),
+    1,
+    /weights\.bin: constant 'W' does not match its data key/,
+  );
 });

@@ -3,7 +3,7 @@
  * compiling it (binding compile-time inputs when the graph needs them), comparing outputs.
  */
 import { decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
-import { assemble, compileGraph, LoweringError, type AssembledProgram } from "../../core/compiler/mod.ts";
+import { assemble, type AssembledProgram, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
 import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
 
 export const SHARED = new URL("../../../shared/onnx/", import.meta.url).pathname;
@@ -60,14 +60,26 @@ export function loadCase(name: string): LoadedCase {
   };
 }
 
-const INTEGER = new Set<number>([DType.int8, DType.uint8, DType.int16, DType.uint16, DType.int32, DType.int64, DType.uint32, DType.uint64, DType.bool]);
+const INTEGER = new Set<number>([
+  DType.int8,
+  DType.uint8,
+  DType.int16,
+  DType.uint16,
+  DType.int32,
+  DType.int64,
+  DType.uint32,
+  DType.uint64,
+  DType.bool,
+]);
 
 /**
  * Compiles a case. Inputs that only matter at compile time (a Reshape shape, Slice starts, ...)
  * are bound as constants when the plain compile asks for it; the remaining inputs are returned
  * in program order.
  */
-export function compileCase(c: LoadedCase): { prog: AssembledProgram; inputs: TensorValue[]; bound: string[] } {
+export function compileCase(
+  c: LoadedCase,
+): { prog: AssembledProgram; inputs: TensorValue[]; bound: string[] } {
   const model = decodeModel(Deno.readFileSync(`${c.dir}/model.onnx`), `${c.name}/model.onnx`);
   const byName: Record<string, TensorValue> = {};
   model.inputs.forEach((inp, i) => (byName[inp.name] = c.inputs[i]));
@@ -94,8 +106,12 @@ export function compareOutput(
   rtol = 1e-3,
   atol = 1e-5,
 ): string | undefined {
-  if (got.dtype !== want.dtype) return `${what}: dtype ${dtypeName(got.dtype)}, expected ${dtypeName(want.dtype)}`;
-  if (got.shape.join(",") !== want.shape.join(",")) return `${what}: shape [${got.shape}], expected [${want.shape}]`;
+  if (got.dtype !== want.dtype) {
+    return `${what}: dtype ${dtypeName(got.dtype)}, expected ${dtypeName(want.dtype)}`;
+  }
+  if (got.shape.join(",") !== want.shape.join(",")) {
+    return `${what}: shape [${got.shape}], expected [${want.shape}]`;
+  }
   const n = got.data.length;
   let worst = -1, worstErr = 0;
   for (let i = 0; i < n; i++) {
@@ -113,6 +129,8 @@ export function compareOutput(
     const err = Math.abs(gn - wn);
     if (!(err <= atol + rtol * Math.abs(wn)) && err > worstErr) (worst = i, worstErr = err);
   }
-  if (worst >= 0) return `${what}[${worst}]: ${got.data[worst]}, expected ${want.data[worst]} (|error| ${worstErr})`;
+  if (worst >= 0) {
+    return `${what}[${worst}]: ${got.data[worst]}, expected ${want.data[worst]} (|error| ${worstErr})`;
+  }
   return undefined;
 }

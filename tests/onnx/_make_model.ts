@@ -25,7 +25,12 @@ export function makeModel(spec: {
 }): Uint8Array {
   const vi = (name: string, shape: (number | string)[]) => ({
     name,
-    type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType: 1,
+        shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   });
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -39,12 +44,21 @@ export function makeModel(spec: {
         input: n.inputs,
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
-          Array.isArray(v) ? { name, type: 7, ints: v } : Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v }
+          Array.isArray(v)
+            ? { name, type: 7, ints: v }
+            : Number.isInteger(v)
+            ? { name, type: 2, i: v }
+            : { name, type: 1, f: v }
         ),
       })),
       input: Object.entries(spec.inputs).map(([n, s]) => vi(n, s)),
       output: Object.entries(spec.outputs).map(([n, s]) => vi(n, s)),
-      initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) => ({ name, dims: t.shape, dataType: 1, floatData: t.data })),
+      initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) => ({
+        name,
+        dims: t.shape,
+        dataType: 1,
+        floatData: t.data,
+      })),
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -52,9 +52,18 @@ for (const name of inScope) {
     image ??= Deno.readFileSync(rt.mips);
     const vm = runVm(image, prog, inputs);
     vm.outputs.forEach((o, i) => {
-      assertEquals(new Uint8Array(o.data.buffer), new Uint8Array(outputs[i].data.buffer), `VM output ${i} differs from native`);
+      assertEquals(
+        new Uint8Array(o.data.buffer),
+        new Uint8Array(outputs[i].data.buffer),
+        `VM output ${i} differs from native`,
+      );
     });
-    const q = new Deno.Command("qemu-mips", { args: ["-cpu", "24Kc", rt.mips], stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+    const q = new Deno.Command("qemu-mips", {
+      args: ["-cpu", "24Kc", rt.mips],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
     const w = q.stdin.getWriter();
     await w.write(preimageRecords(prog, inputs));
     await w.close();
@@ -74,7 +83,10 @@ Deno.test("conformance: documented skips are still rejected with their reason", 
     } catch (e) {
       msg = (e as Error).message;
     }
-    assert(msg.includes(reason), `${name}: expected a rejection containing "${reason}", got "${msg || "success"}"`);
+    assert(
+      msg.includes(reason),
+      `${name}: expected a rejection containing "${reason}", got "${msg || "success"}"`,
+    );
   }
 });
 

@@ -30,7 +30,12 @@ function compile(file: string, shapes: Record<string, number[]> = {}) {
 }
 
 async function qemuOutput(image: string, records: Uint8Array): Promise<Uint8Array> {
-  const q = new Deno.Command("qemu-mips", { args: ["-cpu", "24Kc", image], stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+  const q = new Deno.Command("qemu-mips", {
+    args: ["-cpu", "24Kc", image],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
   const w = q.stdin.getWriter();
   await w.write(records);
   await w.close();
@@ -45,9 +50,17 @@ async function assertBitExact(prog: ReturnType<typeof compile>, inputs: TensorVa
   const native = (await runNative(rt.native, prog, inputs)).outputs;
   const vm = runVm(Deno.readFileSync(rt.mips), prog, inputs);
   vm.outputs.forEach((o, i) => {
-    assertEquals(new Uint8Array(o.data.buffer), new Uint8Array(native[i].data.buffer), `VM output ${i} differs from native`);
+    assertEquals(
+      new Uint8Array(o.data.buffer),
+      new Uint8Array(native[i].data.buffer),
+      `VM output ${i} differs from native`,
+    );
   });
-  assertEquals(await qemuOutput(rt.mips, preimageRecords(prog, inputs)), vm.stdout, "qemu-mips differs from the VM");
+  assertEquals(
+    await qemuOutput(rt.mips, preimageRecords(prog, inputs)),
+    vm.stdout,
+    "qemu-mips differs from the VM",
+  );
   return vm.steps;
 }
 
@@ -61,12 +74,22 @@ Deno.test("mnist-cnn: reference outputs, onnxruntime, 1,000-digit accuracy, bit-
     const dir = `${MODELS}/mnist-cnn/test_data_set_${set}`;
     const x = f32(`${dir}/input_Input3.bin`, [1, 1, 28, 28]);
     const [y] = (await runNative(rt.native, prog, [x])).outputs;
-    const err = compareOutput(y, f32(`${dir}/output_Plus214_Output_0.bin`, [1, 10]), `set ${set}`, 1e-4, 1e-4);
+    const err = compareOutput(
+      y,
+      f32(`${dir}/output_Plus214_Output_0.bin`, [1, 10]),
+      `set ${set}`,
+      1e-4,
+      1e-4,
+    );
     assert(err === undefined, err);
   }
   let ours = 0, theirs = 0;
   for (let i = 0; i < 1000; i++) {
-    const x = { dtype: DType.float32, shape: [1, 1, 28, 28], data: Float32Array.from(digits.subarray(784 * i, 784 * (i + 1)), (v) => v / 255) };
+    const x = {
+      dtype: DType.float32,
+      shape: [1, 1, 28, 28],
+      data: Float32Array.from(digits.subarray(784 * i, 784 * (i + 1)), (v) => v / 255),
+    };
     const [y] = (await runNative(rt.native, prog, [x])).outputs;
     const r = (await runOrt(`${MODELS}/mnist-cnn/mnist-12.onnx`, { Input3: x })).outputs.Plus214_Output_0;
     if (argmax(y.data as Float32Array) === labels[i]) ours++;
@@ -103,7 +126,11 @@ Deno.test("stories260K-llama: 49-token logits match the reference and onnxruntim
   const rt = await runtime;
   const dir = `${MODELS}/stories260K-llama/test_data_set_0`;
   const prog = compile("stories260K-llama/stories260K.onnx", { seq: [49] });
-  const tokens = { dtype: DType.int64, shape: [1, 49], data: arrayFromBytes(DType.int64, Deno.readFileSync(`${dir}/input_tokens.bin`), 49) };
+  const tokens = {
+    dtype: DType.int64,
+    shape: [1, 49],
+    data: arrayFromBytes(DType.int64, Deno.readFileSync(`${dir}/input_tokens.bin`), 49),
+  };
   const [y] = (await runNative(rt.native, prog, [tokens])).outputs;
   const ref = f32(`${dir}/output_logits.bin`, [1, 49, 512]);
   const err = compareOutput(y, ref, "logits", 1e-3, 1e-3);
@@ -112,7 +139,11 @@ Deno.test("stories260K-llama: 49-token logits match the reference and onnxruntim
   const err2 = compareOutput(y, r, "logits vs onnxruntime", 1e-3, 1e-3);
   assert(err2 === undefined, err2);
   for (let t = 0; t < 49; t++) {
-    assertEquals(argmax(y.data as Float32Array, 512 * t, 512), argmax(ref.data as Float32Array, 512 * t, 512), `next token at ${t}`);
+    assertEquals(
+      argmax(y.data as Float32Array, 512 * t, 512),
+      argmax(ref.data as Float32Array, 512 * t, 512),
+      `next token at ${t}`,
+    );
   }
 });
 

@@ -59,7 +59,11 @@ Deno.test("softfloat is bit-exact with x86 SSE (NaN: canonical)", async () => {
     const total = lines[lines.length - 1];
     assert.match(total, /^\d+ passed, 0 failed$/, out);
     assert.equal(run.code, 0, out + new TextDecoder().decode(run.stderr));
-    console.log(`softfloat: ${perOp.length} operations, ${total.replace(" passed, ", " bit-exact, ").replace(" failed", " mismatched")}`);
+    console.log(
+      `softfloat: ${perOp.length} operations, ${
+        total.replace(" passed, ", " bit-exact, ").replace(" failed", " mismatched")
+      }`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -64,7 +64,6 @@ function mapBroadcast(outShape: number[], inputs: TensorValue[], fn: (v: Elem[])
   return out;
 }
 
-
 /**
  * Stores elements as a tensor of dtype: integers wrap like C, a float32 NaN becomes 0x7FC00000
  * (the interpreter's canonical NaN); undefined (decline) for a float64 NaN, whose bits the
