@@ -9,21 +9,29 @@
  * The interpreter in step.ts stays the definition of every instruction. A block holds only
  * instructions whose effect it states exactly, mirroring the interpreter case by case, and
  * hands anything else back to it *before* the instruction, with the state exactly as the
- * interpreter would have it there: a fault or trap, an overflow, a misaligned access, the first
- * store into a page since the last root or snapshot, a division by zero, a syscall. Before each
- * instruction a block checks that memory still holds the word it was compiled from, so
- * self-modifying code (and another program at the same addresses) behaves exactly as
- * interpreted; a block never runs on a page that is not mapped. Blocks are shared by all VM
- * states, keyed by address.
+ * interpreter would have it there: a fault or trap, an overflow, a misaligned access, a store
+ * into a page that is not `writable` (the first since the last root or snapshot, or a page
+ * holding code), a division by zero, a syscall.
+ *
+ * Code does not change under a block: each page a block was compiled from carries a stamp (a
+ * code generation, `Memory.codeGenerations`) that any write clears, since stamped pages are
+ * kept non-writable and every write to them goes through `Memory.touch`. A block runs only
+ * while the stamps of its pages are the ones it was compiled under. A generation stands for the
+ * page's content (a copy is kept), so a page with the same code in another memory (a clone, a
+ * checkpoint, the same program loaded again) is re-stamped after one comparison, and blocks are
+ * shared by all VM states, keyed by address. Unmapped pages are never stamped: blocks never run
+ * there.
  * @module
  */
+import type { Memory } from "./memory.ts";
 import { mulHiS, mulHiU } from "./step.ts";
 
 /**
- * A compiled block: `(r, io, slots, store, writable) => steps`, over the register file and the
- * page table of a memory. `io` carries [pc, nextPC, dataAddr, lo, hi] out (and dataAddr, lo, hi
- * in). Returns the steps taken, plus {@link HANDBACK} or {@link STALE} if it stopped before an
- * instruction for the interpreter; or -1, without a step, if a page of it is not mapped.
+ * A compiled block: `(r, io, slots, store, writable, gens) => steps`, over the register file,
+ * the page table and the code generation stamps of a memory. `io` carries [pc, nextPC,
+ * dataAddr, lo, hi] out (and dataAddr, lo, hi in). Returns the steps taken, plus
+ * {@link HANDBACK} if it stopped before an instruction for the interpreter; or -1, without a
+ * step, if a page of it does not carry the stamp it was compiled under.
  */
 export type Block = (
   r: Int32Array,
@@ -31,12 +39,11 @@ export type Block = (
   slots: Int32Array,
   store: Uint32Array[],
   writable: Uint8Array,
+  gens: Int32Array,
 ) => number;
 
 /** Added to the steps a block returns when it hands back to the interpreter before an instruction. */
 export const HANDBACK = 256;
-/** Added to the steps a block returns when it finds its next word changed (it hands back too). */
-export const STALE = 512;
 
 /** Indices into a block's `io` array. */
 export const IO_PC = 0, IO_NPC = 1, IO_DATA = 2, IO_LO = 3, IO_HI = 4;
@@ -48,11 +55,13 @@ export interface BlockPage {
   readonly len: Uint8Array;
   /** Visits of each word as a block start before it is compiled. */
   readonly hits: Uint8Array;
+  /** For each block: the pages it was compiled from and their generations, in pairs. */
+  readonly stamps: (number[] | undefined)[];
 }
 
 /**
  * Most steps in one block. Longer paths leave early more often, and V8 optimises big functions
- * late: 32 measured best on the matvec bench (16: -15%, 64: -2%, 200: -25%).
+ * late: 32 measured best on the matvec bench (16: -15%, 64: -3%, 128: -7%).
  */
 export const MAX_BLOCK = 32;
 
@@ -76,6 +85,7 @@ function newBlockPage(): BlockPage {
     fns: new Array<Block | undefined>(1024).fill(undefined),
     len: new Uint8Array(1024),
     hits: new Uint8Array(1024),
+    stamps: new Array<number[] | undefined>(1024).fill(undefined),
   };
 }
 
@@ -94,21 +104,80 @@ export function makeBlockPage(pi: number): BlockPage {
   return bp;
 }
 
+/** A code generation: a page's content when blocks were first compiled from it. */
+interface Generation {
+  gen: number;
+  copy: Uint32Array;
+}
+/** The generations of each page index, newest last (a few: self-modifying code makes more). */
+const generations = new Map<number, Generation[]>();
+/** Most generations kept per page index. */
+const MAX_GENERATIONS = 4;
+let lastGeneration = 0;
+
+function equalWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < 1024; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Stamps page `pi` of `mem` with the generation of its content (made if new) unless it is
+ * stamped already, and returns the stamp; 0 if the page is not mapped.
+ */
+function stampPage(mem: Memory, pi: number): number {
+  const gens = mem.codeGenerations();
+  if (gens[pi] !== 0) return gens[pi];
+  const slot = mem.slots[pi];
+  if (slot === 0) return 0;
+  const page = mem.store[slot];
+  const list = generations.get(pi) ?? [];
+  let g = list.find((x) => equalWords(x.copy, page));
+  if (g === undefined) {
+    g = { gen: ++lastGeneration, copy: page.slice() };
+    list.push(g);
+    if (list.length > MAX_GENERATIONS) list.shift();
+    generations.set(pi, list);
+  }
+  gens[pi] = g.gen;
+  mem.writable[pi] = 0; // every write now goes through touch(), which clears the stamp
+  return g.gen;
+}
+
+/**
+ * After the block at word `w` of `bp` refused to run in `mem` (-1): re-stamps its pages where
+ * they hold the content it was compiled from, and says whether it may run now.
+ */
+export function restamp(bp: BlockPage, w: number, mem: Memory): boolean {
+  const stamps = bp.stamps[w];
+  if (stamps === undefined) return false;
+  const gens = mem.codeGenerations();
+  for (let i = 0; i < stamps.length; i += 2) {
+    const pi = stamps[i], want = stamps[i + 1];
+    if (gens[pi] === want) continue;
+    if (gens[pi] !== 0 || mem.slots[pi] === 0) return false; // other code there, or none
+    const g = generations.get(pi)?.find((x) => x.gen === want);
+    if (g === undefined || !equalWords(g.copy, mem.store[mem.slots[pi]])) return false;
+    gens[pi] = want;
+    mem.writable[pi] = 0;
+  }
+  return true;
+}
+
 /** What kind of instruction a word is, for block building. */
 const PLAIN = 0, CONTROL = 1, NONE = 2;
 
 /**
- * Compiles the block that starts at `pc` into `bp` (the block page of `pc`), reading the code
- * through the page table `slots`/`store`. Leaves nothing if the first instruction cannot start a
- * block. Only mapped pages go into a block (the interpreter alone handles unmapped ones).
+ * Compiles the block that starts at `pc` in `mem` into `bp` (the block page of `pc`), stamping
+ * the pages it reads. Leaves nothing if the first instruction cannot start a block. Only mapped
+ * pages go into a block (the interpreter alone handles unmapped ones).
  */
-export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Array[], pc: number): void {
+export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
   const body: string[] = [];
   const used = new Set<number>();
   const written = new Set<number>();
   let loHi = false;
-  /** The pages the block's words lie in, by page index: the name of its local. */
-  const pages = new Map<number, string>();
+  /** The pages the block's words lie in: page index to generation. */
+  const pages = new Map<number, number>();
   /** What r31 is known to hold here (a link written by this block), or undefined. */
   let ra: number | undefined;
   // register expressions: r0 reads as 0, writes to it vanish
@@ -124,25 +193,16 @@ export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Arra
     written.add(n);
     return `r${n} = ${e};`;
   };
-  /** The word at `at`, or undefined if its page is unmapped. */
+  /** The word at `at` (its page stamped and noted), or undefined if its page is unmapped. */
   const fetch = (at: number): number | undefined => {
-    const slot = slots[at >>> 12];
-    return slot === 0 ? undefined : store[slot][(at & 0xfff) >>> 2];
-  };
-  /**
-   * Checks that the word at `at` still holds `insn` before step `s` (whose nextPC is `npc`);
-   * else hands back as stale. A store this block makes is seen: it writes the very arrays the
-   * block reads its code from (no page changes hands inside a block).
-   */
-  const check = (at: number, insn: number, s: number, npc: string) => {
     const pi = at >>> 12;
-    let name = pages.get(pi);
-    if (name === undefined) {
-      name = `c${pages.size}`;
-      pages.set(pi, name);
+    let gen = pages.get(pi);
+    if (gen === undefined) {
+      gen = stampPage(mem, pi);
+      if (gen === 0) return undefined;
+      pages.set(pi, gen);
     }
-    return `if (${name}[${(at & 0xfff) >>> 2}] !== ${insn}) { @WB@ io[0] = ${at}; io[1] = ${npc}; ` +
-      `return ${s + STALE}; }`;
+    return mem.store[mem.slots[pi]][(at & 0xfff) >>> 2];
   };
   /** Hands back to the interpreter before step `s`, at address `at` with nextPC `npc`. */
   const back = (s: number, at: number, npc: string) =>
@@ -366,7 +426,7 @@ export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Arra
         end = exitTo(at, s);
         break;
       }
-      body.push(check(at, insn, s, `${(at + 4) | 0}`), code);
+      body.push(code);
       s++;
       at = (at + 4) | 0;
       continue;
@@ -456,13 +516,7 @@ export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Arra
       end = exitTo(at, s);
       break;
     }
-    body.push(
-      check(at, insn, s, `${(at + 4) | 0}`),
-      ctl,
-      check((at + 4) | 0, slot, s + 1, nxt),
-      slotCode,
-      sideExit,
-    );
+    body.push(ctl, slotCode, sideExit);
     s += 2;
     if (onward === undefined) {
       end = `@WB@ io[0] = ${nxt}; io[1] = (${nxt} + 4) | 0; return ${s};`;
@@ -477,9 +531,7 @@ export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Arra
   const wb = [...written].sort((a, b) => a - b).map((n) => `r[${n}] = r${n};`).join(" ") +
     (loHi ? " io[3] = lo; io[4] = hi;" : "");
   const src = [
-    ...[...pages].map(([pi, name]) =>
-      `const s${name} = slots[${pi}]; if (s${name} === 0) return -1; const ${name} = store[s${name}];`
-    ),
+    `if (${[...pages].map(([pi, gen]) => `gens[${pi}] !== ${gen}`).join(" || ")}) return -1;`,
     regs.length > 0 ? `let ${regs.map((n) => `r${n} = r[${n}]`).join(", ")};` : "",
     loHi ? "let lo = io[3], hi = io[4];" : "",
     ...body,
@@ -487,9 +539,10 @@ export function compileBlock(bp: BlockPage, slots: Int32Array, store: Uint32Arra
   const make = new Function(
     "mulHiU",
     "mulHiS",
-    `return function block_${(pc >>> 0).toString(16)}(r, io, slots, store, writable) {\n${src}\n};`,
+    `return function block_${(pc >>> 0).toString(16)}(r, io, slots, store, writable, gens) {\n${src}\n};`,
   );
   const w0 = (pc & 0xfff) >>> 2;
   bp.fns[w0] = make(mulHiU, mulHiS) as Block;
   bp.len[w0] = s;
+  bp.stamps[w0] = [...pages].flat();
 }

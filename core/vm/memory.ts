@@ -49,6 +49,12 @@ export class Memory {
   readonly store: Uint32Array[] = [ZERO_PAGE];
   /** 1 where a page may be written without bookkeeping (owned and already dirty). */
   readonly writable: Uint8Array = new Uint8Array(PAGE_COUNT);
+  /**
+   * Per page, the code generation the block compiler (jit.ts) stamped on it: its compiled
+   * blocks hold while the stamp does. Stamped pages are kept non-`writable`, so every write
+   * goes through {@link touch}, which clears the stamp. Made on first use.
+   */
+  #codeGen: Int32Array | undefined;
   #shared = new Uint8Array(PAGE_COUNT);
   #dirty = new Uint8Array(PAGE_COUNT);
   #dirtyList: number[] = [];
@@ -59,6 +65,11 @@ export class Memory {
   /** Number of allocated pages. */
   get pageCount(): number {
     return this.#pageList.length;
+  }
+
+  /** The code generation stamps of the pages (see `#codeGen`), made on first use. */
+  codeGenerations(): Int32Array {
+    return this.#codeGen ??= new Int32Array(PAGE_COUNT);
   }
 
   /** Whether the page holding `addr` was ever written (diagnostics only, not VM semantics). */
@@ -94,6 +105,7 @@ export class Memory {
       this.#dirtyList.push(pageIndex);
     }
     this.writable[pageIndex] = 1;
+    if (this.#codeGen !== undefined) this.#codeGen[pageIndex] = 0; // code there may change now
     return page;
   }
 

@@ -17,7 +17,7 @@ import {
   IO_NPC,
   IO_PC,
   makeBlockPage,
-  STALE,
+  restamp,
 } from "./jit.ts";
 
 /** What the VM does outside its state: output, hints, preimages. None of it changes the state. */
@@ -150,7 +150,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
       runBlocks(st, maxSteps - (st.step - start));
     } else if (exit === EXIT_COMPILE) {
       try {
-        compileBlock(makeBlockPage(st.pc >>> 12), st.memory.slots, st.memory.store, st.pc);
+        compileBlock(makeBlockPage(st.pc >>> 12), st.memory, st.pc);
       } catch {
         // no code from strings here (a locked-down runtime): interpret from now on
         canCompile = blocks = false;
@@ -191,6 +191,7 @@ function runBlocks(st: VmState, maxSteps: number): void {
   const slots = mem.slots;
   const store = mem.store;
   const writable = mem.writable;
+  const gens = mem.codeGenerations();
   io[IO_DATA] = st.lastDataAddr | 0;
   io[IO_LO] = st.lo;
   io[IO_HI] = st.hi;
@@ -200,16 +201,14 @@ function runBlocks(st: VmState, maxSteps: number): void {
     const line = (pc >>> 2) & CACHE_MASK;
     if (cachePc[line] !== pc && !fillCache(pc, line)) break;
     if (n + cacheLen[line] > maxSteps) break;
-    const k = cacheFn[line](r, io, slots, store, writable);
-    if (k < 0) { // a page of it is not mapped in this memory
+    const k = cacheFn[line](r, io, slots, store, writable, gens);
+    if (k < 0) { // a page of it was written, or is another memory's: run it if the code is the same
+      if (restamp(blockPage(pc >>> 12), (pc & 0xfff) >>> 2, mem)) continue;
       dropBlock(pc, line);
       break;
     }
     if (k >= HANDBACK) { // the next instruction is the interpreter's
-      if (k >= STALE) { // the memory no longer holds the block's code
-        dropBlock(pc, line);
-        n += k - STALE;
-      } else n += k - HANDBACK;
+      n += k - HANDBACK;
       pc = io[IO_PC];
       npc = io[IO_NPC];
       break;
@@ -241,7 +240,7 @@ function fillCache(pc: number, line: number): boolean {
   return true;
 }
 
-/** Forgets the block that starts at `pc` (it no longer matches the memory). */
+/** Forgets the block that starts at `pc` (its code is not in this memory). */
 function dropBlock(pc: number, line: number): void {
   const bp = blockPage(pc >>> 12);
   bp.fns[(pc & 0xfff) >>> 2] = undefined;

@@ -211,3 +211,50 @@ Deno.test("compiled blocks equal the interpreter on random instruction streams",
     }
   }
 });
+
+/** Encodes an I-type instruction. */
+const itype = (op: number, rs: number, rt: number, imm: number) =>
+  ((op << 26) | (rs << 21) | (rt << 16) | (imm & 0xffff)) >>> 0;
+
+Deno.test("compiled blocks see code that changes under them: stores by the guest and by the host", () => {
+  const ADDIU = 0x09, BNE = 0x05, SW = 0x2b, J = 0x02;
+  const T0 = 8, T1 = 9, T2 = 10, T3 = 11, T4 = 12;
+  // a hot loop t0 += 1, t1 += 3 up to t2; then the guest patches the loop's second instruction
+  // to t1 += 5 (from t3), raises the bound by 100 and jumps back to the loop
+  const code = [
+    itype(ADDIU, T0, T0, 1),
+    itype(ADDIU, T1, T1, 3),
+    itype(BNE, T0, T2, -3),
+    0,
+    itype(SW, T4, T3, 4),
+    itype(ADDIU, T2, T2, 100),
+    ((J << 26) | ((CODE >>> 2) & 0x3ffffff)) >>> 0,
+    0,
+  ];
+  const make = () => {
+    const st = new VmState();
+    code.forEach((w, i) => st.memory.writeWord(CODE + 4 * i, w));
+    st.pc = CODE;
+    st.nextPC = CODE + 4;
+    st.regs[T2] = 100;
+    st.regs[T3] = itype(ADDIU, T1, T1, 5);
+    st.regs[T4] = CODE;
+    return st;
+  };
+  const a = make(), b = make();
+  const budgets = [1000, 37, 5000, 3, 20000];
+  let i = 0;
+  lockstep(a, b, () => budgets[i++ % budgets.length], "guest patch", 20);
+  // t1 grew by 5 a step once patched: the block compiled before the patch did not run on
+  assertEquals(b.regs[T1] > 3 * 100 + 5 * 100, true, "patched code ran");
+  // the host patches the loop (t1 += 7) between two runs
+  for (const st of [a, b]) st.memory.writeWord(CODE + 4, itype(ADDIU, T1, T1, 7));
+  for (const st of [a, b]) st.regs[T3] = itype(ADDIU, T1, T1, 7);
+  lockstep(a, b, () => budgets[i++ % budgets.length], "host patch", 20);
+  // a clone of a state whose code pages are stamped, patched before it runs
+  const ca = a.clone(), cb = b.clone();
+  for (const st of [ca, cb]) st.memory.writeWord(CODE + 4, itype(ADDIU, T1, T1, 11));
+  for (const st of [ca, cb]) st.regs[T3] = itype(ADDIU, T1, T1, 11);
+  lockstep(ca, cb, () => budgets[i++ % budgets.length], "clone patch", 20);
+  lockstep(a, b, () => budgets[i++ % budgets.length], "original after clone", 20);
+});
