@@ -17,6 +17,7 @@ import {
   IO_NPC,
   IO_PC,
   makeBlockPage,
+  MAX_BLOCK,
   restamp,
 } from "./jit.ts";
 
@@ -195,12 +196,15 @@ function runBlocks(st: VmState, maxSteps: number): void {
   io[IO_DATA] = st.lastDataAddr | 0;
   io[IO_LO] = st.lo;
   io[IO_HI] = st.hi;
-  let pc = st.pc | 0, npc = (pc + 4) | 0;
+  let pc = st.pc | 0;
+  let npc = 0; // pc + 4, unless a block handed back
+  let handedBack = false;
   let n = 0;
+  const roomy = maxSteps - MAX_BLOCK; // up to here, any block fits
   for (;;) {
     const line = (pc >>> 2) & CACHE_MASK;
     if (cachePc[line] !== pc && !fillCache(pc, line)) break;
-    if (n + cacheLen[line] > maxSteps) break;
+    if (n > roomy && n + cacheLen[line] > maxSteps) break;
     const k = cacheFn[line](r, io, slots, store, writable, gens);
     if (k < 0) { // a page of it was written, or is another memory's: run it if the code is the same
       if (restamp(blockPage(pc >>> 12), (pc & 0xfff) >>> 2, mem)) continue;
@@ -211,12 +215,13 @@ function runBlocks(st: VmState, maxSteps: number): void {
       n += k - HANDBACK;
       pc = io[IO_PC];
       npc = io[IO_NPC];
+      handedBack = true;
       break;
     }
     n += k;
     pc = io[IO_PC];
-    npc = io[IO_NPC];
   }
+  if (!handedBack) npc = (pc + 4) | 0;
   st.pc = pc >>> 0;
   st.nextPC = npc >>> 0;
   st.step += n;
