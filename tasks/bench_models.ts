@@ -11,7 +11,7 @@ import { decodeModel, decodeTensor } from "../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../core/ir/mod.ts";
 import { arrayFromBytes } from "../core/onnx/mod.ts";
 
-const MODELS = new URL("../../shared/onnx/models/", import.meta.url).pathname;
+import { SHARED_MODELS as MODELS } from "./_data.ts";
 
 interface ModelCase {
   name: string;

@@ -28,7 +28,7 @@ import { callStep, stepCalldata } from "../core/chain/step.ts";
 import { loadPart, partLoadFor } from "../core/chain/preimage_load.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const MODELS = new URL("../../shared/onnx/models/", import.meta.url).pathname;
+import { SHARED_MODELS as MODELS } from "./_data.ts";
 const out = `${root}build/demo`;
 const t00 = performance.now();
 

@@ -15,7 +15,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
-const MODELS = new URL("../../../shared/onnx/models/", import.meta.url).pathname;
+import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
 const tmp = Deno.makeTempDirSync({ prefix: "opml-dispute-cli-" });
 const OPML = `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi ${root}cli/main.ts`;
 

@@ -18,7 +18,7 @@ import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
 import { anvilAvailable, startJudge } from "./_chain.ts";
 import { randomHash, rng } from "./_fake.ts";
 
-const MODELS = new URL("../../../shared/onnx/models/", import.meta.url).pathname;
+import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
 
 /** A step that reads the oracle: its number, key type, stream offset and the key's data length. */
 interface Read {

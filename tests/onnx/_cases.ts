@@ -6,7 +6,7 @@ import { decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
 import { assemble, type AssembledProgram, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
 import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
 
-export const SHARED = new URL("../../../shared/onnx/", import.meta.url).pathname;
+export { SHARED_ONNX as SHARED } from "../../tasks/_data.ts";
 
 /** One entry of test-index.json. */
 export interface CaseInfo {
