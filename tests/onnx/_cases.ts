@@ -6,7 +6,10 @@ import { decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
 import { assemble, type AssembledProgram, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
 import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
 
-export { SHARED_ONNX as SHARED } from "../../tasks/_data.ts";
+import { SHARED_ONNX } from "../../tasks/_data.ts";
+
+/** The shared/onnx folder (tasks/_data.ts). */
+export const SHARED: string = SHARED_ONNX;
 
 /** One entry of test-index.json. */
 export interface CaseInfo {
