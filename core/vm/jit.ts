@@ -109,11 +109,32 @@ interface Generation {
   gen: number;
   copy: Uint32Array;
 }
-/** The generations of each page index, newest last (a few: self-modifying code makes more). */
+/** The latest few generations of each page index, newest last. */
 const generations = new Map<number, Generation[]>();
 /** Most generations kept per page index. */
 const MAX_GENERATIONS = 4;
 let lastGeneration = 0;
+/** Stamps given so far, per memory and page index. */
+const stampsGiven = new WeakMap<Memory, Map<number, number>>();
+/**
+ * Most stamps one page of one memory gets. Past this, the page is taken for one that holds data
+ * beside code, written all the time (each write would cost a recompilation): only the
+ * interpreter runs it.
+ */
+const MAX_STAMPS = 32;
+
+/** Counts a stamp for page `pi` of `mem`; false if it had its share. */
+function mayStamp(mem: Memory, pi: number): boolean {
+  let given = stampsGiven.get(mem);
+  if (given === undefined) {
+    given = new Map();
+    stampsGiven.set(mem, given);
+  }
+  const n = given.get(pi) ?? 0;
+  if (n >= MAX_STAMPS) return false;
+  given.set(pi, n + 1);
+  return true;
+}
 
 function equalWords(a: Uint32Array, b: Uint32Array): boolean {
   for (let i = 0; i < 1024; i++) if (a[i] !== b[i]) return false;
@@ -122,13 +143,14 @@ function equalWords(a: Uint32Array, b: Uint32Array): boolean {
 
 /**
  * Stamps page `pi` of `mem` with the generation of its content (made if new) unless it is
- * stamped already, and returns the stamp; 0 if the page is not mapped.
+ * stamped already, and returns the stamp; 0 if the page is not mapped, or gets no blocks.
  */
 function stampPage(mem: Memory, pi: number): number {
   const gens = mem.codeGenerations();
   if (gens[pi] !== 0) return gens[pi];
   const slot = mem.slots[pi];
   if (slot === 0) return 0;
+  if (!mayStamp(mem, pi)) return 0;
   const page = mem.store[slot];
   const list = generations.get(pi) ?? [];
   let g = list.find((x) => equalWords(x.copy, page));
@@ -156,7 +178,7 @@ export function restamp(bp: BlockPage, w: number, mem: Memory): boolean {
     if (gens[pi] === want) continue;
     if (gens[pi] !== 0 || mem.slots[pi] === 0) return false; // other code there, or none
     const g = generations.get(pi)?.find((x) => x.gen === want);
-    if (g === undefined || !equalWords(g.copy, mem.store[mem.slots[pi]])) return false;
+    if (g === undefined || !equalWords(g.copy, mem.store[mem.slots[pi]]) || !mayStamp(mem, pi)) return false;
     gens[pi] = want;
     mem.writable[pi] = 0;
   }
@@ -193,7 +215,7 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
     written.add(n);
     return `r${n} = ${e};`;
   };
-  /** The word at `at` (its page stamped and noted), or undefined if its page is unmapped. */
+  /** The word at `at` (its page stamped and noted), or undefined if its page gets no blocks. */
   const fetch = (at: number): number | undefined => {
     const pi = at >>> 12;
     let gen = pages.get(pi);

@@ -258,3 +258,23 @@ Deno.test("compiled blocks see code that changes under them: stores by the guest
   lockstep(ca, cb, () => budgets[i++ % budgets.length], "clone patch", 20);
   lockstep(a, b, () => budgets[i++ % budgets.length], "original after clone", 20);
 });
+
+Deno.test("compiled blocks and a loop that stores into its own code page", () => {
+  const ADDIU = 0x09, BNE = 0x05, SW = 0x2b;
+  const T0 = 8, T2 = 10, T4 = 12;
+  // t0 += 1; store t0 into the loop's own page; until t0 = t2: each store makes the page's code
+  // generation stale (a data word beside the code), until the page is left to the interpreter
+  const code = [itype(ADDIU, T0, T0, 1), itype(SW, T4, T0, 0x800), itype(BNE, T0, T2, -3), 0, 0x0000000d];
+  const make = () => {
+    const st = new VmState();
+    code.forEach((w, i) => st.memory.writeWord(CODE + 4 * i, w));
+    st.pc = CODE;
+    st.nextPC = CODE + 4;
+    st.regs[T2] = 200_000;
+    st.regs[T4] = CODE;
+    return st;
+  };
+  const budgets = [4096, 999, 65536, 7];
+  let i = 0;
+  lockstep(make(), make(), () => budgets[i++ % budgets.length], "self-storing loop");
+});
