@@ -42,6 +42,9 @@ export type Block = (
   gens: Int32Array,
 ) => number;
 
+/** `BlockPage.visits` of a word where a block starts. */
+export const COMPILED = 0xffff;
+
 /** Added to the steps a block returns when it hands back to the interpreter before an instruction. */
 export const HANDBACK = 256;
 
@@ -53,8 +56,11 @@ export interface BlockPage {
   readonly fns: (Block | undefined)[];
   /** The most steps each block takes. */
   readonly len: Uint8Array;
-  /** Visits of each word as a block start before it is compiled. */
-  readonly hits: Uint8Array;
+  /**
+   * Per word: {@link COMPILED} if a block starts there, else its visits as a block start so
+   * far (one typed array for the interpreter to look at each step).
+   */
+  readonly visits: Uint16Array;
   /** For each block: the pages it was compiled from and their generations, in pairs. */
   readonly stamps: (number[] | undefined)[];
 }
@@ -84,7 +90,7 @@ function newBlockPage(): BlockPage {
   return {
     fns: new Array<Block | undefined>(1024).fill(undefined),
     len: new Uint8Array(1024),
-    hits: new Uint8Array(1024),
+    visits: new Uint16Array(1024),
     stamps: new Array<number[] | undefined>(1024).fill(undefined),
   };
 }
@@ -565,6 +571,7 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
   );
   const w0 = (pc & 0xfff) >>> 2;
   bp.fns[w0] = make(mulHiU, mulHiS) as Block;
+  bp.visits[w0] = COMPILED;
   bp.len[w0] = s;
   bp.stamps[w0] = [...pages].flat();
 }

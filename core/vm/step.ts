@@ -10,6 +10,7 @@ import {
   type Block,
   blockPage,
   compileBlock,
+  COMPILED,
   HANDBACK,
   IO_DATA,
   IO_HI,
@@ -39,6 +40,11 @@ export interface VmHost {
    * (jit.ts). The results are the same, only slower; for tests that compare the two.
    */
   interpretOnly?: boolean;
+  /**
+   * Tuning, not semantics: visits of a block start before it is compiled (default 4000, at
+   * most 65534). Tests set it low so that short programs run in blocks too.
+   */
+  compileAfter?: number;
 }
 
 const EBADF = 9;
@@ -101,8 +107,13 @@ const EXIT_COMPILE = 5;
 const EXIT_TOUCH = 8;
 /** Switch key of a SPECIAL (opcode 0) instruction in {@link interpret}: `SPECIAL | funct`. */
 const SPECIAL = 0x40;
-/** Visits of a block start (a pc reached in sequence) before it is compiled (jit.ts). */
-const HOT = 64;
+/**
+ * Visits of a block start (a pc reached in sequence) before it is compiled (jit.ts). A block
+ * pays back its compilation and V8's own warm-up of it only over thousands of runs: at 64, the
+ * short corpus programs took 4x the CPU time of the interpreter alone, at 4000 1.4x, while the
+ * matvec bench ran as fast (4000 is within the 16-bit visit counts).
+ */
+const HOT = 4000;
 /**
  * Most steps per call of {@link interpret}: short enough that V8 optimises it as a called
  * function early (its on-stack-replacement code is slower), long enough to cost nothing.
@@ -131,11 +142,12 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
   const prior = st.lastDataAddr;
   const stopOnUnmapped = host.stopOnUnmappedPc === true;
   let blocks = host.interpretOnly !== true && canCompile;
+  const hot = Math.min(Math.max((host.compileAfter ?? HOT) | 0, 1), COMPILED - 1);
   st.lastDataAddr = -1;
   for (;;) {
     const left = maxSteps - (st.step - start);
     // a fractional budget takes the step it began, as `n < maxSteps` would; NaN takes none
-    const exit = interpret(st, left > SLICE ? SLICE : Math.ceil(left) | 0, stopOnUnmapped, blocks);
+    const exit = interpret(st, left > SLICE ? SLICE : Math.ceil(left) | 0, stopOnUnmapped, blocks, hot);
     if (exit === EXIT_DONE) {
       if (!(left > SLICE)) break;
     } else if (exit === EXIT_SYSCALL) {
@@ -249,7 +261,7 @@ function fillCache(pc: number, line: number): boolean {
 function dropBlock(pc: number, line: number): void {
   const bp = blockPage(pc >>> 12);
   bp.fns[(pc & 0xfff) >>> 2] = undefined;
-  bp.hits[(pc & 0xfff) >>> 2] = 0;
+  bp.visits[(pc & 0xfff) >>> 2] = 0;
   cachePc[line] = ((line + 1) & CACHE_MASK) << 2;
 }
 
@@ -257,11 +269,17 @@ function dropBlock(pc: number, line: number): void {
  * The instruction loop of {@link execute}: runs up to `maxSteps` steps on locals and writes
  * them back on return. It calls nothing, so that V8 keeps the register file, the page table
  * and the current code page in machine registers; whatever needs a call (a syscall, the first
- * store into a page since the last root or snapshot, a compiled block or one to compile, if
- * `blocks`) returns to `execute` before the step, which takes it and comes back. Returns an
- * `EXIT_*` code.
+ * store into a page since the last root or snapshot, a compiled block or one to compile after
+ * `hot` visits, if `blocks`) returns to `execute` before the step, which takes it and comes
+ * back. Returns an `EXIT_*` code.
  */
-function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean, blocks: boolean): number {
+function interpret(
+  st: VmState,
+  maxSteps: number,
+  stopOnUnmapped: boolean,
+  blocks: boolean,
+  hot: number,
+): number {
   const r = st.regs;
   const mem = st.memory;
   const slots = mem.slots;
@@ -300,12 +318,15 @@ function interpret(st: VmState, maxSteps: number, stopOnUnmapped: boolean, block
       // a block start: leave to run its block (if it fits, and not as the first step here:
       // a block may hand its first instruction back), or to compile one when it is hot
       const w = (pc & 0xfff) >>> 2;
-      if (bp.fns[w] !== undefined) {
+      const visits = bp.visits[w];
+      if (visits === COMPILED) {
         if (n > 1 && n - 1 + bp.len[w] <= limit) {
           exit = EXIT_BLOCK;
           break;
         }
-      } else if (++bp.hits[w] === HOT) {
+      } else if (visits < hot) bp.visits[w] = visits + 1;
+      else {
+        bp.visits[w] = 0;
         exit = EXIT_COMPILE;
         break;
       }

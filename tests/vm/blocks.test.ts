@@ -29,11 +29,21 @@ function fields(st: VmState): string {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-/** Runs `a` (interpreter only) and `b` (blocks) in lockstep; budgets from `next`. */
-function lockstep(a: VmState, b: VmState, next: () => number, label: string, rounds = Infinity) {
+/**
+ * Runs `a` (interpreter only) and `b` (blocks, compiled after `compileAfter` visits: few, so
+ * that short programs run in blocks) in lockstep; budgets from `next`.
+ */
+function lockstep(
+  a: VmState,
+  b: VmState,
+  next: () => number,
+  label: string,
+  rounds = Infinity,
+  compileAfter = 2,
+) {
   const quiet = { oracle: new PreimageOracle(new MapSource()) };
   const hostA: VmHost = { ...quiet, interpretOnly: true };
-  const hostB: VmHost = { ...quiet };
+  const hostB: VmHost = { ...quiet, compileAfter };
   for (let i = 0; i < rounds && !a.exited; i++) {
     const k = next();
     let ea = "", eb = "";
@@ -63,7 +73,8 @@ Deno.test("compiled blocks equal the interpreter on the corpus programs, in ever
     const elf = Deno.readFileSync(e.elf);
     const rnd = rng(0x5eed ^ e.name.length);
     const budgets = [1, 2, 3, 7, 31, 32, 33, 100, 4096, 65537, 1 << 20];
-    lockstep(loadElf(elf), loadElf(elf), () => budgets[rnd() % budgets.length], `${e.name} [${e.flagset}]`);
+    const label = `${e.name} [${e.flagset}]`;
+    lockstep(loadElf(elf), loadElf(elf), () => budgets[rnd() % budgets.length], label, Infinity, 16);
   }
 });
 
