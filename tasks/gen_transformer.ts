@@ -1,0 +1,254 @@
+/**
+ * A synthetic GPT-2-shaped decoder (random weights, seeded and deterministic) as an ONNX model,
+ * for benchmarks at a realistic size without downloading one. The default configuration is
+ * GPT-2 small (12 layers, d_model 768, 12 heads, d_ff 3072, vocabulary 50257; about 123 M
+ * parameters, 490 MB) with a context of 8 tokens.
+ *
+ * Graph (batch 1, T tokens; every op is one the compiler lowers, docs/CONFORMANCE.md): token
+ * embedding Gather(wte, ids) + position embedding Gather(wpe, 0..T-1); per layer a pre-norm
+ * block: LayerNormalization, Q/K/V MatMul + Add, Reshape/Transpose into heads, QK^T (MatMul),
+ * Mul by 1/sqrt(head size), Add of a causal mask (-1e4 above the diagonal), Softmax, MatMul by V,
+ * Transpose/Reshape back, output MatMul + Add, residual Add; LayerNormalization, MatMul + Add,
+ * Gelu (exact, opset 20), MatMul + Add, residual Add. Then a final LayerNormalization and the LM
+ * head, tied to the token embedding as in GPT-2: Gemm(x, wte, transB = 1), so the 154 MB table
+ * is stored once. Input `input_ids` int64 [1, T]; output `logits` float32 [1, T, vocab].
+ *
+ *   deno run -A tasks/gen_transformer.ts [--layers 12] [--dim 768] [--heads 12] [--ff 3072]
+ *     [--vocab 50257] [--ctx 8] [--seed 1] [--out build/models/gpt2-synthetic.onnx]
+ * @module
+ */
+import onnxProto from "onnx-proto";
+
+// deno-lint-ignore no-explicit-any
+const onnx = (onnxProto as any).onnx;
+
+/** The shape of the synthetic transformer. */
+export interface TransformerConfig {
+  layers: number;
+  dim: number;
+  heads: number;
+  ff: number;
+  vocab: number;
+  ctx: number;
+  seed: number;
+}
+
+/** GPT-2 small's shape with a context of 8 tokens. */
+export const GPT2_SMALL: TransformerConfig = {
+  layers: 12,
+  dim: 768,
+  heads: 12,
+  ff: 3072,
+  vocab: 50257,
+  ctx: 8,
+  seed: 1,
+};
+
+/** Where `deno run -A tasks/gen_transformer.ts` writes by default (build/ is not committed). */
+export const DEFAULT_OUT = new URL("../build/models/gpt2-synthetic.onnx", import.meta.url).pathname;
+
+/** A bad configuration or command line: the message is one line naming the option. */
+export class TransformerConfigError extends Error {
+  override name = "TransformerConfigError";
+}
+
+/**
+ * Checks a configuration and returns its parameter count.
+ *
+ * @example
+ * ```ts
+ * transformerParams(GPT2_SMALL); // 123,046,656 + ... about 123 M
+ * ```
+ */
+export function transformerParams(c: TransformerConfig): number {
+  for (const k of ["layers", "dim", "heads", "ff", "vocab", "ctx"] as const) {
+    if (!Number.isSafeInteger(c[k]) || c[k] < 1) {
+      throw new TransformerConfigError(`--${k} ${c[k]}: expected a positive integer`);
+    }
+  }
+  if (c.dim % c.heads) {
+    throw new TransformerConfigError(`--dim ${c.dim} is not a multiple of --heads ${c.heads}`);
+  }
+  const layer = 4 * c.dim * c.dim + 4 * c.dim + 2 * c.dim * c.ff + c.ff + c.dim + 4 * c.dim;
+  return c.layers * layer + c.vocab * c.dim + c.ctx * c.dim + 2 * c.dim;
+}
+
+/** xorshift32 from a seed: uniform floats in [-a, a) with a = std * sqrt(3) (std 0.02, GPT-2's init). */
+function uniform(seed: number): (n: number, std?: number) => Float32Array {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return (n, std = 0.02) => {
+    const a = std * Math.sqrt(3) * 2 / 4294967296;
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      s ^= s << 13, s >>>= 0, s ^= s >>> 17, s ^= s << 5, s >>>= 0;
+      out[i] = (s - 2147483648) * a;
+    }
+    return out;
+  };
+}
+
+/**
+ * The ONNX bytes of a synthetic transformer: the same configuration and seed give the same bytes.
+ *
+ * @example
+ * ```ts
+ * const bytes = genTransformer({ ...GPT2_SMALL, layers: 2, dim: 64, heads: 4, ff: 256, vocab: 500 });
+ * ```
+ */
+export function genTransformer(c: TransformerConfig): Uint8Array {
+  transformerParams(c);
+  const { dim: D, heads: H, ff: F, vocab: V, ctx: T } = c;
+  const dh = D / H;
+  const rnd = uniform(c.seed);
+  const inits: unknown[] = [];
+  const nodes: unknown[] = [];
+  const f32 = (name: string, dims: number[], data: Float32Array) => {
+    inits.push({
+      name,
+      dims,
+      dataType: 1,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  };
+  const i64 = (name: string, dims: number[], data: number[]) => {
+    const b = BigInt64Array.from(data.map(BigInt));
+    inits.push({ name, dims, dataType: 7, rawData: new Uint8Array(b.buffer) });
+    return name;
+  };
+  let seq = 0;
+  const node = (opType: string, input: string[], attrs: Record<string, number | number[]> = {}): string => {
+    const out = `t${seq++}`;
+    nodes.push({
+      name: `${opType}_${seq}`,
+      opType,
+      input,
+      output: [out],
+      attribute: Object.entries(attrs).map(([name, v]) =>
+        Array.isArray(v)
+          ? { name, type: 7, ints: v }
+          : Number.isInteger(v)
+          ? { name, type: 2, i: v }
+          : { name, type: 1, f: v }
+      ),
+    });
+    return out;
+  };
+  const ones = (n: number) => new Float32Array(n).fill(1);
+  const layerNorm = (x: string, name: string) =>
+    node("LayerNormalization", [
+      x,
+      f32(`${name}.g`, [D], ones(D)),
+      f32(`${name}.b`, [D], new Float32Array(D)),
+    ], {
+      axis: -1,
+      epsilon: 1e-5,
+    });
+  const linear = (x: string, name: string, n: number, k: number) =>
+    node("Add", [node("MatMul", [x, f32(`${name}.w`, [k, n], rnd(k * n))]), f32(`${name}.b`, [n], rnd(n))]);
+
+  const wte = f32("wte", [V, D], rnd(V * D));
+  const wpe = f32("wpe", [T, D], rnd(T * D, 0.01));
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -1e4;
+  f32("causal_mask", [T, T], mask);
+  f32("attn_scale", [], Float32Array.of(1 / Math.sqrt(dh)));
+  i64("positions", [1, T], [...Array(T).keys()]);
+  i64("heads_shape", [4], [1, T, H, dh]);
+  i64("model_shape", [3], [1, T, D]);
+  i64("rows_shape", [2], [T, D]);
+  i64("logits_shape", [3], [1, T, V]);
+
+  let h = node("Add", [node("Gather", [wte, "input_ids"]), node("Gather", [wpe, "positions"])]);
+  for (let l = 0; l < c.layers; l++) {
+    const p = `h${l}`;
+    const x = layerNorm(h, `${p}.ln_1`);
+    const heads = (name: string, perm: number[]) =>
+      node("Transpose", [node("Reshape", [linear(x, `${p}.attn.${name}`, D, D), "heads_shape"])], { perm });
+    const q = heads("q", [0, 2, 1, 3]); // [1, H, T, dh]
+    const k = heads("k", [0, 2, 3, 1]); // [1, H, dh, T]
+    const v = heads("v", [0, 2, 1, 3]);
+    const scores = node("Add", [node("Mul", [node("MatMul", [q, k]), "attn_scale"]), "causal_mask"]);
+    const attn = node("MatMul", [node("Softmax", [scores], { axis: -1 }), v]);
+    const merged = node("Reshape", [node("Transpose", [attn], { perm: [0, 2, 1, 3] }), "model_shape"]);
+    h = node("Add", [h, linear(merged, `${p}.attn.proj`, D, D)]);
+    const y = layerNorm(h, `${p}.ln_2`);
+    const up = node("Gelu", [linear(y, `${p}.mlp.fc`, F, D)]);
+    h = node("Add", [h, linear(up, `${p}.mlp.proj`, D, F)]);
+  }
+  const last = node("Reshape", [layerNorm(h, "ln_f"), "rows_shape"]);
+  const logits = node("Gemm", [last, wte], { transB: 1 });
+  nodes.push({ name: "logits", opType: "Reshape", input: [logits, "logits_shape"], output: ["logits"] });
+
+  const model = onnx.ModelProto.create({
+    irVersion: 9,
+    producerName: "opml tasks/gen_transformer.ts",
+    opsetImport: [{ domain: "", version: 20 }],
+    graph: {
+      name: `synthetic-transformer-l${c.layers}-d${D}-h${H}-f${F}-v${V}-t${T}`,
+      node: nodes,
+      initializer: inits,
+      input: [{
+        name: "input_ids",
+        type: { tensorType: { elemType: 7, shape: { dim: [{ dimValue: 1 }, { dimValue: T }] } } },
+      }],
+      output: [{
+        name: "logits",
+        type: {
+          tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: T }, { dimValue: V }] } },
+        },
+      }],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const OPTIONS = ["layers", "dim", "heads", "ff", "vocab", "ctx", "seed"] as const;
+
+/**
+ * Parses the command line of the task into a configuration and an output path.
+ *
+ * @example
+ * ```ts
+ * parseTransformerArgs(["--layers", "2", "--dim", "64", "--heads", "4"]);
+ * ```
+ */
+export function parseTransformerArgs(args: string[]): { config: TransformerConfig; out: string } {
+  const config = { ...GPT2_SMALL };
+  let out = DEFAULT_OUT;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith("--") ? a.slice(2) : "";
+    if (i + 1 >= args.length) throw new TransformerConfigError(`${a}: missing value`);
+    const v = args[++i];
+    if (name === "out") out = v;
+    else if ((OPTIONS as readonly string[]).includes(name)) {
+      if (!/^\d+$/.test(v)) throw new TransformerConfigError(`${a} ${v}: expected a positive integer`);
+      config[name as typeof OPTIONS[number]] = Number(v);
+    } else {
+      throw new TransformerConfigError(`unknown option ${a} (--${OPTIONS.join(", --")}, --out)`);
+    }
+  }
+  transformerParams(config);
+  return { config, out };
+}
+
+if (import.meta.main) {
+  try {
+    const { config, out } = parseTransformerArgs(Deno.args);
+    const t0 = performance.now();
+    const bytes = genTransformer(config);
+    const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
+    if (dir) Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeFileSync(out, bytes);
+    const params = transformerParams(config);
+    console.error(
+      `${out}: ${(params / 1e6).toFixed(1)} M parameters, ${(bytes.length / 1e6).toFixed(1)} MB, ` +
+        `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  } catch (e) {
+    if (!(e instanceof TransformerConfigError)) throw e;
+    console.error(`gen_transformer: ${e.message}`);
+    Deno.exit(2);
+  }
+}
