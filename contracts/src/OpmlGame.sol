@@ -173,10 +173,15 @@ contract OpmlGame {
         bytes32 indexed modelId,
         bytes32 inputKey,
         uint256 fee,
-        bool singlePhase
+        bool singlePhase,
+        bytes input
     );
     event TaskCancelled(uint256 indexed taskId);
-    event ResultPosted(uint256 indexed taskId, address indexed server, bytes32 outputKey);
+    /// @notice `output` is the result's output data as posted (see `postResult`); not checked
+    ///         here against `outputKey`.
+    event ResultPosted(
+        uint256 indexed taskId, address indexed server, bytes32 outputKey, bytes output
+    );
     event ResultFinalized(uint256 indexed taskId, address indexed server);
     event ResultRejected(uint256 indexed taskId, uint256 indexed disputeId);
     event DisputeOpened(
@@ -303,7 +308,12 @@ contract OpmlGame {
 
     /// @notice Posts a task; msg.value is the fee paid to the server of a final result.
     /// @param singlePhase Dispute the whole model in the VM (no phase 1).
-    function postTask(bytes32 modelId, bytes32 inputKey, bool singlePhase)
+    /// @param input The input data, for servers to read from the chain alone: the model's input
+    ///        tensors' bytes concatenated in the model's input order (the encoding whose data
+    ///        keys make `inputKey`). Emitted in `TaskPosted`, not stored, not checked against
+    ///        `inputKey` here (servers check it and ignore a task whose data does not match).
+    ///        May be empty (data delivered elsewhere).
+    function postTask(bytes32 modelId, bytes32 inputKey, bool singlePhase, bytes calldata input)
         external
         payable
         returns (uint256 taskId)
@@ -318,7 +328,7 @@ contract OpmlGame {
         t.singlePhase = singlePhase;
         t.modelId = modelId;
         t.inputKey = inputKey;
-        emit TaskPosted(taskId, msg.sender, modelId, inputKey, msg.value, singlePhase);
+        emit TaskPosted(taskId, msg.sender, modelId, inputKey, msg.value, singlePhase, input);
     }
 
     /// @notice The requester cancels a task that has no result yet; the fee is credited back.
@@ -332,7 +342,10 @@ contract OpmlGame {
     }
 
     /// @notice Posts the result of an open task with the server bond (msg.value).
-    function postResult(uint256 taskId, bytes32 outputKey) external payable {
+    /// @param output The output data (the model's output tensors' bytes concatenated in the
+    ///        model's output order), emitted in `ResultPosted` for requesters and verifiers,
+    ///        not stored, not checked against `outputKey` here. May be empty.
+    function postResult(uint256 taskId, bytes32 outputKey, bytes calldata output) external payable {
         Task storage t = _tasks[taskId];
         if (t.status != Status.Open) revert WrongTaskStatus(t.status);
         if (msg.value != serverBond) revert WrongValue(serverBond, msg.value);
@@ -340,7 +353,7 @@ contract OpmlGame {
         t.resultTime = uint64(block.timestamp);
         t.status = Status.Pending;
         t.outputKey = outputKey;
-        emit ResultPosted(taskId, msg.sender, outputKey);
+        emit ResultPosted(taskId, msg.sender, outputKey, output);
     }
 
     /// @notice Makes a result final once its challenge window is over and no dispute is open;

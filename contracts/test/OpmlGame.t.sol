@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Vm} from "forge-std/Vm.sol";
 import {OpmlGame} from "../src/OpmlGame.sol";
 import {IMIPS} from "../src/interfaces/IMIPS.sol";
 import {GameBase} from "./utils/GameBase.sol";
@@ -34,7 +35,7 @@ contract OpmlGameTest is GameBase {
         assertEq(m.programKey, PK);
         assertEq(m.nodeCount, nodes);
         vm.expectRevert(abi.encodeWithSelector(OpmlGame.UnknownModel.selector, bytes32(0)));
-        game.postTask(bytes32(0), IN, false);
+        game.postTask(bytes32(0), IN, false, "");
     }
 
     function test_unchallengedResultIsFinal() public {
@@ -77,14 +78,46 @@ contract OpmlGameTest is GameBase {
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Cancelled)
         );
-        game.postResult{value: SBOND}(taskId, OUT);
+        game.postResult{value: SBOND}(taskId, OUT, "");
+    }
+
+    /// @dev The input and output data reach readers through the events alone (not stored,
+    ///      not checked against the keys: whoever reads them checks them off chain).
+    function testFuzz_eventsCarryData(bytes calldata input, bytes calldata output) public {
+        vm.expectEmit(address(game));
+        emit OpmlGame.TaskPosted(1, requester, modelId, IN, FEE, true, input);
+        vm.prank(requester);
+        uint256 taskId = game.postTask{value: FEE}(modelId, IN, true, input);
+        vm.expectEmit(address(game));
+        emit OpmlGame.ResultPosted(taskId, server, OUT, output);
+        vm.prank(server);
+        game.postResult{value: SBOND}(taskId, OUT, output);
+        OpmlGame.Task memory t = game.getTask(taskId);
+        assertEq(t.inputKey, IN);
+        assertEq(t.outputKey, OUT);
+    }
+
+    function test_eventsCarryData_logs() public {
+        vm.recordLogs();
+        _postTask(false);
+        _postResult(1);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 2);
+        assertEq(logs[0].topics[0], OpmlGame.TaskPosted.selector);
+        (bytes32 inputKey,,, bytes memory input) =
+            abi.decode(logs[0].data, (bytes32, uint256, bool, bytes));
+        assertEq(inputKey, IN);
+        assertEq(input, INPUT);
+        assertEq(logs[1].topics[0], OpmlGame.ResultPosted.selector);
+        (, bytes memory output) = abi.decode(logs[1].data, (bytes32, bytes));
+        assertEq(output, OUTPUT);
     }
 
     function test_wrongValuesAndStatus() public {
         uint256 taskId = _postTask(false);
         vm.prank(server);
         vm.expectRevert(abi.encodeWithSelector(OpmlGame.WrongValue.selector, SBOND, 1));
-        game.postResult{value: 1}(taskId, OUT);
+        game.postResult{value: 1}(taskId, OUT, "");
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Open)
@@ -95,7 +128,7 @@ contract OpmlGameTest is GameBase {
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Pending)
         );
-        game.postResult{value: SBOND}(taskId, OUT);
+        game.postResult{value: SBOND}(taskId, OUT, "");
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(OpmlGame.WrongValue.selector, CBOND, 0));
         game.challenge(taskId);

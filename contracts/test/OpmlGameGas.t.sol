@@ -25,8 +25,18 @@ contract OpmlGameGasTest is GameBase {
         vm.pauseGasMetering();
         vm.prank(requester);
         uint256 g = _measureStart();
-        game.postTask{value: FEE}(modelId, IN, false);
+        game.postTask{value: FEE}(modelId, IN, false, "");
         _measureEnd(g, "postTask");
+    }
+
+    /// @dev With an MNIST-sized input (784 float32 = 3136 bytes) in the event.
+    function test_gas_postTask_input3136() public {
+        vm.pauseGasMetering();
+        bytes memory input = new bytes(3136);
+        vm.prank(requester);
+        uint256 g = _measureStart();
+        game.postTask{value: FEE}(modelId, IN, false, input);
+        _measureEnd(g, "postTask (3136-byte input)");
     }
 
     function test_gas_postResult() public {
@@ -34,8 +44,19 @@ contract OpmlGameGasTest is GameBase {
         uint256 taskId = _postTask(false);
         vm.prank(server);
         uint256 g = _measureStart();
-        game.postResult{value: SBOND}(taskId, OUT);
+        game.postResult{value: SBOND}(taskId, OUT, "");
         _measureEnd(g, "postResult");
+    }
+
+    /// @dev With a 10-class float32 output (40 bytes) in the event.
+    function test_gas_postResult_output40() public {
+        vm.pauseGasMetering();
+        uint256 taskId = _postTask(false);
+        bytes memory output = new bytes(40);
+        vm.prank(server);
+        uint256 g = _measureStart();
+        game.postResult{value: SBOND}(taskId, OUT, output);
+        _measureEnd(g, "postResult (40-byte output)");
     }
 
     function test_gas_finalize() public {

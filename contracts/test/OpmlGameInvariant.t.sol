@@ -48,10 +48,10 @@ contract GameHandler is CommonBase, StdCheats, StdUtils {
         return n == 0 ? 0 : 1 + seed % n;
     }
 
-    function postTask(uint256 who, uint96 fee, bool single) external {
+    function postTask(uint256 who, uint96 fee, bool single, bytes calldata input) external {
         fee = uint96(bound(fee, 0, 5 ether));
         vm.prank(_actor(who));
-        game.postTask{value: fee}(modelId, keccak256(abi.encode(fee)), single);
+        game.postTask{value: fee}(modelId, keccak256(abi.encode(fee)), single, input);
     }
 
     function cancel(uint256 who, uint256 t) external {
@@ -59,10 +59,10 @@ contract GameHandler is CommonBase, StdCheats, StdUtils {
         try game.cancelTask(_task(t)) {} catch {}
     }
 
-    function postResult(uint256 who, uint256 t, bytes32 out) external {
+    function postResult(uint256 who, uint256 t, bytes32 out, bytes calldata output) external {
         uint256 bond = game.serverBond();
         vm.prank(_actor(who));
-        try game.postResult{value: bond}(_task(t), out) {} catch {}
+        try game.postResult{value: bond}(_task(t), out, output) {} catch {}
     }
 
     function challenge(uint256 who, uint256 t) external {
@@ -182,7 +182,7 @@ contract Reenterer {
     }
 
     function post(uint256 taskId, bytes32 out) external payable {
-        game.postResult{value: msg.value}(taskId, out);
+        game.postResult{value: msg.value}(taskId, out, "");
     }
 
     function setRefuse(bool r) external {

@@ -101,9 +101,9 @@ contract OpmlGameMIPSTest is VMTest {
         _buildTrace(0);
         bytes32 modelId = game.registerModel(PK, h[0], n, 10);
         vm.prank(requester);
-        uint256 taskId = game.postTask{value: 1 ether}(modelId, keccak256("in"), single);
+        uint256 taskId = game.postTask{value: 1 ether}(modelId, keccak256("in"), single, "");
         vm.prank(server);
-        game.postResult{value: 2 ether}(taskId, keccak256("out"));
+        game.postResult{value: 2 ether}(taskId, keccak256("out"), "");
         vm.prank(challenger);
         id = game.challenge{value: 1 ether}(taskId);
     }

@@ -24,6 +24,9 @@ abstract contract GameBase is Test {
     bytes32 internal constant IN = keccak256("input key");
     bytes32 internal constant OUT = keccak256("output key");
     bytes32 internal constant BAD_OUT = keccak256("wrong output key");
+    /// @dev Task input and result output data as posted (only emitted: the game ignores them).
+    bytes internal constant INPUT = hex"00010203a0b0c0d0";
+    bytes internal constant OUTPUT = hex"3f800000";
 
     PreimageOracle internal oracle;
     MockMIPS internal mock;
@@ -163,12 +166,12 @@ abstract contract GameBase is Test {
 
     function _postTask(bool single) internal returns (uint256 taskId) {
         vm.prank(requester);
-        taskId = game.postTask{value: FEE}(modelId, IN, single);
+        taskId = game.postTask{value: FEE}(modelId, IN, single, INPUT);
     }
 
     function _postResult(uint256 taskId) internal {
         vm.prank(server);
-        game.postResult{value: SBOND}(taskId, srv.honest ? OUT : BAD_OUT);
+        game.postResult{value: SBOND}(taskId, srv.honest ? OUT : BAD_OUT, OUTPUT);
     }
 
     function _open(bool single) internal returns (uint256 taskId, uint256 id) {
