@@ -1,5 +1,6 @@
 /**
- * Deployment of the on-chain VM: the PreimageOracle, then MIPS bound to it.
+ * Deployment of the contracts: the on-chain VM (the PreimageOracle, then MIPS bound to it) and
+ * the dispute game (OpmlGame bound to MIPS).
  *
  * The helper only talks to the RPC endpoint the given wallet client points at (a local anvil
  * or any EVM chain); it starts nothing by itself.
@@ -12,6 +13,7 @@ import {
   type Account,
   type Address,
   type Chain,
+  getAddress,
   type Hex,
   publicActions,
   type Transport,
@@ -19,6 +21,8 @@ import {
 } from "viem";
 import { mipsAbi, mipsBytecode } from "./abi/mips.ts";
 import { preimageOracleAbi, preimageOracleBytecode } from "./abi/preimage_oracle.ts";
+import { opmlGameAbi, opmlGameBytecode } from "./abi/opml_game.ts";
+import type { GameParams } from "./config.ts";
 
 /** Addresses of a deployed VM. */
 export interface VmDeployment {
@@ -86,4 +90,77 @@ export async function deployVm(
   const oracle = await deploy("PreimageOracle", preimageOracleAbi, preimageOracleBytecode, []);
   const mips = await deploy("MIPS", mipsAbi, mipsBytecode, [oracle]);
   return { oracle, mips };
+}
+
+/** Where a game was deployed. */
+export interface GameDeployment {
+  /** The OpmlGame contract. */
+  game: Address;
+  /** The block of its deployment transaction (log queries start here). */
+  deployBlock: number;
+}
+
+/** The whole stack: oracle, MIPS bound to it, and the game bound to MIPS. */
+export interface FullDeployment extends VmDeployment, GameDeployment {}
+
+/**
+ * Deploys OpmlGame on an existing VM with the given parameters and waits for the receipt.
+ *
+ * @example
+ * ```ts
+ * const vm = await deployVm(wallet);
+ * const { game, deployBlock } = await deployGame(wallet, vm, DEFAULT_GAME_PARAMS);
+ * ```
+ * @throws {DeployError} when no account is available or the deployment reverts (e.g. an
+ *   arity out of 2 .. 1024: the constructor's InvalidConfig).
+ */
+export async function deployGame(
+  client: WalletClient<Transport, Chain | undefined, Account | undefined>,
+  vm: VmDeployment,
+  params: GameParams,
+  options: DeployVmOptions = {},
+): Promise<GameDeployment> {
+  const account = options.account ?? client.account;
+  if (account === undefined) {
+    throw new DeployError("deployGame: the wallet client has no account and none was given");
+  }
+  const rpc = client.extend(publicActions);
+  const hash = await rpc.deployContract({
+    abi: opmlGameAbi,
+    bytecode: opmlGameBytecode,
+    args: [
+      vm.mips,
+      BigInt(params.arity),
+      BigInt(params.clockBudget),
+      params.serverBond,
+      params.challengerBond,
+      BigInt(params.challengeWindow),
+    ],
+    account,
+    chain: client.chain ?? null,
+  });
+  const receipt = await rpc.waitForTransactionReceipt({ hash, confirmations: options.confirmations ?? 1 });
+  if (receipt.status !== "success" || !receipt.contractAddress) {
+    throw new DeployError(`deployGame: deploying OpmlGame failed (tx ${hash})`, hash);
+  }
+  return { game: getAddress(receipt.contractAddress), deployBlock: Number(receipt.blockNumber) };
+}
+
+/**
+ * Deploys PreimageOracle, MIPS and OpmlGame in that order (three transactions).
+ *
+ * @example
+ * ```ts
+ * const { oracle, mips, game, deployBlock } = await deployAll(wallet, DEFAULT_GAME_PARAMS);
+ * ```
+ * @throws {DeployError} as {@link deployVm} and {@link deployGame}.
+ */
+export async function deployAll(
+  client: WalletClient<Transport, Chain | undefined, Account | undefined>,
+  params: GameParams,
+  options: DeployVmOptions = {},
+): Promise<FullDeployment> {
+  const vm = await deployVm(client, options);
+  const game = await deployGame(client, vm, params, options);
+  return { oracle: getAddress(vm.oracle), mips: getAddress(vm.mips), ...game };
 }

@@ -1,0 +1,214 @@
+/**
+ * The embedded local chain of `opml chain up`: an anvil started DETACHED (its own session and
+ * process group, output to a log file), so it outlives the command that started it, and is
+ * found again from the pid recorded in the chain configuration.
+ *
+ * (core/chain/anvil.ts is the other kind: an anvil owned by the calling process, for tests.)
+ *
+ * @module
+ */
+
+import { ANVIL_PATH } from "./anvil.ts";
+import type { ChainConfig, LocalChainInfo } from "./config.ts";
+
+/** The embedded chain did not start, or could not be stopped. */
+export class LocalChainError extends Error {
+  override name = "LocalChainError";
+}
+
+/** Options of {@link startLocalChain}. */
+export interface StartLocalChainOptions {
+  /** The log file for anvil's stdout and stderr (created; its directory too). */
+  log: string;
+  /** The port on 127.0.0.1 (default: a free one, chosen by anvil). */
+  port?: number;
+  /** The anvil binary (default {@link ANVIL_PATH}). */
+  anvilPath?: string;
+  /** How long to wait until it answers JSON-RPC (default 20 s). */
+  timeoutMs?: number;
+}
+
+/** A started embedded chain. */
+export interface LocalChain extends LocalChainInfo {
+  /** `http://127.0.0.1:PORT`. */
+  rpc: string;
+  /** The chain id it answers. */
+  chainId: number;
+}
+
+/**
+ * Starts anvil detached on 127.0.0.1 and resolves once it answers `eth_chainId`.
+ *
+ * @example
+ * ```ts
+ * const chain = await startLocalChain({ log: ".opml/anvil.log" });
+ * console.log(chain.rpc, chain.pid); // http://127.0.0.1:PORT, the anvil's pid
+ * ```
+ * @throws {LocalChainError} with the tail of anvil's log when it exits (e.g. the port is
+ *   taken) or does not answer in time; the process is stopped then.
+ */
+export async function startLocalChain(opts: StartLocalChainOptions): Promise<LocalChain> {
+  const anvil = opts.anvilPath ?? ANVIL_PATH;
+  try {
+    if (!Deno.statSync(anvil).isFile) throw new Error();
+  } catch {
+    throw new LocalChainError(`anvil is missing (${anvil}): run \`deno task setup\``);
+  }
+  const slash = opts.log.lastIndexOf("/");
+  if (slash > 0) Deno.mkdirSync(opts.log.slice(0, slash), { recursive: true });
+  Deno.writeTextFileSync(opts.log, "");
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  // sh redirects the output to the log and execs anvil (same pid); `detached` makes it a
+  // session leader, so neither the end of this process nor a Ctrl-C in its terminal stops it.
+  const child = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'log="$1"; shift; exec "$@" >>"$log" 2>&1',
+      "sh",
+      opts.log,
+      anvil,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(opts.port ?? 0),
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((s) => (exited = s));
+  const pid = child.pid;
+  const deadline = Date.now() + timeoutMs;
+  const fail = async (why: string): Promise<never> => {
+    await stopPid(pid, 3000);
+    throw new LocalChainError(`anvil ${why}: ${logTail(opts.log)}`);
+  };
+  let port: number | undefined;
+  while (port === undefined) {
+    if (exited) return fail(`exited with code ${exited.code} before listening`);
+    if (Date.now() > deadline) return fail(`did not listen in ${timeoutMs} ms`);
+    const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(readText(opts.log));
+    if (m) port = Number(m[1]);
+    else await sleep(50);
+  }
+  const rpc = `http://127.0.0.1:${port}`;
+  for (;;) {
+    const chainId = await rpcChainId(rpc);
+    if (chainId !== undefined) return { pid, port, log: opts.log, rpc, chainId };
+    if (exited) return fail(`exited with code ${exited.code}`);
+    if (Date.now() > deadline) return fail(`did not answer JSON-RPC in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Whether the embedded chain of a configuration is running: its pid is a live anvil process
+ * (not a zombie, and not an unrelated process that got the pid after a reboot).
+ *
+ * @example
+ * ```ts
+ * if (cfg.local && !localChainAlive(cfg)) console.error("the embedded chain is gone");
+ * ```
+ */
+export function localChainAlive(cfg: ChainConfig | LocalChainInfo): boolean {
+  const local = "format" in cfg ? cfg.local : cfg;
+  return local !== undefined && isAnvilPid(local.pid);
+}
+
+/**
+ * Stops the embedded chain of a configuration: SIGTERM, then SIGKILL if it has not exited
+ * after `graceMs` (default 5 s). Returns false when it was not running.
+ *
+ * @example
+ * ```ts
+ * const cfg = readChainConfig(path);
+ * if (await stopLocalChain(cfg)) console.error(`stopped anvil (pid ${cfg.local!.pid})`);
+ * ```
+ * @throws {LocalChainError} when the process survives SIGKILL.
+ */
+export async function stopLocalChain(cfg: ChainConfig | LocalChainInfo, graceMs = 5000): Promise<boolean> {
+  const local = "format" in cfg ? cfg.local : cfg;
+  if (local === undefined || !isAnvilPid(local.pid)) return false;
+  await stopPid(local.pid, graceMs);
+  if (isAnvilPid(local.pid)) throw new LocalChainError(`anvil (pid ${local.pid}) does not stop`);
+  return true;
+}
+
+async function stopPid(pid: number, graceMs: number): Promise<void> {
+  if (!signal(pid, "SIGTERM")) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!processRunning(pid)) return;
+    await sleep(25);
+  }
+  signal(pid, "SIGKILL");
+  const killDeadline = Date.now() + 2000;
+  while (processRunning(pid) && Date.now() < killDeadline) await sleep(25);
+}
+
+function signal(pid: number, sig: Deno.Signal): boolean {
+  try {
+    Deno.kill(pid, sig);
+    return true;
+  } catch {
+    return false; // no such process (or not ours)
+  }
+}
+
+/** Running (a zombie has exited: it only waits for its parent to reap it). */
+function processRunning(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+function isAnvilPid(pid: number): boolean {
+  if (!processRunning(pid)) return false;
+  try {
+    const argv0 = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0")[0];
+    return /(^|\/)anvil$/.test(argv0);
+  } catch {
+    return false;
+  }
+}
+
+async function rpcChainId(rpc: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = await res.json();
+    return typeof body?.result === "string" ? Number(BigInt(body.result)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** The last non-empty lines of the log, on one line (for one-line error messages). */
+function logTail(path: string): string {
+  const lines = readText(path).split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const tail = lines.slice(-3).join(" | ");
+  return tail === "" ? `(no output; log ${path})` : `${tail} (log ${path})`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
