@@ -8,4 +8,5 @@ export * from "./artifacts.ts";
 export * from "./runtime_build.ts";
 export * from "./model_dir.ts";
 export * from "./fidelity.ts";
+export * from "./native_keys.ts";
 export { LoweringError } from "./ops/mod.ts";

@@ -12,6 +12,7 @@ import { keyHex, merkleDataKey } from "../vm/oracle.ts";
 import { compileGraph, type CompileOptions } from "./compile.ts";
 import { assemble, type AssembledProgram, type Manifest, manifestTensors } from "./artifacts.ts";
 import { buildRuntime } from "./runtime_build.ts";
+import { enableNativeKeys } from "./native_keys.ts";
 
 /** File names inside a model directory. */
 export const MODEL_FILES = {
@@ -58,6 +59,7 @@ export async function compileModelFile(
   outDir: string,
   opts: CompileOptions = {},
 ): Promise<Manifest> {
+  enableNativeKeys(); // every constant's data key: native for large ones when FFI is allowed
   const bytes = Deno.readFileSync(modelPath);
   const program = compileGraph(decodeModel(bytes, modelPath), opts);
   const prog = assemble(program);
@@ -112,6 +114,7 @@ function read(path: string, what: string): Uint8Array {
  * ```
  */
 export function loadModelDir(dir: string): ModelDir {
+  enableNativeKeys(); // checking every constant's data key: native for large ones when allowed
   const mpath = `${dir}/${MODEL_FILES.manifest}`;
   let manifest: Manifest;
   try {

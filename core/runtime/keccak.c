@@ -11,6 +11,12 @@
  * round, of which 368 are arithmetic (152 xors, 52 rotations of 3 instructions as MIPS32 release
  * 1 has no rotate, 60 chi operations) and 145 loads and stores (at least 125 with this schedule:
  * 50 state words, some 26 free registers). A Merkle-data root costs 12,833 per 32-byte leaf.
+ *
+ * Native builds on 64-bit little-endian hosts (OPML_KECCAK64, keccak.h) replace the permutation,
+ * the byte conversions and hash_nodes by the plain 64-bit ones of keccak64.h (lanes are bytes,
+ * no interleaving, no complemented lanes) and hash large Merkle-data roots with threads over
+ * independent subtrees (keccak_par.h); everything above the permutation is shared, and so are
+ * the outputs (tests/runtime/keccak.test.ts compares both against TypeScript).
  */
 #include "keccak.h"
 
@@ -19,6 +25,8 @@
 #else
 #include <string.h>
 #endif
+
+#if !OPML_KECCAK64
 
 #define ROL32(x, n) ((n) ? (((x) << (n)) | ((x) >> ((32 - (n)) & 31))) : (x))
 
@@ -227,6 +235,12 @@ static void store_lanes(uint8_t *p, const uint32_t *s, unsigned lanes) {
   }
 }
 
+#endif /* !OPML_KECCAK64 */
+
+#if OPML_KECCAK64
+#include "keccak64.h"
+#endif
+
 /* ------------------------------------------------------------------------------------------ */
 /* keccak256 */
 
@@ -282,6 +296,7 @@ void opml_keccak_key(const uint8_t *data, size_t n, uint8_t out[32]) {
 /* Merkle-data roots. Nodes are kept as 8 interleaved words (the first 4 lanes of a state), so
  * hashing two of them needs no byte conversion; only leaves and the root are converted. */
 
+#if !OPML_KECCAK64
 /* out = keccak256(left || right) on interleaved nodes (out may alias either). The setup is
  * unrolled: loops (or memset) cost some 170 more VM steps per hash. */
 static void hash_nodes(const uint32_t left[8], const uint32_t right[8], uint32_t out[8]) {
@@ -298,6 +313,8 @@ static void hash_nodes(const uint32_t left[8], const uint32_t right[8], uint32_t
   keccak_f(s);
   OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5) OUT(6) OUT(7)
 }
+
+#endif /* !OPML_KECCAK64 (keccak64.h has the 64-bit hash_nodes) */
 
 void opml_merkle_init(opml_merkle_ctx *c) {
   c->leaves = 0;
@@ -366,11 +383,22 @@ void opml_merkle_final(opml_merkle_ctx *c, uint8_t root[32]) {
   store_lanes(root, node, 4);
 }
 
-void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {
+static void merkle_data_root_serial(const uint8_t *data, size_t n, uint8_t out[32]) {
   opml_merkle_ctx c;
   opml_merkle_init(&c);
   opml_merkle_update(&c, data, n); /* cannot fail below 2^53 bytes (keccak.h) */
   opml_merkle_final(&c, out);
+}
+
+#if OPML_KECCAK_THREADS
+#include "keccak_par.h"
+#endif
+
+void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {
+#if OPML_KECCAK_THREADS
+  if (merkle_data_root_parallel(data, n, out)) return;
+#endif
+  merkle_data_root_serial(data, n, out);
 }
 
 void opml_merkle_data_key_of(const uint8_t root[32], uint64_t len, uint8_t out[32]) {

@@ -19,13 +19,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* OPML_KECCAK64: the plain 64-bit permutation (keccak64.h), for native builds on 64-bit
+ * little-endian hosts; the MIPS images (and any build with -DOPML_KECCAK32) keep the 32-bit
+ * bit-interleaved one. Same outputs either way. OPML_KECCAK_THREADS: large Merkle-data roots
+ * hashed by threads over independent subtrees (hosted 64-bit builds; -DOPML_KECCAK_NO_THREADS
+ * turns it off). */
+#ifndef OPML_KECCAK64
+#if !defined(__mips__) && !defined(OPML_KECCAK32) && UINTPTR_MAX == UINT64_MAX && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define OPML_KECCAK64 1
+#else
+#define OPML_KECCAK64 0
+#endif
+#endif
+#ifndef OPML_KECCAK_THREADS
+#if OPML_KECCAK64 && !defined(OPML_KECCAK_NO_THREADS) && defined(__linux__)
+#define OPML_KECCAK_THREADS 1
+#else
+#define OPML_KECCAK_THREADS 0
+#endif
+#endif
+
 /* keccak256's rate: bytes absorbed per permutation. */
 #define OPML_KECCAK_RATE 136
 
 /* Incremental keccak256 state. Treat as opaque. */
 typedef struct opml_keccak_ctx {
   uint32_t s[50];                  /* 25 lanes, bit-interleaved: s[2i] even bits, s[2i+1] odd;
-                                      four lanes inverted (keccak.c) */
+                                      four lanes inverted (keccak.c); with OPML_KECCAK64 the
+                                      200 bytes of the little-endian lanes */
   uint8_t buf[OPML_KECCAK_RATE];   /* the not yet absorbed tail of the input */
   uint32_t fill;                   /* bytes in buf */
 } opml_keccak_ctx;

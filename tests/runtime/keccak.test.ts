@@ -2,13 +2,15 @@
  * The C commitments (core/runtime/keccak.c: keccak256, keccak key, Merkle-data root and key,
  * one-shot and incremental) against the TypeScript reference (core/vm/keccak.ts and
  * core/vm/oracle.ts, on @noble/hashes) and published keccak256 vectors, built natively and for
- * MIPS: the native binary and qemu-mips on every case (lengths around the keccak rate and the
+ * MIPS: the native binary (64-bit permutation, threaded roots), the MIPS code compiled natively
+ * and qemu-mips on every case (lengths around the keccak rate and the
  * leaf and power-of-two boundaries, 100 KB of random bytes), the project's VM on the small ones,
  * with the VM's cost per permutation and per leaf.
  *
  * Run: deno test --allow-read --allow-write --allow-run --allow-env tests/runtime/keccak.test.ts
  */
 import { keccakP } from "@noble/hashes/sha3.js";
+import { keccak256 as viemKeccak256 } from "viem";
 import { assert, assertEquals } from "../_assert.ts";
 import { buildMips, buildNative, RUNTIME_INCLUDE, RUNTIME_SOURCES } from "../../core/toolchain/mod.ts";
 import { keccak256 } from "../../core/vm/keccak.ts";
@@ -32,12 +34,17 @@ const MAX_STEPS_PER_PERMUTATION = 13_000;
 /** Most VM steps one more 32-byte leaf of a Merkle-data root may take (measured: about 12,900). */
 const MAX_STEPS_PER_LEAF = 13_500;
 
-/** The native and MIPS builds of the driver, made once. */
+/**
+ * The builds of the driver, made once: native (the 64-bit permutation and threaded roots of
+ * native builds), native32 (the MIPS images' 32-bit bit-interleaved code compiled for the host,
+ * -DOPML_KECCAK32) and MIPS.
+ */
 const builds = (async () => {
   Deno.mkdirSync(BUILD, { recursive: true });
   const warn = ["-Wall", "-Wextra", "-Werror"];
-  const [native, mips] = await Promise.all([
+  const [native, native32, mips] = await Promise.all([
     buildNative([DRIVER], `${BUILD}/keccak_driver`, [...warn, `-I${RUNTIME_INCLUDE}`]),
+    buildNative([DRIVER], `${BUILD}/keccak_driver32`, [...warn, "-DOPML_KECCAK32", `-I${RUNTIME_INCLUDE}`]),
     // The driver includes keccak.c itself (for the internal permutation): never link it twice.
     // It uses no floating point: skip compiling the soft-float library.
     buildMips(
@@ -46,7 +53,7 @@ const builds = (async () => {
       { flags: ["-O2", ...warn], runtime: false },
     ),
   ]);
-  return { native, mips };
+  return { native, native32, mips };
 })();
 
 function hex(b: Uint8Array): string {
@@ -252,4 +259,28 @@ Deno.test("VM cost per keccak-f[1600] permutation and per Merkle leaf", async ()
   assert(perPermutation <= MAX_STEPS_PER_PERMUTATION, `${perPermutation} steps per permutation`);
   assert(perLeaf <= MAX_STEPS_PER_LEAF, `${perLeaf} steps per leaf`);
   assert(perBlock <= MAX_STEPS_PER_PERMUTATION + 1000, `${perBlock} steps per block`);
+});
+
+Deno.test("native 64-bit, native 32-bit (the MIPS code) and TypeScript agree on many random inputs", async () => {
+  const { native, native32 } = await builds;
+  const all: Case[] = [];
+  let seed = 5000;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+  for (let i = 0; i < 300; i++) {
+    const n = i < 200 ? rnd() % 1500 : rnd() % 300_000;
+    const data = randomBytes(n, seed);
+    const line = expectedH(data);
+    // viem's keccak256: a reference independent of core/vm/keccak.ts
+    assertEquals(line.slice(0, 64), viemKeccak256(data).slice(2), `TypeScript keccak256 of ${n} bytes`);
+    all.push({ rec: record("h", data), line, small: false });
+  }
+  // the threaded Merkle-data roots of native builds (from 1 MiB)
+  for (const n of [(1 << 20) + 1, 3 * (1 << 20) - 7]) {
+    const data = randomBytes(n, n);
+    all.push({ rec: record("h", data), line: expectedH(data), small: false });
+  }
+  const input = concat(all.map((c) => c.rec));
+  const [n64, n32] = await Promise.all([runProcess(native, [], input), runProcess(native32, [], input)]);
+  compareLines(n64, all, "native (64-bit)");
+  compareLines(n32, all, "native32 (the MIPS images' code)");
 });
