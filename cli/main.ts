@@ -10,6 +10,7 @@ import { CliError } from "./_io.ts";
 import { vmCommand } from "./commands/vm.ts";
 import { challengeCommand, proveCommand, rootsCommand } from "./commands/dispute.ts";
 import { compileCommand, runCommand } from "./commands/model.ts";
+import { chainCommand } from "./commands/chain.ts";
 
 /** Builds the command tree (exported for completions and tests). */
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(rootsCommand());
   program.addCommand(challengeCommand());
   program.addCommand(proveCommand());
+  program.addCommand(chainCommand());
   tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
   return program;
 }

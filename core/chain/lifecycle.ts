@@ -71,16 +71,15 @@ export async function chainUp(opts: ChainUpOptions): Promise<ChainUpResult> {
       );
     }
     if (localChainAlive(existing) && (await gameHasCode(existing))) {
-      const differ = diffGameParams(existing.game, given);
+      const differ = diffGameParams(existing.game, given).map((k) =>
+        `${k} ${existing.game[k]} (asked ${given[k]})`
+      );
       if (opts.port !== undefined && opts.port !== existing.local.port) {
-        differ.unshift("port" as keyof GameParams);
+        differ.unshift(`port ${existing.local.port} (asked ${opts.port})`);
       }
       if (differ.length > 0) {
         throw new ChainConfigError(
-          `the embedded chain is already up with other ${differ.join(", ")} (${
-            differ.map((k) => `${k} ${k === ("port" as string) ? existing.local!.port : existing.game[k]}`)
-              .join(", ")
-          }): run \`opml chain down\` first`,
+          `the embedded chain is already up with ${differ.join(", ")}: run \`opml chain down\` first`,
         );
       }
       return { config: existing, reused: true };
