@@ -1,0 +1,451 @@
+/**
+ * A typed client of a deployed OpmlGame (and its PreimageOracle) for one account: views,
+ * transactions that report the contract's custom error in one line, and every sent
+ * transaction's gas recorded for the figures.
+ *
+ * @module
+ */
+
+import {
+  type Abi,
+  type Account,
+  type Address,
+  BaseError,
+  type Chain,
+  ContractFunctionRevertedError,
+  type Hex,
+  parseEventLogs,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from "viem";
+import { opmlGameAbi } from "./abi/opml_game.ts";
+import { preimageOracleAbi } from "./abi/preimage_oracle.ts";
+
+/** Phases of a dispute, as the contract numbers them. */
+export const Phase = {
+  None: 0,
+  Bisect1: 1,
+  Pick1: 2,
+  Claim: 3,
+  Bisect2: 4,
+  Pick2: 5,
+  Step: 6,
+  Resolved: 7,
+} as const;
+
+/** The name of a phase number. */
+export const PHASE_NAMES = [
+  "None",
+  "Bisect1",
+  "Pick1",
+  "Claim",
+  "Bisect2",
+  "Pick2",
+  "Step",
+  "Resolved",
+] as const;
+
+/** Task statuses, as the contract numbers them. */
+export const TaskStatus = { None: 0, Open: 1, Pending: 2, Finalized: 3, Rejected: 4, Cancelled: 5 } as const;
+
+/** The name of a task status number. */
+export const STATUS_NAMES = ["None", "Open", "Pending", "Finalized", "Rejected", "Cancelled"] as const;
+
+/** `getTask`. */
+export interface TaskView {
+  requester: Address;
+  fee: bigint;
+  server: Address;
+  resultTime: bigint;
+  status: number;
+  singlePhase: boolean;
+  openDisputes: number;
+  modelId: Hex;
+  inputKey: Hex;
+  outputKey: Hex;
+}
+
+/** `getDispute`. */
+export interface DisputeView {
+  taskId: bigint;
+  challenger: Address;
+  phase: number;
+  defenderWon: boolean;
+  lastMove: bigint;
+  defenderClock: bigint;
+  challengerClock: bigint;
+  b: number;
+  lo: bigint;
+  hi: bigint;
+  loState: Hex;
+  hiState: Hex;
+  statesHash: Hex;
+  preState: Hex;
+  claimState: Hex;
+}
+
+/** `getModel`. */
+export interface ModelView {
+  programKey: Hex;
+  checkerInit: Hex;
+  nodeCount: number;
+  maxSteps: bigint;
+}
+
+/** One transaction this client sent. */
+export interface TxRecord {
+  /** `game.<function>` or `oracle.<function>`. */
+  fn: string;
+  hash: Hex;
+  gasUsed: bigint;
+  block: bigint;
+  /** The dispute it belongs to, when the call names one. */
+  disputeId?: bigint;
+}
+
+/** A transaction reverted (or would): the contract's error, decoded, in one line. */
+export class GameTxError extends Error {
+  override name = "GameTxError";
+  constructor(message: string, readonly errorName?: string, readonly args?: readonly unknown[]) {
+    super(message);
+  }
+}
+
+type GameFunction =
+  | "registerModel"
+  | "postTask"
+  | "cancelTask"
+  | "postResult"
+  | "finalize"
+  | "challenge"
+  | "bisect"
+  | "pick"
+  | "claimCheck"
+  | "step"
+  | "timeout"
+  | "withdraw";
+
+const DISPUTE_FUNCTIONS = new Set<string>(["bisect", "pick", "claimCheck", "step", "timeout"]);
+
+function describeRevert(fn: string, e: unknown): GameTxError {
+  if (e instanceof BaseError) {
+    const rev = e.walk((x) => x instanceof ContractFunctionRevertedError) as
+      | ContractFunctionRevertedError
+      | null;
+    if (rev?.data?.errorName) {
+      const args = (rev.data.args ?? []).map((a) => typeof a === "bigint" ? a.toString() : String(a));
+      return new GameTxError(
+        `${fn} reverted: ${rev.data.errorName}(${args.join(", ")})`,
+        rev.data.errorName,
+        rev.data.args,
+      );
+    }
+    return new GameTxError(`${fn} failed: ${e.shortMessage}`);
+  }
+  return new GameTxError(`${fn} failed: ${(e as Error)?.message ?? e}`);
+}
+
+/**
+ * The game seen by one account.
+ *
+ * @example
+ * ```ts
+ * const game = new GameClient(publicClient, walletClient, config.contracts.game);
+ * const taskId = await game.postTask(modelId, inputKey, false, inputBytes, 10n ** 15n);
+ * ```
+ */
+export class GameClient {
+  /** Every transaction sent through this client, in order. */
+  readonly txs: TxRecord[] = [];
+  #queue: Promise<unknown> = Promise.resolve();
+  #oracle?: Address;
+
+  constructor(
+    readonly publicClient: PublicClient,
+    readonly walletClient: WalletClient<Transport, Chain | undefined, Account>,
+    readonly address: Address,
+    readonly onTx?: (tx: TxRecord) => void,
+  ) {}
+
+  /** This client's account address. */
+  get account(): Address {
+    return this.walletClient.account.address;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  #read<T>(functionName: string, args: readonly unknown[] = []): Promise<T> {
+    return this.publicClient.readContract({
+      address: this.address,
+      abi: opmlGameAbi as Abi,
+      functionName,
+      args,
+    }) as Promise<T>;
+  }
+
+  /** The game's PreimageOracle, read once. */
+  async oracle(): Promise<Address> {
+    this.#oracle ??= await this.#read<Address>("oracle");
+    return this.#oracle;
+  }
+
+  /** The dissection arity of the deployment. */
+  async arity(): Promise<number> {
+    return Number(await this.#read<bigint>("arity"));
+  }
+
+  /** The bonds of a result and of a dispute. */
+  async bonds(): Promise<{ server: bigint; challenger: bigint }> {
+    const [server, challenger] = await Promise.all([
+      this.#read<bigint>("serverBond"),
+      this.#read<bigint>("challengerBond"),
+    ]);
+    return { server, challenger };
+  }
+
+  /** The challenge window in seconds. */
+  async challengeWindow(): Promise<bigint> {
+    return BigInt(await this.#read<bigint | number>("challengeWindow"));
+  }
+
+  /** `getTask(taskId)`. */
+  task(taskId: bigint): Promise<TaskView> {
+    return this.#read<TaskView>("getTask", [taskId]);
+  }
+
+  /** `getDispute(disputeId)`. */
+  dispute(disputeId: bigint): Promise<DisputeView> {
+    return this.#read<DisputeView>("getDispute", [disputeId]);
+  }
+
+  /** `getModel(modelId)`. */
+  model(modelId: Hex): Promise<ModelView> {
+    return this.#read<ModelView>("getModel", [modelId]);
+  }
+
+  /** `splitPoints(disputeId)`: lo, the interior points, hi. */
+  async splitPoints(disputeId: bigint): Promise<bigint[]> {
+    return [...await this.#read<readonly bigint[]>("splitPoints", [disputeId])];
+  }
+
+  /** `modelIdOf(...)`. */
+  modelIdOf(programKey: Hex, checkerInit: Hex, nodeCount: number, maxSteps: bigint): Promise<Hex> {
+    return this.#read<Hex>("modelIdOf", [programKey, checkerInit, nodeCount, maxSteps]);
+  }
+
+  /** `credits(account)`. */
+  credits(account: Address): Promise<bigint> {
+    return this.#read<bigint>("credits", [account]);
+  }
+
+  /** `taskCount()` and `disputeCount()`. */
+  async counts(): Promise<{ tasks: bigint; disputes: bigint }> {
+    const [tasks, disputes] = await Promise.all([
+      this.#read<bigint>("taskCount"),
+      this.#read<bigint>("disputeCount"),
+    ]);
+    return { tasks, disputes };
+  }
+
+  /** The latest block's timestamp (the contract's clock). */
+  async now(): Promise<bigint> {
+    return (await this.publicClient.getBlock({ blockTag: "latest" })).timestamp;
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * Simulates (so that a revert names the contract's error), sends and waits for the receipt.
+   * Transactions of one client are sent one at a time, so that nonces never collide.
+   */
+  #send(
+    target: "game" | "oracle",
+    functionName: string,
+    args: readonly unknown[],
+    value?: bigint,
+  ) {
+    const run = async () => {
+      const fn = `${target}.${functionName}`;
+      const address = target === "game" ? this.address : await this.oracle();
+      const abi = (target === "game" ? opmlGameAbi : preimageOracleAbi) as Abi;
+      let request;
+      try {
+        ({ request } = await this.publicClient.simulateContract({
+          address,
+          abi,
+          functionName,
+          args,
+          value,
+          account: this.walletClient.account,
+        }));
+      } catch (e) {
+        throw describeRevert(fn, e);
+      }
+      const hash = await this.walletClient.writeContract(
+        request as Parameters<WalletClient["writeContract"]>[0],
+      );
+      const receipt = await this.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+      if (receipt.status !== "success") throw new GameTxError(`${fn} reverted (tx ${hash})`);
+      const rec: TxRecord = { fn, hash, gasUsed: receipt.gasUsed, block: receipt.blockNumber };
+      if (target === "game" && DISPUTE_FUNCTIONS.has(functionName)) rec.disputeId = args[0] as bigint;
+      this.txs.push(rec);
+      this.onTx?.(rec);
+      return { receipt, logs: parseEventLogs({ abi: opmlGameAbi, logs: receipt.logs }) };
+    };
+    const p = this.#queue.then(run, run);
+    this.#queue = p.catch(() => undefined);
+    return p;
+  }
+
+  #game(fn: GameFunction, args: readonly unknown[], value?: bigint) {
+    return this.#send("game", fn, args, value);
+  }
+
+  /** `registerModel`: returns the model id (idempotent on chain). */
+  async registerModel(programKey: Hex, checkerInit: Hex, nodeCount: number, maxSteps: bigint): Promise<Hex> {
+    const id = await this.modelIdOf(programKey, checkerInit, nodeCount, maxSteps);
+    const known = await this.model(id);
+    if (known.nodeCount === 0) {
+      await this.#game("registerModel", [programKey, checkerInit, nodeCount, maxSteps]);
+    }
+    return id;
+  }
+
+  /** `postTask` with the fee: returns the task id. */
+  async postTask(
+    modelId: Hex,
+    inputKey: Hex,
+    singlePhase: boolean,
+    input: Hex,
+    fee: bigint,
+  ): Promise<bigint> {
+    const { logs } = await this.#game("postTask", [modelId, inputKey, singlePhase, input], fee);
+    const ev = logs.find((l) => l.eventName === "TaskPosted");
+    if (!ev) throw new GameTxError("postTask: no TaskPosted event");
+    return (ev.args as { taskId: bigint }).taskId;
+  }
+
+  /** `cancelTask`. */
+  async cancelTask(taskId: bigint): Promise<void> {
+    await this.#game("cancelTask", [taskId]);
+  }
+
+  /** `postResult` with the server bond. */
+  async postResult(taskId: bigint, outputKey: Hex, output: Hex, bond: bigint): Promise<void> {
+    await this.#game("postResult", [taskId, outputKey, output], bond);
+  }
+
+  /** `finalize`. */
+  async finalize(taskId: bigint): Promise<void> {
+    await this.#game("finalize", [taskId]);
+  }
+
+  /** `challenge` with the challenger bond: returns the dispute id. */
+  async challenge(taskId: bigint, bond: bigint): Promise<bigint> {
+    const { logs } = await this.#game("challenge", [taskId], bond);
+    const ev = logs.find((l) => l.eventName === "DisputeOpened");
+    if (!ev) throw new GameTxError("challenge: no DisputeOpened event");
+    return (ev.args as { disputeId: bigint }).disputeId;
+  }
+
+  /** `bisect`. */
+  async bisect(disputeId: bigint, states: readonly Hex[]): Promise<void> {
+    await this.#game("bisect", [disputeId, states]);
+  }
+
+  /** `pick`. */
+  async pick(disputeId: bigint, index: number, states: readonly Hex[]): Promise<void> {
+    await this.#game("pick", [disputeId, BigInt(index), states]);
+  }
+
+  /** `claimCheck`. */
+  async claimCheck(disputeId: bigint, steps: bigint, finalState: Hex): Promise<void> {
+    await this.#game("claimCheck", [disputeId, steps, finalState]);
+  }
+
+  /** `step`: returns whether the defender won. */
+  async step(disputeId: bigint, stateData: Hex, proof: Hex): Promise<boolean> {
+    const { logs } = await this.#game("step", [disputeId, stateData, proof]);
+    const ev = logs.find((l) => l.eventName === "DisputeResolved");
+    return (ev?.args as { defenderWon: boolean } | undefined)?.defenderWon ?? false;
+  }
+
+  /** `timeout`. */
+  async timeout(disputeId: bigint): Promise<void> {
+    await this.#game("timeout", [disputeId]);
+  }
+
+  /** `withdraw`: the amount withdrawn (0 when there was nothing to withdraw). */
+  async withdraw(): Promise<bigint> {
+    const credit = await this.credits(this.account);
+    if (credit === 0n) return 0n;
+    await this.#game("withdraw", []);
+    return credit;
+  }
+
+  /** Sends one PreimageOracle load (`loadKeccak256PreimagePart`, `loadMerkleDataPart`, ...). */
+  async oracleLoad(functionName: string, args: readonly unknown[]): Promise<void> {
+    await this.#send("oracle", functionName, args);
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /**
+   * The interior states the defender posted last in a dispute (its latest `StatesPosted`).
+   *
+   * @example
+   * ```ts
+   * const states = await game.postedStates(id, config.deployBlock);
+   * ```
+   */
+  async postedStates(disputeId: bigint, fromBlock: bigint): Promise<Hex[]> {
+    const logs = await this.publicClient.getContractEvents({
+      address: this.address,
+      abi: opmlGameAbi,
+      eventName: "StatesPosted",
+      args: { disputeId },
+      fromBlock,
+    });
+    const last = logs.at(-1);
+    if (!last) throw new GameTxError(`dispute ${disputeId}: no StatesPosted event since block ${fromBlock}`);
+    return [...(last.args as { states: readonly Hex[] }).states];
+  }
+
+  /**
+   * The data a task (`TaskPosted`: its input) or its result (`ResultPosted`: its output)
+   * carries on chain, from the latest such event of the task.
+   *
+   * @example
+   * ```ts
+   * const input = await game.taskData(taskId, "TaskPosted", config.deployBlock);
+   * ```
+   */
+  async taskData(taskId: bigint, eventName: "TaskPosted" | "ResultPosted", fromBlock: bigint): Promise<Hex> {
+    const logs = await this.publicClient.getContractEvents({
+      address: this.address,
+      abi: opmlGameAbi,
+      eventName,
+      args: { taskId },
+      fromBlock,
+    });
+    const last = logs.at(-1);
+    if (!last) throw new GameTxError(`task ${taskId}: no ${eventName} event since block ${fromBlock}`);
+    const args = last.args as { input?: Hex; output?: Hex };
+    return (eventName === "TaskPosted" ? args.input : args.output) ?? "0x";
+  }
+
+  /**
+   * The decoded game events of a block range (all of them, or those named), oldest first.
+   *
+   * @example
+   * ```ts
+   * const posted = await game.events(["TaskPosted"], config.deployBlock);
+   * ```
+   */
+  async events(names: readonly string[] | undefined, fromBlock: bigint, toBlock?: bigint) {
+    const logs = await this.publicClient.getLogs({ address: this.address, fromBlock, toBlock });
+    const parsed = parseEventLogs({ abi: opmlGameAbi, logs });
+    return names ? parsed.filter((l) => names.includes(l.eventName)) : parsed;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The on-chain opML flow: requesters post tasks, servers answer and defend, verifiers re-run and
+ * challenge, and each dispute is played to its end by {@link playDispute} (docs/GAME.md,
+ * docs/CHAIN.md).
+ *
+ * @example
+ * ```ts
+ * import { requestTask, runAgent } from "./core/game/mod.ts";
+ * const { taskId } = await requestTask(game, model, inputs, { fee: 10n ** 15n });
+ * ```
+ * @module
+ */
+export {
+  type AgentEvent,
+  type AgentOptions,
+  type AgentSummary,
+  CHECK_STEP_BOUND,
+  gameModel,
+  type RegisteredModel,
+  runAgent,
+} from "./agent.ts";
+export {
+  type DisputeEnd,
+  disputeLocalContext,
+  playDispute,
+  PlayerStuck,
+  type PlayOptions,
+  type Role,
+} from "./player.ts";
+export { type Computation, DisagreedPreState, phase1States, transitionCheck } from "./party.ts";
+export { type PostedTask, requestTask, type TaskResult, taskResult } from "./request.ts";
+export { type AgentSession, AgentSessionError, openSession, saveSession } from "./session.ts";
+export { type DisputeStory, type PartyCost, type TaskStory, taskStory } from "./story.ts";
+export { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";

@@ -1,0 +1,279 @@
+/**
+ * One party of one on-chain dispute, played to its end: it reads the dispute from the chain,
+ * moves when it is its turn (bisect, pick, claim, step) from its own computation, and claims a
+ * timeout when the other party's clock has run out. It keeps no state the chain does not hold
+ * (its computation is deterministic), so a restarted player resumes any game where it stands.
+ * @module
+ */
+import type { Hex } from "viem";
+import { type GameClient, GameTxError, Phase, PHASE_NAMES } from "../chain/game_client.ts";
+import type { CheckRun } from "../dispute/check_run.ts";
+import { toHash } from "../dispute/hash.ts";
+import { oneStepProof } from "../dispute/proof.ts";
+import { type Computation, phase1States, transitionCheck } from "./party.ts";
+
+/** Which side of the dispute a player is. */
+export type Role = "defender" | "challenger";
+
+/** How a dispute ended, seen by one player. */
+export interface DisputeEnd {
+  disputeId: bigint;
+  role: Role;
+  defenderWon: boolean;
+  /** Whether this player won. */
+  won: boolean;
+  /** The checked transition's end b (its node; N + 1 is the output check). */
+  node: number;
+  /** The step executed on chain (when decided by a step). */
+  step?: bigint;
+  reason: "step" | "timeout";
+}
+
+/** Options of {@link playDispute}. */
+export interface PlayOptions {
+  game: GameClient;
+  disputeId: bigint;
+  role: Role;
+  computation: Computation;
+  /** Block to search events from (the dispute's opening block or earlier). */
+  fromBlock: bigint;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+  /** Milliseconds between polls of the chain (default 250). */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The player cannot go on (its own computation contradicts the game): it stops, the clock runs. */
+export class PlayerStuck extends Error {
+  override name = "PlayerStuck";
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+/** The context of the player's check run: the same transition and claim reuse the same run. */
+interface CheckKey {
+  a: number;
+  b: number;
+  pre: Hex;
+  claim: Hex;
+}
+
+const sameKey = (x: CheckKey, y: CheckKey) =>
+  x.a === y.a && x.b === y.b && x.pre === y.pre && x.claim === y.claim;
+
+/** `bytes32(disputeId)`: the local context the game binds the checker's local data to. */
+export function disputeLocalContext(disputeId: bigint): Hex {
+  return `0x${disputeId.toString(16).padStart(64, "0")}`;
+}
+
+/**
+ * Plays one dispute to its end and returns how it ended (or returns early when `signal` aborts,
+ * with `undefined`).
+ *
+ * @example
+ * ```ts
+ * const end = await playDispute({ game, disputeId, role: "challenger", computation, fromBlock });
+ * end?.won; // true for an honest challenger against a wrong result
+ * ```
+ * @throws {PlayerStuck} when its own computation cannot produce a legal move.
+ */
+export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undefined> {
+  const { game, disputeId: id, role, computation: c, signal } = opts;
+  const log = opts.log ?? (() => {});
+  const pollMs = opts.pollMs ?? 250;
+  const task = await game.task((await game.dispute(id)).taskId);
+  const n = c.model.prog.program.nodes.length;
+  let states: Hex[] | undefined;
+  let check: { key: CheckKey; run: CheckRun } | undefined;
+  let lastActed = "";
+
+  const myStates = async () => {
+    if (!states) {
+      log(`dispute ${id}: computing our phase-1 states (${n + 2})`);
+      states = (await phase1States(c)).states;
+    }
+    return states;
+  };
+  const myCheck = async (key: CheckKey) => {
+    if (!check || !sameKey(check.key, key)) {
+      log(`dispute ${id}: running our check of transition ${key.a} -> ${key.b} in the VM`);
+      const t0 = performance.now();
+      const run = await transitionCheck(c, key.a, key.b, key.pre, key.claim, {
+        asDefender: role === "defender",
+        onProgress: (s) => log(`dispute ${id}: check at step ${s.toLocaleString("en-US")}`),
+      });
+      log(
+        `dispute ${id}: our check exits ${run.end.exitCode} after ${
+          run.end.step.toLocaleString("en-US")
+        } steps ` +
+          `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
+      check = { key, run };
+    }
+    return check.run;
+  };
+  const keyOf = (d: { b: number; preState: Hex; claimState: Hex }): CheckKey => ({
+    a: task.singlePhase ? 0 : d.b - 1,
+    b: d.b,
+    pre: d.preState,
+    claim: d.claimState,
+  });
+
+  /** The first sub-interval whose end state we dispute (the last if we agree with all: we lose). */
+  const choose = (points: bigint[], theirs: Hex[], ours: (p: bigint) => Hex) => {
+    const count = points.length - 1;
+    for (let j = 0; j < count; j++) {
+      if (ours(points[j + 1]) !== theirs[j + 1].toLowerCase()) return j;
+    }
+    return count - 1;
+  };
+
+  while (!signal?.aborted) {
+    const d = await game.dispute(id);
+    if (d.phase === Phase.Resolved) {
+      const won = role === "defender" ? d.defenderWon : !d.defenderWon;
+      const executed = await game.events(["StepExecuted", "DisputeResolved"], opts.fromBlock);
+      const mine = executed.filter((e) => (e.args as { disputeId: bigint }).disputeId === id);
+      const stepEv = mine.find((e) => e.eventName === "StepExecuted");
+      const end: DisputeEnd = {
+        disputeId: id,
+        role,
+        defenderWon: d.defenderWon,
+        won,
+        node: d.b,
+        reason: stepEv ? "step" : "timeout",
+      };
+      if (stepEv) end.step = (stepEv.args as { stepIndex: bigint }).stepIndex;
+      log(
+        `dispute ${id}: resolved, ${d.defenderWon ? "defender" : "challenger"} won (${end.reason}): we ${
+          won ? "won" : "lost"
+        }`,
+      );
+      return end;
+    }
+    const defenderToMove = d.phase === Phase.Bisect1 || d.phase === Phase.Claim || d.phase === Phase.Bisect2;
+    const ours = (role === "defender") === defenderToMove;
+    const where = `${PHASE_NAMES[d.phase]} [${d.lo}, ${d.hi}]`;
+    if (!ours) {
+      // the other party's clock: claim the game once it has run out
+      const clock = defenderToMove ? d.defenderClock : d.challengerClock;
+      const now = await game.now();
+      if (now - d.lastMove > clock || BigInt(Math.floor(Date.now() / 1000)) - d.lastMove > clock + 1n) {
+        try {
+          log(`dispute ${id}: the ${defenderToMove ? "defender" : "challenger"}'s clock ran out: timeout`);
+          await game.timeout(id);
+          continue;
+        } catch (e) {
+          if (!(e instanceof GameTxError && e.errorName === "ClockNotExpired")) throw e;
+        }
+      }
+      await sleep(pollMs, signal);
+      continue;
+    }
+    if (where === lastActed) {
+      // our move was sent; the chain has not shown it yet
+      await sleep(pollMs, signal);
+      continue;
+    }
+    try {
+      await move(d);
+      lastActed = where;
+    } catch (e) {
+      // a race with the chain (the phase moved on meanwhile): read it again
+      if (
+        e instanceof GameTxError && ["NotYourTurn", "WrongMove", "StatesMismatch"].includes(e.errorName ?? "")
+      ) {
+        await sleep(pollMs, signal);
+        continue;
+      }
+      throw e;
+    }
+  }
+  return undefined;
+
+  async function move(d: Awaited<ReturnType<GameClient["dispute"]>>): Promise<void> {
+    switch (d.phase) {
+      case Phase.Bisect1: {
+        const s = await myStates();
+        const points = await game.splitPoints(id);
+        const interior = points.slice(1, -1).map((p) => s[Number(p)]);
+        log(`dispute ${id}: phase 1 [${d.lo}, ${d.hi}]: posting ${interior.length} states`);
+        await game.bisect(id, interior);
+        return;
+      }
+      case Phase.Pick1: {
+        const s = await myStates();
+        const points = await game.splitPoints(id);
+        const posted = await game.postedStates(id, opts.fromBlock);
+        const theirs = [d.loState, ...posted, d.hiState];
+        const j = choose(points, theirs, (p) => s[Number(p)].toLowerCase() as Hex);
+        log(`dispute ${id}: phase 1 [${d.lo}, ${d.hi}]: disputing [${points[j]}, ${points[j + 1]}]`);
+        await game.pick(id, j, posted);
+        return;
+      }
+      case Phase.Claim: {
+        const run = await myCheck(keyOf(d));
+        if (run.end.exitCode !== 0) {
+          throw new PlayerStuck(
+            `dispute ${id}: our own check of S_${d.b} exits ${run.end.exitCode}: we cannot defend this result`,
+          );
+        }
+        log(`dispute ${id}: claiming the check of node ${d.b} exits valid at step ${run.end.step}`);
+        await game.claimCheck(id, BigInt(run.end.step), run.end.hash as Hex);
+        return;
+      }
+      case Phase.Bisect2: {
+        const run = await myCheck(keyOf(d));
+        const points = await game.splitPoints(id);
+        const interior = points.slice(1, -1).map((p) => run.hashAt(Number(p)) as Hex);
+        log(`dispute ${id}: phase 2 [${d.lo}, ${d.hi}]: posting ${interior.length} VM states`);
+        await game.bisect(id, interior);
+        return;
+      }
+      case Phase.Pick2: {
+        const run = await myCheck(keyOf(d));
+        const points = await game.splitPoints(id);
+        const posted = await game.postedStates(id, opts.fromBlock);
+        const theirs = [d.loState, ...posted, d.hiState];
+        const j = choose(points, theirs, (p) => run.hashAt(Number(p)) as Hex);
+        log(`dispute ${id}: phase 2 [${d.lo}, ${d.hi}]: disputing steps [${points[j]}, ${points[j + 1]}]`);
+        await game.pick(id, j, posted);
+        return;
+      }
+      case Phase.Step: {
+        if (role !== "challenger") return; // the challenger's move (its clock runs)
+        const run = await myCheck(keyOf(d));
+        if (!run.witnessAt) throw new PlayerStuck(`dispute ${id}: our check run cannot prove its steps`);
+        const w = run.witnessAt(Number(d.lo));
+        if (toHash(w.preStateHash) !== d.loState.toLowerCase()) {
+          throw new PlayerStuck(`dispute ${id}: our state at step ${d.lo} is not the agreed ${d.loState}`);
+        }
+        const proof = oneStepProof(w, disputeLocalContext(id) as never);
+        for (const load of proof.oracle) {
+          // the game loads the checker's local inputs itself; other parts are anyone's to load
+          if (load.function === "loadKeccak256PreimagePart") {
+            await game.oracleLoad(load.function, [BigInt(load.partOffset), load.preimage]);
+          } else if (load.function === "loadMerkleDataPart") {
+            await game.oracleLoad(load.function, [
+              load.root,
+              BigInt(load.length),
+              BigInt(load.partOffset),
+              load.proof,
+            ]);
+          }
+        }
+        log(`dispute ${id}: executing step ${d.lo} on chain`);
+        await game.step(id, proof.stateData, proof.proof);
+        return;
+      }
+    }
+  }
+}
