@@ -299,6 +299,9 @@ export async function connectReadOnly(
  */
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const fromFile = opts.rpc === undefined && opts.game === undefined;
+  if (!fromFile && (opts.rpc === undefined || opts.game === undefined)) {
+    throw new ConnectError("--rpc and --game go together (or neither: the configuration file is used)");
+  }
   if (fromFile) {
     // A bad key is reported before any network call (and whatever the chain's state).
     const config = readChainConfig(configPath(opts.config));
