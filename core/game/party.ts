@@ -46,7 +46,7 @@ export interface TransitionCheckOptions extends CheckRunOptions {
 
 /**
  * The computation's run of the checker of `a -> b` against `claim`, from its own S_a (which must
- * be `pre`, the agreed state). A defender that tampers at node b (a = b - 1) runs the dishonest
+ * be `pre`, the agreed state). A defender that tampers at a node of the range runs the dishonest
  * check that accepts its tampered S_b; everyone else checks honestly.
  *
  * @example
@@ -75,8 +75,9 @@ export async function transitionCheck(
   }
   const image = await checkerImage(c.model);
   const source = checkerSource(pres, hashBytes(claim.toLowerCase() as Hash));
-  if (opts.asDefender && c.tamper !== undefined && c.tamper === b && b === a + 1 && b <= n) {
-    return tamperedCheck(image, source, prog.program, b, opts);
+  // a lying defender's node is inside the range: its check flips that node's output
+  if (opts.asDefender && c.tamper !== undefined && c.tamper > a && c.tamper <= Math.min(b, n)) {
+    return tamperedCheck(image, source, prog.program, c.tamper, opts);
   }
   return honestCheck(image, source, opts);
 }
