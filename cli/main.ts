@@ -11,6 +11,7 @@ import { vmCommand } from "./commands/vm.ts";
 import { challengeCommand, proveCommand, rootsCommand } from "./commands/dispute.ts";
 import { compileCommand, runCommand } from "./commands/model.ts";
 import { chainCommand } from "./commands/chain.ts";
+import { requestCommand, serveCommand, statusCommand, verifyCommand } from "./commands/game.ts";
 
 /** Builds the command tree (exported for completions and tests). */
 export function buildProgram(): Command {
@@ -26,6 +27,10 @@ export function buildProgram(): Command {
   program.addCommand(challengeCommand());
   program.addCommand(proveCommand());
   program.addCommand(chainCommand());
+  program.addCommand(requestCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(verifyCommand());
+  program.addCommand(statusCommand());
   tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
   return program;
 }

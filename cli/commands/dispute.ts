@@ -50,6 +50,7 @@ import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
 import { type LinePeer, noCheckYet, spawnPeer } from "../../core/dispute/line_peer.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 import { proveCommand as proveElfCommand } from "./vm.ts";
+import { onChainChallenge } from "./game.ts";
 
 /** Exit code of `opml challenge` when it waits for commitments the counterpart has not given yet. */
 export const WAITING = 3;
@@ -408,13 +409,21 @@ export function challengeCommand() {
     .description(
       "bisect our commitments against theirs (offline): the first disputed node, then the disputed VM step of its check",
     )
-    .requiredOption("--ours <file>", "our phase-1 commitments (opml roots)")
-    .requiredOption(
+    .option("--ours <file>", "our phase-1 commitments (opml roots)")
+    .option(
       "--theirs <file>",
       "their phase-1 commitments, and any phase-2 commitments they gave (repeatable)",
       collect,
       [] as string[],
     )
+    .option("--task <id>", "on-chain mode: re-run this task's result and play its dispute (with --model)")
+    .option("--model <dir>", "on-chain mode: the task's compiled model")
+    .option("--tamper <spec>", "on-chain mode, testing aid: compute as a dishonest challenger (node=K)")
+    .option("--config <file>", "on-chain mode: chain configuration (default .opml/chain.json)")
+    .option("--rpc <url>", "on-chain mode: another EVM chain's endpoint (with --game)")
+    .option("--game <address>", "on-chain mode: the OpmlGame contract")
+    .option("--account <n>", "on-chain mode: anvil dev account N (embedded chain)")
+    .option("--key-env <name>", "on-chain mode: environment variable of the private key", "OPML_PRIVATE_KEY")
     .option(
       "--theirs-cmd <command>",
       "a command answering their phase-2 queries ({node} is replaced), e.g. 'opml roots DIR -i X --phase 2 --node {node} --serve'",
@@ -429,13 +438,20 @@ export function challengeCommand() {
     .option("--json", "print the outcome as JSON")
     .option("--progress", "progress on stderr even when it is not a terminal")
     .action(async (opts) => {
+      if (opts.task !== undefined) return await onChainChallenge(opts.task, opts.model, opts);
+      if (opts.ours === undefined || opts.theirs.length === 0) {
+        throw new CliError(
+          "give --ours FILE and --theirs FILE (offline), or --task ID --model DIR (on chain)",
+          2,
+        );
+      }
       const arity = parseCount(opts.arity, "--arity");
       if (arity < MIN_ARITY || arity > MAX_ARITY) {
         throw new CliError(`--arity must be from ${MIN_ARITY} to ${MAX_ARITY}, got ${arity}`, 2);
       }
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const progress = progressFn(opts.progress);
-      const ours = guardSync(() => loadRoots(opts.ours));
+      const ours = guardSync(() => loadRoots(opts.ours!));
       if (ours.phase !== 1) {
         throw new CliError(
           `--ours ${opts.ours}: phase-${ours.phase} commitments; give our phase-1 file (opml roots DIR -i X)`,

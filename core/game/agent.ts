@@ -82,7 +82,7 @@ export interface AgentOptions {
   startBlock: bigint;
   /** Verifier: only this task; the agent returns once its dispute (if any) is over. */
   onlyTask?: bigint;
-  /** Server: finalize results after their window and withdraw (default true). */
+  /** Finalize our results after their window (server) and withdraw our credits (default true). */
   finalize?: boolean;
   log?: (line: string) => void;
   onEvent?: (e: AgentEvent) => void;
@@ -292,10 +292,10 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   };
 
   const settle = async () => {
-    if (role !== "server" || opts.finalize === false) return;
+    if (opts.finalize === false) return;
     const now = await game.now();
     for (const [id, rec] of Object.entries(session.tasks)) {
-      if (rec.state !== "answered") continue;
+      if (role !== "server" || rec.state !== "answered") continue;
       const task = await game.task(BigInt(id));
       if (task.status !== TaskStatus.Pending || !same(task.server, me)) continue;
       if (now < task.resultTime + window || task.openDisputes !== 0) continue;

@@ -1,0 +1,375 @@
+/**
+ * `opml request | serve | verify | status` and the on-chain mode of `opml challenge`: the opML
+ * flow on a chain (docs/CHAIN.md). Parses options and prints; the logic is core/game.
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { type Address, formatEther, type Hex, isAddress, parseEther } from "viem";
+import { AccountError } from "../../core/chain/accounts.ts";
+import { ChainConfigError, configPath } from "../../core/chain/config.ts";
+import { connect, ConnectError, type Connection } from "../../core/chain/connect.ts";
+import { GameClient, GameTxError, type TxRecord } from "../../core/chain/game_client.ts";
+import { loadModelDir, type ModelDir, ModelDirError } from "../../core/compiler/mod.ts";
+import { InputError, RuntimeError, tensorJson } from "../../core/engine/mod.ts";
+import { JsonFileError } from "../../core/dispute/json_file.ts";
+import { PartyError, readInputs } from "../../core/dispute/party.ts";
+import {
+  type AgentEvent,
+  AgentSessionError,
+  requestTask,
+  runAgent,
+  TaskDataError,
+  taskResult,
+  type TaskStory,
+  taskStory,
+} from "../../core/game/mod.ts";
+import { CliError, parseCount, printJson } from "../_io.ts";
+import { parseTamper } from "./dispute.ts";
+
+/** Options every chain command takes. */
+interface ChainOptions {
+  config?: string;
+  rpc?: string;
+  game?: string;
+  account?: string;
+  keyEnv?: string;
+}
+
+/** Adds the chain options (read back with {@link chainOpts}). */
+// deno-lint-ignore no-explicit-any
+function chainOptions<C extends Command<any, any, any>>(c: C): C {
+  c.addOption(
+    new Option("--config <file>", "chain configuration (default: $OPML_CHAIN_CONFIG or .opml/chain.json)"),
+  );
+  c.addOption(new Option("--rpc <url>", "JSON-RPC endpoint of another EVM chain (with --game)"));
+  c.addOption(new Option("--game <address>", "the OpmlGame contract on that chain"));
+  c.addOption(new Option("--account <n>", "anvil dev account N (the embedded local chain only)"));
+  c.addOption(
+    new Option("--key-env <name>", "environment variable holding the private key").default(
+      "OPML_PRIVATE_KEY",
+    ),
+  );
+  return c;
+}
+
+/** The chain options of a command's parsed options. */
+const chainOpts = (o: object): ChainOptions => o as ChainOptions;
+
+/** Turns core errors into one-line CLI errors. */
+async function guard<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (
+      e instanceof ChainConfigError || e instanceof AccountError || e instanceof ConnectError ||
+      e instanceof GameTxError || e instanceof ModelDirError || e instanceof InputError ||
+      e instanceof RuntimeError || e instanceof PartyError || e instanceof TaskDataError ||
+      e instanceof AgentSessionError || e instanceof JsonFileError
+    ) throw new CliError(e.message);
+    const short = (e as { shortMessage?: unknown })?.shortMessage;
+    if (typeof short === "string") throw new CliError(short.split("\n")[0]);
+    throw e;
+  }
+}
+
+async function open(o: ChainOptions): Promise<{ conn: Connection; game: GameClient }> {
+  if (o.game !== undefined && !isAddress(o.game)) throw new CliError(`--game ${o.game}: not an address`, 2);
+  const conn = await connect({
+    config: o.config,
+    rpc: o.rpc,
+    game: o.game as Address | undefined,
+    keyEnv: o.keyEnv,
+    account: o.account === undefined ? undefined : parseCount(o.account, "--account"),
+  });
+  const game = new GameClient(conn.publicClient, conn.walletClient, conn.config.contracts.game);
+  return { conn, game };
+}
+
+function models(dirs: readonly string[]): ModelDir[] {
+  if (dirs.length === 0) throw new CliError("give at least one compiled model directory", 2);
+  return dirs.map((d) => loadModelDir(d));
+}
+
+function parseEth(v: string, option: string): bigint {
+  if (!/^\d+(\.\d{1,18})?$/.test(v)) throw new CliError(`${option} must be an amount of ETH, got '${v}'`, 2);
+  return parseEther(v);
+}
+
+function parseTaskId(v: string): bigint {
+  const n = parseCount(v, "--task");
+  if (n < 1) throw new CliError("--task: task ids count from 1", 2);
+  return BigInt(n);
+}
+
+/** JSON with bigints as decimal strings. */
+function plain(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_, x) => typeof x === "bigint" ? x.toString() : x));
+}
+
+/** The session file of an agent: beside the chain configuration, one per role and account. */
+function sessionPath(o: ChainOptions & { session?: string }, role: string, account: Address): string {
+  if (o.session) return o.session;
+  const cfg = configPath(o.config);
+  const dir = cfg.includes("/") ? cfg.slice(0, cfg.lastIndexOf("/")) : ".";
+  return `${dir}/sessions/${role}-${account.toLowerCase()}.json`;
+}
+
+function eventLine(e: AgentEvent): string {
+  switch (e.kind) {
+    case "answered":
+      return `task ${e.taskId}: answered, output key ${e.outputKey}${
+        e.tamper !== undefined ? ` (tampered at node ${e.tamper})` : ""
+      }`;
+    case "agreed":
+      return `task ${e.taskId}: the result agrees with ours`;
+    case "challenged":
+      return `task ${e.taskId}: challenged (dispute ${e.disputeId}): theirs ${e.theirs}, ours ${e.ours}`;
+    case "skipped":
+      return `task ${e.taskId}: skipped: ${e.reason}`;
+    case "dispute-end":
+      return `task ${e.taskId}: dispute ${e.end.disputeId} over: we ${
+        e.end.won ? "won" : "lost"
+      } as ${e.end.role} (${e.end.reason}${
+        e.end.step !== undefined ? ` of step ${e.end.step}` : ""
+      }, node ${e.end.node})`;
+    case "dispute-error":
+      return `task ${e.taskId}: dispute ${e.disputeId}: ${e.error}`;
+    case "finalized":
+      return `task ${e.taskId}: final (fee and bond credited)`;
+    case "withdrawn":
+      return `withdrew ${formatEther(e.amount)} ETH`;
+  }
+}
+
+/** Runs an agent until SIGINT/SIGTERM (or its one task is settled). */
+async function agent(
+  role: "server" | "verifier",
+  dirs: string[],
+  o: ChainOptions & { tamper?: string; session?: string; json?: boolean; finalize?: boolean; poll?: string },
+  onlyTask?: bigint,
+): Promise<{ events: AgentEvent[]; txs: TxRecord[] }> {
+  const tamper = o.tamper === undefined ? undefined : parseTamper(o.tamper);
+  const poll = o.poll === undefined ? undefined : parseCount(o.poll, "--poll");
+  return await guard(async () => {
+    const ms = models(dirs);
+    const { conn, game } = await open(o);
+    const ctl = new AbortController();
+    const stop = () => ctl.abort();
+    const signals = ["SIGINT", "SIGTERM"] as const;
+    for (const s of signals) Deno.addSignalListener(s, stop);
+    try {
+      const path = sessionPath(o, role, game.account);
+      console.error(
+        `opml ${role}: ${game.account} on ${conn.config.rpc} (game ${game.address}), session ${path}`,
+      );
+      const { events } = await runAgent({
+        role,
+        game,
+        chainId: conn.config.chainId,
+        models: ms,
+        tamper,
+        sessionPath: path,
+        startBlock: BigInt(conn.config.deployBlock),
+        onlyTask,
+        finalize: o.finalize,
+        pollMs: poll,
+        log: (l) => console.error(`  ${l}`),
+        onEvent: (e) => console.log(o.json ? JSON.stringify(plain(e)) : eventLine(e)),
+        signal: ctl.signal,
+      });
+      return { events, txs: game.txs };
+    } finally {
+      for (const s of signals) Deno.removeSignalListener(s, stop);
+    }
+  });
+}
+
+/** `opml request DIR --input FILE... [--fee ETH] [--single-phase] [--wait]`. */
+export function requestCommand() {
+  const cmd = chainOptions(
+    new Command("request")
+      .description("post an inference task on chain: the model, the input (with its key) and a fee")
+      .argument("<dir>", "compiled model directory (opml compile)")
+      .requiredOption("-i, --input <file...>", "input tensors: FILE (json, npy, pb) or NAME=FILE")
+      .option("--fee <eth>", "fee paid to the server of a final result", "0")
+      .option("--single-phase", "dispute this task in single-phase mode (the whole model in the VM)")
+      .option("--wait", "wait for a result and print its outputs (checked against the output key)")
+      .option("--json", "print JSON"),
+  );
+  return cmd.action(async (dir, opts) => {
+    const o = { ...opts, ...chainOpts(opts) };
+    const fee = parseEth(o.fee, "--fee");
+    await guard(async () => {
+      const model = loadModelDir(dir);
+      const inputs = readInputs(o.input, model);
+      const { conn, game } = await open(o);
+      const posted = await requestTask(game, model, inputs, { fee, singlePhase: o.singlePhase === true });
+      console.error(`task ${posted.taskId} posted (model ${posted.modelId})`);
+      let result;
+      if (o.wait) {
+        console.error("waiting for a result...");
+        for (;;) {
+          result = await taskResult(game, posted.taskId, model, BigInt(conn.config.deployBlock));
+          if (result.task.status !== 1) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      const doc = {
+        taskId: posted.taskId,
+        modelId: posted.modelId,
+        inputKey: posted.inputKey,
+        ...(result
+          ? {
+            status: result.status,
+            outputKey: result.task.outputKey,
+            outputs: result.outputs?.map(tensorJson),
+            outputError: result.outputError,
+          }
+          : {}),
+      };
+      if (o.json) printJson(plain(doc));
+      else {
+        console.log(`task ${posted.taskId}`);
+        if (result) {
+          console.log(`status ${result.status}, output key ${result.task.outputKey}`);
+          if (result.outputs) {
+            for (const t of result.outputs.map(tensorJson)) {
+              console.log(
+                `output [${t.shape}] ${t.dtype}: ${t.data.slice(0, 16).join(" ")}${
+                  t.data.length > 16 ? " ..." : ""
+                }`,
+              );
+            }
+          } else if (result.outputError) console.log(`outputs unavailable: ${result.outputError}`);
+        }
+      }
+    });
+  });
+}
+
+/** `opml serve DIR...`. */
+export function serveCommand() {
+  const cmd = chainOptions(
+    new Command("serve")
+      .description(
+        "answer the tasks of these models with the native engine, defend the results, collect fees",
+      )
+      .argument("<dirs...>", "compiled model directories to serve")
+      .addOption(
+        new Option(
+          "--tamper <spec>",
+          "testing aid: answer as a dishonest server, wrong from node K on (node=K)",
+        ),
+      )
+      .option("--session <file>", "session file (default: beside the chain config, per account)")
+      .option("--no-finalize", "do not finalize results and withdraw after the challenge window")
+      .option("--poll <ms>", "milliseconds between reads of the chain")
+      .option("--json", "print events as JSON lines"),
+  );
+  return cmd.action(async (dirs, o) => {
+    await agent("server", dirs, { ...o, ...chainOpts(o) });
+  });
+}
+
+/** `opml verify DIR...`. */
+export function verifyCommand() {
+  const cmd = chainOptions(
+    new Command("verify")
+      .description(
+        "re-run every result of these models; challenge the wrong ones and play each game to its end",
+      )
+      .argument("<dirs...>", "compiled model directories to verify")
+      .addOption(new Option("--tamper <spec>", "testing aid: compute as a dishonest challenger (node=K)"))
+      .option("--session <file>", "session file (default: beside the chain config, per account)")
+      .option("--poll <ms>", "milliseconds between reads of the chain")
+      .option("--json", "print events as JSON lines"),
+  );
+  return cmd.action(async (dirs, o) => {
+    await agent("verifier", dirs, { ...o, ...chainOpts(o) });
+  });
+}
+
+/**
+ * The on-chain mode of `opml challenge`: re-runs one task's result, challenges it if it differs
+ * from ours and plays the dispute to its end; exits 0 when we won or agree, 1 when we lost.
+ */
+export async function onChainChallenge(
+  taskId: string,
+  modelDir: string | undefined,
+  o: ChainOptions & { tamper?: string; session?: string; json?: boolean; poll?: string },
+): Promise<void> {
+  if (!modelDir) throw new CliError("--task needs --model DIR (the compiled model of the task)", 2);
+  const id = parseTaskId(taskId);
+  const { events } = await agent("verifier", [modelDir], o, id);
+  const end = events.find((e) => e.kind === "dispute-end");
+  const err = events.find((e) => e.kind === "dispute-error");
+  if (err && err.kind === "dispute-error") throw new CliError(err.error);
+  if (end && end.kind === "dispute-end" && !end.end.won) Deno.exit(1);
+}
+
+function storyLines(s: TaskStory): string[] {
+  const lines = [
+    `task ${s.taskId}: ${s.status}${s.singlePhase ? " (single-phase)" : ""}`,
+    `  model ${s.modelId}, input key ${s.inputKey}`,
+  ];
+  if (s.server) lines.push(`  result ${s.outputKey} by ${s.server}`);
+  for (const d of s.disputes) {
+    const outcome = d.outcome
+      ? `${d.outcome.defenderWon ? "defender" : "challenger"} won by ${d.outcome.reason}`
+      : `in progress (${d.phase})`;
+    lines.push(`  dispute ${d.disputeId} by ${d.challenger}: ${outcome}`);
+    lines.push(
+      `    rounds: phase 1 ${d.rounds.phase1}, phase 2 ${d.rounds.phase2}` +
+        (d.node !== undefined ? `; node ${d.node}` : "") +
+        (d.checkSteps !== undefined ? `, check of ${d.checkSteps} steps` : "") +
+        (d.step !== undefined ? `, step ${d.step} executed on chain` : ""),
+    );
+    lines.push(
+      `    gas: defender ${d.defender.gas} in ${d.defender.txs} txs, challenger ${d.challengerCost.gas} in ${d.challengerCost.txs} txs; ${d.seconds} s`,
+    );
+  }
+  return lines;
+}
+
+/** `opml status --task ID [DIR]`. */
+export function statusCommand() {
+  const cmd = chainOptions(
+    new Command("status")
+      .description("a task's status, result and the story of its disputes, read from the chain")
+      .requiredOption("--task <id>", "the task id")
+      .argument("[dir]", "the compiled model: also decode the result's outputs")
+      .option("--json", "print JSON"),
+  );
+  return cmd.action(async (dir, opts) => {
+    const o = { ...opts, ...chainOpts(opts) };
+    const id = parseTaskId(o.task);
+    await guard(async () => {
+      const model = dir ? loadModelDir(dir) : undefined;
+      const { conn, game } = await open(o);
+      const from = BigInt(conn.config.deployBlock);
+      const { tasks } = await game.counts();
+      if (id > tasks) throw new CliError(`task ${id}: no such task (${tasks} posted)`);
+      const story = await taskStory(game, id, from);
+      const result = model ? await taskResult(game, id, model, from) : undefined;
+      if (o.json) {
+        printJson(plain({
+          ...story,
+          ...(result ? { outputs: result.outputs?.map(tensorJson), outputError: result.outputError } : {}),
+        }));
+        return;
+      }
+      for (const l of storyLines(story)) console.log(l);
+      if (result?.outputs) {
+        for (const t of result.outputs.map(tensorJson)) {
+          console.log(
+            `  output [${t.shape}] ${t.dtype}: ${t.data.slice(0, 16).join(" ")}${
+              t.data.length > 16 ? " ..." : ""
+            }`,
+          );
+        }
+      } else if (result?.outputError) console.log(`  outputs unavailable: ${result.outputError}`);
+    });
+  });
+}
+
+export type { Hex };
