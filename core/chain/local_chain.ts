@@ -159,24 +159,34 @@ function signal(pid: number, sig: Deno.Signal): boolean {
 }
 
 /** Running (a zombie has exited: it only waits for its parent to reap it). */
-function processRunning(pid: number): boolean {
+/**
+ * The state and program name of a process, from `ps` (Deno asks for --allow-all to read
+ * /proc/PID, which the CLI does not have); undefined when there is no such process.
+ */
+function processInfo(pid: number): { state: string; comm: string } | undefined {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
+    const r = new Deno.Command("ps", {
+      args: ["-o", "stat=,comm=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .outputSync();
+    const m = /^\s*(\S+)\s+(.+?)\s*$/.exec(new TextDecoder().decode(r.stdout));
+    return m ? { state: m[1], comm: m[2] } : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+function processRunning(pid: number): boolean {
+  const info = processInfo(pid);
+  return info !== undefined && !info.state.startsWith("Z") && !info.state.startsWith("X");
+}
+
 function isAnvilPid(pid: number): boolean {
-  if (!processRunning(pid)) return false;
-  try {
-    const argv0 = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0")[0];
-    return /(^|\/)anvil$/.test(argv0);
-  } catch {
-    return false;
-  }
+  const info = processInfo(pid);
+  return info !== undefined && !info.state.startsWith("Z") && info.comm === "anvil";
 }
 
 async function rpcChainId(rpc: string): Promise<number | undefined> {

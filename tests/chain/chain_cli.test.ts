@@ -29,7 +29,18 @@ interface Run {
 
 async function opml(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}cli/main.ts`, ...args],
+    // the permissions of `deno task opml`: -A would hide what the CLI may not do
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-run",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      "--allow-ffi",
+      `${root}cli/main.ts`,
+      ...args,
+    ],
     // never a key or config path from the developer's environment
     env: { OPML_PRIVATE_KEY: "", OPML_CHAIN_CONFIG: "", ...env },
     stdin: "null",
