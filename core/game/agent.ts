@@ -11,7 +11,7 @@
  */
 import type { Address, Hex } from "viem";
 import type { ModelDir } from "../compiler/mod.ts";
-import { runNative } from "../engine/mod.ts";
+import { runNative, RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
 import { keyHex } from "../vm/oracle.ts";
@@ -332,14 +332,27 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
         const a = ev.args as Record<string, unknown>;
         const taskId = a.taskId as bigint;
         if (opts.onlyTask !== undefined && taskId !== opts.onlyTask) continue;
-        if (ev.eventName === "TaskPosted" && role === "server") {
-          const reg = models.get((a.modelId as string).toLowerCase());
-          if (reg) await answer(taskId, reg, a.inputKey as Hex);
-        } else if (ev.eventName === "ResultPosted" && role === "verifier") {
-          const task = await game.task(taskId);
-          const reg = models.get(task.modelId.toLowerCase());
-          if (reg) await check(taskId, reg, a.outputKey as Hex, a.server as Address);
-        } else if (ev.eventName === "DisputeOpened") {
+        try {
+          if (ev.eventName === "TaskPosted" && role === "server") {
+            const reg = models.get((a.modelId as string).toLowerCase());
+            if (reg) await answer(taskId, reg, a.inputKey as Hex);
+          } else if (ev.eventName === "ResultPosted" && role === "verifier") {
+            const task = await game.task(taskId);
+            const reg = models.get(task.modelId.toLowerCase());
+            if (reg) await check(taskId, reg, a.outputKey as Hex, a.server as Address);
+          }
+        } catch (e) {
+          // one task that cannot be served (its run fails, a transaction reverts) does not stop
+          // the agent; transport errors do (the cursor is not advanced: a restart retries)
+          if (!(e instanceof RuntimeError || e instanceof GameTxError || e instanceof TaskDataError)) throw e;
+          const reason = e.message;
+          const prev = session.tasks[taskId.toString()];
+          session.tasks[taskId.toString()] = { ...prev, model: prev?.model ?? "0x", state: "skipped", note: reason };
+          save();
+          log(`task ${taskId}: ${reason}`);
+          emit({ kind: "skipped", taskId, reason });
+        }
+        if (ev.eventName === "DisputeOpened") {
           const task = await game.task(taskId);
           const disputeId = a.disputeId as bigint;
           if (role === "server" && same(task.server, me)) startPlayer(disputeId, taskId, "defender");
