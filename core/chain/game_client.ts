@@ -269,21 +269,18 @@ export class GameClient {
       const fn = `${target}.${functionName}`;
       const address = target === "game" ? this.address : await this.oracle();
       const abi = (target === "game" ? opmlGameAbi : preimageOracleAbi) as Abi;
-      let request;
+      let request, gas;
       try {
-        ({ request } = await this.publicClient.simulateContract({
-          address,
-          abi,
-          functionName,
-          args,
-          value,
-          account: this.walletClient.account,
-        }));
+        const call = { address, abi, functionName, args, value, account: this.walletClient.account };
+        ({ request } = await this.publicClient.simulateContract(call));
+        gas = await this.publicClient.estimateContractGas(call);
       } catch (e) {
         throw describeRevert(fn, e);
       }
+      // The estimate is exact for the block it ran on; a move in a later second also updates the
+      // packed clock slot (2,800 gas more), so a tight limit would run out of gas: add a margin.
       const hash = await this.walletClient.writeContract(
-        request as Parameters<WalletClient["writeContract"]>[0],
+        { ...request, gas: gas + gas / 4n + 20_000n } as Parameters<WalletClient["writeContract"]>[0],
       );
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 });
       if (receipt.status !== "success") throw new GameTxError(`${fn} reverted (tx ${hash})`);
