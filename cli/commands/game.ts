@@ -16,6 +16,7 @@ import { PartyError, readInputs } from "../../core/dispute/party.ts";
 import {
   type AgentEvent,
   AgentSessionError,
+  openSession,
   requestTask,
   runAgent,
   TaskDataError,
@@ -159,6 +160,12 @@ async function agent(
     for (const s of signals) Deno.addSignalListener(s, stop);
     try {
       const path = sessionPath(o, role, game.account);
+      // a session of another account, role, game or chain: one error line, before any progress
+      openSession(
+        path,
+        { role, chainId: conn.config.chainId, game: game.address, account: game.account },
+        0n,
+      );
       console.error(
         `opml ${role}: ${game.account} on ${conn.config.rpc} (game ${game.address}), session ${path}`,
       );
