@@ -15,6 +15,7 @@ import { JsonFileError } from "../../core/dispute/json_file.ts";
 import { PartyError, readInputs } from "../../core/dispute/party.ts";
 import {
   type AgentEvent,
+  type AgentSession,
   AgentSessionError,
   openSession,
   requestTask,
@@ -130,9 +131,11 @@ function eventLine(e: AgentEvent): string {
     case "dispute-end":
       return `task ${e.taskId}: dispute ${e.end.disputeId} over: we ${
         e.end.won ? "won" : "lost"
-      } as ${e.end.role} (${e.end.reason}${
-        e.end.step !== undefined ? ` of step ${e.end.step}` : ""
-      }, node ${e.end.node})`;
+      } as ${e.end.role}, ${
+        e.end.reason === "step"
+          ? `step ${e.end.step} of node ${e.end.node}'s check executed on chain`
+          : "by timeout"
+      }`;
     case "dispute-error":
       return `task ${e.taskId}: dispute ${e.disputeId}: ${e.error}`;
     case "finalized":
@@ -148,7 +151,8 @@ async function agent(
   dirs: string[],
   o: ChainOptions & { tamper?: string; session?: string; json?: boolean; finalize?: boolean; poll?: string },
   onlyTask?: bigint,
-): Promise<{ events: AgentEvent[]; txs: TxRecord[] }> {
+  printEvents = true,
+): Promise<{ events: AgentEvent[]; txs: TxRecord[]; session: AgentSession }> {
   const tamper = o.tamper === undefined ? undefined : parseTamper(o.tamper);
   const poll = o.poll === undefined ? undefined : parseCount(o.poll, "--poll");
   return await guard(async () => {
@@ -169,7 +173,7 @@ async function agent(
       console.error(
         `opml ${role}: ${game.account} on ${conn.config.rpc} (game ${game.address}), session ${path}`,
       );
-      const { events } = await runAgent({
+      const { events, session } = await runAgent({
         role,
         game,
         chainId: conn.config.chainId,
@@ -181,10 +185,10 @@ async function agent(
         finalize: o.finalize,
         pollMs: poll,
         log: (l) => console.error(`  ${l}`),
-        onEvent: (e) => console.log(o.json ? JSON.stringify(plain(e)) : eventLine(e)),
+        onEvent: (e) => printEvents && console.log(o.json ? JSON.stringify(plain(e)) : eventLine(e)),
         signal: ctl.signal,
       });
-      return { events, txs: game.txs };
+      return { events, txs: game.txs, session };
     } finally {
       for (const s of signals) Deno.removeSignalListener(s, stop);
     }
@@ -307,11 +311,26 @@ export async function onChainChallenge(
 ): Promise<void> {
   if (!modelDir) throw new CliError("--task needs --model DIR (the compiled model of the task)", 2);
   const id = parseTaskId(taskId);
-  const { events } = await agent("verifier", [modelDir], o, id);
-  const end = events.find((e) => e.kind === "dispute-end");
+  const { events, session } = await agent("verifier", [modelDir], o, id, false);
   const err = events.find((e) => e.kind === "dispute-error");
   if (err && err.kind === "dispute-error") throw new CliError(err.error);
-  if (end && end.kind === "dispute-end" && !end.end.won) Deno.exit(1);
+  // the outcome from the session, so that running the command again reports it too
+  const task = session.tasks[id.toString()];
+  const disputes = Object.entries(session.disputes).filter(([, d]) => d.taskId === id.toString())
+    .map(([disputeId, d]) => ({ disputeId, ...d }));
+  if (o.json) printJson({ taskId: id.toString(), ...task, disputes });
+  else {
+    const what = task?.state === "agreed" ? "the result agrees with ours" : task?.state ?? "not settled";
+    console.log(`task ${id}: ${what}${task?.note ? ` (${task.note})` : ""}`);
+    for (const d of disputes) {
+      console.log(
+        `dispute ${d.disputeId}: ${
+          d.end ? `we ${d.end.won ? "won" : "lost"} (${d.end.reason}, node ${d.end.node})` : "open"
+        }`,
+      );
+    }
+  }
+  if (disputes.some((d) => d.end && !d.end.won)) Deno.exit(1);
 }
 
 function storyLines(s: TaskStory): string[] {

@@ -4,8 +4,9 @@
  * chain configuration through $OPML_CHAIN_CONFIG (the repository's .opml/ is never touched):
  * `opml chain up`, a dishonest `opml serve --tamper node=10 --json` and an honest
  * `opml verify --json` in the background, `opml request --wait --json`, the verifier's
- * dispute-end line, `opml status --task 1 DIR --json` (Rejected, with the dispute's story), both
- * agents stopped by SIGTERM (exit 0), `opml chain down`. Then bad input: a one-line `opml: ...`
+ * dispute-end line, `opml status --task 1 DIR --json` (Rejected, with the dispute's story),
+ * `opml challenge --task 2` (the on-chain challenge of one task, run twice: the same outcome),
+ * the agents stopped by SIGTERM (exit 0), `opml chain down`. Then bad input: a one-line `opml: ...`
  * error, a non-zero exit and no stack trace for a missing model directory, an input of the wrong
  * shape, an unknown or malformed task id, no chain configured, a malformed key, `challenge --task`
  * without `--model`, and another account's session file.
@@ -232,8 +233,29 @@ Deno.test({
         human,
       );
 
+      // the on-chain challenge of one task: the verifier stops; task 2 (the liar answers it)
+      // is challenged by `opml challenge --task`, which plays to the end and reports the outcome;
+      // run again, it reports the same outcome from its session without moving
+      assertEquals(await verifier.stop(), 0, `verify after SIGTERM:\n${verifier.stderr}`);
+      agents.splice(agents.indexOf(verifier), 1);
+      const req2 = JSON.parse(
+        (await ok(["request", MODEL, "-i", DIGIT, "--account", "1", "--wait", "--json"])).stdout,
+      );
+      assertEquals([req2.taskId, req2.status], ["2", "Pending"]);
+      const challengeArgs = ["challenge", "--task", "2", "--model", MODEL, "--account", "4", "--json"];
+      const c1 = JSON.parse((await ok(challengeArgs)).stdout);
+      assertEquals([c1.taskId, c1.state, c1.disputes.length], ["2", "challenged", 1], JSON.stringify(c1));
+      assertEquals([c1.disputes[0].role, c1.disputes[0].end?.won, c1.disputes[0].end?.node], [
+        "challenger",
+        true,
+        10,
+      ]);
+      const c2 = JSON.parse((await ok(challengeArgs)).stdout);
+      assertEquals(c2, c1);
+      assertEquals(JSON.parse((await ok(["status", "--task", "2", "--json"])).stdout).status, "Rejected");
+
       // errors on a live chain
-      assertOneLineError(await opml(["status", "--task", "999"]), 1, /task 999: no such task \(1 posted\)/);
+      assertOneLineError(await opml(["status", "--task", "999"]), 1, /task 999: no such task \(2 posted\)/);
       const wrongShape = `${tmp}/wrong-shape.bin`;
       Deno.writeFileSync(wrongShape, new Uint8Array(4 * 100));
       assertOneLineError(
