@@ -39,9 +39,9 @@ function exists(p: string): boolean {
 /** The shared library's path, named by a hash of its sources and flags. */
 function libraryPath(): string {
   const h = sha256.create();
-  for (const f of ["keccak.c", "keccak.h", "keccak64.h", "keccak_par.h"]) {
-    h.update(Deno.readFileSync(runtimeDir + f));
-  }
+  // keccak.c and every header it may include (keccak*.h)
+  const files = [...Deno.readDirSync(runtimeDir)].map((e) => e.name).filter((f) => /^keccak.*\.[ch]$/.test(f));
+  for (const f of files.sort()) h.update(Deno.readFileSync(runtimeDir + f));
   h.update(new TextEncoder().encode(FLAGS.join(" ")));
   const id = [...h.digest().slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${repoDir}build/runtime/keys-${id}/libopml-keys.so`;

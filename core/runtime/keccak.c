@@ -390,6 +390,11 @@ static void merkle_data_root_serial(const uint8_t *data, size_t n, uint8_t out[3
   opml_merkle_final(&c, out);
 }
 
+#if OPML_KECCAK64
+#include "keccak_x4.h"
+/* Roots of at least this many bytes are hashed level by level, four pairs at a time. */
+#define LEVELS_MIN_BYTES 256
+#endif
 #if OPML_KECCAK_THREADS
 #include "keccak_par.h"
 #endif
@@ -397,6 +402,9 @@ static void merkle_data_root_serial(const uint8_t *data, size_t n, uint8_t out[3
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {
 #if OPML_KECCAK_THREADS
   if (merkle_data_root_parallel(data, n, out)) return;
+#endif
+#if OPML_KECCAK64
+  if (n >= LEVELS_MIN_BYTES && merkle_root_levels(data, n, out) == 0) return;
 #endif
   merkle_data_root_serial(data, n, out);
 }

@@ -24,15 +24,13 @@ typedef struct par_job {
 
 /* The root of data[0..n), 0 < n <= 2^h * 32, padded with zero leaves to 2^h leaves. */
 static void subtree_root(const uint8_t *data, size_t n, unsigned h, uint32_t out[8]) {
-  opml_merkle_ctx c;
-  opml_merkle_init(&c);
-  opml_merkle_update(&c, data, n);
   uint8_t root[32];
-  opml_merkle_final(&c, root);
+  if (merkle_root_levels(data, n, root)) merkle_data_root_serial(data, n, root);
   load_lanes(out, root, 4);
-  /* opml_merkle_final padded to the next power of two of the leaf count: climb to height h */
+  /* that root is padded to the next power of two of the leaf count: climb to height h */
+  uint64_t leaves = (n + 31) / 32;
   unsigned got = 0;
-  while (((uint64_t)1 << got) < c.leaves) got++;
+  while (((uint64_t)1 << got) < leaves) got++;
   uint32_t zero[8] = {0};
   for (unsigned z = 0; z < got; z++) hash_nodes(zero, zero, zero);
   for (; got < h; got++) {
