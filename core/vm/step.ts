@@ -6,6 +6,7 @@
  */
 import { FAULT_EXIT_CODE, Reg, type VmState } from "./state.ts";
 import type { PreimageOracle } from "./oracle.ts";
+
 import {
   type Block,
   blockPage,
@@ -21,6 +22,9 @@ import {
   MAX_BLOCK,
   restamp,
 } from "./jit.ts";
+
+/** Scratch for one preimage part per read syscall (allocation-free: see PreimageOracle.readInto). */
+const PART = new Uint8Array(32);
 
 /** What the VM does outside its state: output, hints, preimages. None of it changes the state. */
 export interface VmHost {
@@ -796,7 +800,8 @@ function syscall(st: VmState, host: VmHost): number {
       else if (a0 === Fd.preimageRead) {
         dataAddr = (a1 & ~3) >>> 0;
         if (a2 === 0) break; // reads nothing: the oracle is not asked (v0 = 0)
-        const { part, available } = host.oracle.read(st.preimageKey, st.preimageOffset);
+        const available = host.oracle.readInto(st.preimageKey, st.preimageOffset, PART);
+        const part = PART;
         const k = a1 & 3;
         const n = Math.min(available, 4 - k, a2);
         if (n > 0) {

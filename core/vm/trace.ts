@@ -11,6 +11,12 @@ import { stepWithWitness, type StepWitness } from "./witness.ts";
 export interface TraceOptions {
   /** Steps between checkpoints (default 2^20). */
   interval?: number;
+  /**
+   * Most checkpoints kept (default: no bound). Past it, every other checkpoint is dropped and
+   * the interval doubles, so a very long run (a check of billions of steps over hundreds of MB of
+   * memory) keeps bounded memory, at the cost of longer re-execution to reach a state.
+   */
+  maxCheckpoints?: number;
 }
 
 /**
@@ -24,13 +30,16 @@ export interface TraceOptions {
  * ```
  */
 export class Trace {
-  readonly interval: number;
+  /** Steps between checkpoints (doubles when maxCheckpoints is reached). */
+  interval: number;
   /** Checkpoints, by ascending step; the first is the initial state. */
   readonly checkpoints: VmState[] = [];
+  readonly maxCheckpoints: number;
   #head: VmState;
 
   constructor(initial: VmState, readonly host: VmHost, opts: TraceOptions = {}) {
     this.interval = opts.interval ?? 1 << 20;
+    this.maxCheckpoints = Math.max(2, opts.maxCheckpoints ?? Infinity);
     this.checkpoints.push(initial.clone());
     this.#head = initial;
   }
@@ -46,9 +55,19 @@ export class Trace {
     while (!st.exited && st.step < target) {
       const nextCp = (Math.floor(st.step / this.interval) + 1) * this.interval;
       execute(st, this.host, Math.min(target, nextCp) - st.step);
-      if (st.step === nextCp && !st.exited) this.checkpoints.push(st.clone());
+      if (st.step === nextCp && !st.exited) {
+        this.checkpoints.push(st.clone());
+        if (this.checkpoints.length > this.maxCheckpoints) this.#thin();
+      }
     }
     return st;
+  }
+
+  /** Keeps the checkpoints at multiples of twice the interval (the initial one included). */
+  #thin(): void {
+    this.interval *= 2;
+    const kept = this.checkpoints.filter((c, i) => i === 0 || c.step % this.interval === 0);
+    this.checkpoints.splice(0, this.checkpoints.length, ...kept);
   }
 
   /**
