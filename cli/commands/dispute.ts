@@ -34,6 +34,7 @@ import {
   openParty,
   type Party,
   partyCheck,
+  partyCheckAt,
   PartyError,
   partyStates,
 } from "../../core/dispute/party.ts";
@@ -122,12 +123,20 @@ function loadRoots(path: string): ReturnType<typeof parseRoots> {
 }
 
 /** The phase-2 document of a run, without states. */
-function phase2Header(party: Party, node: number, pre: Hash, claim: Hash, run: CheckRun): Phase2Roots {
+function phase2Header(
+  party: Party,
+  node: number,
+  pre: Hash,
+  claim: Hash,
+  run: CheckRun,
+  from = node - 1,
+): Phase2Roots {
   return {
     format: "opml-roots/1",
     phase: 2,
     ...specOf(party),
     node,
+    ...(from !== node - 1 ? { from } : {}),
     pre,
     claim,
     initial: run.initial,
@@ -178,6 +187,10 @@ export function rootsCommand() {
       ).default("1" as const),
     )
     .option("--node <k>", "phase 2: the node whose check (S_(K-1) -> S_K) to run")
+    .option(
+      "--single-phase",
+      "phase 2: the check of the whole model (S_0 -> S_(N+1)) instead of one node's (the baseline mode)",
+    )
     .option("--at <steps>", "phase 2: comma-separated steps, e.g. 0,1000,5000")
     .option("--stride <n>", "phase 2: a state every N steps (default: 64 states over the check)")
     .option("--claim <hash>", "phase 2: the S_K to check (default: our own S_K)")
@@ -197,9 +210,13 @@ export function rootsCommand() {
       const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
       const progress = progressFn(opts.progress);
       if (
-        opts.phase === "1" && (opts.node ?? opts.at ?? opts.stride ?? opts.claim ?? opts.serve) !== undefined
+        opts.phase === "1" &&
+        (opts.node ?? opts.at ?? opts.stride ?? opts.claim ?? opts.serve ?? opts.singlePhase) !== undefined
       ) {
-        throw new CliError("--node, --at, --stride, --claim and --serve need --phase 2", 2);
+        throw new CliError("--node, --single-phase, --at, --stride, --claim and --serve need --phase 2", 2);
+      }
+      if (opts.singlePhase && opts.node !== undefined) {
+        throw new CliError("--single-phase checks the whole model: no --node", 2);
       }
       const party = await guard(() => newParty(dir, opts.input, tamper));
       const states = await guard(() => partyStates(party));
@@ -215,8 +232,11 @@ export function rootsCommand() {
           ],
         );
       }
-      if (opts.node === undefined) throw new CliError("--phase 2 needs --node K", 2);
-      const node = parseCount(opts.node, "--node");
+      if (opts.node === undefined && !opts.singlePhase) {
+        throw new CliError("--phase 2 needs --node K (or --single-phase)", 2);
+      }
+      const node = opts.singlePhase ? n + 1 : parseCount(opts.node!, "--node");
+      const from = opts.singlePhase ? 0 : node - 1;
       if (node < 1 || node > n + 1) {
         throw new CliError(`--node ${node}: the checks are of nodes 1 .. ${n + 1}`, 2);
       }
@@ -232,7 +252,8 @@ export function rootsCommand() {
       const run = await guard(() =>
         partyCheck(party, node, claim, {
           honest: claim !== states[node],
-          expectPre: states[node - 1],
+          expectPre: states[from],
+          from,
           maxSteps,
           onProgress: (s) => progress(`check of node ${node}: step ${s}`),
         })
@@ -242,7 +263,7 @@ export function rootsCommand() {
           ((performance.now() - t0) / 1000).toFixed(1)
         } s)`,
       );
-      const header = phase2Header(party, node, states[node - 1], claim, run);
+      const header = phase2Header(party, node, states[from], claim, run, from);
       if (opts.serve) return await serve(header, run);
       let steps: number[];
       if (opts.at !== undefined) steps = parseSteps(opts.at);
@@ -299,9 +320,18 @@ function theirCheckSource(
   claim: Hash,
   initial: Hash,
   peers: LinePeer[],
+  from = node - 1,
 ): CheckSource {
   const expect = (h: Phase2Roots, where: string) => {
     if (h.node !== node) return; // another node's check: ignored
+    if ((h.from ?? h.node - 1) !== from) {
+      throw new CounterpartError(
+        "theirs",
+        `${where}: their check of node ${node} starts after node ${h.from ?? h.node - 1}, not ${from} (${
+          from === 0 ? "single-phase" : "multi-phase"
+        } mode)`,
+      );
+    }
     if (h.pre !== pre) {
       throw new CounterpartError(
         "theirs",
@@ -357,7 +387,7 @@ function theirCheckSource(
       },
     };
   }
-  const mine = files.filter((f) => f.node === node);
+  const mine = files.filter((f) => f.node === node && (f.from ?? f.node - 1) === from);
   mine.forEach((f, i) => expect(f, `their phase-2 file ${i + 1}`));
   const map = new Map<number, unknown>();
   for (const f of mine) {
@@ -435,6 +465,10 @@ export function challengeCommand() {
     )
     .option("-o, --out <file>", "write the dispute (for opml prove --dispute) here")
     .option("--max-steps <n>", "step bound of a node's check", String(CHECK_STEP_BOUND))
+    .option(
+      "--single-phase",
+      "baseline mode: no node bisection, bisect the VM steps of the whole model's check (S_0 -> S_(N+1))",
+    )
     .option("--json", "print the outcome as JSON")
     .option("--progress", "progress on stderr even when it is not a terminal")
     .action(async (opts) => {
@@ -486,6 +520,7 @@ export function challengeCommand() {
             sessionPath: session,
             maxCheckSteps: maxSteps,
             onProgress: progress,
+            singlePhase: opts.singlePhase === true,
             phase2: async (d) => {
               disputedNode = d.node;
               party ??= openParty(ours);
@@ -496,11 +531,21 @@ export function challengeCommand() {
                 run ??= partyCheck(party!, d.node, d.claim, {
                   honest: true,
                   expectPre: d.pre,
+                  from: d.from,
                   image,
                   maxSteps,
                   onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
                 });
-              const theirs = theirCheckSource(p2, opts.theirsCmd, d.node, d.pre, d.claim, initial, peers);
+              const theirs = theirCheckSource(
+                p2,
+                opts.theirsCmd,
+                d.node,
+                d.pre,
+                d.claim,
+                initial,
+                peers,
+                d.from ?? d.node - 1,
+              );
               if (opts.theirsCmd !== undefined) {
                 // their process starts computing now, in parallel with ours
                 Promise.resolve(theirs.final()).catch(() => {});
@@ -537,6 +582,7 @@ export function challengeCommand() {
           inputs: ours.inputs,
           ...(ours.tamper !== undefined ? { tamper: ours.tamper } : {}),
           node: o.node.node,
+          ...(o.node.from !== undefined ? { from: o.node.from } : {}),
           pre: o.node.pre,
           claim: o.node.claim,
           ours: o.node.ours,
@@ -570,6 +616,7 @@ function summaryOf(o: ChallengeOutcome) {
   return {
     dispute: true,
     node: o.node.node,
+    ...(o.node.from !== undefined ? { from: o.node.from } : {}),
     pre: o.node.pre,
     claim: o.node.claim,
     ours: o.node.ours,
@@ -592,7 +639,9 @@ function describe(
     ];
   }
   return [
-    `phase 1: node ${o.node.node} disputed after ${s.rounds.phase1} rounds (S_${o.node.node - 1} agreed)`,
+    o.node.from !== undefined
+      ? `single-phase: the check of S_${o.node.from} -> S_${o.node.node} (the whole model) disputed`
+      : `phase 1: node ${o.node.node} disputed after ${s.rounds.phase1} rounds (S_${o.node.node - 1} agreed)`,
     `phase 2: step ${o.step} -> ${
       o.step + 1
     } of its check disputed after ${s.rounds.phase2} rounds (their check ends at step ${o.final.step})`,
@@ -638,18 +687,28 @@ export function proveCommand() {
       }
       const d = guardSync(() => parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!));
       const party = await guard(() => openParty(d));
-      const run = await guard(() => partyCheck(party, d.node, d.claim, { honest: true, expectPre: d.pre }));
+      // a plain run to the disputed step: no checkpoints, nothing past it (a check can be
+      // billions of steps)
+      const run = await guard(async () => {
+        try {
+          return await partyCheckAt(party, d.node, d.claim, d.step, {
+            honest: true,
+            expectPre: d.pre,
+            from: d.from,
+          });
+        } catch (e) {
+          if (e instanceof CheckRunError) throw new CliError(`${opts.dispute}: ${e.message}`);
+          throw e;
+        }
+      });
       const mismatch = (what: string, got: Hash, want: Hash) => {
         if (got !== want) {
           throw new CliError(`${opts.dispute}: ${what} is ${want}, but our recomputation gives ${got}`);
         }
       };
       mismatch("the checker's initial state", run.initial, d.initial);
-      if (d.step >= run.end.step) {
-        throw new CliError(`${opts.dispute}: step ${d.step} is past our check's end (step ${run.end.step})`);
-      }
-      mismatch(`the state at step ${d.step}`, run.hashAt(d.step), d.preState);
-      const proof = oneStepProof(run.witnessAt!(d.step), disputeContext(d.pre, d.claim, d.node));
+      mismatch(`the state at step ${d.step}`, run.pre, d.preState);
+      const proof = oneStepProof(run.witness, disputeContext(d.pre, d.claim, d.node));
       mismatch(`our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
       const doc = { format: "opml-proof/1", node: d.node, theirPostStateHash: d.theirsPost, ...proof };
       if (opts.out) guardSync(() => writeJsonAtomic(opts.out!, doc));

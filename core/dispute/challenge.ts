@@ -43,7 +43,12 @@ export interface Phase2Sources {
 /** The disputed node, as phase 2 receives it. */
 export interface DisputedNode {
   node: number;
-  /** S_(K-1), agreed. */
+  /**
+   * Single-phase mode: the check runs nodes from+1 .. K from S_from (0 and N + 1: the whole
+   * model in the VM). Absent: from = K - 1 (multi-phase, one node).
+   */
+  from?: number;
+  /** S_(K-1), agreed (S_from in single-phase mode). */
   pre: Hash;
   /** Their S_K, the claim the check verifies. */
   claim: Hash;
@@ -131,6 +136,12 @@ export interface ChallengeOptions {
   maxCheckSteps?: number;
   /** Progress for humans (stderr). */
   onProgress?: (message: string) => void;
+  /**
+   * Single-phase mode, the baseline the multi-phase game must beat: no dissection of node
+   * states; phase 2 dissects the check of the whole model (S_0 to their S_(N+1)). Recorded in
+   * the session's parameters (a session resumes only in its own mode).
+   */
+  singlePhase?: boolean;
 }
 
 /** The outcome of {@link challenge} with its counts. */
@@ -263,7 +274,7 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     nodes: n,
     ours: { first: ours[0], last: ours[n + 1] },
     theirs: { last: p1.theirs.get(n + 1)! },
-    context: { ...(opts.context ?? {}) },
+    context: { ...(opts.context ?? {}), ...(opts.singlePhase ? { mode: "single-phase" } : {}) },
   };
 
   let session: ChallengeSession;
@@ -314,8 +325,8 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     });
   }
 
-  // ---- phase 1: node states ----
-  const phase1 = await dissect({
+  // ---- phase 1: node states (none in single-phase mode: the whole model is disputed) ----
+  const phase1 = opts.singlePhase ? { interval: { lo: 0, hi: n + 1 } } : await dissect({
     interval: { lo: 0, hi: n + 1 },
     arity: opts.arity,
     ours: { at: (ix) => ix.map((i) => ours[i]) },
@@ -333,9 +344,11 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     },
   });
   const k = phase1.interval.hi;
+  const from = opts.singlePhase ? 0 : k - 1;
   const disputed: DisputedNode = {
     node: k,
-    pre: p1.ours.get(k - 1)!,
+    ...(opts.singlePhase ? { from } : {}),
+    pre: p1.ours.get(from)!,
     claim: p1.theirs.get(k)!,
     ours: p1.ours.get(k)!,
   };
@@ -343,7 +356,11 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     session.phase1.node = k;
     save();
   }
-  progress(`phase 1 done: node ${k} disputed (${session.phase1.moves.length} rounds)`);
+  progress(
+    opts.singlePhase
+      ? `single-phase: the check of the whole model (S_0 -> S_${k}) is disputed`
+      : `phase 1 done: node ${k} disputed (${session.phase1.moves.length} rounds)`,
+  );
 
   // ---- phase 2: VM steps of the check of their S_K ----
   const sources = await opts.phase2(disputed);

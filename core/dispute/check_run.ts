@@ -15,6 +15,7 @@ import {
   PreimageOracle,
   type PreimageSource,
   Reg,
+  stepWithWitness,
   type StepWitness,
   Trace,
   type VmState,
@@ -60,13 +61,38 @@ export interface CheckRunOptions {
 
 const DEFAULT_MAX_STEPS = 2 ** 36;
 const DEFAULT_INTERVAL = 1 << 18;
+/**
+ * Checkpoints kept per run: a check of billions of steps (the 100 M-parameter model's LM head:
+ * 39 G steps over 150 MB of memory) would otherwise hold 150,000 snapshots of a 38,000-page
+ * table. Past it the interval doubles (core/vm/trace.ts): any state is then at most
+ * steps / 256 steps away (the interval is a power-of-two multiple of 2^18), a fraction of a second at the VM's speed.
+ */
+const MAX_CHECKPOINTS = 512;
+
+/**
+ * Steps per page of memory between checkpoints, at least: a checkpoint clones the page table
+ * (twice), so with 38,000 pages (a 150 MB tensor) checkpoints every 2^18 steps cost more than
+ * the steps (profiled); with this the cloning stays a few percent of the run.
+ */
+const STEPS_PER_PAGE = 1024;
+
+/** The checkpoint interval for a memory of `pages` pages: a power of two, never below `min`. */
+function intervalFor(pages: number, min: number): number {
+  let i = min;
+  while (i < pages * STEPS_PER_PAGE) i *= 2;
+  return i;
+}
 
 function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
   const max = opts.maxSteps ?? DEFAULT_MAX_STEPS;
-  const chunk = 1 << 24;
+  let reported = trace.head.step;
   while (!trace.head.exited && trace.head.step < max) {
-    trace.runTo(Math.min(max, trace.head.step + chunk));
-    opts.onProgress?.(trace.head.step);
+    trace.interval = intervalFor(trace.head.memory.pageCount, trace.interval);
+    trace.runTo(Math.min(max, trace.head.step + Math.min(1 << 24, 8 * trace.interval)));
+    if (trace.head.step - reported >= 1 << 24 || trace.head.exited) {
+      opts.onProgress?.(trace.head.step);
+      reported = trace.head.step;
+    }
   }
   const st = trace.head;
   if (!st.exited) throw new CheckRunError(`the check did not exit within ${max} steps`);
@@ -88,6 +114,7 @@ function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
 export function honestCheck(image: Uint8Array, source: PreimageSource, opts: CheckRunOptions = {}): CheckRun {
   const trace = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
     interval: opts.interval ?? DEFAULT_INTERVAL,
+    maxCheckpoints: MAX_CHECKPOINTS,
   });
   const initial = toHash(trace.checkpoints[0].hash());
   const end = runToEnd(trace, opts);
@@ -103,6 +130,44 @@ export function honestCheck(image: Uint8Array, source: PreimageSource, opts: Che
   };
 }
 
+/** The honest check's states around one step, from a plain run: what a one-step proof needs. */
+export interface CheckAtStep {
+  initial: Hash;
+  /** The state hash after `step` steps. */
+  pre: Hash;
+  /** The witness of the step from `step` to `step + 1`. */
+  witness: StepWitness;
+}
+
+/**
+ * Runs the honest check to `step` without checkpoints (no state kept but the head: a fraction
+ * of the cost of {@link honestCheck} on a check of billions of steps) and records the witness of
+ * that step. For `opml prove --dispute`, which needs nothing else.
+ *
+ * @example
+ * ```ts
+ * const { pre, witness } = honestCheckAt(image, checkerSource(pre, claim), 12_345);
+ * ```
+ * @throws {CheckRunError} when the check exits at or before `step`.
+ */
+export function honestCheckAt(
+  image: Uint8Array,
+  source: PreimageSource,
+  step: number,
+  opts: CheckRunOptions = {},
+): CheckAtStep {
+  const host = { oracle: new PreimageOracle(source) };
+  const st = loadElf(image);
+  const initial = toHash(st.hash());
+  while (!st.exited && st.step < step) {
+    execute(st, host, Math.min(1 << 24, step - st.step));
+    opts.onProgress?.(st.step);
+  }
+  if (st.exited) throw new CheckRunError(`step ${step} is past our check's end (step ${st.step})`);
+  const pre = toHash(st.hash());
+  return { initial, pre, witness: stepWithWitness(st, host) };
+}
+
 /** MIPS o32 layout of the interpreter's structs (core/runtime/interp.h, kernel.h). */
 const LAYOUT = {
   program: { nTensors: 0, nNodes: 4, tensors: 20, nodes: 24 },
@@ -115,25 +180,68 @@ const LAYOUT = {
 /** `break`: faults when fetched, which stops the run exactly at that pc. */
 const BREAK = 0x0000000d;
 
+/** Honest checkpoints taken on the way to node K (see {@link runUntilNode}). */
+interface Checkpoints {
+  states: VmState[];
+  interval: number;
+}
+
 /**
- * Runs `st` until its pc reaches `pc` (the state before that instruction executes), by putting
- * a faulting instruction there and undoing the fault: the state is the honest one.
+ * Runs `st` until its pc reaches `pc` with register a2 = `a2` (the checker's add_node for node
+ * a2 + 1: a check of several nodes calls it once per node), the state before that instruction
+ * executes: a faulting instruction is put there and each fault undone, so the state is the
+ * honest one. On the way it keeps honest checkpoints (clones with the instruction restored:
+ * the same memory, the same hashes) every `cps.interval` steps, thinned as a Trace thins them,
+ * so the honest run before the lie needs no second execution.
  */
-function runUntilPc(st: VmState, oracle: PreimageOracle, pc: number, max: number): void {
+function runUntilNode(
+  st: VmState,
+  oracle: PreimageOracle,
+  pc: number,
+  a2: number,
+  max: number,
+  cps: Checkpoints,
+): void {
   const word = st.memory.readWord(pc);
+  const fault = () => {
+    if (!st.exited) {
+      throw new CheckRunError(`the check did not reach the end of its node within ${max} steps`);
+    }
+    if (st.exitCode !== FAULT_EXIT_CODE || st.pc !== pc) {
+      throw new CheckRunError(`the check exited (code ${st.exitCode}) before the end of its node`);
+    }
+    st.exited = false;
+    st.exitCode = 0;
+    st.step -= 1;
+  };
   st.memory.writeWord(pc, BREAK);
   try {
-    while (!st.exited && st.step < max) execute(st, { oracle }, Math.min(1 << 24, max - st.step));
+    for (;;) {
+      while (!st.exited && st.step < max) {
+        cps.interval = intervalFor(st.memory.pageCount, cps.interval);
+        const next = (Math.floor(st.step / cps.interval) + 1) * cps.interval;
+        execute(st, { oracle }, Math.min(next, max) - st.step);
+        if (!st.exited && st.step === next) {
+          const c = st.clone();
+          c.memory.writeWord(pc, word);
+          cps.states.push(c);
+          if (cps.states.length > MAX_CHECKPOINTS) {
+            cps.interval *= 2;
+            const kept = cps.states.filter((x, i) => i === 0 || x.step % cps.interval === 0);
+            cps.states.splice(0, cps.states.length, ...kept);
+          }
+        }
+      }
+      fault();
+      if (st.regs[Reg.a2] >= a2) return;
+      // an earlier node's add_node: execute it honestly, then stop at the next one
+      st.memory.writeWord(pc, word);
+      execute(st, { oracle }, 1);
+      st.memory.writeWord(pc, BREAK);
+    }
   } finally {
     st.memory.writeWord(pc, word);
   }
-  if (!st.exited) throw new CheckRunError(`the check did not reach the end of its node within ${max} steps`);
-  if (st.exitCode !== FAULT_EXIT_CODE || st.pc !== pc) {
-    throw new CheckRunError(`the check exited (code ${st.exitCode}) before the end of its node`);
-  }
-  st.exited = false;
-  st.exitCode = 0;
-  st.step -= 1;
 }
 
 /**
@@ -169,16 +277,13 @@ export function tamperedCheck(
   const oracle = new PreimageOracle(source);
   const st = loadElf(image);
   const initial = toHash(st.hash());
+  const cps: Checkpoints = { states: [st.clone()], interval: opts.interval ?? DEFAULT_INTERVAL };
   // the add_node of node K: the first one in a one-node check, a later one in a whole-model check
-  runUntilPc(st, oracle, addNode, max);
-  while (st.regs[Reg.a2] !== node - 1) {
-    if (st.regs[Reg.a2] > node - 1) {
-      throw new CheckRunError(
-        `the check reached node ${st.regs[Reg.a2] + 1} without node ${node}: it is not in the checked range`,
-      );
-    }
-    execute(st, { oracle }, 1);
-    runUntilPc(st, oracle, addNode, max);
+  runUntilNode(st, oracle, addNode, node - 1, max, cps);
+  if (st.regs[Reg.a2] !== node - 1) {
+    throw new CheckRunError(
+      `the check reached node ${st.regs[Reg.a2] + 1} without node ${node}: it is not in the checked range`,
+    );
   }
   // node K's first output in the checker's memory, every field checked against the program
   const m = st.memory;
@@ -203,14 +308,20 @@ export function tamperedCheck(
   }
   const data = m.readWord(t + LAYOUT.tensor.data);
   if (data === 0 || !m.isMapped(data)) bad("data pointer");
-  const honest = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
-    interval: opts.interval ?? DEFAULT_INTERVAL,
+  // the honest run up to the lie: its checkpoints from the way here, its head the state here
+  const honest = new Trace(st.clone(), { oracle: new PreimageOracle(source) }, {
+    interval: cps.interval,
+    maxCheckpoints: MAX_CHECKPOINTS,
   });
+  honest.checkpoints.splice(0, honest.checkpoints.length, ...cps.states, honest.checkpoints[0]);
   const lieStep = st.step;
   // the host holds tensors big-endian: the lowest bit of the first element is in its last byte
   const at = data + dtypeSize(want.dtype) - 1;
   m.writeBytes(at, Uint8Array.of(byte(at) ^ 1));
-  const after = new Trace(st, { oracle }, { interval: opts.interval ?? DEFAULT_INTERVAL });
+  const after = new Trace(st, { oracle }, {
+    interval: opts.interval ?? DEFAULT_INTERVAL,
+    maxCheckpoints: MAX_CHECKPOINTS,
+  });
   const end = runToEnd(after, opts);
   if (end.exitCode !== 0) {
     throw new CheckRunError(

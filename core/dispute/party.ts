@@ -14,7 +14,14 @@ import {
 import type { TensorValue } from "../ir/types.ts";
 import { keyHex } from "../vm/oracle.ts";
 import { loadElf } from "../vm/elf.ts";
-import { type CheckRun, type CheckRunOptions, honestCheck, tamperedCheck } from "./check_run.ts";
+import {
+  type CheckAtStep,
+  type CheckRun,
+  type CheckRunOptions,
+  honestCheck,
+  honestCheckAt,
+  tamperedCheck,
+} from "./check_run.ts";
 import { type Hash, hashBytes, toHash } from "./hash.ts";
 import type { RunSpec } from "./roots_file.ts";
 
@@ -183,6 +190,11 @@ export interface PartyCheckOptions extends CheckRunOptions {
   expectPre?: Hash;
   /** Check honestly even if the party tampers at this node (a challenger checks honestly). */
   honest?: boolean;
+  /**
+   * Single-phase mode: check nodes from+1 .. node from S_from (0: the whole model with node =
+   * N + 1). Default node - 1.
+   */
+  from?: number;
   image?: Uint8Array;
 }
 
@@ -204,23 +216,55 @@ export async function partyCheck(
   claim: Hash,
   opts: PartyCheckOptions = {},
 ): Promise<CheckRun> {
+  const { image, source } = await checkInputs(party, node, claim, opts);
+  const n = party.model.prog.program.nodes.length, tamper = party.spec.tamper;
+  const from = opts.from ?? node - 1;
+  // the dishonest defender flips its bit when the check computes node `tamper`
+  if (!opts.honest && tamper !== undefined && tamper > from && tamper <= Math.min(node, n)) {
+    return tamperedCheck(image, source, party.model.prog.program, tamper, opts);
+  }
+  return honestCheck(image, source, opts);
+}
+
+/**
+ * The party's honest check of node `node` against `claim`, run plainly to `step`: the states
+ * and witness a one-step proof of that step needs (`opml prove --dispute`).
+ *
+ * @example
+ * ```ts
+ * const { pre, witness } = await partyCheckAt(ours, k, theirClaim, step, { expectPre: agreedPre });
+ * ```
+ */
+export async function partyCheckAt(
+  party: Party,
+  node: number,
+  claim: Hash,
+  step: number,
+  opts: PartyCheckOptions = {},
+): Promise<CheckAtStep> {
+  const { image, source } = await checkInputs(party, node, claim, opts);
+  return honestCheckAt(image, source, step, opts);
+}
+
+/** The checker image and its preimage source for the check of `node` (from `opts.from`). */
+async function checkInputs(party: Party, node: number, claim: Hash, opts: PartyCheckOptions) {
   const { prog, native } = party.model;
   const n = prog.program.nodes.length;
   if (!(Number.isSafeInteger(node) && node >= 1 && node <= n + 1)) {
     throw new PartyError(`node ${node}: the checks are of nodes 1 .. ${n + 1} (${n + 1}: the result)`);
   }
   const tamper = party.spec.tamper;
-  const data = await nativeCheckerData(native, prog, party.inputs, node - 1, node, { tamper });
-  const pre = checkerPreimages(prog, party.inputs, node - 1, node, data);
+  const from = opts.from ?? node - 1;
+  if (!(Number.isSafeInteger(from) && from >= 0 && from < node)) {
+    throw new PartyError(`from ${from}: a check starts after a node below ${node}`);
+  }
+  const data = await nativeCheckerData(native, prog, party.inputs, from, node, { tamper });
+  const pre = checkerPreimages(prog, party.inputs, from, node, data);
   if (opts.expectPre !== undefined && toHash(pre.sa) !== opts.expectPre) {
     throw new PartyError(
-      `S_${node - 1} recomputed from the model and inputs is ${toHash(pre.sa)}, not ${opts.expectPre}`,
+      `S_${from} recomputed from the model and inputs is ${toHash(pre.sa)}, not ${opts.expectPre}`,
     );
   }
   const image = opts.image ?? await checkerImage(party.model);
-  const source = checkerSource(pre, hashBytes(claim));
-  if (!opts.honest && tamper === node && node <= n) {
-    return tamperedCheck(image, source, prog.program, node, opts);
-  }
-  return honestCheck(image, source, opts);
+  return { image, source: checkerSource(pre, hashBytes(claim)) };
 }

@@ -30,7 +30,12 @@ export interface Phase2Roots extends RunSpec {
   format: "opml-roots/1";
   phase: 2;
   node: number;
-  /** S_(K-1). */
+  /**
+   * Single-phase mode: the check runs nodes from+1 .. K from S_from (from = 0, K = N + 1: the
+   * whole model). Absent: from = K - 1, one node's check.
+   */
+  from?: number;
+  /** S_(K-1) (S_from in single-phase mode). */
   pre: Hash;
   /** S_K, the claim the check verifies. */
   claim: Hash;
@@ -49,7 +54,9 @@ export type RootsFile = Phase1Roots | Phase2Roots;
 export interface DisputeFile extends RunSpec {
   format: "opml-dispute/1";
   node: number;
-  /** S_(K-1), agreed. */
+  /** Single-phase mode: the check starts after node `from` (0); absent: K - 1. */
+  from?: number;
+  /** S_(K-1), agreed (S_from in single-phase mode). */
   pre: Hash;
   /** Their S_K: the claim whose check is disputed. */
   claim: Hash;
@@ -164,6 +171,7 @@ export function parseRoots(doc: unknown, path: string): RootsFile {
       phase: 2,
       ...base,
       node,
+      ...fromField(d.from, node, count, fail),
       pre: hash(d.pre, "pre"),
       claim: hash(d.claim, "claim"),
       initial: hash(d.initial, "initial"),
@@ -172,6 +180,19 @@ export function parseRoots(doc: unknown, path: string): RootsFile {
     };
   }
   return fail(`phase must be 1 or 2, got ${JSON.stringify(d.phase)}`);
+}
+
+/** The optional `from` of a single-phase check: below `node`, and absent when it is node - 1. */
+function fromField(
+  v: unknown,
+  node: number,
+  count: (v: unknown, what: string, min?: number) => number,
+  fail: (why: string) => never,
+): { from?: number } {
+  if (v === undefined) return {};
+  const from = count(v, "from");
+  if (from >= node) fail(`from ${from} must be below node ${node}`);
+  return from === node - 1 ? {} : { from };
 }
 
 /**
@@ -194,6 +215,7 @@ export function parseDispute(doc: unknown, path: string): DisputeFile {
     format: "opml-dispute/1",
     ...spec(),
     node: count(d.node, "node", 1),
+    ...fromField(d.from, count(d.node, "node", 1), count, fail),
     pre: hash(d.pre, "pre"),
     claim: hash(d.claim, "claim"),
     ours: hash(d.ours, "ours"),
