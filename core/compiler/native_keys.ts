@@ -40,7 +40,9 @@ function exists(p: string): boolean {
 function libraryPath(): string {
   const h = sha256.create();
   // keccak.c and every header it may include (keccak*.h)
-  const files = [...Deno.readDirSync(runtimeDir)].map((e) => e.name).filter((f) => /^keccak.*\.[ch]$/.test(f));
+  const files = [...Deno.readDirSync(runtimeDir)].map((e) => e.name).filter((f) =>
+    /^keccak.*\.[ch]$/.test(f)
+  );
   for (const f of files.sort()) h.update(Deno.readFileSync(runtimeDir + f));
   h.update(new TextEncoder().encode(FLAGS.join(" ")));
   const id = [...h.digest().slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
