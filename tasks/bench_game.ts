@@ -14,7 +14,8 @@
  *   Deno needs --allow-all to read /proc itself; falls back to sampling Deno.memoryUsage()).
  *
  * Prints a Markdown table and writes build/bench/game.json. Options: `--runs N` (runs of each
- * mnist-cnn case, medians reported; default 3), `--only SUBSTRING` (cases whose id contains it).
+ * mnist-cnn case, medians reported; default 3), `--only SUBSTRING` (cases whose id contains it),
+ * `--long` (also stories260K single-phase: over an hour and over 8 GiB on a 2-core machine).
  * Standalone: `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi
  * --allow-net=127.0.0.1 tasks/bench_game.ts`.
  * @module
@@ -77,20 +78,25 @@ interface Case {
   liar: "server" | "verifier";
   arity: number;
   runs: number;
+  /** Over an hour and several GiB (docs/BENCHMARKS.md section 5): only with `--long`. */
+  long?: boolean;
 }
 
-function parseArgs(args: string[]): { runs: number; only?: string; child?: string; result?: string } {
-  let runs = 3;
+function parseArgs(
+  args: string[],
+): { runs: number; only?: string; long: boolean; child?: string; result?: string } {
+  let runs = 3, long = false;
   let only: string | undefined, child: string | undefined, result: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--runs") runs = Number(args[++i]);
     else if (args[i] === "--only") only = args[++i];
+    else if (args[i] === "--long") long = true;
     else if (args[i] === "--child") child = args[++i]; // internal: one run of a case
     else if (args[i] === "--result") result = args[++i];
-    else throw new Error(`unknown option ${args[i]} (--runs N, --only SUBSTRING)`);
+    else throw new Error(`unknown option ${args[i]} (--runs N, --only SUBSTRING, --long)`);
   }
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
-  return { runs, only, child, result };
+  return { runs, only, long, child, result };
 }
 
 /** mnist-cnn: digit 537 of the shared set (pixels / 255, float32 [1, 1, 28, 28]). */
@@ -128,7 +134,7 @@ function cases(runs: number, storiesNodes: number): Case[] {
     cnn("mnist-cnn/multi/arity-4", { arity: 4 }),
     st("stories260K/multi/middle", {}),
     st("stories260K/multi/last", { tamper: storiesNodes }),
-    st("stories260K/single", { singlePhase: true }),
+    st("stories260K/single", { singlePhase: true, long: true }),
   ];
 }
 
@@ -248,7 +254,11 @@ async function runDispute(c: Case, m: BenchModel): Promise<RunFigures> {
         sessionPath: `${sessions}/${role}.json`,
         startBlock: deployBlock,
         signal: ctl.signal,
-        log: (l) => logs[role].push(l),
+        log: (l) => {
+          logs[role].push(l);
+          // the long parts, as progress
+          if (/running our check|our check exits/.test(l)) note(`${c.id}: ${role}: ${l}`);
+        },
         onEvent: (e) => events[role].push(e),
       });
     done = [agent("server", sg), agent("verifier", vg)];
@@ -556,7 +566,7 @@ if (import.meta.main) {
   await compileModels();
   const models = loadModels();
   const all = cases(opts.runs, models.stories260K.dir.prog.program.nodes.length)
-    .filter((c) => !opts.only || c.id.includes(opts.only));
+    .filter((c) => (opts.long || !c.long) && (!opts.only || c.id.includes(opts.only)));
   for (const c of all) await checkTamper(models[c.model], c.tamper);
   const rows: CaseFigures[] = [];
   for (const c of all) {
