@@ -347,7 +347,12 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
           if (!(e instanceof RuntimeError || e instanceof GameTxError || e instanceof TaskDataError)) throw e;
           const reason = e.message;
           const prev = session.tasks[taskId.toString()];
-          session.tasks[taskId.toString()] = { ...prev, model: prev?.model ?? "0x", state: "skipped", note: reason };
+          session.tasks[taskId.toString()] = {
+            ...prev,
+            model: prev?.model ?? "0x",
+            state: "skipped",
+            note: reason,
+          };
           save();
           log(`task ${taskId}: ${reason}`);
           emit({ kind: "skipped", taskId, reason });
