@@ -3,13 +3,11 @@
  * reading input files with clear errors, and printing data.
  * @module
  */
+import { OpmlError } from "../core/errors.ts";
 
-/** A failure to report as `opml: <message>` with an exit code, never a stack trace. */
-export class CliError extends Error {
+/** A failure of the command line itself (options, files), reported like every {@link OpmlError}. */
+export class CliError extends OpmlError {
   override name = "CliError";
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
 }
 
 /** Reads a whole file, turning OS errors into a one-line {@link CliError} naming the file. */

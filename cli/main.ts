@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import tab from "@bomb.sh/tab/commander";
-import { CliError } from "./_io.ts";
+import { EXIT, OpmlError } from "../core/errors.ts";
 import { vmCommand } from "./commands/vm.ts";
 import { challengeCommand, proveCommand, rootsCommand } from "./commands/dispute.ts";
 import { compileCommand, runCommand } from "./commands/model.ts";
@@ -36,15 +36,27 @@ export function buildProgram(): Command {
 }
 
 function exitWith(e: unknown): never {
-  if (e instanceof CommanderError) Deno.exit(e.exitCode === 0 ? 0 : 2);
-  if (e instanceof CliError) {
-    console.error(`opml: ${e.message}`);
+  if (e instanceof CommanderError) Deno.exit(e.exitCode === 0 ? 0 : EXIT.usage);
+  if (Deno.env.get("OPML_DEBUG")) console.error(e);
+  if (e instanceof OpmlError) {
+    console.error(`opml: ${firstLine(e.message)}`);
     Deno.exit(e.exitCode);
   }
-  if (Deno.env.get("OPML_DEBUG")) console.error(e);
-  else console.error(`opml: internal error: ${(e as Error)?.message ?? e} (set OPML_DEBUG=1 for details)`);
-  Deno.exit(70);
+  // viem's errors (an RPC failure, a reverted transaction) carry a short message
+  const short = (e as { shortMessage?: unknown })?.shortMessage;
+  if (typeof short === "string") {
+    console.error(`opml: ${firstLine(short)}`);
+    Deno.exit(EXIT.failure);
+  }
+  if (!Deno.env.get("OPML_DEBUG")) {
+    console.error(
+      `opml: internal error: ${firstLine(String((e as Error)?.message ?? e))} (set OPML_DEBUG=1 for details)`,
+    );
+  }
+  Deno.exit(EXIT.internal);
 }
+
+const firstLine = (s: string): string => s.split("\n")[0];
 
 if (import.meta.main) {
   const program = buildProgram();

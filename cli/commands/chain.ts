@@ -5,18 +5,8 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { formatEther, parseEther } from "viem";
-import { AccountError } from "../../core/chain/accounts.ts";
-import {
-  type ChainConfig,
-  ChainConfigError,
-  chainConfigJson,
-  configPath,
-  type GameParams,
-} from "../../core/chain/config.ts";
-import { ConnectError } from "../../core/chain/connect.ts";
-import { DeployError } from "../../core/chain/deploy.ts";
+import { type ChainConfig, chainConfigJson, configPath, type GameParams } from "../../core/chain/config.ts";
 import { chainDeploy, chainDown, chainInfo, chainUp } from "../../core/chain/lifecycle.ts";
-import { LocalChainError } from "../../core/chain/local_chain.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 
 interface ParamOptions {
@@ -50,22 +40,6 @@ function paramsFrom(o: ParamOptions): Partial<GameParams> {
   if (p.clockBudget === 0) throw new CliError("--clock must be at least 1 second", 2);
   if (p.challengeWindow === 0) throw new CliError("--window must be at least 1 second", 2);
   return p;
-}
-
-/** Turns the chain modules' errors into one-line CLI errors. */
-async function guard<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (
-      e instanceof ChainConfigError || e instanceof AccountError || e instanceof ConnectError ||
-      e instanceof LocalChainError || e instanceof DeployError
-    ) throw new CliError(e.message);
-    // viem errors (a reverted or unaffordable deployment, an RPC failure): their short message
-    const short = (e as { shortMessage?: unknown })?.shortMessage;
-    if (typeof short === "string") throw new CliError(short.split("\n")[0]);
-    throw e;
-  }
 }
 
 const progress = (line: string) => console.error(line);
@@ -111,9 +85,7 @@ export function chainCommand() {
         throw new CliError(`--port must be 1 .. 65535`, 2);
       }
       const path = configPath(opts.config);
-      const { config, reused } = await guard(() =>
-        chainUp({ configPath: path, port, params, onProgress: progress })
-      );
+      const { config, reused } = await chainUp({ configPath: path, port, params, onProgress: progress });
       if (reused) progress(`the embedded chain is already up (${path})`);
       else progress(`wrote ${path}`);
       if (opts.json) printJson({ ...chainConfigJson(config), reused, configPath: path });
@@ -126,7 +98,7 @@ export function chainCommand() {
     .option("--json", "print {stoppedPid, removedConfig}")
     .action(async (opts) => {
       const path = configPath(opts.config);
-      const r = await guard(() => chainDown(path));
+      const r = await chainDown(path);
       if (opts.json) printJson({ stoppedPid: r.stoppedPid ?? null, removedConfig: r.removedConfig });
       else if (!r.removedConfig) progress(`no embedded chain configured (${path}): nothing to do`);
       else if (r.stoppedPid === undefined) progress(`the embedded chain was not running; removed ${path}`);
@@ -150,9 +122,13 @@ export function chainCommand() {
     .action(async (opts) => {
       const params = paramsFrom(opts);
       const path = configPath(opts.config);
-      const config = await guard(() =>
-        chainDeploy({ configPath: path, rpc: opts.rpc, params, keyEnv: opts.keyEnv, onProgress: progress })
-      );
+      const config = await chainDeploy({
+        configPath: path,
+        rpc: opts.rpc,
+        params,
+        keyEnv: opts.keyEnv,
+        onProgress: progress,
+      });
       progress(`wrote ${path}`);
       if (opts.json) printJson({ ...chainConfigJson(config), configPath: path });
       else printConfig(config);
@@ -164,7 +140,7 @@ export function chainCommand() {
     .option("--json", "print as JSON")
     .action(async (opts) => {
       const path = configPath(opts.config);
-      const info = await guard(() => chainInfo(path));
+      const info = await chainInfo(path);
       if (opts.json) {
         printJson({
           ...chainConfigJson(info.config),

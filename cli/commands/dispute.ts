@@ -5,8 +5,7 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { ModelDirError } from "../../core/compiler/mod.ts";
-import { InputError, RuntimeError } from "../../core/engine/mod.ts";
+import { EXIT } from "../../core/errors.ts";
 import { loadElf } from "../../core/vm/mod.ts";
 import {
   challenge,
@@ -14,11 +13,9 @@ import {
   type CheckSource,
   type CommitmentSource,
   CounterpartError,
-  DisputeError,
   functionSource,
   type Hash,
   isHash,
-  JsonFileError,
   MAX_ARITY,
   MIN_ARITY,
   readJson,
@@ -35,7 +32,6 @@ import {
   type Party,
   partyCheck,
   partyCheckAt,
-  PartyError,
   partyStates,
 } from "../../core/dispute/party.ts";
 import {
@@ -54,7 +50,7 @@ import { proveCommand as proveElfCommand } from "./vm.ts";
 import { onChainChallenge } from "./game.ts";
 
 /** Exit code of `opml challenge` when it waits for commitments the counterpart has not given yet. */
-export const WAITING = 3;
+export const WAITING = EXIT.waiting;
 
 /** The default step bound of a node's check (the game's bound). */
 export const CHECK_STEP_BOUND = 2 ** 36;
@@ -78,26 +74,6 @@ export function parseTamper(value: string): number {
     throw new CliError(`--tamper ${value}: expected node=K with K >= 1, e.g. node=3`, 2);
   }
   return k;
-}
-
-/** Turns known failures into one-line CLI errors. */
-function known(e: unknown): never {
-  if (e instanceof UnavailableError) throw new CliError(e.message, WAITING);
-  if (
-    e instanceof ModelDirError || e instanceof InputError || e instanceof RuntimeError ||
-    e instanceof PartyError ||
-    e instanceof RootsFileError || e instanceof JsonFileError || e instanceof DisputeError ||
-    e instanceof CheckRunError
-  ) throw new CliError(e.message);
-  throw e;
-}
-
-async function guard<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    known(e);
-  }
 }
 
 /** Progress on stderr when a person watches (a terminal), or when asked. */
@@ -218,8 +194,8 @@ export function rootsCommand() {
       if (opts.singlePhase && opts.node !== undefined) {
         throw new CliError("--single-phase checks the whole model: no --node", 2);
       }
-      const party = await guard(() => newParty(dir, opts.input, tamper));
-      const states = await guard(() => partyStates(party));
+      const party = await newParty(dir, opts.input, tamper);
+      const states = await partyStates(party);
       const n = states.length - 2;
       if (opts.phase === "1") {
         const doc: Phase1Roots = { format: "opml-roots/1", phase: 1, ...specOf(party), nodes: n, states };
@@ -249,15 +225,13 @@ export function rootsCommand() {
       const claim = (opts.claim as Hash | undefined) ?? states[node];
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const t0 = performance.now();
-      const run = await guard(() =>
-        partyCheck(party, node, claim, {
-          honest: claim !== states[node],
-          expectPre: states[from],
-          from,
-          maxSteps,
-          onProgress: (s) => progress(`check of node ${node}: step ${s}`),
-        })
-      );
+      const run = await (partyCheck(party, node, claim, {
+        honest: claim !== states[node],
+        expectPre: states[from],
+        from,
+        maxSteps,
+        onProgress: (s) => progress(`check of node ${node}: step ${s}`),
+      }));
       progress(
         `check of node ${node}: exits ${run.end.exitCode} at step ${run.end.step} (${
           ((performance.now() - t0) / 1000).toFixed(1)
@@ -288,7 +262,7 @@ export function rootsCommand() {
 
 function emit(doc: Phase1Roots | Phase2Roots, opts: { out?: string; json?: boolean }, lines: () => string[]) {
   if (opts.out) {
-    guardSync(() => writeJsonAtomic(opts.out!, doc));
+    writeJsonAtomic(opts.out!, doc);
     const summary = {
       file: opts.out,
       phase: doc.phase,
@@ -301,14 +275,6 @@ function emit(doc: Phase1Roots | Phase2Roots, opts: { out?: string; json?: boole
   }
   if (opts.json) printJson(doc);
   else for (const l of lines()) console.log(l);
-}
-
-function guardSync<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    known(e);
-  }
 }
 
 /** Their phase-2 commitments for node K: from phase-2 files, or from a command. */
@@ -485,13 +451,13 @@ export function challengeCommand() {
       }
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const progress = progressFn(opts.progress);
-      const ours = guardSync(() => loadRoots(opts.ours!));
+      const ours = loadRoots(opts.ours!);
       if (ours.phase !== 1) {
         throw new CliError(
           `--ours ${opts.ours}: phase-${ours.phase} commitments; give our phase-1 file (opml roots DIR -i X)`,
         );
       }
-      const theirFiles = guardSync(() => opts.theirs.map((f) => ({ f, doc: loadRoots(f) })));
+      const theirFiles = opts.theirs.map((f) => ({ f, doc: loadRoots(f) }));
       const p1 = theirFiles.filter((t) => t.doc.phase === 1);
       if (p1.length !== 1) {
         throw new CliError(`--theirs: give exactly one phase-1 commitments file (got ${p1.length})`, 2);
@@ -511,53 +477,51 @@ export function challengeCommand() {
       let image: Uint8Array | undefined;
       let report;
       try {
-        report = await guard(() =>
-          challengeNoting({
-            arity,
-            ours: ours.states,
-            theirs: theirs.states,
-            context: { model: ours.model.commitment },
-            sessionPath: session,
-            maxCheckSteps: maxSteps,
-            onProgress: progress,
-            singlePhase: opts.singlePhase === true,
-            phase2: async (d) => {
-              disputedNode = d.node;
-              party ??= openParty(ours);
-              image ??= await checkerImage(party.model);
-              const initial = toHash(loadElf(image).hash());
-              let run: Promise<CheckRun> | undefined;
-              const ourRun = () =>
-                run ??= partyCheck(party!, d.node, d.claim, {
-                  honest: true,
-                  expectPre: d.pre,
-                  from: d.from,
-                  image,
-                  maxSteps,
-                  onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
-                });
-              const theirs = theirCheckSource(
-                p2,
-                opts.theirsCmd,
-                d.node,
-                d.pre,
-                d.claim,
-                initial,
-                peers,
-                d.from ?? d.node - 1,
-              );
-              if (opts.theirsCmd !== undefined) {
-                // their process starts computing now, in parallel with ours
-                Promise.resolve(theirs.final()).catch(() => {});
-                await ourRun();
-              }
-              const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
-              return { initial, ours: oursSrc, theirs };
-            },
-          })
-        );
+        report = await (challengeNoting({
+          arity,
+          ours: ours.states,
+          theirs: theirs.states,
+          context: { model: ours.model.commitment },
+          sessionPath: session,
+          maxCheckSteps: maxSteps,
+          onProgress: progress,
+          singlePhase: opts.singlePhase === true,
+          phase2: async (d) => {
+            disputedNode = d.node;
+            party ??= openParty(ours);
+            image ??= await checkerImage(party.model);
+            const initial = toHash(loadElf(image).hash());
+            let run: Promise<CheckRun> | undefined;
+            const ourRun = () =>
+              run ??= partyCheck(party!, d.node, d.claim, {
+                honest: true,
+                expectPre: d.pre,
+                from: d.from,
+                image,
+                maxSteps,
+                onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
+              });
+            const theirs = theirCheckSource(
+              p2,
+              opts.theirsCmd,
+              d.node,
+              d.pre,
+              d.claim,
+              initial,
+              peers,
+              d.from ?? d.node - 1,
+            );
+            if (opts.theirsCmd !== undefined) {
+              // their process starts computing now, in parallel with ours
+              Promise.resolve(theirs.final()).catch(() => {});
+              await ourRun();
+            }
+            const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
+            return { initial, ours: oursSrc, theirs };
+          },
+        }));
       } catch (e) {
-        if (e instanceof CliError && e.exitCode === WAITING) {
+        if (e instanceof UnavailableError) {
           const steps = waitingFor?.indices ?? [];
           if (opts.json) {
             printJson({ waiting: { node: disputedNode, steps, final: steps.length === 0 }, session });
@@ -593,7 +557,7 @@ export function challengeCommand() {
           oursPost: o.oursPost,
           theirsPost: o.theirsPost,
         };
-        if (opts.out) guardSync(() => writeJsonAtomic(opts.out!, disputeDoc));
+        if (opts.out) writeJsonAtomic(opts.out!, disputeDoc);
       }
       if (opts.json) {
         return printJson({
@@ -685,11 +649,11 @@ export function proveCommand() {
       if (elf !== undefined || opts.step !== undefined || opts.stdin !== undefined) {
         throw new CliError("--dispute takes no ELF, --step or --stdin", 2);
       }
-      const d = guardSync(() => parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!));
-      const party = await guard(() => openParty(d));
+      const d = parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!);
+      const party = await openParty(d);
       // a plain run to the disputed step: no checkpoints, nothing past it (a check can be
       // billions of steps)
-      const run = await guard(async () => {
+      const run = await (async () => {
         try {
           return await partyCheckAt(party, d.node, d.claim, d.step, {
             honest: true,
@@ -700,7 +664,7 @@ export function proveCommand() {
           if (e instanceof CheckRunError) throw new CliError(`${opts.dispute}: ${e.message}`);
           throw e;
         }
-      });
+      })();
       const mismatch = (what: string, got: Hash, want: Hash) => {
         if (got !== want) {
           throw new CliError(`${opts.dispute}: ${what} is ${want}, but our recomputation gives ${got}`);
@@ -711,7 +675,7 @@ export function proveCommand() {
       const proof = oneStepProof(run.witness, disputeContext(d.pre, d.claim, d.node));
       mismatch(`our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
       const doc = { format: "opml-proof/1", node: d.node, theirPostStateHash: d.theirsPost, ...proof };
-      if (opts.out) guardSync(() => writeJsonAtomic(opts.out!, doc));
+      if (opts.out) writeJsonAtomic(opts.out!, doc);
       if (opts.json) return printJson(doc);
       console.log(`node ${d.node}, step ${proof.step} -> ${proof.step + 1}`);
       console.log(`pre-state        ${proof.preStateHash}`);

@@ -4,24 +4,8 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import {
-  compileModelFile,
-  loadModelDir,
-  LoweringError,
-  measureFidelity,
-  ModelDirError,
-  sampleInputs,
-} from "../../core/compiler/mod.ts";
-import {
-  InputError,
-  parseInputFile,
-  runNative,
-  runOrt,
-  RuntimeError,
-  runVm,
-  tensorJson,
-} from "../../core/engine/mod.ts";
-import { OnnxFormatError } from "../../core/onnx/mod.ts";
+import { compileModelFile, loadModelDir, measureFidelity, sampleInputs } from "../../core/compiler/mod.ts";
+import { parseInputFile, runNative, runOrt, runVm, tensorJson } from "../../core/engine/mod.ts";
 import type { TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/mod.ts";
 import { bytesOf } from "../../core/engine/tensors.ts";
@@ -44,16 +28,6 @@ function parseShapes(specs: string[]): Record<string, number[]> {
     out[m[1]] = m[2].split("x").map(Number);
   }
   return out;
-}
-
-/** Turns known failures into one-line CLI errors. */
-function known(e: unknown): never {
-  if (e instanceof LoweringError) throw new CliError(e.message, UNSUPPORTED);
-  if (e instanceof OnnxFormatError || e instanceof ModelDirError || e instanceof InputError) {
-    throw new CliError(e.message);
-  }
-  if (e instanceof RuntimeError) throw new CliError(e.message);
-  throw e;
 }
 
 /** Reads `--input` files (`FILE` or `NAME=FILE`) into values in the model's input order. */
@@ -105,25 +79,16 @@ export function compileCommand() {
       readInputFile(modelPath, "model");
       const shapes = parseShapes(opts.shape);
       const t0 = performance.now();
-      let manifest;
-      try {
-        manifest = await compileModelFile(modelPath, opts.out, { shapes });
-      } catch (e) {
-        known(e);
-      }
+      const manifest = await compileModelFile(modelPath, opts.out, { shapes });
       const seconds = (performance.now() - t0) / 1000;
       let fidelity;
       if (opts.fidelity) {
-        try {
-          const model = loadModelDir(opts.out);
-          const n = Number(opts.samples);
-          const samples = Array.from({ length: n }, (_, i) => sampleInputs(model.prog, i + 1));
-          fidelity = await measureFidelity(modelPath, model.native, model.prog, samples);
-          manifest.fidelity = fidelity;
-          Deno.writeTextFileSync(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-        } catch (e) {
-          known(e);
-        }
+        const model = loadModelDir(opts.out);
+        const n = Number(opts.samples);
+        const samples = Array.from({ length: n }, (_, i) => sampleInputs(model.prog, i + 1));
+        fidelity = await measureFidelity(modelPath, model.native, model.prog, samples);
+        manifest.fidelity = fidelity;
+        Deno.writeTextFileSync(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
       }
       const summary = {
         manifest: `${opts.out}/manifest.json`,
@@ -177,18 +142,8 @@ export function runCommand() {
       if (tamper !== undefined && opts.engine !== "native") {
         throw new CliError("--tamper runs with the native engine only", 2);
       }
-      let model;
-      try {
-        model = loadModelDir(dir);
-      } catch (e) {
-        known(e);
-      }
-      let inputs: TensorValue[] = [];
-      try {
-        inputs = readInputs(opts.input, model, parseShapes(opts.shape));
-      } catch (e) {
-        known(e);
-      }
+      const model = loadModelDir(dir);
+      const inputs = readInputs(opts.input, model, parseShapes(opts.shape));
       const nodes = model.prog.program.nodes.length;
       if (tamper !== undefined && tamper > nodes) {
         throw new CliError(`--tamper node=${tamper}: the model's nodes are 1 .. ${nodes}`, 2);
@@ -197,21 +152,17 @@ export function runCommand() {
       let outputs: TensorValue[] = [];
       const extra: Record<string, unknown> = {};
       const t0 = performance.now();
-      try {
-        if (opts.engine === "native") {
-          outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
-        } else if (opts.engine === "vm") {
-          const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
-          outputs = r.outputs;
-          extra.steps = r.steps;
-          extra.finalStateHash = keyHex(r.finalStateHash);
-        } else {
-          const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
-          const r = await runOrt(model.manifest.source.file, feeds);
-          outputs = p.outputs.map((i) => r.outputs[p.tensors[i].name]);
-        }
-      } catch (e) {
-        known(e);
+      if (opts.engine === "native") {
+        outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
+      } else if (opts.engine === "vm") {
+        const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
+        outputs = r.outputs;
+        extra.steps = r.steps;
+        extra.finalStateHash = keyHex(r.finalStateHash);
+      } else {
+        const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
+        const r = await runOrt(model.manifest.source.file, feeds);
+        outputs = p.outputs.map((i) => r.outputs[p.tensors[i].name]);
       }
       const seconds = (performance.now() - t0) / 1000;
       const result = {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import { type Hex, isHex } from "viem";
 import { type LocalAccount, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 
@@ -21,7 +22,7 @@ export const ANVIL_MNEMONIC = "test test test test test test test test test test
 export const ANVIL_ACCOUNT_COUNT = 10;
 
 /** A missing or malformed key; the message is one line and never contains the key. */
-export class AccountError extends Error {
+export class AccountError extends OpmlError {
   override name = "AccountError";
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import { type Address, getAddress, isAddress } from "viem";
 
 /** The game's constructor parameters (docs/GAME.md, "Deployment"). */
@@ -104,7 +105,7 @@ export interface ChainConfig {
 export const DEFAULT_CONFIG_PATH = ".opml/chain.json";
 
 /** A missing, unreadable or malformed configuration; the message is one line naming the file. */
-export class ChainConfigError extends Error {
+export class ChainConfigError extends OpmlError {
   override name = "ChainConfigError";
 }
 

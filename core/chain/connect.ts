@@ -7,6 +7,7 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import {
   type Address,
   type Chain,
@@ -25,7 +26,7 @@ import { resolveAccount } from "./accounts.ts";
 import { type ChainConfig, configPath, type GameParams, readChainConfig } from "./config.ts";
 
 /** The node is unreachable, is another chain, or has no game at the configured address. */
-export class ConnectError extends Error {
+export class ConnectError extends OpmlError {
   override name = "ConnectError";
 }
 

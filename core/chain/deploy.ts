@@ -8,6 +8,7 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import {
   type Abi,
   type Account,
@@ -41,7 +42,7 @@ export interface DeployVmOptions {
 }
 
 /** Raised when a deployment transaction fails or produces no contract. */
-export class DeployError extends Error {
+export class DeployError extends OpmlError {
   constructor(message: string, readonly txHash?: Hex) {
     super(message);
     this.name = "DeployError";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import {
   type Abi,
   type Account,
@@ -105,7 +106,7 @@ export interface TxRecord {
 }
 
 /** A transaction reverted (or would): the contract's error, decoded, in one line. */
-export class GameTxError extends Error {
+export class GameTxError extends OpmlError {
   override name = "GameTxError";
   constructor(message: string, readonly errorName?: string, readonly args?: readonly unknown[]) {
     super(message);

@@ -8,11 +8,12 @@
  * @module
  */
 
+import { OpmlError } from "../errors.ts";
 import { ANVIL_PATH } from "./anvil.ts";
 import type { ChainConfig, LocalChainInfo } from "./config.ts";
 
 /** The embedded chain did not start, or could not be stopped. */
-export class LocalChainError extends Error {
+export class LocalChainError extends OpmlError {
   override name = "LocalChainError";
 }
 

@@ -3,6 +3,7 @@
  * the runtime, the program, its weights and `manifest.json` with every commitment.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { decodeModel } from "../onnx/load.ts";
 import { decodeProgram } from "../ir/encode.ts";
@@ -25,7 +26,7 @@ export const MODEL_FILES = {
 } as const;
 
 /** A model directory that cannot be used: the message names the file and the problem. */
-export class ModelDirError extends Error {
+export class ModelDirError extends OpmlError {
   override name = "ModelDirError";
 }
 

@@ -6,6 +6,7 @@
  * the tampered S_K and its trace departs from the honest one at exactly one step.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import type { Program } from "../ir/types.ts";
 import { dtypeSize, shapeSize } from "../ir/types.ts";
 import {
@@ -45,7 +46,7 @@ export interface CheckRun {
 }
 
 /** A check run could not be made (no exit within the bound, an image without the symbols). */
-export class CheckRunError extends Error {
+export class CheckRunError extends OpmlError {
   override name = "CheckRunError";
 }
 

@@ -4,6 +4,7 @@
  * contradicts an earlier one is caught.
  * @module
  */
+import { EXIT, OpmlError } from "../errors.ts";
 import { type Hash, isHash } from "./hash.ts";
 
 /** Which side of a dispute: we (who run the command) or our counterpart. */
@@ -21,7 +22,7 @@ export interface CommitmentSource {
 }
 
 /** A dispute cannot go on: a side gave an impossible or contradictory answer, or none. */
-export class DisputeError extends Error {
+export class DisputeError extends OpmlError {
   override name = "DisputeError";
 }
 
@@ -37,7 +38,7 @@ export class CounterpartError extends DisputeError {
 export class UnavailableError extends DisputeError {
   override name = "UnavailableError";
   constructor(readonly indices: readonly number[], message?: string) {
-    super(message ?? `no commitments for ${describeIndices(indices)}`);
+    super(message ?? `no commitments for ${describeIndices(indices)}`, EXIT.waiting);
   }
 }
 

@@ -3,9 +3,10 @@
  * over the target): a reader or a crash sees the old document or the new one, never a mix.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 
 /** A JSON file that cannot be read: the message names the file and the problem. */
-export class JsonFileError extends Error {
+export class JsonFileError extends OpmlError {
   override name = "JsonFileError";
 }
 

@@ -3,6 +3,7 @@
  * aid `--tamper node=K`. Gives its phase-1 states (native run) and its check of a node (VM run).
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { buildRuntime, loadModelDir, type ModelDir } from "../compiler/mod.ts";
 import {
   checkerPreimages,
@@ -26,7 +27,7 @@ import { type Hash, hashBytes, toHash } from "./hash.ts";
 import type { RunSpec } from "./roots_file.ts";
 
 /** A party's inputs or model do not fit its commitments. */
-export class PartyError extends Error {
+export class PartyError extends OpmlError {
   override name = "PartyError";
 }
 

@@ -6,6 +6,7 @@
  * produced it, so that the commitments can be recomputed on demand.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { type Hash, isHash, statusOf } from "./hash.ts";
 
 /** Which computation produced a file: the model, the inputs, and the testing aid `--tamper`. */
@@ -74,7 +75,7 @@ export interface DisputeFile extends RunSpec {
 }
 
 /** A commitments or dispute file that cannot be used: the message names the file and the field. */
-export class RootsFileError extends Error {
+export class RootsFileError extends OpmlError {
   override name = "RootsFileError";
 }
 

@@ -3,11 +3,12 @@
  * files (the conformance format) or raw little-endian `.bin` with a given shape.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { allocArray, arrayFromBytes, decodeTensor } from "../onnx/load.ts";
 import { DType, dtypeName, dtypeSize, shapeSize, type TensorType, type TensorValue } from "../ir/types.ts";
 
 /** An input file that cannot be used: the message names the file and the problem. */
-export class InputError extends Error {
+export class InputError extends OpmlError {
   override name = "InputError";
 }
 

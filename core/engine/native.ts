@@ -2,12 +2,13 @@
  * The native engine: runs a program with the native runtime (`opml-runtime`).
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import type { AssembledProgram } from "../compiler/artifacts.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { bytesOf, checkInput, splitOutputs } from "./tensors.ts";
 
 /** The native runtime failed: its one-line message. */
-export class RuntimeError extends Error {
+export class RuntimeError extends OpmlError {
   override name = "RuntimeError";
 }
 

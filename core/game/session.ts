@@ -5,6 +5,7 @@
  * every change; the chain stays the source of truth for the games themselves.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import type { Address, Hex } from "viem";
 import { readJsonIfExists, writeJsonAtomic } from "../dispute/json_file.ts";
 
@@ -41,7 +42,7 @@ export interface AgentSession {
 }
 
 /** A session file that belongs to another chain, game, account or role. */
-export class AgentSessionError extends Error {
+export class AgentSessionError extends OpmlError {
   override name = "AgentSessionError";
 }
 

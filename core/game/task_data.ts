@@ -5,6 +5,7 @@
  * the key; every party does, here.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { bytesToHex, type Hex, hexToBytes } from "viem";
 import type { AssembledProgram } from "../compiler/artifacts.ts";
 import { bytesOf, keyOfKeys, splitOutputs, tensorKey } from "../engine/mod.ts";
@@ -13,7 +14,7 @@ import { dtypeSize, shapeSize } from "../ir/types.ts";
 import { keyHex } from "../vm/oracle.ts";
 
 /** Task or result data that does not fit the model or its key. */
-export class TaskDataError extends Error {
+export class TaskDataError extends OpmlError {
   override name = "TaskDataError";
 }
 

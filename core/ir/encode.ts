@@ -3,6 +3,7 @@
  * program's constants. All integers little-endian.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { merkleDataKey } from "../vm/oracle.ts";
 import type { IrNode, IrTensor, Program, TensorKind } from "./types.ts";
 
@@ -12,7 +13,7 @@ const KIND_CODE: Record<TensorKind, number> = { activation: 0, constant: 1, inpu
 const KIND_NAME: TensorKind[] = ["activation", "constant", "input"];
 
 /** A malformed `.opir` file. */
-export class ProgramFormatError extends Error {
+export class ProgramFormatError extends OpmlError {
   override name = "ProgramFormatError";
 }
 

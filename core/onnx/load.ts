@@ -3,6 +3,7 @@
  * typed value infos and initializer values, and a `TensorProto` into a {@link TensorValue}.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import onnxProto from "onnx-proto";
 import {
   allocArray as allocTyped,
@@ -17,7 +18,7 @@ import {
 const onnx = (onnxProto as any).onnx;
 
 /** A model file that cannot be read as ONNX: the message names the file and the problem. */
-export class OnnxFormatError extends Error {
+export class OnnxFormatError extends OpmlError {
   override name = "OnnxFormatError";
 }
 

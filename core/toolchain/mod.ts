@@ -4,6 +4,7 @@
  * with the flags of ../shared/TOOLCHAIN.md that make the two bit-identical.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 
 const runtimeDir = new URL("../runtime/", import.meta.url).pathname;
 
@@ -48,7 +49,7 @@ export const RUNTIME_SOURCES: readonly string[] = [
 export const RUNTIME_INCLUDE = runtimeDir;
 
 /** A compiler failed; the message holds its diagnostics. */
-export class CompileError extends Error {
+export class CompileError extends OpmlError {
   override name = "CompileError";
 }
 

@@ -3,6 +3,7 @@
  * Initial state).
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { Memory } from "./memory.ts";
 import { Reg, VmState } from "./state.ts";
 
@@ -12,7 +13,7 @@ export const HEAP_START = 0x20000000;
 export const STACK_TOP = 0x7ffff000;
 
 /** The file is not an ELF the VM can run; the message says why. */
-export class ElfError extends Error {
+export class ElfError extends OpmlError {
   override name = "ElfError";
 }
 

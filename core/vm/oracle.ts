@@ -4,6 +4,7 @@
  * stream that the VM reads.
  * @module
  */
+import { OpmlError } from "../errors.ts";
 import { hash64, hashPair, keccak256, ZERO_HASHES } from "./keccak.ts";
 
 /** The first byte of a preimage key. */
@@ -192,7 +193,7 @@ export class ChainedSource implements PreimageSource {
 }
 
 /** The VM asked for a preimage that no source has. */
-export class PreimageMissingError extends Error {
+export class PreimageMissingError extends OpmlError {
   override name = "PreimageMissingError";
   constructor(readonly key: Uint8Array) {
     super(`preimage ${keyHex(key)} is not available: add it to the preimage source`);
@@ -203,7 +204,7 @@ export class PreimageMissingError extends Error {
  * The VM asked for a preimage the on-chain oracle can never serve: a key of an unknown type
  * (not 1, 2 or 3), or local data longer than 32 bytes. Such a read is unprovable (docs/VM.md).
  */
-export class UnprovablePreimageError extends Error {
+export class UnprovablePreimageError extends OpmlError {
   override name = "UnprovablePreimageError";
   constructor(readonly key: Uint8Array, reason: string) {
     super(`preimage ${keyHex(key)} cannot be proven on chain: ${reason}`);

@@ -4,6 +4,7 @@
  * attributes for the C kernel (docs/IR.md), and may evaluate it at compile time.
  * @module
  */
+import { EXIT, OpmlError } from "../../errors.ts";
 import type { TensorType, TensorValue } from "../../ir/types.ts";
 
 /** What the front end knows about one input of a node. */
@@ -75,6 +76,9 @@ export interface OpDef {
 }
 
 /** An ONNX node the compiler cannot lower: the message names the node, operator and opset. */
-export class LoweringError extends Error {
+export class LoweringError extends OpmlError {
   override name = "LoweringError";
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
 }
