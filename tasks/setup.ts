@@ -2,16 +2,27 @@
  * `deno task setup`: installs whatever is missing, idempotently, and is quick when all is
  * there: npm packages (Foundry, solc, viem, ...), the MIPS cross-compiler and qemu-user (apt).
  * Other tasks run it first with `--quiet`.
+ *
+ * As root (a bare machine, CI) it installs the apt packages itself; any other user gets the
+ * exact command to run and exit code 1. tests/setup/setup.test.ts runs this file on a PATH
+ * without the tools and with a recording `apt-get`, both as root and as another user.
  * @module
  */
 
 const root = new URL("..", import.meta.url).pathname;
 const quiet = Deno.args.includes("--quiet");
-const APT_PACKAGES = ["gcc-mips-linux-gnu", "qemu-user"];
+
+/** apt packages and the command on PATH that tells each is installed. */
+const APT_TOOLS = [
+  { pkg: "gcc-mips-linux-gnu", cmd: "mips-linux-gnu-gcc" },
+  { pkg: "qemu-user", cmd: "qemu-mips" },
+] as const;
 
 function say(msg: string): void {
   console.error(`setup: ${msg}`);
 }
+
+class SetupError extends Error {}
 
 function exists(path: string): boolean {
   try {
@@ -36,15 +47,21 @@ function onPath(cmd: string): boolean {
 
 async function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   say(`$ ${cmd} ${args.join(" ")}`);
-  const { code } = await new Deno.Command(cmd, {
-    args,
-    cwd: root,
-    env,
-    stdout: "inherit",
-    stderr: "inherit",
-    stdin: "null",
-  }).output();
-  if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${code}`);
+  let code: number;
+  try {
+    ({ code } = await new Deno.Command(cmd, {
+      args,
+      cwd: root,
+      env,
+      stdout: "inherit",
+      stderr: "inherit",
+      stdin: "null",
+    }).output());
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new SetupError(`${cmd} is not on PATH`);
+    throw e;
+  }
+  if (code !== 0) throw new SetupError(`${cmd} ${args.join(" ")} failed with exit code ${code}`);
 }
 
 /** npm packages: reinstall when package-lock.json is newer than the installed tree. */
@@ -58,25 +75,33 @@ async function npmPackages(): Promise<void> {
 }
 
 async function aptPackages(): Promise<void> {
-  const missing = APT_PACKAGES.filter((p) =>
-    p === "gcc-mips-linux-gnu" ? !onPath("mips-linux-gnu-gcc") : !onPath("qemu-mips")
-  );
+  const missing = APT_TOOLS.filter((t) => !onPath(t.cmd)).map((t) => t.pkg);
   if (missing.length === 0) return;
-  const cmd = `apt-get update && apt-get install -y ${missing.join(" ")}`;
-  if (Deno.uid?.() !== 0) {
-    say(`missing ${missing.join(", ")}; install them as root with:\n  sudo sh -c '${cmd}'`);
-    Deno.exit(1);
+  if (Deno.uid() !== 0) {
+    throw new SetupError(
+      `missing ${missing.join(", ")}; install as root, then run this again:\n` +
+        `  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}'`,
+    );
   }
+  say(`installing ${missing.join(", ")} (apt, about a minute)`);
   await run("apt-get", ["update", "-qq"]);
   await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
     DEBIAN_FRONTEND: "noninteractive",
   });
+  const still = APT_TOOLS.filter((t) => !onPath(t.cmd));
+  if (still.length > 0) {
+    throw new SetupError(
+      `apt-get installed ${missing.join(", ")} but ${
+        still.map((t) => t.cmd).join(", ")
+      } is still not on PATH`,
+    );
+  }
 }
 
 function foundry(): void {
   for (const tool of ["forge", "anvil", "cast"]) {
     if (!exists(`${root}node_modules/.bin/${tool}`)) {
-      throw new Error(`node_modules/.bin/${tool} is missing after npm install`);
+      throw new SetupError(`node_modules/.bin/${tool} is missing after npm install`);
     }
   }
   // git keeps the executable bit, but a copy without it would make forge fail obscurely
@@ -90,6 +115,7 @@ try {
   foundry();
   if (!quiet) say("all tools are present");
 } catch (e) {
-  say((e as Error).message);
+  if (!(e instanceof SetupError)) throw e;
+  say(e.message);
   Deno.exit(1);
 }

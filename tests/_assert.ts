@@ -14,6 +14,14 @@ export function assert(cond: unknown, msg?: string): asserts cond {
   nodeAssert.ok(cond, msg);
 }
 
+/** `actual` contains `expected`. */
+export function assertStringIncludes(actual: string, expected: string, msg?: string): void {
+  nodeAssert.ok(
+    actual.includes(expected),
+    msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(expected)}`,
+  );
+}
+
 /** `fn` throws an instance of `cls` whose message matches `re`; returns the error. */
 export function assertThrows<E extends Error>(
   fn: () => unknown,

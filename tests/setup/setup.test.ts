@@ -1,0 +1,176 @@
+/**
+ * `tasks/setup.ts` on a bare machine: the real script, run with exactly the permissions of the
+ * `setup` task in deno.json, on a PATH without `mips-linux-gnu-gcc` and `qemu-mips` and with
+ * an `apt-get` stub that records what it was asked (and, like the real one, puts the tools on
+ * PATH). The non-root branch runs as user `nobody` (setpriv) when the tests run as root.
+ */
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+// the test task grants no --allow-sys, so ask `id` rather than Deno.uid()
+const asRoot =
+  new TextDecoder().decode(new Deno.Command("id", { args: ["-u"] }).outputSync().stdout).trim() === "0";
+
+/** The permission flags of the `setup` task, so the test sees what `deno task setup` grants. */
+function setupTaskFlags(): string[] {
+  const tasks = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks as Record<string, string>;
+  const words = tasks.setup.split(/\s+/);
+  assertEquals(words.slice(0, 2), ["deno", "run"], "the setup task runs deno run");
+  const flags = words.filter((w) => w.startsWith("--allow-") || w.startsWith("--deny-"));
+  assert(words.includes("tasks/setup.ts"), "the setup task runs tasks/setup.ts");
+  return flags;
+}
+
+interface Stub {
+  dir: string;
+  bin: string;
+  log: string;
+}
+
+/**
+ * A bare machine's PATH: one folder with only an `apt-get` stub. `mode` says what the stub
+ * does on `install`: put the tools on PATH (as the real packages do), nothing, or fail.
+ */
+function bareMachine(mode: "installs" | "installs-nothing" | "fails"): Stub {
+  const dir = Deno.makeTempDirSync({ prefix: "opml-setup-" });
+  const bin = `${dir}/bin`;
+  const log = `${dir}/apt.log`;
+  Deno.mkdirSync(bin);
+  Deno.writeTextFileSync(log, "");
+  const onInstall = {
+    installs:
+      `for t in mips-linux-gnu-gcc qemu-mips; do printf '#!/bin/sh\\n' > "${bin}/$t"; /bin/chmod 755 "${bin}/$t"; done`,
+    "installs-nothing": ":",
+    fails: "exit 100",
+  }[mode];
+  Deno.writeTextFileSync(
+    `${bin}/apt-get`,
+    `#!/bin/sh\nprintf '%s|DEBIAN_FRONTEND=%s\\n' "$*" "$DEBIAN_FRONTEND" >> "${log}"\n` +
+      `case "$1" in install) ${onInstall};; esac\nexit 0\n`,
+  );
+  Deno.chmodSync(bin + "/apt-get", 0o755);
+  // as user nobody the stub folder must be readable and the log writable
+  Deno.chmodSync(dir, 0o755);
+  Deno.chmodSync(log, 0o666);
+  return { dir, bin, log };
+}
+
+async function runSetup(stub: Stub, opts: { asUser?: string } = {}) {
+  const denoDir = `${stub.dir}/deno-dir`;
+  Deno.mkdirSync(denoDir, { recursive: true });
+  Deno.chmodSync(denoDir, 0o777);
+  const deno = Deno.execPath();
+  const args = ["run", ...setupTaskFlags(), `${root}tasks/setup.ts`, "--quiet"];
+  const [cmd, cmdArgs] = opts.asUser
+    ? ["/usr/bin/setpriv", [
+      `--reuid=${opts.asUser}`,
+      `--regid=${opts.asUser}`,
+      "--clear-groups",
+      deno,
+      ...args,
+    ]]
+    : [deno, args];
+  const out = await new Deno.Command(cmd, {
+    args: cmdArgs,
+    cwd: root,
+    clearEnv: true,
+    env: { PATH: stub.bin, HOME: stub.dir, DENO_DIR: denoDir, NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+    apt: Deno.readTextFileSync(stub.log).split("\n").filter((l) => l),
+  };
+}
+
+Deno.test({
+  name: "setup as root on a bare machine: apt-get update, then install of both packages, then idempotent",
+  ignore: !asRoot,
+  fn: async () => {
+    const stub = bareMachine("installs");
+    try {
+      const first = await runSetup(stub);
+      assertEquals(first.code, 0, first.stderr);
+      assertEquals(first.apt, [
+        "update -qq|DEBIAN_FRONTEND=",
+        "install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user|DEBIAN_FRONTEND=noninteractive",
+      ]);
+      // the tools are there now: nothing more is asked of apt
+      const again = await runSetup(stub);
+      assertEquals(again.code, 0, again.stderr);
+      assertEquals(again.apt.length, 2);
+    } finally {
+      Deno.removeSync(stub.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "setup as root: only the missing package is installed",
+  ignore: !asRoot,
+  fn: async () => {
+    const stub = bareMachine("installs");
+    try {
+      Deno.writeTextFileSync(`${stub.bin}/qemu-mips`, "#!/bin/sh\n", { mode: 0o755 });
+      const r = await runSetup(stub);
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(
+        r.apt[1],
+        "install -y -qq --no-install-recommends gcc-mips-linux-gnu|DEBIAN_FRONTEND=noninteractive",
+      );
+    } finally {
+      Deno.removeSync(stub.dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "setup as root: a failing apt-get or one that leaves the tools missing ends with one line and exit 1",
+  ignore: !asRoot,
+  fn: async () => {
+    for (
+      const [mode, expected] of [
+        [
+          "fails",
+          "setup: apt-get install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user failed with exit code 100",
+        ],
+        ["installs-nothing", "is still not on PATH"],
+      ] as const
+    ) {
+      const stub = bareMachine(mode);
+      try {
+        const r = await runSetup(stub);
+        assertEquals(r.code, 1, r.stderr);
+        const lines = r.stderr.split("\n").filter((l) =>
+          l && !l.startsWith("setup: $ ") && !l.startsWith("setup: installing")
+        );
+        assertEquals(lines.length, 1, r.stderr);
+        assertStringIncludes(lines[0], expected);
+        assert(!r.stderr.includes("    at "), "no stack trace");
+      } finally {
+        Deno.removeSync(stub.dir, { recursive: true });
+      }
+    }
+  },
+});
+
+Deno.test("setup as another user: names the exact command to run as root, asks apt nothing, exits 1", async () => {
+  const stub = bareMachine("installs");
+  try {
+    const r = await runSetup(stub, { asUser: asRoot ? "65534" : undefined });
+    assertEquals(r.code, 1, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      "setup: missing gcc-mips-linux-gnu, qemu-user; install as root, then run this again:",
+    );
+    assertStringIncludes(
+      r.stderr,
+      "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends gcc-mips-linux-gnu qemu-user'",
+    );
+    assert(!r.stderr.includes("Requires"), `no permission prompt or error: ${r.stderr}`);
+    assertEquals(r.apt, []);
+  } finally {
+    Deno.removeSync(stub.dir, { recursive: true });
+  }
+});
