@@ -17,9 +17,7 @@ import { requestCommand, serveCommand, statusCommand, verifyCommand } from "./co
 export function buildProgram(): Command {
   const program = new Command("opml")
     .description("verifiable ML inference on EVM chains by fraud proofs (opML)")
-    .version("0.1.0")
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .version("0.1.0");
   program.addCommand(compileCommand());
   program.addCommand(runCommand());
   program.addCommand(vmCommand());
@@ -58,13 +56,22 @@ function exitWith(e: unknown): never {
 
 const firstLine = (s: string): string => s.split("\n")[0];
 
+/**
+ * Commander's usage errors (`error: unknown option ...`) become `opml: ...` lines like every
+ * other error, naming the command whose help to read, and end the process through
+ * {@link exitWith} (exit 2) on every subcommand.
+ */
+function usageErrorsAsOneLine(cmd: Command, path = "opml"): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    outputError: (str, write) => write(`opml: ${str.trim().replace(/^error: /, "")} (see ${path} --help)\n`),
+  });
+  for (const sub of cmd.commands) usageErrorsAsOneLine(sub as Command, `${path} ${sub.name()}`);
+}
+
 if (import.meta.main) {
   const program = buildProgram();
-  const override = (c: { exitOverride(): unknown; commands: readonly unknown[] }): void => {
-    c.exitOverride();
-    for (const sub of c.commands) override(sub as typeof c);
-  };
-  override(program);
+  usageErrorsAsOneLine(program);
   try {
     await program.parseAsync(Deno.args, { from: "user" });
   } catch (e) {

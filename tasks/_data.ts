@@ -1,7 +1,7 @@
 /**
  * Where the shared test data lives (`shared/onnx`: conformance cases, models, MNIST digits),
  * used in place, never copied into the repo. It sits beside the checkout (`../shared`); a clone
- * elsewhere finds it through OPML_SHARED_DIR or the workspace's `/work/shared`.
+ * elsewhere finds it through OPML_SHARED_DIR.
  * @module
  */
 
@@ -17,7 +17,6 @@ function find(): string {
   const candidates = [
     Deno.env.get("OPML_SHARED_DIR"),
     new URL("../../shared/", import.meta.url).pathname,
-    "/work/shared/",
   ].filter((c): c is string => !!c).map((c) => (c.endsWith("/") ? c : `${c}/`));
   for (const c of candidates) if (isDir(`${c}onnx`)) return `${c}onnx/`;
   throw new Error(`shared test data not found (tried ${candidates.join(", ")}); set OPML_SHARED_DIR`);

@@ -85,7 +85,10 @@ export function witnessJson(w: StepWitness) {
 }
 
 /** The state of the program at step `at` (or its final state if it exits earlier). */
-function stateAt(elf: string, at: number, stdin?: string): VmState {
+function stateAt(elf: string, at: number, maxSteps: number, stdin?: string): VmState {
+  if (at > maxSteps) {
+    throw new CliError(`step ${at} is beyond --max-steps ${maxSteps}: raise --max-steps to go that far`, 2);
+  }
   const st = load(elf);
   const trace = new Trace(st, { oracle: oracleFor(stdin) });
   try {
@@ -151,9 +154,19 @@ export function vmCommand() {
     .argument("<elf>", "static big-endian MIPS32 executable")
     .requiredOption("--at <n>", "step number")
     .option("--stdin <file>", "bytes served to the guest as local preimage key 0")
+    .option(
+      "--max-steps <n>",
+      "refuse a step beyond this bound (a runaway guest never exits)",
+      DEFAULT_MAX_STEPS,
+    )
     .option("--json", "print as JSON")
     .action((elf, opts) => {
-      const st = stateAt(elf, parseCount(opts.at, "--at"), opts.stdin);
+      const st = stateAt(
+        elf,
+        parseCount(opts.at, "--at"),
+        parseCount(opts.maxSteps, "--max-steps"),
+        opts.stdin,
+      );
       const f = stateFields(st);
       if (opts.json) printJson(f);
       else {
@@ -175,10 +188,15 @@ export function proveCommand() {
     .argument("<elf>", "static big-endian MIPS32 executable")
     .requiredOption("--step <n>", "the pre-state's step number: proves the transition n -> n+1")
     .option("--stdin <file>", "bytes served to the guest as local preimage key 0")
+    .option(
+      "--max-steps <n>",
+      "refuse a step beyond this bound (a runaway guest never exits)",
+      DEFAULT_MAX_STEPS,
+    )
     .option("--json", "print as JSON (hex fields)")
     .action((elf, opts) => {
       const at = parseCount(opts.step, "--step");
-      const st = stateAt(elf, at, opts.stdin);
+      const st = stateAt(elf, at, parseCount(opts.maxSteps, "--max-steps"), opts.stdin);
       if (st.step !== at) {
         throw new CliError(`${elf}: the program exits at step ${st.step}, before step ${at}`);
       }
