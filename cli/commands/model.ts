@@ -4,12 +4,12 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import { compileModelFile, loadModelDir, measureFidelity, sampleInputs } from "../../core/compiler/mod.ts";
+import { compileModelFile, LIMITS, loadModelDir, mipsImage, sourceModel } from "../../core/compiler/mod.ts";
 import { parseInputFile, runNative, runOrt, runVm, tensorJson } from "../../core/engine/mod.ts";
 import type { TensorValue } from "../../core/ir/mod.ts";
 import { keyHex, merkleDataKey } from "../../core/vm/mod.ts";
 import { bytesOf } from "../../core/engine/tensors.ts";
-import { CliError, printJson, readInputFile } from "../_io.ts";
+import { CliError, parseCount, printJson, readInputFile } from "../_io.ts";
 import { parseTamper } from "./dispute.ts";
 
 /** Exit code of an unsupported operator or dtype. */
@@ -19,13 +19,22 @@ function collect(value: string, prev: string[] = []): string[] {
   return [...prev, value];
 }
 
+/** Most sample inputs of the fidelity report (each is a native and an onnxruntime run). */
+export const MAX_SAMPLES = 1000;
+
 /** Parses `name=1x49` shapes. */
 function parseShapes(specs: string[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const s of specs) {
     const m = /^([^=]+)=(\d+(?:x\d+)*)$/.exec(s);
     if (!m) throw new CliError(`--shape ${s}: expected NAME=DIMS, e.g. tokens=1x49 or seq=49`, 2);
-    out[m[1]] = m[2].split("x").map(Number);
+    out[m[1]] = m[2].split("x").map((d) => {
+      const n = Number(d);
+      if (!(Number.isSafeInteger(n) && n <= LIMITS.dim)) {
+        throw new CliError(`--shape ${s}: dimension ${d} is over the limit of ${LIMITS.dim}`, 2);
+      }
+      return n;
+    });
   }
   return out;
 }
@@ -76,20 +85,25 @@ export function compileCommand() {
     .option("--no-fidelity", "skip the fidelity report")
     .option("--json", "print the manifest's path and key fields as JSON")
     .action(async (modelPath, opts) => {
+      const samples = opts.fidelity ? parseCount(opts.samples, "--samples") : 0;
+      if (opts.fidelity && !(samples >= 1 && samples <= MAX_SAMPLES)) {
+        throw new CliError(
+          `--samples must be from 1 to ${MAX_SAMPLES}, got ${samples} (no fidelity report: --no-fidelity)`,
+          2,
+        );
+      }
       readInputFile(modelPath, "model");
       const shapes = parseShapes(opts.shape);
       const t0 = performance.now();
-      const manifest = await compileModelFile(modelPath, opts.out, { shapes });
+      const manifest = await compileModelFile(modelPath, opts.out, {
+        shapes,
+        samples,
+        onProgress: (m) => console.error(`opml: ${m}`),
+      });
       const seconds = (performance.now() - t0) / 1000;
-      let fidelity;
-      if (opts.fidelity) {
-        const model = loadModelDir(opts.out);
-        const n = Number(opts.samples);
-        const samples = Array.from({ length: n }, (_, i) => sampleInputs(model.prog, i + 1));
-        fidelity = await measureFidelity(modelPath, model.native, model.prog, samples);
-        manifest.fidelity = fidelity;
-        Deno.writeTextFileSync(`${opts.out}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-      }
+      const fidelity = manifest.fidelity as
+        | { samples: number; maxAbsError: number; maxRelError: number }
+        | undefined;
       const summary = {
         manifest: `${opts.out}/manifest.json`,
         modelCommitment: manifest.modelCommitment,
@@ -155,13 +169,13 @@ export function runCommand() {
       if (opts.engine === "native") {
         outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
       } else if (opts.engine === "vm") {
-        const r = runVm(Deno.readFileSync(model.mips), model.prog, inputs);
+        const r = runVm(mipsImage(model), model.prog, inputs);
         outputs = r.outputs;
         extra.steps = r.steps;
         extra.finalStateHash = keyHex(r.finalStateHash);
       } else {
         const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
-        const r = await runOrt(model.manifest.source.file, feeds);
+        const r = await runOrt(sourceModel(model), feeds);
         outputs = p.outputs.map((i) => r.outputs[p.tensors[i].name]);
       }
       const seconds = (performance.now() - t0) / 1000;

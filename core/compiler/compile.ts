@@ -5,9 +5,11 @@
  */
 import type { AttributeValue, OnnxModel, OnnxNode } from "../onnx/load.ts";
 import { bytesOf } from "../onnx/load.ts";
+import { OpmlError } from "../errors.ts";
 import {
   DType,
   dtypeName,
+  dtypeSize,
   type IrNode,
   type IrTensor,
   type Program,
@@ -29,6 +31,50 @@ export interface CompileOptions {
   foldLimit?: number;
 }
 
+/** The newest opset of the default ONNX domain the compiler knows (docs/IR.md). */
+export const MAX_OPSET = 25;
+
+/**
+ * Size limits of a program (docs/IR.md), checked while lowering so that a model that cannot run
+ * is rejected before anything is written: dimensions are u32 in the encoding, and the VM's heap
+ * (from 0x20000000 up to the stack below 0x7FFFF000, about 1.5 GiB) must hold one node's tensors.
+ */
+export const LIMITS = {
+  /** Largest dimension. */
+  dim: 2 ** 31 - 1,
+  /** Largest tensor, in bytes. */
+  tensorBytes: 2 ** 30,
+  /** Largest sum of one node's input and output tensors, in bytes. */
+  nodeBytes: 3 * 2 ** 29,
+  /** Largest sum of all constants (weights.bin), in bytes. */
+  weightsBytes: 2 ** 31,
+} as const;
+
+/** A model too large for the runtime and the VM: the message names the tensor (and node). */
+export class ModelSizeError extends OpmlError {
+  override name = "ModelSizeError";
+}
+
+function tensorSize(t: { dtype: number; shape: readonly number[] }): number {
+  return shapeSize(t.shape) * dtypeSize(t.dtype);
+}
+
+/** Checks one tensor's dimensions and size; `what` names it (and its node) in the message. */
+function checkTensorSize(t: { dtype: number; shape: readonly number[] }, what: string): number {
+  const dims = `${dtypeName(t.dtype)}[${t.shape.join("x")}]`;
+  const bad = t.shape.find((d) => !Number.isSafeInteger(d) || d < 0 || d > LIMITS.dim);
+  if (bad !== undefined) {
+    throw new ModelSizeError(`${what} ${dims}: dimension ${bad} is not an integer from 0 to ${LIMITS.dim}`);
+  }
+  const bytes = tensorSize(t);
+  if (bytes > LIMITS.tensorBytes) {
+    throw new ModelSizeError(
+      `${what} ${dims} takes ${bytes} bytes, over the limit of ${LIMITS.tensorBytes} bytes per tensor (docs/IR.md)`,
+    );
+  }
+  return bytes;
+}
+
 /** Supported element types of graph inputs, outputs and tensors. */
 const SUPPORTED_DTYPES = new Set<number>(Object.values(DType));
 
@@ -46,9 +92,22 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
   const consts = opts.consts ?? {};
   const foldLimit = opts.foldLimit ?? 65536;
 
+  const opset = model.opsets.get("") ?? 1;
+  if (opset > MAX_OPSET) {
+    throw new LoweringError(
+      `the model imports opset ${opset} of the default ONNX domain; opml supports opsets 1 to ${MAX_OPSET}`,
+    );
+  }
+  let weights = 0;
   for (const [name, value] of model.initializers) {
     checkDtype(value.dtype, `initializer '${name}'`);
+    weights += checkTensorSize(value, `initializer '${name}'`);
     values.set(name, { dtype: value.dtype, shape: value.shape, value });
+  }
+  if (weights > LIMITS.weightsBytes) {
+    throw new ModelSizeError(
+      `the model's initializers take ${weights} bytes, over the limit of ${LIMITS.weightsBytes} bytes (docs/IR.md)`,
+    );
   }
   for (const inp of model.inputs) {
     checkDtype(inp.dtype, `input '${inp.name}'`);
@@ -57,7 +116,16 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       values.set(inp.name, { dtype: v.dtype, shape: v.shape, value: v });
       continue;
     }
-    values.set(inp.name, { dtype: inp.dtype, shape: resolveShape(inp.name, inp.shape, opts.shapes ?? {}) });
+    if (inp.rankUnknown && !opts.shapes?.[inp.name]) {
+      throw new LoweringError(
+        `input '${inp.name}' has no shape in the model (its rank is unknown): give it with --shape ${inp.name}=DIMS, e.g. --shape ${inp.name}=1x3`,
+      );
+    }
+    const shape = inp.rankUnknown
+      ? [...opts.shapes![inp.name]]
+      : resolveShape(inp.name, inp.shape, opts.shapes ?? {});
+    checkTensorSize({ dtype: inp.dtype, shape }, `input '${inp.name}'`);
+    values.set(inp.name, { dtype: inp.dtype, shape });
     inputNames.push(inp.name);
   }
 
@@ -84,6 +152,20 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       }
     }
     for (const t of lowered.outputs) checkDtype(t.dtype, `node '${node.name}' (${node.opType}) output`);
+    // sizes before folding (a fold allocates) and before anything is written
+    let nodeBytes = 0;
+    lowered.outputs.forEach((t, i) => {
+      nodeBytes += checkTensorSize(
+        t,
+        `node '${node.name}' (${node.opType}): output '${node.outputs[i] || i}'`,
+      );
+    });
+    ctx.inputs.forEach((t) => nodeBytes += t ? tensorSize(t) : 0);
+    if (nodeBytes > LIMITS.nodeBytes) {
+      throw new ModelSizeError(
+        `node '${node.name}' (${node.opType}): its inputs and outputs take ${nodeBytes} bytes, over the limit of ${LIMITS.nodeBytes} bytes per node (docs/IR.md)`,
+      );
+    }
     // foldable when every input the kernel reads is known (Shape reads none)
     const known = (lowered.keepInputs ?? ctx.inputs.map((_, i) => i))
       .every((i) => ctx.inputs[i] === undefined || ctx.inputs[i]!.value !== undefined);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TensorValue } from "../ir/types.ts";
-import { runOrt } from "../engine/ort.ts";
+import { OrtError, runOrt } from "../engine/ort.ts";
 import { runNative } from "../engine/native.ts";
 import type { AssembledProgram } from "./artifacts.ts";
 
@@ -40,8 +40,15 @@ export async function measureFidelity(
     const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
     const ref = (await runOrt(modelPath, feeds)).outputs;
     ours.forEach((o, k) => {
-      const r = ref[p.tensors[p.outputs[k]].name];
-      if (!r) return;
+      const name = p.tensors[p.outputs[k]].name;
+      const r = ref[name];
+      if (!r || r.data.length !== o.data.length) {
+        throw new OrtError(
+          `fidelity: onnxruntime gives ${
+            r ? `${r.data.length} elements` : "nothing"
+          } for output '${name}', the program ${o.data.length}`,
+        );
+      }
       for (let i = 0; i < o.data.length; i++) {
         const a = Number(o.data[i]), b = Number(r.data[i]);
         if (Number.isNaN(a) && Number.isNaN(b)) continue;

@@ -13,6 +13,7 @@ import { keyHex, merkleDataKey } from "../vm/oracle.ts";
 import { compileGraph, type CompileOptions } from "./compile.ts";
 import { assemble, type AssembledProgram, type Manifest, manifestTensors } from "./artifacts.ts";
 import { buildRuntime } from "./runtime_build.ts";
+import { type Fidelity, measureFidelity } from "./fidelity.ts";
 import { enableNativeKeys } from "./native_keys.ts";
 
 /** File names inside a model directory. */
@@ -47,8 +48,132 @@ function hexOf(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** Options of {@link compileModelFile}. */
+export interface CompileFileOptions extends CompileOptions {
+  /**
+   * Sample inputs (fixed seeds 1..n) for the fidelity report against onnxruntime, measured
+   * before anything is written and recorded in the manifest; 0 or absent: no report.
+   */
+  samples?: number;
+  /** Progress for humans: called when a step (runtime build, fidelity) takes over a second. */
+  onProgress?: (message: string) => void;
+}
+
+function absolutePath(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
+
+function statOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new ModelDirError(`${path}: a parent is not a directory`);
+    }
+    throw new ModelDirError(`${path}: ${(e as Error).message.split(": ")[0]}`);
+  }
+}
+
 /**
- * Compiles an ONNX file into a model directory and returns its manifest.
+ * Checks that `outDir` can be a model directory for `modelPath`: not an existing file, not a
+ * directory where one of the written files would be the source model itself.
+ */
+function checkOutDir(modelPath: string, outDir: string): void {
+  const st = statOrUndefined(outDir);
+  if (st && !st.isDirectory) throw new ModelDirError(`-o ${outDir}: exists and is not a directory`);
+  if (!st) {
+    // the nearest existing ancestor must be a directory
+    const parent = outDir.includes("/") ? outDir.slice(0, outDir.lastIndexOf("/")) || "/" : ".";
+    const p = parent === outDir ? undefined : statOrUndefined(parent);
+    if (p && !p.isDirectory) throw new ModelDirError(`-o ${outDir}: ${parent} is not a directory`);
+  }
+  if (!st) return;
+  const src = Deno.statSync(modelPath);
+  for (const name of Object.values(MODEL_FILES)) {
+    const t = statOrUndefined(`${outDir}/${name}`);
+    if (t && t.dev === src.dev && t.ino === src.ino) {
+      throw new ModelDirError(
+        `-o ${outDir}: opml compile writes ${outDir}/${name}, which is the source model ${modelPath}: choose another output directory`,
+      );
+    }
+    if (t && t.isDirectory) throw new ModelDirError(`-o ${outDir}: ${outDir}/${name} is a directory`);
+  }
+}
+
+/** Runs `fn`, saying `message` through `onProgress` if it is still running after a second. */
+async function slowStep<T>(
+  message: string,
+  onProgress: ((m: string) => void) | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const t0 = performance.now();
+  let said = false;
+  const timer = onProgress ? setTimeout(() => (said = true, onProgress(message)), 1000) : undefined;
+  try {
+    return await fn();
+  } finally {
+    clearTimeout(timer);
+    if (said) {
+      onProgress!(
+        `${message.replace(/ \(.*$/, "").replace(/\.\.\.$/, "")}: done in ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s`,
+      );
+    }
+  }
+}
+
+/** Writes the files of a model directory: temporary names first, renamed, the manifest last. */
+function writeModelDir(outDir: string, files: [string, Uint8Array | string][]): void {
+  const tag = `${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const written: string[] = [];
+  const fail = (path: string, e: unknown): never => {
+    for (const t of written) {
+      try {
+        Deno.removeSync(t);
+      } catch { /* already gone */ }
+    }
+    const why = e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Deno.errors.NotFound
+      ? "no such directory"
+      : (e as Error).message;
+    throw new ModelDirError(`cannot write ${path}: ${why}`);
+  };
+  try {
+    Deno.mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    fail(outDir, e);
+  }
+  for (const [name, data] of files) {
+    const tmp = `${outDir}/.${name}.${tag}.tmp`;
+    try {
+      if (typeof data === "string") Deno.copyFileSync(data, tmp);
+      else Deno.writeFileSync(tmp, data);
+      written.push(tmp);
+    } catch (e) {
+      fail(`${outDir}/${name}`, e);
+    }
+  }
+  // the old manifest goes first: a directory with a manifest is complete
+  try {
+    Deno.removeSync(`${outDir}/${MODEL_FILES.manifest}`);
+  } catch { /* none yet */ }
+  for (const [name] of files) {
+    try {
+      Deno.renameSync(`${outDir}/.${name}.${tag}.tmp`, `${outDir}/${name}`);
+    } catch (e) {
+      fail(`${outDir}/${name}`, e);
+    }
+  }
+}
+
+/**
+ * Compiles an ONNX file into a model directory and returns its manifest. Everything that can
+ * fail (lowering, size limits, the runtime build, the fidelity report) happens before the
+ * first file is written; files are written under temporary names and renamed, the manifest
+ * last. The directory must not be one where a written file would be the source model.
  *
  * @example
  * ```ts
@@ -58,18 +183,35 @@ function hexOf(b: Uint8Array): string {
 export async function compileModelFile(
   modelPath: string,
   outDir: string,
-  opts: CompileOptions = {},
+  opts: CompileFileOptions = {},
 ): Promise<Manifest> {
   enableNativeKeys(); // every constant's data key: native for large ones when FFI is allowed
   const bytes = Deno.readFileSync(modelPath);
+  outDir = outDir.length > 1 ? outDir.replace(/\/+$/, "") : outDir;
+  checkOutDir(modelPath, outDir);
   const program = compileGraph(decodeModel(bytes, modelPath), opts);
   const prog = assemble(program);
-  const rt = await buildRuntime();
-  Deno.mkdirSync(outDir, { recursive: true });
+  const rt = await slowStep(
+    "building the runtime, natively and for MIPS (once per runtime version, cached in build/runtime/)...",
+    opts.onProgress,
+    () => buildRuntime(),
+  );
+  let fidelity: Fidelity | undefined;
+  if (opts.samples) {
+    const n = opts.samples;
+    fidelity = await slowStep(
+      `measuring fidelity against onnxruntime on ${n} sample${n === 1 ? "" : "s"}...`,
+      opts.onProgress,
+      () => {
+        const samples = Array.from({ length: n }, (_, i) => sampleInputs(prog, i + 1));
+        return measureFidelity(modelPath, rt.native, prog, samples);
+      },
+    );
+  }
   const image = Deno.readFileSync(rt.mips);
   const manifest: Manifest = {
     format: "opml-model/1",
-    source: { file: modelPath, sha256: hexOf(sha256(bytes)) },
+    source: { file: absolutePath(modelPath), sha256: hexOf(sha256(bytes)) },
     modelCommitment: keyHex(prog.key),
     runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips, check: MODEL_FILES.check },
     initialStateHash: keyHex(loadElf(image).hash()),
@@ -82,17 +224,16 @@ export async function compileModelFile(
       program.tensors.flatMap((t, i) => (t.kind === "constant" ? [i] : [])),
     ),
     nodes: program.nodes.length,
+    ...(fidelity ? { fidelity } : {}),
   };
-  // Write everything, the manifest last: a directory with a manifest is complete.
-  try {
-    Deno.removeSync(`${outDir}/${MODEL_FILES.manifest}`);
-  } catch { /* none yet */ }
-  Deno.writeFileSync(`${outDir}/${MODEL_FILES.program}`, prog.bytes);
-  Deno.writeFileSync(`${outDir}/${MODEL_FILES.weights}`, prog.weights);
-  Deno.copyFileSync(rt.native, `${outDir}/${MODEL_FILES.native}`);
-  Deno.copyFileSync(rt.mips, `${outDir}/${MODEL_FILES.mips}`);
-  Deno.copyFileSync(rt.check, `${outDir}/${MODEL_FILES.check}`);
-  Deno.writeTextFileSync(`${outDir}/${MODEL_FILES.manifest}`, JSON.stringify(manifest, null, 2) + "\n");
+  writeModelDir(outDir, [
+    [MODEL_FILES.program, prog.bytes],
+    [MODEL_FILES.weights, prog.weights],
+    [MODEL_FILES.native, rt.native],
+    [MODEL_FILES.mips, rt.mips],
+    [MODEL_FILES.check, rt.check],
+    [MODEL_FILES.manifest, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n")],
+  ]);
   return manifest;
 }
 
@@ -124,9 +265,7 @@ export function loadModelDir(dir: string): ModelDir {
     if (e instanceof ModelDirError) throw e;
     throw new ModelDirError(`${mpath}: not valid JSON`);
   }
-  if (manifest.format !== "opml-model/1") {
-    throw new ModelDirError(`${mpath}: unknown format ${manifest.format}`);
-  }
+  checkManifest(manifest, mpath);
   const bytes = read(`${dir}/${manifest.files.program}`, "program");
   const key = merkleDataKey(bytes);
   if (keyHex(key) !== manifest.modelCommitment) {
@@ -140,39 +279,150 @@ export function loadModelDir(dir: string): ModelDir {
   } catch (e) {
     throw new ModelDirError(`${dir}/${manifest.files.program}: ${(e as Error).message}`);
   }
-  const weights = read(`${dir}/${manifest.files.weights}`, "weights");
+  const weightsPath = `${dir}/${manifest.files.weights}`;
+  const weights = read(weightsPath, "weights");
   const program: Program = { ...decoded, tensors: [] };
   let off = 0;
   for (const t of decoded.tensors) {
     const { key: tkey, ...rest } = t;
     if (t.kind === "constant") {
-      const n = tensorBytes(t.dtype, t.shape);
-      if (off + n > weights.length) throw new ModelDirError(`${dir}/${manifest.files.weights}: truncated`);
+      let n: number;
+      try {
+        n = tensorBytes(t.dtype, t.shape);
+      } catch (e) {
+        throw new ModelDirError(
+          `${dir}/${manifest.files.program}: constant '${t.name}': ${(e as Error).message}`,
+        );
+      }
+      if (!(off + ((n + 63) & ~63) <= weights.length)) {
+        throw new ModelDirError(
+          `${weightsPath}: truncated (${weights.length} bytes, constant '${t.name}' needs ${n} bytes at ${off})`,
+        );
+      }
       const data = weights.slice(off, off + n);
       if (keyHex(merkleDataKey(data)) !== keyHex(tkey!)) {
-        throw new ModelDirError(
-          `${dir}/${manifest.files.weights}: constant '${t.name}' does not match its data key`,
-        );
+        throw new ModelDirError(`${weightsPath}: constant '${t.name}' does not match its data key`);
       }
       off += (n + 63) & ~63;
       program.tensors.push({ ...rest, data });
     } else program.tensors.push(rest);
   }
   if (off !== weights.length) {
-    throw new ModelDirError(`${dir}/${manifest.files.weights}: ${weights.length - off} extra bytes`);
+    throw new ModelDirError(
+      `${weightsPath}: ${weights.length - off} extra bytes (the constants take ${off})`,
+    );
   }
-  return {
-    dir,
-    manifest,
-    prog: { program, bytes, key, weights },
+  const files = {
     native: `${dir}/${manifest.runtime.native}`,
     mips: `${dir}/${manifest.runtime.mips}`,
     check: `${dir}/${manifest.runtime.check}`,
   };
+  for (const [what, path] of Object.entries(files)) {
+    if (what === "check" && manifest.runtime.check === undefined) continue; // older directories
+    const st = statOrUndefined(path);
+    if (!st) {
+      throw new ModelDirError(`${path}: no such file (the ${RUNNER_NAMES[what]}); compile the model again`);
+    }
+    if (!st.isFile) throw new ModelDirError(`${path}: not a file (the ${RUNNER_NAMES[what]})`);
+  }
+  return { dir, manifest, prog: { program, bytes, key, weights }, ...files };
+}
+
+const RUNNER_NAMES: Record<string, string> = {
+  native: "native runner",
+  mips: "MIPS image",
+  check: "transition checker image",
+};
+
+/** Checks the fields of a manifest that loading and running rely on. */
+function checkManifest(m: unknown, path: string): asserts m is Manifest {
+  const fail = (why: string): never => {
+    throw new ModelDirError(`${path}: ${why} (not written by opml compile? compile the model again)`);
+  };
+  if (!m || typeof m !== "object" || Array.isArray(m)) fail("not a JSON object");
+  const d = m as Record<string, Record<string, unknown>>;
+  if ((d.format as unknown) !== "opml-model/1") fail(`unknown format ${JSON.stringify(d.format)}`);
+  const str = (v: unknown) => typeof v === "string" && v !== "" && !v.includes("/");
+  if (!d.files || typeof d.files !== "object" || !str(d.files.program) || !str(d.files.weights)) {
+    fail("no 'files' with the program and weights file names");
+  }
+  if (!d.runtime || typeof d.runtime !== "object" || !str(d.runtime.native) || !str(d.runtime.mips)) {
+    fail("no 'runtime' with the native runner and MIPS image file names");
+  }
+  if (d.runtime.check !== undefined && !str(d.runtime.check)) fail("'runtime.check' is not a file name");
+  for (const f of ["modelCommitment", "initialStateHash"]) {
+    if (typeof d[f] !== "string" || !/^0x[0-9a-f]{64}$/.test(d[f] as unknown as string)) {
+      fail(`'${f}' is not a 32-byte hex hash`);
+    }
+  }
+  if (
+    !d.source || typeof d.source !== "object" || typeof d.source.file !== "string" ||
+    typeof d.source.sha256 !== "string"
+  ) {
+    fail("no 'source' with the ONNX file and its sha256");
+  }
+}
+
+/**
+ * The MIPS image of a model directory, checked against the manifest's `initialStateHash`
+ * before any VM run (a replaced `model.elf` would compute something else).
+ *
+ * @example
+ * ```ts
+ * const image = mipsImage(loadModelDir("out/mnist"));
+ * ```
+ * @throws {ModelDirError} naming the file.
+ */
+export function mipsImage(model: ModelDir): Uint8Array {
+  const image = read(model.mips, "the MIPS image");
+  let hash: string;
+  try {
+    hash = keyHex(loadElf(image).hash());
+  } catch (e) {
+    throw new ModelDirError(`${model.mips}: not a MIPS image the VM loads (${(e as Error).message})`);
+  }
+  if (hash !== model.manifest.initialStateHash) {
+    throw new ModelDirError(
+      `${model.mips}: initial VM state ${hash}, not the manifest's ${model.manifest.initialStateHash} (the image was replaced)`,
+    );
+  }
+  return image;
+}
+
+/**
+ * The source ONNX file of a model directory, checked against the sha256 the manifest recorded
+ * (for onnxruntime, which runs the source model, not the program).
+ *
+ * @example
+ * ```ts
+ * const onnx = sourceModel(loadModelDir("out/mnist"));
+ * ```
+ * @throws {ModelDirError} naming the file, when it is missing or not the compiled one.
+ */
+export function sourceModel(model: ModelDir): string {
+  const file = model.manifest.source.file;
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(file);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    throw new ModelDirError(
+      `source model ${file} (recorded in ${model.dir}/${MODEL_FILES.manifest}): ${why}; it was moved or deleted since opml compile`,
+    );
+  }
+  const got = hexOf(sha256(bytes));
+  if (got !== model.manifest.source.sha256) {
+    throw new ModelDirError(
+      `source model ${file}: sha256 ${got}, not ${model.manifest.source.sha256} as compiled (${model.dir}/${MODEL_FILES.manifest}): it was replaced since opml compile`,
+    );
+  }
+  return file;
 }
 
 function tensorBytes(dtype: number, shape: number[]): number {
-  return shapeSize(shape) * dtypeSize(dtype);
+  const n = shapeSize(shape) * dtypeSize(dtype);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`shape [${shape}] is too large`);
+  return n;
 }
 
 /** Values for the model's inputs from a fixed seed: floats in [0, 1), integers in [0, 10). */

@@ -176,7 +176,12 @@ export async function checkerImage(model: ModelDir): Promise<Uint8Array> {
       } (the checker image)`,
     );
   }
-  const initial = keyHex(loadElf(image).hash());
+  let initial: string;
+  try {
+    initial = keyHex(loadElf(image).hash());
+  } catch (e) {
+    throw new PartyError(`${model.check}: not a MIPS image the VM loads (${(e as Error).message})`);
+  }
   if (m.checkerInitialStateHash !== undefined && initial !== m.checkerInitialStateHash) {
     throw new PartyError(
       `${model.check}: initial VM state ${initial}, not the manifest's ${m.checkerInitialStateHash}`,

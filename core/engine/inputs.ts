@@ -97,17 +97,92 @@ function parseJson(file: string, bytes: Uint8Array, inputs: (TensorType & { name
       throw new InputError(`${file}: input '${name}': ${flat.length} values for shape [${shape}]`);
     }
     const data = allocArray(dtype, n);
+    const convert = elementParser(dtype);
     for (let i = 0; i < n; i++) {
-      const x = flat[i];
-      if (typeof x !== "number" && typeof x !== "boolean" && typeof x !== "string") {
-        throw new InputError(`${file}: input '${name}': value ${i} is not a number`);
+      const x = convert(flat[i]);
+      if (x === undefined) {
+        throw new InputError(
+          `${file}: input '${name}': element ${i} is ${describe(flat[i])}, not ${elementRule(dtype)}`,
+        );
       }
-      if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[i] = BigInt(x as number);
-      else data[i] = Number(x);
+      (data as unknown as (number | bigint)[])[i] = x;
     }
     out[name] = { dtype, shape: shape as number[], data };
   }
   return out;
+}
+
+/** Integer ranges of the integer dtypes (bigint bounds, inclusive). */
+const INT_RANGE: Record<number, [bigint, bigint]> = {
+  [DType.int8]: [-(2n ** 7n), 2n ** 7n - 1n],
+  [DType.uint8]: [0n, 2n ** 8n - 1n],
+  [DType.int16]: [-(2n ** 15n), 2n ** 15n - 1n],
+  [DType.uint16]: [0n, 2n ** 16n - 1n],
+  [DType.int32]: [-(2n ** 31n), 2n ** 31n - 1n],
+  [DType.uint32]: [0n, 2n ** 32n - 1n],
+  [DType.int64]: [-(2n ** 63n), 2n ** 63n - 1n],
+  [DType.uint64]: [0n, 2n ** 64n - 1n],
+};
+
+const FLOAT_WORDS: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** What a JSON element of `dtype` must be (for messages). */
+function elementRule(dtype: number): string {
+  const name = dtypeName(dtype);
+  if (dtype === DType.bool) return "a bool (true, false, 0 or 1)";
+  const r = INT_RANGE[dtype];
+  if (r) {
+    const big = dtype === DType.int64 || dtype === DType.uint64;
+    return `an integer in ${name}'s range ${r[0]}..${r[1]}${
+      big ? " (beyond 2^53 - 1, write it as a decimal string)" : ""
+    }`;
+  }
+  const max = dtype === DType.float32 ? "3.4028234663852886e38" : "1.7976931348623157e308";
+  return `a ${name} number within +-${max} (or "NaN", "Infinity", "-Infinity")`;
+}
+
+function describe(x: unknown): string {
+  const s = JSON.stringify(x) ?? String(x);
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
+}
+
+/**
+ * The converter of one JSON element to a value of `dtype`, or undefined when it is not one:
+ * floats take numbers, decimal strings and "NaN"/"Infinity"/"-Infinity"; integers take exact
+ * integers in the dtype's range (int64/uint64: safe-integer numbers, or decimal strings for any
+ * value in range); bools take true, false, 0 and 1. Nothing is rounded, wrapped or clamped.
+ */
+function elementParser(dtype: number): (x: unknown) => number | bigint | undefined {
+  if (dtype === DType.bool) {
+    return (x) => (x === true || x === 1 ? 1 : x === false || x === 0 ? 0 : undefined);
+  }
+  const range = INT_RANGE[dtype];
+  if (range) {
+    const big = dtype === DType.int64 || dtype === DType.uint64;
+    return (x) => {
+      let v: bigint;
+      if (typeof x === "number") {
+        if (!Number.isSafeInteger(x)) return undefined;
+        v = BigInt(x);
+      } else if (typeof x === "string" && /^[+-]?\d+$/.test(x.trim())) v = BigInt(x.trim());
+      else return undefined;
+      if (v < range[0] || v > range[1]) return undefined;
+      return big ? v : Number(v);
+    };
+  }
+  const f32 = dtype === DType.float32;
+  return (x) => {
+    let v: number;
+    if (typeof x === "number") v = x;
+    else if (typeof x !== "string") return undefined;
+    else if (x in FLOAT_WORDS) return FLOAT_WORDS[x];
+    else if (DECIMAL.test(x.trim())) v = Number(x.trim());
+    else return undefined;
+    // a finite value beyond float's range would silently become infinite
+    if (!Number.isFinite(v) || (f32 && !Number.isFinite(Math.fround(v)))) return undefined;
+    return v;
+  };
 }
 
 /** A value as JSON-friendly data (numbers; int64 as numbers when safe, else strings). */

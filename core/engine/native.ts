@@ -73,8 +73,13 @@ async function execRuntime<T>(
       return f;
     });
     const args = [programFile, weightsFile, `${dir}/out.bin`, ...inFiles, ...extra(dir)];
-    const r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" })
-      .output();
+    let r: Deno.CommandOutput;
+    try {
+      r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" }).output();
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split(": ")[0];
+      throw new RuntimeError(`${runtime}: cannot run the native runner (${why}); compile the model again`);
+    }
     const err = new TextDecoder().decode(r.stderr);
     if (r.code !== 0) {
       throw new RuntimeError(err.trim().split("\n").pop() || `opml-runtime exited with code ${r.code}`);

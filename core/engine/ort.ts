@@ -3,7 +3,21 @@
  * @module
  */
 import type * as OrtModule from "onnxruntime-node";
+import { OpmlError } from "../errors.ts";
 import { DType, dtypeName, type TensorValue } from "../ir/types.ts";
+
+/** onnxruntime could not load or run the model: its message, first line. */
+export class OrtError extends OpmlError {
+  override name = "OrtError";
+}
+
+function ortFailure(modelPath: string, what: string, e: unknown): OrtError {
+  if (e instanceof OpmlError) return e;
+  const msg = String((e as Error)?.message ?? e).split("\n")[0]
+    // onnxruntime prefixes the C++ source location: keep the reason
+    .replace(/\/onnxruntime_src\/\S+ (\S+ )*?[\w:<>~]+\([^)]*\)( const)? /, "");
+  return new OrtError(`onnxruntime cannot ${what} ${modelPath}: ${msg}`);
+}
 
 const ORT_TYPES: Record<number, string> = {
   [DType.float32]: "float32",
@@ -43,21 +57,37 @@ export async function runOrt(
 ): Promise<{ outputs: Record<string, TensorValue>; medianMs?: number }> {
   // loaded on first use: the native addon needs --allow-ffi, which only this engine requires
   const ort: typeof OrtModule = await import("onnxruntime-node");
-  const session = await ort.InferenceSession.create(modelPath, {
-    intraOpNumThreads: opts.threads ?? 1,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-  });
+  // onnxruntime's own log lines (coloured warnings on stderr) would break one-line errors and
+  // --json consumers: only fatal ones, and failures come back as OrtError
+  ort.env.logLevel = "fatal";
+  let session: OrtModule.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      logSeverityLevel: 4,
+    });
+  } catch (e) {
+    throw ortFailure(modelPath, "load", e);
+  }
   try {
     const feeds: Record<string, OrtModule.Tensor> = {};
     for (const [name, v] of Object.entries(inputs)) {
       const type = ORT_TYPES[v.dtype];
-      if (!type) throw new Error(`input '${name}': onnxruntime engine does not take ${dtypeName(v.dtype)}`);
+      if (!type) {
+        throw new OrtError(`input '${name}': the onnxruntime engine does not take ${dtypeName(v.dtype)}`);
+      }
       const data = v.dtype === DType.bool ? Uint8Array.from(v.data as Uint8Array) : v.data;
       // deno-lint-ignore no-explicit-any
       feeds[name] = new ort.Tensor(type as any, data as any, v.shape);
     }
-    let result = await session.run(feeds);
+    let result: OrtModule.InferenceSession.OnnxValueMapType;
+    try {
+      result = await session.run(feeds, { logSeverityLevel: 4 });
+    } catch (e) {
+      throw ortFailure(modelPath, "run", e);
+    }
     let medianMs: number | undefined;
     if (opts.repeat) {
       const times: number[] = [];
@@ -72,7 +102,9 @@ export async function runOrt(
     const outputs: Record<string, TensorValue> = {};
     for (const [name, t] of Object.entries(result)) {
       const dtype = FROM_ORT[t.type];
-      if (!dtype) throw new Error(`output '${name}': onnxruntime returned ${t.type}`);
+      if (!dtype) {
+        throw new OrtError(`output '${name}': onnxruntime returned ${t.type}, which opml does not read`);
+      }
       // deno-lint-ignore no-explicit-any
       outputs[name] = { dtype, shape: [...t.dims], data: (t.data as any).slice() };
     }

@@ -48,6 +48,8 @@ export interface OnnxValueInfo {
   name: string;
   dtype: number;
   shape: (number | string)[];
+  /** The model gives no shape at all (rank unknown): `shape` is then empty, not a scalar's. */
+  rankUnknown?: boolean;
 }
 
 /** A decoded model. */
@@ -199,7 +201,8 @@ function attribute(a: any): AttributeValue {
 // deno-lint-ignore no-explicit-any
 function valueInfo(v: any): OnnxValueInfo {
   const tt = v.type?.tensorType;
-  if (!tt) return { name: v.name, dtype: 0, shape: [] };
+  if (!tt) return { name: v.name, dtype: 0, shape: [], rankUnknown: true };
+  if (!tt.shape) return { name: v.name, dtype: tt.elemType ?? 0, shape: [], rankUnknown: true };
   // deno-lint-ignore no-explicit-any
   const shape = (tt.shape?.dim ?? []).map((d: any, i: number) =>
     d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : `?${i}`
