@@ -113,7 +113,10 @@ export function chainCommand() {
     .option("--server-bond <eth>", "bond of a result, in ETH (default 1)")
     .option("--challenger-bond <eth>", "bond of a dispute, in ETH (default 1)")
     .option("--window <seconds>", "challenge window after a result (default 600)")
-    .option("--key-env <name>", "environment variable holding the deployer's private key", "OPML_PRIVATE_KEY")
+    .option(
+      "--key-env <name>",
+      "environment variable holding the deployer's private key (default OPML_PRIVATE_KEY; a variable named here must be set)",
+    )
     .option(
       "--config <file>",
       "chain configuration to write (default $OPML_CHAIN_CONFIG or .opml/chain.json)",

@@ -5,25 +5,24 @@
  */
 import { Command, Option } from "@commander-js/extra-typings";
 import { type Address, formatEther, type Hex, isAddress, parseEther } from "viem";
-import { AccountError } from "../../core/chain/accounts.ts";
-import { ChainConfigError, configPath } from "../../core/chain/config.ts";
-import { connect, ConnectError, type Connection } from "../../core/chain/connect.ts";
-import { GameClient, GameTxError, type TxRecord } from "../../core/chain/game_client.ts";
-import { loadModelDir, type ModelDir, ModelDirError } from "../../core/compiler/mod.ts";
-import { InputError, RuntimeError, tensorJson } from "../../core/engine/mod.ts";
-import { JsonFileError } from "../../core/dispute/json_file.ts";
-import { PartyError, readInputs } from "../../core/dispute/party.ts";
+import { DEFAULT_KEY_ENV } from "../../core/chain/accounts.ts";
+import { configPath } from "../../core/chain/config.ts";
+import { connect, type Connection, connectReadOnly } from "../../core/chain/connect.ts";
+import { GameClient, type TxRecord } from "../../core/chain/game_client.ts";
+import { loadModelDir, type ModelDir } from "../../core/compiler/mod.ts";
+import { tensorJson } from "../../core/engine/mod.ts";
+import { readInputs } from "../../core/dispute/party.ts";
 import {
   type AgentEvent,
   type AgentSession,
-  AgentSessionError,
-  openSession,
+  GIVE_UP_MS,
   requestTask,
   runAgent,
-  TaskDataError,
+  type TaskResult,
   taskResult,
   type TaskStory,
   taskStory,
+  waitForResult,
 } from "../../core/game/mod.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 import { parseTamper } from "./dispute.ts";
@@ -37,18 +36,24 @@ interface ChainOptions {
   keyEnv?: string;
 }
 
-/** Adds the chain options (read back with {@link chainOpts}). */
+/** The exit code of a waiting command stopped by a signal: 128 + the signal's number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/** Adds the chain options (read back with {@link chainOpts}); `signing: false` for read-only commands. */
 // deno-lint-ignore no-explicit-any
-function chainOptions<C extends Command<any, any, any>>(c: C): C {
+function chainOptions<C extends Command<any, any, any>>(c: C, signing = true): C {
   c.addOption(
     new Option("--config <file>", "chain configuration (default: $OPML_CHAIN_CONFIG or .opml/chain.json)"),
   );
   c.addOption(new Option("--rpc <url>", "JSON-RPC endpoint of another EVM chain (with --game)"));
   c.addOption(new Option("--game <address>", "the OpmlGame contract on that chain"));
+  if (!signing) return c;
   c.addOption(new Option("--account <n>", "anvil dev account N (the embedded local chain only)"));
   c.addOption(
-    new Option("--key-env <name>", "environment variable holding the private key").default(
-      "OPML_PRIVATE_KEY",
+    new Option(
+      "--key-env <name>",
+      "environment variable holding the private key (default OPML_PRIVATE_KEY; a variable named here must be set)",
     ),
   );
   return c;
@@ -57,34 +62,55 @@ function chainOptions<C extends Command<any, any, any>>(c: C): C {
 /** The chain options of a command's parsed options. */
 const chainOpts = (o: object): ChainOptions => o as ChainOptions;
 
-/** Turns core errors into one-line CLI errors. */
-async function guard<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (
-      e instanceof ChainConfigError || e instanceof AccountError || e instanceof ConnectError ||
-      e instanceof GameTxError || e instanceof ModelDirError || e instanceof InputError ||
-      e instanceof RuntimeError || e instanceof PartyError || e instanceof TaskDataError ||
-      e instanceof AgentSessionError || e instanceof JsonFileError
-    ) throw new CliError(e.message);
-    const short = (e as { shortMessage?: unknown })?.shortMessage;
-    if (typeof short === "string") throw new CliError(short.split("\n")[0]);
-    throw e;
-  }
+function checkGame(o: ChainOptions): Address | undefined {
+  if (o.game !== undefined && !isAddress(o.game)) throw new CliError(`--game ${o.game}: not an address`, 2);
+  return o.game as Address | undefined;
 }
 
 async function open(o: ChainOptions): Promise<{ conn: Connection; game: GameClient }> {
-  if (o.game !== undefined && !isAddress(o.game)) throw new CliError(`--game ${o.game}: not an address`, 2);
   const conn = await connect({
     config: o.config,
     rpc: o.rpc,
-    game: o.game as Address | undefined,
+    game: checkGame(o),
     keyEnv: o.keyEnv,
     account: o.account === undefined ? undefined : parseCount(o.account, "--account"),
   });
   const game = new GameClient(conn.publicClient, conn.walletClient, conn.config.contracts.game);
   return { conn, game };
+}
+
+/** A read-only connection: no account, no key. */
+async function openReadOnly(o: ChainOptions) {
+  const { config, publicClient } = await connectReadOnly({
+    config: o.config,
+    rpc: o.rpc,
+    game: checkGame(o),
+  });
+  return { config, game: GameClient.readOnly(publicClient, config.contracts.game) };
+}
+
+/**
+ * Runs `f` with an AbortSignal that SIGINT or SIGTERM aborts; returns f's value and the signal
+ * that stopped it, if one did.
+ */
+async function interruptible<T>(
+  f: (signal: AbortSignal) => Promise<T>,
+): Promise<{ value: T; stoppedBy?: StopSignal }> {
+  const ctl = new AbortController();
+  let stoppedBy: StopSignal | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT) as StopSignal[]).map((s) => {
+    const h = () => {
+      stoppedBy ??= s;
+      ctl.abort();
+    };
+    Deno.addSignalListener(s, h);
+    return [s, h] as const;
+  });
+  try {
+    return { value: await f(ctl.signal), stoppedBy };
+  } finally {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+  }
 }
 
 function models(dirs: readonly string[]): ModelDir[] {
@@ -128,6 +154,8 @@ function eventLine(e: AgentEvent): string {
       return `task ${e.taskId}: challenged (dispute ${e.disputeId}): theirs ${e.theirs}, ours ${e.ours}`;
     case "skipped":
       return `task ${e.taskId}: skipped: ${e.reason}`;
+    case "deferred":
+      return `task ${e.taskId}: deferred: ${e.reason} (retried on a later pass)`;
     case "dispute-end":
       return `task ${e.taskId}: dispute ${e.end.disputeId} over: we ${
         e.end.won ? "won" : "lost"
@@ -149,53 +177,66 @@ function eventLine(e: AgentEvent): string {
 async function agent(
   role: "server" | "verifier",
   dirs: string[],
-  o: ChainOptions & { tamper?: string; session?: string; json?: boolean; finalize?: boolean; poll?: string },
+  o: ChainOptions & {
+    tamper?: string;
+    session?: string;
+    json?: boolean;
+    finalize?: boolean;
+    poll?: string;
+    giveUp?: string;
+  },
   onlyTask?: bigint,
   printEvents = true,
-): Promise<{ events: AgentEvent[]; txs: TxRecord[]; session: AgentSession }> {
+): Promise<
+  { events: AgentEvent[]; txs: TxRecord[]; session: AgentSession; settled: boolean; stoppedBy?: StopSignal }
+> {
   const tamper = o.tamper === undefined ? undefined : parseTamper(o.tamper);
   const poll = o.poll === undefined ? undefined : parseCount(o.poll, "--poll");
-  return await guard(async () => {
-    const ms = models(dirs);
-    const { conn, game } = await open(o);
-    const ctl = new AbortController();
-    const stop = () => ctl.abort();
-    const signals = ["SIGINT", "SIGTERM"] as const;
-    for (const s of signals) Deno.addSignalListener(s, stop);
-    try {
-      const path = sessionPath(o, role, game.account);
-      // a session of another account, role, game or chain: one error line, before any progress
-      openSession(
-        path,
-        { role, chainId: conn.config.chainId, game: game.address, account: game.account },
-        0n,
-      );
-      console.error(
-        `opml ${role}: ${game.account} on ${conn.config.rpc} (game ${game.address}), session ${path}`,
-      );
-      const { events, session } = await runAgent({
-        role,
-        game,
-        chainId: conn.config.chainId,
-        models: ms,
-        tamper,
-        sessionPath: path,
-        startBlock: BigInt(conn.config.deployBlock),
-        onlyTask,
-        finalize: o.finalize,
-        pollMs: poll,
-        log: (l) => console.error(`  ${l}`),
-        onEvent: (e) => printEvents && console.log(o.json ? JSON.stringify(plain(e)) : eventLine(e)),
-        signal: ctl.signal,
-      });
-      return { events, txs: game.txs, session };
-    } finally {
-      for (const s of signals) Deno.removeSignalListener(s, stop);
-    }
-  });
+  const giveUp = o.giveUp === undefined ? undefined : parseCount(o.giveUp, "--give-up");
+  if (giveUp === 0) throw new CliError("--give-up must be at least 1 second", 2);
+  const ms = models(dirs);
+  const { conn, game } = await open(o);
+  const path = sessionPath(o, role, game.account);
+  const { value, stoppedBy } = await interruptible((signal) =>
+    runAgent({
+      role,
+      game,
+      chainId: conn.config.chainId,
+      models: ms,
+      tamper,
+      sessionPath: path,
+      startBlock: BigInt(conn.config.deployBlock),
+      onlyTask,
+      finalize: o.finalize,
+      pollMs: poll,
+      rpc: conn.config.rpc,
+      giveUpMs: giveUp === undefined ? GIVE_UP_MS : giveUp * 1000,
+      log: (l) => console.error(`  ${l}`),
+      // the banner once the session is accepted: a refused session is one error line
+      onReady: () =>
+        console.error(
+          `opml ${role}: ${game.account} on ${conn.config.rpc} (game ${game.address}), session ${path}`,
+        ),
+      onEvent: (e) => printEvents && console.log(o.json ? JSON.stringify(plain(e)) : eventLine(e)),
+      signal,
+    })
+  );
+  return { events: value.events, txs: game.txs, session: value.session, settled: value.settled, stoppedBy };
 }
 
-/** `opml request DIR --input FILE... [--fee ETH] [--single-phase] [--wait]`. */
+/** The outputs of a result, one line each. */
+function outputLines(result: TaskResult, indent = ""): string[] {
+  if (result.outputs) {
+    return result.outputs.map(tensorJson).map((t) =>
+      `${indent}output [${t.shape}] ${t.dtype}: ${t.data.slice(0, 16).join(" ")}${
+        t.data.length > 16 ? " ..." : ""
+      }`
+    );
+  }
+  return result.outputError ? [`${indent}outputs unavailable: ${result.outputError}`] : [];
+}
+
+/** `opml request DIR --input FILE... [--fee ETH] [--single-phase] [--wait [--timeout S]]`. */
 export function requestCommand() {
   const cmd = chainOptions(
     new Command("request")
@@ -205,58 +246,62 @@ export function requestCommand() {
       .option("--fee <eth>", "fee paid to the server of a final result", "0")
       .option("--single-phase", "dispute this task in single-phase mode (the whole model in the VM)")
       .option("--wait", "wait for a result and print its outputs (checked against the output key)")
-      .option("--json", "print JSON"),
+      .option(
+        "--timeout <seconds>",
+        "with --wait: give up after this long, exit 3 (default 600; 0: no limit)",
+      )
+      .option("--json", "print JSON (with --wait: one line when posted, one with the result)"),
   );
   return cmd.action(async (dir, opts) => {
     const o = { ...opts, ...chainOpts(opts) };
     const fee = parseEth(o.fee, "--fee");
-    await guard(async () => {
-      const model = loadModelDir(dir);
-      const inputs = readInputs(o.input, model);
-      const { conn, game } = await open(o);
-      const posted = await requestTask(game, model, inputs, { fee, singlePhase: o.singlePhase === true });
-      console.error(`task ${posted.taskId} posted (model ${posted.modelId})`);
-      let result;
-      if (o.wait) {
-        console.error("waiting for a result...");
-        for (;;) {
-          result = await taskResult(game, posted.taskId, model, BigInt(conn.config.deployBlock));
-          if (result.task.status !== 1) break;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
-      const doc = {
-        taskId: posted.taskId,
-        modelId: posted.modelId,
-        inputKey: posted.inputKey,
-        ...(result
-          ? {
-            status: result.status,
-            outputKey: result.task.outputKey,
-            outputs: result.outputs?.map(tensorJson),
-            outputError: result.outputError,
-          }
-          : {}),
-      };
+    const timeout = o.timeout === undefined ? REQUEST_TIMEOUT_S : parseCount(o.timeout, "--timeout");
+    if (o.timeout !== undefined && !o.wait) throw new CliError("--timeout goes with --wait", 2);
+    const model = loadModelDir(dir);
+    const inputs = readInputs(o.input, model);
+    const { conn, game } = await open(o);
+    const posted = await requestTask(game, model, inputs, { fee, singlePhase: o.singlePhase === true });
+    const doc = { taskId: posted.taskId, modelId: posted.modelId, inputKey: posted.inputKey };
+    if (!o.wait) {
       if (o.json) printJson(plain(doc));
-      else {
-        console.log(`task ${posted.taskId}`);
-        if (result) {
-          console.log(`status ${result.status}, output key ${result.task.outputKey}`);
-          if (result.outputs) {
-            for (const t of result.outputs.map(tensorJson)) {
-              console.log(
-                `output [${t.shape}] ${t.dtype}: ${t.data.slice(0, 16).join(" ")}${
-                  t.data.length > 16 ? " ..." : ""
-                }`,
-              );
-            }
-          } else if (result.outputError) console.log(`outputs unavailable: ${result.outputError}`);
-        }
-      }
-    });
+      else console.log(`task ${posted.taskId}`);
+      console.error(`task ${posted.taskId} posted (model ${posted.modelId})`);
+      return;
+    }
+    // the task id on stdout at once: a script knows it even if the wait ends badly
+    if (o.json) console.log(JSON.stringify(plain({ ...doc, status: "Open" })));
+    else console.log(`task ${posted.taskId}`);
+    console.error(`task ${posted.taskId} posted (model ${posted.modelId}); waiting for a result ...`);
+    const { value: result, stoppedBy } = await interruptible((signal) =>
+      waitForResult(game, posted.taskId, model, BigInt(conn.config.deployBlock), {
+        timeoutMs: timeout * 1000,
+        signal,
+      })
+    );
+    if (stoppedBy || !result) {
+      throw new CliError(
+        `stopped by ${stoppedBy ?? "a signal"} while waiting for the result of task ${posted.taskId} ` +
+          `(the task stays posted: \`opml status --task ${posted.taskId}\`)`,
+        SIGNAL_EXIT[stoppedBy ?? "SIGINT"],
+      );
+    }
+    if (o.json) {
+      console.log(JSON.stringify(plain({
+        ...doc,
+        status: result.status,
+        outputKey: result.task.outputKey,
+        outputs: result.outputs?.map(tensorJson),
+        outputError: result.outputError,
+      })));
+    } else {
+      console.log(`status ${result.status}, output key ${result.task.outputKey}`);
+      for (const l of outputLines(result)) console.log(l);
+    }
   });
 }
+
+/** Default of `request --wait --timeout`, seconds. */
+const REQUEST_TIMEOUT_S = 600;
 
 /** `opml serve DIR...`. */
 export function serveCommand() {
@@ -275,6 +320,10 @@ export function serveCommand() {
       .option("--session <file>", "session file (default: beside the chain config, per account)")
       .option("--no-finalize", "do not finalize results and withdraw after the challenge window")
       .option("--poll <ms>", "milliseconds between reads of the chain")
+      .option(
+        "--give-up <seconds>",
+        `exit 1 once the node has not answered for this long (default ${GIVE_UP_MS / 1000})`,
+      )
       .option("--json", "print events as JSON lines"),
   );
   return cmd.action(async (dirs, o) => {
@@ -293,6 +342,10 @@ export function verifyCommand() {
       .addOption(new Option("--tamper <spec>", "testing aid: compute as a dishonest challenger (node=K)"))
       .option("--session <file>", "session file (default: beside the chain config, per account)")
       .option("--poll <ms>", "milliseconds between reads of the chain")
+      .option(
+        "--give-up <seconds>",
+        `exit 1 once the node has not answered for this long (default ${GIVE_UP_MS / 1000})`,
+      )
       .option("--json", "print events as JSON lines"),
   );
   return cmd.action(async (dirs, o) => {
@@ -302,7 +355,8 @@ export function verifyCommand() {
 
 /**
  * The on-chain mode of `opml challenge`: re-runs one task's result, challenges it if it differs
- * from ours and plays the dispute to its end; exits 0 when we won or agree, 1 when we lost.
+ * from ours and plays the dispute to its end; exits 0 when we won or agree, 1 when we lost,
+ * 130/143 when SIGINT/SIGTERM stopped it first (run it again to resume).
  */
 export async function onChainChallenge(
   taskId: string,
@@ -311,7 +365,22 @@ export async function onChainChallenge(
 ): Promise<void> {
   if (!modelDir) throw new CliError("--task needs --model DIR (the compiled model of the task)", 2);
   const id = parseTaskId(taskId);
-  const { events, session } = await agent("verifier", [modelDir], o, id, false);
+  // `opml challenge` gives --key-env a default value: only another name counts as named explicitly
+  const keyEnv = o.keyEnv === DEFAULT_KEY_ENV ? undefined : o.keyEnv;
+  const { events, session, settled, stoppedBy } = await agent(
+    "verifier",
+    [modelDir],
+    { ...o, keyEnv },
+    id,
+    false,
+  );
+  if (!settled) {
+    const sig = stoppedBy ?? "SIGINT";
+    throw new CliError(
+      `stopped by ${sig} before task ${id} was settled (run the command again to resume)`,
+      SIGNAL_EXIT[sig],
+    );
+  }
   const err = events.find((e) => e.kind === "dispute-error");
   if (err && err.kind === "dispute-error") throw new CliError(err.error);
   // the outcome from the session, so that running the command again reports it too
@@ -365,36 +434,28 @@ export function statusCommand() {
       .requiredOption("--task <id>", "the task id")
       .argument("[dir]", "the compiled model: also decode the result's outputs")
       .option("--json", "print JSON"),
+    false,
   );
   return cmd.action(async (dir, opts) => {
     const o = { ...opts, ...chainOpts(opts) };
     const id = parseTaskId(o.task);
-    await guard(async () => {
-      const model = dir ? loadModelDir(dir) : undefined;
-      const { conn, game } = await open(o);
-      const from = BigInt(conn.config.deployBlock);
-      const { tasks } = await game.counts();
-      if (id > tasks) throw new CliError(`task ${id}: no such task (${tasks} posted)`);
-      const story = await taskStory(game, id, from);
-      const result = model ? await taskResult(game, id, model, from) : undefined;
-      if (o.json) {
-        printJson(plain({
-          ...story,
-          ...(result ? { outputs: result.outputs?.map(tensorJson), outputError: result.outputError } : {}),
-        }));
-        return;
-      }
-      for (const l of storyLines(story)) console.log(l);
-      if (result?.outputs) {
-        for (const t of result.outputs.map(tensorJson)) {
-          console.log(
-            `  output [${t.shape}] ${t.dtype}: ${t.data.slice(0, 16).join(" ")}${
-              t.data.length > 16 ? " ..." : ""
-            }`,
-          );
-        }
-      } else if (result?.outputError) console.log(`  outputs unavailable: ${result.outputError}`);
-    });
+    const model = dir ? loadModelDir(dir) : undefined;
+    // read-only: no account, no key
+    const { config, game } = await openReadOnly(o);
+    const from = BigInt(config.deployBlock);
+    const { tasks } = await game.counts();
+    if (id > tasks) throw new CliError(`task ${id}: no such task (${tasks} posted)`);
+    const story = await taskStory(game, id, from);
+    const result = model ? await taskResult(game, id, model, from) : undefined;
+    if (o.json) {
+      printJson(plain({
+        ...story,
+        ...(result ? { outputs: result.outputs?.map(tensorJson), outputError: result.outputError } : {}),
+      }));
+      return;
+    }
+    for (const l of storyLines(story)) console.log(l);
+    if (result) { for (const l of outputLines(result, "  ")) console.log(l); }
   });
 }
 

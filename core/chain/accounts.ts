@@ -28,7 +28,11 @@ export class AccountError extends OpmlError {
 
 /** Options of {@link resolveAccount}. */
 export interface ResolveAccountOptions {
-  /** The environment variable to read the key from (default {@link DEFAULT_KEY_ENV}). */
+  /**
+   * The environment variable to read the key from, named explicitly (`--key-env`): it must then
+   * be set. Unset: {@link DEFAULT_KEY_ENV}, and on the local chain a dev account when that is
+   * unset too.
+   */
   keyEnv?: string;
   /** The anvil dev account index (local chains only; default 0). */
   account?: number;
@@ -37,20 +41,25 @@ export interface ResolveAccountOptions {
 }
 
 /**
- * The account to sign with: the private key in `$keyEnv` if set, else (only when `local`)
- * anvil's dev account `account ?? 0`.
+ * The account to sign with: the private key in `$keyEnv` if set, else (only when `local` and
+ * no variable was named explicitly) anvil's dev account `account ?? 0`.
  *
  * @example
  * ```ts
  * const account = resolveAccount({ local: cfg.local !== undefined, account: 1 });
  * console.log(account.address);
  * ```
- * @throws {AccountError} when the variable holds no 32-byte hex key, when no key is set on a
- *   non-local chain, or when the dev account index is out of range.
+ * @throws {AccountError} when the variable holds no 32-byte hex key, when an explicitly named
+ *   variable is unset, when no key is set on a non-local chain, or when the dev account index is
+ *   out of range.
  */
 export function resolveAccount(opts: ResolveAccountOptions): LocalAccount {
   const keyEnv = opts.keyEnv ?? DEFAULT_KEY_ENV;
   const raw = Deno.env.get(keyEnv);
+  if (opts.keyEnv !== undefined && (raw === undefined || raw.trim() === "")) {
+    // a named variable that is unset is a mistake, never a reason to sign as someone else
+    throw new AccountError(`${keyEnv} is not set (--key-env names it to hold the signing key)`);
+  }
   if (raw !== undefined && raw.trim() !== "") {
     const key = raw.trim();
     const prefixed = (key.startsWith("0x") || key.startsWith("0X") ? `0x${key.slice(2)}` : `0x${key}`) as Hex;
@@ -67,11 +76,8 @@ export function resolveAccount(opts: ResolveAccountOptions): LocalAccount {
     }
   }
   if (!opts.local) {
-    const how = keyEnv === DEFAULT_KEY_ENV
-      ? `set ${DEFAULT_KEY_ENV}`
-      : `set ${keyEnv} (or ${DEFAULT_KEY_ENV})`;
     throw new AccountError(
-      `no signing key: this is not the embedded local chain, ${how} to the account's private key`,
+      `no signing key: this is not the embedded local chain, set ${DEFAULT_KEY_ENV} (or --key-env NAME) to the account's private key`,
     );
   }
   return devAccount(opts.account ?? 0);

@@ -227,9 +227,35 @@ async function nodeChainId(client: PublicClient<Transport, Chain>, rpc: string):
   try {
     return await client.getChainId();
   } catch (e) {
-    const detail = ((e as Error).message ?? String(e)).split("\n")[0];
-    throw new ConnectError(`cannot reach ${rpc} (${detail}): is the chain running? (\`opml chain up\`)`);
+    throw unreachable(rpc, e);
   }
+}
+
+/**
+ * Why a node did not answer, in one line naming its URL: Deno's network permission (the CLI may
+ * reach 127.0.0.1 only, so `localhost` or a remote host is refused before any connection is
+ * tried), or the node itself.
+ *
+ * @example
+ * ```ts
+ * try { await client.getChainId(); } catch (e) { throw unreachable(rpc, e); }
+ * ```
+ */
+export function unreachable(rpc: string, e: unknown): ConnectError {
+  for (let x: unknown = e; x; x = (x as { cause?: unknown }).cause) {
+    if (x instanceof Deno.errors.NotCapable || x instanceof Deno.errors.PermissionDenied) {
+      const host = /^\w+:\/\/([^/:]+)/.exec(rpc)?.[1] ?? rpc;
+      const hint = host === "localhost"
+        ? `: use ${rpc.replace("localhost", "127.0.0.1")}`
+        : ": run opml with --allow-net for that host";
+      return new ConnectError(
+        `cannot reach ${rpc}: Deno's network permission does not cover ${host} (opml may reach 127.0.0.1 only)${hint}`,
+      );
+    }
+    if ((x as { cause?: unknown }).cause === x) break;
+  }
+  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0];
+  return new ConnectError(`cannot reach ${rpc} (${detail}): is the chain running? (\`opml chain up\`)`);
 }
 
 /**

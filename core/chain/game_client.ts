@@ -164,14 +164,32 @@ export class GameClient {
 
   constructor(
     readonly publicClient: PublicClient,
-    readonly walletClient: WalletClient<Transport, Chain | undefined, Account>,
+    /** Undefined for a read-only client ({@link GameClient.readOnly}): views and logs only. */
+    readonly walletClient: WalletClient<Transport, Chain | undefined, Account> | undefined,
     readonly address: Address,
     readonly onTx?: (tx: TxRecord) => void,
   ) {}
 
+  /**
+   * A client that only reads (views and logs): no account, no key.
+   *
+   * @example
+   * ```ts
+   * const game = GameClient.readOnly(publicClient, config.contracts.game);
+   * ```
+   */
+  static readOnly(publicClient: PublicClient, address: Address): GameClient {
+    return new GameClient(publicClient, undefined, address);
+  }
+
+  #wallet(): WalletClient<Transport, Chain | undefined, Account> {
+    if (!this.walletClient) throw new GameTxError("a read-only game client cannot send transactions");
+    return this.walletClient;
+  }
+
   /** This client's account address. */
   get account(): Address {
-    return this.walletClient.account.address;
+    return this.#wallet().account.address;
   }
 
   // ---------------------------------------------------------------- views
@@ -272,7 +290,7 @@ export class GameClient {
       const abi = (target === "game" ? opmlGameAbi : preimageOracleAbi) as Abi;
       let request, gas;
       try {
-        const call = { address, abi, functionName, args, value, account: this.walletClient.account };
+        const call = { address, abi, functionName, args, value, account: this.#wallet().account };
         ({ request } = await this.publicClient.simulateContract(call));
         gas = await this.publicClient.estimateContractGas(call);
       } catch (e) {
@@ -280,7 +298,7 @@ export class GameClient {
       }
       // The estimate is exact for the block it ran on; a move in a later second also updates the
       // packed clock slot (2,800 gas more), so a tight limit would run out of gas: add a margin.
-      const hash = await this.walletClient.writeContract(
+      const hash = await this.#wallet().writeContract(
         { ...request, gas: gas + gas / 4n + 20_000n } as Parameters<WalletClient["writeContract"]>[0],
       );
       const receipt = await this.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 });

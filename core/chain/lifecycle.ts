@@ -21,7 +21,7 @@ import {
 } from "./config.ts";
 import { ConnectError, publicClientFor, readGameInfo, walletClientFor } from "./connect.ts";
 import { deployAll } from "./deploy.ts";
-import { localChainAlive, startLocalChain, stopLocalChain } from "./local_chain.ts";
+import { localChainAlive, processRunning, startLocalChain, stopLocalChain } from "./local_chain.ts";
 
 /** Progress lines (for stderr). */
 export type Progress = (line: string) => void;
@@ -58,10 +58,18 @@ export interface ChainUpResult {
  * @throws {LocalChainError} when anvil does not start.
  */
 export async function chainUp(opts: ChainUpOptions): Promise<ChainUpResult> {
-  const progress = opts.onProgress ?? (() => {});
   const given = defined(opts.params ?? {});
   const params: GameParams = { ...DEFAULT_GAME_PARAMS, ...given };
   checkGameParams(params);
+  return await withConfigLock(opts.configPath, opts.onProgress, () => chainUpLocked(opts, given, params));
+}
+
+async function chainUpLocked(
+  opts: ChainUpOptions,
+  given: Partial<GameParams>,
+  params: GameParams,
+): Promise<ChainUpResult> {
+  const progress = opts.onProgress ?? (() => {});
   const existing = readExisting(opts.configPath);
   if (existing !== undefined) {
     if (existing.local === undefined) {
@@ -137,6 +145,10 @@ export interface ChainDownResult {
  * @throws {LocalChainError} when anvil does not stop.
  */
 export async function chainDown(configPath: string): Promise<ChainDownResult> {
+  return await withConfigLock(configPath, undefined, () => chainDownLocked(configPath));
+}
+
+async function chainDownLocked(configPath: string): Promise<ChainDownResult> {
   const existing = readExisting(configPath);
   if (existing === undefined) return { removedConfig: false };
   if (existing.local === undefined) {
@@ -181,6 +193,11 @@ export async function chainDeploy(opts: ChainDeployOptions): Promise<ChainConfig
   if (!/^(https?):\/\/\S+$/.test(opts.rpc)) {
     throw new ConnectError(`--rpc must be an http(s) URL, got ${opts.rpc}`);
   }
+  return await withConfigLock(opts.configPath, progress, () => chainDeployLocked(opts, params));
+}
+
+async function chainDeployLocked(opts: ChainDeployOptions, params: GameParams): Promise<ChainConfig> {
+  const progress = opts.onProgress ?? (() => {});
   const existing = readExisting(opts.configPath);
   if (existing?.local !== undefined && localChainAlive(existing)) {
     throw new ChainConfigError(
@@ -270,6 +287,69 @@ export async function chainInfo(configPath: string): Promise<ChainInfo> {
     return { config, alive: true, processAlive, blockNumber };
   } catch (e) {
     return { config, alive: false, processAlive, problem: `cannot reach ${config.rpc} (${firstLine(e)})` };
+  }
+}
+
+/** How long a command waits for another one holding the configuration's lock. */
+const LOCK_WAIT_MS = 120_000;
+
+/**
+ * Runs `f` holding `<config>.lock` (created exclusively, holding our pid), so that concurrent
+ * `opml chain up | down | deploy` on one configuration run one after the other: the second `up`
+ * then finds the first one's chain and reuses it instead of starting another anvil. A lock whose
+ * process is gone is taken over.
+ */
+async function withConfigLock<T>(
+  configPath: string,
+  progress: Progress | undefined,
+  f: () => Promise<T>,
+): Promise<T> {
+  const lock = `${configPath}.lock`;
+  const slash = configPath.lastIndexOf("/");
+  if (slash > 0) Deno.mkdirSync(configPath.slice(0, slash), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let said = false;
+  for (;;) {
+    try {
+      const file = Deno.openSync(lock, { write: true, createNew: true });
+      try {
+        file.writeSync(new TextEncoder().encode(`${Deno.pid}\n`));
+      } finally {
+        file.close();
+      }
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) {
+        throw new ChainConfigError(`${lock}: cannot create the lock file (${firstLine(e)})`);
+      }
+    }
+    let holder = NaN;
+    try {
+      holder = Number(Deno.readTextFileSync(lock).trim());
+    } catch { /* just released */ }
+    // a lock being written has no pid yet; a lock of a process that is gone is stale
+    if (Number.isSafeInteger(holder) && holder > 0 && !processRunning(holder)) {
+      try {
+        Deno.removeSync(lock);
+      } catch { /* another waiter took it over first */ }
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new ChainConfigError(
+        `${lock} is held by another opml chain command (pid ${holder}) for over ${LOCK_WAIT_MS / 1000} s: ` +
+          `remove the file if no such command runs`,
+      );
+    }
+    if (!said) progress?.(`waiting for another opml chain command on ${configPath} (pid ${holder}) ...`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    return await f();
+  } finally {
+    try {
+      Deno.removeSync(lock);
+    } catch { /* already gone */ }
   }
 }
 

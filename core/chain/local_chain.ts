@@ -17,6 +17,12 @@ export class LocalChainError extends OpmlError {
   override name = "LocalChainError";
 }
 
+/**
+ * The embedded chain's block time: anvil mines every transaction at once (automine) and also an
+ * empty block every this many seconds (`--block-time 1 --mixed-mining`).
+ */
+export const BLOCK_TIME_SECONDS = 1;
+
 /** Options of {@link startLocalChain}. */
 export interface StartLocalChainOptions {
   /** The log file for anvil's stdout and stderr (created; its directory too). */
@@ -72,6 +78,11 @@ export async function startLocalChain(opts: StartLocalChainOptions): Promise<Loc
       "127.0.0.1",
       "--port",
       String(opts.port ?? 0),
+      // a block every second besides the block of every transaction: the chain's clock moves
+      // while it is idle, so challenge windows pass and results can be finalized
+      "--block-time",
+      String(BLOCK_TIME_SECONDS),
+      "--mixed-mining",
     ],
     stdin: "null",
     stdout: "null",
@@ -159,7 +170,6 @@ function signal(pid: number, sig: Deno.Signal): boolean {
   }
 }
 
-/** Running (a zombie has exited: it only waits for its parent to reap it). */
 /**
  * The state and program name of a process, from `ps` (Deno asks for --allow-all to read
  * /proc/PID, which the CLI does not have); undefined when there is no such process.
@@ -180,7 +190,15 @@ function processInfo(pid: number): { state: string; comm: string } | undefined {
   }
 }
 
-function processRunning(pid: number): boolean {
+/**
+ * Whether a process runs (a zombie has exited: it only waits for its parent to reap it).
+ *
+ * @example
+ * ```ts
+ * if (!processRunning(pid)) Deno.removeSync(lockFile);
+ * ```
+ */
+export function processRunning(pid: number): boolean {
   const info = processInfo(pid);
   return info !== undefined && !info.state.startsWith("Z") && !info.state.startsWith("X");
 }

@@ -5,11 +5,13 @@
  *   once their challenge window is over and withdraws what it is owed;
  * - a **verifier** re-runs every result of its models, leaves the right ones alone, challenges
  *   the wrong ones and plays each game to its end.
- * Both read the chain from a cursor kept in a session file and resume the games they are in
- * after a restart.
+ * Both read the chain from a cursor per model kept in a session file (tasks of models they do not
+ * serve stay unread for a later run that serves them), retry what failed locally, survive a node
+ * that stops answering for a while, and resume the games they are in after a restart.
  * @module
  */
-import type { Address, Hex } from "viem";
+import { BaseError, type Hex } from "viem";
+import { EXIT, OpmlError } from "../errors.ts";
 import type { ModelDir } from "../compiler/mod.ts";
 import { runNative, RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
@@ -64,10 +66,16 @@ export type AgentEvent =
   | { kind: "agreed"; taskId: bigint }
   | { kind: "challenged"; taskId: bigint; disputeId: bigint; ours: Hex; theirs: Hex }
   | { kind: "skipped"; taskId: bigint; reason: string }
+  | { kind: "deferred"; taskId: bigint; reason: string }
   | { kind: "dispute-end"; taskId: bigint; end: DisputeEnd }
   | { kind: "dispute-error"; taskId: bigint; disputeId: bigint; error: string }
   | { kind: "finalized"; taskId: bigint }
   | { kind: "withdrawn"; amount: bigint };
+
+/** An agent cannot start or go on: a bad option for its models, no such task, a node gone for good. */
+export class AgentError extends OpmlError {
+  override name = "AgentError";
+}
 
 /** Options of {@link runAgent}. */
 export interface AgentOptions {
@@ -86,7 +94,13 @@ export interface AgentOptions {
   finalize?: boolean;
   log?: (line: string) => void;
   onEvent?: (e: AgentEvent) => void;
+  /** Called once the session is open, before anything is sent (the CLI's banner). */
+  onReady?: (session: AgentSession) => void;
   pollMs?: number;
+  /** The node's URL, for messages (default: the public client's). */
+  rpc?: string;
+  /** How long the node may fail to answer before the agent gives up (default 300 s). */
+  giveUpMs?: number;
   signal?: AbortSignal;
 }
 
@@ -94,10 +108,16 @@ export interface AgentOptions {
 export interface AgentSummary {
   events: AgentEvent[];
   session: AgentSession;
+  /** With `onlyTask`: whether that task is settled (false when the run was aborted first). */
+  settled: boolean;
 }
+
+/** Default of {@link AgentOptions.giveUpMs}. */
+export const GIVE_UP_MS = 300_000;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
     signal?.addEventListener("abort", () => {
       clearTimeout(t);
@@ -106,6 +126,47 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+const firstLine = (e: unknown) => `${(e as Error)?.message ?? e}`.split("\n")[0];
+
+/** A failure of the node or of the way to it (retried), as opposed to a decision of the chain. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof GameTxError) return e.errorName === undefined && /failed: /.test(e.message);
+  return e instanceof BaseError;
+}
+
+/**
+ * Failures of the node in a row: exponential back-off from 250 ms to 10 s, and an
+ * {@link AgentError} naming the URL once the node has failed for longer than `giveUpMs`.
+ */
+class Backoff {
+  #since?: number;
+  #delay = 250;
+  constructor(readonly rpc: string, readonly giveUpMs: number) {}
+  ok(): void {
+    this.#since = undefined;
+    this.#delay = 250;
+  }
+  /** The delay before the next attempt; throws when it is time to give up. */
+  failed(e: unknown): number {
+    this.#since ??= Date.now();
+    if (Date.now() - this.#since > this.giveUpMs) {
+      throw new AgentError(
+        `${this.rpc} has not answered for ${Math.round((Date.now() - this.#since) / 1000)} s (${
+          shortOf(e)
+        }): giving up`,
+      );
+    }
+    const d = this.#delay;
+    this.#delay = Math.min(this.#delay * 2, 10_000);
+    return d;
+  }
+}
+
+function shortOf(e: unknown): string {
+  const short = (e as { shortMessage?: unknown })?.shortMessage;
+  return typeof short === "string" ? short.split("\n")[0] : firstLine(e);
+}
 
 /**
  * Runs a server or a verifier until `signal` aborts (or, with `onlyTask`, until that task is
@@ -117,32 +178,87 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  * const done = runAgent({ role: "server", game, chainId, models: [model], sessionPath: ".opml/server.json",
  *   startBlock: config.deployBlock, signal: ctl.signal });
  * ```
+ * @throws {AgentError} for a `tamper` outside a model's nodes, an `onlyTask` that does not exist,
+ *   or a node that has not answered for `giveUpMs`.
  */
 export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   const { game, role, signal } = opts;
   const log = opts.log ?? (() => {});
   const pollMs = opts.pollMs ?? 250;
+  const rpc = opts.rpc ?? game.publicClient.transport?.url ?? "the node";
+  const giveUpMs = opts.giveUpMs ?? GIVE_UP_MS;
   const events: AgentEvent[] = [];
   const emit = (e: AgentEvent) => {
     events.push(e);
     opts.onEvent?.(e);
   };
+  if (opts.tamper !== undefined) {
+    for (const m of opts.models) {
+      const n = m.prog.program.nodes.length;
+      if (!(Number.isSafeInteger(opts.tamper) && opts.tamper >= 1 && opts.tamper <= n)) {
+        throw new AgentError(`--tamper node=${opts.tamper}: the nodes of ${m.dir} are 1 .. ${n}`, EXIT.usage);
+      }
+    }
+  }
   const me = game.account;
+  // the first reads of the chain get the same patience as the loop's
+  const startup = new Backoff(rpc, giveUpMs);
+  const retrying = async <T>(f: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        const v = await f();
+        startup.ok();
+        return v;
+      } catch (e) {
+        if (!isTransient(e) || signal?.aborted) throw e;
+        const d = startup.failed(e);
+        log(`${rpc}: ${shortOf(e)}: retrying in ${d} ms`);
+        await sleep(d, signal);
+      }
+    }
+  };
+  if (opts.onlyTask !== undefined) {
+    const { tasks } = await retrying(() => game.counts());
+    if (opts.onlyTask < 1n || opts.onlyTask > tasks) {
+      throw new AgentError(`task ${opts.onlyTask}: no such task (${tasks} posted)`);
+    }
+  }
+  const [head, anchorBlock] = await retrying(async () => {
+    const head = await game.publicClient.getBlockNumber({ cacheTime: 0 });
+    const block = await game.publicClient.getBlock({ blockNumber: opts.startBlock });
+    return [head, block] as const;
+  });
   const session = openSession(
     opts.sessionPath,
-    { role, chainId: opts.chainId, game: game.address, account: me },
-    opts.startBlock,
+    {
+      role,
+      chainId: opts.chainId,
+      game: game.address,
+      account: me,
+      anchor: { deployBlock: opts.startBlock.toString(), blockHash: anchorBlock.hash as Hex },
+      head,
+    },
+    log,
   );
   const save = () => saveSession(opts.sessionPath, session);
+  save();
+  opts.onReady?.(session);
   const models = new Map<string, RegisteredModel>();
   for (const model of opts.models) {
-    const reg = await gameModel(game, model, role === "server");
+    const reg = await retrying(() => gameModel(game, model, role === "server"));
     models.set(reg.modelId.toLowerCase(), reg);
   }
-  const window = await game.challengeWindow();
-  const bonds = await game.bonds();
+  const [window, bonds] = await retrying(() => Promise.all([game.challengeWindow(), game.bonds()]));
   const players = new Map<string, Promise<void>>();
   const inputsOf = new Map<string, TensorValue[]>();
+  const modelOfTask = new Map<string, string>();
+  // with onlyTask the session's cursors stay where they are (other tasks are not handled)
+  const cursors: Record<string, string> = opts.onlyTask === undefined
+    ? session.cursors
+    : { ...session.cursors };
+  const cursorOf = (modelId: string) => BigInt(cursors[modelId] ?? opts.startBlock.toString());
+  /** When a pending task may be tried again (in-memory back-off per task). */
+  const retryAt = new Map<string, { at: number; delay: number }>();
 
   /** The task's input from its TaskPosted event, checked against its key. */
   const taskInputs = async (taskId: bigint, reg: RegisteredModel, inputKey: Hex): Promise<TensorValue[]> => {
@@ -160,6 +276,16 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     return inputs;
   };
 
+  const modelIdOf = async (taskId: bigint): Promise<string> => {
+    const key = taskId.toString();
+    let m = modelOfTask.get(key);
+    if (m === undefined) {
+      m = (await game.task(taskId)).modelId.toLowerCase();
+      modelOfTask.set(key, m);
+    }
+    return m;
+  };
+
   const computationOf = async (taskId: bigint): Promise<Computation | undefined> => {
     const task = await game.task(taskId);
     const reg = models.get(task.modelId.toLowerCase());
@@ -175,90 +301,90 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     session.disputes[key] ??= { taskId: taskId.toString(), role: playerRole };
     save();
     const p = (async () => {
-      try {
-        const computation = await computationOf(taskId);
-        if (!computation) throw new Error(`task ${taskId}: not a task of our models`);
-        const end = await playDispute({
-          game,
-          disputeId,
-          role: playerRole,
-          computation,
-          fromBlock: opts.startBlock,
-          log,
-          pollMs,
-          signal,
-        });
-        if (!end) return;
-        session.disputes[key].end = {
-          won: end.won,
-          reason: end.reason,
-          node: end.node,
-          ...(end.step !== undefined ? { step: end.step.toString() } : {}),
-        };
-        save();
-        emit({ kind: "dispute-end", taskId, end });
-      } catch (e) {
-        const error = e instanceof PlayerStuck || e instanceof GameTxError || e instanceof TaskDataError
-          ? e.message
-          : `${(e as Error)?.message ?? e}`;
-        log(`dispute ${disputeId}: ${error}`);
-        emit({ kind: "dispute-error", taskId, disputeId, error });
+      const backoff = new Backoff(rpc, giveUpMs);
+      while (!signal?.aborted) {
+        try {
+          const computation = await computationOf(taskId);
+          if (!computation) throw new PlayerStuck(`task ${taskId}: not a task of our models`);
+          const end = await playDispute({
+            game,
+            disputeId,
+            role: playerRole,
+            computation,
+            fromBlock: opts.startBlock,
+            log,
+            pollMs,
+            signal,
+          });
+          if (!end) return;
+          session.disputes[key].end = {
+            won: end.won,
+            reason: end.reason,
+            node: end.node,
+            ...(end.step !== undefined ? { step: end.step.toString() } : {}),
+          };
+          save();
+          emit({ kind: "dispute-end", taskId, end });
+          return;
+        } catch (e) {
+          let error: string;
+          if (isTransient(e)) {
+            // the node failed, not the game: the player resumes from the chain's state
+            try {
+              const d = backoff.failed(e);
+              log(`dispute ${disputeId}: ${shortOf(e)}: resuming in ${d} ms`);
+              await sleep(d, signal);
+              continue;
+            } catch (given) {
+              error = (given as Error).message;
+            }
+          } else error = e instanceof OpmlError ? e.message : firstLine(e);
+          log(`dispute ${disputeId}: ${error}`);
+          emit({ kind: "dispute-error", taskId, disputeId, error });
+          return;
+        }
       }
     })();
     players.set(key, p);
   };
 
-  const answer = async (taskId: bigint, reg: RegisteredModel, inputKey: Hex) => {
+  const answer = async (taskId: bigint, reg: RegisteredModel) => {
+    const key = taskId.toString();
+    const rec = session.tasks[key];
+    if (rec && rec.state !== "answered") return;
     const task = await game.task(taskId);
-    if (task.status !== TaskStatus.Open || session.tasks[taskId.toString()]) return;
-    let inputs: TensorValue[];
-    try {
-      inputs = await taskInputs(taskId, reg, inputKey);
-    } catch (e) {
-      if (!(e instanceof TaskDataError)) throw e;
-      session.tasks[taskId.toString()] = { model: reg.programKey, state: "skipped", note: e.message };
-      save();
-      emit({ kind: "skipped", taskId, reason: e.message });
-      return;
-    }
-    const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper: opts.tamper });
+    // answered (by us or another server) or cancelled: nothing to do
+    if (task.status !== TaskStatus.Open) return;
+    // a record without a result on chain: our postResult never landed; answer again, the same way
+    const tamper = rec ? rec.tamper : opts.tamper;
+    const inputs = await taskInputs(taskId, reg, task.inputKey);
+    const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper });
     const outputKey = keyOfTensors(outputs);
     // recorded before sending: a restart must defend with the same --tamper
-    session.tasks[taskId.toString()] = { model: reg.programKey, state: "answered", outputKey };
-    if (opts.tamper !== undefined) session.tasks[taskId.toString()].tamper = opts.tamper;
+    session.tasks[key] = { model: reg.programKey, state: "answered", outputKey };
+    if (tamper !== undefined) session.tasks[key].tamper = tamper;
     save();
     try {
       await game.postResult(taskId, outputKey, encodeTensors(outputs), bonds.server);
     } catch (e) {
       if (e instanceof GameTxError && e.errorName === "WrongTaskStatus") {
-        session.tasks[taskId.toString()].note = "another server answered first";
+        session.tasks[key].note = "another server answered first";
         save();
         return;
       }
       throw e;
     }
     log(`task ${taskId}: answered with output key ${outputKey}`);
-    emit({
-      kind: "answered",
-      taskId,
-      outputKey,
-      ...(opts.tamper !== undefined ? { tamper: opts.tamper } : {}),
-    });
+    emit({ kind: "answered", taskId, outputKey, ...(tamper !== undefined ? { tamper } : {}) });
   };
 
-  const check = async (taskId: bigint, reg: RegisteredModel, theirs: Hex, server: Address) => {
-    if (same(server, me) || session.tasks[taskId.toString()]) return;
+  const check = async (taskId: bigint, reg: RegisteredModel) => {
+    if (session.tasks[taskId.toString()]) return;
     const task = await game.task(taskId);
-    let inputs: TensorValue[];
-    try {
-      inputs = await taskInputs(taskId, reg, task.inputKey);
-    } catch (e) {
-      if (!(e instanceof TaskDataError)) throw e;
-      session.tasks[taskId.toString()] = { model: reg.programKey, state: "skipped", note: e.message };
-      save();
-      emit({ kind: "skipped", taskId, reason: e.message });
-      return;
-    }
+    if (task.status === TaskStatus.Open || task.status === TaskStatus.Cancelled) return; // no result
+    if (same(task.server, me)) return;
+    const theirs = task.outputKey;
+    const inputs = await taskInputs(taskId, reg, task.inputKey);
     const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper: opts.tamper });
     const ours = keyOfTensors(outputs);
     const rec = {
@@ -291,6 +417,49 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     startPlayer(disputeId, taskId, "challenger");
   };
 
+  /**
+   * Answers (server) or checks (verifier) one task. A decision of the chain (bad task data, a
+   * revert) skips it for good; a local failure (our run, a transaction that could not be sent)
+   * makes it pending, retried on a later pass; a failure of the node is thrown (the pass is
+   * retried from the same cursors).
+   */
+  const handle = async (taskId: bigint, reg: RegisteredModel) => {
+    const key = taskId.toString();
+    try {
+      if (role === "server") await answer(taskId, reg);
+      else await check(taskId, reg);
+      if (session.pending[key]) {
+        delete session.pending[key];
+        retryAt.delete(key);
+        save();
+      }
+    } catch (e) {
+      if (e instanceof TaskDataError || (e instanceof GameTxError && e.errorName !== undefined)) {
+        const prev = session.tasks[key];
+        session.tasks[key] = {
+          ...prev,
+          model: prev?.model ?? reg.programKey,
+          state: "skipped",
+          note: e.message,
+        };
+        delete session.pending[key];
+        save();
+        log(`task ${taskId}: ${e.message}`);
+        emit({ kind: "skipped", taskId, reason: e.message });
+        return;
+      }
+      if (!(e instanceof RuntimeError || e instanceof GameTxError)) throw e;
+      const first = session.pending[key] === undefined;
+      session.pending[key] = { modelId: reg.modelId.toLowerCase() as Hex, reason: e.message };
+      save();
+      const r = retryAt.get(key);
+      const delay = r ? Math.min(r.delay * 2, 60_000) : 1000;
+      retryAt.set(key, { at: Date.now() + delay, delay });
+      log(`task ${taskId}: ${e.message} (retrying in ${delay / 1000} s)`);
+      if (first) emit({ kind: "deferred", taskId, reason: e.message });
+    }
+  };
+
   const settle = async () => {
     if (opts.finalize === false) return;
     const now = await game.now();
@@ -304,7 +473,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
         emit({ kind: "finalized", taskId: BigInt(id) });
         log(`task ${id}: final`);
       } catch (e) {
-        if (!(e instanceof GameTxError)) throw e;
+        if (!(e instanceof GameTxError) || isTransient(e)) throw e;
       }
     }
     const amount = await game.withdraw();
@@ -324,40 +493,33 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     return Object.values(session.disputes).some((d) => d.taskId === opts.onlyTask!.toString() && d.end);
   };
 
-  while (!signal?.aborted && !onlyDone()) {
+  /** One read of the chain: pending tasks, new events of our models, settling. */
+  const pass = async () => {
     const latest = await game.publicClient.getBlockNumber({ cacheTime: 0 });
-    const from = BigInt(session.cursor);
+    for (const [id, p] of Object.entries(session.pending)) {
+      const reg = models.get(p.modelId.toLowerCase());
+      const taskId = BigInt(id);
+      if (!reg || (opts.onlyTask !== undefined && taskId !== opts.onlyTask)) continue;
+      if ((retryAt.get(id)?.at ?? 0) > Date.now()) continue;
+      await handle(taskId, reg);
+    }
+    let from = latest + 1n;
+    for (const m of models.keys()) if (cursorOf(m) < from) from = cursorOf(m);
     if (latest >= from) {
       for (const ev of await game.events(["TaskPosted", "ResultPosted", "DisputeOpened"], from, latest)) {
         const a = ev.args as Record<string, unknown>;
         const taskId = a.taskId as bigint;
         if (opts.onlyTask !== undefined && taskId !== opts.onlyTask) continue;
-        try {
-          if (ev.eventName === "TaskPosted" && role === "server") {
-            const reg = models.get((a.modelId as string).toLowerCase());
-            if (reg) await answer(taskId, reg, a.inputKey as Hex);
-          } else if (ev.eventName === "ResultPosted" && role === "verifier") {
-            const task = await game.task(taskId);
-            const reg = models.get(task.modelId.toLowerCase());
-            if (reg) await check(taskId, reg, a.outputKey as Hex, a.server as Address);
-          }
-        } catch (e) {
-          // one task that cannot be served (its run fails, a transaction reverts) does not stop
-          // the agent; transport errors do (the cursor is not advanced: a restart retries)
-          if (!(e instanceof RuntimeError || e instanceof GameTxError || e instanceof TaskDataError)) throw e;
-          const reason = e.message;
-          const prev = session.tasks[taskId.toString()];
-          session.tasks[taskId.toString()] = {
-            ...prev,
-            model: prev?.model ?? "0x",
-            state: "skipped",
-            note: reason,
-          };
-          save();
-          log(`task ${taskId}: ${reason}`);
-          emit({ kind: "skipped", taskId, reason });
-        }
-        if (ev.eventName === "DisputeOpened") {
+        const modelId = ev.eventName === "TaskPosted"
+          ? (a.modelId as string).toLowerCase()
+          : await modelIdOf(taskId);
+        const reg = models.get(modelId);
+        // not our model, or already read for this model
+        if (!reg || ev.blockNumber === null || ev.blockNumber < cursorOf(modelId)) continue;
+        if (session.pending[taskId.toString()]) continue; // retried above, on its own schedule
+        if (ev.eventName === "TaskPosted" && role === "server") await handle(taskId, reg);
+        else if (ev.eventName === "ResultPosted" && role === "verifier") await handle(taskId, reg);
+        else if (ev.eventName === "DisputeOpened") {
           const task = await game.task(taskId);
           const disputeId = a.disputeId as bigint;
           if (role === "server" && same(task.server, me)) startPlayer(disputeId, taskId, "defender");
@@ -366,14 +528,28 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
           }
         }
       }
-      session.cursor = (latest + 1n).toString();
+      for (const m of models.keys()) cursors[m] = (latest + 1n).toString();
       save();
     }
     await settle();
+  };
+
+  const backoff = new Backoff(rpc, giveUpMs);
+  while (!signal?.aborted && !onlyDone()) {
+    try {
+      await pass();
+      backoff.ok();
+    } catch (e) {
+      if (!isTransient(e) || signal?.aborted) throw e;
+      const d = backoff.failed(e);
+      log(`${rpc}: ${shortOf(e)}: retrying in ${d} ms`);
+      await sleep(d, signal);
+      continue;
+    }
     if (onlyDone()) break;
     await sleep(pollMs, signal);
   }
   await Promise.all(players.values());
   save();
-  return { events, session };
+  return { events, session, settled: onlyDone() };
 }

@@ -11,11 +11,14 @@
  * @module
  */
 export {
+  AgentError,
   type AgentEvent,
   type AgentOptions,
   type AgentSummary,
   CHECK_STEP_BOUND,
   gameModel,
+  GIVE_UP_MS,
+  isTransient,
   type RegisteredModel,
   runAgent,
 } from "./agent.ts";
@@ -28,7 +31,23 @@ export {
   type Role,
 } from "./player.ts";
 export { type Computation, DisagreedPreState, phase1States, transitionCheck } from "./party.ts";
-export { type PostedTask, requestTask, type TaskResult, taskResult } from "./request.ts";
-export { type AgentSession, AgentSessionError, openSession, saveSession } from "./session.ts";
+export {
+  checkTaskInputs,
+  type PostedTask,
+  requestTask,
+  type TaskResult,
+  taskResult,
+  waitForResult,
+  WaitTimeout,
+} from "./request.ts";
+export {
+  type AgentSession,
+  AgentSessionError,
+  type ChainAnchor,
+  openSession,
+  type PendingTask,
+  saveSession,
+  type SessionOwner,
+} from "./session.ts";
 export { type DisputeStory, type PartyCost, type TaskStory, taskStory } from "./story.ts";
 export { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";

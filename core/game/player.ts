@@ -6,6 +6,7 @@
  * @module
  */
 import type { Hex } from "viem";
+import { OpmlError } from "../errors.ts";
 import { type GameClient, GameTxError, Phase, PHASE_NAMES } from "../chain/game_client.ts";
 import type { CheckRun } from "../dispute/check_run.ts";
 import { toHash } from "../dispute/hash.ts";
@@ -45,7 +46,7 @@ export interface PlayOptions {
 }
 
 /** The player cannot go on (its own computation contradicts the game): it stops, the clock runs. */
-export class PlayerStuck extends Error {
+export class PlayerStuck extends OpmlError {
   override name = "PlayerStuck";
 }
 

@@ -5,10 +5,48 @@
  */
 import type { Hex } from "viem";
 import type { ModelDir } from "../compiler/mod.ts";
-import type { TensorValue } from "../ir/types.ts";
-import { type GameClient, STATUS_NAMES, type TaskView } from "../chain/game_client.ts";
+import { EXIT, OpmlError } from "../errors.ts";
+import { dtypeName, type TensorValue } from "../ir/types.ts";
+import { type GameClient, STATUS_NAMES, TaskStatus, type TaskView } from "../chain/game_client.ts";
 import { gameModel } from "./agent.ts";
-import { decodeTensors, encodeTensors, keyOfTensors } from "./task_data.ts";
+import { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";
+
+/** `--wait` ran out of time: the task stays posted (exit {@link EXIT.waiting}). */
+export class WaitTimeout extends OpmlError {
+  override name = "WaitTimeout";
+  constructor(message: string) {
+    super(message, EXIT.waiting);
+  }
+}
+
+/**
+ * Checks a request's inputs against the model's declared inputs (count, dtype, shape), so that a
+ * task never carries bytes the servers would read as another type.
+ *
+ * @example
+ * ```ts
+ * checkTaskInputs(model, inputs); // before postTask
+ * ```
+ * @throws {TaskDataError} naming the input and what the model expects.
+ */
+export function checkTaskInputs(model: ModelDir, inputs: readonly TensorValue[]): void {
+  const p = model.prog.program;
+  if (inputs.length !== p.inputs.length) {
+    throw new TaskDataError(`${model.dir} takes ${p.inputs.length} inputs, ${inputs.length} given`);
+  }
+  p.inputs.forEach((ti, i) => {
+    const want = p.tensors[ti];
+    const got = inputs[i];
+    const t = (v: { dtype: number; shape: readonly number[] }) =>
+      `${dtypeName(v.dtype)}[${v.shape.join("x")}]`;
+    if (
+      want.dtype !== got.dtype || want.shape.length !== got.shape.length ||
+      want.shape.some((d, k) => d !== got.shape[k])
+    ) {
+      throw new TaskDataError(`input '${want.name}' is ${t(got)}, the model expects ${t(want)}`);
+    }
+  });
+}
 
 /** A posted task. */
 export interface PostedTask {
@@ -18,7 +56,8 @@ export interface PostedTask {
 }
 
 /**
- * Registers the model if needed and posts a task with its input on chain.
+ * Registers the model if needed and posts a task with its input on chain (after checking the
+ * inputs against the model's: {@link checkTaskInputs}).
  *
  * @example
  * ```ts
@@ -31,6 +70,7 @@ export async function requestTask(
   inputs: TensorValue[],
   opts: { fee?: bigint; singlePhase?: boolean } = {},
 ): Promise<PostedTask> {
+  checkTaskInputs(model, inputs);
   const { modelId } = await gameModel(game, model);
   const inputKey = keyOfTensors(inputs);
   const taskId = await game.postTask(
@@ -79,4 +119,43 @@ export async function taskResult(
     }
   }
   return res;
+}
+
+/**
+ * Waits until a task has a result (its status is no longer Open) and returns it; undefined when
+ * `signal` aborts first.
+ *
+ * @example
+ * ```ts
+ * const result = await waitForResult(game, taskId, model, deployBlock, { timeoutMs: 600_000 });
+ * ```
+ * @throws {WaitTimeout} after `timeoutMs` (0: no limit) without a result; a cancelled task is a
+ *   result too (status Cancelled).
+ */
+export async function waitForResult(
+  game: GameClient,
+  taskId: bigint,
+  model: ModelDir | undefined,
+  fromBlock: bigint,
+  opts: { timeoutMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<TaskResult | undefined> {
+  const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : Infinity;
+  for (;;) {
+    if (opts.signal?.aborted) return undefined;
+    const task = await game.task(taskId);
+    if (task.status !== TaskStatus.Open) return await taskResult(game, taskId, model, fromBlock);
+    if (Date.now() >= deadline) {
+      throw new WaitTimeout(
+        `task ${taskId}: no result after ${Math.round(opts.timeoutMs! / 1000)} s (is a server running? ` +
+          `the task stays posted: \`opml status --task ${taskId}\`)`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, Math.min(opts.pollMs ?? 250, Math.max(0, deadline - Date.now())));
+      opts.signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+  }
 }

@@ -16,72 +16,14 @@ import assert from "node:assert/strict";
 import { type Address, createPublicClient, http } from "viem";
 import { opmlGameAbi } from "../../core/chain/abi/opml_game.ts";
 import { anvilAvailable } from "../../core/chain/anvil.ts";
+import { assertOneLineError, Cli, exists, running, waitUntil } from "./_cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const ANVIL_ADDR_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const ANVIL_ADDR_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function opml(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    // the permissions of `deno task opml`: -A would hide what the CLI may not do
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      "--allow-ffi",
-      `${root}cli/main.ts`,
-      ...args,
-    ],
-    // never a key or config path from the developer's environment
-    env: { OPML_PRIVATE_KEY: "", OPML_CHAIN_CONFIG: "", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
-
-function assertOneLineError(r: Run, code: number, re: RegExp): string {
-  const lines = r.stderr.trim().split("\n");
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0], /^opml: /);
-  assert.match(lines[0], re);
-  assert.ok(!/internal error|\n\s+at /.test(r.stderr), `stack trace or internal error: ${r.stderr}`);
-  return lines[0];
-}
-
-/** Running (not a zombie) per /proc. */
-/** Whether a process runs (from `ps`: `deno task test` may not read /proc/PID without -A). */
-function running(pid: number): boolean {
-  const r = new Deno.Command("ps", {
-    args: ["-o", "stat=", "-p", String(pid)],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .outputSync();
-  const state = new TextDecoder().decode(r.stdout).trim();
-  return state !== "" && !/^[ZX]/.test(state);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const cli = new Cli({ OPML_CHAIN_CONFIG: "" });
+const opml = cli.run.bind(cli);
 
 /** A pid that is certainly not a running process. */
 function deadPid(): number {
@@ -122,6 +64,8 @@ async function gameViews(rpc: string, game: Address) {
     challengeWindow: await read("challengeWindow"),
     mips: await client.readContract({ address: game, abi: opmlGameAbi, functionName: "mips" }),
     blockNumber: await client.getBlockNumber(),
+    /** Transactions of dev account 0, the deployer of the embedded chain. */
+    deployerNonce: await client.getTransactionCount({ address: ANVIL_ADDR_0 }),
   };
 }
 
@@ -182,7 +126,7 @@ Deno.test({
       });
       const views = await gameViews(cfg.rpc, cfg.contracts.game);
       assert.deepEqual(
-        { ...views, blockNumber: undefined },
+        { ...views, blockNumber: undefined, deployerNonce: undefined },
         {
           arity: 4n,
           clockBudget: 120n,
@@ -191,18 +135,24 @@ Deno.test({
           challengeWindow: 30n,
           mips: cfg.contracts.mips,
           blockNumber: undefined,
+          deployerNonce: undefined,
         },
       );
-      assert.equal(Number(views.blockNumber), cfg.deployBlock);
+      assert.ok(Number(views.blockNumber) >= cfg.deployBlock);
+      // the embedded chain has a block time: its clock moves while it is idle
+      await waitUntil(
+        "a block mined by the idle chain",
+        async () => (await gameViews(cfg.rpc, cfg.contracts.game)).blockNumber > views.blockNumber,
+      );
 
-      // a second up is a no-op: same process, same contracts, no new block
+      // a second up is a no-op: same process, same contracts, no transaction
       const again = await opml(["chain", "up", "--config", config, "--arity", "4", "--json"]);
       assert.equal(again.code, 0, again.stderr);
       const cfg2 = JSON.parse(again.stdout);
       assert.equal(cfg2.reused, true);
       assert.equal(cfg2.local.pid, pid);
       assert.equal(cfg2.contracts.game, cfg.contracts.game);
-      assert.equal((await gameViews(cfg.rpc, cfg.contracts.game)).blockNumber, views.blockNumber);
+      assert.equal((await gameViews(cfg.rpc, cfg.contracts.game)).deployerNonce, views.deployerNonce);
       // OPML_CHAIN_CONFIG is the default path
       const viaEnv = await opml(["chain", "up", "--json"], { OPML_CHAIN_CONFIG: config });
       assert.equal(viaEnv.code, 0, viaEnv.stderr);
@@ -221,7 +171,7 @@ Deno.test({
       const i = JSON.parse(info.stdout);
       assert.equal(i.alive, true);
       assert.equal(i.processAlive, true);
-      assert.equal(i.blockNumber, cfg.deployBlock);
+      assert.ok(i.blockNumber >= cfg.deployBlock, String(i.blockNumber));
       assert.equal(i.contracts.game, cfg.contracts.game);
 
       // deploy on "any EVM chain" (this node), with the key from the environment
@@ -330,4 +280,41 @@ Deno.test("chain cli: malformed config, dead chain, bad options: one-line errors
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "chain cli: two concurrent `up` on one config start one anvil and report the same chain",
+  ignore: !anvilAvailable(),
+  sanitizeResources: false,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "opml-chain-" });
+    const config = `${dir}/chain.json`;
+    const pids = new Set<number>();
+    try {
+      const [a, b] = await Promise.all([
+        opml(["chain", "up", "--config", config, "--json"]),
+        opml(["chain", "up", "--config", config, "--json"]),
+      ]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const [ca, cb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+      pids.add(ca.local.pid).add(cb.local.pid);
+      // one started the chain, the other waited for it and reused it
+      assert.deepEqual([ca.reused, cb.reused].sort(), [false, true]);
+      assert.equal(pids.size, 1, `two anvils: ${[...pids]}`);
+      assert.equal(ca.rpc, cb.rpc);
+      assert.equal(ca.contracts.game, cb.contracts.game);
+      assert.ok(!exists(`${config}.lock`), "the lock file is left behind");
+      // the other anvil never started: the log holds one start only
+      const log = Deno.readTextFileSync(ca.local.log);
+      assert.equal(log.match(/Listening on/g)?.length, 1, log);
+      const down = await opml(["chain", "down", "--config", config, "--json"]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal(JSON.parse(down.stdout).stoppedPid, ca.local.pid);
+      assert.ok(!running(ca.local.pid));
+    } finally {
+      for (const pid of pids) if (running(pid)) Deno.kill(pid, "SIGKILL");
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });

@@ -193,7 +193,13 @@ Deno.test("accounts: the env key wins; dev accounts only on the local chain", ()
     throwsOneLine(
       () => resolveAccount({ local: false, keyEnv: "MY_KEY" }),
       AccountError,
-      /set MY_KEY \(or OPML_PRIVATE_KEY\)/,
+      /MY_KEY is not set \(--key-env names it/,
+    );
+    // named explicitly: never a dev account in its place
+    throwsOneLine(
+      () => resolveAccount({ local: true, keyEnv: "MY_KEY" }),
+      AccountError,
+      /MY_KEY is not set/,
     );
   });
   assert.match(ANVIL_MNEMONIC, /junk$/);

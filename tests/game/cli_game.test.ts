@@ -11,7 +11,7 @@
  * shape, an unknown or malformed task id, no chain configured, a malformed key, `challenge --task`
  * without `--model`, and another account's session file.
  *
- * Skipped when node_modules/.bin/anvil is missing. Run: deno test -A tests/game/cli_game.test.ts
+ * Skipped when node_modules/.bin/anvil is missing. Helpers: tests/chain/_cli.ts.
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { anvilAvailable } from "../../core/chain/anvil.ts";
@@ -19,113 +19,13 @@ import { readChainConfig } from "../../core/chain/config.ts";
 import { stopLocalChain } from "../../core/chain/local_chain.ts";
 import { compileModelFile } from "../../core/compiler/mod.ts";
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
+import { assertOneLineError, type Background, Cli, waitForLine } from "../chain/_cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const tmp = Deno.makeTempDirSync({ prefix: "opml-cli-game-" });
 const CONFIG = `${tmp}/chain/chain.json`;
-
-/** The permissions of `deno task opml` (deno.json), nothing more. */
-const TASK_PERMISSIONS = (() => {
-  const task: string = JSON.parse(Deno.readTextFileSync(`${root}deno.json`)).tasks.opml;
-  const m = /^deno run (.*) cli\/main\.ts$/.exec(task);
-  if (!m) throw new Error(`deno.json's opml task changed shape: ${task}`);
-  return m[1].split(" ");
-})();
-
-function command(args: string[], env: Record<string, string>) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...TASK_PERMISSIONS, `${root}cli/main.ts`, ...args],
-    // never a key or config path from the developer's environment
-    env: { OPML_PRIVATE_KEY: "", OPML_CHAIN_CONFIG: CONFIG, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function opml(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const r = await command(args, env).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
-
-async function ok(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const r = await opml(args, env);
-  assertEquals(r.code, 0, `opml ${args.join(" ")} exited ${r.code}:\n${r.stderr}`);
-  return r;
-}
-
-function assertOneLineError(r: Run, code: number, re: RegExp): string {
-  const lines = r.stderr.trim().split("\n");
-  assertEquals(r.code, code, `exit code (stderr: ${r.stderr})`);
-  assertEquals(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert(/^opml: /.test(lines[0]), lines[0]);
-  assert(re.test(lines[0]), `${lines[0]} does not match ${re}`);
-  assert(!/internal error|\n\s+at /.test(r.stderr), `stack trace or internal error: ${r.stderr}`);
-  return lines[0];
-}
-
-/** A background agent: its stdout lines (JSON events) and stderr as they come. */
-class Background {
-  readonly lines: string[] = [];
-  stderr = "";
-  readonly child: Deno.ChildProcess;
-  readonly drained: Promise<void>;
-  constructor(readonly name: string, args: string[]) {
-    this.child = command(args, {}).spawn();
-    const read = async (s: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
-      for await (const t of s.pipeThrough(new TextDecoderStream())) onText(t);
-    };
-    let partial = "";
-    this.drained = Promise.all([
-      read(this.child.stdout, (t) => {
-        const parts = (partial + t).split("\n");
-        partial = parts.pop()!;
-        this.lines.push(...parts.filter((l) => l.trim() !== ""));
-      }),
-      read(this.child.stderr, (t) => (this.stderr = (this.stderr + t).slice(-20_000))),
-    ]).then(() => {});
-  }
-  events(): Record<string, unknown>[] {
-    return this.lines.map((l) => JSON.parse(l));
-  }
-  /** SIGTERM, then the exit code (fails if it does not exit within a minute: a hang). */
-  async stop(): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch { /* already exited */ }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const status = await Promise.race([
-      this.child.status,
-      new Promise<null>((r) => timer = setTimeout(() => r(null), 60_000)),
-    ]);
-    clearTimeout(timer);
-    if (status === null) {
-      this.child.kill("SIGKILL");
-      await this.child.status;
-      await this.drained;
-      throw new Error(`${this.name} did not exit after SIGTERM:\n${this.stderr}`);
-    }
-    await this.drained;
-    return status.code;
-  }
-}
-
-async function waitForLine(agent: Background, what: string, f: (e: Record<string, unknown>) => boolean) {
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const e = agent.events().find(f);
-    if (e) return e;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}:\n${agent.stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const cli = new Cli({ OPML_CHAIN_CONFIG: CONFIG });
+const opml = cli.run.bind(cli);
+const ok = cli.ok.bind(cli);
 
 await compileModelFile(`${MODELS}mnist-cnn/mnist-12.onnx`, `${tmp}/mnist-cnn`);
 const MODEL = `${tmp}/mnist-cnn`;
@@ -164,7 +64,7 @@ Deno.test({
       const up = JSON.parse((await ok(["chain", "up", "--window", "120", "--json"])).stdout);
       assertEquals(up.game?.challengeWindow ?? readChainConfig(CONFIG).game.challengeWindow, 120);
 
-      const server = new Background("serve", [
+      const server = cli.spawn("serve", [
         "serve",
         MODEL,
         "--account",
@@ -178,7 +78,7 @@ Deno.test({
         "--json",
       ]);
       agents.push(server);
-      const verifier = new Background("verify", [
+      const verifier = cli.spawn("verify", [
         "verify",
         MODEL,
         "--account",
@@ -203,7 +103,9 @@ Deno.test({
         "--wait",
         "--json",
       ]);
-      const doc = JSON.parse(req.stdout);
+      // --wait --json: one line as soon as the task is posted, one with the result
+      const [posted, doc] = req.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assertEquals([posted.taskId, posted.status], ["1", "Open"], req.stdout);
       assertEquals([doc.taskId, doc.status], ["1", "Pending"], req.stdout);
       assertEquals(doc.outputs?.[0]?.shape, [1, 10], req.stdout);
 
@@ -239,7 +141,10 @@ Deno.test({
       assertEquals(await verifier.stop(), 0, `verify after SIGTERM:\n${verifier.stderr}`);
       agents.splice(agents.indexOf(verifier), 1);
       const req2 = JSON.parse(
-        (await ok(["request", MODEL, "-i", DIGIT, "--account", "1", "--wait", "--json"])).stdout,
+        (await ok(["request", MODEL, "-i", DIGIT, "--account", "1", "--wait", "--json"])).stdout.trim().split(
+          "\n",
+        )
+          .at(-1)!,
       );
       assertEquals([req2.taskId, req2.status], ["2", "Pending"]);
       const challengeArgs = ["challenge", "--task", "2", "--model", MODEL, "--account", "4", "--json"];
@@ -283,13 +188,7 @@ Deno.test({
       const down = await ok(["chain", "down"]);
       assert(!/internal error/.test(down.stderr), down.stderr);
     } finally {
-      for (const a of agents) {
-        try {
-          a.child.kill("SIGKILL");
-        } catch { /* exited */ }
-        await a.child.status;
-        await a.drained;
-      }
+      for (const a of agents) await a.kill();
       try {
         await stopLocalChain(readChainConfig(CONFIG));
       } catch { /* down already, or never up */ }
