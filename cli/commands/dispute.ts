@@ -355,25 +355,7 @@ function theirCheckSource(
   }
   const mine = files.filter((f) => f.node === node && (f.from ?? f.node - 1) === from);
   mine.forEach((f, i) => expect(f, `their phase-2 file ${i + 1}`));
-  const map = new Map<number, unknown>();
-  for (const f of mine) {
-    if (f.final.step !== mine[0].final.step || f.final.hash !== mine[0].final.hash) {
-      throw new CounterpartError(
-        "theirs",
-        `their phase-2 files for node ${node} claim different final states (step ${
-          mine[0].final.step
-        } and ${f.final.step})`,
-      );
-    }
-    for (const s of f.states) {
-      const before = map.get(s.step);
-      if (before !== undefined && before !== s.hash) {
-        throw new CounterpartError("theirs", `their phase-2 files give two states for step ${s.step}`);
-      }
-      map.set(s.step, s.hash);
-    }
-  }
-  const sparse = sparseSource(map);
+  const sparse = sparseSource(theirFileStates(files, node, from));
   return {
     final: () => {
       if (!mine.length) throw noCheckYet(node);
@@ -393,6 +375,30 @@ function theirCheckSource(
       }
     },
   };
+}
+
+/** Their states of the check of `node` (from `from`) in their phase-2 files, by step. */
+function theirFileStates(files: Phase2Roots[], node: number, from: number): Map<number, unknown> {
+  const mine = files.filter((f) => f.node === node && (f.from ?? f.node - 1) === from);
+  const map = new Map<number, unknown>();
+  for (const f of mine) {
+    if (f.final.step !== mine[0].final.step || f.final.hash !== mine[0].final.hash) {
+      throw new CounterpartError(
+        "theirs",
+        `their phase-2 files for node ${node} claim different final states (step ${
+          mine[0].final.step
+        } and ${f.final.step})`,
+      );
+    }
+    for (const s of f.states) {
+      const before = map.get(s.step);
+      if (before !== undefined && before !== s.hash) {
+        throw new CounterpartError("theirs", `their phase-2 files give two states for step ${s.step}`);
+      }
+      map.set(s.step, s.hash);
+    }
+  }
+  return map;
 }
 
 function defaultSession(ours: string): string {
@@ -486,6 +492,10 @@ export function challengeCommand() {
           maxCheckSteps: maxSteps,
           onProgress: progress,
           singlePhase: opts.singlePhase === true,
+          // a session's answers of theirs are re-checked against their files (not a live command's)
+          theirRecorded: opts.theirsCmd === undefined
+            ? (d) => theirFileStates(p2, d.node, d.from ?? d.node - 1)
+            : undefined,
           phase2: async (d) => {
             disputedNode = d.node;
             party ??= openParty(ours);
@@ -670,6 +680,16 @@ export function proveCommand() {
           throw new CliError(`${opts.dispute}: ${what} is ${want}, but our recomputation gives ${got}`);
         }
       };
+      // the dispute's phase-1 states must be our own (S_(K-1) was checked by the run)
+      const states = await partyStates(party);
+      if (states[d.node] !== d.ours) {
+        throw new CliError(
+          `${opts.dispute}: our S_${d.node} is ${d.ours}, but our recomputation gives ${states[d.node]}`,
+        );
+      }
+      if (d.claim === d.ours) {
+        throw new CliError(`${opts.dispute}: their S_${d.node} equals ours: nothing is disputed`);
+      }
       mismatch("the checker's initial state", run.initial, d.initial);
       mismatch(`the state at step ${d.step}`, run.pre, d.preState);
       const proof = oneStepProof(run.witness, disputeContext(d.pre, d.claim, d.node));

@@ -19,6 +19,7 @@ import { type AnswerRule, dissect, type Move } from "./dissect.ts";
 import { checkArity, type Interval } from "./dissection.ts";
 import { type Hash, isHash, statusOf } from "./hash.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./json_file.ts";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 /** A VM state hash's status byte: exited with code 0. */
 export const STATUS_VALID = 0;
@@ -113,6 +114,17 @@ export interface ChallengeParams {
   theirs: { last: Hash };
   /** Anything else that names the dispute (model commitment, ...), compared as given. */
   context: Record<string, string | number>;
+  /**
+   * Digests (sha256 of the JSON list) of both sides' phase-1 states: the commitments the
+   * session was made from. A session resumes only with the same files.
+   */
+  files?: { ours: string; theirs: string };
+}
+
+/** The digest of a list of phase-1 states that binds a session to a commitments file. */
+function statesDigest(states: readonly unknown[]): string {
+  const d = sha256(new TextEncoder().encode(JSON.stringify(states)));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A session file that cannot be used: wrong format, or another dispute's. */
@@ -130,8 +142,17 @@ export interface ChallengeOptions {
   context?: Record<string, string | number>;
   /** The session file; without it the challenge keeps its progress in memory only. */
   sessionPath?: string;
-  /** Opens phase 2 for the disputed node (called again when a session resumes in phase 2). */
+  /**
+   * Opens phase 2 for the disputed node (called again when a session resumes in phase 2;
+   * not for a finished session, which is replayed from its moves without asking anyone).
+   */
   phase2(node: DisputedNode): Phase2Sources | Promise<Phase2Sources>;
+  /**
+   * Their phase-2 commitments known locally for the disputed node (their files), by step: on
+   * resume, every recorded answer of theirs must be there and equal (a session does not match
+   * the commitments it was made from otherwise). Absent (a live counterpart): not re-checked.
+   */
+  theirRecorded?: (node: DisputedNode) => ReadonlyMap<number, unknown> | undefined;
   /** The step bound of a check: their final step must not exceed it. */
   maxCheckSteps?: number;
   /** Progress for humans (stderr). */
@@ -275,6 +296,7 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     ours: { first: ours[0], last: ours[n + 1] },
     theirs: { last: p1.theirs.get(n + 1)! },
     context: { ...(opts.context ?? {}), ...(opts.singlePhase ? { mode: "single-phase" } : {}) },
+    files: { ours: statesDigest(ours), theirs: statesDigest(theirs) },
   };
 
   let session: ChallengeSession;
@@ -300,29 +322,67 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
   const save = () => {
     if (opts.sessionPath) writeJsonAtomic(opts.sessionPath, session);
   };
+  // A finished session is replayed from its moves (asking nobody); its outcome must follow.
+  const finished = session.outcome;
+  function sessionError(why: string): never {
+    throw new SessionError(
+      `session file ${opts.sessionPath}: ${why}; use another --session file or delete it`,
+    );
+  }
   const finish = (outcome: ChallengeOutcome): ChallengeReport => {
+    if (finished) {
+      if (JSON.stringify(outcome) !== JSON.stringify(finished)) {
+        sessionError("its outcome does not follow from its recorded moves (edited?)");
+      }
+      return { outcome: finished, stats: session.stats, resumed };
+    }
     session.outcome = outcome;
     save();
     return { outcome, stats: session.stats, resumed };
   };
-  if (session.outcome) return { outcome: session.outcome, stats: session.stats, resumed };
   if (!resumed) save();
+
+  if (resumed) {
+    // bound to the commitments it was made from: every recorded answer must be in the files
+    const files = session.params.files;
+    const theirFileChanged = files !== undefined && files.theirs !== params.files!.theirs;
+    for (const [i, m] of session.phase1.moves.entries()) {
+      m.points.forEach((p, k) => {
+        const now = theirs[p];
+        if (now === m.theirs[k]) return;
+        if (theirFileChanged) {
+          throw new CounterpartError(
+            "theirs",
+            `their S_${p} changed since the session began: ${m.theirs[k]}, now ${String(now)}`,
+          );
+        }
+        sessionError(
+          `move ${i + 1} records their S_${p} as ${m.theirs[k]}, but their file has ${String(now)}`,
+        );
+      });
+      m.points.forEach((p, k) => {
+        if (ours[p] !== m.ours[k]) {
+          sessionError(`move ${i + 1} records our S_${p} as ${m.ours[k]}, but our file has ${ours[p]}`);
+        }
+      });
+    }
+    if (files === undefined) {
+      sessionError("it is not bound to the commitments files it was made from (an older session)");
+    }
+    if (files.ours !== params.files!.ours) {
+      sessionError(
+        "it was made from other phase-1 commitments of ours (--ours changed since the session began)",
+      );
+    }
+    if (theirFileChanged) {
+      sessionError(
+        "it was made from other phase-1 commitments of theirs (their file changed since the session began)",
+      );
+    }
+  }
 
   if (params.ours.last === params.theirs.last) {
     return finish({ dispute: false, reason: "same-result", nodes: n });
-  }
-
-  // their file must still say what they said in the recorded moves
-  for (const m of session.phase1.moves) {
-    m.points.forEach((p, k) => {
-      const now = theirs[p];
-      if (now !== m.theirs[k]) {
-        throw new CounterpartError(
-          "theirs",
-          `their S_${p} changed since the session began: ${m.theirs[k]}, now ${String(now)}`,
-        );
-      }
-    });
   }
 
   // ---- phase 1: node states (none in single-phase mode: the whole model is disputed) ----
@@ -352,7 +412,7 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     claim: p1.theirs.get(k)!,
     ours: p1.ours.get(k)!,
   };
-  if (session.phase1.node === undefined) {
+  if (session.phase1.node === undefined && !finished) {
     session.phase1.node = k;
     save();
   }
@@ -363,7 +423,18 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
   );
 
   // ---- phase 2: VM steps of the check of their S_K ----
-  const sources = await opts.phase2(disputed);
+  if (finished && finished.dispute !== false && !session.phase2) sessionError("its outcome has no phase 2");
+  if (finished && !finished.dispute && finished.reason === "same-result") {
+    sessionError("its outcome does not follow from its parameters");
+  }
+  const replayOnly = (): never => sessionError("its recorded moves do not reach its outcome");
+  const sources: Phase2Sources = finished
+    ? {
+      initial: session.phase2!.initial,
+      ours: { at: replayOnly },
+      theirs: { at: replayOnly, final: () => session.phase2!.final },
+    }
+    : await opts.phase2(disputed);
   const p2 = new Ledger(describeStep);
   const resumedPhase2 = session.phase2 !== undefined;
   if (!session.phase2) {
@@ -407,7 +478,29 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
       `session file ${opts.sessionPath}: the checker's initial state changed (${rec.initial}, now ${sources.initial}): another checker image`,
     );
   }
-  if (resumedPhase2 && session.outcome === undefined) {
+  if (resumedPhase2) {
+    // their recorded answers against their files, when they came from files
+    const known = opts.theirRecorded?.(disputed);
+    const recorded = [...rec.moves, ...(session.pending ? [session.pending] : [])];
+    if (known) {
+      for (const m of recorded) {
+        m.points.forEach((p, k) => {
+          const v = known.get(p);
+          if (v === undefined) {
+            sessionError(
+              `it records their state at step ${p}, which none of their phase-2 files given has (give all their files)`,
+            );
+          }
+          if (v !== m.theirs[k]) {
+            sessionError(
+              `it records their state at step ${p} as ${m.theirs[k]}, but their file has ${String(v)}`,
+            );
+          }
+        });
+      }
+    }
+  }
+  if (resumedPhase2 && !finished) {
     // their final claim, if their source gives it now, must be the one recorded
     let now: unknown;
     try {
