@@ -2,7 +2,9 @@
  * Build the VM test corpus: every `tests/vm/corpus/*.c` program, linked with the freestanding
  * guest runtime in `core/runtime/`, compiled with `mips-linux-gnu-gcc` in several flag sets, to
  * `build/corpus/<flagset>/<name>.elf`. The runtime is compiled once per flag set, to
- * `build/corpus/<flagset>/runtime/*.o`.
+ * `build/corpus/<flagset>/runtime/*.o`. The layout programs (`tests/vm/corpus/layouts/`, see
+ * {@link LAYOUTS}) are linked into particular ELF shapes for the loader, with the O2 flags, to
+ * `build/corpus/layouts/<name>.elf`.
  *
  * Up-to-date outputs are skipped: each output has a `.stamp` file holding a hash of the
  * compiler, the flags and the content of every input (for an ELF: the program, the corpus and
@@ -18,6 +20,7 @@
  *   --flagset NAME       only this flag set (repeatable)
  *   --program NAME       only this program (repeatable)
  *   --check              run every ELF under qemu; compare with tests/vm/corpus/expected/
+ *                        (layout programs: their exit code)
  *   --update-expected    run under qemu (O2 build) and rewrite tests/vm/corpus/expected/
  *   --audit              disassemble every ELF: instruction coverage, no FPU/r2/trap
  *                        instructions, no undefined symbols
@@ -234,6 +237,34 @@ async function compilerId(cc: string): Promise<string> {
   return new TextDecoder().decode(out.stdout).split("\n")[0];
 }
 
+/** One compiler run: its arguments, its output and the hash of everything it depends on. */
+type Job = { label: string; args: string[]; out: string; hash: string };
+
+/**
+ * Returns the function that runs one {@link Job} and stamps its output. Outputs are written
+ * under a temporary name and renamed into place, so concurrent builds (e.g. two test files
+ * under `deno test --parallel`) never see a half-written file.
+ */
+function builder(cc: string, root: string, total: number, log: (msg: string) => void) {
+  let done = 0;
+  return async (j: Job) => {
+    const tmp = `${j.out}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
+    const args = [...j.args];
+    args[args.lastIndexOf(j.out)] = tmp;
+    try {
+      await run(cc, args, root);
+      Deno.renameSync(tmp, j.out);
+    } finally {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* renamed */ }
+    }
+    Deno.writeTextFileSync(`${j.out}.stamp`, j.hash);
+    done++;
+    log(`  [${done}/${total}] ${j.label}`);
+  };
+}
+
 /**
  * Build every corpus program in every flag set (or the selected ones), skipping outputs that
  * are up to date.
@@ -281,7 +312,6 @@ export async function buildCorpus(
   const headerInputs: (string | Uint8Array)[] = [sharedInputs[0]];
   for (const f of runtimeHeaders) headerInputs.push(f, Deno.readFileSync(f));
 
-  type Job = { label: string; args: string[]; out: string; hash: string };
   const rtJobs: Job[] = [];
   const progJobs: Job[] = [];
   const entries: CorpusEntry[] = [];
@@ -340,28 +370,176 @@ export async function buildCorpus(
     `corpus: ${entries.length} ELFs (${programs.length} programs x ${flagsets.length} flag sets); ` +
       `to build: ${rtTodo.length} runtime objects, ${progTodo.length} ELFs`,
   );
-  let done = 0;
-  const total = rtTodo.length + progTodo.length;
-  // Outputs are written under a temporary name and renamed into place, so concurrent builds
-  // (e.g. two test files under `deno test --parallel`) never see a half-written file.
-  const build = async (j: Job) => {
-    const tmp = `${j.out}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`;
-    const args = [...j.args];
-    args[args.lastIndexOf(j.out)] = tmp;
-    try {
-      await run(cc, args, root);
-      Deno.renameSync(tmp, j.out);
-    } finally {
-      try {
-        Deno.removeSync(tmp);
-      } catch { /* renamed */ }
-    }
-    Deno.writeTextFileSync(`${j.out}.stamp`, j.hash);
-    done++;
-    log(`  [${done}/${total}] ${j.label}`);
-  };
+  const build = builder(cc, root, rtTodo.length + progTodo.length, log);
   await pool(rtTodo, jobs, build);
   await pool(progTodo, jobs, build);
+  return entries;
+}
+
+/**
+ * A program linked into a particular ELF shape, to test the loader: `tests/vm/corpus/layouts/`
+ * (README "Layouts"). Built once, with the `O2` flag set, to `build/corpus/layouts/<name>.elf`.
+ */
+export interface Layout {
+  /** ELF name. */
+  name: string;
+  /** C source in tests/vm/corpus/layouts/. */
+  source: string;
+  /** Link the guest runtime (core/runtime); without it the program brings its own `_start`. */
+  runtime: boolean;
+  /** Linker script (path from the repository root), or null for ld's default script. */
+  script: string | null;
+  /** Extra link flags. */
+  ldflags: string[];
+  /** The exit code of the program when all its checks pass. */
+  exitCode: number;
+  /** The ELF shape it gives. */
+  description: string;
+}
+
+/** The layout programs (tests/vm/corpus/README.md, "Layouts"). */
+export const LAYOUTS: readonly Layout[] = [
+  {
+    name: "bss_only",
+    source: "bss_only.c",
+    runtime: true,
+    script: null,
+    ldflags: [],
+    exitCode: 21,
+    description: "ld's default layout, no .data: the writable PT_LOAD has p_filesz 0 and p_offset past the " +
+      "end of the file (issue 11)",
+  },
+  {
+    name: "bss_only_ld",
+    source: "bss_only.c",
+    runtime: true,
+    script: "core/runtime/mips.ld",
+    ldflags: ["-Wl,--build-id=none", "-Wl,-z,max-page-size=4096"],
+    exitCode: 21,
+    description: "the project's linker script, no .data: the data PT_LOAD has p_filesz 0",
+  },
+  {
+    name: "text_only",
+    source: "text_only.c",
+    runtime: false,
+    script: null,
+    ldflags: [],
+    exitCode: 33,
+    description: "one PT_LOAD (R E): no writable segment, no .rodata, .data or .bss",
+  },
+  {
+    name: "default",
+    source: "mixed.c",
+    runtime: true,
+    script: null,
+    ldflags: [],
+    exitCode: 55,
+    description: "ld's default layout (64 KiB pages): text with the headers, data + bss starting mid-page",
+  },
+  {
+    name: "separate_code",
+    source: "mixed.c",
+    runtime: true,
+    script: null,
+    ldflags: ["-Wl,-z,separate-code"],
+    exitCode: 55,
+    description: "-z separate-code: headers (R), text (R E), rodata (R), data + bss (RW, mid-page)",
+  },
+  {
+    name: "omagic",
+    source: "mixed.c",
+    runtime: true,
+    script: null,
+    ldflags: ["-Wl,-N"],
+    exitCode: 55,
+    description: "-N: one RWX PT_LOAD starting mid-page, text, data and bss together",
+  },
+  {
+    name: "segments",
+    source: "segments.c",
+    runtime: true,
+    script: "tests/vm/corpus/layouts/segments.ld",
+    ldflags: ["-Wl,-z,max-page-size=4096"],
+    exitCode: 44,
+    description: "five PT_LOADs, three writable (data and rodata mid-page, one crossing a page, one " +
+      "bss-only) and PT_MIPS_ABIFLAGS, PT_MIPS_REGINFO, PT_NOTE, PT_GNU_STACK",
+  },
+];
+
+/** One built layout program. */
+export interface LayoutEntry extends Layout {
+  /** Path of the ELF (absolute). */
+  elf: string;
+}
+
+/**
+ * Build the layout programs ({@link LAYOUTS}) with the `O2` flag set and its runtime objects
+ * (built by {@link buildCorpus} if needed), skipping up-to-date outputs.
+ *
+ * @param opts see {@link BuildOptions} (`flagsets` and `programs` are ignored)
+ * @returns one entry per layout, in {@link LAYOUTS} order
+ */
+export async function buildLayouts(opts: BuildOptions = {}): Promise<LayoutEntry[]> {
+  const root = opts.root ?? DEFAULT_ROOT;
+  const outDir = opts.outDir ?? `${root}/build/corpus`;
+  const cc = opts.cc ?? "mips-linux-gnu-gcc";
+  const log = opts.log ?? ((m: string) => console.error(m));
+  await buildCorpus({ ...opts, flagsets: ["O2"], programs: [] });
+  const fs = FLAG_SETS.find((f) => f.name === "O2")!;
+  const runtimeDir = `${root}/core/runtime`;
+  const corpusDir = `${root}/tests/vm/corpus`;
+  const layoutDir = `${corpusDir}/layouts`;
+  const dir = `${outDir}/layouts`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const objs = RUNTIME_SOURCES.map((src) => `${outDir}/${fs.name}/runtime/${src.replace(/\.[cS]$/, ".o")}`);
+  const headers = [
+    ...[...Deno.readDirSync(runtimeDir)].filter((e) => e.name.endsWith(".h")).map((e) =>
+      `${runtimeDir}/${e.name}`
+    ),
+    ...[...Deno.readDirSync(corpusDir)].filter((e) => e.name.endsWith(".h")).map((e) =>
+      `${corpusDir}/${e.name}`
+    ),
+    ...[...Deno.readDirSync(layoutDir)].filter((e) => e.name.endsWith(".h")).map((e) =>
+      `${layoutDir}/${e.name}`
+    ),
+  ].sort();
+  const shared: (string | Uint8Array)[] = [await compilerId(cc)];
+  for (const f of headers) shared.push(f, Deno.readFileSync(f));
+  const jobs: Job[] = [];
+  const entries: LayoutEntry[] = [];
+  for (const l of LAYOUTS) {
+    const elf = `${dir}/${l.name}.elf`;
+    const src = `${layoutDir}/${l.source}`;
+    const script = l.script === null ? [] : ["-T", `${root}/${l.script}`];
+    const linked = l.runtime ? objs : [];
+    const args = [
+      ...COMMON_FLAGS,
+      ...fs.flags,
+      "-nostdlib",
+      "-static",
+      "-Wl,--gc-sections",
+      "-Wl,-e,_start",
+      ...l.ldflags,
+      ...script,
+      `-I${runtimeDir}`,
+      `-I${corpusDir}`,
+      src,
+      ...linked,
+      "-o",
+      elf,
+    ];
+    const inputs = [src, ...(l.script === null ? [] : [`${root}/${l.script}`]), ...linked];
+    const hash = await sha256Hex([
+      ...shared,
+      JSON.stringify(args),
+      ...inputs.flatMap((f) => [f, Deno.readFileSync(f)]),
+    ]);
+    jobs.push({ label: `layouts/${l.name}.elf`, args, out: elf, hash });
+    entries.push({ ...l, elf });
+  }
+  const todo = jobs.filter((j) => opts.force || !exists(j.out) || readIfExists(`${j.out}.stamp`) !== j.hash);
+  log(`layouts: ${entries.length} ELFs; to build: ${todo.length}`);
+  await pool(todo, opts.jobs ?? 2, builder(cc, root, todo.length, log));
   return entries;
 }
 
@@ -583,6 +761,8 @@ async function main(args: string[]): Promise<number> {
     }
   }
   const entries = await buildCorpus(opts);
+  // the layout programs, unless the build is restricted to some programs or flag sets
+  const layouts = opts.programs || opts.flagsets ? [] : await buildLayouts(opts);
   if (update) {
     const dir = `${DEFAULT_ROOT}/tests/vm/corpus/expected`;
     Deno.mkdirSync(dir, { recursive: true });
@@ -652,6 +832,14 @@ async function main(args: string[]): Promise<number> {
         fail++;
         console.log(`FAIL ${e.flagset}/${e.name}: ${problems.join(", ")}`);
       } else pass++;
+    }
+    for (const l of layouts) {
+      const r = await runQemu(l.elf);
+      if (r.exitCode === l.exitCode) pass++;
+      else {
+        fail++;
+        console.log(`FAIL layouts/${l.name}: exit ${r.exitCode}, expected ${l.exitCode}`);
+      }
     }
     console.log(`${pass} passed, ${fail} failed`);
     if (fail) status = 1;
