@@ -17,7 +17,8 @@ import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
 const root = new URL("../..", import.meta.url).pathname;
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
 const tmp = Deno.makeTempDirSync({ prefix: "opml-dispute-cli-" });
-const OPML = `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi ${root}cli/main.ts`;
+const OPML =
+  `deno run --allow-read --allow-write --allow-run --allow-env --allow-net=127.0.0.1 --allow-ffi ${root}cli/main.ts`;
 
 interface Result {
   code: number;
@@ -33,6 +34,7 @@ async function opml(...args: string[]): Promise<Result> {
       "--allow-write",
       "--allow-run",
       "--allow-env",
+      "--allow-net=127.0.0.1",
       "--allow-ffi",
       `${root}cli/main.ts`,
       ...args,

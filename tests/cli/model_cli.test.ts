@@ -17,6 +17,7 @@ async function opml(...args: string[]) {
       "--allow-write",
       "--allow-run",
       "--allow-env",
+      "--allow-net=127.0.0.1",
       "--allow-ffi",
       `${root}cli/main.ts`,
       ...args,
