@@ -84,6 +84,25 @@ function progressFn(force?: boolean): (msg: string) => void {
   };
 }
 
+/** Fails early (before any computation) when `-o FILE` cannot be written: its folder is missing. */
+function checkOutFile(path: string | undefined): void {
+  if (path === undefined) return;
+  const slash = path.lastIndexOf("/");
+  const parent = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(parent);
+  } catch {
+    throw new CliError(`-o ${path}: no such directory ${parent}`);
+  }
+  if (!st.isDirectory) throw new CliError(`-o ${path}: ${parent} is not a directory`);
+  try {
+    if (Deno.statSync(path).isDirectory) throw new CliError(`-o ${path}: is a directory`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+  }
+}
+
 function parseSteps(value: string): number[] {
   const steps = value.split(",").filter((s) => s.trim() !== "").map((s) => parseCount(s.trim(), "--at"));
   if (!steps.length) throw new CliError("--at needs at least one step, e.g. --at 0,1000,5000", 2);
@@ -185,6 +204,7 @@ export function rootsCommand() {
     .action(async (dir, opts) => {
       const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
       const progress = progressFn(opts.progress);
+      checkOutFile(opts.out);
       if (
         opts.phase === "1" &&
         (opts.node ?? opts.at ?? opts.stride ?? opts.claim ?? opts.serve ?? opts.singlePhase) !== undefined
@@ -457,6 +477,7 @@ export function challengeCommand() {
       }
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const progress = progressFn(opts.progress);
+      checkOutFile(opts.out);
       const ours = loadRoots(opts.ours!);
       if (ours.phase !== 1) {
         throw new CliError(
@@ -659,6 +680,7 @@ export function proveCommand() {
       if (elf !== undefined || opts.step !== undefined || opts.stdin !== undefined) {
         throw new CliError("--dispute takes no ELF, --step or --stdin", 2);
       }
+      checkOutFile(opts.out);
       const d = parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!);
       const party = await openParty(d);
       // a plain run to the disputed step: no checkpoints, nothing past it (a check can be

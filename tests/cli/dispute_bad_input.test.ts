@@ -184,6 +184,20 @@ Deno.test("prove --dispute: a dispute file that does not match our own run is re
   const d = readJson(s.dispute);
   const proof = JSON.parse((await opmlOk("prove", "--dispute", s.dispute, "--json")).stdout);
   assertEquals([proof.step, proof.preStateHash, proof.postStateHash], [d.step, d.preState, d.oursPost]);
+  // -o into a folder that does not exist: refused before any computation
+  for (
+    const args of [["prove", "--dispute", s.dispute], ["roots", dir, "-i", s.x], [
+      ...s.args,
+      "--session",
+      `${tmp}/o.session.json`,
+    ]]
+  ) {
+    assertOneLineError(
+      await opml(...args, "-o", `${tmp}/nowhere/out.json`),
+      1,
+      /-o \S+\/nowhere\/out\.json: no such directory \S+\/nowhere$/,
+    );
+  }
   const edited = (name: string, edit: (x: typeof d) => void) => {
     const copy = structuredClone(d);
     edit(copy);
