@@ -17,8 +17,14 @@ export const EXIT = {
   failure: 1,
   /** Bad usage (options, arguments), or an unsupported operator or dtype. */
   usage: 2,
-  /** An offline challenge waits for the counterpart's next commitments. */
+  /**
+   * Waiting: an offline challenge waits for the counterpart's next commitments, or
+   * `request --wait` ran out of `--timeout` (run it again to go on).
+   */
   waiting: 3,
+  /** A waiting command was stopped by SIGINT (128 + 2) or SIGTERM (128 + 15); run it again to resume. */
+  SIGINT: 130,
+  SIGTERM: 143,
   /** `vm run`: opml itself failed (the guest's own exit code is passed through otherwise). */
   vmFailure: 125,
   /** A bug in opml: please report it with OPML_DEBUG=1 output. */

@@ -3,6 +3,7 @@
  * flow on a chain (docs/CHAIN.md). Parses options and prints; the logic is core/game.
  * @module
  */
+import { EXIT } from "../../core/errors.ts";
 import { Command, Option } from "@commander-js/extra-typings";
 import { type Address, formatEther, type Hex, isAddress, parseEther } from "viem";
 import { DEFAULT_KEY_ENV } from "../../core/chain/accounts.ts";
@@ -37,7 +38,7 @@ interface ChainOptions {
 }
 
 /** The exit code of a waiting command stopped by a signal: 128 + the signal's number. */
-const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+const SIGNAL_EXIT = { SIGINT: EXIT.SIGINT, SIGTERM: EXIT.SIGTERM } as const;
 type StopSignal = keyof typeof SIGNAL_EXIT;
 
 /** Adds the chain options (read back with {@link chainOpts}); `signing: false` for read-only commands. */
