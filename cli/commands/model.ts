@@ -176,7 +176,11 @@ export function runCommand() {
       } else {
         const feeds = Object.fromEntries(inputs.map((v, i) => [p.tensors[p.inputs[i]].name, v]));
         const r = await runOrt(sourceModel(model), feeds);
-        outputs = p.outputs.map((i) => r.outputs[p.tensors[i].name]);
+        outputs = p.outputs.map((i) => {
+          const v = r.outputs[p.tensors[i].name];
+          if (!v) throw new CliError(`onnxruntime gives no output '${p.tensors[i].name}'`);
+          return v;
+        });
       }
       const seconds = (performance.now() - t0) / 1000;
       const result = {

@@ -199,6 +199,20 @@ Deno.test("compile: opset 99, an onnxruntime failure, unknown rank, bad --sample
     1,
     /^opml: onnxruntime cannot load \S*ir99\.onnx: .*IR version/i,
   );
+  // onnxruntime's own log lines (a coloured warning for an unused initializer) stay silent
+  const unused = write(
+    "unused.onnx",
+    makeModel({
+      nodes: [{ op: "Relu", inputs: ["x"], outputs: ["y"] }],
+      inputs: { x: [1, 4] },
+      outputs: { y: [1, 4] },
+      initializers: { U: { shape: [2], data: [1, 2] } },
+    }),
+  );
+  await opmlOk("compile", unused, "-o", `${tmp}/unused`, "--no-fidelity");
+  const quiet = await opmlOk("run", `${tmp}/unused`, "-i", x, "--engine", "ort", "--json");
+  assertEquals(quiet.stderr, "");
+  assertEquals(JSON.parse(quiet.stdout).outputs.y.data, [1, 2, 3, 4]);
   // an input without any shape is not a scalar: its shape must be given
   const noShape = write(
     "no-shape.onnx",
