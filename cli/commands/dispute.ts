@@ -445,7 +445,10 @@ export function challengeCommand() {
     .option("--rpc <url>", "on-chain mode: another EVM chain's endpoint (with --game)")
     .option("--game <address>", "on-chain mode: the OpmlGame contract")
     .option("--account <n>", "on-chain mode: anvil dev account N (embedded chain)")
-    .option("--key-env <name>", "on-chain mode: environment variable of the private key", "OPML_PRIVATE_KEY")
+    .option(
+      "--key-env <name>",
+      "on-chain mode: environment variable holding the private key (default OPML_PRIVATE_KEY; a variable named here must be set)",
+    )
     .option(
       "--theirs-cmd <command>",
       "a command answering their phase-2 queries ({node} is replaced), e.g. 'opml roots DIR -i X --phase 2 --node {node} --serve'",

@@ -6,7 +6,6 @@
 import { EXIT } from "../../core/errors.ts";
 import { Command, Option } from "@commander-js/extra-typings";
 import { type Address, formatEther, type Hex, isAddress, parseEther } from "viem";
-import { DEFAULT_KEY_ENV } from "../../core/chain/accounts.ts";
 import { configPath } from "../../core/chain/config.ts";
 import { connect, type Connection, connectReadOnly } from "../../core/chain/connect.ts";
 import { GameClient, type TxRecord } from "../../core/chain/game_client.ts";
@@ -366,12 +365,10 @@ export async function onChainChallenge(
 ): Promise<void> {
   if (!modelDir) throw new CliError("--task needs --model DIR (the compiled model of the task)", 2);
   const id = parseTaskId(taskId);
-  // `opml challenge` gives --key-env a default value: only another name counts as named explicitly
-  const keyEnv = o.keyEnv === DEFAULT_KEY_ENV ? undefined : o.keyEnv;
   const { events, session, settled, stoppedBy } = await agent(
     "verifier",
     [modelDir],
-    { ...o, keyEnv },
+    o,
     id,
     false,
   );

@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import { type Address, createPublicClient, http } from "viem";
 import { opmlGameAbi } from "../../core/chain/abi/opml_game.ts";
 import { anvilAvailable } from "../../core/chain/anvil.ts";
-import { assertOneLineError, Cli, exists, running, waitUntil } from "./_cli.ts";
+import { assertOneLineError, Cli, exists, running, waitUntil } from "../_cli.ts";
 
 const ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 const ANVIL_ADDR_1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";

@@ -10,9 +10,8 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
-import { assertOneLineError, opml, OPML_PERMISSIONS, opmlOk } from "./_opml.ts";
+import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const tmp = Deno.makeTempDirSync({ prefix: "opml-dispute-bad-" });
 const dir = `${tmp}/mlp`;
 const K = 5;
@@ -48,8 +47,7 @@ const setup = (async () => {
   await opmlOk("roots", dir, "-i", x, "--tamper", `node=${K}`, "-o", liar);
   // a live counterpart first, to learn which of their steps the dissection asks for
   const live = `${tmp}/live.session.json`;
-  const cmd =
-    `deno run ${OPML_PERMISSIONS.join(" ")} ${root}cli/main.ts roots ${dir} -i ${x} --tamper node=${K} ` +
+  const cmd = `${OPML_COMMAND} roots ${dir} -i ${x} --tamper node=${K} ` +
     `--phase 2 --node {node} --serve`;
   await opmlOk(
     "challenge",

@@ -13,55 +13,13 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
+import { assertOneLineError, opml, OPML_COMMAND, opmlOk as ok } from "../_cli.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
 const tmp = Deno.makeTempDirSync({ prefix: "opml-dispute-cli-" });
-const OPML =
-  `deno run --allow-read --allow-write --allow-run --allow-env --allow-net=127.0.0.1 --allow-ffi ${root}cli/main.ts`;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function opml(...args: string[]): Promise<Result> {
-  const r = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      "--allow-ffi",
-      `${root}cli/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
-
-async function ok(...args: string[]) {
-  const r = await opml(...args);
-  assertEquals(r.code, 0, `opml ${args.join(" ")}\n${r.stderr}`);
-  return r;
-}
-
 async function json(...args: string[]) {
   return JSON.parse((await ok(...args, "--json")).stdout);
-}
-
-function assertOneLineError(r: Result, code: number, re: RegExp) {
-  const lines = r.stderr.trim().split("\n");
-  assertEquals(r.code, code, `exit code (stderr: ${r.stderr})`);
-  assertEquals(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert(/^opml: /.test(lines[0]) && re.test(lines[0]), `message: ${lines[0]}`);
 }
 
 /** A compiled model directory, compiled once. */
@@ -126,7 +84,7 @@ function roots(dir: string, input: string, tamper?: number): Promise<string> {
 }
 
 function theirsCmd(dir: string, input: string, k: number): string {
-  return `${OPML} roots ${dir} -i ${input} --tamper node=${k} --phase 2 --node {node} --serve`;
+  return `${OPML_COMMAND} roots ${dir} -i ${input} --tamper node=${k} --phase 2 --node {node} --serve`;
 }
 
 const readJson = (path: string) => JSON.parse(Deno.readTextFileSync(path));
@@ -638,7 +596,7 @@ Deno.test("a dishonest challenger gets no dispute: the honest defender's S_K pas
   const dir = await model("mlp");
   const x = digit(0);
   const honest = await roots(dir, x), liar = await roots(dir, x, 5);
-  const honestCmd = `${OPML} roots ${dir} -i ${x} --phase 2 --node {node} --serve`;
+  const honestCmd = `${OPML_COMMAND} roots ${dir} -i ${x} --phase 2 --node {node} --serve`;
   const c = await json(
     "challenge",
     "--ours",

@@ -9,7 +9,7 @@
 import onnxProto from "onnx-proto";
 import { assert, assertEquals } from "../_assert.ts";
 import { makeModel } from "../onnx/_make_model.ts";
-import { assertOneLineError, opml, opmlOk } from "./_opml.ts";
+import { assertOneLineError, opml, opmlOk } from "../_cli.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;

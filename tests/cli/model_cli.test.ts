@@ -5,37 +5,9 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { makeModel } from "../onnx/_make_model.ts";
+import { assertOneLineError, opml } from "../_cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
 const tmp = Deno.makeTempDirSync({ prefix: "opml-cli-" });
-
-async function opml(...args: string[]) {
-  const r = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      "--allow-ffi",
-      `${root}cli/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
-
-function assertOneLineError(r: { code: number; stderr: string }, code: number, re: RegExp) {
-  const lines = r.stderr.trim().split("\n");
-  assertEquals(r.code, code, `exit code (stderr: ${r.stderr})`);
-  assertEquals(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert(/^opml: /.test(lines[0]) && re.test(lines[0]), `message: ${lines[0]}`);
-}
 
 // y = relu(x @ W + b): a real model of supported operators (Gemm, Relu)
 const W = Array.from({ length: 12 }, (_, i) => ((i * 7) % 5) - 2);

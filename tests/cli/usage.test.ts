@@ -7,27 +7,12 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { buildProgram } from "../../cli/main.ts";
+import { Cli } from "../_cli.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
-const TASK_PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-run",
-  "--allow-env",
-  "--allow-net=127.0.0.1",
-  "--allow-ffi",
-];
 
-async function opml(args: string[], cwd: string) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...TASK_PERMISSIONS, `${root}cli/main.ts`, ...args],
-    cwd,
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+/** `opml ARGS...` with the task's permissions, in folder `cwd`. */
+const opml = (args: string[], cwd: string) => new Cli({}, cwd).run(args);
 
 /** Every leaf command's words, e.g. ["vm", "run"], and its first required argument, if any. */
 function leaves(): { words: string[]; argument: boolean }[] {
@@ -41,7 +26,8 @@ function leaves(): { words: string[]; argument: boolean }[] {
     for (const s of subs) walk(s, [...words, s.name()]);
   };
   walk(buildProgram(), []);
-  return out.filter((l) => l.words[0] !== "completion");
+  // `complete` is the shells' completion protocol (@bomb.sh/tab), not a command for people
+  return out.filter((l) => l.words[0] !== "completion" && l.words[0] !== "complete");
 }
 
 function assertOneLine(stderr: string, what: string): string {

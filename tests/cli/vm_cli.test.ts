@@ -5,26 +5,8 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { decodeState, verifyMemoryProof } from "../../core/vm/mod.ts";
 import { asmElf, BUILD, runQemuElf, text } from "../vm/_mips.ts";
+import { opml } from "../_cli.ts";
 
-const root = new URL("../..", import.meta.url).pathname;
-
-async function opml(...args: string[]) {
-  const r = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      `${root}cli/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  return { code: r.code, stdout: text(r.stdout), stderr: text(r.stderr) };
-}
 const hexBytes = (h: string) => Uint8Array.from(h.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16));
 
 function assertOneLineError(stderr: string, re: RegExp) {

@@ -11,29 +11,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
-
-const root = new URL("../..", import.meta.url).pathname;
-const OPML = `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi ${root}cli/main.ts`;
-
-async function opml(...args: string[]) {
-  const r = await new Deno.Command("deno", {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      "--allow-env",
-      "--allow-ffi",
-      `${root}cli/main.ts`,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+import { opml, OPML_COMMAND } from "../_cli.ts";
 
 async function json(...args: string[]) {
   const r = await opml(...args, "--json");
@@ -66,7 +44,8 @@ Deno.test("single-phase dispute on mnist-mlp: the whole model's check, tamper at
     await json("roots", dir, "-i", x, "--tamper", `node=${K}`, "-o", `${tmp}/t.json`);
     const h = JSON.parse(Deno.readTextFileSync(`${tmp}/h.json`));
     const n: number = h.nodes;
-    const theirsCmd = `${OPML} roots ${dir} -i ${x} --tamper node=${K} --phase 2 --single-phase --serve`;
+    const theirsCmd =
+      `${OPML_COMMAND} roots ${dir} -i ${x} --tamper node=${K} --phase 2 --single-phase --serve`;
     const c = await json(
       "challenge",
       "--ours",

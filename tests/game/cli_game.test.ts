@@ -11,7 +11,7 @@
  * shape, an unknown or malformed task id, no chain configured, a malformed key, `challenge --task`
  * without `--model`, and another account's session file.
  *
- * Skipped when node_modules/.bin/anvil is missing. Helpers: tests/chain/_cli.ts.
+ * Skipped when node_modules/.bin/anvil is missing. Helpers: tests/_cli.ts.
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { anvilAvailable } from "../../core/chain/anvil.ts";
@@ -19,7 +19,7 @@ import { readChainConfig } from "../../core/chain/config.ts";
 import { stopLocalChain } from "../../core/chain/local_chain.ts";
 import { compileModelFile } from "../../core/compiler/mod.ts";
 import { SHARED_MODELS as MODELS } from "../../tasks/_data.ts";
-import { assertOneLineError, type Background, Cli, waitForLine } from "../chain/_cli.ts";
+import { assertOneLineError, type Background, Cli, waitForLine } from "../_cli.ts";
 
 const tmp = Deno.makeTempDirSync({ prefix: "opml-cli-game-" });
 const CONFIG = `${tmp}/chain/chain.json`;

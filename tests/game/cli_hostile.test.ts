@@ -1,6 +1,6 @@
 /**
  * The chain commands under hostile input and bad situations, as a user runs them (subprocesses
- * with the permissions of `deno task opml`; helpers in tests/chain/_cli.ts):
+ * with the permissions of `deno task opml`; helpers in tests/_cli.ts):
  * - one-line errors before anything is posted or written: inputs of another dtype than the
  *   model's, an explicitly named key variable that is unset, `challenge --task` of no task,
  *   `serve --tamper` outside the model's nodes, `localhost` refused by Deno's net permission,
@@ -34,7 +34,7 @@ import {
   exists,
   waitForLine,
   waitUntil,
-} from "../chain/_cli.ts";
+} from "../_cli.ts";
 
 const tmp = Deno.makeTempDirSync({ prefix: "opml-cli-hostile-" });
 const CONFIG = `${tmp}/chain/chain.json`;

@@ -1,5 +1,5 @@
 /**
- * Helpers of the tests that run `opml` chain commands as a user does: subprocesses with exactly
+ * Helpers of the tests that run `opml` as a user does: subprocesses with exactly
  * the permissions of `deno task opml` (never -A: it would hide what the CLI may not do), a fixed
  * base environment (never a key or config path from the developer's), one-line error checks,
  * and background agents whose stdout lines and stderr are collected as they come.
@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 
 /** The repository root, with a trailing slash. */
-export const ROOT = new URL("../..", import.meta.url).pathname;
+export const ROOT = new URL("..", import.meta.url).pathname;
 
 /** The permissions of `deno task opml` (deno.json), nothing more. */
 export const TASK_PERMISSIONS: string[] = (() => {
@@ -19,6 +19,9 @@ export const TASK_PERMISSIONS: string[] = (() => {
   }
   return flags;
 })();
+
+/** `opml` as one shell command line with the task's permissions (for `--theirs-cmd` and the like). */
+export const OPML_COMMAND = `${Deno.execPath()} run ${TASK_PERMISSIONS.join(" ")} ${ROOT}cli/main.ts`;
 
 /** A finished command. */
 export interface Run {
@@ -50,13 +53,15 @@ export function assertLastLineError(r: Run, code: number, re: RegExp): string {
 
 /** The `opml` runner of a test file, with its base environment. */
 export class Cli {
-  constructor(readonly baseEnv: Record<string, string>) {}
+  /** `cwd`: the folder commands run in (default: this process's). */
+  constructor(readonly baseEnv: Record<string, string>, readonly cwd?: string) {}
 
   command(args: string[], env: Record<string, string> = {}): Deno.Command {
     return new Deno.Command(Deno.execPath(), {
       args: ["run", ...TASK_PERMISSIONS, `${ROOT}cli/main.ts`, ...args],
       // never a key or config path from the developer's environment
       env: { OPML_PRIVATE_KEY: "", NO_COLOR: "1", ...this.baseEnv, ...env },
+      cwd: this.cwd,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -80,6 +85,18 @@ export class Cli {
   spawn(name: string, args: string[], env: Record<string, string> = {}): Background {
     return new Background(name, this.command(args, env));
   }
+}
+
+const plain = new Cli({});
+
+/** Runs `opml ARGS...` with the task's permissions and no key or config from the environment. */
+export function opml(...args: string[]): Promise<Run> {
+  return plain.run(args);
+}
+
+/** Runs opml and asserts exit code 0. */
+export function opmlOk(...args: string[]): Promise<Run> {
+  return plain.ok(args);
 }
 
 /** A background command: its stdout lines and stderr as they come. */
