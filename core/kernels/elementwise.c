@@ -10,27 +10,8 @@
  */
 #include "broadcast.h"
 #include "kernel.h"
+#include "ops.h"
 #include "mathf.h"
-
-enum {
-  OP_ADD = 1,
-  OP_SUB = 2,
-  OP_MUL = 3,
-  OP_DIV = 4,
-  OP_POW = 5,
-  OP_EQUAL = 6,
-  OP_WHERE = 7,
-  OP_RELU = 10,
-  OP_LEAKY_RELU = 11,
-  OP_CLIP = 12,
-  OP_SIGMOID = 13,
-  OP_TANH = 14,
-  OP_EXP = 15,
-  OP_ERF = 16,
-  OP_SQRT = 17,
-  OP_GELU = 18,
-  OP_CAST = 20,
-};
 
 /* Canonical binary64 NaNs in a double output: the interpreter canonicalises only float32, and
  * x86 (sign set, payload kept) and the soft-float (0x7FF8...) produce different NaN bits. */

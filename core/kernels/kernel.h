@@ -42,7 +42,7 @@ typedef struct opml_tensor {
 } opml_tensor;
 
 typedef struct opml_node {
-  uint16_t op;                   /* OP_* code (the family's core/compiler/ops/ module has the same numbers) */
+  uint16_t op;                   /* OP_* code (ops.h, generated from core/compiler/ops/schema.ts) */
   uint8_t n_in, n_out;
   const opml_tensor *const *in;  /* n_in entries; NULL where an optional input is absent */
   opml_tensor *const *out;       /* n_out entries, already allocated with their final shape */

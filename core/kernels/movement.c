@@ -6,25 +6,13 @@
  * core/compiler/ops/movement.ts (the two must agree; so must the op codes).
  */
 #include "kernel.h"
+#include "ops.h"
 
 #ifdef __mips__
 #include "libc.h"
 #else
 #include <string.h>
 #endif
-
-enum {
-  OP_COPY = 200,
-  OP_TRANSPOSE = 201,
-  OP_CONCAT = 202,
-  OP_GATHER = 203,
-  OP_SLICE = 204,
-  OP_SPLIT = 205,
-  OP_PAD = 206,
-  OP_EXPAND = 207,
-  OP_CONSTANT_OF_SHAPE = 208,
-  OP_SHAPE = 209,
-};
 
 /* Pad modes (ints[0] of Pad). */
 enum { PAD_CONSTANT = 0, PAD_REFLECT = 1, PAD_EDGE = 2, PAD_WRAP = 3 };

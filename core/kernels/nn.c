@@ -11,21 +11,8 @@
  *  - maxima: first element, then `if (v > m) m = v` in ascending order.
  */
 #include "kernel.h"
+#include "ops.h"
 #include "mathf.h"
-
-enum {
-  OP_MATMUL = 100,
-  OP_GEMM = 101,
-  OP_CONV = 102,
-  OP_MAXPOOL = 103,
-  OP_AVERAGEPOOL = 104,
-  OP_GLOBALAVERAGEPOOL = 105,
-  OP_BATCHNORM = 106,
-  OP_LAYERNORM = 107,
-  OP_SOFTMAX = 108,
-  OP_LOGSOFTMAX = 109,
-  OP_REDUCEMEAN = 110,
-};
 
 typedef ptrdiff_t idx;
 
@@ -775,13 +762,13 @@ const opml_kernel_entry opml_kernels_nn[] = {
     {OP_MATMUL, "MatMul", k_matmul},
     {OP_GEMM, "Gemm", k_gemm},
     {OP_CONV, "Conv", k_conv},
-    {OP_MAXPOOL, "MaxPool", k_maxpool},
-    {OP_AVERAGEPOOL, "AveragePool", k_averagepool},
-    {OP_GLOBALAVERAGEPOOL, "GlobalAveragePool", k_reducemean},
-    {OP_BATCHNORM, "BatchNormalization", k_batchnorm},
-    {OP_LAYERNORM, "LayerNormalization", k_layernorm},
+    {OP_MAX_POOL, "MaxPool", k_maxpool},
+    {OP_AVERAGE_POOL, "AveragePool", k_averagepool},
+    {OP_GLOBAL_AVERAGE_POOL, "GlobalAveragePool", k_reducemean},
+    {OP_BATCH_NORMALIZATION, "BatchNormalization", k_batchnorm},
+    {OP_LAYER_NORMALIZATION, "LayerNormalization", k_layernorm},
     {OP_SOFTMAX, "Softmax", k_softmax},
-    {OP_LOGSOFTMAX, "LogSoftmax", k_logsoftmax},
-    {OP_REDUCEMEAN, "ReduceMean", k_reducemean},
+    {OP_LOG_SOFTMAX, "LogSoftmax", k_logsoftmax},
+    {OP_REDUCE_MEAN, "ReduceMean", k_reducemean},
     {0, 0, 0},
 };

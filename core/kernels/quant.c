@@ -13,15 +13,7 @@
  *  - QuantizeLinear, DequantizeLinear and QLinearAdd are float32 formulas (see each kernel).
  */
 #include "kernel.h"
-
-enum {
-  OP_QUANTIZE_LINEAR = 300,
-  OP_DEQUANTIZE_LINEAR = 301,
-  OP_MATMUL_INTEGER = 302,
-  OP_QLINEAR_MATMUL = 303,
-  OP_QLINEAR_CONV = 304,
-  OP_QLINEAR_ADD = 305,
-};
+#include "ops.h"
 
 /* ---------------------------------------------------------------- element access */
 

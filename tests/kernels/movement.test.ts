@@ -460,15 +460,6 @@ Deno.test("movement: lowering errors name the node, operator and opset", () => {
   );
 });
 
-Deno.test("movement: the C kernel table has the TypeScript op codes and names", () => {
-  const src = Deno.readTextFileSync(new URL("../../core/kernels/movement.c", import.meta.url));
-  const codes = Object.fromEntries(
-    [...src.matchAll(/^\s*(OP_\w+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])]),
-  );
-  const table = [...src.matchAll(/\{(OP_\w+), "(\w+)", \w+\}/g)].map((m) => [m[2], codes[m[1]]]);
-  assertEquals(Object.fromEntries(table), { ...MOVEMENT_OPS });
-});
-
 Deno.test("movement: malformed attributes give a run-time error, never an out-of-bounds access", async () => {
   const rt = await runtime;
   const F = DType.float32;

@@ -13,7 +13,6 @@ import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/
 import { preimageRecords, runNative, runOrt } from "../../core/engine/mod.ts";
 import { DType, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
-import { NN_OPS } from "../../core/compiler/ops/nn.ts";
 import { type Attr, encodeNodeModel, i64, type NodeInput, type NodeModel, Rng } from "./movement_model.ts";
 
 const rng = new Rng(20261128);
@@ -395,11 +394,4 @@ Deno.test("nn: unsupported inputs are clear lowering errors", () => {
     ],
   ];
   for (const [m, re] of cases) assertThrows(() => lower(m), LoweringError, re);
-});
-
-Deno.test("nn: the C kernel table has the TypeScript op codes and names", () => {
-  const src = Deno.readTextFileSync(new URL("../../core/kernels/nn.c", import.meta.url));
-  const codes = Object.fromEntries([...src.matchAll(/(OP_\w+) = (\d+)/g)].map((m) => [m[1], Number(m[2])]));
-  const table = [...src.matchAll(/\{(OP_\w+), "(\w+)", \w+\}/g)].map((m) => [m[2], codes[m[1]]]);
-  assertEquals(Object.fromEntries(table), { ...NN_OPS });
 });

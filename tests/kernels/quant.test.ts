@@ -840,13 +840,7 @@ Deno.test("quantized kernels: attributes that disagree with the tensors are runt
   }
 });
 
-Deno.test("quantized operators: the C kernel table has the TypeScript op codes and names", () => {
-  const src = Deno.readTextFileSync(new URL("../../core/kernels/quant.c", import.meta.url));
-  const codes = Object.fromEntries(
-    [...src.matchAll(/^\s*(OP_\w+) = (\d+),/gm)].map((m) => [m[1], Number(m[2])]),
-  );
-  const table = [...src.matchAll(/\{(OP_\w+), "(\w+)", \w+\}/g)].map((m) => [m[2], codes[m[1]]]);
-  assertEquals(Object.fromEntries(table), { ...QUANT_OPS });
+Deno.test("quantized operators: every operator has its schema op code in 300-399", () => {
   assertEquals(OPS.map((d) => d.opType).sort(), Object.keys(QUANT_OPS).sort());
   for (const code of Object.values(QUANT_OPS)) {
     assert(code >= 300 && code <= 399, `op code ${code} outside 300-399`);

@@ -10,6 +10,7 @@
  * transcendental ops always stay kernel calls.
  * @module
  */
+import { type OpCodes, opCodes } from "./schema.ts";
 import { DType, dtypeName, shapeSize, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import {
@@ -25,43 +26,8 @@ import {
 
 export { broadcastShape } from "./elementwise_fold.ts";
 
-/**
- * Op codes of the elementwise kernels (the same numbers and names as core/kernels/elementwise.c)
- * with their attribute layouts. Inputs are the ONNX inputs unless noted.
- */
-export const ELEMENTWISE_OPS = {
-  /** No attributes; both inputs and the output of one dtype (float, double, any integer). */
-  Add: 1,
-  Sub: 2,
-  Mul: 3,
-  /** Integers: truncating, x / 0 = 0, INT_MIN / -1 = INT_MIN. */
-  Div: 4,
-  /** Base float, int32 or int64 (the output's dtype); exponent float or any integer. */
-  Pow: 5,
-  /** Output bool; both inputs of one dtype. */
-  Equal: 6,
-  /** Inputs cond (bool), X, Y of one dtype. */
-  Where: 7,
-  /** Float, double, int8/16/32/64. */
-  Relu: 10,
-  /** floats: [alpha]. */
-  LeakyRelu: 11,
-  /**
-   * floats: [lo, hi] (float input), ints: [lo, hi] (integer inputs, uint64 as the same bits);
-   * inputs X, then min and max when either is not a compile-time constant (a present input
-   * overrides the attribute).
-   */
-  Clip: 12,
-  Sigmoid: 13,
-  Tanh: 14,
-  Exp: 15,
-  Erf: 16,
-  Sqrt: 17,
-  /** ints: [approximate] (0: erf, 1: tanh). */
-  Gelu: 18,
-  /** The target dtype is the output tensor's. */
-  Cast: 20,
-} as const;
+/** Op codes of the elementwise kernels, from the operator schema (schema.ts documents each attribute layout). */
+export const ELEMENTWISE_OPS: OpCodes<"elementwise"> = opCodes("elementwise");
 
 /** The dtypes the kernels handle (the IR's whole set). */
 const NUMERIC = new Set<number>([

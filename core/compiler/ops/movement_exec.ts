@@ -4,35 +4,12 @@
  * folded at compile time are exactly what the kernels would compute.
  * @module
  */
+import { type OpCodes, opCodes } from "./schema.ts";
 import { DType, dtypeSize, shapeSize, type TensorArray, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext } from "./types.ts";
 
-/** Op codes of the movement kernels (the same numbers and names as core/kernels/movement.c). */
-export const MOVEMENT_OPS = {
-  /** Identity, Reshape, Flatten, Squeeze, Unsqueeze: a byte copy. ints: none. */
-  Copy: 200,
-  /**
-   * ints: [offset, stride_0..stride_{r-1}], r the output rank: output element (i_0..i_{r-1}) is
-   * input element offset + sum(i_k * stride_k) (flat indices; strides may be 0 or negative).
-   */
-  Transpose: 201,
-  /** ints: [axis] (0 <= axis < rank). */
-  Concat: 202,
-  /** ints: [axis]; inputs data, indices (int32/int64, checked at run time). */
-  Gather: 203,
-  /** ints: [offset, stride_0..stride_{r-1}]. */
-  Slice: 204,
-  /** ints: [axis]; the chunk sizes are the outputs' dims along it. */
-  Split: 205,
-  /** ints: [mode, fillBits, before_0..before_{r-1}]; optional input 1: run-time constant. */
-  Pad: 206,
-  /** ints: [offset, stride_0..stride_{r-1}] (stride 0 on broadcast axes). */
-  Expand: 207,
-  /** ints: [fillBits]; no inputs. */
-  ConstantOfShape: 208,
-  /** ints: the int64 output values; no inputs. */
-  Shape: 209,
-} as const;
+/** Op codes of the movement kernels, from the operator schema (schema.ts documents each attribute layout). */
+export const MOVEMENT_OPS: OpCodes<"movement"> = opCodes("movement");
 
 /** Pad modes, as ints[0] of Pad. */
 export const PAD_MODES: Record<string, number> = { constant: 0, reflect: 1, edge: 2, wrap: 3 };

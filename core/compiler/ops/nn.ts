@@ -8,44 +8,12 @@
  * Nothing here folds at compile time: these are float computations and stay kernel calls.
  * @module
  */
+import { type OpCodes, opCodes } from "./schema.ts";
 import { DType, dtypeName, shapeSize } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 
-/**
- * Op codes of the nn kernels (the same numbers and names as core/kernels/nn.c), with their
- * normalised attribute layouts. "3-D normalised" means the spatial axes are padded in front
- * with size-1 axes (kernel 1, stride 1, dilation 1, pad 0) to exactly three: D, H, W.
- */
-export const NN_OPS = {
-  /** ints: [M, N, K, nb, dims[nb], aStrides[nb], bStrides[nb]] (batch odometer, 0 = broadcast). */
-  MatMul: 100,
-  /** ints: [M, N, K, transA, transB, cRowStride, cColStride]; floats: [alpha, beta]; inputs A, B, C?. */
-  Gemm: 101,
-  /**
-   * ints (3-D normalised): [N, C, OC, group, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW,
-   * DD, DH, DW, PD, PH, PW] (leading pads); inputs X, W, B?.
-   */
-  Conv: 102,
-  /**
-   * ints (3-D normalised): [N*C, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW,
-   * PD, PH, PW, ED, EH, EW, storageOrder] (P leading, E trailing pads); outputs Y, Indices?.
-   */
-  MaxPool: 103,
-  /** ints: as MaxPool with countIncludePad last. */
-  AveragePool: 104,
-  /** ints: as ReduceMean ([2, N*C, spatial size, 0, 1]). */
-  GlobalAveragePool: 105,
-  /** ints: [N, C, spatial size, trainingMode]; floats: [epsilon, momentum]. */
-  BatchNormalization: 106,
-  /** ints: [outer, normalized size]; floats: [epsilon]; outputs Y, Mean?, InvStdDev?. */
-  LayerNormalization: 107,
-  /** ints: [outer, D, inner]: softmax along D. */
-  Softmax: 108,
-  /** ints: [outer, D, inner]. */
-  LogSoftmax: 109,
-  /** ints: [n, dims[n], reduced[n]]: the shape with adjacent axes of one kind merged. */
-  ReduceMean: 110,
-} as const;
+/** Op codes of the nn kernels, from the operator schema (schema.ts documents each attribute layout). */
+export const NN_OPS: OpCodes<"nn"> = opCodes("nn");
 
 // ---------------------------------------------------------------------------------------------
 // helpers

@@ -11,18 +11,12 @@
  * zero point after rounding, so it may differ by one unit.
  * @module
  */
+import { type OpCodes, opCodes } from "./schema.ts";
 import { DType, dtypeName, shapeSize } from "../../ir/types.ts";
 import type { NodeContext, OpDef, ValueInfo } from "./types.ts";
 
-/** Op codes, identical to the `OP_*` enum of core/kernels/quant.c. */
-export const QUANT_OPS = {
-  QuantizeLinear: 300,
-  DequantizeLinear: 301,
-  MatMulInteger: 302,
-  QLinearMatMul: 303,
-  QLinearConv: 304,
-  QLinearAdd: 305,
-} as const;
+/** Op codes of the quantized kernels, from the operator schema (schema.ts documents each attribute layout). */
+export const QUANT_OPS: OpCodes<"quant"> = opCodes("quant");
 
 /** ONNX element types beyond the IR's, for precise messages. */
 const EXOTIC: Record<number, string> = {

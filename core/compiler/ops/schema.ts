@@ -1,0 +1,141 @@
+/**
+ * The operator schema: the one source of truth for the kernels' op codes, their families and
+ * their normalised attribute layouts (docs/IR.md). The TypeScript op-code tables
+ * (`ELEMENTWISE_OPS`, `NN_OPS`, ...) are derived from it, and `tasks/gen_ops.ts` generates
+ * core/kernels/ops.h (the `OP_*` enum the C kernels use) from it; tests/kernels/ops.test.ts
+ * fails when the header is stale or a kernel table disagrees.
+ *
+ * Op codes are part of the program encoding: an existing code never changes meaning.
+ * Each entry's `doc` is the attribute layout the lowering produces and the kernel reads
+ * (inputs are the ONNX inputs unless noted).
+ * @module
+ */
+
+/** One kernel: its op code and its attribute layout. */
+export interface OpSchema {
+  readonly code: number;
+  readonly doc: string;
+}
+
+/** The kernel families: op-code range, C source, TypeScript module. */
+export const FAMILIES = {
+  elementwise: { first: 1, last: 99, c: "elementwise.c", ts: "elementwise.ts" },
+  nn: { first: 100, last: 199, c: "nn.c", ts: "nn.ts" },
+  movement: { first: 200, last: 299, c: "movement.c", ts: "movement.ts" },
+  quant: { first: 300, last: 399, c: "quant.c", ts: "quant.ts" },
+} as const;
+
+/** A family name. */
+export type Family = keyof typeof FAMILIES;
+
+/** Every kernel, by family, keyed by the name of the kernel table entry (the ONNX op type). */
+export const OP_SCHEMA = {
+  elementwise: {
+    Add: {
+      code: 1,
+      doc: "No attributes; both inputs and the output of one dtype (float, double, any integer).",
+    },
+    Sub: { code: 2, doc: "As Add." },
+    Mul: { code: 3, doc: "As Add." },
+    Div: { code: 4, doc: "As Add. Integers: truncating, x / 0 = 0, INT_MIN / -1 = INT_MIN." },
+    Pow: { code: 5, doc: "Base float, int32 or int64 (the output's dtype); exponent float or any integer." },
+    Equal: { code: 6, doc: "Output bool; both inputs of one dtype." },
+    Where: { code: 7, doc: "Inputs cond (bool), X, Y of one dtype." },
+    Relu: { code: 10, doc: "Float, double, int8/16/32/64." },
+    LeakyRelu: { code: 11, doc: "floats: [alpha]." },
+    Clip: {
+      code: 12,
+      doc: "floats: [lo, hi] (float input), ints: [lo, hi] (integer inputs, uint64 as the same bits); " +
+        "inputs X, then min and max when either is not a compile-time constant (a present input " +
+        "overrides the attribute).",
+    },
+    Sigmoid: { code: 13, doc: "Float; no attributes." },
+    Tanh: { code: 14, doc: "Float; no attributes." },
+    Exp: { code: 15, doc: "Float; no attributes." },
+    Erf: { code: 16, doc: "Float; no attributes." },
+    Sqrt: { code: 17, doc: "Float; no attributes." },
+    Gelu: { code: 18, doc: "ints: [approximate] (0: erf, 1: tanh)." },
+    Cast: { code: 20, doc: "The target dtype is the output tensor's." },
+  },
+  nn: {
+    MatMul: {
+      code: 100,
+      doc: "ints: [M, N, K, nb, dims[nb], aStrides[nb], bStrides[nb]] (batch odometer, 0 = broadcast).",
+    },
+    Gemm: {
+      code: 101,
+      doc: "ints: [M, N, K, transA, transB, cRowStride, cColStride]; floats: [alpha, beta]; inputs A, B, C?.",
+    },
+    Conv: {
+      code: 102,
+      doc: "ints (3-D normalised): [N, C, OC, group, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, " +
+        "DD, DH, DW, PD, PH, PW] (leading pads); inputs X, W, B?.",
+    },
+    MaxPool: {
+      code: 103,
+      doc: "ints (3-D normalised): [N*C, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, " +
+        "PD, PH, PW, ED, EH, EW, storageOrder] (P leading, E trailing pads); outputs Y, Indices?.",
+    },
+    AveragePool: { code: 104, doc: "ints: as MaxPool with countIncludePad last." },
+    GlobalAveragePool: { code: 105, doc: "ints: as ReduceMean ([2, N*C, spatial size, 0, 1])." },
+    BatchNormalization: {
+      code: 106,
+      doc: "ints: [N, C, spatial size, trainingMode]; floats: [epsilon, momentum].",
+    },
+    LayerNormalization: {
+      code: 107,
+      doc: "ints: [outer, normalized size]; floats: [epsilon]; outputs Y, Mean?, InvStdDev?.",
+    },
+    Softmax: { code: 108, doc: "ints: [outer, D, inner]: softmax along D." },
+    LogSoftmax: { code: 109, doc: "ints: [outer, D, inner]." },
+    ReduceMean: {
+      code: 110,
+      doc: "ints: [n, dims[n], reduced[n]]: the shape with adjacent axes of one kind merged.",
+    },
+  },
+  movement: {
+    Copy: { code: 200, doc: "Identity, Reshape, Flatten, Squeeze, Unsqueeze: a byte copy. ints: none." },
+    Transpose: {
+      code: 201,
+      doc: "ints: [offset, stride_0..stride_{r-1}], r the output rank: output element (i_0..i_{r-1}) is " +
+        "input element offset + sum(i_k * stride_k) (flat indices; strides may be 0 or negative).",
+    },
+    Concat: { code: 202, doc: "ints: [axis] (0 <= axis < rank)." },
+    Gather: { code: 203, doc: "ints: [axis]; inputs data, indices (int32/int64, checked at run time)." },
+    Slice: { code: 204, doc: "ints: [offset, stride_0..stride_{r-1}]." },
+    Split: { code: 205, doc: "ints: [axis]; the chunk sizes are the outputs' dims along it." },
+    Pad: {
+      code: 206,
+      doc: "ints: [mode, fillBits, before_0..before_{r-1}]; optional input 1: run-time constant.",
+    },
+    Expand: { code: 207, doc: "ints: [offset, stride_0..stride_{r-1}] (stride 0 on broadcast axes)." },
+    ConstantOfShape: { code: 208, doc: "ints: [fillBits]; no inputs." },
+    Shape: { code: 209, doc: "ints: the int64 output values; no inputs." },
+  },
+  quant: {
+    QuantizeLinear: { code: 300, doc: "Layout: core/compiler/ops/quant.ts (lowerQuantizeLinear)." },
+    DequantizeLinear: { code: 301, doc: "Layout: core/compiler/ops/quant.ts." },
+    MatMulInteger: { code: 302, doc: "Layout: core/compiler/ops/quant.ts." },
+    QLinearMatMul: { code: 303, doc: "Layout: core/compiler/ops/quant.ts." },
+    QLinearConv: { code: 304, doc: "Layout: core/compiler/ops/quant.ts." },
+    QLinearAdd: { code: 305, doc: "com.microsoft::QLinearAdd. Layout: core/compiler/ops/quant.ts." },
+  },
+} as const satisfies Record<Family, Record<string, OpSchema>>;
+
+/** A family's op codes by name, typed with the exact numbers. */
+export type OpCodes<F extends Family> = {
+  readonly [K in keyof (typeof OP_SCHEMA)[F]]: (typeof OP_SCHEMA)[F][K] extends { code: infer C } ? C : never;
+};
+
+/** The op codes of one family, `{ Add: 1, ... }`. */
+export function opCodes<F extends Family>(family: F): OpCodes<F> {
+  const out: Record<string, number> = {};
+  for (const [name, s] of Object.entries(OP_SCHEMA[family] as Record<string, OpSchema>)) out[name] = s.code;
+  return Object.freeze(out) as unknown as OpCodes<F>;
+}
+
+/** The C identifier of a kernel's op code: `LeakyRelu` -> `OP_LEAKY_RELU`, `QLinearMatMul` -> `OP_QLINEAR_MATMUL`. */
+export function cOpName(name: string): string {
+  const words = name.replace(/^QLinear/, "Qlinear").replaceAll("MatMul", "Matmul");
+  return "OP_" + words.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
