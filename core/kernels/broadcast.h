@@ -106,4 +106,40 @@ static inline void opml_bcast_next(opml_bcast *b) {
   }
 }
 
+/* The kernels' element loops (they expect `bc` initialised over inputs `a`, `c` into `o`;
+ * UNARY_LOOP: input `x`, output `o` of one size). */
+/* Row loop of out = EXPR(xv, yv) over broadcast inputs of type T into outputs of type TO. */
+#define BINARY_LOOP(T, TO, EXPR)                                                              \
+  do {                                                                                        \
+    const T *X_ = (const T *)a->data, *Y_ = (const T *)c->data;                               \
+    TO *O_ = (TO *)o->data;                                                                   \
+    uint32_t n_ = bc.inner, sx_ = bc.step[0], sy_ = bc.step[1];                              \
+    for (uint32_t r_ = 0; r_ < bc.rows; r_++, opml_bcast_next(&bc)) {                         \
+      const T *x_ = X_ + bc.off[0], *y_ = Y_ + bc.off[1];                                     \
+      TO *z_ = O_ + (size_t)r_ * n_;                                                          \
+      if (sx_ == 1 && sy_ == 1) {                                                             \
+        for (uint32_t i_ = 0; i_ < n_; i_++) {                                                \
+          T xv = x_[i_], yv = y_[i_];                                                         \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
+      } else {                                                                                \
+        for (uint32_t i_ = 0; i_ < n_; i_++, x_ += sx_, y_ += sy_) {                          \
+          T xv = *x_, yv = *y_;                                                               \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+/* out[i] = EXPR(v) for v = x[i], one type T. */
+#define UNARY_LOOP(T, EXPR)                                                                   \
+  do {                                                                                        \
+    const T *X_ = (const T *)x->data;                                                         \
+    T *Z_ = (T *)o->data;                                                                     \
+    for (uint32_t i_ = 0; i_ < o->size; i_++) {                                               \
+      T v = X_[i_];                                                                           \
+      Z_[i_] = (EXPR);                                                                        \
+    }                                                                                         \
+  } while (0)
+
 #endif

@@ -12,6 +12,9 @@
  *    k ln2 - log c + log1p(z c - 1), where z c - 1 is exact (c has 29 bits) and small.
  *  - pow = exp(y log|x|) with the C99 special cases; tanh and sigmoid from exp with a
  *    reciprocal refined by one Newton step; erf from polynomials and exp(-x^2).
+ *  - expm1: Taylor below 2^-7, else exp - 1; softplus = log1p(exp x); sinh, cosh from exp and
+ *    its reciprocal (Taylor for sinh below 1/2); fmod: exact long division of the significands.
+ *  - sin, cos, tan: exact reduction by 2/pi (reduce_pio2), Taylor polynomials on [-pi/4, pi/4].
  * Tables and coefficients come from tests/kernels/mathf_coeffs.py (Chebyshev fits, mpmath).
  * NaN inputs are returned unchanged (bit for bit); invalid operations return 0x7FC00000.
  */
@@ -334,4 +337,175 @@ float opml_roundevenf(float x) {
   /* adding and removing 2^23 rounds to an integer in the current mode: to nearest, ties even */
   float r = (u2f(a) + 0x1p23f) - 0x1p23f;
   return u2f(f2u(r) | (u & 0x80000000u));
+}
+
+/* ---- expm1, softplus, fmod, sinh, cosh ------------------------------------------------- */
+
+float opml_expm1f(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > F_INF) return x;                                         /* NaN */
+  if (a >= 0x42DC0000u) return (u >> 31) ? -1.0f : u2f(F_INF);     /* |x| >= 110 */
+  if (a < 0x33000000u) return x; /* |x| < 2^-25 (and ±0): x + x^2/2 rounds to x */
+  double d = (double)x;
+  if (a < 0x3C000000u) { /* |x| < 2^-7: Taylor to x^6, the next term is below 2^-42 relative */
+    return (float)(d + d * d * (0.5 + d * (1.0 / 6 + d * (1.0 / 24 + d * (1.0 / 120 + d * (1.0 / 720))))));
+  }
+  return (float)(exp_core(d) - 1.0); /* e^x - 1 >= 2^-7.01: exp_core's 2^-42 stays below 2^-34 */
+}
+
+/* log(1 + e) for e >= 0 (e <= 2^100), relative error below 2^-40. */
+static double log1p_pos(double e) {
+  if (e < 0x1p-7) return e + e * e * (L0 + e * (L1 + e * (L2 + e * L3)));
+  double y = 1.0 + e;
+  float fy = (float)y; /* log y = log fy + log1p((y - fy) / fy), (y - fy) / fy < 2^-24 */
+  return log_core(f2u(fy)) + (y - (double)fy) * recip((double)fy);
+}
+
+float opml_softplusf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > F_INF) return x;                     /* NaN */
+  if ((u >> 31) == 0 && a >= 0x41800000u) return x; /* x >= 16: log1p(e^-x) < half an ulp of x */
+  if ((u >> 31) && a >= 0x42DC0000u) return 0.0f;  /* x <= -110: e^x < 2^-158 */
+  return (float)log1p_pos(exp_core((double)x));
+}
+
+float opml_fmodf(float x, float y) {
+  uint32_t ux = f2u(x), uy = f2u(y), sx = ux & 0x80000000u, i;
+  int ex = (int)((ux >> 23) & 0xFF), ey = (int)((uy >> 23) & 0xFF);
+  if ((uy << 1) == 0 || (uy & 0x7FFFFFFFu) > F_INF || ex == 0xFF) return u2f(F_NAN);
+  if ((ux << 1) <= (uy << 1)) return (ux << 1) == (uy << 1) ? u2f(sx) : x; /* |x| <= |y| */
+  /* the integer significands and exponents (subnormals normalised) */
+  if (ex == 0) {
+    for (i = ux << 9; (i >> 31) == 0; ex--, i <<= 1) {}
+    ux <<= -ex + 1;
+  } else {
+    ux = (ux & 0x7FFFFFu) | 0x800000u;
+  }
+  if (ey == 0) {
+    for (i = uy << 9; (i >> 31) == 0; ey--, i <<= 1) {}
+    uy <<= -ey + 1;
+  } else {
+    uy = (uy & 0x7FFFFFu) | 0x800000u;
+  }
+  /* long division, one bit per step: exact */
+  for (; ex > ey; ex--) {
+    i = ux - uy;
+    if ((i >> 31) == 0) {
+      if (i == 0) return u2f(sx);
+      ux = i;
+    }
+    ux <<= 1;
+  }
+  i = ux - uy;
+  if ((i >> 31) == 0) {
+    if (i == 0) return u2f(sx);
+    ux = i;
+  }
+  for (; (ux >> 23) == 0; ux <<= 1, ex--) {}
+  if (ex > 0) ux = (ux - 0x800000u) | ((uint32_t)ex << 23);
+  else ux >>= -ex + 1;
+  return u2f(ux | sx);
+}
+
+float opml_sinhf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > F_INF) return x;
+  double d = (double)u2f(a), r;
+  if (a < 0x3F000000u) { /* |x| < 1/2: Taylor to x^9, the next term is below 2^-35 relative */
+    double d2 = d * d;
+    r = d + d * d2 * (1.0 / 6 + d2 * (1.0 / 120 + d2 * (1.0 / 5040 + d2 * (1.0 / 362880))));
+  } else if (a < 0x42200000u) { /* |x| < 40 */
+    double e = exp_core(d);
+    r = (e - recip(e)) * 0.5;
+  } else {
+    r = a >= 0x43200000u ? 0x1p200 : exp_core(d) * 0.5; /* |x| >= 160 overflows anyway */
+  }
+  float f = (float)r;
+  return (u >> 31) ? -f : f;
+}
+
+float opml_coshf(float x) {
+  uint32_t a = f2u(x) & 0x7FFFFFFFu;
+  if (a > F_INF) return x;
+  double d = (double)u2f(a);
+  if (a < 0x42200000u) { /* |x| < 40 */
+    double e = exp_core(d);
+    return (float)((e + recip(e)) * 0.5);
+  }
+  return (float)(a >= 0x43200000u ? 0x1p200 : exp_core(d) * 0.5);
+}
+
+/* ---- sin, cos, tan -----------------------------------------------------------------------
+ * Range reduction x = (n + f) pi/2, |f| <= 1/2, exact for every float: x = m 2^k (m the 24-bit
+ * significand) times the 96 bits of 2/pi that matter for x 2/pi mod 4 (earlier bits give
+ * multiples of 4, later ones less than 2^-70), as integer products; the top 64 bits of the
+ * 96-bit result are x 2/pi mod 4 in 2.62 fixed point. r = f pi/2 is then within 2^-61 absolute,
+ * and sin r, cos r are Taylor polynomials in binary64 on |r| <= pi/4 (next terms below 2^-36).
+ * One order for every x: reduce, evaluate, pick the quadrant, round once. */
+static const uint32_t two_over_pi[12] = {
+    0x00000000, 0xa2f9836e, 0x4e441529, 0xfc2757d1, 0xf534ddc0, 0xdb629599,
+    0x3c439041, 0xfe5163ab, 0xdebbc561, 0xb7246e3a, 0x424dd2e0, 0x06492eea,
+}; /* a leading zero word, then the bits of 2/pi after the binary point */
+#define PIO2_2M62 0x1.921fb54442d18p-62 /* pi/2 * 2^-62 */
+
+/* |x| (bit pattern a of a finite float) = (n + r / (pi/2)) pi/2: returns r, sets *n (mod 4). */
+static double reduce_pio2(uint32_t a, uint32_t *n) {
+  if (a < 0x3F490FDBu) { /* |x| < pi/4 */
+    *n = 0;
+    return (double)u2f(a);
+  }
+  int k = (int)(a >> 23) - 150;                /* |x| = m 2^k, k >= -24 */
+  uint32_t m = (a & 0x7FFFFFu) | 0x800000u;
+  uint32_t p = (uint32_t)(k + 30), w = p >> 5, s = p & 31; /* the window starts at bit p */
+  uint32_t win[3];
+  for (int j = 0; j < 3; j++) {
+    uint64_t pair = ((uint64_t)two_over_pi[w + j] << 32) | two_over_pi[w + j + 1];
+    win[j] = (uint32_t)(pair >> (32 - s));
+  }
+  /* the low 96 bits of m * window (win[0] most significant) */
+  uint64_t p0 = (uint64_t)m * win[2], p1 = (uint64_t)m * win[1], p2 = (uint64_t)m * win[0];
+  uint64_t mid = (p0 >> 32) + (uint32_t)p1;
+  uint32_t hi = (uint32_t)((mid >> 32) + (p1 >> 32) + (uint32_t)p2);
+  uint64_t f = ((uint64_t)hi << 32) | (uint32_t)mid; /* x 2/pi mod 4, 2.62 fixed point */
+  uint64_t q = (f + (1ull << 61)) >> 62;
+  *n = (uint32_t)q & 3;
+  return (double)(int64_t)(f - (q << 62)) * PIO2_2M62;
+}
+
+static double sin_poly(double r) {
+  double r2 = r * r;
+  return r + r * r2 * (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 + r2 * (1.0 / 362880 + r2 * (-1.0 / 39916800)))));
+}
+
+static double cos_poly(double r) {
+  double r2 = r * r;
+  return 1.0 + r2 * (-0.5 + r2 * (1.0 / 24 + r2 * (-1.0 / 720 + r2 * (1.0 / 40320 + r2 * (-1.0 / 3628800 + r2 * (1.0 / 479001600))))));
+}
+
+float opml_sinf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu, n;
+  if (a >= F_INF) return u2f(F_NAN); /* sin(inf) and NaN */
+  double r = reduce_pio2(a, &n);
+  double v = (n & 1) ? cos_poly(r) : sin_poly(r);
+  float f = (float)((n & 2) ? -v : v);
+  return (u >> 31) ? -f : f;
+}
+
+float opml_cosf(float x) {
+  uint32_t a = f2u(x) & 0x7FFFFFFFu, n;
+  if (a >= F_INF) return u2f(F_NAN);
+  double r = reduce_pio2(a, &n);
+  double v = (n & 1) ? sin_poly(r) : cos_poly(r);
+  return (float)(((n + 1) & 2) ? -v : v);
+}
+
+float opml_tanf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu, n;
+  if (a >= F_INF) return u2f(F_NAN);
+  double r = reduce_pio2(a, &n);
+  if (a < 0x39800000u) return x; /* |x| < 2^-12: tan x = x (1 + x^2/3) rounds to x */
+  double s = sin_poly(r), c = cos_poly(r); /* |r| >= 2^-31 whenever n is odd */
+  double t = (n & 1) ? -c * recip(s) : s * recip(c);
+  float f = (float)t;
+  return (u >> 31) ? -f : f;
 }

@@ -16,5 +16,13 @@ float opml_powf(float x, float y);
 float opml_sigmoidf(float x); /* 1 / (1 + exp(-x)), without overflow */
 float opml_floorf(float x);
 float opml_roundevenf(float x); /* round half to even, as QuantizeLinear needs */
+float opml_expm1f(float x);     /* e^x - 1, accurate near 0 */
+float opml_softplusf(float x);  /* log(1 + e^x) */
+float opml_fmodf(float x, float y); /* x - trunc(x / y) y, exact (C fmod) */
+float opml_sinhf(float x);
+float opml_coshf(float x);
+float opml_sinf(float x);       /* exact range reduction by 2/pi for every float */
+float opml_cosf(float x);
+float opml_tanf(float x);
 
 #endif

@@ -119,4 +119,95 @@ enum {
   OP_QLINEAR_ADD = 305,
 };
 
+/* math: op codes 400-499 (core/kernels/math.c, core/compiler/ops/math.ts) */
+enum {
+  /* Neg: Float, int8/16/32/64 (wrapping); no attributes. */
+  OP_NEG = 400,
+  /* Abs: Float (clears the sign bit), any integer. */
+  OP_ABS = 401,
+  /* Reciprocal: Float: 1 / x. */
+  OP_RECIPROCAL = 402,
+  /* Floor: Float. */
+  OP_FLOOR = 403,
+  /* Ceil: Float: -floor(-x). */
+  OP_CEIL = 404,
+  /* Round: Float: half to even. */
+  OP_ROUND = 405,
+  /* Sign: Float (keeps ±0 and NaN), any integer. */
+  OP_SIGN = 406,
+  /* Not: Bool. */
+  OP_NOT = 407,
+  /* IsNaN: Float in, bool out. */
+  OP_IS_NAN = 408,
+  /* IsInf: Float in, bool out; ints: [detect_negative, detect_positive]. */
+  OP_IS_INF = 409,
+  /* Log: Float (opml_logf). */
+  OP_LOG = 410,
+  /* Sin: Float (opml_sinf). */
+  OP_SIN = 411,
+  /* Cos: Float (opml_cosf). */
+  OP_COS = 412,
+  /* Tan: Float (opml_tanf). */
+  OP_TAN = 413,
+  /* Sinh: Float (opml_sinhf). */
+  OP_SINH = 414,
+  /* Cosh: Float (opml_coshf). */
+  OP_COSH = 415,
+  /* Softplus: Float: opml_softplusf. */
+  OP_SOFTPLUS = 416,
+  /* Softsign: Float: x / (1 + |x|). */
+  OP_SOFTSIGN = 417,
+  /* HardSigmoid: floats: [alpha, beta]: max(0, min(1, alpha x + beta)). */
+  OP_HARD_SIGMOID = 418,
+  /* HardSwish: Float: x max(0, min(1, x (1/6) + 1/2)). */
+  OP_HARD_SWISH = 419,
+  /* Elu: floats: [alpha]: x < 0 ? alpha expm1(x) : x. */
+  OP_ELU = 420,
+  /* Selu: floats: [alpha, gamma]: x <= 0 ? gamma (alpha expm1(x)) : gamma x. */
+  OP_SELU = 421,
+  /* Celu: floats: [alpha]: max(0, x) + min(0, alpha expm1(x / alpha)). */
+  OP_CELU = 422,
+  /* Mish: Float: x tanh(softplus(x)). */
+  OP_MISH = 423,
+  /* ThresholdedRelu: floats: [alpha]: x > alpha ? x : 0. */
+  OP_THRESHOLDED_RELU = 424,
+  /* PRelu: Inputs X, slope (broadcast to X); float, int32, int64. */
+  OP_PRELU = 425,
+  /* Max: 1 to 4 inputs of one dtype (float, any integer), broadcast; NaN propagates. */
+  OP_MAX = 426,
+  /* Min: As Max. */
+  OP_MIN = 427,
+  /* Sum: 1 to 4 float inputs, added in input order. */
+  OP_SUM = 428,
+  /* Mean: As Sum, then divided by the number of inputs. */
+  OP_MEAN = 429,
+  /* Mod: ints: [fmod]; float needs fmod = 1 (exact); integers: fmod 0 floored (sign of the
+     divisor), 1 truncated; x mod 0 = 0. */
+  OP_MOD = 430,
+  /* Less: Output bool; both inputs of one numeric dtype. */
+  OP_LESS = 431,
+  /* Greater: As Less. */
+  OP_GREATER = 432,
+  /* LessOrEqual: As Less. */
+  OP_LESS_OR_EQUAL = 433,
+  /* GreaterOrEqual: As Less. */
+  OP_GREATER_OR_EQUAL = 434,
+  /* And: Bool inputs and output. */
+  OP_AND = 435,
+  /* Or: As And. */
+  OP_OR = 436,
+  /* Xor: As And. */
+  OP_XOR = 437,
+  /* BitShift: ints: [direction] (0 left, 1 right); unsigned integers; a shift >= the width gives 0. */
+  OP_BIT_SHIFT = 438,
+  /* BitwiseAnd: Integers of one dtype. */
+  OP_BITWISE_AND = 439,
+  /* BitwiseOr: As BitwiseAnd. */
+  OP_BITWISE_OR = 440,
+  /* BitwiseXor: As BitwiseAnd. */
+  OP_BITWISE_XOR = 441,
+  /* BitwiseNot: Any integer. */
+  OP_BITWISE_NOT = 442,
+};
+
 #endif

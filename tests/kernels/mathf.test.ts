@@ -5,7 +5,7 @@
  *    every function on OPML_MATHF_N inputs (default 2,000,000 each: special values, then an even
  *    stride through all 2^32 bit patterns; powf on a mixture of distributions) and measures the
  *    error against glibc's binary64 libm in float ulps. The contract (mathf.h) is 2 ulp; the
- *    implementation is checked to stay within 1 ulp, and floor, roundeven and sqrt to be exact.
+ *    implementation is checked to stay within 1 ulp, and floor, roundeven, sqrt and fmod to be exact.
  *    OPML_MATHF_SEED shifts the sample.
  * 2. Bit-identity: the same driver built for MIPS (soft-float) runs under qemu-mips on
  *    OPML_MATHF_MIPS_N inputs per function (default 20,000) and must write exactly the bytes
@@ -21,8 +21,24 @@ import { runQemu } from "../../tasks/qemu.ts";
 const here = new URL(".", import.meta.url).pathname;
 const root = new URL("../..", import.meta.url).pathname;
 const sources = [`${here}mathf_driver.c`, `${root}core/kernels/mathf.c`];
-const UNARY = ["expf", "logf", "tanhf", "erff", "sigmoidf", "floorf", "roundevenf", "sqrtf"];
-const ALL = [...UNARY, "powf"];
+const UNARY = [
+  "expf",
+  "logf",
+  "tanhf",
+  "erff",
+  "sigmoidf",
+  "floorf",
+  "roundevenf",
+  "sqrtf",
+  "expm1f",
+  "softplusf",
+  "sinhf",
+  "coshf",
+  "sinf",
+  "cosf",
+  "tanf",
+];
+const ALL = [...UNARY, "powf", "fmodf"];
 /** Maximum error (ulp) allowed per function: the measured maxima are about 0.5. */
 const BOUND: Record<string, number> = {
   expf: 1,
@@ -34,6 +50,14 @@ const BOUND: Record<string, number> = {
   floorf: 0,
   roundevenf: 0,
   sqrtf: 0,
+  expm1f: 1,
+  softplusf: 1,
+  sinhf: 1,
+  coshf: 1,
+  sinf: 1,
+  cosf: 1,
+  tanf: 1,
+  fmodf: 0,
 };
 
 async function run(cmd: string, args: string[]): Promise<{ out: Uint8Array; err: string; code: number }> {
@@ -49,7 +73,7 @@ async function buildNativeDriver(dir: string): Promise<string> {
   return exe;
 }
 
-Deno.test("mathf: within 1 ulp of glibc (exact for floor, roundeven, sqrt), special values right", async () => {
+Deno.test("mathf: within 1 ulp of glibc (exact for floor, roundeven, sqrt, fmod), special values right", async () => {
   const dir = await Deno.makeTempDir({ prefix: "opml-mathf-" });
   try {
     const exe = await buildNativeDriver(dir);

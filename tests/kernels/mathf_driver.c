@@ -84,9 +84,13 @@ static void pow_input(uint32_t *x, uint32_t *y) {
   }
 }
 
-enum { F_EXP, F_LOG, F_TANH, F_ERF, F_SIGMOID, F_FLOOR, F_ROUNDEVEN, F_SQRT, N_UNARY };
+enum {
+  F_EXP, F_LOG, F_TANH, F_ERF, F_SIGMOID, F_FLOOR, F_ROUNDEVEN, F_SQRT,
+  F_EXPM1, F_SOFTPLUS, F_SINH, F_COSH, F_SIN, F_COS, F_TAN, N_UNARY
+};
 static const char *const unary_names[N_UNARY] = {
     "expf", "logf", "tanhf", "erff", "sigmoidf", "floorf", "roundevenf", "sqrtf",
+    "expm1f", "softplusf", "sinhf", "coshf", "sinf", "cosf", "tanf",
 };
 
 static float eval_unary(int f, float x) {
@@ -98,6 +102,13 @@ static float eval_unary(int f, float x) {
     case F_SIGMOID: return opml_sigmoidf(x);
     case F_FLOOR: return opml_floorf(x);
     case F_ROUNDEVEN: return opml_roundevenf(x);
+    case F_EXPM1: return opml_expm1f(x);
+    case F_SOFTPLUS: return opml_softplusf(x);
+    case F_SINH: return opml_sinhf(x);
+    case F_COSH: return opml_coshf(x);
+    case F_SIN: return opml_sinf(x);
+    case F_COS: return opml_cosf(x);
+    case F_TAN: return opml_tanf(x);
     default: return opml_sqrtf(x);
   }
 }
@@ -138,7 +149,7 @@ static void out_u32(uint32_t v) {
   out_buf[out_len++] = (uint8_t)(v >> 24);
 }
 
-/* Bits mode: every unary function on n inputs, then powf on n pairs (seeded with 1). */
+/* Bits mode: every unary function on n inputs, then powf and fmodf on n pairs (seeded with 1). */
 static void run_bits(uint64_t n) {
   for (int f = 0; f < N_UNARY; f++) {
     for (uint64_t i = 0; i < n; i++) out_u32(canon(eval_unary(f, bitsf(unary_input(i, n)))));
@@ -148,6 +159,11 @@ static void run_bits(uint64_t n) {
     uint32_t x, y;
     pow_input(&x, &y);
     out_u32(canon(opml_powf(bitsf(x), bitsf(y))));
+  }
+  rng_state = 1;
+  for (uint64_t i = 0; i < n; i++) {
+    uint32_t x = rnd32(), y = rnd32();
+    out_u32(canon(opml_fmodf(bitsf(x), bitsf(y))));
   }
   out_flush();
 }
@@ -172,6 +188,13 @@ static double reference(int f, float x) {
     case F_SIGMOID: return 1.0 / (1.0 + exp(-d));
     case F_FLOOR: return floorf(x);
     case F_ROUNDEVEN: return rintf(x); /* default rounding mode: to nearest, ties to even */
+    case F_EXPM1: return expm1(d);
+    case F_SOFTPLUS: return d > 30 ? d + log1p(exp(-d)) : log1p(exp(d));
+    case F_SINH: return sinh(d);
+    case F_COSH: return cosh(d);
+    case F_SIN: return sin(d);
+    case F_COS: return cos(d);
+    case F_TAN: return tan(d);
     default: return sqrtf(x);
   }
 }
@@ -249,6 +272,16 @@ static void run_accuracy(uint64_t n, uint64_t seed, int exhaustive) {
     account(&s, opml_powf(fx, fy), pow((double)fx, (double)fy), x, y);
   }
   report("powf", &s, 1);
+  /* fmodf: raw bit patterns, and pairs of close exponents (long quotients are rare in raw bits) */
+  memset(&s, 0, sizeof s);
+  rng_state = seed;
+  for (uint64_t i = 0; i < n; i++) {
+    uint32_t x = rnd32(), y = rnd32();
+    if (i & 1) y = (y & 0x807FFFFFu) | (((x >> 23) & 0xFF) - (rnd32() & 31)) << 23;
+    float fx = bitsf(x), fy = bitsf(y);
+    account(&s, opml_fmodf(fx, fy), fmod((double)fx, (double)fy), x, y);
+  }
+  report("fmodf", &s, 1);
 }
 
 int main(int argc, char **argv) {

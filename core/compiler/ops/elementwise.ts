@@ -30,7 +30,7 @@ export { broadcastShape } from "./elementwise_fold.ts";
 export const ELEMENTWISE_OPS: OpCodes<"elementwise"> = opCodes("elementwise");
 
 /** The dtypes the kernels handle (the IR's whole set). */
-const NUMERIC = new Set<number>([
+export const NUMERIC = new Set<number>([
   DType.float32,
   DType.float64,
   DType.int8,
@@ -42,7 +42,7 @@ const NUMERIC = new Set<number>([
   DType.int64,
   DType.uint64,
 ]); // deno-fmt-ignore
-const INTEGER = new Set<number>([...NUMERIC].filter((d) => d !== DType.float32 && d !== DType.float64));
+export const INTEGER = new Set<number>([...NUMERIC].filter((d) => d !== DType.float32 && d !== DType.float64));
 
 /** ONNX names of the element types beyond {@link dtypeName}'s, for precise messages. */
 const EXOTIC: Record<number, string> = {
@@ -57,7 +57,7 @@ const EXOTIC: Record<number, string> = {
   25: "uint2",
   26: "int2",
 };
-const typeName = (dtype: number) => EXOTIC[dtype] ?? dtypeName(dtype);
+export const typeName = (dtype: number) => EXOTIC[dtype] ?? dtypeName(dtype);
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -65,20 +65,25 @@ const typeName = (dtype: number) => EXOTIC[dtype] ?? dtypeName(dtype);
 /** One folded output, or undefined (declined). */
 const one = (v: TensorValue | undefined): TensorValue[] | undefined => (v ? [v] : undefined);
 
-function input(ctx: NodeContext, i: number): ValueInfo {
+export function input(ctx: NodeContext, i: number): ValueInfo {
   const v = ctx.inputs[i];
   if (!v) return ctx.fail(`input ${i} is required`);
   return v;
 }
 
-function checkDtype(ctx: NodeContext, v: ValueInfo, allowed: ReadonlySet<number>, what = "input"): void {
+export function checkDtype(
+  ctx: NodeContext,
+  v: ValueInfo,
+  allowed: ReadonlySet<number>,
+  what = "input",
+): void {
   if (!allowed.has(v.dtype)) {
     ctx.fail(`${ctx.opType} on ${what} of type ${typeName(v.dtype)} is not supported`);
   }
 }
 
 /** The broadcast output shape of some inputs, or a failure naming their shapes. */
-function broadcastOf(ctx: NodeContext, vs: ValueInfo[]): number[] {
+export function broadcastOf(ctx: NodeContext, vs: ValueInfo[]): number[] {
   const shape = broadcastShape(vs.map((v) => v.shape));
   if (!shape) {
     ctx.fail(`input shapes ${vs.map((v) => `[${v.shape.join(", ")}]`).join(" and ")} do not broadcast`);
@@ -87,14 +92,14 @@ function broadcastOf(ctx: NodeContext, vs: ValueInfo[]): number[] {
 }
 
 /** Opset < 7 binary ops broadcast only with an explicit `broadcast`/`axis` (not supported). */
-function noLegacyBroadcast(ctx: NodeContext): void {
+export function noLegacyBroadcast(ctx: NodeContext): void {
   if (ctx.opset < 7 && ctx.attrs.int("broadcast", 0) !== 0) {
     ctx.fail("the legacy broadcast attribute (opset < 7) is not supported");
   }
 }
 
 /** A same-shape unary op on the given dtypes. */
-function unary(
+export function unary(
   ctx: NodeContext,
   op: number,
   allowed: ReadonlySet<number>,
@@ -105,7 +110,7 @@ function unary(
   return { op, ...extra, outputs: [{ dtype: x.dtype, shape: [...x.shape] }] };
 }
 
-const FLOAT = new Set<number>([DType.float32]);
+export const FLOAT = new Set<number>([DType.float32]);
 
 function floatUnary(opType: keyof typeof ELEMENTWISE_OPS): OpDef {
   return { opType, lower: (ctx) => unary(ctx, ELEMENTWISE_OPS[opType], FLOAT) };

@@ -23,6 +23,7 @@ export const FAMILIES = {
   nn: { first: 100, last: 199, c: "nn.c", ts: "nn.ts" },
   movement: { first: 200, last: 299, c: "movement.c", ts: "movement.ts" },
   quant: { first: 300, last: 399, c: "quant.c", ts: "quant.ts" },
+  math: { first: 400, last: 499, c: "math.c", ts: "math.ts" },
 } as const;
 
 /** A family name. */
@@ -120,6 +121,58 @@ export const OP_SCHEMA = {
     QLinearConv: { code: 304, doc: "Layout: core/compiler/ops/quant.ts." },
     QLinearAdd: { code: 305, doc: "com.microsoft::QLinearAdd. Layout: core/compiler/ops/quant.ts." },
   },
+  math: {
+    Neg: { code: 400, doc: "Float, int8/16/32/64 (wrapping); no attributes." },
+    Abs: { code: 401, doc: "Float (clears the sign bit), any integer." },
+    Reciprocal: { code: 402, doc: "Float: 1 / x." },
+    Floor: { code: 403, doc: "Float." },
+    Ceil: { code: 404, doc: "Float: -floor(-x)." },
+    Round: { code: 405, doc: "Float: half to even." },
+    Sign: { code: 406, doc: "Float (keeps ±0 and NaN), any integer." },
+    Not: { code: 407, doc: "Bool." },
+    IsNaN: { code: 408, doc: "Float in, bool out." },
+    IsInf: { code: 409, doc: "Float in, bool out; ints: [detect_negative, detect_positive]." },
+    Log: { code: 410, doc: "Float (opml_logf)." },
+    Sin: { code: 411, doc: "Float (opml_sinf)." },
+    Cos: { code: 412, doc: "Float (opml_cosf)." },
+    Tan: { code: 413, doc: "Float (opml_tanf)." },
+    Sinh: { code: 414, doc: "Float (opml_sinhf)." },
+    Cosh: { code: 415, doc: "Float (opml_coshf)." },
+    Softplus: { code: 416, doc: "Float: opml_softplusf." },
+    Softsign: { code: 417, doc: "Float: x / (1 + |x|)." },
+    HardSigmoid: { code: 418, doc: "floats: [alpha, beta]: max(0, min(1, alpha x + beta))." },
+    HardSwish: { code: 419, doc: "Float: x max(0, min(1, x (1/6) + 1/2))." },
+    Elu: { code: 420, doc: "floats: [alpha]: x < 0 ? alpha expm1(x) : x." },
+    Selu: { code: 421, doc: "floats: [alpha, gamma]: x <= 0 ? gamma (alpha expm1(x)) : gamma x." },
+    Celu: { code: 422, doc: "floats: [alpha]: max(0, x) + min(0, alpha expm1(x / alpha))." },
+    Mish: { code: 423, doc: "Float: x tanh(softplus(x))." },
+    ThresholdedRelu: { code: 424, doc: "floats: [alpha]: x > alpha ? x : 0." },
+    PRelu: { code: 425, doc: "Inputs X, slope (broadcast to X); float, int32, int64." },
+    Max: { code: 426, doc: "1 to 4 inputs of one dtype (float, any integer), broadcast; NaN propagates." },
+    Min: { code: 427, doc: "As Max." },
+    Sum: { code: 428, doc: "1 to 4 float inputs, added in input order." },
+    Mean: { code: 429, doc: "As Sum, then divided by the number of inputs." },
+    Mod: {
+      code: 430,
+      doc:
+        "ints: [fmod]; float needs fmod = 1 (exact); integers: fmod 0 floored (sign of the divisor), 1 truncated; x mod 0 = 0.",
+    },
+    Less: { code: 431, doc: "Output bool; both inputs of one numeric dtype." },
+    Greater: { code: 432, doc: "As Less." },
+    LessOrEqual: { code: 433, doc: "As Less." },
+    GreaterOrEqual: { code: 434, doc: "As Less." },
+    And: { code: 435, doc: "Bool inputs and output." },
+    Or: { code: 436, doc: "As And." },
+    Xor: { code: 437, doc: "As And." },
+    BitShift: {
+      code: 438,
+      doc: "ints: [direction] (0 left, 1 right); unsigned integers; a shift >= the width gives 0.",
+    },
+    BitwiseAnd: { code: 439, doc: "Integers of one dtype." },
+    BitwiseOr: { code: 440, doc: "As BitwiseAnd." },
+    BitwiseXor: { code: 441, doc: "As BitwiseAnd." },
+    BitwiseNot: { code: 442, doc: "Any integer." },
+  },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 
 /** A family's op codes by name, typed with the exact numbers. */
@@ -134,8 +187,8 @@ export function opCodes<F extends Family>(family: F): OpCodes<F> {
   return Object.freeze(out) as unknown as OpCodes<F>;
 }
 
-/** The C identifier of a kernel's op code: `LeakyRelu` -> `OP_LEAKY_RELU`, `QLinearMatMul` -> `OP_QLINEAR_MATMUL`. */
+/** The C identifier of a kernel's op code: `LeakyRelu` -> `OP_LEAKY_RELU`, `IsNaN` -> `OP_IS_NAN`, `QLinearMatMul` -> `OP_QLINEAR_MATMUL`. */
 export function cOpName(name: string): string {
-  const words = name.replace(/^QLinear/, "Qlinear").replaceAll("MatMul", "Matmul");
+  const words = name.replace(/^QLinear/, "Qlinear").replace("NaN", "Nan").replaceAll("MatMul", "Matmul");
   return "OP_" + words.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
