@@ -75,6 +75,7 @@ extern const opml_kernel_entry opml_kernels_nn[];          /* op codes 100..199 
 extern const opml_kernel_entry opml_kernels_movement[];    /* op codes 200..299 */
 extern const opml_kernel_entry opml_kernels_quant[];       /* op codes 300..399 */
 extern const opml_kernel_entry opml_kernels_math[];        /* op codes 400..499 */
+extern const opml_kernel_entry opml_kernels_reduce[];      /* op codes 500..599 */
 
 /* The kernel of `op`, or NULL. */
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);

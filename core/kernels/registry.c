@@ -7,6 +7,7 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_movement,
     opml_kernels_quant,
     opml_kernels_math,
+    opml_kernels_reduce,
 };
 
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {

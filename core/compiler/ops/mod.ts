@@ -8,12 +8,15 @@ import { OPS as nn } from "./nn.ts";
 import { OPS as movement } from "./movement.ts";
 import { OPS as quant } from "./quant.ts";
 import { OPS as math } from "./math.ts";
+import { OPS as reduce } from "./reduce.ts";
 
 export * from "./types.ts";
 
 /** All operators, keyed `domain::opType` ("" domain for standard ONNX). */
 export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
-  [...elementwise, ...nn, ...movement, ...quant, ...math].map((d) => [`${d.domain ?? ""}::${d.opType}`, d]),
+  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce].map((
+    d,
+  ) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );
 
 /** The operator definition of a node, or undefined. `ai.onnx` is the default domain. */

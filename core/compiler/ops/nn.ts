@@ -34,7 +34,7 @@ function optFloatInput(ctx: NodeContext, i: number, what: string): ValueInfo | u
 }
 
 /** An axis in [-rank, rank) normalised to [0, rank). */
-function normAxis(ctx: NodeContext, axis: number, rank: number, what = "axis"): number {
+export function normAxis(ctx: NodeContext, axis: number, rank: number, what = "axis"): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     ctx.fail(`${what} ${axis} is out of range for rank ${rank}`);
   }
@@ -281,7 +281,7 @@ function lowerPool(ctx: NodeContext, max: boolean): Lowered {
 // reductions and normalisations
 
 /** ReduceMean's ints for a shape and the set of reduced axes (size-1 axes dropped, runs merged). */
-function reduceInts(shape: number[], reduced: Set<number>): number[] {
+export function reduceInts(shape: number[], reduced: Set<number>): number[] {
   const dims: number[] = [], red: number[] = [];
   shape.forEach((d, i) => {
     if (d === 1) return;
@@ -293,11 +293,18 @@ function reduceInts(shape: number[], reduced: Set<number>): number[] {
   return [dims.length, ...dims, ...red];
 }
 
-function lowerReduceMean(ctx: NodeContext): Lowered {
-  const x = floatInput(ctx, 0, "data");
+/**
+ * A reduction's axes (from the `axes` input, a compile-time constant, from opset `inputFrom`; else
+ * the attribute), `keepdims` and `noop_with_empty_axes`: the reduced axes and the output shape.
+ */
+export function reductionAxes(
+  ctx: NodeContext,
+  x: ValueInfo,
+  inputFrom: number,
+): { reduced: Set<number>; shape: number[] } {
   const rank = x.shape.length;
   let axes: number[];
-  if (ctx.opset >= 18) {
+  if (ctx.opset >= inputFrom) {
     const a = ctx.inputs[1];
     if (a && !a.value) ctx.fail("input 'axes' must be known at compile time");
     if (a && a.dtype !== DType.int64) ctx.fail(`input 'axes' has type ${dtypeName(a.dtype)}, expected int64`);
@@ -315,6 +322,12 @@ function lowerReduceMean(ctx: NodeContext): Lowered {
     if (reduced.size !== axes.length) ctx.fail(`axes [${axes}] has duplicates`);
   }
   const shape = x.shape.flatMap((d, i) => (reduced.has(i) ? (keepdims ? [1] : []) : [d]));
+  return { reduced, shape };
+}
+
+function lowerReduceMean(ctx: NodeContext): Lowered {
+  const x = floatInput(ctx, 0, "data");
+  const { reduced, shape } = reductionAxes(ctx, x, 18);
   return {
     op: NN_OPS.ReduceMean,
     ints: reduceInts(x.shape, reduced),

@@ -24,6 +24,7 @@ export const FAMILIES = {
   movement: { first: 200, last: 299, c: "movement.c", ts: "movement.ts" },
   quant: { first: 300, last: 399, c: "quant.c", ts: "quant.ts" },
   math: { first: 400, last: 499, c: "math.c", ts: "math.ts" },
+  reduce: { first: 500, last: 599, c: "reduce.c", ts: "reduce.ts" },
 } as const;
 
 /** A family name. */
@@ -172,6 +173,34 @@ export const OP_SCHEMA = {
     BitwiseOr: { code: 440, doc: "As BitwiseAnd." },
     BitwiseXor: { code: 441, doc: "As BitwiseAnd." },
     BitwiseNot: { code: 442, doc: "Any integer." },
+  },
+  reduce: {
+    ReduceSum: { code: 500, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64." },
+    ReduceMax: {
+      code: 501,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int8/uint8/int32/int64, bool.",
+    },
+    ReduceMin: { code: 502, doc: "As ReduceMax." },
+    ReduceProd: { code: 503, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64." },
+    ReduceL1: { code: 504, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sum of |x|." },
+    ReduceL2: {
+      code: 505,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sqrt of the sum of squares.",
+    },
+    ReduceLogSum: {
+      code: 506,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log of the sum.",
+    },
+    ReduceLogSumExp: {
+      code: 507,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log(sum exp(x - max)) + max.",
+    },
+    ReduceSumSquare: {
+      code: 508,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64.",
+    },
+    ArgMax: { code: 509, doc: "ints: [outer, D, inner, selectLast]; float, int32, int64 in, int64 out." },
+    ArgMin: { code: 510, doc: "As ArgMax." },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 

@@ -1,0 +1,192 @@
+/*
+ * Reductions (docs/IR.md; the "reduce" family of core/compiler/ops/schema.ts, lowering in
+ * core/compiler/ops/reduce.ts). ints: [n, dims[n], reduced[n]] (the input shape with size-1
+ * axes dropped and adjacent axes of one kind merged, as ReduceMean's); ArgMax/ArgMin: [outer,
+ * D, inner, selectLast].
+ *
+ * One order: each output visits its reduced elements in ascending row-major index with one
+ * accumulator: sums from +0 (Sum, SumSquare v*v, L1 |v|, L2 then sqrt, LogSum then log), Prod
+ * from 1, Max/Min from the first element (-inf/+inf when empty; NaN propagates). LogSumExp:
+ * m = the maximum, then log(sum exp(v - m)) + m (m itself when infinite or NaN). Integers wrap.
+ */
+#include "kernel.h"
+#include "mathf.h"
+#include "ops.h"
+
+typedef struct {
+  uint32_t nk, nr;
+  int64_t kdim[OPML_MAX_RANK], kstr[OPML_MAX_RANK], rdim[OPML_MAX_RANK], rstr[OPML_MAX_RANK];
+  int64_t ksize, rsize;
+} rplan;
+
+/* Splits the merged shape into kept and reduced axes with their input strides. */
+static int plan_of(const opml_node *nd, const opml_tensor *X, const opml_tensor *Y, rplan *p) {
+  if (nd->n_ints < 1) return OPML_EATTR;
+  int64_t n = nd->ints[0], stride = 1, total = 1;
+  if (n < 1 || n > OPML_MAX_RANK || nd->n_ints != 1 + 2 * (uint32_t)n) return OPML_EATTR;
+  p->nk = p->nr = 0;
+  p->ksize = p->rsize = 1;
+  for (int64_t i = n - 1; i >= 0; i--) { /* innermost first, reversed below */
+    int64_t d = nd->ints[1 + i];
+    if (d < 0) return OPML_EATTR;
+    if (nd->ints[1 + n + i]) p->rdim[p->nr] = d, p->rstr[p->nr++] = stride, p->rsize *= d;
+    else p->kdim[p->nk] = d, p->kstr[p->nk++] = stride, p->ksize *= d;
+    stride *= d;
+    total *= d;
+  }
+  if (total != X->size || p->ksize != Y->size) return OPML_EATTR;
+  return OPML_OK;
+}
+
+/* Input offset of flat index j over dims/strides stored innermost first. */
+static int64_t offset_of(int64_t j, uint32_t n, const int64_t *dim, const int64_t *str) {
+  int64_t off = 0;
+  for (uint32_t a = 0; a < n; a++) {
+    off += (j % dim[a]) * str[a];
+    j /= dim[a];
+  }
+  return off;
+}
+
+enum { K_SUM, K_SUMSQ, K_L1, K_L2, K_LOGSUM, K_PROD, K_MAX, K_MIN, K_LSE };
+
+static float reduce_float(const float *x, int64_t base, const rplan *p, int kind) {
+  int64_t r = p->rsize;
+  if (kind == K_MAX || kind == K_MIN || kind == K_LSE) {
+    if (r == 0) return kind == K_MIN ? opml_bits_f32(0x7F800000u) : opml_bits_f32(0xFF800000u);
+    float m = x[base + offset_of(0, p->nr, p->rdim, p->rstr)];
+    for (int64_t j = 1; j < r; j++) {
+      float v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
+      if (v != v || (kind == K_MIN ? v < m : v > m)) m = v;
+    }
+    if (kind != K_LSE) return m;
+    if ((opml_f32_bits(m) & 0x7F800000u) == 0x7F800000u) return m; /* inf or NaN */
+    float s = 0.0f;
+    for (int64_t j = 0; j < r; j++) s += opml_expf(x[base + offset_of(j, p->nr, p->rdim, p->rstr)] - m);
+    return opml_logf(s) + m;
+  }
+  float acc = kind == K_PROD ? 1.0f : 0.0f;
+  for (int64_t j = 0; j < r; j++) {
+    float v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
+    switch (kind) {
+      case K_PROD: acc *= v; break;
+      case K_SUMSQ: case K_L2: acc += v * v; break;
+      case K_L1: acc += opml_bits_f32(opml_f32_bits(v) & 0x7FFFFFFFu); break;
+      default: acc += v; break;
+    }
+  }
+  if (kind == K_L2) return opml_sqrtf(acc);
+  if (kind == K_LOGSUM) return opml_logf(acc);
+  return acc;
+}
+
+#define REDUCE_INT(T, U)                                                                      \
+  do {                                                                                        \
+    const T *x = (const T *)X->data;                                                          \
+    T *y = (T *)Y->data;                                                                      \
+    for (int64_t o = 0; o < p.ksize; o++) {                                                   \
+      int64_t base = offset_of(o, p.nk, p.kdim, p.kstr);                                      \
+      U acc = kind == K_PROD ? 1 : 0;                                                         \
+      T m = 0;                                                                                \
+      for (int64_t j = 0; j < p.rsize; j++) {                                                 \
+        T v = x[base + offset_of(j, p.nr, p.rdim, p.rstr)];                                   \
+        if (j == 0 || (kind == K_MAX ? v > m : v < m)) m = v;                                 \
+        if (kind == K_PROD) acc *= (U)v;                                                      \
+        else if (kind == K_SUMSQ) acc += (U)v * (U)v;                                         \
+        else acc += (U)v;                                                                     \
+      }                                                                                       \
+      y[o] = (kind == K_MAX || kind == K_MIN) ? m : (T)acc;                                   \
+    }                                                                                         \
+  } while (0)
+
+static int k_reduce(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  rplan p;
+  int kind;
+  switch (nd->op) {
+    case OP_REDUCE_SUM: kind = K_SUM; break;
+    case OP_REDUCE_SUM_SQUARE: kind = K_SUMSQ; break;
+    case OP_REDUCE_L1: kind = K_L1; break;
+    case OP_REDUCE_L2: kind = K_L2; break;
+    case OP_REDUCE_LOG_SUM: kind = K_LOGSUM; break;
+    case OP_REDUCE_PROD: kind = K_PROD; break;
+    case OP_REDUCE_MAX: kind = K_MAX; break;
+    case OP_REDUCE_MIN: kind = K_MIN; break;
+    default: kind = K_LSE; break;
+  }
+  if (X->dtype != Y->dtype) return OPML_EDTYPE;
+  int err = plan_of(nd, X, Y, &p);
+  if (err) return err;
+  if (X->dtype == DT_FLOAT) {
+    for (int64_t o = 0; o < p.ksize; o++) {
+      ((float *)Y->data)[o] = reduce_float(X->data, offset_of(o, p.nk, p.kdim, p.kstr), &p, kind);
+    }
+    return OPML_OK;
+  }
+  int minmax = kind == K_MAX || kind == K_MIN;
+  if (kind == K_L1 || kind == K_L2 || kind == K_LOGSUM || kind == K_LSE) return OPML_EDTYPE;
+  if (minmax && p.rsize == 0) return OPML_EVALUE;
+  switch (X->dtype) {
+    case DT_INT32: REDUCE_INT(int32_t, uint32_t); break;
+    case DT_INT64: REDUCE_INT(int64_t, uint64_t); break;
+    case DT_INT8: if (!minmax) return OPML_EDTYPE; REDUCE_INT(int8_t, uint32_t); break;
+    case DT_UINT8: case DT_BOOL: if (!minmax) return OPML_EDTYPE; REDUCE_INT(uint8_t, uint32_t); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+/* ArgMax, ArgMin: ints [outer, D, inner, selectLast]; float, int32 or int64 in, int64 out. The
+ * first (or with selectLast the last) extreme index; a NaN counts as the extreme. */
+#define ARG_LOOP(T)                                                                           \
+  do {                                                                                        \
+    const T *x = (const T *)X->data;                                                          \
+    for (int64_t a = 0; a < outer; a++) {                                                     \
+      for (int64_t b = 0; b < inner; b++) {                                                   \
+        const T *row = x + a * D * inner + b;                                                 \
+        T best = row[0];                                                                      \
+        int64_t at = 0;                                                                       \
+        for (int64_t k = 1; k < D; k++) {                                                     \
+          T v = row[k * inner];                                                               \
+          if (best != best) break;                                                            \
+          int take = v != v || (mx ? v > best : v < best) || (last && v == best);             \
+          if (take) best = v, at = k;                                                         \
+        }                                                                                     \
+        y[a * inner + b] = at;                                                                \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+static int k_arg(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (Y->dtype != DT_INT64) return OPML_EDTYPE;
+  if (nd->n_ints != 4) return OPML_EATTR;
+  int64_t outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
+  int last = nd->ints[3] != 0, mx = nd->op == OP_ARG_MAX;
+  if (outer < 0 || D < 1 || inner < 0 || outer * D * inner != X->size || outer * inner != Y->size) return OPML_EATTR;
+  int64_t *y = (int64_t *)Y->data;
+  switch (X->dtype) {
+    case DT_FLOAT: ARG_LOOP(float); break;
+    case DT_INT32: ARG_LOOP(int32_t); break;
+    case DT_INT64: ARG_LOOP(int64_t); break;
+    default: return OPML_EDTYPE;
+  }
+  return OPML_OK;
+}
+
+const opml_kernel_entry opml_kernels_reduce[] = {
+    {OP_REDUCE_SUM, "ReduceSum", k_reduce},
+    {OP_REDUCE_MAX, "ReduceMax", k_reduce},
+    {OP_REDUCE_MIN, "ReduceMin", k_reduce},
+    {OP_REDUCE_PROD, "ReduceProd", k_reduce},
+    {OP_REDUCE_L1, "ReduceL1", k_reduce},
+    {OP_REDUCE_L2, "ReduceL2", k_reduce},
+    {OP_REDUCE_LOG_SUM, "ReduceLogSum", k_reduce},
+    {OP_REDUCE_LOG_SUM_EXP, "ReduceLogSumExp", k_reduce},
+    {OP_REDUCE_SUM_SQUARE, "ReduceSumSquare", k_reduce},
+    {OP_ARG_MAX, "ArgMax", k_arg},
+    {OP_ARG_MIN, "ArgMin", k_arg},
+    {0, 0, 0},
+};
