@@ -162,6 +162,8 @@ function eventLine(e: AgentEvent): string {
       } as ${e.end.role}, ${
         e.end.reason === "step"
           ? `step ${e.end.step} of node ${e.end.node}'s check executed on chain`
+          : e.end.reason === "rejected"
+          ? "the result was rejected by another dispute"
           : "by timeout"
       }`;
     case "dispute-error":
@@ -408,7 +410,9 @@ function storyLines(s: TaskStory): string[] {
   if (s.server) lines.push(`  result ${s.outputKey} by ${s.server}`);
   for (const d of s.disputes) {
     const outcome = d.outcome
-      ? `${d.outcome.defenderWon ? "defender" : "challenger"} won by ${d.outcome.reason}`
+      ? d.outcome.reason === "rejected"
+        ? "challenger won (the result was rejected by another dispute)"
+        : `${d.outcome.defenderWon ? "defender" : "challenger"} won by ${d.outcome.reason}`
       : `in progress (${d.phase})`;
     lines.push(`  dispute ${d.disputeId} by ${d.challenger}: ${outcome}`);
     lines.push(

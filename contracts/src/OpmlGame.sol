@@ -20,8 +20,11 @@ import {PreimageKeyLib} from "./PreimageKeyLib.sol";
 ///           within the model's step bound; the checker's local inputs (S_a, claimed S_b, b) are
 ///           loaded into the oracle by this contract, bound to the dispute (link 3);
 ///         - one `MIPS.step`, called by this contract, decides (link 4).
-///         Each party has a chess clock; whoever runs out loses. Every payment is a credit
-///         withdrawn with `withdraw` (pull payments).
+///         Each party has a chess clock; whoever runs out loses. A result that loses one
+///         dispute is rejected for good: every other open dispute on it is won by its challenger,
+///         and the server bond is split evenly among the challengers of the disputes open at the
+///         rejection (docs/GAME.md, "Incentives"). Every payment is a credit withdrawn with
+///         `withdraw` or `withdrawTo` (pull payments).
 /// @dev Phase-1 state: `H(programKey || u32be(i) || key)` where H is keccak256 with its first
 ///      byte set to 2 (docs/MULTIPHASE.md). localContext of a dispute: `bytes32(disputeId)`.
 contract OpmlGame {
@@ -33,12 +36,15 @@ contract OpmlGame {
     /// @param programKey  The model commitment (Merkle-data key of the .opir bytes).
     /// @param checkerInit The transition checker image's initial VM state hash.
     /// @param nodeCount   N, the number of graph nodes (states S_0 .. S_(N+1)).
-    /// @param maxSteps    The step bound of one check in the VM (phase 2).
+    /// @param maxSteps    The step bound of the check of one node (multi-phase tasks).
+    /// @param maxWholeSteps The step bound of the check of the whole model (single-phase tasks);
+    ///                    0: single-phase tasks are refused for this model.
     struct Model {
         bytes32 programKey;
         bytes32 checkerInit;
         uint32 nodeCount;
         uint64 maxSteps;
+        uint64 maxWholeSteps;
     }
 
     /// @notice Lifecycle of a task.
@@ -55,13 +61,14 @@ contract OpmlGame {
         address requester;
         uint96 fee;
         address server;
-        uint64 resultTime;
+        uint40 resultTime;
         Status status;
         bool singlePhase;
-        uint16 openDisputes;
+        uint32 openDisputes;
         bytes32 modelId;
         bytes32 inputKey;
         bytes32 outputKey;
+        uint96 share; // after a rejection with several open disputes: each one's part of the bond
     }
 
     /// @notice The state of a dispute; the phase says whose turn it is.
@@ -79,7 +86,8 @@ contract OpmlGame {
     /// @notice Why a dispute ended.
     enum Reason {
         Step, // the on-chain step decided
-        Timeout // a party's clock ran out
+        Timeout, // a party's clock ran out
+        Rejected // the result was rejected by another dispute: the challenger wins
     }
 
     struct Dispute {
@@ -106,8 +114,12 @@ contract OpmlGame {
 
     /// @notice A constructor parameter is out of range.
     error InvalidConfig();
-    /// @notice A model needs nodeCount >= 1, nodeCount + 1 < 2^32 and maxSteps >= 1.
+    /// @notice A model needs 1 <= nodeCount <= MAX_NODES, 1 <= maxSteps <= MAX_STEPS,
+    ///         maxWholeSteps <= MAX_STEPS and a checker initial state that is still running
+    ///         (status byte 3: an exited checker would make every claim irrefutable).
     error InvalidModel();
+    /// @notice The model takes no single-phase tasks (its maxWholeSteps is 0).
+    error SinglePhaseUnavailable(bytes32 modelId);
     /// @notice No model is registered under this id.
     error UnknownModel(bytes32 modelId);
     /// @notice msg.value is not the required fee or bond.
@@ -153,6 +165,8 @@ contract OpmlGame {
     error PreStateMismatch(bytes32 expected, bytes32 got);
     /// @notice The caller has no credit.
     error NothingToWithdraw();
+    /// @notice withdrawTo the zero address.
+    error ZeroAddress();
     /// @notice Sending the credit failed.
     error TransferFailed();
 
@@ -165,7 +179,8 @@ contract OpmlGame {
         bytes32 programKey,
         bytes32 checkerInit,
         uint32 nodeCount,
-        uint64 maxSteps
+        uint64 maxSteps,
+        uint64 maxWholeSteps
     );
     event TaskPosted(
         uint256 indexed taskId,
@@ -220,6 +235,13 @@ contract OpmlGame {
                                  CONFIG
     //////////////////////////////////////////////////////////////*/
 
+    /// @notice Largest N of a model: phase 1 takes at most log2(2^24 + 1) + 1 = 25 rounds.
+    uint32 public constant MAX_NODES = 1 << 24;
+    /// @notice Largest step bound of a check: phase 2 takes at most 40 rounds, and a check of
+    ///         2^40 steps (about 3 hours at 10^8 steps/s) can still be run off chain within a
+    ///         realistic clock. The 124M-parameter model's whole-model check is 1.3 * 2^37.
+    uint64 public constant MAX_STEPS = 1 << 40;
+
     /// @notice The one-step VM (its caller is this contract: link 3's localization).
     IMIPS public immutable mips;
     /// @notice The oracle of `mips`, where this contract loads the checker's local inputs.
@@ -252,8 +274,8 @@ contract OpmlGame {
     /// @param mips_            The one-step VM.
     /// @param arity_           Sub-intervals per dissection round, 2 .. 1024.
     /// @param clockBudget_     Each party's time budget per dispute (seconds, > 0).
-    /// @param serverBond_      The bond of a result.
-    /// @param challengerBond_  The bond of a dispute.
+    /// @param serverBond_      The bond of a result (> 0, < 2^96).
+    /// @param challengerBond_  The bond of a dispute (> 0).
     /// @param challengeWindow_ Seconds during which a result can be challenged (> 0).
     constructor(
         IMIPS mips_,
@@ -263,9 +285,10 @@ contract OpmlGame {
         uint256 challengerBond_,
         uint64 challengeWindow_
     ) {
-        if (arity_ < 2 || arity_ > 1024 || clockBudget_ == 0 || challengeWindow_ == 0) {
-            revert InvalidConfig();
-        }
+        if (
+            arity_ < 2 || arity_ > 1024 || clockBudget_ == 0 || challengeWindow_ == 0
+                || serverBond_ == 0 || serverBond_ > type(uint96).max || challengerBond_ == 0
+        ) revert InvalidConfig();
         mips = mips_;
         oracle = mips_.oracle();
         arity = arity_;
@@ -280,34 +303,45 @@ contract OpmlGame {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Registers a model (idempotent). Its id is keccak256 of the abi-encoded fields.
+    /// @param checkerInit   The checker's initial VM state hash; must be running (status 3).
+    /// @param nodeCount     N, 1 .. MAX_NODES.
+    /// @param maxSteps      The step bound of one node's check (multi-phase), 1 .. MAX_STEPS.
+    /// @param maxWholeSteps The step bound of the whole model's check (single-phase),
+    ///                      0 .. MAX_STEPS; 0 refuses single-phase tasks. Registrants set it
+    ///                      above the whole check's length, or 0 when that exceeds MAX_STEPS.
     function registerModel(
         bytes32 programKey,
         bytes32 checkerInit,
         uint32 nodeCount,
-        uint64 maxSteps
+        uint64 maxSteps,
+        uint64 maxWholeSteps
     ) external returns (bytes32 modelId) {
-        if (nodeCount == 0 || nodeCount == type(uint32).max || maxSteps == 0) {
-            revert InvalidModel();
-        }
-        modelId = modelIdOf(programKey, checkerInit, nodeCount, maxSteps);
+        if (
+            nodeCount == 0 || nodeCount > MAX_NODES || maxSteps == 0 || maxSteps > MAX_STEPS
+                || maxWholeSteps > MAX_STEPS || uint8(checkerInit[0]) != 3
+        ) revert InvalidModel();
+        modelId = modelIdOf(programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps);
         Model storage m = _models[modelId];
         if (m.nodeCount != 0) return modelId;
-        (m.programKey, m.checkerInit, m.nodeCount, m.maxSteps) =
-        (programKey, checkerInit, nodeCount, maxSteps);
-        emit ModelRegistered(modelId, programKey, checkerInit, nodeCount, maxSteps);
+        (m.programKey, m.checkerInit, m.nodeCount, m.maxSteps, m.maxWholeSteps) =
+        (programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps);
+        emit ModelRegistered(modelId, programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps);
     }
 
     /// @notice The id of a model.
-    function modelIdOf(bytes32 programKey, bytes32 checkerInit, uint32 nodeCount, uint64 maxSteps)
-        public
-        pure
-        returns (bytes32)
-    {
-        return keccak256(abi.encode(programKey, checkerInit, nodeCount, maxSteps));
+    function modelIdOf(
+        bytes32 programKey,
+        bytes32 checkerInit,
+        uint32 nodeCount,
+        uint64 maxSteps,
+        uint64 maxWholeSteps
+    ) public pure returns (bytes32) {
+        return keccak256(abi.encode(programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps));
     }
 
     /// @notice Posts a task; msg.value is the fee paid to the server of a final result.
-    /// @param singlePhase Dispute the whole model in the VM (no phase 1).
+    /// @param singlePhase Dispute the whole model in the VM (no phase 1); only for a model with
+    ///        a whole-model step bound (`maxWholeSteps` > 0).
     /// @param input The input data, for servers to read from the chain alone: the model's input
     ///        tensors' bytes concatenated in the model's input order (the encoding whose data
     ///        keys make `inputKey`). Emitted in `TaskPosted`, not stored, not checked against
@@ -318,7 +352,9 @@ contract OpmlGame {
         payable
         returns (uint256 taskId)
     {
-        if (_models[modelId].nodeCount == 0) revert UnknownModel(modelId);
+        Model storage m = _models[modelId];
+        if (m.nodeCount == 0) revert UnknownModel(modelId);
+        if (singlePhase && m.maxWholeSteps == 0) revert SinglePhaseUnavailable(modelId);
         if (msg.value > type(uint96).max) revert WrongValue(type(uint96).max, msg.value);
         taskId = ++taskCount;
         Task storage t = _tasks[taskId];
@@ -350,7 +386,9 @@ contract OpmlGame {
         if (t.status != Status.Open) revert WrongTaskStatus(t.status);
         if (msg.value != serverBond) revert WrongValue(serverBond, msg.value);
         t.server = msg.sender;
-        t.resultTime = uint64(block.timestamp);
+        // Safe: block timestamps fit 40 bits for another 30,000 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.resultTime = uint40(block.timestamp);
         t.status = Status.Pending;
         t.outputKey = outputKey;
         emit ResultPosted(taskId, msg.sender, outputKey, output);
@@ -459,13 +497,16 @@ contract OpmlGame {
 
     /// @notice Defender's move opening phase 2: the checker of the selected transition, run
     ///         from the model's checker initial state, exits valid in `finalState` (status
-    ///         byte 0) after `steps` steps (1 .. the model's maxSteps).
+    ///         byte 0) after `steps` steps (1 .. the model's maxSteps, or maxWholeSteps for a
+    ///         single-phase task).
     function claimCheck(uint256 disputeId, uint64 steps, bytes32 finalState) external {
         Dispute storage d = _move(disputeId, true);
         if (d.phase != Phase.Claim) revert WrongMove(d.phase);
         if (uint8(finalState[0]) != 0) revert InvalidFinalState(finalState);
-        Model storage m = _models[_tasks[d.taskId].modelId];
-        if (steps == 0 || steps > m.maxSteps) revert InvalidStepCount(steps, m.maxSteps);
+        Task storage t = _tasks[d.taskId];
+        Model storage m = _models[t.modelId];
+        uint256 bound = t.singlePhase ? m.maxWholeSteps : m.maxSteps;
+        if (steps == 0 || steps > bound) revert InvalidStepCount(steps, bound);
         emit CheckClaimed(disputeId, steps, finalState);
         _setInterval(
             disputeId,
@@ -487,8 +528,10 @@ contract OpmlGame {
     function step(uint256 disputeId, bytes calldata stateData, bytes calldata proof) external {
         Dispute storage d = _disputes[disputeId];
         if (d.phase == Phase.None || d.phase == Phase.Resolved) revert GameEnded();
-        bool isDefender = msg.sender == _tasks[d.taskId].server;
+        Task storage t = _tasks[d.taskId];
+        bool isDefender = msg.sender == t.server;
         if (!isDefender && msg.sender != d.challenger) revert NotParty();
+        if (t.status == Status.Rejected) revert WrongTaskStatus(Status.Rejected);
         if (d.phase != Phase.Step) revert WrongMove(d.phase);
         if (!isDefender) _charge(d, false);
         if (stateData.length != 226) revert InvalidStateLength();
@@ -501,12 +544,16 @@ contract OpmlGame {
         _resolve(disputeId, d, post == d.hiState, Reason.Step);
     }
 
-    /// @notice Ends a dispute whose party to move ran out of time: the other party wins.
-    ///         Anyone may call.
+    /// @notice Ends a dispute whose party to move ran out of time: the other party wins. A
+    ///         dispute on a result already rejected by another dispute ends at once, won by its
+    ///         challenger (a result proven wrong stays wrong). Anyone may call.
     function timeout(uint256 disputeId) external {
         Dispute storage d = _disputes[disputeId];
         Phase phase = d.phase;
         if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
+        if (_tasks[d.taskId].status == Status.Rejected) {
+            return _resolve(disputeId, d, false, Reason.Rejected);
+        }
         bool defenderToMove = _defenderToMove(phase);
         uint256 clock = defenderToMove ? d.defenderClock : d.challengerClock;
         // The clocks and the challenge window are measured in block time by design.
@@ -517,12 +564,13 @@ contract OpmlGame {
 
     /// @notice Sends the caller its whole credit.
     function withdraw() external {
-        uint256 amount = credits[msg.sender];
-        if (amount == 0) revert NothingToWithdraw();
-        credits[msg.sender] = 0;
-        emit Withdrawn(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert TransferFailed();
+        _withdraw(msg.sender);
+    }
+
+    /// @notice Sends the caller's whole credit to `to` (for accounts that cannot receive ETH).
+    function withdrawTo(address to) external {
+        if (to == address(0)) revert ZeroAddress();
+        _withdraw(to);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -583,8 +631,10 @@ contract OpmlGame {
         d = _disputes[disputeId];
         Phase phase = d.phase;
         if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
-        bool isDefender = msg.sender == _tasks[d.taskId].server;
+        Task storage t = _tasks[d.taskId];
+        bool isDefender = msg.sender == t.server;
         if (!isDefender && msg.sender != d.challenger) revert NotParty();
+        if (t.status == Status.Rejected) revert WrongTaskStatus(Status.Rejected);
         if (_defenderToMove(phase) != isDefender) revert NotYourTurn();
         if (isDefender != byDefender) revert WrongMove(phase);
         _charge(d, byDefender);
@@ -651,25 +701,49 @@ contract OpmlGame {
         oracle.loadLocalData(ident, ctx, word, size, offset < size + 8 ? offset : 0);
     }
 
+    /// @dev Pays a dispute's end. The defender wins the challenger bond. The first dispute the
+    ///      challenger wins rejects the result: the fee goes back to the requester, and the
+    ///      server bond is split evenly among the challengers of the `n` disputes open at that
+    ///      moment (this one and those still running, which all end won by their challengers:
+    ///      no dispute can be opened on a rejected result). Each gets `serverBond / n`, this one
+    ///      also the remainder. A server that challenges its own wrong result from other
+    ///      accounts and throws those disputes thus gets back at most its sybils' parts: every
+    ///      honest challenger of the result gets its part of the bond.
     function _resolve(uint256 disputeId, Dispute storage d, bool defenderWon, Reason reason)
         internal
     {
         d.phase = Phase.Resolved;
         d.defenderWon = defenderWon;
         Task storage t = _tasks[d.taskId];
-        t.openDisputes--;
+        uint256 open = t.openDisputes;
+        // Safe: this dispute is open, so open >= 1.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.openDisputes = uint32(open - 1);
         emit DisputeResolved(disputeId, defenderWon, reason);
-        if (defenderWon) {
-            _credit(t.server, challengerBond);
-        } else if (t.status == Status.Pending) {
+        if (defenderWon) return _credit(t.server, challengerBond);
+        uint256 part;
+        if (t.status != Status.Pending) {
+            part = t.share; // a dispute left open at the rejection
+        } else {
             t.status = Status.Rejected;
             emit ResultRejected(d.taskId, disputeId);
-            _credit(d.challenger, challengerBond + serverBond);
             _credit(t.requester, t.fee);
-        } else {
-            // The result was already rejected by another dispute: the bond comes back.
-            _credit(d.challenger, challengerBond);
+            part = serverBond / open;
+            // Safe: part <= serverBond < 2^96 (constructor). Stored only for the others.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (open > 1) t.share = uint96(part);
+            part += serverBond - part * open;
         }
+        _credit(d.challenger, challengerBond + part);
+    }
+
+    function _withdraw(address to) internal {
+        uint256 amount = credits[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        credits[msg.sender] = 0;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed();
     }
 
     function _credit(address account, uint256 amount) internal {

@@ -21,16 +21,23 @@ contract OpmlGameTest is GameBase {
         new OpmlGame(IMIPS(address(mock)), 2, 0, SBOND, CBOND, WINDOW);
         vm.expectRevert(OpmlGame.InvalidConfig.selector);
         new OpmlGame(IMIPS(address(mock)), 2, CLOCK, SBOND, CBOND, 0);
+        // zero bonds: a free result or a free dispute (finding 6)
+        vm.expectRevert(OpmlGame.InvalidConfig.selector);
+        new OpmlGame(IMIPS(address(mock)), 2, CLOCK, 0, CBOND, WINDOW);
+        vm.expectRevert(OpmlGame.InvalidConfig.selector);
+        new OpmlGame(IMIPS(address(mock)), 2, CLOCK, SBOND, 0, WINDOW);
+        vm.expectRevert(OpmlGame.InvalidConfig.selector);
+        new OpmlGame(IMIPS(address(mock)), 2, CLOCK, uint256(type(uint96).max) + 1, CBOND, WINDOW);
         assertEq(address(game.oracle()), address(oracle));
     }
 
     function test_registerModel() public {
         vm.expectRevert(OpmlGame.InvalidModel.selector);
-        game.registerModel(PK, checkerInit, 0, MAX_STEPS);
+        game.registerModel(PK, checkerInit, 0, MAX_STEPS, 0);
         vm.expectRevert(OpmlGame.InvalidModel.selector);
-        game.registerModel(PK, checkerInit, 4, 0);
+        game.registerModel(PK, checkerInit, 4, 0, 0);
         // idempotent
-        assertEq(game.registerModel(PK, checkerInit, nodes, MAX_STEPS), modelId);
+        assertEq(game.registerModel(PK, checkerInit, nodes, MAX_STEPS, MAX_STEPS), modelId);
         OpmlGame.Model memory m = game.getModel(modelId);
         assertEq(m.programKey, PK);
         assertEq(m.nodeCount, nodes);
@@ -372,25 +379,34 @@ contract OpmlGameTest is GameBase {
         assertEq(address(game).balance, CBOND + SBOND + FEE);
     }
 
-    /// @dev Two disputes on one wrong result: the first winner takes the server bond, the
-    ///      second gets its bond back; a loser's bond goes to the server.
+    /// @dev Two disputes on one wrong result: the first win rejects it; the second dispute can
+    ///      no longer be played and ends won by its challenger at once (even after its clock ran
+    ///      out); the server bond is split between the two challengers.
     function test_concurrentDisputes() public {
         chl.honest = true;
         (uint256 taskId, uint256 id1) = _open(false);
         vm.prank(stranger);
         uint256 id2 = game.challenge{value: CBOND}(taskId);
         assertEq(game.getTask(taskId).openDisputes, 2);
-        _play(id1);
-        assertEq(game.getTask(taskId).openDisputes, 1);
-        // the second dispute goes on; its challenger lets its clock run out
+        // the second dispute starts; its challenger then stops playing
         bytes32[] memory states = _defenderStates(id2);
         vm.prank(server);
         game.bisect(id2, states);
+        _play(id1);
+        assertEq(game.getTask(taskId).openDisputes, 1);
+        assertEq(game.credits(challenger), CBOND + SBOND / 2);
         vm.warp(block.timestamp + CLOCK + 1);
+        vm.prank(server);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Rejected)
+        );
+        game.bisect(id2, states);
+        vm.expectEmit(address(game));
+        emit OpmlGame.DisputeResolved(id2, false, OpmlGame.Reason.Rejected);
         game.timeout(id2);
-        assertTrue(game.getDispute(id2).defenderWon);
-        assertEq(game.credits(server), CBOND);
-        assertEq(game.credits(challenger), CBOND + SBOND);
+        assertFalse(game.getDispute(id2).defenderWon);
+        assertEq(game.credits(server), 0);
+        assertEq(game.credits(stranger), CBOND + SBOND / 2);
         assertEq(game.credits(requester), FEE);
         assertEq(address(game).balance, FEE + SBOND + 2 * CBOND);
     }

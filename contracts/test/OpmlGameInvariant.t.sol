@@ -126,13 +126,16 @@ contract OpmlGameInvariantTest is Test {
         PreimageOracle oracle = new PreimageOracle();
         MockMIPS mock = new MockMIPS(IPreimageOracle(address(oracle)));
         game = new OpmlGame(IMIPS(address(mock)), 3, 1 days, 2 ether, 1.5 ether, 1 hours);
-        bytes32 modelId = game.registerModel(keccak256("pk"), keccak256("init"), 6, 40);
+        bytes32 modelId = game.registerModel(
+            keccak256("pk"), bytes32((uint256(keccak256("init")) >> 8) | (3 << 248)), 6, 40, 40
+        );
         handler = new GameHandler(game, modelId);
         targetContract(address(handler));
     }
 
     /// @dev The game's balance is exactly what it owes: credits, fees of open and pending
-    ///      tasks, bonds of pending results and of unresolved disputes.
+    ///      tasks, bonds of pending results and of unresolved disputes, and the parts of the
+    ///      server bond kept for the unresolved disputes of rejected results.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 60
     function invariant_balanceIsObligations() public view {
@@ -148,8 +151,11 @@ contract OpmlGameInvariantTest is Test {
             if (task.status == OpmlGame.Status.Pending) owed += game.serverBond();
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
-            if (game.getDispute(id).phase != OpmlGame.Phase.Resolved) {
+            OpmlGame.Dispute memory d = game.getDispute(id);
+            if (d.phase != OpmlGame.Phase.Resolved) {
                 owed += game.challengerBond();
+                // a dispute of a rejected result will also be paid its part of the server bond
+                owed += game.getTask(d.taskId).share;
             }
         }
         assertEq(address(game).balance, owed);

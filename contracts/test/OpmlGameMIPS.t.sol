@@ -99,7 +99,7 @@ contract OpmlGameMIPSTest is VMTest {
     ///      h[0], whatever b.
     function _open(uint32 n, bool single) internal returns (uint256 id) {
         _buildTrace(0);
-        bytes32 modelId = game.registerModel(PK, h[0], n, 10);
+        bytes32 modelId = game.registerModel(PK, h[0], n, 10, 10);
         vm.prank(requester);
         uint256 taskId = game.postTask{value: 1 ether}(modelId, keccak256("in"), single, "");
         vm.prank(server);

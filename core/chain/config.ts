@@ -34,7 +34,8 @@ export const DEFAULT_GAME_PARAMS: GameParams = Object.freeze({
 
 /** The largest clock budget or challenge window accepted (the contract stores uint64). */
 const MAX_SECONDS = Number.MAX_SAFE_INTEGER;
-/** uint256 bound of the bonds. */
+/** Bound of the bonds: the server bond is split in uint96 parts, the challenger bond is a uint256. */
+const MAX_SERVER_BOND = (1n << 96n) - 1n;
 const MAX_WEI = (1n << 256n) - 1n;
 
 /**
@@ -59,8 +60,14 @@ export function checkGameParams(p: GameParams): void {
       `challenge window must be a positive number of seconds, got ${p.challengeWindow}`,
     );
   }
-  for (const [name, v] of [["server bond", p.serverBond], ["challenger bond", p.challengerBond]] as const) {
-    if (v < 0n || v > MAX_WEI) throw new ChainConfigError(`${name} out of range: ${v} wei`);
+  const bonds = [["server bond", p.serverBond, MAX_SERVER_BOND], [
+    "challenger bond",
+    p.challengerBond,
+    MAX_WEI,
+  ]] as const;
+  for (const [name, v, max] of bonds) {
+    // a zero bond would make a lie (or a challenge) free: the contract refuses it
+    if (v < 1n || v > max) throw new ChainConfigError(`${name} must be 1 .. ${max} wei, got ${v}`);
   }
 }
 

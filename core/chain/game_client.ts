@@ -50,6 +50,9 @@ export const PHASE_NAMES = [
 /** Task statuses, as the contract numbers them. */
 export const TaskStatus = { None: 0, Open: 1, Pending: 2, Finalized: 3, Rejected: 4, Cancelled: 5 } as const;
 
+/** Why a dispute ended (`DisputeResolved.reason`), as the contract numbers it. */
+export const REASON_NAMES = ["step", "timeout", "rejected"] as const;
+
 /** The name of a task status number. */
 export const STATUS_NAMES = ["None", "Open", "Pending", "Finalized", "Rejected", "Cancelled"] as const;
 
@@ -65,6 +68,8 @@ export interface TaskView {
   modelId: Hex;
   inputKey: Hex;
   outputKey: Hex;
+  /** After a rejection with several open disputes: each one's part of the server bond. */
+  share: bigint;
 }
 
 /** `getDispute`. */
@@ -91,7 +96,10 @@ export interface ModelView {
   programKey: Hex;
   checkerInit: Hex;
   nodeCount: number;
+  /** Step bound of one node's check (multi-phase tasks). */
   maxSteps: bigint;
+  /** Step bound of the whole model's check (single-phase tasks); 0: no single-phase tasks. */
+  maxWholeSteps: bigint;
 }
 
 /** One transaction this client sent. */
@@ -125,7 +133,8 @@ type GameFunction =
   | "claimCheck"
   | "step"
   | "timeout"
-  | "withdraw";
+  | "withdraw"
+  | "withdrawTo";
 
 const DISPUTE_FUNCTIONS = new Set<string>(["bisect", "pick", "claimCheck", "step", "timeout"]);
 
@@ -229,8 +238,11 @@ export class GameClient {
   }
 
   /** `getTask(taskId)`. */
-  task(taskId: bigint): Promise<TaskView> {
-    return this.#read<TaskView>("getTask", [taskId]);
+  async task(taskId: bigint): Promise<TaskView> {
+    const t = await this.#read<Omit<TaskView, "resultTime"> & { resultTime: number | bigint }>("getTask", [
+      taskId,
+    ]);
+    return { ...t, resultTime: BigInt(t.resultTime) }; // a uint40 on chain: viem gives a number
   }
 
   /** `getDispute(disputeId)`. */
@@ -249,8 +261,14 @@ export class GameClient {
   }
 
   /** `modelIdOf(...)`. */
-  modelIdOf(programKey: Hex, checkerInit: Hex, nodeCount: number, maxSteps: bigint): Promise<Hex> {
-    return this.#read<Hex>("modelIdOf", [programKey, checkerInit, nodeCount, maxSteps]);
+  modelIdOf(
+    programKey: Hex,
+    checkerInit: Hex,
+    nodeCount: number,
+    maxSteps: bigint,
+    maxWholeSteps: bigint,
+  ): Promise<Hex> {
+    return this.#read<Hex>("modelIdOf", [programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps]);
   }
 
   /** `credits(account)`. */
@@ -318,12 +336,21 @@ export class GameClient {
     return this.#send("game", fn, args, value);
   }
 
-  /** `registerModel`: returns the model id (idempotent on chain). */
-  async registerModel(programKey: Hex, checkerInit: Hex, nodeCount: number, maxSteps: bigint): Promise<Hex> {
-    const id = await this.modelIdOf(programKey, checkerInit, nodeCount, maxSteps);
+  /**
+   * `registerModel`: returns the model id (idempotent on chain). `maxSteps` bounds one node's
+   * check, `maxWholeSteps` the whole model's (0: the model takes no single-phase tasks).
+   */
+  async registerModel(
+    programKey: Hex,
+    checkerInit: Hex,
+    nodeCount: number,
+    maxSteps: bigint,
+    maxWholeSteps: bigint,
+  ): Promise<Hex> {
+    const id = await this.modelIdOf(programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps);
     const known = await this.model(id);
     if (known.nodeCount === 0) {
-      await this.#game("registerModel", [programKey, checkerInit, nodeCount, maxSteps]);
+      await this.#game("registerModel", [programKey, checkerInit, nodeCount, maxSteps, maxWholeSteps]);
     }
     return id;
   }
@@ -387,7 +414,7 @@ export class GameClient {
     return (ev?.args as { defenderWon: boolean } | undefined)?.defenderWon ?? false;
   }
 
-  /** `timeout`. */
+  /** `timeout` (also ends at once, for its challenger, a dispute of a rejected result). */
   async timeout(disputeId: bigint): Promise<void> {
     await this.#game("timeout", [disputeId]);
   }
@@ -397,6 +424,14 @@ export class GameClient {
     const credit = await this.credits(this.account);
     if (credit === 0n) return 0n;
     await this.#game("withdraw", []);
+    return credit;
+  }
+
+  /** `withdrawTo`: sends our credit to `to`; the amount (0 when there was nothing). */
+  async withdrawTo(to: Address): Promise<bigint> {
+    const credit = await this.credits(this.account);
+    if (credit === 0n) return 0n;
+    await this.#game("withdrawTo", [to]);
     return credit;
   }
 

@@ -22,8 +22,15 @@ import { type AgentSession, openSession, saveSession } from "./session.ts";
 import { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";
 import type { Computation } from "./party.ts";
 
-/** The step bound of one check registered with a model (link 4): 2^36 steps. */
+/** The step bound of one node's check registered with a model (link 4): 2^36 steps. */
 export const CHECK_STEP_BOUND = 2n ** 36n;
+
+/**
+ * The step bound of the whole model's check (single-phase tasks) registered with a model: the
+ * contract's largest, 2^40 steps (the 124M-parameter model's whole check is 129 G steps, above
+ * the node bound).
+ */
+export const WHOLE_CHECK_STEP_BOUND = 2n ** 40n;
 
 /** A model as the game knows it. */
 export interface RegisteredModel {
@@ -55,6 +62,7 @@ export async function gameModel(
     m.checkerInitialStateHash as Hex,
     model.prog.program.nodes.length,
     CHECK_STEP_BOUND,
+    WHOLE_CHECK_STEP_BOUND,
   ] as const;
   const modelId = register ? await game.registerModel(...args) : await game.modelIdOf(...args);
   return { model, modelId, programKey };

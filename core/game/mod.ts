@@ -21,6 +21,7 @@ export {
   isTransient,
   type RegisteredModel,
   runAgent,
+  WHOLE_CHECK_STEP_BOUND,
 } from "./agent.ts";
 export {
   type DisputeEnd,

@@ -7,7 +7,14 @@
  */
 import type { Hex } from "viem";
 import { OpmlError } from "../errors.ts";
-import { type GameClient, GameTxError, Phase, PHASE_NAMES } from "../chain/game_client.ts";
+import {
+  type GameClient,
+  GameTxError,
+  Phase,
+  PHASE_NAMES,
+  REASON_NAMES,
+  TaskStatus,
+} from "../chain/game_client.ts";
 import type { CheckRun } from "../dispute/check_run.ts";
 import { toHash } from "../dispute/hash.ts";
 import { oneStepProof } from "../dispute/proof.ts";
@@ -27,7 +34,8 @@ export interface DisputeEnd {
   node: number;
   /** The step executed on chain (when decided by a step). */
   step?: bigint;
-  reason: "step" | "timeout";
+  /** rejected: the result lost another dispute, so this one ended for its challenger. */
+  reason: "step" | "timeout" | "rejected";
 }
 
 /** Options of {@link playDispute}. */
@@ -90,7 +98,11 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
   const { game, disputeId: id, role, computation: c, signal } = opts;
   const log = opts.log ?? (() => {});
   const pollMs = opts.pollMs ?? 250;
-  const task = await game.task((await game.dispute(id)).taskId);
+  const taskId = (await game.dispute(id)).taskId;
+  const task = await game.task(taskId);
+  const model = await game.model(task.modelId);
+  // the model's bound of the check this dispute may claim: the whole model's, or one node's
+  const maxSteps = Number(task.singlePhase ? model.maxWholeSteps : model.maxSteps);
   const n = c.model.prog.program.nodes.length;
   let states: Hex[] | undefined;
   let check: { key: CheckKey; run: CheckRun } | undefined;
@@ -109,6 +121,7 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
       const t0 = performance.now();
       const run = await transitionCheck(c, key.a, key.b, key.pre, key.claim, {
         asDefender: role === "defender",
+        maxSteps,
         onProgress: (s) => log(`dispute ${id}: check at step ${s.toLocaleString("en-US")}`),
       });
       log(
@@ -144,13 +157,15 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
       const executed = await game.events(["StepExecuted", "DisputeResolved"], opts.fromBlock);
       const mine = executed.filter((e) => (e.args as { disputeId: bigint }).disputeId === id);
       const stepEv = mine.find((e) => e.eventName === "StepExecuted");
+      const resolved = mine.find((e) => e.eventName === "DisputeResolved");
+      const reason = REASON_NAMES[Number((resolved?.args as { reason?: number } | undefined)?.reason ?? 1)];
       const end: DisputeEnd = {
         disputeId: id,
         role,
         defenderWon: d.defenderWon,
         won,
         node: d.b,
-        reason: stepEv ? "step" : "timeout",
+        reason: stepEv ? "step" : reason ?? "timeout",
       };
       if (stepEv) end.step = (stepEv.args as { stepIndex: bigint }).stepIndex;
       log(
@@ -159,6 +174,18 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
         }`,
       );
       return end;
+    }
+    if ((await game.task(taskId)).status === TaskStatus.Rejected) {
+      // another dispute rejected the result: this one is the challenger's, ended by anyone
+      log(`dispute ${id}: the result was rejected by another dispute: ending this one`);
+      try {
+        await game.timeout(id);
+      } catch (e) {
+        // the other party ended it first (a revert at simulation, or once mined): read it again
+        if (!(e instanceof GameTxError)) throw e;
+        await sleep(pollMs, signal);
+      }
+      continue;
     }
     const defenderToMove = d.phase === Phase.Bisect1 || d.phase === Phase.Claim || d.phase === Phase.Bisect2;
     const ours = (role === "defender") === defenderToMove;
@@ -190,7 +217,8 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     } catch (e) {
       // a race with the chain (the phase moved on meanwhile): read it again
       if (
-        e instanceof GameTxError && ["NotYourTurn", "WrongMove", "StatesMismatch"].includes(e.errorName ?? "")
+        e instanceof GameTxError &&
+        ["NotYourTurn", "WrongMove", "StatesMismatch", "WrongTaskStatus"].includes(e.errorName ?? "")
       ) {
         await sleep(pollMs, signal);
         continue;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Address, Hex } from "viem";
-import { type GameClient, PHASE_NAMES, STATUS_NAMES } from "../chain/game_client.ts";
+import { type GameClient, PHASE_NAMES, REASON_NAMES, STATUS_NAMES } from "../chain/game_client.ts";
 
 /** One party's transactions in a dispute. */
 export interface PartyCost {
@@ -27,7 +27,7 @@ export interface DisputeStory {
   checkSteps?: bigint;
   /** The VM step executed on chain. */
   step?: bigint;
-  outcome?: { defenderWon: boolean; reason: "step" | "timeout" };
+  outcome?: { defenderWon: boolean; reason: (typeof REASON_NAMES)[number] };
   defender: PartyCost;
   challengerCost: PartyCost;
   /** Seconds of block time from the challenge to the resolution (or to now). */
@@ -104,7 +104,7 @@ export async function taskStory(game: GameClient, taskId: bigint, fromBlock: big
       else if (e.eventName === "DisputeResolved") {
         s.outcome = {
           defenderWon: a.defenderWon as boolean,
-          reason: Number(a.reason) === 0 ? "step" : "timeout",
+          reason: REASON_NAMES[Number(a.reason)] ?? "timeout",
         };
       }
     }

@@ -32,7 +32,7 @@ const SAMPLE: ChainConfig = {
     game: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
   },
   deployBlock: 3,
-  game: { ...DEFAULT_GAME_PARAMS, serverBond: 123456789012345678901234567890n },
+  game: { ...DEFAULT_GAME_PARAMS, serverBond: 12345678901234567890123456789n },
   local: { pid: 4242, port: 8545, log: ".opml/anvil.log" },
 };
 
@@ -66,7 +66,7 @@ Deno.test("config: write then read round-trips, bigints as decimal strings, no t
     writeChainConfig(path, SAMPLE);
     assert.deepEqual(readChainConfig(path), SAMPLE);
     const raw = JSON.parse(Deno.readTextFileSync(path));
-    assert.equal(raw.game.serverBond, "123456789012345678901234567890");
+    assert.equal(raw.game.serverBond, "12345678901234567890123456789");
     assert.equal(raw.game.challengerBond, "1000000000000000000");
     assert.deepEqual([...Deno.readDirSync(`${dir}/sub`)].map((e) => e.name), ["chain.json"]);
     // a second write replaces the file
@@ -135,7 +135,23 @@ Deno.test("config: path from the option, else OPML_CHAIN_CONFIG, else .opml/chai
 Deno.test("config: game parameters are checked like the constructor, differences are named", () => {
   checkGameParams(DEFAULT_GAME_PARAMS);
   checkGameParams({ ...DEFAULT_GAME_PARAMS, arity: 2 });
-  checkGameParams({ ...DEFAULT_GAME_PARAMS, arity: 1024, serverBond: 0n });
+  checkGameParams({ ...DEFAULT_GAME_PARAMS, arity: 1024, serverBond: 1n, challengerBond: 1n });
+  // a zero bond makes a lie or a challenge free; the server bond is split in uint96 parts
+  throwsOneLine(
+    () => checkGameParams({ ...DEFAULT_GAME_PARAMS, serverBond: 0n }),
+    ChainConfigError,
+    /server bond must be 1 \.\. \d+ wei, got 0/,
+  );
+  throwsOneLine(
+    () => checkGameParams({ ...DEFAULT_GAME_PARAMS, challengerBond: 0n }),
+    ChainConfigError,
+    /challenger bond must be 1/,
+  );
+  throwsOneLine(
+    () => checkGameParams({ ...DEFAULT_GAME_PARAMS, serverBond: 1n << 96n }),
+    ChainConfigError,
+    /server bond must be/,
+  );
   throwsOneLine(
     () => checkGameParams({ ...DEFAULT_GAME_PARAMS, arity: 1 }),
     ChainConfigError,

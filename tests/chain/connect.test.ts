@@ -19,6 +19,9 @@ import { connect, ConnectError } from "../../core/chain/connect.ts";
 import { chainDown, chainUp } from "../../core/chain/lifecycle.ts";
 import { localChainAlive, LocalChainError, startLocalChain } from "../../core/chain/local_chain.ts";
 
+/** A checker initial state hash with status byte 3 (running): the game refuses an exited one. */
+const RUNNING_CHECKER = `0x03${keccak256("0x02").slice(4)}` as const;
+
 async function rejects(p: Promise<unknown>, cls: new (...a: never[]) => Error, re: RegExp): Promise<void> {
   try {
     await p;
@@ -60,13 +63,13 @@ Deno.test({
         address: game,
         abi: opmlGameAbi,
         functionName: "registerModel",
-        args: [keccak256("0x01"), keccak256("0x02"), 3, 100n],
+        args: [keccak256("0x01"), RUNNING_CHECKER, 3, 100n, 0n],
       } as never);
       const modelId = await pc.readContract({
         address: game,
         abi: opmlGameAbi,
         functionName: "modelIdOf",
-        args: [keccak256("0x01"), keccak256("0x02"), 3, 100n],
+        args: [keccak256("0x01"), RUNNING_CHECKER, 3, 100n, 0n],
       });
       const input = toHex(Uint8Array.from({ length: 3136 }, (_, i) => (i * 31) & 255));
       const output = toHex(new Uint8Array([0x3f, 0x80, 0, 0]));

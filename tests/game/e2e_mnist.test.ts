@@ -11,7 +11,9 @@
  * (d) two honest parties: no dispute, the result is final and decodes to the native outputs;
  * (e) a party that stops loses by timeout once its clock runs out (the server, then the verifier);
  * (f) a server restarted after its first bisect (without --tamper: its session remembers it) and a
- *     verifier restarted mid-phase-2 finish the game with the same outcome and the same moves.
+ *     verifier restarted mid-phase-2 finish the game with the same outcome and the same moves;
+ * (g) two challengers of one wrong result: both win, one by the step, the other because the
+ *     result was rejected (its player ends it with `timeout`); each gets half the server bond.
  *
  * Each test starts its own anvil and stops it (and its agents) even on failure.
  * Run: deno test -A tests/game/e2e_mnist.test.ts
@@ -27,6 +29,7 @@ import {
   type AgentEvent,
   type DisputeEnd,
   keyOfTensors,
+  playDispute,
   requestTask,
   taskResult,
   type TaskStory,
@@ -523,6 +526,66 @@ Deno.test({
       }
       assertEquals(JSON.parse(Deno.readTextFileSync(`${dir}/s.json`)).disputes["1"].end.won, false);
       assertEquals(JSON.parse(Deno.readTextFileSync(`${dir}/v.json`)).disputes["1"].end.won, true);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "(g) two challengers of one wrong result: both win, the other dispute ends `rejected`, the bond is split",
+  ignore,
+  async fn() {
+    await tamperChangesResult();
+    await withChain({}, async (chain, agents) => {
+      const requester = chain.client(1), other = chain.client(4);
+      const dir = sessions("g");
+      const server = startAgent({
+        role: "server",
+        chain,
+        game: chain.client(2),
+        models: [model],
+        sessionPath: `${dir}/s.json`,
+        tamper: TAMPER,
+      });
+      agents.push(server);
+      const { taskId } = await requestTask(requester, model, [x], { fee: FEE });
+      await waitFor("the server's answer", () => server.events.some((e) => e.kind === "answered"), agents);
+      // a second challenger opens its dispute first, then the verifier its own: both are open
+      // before either ends, so the first win rejects the result and the other dispute is settled
+      const { server: sb, challenger: cb } = await requester.bonds();
+      const first = await other.challenge(taskId, cb);
+      const verifier = startAgent({
+        role: "verifier",
+        chain,
+        game: chain.client(3),
+        models: [model],
+        sessionPath: `${dir}/v.json`,
+      });
+      agents.push(verifier);
+      await waitFor(
+        "the verifier's challenge",
+        () => verifier.events.some((e) => e.kind === "challenged"),
+        agents,
+      );
+      const otherEnd = await playDispute({
+        game: other,
+        disputeId: first,
+        role: "challenger",
+        computation: { model, inputs: [x] },
+        fromBlock: chain.deployBlock,
+      });
+      const vEnd = await waitFor("the verifier's end of the dispute", () => endOf(verifier), agents);
+      assert(otherEnd !== undefined);
+      assertEquals([otherEnd.won, vEnd.won], [true, true]);
+      // one dispute was decided by the step, the other ended with the rejection
+      assertEquals([otherEnd.reason, vEnd.reason].sort(), ["rejected", "step"]);
+      const task = await requester.task(taskId);
+      assertEquals([task.status, task.openDisputes, task.share], [TaskStatus.Rejected, 0, sb / 2n]);
+      // each challenger: its bond and half the server bond; the server nothing
+      assertEquals(await other.credits(other.account), cb + sb / 2n);
+      await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === cb + sb / 2n, agents);
+      assertEquals(await requester.credits(chain.client(2).account), 0n);
+      assertEquals(await requester.credits(requester.account), FEE);
     });
   },
 });

@@ -80,7 +80,7 @@ abstract contract GameBase is Test {
         nodes = n;
         initData = _sd(keccak256("checker init"), 3);
         checkerInit = _hashMem(initData);
-        modelId = game.registerModel(PK, checkerInit, n, MAX_STEPS);
+        modelId = game.registerModel(PK, checkerInit, n, MAX_STEPS, MAX_STEPS);
     }
 
     /*//////////////////////////////////////////////////////////////
