@@ -1,7 +1,7 @@
 /**
  * The elementwise operators (op codes 1-99, docs/IR.md): Add, Sub, Mul, Div, Pow, Equal and
  * Where with numpy multidirectional broadcasting; Relu, LeakyRelu, Clip, Sigmoid, Tanh, Exp,
- * Erf, Sqrt and Gelu; Cast. The kernels are core/kernels/elementwise.c; the float math is
+ * Erf, Sqrt and Gelu; Cast and CastLike. The kernels are core/kernels/elementwise.c; the float math is
  * core/kernels/mathf.c. Broadcasting is resolved at run time from the tensors' shapes, so most
  * ops have no attributes.
  *
@@ -280,6 +280,22 @@ const cast: OpDef = {
   fold: (ctx, [x]) => one(foldCast(x!, ctx.attrs.int("to"))),
 };
 
+/** CastLike (opset 15): Cast to the dtype of the second input, whose values are not read. */
+const castLike: OpDef = {
+  opType: "CastLike",
+  lower(ctx) {
+    const x = input(ctx, 0), like = input(ctx, 1);
+    if (!CASTABLE.has(x.dtype)) ctx.fail(`CastLike from ${typeName(x.dtype)} is not supported`);
+    if (!CASTABLE.has(like.dtype)) ctx.fail(`CastLike to ${typeName(like.dtype)} is not supported`);
+    return {
+      op: ELEMENTWISE_OPS.Cast,
+      outputs: [{ dtype: like.dtype, shape: [...x.shape] }],
+      keepInputs: [0],
+    };
+  },
+  fold: (ctx, [x]) => one(foldCast(x!, input(ctx, 1).dtype)),
+};
+
 /** Every elementwise operator. */
 export const OPS: readonly OpDef[] = [
   arith("Add"),
@@ -294,6 +310,7 @@ export const OPS: readonly OpDef[] = [
   clip,
   gelu,
   cast,
+  castLike,
   floatUnary("Sigmoid"),
   floatUnary("Tanh"),
   floatUnary("Exp"),

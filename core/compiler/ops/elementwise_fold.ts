@@ -38,7 +38,7 @@ const isBig = (dtype: number) => dtype === DType.int64 || dtype === DType.uint64
 const isFloat = (dtype: number) => dtype === DType.float32 || dtype === DType.float64;
 
 /** Applies fn to the broadcast elements of the inputs, in row-major order of outShape. */
-function mapBroadcast(outShape: number[], inputs: TensorValue[], fn: (v: Elem[]) => Elem): Elem[] {
+export function mapBroadcast(outShape: number[], inputs: TensorValue[], fn: (v: Elem[]) => Elem): Elem[] {
   const n = shapeSize(outShape), rank = outShape.length;
   const strides = inputs.map((t) => {
     const st: number[] = new Array(rank).fill(0);
@@ -69,7 +69,7 @@ function mapBroadcast(outShape: number[], inputs: TensorValue[], fn: (v: Elem[])
  * (the interpreter's canonical NaN); undefined (decline) for a float64 NaN, whose bits the
  * kernels do not canonicalise the same way on both builds.
  */
-function store(dtype: number, shape: number[], elems: Elem[]): TensorValue | undefined {
+export function store(dtype: number, shape: number[], elems: Elem[]): TensorValue | undefined {
   const data = allocArray(dtype, elems.length);
   if (!data) return undefined;
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {

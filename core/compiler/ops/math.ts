@@ -4,13 +4,14 @@
  * Round, Sign, Log, Sin, Cos, Tan, Sinh, Cosh, Softplus, Softsign, HardSigmoid, HardSwish,
  * Elu, Selu, Celu, Mish, ThresholdedRelu), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
  * and Mean, Mod, the comparisons, And/Or/Xor/Not and the bitwise operators. Attribute layouts
- * are documented in schema.ts. Nothing here folds at compile time: every node stays a kernel
- * call, so compile-time values can never differ from the kernels'.
+ * are documented in schema.ts. Only integer and bool operands fold at compile time (shape
+ * arithmetic; math_fold.ts models the kernels exactly); float nodes stay kernel calls.
  * @module
  */
-import { DType, type TensorType } from "../../ir/types.ts";
+import { DType, type TensorType, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
+import { foldMathInt } from "./math_fold.ts";
 import {
   broadcastOf,
   checkDtype,
@@ -34,6 +35,12 @@ const FLOAT_INT = new Set<number>([DType.float32, ...INTEGER]);
 const BOOL = new Set<number>([DType.bool]);
 const UNSIGNED = new Set<number>([DType.uint8, DType.uint16, DType.uint32, DType.uint64]);
 
+/** Compile-time evaluation of integer/bool operands (declines floats). */
+const foldInt = (ctx: NodeContext, xs: (TensorValue | undefined)[]) => {
+  const v = foldMathInt(ctx.opType, xs as TensorValue[], { fmod: ctx.attrs.int("fmod", 0) });
+  return v ? [v] : undefined;
+};
+
 /** A same-shape unary op; `floats` reads its attributes. */
 function unaryOp(
   opType: MathOp,
@@ -43,6 +50,7 @@ function unaryOp(
   return {
     opType,
     lower: (ctx) => unary(ctx, MATH_OPS[opType], allowed, floats ? { floats: floats(ctx) } : {}),
+    fold: foldInt,
   };
 }
 
@@ -78,6 +86,7 @@ function binary(
       const outputs: TensorType[] = [{ dtype: out ?? a.dtype, shape: broadcastOf(ctx, [a, b]) }];
       return { op: MATH_OPS[opType], outputs, ...(ints ? { ints: ints(ctx, a) } : {}) };
     },
+    fold: foldInt,
   };
 }
 
@@ -99,6 +108,7 @@ function variadic(opType: "Max" | "Min" | "Sum" | "Mean", allowed: ReadonlySet<n
       }
       return { op: MATH_OPS[opType], outputs: [{ dtype: xs[0].dtype, shape: broadcastOf(ctx, xs) }] };
     },
+    fold: foldInt,
   };
 }
 

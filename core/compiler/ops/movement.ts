@@ -1,6 +1,6 @@
 /**
  * The data-movement operators (op codes 200-299, docs/IR.md): Identity, Reshape, Flatten,
- * Squeeze, Unsqueeze, Transpose, Concat, Gather, Slice, Split, Pad, Expand, Shape and
+ * Squeeze, Unsqueeze, Transpose, Concat, Gather, Slice, Split, Pad, Expand, Shape, Size and
  * ConstantOfShape. Their kernels (core/kernels/movement.c) copy elements as bytes, so every
  * fixed-size dtype works. Shape-determining inputs (Reshape's shape, Slice's starts, Pad's pads,
  * ...) must be known at compile time and are dropped from the kernel call.
@@ -420,6 +420,17 @@ const shapeOp = op("Shape", (ctx) => {
   };
 });
 
+/** Size: the element count as an int64 scalar, known at compile time (the Shape kernel). */
+const size = op("Size", (ctx) => {
+  const x = input(ctx, 0);
+  return {
+    op: MOVEMENT_OPS.Shape,
+    ints: [shapeSize(x.shape)],
+    outputs: [{ dtype: DType.int64, shape: [] }],
+    keepInputs: [],
+  };
+});
+
 /** ConstantOfShape: a compile-time shape filled with `value` (default float32 0). */
 const constantOfShape = op("ConstantOfShape", (ctx) => {
   const shape = constInts(ctx, 0, "input") ?? ctx.fail("input 'input' is required");
@@ -452,5 +463,6 @@ export const OPS: readonly OpDef[] = [
   pad,
   expand,
   shapeOp,
+  size,
   constantOfShape,
 ];
