@@ -237,4 +237,46 @@ enum {
   OP_ARG_MIN = 510,
 };
 
+/* vision: op codes 600-659 (core/kernels/vision.c, core/compiler/ops/vision.ts) */
+enum {
+  /* Resize: Resize and Upsample. ints: [r, inDims[r], outDims[r], taps[r], weighted, then per axis
+     a and output coordinate o, taps[a] input indices (-1: no tap; -2 in the first: the output is
+     the extrapolation value)]; floats: [extrapolation, then the taps' weights in the same order].
+     weighted 0 (nearest): one tap per axis, an element copy (any dtype); 1: float, sum of weight
+     products times x over the taps. */
+  OP_RESIZE = 600,
+  /* DepthToSpace: ints: [N, C, H, W, blocksize, crd] (C the input's channels); any dtype (element
+     copy). */
+  OP_DEPTH_TO_SPACE = 601,
+  /* SpaceToDepth: ints: [N, C, H, W, blocksize] (C, H, W the input's); any dtype. */
+  OP_SPACE_TO_DEPTH = 602,
+  /* ConvTranspose: ints (3-D normalised): [N, C, OC, group, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD,
+     SH, SW, DD, DH, DW, PD, PH, PW] (leading pads); inputs X, W [C, OC/group, K...], B?. */
+  OP_CONV_TRANSPOSE = 603,
+  /* LpPool: ints: as AveragePool's, with p last (count_include_pad unused). */
+  OP_LP_POOL = 604,
+};
+
+/* norm: op codes 660-699 (core/kernels/norm.c, core/compiler/ops/norm.ts) */
+enum {
+  /* RMSNormalization: ints: [outer, N]; floats: [epsilon]; inputs X, scale (N elements): y = x /
+     sqrt(mean(x^2) + eps) * scale. */
+  OP_RMSNORMALIZATION = 660,
+  /* GroupNormalization: InstanceNormalization too. ints: [N, G, C/G, S (spatial size), perChannel];
+     floats: [epsilon]; inputs X, scale, bias ([C] when perChannel, else [G]). */
+  OP_GROUP_NORMALIZATION = 661,
+  /* LpNormalization: ints: [outer, D, inner, p] (p 1 or 2). */
+  OP_LP_NORMALIZATION = 662,
+  /* MeanVarianceNormalization: ints: [n, dims[n], reduced[n]] (as ReduceMean). */
+  OP_MEAN_VARIANCE_NORMALIZATION = 663,
+  /* LRN: ints: [N, C, S, size]; floats: [alpha, beta, bias]. */
+  OP_LRN = 664,
+  /* Hardmax: ints: [outer, D, inner]: 1 at the first maximum along D, else 0. */
+  OP_HARDMAX = 665,
+  /* Shrink: floats: [lambd, bias]; float. */
+  OP_SHRINK = 666,
+  /* Swish: floats: [alpha]: x sigmoid(alpha x); float. */
+  OP_SWISH = 667,
+};
+
 #endif

@@ -12,41 +12,7 @@
 #include "kernel.h"
 #include "mathf.h"
 #include "ops.h"
-
-typedef struct {
-  uint32_t nk, nr;
-  int64_t kdim[OPML_MAX_RANK], kstr[OPML_MAX_RANK], rdim[OPML_MAX_RANK], rstr[OPML_MAX_RANK];
-  int64_t ksize, rsize;
-} rplan;
-
-/* Splits the merged shape into kept and reduced axes with their input strides. */
-static int plan_of(const opml_node *nd, const opml_tensor *X, const opml_tensor *Y, rplan *p) {
-  if (nd->n_ints < 1) return OPML_EATTR;
-  int64_t n = nd->ints[0], stride = 1, total = 1;
-  if (n < 1 || n > OPML_MAX_RANK || nd->n_ints != 1 + 2 * (uint32_t)n) return OPML_EATTR;
-  p->nk = p->nr = 0;
-  p->ksize = p->rsize = 1;
-  for (int64_t i = n - 1; i >= 0; i--) { /* innermost first, reversed below */
-    int64_t d = nd->ints[1 + i];
-    if (d < 0) return OPML_EATTR;
-    if (nd->ints[1 + n + i]) p->rdim[p->nr] = d, p->rstr[p->nr++] = stride, p->rsize *= d;
-    else p->kdim[p->nk] = d, p->kstr[p->nk++] = stride, p->ksize *= d;
-    stride *= d;
-    total *= d;
-  }
-  if (total != X->size || p->ksize != Y->size) return OPML_EATTR;
-  return OPML_OK;
-}
-
-/* Input offset of flat index j over dims/strides stored innermost first. */
-static int64_t offset_of(int64_t j, uint32_t n, const int64_t *dim, const int64_t *str) {
-  int64_t off = 0;
-  for (uint32_t a = 0; a < n; a++) {
-    off += (j % dim[a]) * str[a];
-    j /= dim[a];
-  }
-  return off;
-}
+#include "reduce_plan.h"
 
 enum { K_SUM, K_SUMSQ, K_L1, K_L2, K_LOGSUM, K_PROD, K_MAX, K_MIN, K_LSE };
 
@@ -116,7 +82,7 @@ static int k_reduce(const opml_node *nd) {
     default: kind = K_LSE; break;
   }
   if (X->dtype != Y->dtype) return OPML_EDTYPE;
-  int err = plan_of(nd, X, Y, &p);
+  int err = plan_of(nd, X->size, Y->size, &p);
   if (err) return err;
   if (X->dtype == DT_FLOAT) {
     for (int64_t o = 0; o < p.ksize; o++) {

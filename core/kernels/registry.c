@@ -8,6 +8,8 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_quant,
     opml_kernels_math,
     opml_kernels_reduce,
+    opml_kernels_vision,
+    opml_kernels_norm,
 };
 
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {

@@ -87,14 +87,24 @@ export function compileCase(
   const byName: Record<string, TensorValue> = {};
   model.inputs.forEach((inp, i) => (byName[inp.name] = c.inputs[i]));
   const shapes = Object.fromEntries(model.inputs.map((inp, i) => [inp.name, c.inputs[i]?.shape ?? []]));
+  // inputs needed at compile time: on such a rejection bind the integer inputs, and the float
+  // ones the compiler names (Resize's 'scales', 'roi'), until it compiles or names nothing new
   let consts: Record<string, TensorValue> = {};
+  const named = new Set<string>();
   let program;
-  try {
-    program = compileGraph(model, { shapes });
-  } catch (e) {
-    if (!(e instanceof LoweringError) || !/compile time/.test(e.message)) throw e;
-    consts = Object.fromEntries(Object.entries(byName).filter(([, v]) => INTEGER.has(v.dtype)));
-    program = compileGraph(model, { shapes, consts });
+  for (;;) {
+    try {
+      program = compileGraph(model, { shapes, consts });
+      break;
+    } catch (e) {
+      if (!(e instanceof LoweringError) || !/compile time/.test(e.message)) throw e;
+      const before = Object.keys(consts).length;
+      for (const n of Object.keys(byName)) if (e.message.includes(`input '${n}'`)) named.add(n);
+      consts = Object.fromEntries(
+        Object.entries(byName).filter(([n, v]) => INTEGER.has(v.dtype) || named.has(n)),
+      );
+      if (Object.keys(consts).length === before) throw e;
+    }
   }
   const prog = assemble(program);
   const inputs = program.inputs.map((ti) => byName[program.tensors[ti].name]);

@@ -9,12 +9,14 @@ import { OPS as movement } from "./movement.ts";
 import { OPS as quant } from "./quant.ts";
 import { OPS as math } from "./math.ts";
 import { OPS as reduce } from "./reduce.ts";
+import { OPS as vision } from "./vision.ts";
+import { OPS as norm } from "./norm.ts";
 
 export * from "./types.ts";
 
 /** All operators, keyed `domain::opType` ("" domain for standard ONNX). */
 export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
-  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce].map((
+  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce, ...vision, ...norm].map((
     d,
   ) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );

@@ -47,7 +47,7 @@ function maxOutputs(ctx: NodeContext, max: number, why: string): void {
 }
 
 /** Row-major element strides of a shape. */
-function stridesOf(shape: readonly number[]): number[] {
+export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let k = shape.length - 1; k >= 0; k--) {
@@ -58,7 +58,7 @@ function stridesOf(shape: readonly number[]): number[] {
 }
 
 /** Pads a per-spatial-axis list in front to three axes (the kernels' 3-D normal form). */
-function to3(values: number[], fill: number): number[] {
+export function to3(values: number[], fill: number): number[] {
   return [...new Array<number>(3 - values.length).fill(fill), ...values];
 }
 
@@ -143,7 +143,7 @@ interface Geometry {
 }
 
 /** Output sizes and explicit pads per spatial axis, with `auto_pad` resolved. */
-function geometry(
+export function geometry(
   ctx: NodeContext,
   inSizes: number[],
   kernel: number[],
@@ -235,7 +235,7 @@ function lowerConv(ctx: NodeContext): Lowered {
   };
 }
 
-function lowerPool(ctx: NodeContext, max: boolean): Lowered {
+export function lowerPool(ctx: NodeContext, max: boolean): Lowered {
   const x = ctx.inputs[0];
   if (!x) return ctx.fail("input 0 (X) is required");
   const okTypes: number[] = max ? [DType.float32, DType.uint8, DType.int8] : [DType.float32];

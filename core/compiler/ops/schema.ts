@@ -25,6 +25,8 @@ export const FAMILIES = {
   quant: { first: 300, last: 399, c: "quant.c", ts: "quant.ts" },
   math: { first: 400, last: 499, c: "math.c", ts: "math.ts" },
   reduce: { first: 500, last: 599, c: "reduce.c", ts: "reduce.ts" },
+  vision: { first: 600, last: 659, c: "vision.c", ts: "vision.ts" },
+  norm: { first: 660, last: 699, c: "norm.c", ts: "norm.ts" },
 } as const;
 
 /** A family name. */
@@ -201,6 +203,45 @@ export const OP_SCHEMA = {
     },
     ArgMax: { code: 509, doc: "ints: [outer, D, inner, selectLast]; float, int32, int64 in, int64 out." },
     ArgMin: { code: 510, doc: "As ArgMax." },
+  },
+  vision: {
+    Resize: {
+      code: 600,
+      doc: "Resize and Upsample. ints: [r, inDims[r], outDims[r], taps[r], weighted, then per axis a and " +
+        "output coordinate o, taps[a] input indices (-1: no tap; -2 in the first: the output is the " +
+        "extrapolation value)]; floats: [extrapolation, then the taps' weights in the same order]. " +
+        "weighted 0 (nearest): one tap per axis, an element copy (any dtype); 1: float, sum of " +
+        "weight products times x over the taps.",
+    },
+    DepthToSpace: {
+      code: 601,
+      doc: "ints: [N, C, H, W, blocksize, crd] (C the input's channels); any dtype (element copy).",
+    },
+    SpaceToDepth: { code: 602, doc: "ints: [N, C, H, W, blocksize] (C, H, W the input's); any dtype." },
+    ConvTranspose: {
+      code: 603,
+      doc: "ints (3-D normalised): [N, C, OC, group, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, " +
+        "DD, DH, DW, PD, PH, PW] (leading pads); inputs X, W [C, OC/group, K...], B?.",
+    },
+    LpPool: { code: 604, doc: "ints: as AveragePool's, with p last (count_include_pad unused)." },
+  },
+  norm: {
+    RMSNormalization: {
+      code: 660,
+      doc:
+        "ints: [outer, N]; floats: [epsilon]; inputs X, scale (N elements): y = x / sqrt(mean(x^2) + eps) * scale.",
+    },
+    GroupNormalization: {
+      code: 661,
+      doc: "InstanceNormalization too. ints: [N, G, C/G, S (spatial size), perChannel]; floats: " +
+        "[epsilon]; inputs X, scale, bias ([C] when perChannel, else [G]).",
+    },
+    LpNormalization: { code: 662, doc: "ints: [outer, D, inner, p] (p 1 or 2)." },
+    MeanVarianceNormalization: { code: 663, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean)." },
+    LRN: { code: 664, doc: "ints: [N, C, S, size]; floats: [alpha, beta, bias]." },
+    Hardmax: { code: 665, doc: "ints: [outer, D, inner]: 1 at the first maximum along D, else 0." },
+    Shrink: { code: 666, doc: "floats: [lambd, bias]; float." },
+    Swish: { code: 667, doc: "floats: [alpha]: x sigmoid(alpha x); float." },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 

@@ -1,0 +1,241 @@
+/*
+ * The vision family (docs/IR.md; the "vision" family of core/compiler/ops/schema.ts, lowering
+ * in core/compiler/ops/vision.ts): Resize (and Upsample), DepthToSpace, SpaceToDepth,
+ * ConvTranspose, LpPool.
+ *
+ * Orders (one per kernel, whatever the build):
+ *  - Resize (weighted): each output is +0 + sum over its taps of (w_0 * w_1 * ... * w_{r-1}) * x,
+ *    the taps visited as an odometer over the axes (axis 0 slowest, each axis' taps in table
+ *    order), the weight product taken in axis order. Nearest: an element copy.
+ *  - ConvTranspose: each output is (+0 + sum over input channels of its group ascending, then
+ *    kd, kh, kw ascending, of x * w over the taps that land on it) + B.
+ *  - LpPool: +0 + sum of |x|^p over the window's taps inside the input in (kd, kh, kw) order;
+ *    p = 1: the sum; p = 2: sqrt of the sum of x*x; else pow(sum pow(|x|, p), 1/p).
+ */
+#include "kernel.h"
+#include "mathf.h"
+#include "ops.h"
+
+typedef int64_t idx;
+
+/* --- Resize ------------------------------------------------------------------------------- */
+static int k_resize(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != Y->dtype) return OPML_EDTYPE;
+  if (nd->n_ints < 1) return OPML_EATTR;
+  const idx r = nd->ints[0];
+  if (r < 1 || r > OPML_MAX_RANK || nd->n_ints < 2 + 3 * (uint32_t)r) return OPML_EATTR;
+  const int64_t *in = nd->ints + 1, *out = in + r, *T = out + r;
+  const int weighted = nd->ints[1 + 3 * r] != 0;
+  if (weighted && X->dtype != DT_FLOAT) return OPML_EDTYPE;
+  /* the table of axis a starts at tab[a] (ints and floats share the index) */
+  idx tab[OPML_MAX_RANK], istr[OPML_MAX_RANK], pos = 2 + 3 * r, isize = 1, osize = 1;
+  for (idx a = r - 1; a >= 0; a--) istr[a] = isize, isize *= in[a];
+  for (idx a = 0; a < r; a++) {
+    if (T[a] < 1 || out[a] != Y->dims[a] || in[a] != X->dims[a]) return OPML_EATTR;
+    tab[a] = pos;
+    pos += out[a] * T[a];
+    osize *= out[a];
+  }
+  if ((idx)nd->n_ints != pos || (idx)nd->n_floats != pos - (2 + 3 * r) + 1) return OPML_EATTR;
+  if (isize != X->size || osize != Y->size) return OPML_EATTR;
+  const int64_t *ti = nd->ints;
+  const idx base = 2 + 3 * r; /* the weight of ti[k] is floats[1 + k - base] */
+  for (idx a = 0; a < r; a++) {
+    for (idx k = tab[a]; k < tab[a] + out[a] * T[a]; k++) {
+      if (ti[k] < -2 || ti[k] >= in[a]) return OPML_EATTR;
+    }
+  }
+  const size_t es = opml_dtype_size(X->dtype);
+  idx o[OPML_MAX_RANK] = {0}, t[OPML_MAX_RANK];
+  for (idx j = 0; j < osize; j++) {
+    int extrap = 0;
+    for (idx a = 0; a < r; a++) extrap |= ti[tab[a] + o[a] * T[a]] == -2;
+    if (extrap) {
+      ((float *)Y->data)[j] = nd->floats[0];
+    } else if (!weighted) {
+      idx off = 0;
+      for (idx a = 0; a < r; a++) off += ti[tab[a] + o[a] * T[a]] * istr[a];
+      const uint8_t *src = (const uint8_t *)X->data + off * es;
+      uint8_t *dst = (uint8_t *)Y->data + j * es;
+      for (size_t b = 0; b < es; b++) dst[b] = src[b];
+    } else {
+      const float *x = X->data;
+      float acc = 0.0f;
+      for (idx a = 0; a < r; a++) t[a] = 0;
+      for (;;) {
+        idx off = 0;
+        int skip = 0;
+        float w = 0.0f;
+        for (idx a = 0; a < r; a++) {
+          const idx k = tab[a] + o[a] * T[a] + t[a];
+          if (ti[k] < 0) {
+            skip = 1;
+            break;
+          }
+          off += ti[k] * istr[a];
+          const float wk = nd->floats[1 + k - base];
+          w = a == 0 ? wk : w * wk;
+        }
+        if (!skip) acc += w * x[off];
+        idx a = r - 1;
+        while (a >= 0 && ++t[a] == T[a]) t[a--] = 0;
+        if (a < 0) break;
+      }
+      ((float *)Y->data)[j] = acc;
+    }
+    for (idx a = r - 1; a >= 0 && ++o[a] == out[a]; a--) o[a] = 0;
+  }
+  return OPML_OK;
+}
+
+/* --- DepthToSpace and SpaceToDepth -------------------------------------------------------- */
+/* ints [N, C, H, W, b, crd]: y[n, c, h*b + i, w*b + j] = x[n, ch, h, w] with ch = (i*b + j) * C/b^2
+ * + c (DCR) or c * b^2 + i*b + j (CRD); SpaceToDepth [N, C, H, W, b] is the DCR inverse. */
+static int depth_space(const opml_node *nd, int to_space) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != Y->dtype) return OPML_EDTYPE;
+  if (nd->n_ints != (to_space ? 6u : 5u)) return OPML_EATTR;
+  const idx N = nd->ints[0], C = nd->ints[1], H = nd->ints[2], W = nd->ints[3], b = nd->ints[4];
+  const int crd = to_space && nd->ints[5];
+  if (b < 1 || N * C * H * W != X->size || X->size != Y->size) return OPML_EATTR;
+  const size_t es = opml_dtype_size(X->dtype);
+  /* in depth-to-space terms: the deep tensor [N, CD, HS, WS], the spatial one [N, CS, HS*b, WS*b] */
+  const idx CD = to_space ? C : C * b * b, CS = CD / (b * b);
+  const idx HS = to_space ? H : H / b, WS = to_space ? W : W / b;
+  if (CS * b * b != CD) return OPML_EATTR;
+  const uint8_t *x = X->data;
+  uint8_t *y = Y->data;
+  for (idx n = 0; n < N; n++) {
+    for (idx c = 0; c < CS; c++) {
+      for (idx h = 0; h < HS * b; h++) {
+        for (idx w = 0; w < WS * b; w++) {
+          const idx i = h % b, j = w % b;
+          const idx ch = crd ? c * b * b + i * b + j : (i * b + j) * CS + c;
+          const idx deep = ((n * CD + ch) * HS + h / b) * WS + w / b;
+          const idx flat = ((n * CS + c) * HS * b + h) * WS * b + w;
+          const uint8_t *src = x + (to_space ? deep : flat) * es;
+          uint8_t *dst = y + (to_space ? flat : deep) * es;
+          for (size_t k = 0; k < es; k++) dst[k] = src[k];
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+static int k_depth_to_space(const opml_node *nd) { return depth_space(nd, 1); }
+static int k_space_to_depth(const opml_node *nd) { return depth_space(nd, 0); }
+
+/* --- ConvTranspose ------------------------------------------------------------------------ */
+/* ints [N, C, OC, group, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW].
+ * Input position i feeds output o through tap k when o + P = i*S + k*D. */
+static int k_conv_transpose(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *Wt = nd->in[1], *B = nd->n_in > 2 ? nd->in[2] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Wt->dtype != DT_FLOAT || Y->dtype != DT_FLOAT || (B && B->dtype != DT_FLOAT)) {
+    return OPML_EDTYPE;
+  }
+  if (nd->n_ints != 22) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx N = v[0], C = v[1], OC = v[2], G = v[3];
+  const idx I[3] = {v[4], v[5], v[6]}, O[3] = {v[7], v[8], v[9]}, K[3] = {v[10], v[11], v[12]};
+  const idx S[3] = {v[13], v[14], v[15]}, D[3] = {v[16], v[17], v[18]}, P[3] = {v[19], v[20], v[21]};
+  if (G < 1 || C % G || OC % G) return OPML_EATTR;
+  for (int a = 0; a < 3; a++) {
+    if (S[a] < 1 || D[a] < 1 || I[a] < 1 || O[a] < 1 || K[a] < 1) return OPML_EATTR;
+  }
+  const idx cpg = C / G, opg = OC / G, isz = I[0] * I[1] * I[2], osz = O[0] * O[1] * O[2];
+  const idx ksz = K[0] * K[1] * K[2];
+  if (N * C * isz != X->size || C * opg * ksz != Wt->size || N * OC * osz != Y->size) return OPML_EATTR;
+  if (B && B->size != OC) return OPML_EATTR;
+  const float *x = X->data, *w = Wt->data, *bias = B ? B->data : 0;
+  float *y = Y->data;
+  for (idx n = 0; n < N; n++) {
+    for (idx oc = 0; oc < OC; oc++) {
+      const idx g = oc / opg, m = oc % opg;
+      for (idx od = 0; od < O[0]; od++) {
+        for (idx oh = 0; oh < O[1]; oh++) {
+          for (idx ow = 0; ow < O[2]; ow++) {
+            float acc = 0.0f;
+            for (idx ic = g * cpg; ic < (g + 1) * cpg; ic++) {
+              const float *xc = x + (n * C + ic) * isz, *wc = w + (ic * opg + m) * ksz;
+              for (idx kd = 0; kd < K[0]; kd++) {
+                const idx td = od + P[0] - kd * D[0];
+                if (td < 0 || td % S[0] || td / S[0] >= I[0]) continue;
+                for (idx kh = 0; kh < K[1]; kh++) {
+                  const idx th = oh + P[1] - kh * D[1];
+                  if (th < 0 || th % S[1] || th / S[1] >= I[1]) continue;
+                  for (idx kw = 0; kw < K[2]; kw++) {
+                    const idx tw = ow + P[2] - kw * D[2];
+                    if (tw < 0 || tw % S[2] || tw / S[2] >= I[2]) continue;
+                    acc += xc[(td / S[0] * I[1] + th / S[1]) * I[2] + tw / S[2]] * wc[(kd * K[1] + kh) * K[2] + kw];
+                  }
+                }
+              }
+            }
+            y[((n * OC + oc) * O[0] + od) * O[1] * O[2] + oh * O[2] + ow] = bias ? acc + bias[oc] : acc;
+          }
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* --- LpPool ------------------------------------------------------------------------------- */
+/* ints [N*C, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, ED, EH, EW, p]. */
+static int k_lp_pool(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (nd->n_ints != 23) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx NC = v[0], I[3] = {v[1], v[2], v[3]}, O[3] = {v[4], v[5], v[6]}, K[3] = {v[7], v[8], v[9]};
+  const idx S[3] = {v[10], v[11], v[12]}, D[3] = {v[13], v[14], v[15]}, P[3] = {v[16], v[17], v[18]};
+  const idx p = v[22];
+  if (p < 1) return OPML_EATTR;
+  const idx isz = I[0] * I[1] * I[2], osz = O[0] * O[1] * O[2];
+  if (NC * isz != X->size || NC * osz != Y->size) return OPML_EATTR;
+  const float fp = (float)(int32_t)p, inv = 1.0f / fp;
+  const float *x = X->data;
+  float *y = Y->data;
+  for (idx c = 0; c < NC; c++) {
+    const float *xc = x + c * isz;
+    for (idx od = 0; od < O[0]; od++) {
+      for (idx oh = 0; oh < O[1]; oh++) {
+        for (idx ow = 0; ow < O[2]; ow++) {
+          float acc = 0.0f;
+          for (idx kd = 0; kd < K[0]; kd++) {
+            const idx id = od * S[0] - P[0] + kd * D[0];
+            if (id < 0 || id >= I[0]) continue;
+            for (idx kh = 0; kh < K[1]; kh++) {
+              const idx ih = oh * S[1] - P[1] + kh * D[1];
+              if (ih < 0 || ih >= I[1]) continue;
+              for (idx kw = 0; kw < K[2]; kw++) {
+                const idx iw = ow * S[2] - P[2] + kw * D[2];
+                if (iw < 0 || iw >= I[2]) continue;
+                const float e = xc[(id * I[1] + ih) * I[2] + iw];
+                const float a = opml_bits_f32(opml_f32_bits(e) & 0x7FFFFFFFu);
+                acc += p == 1 ? a : p == 2 ? e * e : opml_powf(a, fp);
+              }
+            }
+          }
+          *y++ = p == 1 ? acc : p == 2 ? opml_sqrtf(acc) : opml_powf(acc, inv);
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+const opml_kernel_entry opml_kernels_vision[] = {
+    {OP_RESIZE, "Resize", k_resize},
+    {OP_DEPTH_TO_SPACE, "DepthToSpace", k_depth_to_space},
+    {OP_SPACE_TO_DEPTH, "SpaceToDepth", k_space_to_depth},
+    {OP_CONV_TRANSPOSE, "ConvTranspose", k_conv_transpose},
+    {OP_LP_POOL, "LpPool", k_lp_pool},
+    {0, 0, 0},
+};
