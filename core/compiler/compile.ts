@@ -179,8 +179,9 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
         continue;
       }
     }
+    // an absent output before a present one (Attention's "Y,,,qk") is still written: unusedN
     lowered.outputs.forEach((t, i) => {
-      if (outNames[i]) values.set(outNames[i], { dtype: t.dtype, shape: [...t.shape] });
+      values.set(outNames[i] || `${node.name}:unused${i}`, { dtype: t.dtype, shape: [...t.shape] });
     });
     const keep = lowered.keepInputs ?? node.inputs.map((_, i) => i);
     const ir: IrNode = {

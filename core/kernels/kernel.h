@@ -78,6 +78,7 @@ extern const opml_kernel_entry opml_kernels_math[];        /* op codes 400..499 
 extern const opml_kernel_entry opml_kernels_reduce[];      /* op codes 500..599 */
 extern const opml_kernel_entry opml_kernels_vision[];      /* op codes 600..659 */
 extern const opml_kernel_entry opml_kernels_norm[];        /* op codes 660..699 */
+extern const opml_kernel_entry opml_kernels_sequence[];    /* op codes 700..749 */
 
 /* The kernel of `op`, or NULL. */
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);

@@ -279,4 +279,16 @@ enum {
   OP_SWISH = 667,
 };
 
+/* sequence: op codes 700-749 (core/kernels/sequence.c, core/compiler/ops/sequence.ts) */
+enum {
+  /* Attention: ints: [B, Hq, Hkv, Sq, Skv (new), Spast, Dqk, Dv, q3d, maskKind (0 none, 1 float, 2
+     bool), maskStrideB, maskStrideH, maskStrideQ, maskLen, causal, qkMode (-1: no qk output, else
+     0-3), hasNonpad, hasSoftcap]; floats: [sqrt(scale), softcap]; inputs Q, K, V, mask?, past_key?,
+     past_value?, nonpad_kv_seqlen? (int64); outputs Y, present_key?, present_value?, qk?. */
+  OP_ATTENTION = 700,
+  /* RotaryEmbedding: ints: [B, S, H, D, rotaryDim, interleaved, x3d, hasPositions, cacheRows];
+     inputs X, cos, sin, position_ids? (int64, checked at run time). */
+  OP_ROTARY_EMBEDDING = 701,
+};
+
 #endif

@@ -10,6 +10,7 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_reduce,
     opml_kernels_vision,
     opml_kernels_norm,
+    opml_kernels_sequence,
 };
 
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {

@@ -11,12 +11,13 @@ import { OPS as math } from "./math.ts";
 import { OPS as reduce } from "./reduce.ts";
 import { OPS as vision } from "./vision.ts";
 import { OPS as norm } from "./norm.ts";
+import { OPS as sequence } from "./sequence.ts";
 
 export * from "./types.ts";
 
 /** All operators, keyed `domain::opType` ("" domain for standard ONNX). */
 export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
-  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce, ...vision, ...norm].map((
+  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce, ...vision, ...norm, ...sequence].map((
     d,
   ) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );

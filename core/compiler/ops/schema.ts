@@ -27,6 +27,7 @@ export const FAMILIES = {
   reduce: { first: 500, last: 599, c: "reduce.c", ts: "reduce.ts" },
   vision: { first: 600, last: 659, c: "vision.c", ts: "vision.ts" },
   norm: { first: 660, last: 699, c: "norm.c", ts: "norm.ts" },
+  sequence: { first: 700, last: 749, c: "sequence.c", ts: "sequence.ts" },
 } as const;
 
 /** A family name. */
@@ -242,6 +243,20 @@ export const OP_SCHEMA = {
     Hardmax: { code: 665, doc: "ints: [outer, D, inner]: 1 at the first maximum along D, else 0." },
     Shrink: { code: 666, doc: "floats: [lambd, bias]; float." },
     Swish: { code: 667, doc: "floats: [alpha]: x sigmoid(alpha x); float." },
+  },
+  sequence: {
+    Attention: {
+      code: 700,
+      doc: "ints: [B, Hq, Hkv, Sq, Skv (new), Spast, Dqk, Dv, q3d, maskKind (0 none, 1 float, 2 bool), " +
+        "maskStrideB, maskStrideH, maskStrideQ, maskLen, causal, qkMode (-1: no qk output, else 0-3), " +
+        "hasNonpad, hasSoftcap]; floats: [sqrt(scale), softcap]; inputs Q, K, V, mask?, past_key?, " +
+        "past_value?, nonpad_kv_seqlen? (int64); outputs Y, present_key?, present_value?, qk?.",
+    },
+    RotaryEmbedding: {
+      code: 701,
+      doc: "ints: [B, S, H, D, rotaryDim, interleaved, x3d, hasPositions, cacheRows]; inputs X, cos, sin, " +
+        "position_ids? (int64, checked at run time).",
+    },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 

@@ -1,0 +1,189 @@
+/*
+ * The sequence family (docs/IR.md; the "sequence" family of core/compiler/ops/schema.ts,
+ * lowering in core/compiler/ops/sequence.ts): Attention, RotaryEmbedding.
+ *
+ * Attention, for each batch b, query head h (key/value head h / (Hq / Hkv)) and query i, over
+ * the keys j of the present cache (past keys, then the new ones):
+ *   s_j = +0 + sum over d ascending of (q_d * c) * (k_jd * c), c = sqrt(scale);
+ *   softcap: s_j = tanh(s_j / cap) * cap;
+ *   bias_j = causal (0 if j <= i + offset else -inf; offset = past length, or nonpad[b] - Sq
+ *   without a past) + mask (float; bool false -> -inf; -inf beyond the mask's length) +
+ *   padding (-inf at j >= nonpad[b]), added in that order; t_j = s_j + bias_j;
+ *   p_j = exp(t_j - max t) / (+0 + sum exp(t_j - max t) ascending), all 0 when every bias_j is
+ *   -inf; y_d = +0 + sum over j ascending of p_j * v_jd.
+ *   qk output: mode 0 and 1 s (after softcap), 2 t, 3 p.
+ * RotaryEmbedding: real = cos x1 - sin x2, imag = sin x1 + cos x2 (each product rounded, then the
+ * difference/sum), the rest of the head copied.
+ */
+#include "kernel.h"
+#include "mathf.h"
+#include "ops.h"
+
+typedef int64_t idx;
+
+#define NEG_INF opml_bits_f32(0xFF800000u)
+
+/* --- Attention ---------------------------------------------------------------------------- */
+static int k_attention(const opml_node *nd) {
+  if (nd->n_ints != 18 || nd->n_floats != 2 || nd->n_in < 3) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx B = v[0], Hq = v[1], Hkv = v[2], Sq = v[3], Skv = v[4], Sp = v[5], D = v[6], Dv = v[7];
+  const int q3d = v[8] != 0, mk = (int)v[9], causal = v[14] != 0, mode = (int)v[15];
+  const int has_nonpad = v[16] != 0, has_cap = v[17] != 0;
+  const idx msB = v[10], msH = v[11], msQ = v[12], mLen = v[13], St = Sp + Skv;
+  const float c = nd->floats[0], cap = nd->floats[1];
+  const opml_tensor *in[7] = {0};
+  for (int i = 0; i < nd->n_in && i < 7; i++) in[i] = nd->in[i];
+  for (int i = 0; i < 6; i++) {
+    if (in[i] && in[i]->dtype != (i == 3 && mk == 2 ? DT_BOOL : DT_FLOAT)) return OPML_EDTYPE;
+  }
+  if (in[6] && in[6]->dtype != DT_INT64) return OPML_EDTYPE;
+  for (int i = 0; i < nd->n_out; i++) {
+    if (nd->out[i]->dtype != DT_FLOAT) return OPML_EDTYPE;
+  }
+  if (Hkv < 1 || Hq % Hkv || !in[0] || !in[1] || !in[2] || (mk && !in[3]) || (Sp && (!in[4] || !in[5]))) {
+    return OPML_EATTR;
+  }
+  if (in[0]->size != B * Hq * Sq * D || in[1]->size != B * Hkv * Skv * D || in[2]->size != B * Hkv * Skv * Dv) {
+    return OPML_EATTR;
+  }
+  if ((has_nonpad && (!in[6] || in[6]->size != B)) || nd->out[0]->size != B * Hq * Sq * Dv) return OPML_EATTR;
+  if (Sp && (in[4]->size != B * Hkv * Sp * D || in[5]->size != B * Hkv * Sp * Dv)) return OPML_EATTR;
+  if (nd->n_out > 1 && nd->out[1]->size != B * Hkv * St * D) return OPML_EATTR;
+  if (nd->n_out > 2 && nd->out[2]->size != B * Hkv * St * Dv) return OPML_EATTR;
+  if (nd->n_out > 3 && nd->out[3]->size != B * Hq * Sq * St) return OPML_EATTR;
+  const float *Q = in[0]->data, *K = in[1]->data, *V = in[2]->data;
+  const float *PK = Sp ? in[4]->data : 0, *PV = Sp ? in[5]->data : 0;
+  const int64_t *nonpad = has_nonpad ? in[6]->data : 0;
+  float *Y = nd->out[0]->data, *QK = nd->n_out > 3 ? nd->out[3]->data : 0;
+  /* present key and value: [B, Hkv, St, D] (past, then the new ones) */
+  float *pk = nd->n_out > 1 ? nd->out[1]->data : opml_alloc((size_t)(B * Hkv * St * D) * sizeof(float));
+  float *pv = nd->n_out > 2 ? nd->out[2]->data : opml_alloc((size_t)(B * Hkv * St * Dv) * sizeof(float));
+  float *s = opml_alloc((size_t)St * sizeof(float)), *bias = opml_alloc((size_t)St * sizeof(float));
+  float *qs = opml_alloc((size_t)D * sizeof(float));
+  if (!pk || !pv || !s || !bias || !qs) return OPML_ENOMEM;
+  for (idx b = 0; b < B; b++) {
+    for (idx h = 0; h < Hkv; h++) {
+      for (idx j = 0; j < St; j++) {
+        for (idx d = 0; d < D; d++) {
+          pk[((b * Hkv + h) * St + j) * D + d] = j < Sp ? PK[((b * Hkv + h) * Sp + j) * D + d]
+              : K[q3d ? ((b * Skv + j - Sp) * Hkv + h) * D + d : ((b * Hkv + h) * Skv + j - Sp) * D + d];
+        }
+        for (idx d = 0; d < Dv; d++) {
+          pv[((b * Hkv + h) * St + j) * Dv + d] = j < Sp ? PV[((b * Hkv + h) * Sp + j) * Dv + d]
+              : V[q3d ? ((b * Skv + j - Sp) * Hkv + h) * Dv + d : ((b * Hkv + h) * Skv + j - Sp) * Dv + d];
+        }
+      }
+    }
+  }
+  const idx reps = Hq / Hkv;
+  int err = OPML_OK;
+  for (idx b = 0; b < B && !err; b++) {
+    idx len = St, offset = 0; /* nonpad: keys at j >= len are padding */
+    if (nonpad) {
+      if (nonpad[b] < 0 || nonpad[b] > St) err = OPML_EVALUE;
+      len = nonpad[b];
+      offset = Sp ? Sp : len - Sq;
+    } else {
+      offset = Sp;
+    }
+    for (idx h = 0; h < Hq && !err; h++) {
+      const idx hk = h / reps;
+      const float *kh = pk + (b * Hkv + hk) * St * D, *vh = pv + (b * Hkv + hk) * St * Dv;
+      for (idx i = 0; i < Sq; i++) {
+        for (idx d = 0; d < D; d++) {
+          qs[d] = Q[q3d ? ((b * Sq + i) * Hq + h) * D + d : ((b * Hq + h) * Sq + i) * D + d] * c;
+        }
+        int any = 0; /* a key whose bias is not -inf */
+        for (idx j = 0; j < St; j++) {
+          float acc = 0.0f;
+          for (idx d = 0; d < D; d++) acc += qs[d] * (kh[j * D + d] * c);
+          if (has_cap) acc = opml_tanhf(acc / cap) * cap;
+          s[j] = acc;
+          float bj = causal && j > i + offset ? NEG_INF : 0.0f;
+          if (mk) {
+            const idx at = b * msB + h * msH + i * msQ + j;
+            float m = NEG_INF;
+            if (j < mLen) m = mk == 2 ? (((const uint8_t *)in[3]->data)[at] ? 0.0f : NEG_INF) : ((const float *)in[3]->data)[at];
+            bj = bj + m;
+          }
+          if (j >= len) bj = bj + NEG_INF;
+          bias[j] = bj;
+          any |= bj != NEG_INF;
+        }
+        float *qk = QK ? QK + ((b * Hq + h) * Sq + i) * St : 0;
+        if (qk && mode <= 1) {
+          for (idx j = 0; j < St; j++) qk[j] = s[j];
+        }
+        for (idx j = 0; j < St; j++) s[j] = s[j] + bias[j];
+        if (qk && mode == 2) {
+          for (idx j = 0; j < St; j++) qk[j] = s[j];
+        }
+        if (any) {
+          float m = s[0], sum = 0.0f;
+          for (idx j = 1; j < St; j++) m = s[j] > m ? s[j] : m;
+          for (idx j = 0; j < St; j++) {
+            s[j] = opml_expf(s[j] - m);
+            sum += s[j];
+          }
+          for (idx j = 0; j < St; j++) s[j] = s[j] / sum;
+        } else {
+          for (idx j = 0; j < St; j++) s[j] = 0.0f;
+        }
+        if (qk && mode == 3) {
+          for (idx j = 0; j < St; j++) qk[j] = s[j];
+        }
+        for (idx d = 0; d < Dv; d++) {
+          float acc = 0.0f;
+          for (idx j = 0; j < St; j++) acc += s[j] * vh[j * Dv + d];
+          Y[q3d ? ((b * Sq + i) * Hq + h) * Dv + d : ((b * Hq + h) * Sq + i) * Dv + d] = acc;
+        }
+      }
+    }
+  }
+  if (nd->n_out <= 1) opml_free(pk);
+  if (nd->n_out <= 2) opml_free(pv);
+  opml_free(s), opml_free(bias), opml_free(qs);
+  return err;
+}
+
+/* --- RotaryEmbedding ---------------------------------------------------------------------- */
+static int k_rotary(const opml_node *nd) {
+  if (nd->n_ints != 9 || nd->n_in < 3) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx B = v[0], S = v[1], H = v[2], D = v[3], rot = v[4], rows = v[8];
+  const int inter = v[5] != 0, x3d = v[6] != 0, has_pos = v[7] != 0;
+  const opml_tensor *X = nd->in[0], *C = nd->in[1], *Sn = nd->in[2], *P = has_pos && nd->n_in > 3 ? nd->in[3] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || C->dtype != DT_FLOAT || Sn->dtype != DT_FLOAT || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (has_pos && (!P || P->dtype != DT_INT64 || P->size != B * S)) return OPML_EATTR;
+  if (rows < 1 || C->size % rows || C->size != Sn->size || X->size != B * S * H * D || Y->size != X->size) return OPML_EATTR;
+  const idx half = C->size / rows, r2 = rot / 2;
+  if (rot % 2 || rot > D || r2 > half) return OPML_EATTR;
+  const float *x = X->data, *cs = C->data, *sn = Sn->data;
+  const int64_t *pos = P ? P->data : 0;
+  float *y = Y->data;
+  for (idx b = 0; b < B; b++) {
+    for (idx t = 0; t < S; t++) {
+      const idx row = pos ? pos[b * S + t] : b * S + t;
+      if (row < 0 || row >= rows) return OPML_EVALUE;
+      for (idx h = 0; h < H; h++) {
+        const idx base = x3d ? ((b * S + t) * H + h) * D : ((b * H + h) * S + t) * D;
+        for (idx k = 0; k < r2; k++) {
+          const idx i1 = inter ? base + 2 * k : base + k, i2 = inter ? base + 2 * k + 1 : base + k + r2;
+          const float c = cs[row * half + k], s = sn[row * half + k], x1 = x[i1], x2 = x[i2];
+          y[i1] = c * x1 - s * x2;
+          y[i2] = s * x1 + c * x2;
+        }
+        for (idx d = rot; d < D; d++) y[base + d] = x[base + d];
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+const opml_kernel_entry opml_kernels_sequence[] = {
+    {OP_ATTENTION, "Attention", k_attention},
+    {OP_ROTARY_EMBEDDING, "RotaryEmbedding", k_rotary},
+    {0, 0, 0},
+};
