@@ -344,6 +344,7 @@ function attributes(map: Map<string, AttributeValue>, fail: (m: string) => never
     float: (name, d) => req(name, get(name, "float")?.value, d),
     floats: (name, d) => req(name, get(name, "floats")?.value, d),
     string: (name, d) => req(name, get(name, "string")?.value, d),
+    strings: (name, d) => req(name, get(name, "strings")?.value, d),
     tensor: (name) => req(name, get(name, "tensor")?.value, undefined),
   };
 }

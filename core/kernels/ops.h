@@ -255,6 +255,10 @@ enum {
   OP_CONV_TRANSPOSE = 603,
   /* LpPool: ints: as AveragePool's, with p last (count_include_pad unused). */
   OP_LP_POOL = 604,
+  /* GridSample: ints: [N, C, r (spatial rank 1-3), inDims[r], outDims[r], mode (0 nearest, 1
+     linear, 2 cubic), padding (0 zeros, 1 border, 2 reflection), alignCorners]; inputs X, grid [N,
+     out..., r]. */
+  OP_GRID_SAMPLE = 605,
 };
 
 /* norm: op codes 660-699 (core/kernels/norm.c, core/compiler/ops/norm.ts) */
@@ -289,6 +293,15 @@ enum {
   /* RotaryEmbedding: ints: [B, S, H, D, rotaryDim, interleaved, x3d, hasPositions, cacheRows];
      inputs X, cos, sin, position_ids? (int64, checked at run time). */
   OP_ROTARY_EMBEDDING = 701,
+  /* RNN: ints: [S, B, I, H, dirs, reverse, layout, linearBeforeReset, hasClip, act[3 per
+     direction]] (activations: 0 Sigmoid, 1 Tanh, 2 Relu); floats: [clip]; inputs X, W, R, B?,
+     sequence_lens? (int32, checked at run time), initial_h?, initial_c?, P?; outputs Y?, Y_h?,
+     Y_c?. */
+  OP_RNN = 702,
+  /* GRU: As RNN (gates z, r, h). */
+  OP_GRU = 703,
+  /* LSTM: As RNN (gates i, o, f, c; peepholes P [dirs, 3H]). */
+  OP_LSTM = 704,
 };
 
 #endif

@@ -12,6 +12,7 @@
  *   p_j = exp(t_j - max t) / (+0 + sum exp(t_j - max t) ascending), all 0 when every bias_j is
  *   -inf; y_d = +0 + sum over j ascending of p_j * v_jd.
  *   qk output: mode 0 and 1 s (after softcap), 2 t, 3 p.
+ * RNN, GRU, LSTM: see k_recurrent.
  * RotaryEmbedding: real = cos x1 - sin x2, imag = sin x1 + cos x2 (each product rounded, then the
  * difference/sum), the rest of the head copied.
  */
@@ -182,8 +183,158 @@ static int k_rotary(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* --- RNN, GRU, LSTM ------------------------------------------------------------------------
+ * ints [S, B, I, H, dirs, reverse, layout, linearBeforeReset, hasClip, act[3] per direction];
+ * floats [clip]. Gate pre-activations, per element: ((x.W + h.R) + Wb) + Rb (each dot product
+ * from +0 over ascending index), LSTM adds P (.) c for i and f (the new c for o), clipped to
+ * [-clip, clip] when hasClip. GRU: h~ = g((x.Wh + (r (.) h).Rh) + Rbh + Wbh), or with
+ * linearBeforeReset g(x.Wh + r (.) (h.Rh + Rbh) + Wbh); H = (1 - z) h~ + z h. LSTM: C = f c +
+ * i c~, H = o h(C). Steps t >= sequence_lens[b] leave the state and write 0 to Y. */
+static float act(int code, float v) {
+  switch (code) {
+    case 0: return opml_sigmoidf(v);
+    case 1: return opml_tanhf(v);
+    default: return v > 0.0f ? v : 0.0f;
+  }
+}
+
+static float dot(const float *a, const float *b, idx n) {
+  float acc = 0.0f;
+  for (idx k = 0; k < n; k++) acc += a[k] * b[k];
+  return acc;
+}
+
+static int k_recurrent(const opml_node *nd) {
+  if (nd->n_ints != 15 || nd->n_floats != 1 || nd->n_in < 3) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx S = v[0], B = v[1], I = v[2], H = v[3], dirs = v[4];
+  const int reverse = v[5] != 0, layout = v[6] != 0, lbr = v[7] != 0, has_clip = v[8] != 0;
+  const int kind = nd->op == OP_RNN ? 0 : nd->op == OP_GRU ? 1 : 2, G = kind == 0 ? 1 : kind == 1 ? 3 : 4;
+  const float clip = nd->floats[0];
+  const opml_tensor *in[8] = {0};
+  for (int i = 0; i < nd->n_in && i < 8; i++) in[i] = nd->in[i];
+  for (int i = 0; i < 8; i++) {
+    if (in[i] && in[i]->dtype != (i == 4 ? DT_INT32 : DT_FLOAT)) return OPML_EDTYPE;
+  }
+  for (int i = 0; i < nd->n_out; i++) {
+    if (nd->out[i]->dtype != DT_FLOAT) return OPML_EDTYPE;
+  }
+  if (dirs < 1 || dirs > 2 || in[0]->size != S * B * I || in[1]->size != dirs * G * H * I ||
+      in[2]->size != dirs * G * H * H) {
+    return OPML_EATTR;
+  }
+  if ((in[3] && in[3]->size != dirs * 2 * G * H) || (in[4] && in[4]->size != B) ||
+      (in[5] && in[5]->size != dirs * B * H) || (in[6] && in[6]->size != dirs * B * H) ||
+      (in[7] && in[7]->size != dirs * 3 * H)) {
+    return OPML_EATTR;
+  }
+  if ((nd->n_out > 0 && nd->out[0]->size != S * dirs * B * H) || (nd->n_out > 1 && nd->out[1]->size != dirs * B * H) ||
+      (nd->n_out > 2 && nd->out[2]->size != dirs * B * H)) {
+    return OPML_EATTR;
+  }
+  const float *X = in[0]->data, *W = in[1]->data, *R = in[2]->data, *Bi = in[3] ? in[3]->data : 0;
+  const int32_t *lens = in[4] ? in[4]->data : 0;
+  float *Y = nd->n_out > 0 ? nd->out[0]->data : 0;
+  float *h = opml_alloc((size_t)(H * 3 + G * H) * sizeof(float));
+  if (!h) return OPML_ENOMEM;
+  float *c = h + H, *tmp = c + H, *g = tmp + H; /* state h, c; scratch; gate values */
+  for (idx b = 0; b < B; b++) {
+    if (lens && (lens[b] < 0 || lens[b] > S)) {
+      opml_free(h);
+      return OPML_EVALUE;
+    }
+  }
+  for (idx d = 0; d < dirs; d++) {
+    const int back = d == 1 || reverse;
+    const int64_t *a = v + 9 + 3 * d;
+    const float *Wd = W + d * G * H * I, *Rd = R + d * G * H * H, *Wb = Bi ? Bi + d * 2 * G * H : 0;
+    const float *Rb = Wb ? Wb + G * H : 0, *P = in[7] ? (const float *)in[7]->data + d * 3 * H : 0;
+    for (idx b = 0; b < B; b++) {
+      const idx len = lens ? lens[b] : S;
+      const idx st = layout ? (b * dirs + d) * H : (d * B + b) * H; /* state index */
+      for (idx k = 0; k < H; k++) {
+        h[k] = in[5] ? ((const float *)in[5]->data)[st + k] : 0.0f;
+        c[k] = in[6] ? ((const float *)in[6]->data)[st + k] : 0.0f;
+      }
+      for (idx step = 0; step < S; step++) {
+        const idx t = back ? len - 1 - step : step;
+        if (step >= len) { /* padding: Y is 0 */
+          if (Y) {
+            for (idx k = 0; k < H; k++) Y[(layout ? ((b * S + step) * dirs + d) : ((step * dirs + d) * B + b)) * H + k] = 0.0f;
+          }
+          continue;
+        }
+        const float *x = X + (layout ? b * S + t : t * B + b) * I;
+        for (idx j = 0; j < G * H; j++) {
+          if (kind == 1 && j >= 2 * H) break; /* GRU's h gate below */
+          float pre = dot(x, Wd + j * I, I) + dot(h, Rd + j * H, H);
+          if (Wb) pre = pre + Wb[j] + Rb[j];
+          g[j] = pre;
+        }
+        if (kind == 0) {
+          for (idx k = 0; k < H; k++) tmp[k] = act((int)a[0], has_clip ? (g[k] < -clip ? -clip : g[k] > clip ? clip : g[k]) : g[k]);
+        } else if (kind == 1) {
+          for (idx k = 0; k < 2 * H; k++) {
+            float p = has_clip ? (g[k] < -clip ? -clip : g[k] > clip ? clip : g[k]) : g[k];
+            g[k] = act((int)a[0], p);
+          }
+          for (idx k = 0; k < H; k++) {
+            const idx j = 2 * H + k;
+            float pre;
+            if (lbr) {
+              float rh = dot(h, Rd + j * H, H);
+              if (Rb) rh = rh + Rb[j];
+              pre = dot(x, Wd + j * I, I) + g[H + k] * rh;
+            } else {
+              float rh = 0.0f;
+              for (idx m = 0; m < H; m++) rh += (g[H + m] * h[m]) * Rd[j * H + m];
+              pre = dot(x, Wd + j * I, I) + rh;
+              if (Rb) pre = pre + Rb[j];
+            }
+            if (Wb) pre = pre + Wb[j];
+            if (has_clip) pre = pre < -clip ? -clip : pre > clip ? clip : pre;
+            const float hh = act((int)a[1], pre), z = g[k];
+            tmp[k] = (1.0f - z) * hh + z * h[k];
+          }
+        } else {
+          for (idx k = 0; k < H; k++) {
+            float pi = g[k], po = g[H + k], pf = g[2 * H + k], pc = g[3 * H + k];
+            if (P) pi = pi + P[k] * c[k], pf = pf + P[2 * H + k] * c[k];
+            if (has_clip) {
+              pi = pi < -clip ? -clip : pi > clip ? clip : pi;
+              pf = pf < -clip ? -clip : pf > clip ? clip : pf;
+              pc = pc < -clip ? -clip : pc > clip ? clip : pc;
+            }
+            const float ig = act((int)a[0], pi), fg = act((int)a[0], pf), cg = act((int)a[1], pc);
+            const float cn = fg * c[k] + ig * cg;
+            if (P) po = po + P[H + k] * cn;
+            if (has_clip) po = po < -clip ? -clip : po > clip ? clip : po;
+            c[k] = cn;
+            tmp[k] = act((int)a[0], po) * act((int)a[2], cn);
+          }
+        }
+        for (idx k = 0; k < H; k++) h[k] = tmp[k];
+        if (Y) {
+          for (idx k = 0; k < H; k++) Y[(layout ? ((b * S + t) * dirs + d) : ((t * dirs + d) * B + b)) * H + k] = h[k];
+        }
+      }
+      if (nd->n_out > 1) {
+        for (idx k = 0; k < H; k++) ((float *)nd->out[1]->data)[st + k] = h[k];
+      }
+      if (nd->n_out > 2) {
+        for (idx k = 0; k < H; k++) ((float *)nd->out[2]->data)[st + k] = c[k];
+      }
+    }
+  }
+  opml_free(h);
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_sequence[] = {
     {OP_ATTENTION, "Attention", k_attention},
     {OP_ROTARY_EMBEDDING, "RotaryEmbedding", k_rotary},
+    {OP_RNN, "RNN", k_recurrent},
+    {OP_GRU, "GRU", k_recurrent},
+    {OP_LSTM, "LSTM", k_recurrent},
     {0, 0, 0},
 };

@@ -231,11 +231,120 @@ static int k_lp_pool(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* --- GridSample --------------------------------------------------------------------------
+ * ints [N, C, r, inDims[r], outDims[r], mode, padding, alignCorners]; grid [N, out..., r] holds
+ * (x, y[, z]) for the axes innermost first. Per axis: the coordinate u = ((g + 1) / 2) (len - 1)
+ * (align corners) or ((g + 1) len - 1) / 2; nearest rounds it half to even; outside
+ * [lo, hi] (align corners: [0, len - 1], else [-0.5, len - 0.5]) border clamps it to
+ * [0, len - 1] and reflection reflects it; taps: nearest 1, linear 2 (1 - f, f), cubic 4 (Keys,
+ * a = -0.75) from i0 = floor(u), f = u - i0. A tap outside the input reads 0 (zeros), the
+ * clamped index (border) or the reflected, truncated one (reflection). The value is
+ * +0 + sum over axis 0's taps of c * (+0 + sum over axis 1's taps of c * (...)), each axis'
+ * taps ascending, the innermost axis first. */
+static float gs_reflect(float x, float lo, float hi) {
+  const float rng = hi - lo;
+  if (x < lo) {
+    const float dx = lo - x;
+    const int32_t n = (int32_t)(dx / rng);
+    const float r = dx - (float)n * rng;
+    return n % 2 == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    const float dx = x - hi;
+    const int32_t n = (int32_t)(dx / rng);
+    const float r = dx - (float)n * rng;
+    return n % 2 == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+typedef struct {
+  int n;              /* taps */
+  idx at[4];          /* input index, or -1 for a zero */
+  float c[4];
+} gs_axis;
+
+static void gs_taps(float g, idx len, int mode, int padding, int align, gs_axis *t) {
+  const float fl = (float)(int32_t)len;
+  float u = align ? (g + 1.0f) / 2.0f * (fl - 1.0f) : ((g + 1.0f) * fl - 1.0f) / 2.0f;
+  if (mode == 0) u = opml_roundevenf(u);
+  const float lo = align ? 0.0f : -0.5f, hi = align ? fl - 1.0f : fl - 0.5f;
+  if (u < lo || u > hi) {
+    if (padding == 1) u = u < 0.0f ? 0.0f : u > fl - 1.0f ? fl - 1.0f : u;
+    else if (padding == 2) u = gs_reflect(u, lo, hi);
+  }
+  idx i0;
+  if (mode == 0) {
+    t->n = 1, t->c[0] = 1.0f;
+    i0 = (idx)(int32_t)u;
+  } else {
+    const float f0 = opml_floorf(u), f = u - f0;
+    i0 = (idx)(int32_t)f0;
+    if (mode == 1) {
+      t->n = 2, t->c[0] = 1.0f - f, t->c[1] = f;
+    } else {
+      const float A = -0.75f, x1 = f + 1.0f, x2 = 1.0f - f, x3 = 2.0f - f;
+      t->n = 4, i0 -= 1;
+      t->c[0] = ((A * x1 - 5.0f * A) * x1 + 8.0f * A) * x1 - 4.0f * A;
+      t->c[1] = ((A + 2.0f) * f - (A + 3.0f)) * f * f + 1.0f;
+      t->c[2] = ((A + 2.0f) * x2 - (A + 3.0f)) * x2 * x2 + 1.0f;
+      t->c[3] = ((A * x3 - 5.0f * A) * x3 + 8.0f * A) * x3 - 4.0f * A;
+    }
+  }
+  for (int k = 0; k < t->n; k++) {
+    idx i = i0 + k;
+    if (i < 0 || i >= len) {
+      if (padding == 0) i = -1;
+      else if (padding == 1) i = i < 0 ? 0 : len - 1;
+      else i = (idx)(int32_t)gs_reflect((float)(int32_t)i, lo, hi);
+    }
+    t->at[k] = i;
+  }
+}
+
+static float gs_value(const float *x, const gs_axis *t, const idx *istr, int a, int r, idx off) {
+  float acc = 0.0f;
+  for (int k = 0; k < t[a].n; k++) {
+    if (t[a].at[k] < 0) continue;
+    const idx o = off + t[a].at[k] * istr[a];
+    acc += t[a].c[k] * (a == r - 1 ? x[o] : gs_value(x, t, istr, a + 1, r, o));
+  }
+  return acc;
+}
+
+static int k_grid_sample(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *Gd = nd->in[1];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Gd->dtype != DT_FLOAT || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (nd->n_ints < 3) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx N = v[0], C = v[1];
+  const int r = (int)v[2];
+  if (r < 1 || r > 3 || nd->n_ints != 6 + 2 * (uint32_t)r) return OPML_EATTR;
+  const int mode = (int)v[3 + 2 * r], padding = (int)v[4 + 2 * r], align = v[5 + 2 * r] != 0;
+  idx istr[3], isz = 1, osz = 1;
+  for (int a = r - 1; a >= 0; a--) istr[a] = isz, isz *= v[3 + a];
+  for (int a = 0; a < r; a++) osz *= v[3 + r + a];
+  if (N * C * isz != X->size || N * osz * r != Gd->size || N * C * osz != Y->size) return OPML_EATTR;
+  const float *x = X->data, *g = Gd->data;
+  float *y = Y->data;
+  gs_axis t[3];
+  for (idx n = 0; n < N; n++) {
+    for (idx o = 0; o < osz; o++) {
+      const float *gp = g + (n * osz + o) * r;
+      for (int a = 0; a < r; a++) gs_taps(gp[r - 1 - a], v[3 + a], mode, padding, align, &t[a]);
+      for (idx c = 0; c < C; c++) y[(n * C + c) * osz + o] = gs_value(x + (n * C + c) * isz, t, istr, 0, r, 0);
+    }
+  }
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_vision[] = {
     {OP_RESIZE, "Resize", k_resize},
     {OP_DEPTH_TO_SPACE, "DepthToSpace", k_depth_to_space},
     {OP_SPACE_TO_DEPTH, "SpaceToDepth", k_space_to_depth},
     {OP_CONV_TRANSPOSE, "ConvTranspose", k_conv_transpose},
     {OP_LP_POOL, "LpPool", k_lp_pool},
+    {OP_GRID_SAMPLE, "GridSample", k_grid_sample},
     {0, 0, 0},
 };

@@ -225,6 +225,11 @@ export const OP_SCHEMA = {
         "DD, DH, DW, PD, PH, PW] (leading pads); inputs X, W [C, OC/group, K...], B?.",
     },
     LpPool: { code: 604, doc: "ints: as AveragePool's, with p last (count_include_pad unused)." },
+    GridSample: {
+      code: 605,
+      doc: "ints: [N, C, r (spatial rank 1-3), inDims[r], outDims[r], mode (0 nearest, 1 linear, 2 cubic), " +
+        "padding (0 zeros, 1 border, 2 reflection), alignCorners]; inputs X, grid [N, out..., r].",
+    },
   },
   norm: {
     RMSNormalization: {
@@ -257,6 +262,14 @@ export const OP_SCHEMA = {
       doc: "ints: [B, S, H, D, rotaryDim, interleaved, x3d, hasPositions, cacheRows]; inputs X, cos, sin, " +
         "position_ids? (int64, checked at run time).",
     },
+    RNN: {
+      code: 702,
+      doc: "ints: [S, B, I, H, dirs, reverse, layout, linearBeforeReset, hasClip, act[3 per direction]] " +
+        "(activations: 0 Sigmoid, 1 Tanh, 2 Relu); floats: [clip]; inputs X, W, R, B?, sequence_lens? " +
+        "(int32, checked at run time), initial_h?, initial_c?, P?; outputs Y?, Y_h?, Y_c?.",
+    },
+    GRU: { code: 703, doc: "As RNN (gates z, r, h)." },
+    LSTM: { code: 704, doc: "As RNN (gates i, o, f, c; peepholes P [dirs, 3H])." },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 

@@ -167,8 +167,84 @@ function lowerRotary(ctx: NodeContext): Lowered {
   };
 }
 
+const ACTIVATIONS: Record<string, number> = { Sigmoid: 0, Tanh: 1, Relu: 2 };
+
+/** RNN, GRU and LSTM: one kernel, the gate count and defaults by operator. */
+function lowerRecurrent(ctx: NodeContext): Lowered {
+  const kind = ctx.opType as "RNN" | "GRU" | "LSTM";
+  const G = { RNN: 1, GRU: 3, LSTM: 4 }[kind];
+  const x = typed(ctx, 0, "X", [F], true)!,
+    w = typed(ctx, 1, "W", [F], true)!,
+    r = typed(ctx, 2, "R", [F], true)!;
+  const b = typed(ctx, 3, "B", [F], false), lens = typed(ctx, 4, "sequence_lens", [DType.int32], false);
+  const h0 = typed(ctx, 5, "initial_h", [F], false);
+  const c0 = kind === "LSTM" ? typed(ctx, 6, "initial_c", [F], false) : undefined;
+  const p = kind === "LSTM" ? typed(ctx, 7, "P", [F], false) : undefined;
+  const nOut = kind === "LSTM" ? 3 : 2;
+  if (ctx.outputCount > nOut) ctx.fail(`${ctx.outputCount} outputs: ${kind} has at most ${nOut}`);
+  const layout = ctx.opset >= 14 ? ctx.attrs.int("layout", 0) : 0;
+  if (layout !== 0 && layout !== 1) ctx.fail(`layout ${layout} must be 0 or 1`);
+  if (x.shape.length !== 3) ctx.fail(`X [${x.shape}] must be 3-D`);
+  const [S, B] = layout ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]];
+  const I = x.shape[2], H = ctx.attrs.int("hidden_size", 0) || w.shape[1] / G;
+  const direction = ctx.attrs.string("direction", "forward");
+  if (!["forward", "reverse", "bidirectional"].includes(direction)) {
+    ctx.fail(`direction '${direction}' is not supported`);
+  }
+  const dirs = direction === "bidirectional" ? 2 : 1;
+  shapeIs(ctx, w, "W", [dirs, G * H, I]);
+  shapeIs(ctx, r, "R", [dirs, G * H, H]);
+  if (b) shapeIs(ctx, b, "B", [dirs, 2 * G * H]);
+  if (lens) shapeIs(ctx, lens, "sequence_lens", [B]);
+  const state = layout ? [B, dirs, H] : [dirs, B, H];
+  if (h0) shapeIs(ctx, h0, "initial_h", state);
+  if (c0) shapeIs(ctx, c0, "initial_c", state);
+  if (p) shapeIs(ctx, p, "P", [dirs, 3 * H]);
+  if (kind === "LSTM" && ctx.attrs.int("input_forget", 0)) ctx.fail("input_forget=1 is not supported");
+  const dflt = { RNN: ["Tanh"], GRU: ["Sigmoid", "Tanh"], LSTM: ["Sigmoid", "Tanh", "Tanh"] }[kind];
+  const names = ctx.attrs.has("activations")
+    ? ctx.attrs.strings("activations")
+    : [...dflt, ...(dirs === 2 ? dflt : [])];
+  if (names.length !== dflt.length * dirs) {
+    ctx.fail(`activations [${names}] must name ${dflt.length * dirs} functions`);
+  }
+  const acts = names.map((n) => ACTIVATIONS[n] ?? ctx.fail(`activation '${n}' is not supported`));
+  if (ctx.attrs.has("activation_alpha") || ctx.attrs.has("activation_beta")) {
+    ctx.fail("activation_alpha/activation_beta are not supported");
+  }
+  const per = (d: number) => [...acts.slice(d * dflt.length, (d + 1) * dflt.length), 0, 0, 0].slice(0, 3);
+  const clip = ctx.attrs.has("clip") ? ctx.attrs.float("clip") : 0;
+  if (ctx.attrs.has("clip") && !(clip > 0)) ctx.fail(`clip ${clip} must be positive`);
+  const outputs = [
+    { dtype: F, shape: layout ? [B, S, dirs, H] : [S, dirs, B, H] },
+    { dtype: F, shape: state },
+    { dtype: F, shape: state },
+  ].slice(0, ctx.outputCount);
+  return {
+    op: SEQUENCE_OPS[kind],
+    ints: [
+      S,
+      B,
+      I,
+      H,
+      dirs,
+      direction === "reverse" ? 1 : 0,
+      layout,
+      kind === "GRU" && ctx.attrs.int("linear_before_reset", 0) ? 1 : 0,
+      ctx.attrs.has("clip") ? 1 : 0,
+      ...per(0),
+      ...(dirs === 2 ? per(1) : [0, 0, 0]),
+    ],
+    floats: [clip],
+    outputs,
+  }; // deno-fmt-ignore
+}
+
 /** Every sequence operator. */
 export const OPS: readonly OpDef[] = [
   { opType: "Attention", lower: lowerAttention },
   { opType: "RotaryEmbedding", lower: lowerRotary },
+  { opType: "RNN", lower: lowerRecurrent },
+  { opType: "GRU", lower: lowerRecurrent },
+  { opType: "LSTM", lower: lowerRecurrent },
 ];

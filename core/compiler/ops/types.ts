@@ -21,6 +21,7 @@ export interface Attributes {
   float(name: string, dflt?: number): number;
   floats(name: string, dflt?: number[]): number[];
   string(name: string, dflt?: string): string;
+  strings(name: string, dflt?: string[]): string[];
   tensor(name: string): TensorValue;
 }
 

@@ -406,6 +406,37 @@ function lowerGlobalMaxPool(ctx: NodeContext): Lowered {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// GridSample
+
+function lowerGridSample(ctx: NodeContext): Lowered {
+  const x = input(ctx, 0), grid = input(ctx, 1);
+  checkDtype(ctx, x, FLOAT);
+  checkDtype(ctx, grid, FLOAT, "grid");
+  const r = x.shape.length - 2;
+  if (r < 1 || r > 3 || (ctx.opset < 20 && r !== 2)) {
+    ctx.fail(`X [${x.shape}]: ${r}-D sampling is not supported`);
+  }
+  const [N, C] = x.shape;
+  if (grid.shape.length !== r + 2 || grid.shape[0] !== N || grid.shape[r + 1] !== r) {
+    ctx.fail(`grid [${grid.shape}] must be [${N}, out..., ${r}] for X [${x.shape}]`);
+  }
+  const legacy: Record<string, string> = { bilinear: "linear", bicubic: "cubic" };
+  const name = ctx.attrs.string("mode", ctx.opset >= 20 ? "linear" : "bilinear");
+  const mode = ["nearest", "linear", "cubic"].indexOf(ctx.opset >= 20 ? name : legacy[name] ?? name);
+  if (mode < 0) ctx.fail(`mode '${name}' is not supported`);
+  const padName = ctx.attrs.string("padding_mode", "zeros");
+  const padding = ["zeros", "border", "reflection"].indexOf(padName);
+  if (padding < 0) ctx.fail(`padding_mode '${padName}' is not supported`);
+  const out = grid.shape.slice(1, r + 1);
+  if (x.shape.slice(2).some((d) => d < 1)) ctx.fail(`X [${x.shape}] has an empty spatial axis`);
+  return {
+    op: VISION_OPS.GridSample,
+    ints: [N, C, r, ...x.shape.slice(2), ...out, mode, padding, ctx.attrs.int("align_corners", 0) ? 1 : 0],
+    outputs: [{ dtype: x.dtype, shape: [N, C, ...out] }],
+  };
+}
+
 /** Every vision operator. */
 export const OPS: readonly OpDef[] = [
   { opType: "Resize", lower: lowerResize },
@@ -415,4 +446,5 @@ export const OPS: readonly OpDef[] = [
   { opType: "ConvTranspose", lower: lowerConvTranspose },
   { opType: "LpPool", lower: lowerLpPool },
   { opType: "GlobalMaxPool", lower: lowerGlobalMaxPool },
+  { opType: "GridSample", lower: lowerGridSample },
 ];
