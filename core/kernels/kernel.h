@@ -79,6 +79,8 @@ extern const opml_kernel_entry opml_kernels_reduce[];      /* op codes 500..599 
 extern const opml_kernel_entry opml_kernels_vision[];      /* op codes 600..659 */
 extern const opml_kernel_entry opml_kernels_norm[];        /* op codes 660..699 */
 extern const opml_kernel_entry opml_kernels_sequence[];    /* op codes 700..749 */
+extern const opml_kernel_entry opml_kernels_index[];       /* op codes 800..899 */
+extern const opml_kernel_entry opml_kernels_loss[];        /* op codes 900..949 */
 
 /* The kernel of `op`, or NULL. */
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);

@@ -304,4 +304,50 @@ enum {
   OP_LSTM = 704,
 };
 
+/* index: op codes 800-899 (core/kernels/index.c, core/compiler/ops/index.ts) */
+enum {
+  /* GatherElements: ints: [axis]; inputs data (any dtype), indices (int32/int64, checked at run
+     time). */
+  OP_GATHER_ELEMENTS = 800,
+  /* ScatterElements: ints: [axis, reduction] (0 none, 1 add, 2 mul, 3 max, 4 min; reductions on
+     float, double, int32, int64); inputs data, indices, updates; updates applied in ascending
+     order. Also Scatter. */
+  OP_SCATTER_ELEMENTS = 801,
+  /* ScatterND: ints: [reduction] (as ScatterElements); inputs data, indices [..., q], updates. */
+  OP_SCATTER_ND = 802,
+  /* GatherND: ints: [batch_dims]; inputs data, indices [..., q] (int32/int64). */
+  OP_GATHER_ND = 803,
+  /* Trilu: ints: [upper]; inputs X, k? (int64 scalar read at run time). */
+  OP_TRILU = 804,
+  /* OneHot: ints: [outer, depth, inner]; inputs indices (float truncated, int32, int64), values
+     [off, on]. */
+  OP_ONE_HOT = 805,
+  /* Tile: No ints: output coordinate c reads input coordinate c mod the input's dims. */
+  OP_TILE = 806,
+  /* EyeLike: ints: [k]; no inputs; output [M, N] is 1 where j - i == k. */
+  OP_EYE_LIKE = 807,
+  /* Range: ints: [n]; inputs start, delta (the output dtype): y[i] = start + i * delta (integers
+     wrap). */
+  OP_RANGE = 808,
+  /* CumSum: ints: [outer, D, inner, exclusive, reverse]; float, double, (u)int32, (u)int64. */
+  OP_CUM_SUM = 809,
+  /* ReverseSequence: ints: [batch_axis, time_axis]; inputs X, sequence_lens (int32/int64). */
+  OP_REVERSE_SEQUENCE = 810,
+  /* TopK: ints: [outer, D, inner, k, largest]; outputs values, indices (int64), sorted, ties by
+     lower index, NaN above every number. */
+  OP_TOP_K = 811,
+  /* Dropout: Inference: outputs Y = X and mask (bool) all true; no ints. */
+  OP_DROPOUT = 812,
+};
+
+/* loss: op codes 900-949 (core/kernels/loss.c, core/compiler/ops/loss.ts) */
+enum {
+  /* NegativeLogLikelihoodLoss: ints: [N, C, D, reduction (0 none, 1 sum, 2 mean), hasIgnore,
+     ignoreIndex]; inputs input, target, weight?; float. */
+  OP_NEGATIVE_LOG_LIKELIHOOD_LOSS = 900,
+  /* SoftmaxCrossEntropyLoss: ints: as NegativeLogLikelihoodLoss; inputs scores, labels, weights?;
+     outputs loss, log_prob?. */
+  OP_SOFTMAX_CROSS_ENTROPY_LOSS = 901,
+};
+
 #endif

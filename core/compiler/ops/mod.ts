@@ -12,14 +12,27 @@ import { OPS as reduce } from "./reduce.ts";
 import { OPS as vision } from "./vision.ts";
 import { OPS as norm } from "./norm.ts";
 import { OPS as sequence } from "./sequence.ts";
+import { OPS as index } from "./index.ts";
+import { OPS as loss } from "./loss.ts";
 
 export * from "./types.ts";
 
 /** All operators, keyed `domain::opType` ("" domain for standard ONNX). */
 export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
-  [...elementwise, ...nn, ...movement, ...quant, ...math, ...reduce, ...vision, ...norm, ...sequence].map((
-    d,
-  ) => [`${d.domain ?? ""}::${d.opType}`, d]),
+  [
+    ...elementwise,
+    ...nn,
+    ...movement,
+    ...quant,
+    ...math,
+    ...reduce,
+    ...vision,
+    ...norm,
+    ...sequence,
+    ...index,
+    ...loss,
+  ]
+    .map((d) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );
 
 /** The operator definition of a node, or undefined. `ai.onnx` is the default domain. */

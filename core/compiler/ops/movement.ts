@@ -34,7 +34,7 @@ function elemSize(ctx: NodeContext, dtype: number): number {
 }
 
 /** A compile-time integer input (int32/int64) as numbers, or undefined when absent. */
-function constInts(ctx: NodeContext, i: number, what: string): number[] | undefined {
+export function constInts(ctx: NodeContext, i: number, what: string): number[] | undefined {
   const v = ctx.inputs[i];
   if (!v) return undefined;
   if (v.dtype !== DType.int64 && v.dtype !== DType.int32) {

@@ -28,6 +28,8 @@ export const FAMILIES = {
   vision: { first: 600, last: 659, c: "vision.c", ts: "vision.ts" },
   norm: { first: 660, last: 699, c: "norm.c", ts: "norm.ts" },
   sequence: { first: 700, last: 749, c: "sequence.c", ts: "sequence.ts" },
+  index: { first: 800, last: 899, c: "index.c", ts: "index.ts" },
+  loss: { first: 900, last: 949, c: "loss.c", ts: "loss.ts" },
 } as const;
 
 /** A family name. */
@@ -270,6 +272,61 @@ export const OP_SCHEMA = {
     },
     GRU: { code: 703, doc: "As RNN (gates z, r, h)." },
     LSTM: { code: 704, doc: "As RNN (gates i, o, f, c; peepholes P [dirs, 3H])." },
+  },
+  index: {
+    GatherElements: {
+      code: 800,
+      doc: "ints: [axis]; inputs data (any dtype), indices (int32/int64, checked at run time).",
+    },
+    ScatterElements: {
+      code: 801,
+      doc:
+        "ints: [axis, reduction] (0 none, 1 add, 2 mul, 3 max, 4 min; reductions on float, double, int32, " +
+        "int64); inputs data, indices, updates; updates applied in ascending order. Also Scatter.",
+    },
+    ScatterND: {
+      code: 802,
+      doc: "ints: [reduction] (as ScatterElements); inputs data, indices [..., q], updates.",
+    },
+    GatherND: { code: 803, doc: "ints: [batch_dims]; inputs data, indices [..., q] (int32/int64)." },
+    Trilu: { code: 804, doc: "ints: [upper]; inputs X, k? (int64 scalar read at run time)." },
+    OneHot: {
+      code: 805,
+      doc: "ints: [outer, depth, inner]; inputs indices (float truncated, int32, int64), values [off, on].",
+    },
+    Tile: { code: 806, doc: "No ints: output coordinate c reads input coordinate c mod the input's dims." },
+    EyeLike: { code: 807, doc: "ints: [k]; no inputs; output [M, N] is 1 where j - i == k." },
+    Range: {
+      code: 808,
+      doc: "ints: [n]; inputs start, delta (the output dtype): y[i] = start + i * delta (integers wrap).",
+    },
+    CumSum: {
+      code: 809,
+      doc: "ints: [outer, D, inner, exclusive, reverse]; float, double, (u)int32, (u)int64.",
+    },
+    ReverseSequence: {
+      code: 810,
+      doc: "ints: [batch_axis, time_axis]; inputs X, sequence_lens (int32/int64).",
+    },
+    TopK: {
+      code: 811,
+      doc:
+        "ints: [outer, D, inner, k, largest]; outputs values, indices (int64), sorted, ties by lower index, " +
+        "NaN above every number.",
+    },
+    Dropout: { code: 812, doc: "Inference: outputs Y = X and mask (bool) all true; no ints." },
+  },
+  loss: {
+    NegativeLogLikelihoodLoss: {
+      code: 900,
+      doc:
+        "ints: [N, C, D, reduction (0 none, 1 sum, 2 mean), hasIgnore, ignoreIndex]; inputs input, target, " +
+        "weight?; float.",
+    },
+    SoftmaxCrossEntropyLoss: {
+      code: 901,
+      doc: "ints: as NegativeLogLikelihoodLoss; inputs scores, labels, weights?; outputs loss, log_prob?.",
+    },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
 
