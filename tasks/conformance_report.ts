@@ -6,6 +6,7 @@
  * @module
  */
 import { buildRuntime } from "../core/compiler/mod.ts";
+import { REJECTED_DOMAINS, REJECTED_OPERATORS } from "../core/compiler/ops/rejected.ts";
 import { runNative } from "../core/engine/mod.ts";
 import {
   compareOutput,
@@ -88,6 +89,18 @@ if (update) {
     "| case | reason |",
     "|---|---|",
     ...Object.entries(skipped).map(([n, r]) => `| ${n} | ${r.replaceAll("|", "\\|")} |`),
+    "",
+    "## Rejected by design",
+    "",
+    "Two parties must agree on every output bit, and opml runs inference: operators whose output is",
+    "random by definition and training-only operators are rejected with this reason (Dropout in",
+    "training mode with a ratio above 0 is rejected by its lowering for the same reason as the",
+    "random ones; in inference, or with ratio 0, it is an identity with an all-true mask).",
+    "",
+    "| operator | reason |",
+    "|---|---|",
+    ...Object.entries(REJECTED_OPERATORS).map(([op, why]) => `| ${op} | ${why} |`),
+    ...Object.entries(REJECTED_DOMAINS).map(([d, why]) => `| every operator of ${d} | ${why} |`),
     "",
     "## Out of scope",
     "",

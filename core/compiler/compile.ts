@@ -17,6 +17,7 @@ import {
   type TensorValue,
 } from "../ir/types.ts";
 import { type Attributes, findOperator, LoweringError, type NodeContext, type ValueInfo } from "./ops/mod.ts";
+import { rejectionReason } from "./ops/rejected.ts";
 
 /** Options of {@link compileGraph}. */
 export interface CompileOptions {
@@ -142,7 +143,10 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     const def = findOperator(node.domain, node.opType);
     if (!def) {
       const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
-      throw new LoweringError(`unsupported operator ${op} (node '${node.name}', opset ${opset})`);
+      const why = rejectionReason(node.domain, node.opType);
+      throw new LoweringError(
+        `unsupported operator ${op} (node '${node.name}', opset ${opset})${why ? `: ${why}` : ""}`,
+      );
     }
     const lowered = def.lower(ctx);
     const outNames = node.outputs.slice(0, lowered.outputs.length);

@@ -56,6 +56,12 @@ static int k_float_unary(const opml_node *node) {
     case OP_TAN: UNARY_LOOP(float, opml_tanf(v)); break;
     case OP_SINH: UNARY_LOOP(float, opml_sinhf(v)); break;
     case OP_COSH: UNARY_LOOP(float, opml_coshf(v)); break;
+    case OP_ASIN: UNARY_LOOP(float, opml_asinf(v)); break;
+    case OP_ACOS: UNARY_LOOP(float, opml_acosf(v)); break;
+    case OP_ATAN: UNARY_LOOP(float, opml_atanf(v)); break;
+    case OP_ASINH: UNARY_LOOP(float, opml_asinhf(v)); break;
+    case OP_ACOSH: UNARY_LOOP(float, opml_acoshf(v)); break;
+    case OP_ATANH: UNARY_LOOP(float, opml_atanhf(v)); break;
     case OP_SOFTPLUS: UNARY_LOOP(float, opml_softplusf(v)); break;
     case OP_SOFTSIGN: UNARY_LOOP(float, v / (1.0f + fabs_(v))); break;
     case OP_HARD_SIGMOID: UNARY_LOOP(float, fmax_(0.0f, fmin_(1.0f, f[0] * v + f[1]))); break;
@@ -370,5 +376,11 @@ const opml_kernel_entry opml_kernels_math[] = {
     {OP_BITWISE_OR, "BitwiseOr", k_bitwise},
     {OP_BITWISE_XOR, "BitwiseXor", k_bitwise},
     {OP_BITWISE_NOT, "BitwiseNot", k_int_unary},
+    {OP_ASIN, "Asin", k_float_unary},
+    {OP_ACOS, "Acos", k_float_unary},
+    {OP_ATAN, "Atan", k_float_unary},
+    {OP_ASINH, "Asinh", k_float_unary},
+    {OP_ACOSH, "Acosh", k_float_unary},
+    {OP_ATANH, "Atanh", k_float_unary},
     {0, 0, 0},
 };

@@ -509,3 +509,89 @@ float opml_tanf(float x) {
   float f = (float)t;
   return (u >> 31) ? -f : f;
 }
+
+/* ---- inverse trigonometric and hyperbolic functions -------------------------------------- */
+/* Each is evaluated in binary64 with a relative error below 2^-40 and rounded once. */
+
+#define PI_D 0x1.921fb54442d18p+1
+#define PIO2_D 0x1.921fb54442d18p+0
+
+/* atan(k/8), k = 0..8 */
+static const double atan_tab[9] = {0x0.0p+0, 0x1.fd5ba9aac2f6ep-4, 0x1.f5b75f92c80ddp-3, 0x1.6f61941e4def1p-2,
+                                   0x1.dac670561bb4fp-2, 0x1.1e00babdefeb4p-1, 0x1.4978fa3269ee1p-1,
+                                   0x1.700a7c5784634p-1, 0x1.921fb54442d18p-1};
+
+/* atan t for t in [0, 1]: atan(c) + atan((t - c) / (1 + t c)), c = k/8 nearest t, then the
+ * Taylor series to v^13 on |v| <= 1/16 (the next term is below 2^-60). */
+static double atan_unit(double t) {
+  int k = (int)(t * 8.0 + 0.5);
+  double c = (double)k * 0.125;
+  double v = (t - c) / (1.0 + t * c), v2 = v * v;
+  double s = v + v * v2 * (-1.0 / 3 + v2 * (1.0 / 5 + v2 * (-1.0 / 7 + v2 * (1.0 / 9 + v2 * (-1.0 / 11 + v2 * (1.0 / 13))))));
+  return atan_tab[k] + s;
+}
+
+/* atan2(y, x) for y, x >= 0, not both 0. */
+static double atan2_pos(double y, double x) {
+  return y <= x ? atan_unit(y / x) : PIO2_D - atan_unit(x / y);
+}
+
+/* sqrt d for d in [2^-120, 2^120]: the float square root refined by one Newton step (2^-48). */
+static double sqrt_d(double d) {
+  if (d == 0.0) return 0.0;
+  double y = (double)opml_sqrtf((float)d);
+  return 0.5 * (y + d / y);
+}
+
+float opml_atanf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > F_INF) return x; /* NaN */
+  double d = (double)u2f(a);
+  float f = (float)(a == F_INF ? PIO2_D : atan2_pos(d, 1.0));
+  return (u >> 31) ? -f : f;
+}
+
+float opml_asinf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > 0x3F800000u) return u2f(F_NAN); /* |x| > 1 and NaN */
+  double d = (double)u2f(a);
+  float f = (float)atan2_pos(d, sqrt_d((1.0 - d) * (1.0 + d))); /* both factors exact */
+  return (u >> 31) ? -f : f;
+}
+
+float opml_acosf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > 0x3F800000u) return u2f(F_NAN);
+  double d = (double)u2f(a), s = sqrt_d((1.0 - d) * (1.0 + d));
+  if (d == 0.0) return (float)PIO2_D;
+  return (float)((u >> 31) ? PI_D - atan2_pos(s, d) : atan2_pos(s, d));
+}
+
+float opml_asinhf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a >= F_INF) return x; /* ±inf, NaN */
+  double d = (double)u2f(a), r;
+  if (d > 0x1p50) r = log_core(a) + LN2; /* sqrt(d^2 + 1) = d to 2^-100 */
+  else r = log1p_pos(d + d * d / (1.0 + sqrt_d(d * d + 1.0)));
+  float f = (float)r;
+  return (u >> 31) ? -f : f;
+}
+
+float opml_acoshf(float x) {
+  uint32_t u = f2u(x);
+  if (u == F_INF || (u & 0x7FFFFFFFu) > F_INF) return x; /* +inf, NaN */
+  if (u < 0x3F800000u || (u >> 31)) return u2f(F_NAN);   /* x < 1 */
+  double d = (double)x;
+  if (d > 0x1p50) return (float)(log_core(u) + LN2);
+  double e = d - 1.0; /* exact */
+  return (float)log1p_pos(e + sqrt_d(e * (d + 1.0)));
+}
+
+float opml_atanhf(float x) {
+  uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
+  if (a > 0x3F800000u) return u2f(F_NAN); /* |x| > 1 and NaN */
+  if (a == 0x3F800000u) return u2f(F_INF | (u & 0x80000000u));
+  double d = (double)u2f(a);
+  float f = (float)(0.5 * log1p_pos(2.0 * d / (1.0 - d)));
+  return (u >> 31) ? -f : f;
+}

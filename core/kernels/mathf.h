@@ -24,5 +24,11 @@ float opml_coshf(float x);
 float opml_sinf(float x);       /* exact range reduction by 2/pi for every float */
 float opml_cosf(float x);
 float opml_tanf(float x);
+float opml_asinf(float x);
+float opml_acosf(float x);
+float opml_atanf(float x);
+float opml_asinhf(float x);
+float opml_acoshf(float x);
+float opml_atanhf(float x);
 
 #endif

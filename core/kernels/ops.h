@@ -208,6 +208,18 @@ enum {
   OP_BITWISE_XOR = 441,
   /* BitwiseNot: Any integer. */
   OP_BITWISE_NOT = 442,
+  /* Asin: Float (opml_asinf). */
+  OP_ASIN = 443,
+  /* Acos: Float (opml_acosf). */
+  OP_ACOS = 444,
+  /* Atan: Float (opml_atanf). */
+  OP_ATAN = 445,
+  /* Asinh: Float (opml_asinhf). */
+  OP_ASINH = 446,
+  /* Acosh: Float (opml_acoshf). */
+  OP_ACOSH = 447,
+  /* Atanh: Float (opml_atanhf). */
+  OP_ATANH = 448,
 };
 
 /* reduce: op codes 500-599 (core/kernels/reduce.c, core/compiler/ops/reduce.ts) */

@@ -37,6 +37,12 @@ const UNARY = [
   "sinf",
   "cosf",
   "tanf",
+  "asinf",
+  "acosf",
+  "atanf",
+  "asinhf",
+  "acoshf",
+  "atanhf",
 ];
 const ALL = [...UNARY, "powf", "fmodf"];
 /** Maximum error (ulp) allowed per function: the measured maxima are about 0.5. */
@@ -57,6 +63,12 @@ const BOUND: Record<string, number> = {
   sinf: 1,
   cosf: 1,
   tanf: 1,
+  asinf: 1,
+  acosf: 1,
+  atanf: 1,
+  asinhf: 1,
+  acoshf: 1,
+  atanhf: 1,
   fmodf: 0,
 };
 

@@ -86,11 +86,13 @@ static void pow_input(uint32_t *x, uint32_t *y) {
 
 enum {
   F_EXP, F_LOG, F_TANH, F_ERF, F_SIGMOID, F_FLOOR, F_ROUNDEVEN, F_SQRT,
-  F_EXPM1, F_SOFTPLUS, F_SINH, F_COSH, F_SIN, F_COS, F_TAN, N_UNARY
+  F_EXPM1, F_SOFTPLUS, F_SINH, F_COSH, F_SIN, F_COS, F_TAN, F_ASIN, F_ACOS, F_ATAN,
+  F_ASINH, F_ACOSH, F_ATANH, N_UNARY
 };
 static const char *const unary_names[N_UNARY] = {
     "expf", "logf", "tanhf", "erff", "sigmoidf", "floorf", "roundevenf", "sqrtf",
-    "expm1f", "softplusf", "sinhf", "coshf", "sinf", "cosf", "tanf",
+    "expm1f", "softplusf", "sinhf", "coshf", "sinf", "cosf", "tanf", "asinf", "acosf", "atanf",
+    "asinhf", "acoshf", "atanhf",
 };
 
 static float eval_unary(int f, float x) {
@@ -109,6 +111,12 @@ static float eval_unary(int f, float x) {
     case F_SIN: return opml_sinf(x);
     case F_COS: return opml_cosf(x);
     case F_TAN: return opml_tanf(x);
+    case F_ASIN: return opml_asinf(x);
+    case F_ACOS: return opml_acosf(x);
+    case F_ATAN: return opml_atanf(x);
+    case F_ASINH: return opml_asinhf(x);
+    case F_ACOSH: return opml_acoshf(x);
+    case F_ATANH: return opml_atanhf(x);
     default: return opml_sqrtf(x);
   }
 }
@@ -195,6 +203,12 @@ static double reference(int f, float x) {
     case F_SIN: return sin(d);
     case F_COS: return cos(d);
     case F_TAN: return tan(d);
+    case F_ASIN: return asin(d);
+    case F_ACOS: return acos(d);
+    case F_ATAN: return atan(d);
+    case F_ASINH: return asinh(d);
+    case F_ACOSH: return acosh(d);
+    case F_ATANH: return atanh(d);
     default: return sqrtf(x);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The math family (op codes 400-499, docs/IR.md; kernels in core/kernels/math.c, float functions
  * in core/kernels/mathf.c): unary math and activations (Neg, Abs, Reciprocal, Floor, Ceil,
- * Round, Sign, Log, Sin, Cos, Tan, Sinh, Cosh, Softplus, Softsign, HardSigmoid, HardSwish,
- * Elu, Selu, Celu, Mish, ThresholdedRelu), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
+ * Round, Sign, Log, Sin, Cos, Tan, Sinh, Cosh, Asin, Acos, Atan, Asinh, Acosh, Atanh, Softplus,
+ * Softsign, HardSigmoid, HardSwish, Elu, Selu, Celu, Mish, ThresholdedRelu), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
  * and Mean, Mod, the comparisons, And/Or/Xor/Not and the bitwise operators. Attribute layouts
  * are documented in schema.ts. Only integer and bool operands fold at compile time (shape
  * arithmetic; math_fold.ts models the kernels exactly); float nodes stay kernel calls.
@@ -152,6 +152,7 @@ export const OPS: readonly OpDef[] = [
   unaryOp("BitwiseNot", INTEGER),
   ...(["Reciprocal", "Floor", "Ceil", "Round", "Log", "Sin", "Cos", "Tan", "Sinh", "Cosh"] as const)
     .map((op) => unaryOp(op, FLOAT)),
+  ...(["Asin", "Acos", "Atan", "Asinh", "Acosh", "Atanh"] as const).map((op) => unaryOp(op, FLOAT)),
   ...(["Softplus", "Softsign", "HardSwish", "Mish"] as const).map((op) => unaryOp(op, FLOAT)),
   unaryOp("HardSigmoid", FLOAT, (ctx) => [f("alpha", 0.2)(ctx), f("beta", 0.5)(ctx)]),
   unaryOp("Elu", FLOAT, (ctx) => [f("alpha", 1)(ctx)]),

@@ -178,6 +178,12 @@ export const OP_SCHEMA = {
     BitwiseOr: { code: 440, doc: "As BitwiseAnd." },
     BitwiseXor: { code: 441, doc: "As BitwiseAnd." },
     BitwiseNot: { code: 442, doc: "Any integer." },
+    Asin: { code: 443, doc: "Float (opml_asinf)." },
+    Acos: { code: 444, doc: "Float (opml_acosf)." },
+    Atan: { code: 445, doc: "Float (opml_atanf)." },
+    Asinh: { code: 446, doc: "Float (opml_asinhf)." },
+    Acosh: { code: 447, doc: "Float (opml_acoshf)." },
+    Atanh: { code: 448, doc: "Float (opml_atanhf)." },
   },
   reduce: {
     ReduceSum: { code: 500, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64." },
