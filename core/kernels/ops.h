@@ -271,6 +271,20 @@ enum {
      linear, 2 cubic), padding (0 zeros, 1 border, 2 reflection), alignCorners]; inputs X, grid [N,
      out..., r]. */
   OP_GRID_SAMPLE = 605,
+  /* RoiAlign: ints: [R (rois), C, H, W, outH, outW, samplingRatio, halfPixel, max]; floats:
+     [spatialScale]; inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time). */
+  OP_ROI_ALIGN = 606,
+  /* MaxUnpool: ints: [r, dims[r]] (the inferred output shape): Y = 0, then Y at the position of
+     index I[k] (flat in the inferred shape, checked at run time) = X[k] in ascending k; inputs X, I
+     (int64). */
+  OP_MAX_UNPOOL = 607,
+  /* Col2Im: ints (3-D normalised): [N, C, ID, IH, IW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH,
+     PW, LD, LH, LW] (image, block, strides, dilations, leading pads, blocks per axis); input the
+     columns. */
+  OP_COL2_IM = 608,
+  /* DeformConv: ints: [N, C, OC, group, offsetGroup, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW];
+     inputs X, W, offset, B?, mask?. */
+  OP_DEFORM_CONV = 609,
 };
 
 /* norm: op codes 660-699 (core/kernels/norm.c, core/compiler/ops/norm.ts) */

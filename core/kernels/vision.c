@@ -339,6 +339,199 @@ static int k_grid_sample(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* --- RoiAlign ------------------------------------------------------------------------------
+ * onnxruntime's algorithm: per roi (x1, y1, x2, y2) * spatialScale (- 0.5 with half_pixel; the
+ * size at least 1 otherwise), per output bin a grid of samplingRatio (or ceil(bin size)) points,
+ * each a bilinear sample (w1 v1 + w2 v2 + w3 v3 + w4 v4, points outside [-1, size] are 0);
+ * avg: (+0 + samples in grid order) / count; max: the largest of the weighted corner values. */
+static int k_roi_align(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *Rs = nd->in[1], *BI = nd->in[2];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Rs->dtype != DT_FLOAT || BI->dtype != DT_INT64 || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (nd->n_ints != 9 || nd->n_floats != 1) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx R = v[0], C = v[1], H = v[2], W = v[3], OH = v[4], OW = v[5], sr = v[6];
+  const int half = v[7] != 0, mx = v[8] != 0;
+  if (Rs->size != R * 4 || BI->size != R || Y->size != R * C * OH * OW || X->size % (C * H * W)) return OPML_EATTR;
+  const idx NB = X->size / (C * H * W);
+  const float ss = nd->floats[0], off = half ? 0.5f : 0.0f, fh = (float)(int32_t)H, fw = (float)(int32_t)W;
+  const float *x = X->data, *rois = Rs->data;
+  const int64_t *bi = BI->data;
+  float *y = Y->data;
+  for (idx n = 0; n < R; n++) {
+    if (bi[n] < 0 || bi[n] >= NB) return OPML_EVALUE;
+    const float *r = rois + n * 4;
+    const float sw = r[0] * ss - off, sh = r[1] * ss - off, ew = r[2] * ss - off, eh = r[3] * ss - off;
+    float rw = ew - sw, rh = eh - sh;
+    if (!half) rw = rw > 1.0f ? rw : 1.0f, rh = rh > 1.0f ? rh : 1.0f;
+    const float bh = rh / (float)(int32_t)OH, bw = rw / (float)(int32_t)OW;
+    const idx gh = sr > 0 ? sr : (idx)(int32_t)(-opml_floorf(-bh)), gw = sr > 0 ? sr : (idx)(int32_t)(-opml_floorf(-bw));
+    const idx count = gh * gw > 1 ? gh * gw : 1;
+    const float fgh = (float)(int32_t)gh, fgw = (float)(int32_t)gw, fcount = (float)(int32_t)count;
+    for (idx c = 0; c < C; c++) {
+      const float *xc = x + (bi[n] * C + c) * H * W;
+      for (idx ph = 0; ph < OH; ph++) {
+        for (idx pw = 0; pw < OW; pw++) {
+          float acc = 0.0f;
+          int first = 1;
+          for (idx iy = 0; iy < gh; iy++) {
+            const float yy = sh + (float)(int32_t)ph * bh + ((float)(int32_t)iy + 0.5f) * bh / fgh;
+            for (idx ix = 0; ix < gw; ix++) {
+              const float xx = sw + (float)(int32_t)pw * bw + ((float)(int32_t)ix + 0.5f) * bw / fgw;
+              float val = 0.0f;
+              if (!(yy < -1.0f || yy > fh || xx < -1.0f || xx > fw)) {
+                float py = yy <= 0.0f ? 0.0f : yy, px = xx <= 0.0f ? 0.0f : xx;
+                idx yl = (idx)(int32_t)py, xl = (idx)(int32_t)px, yh, xh;
+                if (yl >= H - 1) yh = yl = H - 1, py = (float)(int32_t)yl;
+                else yh = yl + 1;
+                if (xl >= W - 1) xh = xl = W - 1, px = (float)(int32_t)xl;
+                else xh = xl + 1;
+                const float ly = py - (float)(int32_t)yl, lx = px - (float)(int32_t)xl, hy = 1.0f - ly, hx = 1.0f - lx;
+                const float a1 = hy * hx * xc[yl * W + xl], a2 = hy * lx * xc[yl * W + xh];
+                const float a3 = ly * hx * xc[yh * W + xl], a4 = ly * lx * xc[yh * W + xh];
+                if (mx) {
+                  val = a1 > a2 ? a1 : a2;
+                  val = val > a3 ? val : a3;
+                  val = val > a4 ? val : a4;
+                } else {
+                  val = a1 + a2 + a3 + a4;
+                }
+              }
+              if (mx) acc = first || val > acc ? val : acc;
+              else acc += val;
+              first = 0;
+            }
+          }
+          y[((n * C + c) * OH + ph) * OW + pw] = mx ? acc : acc / fcount;
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* --- MaxUnpool: ints [r, inferred dims[r]] ------------------------------------------------- */
+static int k_max_unpool(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0], *I = nd->in[1];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Y->dtype != DT_FLOAT || I->dtype != DT_INT64) return OPML_EDTYPE;
+  if (I->size != X->size || nd->n_ints < 1) return OPML_EATTR;
+  const idx r = nd->ints[0];
+  if (r != Y->rank || nd->n_ints != 1 + (uint32_t)r) return OPML_EATTR;
+  idx total = 1;
+  for (idx a = 0; a < r; a++) total *= nd->ints[1 + a];
+  const float *x = X->data;
+  const int64_t *ind = I->data;
+  float *y = Y->data;
+  for (uint32_t i = 0; i < Y->size; i++) y[i] = 0.0f;
+  for (uint32_t k = 0; k < X->size; k++) {
+    if (ind[k] < 0 || ind[k] >= total) return OPML_EVALUE;
+    idx rest = ind[k], at = 0, stride = 1;
+    for (idx a = r - 1; a >= 0; a--) { /* re-encode the position in Y's shape */
+      const idx c = rest % nd->ints[1 + a];
+      rest /= nd->ints[1 + a];
+      if (c >= Y->dims[a]) return OPML_EVALUE;
+      at += c * stride;
+      stride *= Y->dims[a];
+    }
+    y[at] = x[k];
+  }
+  return OPML_OK;
+}
+
+/* --- Col2Im: y = 0, then each column value added at its image position, in ascending
+ * (n, c, block offset, column) order; positions in the padding are dropped. ---------------- */
+static int k_col2im(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (nd->n_ints != 20) return OPML_EATTR;
+  const int64_t *v = nd->ints;
+  const idx N = v[0], C = v[1], I[3] = {v[2], v[3], v[4]}, K[3] = {v[5], v[6], v[7]}, S[3] = {v[8], v[9], v[10]};
+  const idx D[3] = {v[11], v[12], v[13]}, P[3] = {v[14], v[15], v[16]}, L[3] = {v[17], v[18], v[19]};
+  const idx isz = I[0] * I[1] * I[2], ksz = K[0] * K[1] * K[2], lsz = L[0] * L[1] * L[2];
+  if (X->size != N * C * ksz * lsz || Y->size != N * C * isz) return OPML_EATTR;
+  const float *x = X->data;
+  float *y = Y->data;
+  for (uint32_t i = 0; i < Y->size; i++) y[i] = 0.0f;
+  for (idx nc = 0; nc < N * C; nc++) {
+    for (idx k = 0; k < ksz; k++) {
+      const idx kd = k / (K[1] * K[2]), kh = k / K[2] % K[1], kw = k % K[2];
+      for (idx l = 0; l < lsz; l++) {
+        const idx ld = l / (L[1] * L[2]), lh = l / L[2] % L[1], lw = l % L[2];
+        const idx d = ld * S[0] - P[0] + kd * D[0], h = lh * S[1] - P[1] + kh * D[1], w = lw * S[2] - P[2] + kw * D[2];
+        if (d < 0 || d >= I[0] || h < 0 || h >= I[1] || w < 0 || w >= I[2]) continue;
+        y[nc * isz + (d * I[1] + h) * I[2] + w] += x[(nc * ksz + k) * lsz + l];
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* --- DeformConv: per output, +0 + sum over the group's input channels, then kernel rows and
+ * columns ascending, of w * (bilinear(x at the offset position) * mask), then + B. The bilinear
+ * sample is hy hx v00 + hy lx v01 + ly hx v10 + ly lx v11 (corners outside the input are 0; 0
+ * when the position is at or beyond -1 / the size). ------------------------------------------ */
+static float deform_sample(const float *x, idx H, idx W, float py, float px) {
+  const float fh = (float)(int32_t)H, fw = (float)(int32_t)W;
+  if (py <= -1.0f || py >= fh || px <= -1.0f || px >= fw) return 0.0f;
+  const float y0f = opml_floorf(py), x0f = opml_floorf(px);
+  const idx y0 = (idx)(int32_t)y0f, x0 = (idx)(int32_t)x0f;
+  const float ly = py - y0f, lx = px - x0f, hy = 1.0f - ly, hx = 1.0f - lx;
+  const float v00 = y0 >= 0 && x0 >= 0 ? x[y0 * W + x0] : 0.0f;
+  const float v01 = y0 >= 0 && x0 + 1 < W ? x[y0 * W + x0 + 1] : 0.0f;
+  const float v10 = y0 + 1 < H && x0 >= 0 ? x[(y0 + 1) * W + x0] : 0.0f;
+  const float v11 = y0 + 1 < H && x0 + 1 < W ? x[(y0 + 1) * W + x0 + 1] : 0.0f;
+  return hy * hx * v00 + hy * lx * v01 + ly * hx * v10 + ly * lx * v11;
+}
+
+static int k_deform_conv(const opml_node *nd) {
+  if (nd->n_ints != 17 || nd->n_in < 3) return OPML_EATTR;
+  const opml_tensor *X = nd->in[0], *Wt = nd->in[1], *O = nd->in[2];
+  const opml_tensor *B = nd->n_in > 3 ? nd->in[3] : 0, *M = nd->n_in > 4 ? nd->in[4] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != DT_FLOAT || Wt->dtype != DT_FLOAT || O->dtype != DT_FLOAT || Y->dtype != DT_FLOAT ||
+      (B && B->dtype != DT_FLOAT) || (M && M->dtype != DT_FLOAT)) {
+    return OPML_EDTYPE;
+  }
+  const int64_t *v = nd->ints;
+  const idx N = v[0], C = v[1], OC = v[2], G = v[3], OG = v[4], H = v[5], W = v[6], OH = v[7], OW = v[8];
+  const idx KH = v[9], KW = v[10], SH = v[11], SW = v[12], DH = v[13], DW = v[14], PH = v[15], PW = v[16];
+  if (G < 1 || OG < 1 || C % G || OC % G || C % OG) return OPML_EATTR;
+  const idx cpg = C / G, opg = OC / G, cpo = C / OG, K = KH * KW;
+  if (X->size != N * C * H * W || Wt->size != OC * cpg * K || O->size != N * OG * 2 * K * OH * OW ||
+      Y->size != N * OC * OH * OW || (B && B->size != OC) || (M && M->size != N * OG * K * OH * OW)) {
+    return OPML_EATTR;
+  }
+  const float *x = X->data, *w = Wt->data, *off = O->data, *b = B ? B->data : 0, *m = M ? M->data : 0;
+  float *y = Y->data;
+  const idx plane = OH * OW;
+  for (idx n = 0; n < N; n++) {
+    for (idx oc = 0; oc < OC; oc++) {
+      const idx g = oc / opg;
+      for (idx oh = 0; oh < OH; oh++) {
+        for (idx ow = 0; ow < OW; ow++) {
+          float acc = 0.0f;
+          for (idx ic = g * cpg; ic < (g + 1) * cpg; ic++) {
+            const idx og = ic / cpo;
+            for (idx k = 0; k < K; k++) {
+              const idx i = k / KW, j = k % KW, at = oh * OW + ow;
+              const float dy = off[((n * OG + og) * 2 * K + 2 * k) * plane + at];
+              const float dx = off[((n * OG + og) * 2 * K + 2 * k + 1) * plane + at];
+              const float py = (float)(int32_t)(oh * SH - PH + i * DH) + dy, px = (float)(int32_t)(ow * SW - PW + j * DW) + dx;
+              float val = deform_sample(x + (n * C + ic) * H * W, H, W, py, px);
+              if (m) val = val * m[((n * OG + og) * K + k) * plane + at];
+              acc += w[(oc * cpg + ic - g * cpg) * K + k] * val;
+            }
+          }
+          y[((n * OC + oc) * OH + oh) * OW + ow] = b ? acc + b[oc] : acc;
+        }
+      }
+    }
+  }
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_vision[] = {
     {OP_RESIZE, "Resize", k_resize},
     {OP_DEPTH_TO_SPACE, "DepthToSpace", k_depth_to_space},
@@ -346,5 +539,9 @@ const opml_kernel_entry opml_kernels_vision[] = {
     {OP_CONV_TRANSPOSE, "ConvTranspose", k_conv_transpose},
     {OP_LP_POOL, "LpPool", k_lp_pool},
     {OP_GRID_SAMPLE, "GridSample", k_grid_sample},
+    {OP_ROI_ALIGN, "RoiAlign", k_roi_align},
+    {OP_MAX_UNPOOL, "MaxUnpool", k_max_unpool},
+    {OP_COL2_IM, "Col2Im", k_col2im},
+    {OP_DEFORM_CONV, "DeformConv", k_deform_conv},
     {0, 0, 0},
 };

@@ -238,6 +238,28 @@ export const OP_SCHEMA = {
       doc: "ints: [N, C, r (spatial rank 1-3), inDims[r], outDims[r], mode (0 nearest, 1 linear, 2 cubic), " +
         "padding (0 zeros, 1 border, 2 reflection), alignCorners]; inputs X, grid [N, out..., r].",
     },
+    RoiAlign: {
+      code: 606,
+      doc: "ints: [R (rois), C, H, W, outH, outW, samplingRatio, halfPixel, max]; floats: [spatialScale]; " +
+        "inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time).",
+    },
+    MaxUnpool: {
+      code: 607,
+      doc: "ints: [r, dims[r]] (the inferred output shape): Y = 0, then Y at the position of index I[k] " +
+        "(flat in the inferred shape, checked at run time) = X[k] in ascending k; inputs X, I (int64).",
+    },
+    Col2Im: {
+      code: 608,
+      doc:
+        "ints (3-D normalised): [N, C, ID, IH, IW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, LD, LH, " +
+        "LW] (image, block, strides, dilations, leading pads, blocks per axis); input the columns.",
+    },
+    DeformConv: {
+      code: 609,
+      doc:
+        "ints: [N, C, OC, group, offsetGroup, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW]; inputs X, W, " +
+        "offset, B?, mask?.",
+    },
   },
   norm: {
     RMSNormalization: {

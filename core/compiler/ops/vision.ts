@@ -437,6 +437,147 @@ function lowerGridSample(ctx: NodeContext): Lowered {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// RoiAlign, MaxUnpool, Col2Im, DeformConv
+
+function lowerRoiAlign(ctx: NodeContext): Lowered {
+  const x = floatArg(ctx, 0, "X"), rois = floatArg(ctx, 1, "rois"), bi = input(ctx, 2);
+  if (bi.dtype !== DType.int64) ctx.fail(`batch_indices has type ${dtypeName(bi.dtype)}, expected int64`);
+  if (x.shape.length !== 4) ctx.fail(`X [${x.shape}] must be 4-D`);
+  const R = rois.shape[0];
+  if (rois.shape.length !== 2 || rois.shape[1] !== 4 || bi.shape.join() !== `${R}`) {
+    ctx.fail(`rois [${rois.shape}] must be [R, 4] and batch_indices [${bi.shape}] [R]`);
+  }
+  const ctm = ctx.opset >= 16
+    ? ctx.attrs.string("coordinate_transformation_mode", "half_pixel")
+    : "output_half_pixel";
+  if (ctm !== "half_pixel" && ctm !== "output_half_pixel") {
+    ctx.fail(`coordinate_transformation_mode '${ctm}' is not supported`);
+  }
+  const mode = ctx.attrs.string("mode", "avg");
+  if (mode !== "avg" && mode !== "max") ctx.fail(`mode '${mode}' is not supported`);
+  const oh = ctx.attrs.int("output_height", 1), ow = ctx.attrs.int("output_width", 1);
+  const sr = ctx.attrs.int("sampling_ratio", 0);
+  if (!(oh >= 1 && ow >= 1 && sr >= 0)) {
+    ctx.fail("output_height/output_width must be positive, sampling_ratio >= 0");
+  }
+  const [, C, H, W] = x.shape;
+  return {
+    op: VISION_OPS.RoiAlign,
+    ints: [R, C, H, W, oh, ow, sr, ctm === "half_pixel" ? 1 : 0, mode === "max" ? 1 : 0],
+    floats: [ctx.attrs.float("spatial_scale", 1)],
+    outputs: [{ dtype: DType.float32, shape: [R, C, oh, ow] }],
+  };
+}
+
+function lowerMaxUnpool(ctx: NodeContext): Lowered {
+  const x = floatArg(ctx, 0, "X"), ind = input(ctx, 1);
+  if (ind.dtype !== DType.int64) ctx.fail(`I has type ${dtypeName(ind.dtype)}, expected int64`);
+  if (ind.shape.join() !== x.shape.join()) ctx.fail(`I [${ind.shape}] must have X's shape [${x.shape}]`);
+  const S = x.shape.length - 2;
+  if (S < 1) ctx.fail(`X [${x.shape}] must have spatial axes`);
+  const kernel = ctx.attrs.ints("kernel_shape");
+  const strides = ctx.attrs.ints("strides", new Array<number>(S).fill(1));
+  const pads = ctx.attrs.ints("pads", new Array<number>(2 * S).fill(0));
+  if (kernel.length !== S || strides.length !== S || pads.length !== 2 * S) {
+    ctx.fail("kernel_shape, strides or pads do not fit X");
+  }
+  const inferred = [
+    x.shape[0],
+    x.shape[1],
+    ...x.shape.slice(2).map((d, i) => (d - 1) * strides[i] - pads[i] - pads[i + S] + kernel[i]),
+  ];
+  let shape = inferred;
+  const given = constInput(ctx, 2, "output_shape");
+  if (given) {
+    if (given.length !== x.shape.length) ctx.fail(`output_shape [${given}] must have rank ${x.shape.length}`);
+    shape = given;
+  }
+  if ([...shape, ...inferred].some((d) => !(d >= 1))) ctx.fail(`the output shape [${shape}] is empty`);
+  // the indices are flat in the inferred shape; a given output_shape only pads it
+  return {
+    op: VISION_OPS.MaxUnpool,
+    ints: [inferred.length, ...inferred],
+    outputs: [{ dtype: x.dtype, shape }],
+    keepInputs: [0, 1],
+  };
+}
+
+function lowerCol2Im(ctx: NodeContext): Lowered {
+  const x = floatArg(ctx, 0, "input");
+  const image = constInput(ctx, 1, "image_shape"), block = constInput(ctx, 2, "block_shape");
+  if (!image || !block || image.length !== block.length) {
+    ctx.fail("image_shape and block_shape must have one length");
+  }
+  const S = image.length;
+  if (S < 1 || S > 3) ctx.fail(`${S}-D images are not supported`);
+  if (x.shape.length !== 3) ctx.fail(`input [${x.shape}] must be [N, C * prod(block_shape), L]`);
+  const ones = new Array<number>(S).fill(1);
+  const strides = ctx.attrs.ints("strides", ones), dil = ctx.attrs.ints("dilations", ones);
+  const pads = ctx.attrs.ints("pads", [...ones, ...ones].map(() => 0));
+  if (strides.length !== S || dil.length !== S || pads.length !== 2 * S) {
+    ctx.fail("strides, dilations or pads do not fit image_shape");
+  }
+  const K = block.reduce((a, b) => a * b, 1);
+  const [N, CK, L] = x.shape;
+  if (K < 1 || CK % K) ctx.fail(`input [${x.shape}]: ${CK} is not a multiple of prod(block_shape) ${K}`);
+  const blocks = image.map((d, i) =>
+    Math.floor((d + pads[i] + pads[i + S] - (dil[i] * (block[i] - 1) + 1)) / strides[i]) + 1
+  );
+  if (blocks.some((b) => b < 1) || blocks.reduce((a, b) => a * b, 1) !== L) {
+    ctx.fail(`input [${x.shape}] has ${L} blocks; image_shape [${image}] gives [${blocks}]`);
+  }
+  return {
+    op: VISION_OPS.Col2Im,
+    ints: [
+      N,
+      CK / K,
+      ...to3(image, 1),
+      ...to3(block, 1),
+      ...to3(strides, 1),
+      ...to3(dil, 1),
+      ...to3(pads.slice(0, S), 0),
+      ...to3(blocks, 1),
+    ],
+    outputs: [{ dtype: DType.float32, shape: [N, CK / K, ...image] }],
+    keepInputs: [0],
+  }; // deno-fmt-ignore
+}
+
+function lowerDeformConv(ctx: NodeContext): Lowered {
+  const x = floatArg(ctx, 0, "X"), w = floatArg(ctx, 1, "W"), off = floatArg(ctx, 2, "offset");
+  const b = ctx.inputs[3] ? floatArg(ctx, 3, "B") : undefined,
+    mask = ctx.inputs[4] ? floatArg(ctx, 4, "mask") : undefined;
+  if (x.shape.length !== 4 || w.shape.length !== 4) {
+    ctx.fail(`only 2-D deformable convolutions are supported`);
+  }
+  const [N, C, H, W] = x.shape, [OC, CG, KH, KW] = w.shape;
+  const group = ctx.attrs.int("group", 1), og = ctx.attrs.int("offset_group", 1);
+  if (group < 1 || C % group || OC % group || CG * group !== C || og < 1 || C % og) {
+    ctx.fail(`group ${group} / offset_group ${og} do not fit X [${x.shape}] and W [${w.shape}]`);
+  }
+  const kernel = ctx.attrs.ints("kernel_shape", [KH, KW]);
+  if (kernel.join() !== `${KH},${KW}`) ctx.fail(`kernel_shape [${kernel}] differs from W [${w.shape}]`);
+  const [sh, sw] = ctx.attrs.ints("strides", [1, 1]), [dh, dw] = ctx.attrs.ints("dilations", [1, 1]);
+  const pads = ctx.attrs.ints("pads", [0, 0, 0, 0]);
+  if (pads.length !== 4 || pads.some((p) => p < 0)) ctx.fail(`pads [${pads}] must be 4 non-negative values`);
+  const OH = Math.floor((H + pads[0] + pads[2] - (dh * (KH - 1) + 1)) / sh) + 1;
+  const OW = Math.floor((W + pads[1] + pads[3] - (dw * (KW - 1) + 1)) / sw) + 1;
+  if (OH < 1 || OW < 1) ctx.fail(`the output is empty`);
+  if (off.shape.join() !== `${N},${og * KH * KW * 2},${OH},${OW}`) {
+    ctx.fail(`offset [${off.shape}] must be [${N}, ${og * KH * KW * 2}, ${OH}, ${OW}]`);
+  }
+  if (mask && mask.shape.join() !== `${N},${og * KH * KW},${OH},${OW}`) {
+    ctx.fail(`mask [${mask.shape}] must be [${N}, ${og * KH * KW}, ${OH}, ${OW}]`);
+  }
+  if (b && b.shape.join() !== `${OC}`) ctx.fail(`B [${b.shape}] must be [${OC}]`);
+  return {
+    op: VISION_OPS.DeformConv,
+    ints: [N, C, OC, group, og, H, W, OH, OW, KH, KW, sh, sw, dh, dw, pads[0], pads[1]],
+    outputs: [{ dtype: DType.float32, shape: [N, OC, OH, OW] }],
+  };
+}
+
 /** Every vision operator. */
 export const OPS: readonly OpDef[] = [
   { opType: "Resize", lower: lowerResize },
@@ -447,4 +588,8 @@ export const OPS: readonly OpDef[] = [
   { opType: "LpPool", lower: lowerLpPool },
   { opType: "GlobalMaxPool", lower: lowerGlobalMaxPool },
   { opType: "GridSample", lower: lowerGridSample },
+  { opType: "RoiAlign", lower: lowerRoiAlign },
+  { opType: "MaxUnpool", lower: lowerMaxUnpool },
+  { opType: "Col2Im", lower: lowerCol2Im },
+  { opType: "DeformConv", lower: lowerDeformConv },
 ];
