@@ -151,8 +151,19 @@ export function runCommand() {
       "--tamper <node=K>",
       "testing aid: run as a dishonest server, wrong from node K on (flips a bit of its output; native engine)",
     )
+    .option(
+      "--threads <n>",
+      "native engine: kernel threads (default: the machine's cores; the same bytes for any count)",
+    )
     .action(async (dir, opts) => {
       const tamper = opts.tamper === undefined ? undefined : parseTamper(opts.tamper);
+      const threads = opts.threads === undefined ? undefined : parseCount(opts.threads, "--threads");
+      if (threads !== undefined && (threads < 1 || threads > 256)) {
+        throw new CliError(`--threads must be 1 to 256, got ${threads}`, 2);
+      }
+      if (threads !== undefined && opts.engine !== "native") {
+        throw new CliError("--threads runs with the native engine only", 2);
+      }
       if (tamper !== undefined && opts.engine !== "native") {
         throw new CliError("--tamper runs with the native engine only", 2);
       }
@@ -167,7 +178,7 @@ export function runCommand() {
       const extra: Record<string, unknown> = {};
       const t0 = performance.now();
       if (opts.engine === "native") {
-        outputs = (await runNative(model.native, model.prog, inputs, { tamper })).outputs;
+        outputs = (await runNative(model.native, model.prog, inputs, { tamper, threads })).outputs;
       } else if (opts.engine === "vm") {
         const r = runVm(mipsImage(model), model.prog, inputs);
         outputs = r.outputs;

@@ -11,8 +11,9 @@ const repoDir = new URL("../../", import.meta.url).pathname;
 
 /** Native optimisation flags of the runtime (on top of the toolchain's bit-exactness flags). */
 // -O3 gives the same bits: -ffp-contract=off stays, and GCC vectorises no float reduction
-// without fast-math (nn.c picks AVX2 paths at run time, same bits).
-export const RUNTIME_NATIVE_FLAGS: readonly string[] = ["-O3"];
+// without fast-math (the kernels pick AVX2 paths at run time, same bits: core/kernels/simd.h).
+// -pthread: the kernels' worker threads (core/runtime/parallel.c).
+export const RUNTIME_NATIVE_FLAGS: readonly string[] = ["-O3", "-pthread"];
 /** MIPS optimisation flags of the runtime. */
 export const RUNTIME_MIPS_FLAGS: readonly string[] = ["-O2"];
 
@@ -38,7 +39,7 @@ export function runtimeSources(): { native: string[]; mips: string[]; check: str
     .map((e) => `${coreDir}kernels/${e.name}`)
     .sort();
   const rt = (f: string) => `${coreDir}runtime/${f}`;
-  const common = [rt("interp.c"), rt("phase1.c"), ...kernels];
+  const common = [rt("interp.c"), rt("phase1.c"), rt("parallel.c"), ...kernels];
   // keccak.c: linked by buildMips itself if the toolchain lists it among the guest runtime files
   const keccak = rt("keccak.c");
   const mipsKeccak = RUNTIME_SOURCES.includes(keccak) ? [] : [keccak];

@@ -24,6 +24,13 @@ export interface NativeRunOptions {
    * differs (and usually the outputs).
    */
   tamper?: number;
+  /**
+   * Threads of the kernels (`--threads`; default: the runtime's, the machine's cores). Results
+   * are the same bytes for any count.
+   */
+  threads?: number;
+  /** Extra environment of the runtime process (tests: `OPML_SIMD=generic`, docs/IR.md). */
+  env?: Record<string, string>;
 }
 
 /** Outputs of a native run, and the measured compute time and states when asked. */
@@ -53,6 +60,7 @@ async function execRuntime<T>(
   extra: (dir: string) => string[],
   collect: (dir: string, stderr: string) => T,
   files?: { program: string; weights: string },
+  env?: Record<string, string>,
 ): Promise<T> {
   const p = prog.program;
   if (inputs.length !== p.inputs.length) {
@@ -75,7 +83,8 @@ async function execRuntime<T>(
     const args = [programFile, weightsFile, `${dir}/out.bin`, ...inFiles, ...extra(dir)];
     let r: Deno.CommandOutput;
     try {
-      r = await new Deno.Command(runtime, { args, stdout: "null", stderr: "piped", stdin: "null" }).output();
+      r = await new Deno.Command(runtime, { args, env, stdout: "null", stderr: "piped", stdin: "null" })
+        .output();
     } catch (e) {
       const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split(": ")[0];
       throw new RuntimeError(`${runtime}: cannot run the native runner (${why}); compile the model again`);
@@ -110,17 +119,26 @@ export function runNative(
     ...(opts.repeat ? ["--repeat", String(opts.repeat)] : []),
     ...(opts.states ? ["--states", `${dir}/states.bin`] : []),
     ...(opts.tamper !== undefined ? ["--tamper", String(opts.tamper)] : []),
+    ...(opts.threads !== undefined ? ["--threads", String(opts.threads)] : []),
   ];
-  return execRuntime(runtime, prog, inputs, extra, (dir, err) => {
-    const m = /compute_ns (\d+)/.exec(err);
-    const outputs = splitOutputs(Deno.readFileSync(`${dir}/out.bin`), p.outputs.map((i) => p.tensors[i]));
-    const res: NativeRunResult = { outputs, computeNs: m ? Number(m[1]) : undefined };
-    if (opts.states) {
-      const b = Deno.readFileSync(`${dir}/states.bin`);
-      res.states = Array.from({ length: b.length / 32 }, (_, i) => b.slice(32 * i, 32 * i + 32));
-    }
-    return res;
-  }, files);
+  return execRuntime(
+    runtime,
+    prog,
+    inputs,
+    extra,
+    (dir, err) => {
+      const m = /compute_ns (\d+)/.exec(err);
+      const outputs = splitOutputs(Deno.readFileSync(`${dir}/out.bin`), p.outputs.map((i) => p.tensors[i]));
+      const res: NativeRunResult = { outputs, computeNs: m ? Number(m[1]) : undefined };
+      if (opts.states) {
+        const b = Deno.readFileSync(`${dir}/states.bin`);
+        res.states = Array.from({ length: b.length / 32 }, (_, i) => b.slice(32 * i, 32 * i + 32));
+      }
+      return res;
+    },
+    files,
+    opts.env,
+  );
 }
 
 /**

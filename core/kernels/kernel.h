@@ -92,6 +92,18 @@ size_t opml_dtype_size(uint8_t dtype);
 void *opml_alloc(size_t n);
 void opml_free(void *p);
 
+/*
+ * Runs fn(ctx, i) for every i in [0, n), natively on the runtime's threads (core/runtime/
+ * parallel.c; in any order and on any thread), in the MIPS image one after the other. Only for
+ * items that compute disjoint, independent outputs: each output is still one fixed sequence of
+ * operations, so the bits do not depend on the thread count. `work` estimates the whole call's
+ * cost in multiply-adds (size_t: it may wrap in the 32-bit MIPS build, which ignores it): small
+ * calls run on the calling thread alone.
+ */
+void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx);
+/* The threads opml_parallel uses (1 in the MIPS image): kernels may split finer when > 1. */
+int opml_threads(void);
+
 /* Little helpers every family uses. */
 static inline uint32_t opml_f32_bits(float f) {
   union { float f; uint32_t u; } v;

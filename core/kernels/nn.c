@@ -147,46 +147,73 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
   }
 }
 
-/* Runs a product (arow/acol filled by the caller); returns OPML_ENOMEM without scratch memory. */
-static int mm_run(const mm_args *g) {
-  float *panel = 0;
-  if (g->N % NR || g->b_cs != 1) {
-    panel = opml_alloc((size_t)(g->K > 0 ? g->K : 1) * NR * sizeof(float));
-    if (!panel) return OPML_ENOMEM;
-  }
-  const tiles ts = host_tiles();
+/* One work item of a product: the output columns [j0, j0 + NR) and rows [i0, i1). */
+typedef struct mm_job {
+  const mm_args *g;
+  tiles ts;
+  idx rows, chunks; /* rows per item (a multiple of 8), items per column panel */
+  int failed;       /* an item had no scratch memory */
+} mm_job;
+
+static void mm_item(void *ctx, size_t item) {
+  mm_job *job = ctx;
+  const mm_args *g = job->g;
+  const idx j0 = (idx)(item / (size_t)job->chunks) * NR, i1c = ((idx)(item % (size_t)job->chunks) + 1) * job->rows;
+  const idx i1 = i1c < g->M ? i1c : g->M, nr = g->N - j0 < NR ? g->N - j0 : NR;
+  const float *b = g->b + j0 * g->b_cs;
   float acc[8 * NR];
-  for (idx j0 = 0; j0 < g->N; j0 += NR) {
-    const idx nr = g->N - j0 < NR ? g->N - j0 : NR;
-    const float *b = g->b + j0 * g->b_cs;
-    idx i0 = 0;
-    if (nr == 1) { /* a lone column: scalar chains, no packing */
-      for (; i0 + 8 <= g->M; i0 += 8) {
-        col_8(g->K, g->a, g->arow + i0, g->acol, b, g->b_rs, acc);
-        store_tile(g, acc, i0, 8, j0, 1);
-      }
+  idx i0 = i1c - job->rows;
+  if (nr == 1) { /* a lone column: scalar chains, no packing */
+    for (; i0 + 8 <= i1; i0 += 8) {
+      col_8(g->K, g->a, g->arow + i0, g->acol, b, g->b_rs, acc);
+      store_tile(g, acc, i0, 8, j0, 1);
     }
-    idx ldb = g->b_rs;
-    if (g->b_cs != 1 || nr < NR) {
-      /* pack the panel B(:, j0..j0+nr) as K rows of NR floats, zero-padded */
-      for (idx k = 0; k < g->K; k++) {
-        const float *src = b + k * g->b_rs;
-        float *dst = panel + k * NR;
-        idx j = 0;
-        for (; j < nr; j++) dst[j] = src[j * g->b_cs];
-        for (; j < NR; j++) dst[j] = 0.0f;
-      }
-      b = panel, ldb = NR;
+  }
+  if (i0 >= i1) return;
+  idx ldb = g->b_rs;
+  float *panel = 0;
+  if (g->b_cs != 1 || nr < NR) {
+    /* pack the panel B(:, j0..j0+nr) as K rows of NR floats, zero-padded */
+    panel = opml_alloc((size_t)(g->K > 0 ? g->K : 1) * NR * sizeof(float));
+    if (!panel) {
+      job->failed = 1;
+      return;
     }
-    for (int t = 0; t < ts.n; t++) {
-      for (; i0 + ts.rows[t] <= g->M; i0 += ts.rows[t]) {
-        ts.fn[t](g->K, g->a, g->arow + i0, g->acol, b, ldb, acc);
-        store_tile(g, acc, i0, ts.rows[t], j0, nr);
-      }
+    for (idx k = 0; k < g->K; k++) {
+      const float *src = b + k * g->b_rs;
+      float *dst = panel + k * NR;
+      idx j = 0;
+      for (; j < nr; j++) dst[j] = src[j * g->b_cs];
+      for (; j < NR; j++) dst[j] = 0.0f;
+    }
+    b = panel, ldb = NR;
+  }
+  const tiles *ts = &job->ts;
+  for (int t = 0; t < ts->n; t++) {
+    for (; i0 + ts->rows[t] <= i1; i0 += ts->rows[t]) {
+      ts->fn[t](g->K, g->a, g->arow + i0, g->acol, b, ldb, acc);
+      store_tile(g, acc, i0, ts->rows[t], j0, nr);
     }
   }
   if (panel) opml_free(panel);
-  return OPML_OK;
+}
+
+/*
+ * Runs a product (arow/acol filled by the caller); returns OPML_ENOMEM without scratch memory.
+ * Work items are column panels of NR outputs, split by rows when there are few panels
+ * (opml_parallel); every output is computed by exactly one item, in its own fixed order.
+ */
+static int mm_run(const mm_args *g) {
+  const idx panels = (g->N + NR - 1) / NR, want = 4 * (idx)opml_threads(); /* items, for balance */
+  mm_job job = {g, host_tiles(), g->M, 1, 0};
+  if (want > 4 && panels < want && g->M > 8) {
+    idx chunks = (want + panels - 1) / panels, max = (g->M + 7) / 8;
+    if (chunks > max) chunks = max;
+    job.rows = ((g->M + chunks - 1) / chunks + 7) & ~(idx)7;
+    job.chunks = (g->M + job.rows - 1) / job.rows;
+  }
+  opml_parallel((size_t)(panels * job.chunks), (size_t)g->M * (size_t)g->N * (size_t)g->K, mm_item, &job);
+  return job.failed ? OPML_ENOMEM : OPML_OK;
 }
 
 /* A strided product: A(i,k) = a[i*a_rs + k*a_cs]. */
@@ -513,6 +540,65 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
   return OPML_OK;
 }
 
+/* 8-bit MaxPool without indices: pool_f32's order and edges, for integer values (an empty
+ * window gives 0, as the general path does). */
+#define POOL_MAX_INT(T)                                                                           \
+  static T pool_one_##T(const pool_geom *q, const T *x, idx od, idx oh, idx ow) {                 \
+    idx d0, d1, h0, h1, w0, w1;                                                                   \
+    taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);                                     \
+    taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);                                     \
+    taps(ow, q->SW, q->PW, q->DW, q->KW, 0, q->IW, &w0, &w1);                                     \
+    T m = 0;                                                                                      \
+    int first = 1;                                                                                \
+    for (idx kd = d0; kd < d1; kd++) {                                                            \
+      const idx id = od * q->SD - q->PD + kd * q->DD;                                             \
+      for (idx kh = h0; kh < h1; kh++) {                                                          \
+        const T *xr = x + (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW;                 \
+        for (idx kw = w0; kw < w1; kw++, first = 0) {                                             \
+          const T v = xr[ow * q->SW - q->PW + kw * q->DW];                                        \
+          if (first || v > m) m = v;                                                              \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    return m;                                                                                     \
+  }                                                                                               \
+  static int pool_max_##T(const pool_geom *q, const T *x, T *y) {                                 \
+    const idx plane = q->ID * q->IH * q->IW;                                                      \
+    idx lo, hi;                                                                                   \
+    valid_range(-q->PW, q->SW, q->IW - (q->KW - 1) * q->DW, q->OW, &lo, &hi);                     \
+    for (idx nc = 0; nc < q->NC; nc++, x += plane) {                                              \
+      for (idx od = 0; od < q->OD; od++) {                                                        \
+        for (idx oh = 0; oh < q->OH; oh++, y += q->OW) {                                          \
+          idx d0, d1, h0, h1;                                                                     \
+          taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);                               \
+          taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);                               \
+          const idx a = d0 < d1 && h0 < h1 ? lo : q->OW, b = d0 < d1 && h0 < h1 ? hi : q->OW;     \
+          for (idx ow = 0; ow < a; ow++) y[ow] = pool_one_##T(q, x, od, oh, ow);                  \
+          for (idx ow = b; ow < q->OW; ow++) y[ow] = pool_one_##T(q, x, od, oh, ow);              \
+          int first = 1;                                                                          \
+          for (idx kd = d0; kd < d1; kd++) {                                                      \
+            const idx id = od * q->SD - q->PD + kd * q->DD;                                       \
+            for (idx kh = h0; kh < h1; kh++) {                                                    \
+              const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;     \
+              for (idx kw = 0; kw < q->KW; kw++, first = 0) {                                     \
+                const T *xr = x + row + kw * q->DW;                                               \
+                if (first) {                                                                      \
+                  for (idx ow = a; ow < b; ow++) y[ow] = xr[ow * q->SW];                          \
+                } else {                                                                          \
+                  for (idx ow = a; ow < b; ow++) y[ow] = xr[ow * q->SW] > y[ow] ? xr[ow * q->SW] : y[ow]; \
+                }                                                                                 \
+              }                                                                                   \
+            }                                                                                     \
+          }                                                                                       \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    return OPML_OK;                                                                               \
+  }
+POOL_MAX_INT(uint8_t)
+POOL_MAX_INT(int8_t)
+#undef POOL_MAX_INT
+
 static int k_maxpool(const opml_node *nd) {
   pool_geom q;
   if (pool_geom_of(nd, &q)) return OPML_EATTR;
@@ -521,6 +607,8 @@ static int k_maxpool(const opml_node *nd) {
   if (Y->dtype != X->dtype || (I && I->dtype != DT_INT64)) return OPML_EDTYPE;
   if (X->dtype != DT_FLOAT && X->dtype != DT_UINT8 && X->dtype != DT_INT8) return OPML_EDTYPE;
   if (X->dtype == DT_FLOAT && !I) return pool_f32(&q, X->data, Y->data, 0);
+  if (X->dtype == DT_UINT8 && !I) return pool_max_uint8_t(&q, X->data, Y->data);
+  if (X->dtype == DT_INT8 && !I) return pool_max_int8_t(&q, X->data, Y->data);
   idx ktaps = q.KD * q.KH * q.KW, plane = q.ID * q.IH * q.IW, o = 0;
   idx *offs = opml_alloc(2 * (size_t)(ktaps > 0 ? ktaps : 1) * sizeof(idx));
   if (!offs) return OPML_ENOMEM;

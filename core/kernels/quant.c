@@ -14,6 +14,7 @@
  */
 #include "kernel.h"
 #include "ops.h"
+#include "simd.h"
 
 /* ---------------------------------------------------------------- element access */
 
@@ -173,6 +174,55 @@ static inline int32_t requant(int32_t acc, const requant_t *r, int32_t zp, int32
   return q > hi ? hi : q < lo ? lo : q;
 }
 
+#if defined(OPML_X86)
+/* requant() of 8 accumulators (RQ_FAST only): the same integer steps in 64-bit lanes. */
+__attribute__((target("avx2"))) static inline __m256i requant8(__m256i a, const requant_t *r, __m256i zp, __m256i lo,
+                                                              __m256i hi) {
+  const __m256i m = _mm256_set1_epi32(r->mant), c0 = _mm256_set1_epi64x(r->c0);
+  const __m128i sh = _mm_cvtsi32_si128(r->sh);
+  const __m256i pe = _mm256_mul_epi32(a, m), po = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), m);
+  /* the high words of the 8 products, in lane order */
+  __m256i q0 = _mm256_sra_epi32(_mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA), sh);
+  const __m256i odd = _mm256_and_si256(_mm256_xor_si256(q0, zp), _mm256_set1_epi32(1));
+  const __m256i qe = _mm256_add_epi64(_mm256_add_epi64(pe, c0), _mm256_and_si256(odd, _mm256_set1_epi64x(0xFFFFFFFF)));
+  const __m256i qo = _mm256_add_epi64(_mm256_add_epi64(po, c0), _mm256_srli_epi64(odd, 32));
+  __m256i q = _mm256_sra_epi32(_mm256_blend_epi32(_mm256_srli_epi64(qe, 32), qo, 0xAA), sh);
+  q = _mm256_add_epi32(q, zp);
+  return _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+}
+
+/* The low bytes of 8 int32 lanes to y[0..8). */
+__attribute__((target("avx2"))) static inline void store_bytes8(uint8_t *y, __m256i q) {
+  const __m256i pick = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8, 12, -1,
+                                        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i b = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(q, pick), _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1));
+  _mm_storel_epi64((__m128i *)y, _mm256_castsi256_si128(b));
+}
+
+__attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *acc, uint32_t bias, const requant_t *r,
+                                                                 int32_t zp, int32_t lo, int32_t hi, uint8_t *y,
+                                                                 uint32_t n) {
+  const __m256i vb = _mm256_set1_epi32((int32_t)bias), vz = _mm256_set1_epi32(zp);
+  const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), vb);
+    store_bytes8(y + i, requant8(a, r, vz, vlo, vhi));
+  }
+  return i;
+}
+#endif
+
+/* y[i] = requant(acc[i] + bias) for i < n (the bias added modulo 2^32). */
+static void requant_row(const int32_t *acc, uint32_t bias, const requant_t *r, int32_t zp, int32_t lo, int32_t hi,
+                        uint8_t *y, uint32_t n) {
+  uint32_t i = 0;
+#if defined(OPML_X86)
+  if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n);
+#endif
+  for (; i < n; i++) y[i] = (uint8_t)requant((int32_t)((uint32_t)acc[i] + bias), r, zp, lo, hi);
+}
+
 /* ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear */
 
 /*
@@ -283,6 +333,30 @@ static void quantize_run8(const float *x, uint32_t n, float s, int32_t z, int32_
   }
 }
 
+#if defined(OPML_X86)
+/* quantize_one() of 8 floats at a time: the same division, clamps and rounding addition per
+ * lane (divps, addps, subps round as divss, addss, subss). Returns how many were done. */
+__attribute__((target("avx2"))) static uint32_t quantize_run8_avx2(const float *x, uint32_t n, float s, int32_t z,
+                                                                   int32_t lo, int32_t hi, uint8_t *y) {
+  const __m256 vs = _mm256_set1_ps(s), flo = _mm256_set1_ps((float)(lo - z)), fhi = _mm256_set1_ps((float)(hi - z));
+  const __m256 big = _mm256_set1_ps(12582912.0f), zero = _mm256_setzero_ps();
+  const __m256i vz = _mm256_set1_epi32(z);
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 v = _mm256_div_ps(_mm256_loadu_ps(x + i), vs);
+    /* if (v > fhi) fhi; else if (v < flo) flo; else if (NaN) 0 */
+    const __m256 gt = _mm256_cmp_ps(v, fhi, _CMP_GT_OQ), lt = _mm256_cmp_ps(v, flo, _CMP_LT_OQ);
+    const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+    v = _mm256_blendv_ps(v, zero, nan);
+    v = _mm256_blendv_ps(v, flo, lt);
+    v = _mm256_blendv_ps(v, fhi, gt);
+    const __m256 r = _mm256_sub_ps(_mm256_add_ps(v, big), big); /* an integer value, exactly */
+    store_bytes8(y + i, _mm256_add_epi32(_mm256_cvtps_epi32(r), vz));
+  }
+  return i;
+}
+#endif
+
 /*
  * y = saturate(roundeven(x / y_scale) + y_zero_point): float32 division, NaN gives the zero
  * point. Long 8-bit runs with one finite non-zero scale go through quantize_run8.
@@ -303,7 +377,15 @@ static int k_quantize(const opml_node *n) {
       float s0 = sv[base];
       uint32_t mag = opml_f32_bits(s0) & 0x7FFFFFFF;
       if (l.s_inner == 0 && is_8bit(y->dtype) && l.inner >= 1024 && mag != 0 && mag < 0x7F800000) {
-        quantize_run8(xv + e, l.inner, s0, zp ? get_int(zp, base) : 0, lo, hi, (uint8_t *)y->data + e);
+        const int32_t z0 = zp ? get_int(zp, base) : 0;
+        uint32_t done = 0;
+#if defined(OPML_X86)
+        if (opml_use_avx2()) done = quantize_run8_avx2(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
+#endif
+        if (!done) quantize_run8(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
+        for (uint32_t i = done ? done : l.inner; i < l.inner; i++) {
+          ((uint8_t *)y->data)[e + i] = (uint8_t)quantize_one(xv[e + i], s0, z0, lo, hi); /* the tail */
+        }
         e += l.inner;
         continue;
       }
@@ -364,53 +446,130 @@ static int k_dequantize(const opml_node *n) {
 /*
  * acc[r * rs + c * cs] = sum_k w(r, k) * x[c * K + k] for r < R, c < C, exactly (mod 2^32, so
  * no order of the additions can change a bit). Operands are zero-point-corrected 8-bit values as
- * int16. w is packed in blocks of LANES rows, interleaved: row r, column k at
- * wp[(r / LANES) * LANES * K + k * LANES + r % LANES], rows >= R of the last block zero.
+ * int16 (|v| <= 255, so a product and the sum of two fit in int32). w is packed in blocks of
+ * rows; the block is the vector of independent outputs.
  *
- * The block is the vector of independent outputs: natively (SSE2) a block is 8 rows, and the
- * plain C loops over its lanes compile to pmullw/pmulhw/paddd (4 columns per pass, about 1.7
- * instructions per multiply-accumulate); the MIPS build uses 4-row blocks and 4 x 2 explicit
- * accumulators that stay in registers (about 3.1 instructions per multiply-accumulate).
+ * Native (x86-64): blocks of 8 rows, columns k in pairs: row r, column k at
+ * wp[(r / 8) * 8 * K2 + (k / 2) * 16 + (r % 8) * 2 + k % 2], K2 = K rounded up to even, the
+ * padding (rows >= R, column K when K is odd) zero. With AVX2 one vpmaddwd multiplies a pair of
+ * columns of 8 rows by a broadcast pair of x and adds the two products of each row (16
+ * multiply-accumulates per instruction), in tiles of 16 rows by 4 columns; without AVX2 plain C
+ * over the same layout. An odd K reads x[c * K + K] (times a zero weight): callers leave a slack
+ * element after x.
+ * MIPS: 4-row blocks, row r, column k at wp[(r / 4) * 4 * K + k * 4 + r % 4], and 4 x 2
+ * explicit accumulators that stay in registers (about 3.1 instructions per multiply-accumulate).
  */
-#if defined(__SSE2__)
-#define LANES 8
-#define COLS 4
-#else
-#define LANES 4
-#define COLS 2
-#endif
+#if defined(OPML_X86)
 
-#if LANES == 8
-/* COLS (4) columns of one 8-row block. */
-static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[COLS][LANES]) {
-  uint32_t s0[8] = {0}, s1[8] = {0}, s2[8] = {0}, s3[8] = {0};
-  const int16_t *x0 = x, *x1 = x + K, *x2 = x1 + K, *x3 = x2 + K;
-  for (uint32_t k = 0; k < K; k++) {
-    int32_t a = x0[k], b = x1[k], c = x2[k], d = x3[k];
-    const int16_t *wk = w + 8 * k;
-    for (int j = 0; j < 8; j++) {
-      int32_t wj = wk[j];
-      s0[j] += (uint32_t)(wj * a);
-      s1[j] += (uint32_t)(wj * b);
-      s2[j] += (uint32_t)(wj * c);
-      s3[j] += (uint32_t)(wj * d);
+#define KPAD(K) (((K) + 1u) & ~1u)
+
+/* Writes block sums s[c][j] (row rb + j, column c0 + c) for j < nr. */
+static void store_block(int32_t *acc, size_t rs, size_t cs, uint32_t rb, uint32_t nr, uint32_t c0, uint32_t nc,
+                        const int32_t s[][8]) {
+  for (uint32_t c = 0; c < nc; c++) {
+    for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + (c0 + c) * cs] = s[c][j];
+  }
+}
+
+/* NB blocks (8 rows each) by NC columns of x: NB * NC vector accumulators. */
+#define I16_TILE(NB, NC)                                                                          \
+  __attribute__((target("avx2"))) static void tile_i16_##NB##x##NC(                              \
+      const int16_t *w, size_t wstride, const int16_t *x, uint32_t K, int32_t s[NB][NC][8]) {    \
+    __m256i acc[NB][NC];                                                                          \
+    for (int b = 0; b < NB; b++)                                                                  \
+      for (int c = 0; c < NC; c++) acc[b][c] = _mm256_setzero_si256();                            \
+    for (uint32_t k = 0; k < K; k += 2) {                                                         \
+      __m256i wv[NB];                                                                             \
+      for (int b = 0; b < NB; b++) wv[b] = _mm256_loadu_si256((const __m256i *)(w + b * wstride + k * 8)); \
+      for (int c = 0; c < NC; c++) {                                                              \
+        int32_t pair;                                                                             \
+        memcpy(&pair, x + (size_t)c * K + k, 4);                                                  \
+        const __m256i xv = _mm256_set1_epi32(pair);                                               \
+        for (int b = 0; b < NB; b++) acc[b][c] = _mm256_add_epi32(acc[b][c], _mm256_madd_epi16(wv[b], xv)); \
+      }                                                                                           \
+    }                                                                                             \
+    for (int b = 0; b < NB; b++)                                                                  \
+      for (int c = 0; c < NC; c++) _mm256_storeu_si256((__m256i *)s[b][c], acc[b][c]);            \
+  }
+I16_TILE(2, 4)
+I16_TILE(1, 4)
+I16_TILE(2, 1)
+I16_TILE(1, 1)
+
+typedef struct {
+  const int16_t *wp, *x;
+  uint32_t R, C, K;
+  int32_t *acc;
+  size_t rs, cs;
+} i16_job;
+
+/* One work item: the row blocks 2 * item and 2 * item + 1, every column. */
+static void gemm_i16_avx2_item(void *ctx, size_t item) {
+  const i16_job *j = ctx;
+  const uint32_t R = j->R, C = j->C, K = j->K, bb = 2 * (uint32_t)item;
+  const size_t bs = (size_t)8 * KPAD(K); /* one packed block */
+  const int two = bb + 1 < (R + 7) / 8;
+  const int16_t *w = j->wp + bb * bs, *x = j->x;
+  const uint32_t r0 = bb * 8, n0 = R - r0 < 8 ? R - r0 : 8, n1 = two ? (R - r0 - 8 < 8 ? R - r0 - 8 : 8) : 0;
+  int32_t s[2][4][8];
+  uint32_t c = 0;
+  for (; c + 4 <= C; c += 4) {
+    if (two) tile_i16_2x4(w, bs, x + (size_t)c * K, K, s);
+    else tile_i16_1x4(w, bs, x + (size_t)c * K, K, s);
+    store_block(j->acc, j->rs, j->cs, r0, n0, c, 4, s[0]);
+    if (two) store_block(j->acc, j->rs, j->cs, r0 + 8, n1, c, 4, s[1]);
+  }
+  for (; c < C; c++) {
+    int32_t t[2][1][8];
+    if (two) tile_i16_2x1(w, bs, x + (size_t)c * K, K, t);
+    else tile_i16_1x1(w, bs, x + (size_t)c * K, K, t);
+    store_block(j->acc, j->rs, j->cs, r0, n0, c, 1, t[0]);
+    if (two) store_block(j->acc, j->rs, j->cs, r0 + 8, n1, c, 1, t[1]);
+  }
+}
+
+/* Pairs of row blocks on the runtime's threads (each item writes its own rows). */
+static void gemm_i16_avx2(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
+                          size_t rs, size_t cs) {
+  i16_job j = {wp, x, R, C, K, acc, rs, cs};
+  opml_parallel(((R + 7) / 8 + 1) / 2, (size_t)R * C * K / 8, gemm_i16_avx2_item, &j);
+}
+
+/* The same sums in plain C (hosts without AVX2, and OPML_SIMD=generic). */
+static void gemm_i16_plain(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
+                           size_t rs, size_t cs) {
+  const uint32_t K2 = KPAD(K);
+  for (uint32_t rb = 0; rb < R; rb += 8) {
+    const int16_t *w = wp + (size_t)rb * K2;
+    const uint32_t nr = R - rb < 8 ? R - rb : 8;
+    for (uint32_t c = 0; c < C; c++) {
+      const int16_t *xc = x + (size_t)c * K;
+      uint32_t s[8] = {0};
+      for (uint32_t k = 0; k < K; k++) {
+        const int32_t a = xc[k];
+        const int16_t *wk = w + (size_t)(k / 2) * 16 + k % 2;
+        for (int j = 0; j < 8; j++) s[j] += (uint32_t)(wk[2 * j] * a);
+      }
+      for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + c * cs] = (int32_t)s[j];
     }
   }
-  for (int j = 0; j < 8; j++) s[0][j] = s0[j], s[1][j] = s1[j], s[2][j] = s2[j], s[3][j] = s3[j];
 }
 
-/* One column of one 8-row block. */
-static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[LANES]) {
-  uint32_t s0[8] = {0};
-  for (uint32_t k = 0; k < K; k++) {
-    int32_t a = x[k];
-    for (int j = 0; j < 8; j++) s0[j] += (uint32_t)(w[8 * k + j] * a);
-  }
-  for (int j = 0; j < 8; j++) s[j] = s0[j];
+static void gemm_i16(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
+                     size_t rs, size_t cs) {
+  if (opml_use_avx2()) gemm_i16_avx2(wp, R, x, C, K, acc, rs, cs);
+  else gemm_i16_plain(wp, R, x, C, K, acc, rs, cs);
 }
+
+/* Where row r, column k goes in a packed operand. */
+static size_t packed_at(uint32_t r, uint32_t k, uint32_t K) {
+  return (size_t)(r / 8) * 8 * KPAD(K) + (size_t)(k / 2) * 16 + (r % 8) * 2 + k % 2;
+}
+/* Bytes of a packed R x K operand of gemm_i16. */
+static size_t packed_size(uint32_t R, uint32_t K) { return (size_t)((R + 7) / 8) * 8 * KPAD(K) * sizeof(int16_t); }
 #else
 /* COLS (2) columns of one 4-row block. */
-static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[COLS][LANES]) {
+static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[2][4]) {
   const int16_t *x0 = x, *x1 = x + K;
   uint32_t s00 = 0, s10 = 0, s20 = 0, s30 = 0, s01 = 0, s11 = 0, s21 = 0, s31 = 0;
   for (uint32_t k = 0; k < K; k++) {
@@ -430,7 +589,7 @@ static void block_cols(const int16_t *w, const int16_t *x, uint32_t K, uint32_t 
 }
 
 /* One column of one 4-row block. */
-static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[LANES]) {
+static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s[4]) {
   uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (uint32_t k = 0; k < K; k++) {
     int32_t a = x[k];
@@ -441,33 +600,32 @@ static void block_col(const int16_t *w, const int16_t *x, uint32_t K, uint32_t s
   }
   s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3;
 }
-#endif
 
 static void gemm_i16(const int16_t *wp, uint32_t R, const int16_t *x, uint32_t C, uint32_t K, int32_t *acc,
                      size_t rs, size_t cs) {
-  for (uint32_t rb = 0; rb < R; rb += LANES) {
+  for (uint32_t rb = 0; rb < R; rb += 4) {
     const int16_t *w = wp + (size_t)rb * K;
-    uint32_t nr = R - rb < LANES ? R - rb : LANES;
+    uint32_t nr = R - rb < 4 ? R - rb : 4;
     uint32_t c = 0;
-    for (; c + COLS <= C; c += COLS) {
-      uint32_t s[COLS][LANES];
+    for (; c + 2 <= C; c += 2) {
+      uint32_t s[2][4];
       block_cols(w, x + (size_t)c * K, K, s);
       for (uint32_t j = 0; j < nr; j++) {
-        for (uint32_t i = 0; i < COLS; i++) acc[(rb + j) * rs + (c + i) * cs] = (int32_t)s[i][j];
+        for (uint32_t i = 0; i < 2; i++) acc[(rb + j) * rs + (c + i) * cs] = (int32_t)s[i][j];
       }
     }
     for (; c < C; c++) {
-      uint32_t s[LANES];
+      uint32_t s[4];
       block_col(w, x + (size_t)c * K, K, s);
       for (uint32_t j = 0; j < nr; j++) acc[(rb + j) * rs + c * cs] = (int32_t)s[j];
     }
   }
 }
 
+static size_t packed_at(uint32_t r, uint32_t k, uint32_t K) { return (size_t)(r / 4) * 4 * K + (size_t)k * 4 + r % 4; }
 /* Bytes of a packed R x K operand of gemm_i16. */
-static size_t packed_size(uint32_t R, uint32_t K) {
-  return (size_t)((R + LANES - 1) / LANES) * LANES * K * sizeof(int16_t);
-}
+static size_t packed_size(uint32_t R, uint32_t K) { return (size_t)((R + 3) / 4) * 4 * K * sizeof(int16_t); }
+#endif
 
 /*
  * Packs rows r < R of an 8-bit matrix whose element (r, k) is at t[start + r * rstride + k * kstride],
@@ -475,20 +633,17 @@ static size_t packed_size(uint32_t R, uint32_t K) {
  */
 static void pack_rows(const opml_tensor *t, size_t start, size_t rstride, size_t kstride, uint32_t R, uint32_t K,
                       const opml_tensor *zp, uint32_t zp0, int16_t *wp) {
-  for (uint32_t r = 0; r < (R + LANES - 1) / LANES * LANES; r++) {
-    int16_t *dst = wp + (size_t)(r / LANES) * LANES * K + r % LANES;
-    if (r >= R) {
-      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = 0;
-      continue;
-    }
+  const size_t total = packed_size(R, K) / sizeof(int16_t);
+  for (size_t i = 0; i < total; i++) wp[i] = 0; /* padding rows and columns */
+  for (uint32_t r = 0; r < R; r++) {
     int32_t z = zero_point(zp, zp0 + r);
     size_t at = start + r * rstride;
     if (t->dtype == DT_UINT8) {
       const uint8_t *s = (const uint8_t *)t->data + at;
-      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = (int16_t)((int32_t)s[k * kstride] - z);
+      for (uint32_t k = 0; k < K; k++) wp[packed_at(r, k, K)] = (int16_t)((int32_t)s[k * kstride] - z);
     } else {
       const int8_t *s = (const int8_t *)t->data + at;
-      for (uint32_t k = 0; k < K; k++) dst[LANES * k] = (int16_t)((int32_t)s[k * kstride] - z);
+      for (uint32_t k = 0; k < K; k++) wp[packed_at(r, k, K)] = (int16_t)((int32_t)s[k * kstride] - z);
     }
   }
 }
@@ -760,13 +915,64 @@ typedef struct {
   requant_t rq;
 } conv_out;
 
+/* 3x3 depthwise sums (unit dilation) of outputs [ow0, OW) of one output row, rows r0, r0 + PW,
+ * r0 + 2 PW of the padded plane; exact (mod 2^32). */
+static void dw3x3_row(const int16_t *r0, size_t PW, const int16_t *wk, uint32_t sw, uint32_t ow0, uint32_t OW,
+                      uint32_t bias, int32_t *row) {
+  const int32_t w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8];
+  const int16_t *r1 = r0 + PW, *r2 = r1 + PW;
+  for (uint32_t ow = ow0; ow < OW; ow++) {
+    const size_t i = (size_t)ow * sw;
+    uint32_t s = bias + (uint32_t)(w0 * r0[i]) + (uint32_t)(w1 * r0[i + 1]) + (uint32_t)(w2 * r0[i + 2]);
+    s += (uint32_t)(w3 * r1[i]) + (uint32_t)(w4 * r1[i + 1]) + (uint32_t)(w5 * r1[i + 2]);
+    s += (uint32_t)(w6 * r2[i]) + (uint32_t)(w7 * r2[i + 1]) + (uint32_t)(w8 * r2[i + 2]);
+    row[ow] = (int32_t)s;
+  }
+}
+
+#if defined(OPML_X86)
+/* 8 int16 at p, stride 1 or 2, as int32 lanes (stride 2 reads p[0..16)). */
+__attribute__((target("avx2"))) static inline __m256i load8_i16(const int16_t *p, uint32_t sw) {
+  if (sw == 1) return _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)p));
+  const __m256i v = _mm256_loadu_si256((const __m256i *)p);
+  return _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 16); /* the low (even) int16 of each pair */
+}
+
+__attribute__((target("avx2"))) static uint32_t dw3x3_row_avx2(const int16_t *r0, size_t PW, const int16_t *wk,
+                                                               uint32_t sw, uint32_t OW, uint32_t bias, int32_t *row) {
+  __m256i w[9];
+  for (int t = 0; t < 9; t++) w[t] = _mm256_set1_epi32(wk[t]);
+  uint32_t ow = 0;
+  /* stride 2 reads one int16 past the last tap of the chunk: keep it inside the row */
+  for (; ow + 8 + (sw == 2) <= OW; ow += 8) {
+    __m256i s = _mm256_set1_epi32((int32_t)bias);
+    for (int kh = 0; kh < 3; kh++) {
+      const int16_t *r = r0 + kh * PW + (size_t)ow * sw;
+      for (int kw = 0; kw < 3; kw++) s = _mm256_add_epi32(s, _mm256_mullo_epi32(w[kh * 3 + kw], load8_i16(r + kw, sw)));
+    }
+    _mm256_storeu_si256((__m256i *)(row + ow), s);
+  }
+  return ow;
+}
+#endif
+
+/* The outputs dw3x3_row_avx2 computed (0 without AVX2 or for strides other than 1 and 2). */
+static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, uint32_t sw, uint32_t OW, uint32_t bias,
+                               int32_t *row) {
+#if defined(OPML_X86)
+  if ((sw == 1 || sw == 2) && opml_use_avx2()) return dw3x3_row_avx2(r0, PW, wk, sw, OW, bias, row);
+#endif
+  (void)r0, (void)PW, (void)wk, (void)sw, (void)OW, (void)bias, (void)row;
+  return 0;
+}
+
 /*
  * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
  * int16, then a direct sliding window requantised on the fly: KH * KW multiply-accumulates per
  * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers.
  */
 static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
-                      int16_t *plane, const conv_out *o, uint8_t *y) {
+                      int16_t *plane, int32_t *row, const conv_out *o, uint8_t *y) {
   uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
   for (uint32_t ph = 0; ph < PH; ph++) {
     int32_t ih = (int32_t)ph - (int32_t)l->pt;
@@ -785,16 +991,11 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
   const int32_t zp = o->zp, lo = o->lo, hi = o->hi;
   const uint32_t bias = o->bias, sw = l->sw, OW = l->OW;
   if (l->KH == 3 && l->KW == 3 && l->dh == 1 && l->dw == 1) {
-    const int32_t w0 = wk[0], w1 = wk[1], w2 = wk[2], w3 = wk[3], w4 = wk[4], w5 = wk[5], w6 = wk[6], w7 = wk[7], w8 = wk[8];
     for (uint32_t oh = 0; oh < l->OH; oh++) {
-      const int16_t *r0 = plane + (size_t)oh * l->sh * PW, *r1 = r0 + PW, *r2 = r1 + PW;
-      uint8_t *yr = y + (size_t)oh * OW;
-      for (uint32_t ow = 0; ow < OW; ow++, r0 += sw, r1 += sw, r2 += sw) {
-        uint32_t s = bias + (uint32_t)(w0 * r0[0]) + (uint32_t)(w1 * r0[1]) + (uint32_t)(w2 * r0[2]);
-        s += (uint32_t)(w3 * r1[0]) + (uint32_t)(w4 * r1[1]) + (uint32_t)(w5 * r1[2]);
-        s += (uint32_t)(w6 * r2[0]) + (uint32_t)(w7 * r2[1]) + (uint32_t)(w8 * r2[2]);
-        yr[ow] = (uint8_t)requant((int32_t)s, &rq, zp, lo, hi);
-      }
+      const int16_t *r0 = plane + (size_t)oh * l->sh * PW;
+      uint32_t ow = dw3x3_row_fast(r0, PW, wk, sw, OW, bias, row);
+      dw3x3_row(r0, PW, wk, sw, ow, OW, bias, row);
+      requant_row(row, 0, &rq, zp, lo, hi, y + (size_t)oh * OW, OW);
     }
     return;
   }
@@ -809,6 +1010,48 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
       y[(size_t)oh * OW + ow] = (uint8_t)requant((int32_t)s, &rq, zp, lo, hi);
     }
   }
+}
+
+/* Requantisation of output rows (one item per output channel). */
+typedef struct {
+  const int32_t *acc;
+  const conv_out *outs;
+  uint8_t *y;
+  uint32_t P;
+} rq_job;
+
+static void rq_item(void *ctx, size_t r) {
+  const rq_job *j = ctx;
+  const conv_out *o = &j->outs[r];
+  requant_row(j->acc + r * j->P, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + r * j->P, j->P);
+}
+
+/* Depthwise convolution, one item per (channel, image): its own plane, row and weights. */
+typedef struct {
+  const conv_layout *l;
+  const opml_tensor *x, *w, *wzp;
+  const conv_out *outs;
+  uint8_t *y;
+  int32_t zx;
+  uint32_t K, P;
+  size_t plane;
+  int failed;
+} dw_job;
+
+static void dw_item(void *ctx, size_t item) {
+  dw_job *j = ctx;
+  const conv_layout *l = j->l;
+  const uint32_t g = (uint32_t)(item / l->N), b = (uint32_t)(item % l->N);
+  int32_t *row = opml_alloc(l->OW * sizeof(int32_t) + (j->K + j->plane) * sizeof(int16_t) + 8);
+  if (!row) {
+    j->failed = 1;
+    return;
+  }
+  int16_t *wk = (int16_t *)(row + l->OW), *plane = wk + j->K;
+  widen8(j->w, (size_t)g * j->K, 1, j->K, zero_point(j->wzp, g), wk);
+  depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, row, &j->outs[g],
+            j->y + ((size_t)b * l->M + g) * j->P);
+  opml_free(row);
 }
 
 static int k_qlinear_conv(const opml_node *n) {
@@ -829,7 +1072,7 @@ static int k_qlinear_conv(const opml_node *n) {
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
   size_t n_wp = packed_size(Mg, K) / sizeof(int16_t);
   size_t n_col = dw ? PH * PW : (size_t)P * K;
-  size_t n_acc = dw ? 0 : (size_t)Mg * P;
+  size_t n_acc = dw ? l.OW : (size_t)Mg * P; /* depthwise: one output row */
   conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
   if (!outs) return OPML_ENOMEM;
   int32_t *acc = (int32_t *)(outs + l.M);
@@ -846,28 +1089,23 @@ static int k_qlinear_conv(const opml_node *n) {
   }
   uint8_t *y = (uint8_t *)n->out[0]->data; /* int8 and uint8 values in range have the same low byte */
 
+  if (dw) {
+    /* channels (and images) on the runtime's threads, each with its own plane */
+    dw_job j = {&l, x, w, wzp, outs, y, zx, K, P, PH * PW, 0};
+    opml_parallel((size_t)l.G * l.N, (size_t)l.G * l.N * P * K, dw_item, &j);
+    opml_free(outs);
+    return j.failed ? OPML_ENOMEM : OPML_OK;
+  }
   for (uint32_t g = 0; g < l.G; g++) {
     /* the group's weights [Mg, K], minus each output channel's zero point */
-    if (dw) {
-      widen8(w, (size_t)g * K, 1, K, zero_point(wzp, g), wp);
-    } else {
-      pack_rows(w, (size_t)g * Mg * K, K, 1, Mg, K, wzp, g * Mg, wp);
-    }
+    pack_rows(w, (size_t)g * Mg * K, K, 1, Mg, K, wzp, g * Mg, wp);
     for (uint32_t b = 0; b < l.N; b++) {
       size_t x0 = ((size_t)b * l.C + (size_t)g * Cg) * l.H * l.W;
       uint8_t *yg = y + ((size_t)b * l.M + (size_t)g * Mg) * P;
-      if (dw) {
-        depthwise(&l, x, x0, zx, wp, col, &outs[g], yg);
-        continue;
-      }
       im2col(&l, x, x0, Cg, zx, col);
       gemm_i16(wp, Mg, col, P, K, acc, P, 1);
-      for (uint32_t r = 0; r < Mg; r++) {
-        const conv_out o = outs[g * Mg + r];
-        const int32_t *ar = acc + (size_t)r * P;
-        uint8_t *yr = yg + (size_t)r * P;
-        for (uint32_t p = 0; p < P; p++) yr[p] = (uint8_t)requant((int32_t)((uint32_t)ar[p] + o.bias), &o.rq, o.zp, o.lo, o.hi);
-      }
+      rq_job j = {acc, outs + (size_t)g * Mg, yg, P};
+      opml_parallel(Mg, (size_t)Mg * P * 4, rq_item, &j);
     }
   }
   opml_free(outs);

@@ -2,8 +2,15 @@
  * opml-runtime: the native (hosted) runner of a program (docs/IR.md, "Runtime I/O") and the
  * phase-1 states of docs/MULTIPHASE.md.
  *   opml-runtime PROGRAM.opir WEIGHTS.bin OUT.bin [INPUT.bin ...] [--repeat N]
- *                [--states FILE] [--tamper K] [--checker-data A B DIR]
+ *                [--states FILE] [--tamper K] [--checker-data A B DIR] [--repeat-stdin]
+ *                [--threads N]
+ * --threads N: the kernels' threads (default: the machine's online cores); the outputs are the
+ * same bytes for any N (core/runtime/parallel.c).
+ * --repeat-stdin (benchmarks): after loading, one inference per line read on stdin, each
+ * answered by a line `compute_ns N` on stdout, so a benchmark can interleave these runs with
+ * another engine's in the same process schedule (tasks/bench_models.ts).
  */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +18,9 @@
 #include <time.h>
 
 #include "interp.h"
+#include "parallel.h"
 #include "phase1.h"
+#include <unistd.h>
 
 typedef struct native_io {
   uint8_t *weights;
@@ -120,7 +129,15 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  int repeat = 0, has_tamper = 0, has_range = 0;
+  /* Activations are allocated and freed node after node: keep freed memory in the process
+   * (no mmap per large tensor, no trimming), so a run does not pay page faults for memory the
+   * previous node just released. */
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, -1);
+  mallopt(M_TOP_PAD, 64 << 20);
+  int repeat = 0, has_tamper = 0, has_range = 0, repeat_stdin = 0;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int threads = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
   uint32_t tamper = 0, range_a = 0, range_b = 0;
   const char *states_file = 0, *data_dir = 0;
   const char *pos[260];
@@ -128,6 +145,12 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--states") && i + 1 < argc) states_file = argv[++i];
+    else if (!strcmp(argv[i], "--repeat-stdin")) repeat_stdin = 1;
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+      uint32_t t = parse_u32("--threads", argv[++i]);
+      if (t < 1 || t > 256) die("--threads", "expects 1 .. 256");
+      threads = (int)t;
+    }
     else if (!strcmp(argv[i], "--tamper") && i + 1 < argc) tamper = parse_u32("--tamper", argv[++i]), has_tamper = 1;
     else if (!strcmp(argv[i], "--checker-data") && i + 3 < argc) {
       range_a = parse_u32("--checker-data", argv[++i]);
@@ -139,9 +162,13 @@ int main(int argc, char **argv) {
   }
   if (npos < 3) {
     die("usage: opml-runtime PROGRAM.opir WEIGHTS.bin OUT.bin [INPUT.bin ...] [--repeat N] [--states FILE] "
-        "[--tamper K] [--checker-data A B DIR]", 0);
+        "[--tamper K] [--checker-data A B DIR] [--repeat-stdin] [--threads N]", 0);
   }
-  if (has_range && (states_file || repeat)) die("--checker-data cannot be combined with --states or --repeat", 0);
+  if (has_range && (states_file || repeat || repeat_stdin)) {
+    die("--checker-data cannot be combined with --states or --repeat", 0);
+  }
+  if (repeat_stdin && repeat) die("--repeat-stdin cannot be combined with --repeat", 0);
+  opml_set_threads(threads);
   size_t plen, wlen;
   uint8_t *pbuf = read_file(pos[0], &plen);
   opml_program prog;
@@ -207,9 +234,12 @@ int main(int argc, char **argv) {
     opml_state(io.program_key, 0, ikey, io.states);
   }
   opml_io oio = {&io, io_map, io_load, after_node};
-  int runs = repeat > 0 ? repeat : 1;
+  int runs = repeat > 0 ? repeat : repeat_stdin ? 2 : 1;
   uint64_t *ns = calloc((size_t)runs, sizeof(uint64_t));
+  char line[64];
   for (int r = 0; r < runs; r++) {
+    /* --repeat-stdin: run 0 is the warm-up, then run 1 again for every line until end of input */
+    if (repeat_stdin && r && !fgets(line, sizeof line, stdin)) break;
     if (r) opml_program_reset(&prog);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -231,6 +261,11 @@ int main(int argc, char **argv) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ns[r] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+    if (repeat_stdin && r) {
+      printf("compute_ns %llu\n", (unsigned long long)ns[r]);
+      fflush(stdout);
+      r = 0; /* the next line runs as run 1 again */
+    }
   }
   if (states_file) write_file(states_file, io.states, 32 * ((size_t)n + 2));
   if (repeat > 0) {

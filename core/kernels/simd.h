@@ -1,0 +1,30 @@
+/*
+ * Which vector paths the native build of the kernels takes (chosen at run time, so one native
+ * runtime runs on any x86-64). Every vector path computes exactly the bits of the plain C path
+ * (docs/IR.md, "Determinism"): vectors only hold independent outputs, float sums keep their
+ * order, and there is no fused multiply-add. OPML_SIMD=generic in the environment turns the
+ * vector paths off, which the tests use to compare both paths byte for byte. MIPS: always 0.
+ */
+#ifndef OPML_SIMD_H
+#define OPML_SIMD_H
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(OPML_NN_GENERIC)
+#define OPML_X86 1
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 iff the AVX2 paths run on this host (and OPML_SIMD is not "generic"). */
+static inline int opml_use_avx2(void) {
+  static int v = -1; /* racing threads store the same value */
+  if (v < 0) {
+    const char *e = getenv("OPML_SIMD");
+    v = !(e && !strcmp(e, "generic")) && __builtin_cpu_supports("avx2");
+  }
+  return v;
+}
+#else
+static inline int opml_use_avx2(void) { return 0; }
+#endif
+
+#endif

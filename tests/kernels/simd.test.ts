@@ -1,0 +1,178 @@
+/**
+ * The native vector paths (AVX2, chosen at run time: core/kernels/simd.h) against the plain C
+ * paths of the same kernels, byte for byte: every model runs natively twice, once with
+ * `OPML_SIMD=generic` (the plain C loops), and once more under qemu-mips (the MIPS image, an
+ * independent CPU). Shapes are chosen for the edges of the vector code: odd K (pairs of int16
+ * columns), row counts that are not multiples of 8 or 16, column tails of 1 to 3, quantize runs
+ * whose length is not a multiple of 8, float products with partial tiles. Also the real models.
+ * Skips the comparison (not the test) on a host without AVX2: both runs then take the plain path.
+ */
+import { assert, assertEquals } from "../_assert.ts";
+import { assemble, type AssembledProgram, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
+import { runNative } from "../../core/engine/mod.ts";
+import { qemuImage } from "./_qemu_image.ts";
+import { DType, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
+import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
+import { encodeQModel, type QInput, type QModel, randomInts, Rng, tensor } from "./quant_model.ts";
+import { SHARED_MODELS } from "../../tasks/_data.ts";
+
+const rng = new Rng(20261205);
+const runtime = buildRuntime();
+
+const f32 = (shape: number[], scale = 1): TensorValue =>
+  tensor(
+    DType.float32,
+    shape,
+    Array.from({ length: shapeSize(shape) }, () => Math.fround((rng.next() * 2 - 1) * scale)),
+  );
+const inp = (name: string, value: TensorValue, constant = false): QInput => ({ name, value, constant });
+
+function concat(outs: TensorValue[]): Uint8Array {
+  const parts = outs.map((o) => bytesOf(o));
+  const b = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) b.set(p, at), at += p.length;
+  return b;
+}
+
+/** Native (vector), native (plain C) and qemu-mips: the same bytes. */
+async function same(
+  label: string,
+  prog: AssembledProgram,
+  feeds: TensorValue[],
+  withQemu = true,
+): Promise<void> {
+  const rt = await runtime;
+  const vec = concat((await runNative(rt.native, prog, feeds)).outputs);
+  const plain = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "generic" } })).outputs);
+  assert(vec.length > 0, `${label}: no output`);
+  assertEquals(vec, plain, `${label}: the vector path differs from the plain C path`);
+  if (withQemu) {
+    assertEquals(await qemuImage(rt.mips, prog, feeds), vec, `${label}: qemu-mips differs from native`);
+  }
+}
+
+async function sameQ(m: QModel): Promise<void> {
+  const prog = assemble(compileGraph(decodeModel(encodeQModel(m))));
+  const feeds = m.inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
+  const label = `${m.opType} ${m.inputs.map((i) => (i ? `[${i.value.shape}]` : "-")).join(" ")} ${
+    JSON.stringify(m.attrs)
+  }`;
+  await same(label, prog, feeds);
+}
+
+Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwise) = plain C = qemu", async () => {
+  // [C, M, group, kh, kw, H, W, stride]
+  const cases: number[][] = [
+    [3, 5, 1, 1, 1, 5, 5, 1], //  K = 3 (odd), 5 rows: one partial block
+    [7, 17, 1, 3, 3, 6, 7, 1], // K = 63, 17 rows: a pair of blocks and a lone partial one
+    [16, 24, 1, 1, 1, 3, 3, 1], // 9 columns: 2 tiles of 4 and a lone column
+    [8, 8, 1, 1, 1, 2, 3, 1], //  K = 8, one full block, 6 columns
+    [2, 33, 1, 1, 1, 1, 7, 1], // K = 2, 33 rows (2 pairs of blocks and 1 row)
+    [12, 18, 3, 3, 3, 7, 5, 2], // groups of 4 -> 6, strided
+    [9, 9, 9, 3, 3, 9, 8, 2], //  depthwise, strided
+    [5, 5, 5, 3, 3, 4, 11, 1], // depthwise
+  ];
+  for (const [C, M, G, kh, kw, H, W, s] of cases) {
+    for (
+      const [tx, tw] of [[DType.uint8, DType.int8], [DType.int8, DType.int8], [DType.uint8, DType.uint8]]
+    ) {
+      await sameQ({
+        opType: "QLinearConv",
+        opset: 10,
+        inputs: [
+          inp("x", randomInts(rng, tx, [1, C, H, W])),
+          inp("xs", tensor(DType.float32, [], [0.02]), true),
+          inp("xz", randomInts(rng, tx, [], 0, 40), true),
+          inp("w", randomInts(rng, tw, [M, C / G, kh, kw]), true),
+          inp(
+            "ws",
+            tensor(
+              DType.float32,
+              [M],
+              Array.from({ length: M }, () => Math.fround(0.001 + rng.next() * 0.01)),
+            ),
+            true,
+          ),
+          inp("wz", tensor(tw, [M], Array(M).fill(tw === DType.uint8 ? 3 : 0)), true),
+          inp("ys", tensor(DType.float32, [], [0.05]), true),
+          inp("yz", randomInts(rng, tx, [], 0, 40), true),
+          inp("b", randomInts(rng, DType.int32, [M], -3000, 3000), true),
+        ],
+        attrs: { group: G, kernel_shape: [kh, kw], strides: [s, s], pads: [1, 0, 0, 1] },
+      });
+    }
+  }
+});
+
+Deno.test("simd: MatMulInteger and QLinearMatMul over odd shapes = plain C = qemu", async () => {
+  for (const [M, K, N] of [[5, 9, 13], [4, 1, 8], [9, 33, 17], [16, 2, 3], [2, 7, 5]]) {
+    await sameQ({
+      opType: "MatMulInteger",
+      opset: 10,
+      inputs: [
+        inp("a", randomInts(rng, DType.uint8, [M, K])),
+        inp("b", randomInts(rng, DType.int8, [K, N]), true),
+        inp("az", randomInts(rng, DType.uint8, [], 0, 50), true),
+      ],
+    });
+    await sameQ({
+      opType: "QLinearMatMul",
+      opset: 10,
+      inputs: [
+        inp("a", randomInts(rng, DType.int8, [M, K])),
+        inp("as", tensor(DType.float32, [], [0.03]), true),
+        inp("az", randomInts(rng, DType.int8, [], -5, 5), true),
+        inp("b", randomInts(rng, DType.int8, [K, N]), true),
+        inp("bs", tensor(DType.float32, [], [0.01]), true),
+        inp("bz", tensor(DType.int8, [], [0]), true),
+        inp("ys", tensor(DType.float32, [], [0.07]), true),
+        inp("yz", randomInts(rng, DType.int8, [], -5, 5), true),
+      ],
+    });
+  }
+});
+
+Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plain C = qemu", async () => {
+  for (
+    const [n, scale, ty] of [[1031, 0.05, DType.uint8], [2053, 0.25, DType.int8], [
+      4096,
+      1,
+      DType.uint8,
+    ]] as const
+  ) {
+    const x = f32([1, n], 40);
+    const d = x.data as Float32Array;
+    // ties (x / s = k + 1/2 exactly with power-of-two scales), NaN, infinities, out of range
+    for (let i = 0; i < n; i += 7) d[i] = scale === 0.05 ? d[i] : (Math.round(d[i] / scale) + 0.5) * scale;
+    d[3] = NaN, d[10] = Infinity, d[11] = -Infinity, d[12] = 1e9, d[n - 1] = -0;
+    await sameQ({
+      opType: "QuantizeLinear",
+      opset: 13,
+      inputs: [
+        inp("x", x),
+        inp("s", tensor(DType.float32, [], [scale]), true),
+        inp("z", randomInts(rng, ty, [], 0, 30), true),
+      ],
+    });
+  }
+});
+
+Deno.test("simd: the real models (mnist-cnn, stories260K, shufflenet-v2-int8): vector = plain C", async () => {
+  const models: [string, Record<string, number[]>, () => TensorValue][] = [
+    ["mnist-cnn/mnist-12.onnx", {}, () => f32([1, 1, 28, 28])],
+    ["stories260K-llama/stories260K.onnx", { seq: [49] }, () => ({
+      dtype: DType.int64,
+      shape: [1, 49],
+      data: BigInt64Array.from({ length: 49 }, () => BigInt(rng.int(0, 511))),
+    })],
+    ["shufflenet-v2-int8/shufflenet-v2-12-int8.onnx", {}, () => f32([1, 3, 224, 224], 2)],
+  ];
+  for (const [file, shapes, x] of models) {
+    const prog = assemble(
+      compileGraph(decodeModel(Deno.readFileSync(SHARED_MODELS + file), file), { shapes }),
+    );
+    // qemu is covered by tests/onnx for these (and would take minutes for shufflenet)
+    await same(file, prog, [x()], false);
+  }
+});
