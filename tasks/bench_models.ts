@@ -1,15 +1,27 @@
 /**
- * Model benchmarks (part of `deno task bench`): per model, native inference compute time
- * against onnxruntime-node with one thread in the same run (ratio), compile time, and VM
- * instructions per inference of the MIPS image. Runs standalone too:
- * `deno run -A tasks/bench_models.ts`.
+ * Model benchmarks (part of `deno task bench`): per model and thread count, the native runtime's
+ * compute time against onnxruntime-node with the same number of intra-op threads, as a ratio;
+ * compile time; VM instructions per inference of the MIPS image.
+ *
+ * The two engines' repetitions are **interleaved**: one native inference (a long-lived
+ * `opml-runtime --repeat-stdin` process, timed inside it), then one onnxruntime inference
+ * (in-process), then the other order, and so on. Each pair ran within a few milliseconds of each
+ * other, so on a shared, loaded machine both see the same load and the ratio of a pair is
+ * meaningful even when the absolute times are not; the median of the pairs' ratios and its
+ * spread (quartiles) are reported.
+ *
+ *   deno run -A tasks/bench_models.ts [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
+ *     [--no-vm] [--json FILE]
+ *
+ * `--gpt2` adds the synthetic 124 M-parameter GPT-2 (tasks/gen_transformer.ts, 8 tokens; written
+ * to build/models/ when missing; about 20 s to compile and 2 GiB of memory).
  * @module
  */
-import { assemble, buildRuntime, compileGraph } from "../core/compiler/mod.ts";
-import { runNative, runOrt, runVm } from "../core/engine/mod.ts";
-import { decodeModel, decodeTensor } from "../core/onnx/mod.ts";
+import { assemble, type AssembledProgram, buildRuntime, compileGraph } from "../core/compiler/mod.ts";
+import { bytesOf, openOrtSession, ortFeeds, runVm } from "../core/engine/mod.ts";
+import { arrayFromBytes, decodeModel, decodeTensor } from "../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../core/ir/mod.ts";
-import { arrayFromBytes } from "../core/onnx/mod.ts";
+import { DEFAULT_OUT as GPT2_FILE, genTransformer, GPT2_SMALL } from "./gen_transformer.ts";
 
 import { SHARED_MODELS as MODELS } from "./_data.ts";
 
@@ -32,7 +44,7 @@ const f32 = (path: string, shape: number[]): TensorValue => ({
 const CASES: ModelCase[] = [
   {
     name: "mnist-cnn",
-    file: "mnist-cnn/mnist-12.onnx",
+    file: `${MODELS}mnist-cnn/mnist-12.onnx`,
     shapes: {},
     inputName: "Input3",
     input: () => f32(`${MODELS}mnist-cnn/test_data_set_0/input_Input3.bin`, [1, 1, 28, 28]),
@@ -40,7 +52,7 @@ const CASES: ModelCase[] = [
   },
   {
     name: "mnist-mlp (batch 1)",
-    file: "mnist-mlp/mnist-mlp.onnx",
+    file: `${MODELS}mnist-mlp/mnist-mlp.onnx`,
     shapes: { batch: [1] },
     inputName: "input",
     input: () => {
@@ -51,7 +63,7 @@ const CASES: ModelCase[] = [
   },
   {
     name: "stories260K (49 tokens)",
-    file: "stories260K-llama/stories260K.onnx",
+    file: `${MODELS}stories260K-llama/stories260K.onnx`,
     shapes: { seq: [49] },
     inputName: "tokens",
     input: () => ({
@@ -67,7 +79,7 @@ const CASES: ModelCase[] = [
   },
   {
     name: "shufflenet-v2-int8",
-    file: "shufflenet-v2-int8/shufflenet-v2-12-int8.onnx",
+    file: `${MODELS}shufflenet-v2-int8/shufflenet-v2-12-int8.onnx`,
     shapes: {},
     inputName: "input",
     input: () => {
@@ -78,64 +90,224 @@ const CASES: ModelCase[] = [
   },
 ];
 
-/** One result row per model. */
+const GPT2_CASE: ModelCase = {
+  name: "GPT-2 synthetic 124M (8 tokens)",
+  file: GPT2_FILE,
+  shapes: {},
+  inputName: "input_ids",
+  input: () => ({
+    dtype: DType.int64,
+    shape: [1, GPT2_SMALL.ctx],
+    data: BigInt64Array.from({ length: GPT2_SMALL.ctx }, (_, i) => BigInt((i * 7919) % GPT2_SMALL.vocab)),
+  }),
+  vm: false,
+};
+
+/** One result row per model and thread count. */
 export interface ModelBenchRow {
   model: string;
+  threads: number;
   compileSeconds: number;
+  /** Interleaved pairs measured. */
+  reps: number;
+  /** Medians of each engine's times (ms). */
   nativeMs: number;
   ortMs: number;
+  /** Median of the pairs' ratios native / onnxruntime, and its quartiles. */
   ratio: number;
+  ratioQ1: number;
+  ratioQ3: number;
   vmSteps?: number;
   vmSeconds?: number;
   error?: string;
 }
 
-/** Runs the model benchmarks; `note` receives progress lines. */
-export async function benchModels(note: (m: string) => void = console.error): Promise<ModelBenchRow[]> {
+/** A long-lived `opml-runtime --repeat-stdin`: one timed inference per request. */
+class NativeRepeater {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<string>;
+  #buf = "";
+  #dir: string;
+
+  constructor(runtime: string, prog: AssembledProgram, inputs: TensorValue[], threads: number) {
+    this.#dir = Deno.makeTempDirSync({ prefix: "opml-bench-" });
+    Deno.writeFileSync(`${this.#dir}/p.opir`, prog.bytes);
+    Deno.writeFileSync(`${this.#dir}/w.bin`, prog.weights);
+    const ins = inputs.map((x, i) => {
+      Deno.writeFileSync(`${this.#dir}/in${i}.bin`, bytesOf(x));
+      return `${this.#dir}/in${i}.bin`;
+    });
+    const args = [
+      `${this.#dir}/p.opir`,
+      `${this.#dir}/w.bin`,
+      `${this.#dir}/out.bin`,
+      ...ins,
+      "--repeat-stdin",
+    ];
+    if (threads !== 1) args.push("--threads", String(threads));
+    this.#child = new Deno.Command(runtime, { args, stdin: "piped", stdout: "piped", stderr: "inherit" })
+      .spawn();
+    this.#writer = this.#child.stdin.getWriter();
+    this.#reader = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** One inference's compute time in ms (measured inside the runtime, loading excluded). */
+  async once(): Promise<number> {
+    await this.#writer.write(new Uint8Array([10]));
+    for (;;) {
+      const nl = this.#buf.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buf.slice(0, nl);
+        this.#buf = this.#buf.slice(nl + 1);
+        const m = /^compute_ns (\d+)$/.exec(line);
+        if (!m) throw new Error(`opml-runtime: unexpected output '${line}'`);
+        return Number(m[1]) / 1e6;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error("opml-runtime stopped");
+      this.#buf += value;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#reader.cancel();
+    await this.#child.status;
+    Deno.removeSync(this.#dir, { recursive: true });
+  }
+}
+
+function quantile(sorted: number[], q: number): number {
+  const x = q * (sorted.length - 1), i = Math.floor(x);
+  return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * (x - i) : sorted[i];
+}
+const median = (v: number[]) => quantile([...v].sort((a, b) => a - b), 0.5);
+
+/**
+ * Times `reps` interleaved pairs (native, onnxruntime; the order alternates) after a warm-up of
+ * each engine, with `threads` threads on both sides.
+ */
+async function interleaved(
+  runtime: string,
+  prog: AssembledProgram,
+  c: ModelCase,
+  x: TensorValue,
+  threads: number,
+  reps: number,
+): Promise<{ native: number[]; ort: number[] }> {
+  const native = new NativeRepeater(runtime, prog, [x], threads);
+  const { ort, session } = await openOrtSession(c.file, threads);
+  try {
+    const feeds = ortFeeds(ort, { [c.inputName]: x });
+    const ortOnce = async () => {
+      const t0 = performance.now();
+      await session.run(feeds);
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 3; i++) await native.once(), await ortOnce();
+    const n: number[] = [], o: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      if (i % 2) {
+        o.push(await ortOnce());
+        n.push(await native.once());
+      } else {
+        n.push(await native.once());
+        o.push(await ortOnce());
+      }
+    }
+    return { native: n, ort: o };
+  } finally {
+    await session.release();
+    await native.close();
+  }
+}
+
+/** Options of {@link benchModels}. */
+export interface ModelBenchOptions {
+  threads?: number[];
+  reps?: number;
+  only?: string;
+  gpt2?: boolean;
+  vm?: boolean;
+  note?: (m: string) => void;
+}
+
+/** Runs the model benchmarks. */
+export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBenchRow[]> {
+  const note = opts.note ?? console.error;
   const rt = await buildRuntime();
   const image = Deno.readFileSync(rt.mips);
   const rows: ModelBenchRow[] = [];
-  for (const c of CASES) {
+  const cases = [...CASES, ...(opts.gpt2 ? [GPT2_CASE] : [])].filter((c) =>
+    !opts.only || c.name.includes(opts.only)
+  );
+  if (cases.includes(GPT2_CASE)) {
+    try {
+      Deno.statSync(GPT2_FILE);
+    } catch {
+      note(`writing ${GPT2_FILE}`);
+      Deno.mkdirSync(new URL(".", `file://${GPT2_FILE}`).pathname, { recursive: true });
+      Deno.writeFileSync(GPT2_FILE, genTransformer(GPT2_SMALL));
+    }
+  }
+  for (const c of cases) {
+    let prog: AssembledProgram, compileSeconds: number;
+    const x = c.input();
+    const reps = opts.reps ?? (c === GPT2_CASE ? 15 : 100);
     try {
       const t0 = performance.now();
-      const prog = assemble(
-        compileGraph(decodeModel(Deno.readFileSync(MODELS + c.file), c.file), { shapes: c.shapes }),
-      );
-      const compileSeconds = (performance.now() - t0) / 1000;
-      const x = c.input();
-      const repeat = 200;
-      const native = await runNative(rt.native, prog, [x], { repeat });
-      const ort = await runOrt(MODELS + c.file, { [c.inputName]: x }, { threads: 1, repeat });
-      const nativeMs = native.computeNs! / 1e6;
-      const row: ModelBenchRow = {
-        model: c.name,
-        compileSeconds,
-        nativeMs,
-        ortMs: ort.medianMs!,
-        ratio: nativeMs / ort.medianMs!,
-      };
-      note(
-        `${c.name}: compile ${compileSeconds.toFixed(2)} s, native ${nativeMs.toFixed(3)} ms, ort ${
-          ort.medianMs!.toFixed(3)
-        } ms`,
-      );
-      if (c.vm) {
-        const vm = runVm(image, prog, [x]);
-        row.vmSteps = vm.steps;
-        row.vmSeconds = vm.seconds;
-        note(`${c.name}: VM ${(vm.steps / 1e6).toFixed(1)} M instructions in ${vm.seconds.toFixed(1)} s`);
-      }
-      rows.push(row);
+      prog = assemble(compileGraph(decodeModel(Deno.readFileSync(c.file), c.file), { shapes: c.shapes }));
+      compileSeconds = (performance.now() - t0) / 1000;
     } catch (e) {
       note(`${c.name}: ${(e as Error).message}`);
-      rows.push({
-        model: c.name,
-        compileSeconds: NaN,
-        nativeMs: NaN,
-        ortMs: NaN,
-        ratio: NaN,
-        error: (e as Error).message,
-      });
+      continue;
+    }
+    let vmSteps: number | undefined, vmSeconds: number | undefined;
+    if (c.vm && opts.vm !== false) {
+      const vm = runVm(image, prog, [x]);
+      vmSteps = vm.steps, vmSeconds = vm.seconds;
+      note(`${c.name}: VM ${(vm.steps / 1e6).toFixed(1)} M instructions in ${vm.seconds.toFixed(1)} s`);
+    }
+    for (const threads of opts.threads ?? [1]) {
+      try {
+        const t = await interleaved(rt.native, prog, c, x, threads, reps);
+        const ratios = t.native.map((v, i) => v / t.ort[i]).sort((a, b) => a - b);
+        const row: ModelBenchRow = {
+          model: c.name,
+          threads,
+          compileSeconds,
+          reps,
+          nativeMs: median(t.native),
+          ortMs: median(t.ort),
+          ratio: quantile(ratios, 0.5),
+          ratioQ1: quantile(ratios, 0.25),
+          ratioQ3: quantile(ratios, 0.75),
+          vmSteps,
+          vmSeconds,
+        };
+        note(
+          `${c.name}, ${threads} thread(s): native ${row.nativeMs.toFixed(3)} ms, ort ${
+            row.ortMs.toFixed(3)
+          } ms, ` +
+            `ratio ${row.ratio.toFixed(2)} [${row.ratioQ1.toFixed(2)}, ${row.ratioQ3.toFixed(2)}]`,
+        );
+        rows.push(row);
+      } catch (e) {
+        note(`${c.name}: ${(e as Error).message}`);
+        rows.push({
+          model: c.name,
+          threads,
+          compileSeconds,
+          reps,
+          nativeMs: NaN,
+          ortMs: NaN,
+          ratio: NaN,
+          ratioQ1: NaN,
+          ratioQ3: NaN,
+          error: (e as Error).message,
+        });
+      }
     }
   }
   return rows;
@@ -144,18 +316,37 @@ export async function benchModels(note: (m: string) => void = console.error): Pr
 /** The Markdown table of {@link benchModels} rows. */
 export function modelTable(rows: ModelBenchRow[]): string {
   return [
-    "| model | compile | native compute / inference | onnxruntime (1 thread) | native / ort | VM instructions / inference |",
-    "|---|---|---|---|---|---|",
+    "| model | threads | compile | native (median) | onnxruntime (median) | native / ort: median [quartiles] of pairs | VM instructions / inference |",
+    "|---|---:|---:|---:|---:|---|---:|",
     ...rows.map((r) =>
       r.error
-        ? `| ${r.model} | failed: ${r.error} | | | | |`
-        : `| ${r.model} | ${r.compileSeconds.toFixed(2)} s | ${r.nativeMs.toFixed(3)} ms | ${
+        ? `| ${r.model} | ${r.threads} | failed: ${r.error} | | | | |`
+        : `| ${r.model} | ${r.threads} | ${r.compileSeconds.toFixed(2)} s | ${r.nativeMs.toFixed(3)} ms | ${
           r.ortMs.toFixed(3)
-        } ms | ${r.ratio.toFixed(2)} | ${
-          r.vmSteps ? `${(r.vmSteps / 1e6).toFixed(1)} M (${r.vmSeconds!.toFixed(1)} s)` : "-"
+        } ms | **${r.ratio.toFixed(2)}** [${r.ratioQ1.toFixed(2)}, ${r.ratioQ3.toFixed(2)}] | ${
+          r.vmSteps ? `${(r.vmSteps / 1e6).toFixed(1)} M` : "-"
         } |`
     ),
   ].join("\n");
 }
 
-if (import.meta.main) console.log(modelTable(await benchModels()));
+if (import.meta.main) {
+  const args = [...Deno.args];
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const threads = (opt("--threads") ?? "1").split(",").map(Number);
+  if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error("--threads: a list like 1,2");
+  const reps = opt("--reps") ? Number(opt("--reps")) : undefined;
+  const rows = await benchModels({
+    threads,
+    reps,
+    only: opt("--only"),
+    gpt2: args.includes("--gpt2"),
+    vm: !args.includes("--no-vm"),
+  });
+  console.log(modelTable(rows));
+  const json = opt("--json");
+  if (json) Deno.writeTextFileSync(json, JSON.stringify(rows, null, 2));
+}

@@ -43,6 +43,63 @@ export interface OrtOptions {
 }
 
 /**
+ * An onnxruntime-node session of a model file with `threads` intra-op threads (sequential
+ * execution, its own logging silenced); the caller releases it.
+ *
+ * @example
+ * ```ts
+ * const { session } = await openOrtSession("mnist.onnx", 1);
+ * await session.release();
+ * ```
+ */
+export async function openOrtSession(
+  modelPath: string,
+  threads: number,
+): Promise<{ ort: typeof OrtModule; session: OrtModule.InferenceSession }> {
+  // loaded on first use: the native addon needs --allow-ffi, which only this engine requires
+  const ort: typeof OrtModule = await import("onnxruntime-node");
+  // onnxruntime's own log lines (coloured warnings on stderr) would break one-line errors and
+  // --json consumers: only fatal ones, and failures come back as OrtError
+  ort.env.logLevel = "fatal";
+  try {
+    const session = await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      logSeverityLevel: 4,
+    });
+    return { ort, session };
+  } catch (e) {
+    throw ortFailure(modelPath, "load", e);
+  }
+}
+
+/**
+ * Named inputs as onnxruntime tensors.
+ *
+ * @example
+ * ```ts
+ * const out = await session.run(ortFeeds(ort, { Input3: x }));
+ * ```
+ */
+export function ortFeeds(
+  ort: typeof OrtModule,
+  inputs: Record<string, TensorValue>,
+): Record<string, OrtModule.Tensor> {
+  const feeds: Record<string, OrtModule.Tensor> = {};
+  for (const [name, v] of Object.entries(inputs)) {
+    const type = ORT_TYPES[v.dtype];
+    if (!type) {
+      throw new OrtError(`input '${name}': the onnxruntime engine does not take ${dtypeName(v.dtype)}`);
+    }
+    const data = v.dtype === DType.bool ? Uint8Array.from(v.data as Uint8Array) : v.data;
+    // deno-lint-ignore no-explicit-any
+    feeds[name] = new ort.Tensor(type as any, data as any, v.shape);
+  }
+  return feeds;
+}
+
+/**
  * Runs a model file with onnxruntime-node (CPU) on named inputs.
  *
  * @example
@@ -55,33 +112,9 @@ export async function runOrt(
   inputs: Record<string, TensorValue>,
   opts: OrtOptions = {},
 ): Promise<{ outputs: Record<string, TensorValue>; medianMs?: number }> {
-  // loaded on first use: the native addon needs --allow-ffi, which only this engine requires
-  const ort: typeof OrtModule = await import("onnxruntime-node");
-  // onnxruntime's own log lines (coloured warnings on stderr) would break one-line errors and
-  // --json consumers: only fatal ones, and failures come back as OrtError
-  ort.env.logLevel = "fatal";
-  let session: OrtModule.InferenceSession;
+  const { ort, session } = await openOrtSession(modelPath, opts.threads ?? 1);
   try {
-    session = await ort.InferenceSession.create(modelPath, {
-      intraOpNumThreads: opts.threads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      logSeverityLevel: 4,
-    });
-  } catch (e) {
-    throw ortFailure(modelPath, "load", e);
-  }
-  try {
-    const feeds: Record<string, OrtModule.Tensor> = {};
-    for (const [name, v] of Object.entries(inputs)) {
-      const type = ORT_TYPES[v.dtype];
-      if (!type) {
-        throw new OrtError(`input '${name}': the onnxruntime engine does not take ${dtypeName(v.dtype)}`);
-      }
-      const data = v.dtype === DType.bool ? Uint8Array.from(v.data as Uint8Array) : v.data;
-      // deno-lint-ignore no-explicit-any
-      feeds[name] = new ort.Tensor(type as any, data as any, v.shape);
-    }
+    const feeds = ortFeeds(ort, inputs);
     let result: OrtModule.InferenceSession.OnnxValueMapType;
     try {
       result = await session.run(feeds, { logSeverityLevel: 4 });
