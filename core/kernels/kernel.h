@@ -81,6 +81,9 @@ extern const opml_kernel_entry opml_kernels_norm[];        /* op codes 660..699 
 extern const opml_kernel_entry opml_kernels_sequence[];    /* op codes 700..749 */
 extern const opml_kernel_entry opml_kernels_index[];       /* op codes 800..899 */
 extern const opml_kernel_entry opml_kernels_loss[];        /* op codes 900..949 */
+extern const opml_kernel_entry opml_kernels_signal[];      /* op codes 950..969 */
+extern const opml_kernel_entry opml_kernels_linalg[];      /* op codes 970..979 */
+extern const opml_kernel_entry opml_kernels_integer[];     /* op codes 980..999 */
 
 /* The kernel of `op`, or NULL. */
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);

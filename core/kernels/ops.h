@@ -376,4 +376,29 @@ enum {
   OP_SOFTMAX_CROSS_ENTROPY_LOSS = 901,
 };
 
+/* signal: op codes 950-969 (core/kernels/signal.c, core/compiler/ops/signal.ts) */
+enum {
+  /* HannWindow: ints: [N, periodic]; no inputs; float output of N elements. */
+  OP_HANN_WINDOW = 950,
+  /* HammingWindow: As HannWindow. */
+  OP_HAMMING_WINDOW = 951,
+  /* BlackmanWindow: As HannWindow. */
+  OP_BLACKMAN_WINDOW = 952,
+};
+
+/* linalg: op codes 970-979 (core/kernels/linalg.c, core/compiler/ops/linalg.ts) */
+enum {
+  /* Det: ints: [batch, n]; input [..., n, n] float; output [...]. */
+  OP_DET = 970,
+};
+
+/* integer: op codes 980-999 (core/kernels/integer.c, core/compiler/ops/integer.ts) */
+enum {
+  /* DynamicQuantizeLinear: No ints; x float; outputs y uint8, y_scale float, y_zero_point uint8. */
+  OP_DYNAMIC_QUANTIZE_LINEAR = 980,
+  /* ConvInteger: ints: as Conv; inputs x, w (uint8/int8), x_zero_point?, w_zero_point? (scalar or
+     per output channel); output int32. */
+  OP_CONV_INTEGER = 981,
+};
+
 #endif

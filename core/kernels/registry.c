@@ -13,6 +13,9 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_sequence,
     opml_kernels_index,
     opml_kernels_loss,
+    opml_kernels_signal,
+    opml_kernels_linalg,
+    opml_kernels_integer,
 };
 
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {

@@ -14,6 +14,9 @@ import { OPS as norm } from "./norm.ts";
 import { OPS as sequence } from "./sequence.ts";
 import { OPS as index } from "./index.ts";
 import { OPS as loss } from "./loss.ts";
+import { OPS as signal } from "./signal.ts";
+import { OPS as linalg } from "./linalg.ts";
+import { OPS as integer } from "./integer.ts";
 
 export * from "./types.ts";
 
@@ -31,6 +34,9 @@ export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
     ...sequence,
     ...index,
     ...loss,
+    ...signal,
+    ...linalg,
+    ...integer,
   ]
     .map((d) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );

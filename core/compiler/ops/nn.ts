@@ -196,9 +196,20 @@ export function geometry(
   return { out, padBegin, padEnd };
 }
 
-function lowerConv(ctx: NodeContext): Lowered {
-  const x = floatInput(ctx, 0, "X"), w = floatInput(ctx, 1, "W");
-  const bias = optFloatInput(ctx, 2, "B");
+/**
+ * Conv's checks and normalised ints (the 3-D layout of schema.ts) for X and W of any dtype;
+ * ConvInteger shares them.
+ *
+ * @example
+ * ```ts
+ * const { ints, shape } = convLayout(ctx, x, w); // shape [N, OC, ...spatial]
+ * ```
+ */
+export function convLayout(
+  ctx: NodeContext,
+  x: ValueInfo,
+  w: ValueInfo,
+): { ints: number[]; shape: number[] } {
   const rank = x.shape.length, S = rank - 2;
   if (S < 1 || S > 3) ctx.fail(`X [${x.shape}]: only 1-D, 2-D and 3-D convolutions are supported`);
   if (w.shape.length !== rank) ctx.fail(`W [${w.shape}] must have the rank of X [${x.shape}]`);
@@ -206,9 +217,6 @@ function lowerConv(ctx: NodeContext): Lowered {
   const group = ctx.attrs.int("group", 1);
   if (group < 1 || C % group !== 0 || OC % group !== 0 || w.shape[1] * group !== C) {
     ctx.fail(`group ${group} does not fit X [${x.shape}] and W [${w.shape}]`);
-  }
-  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== OC)) {
-    ctx.fail(`B [${bias.shape}] must be [${OC}]`);
   }
   const kernel = ctx.attrs.ints("kernel_shape", w.shape.slice(2));
   if (kernel.join() !== w.shape.slice(2).join()) {
@@ -218,7 +226,6 @@ function lowerConv(ctx: NodeContext): Lowered {
   const dilations = ctx.attrs.ints("dilations", new Array<number>(S).fill(1));
   const g = geometry(ctx, x.shape.slice(2), kernel, strides, dilations, false);
   return {
-    op: NN_OPS.Conv,
     ints: [
       N,
       C,
@@ -231,8 +238,18 @@ function lowerConv(ctx: NodeContext): Lowered {
       ...to3(dilations, 1),
       ...to3(g.padBegin, 0),
     ],
-    outputs: [{ dtype: DType.float32, shape: [N, OC, ...g.out] }],
+    shape: [N, OC, ...g.out],
   };
+}
+
+function lowerConv(ctx: NodeContext): Lowered {
+  const x = floatInput(ctx, 0, "X"), w = floatInput(ctx, 1, "W");
+  const bias = optFloatInput(ctx, 2, "B");
+  const { ints, shape } = convLayout(ctx, x, w);
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== shape[1])) {
+    ctx.fail(`B [${bias.shape}] must be [${shape[1]}]`);
+  }
+  return { op: NN_OPS.Conv, ints, outputs: [{ dtype: DType.float32, shape }] };
 }
 
 export function lowerPool(ctx: NodeContext, max: boolean): Lowered {

@@ -30,6 +30,9 @@ export const FAMILIES = {
   sequence: { first: 700, last: 749, c: "sequence.c", ts: "sequence.ts" },
   index: { first: 800, last: 899, c: "index.c", ts: "index.ts" },
   loss: { first: 900, last: 949, c: "loss.c", ts: "loss.ts" },
+  signal: { first: 950, last: 969, c: "signal.c", ts: "signal.ts" },
+  linalg: { first: 970, last: 979, c: "linalg.c", ts: "linalg.ts" },
+  integer: { first: 980, last: 999, c: "integer.c", ts: "integer.ts" },
 } as const;
 
 /** A family name. */
@@ -354,6 +357,25 @@ export const OP_SCHEMA = {
     SoftmaxCrossEntropyLoss: {
       code: 901,
       doc: "ints: as NegativeLogLikelihoodLoss; inputs scores, labels, weights?; outputs loss, log_prob?.",
+    },
+  },
+  signal: {
+    HannWindow: { code: 950, doc: "ints: [N, periodic]; no inputs; float output of N elements." },
+    HammingWindow: { code: 951, doc: "As HannWindow." },
+    BlackmanWindow: { code: 952, doc: "As HannWindow." },
+  },
+  linalg: {
+    Det: { code: 970, doc: "ints: [batch, n]; input [..., n, n] float; output [...]." },
+  },
+  integer: {
+    DynamicQuantizeLinear: {
+      code: 980,
+      doc: "No ints; x float; outputs y uint8, y_scale float, y_zero_point uint8.",
+    },
+    ConvInteger: {
+      code: 981,
+      doc: "ints: as Conv; inputs x, w (uint8/int8), x_zero_point?, w_zero_point? (scalar or per output " +
+        "channel); output int32.",
     },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
