@@ -79,6 +79,7 @@ extern const opml_kernel_entry opml_kernels_reduce[];      /* op codes 500..599 
 extern const opml_kernel_entry opml_kernels_vision[];      /* op codes 600..659 */
 extern const opml_kernel_entry opml_kernels_norm[];        /* op codes 660..699 */
 extern const opml_kernel_entry opml_kernels_sequence[];    /* op codes 700..749 */
+extern const opml_kernel_entry opml_kernels_spectral[];    /* op codes 750..799 */
 extern const opml_kernel_entry opml_kernels_index[];       /* op codes 800..899 */
 extern const opml_kernel_entry opml_kernels_loss[];        /* op codes 900..949 */
 extern const opml_kernel_entry opml_kernels_signal[];      /* op codes 950..969 */

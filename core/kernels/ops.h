@@ -282,6 +282,9 @@ enum {
      PW, LD, LH, LW] (image, block, strides, dilations, leading pads, blocks per axis); input the
      columns. */
   OP_COL2_IM = 608,
+  /* AffineGrid: ints: [N, r (2 or 3), dims[r] (D, H, W), alignCorners]; input theta [N, r, r + 1];
+     output [N, dims..., r]. */
+  OP_AFFINE_GRID = 610,
   /* DeformConv: ints: [N, C, OC, group, offsetGroup, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW];
      inputs X, W, offset, B?, mask?. */
   OP_DEFORM_CONV = 609,
@@ -328,6 +331,16 @@ enum {
   OP_GRU = 703,
   /* LSTM: As RNN (gates i, o, f, c; peepholes P [dirs, 3H]). */
   OP_LSTM = 704,
+};
+
+/* spectral: op codes 750-799 (core/kernels/spectral.c, core/compiler/ops/spectral.ts) */
+enum {
+  /* DFT: ints: [outer, L (input length on the axis), inner, complexIn, N (dft_length), K (output
+     length), inverse, onesided]; floats: [cos(2 pi m / N), then sin(2 pi m / N), m < N]. */
+  OP_DFT = 750,
+  /* STFT: ints: [B, L (signal length), complexIn, step, N (frame length), frames, K (bins)];
+     floats: as DFT's; inputs signal, window? (N floats). */
+  OP_STFT = 751,
 };
 
 /* index: op codes 800-899 (core/kernels/index.c, core/compiler/ops/index.ts) */

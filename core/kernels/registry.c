@@ -11,6 +11,7 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_vision,
     opml_kernels_norm,
     opml_kernels_sequence,
+    opml_kernels_spectral,
     opml_kernels_index,
     opml_kernels_loss,
     opml_kernels_signal,

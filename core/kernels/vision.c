@@ -532,6 +532,43 @@ static int k_deform_conv(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* --- AffineGrid: ints [N, r, dims[r], alignCorners]. The base coordinate of index i on an axis
+ * of n points is -1 + 2 i / (n - 1) (align corners; -1 when n is 1) or -1 + (2 i + 1) / n; each
+ * output component is ((t_0 x + t_1 y) (+ t_2 z)) + t_last, (x, y[, z]) innermost axis first. */
+static int k_affine_grid(const opml_node *nd) {
+  const opml_tensor *T = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (T->dtype != DT_FLOAT || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (nd->n_ints < 2) return OPML_EATTR;
+  const idx N = nd->ints[0], r = nd->ints[1];
+  if ((r != 2 && r != 3) || nd->n_ints != 3 + (uint32_t)r) return OPML_EATTR;
+  const int align = nd->ints[2 + r] != 0;
+  idx dims[3] = {1, 1, 1}, pts = 1;
+  for (idx a = 0; a < r; a++) dims[3 - r + a] = nd->ints[2 + a], pts *= nd->ints[2 + a];
+  if (T->size != N * r * (r + 1) || Y->size != N * pts * r) return OPML_EATTR;
+  const float *t = T->data;
+  float *y = Y->data;
+  for (idx n = 0; n < N; n++) {
+    const float *tn = t + n * r * (r + 1);
+    for (idx p = 0; p < pts; p++) {
+      const idx at[3] = {p / (dims[1] * dims[2]), p / dims[2] % dims[1], p % dims[2]};
+      float u[3]; /* x, y, z: the innermost axis first */
+      for (idx a = 0; a < r; a++) {
+        const idx ax = 2 - a, len = dims[ax];
+        const float fi = (float)(int32_t)at[ax], fl = (float)(int32_t)len;
+        u[a] = align ? (len == 1 ? -1.0f : -1.0f + 2.0f * fi / (fl - 1.0f)) : -1.0f + (2.0f * fi + 1.0f) / fl;
+      }
+      for (idx c = 0; c < r; c++) {
+        const float *row = tn + c * (r + 1);
+        float acc = row[0] * u[0];
+        for (idx a = 1; a < r; a++) acc = acc + row[a] * u[a];
+        y[(n * pts + p) * r + c] = acc + row[r];
+      }
+    }
+  }
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_vision[] = {
     {OP_RESIZE, "Resize", k_resize},
     {OP_DEPTH_TO_SPACE, "DepthToSpace", k_depth_to_space},
@@ -543,5 +580,6 @@ const opml_kernel_entry opml_kernels_vision[] = {
     {OP_MAX_UNPOOL, "MaxUnpool", k_max_unpool},
     {OP_COL2_IM, "Col2Im", k_col2im},
     {OP_DEFORM_CONV, "DeformConv", k_deform_conv},
+    {OP_AFFINE_GRID, "AffineGrid", k_affine_grid},
     {0, 0, 0},
 };

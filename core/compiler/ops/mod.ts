@@ -12,6 +12,7 @@ import { OPS as reduce } from "./reduce.ts";
 import { OPS as vision } from "./vision.ts";
 import { OPS as norm } from "./norm.ts";
 import { OPS as sequence } from "./sequence.ts";
+import { OPS as spectral } from "./spectral.ts";
 import { OPS as index } from "./index.ts";
 import { OPS as loss } from "./loss.ts";
 import { OPS as signal } from "./signal.ts";
@@ -32,6 +33,7 @@ export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
     ...vision,
     ...norm,
     ...sequence,
+    ...spectral,
     ...index,
     ...loss,
     ...signal,

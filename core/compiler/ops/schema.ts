@@ -28,6 +28,7 @@ export const FAMILIES = {
   vision: { first: 600, last: 659, c: "vision.c", ts: "vision.ts" },
   norm: { first: 660, last: 699, c: "norm.c", ts: "norm.ts" },
   sequence: { first: 700, last: 749, c: "sequence.c", ts: "sequence.ts" },
+  spectral: { first: 750, last: 799, c: "spectral.c", ts: "spectral.ts" },
   index: { first: 800, last: 899, c: "index.c", ts: "index.ts" },
   loss: { first: 900, last: 949, c: "loss.c", ts: "loss.ts" },
   signal: { first: 950, last: 969, c: "signal.c", ts: "signal.ts" },
@@ -257,6 +258,11 @@ export const OP_SCHEMA = {
         "ints (3-D normalised): [N, C, ID, IH, IW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, LD, LH, " +
         "LW] (image, block, strides, dilations, leading pads, blocks per axis); input the columns.",
     },
+    AffineGrid: {
+      code: 610,
+      doc: "ints: [N, r (2 or 3), dims[r] (D, H, W), alignCorners]; input theta [N, r, r + 1]; output " +
+        "[N, dims..., r].",
+    },
     DeformConv: {
       code: 609,
       doc:
@@ -303,6 +309,19 @@ export const OP_SCHEMA = {
     },
     GRU: { code: 703, doc: "As RNN (gates z, r, h)." },
     LSTM: { code: 704, doc: "As RNN (gates i, o, f, c; peepholes P [dirs, 3H])." },
+  },
+  spectral: {
+    DFT: {
+      code: 750,
+      doc:
+        "ints: [outer, L (input length on the axis), inner, complexIn, N (dft_length), K (output length), " +
+        "inverse, onesided]; floats: [cos(2 pi m / N), then sin(2 pi m / N), m < N].",
+    },
+    STFT: {
+      code: 751,
+      doc: "ints: [B, L (signal length), complexIn, step, N (frame length), frames, K (bins)]; floats: as " +
+        "DFT's; inputs signal, window? (N floats).",
+    },
   },
   index: {
     GatherElements: {

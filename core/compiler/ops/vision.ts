@@ -578,6 +578,25 @@ function lowerDeformConv(ctx: NodeContext): Lowered {
   };
 }
 
+function lowerAffineGrid(ctx: NodeContext): Lowered {
+  const theta = floatArg(ctx, 0, "theta");
+  const size = constInput(ctx, 1, "size");
+  if (!size || (size.length !== 4 && size.length !== 5)) {
+    ctx.fail("size must be [N, C, H, W] or [N, C, D, H, W]");
+  }
+  const r = size.length - 2, [N] = size, dims = size.slice(2);
+  if (theta.shape.join() !== `${N},${r},${r + 1}`) {
+    ctx.fail(`theta [${theta.shape}] must be [${N}, ${r}, ${r + 1}]`);
+  }
+  if (dims.some((d) => !(d >= 1))) ctx.fail(`size [${size}] has an empty axis`);
+  return {
+    op: VISION_OPS.AffineGrid,
+    ints: [N, r, ...dims, ctx.attrs.int("align_corners", 0) ? 1 : 0],
+    outputs: [{ dtype: DType.float32, shape: [N, ...dims, r] }],
+    keepInputs: [0],
+  };
+}
+
 /** Every vision operator. */
 export const OPS: readonly OpDef[] = [
   { opType: "Resize", lower: lowerResize },
@@ -592,4 +611,5 @@ export const OPS: readonly OpDef[] = [
   { opType: "MaxUnpool", lower: lowerMaxUnpool },
   { opType: "Col2Im", lower: lowerCol2Im },
   { opType: "DeformConv", lower: lowerDeformConv },
+  { opType: "AffineGrid", lower: lowerAffineGrid },
 ];
