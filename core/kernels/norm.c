@@ -34,12 +34,13 @@ static int all_f32(const opml_node *nd) {
 
 static inline float fabs_bits(float v) { return opml_bits_f32(opml_f32_bits(v) & 0x7FFFFFFFu); }
 
-/* --- RMSNormalization: ints [outer, N]; floats [epsilon]; inputs X, scale (N elements). ----- */
+/* --- RMSNormalization: ints [outer, N, S]; floats [epsilon]; inputs X, scale (S elements, S
+ * dividing N: element k of a row is scaled by scale[k mod S]). ----------------------------- */
 static int k_rms_norm(const opml_node *nd) {
   if (!all_f32(nd)) return OPML_EDTYPE;
-  if (nd->n_in != 2 || nd->n_ints != 2 || nd->n_floats != 1) return OPML_EATTR;
-  const idx outer = nd->ints[0], N = nd->ints[1];
-  if (outer * N != nd->in[0]->size || nd->in[1]->size != N) return OPML_EATTR;
+  if (nd->n_in != 2 || nd->n_ints != 3 || nd->n_floats != 1) return OPML_EATTR;
+  const idx outer = nd->ints[0], N = nd->ints[1], S = nd->ints[2];
+  if (outer * N != nd->in[0]->size || nd->in[1]->size != S || S < 1 || N % S) return OPML_EATTR;
   const float eps = nd->floats[0], cnt = (float)(int32_t)N;
   const float *x = nd->in[0]->data, *sc = nd->in[1]->data;
   float *y = nd->out[0]->data;
@@ -48,7 +49,7 @@ static int k_rms_norm(const opml_node *nd) {
     float s = 0.0f;
     for (idx k = 0; k < N; k++) s += xs[k] * xs[k];
     const float r = 1.0f / opml_sqrtf(s / cnt + eps);
-    for (idx k = 0; k < N; k++) y[o * N + k] = xs[k] * r * sc[k];
+    for (idx k = 0; k < N; k++) y[o * N + k] = xs[k] * r * sc[k % S];
   }
   return OPML_OK;
 }

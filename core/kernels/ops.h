@@ -292,8 +292,8 @@ enum {
 
 /* norm: op codes 660-699 (core/kernels/norm.c, core/compiler/ops/norm.ts) */
 enum {
-  /* RMSNormalization: ints: [outer, N]; floats: [epsilon]; inputs X, scale (N elements): y = x /
-     sqrt(mean(x^2) + eps) * scale. */
+  /* RMSNormalization: ints: [outer, N, S]; floats: [epsilon]; inputs X, scale (S elements, a
+     trailing part of the normalised shape): y = x / sqrt(mean(x^2) + eps) * scale[k mod S]. */
   OP_RMSNORMALIZATION = 660,
   /* GroupNormalization: InstanceNormalization too. ints: [N, G, C/G, S (spatial size), perChannel];
      floats: [epsilon]; inputs X, scale, bias ([C] when perChannel, else [G]). */

@@ -37,15 +37,17 @@ function lowerRms(ctx: NodeContext): Lowered {
   if (ctx.outputCount > 1) ctx.fail(`${ctx.outputCount} outputs: RMSNormalization has one`);
   const axis = normAxis(ctx, ctx.attrs.int("axis", -1), rank);
   const norm = x.shape.slice(axis), N = shapeSize(norm);
+  // scale: the normalised shape or a trailing part of it (leading 1s allowed), read at k mod its size
   const core = scale.shape.slice(Math.max(0, scale.shape.findIndex((d) => d !== 1)));
-  if (shapeSize(scale.shape) !== N || core.join() !== norm.slice(norm.length - core.length).join()) {
-    ctx.fail(
-      `scale [${scale.shape}] must have the normalised shape [${norm}] (broadcasting inside it is not supported)`,
-    );
+  if (
+    scale.shape.findIndex((d) => d !== 1) < 0 ? shapeSize(scale.shape) !== 1 : core.length > norm.length ||
+      core.join() !== norm.slice(norm.length - core.length).join()
+  ) {
+    ctx.fail(`scale [${scale.shape}] must be the normalised shape [${norm}] or a trailing part of it`);
   }
   return {
     op: NORM_OPS.RMSNormalization,
-    ints: [shapeSize(x.shape.slice(0, axis)), N],
+    ints: [shapeSize(x.shape.slice(0, axis)), N, shapeSize(scale.shape)],
     floats: [ctx.attrs.float("epsilon", 1e-5)],
     outputs: same(x),
   };

@@ -273,8 +273,8 @@ export const OP_SCHEMA = {
   norm: {
     RMSNormalization: {
       code: 660,
-      doc:
-        "ints: [outer, N]; floats: [epsilon]; inputs X, scale (N elements): y = x / sqrt(mean(x^2) + eps) * scale.",
+      doc: "ints: [outer, N, S]; floats: [epsilon]; inputs X, scale (S elements, a trailing part of the " +
+        "normalised shape): y = x / sqrt(mean(x^2) + eps) * scale[k mod S].",
     },
     GroupNormalization: {
       code: 661,
