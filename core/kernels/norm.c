@@ -38,8 +38,9 @@ static inline float fabs_bits(float v) { return opml_bits_f32(opml_f32_bits(v) &
  * dividing N: element k of a row is scaled by scale[k mod S]). ----------------------------- */
 static int k_rms_norm(const opml_node *nd) {
   if (!all_f32(nd)) return OPML_EDTYPE;
-  if (nd->n_in != 2 || nd->n_ints != 3 || nd->n_floats != 1) return OPML_EATTR;
-  const idx outer = nd->ints[0], N = nd->ints[1], S = nd->ints[2];
+  /* the first programs of this op had ints [outer, N] (S = N): still read */
+  if (nd->n_in != 2 || (nd->n_ints != 3 && nd->n_ints != 2) || nd->n_floats != 1) return OPML_EATTR;
+  const idx outer = nd->ints[0], N = nd->ints[1], S = nd->n_ints == 3 ? nd->ints[2] : N;
   if (outer * N != nd->in[0]->size || nd->in[1]->size != S || S < 1 || N % S) return OPML_EATTR;
   const float eps = nd->floats[0], cnt = (float)(int32_t)N;
   const float *x = nd->in[0]->data, *sc = nd->in[1]->data;
