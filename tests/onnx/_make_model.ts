@@ -10,7 +10,7 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   domain?: string;
-  attrs?: Record<string, number | number[]>;
+  attrs?: Record<string, number | number[] | string>;
 }
 
 /**
@@ -44,7 +44,9 @@ export function makeModel(spec: {
         input: n.inputs,
         output: n.outputs,
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
-          Array.isArray(v)
+          typeof v === "string"
+            ? { name, type: 3, s: new TextEncoder().encode(v) }
+            : Array.isArray(v)
             ? { name, type: 7, ints: v }
             : Number.isInteger(v)
             ? { name, type: 2, i: v }

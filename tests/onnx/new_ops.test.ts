@@ -2,7 +2,8 @@
  * The vision, norm, sequence and spectral operators under bad input: each unsupported node is
  * one LoweringError line naming the node, the operator and the opset (exit code 2), raised
  * before anything is built; and a supported shape the conformance cases do not cover
- * (RMSNormalization's scale of a trailing axis) against a binary64 reference.
+ * (RMSNormalization's scale of a trailing axis; bidirectional LSTM and GRU with bias) against
+ * binary64 references.
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
@@ -144,3 +145,113 @@ Deno.test("RMSNormalization: a scale of the trailing normalised axis only, again
     });
   }
 });
+
+/** Deterministic pseudo-random float32 values in [-1, 1). */
+function values(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return Math.fround(s / 1073741824 - 1);
+  });
+}
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/**
+ * The ONNX equations of a bidirectional LSTM or GRU (layout 0, zero initial state unless given),
+ * in binary64: Y [S, 2, B, H] and Y_h [2, B, H].
+ */
+function recurrentReference(
+  kind: "LSTM" | "GRU",
+  x: number[],
+  w: number[],
+  r: number[],
+  b: number[],
+  S: number,
+  B: number,
+  I: number,
+  H: number,
+  lbr: boolean,
+): { y: number[]; yh: number[] } {
+  const G = kind === "LSTM" ? 4 : 3;
+  const y = new Array<number>(S * 2 * B * H).fill(0), yh = new Array<number>(2 * B * H).fill(0);
+  for (let d = 0; d < 2; d++) {
+    for (let bt = 0; bt < B; bt++) {
+      let h = new Array<number>(H).fill(0);
+      const c = new Array<number>(H).fill(0);
+      for (let step = 0; step < S; step++) {
+        const t = d === 1 ? S - 1 - step : step;
+        const xt = x.slice((t * B + bt) * I, (t * B + bt + 1) * I);
+        const gate = (j: number, hv: number[]) => {
+          let a = b[d * 2 * G * H + j] + b[d * 2 * G * H + G * H + j];
+          for (let i = 0; i < I; i++) a += xt[i] * w[(d * G * H + j) * I + i];
+          for (let k = 0; k < H; k++) a += hv[k] * r[(d * G * H + j) * H + k];
+          return a;
+        };
+        const hn = new Array<number>(H);
+        for (let k = 0; k < H; k++) {
+          if (kind === "LSTM") {
+            const i = sigmoid(gate(k, h)), o = sigmoid(gate(H + k, h)), f = sigmoid(gate(2 * H + k, h));
+            const cc = Math.tanh(gate(3 * H + k, h));
+            c[k] = f * c[k] + i * cc;
+            hn[k] = o * Math.tanh(c[k]);
+          } else {
+            const z = sigmoid(gate(k, h)), rr = sigmoid(gate(H + k, h));
+            const j = 2 * H + k, wb = b[d * 2 * G * H + j], rb = b[d * 2 * G * H + G * H + j];
+            let xw = 0, hr = 0;
+            for (let i = 0; i < I; i++) xw += xt[i] * w[(d * G * H + j) * I + i];
+            if (lbr) {
+              for (let m = 0; m < H; m++) hr += h[m] * r[(d * G * H + j) * H + m];
+              hn[k] = (1 - z) * Math.tanh(xw + rr * (hr + rb) + wb) + z * h[k];
+            } else {
+              // r is per element of the previous state (the ONNX equation's rt (.) Ht-1)
+              const rv = Array.from({ length: H }, (_, m) => sigmoid(gate(H + m, h)));
+              for (let m = 0; m < H; m++) hr += rv[m] * h[m] * r[(d * G * H + j) * H + m];
+              hn[k] = (1 - z) * Math.tanh(xw + hr + rb + wb) + z * h[k];
+            }
+          }
+        }
+        h = hn;
+        for (let k = 0; k < H; k++) y[((t * 2 + d) * B + bt) * H + k] = h[k];
+      }
+      for (let k = 0; k < H; k++) yh[(d * B + bt) * H + k] = h[k];
+    }
+  }
+  return { y, yh };
+}
+
+for (const [kind, lbr] of [["LSTM", false], ["GRU", false], ["GRU", true]] as const) {
+  Deno.test(`${kind}${lbr ? " (linear_before_reset)" : ""}: bidirectional with bias against a binary64 reference`, async () => {
+    const S = 4, B = 2, I = 3, H = 3, G = kind === "LSTM" ? 4 : 3;
+    const x = values(S * B * I, 1), w = values(2 * G * H * I, 2), r = values(2 * G * H * H, 3);
+    const b = values(2 * 2 * G * H, 4);
+    const model = makeModel({
+      nodes: [{
+        op: kind,
+        inputs: ["x", "w", "r", "b"],
+        outputs: ["y", "yh"],
+        attrs: { hidden_size: H, direction: "bidirectional", ...(lbr ? { linear_before_reset: 1 } : {}) },
+      }],
+      inputs: { x: [S, B, I] },
+      outputs: { y: [S, 2, B, H], yh: [2, B, H] },
+      opset: 22,
+      initializers: {
+        w: { shape: [2, G * H, I], data: w },
+        r: { shape: [2, G * H, H], data: r },
+        b: { shape: [2, 2 * G * H], data: b },
+      },
+    });
+    const prog = assemble(compileGraph(decodeModel(model, "rnn.onnx"), {}));
+    const rt = await buildRuntime();
+    const { outputs } = await runNative(rt.native, prog, [
+      { dtype: DType.float32, shape: [S, B, I], data: new Float32Array(x) },
+    ]);
+    const want = recurrentReference(kind, x, w, r, b, S, B, I, H, lbr);
+    for (const [got, exp, what] of [[outputs[0], want.y, "Y"], [outputs[1], want.yh, "Y_h"]] as const) {
+      exp.forEach((e, i) => {
+        const g = got.data[i] as number;
+        assert(Math.abs(g - e) <= 1e-5 * Math.abs(e) + 1e-5, `${what}[${i}] ${g}, expected ${e}`);
+      });
+    }
+  });
+}
