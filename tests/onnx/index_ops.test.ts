@@ -1,0 +1,168 @@
+/**
+ * The index, loss and integer-folding work beyond the conformance cases: compile-time folding of
+ * integer math and Range gives exactly the kernels' bits (the same graph compiled with folding
+ * off runs the kernels); an index out of range at run time fails the node in one line; bad
+ * nodes are one LoweringError line naming node, operator and opset (exit code 2).
+ */
+import { assert, assertEquals } from "../_assert.ts";
+import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
+import { runNative } from "../../core/engine/mod.ts";
+import { DType, type TensorValue } from "../../core/ir/mod.ts";
+import { decodeModel } from "../../core/onnx/mod.ts";
+import { EXIT } from "../../core/errors.ts";
+import { makeModel, type NodeSpec } from "./_make_model.ts";
+
+const f32 = (shape: number[], data: number[]): TensorValue => ({
+  dtype: DType.float32,
+  shape,
+  data: new Float32Array(data),
+});
+
+/** Runs a model natively with the given graph inputs bound as constants, folding on or off. */
+async function run(model: Uint8Array, consts: Record<string, TensorValue>, foldLimit?: number) {
+  const prog = assemble(compileGraph(decodeModel(model, "m.onnx"), { consts, foldLimit }));
+  const rt = await buildRuntime();
+  return { prog, outputs: (await runNative(rt.native, prog, [])).outputs };
+}
+
+Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min and Range equal the kernels' bits", async () => {
+  const a = [7, -7, 7, -7, 0, 5, -2147483648, 3, -1, 9];
+  const b = [3, 3, -3, -3, 4, 0, -1, -3, 2, -4];
+  const cast = (x: string, to: number, y: string): NodeSpec => ({
+    op: "Cast",
+    inputs: [x],
+    outputs: [y],
+    attrs: { to },
+  });
+  const nodes: NodeSpec[] = [
+    cast("a", 6, "ai"), // int32
+    cast("b", 6, "bi"),
+    cast("a", 7, "al"), // int64
+    cast("b", 7, "bl"),
+    { op: "Mod", inputs: ["ai", "bi"], outputs: ["m0"] },
+    { op: "Mod", inputs: ["al", "bl"], outputs: ["m1"], attrs: { fmod: 1 } },
+    { op: "Less", inputs: ["ai", "bi"], outputs: ["lt"] },
+    { op: "GreaterOrEqual", inputs: ["al", "bl"], outputs: ["ge"] },
+    { op: "Xor", inputs: ["lt", "ge"], outputs: ["x"] },
+    { op: "Not", inputs: ["x"], outputs: ["nx"] },
+    { op: "Neg", inputs: ["ai"], outputs: ["ng"] },
+    { op: "Abs", inputs: ["al"], outputs: ["ab"] },
+    { op: "Sign", inputs: ["bi"], outputs: ["sg"] },
+    { op: "Max", inputs: ["ai", "bi", "ng"], outputs: ["mx"] },
+    { op: "Min", inputs: ["al", "bl"], outputs: ["mn"] },
+    { op: "Range", inputs: ["rs", "rl", "rd"], outputs: ["rg"] },
+    ...["m0", "m1", "nx", "ng", "ab", "sg", "mx", "mn", "rg"].map((o) => cast(o, 1, `${o}f`)),
+  ];
+  const outs = ["m0f", "m1f", "nxf", "ngf", "abf", "sgf", "mxf", "mnf", "rgf"];
+  const model = makeModel({
+    nodes,
+    inputs: { a: [10], b: [10], rs: [], rl: [], rd: [] },
+    outputs: Object.fromEntries(outs.map((o) => [o, [o === "rgf" ? 4 : 10]])),
+    opset: 17,
+  });
+  const i64 = (v: number): TensorValue => ({
+    dtype: DType.int64,
+    shape: [],
+    data: BigInt64Array.of(BigInt(v)),
+  });
+  const consts = { a: f32([10], a), b: f32([10], b), rs: i64(10), rl: i64(-2), rd: i64(-3) };
+  const folded = await run(model, consts);
+  const kernels = await run(model, consts, 0);
+  assertEquals(folded.prog.program.nodes.length, 0, "everything folds");
+  assert(kernels.prog.program.nodes.length > 20, "nothing folds with foldLimit 0");
+  outs.forEach((o, i) => {
+    assertEquals(
+      new Uint8Array(folded.outputs[i].data.buffer),
+      new Uint8Array(kernels.outputs[i].data.buffer),
+      `${o}: folded and kernel bits differ`,
+    );
+  });
+  // an independent check of a few values: floored and truncated Mod, Range
+  assertEquals(Array.from(folded.outputs[0].data as Float32Array), [1, 2, -2, -1, 0, 0, 0, 0, 1, -3]);
+  assertEquals(Array.from(folded.outputs[1].data as Float32Array), [1, -1, 1, -1, 0, 0, 0, 0, -1, 1]);
+  assertEquals(Array.from(folded.outputs[8].data as Float32Array), [10, 7, 4, 1]);
+});
+
+Deno.test("GatherElements: an index out of range at run time fails the node in one line", async () => {
+  const model = makeModel({
+    nodes: [
+      { op: "Cast", inputs: ["i"], outputs: ["il"], attrs: { to: 7 } },
+      { op: "GatherElements", inputs: ["x", "il"], outputs: ["y"], attrs: { axis: 1 } },
+    ],
+    inputs: { x: [2, 3], i: [2, 2] },
+    outputs: { y: [2, 2] },
+    opset: 13,
+  });
+  const prog = assemble(compileGraph(decodeModel(model, "g.onnx"), {}));
+  const rt = await buildRuntime();
+  const x = f32([2, 3], [1, 2, 3, 4, 5, 6]);
+  const ok = await runNative(rt.native, prog, [x, f32([2, 2], [2, -3, 0, 1])]);
+  assertEquals(Array.from(ok.outputs[0].data as Float32Array), [3, 1, 4, 5]);
+  let msg = "";
+  try {
+    await runNative(rt.native, prog, [x, f32([2, 2], [0, 3, 0, 0])]);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assertEquals(msg, "opml-runtime: node 'n1' (GatherElements): invalid value (e.g. an index out of range)");
+});
+
+function rejection(node: NodeSpec, inputs: Record<string, number[]>, opset: number): LoweringError {
+  const model = makeModel({ nodes: [node], inputs, outputs: { [node.outputs[0]]: [1] }, opset });
+  try {
+    compileGraph(decodeModel(model, "bad.onnx"), {});
+  } catch (e) {
+    assert(e instanceof LoweringError, `expected a LoweringError, got ${e}`);
+    return e;
+  }
+  throw new Error("the model compiled");
+}
+
+const cases: [string, () => LoweringError, string][] = [
+  [
+    "Dropout in training mode with a ratio above 0",
+    () =>
+      rejection({ op: "Dropout", inputs: ["x"], outputs: ["y"], attrs: { is_test: 0, ratio: 0.5 } }, {
+        x: [4],
+      }, 6),
+    "node 'n0' (Dropout, opset 6): training mode with ratio 0.5 drops elements at random: opml rejects random operators",
+  ],
+  [
+    "TopK with k above the axis size",
+    () => rejection({ op: "TopK", inputs: ["x"], outputs: ["v", "i"], attrs: { k: 5 } }, { x: [2, 3] }, 9),
+    "node 'n0' (TopK, opset 9): k 5 is out of range for axis 1 of size 3",
+  ],
+  [
+    "GatherElements with float indices",
+    () => rejection({ op: "GatherElements", inputs: ["x", "x"], outputs: ["y"] }, { x: [2, 3] }, 13),
+    "node 'n0' (GatherElements, opset 13): indices must be int32 or int64, got float",
+  ],
+  [
+    "Range with bounds known only at run time",
+    () => rejection({ op: "Range", inputs: ["s", "l", "d"], outputs: ["y"] }, { s: [], l: [], d: [] }, 11),
+    "node 'n0' (Range, opset 11): input 'start' must be known at compile time",
+  ],
+  [
+    "NegativeLogLikelihoodLoss with a float target",
+    () =>
+      rejection({ op: "NegativeLogLikelihoodLoss", inputs: ["x", "t"], outputs: ["y"] }, {
+        x: [3, 5],
+        t: [3],
+      }, 13),
+    "node 'n0' (NegativeLogLikelihoodLoss, opset 13): target must be int32 or int64, got float",
+  ],
+  [
+    "Bernoulli (random by definition)",
+    () => rejection({ op: "Bernoulli", inputs: ["x"], outputs: ["y"] }, { x: [4] }, 15),
+    "unsupported operator Bernoulli (node 'n0', opset 15): its output is random by definition; opml runs deterministic inference only",
+  ],
+];
+
+for (const [what, fn, message] of cases) {
+  Deno.test(`lowering errors: ${what}`, () => {
+    const e = fn();
+    assertEquals(e.message, message);
+    assertEquals(e.exitCode, EXIT.usage);
+    assert(!e.message.includes("\n"), "one line");
+  });
+}
