@@ -255,3 +255,24 @@ for (const [kind, lbr] of [["LSTM", false], ["GRU", false], ["GRU", true]] as co
     }
   });
 }
+
+Deno.test("GlobalLpPool (p = 3, no conformance case) against a binary64 reference", async () => {
+  const x = values(2 * 3 * 4 * 5, 9);
+  const model = makeModel({
+    nodes: [{ op: "GlobalLpPool", inputs: ["x"], outputs: ["y"], attrs: { p: 3 } }],
+    inputs: { x: [2, 3, 4, 5] },
+    outputs: { y: [2, 3, 1, 1] },
+    opset: 22,
+  });
+  const prog = assemble(compileGraph(decodeModel(model, "glp.onnx"), {}));
+  const rt = await buildRuntime();
+  const { outputs } = await runNative(rt.native, prog, [
+    { dtype: DType.float32, shape: [2, 3, 4, 5], data: new Float32Array(x) },
+  ]);
+  assertEquals(outputs[0].shape, [2, 3, 1, 1]);
+  for (let c = 0; c < 6; c++) {
+    const want = Math.cbrt(x.slice(c * 20, c * 20 + 20).reduce((a, v) => a + Math.abs(v) ** 3, 0));
+    const got = outputs[0].data[c] as number;
+    assert(Math.abs(got - want) <= 1e-5 * want, `y[${c}] ${got}, expected ${want}`);
+  }
+});

@@ -393,6 +393,34 @@ function lowerLpPool(ctx: NodeContext): Lowered {
   return { ...l, op: VISION_OPS.LpPool, ints };
 }
 
+/** GlobalLpPool: LpPool with one window over every spatial axis. */
+function lowerGlobalLpPool(ctx: NodeContext): Lowered {
+  const x = input(ctx, 0);
+  checkDtype(ctx, x, FLOAT);
+  const p = ctx.opset >= 2 ? ctx.attrs.int("p", 2) : ctx.attrs.float("p", 2);
+  if (!Number.isInteger(p) || p < 1) ctx.fail(`p ${p} must be a positive integer`);
+  const S = x.shape.length - 2;
+  if (S < 1 || S > 3) ctx.fail(`X [${x.shape}]: only 1-D, 2-D and 3-D pooling is supported`);
+  const sp = x.shape.slice(2);
+  if (sp.some((d) => d < 1)) ctx.fail(`X [${x.shape}] has an empty spatial axis`);
+  const ones = [1, 1, 1], zeros = [0, 0, 0];
+  return {
+    op: VISION_OPS.LpPool,
+    ints: [
+      x.shape[0] * x.shape[1],
+      ...to3(sp, 1),
+      ...ones,
+      ...to3(sp, 1),
+      ...ones,
+      ...ones,
+      ...zeros,
+      ...zeros,
+      p,
+    ],
+    outputs: [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }],
+  };
+}
+
 function lowerGlobalMaxPool(ctx: NodeContext): Lowered {
   const x = input(ctx, 0);
   checkDtype(ctx, x, FLOAT);
@@ -606,6 +634,7 @@ export const OPS: readonly OpDef[] = [
   { opType: "ConvTranspose", lower: lowerConvTranspose },
   { opType: "LpPool", lower: lowerLpPool },
   { opType: "GlobalMaxPool", lower: lowerGlobalMaxPool },
+  { opType: "GlobalLpPool", lower: lowerGlobalLpPool },
   { opType: "GridSample", lower: lowerGridSample },
   { opType: "RoiAlign", lower: lowerRoiAlign },
   { opType: "MaxUnpool", lower: lowerMaxUnpool },
