@@ -320,6 +320,7 @@ function context(node: OnnxNode, opset: number, values: Map<string, ValueInfo>):
     domain: node.domain,
     opset,
     inputs,
+    inputNames: [...node.inputs],
     outputCount: node.outputs.length,
     attrs: attributes(node.attributes, fail),
     fail,

@@ -328,14 +328,15 @@ const dropout: OpDef = {
       const t = ctx.inputs[2];
       if (t) {
         if (t.dtype !== DType.bool) ctx.fail(`training_mode must be bool, got ${typeName(t.dtype)}`);
-        if (!t.value) ctx.fail("input 'training_mode' must be known at compile time");
+        if (!t.value) ctx.fail(`input '${ctx.inputNames[2]}' (training_mode) must be known at compile time`);
         training = t.value.data[0] !== 0;
       }
       const rv = ctx.inputs[1];
       if (training && rv) {
         if (!rv.value) {
           ctx.fail(
-            "training mode with a ratio known only at run time may drop elements at random: opml rejects it",
+            `training mode needs its ratio: input '${ctx.inputNames[1]}' must be known at compile time ` +
+              "(a ratio above 0 drops elements at random)",
           );
         }
         ratio = Number(rv.value.data[0]);

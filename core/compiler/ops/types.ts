@@ -36,6 +36,8 @@ export interface NodeContext {
   opset: number;
   /** One entry per ONNX input; undefined where an optional input is absent (empty name). */
   inputs: (ValueInfo | undefined)[];
+  /** The ONNX names of the inputs ("" where absent), for messages that name a tensor. */
+  inputNames: string[];
   /** Number of outputs the node declares (trailing optional ones may be unused). */
   outputCount: number;
   attrs: Attributes;
