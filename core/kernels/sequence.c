@@ -62,7 +62,14 @@ static int k_attention(const opml_node *nd) {
   float *pv = nd->n_out > 2 ? nd->out[2]->data : opml_alloc((size_t)(B * Hkv * St * Dv) * sizeof(float));
   float *s = opml_alloc((size_t)St * sizeof(float)), *bias = opml_alloc((size_t)St * sizeof(float));
   float *qs = opml_alloc((size_t)D * sizeof(float));
-  if (!pk || !pv || !s || !bias || !qs) return OPML_ENOMEM;
+  if (!pk || !pv || !s || !bias || !qs) {
+    if (nd->n_out <= 1 && pk) opml_free(pk);
+    if (nd->n_out <= 2 && pv) opml_free(pv);
+    if (s) opml_free(s);
+    if (bias) opml_free(bias);
+    if (qs) opml_free(qs);
+    return OPML_ENOMEM;
+  }
   for (idx b = 0; b < B; b++) {
     for (idx h = 0; h < Hkv; h++) {
       for (idx j = 0; j < St; j++) {
