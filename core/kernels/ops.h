@@ -397,6 +397,9 @@ enum {
   OP_HAMMING_WINDOW = 951,
   /* BlackmanWindow: As HannWindow. */
   OP_BLACKMAN_WINDOW = 952,
+  /* MelWeightMatrix: ints: [S, M, bins[M + 2]] (resolved at compile time as the ONNX reference); no
+     inputs; output [S, M] float. */
+  OP_MEL_WEIGHT_MATRIX = 953,
 };
 
 /* linalg: op codes 970-979 (core/kernels/linalg.c, core/compiler/ops/linalg.ts) */

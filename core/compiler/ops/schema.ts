@@ -382,6 +382,11 @@ export const OP_SCHEMA = {
     HannWindow: { code: 950, doc: "ints: [N, periodic]; no inputs; float output of N elements." },
     HammingWindow: { code: 951, doc: "As HannWindow." },
     BlackmanWindow: { code: 952, doc: "As HannWindow." },
+    MelWeightMatrix: {
+      code: 953,
+      doc:
+        "ints: [S, M, bins[M + 2]] (resolved at compile time as the ONNX reference); no inputs; output [S, M] float.",
+    },
   },
   linalg: {
     Det: { code: 970, doc: "ints: [batch, n]; input [..., n, n] float; output [...]." },
