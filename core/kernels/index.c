@@ -70,7 +70,10 @@ static int k_gather_elements(const opml_node *nd) {
     if (!ok) return OPML_EDTYPE;
     if (j < 0) return OPML_EVALUE;
     int64_t off = 0;
-    for (uint32_t k = 0; k < X->rank; k++) off += (k == axis ? j : c[k]) * xs[k];
+    for (uint32_t k = 0; k < X->rank; k++) {
+      if (k != axis && c[k] >= X->dims[k]) return OPML_EATTR;
+      off += (k == axis ? j : c[k]) * xs[k];
+    }
     memcpy((uint8_t *)Y->data + o * es, (const uint8_t *)X->data + off * es, es);
   }
   return OPML_OK;
@@ -197,7 +200,7 @@ static int k_gather_nd(const opml_node *nd) {
   for (uint32_t k = 0; k < b; k++) batches *= X->dims[k];
   for (uint32_t k = (uint32_t)b + q; k < X->rank; k++) slice *= X->dims[k];
   uint32_t tuples = q ? I->size / q : 0, per = batches ? tuples / batches : 0;
-  if (Y->size != tuples * slice) return OPML_EATTR;
+  if (Y->size != tuples * slice || tuples != per * batches) return OPML_EATTR;
   size_t es = esize(X);
   strides_of(X, xs);
   int ok = 1;
@@ -300,7 +303,7 @@ static int k_one_hot(const opml_node *nd) {
 static int k_tile(const opml_node *nd) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
-  if (X->rank != Y->rank) return OPML_EATTR;
+  if (X->rank != Y->rank || (X->size == 0 && Y->size != 0)) return OPML_EATTR;
   int64_t xs[OPML_MAX_RANK];
   strides_of(X, xs);
   size_t es = esize(X);

@@ -58,6 +58,7 @@ static int k_conv_integer(const opml_node *nd) {
   const int64_t DD = p[16], DH = p[17], DW = p[18], PD = p[19], PH = p[20], PW = p[21];
   if (G <= 0 || C % G || OC % G || (WZ && WZ->size != 1 && WZ->size != OC)) return OPML_EATTR;
   if (N * OC * OD * OH * OW != Y->size || N * C * ID * IH * IW != X->size) return OPML_EATTR;
+  if (OC * (C / G) * KD * KH * KW != W->size) return OPML_EATTR;
   const int64_t Cg = C / G, OCg = OC / G;
   const int32_t xz = XZ ? q_at(XZ, 0) : 0;
   uint32_t *y = (uint32_t *)Y->data;

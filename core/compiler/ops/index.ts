@@ -105,7 +105,7 @@ const scatterND: OpDef = {
   lower(ctx: NodeContext) {
     const x = input(ctx, 0), ind = indices(ctx, 1), upd = input(ctx, 2);
     const q = ind.shape[ind.shape.length - 1];
-    if (ind.shape.length === 0 || q > x.shape.length) {
+    if (ind.shape.length === 0 || !(q >= 1) || q > x.shape.length) {
       ctx.fail(`indices [${ind.shape.join(", ")}] do not index data`);
     }
     const want = [...ind.shape.slice(0, -1), ...x.shape.slice(q)];
@@ -122,7 +122,7 @@ const gatherND: OpDef = {
     const x = input(ctx, 0), ind = indices(ctx, 1);
     const b = ctx.opset >= 12 ? ctx.attrs.int("batch_dims", 0) : 0;
     const q = ind.shape[ind.shape.length - 1];
-    if (ind.shape.length < 1 || b < 0 || b >= ind.shape.length || b + q > x.shape.length) {
+    if (ind.shape.length < 1 || !(q >= 1) || b < 0 || b >= ind.shape.length || b + q > x.shape.length) {
       ctx.fail(
         `indices [${ind.shape.join(", ")}] with batch_dims ${b} do not index data [${x.shape.join(", ")}]`,
       );
