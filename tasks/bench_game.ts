@@ -179,7 +179,7 @@ interface PartyFigures {
   /** Transactions of the dispute (story: game moves and oracle loads). */
   disputeTxs: number;
   disputeGas: number;
-  /** The same plus its result (server) or challenge is already in; plus postResult. */
+  /** The same plus its result (server) or challenge is already in; plus commitResult and revealResult. */
   totalTxs: number;
   totalGas: number;
   /** Seconds of its VM check (phase 2), from the player's log. */
@@ -345,7 +345,7 @@ function measure(
         `${who}: story ${cost.txs} txs / ${cost.gas} gas, client ${inDispute.length} / ${sum(inDispute)}`,
       );
     }
-    const task = txs.filter((t) => t.fn === "game.postResult" || DISPUTE_TX.test(t.fn));
+    const task = txs.filter((t) => /^game\.(commit|reveal)Result$/.test(t.fn) || DISPUTE_TX.test(t.fn));
     const f: PartyFigures = {
       disputeTxs: cost.txs,
       disputeGas: Number(cost.gas),

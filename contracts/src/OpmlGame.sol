@@ -4,12 +4,16 @@ pragma solidity ^0.8.24;
 import {IMIPS} from "./interfaces/IMIPS.sol";
 import {IPreimageOracle} from "./interfaces/IPreimageOracle.sol";
 import {PreimageKeyLib} from "./PreimageKeyLib.sol";
+import {MerkleDataLib} from "./MerkleDataLib.sol";
 
 /// @title OpmlGame
 /// @notice Tasks, results and the multi-phase dispute game of opml (docs/GAME.md).
-///         A requester posts a task (a registered model, an input key, a fee); a server posts
-///         the result (an output key) with a bond; an unchallenged result is final after the
-///         challenge window and the server is paid. A challenger who disagrees opens a dispute
+///         A requester posts a task (a registered model, an input key, a fee); a server commits
+///         to a result with a bond (a hash that hides it and names the server), then reveals it
+///         (the output key and the output data, checked against the key on chain) within the
+///         reveal window; an unchallenged result is final after the challenge window (counted
+///         from the reveal) and the server is paid. An unrevealed commitment forfeits the bond to
+///         the requester and reopens the task. A challenger who disagrees opens a dispute
 ///         with a bond. The dispute is a k-ary dissection game between the server (defender)
 ///         and the challenger:
 ///         - phase 1 over the model's states S_0 .. S_(N+1), where S_0 and S_(N+1) are computed
@@ -54,7 +58,8 @@ contract OpmlGame {
         Pending, // result posted, challengeable
         Finalized, // result final, server paid
         Rejected, // the server lost a dispute, fee refunded
-        Cancelled // cancelled by the requester before any result
+        Cancelled, // cancelled by the requester before any commitment
+        Committed // a server committed to a result (resultTime: the commitment's time)
     }
 
     struct Task {
@@ -69,6 +74,7 @@ contract OpmlGame {
         bytes32 inputKey;
         bytes32 outputKey;
         uint96 share; // after a rejection with several open disputes: each one's part of the bond
+        bytes32 commitment; // the server's commitResult: commitmentOf(taskId, outputKey, salt, server)
     }
 
     /// @notice The state of a dispute; the phase says whose turn it is.
@@ -128,6 +134,16 @@ contract OpmlGame {
     error WrongTaskStatus(Status status);
     /// @notice Only the requester may cancel its task.
     error NotRequester();
+    /// @notice Only the server that committed may reveal.
+    error NotServer();
+    /// @notice The revealed output key and salt are not what the server committed to.
+    error CommitmentMismatch();
+    /// @notice The reveal window of the commitment is over (the bond is forfeited).
+    error RevealWindowClosed();
+    /// @notice The reveal window of the commitment is not over yet.
+    error RevealWindowOpen();
+    /// @notice The revealed output data's key is `got`, not the revealed output key.
+    error OutputMismatch(bytes32 outputKey, bytes32 got);
     /// @notice The challenge window of the result is over.
     error ChallengeWindowClosed();
     /// @notice The challenge window of the result is not over yet.
@@ -192,10 +208,15 @@ contract OpmlGame {
         bytes input
     );
     event TaskCancelled(uint256 indexed taskId);
-    /// @notice `output` is the result's output data as posted (see `postResult`); not checked
-    ///         here against `outputKey`.
+    /// @notice A server committed to a result of an open task (it alone may now reveal one).
+    event ResultCommitted(uint256 indexed taskId, address indexed server, bytes32 commitment);
+    /// @notice A commitment was not revealed in time: its bond went to the requester, the task
+    ///         is open again.
+    event CommitmentForfeited(uint256 indexed taskId, address indexed server);
+    /// @notice The revealed result: `outputs` are the output tensors' bytes, in the model's
+    ///         output order, whose keys make `outputKey` (checked on chain).
     event ResultPosted(
-        uint256 indexed taskId, address indexed server, bytes32 outputKey, bytes output
+        uint256 indexed taskId, address indexed server, bytes32 outputKey, bytes[] outputs
     );
     event ResultFinalized(uint256 indexed taskId, address indexed server);
     event ResultRejected(uint256 indexed taskId, uint256 indexed disputeId);
@@ -256,6 +277,9 @@ contract OpmlGame {
     uint256 public immutable challengerBond;
     /// @notice Seconds after a result during which it can be challenged.
     uint64 public immutable challengeWindow;
+    /// @notice Seconds after a commitment during which its server must reveal it: the clock
+    ///         budget (a server has as long to reveal as to make any move of a dispute).
+    uint64 public immutable revealWindow;
 
     /*//////////////////////////////////////////////////////////////
                                  STATE
@@ -296,6 +320,7 @@ contract OpmlGame {
         serverBond = serverBond_;
         challengerBond = challengerBond_;
         challengeWindow = challengeWindow_;
+        revealWindow = clockBudget_;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -367,9 +392,12 @@ contract OpmlGame {
         emit TaskPosted(taskId, msg.sender, modelId, inputKey, msg.value, singlePhase, input);
     }
 
-    /// @notice The requester cancels a task that has no result yet; the fee is credited back.
+    /// @notice The requester cancels a task no server has committed to (or whose commitment
+    ///         was not revealed in time: that bond is forfeited to it first); the fee is credited
+    ///         back. A commitment hides the result, so a cancellation cannot use it.
     function cancelTask(uint256 taskId) external {
         Task storage t = _tasks[taskId];
+        _expireCommitment(taskId, t);
         if (t.status != Status.Open) revert WrongTaskStatus(t.status);
         if (msg.sender != t.requester) revert NotRequester();
         t.status = Status.Cancelled;
@@ -377,21 +405,75 @@ contract OpmlGame {
         _credit(t.requester, t.fee);
     }
 
-    /// @notice Posts the result of an open task with the server bond (msg.value).
-    /// @param output The output data (the model's output tensors' bytes concatenated in the
-    ///        model's output order), emitted in `ResultPosted` for requesters and verifiers,
-    ///        not stored, not checked against `outputKey` here. May be empty.
-    function postResult(uint256 taskId, bytes32 outputKey, bytes calldata output) external payable {
+    /// @notice Commits to a result of an open task with the server bond (msg.value): the task is
+    ///         now the sender's to answer until `resultTime + revealWindow`. `commitment` is
+    ///         `commitmentOf(taskId, outputKey, salt, msg.sender)` with a random secret `salt`:
+    ///         it reveals nothing, and a copied commitment names its first server, so it is
+    ///         worthless to a copier. A commitment not revealed in time may be replaced (its bond
+    ///         goes to the requester).
+    function commitResult(uint256 taskId, bytes32 commitment) external payable {
         Task storage t = _tasks[taskId];
+        _expireCommitment(taskId, t);
         if (t.status != Status.Open) revert WrongTaskStatus(t.status);
         if (msg.value != serverBond) revert WrongValue(serverBond, msg.value);
         t.server = msg.sender;
         // Safe: block timestamps fit 40 bits for another 30,000 years.
         // forge-lint: disable-next-line(unsafe-typecast)
         t.resultTime = uint40(block.timestamp);
+        t.status = Status.Committed;
+        t.commitment = commitment;
+        emit ResultCommitted(taskId, msg.sender, commitment);
+    }
+
+    /// @notice Reveals the committed result: its output key, the commitment's salt, and the
+    ///         output data, `outputs[i]` the bytes of output tensor i (the model's output order),
+    ///         checked on chain: `MerkleDataLib.keyOfItems(outputs)` must be `outputKey`. The
+    ///         result is then pending and its challenge window starts.
+    function revealResult(uint256 taskId, bytes32 outputKey, bytes32 salt, bytes[] calldata outputs)
+        external
+    {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Committed) revert WrongTaskStatus(t.status);
+        if (msg.sender != t.server) revert NotServer();
+        // The clocks and the windows are measured in block time by design.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp >= uint256(t.resultTime) + revealWindow) revert RevealWindowClosed();
+        if (commitmentOf(taskId, outputKey, salt, msg.sender) != t.commitment) {
+            revert CommitmentMismatch();
+        }
+        bytes32 got = MerkleDataLib.keyOfItems(outputs);
+        if (got != outputKey) revert OutputMismatch(outputKey, got);
+        // Safe: block timestamps fit 40 bits for another 30,000 years.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.resultTime = uint40(block.timestamp);
         t.status = Status.Pending;
         t.outputKey = outputKey;
-        emit ResultPosted(taskId, msg.sender, outputKey, output);
+        emit ResultPosted(taskId, msg.sender, outputKey, outputs);
+    }
+
+    /// @notice Ends a commitment whose reveal window is over: its bond is credited to the
+    ///         requester and the task is open again (to another commitment, or to cancel). Anyone
+    ///         may call; `commitResult` and `cancelTask` do it themselves.
+    function forfeitCommitment(uint256 taskId) external {
+        Task storage t = _tasks[taskId];
+        if (t.status != Status.Committed) revert WrongTaskStatus(t.status);
+        if (!_expireCommitment(taskId, t)) revert RevealWindowOpen();
+    }
+
+    /// @notice The commitment of a result: `keccak256(abi.encode(taskId, outputKey, salt,
+    ///         server))`.
+    function commitmentOf(uint256 taskId, bytes32 outputKey, bytes32 salt, address server)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(taskId, outputKey, salt, server));
+    }
+
+    /// @notice The output key of output data: `K(K(outputs[0]) || K(outputs[1]) || ...)`, K
+    ///         the Merkle-data key (docs/VM.md).
+    function outputKeyOf(bytes[] calldata outputs) external pure returns (bytes32) {
+        return MerkleDataLib.keyOfItems(outputs);
     }
 
     /// @notice Makes a result final once its challenge window is over and no dispute is open;
@@ -699,6 +781,19 @@ contract OpmlGame {
             ? (d.preState, 32)
             : ident == 2 ? (d.claimState, 32) : (bytes32(bytes4(d.b)), uint256(4));
         oracle.loadLocalData(ident, ctx, word, size, offset < size + 8 ? offset : 0);
+    }
+
+    /// @dev If the task's commitment was not revealed within the reveal window: forfeits its
+    ///      bond to the requester and reopens the task (true).
+    function _expireCommitment(uint256 taskId, Task storage t) internal returns (bool) {
+        if (t.status != Status.Committed) return false;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < uint256(t.resultTime) + revealWindow) return false;
+        address server = t.server;
+        (t.status, t.server, t.resultTime, t.commitment) = (Status.Open, address(0), 0, bytes32(0));
+        emit CommitmentForfeited(taskId, server);
+        _credit(t.requester, serverBond);
+        return true;
     }
 
     /// @dev Pays a dispute's end. The defender wins the challenger bond. The first dispute the

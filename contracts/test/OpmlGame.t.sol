@@ -85,46 +85,54 @@ contract OpmlGameTest is GameBase {
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Cancelled)
         );
-        game.postResult{value: SBOND}(taskId, OUT, "");
+        game.commitResult{value: SBOND}(taskId, keccak256("commitment"));
     }
 
-    /// @dev The input and output data reach readers through the events alone (not stored,
-    ///      not checked against the keys: whoever reads them checks them off chain).
+    /// @dev The input and output data reach readers through the events alone (not stored; the
+    ///      input is not checked against its key, servers check it off chain; the output is,
+    ///      at the reveal).
     function testFuzz_eventsCarryData(bytes calldata input, bytes calldata output) public {
         vm.expectEmit(address(game));
         emit OpmlGame.TaskPosted(1, requester, modelId, IN, FEE, true, input);
         vm.prank(requester);
         uint256 taskId = game.postTask{value: FEE}(modelId, IN, true, input);
-        vm.expectEmit(address(game));
-        emit OpmlGame.ResultPosted(taskId, server, OUT, output);
+        bytes32 key = game.outputKeyOf(_one(output));
+        bytes32 c = game.commitmentOf(taskId, key, SALT, server);
         vm.prank(server);
-        game.postResult{value: SBOND}(taskId, OUT, output);
+        game.commitResult{value: SBOND}(taskId, c);
+        vm.expectEmit(address(game));
+        emit OpmlGame.ResultPosted(taskId, server, key, _one(output));
+        vm.prank(server);
+        game.revealResult(taskId, key, SALT, _one(output));
         OpmlGame.Task memory t = game.getTask(taskId);
         assertEq(t.inputKey, IN);
-        assertEq(t.outputKey, OUT);
+        assertEq(t.outputKey, key);
     }
 
     function test_eventsCarryData_logs() public {
+        srv.honest = true;
         vm.recordLogs();
         _postTask(false);
         _postResult(1);
         Vm.Log[] memory logs = vm.getRecordedLogs();
-        assertEq(logs.length, 2);
+        assertEq(logs.length, 3);
         assertEq(logs[0].topics[0], OpmlGame.TaskPosted.selector);
         (bytes32 inputKey,,, bytes memory input) =
             abi.decode(logs[0].data, (bytes32, uint256, bool, bytes));
         assertEq(inputKey, IN);
         assertEq(input, INPUT);
-        assertEq(logs[1].topics[0], OpmlGame.ResultPosted.selector);
-        (, bytes memory output) = abi.decode(logs[1].data, (bytes32, bytes));
-        assertEq(output, OUTPUT);
+        assertEq(logs[1].topics[0], OpmlGame.ResultCommitted.selector);
+        assertEq(logs[2].topics[0], OpmlGame.ResultPosted.selector);
+        (, bytes[] memory outputs) = abi.decode(logs[2].data, (bytes32, bytes[]));
+        assertEq(outputs.length, 1);
+        assertEq(outputs[0], OUTPUT);
     }
 
     function test_wrongValuesAndStatus() public {
         uint256 taskId = _postTask(false);
         vm.prank(server);
         vm.expectRevert(abi.encodeWithSelector(OpmlGame.WrongValue.selector, SBOND, 1));
-        game.postResult{value: 1}(taskId, OUT, "");
+        game.commitResult{value: 1}(taskId, keccak256("commitment"));
         vm.prank(challenger);
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Open)
@@ -135,7 +143,7 @@ contract OpmlGameTest is GameBase {
         vm.expectRevert(
             abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Pending)
         );
-        game.postResult{value: SBOND}(taskId, OUT, "");
+        game.commitResult{value: SBOND}(taskId, keccak256("commitment"));
         vm.prank(challenger);
         vm.expectRevert(abi.encodeWithSelector(OpmlGame.WrongValue.selector, CBOND, 0));
         game.challenge(taskId);

@@ -39,24 +39,59 @@ contract OpmlGameGasTest is GameBase {
         _measureEnd(g, "postTask (3136-byte input)");
     }
 
-    function test_gas_postResult() public {
+    function test_gas_commitResult() public {
         vm.pauseGasMetering();
         uint256 taskId = _postTask(false);
+        bytes32 c = game.commitmentOf(taskId, OUT, SALT, server);
         vm.prank(server);
         uint256 g = _measureStart();
-        game.postResult{value: SBOND}(taskId, OUT, "");
-        _measureEnd(g, "postResult");
+        game.commitResult{value: SBOND}(taskId, c);
+        _measureEnd(g, "commitResult");
     }
 
-    /// @dev With a 10-class float32 output (40 bytes) in the event.
-    function test_gas_postResult_output40() public {
+    function _measureReveal(uint256 size, string memory label) internal {
         vm.pauseGasMetering();
         uint256 taskId = _postTask(false);
-        bytes memory output = new bytes(40);
+        bytes[] memory outputs = new bytes[](1);
+        outputs[0] = new bytes(size);
+        for (uint256 i = 0; i < size; i += 32) {
+            bytes32 w = keccak256(abi.encode(i));
+            bytes memory o = outputs[0];
+            assembly {
+                mstore(add(add(o, 32), i), w)
+            }
+        }
+        assembly {
+            mstore(0x40, add(mload(0x40), 64)) // the last word's overrun
+        }
+        bytes32 key = game.outputKeyOf(outputs);
+        bytes32 c = game.commitmentOf(taskId, key, SALT, server);
+        vm.prank(server);
+        game.commitResult{value: SBOND}(taskId, c);
         vm.prank(server);
         uint256 g = _measureStart();
-        game.postResult{value: SBOND}(taskId, OUT, output);
-        _measureEnd(g, "postResult (40-byte output)");
+        game.revealResult(taskId, key, SALT, outputs);
+        _measureEnd(g, label);
+    }
+
+    /// @dev A 10-class float32 output (40 bytes), checked against its key.
+    function test_gas_revealResult_output40() public {
+        _measureReveal(40, "revealResult (40-byte output)");
+    }
+
+    /// @dev stories260K's logits (49 x 512 float32 = 100,352 bytes), checked against the key.
+    function test_gas_revealResult_output100k() public {
+        _measureReveal(100_352, "revealResult (100,352-byte output)");
+    }
+
+    /// @dev The output key alone of 100,352 bytes (the on-chain check of the reveal).
+    function test_gas_outputKeyOf_100k() public {
+        vm.pauseGasMetering();
+        bytes[] memory outputs = new bytes[](1);
+        outputs[0] = new bytes(100_352);
+        uint256 g = _measureStart();
+        game.outputKeyOf(outputs);
+        _measureEnd(g, "outputKeyOf (100,352 bytes)");
     }
 
     function test_gas_finalize() public {

@@ -212,8 +212,7 @@ contract OpmlGameIncentivesTest is GameBase {
         bytes32 fin = bytes32(uint256(keccak256("final")) >> 8);
         vm.prank(requester);
         uint256 single = game.postTask{value: FEE}(m, IN, true, "");
-        vm.prank(server);
-        game.postResult{value: SBOND}(single, OUT, "");
+        _answer(single, server, OUTPUT, SBOND);
         vm.prank(challenger);
         uint256 id = game.challenge{value: CBOND}(single);
         vm.startPrank(server);
@@ -225,8 +224,7 @@ contract OpmlGameIncentivesTest is GameBase {
         // a multi-phase task of the same model: the node bound
         vm.prank(requester);
         uint256 multi = game.postTask{value: FEE}(m, IN, false, "");
-        vm.prank(server);
-        game.postResult{value: SBOND}(multi, OUT, "");
+        _answer(multi, server, OUTPUT, SBOND);
         vm.prank(challenger);
         uint256 id2 = game.challenge{value: CBOND}(multi);
         srv.honest = true;
@@ -301,7 +299,7 @@ contract OpmlGameIncentivesTest is GameBase {
         NoReceive payee = new NoReceive(game);
         uint256 taskId = _postTask(false);
         vm.deal(address(payee), SBOND);
-        payee.post(taskId, OUT);
+        payee.post(taskId, _one(OUTPUT));
         vm.warp(block.timestamp + WINDOW);
         game.finalize(taskId);
         vm.expectRevert(OpmlGame.TransferFailed.selector);
@@ -319,6 +317,175 @@ contract OpmlGameIncentivesTest is GameBase {
     }
 }
 
+/// @notice Findings 3 and 4 (front-running `postResult`) and the output binding of finding 6:
+///         results are committed (a hiding commitment that names its server) and revealed
+///         with output data checked against the output key on chain.
+contract OpmlGameCommitRevealTest is GameBase {
+    address internal copier = makeAddr("copier");
+
+    function setUp() public override {
+        super.setUp();
+        vm.deal(copier, 100 ether);
+    }
+
+    function _commit(uint256 taskId, address who, bytes32 commitment) internal {
+        vm.prank(who);
+        game.commitResult{value: SBOND}(taskId, commitment);
+    }
+
+    /// @dev Finding 3: the copier lands the honest server's commitment first. It cannot reveal
+    ///      it (the commitment names the server), the honest server cannot be locked out for
+    ///      longer than the reveal window, and the copier's bond goes to the requester.
+    function test_finding3_copiedCommitmentIsWorthless() public {
+        uint256 taskId = _postTask(false);
+        bytes[] memory outs = _one(OUTPUT);
+        bytes32 honest = game.commitmentOf(taskId, OUT, SALT, server);
+        _commit(taskId, copier, honest); // front-runs the server's commitResult
+        vm.prank(server);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Committed)
+        );
+        game.commitResult{value: SBOND}(taskId, honest);
+        // the copier saw the key and the salt too late (the reveal) or never: either way no use
+        vm.prank(copier);
+        vm.expectRevert(OpmlGame.CommitmentMismatch.selector);
+        game.revealResult(taskId, OUT, SALT, outs);
+        vm.expectRevert(OpmlGame.RevealWindowOpen.selector);
+        game.forfeitCommitment(taskId);
+        vm.warp(block.timestamp + CLOCK); // the reveal window is the clock budget
+        vm.prank(copier);
+        vm.expectRevert(OpmlGame.RevealWindowClosed.selector);
+        game.revealResult(taskId, OUT, SALT, outs);
+        // the honest server commits again: the copier's commitment is forfeited on the way
+        vm.expectEmit(address(game));
+        emit OpmlGame.CommitmentForfeited(taskId, copier);
+        _answer(taskId, server, OUTPUT, SBOND);
+        assertEq(game.credits(requester), SBOND, "copier's bond to the requester");
+        vm.warp(block.timestamp + WINDOW);
+        game.finalize(taskId);
+        assertEq(game.credits(server), FEE + SBOND);
+        assertEq(game.credits(copier), 0);
+    }
+
+    /// @dev Finding 3 at reveal: a reveal in the mempool shows the key, the salt and the data,
+    ///      but the task is locked to its committer: a copier can neither reveal nor commit.
+    function test_finding3_revealCannotBeCopied() public {
+        uint256 taskId = _postTask(false);
+        bytes[] memory outs = _one(OUTPUT);
+        _commit(taskId, server, game.commitmentOf(taskId, OUT, SALT, server));
+        bytes32 own = game.commitmentOf(taskId, OUT, SALT, copier);
+        vm.startPrank(copier);
+        vm.expectRevert(OpmlGame.NotServer.selector);
+        game.revealResult(taskId, OUT, SALT, outs);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Committed)
+        );
+        game.commitResult{value: SBOND}(taskId, own);
+        vm.stopPrank();
+        vm.prank(server);
+        game.revealResult(taskId, OUT, SALT, outs);
+        assertEq(game.getTask(taskId).server, server);
+    }
+
+    /// @dev Finding 4: the requester cannot cancel once a server committed (the output is not
+    ///      public before), neither before nor after the reveal; a cancellation that front-runs
+    ///      the commitment only sees a hash.
+    function test_finding4_noCancelAfterCommitment() public {
+        uint256 taskId = _postTask(false);
+        _commit(taskId, server, game.commitmentOf(taskId, OUT, SALT, server));
+        vm.prank(requester);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Committed)
+        );
+        game.cancelTask(taskId);
+        vm.prank(server);
+        game.revealResult(taskId, OUT, SALT, _one(OUTPUT));
+        vm.prank(requester);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Pending)
+        );
+        game.cancelTask(taskId);
+        // a cancellation landed before the commitment: the server loses only the gas
+        uint256 t2 = _postTask(false);
+        vm.prank(requester);
+        game.cancelTask(t2);
+        bytes32 c2 = game.commitmentOf(t2, OUT, SALT, server);
+        vm.prank(server);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Cancelled)
+        );
+        game.commitResult{value: SBOND}(t2, c2);
+    }
+
+    /// @dev A server that does not reveal forfeits its bond to the requester, which may then
+    ///      cancel (in one call) or wait for another server.
+    function test_unrevealedCommitmentForfeits() public {
+        uint256 taskId = _postTask(false);
+        _commit(taskId, server, keccak256("a fake commitment"));
+        vm.warp(block.timestamp + CLOCK - 1);
+        vm.prank(requester);
+        vm.expectRevert(
+            abi.encodeWithSelector(OpmlGame.WrongTaskStatus.selector, OpmlGame.Status.Committed)
+        );
+        game.cancelTask(taskId);
+        vm.warp(block.timestamp + 1);
+        vm.prank(requester);
+        game.cancelTask(taskId);
+        assertEq(game.credits(requester), FEE + SBOND);
+        assertEq(uint8(game.getTask(taskId).status), uint8(OpmlGame.Status.Cancelled));
+        assertEq(address(game).balance, FEE + SBOND);
+    }
+
+    /// @dev The challenge window starts at the reveal, not at the commitment.
+    function test_challengeWindowStartsAtReveal() public {
+        uint256 taskId = _postTask(false);
+        _commit(taskId, server, game.commitmentOf(taskId, BAD_OUT, SALT, server));
+        vm.warp(block.timestamp + CLOCK - 1);
+        uint256 revealed = block.timestamp;
+        vm.prank(server);
+        game.revealResult(taskId, BAD_OUT, SALT, _one(BAD_OUTPUT));
+        assertEq(game.getTask(taskId).resultTime, revealed);
+        vm.warp(revealed + WINDOW - 1);
+        vm.prank(challenger);
+        game.challenge{value: CBOND}(taskId);
+    }
+
+    /// @dev Finding 6, output binding: a right key with other bytes cannot be revealed, nor
+    ///      another key than the committed one, nor bytes split differently.
+    function testFuzz_outputBoundToKey(bytes calldata output, bytes calldata other) public {
+        vm.assume(keccak256(output) != keccak256(other));
+        uint256 taskId = _postTask(false);
+        bytes32 key = game.outputKeyOf(_one(output));
+        _commit(taskId, server, game.commitmentOf(taskId, key, SALT, server));
+        bytes32 otherKey = game.outputKeyOf(_one(other));
+        vm.startPrank(server);
+        vm.expectRevert(abi.encodeWithSelector(OpmlGame.OutputMismatch.selector, key, otherKey));
+        game.revealResult(taskId, key, SALT, _one(other));
+        vm.expectRevert(OpmlGame.CommitmentMismatch.selector);
+        game.revealResult(taskId, otherKey, SALT, _one(other));
+        bytes[] memory two = new bytes[](2);
+        two[0] = output;
+        vm.expectRevert();
+        game.revealResult(taskId, key, SALT, two);
+        vm.expectEmit(address(game));
+        emit OpmlGame.ResultPosted(taskId, server, key, _one(output));
+        game.revealResult(taskId, key, SALT, _one(output));
+        vm.stopPrank();
+        assertEq(game.getTask(taskId).outputKey, key);
+    }
+
+    /// @dev A commitment is bound to its task: replayed on another task it cannot be revealed.
+    function test_commitmentBoundToTask() public {
+        uint256 t1 = _postTask(false);
+        uint256 t2 = _postTask(false);
+        bytes32 c1 = game.commitmentOf(t1, OUT, SALT, server);
+        _commit(t2, server, c1);
+        vm.prank(server);
+        vm.expectRevert(OpmlGame.CommitmentMismatch.selector);
+        game.revealResult(t2, OUT, SALT, _one(OUTPUT));
+    }
+}
+
 /// @notice A server contract without a receive function.
 contract NoReceive {
     OpmlGame internal game;
@@ -327,8 +494,13 @@ contract NoReceive {
         game = game_;
     }
 
-    function post(uint256 taskId, bytes32 out) external {
-        game.postResult{value: address(this).balance}(taskId, out, "");
+    function post(uint256 taskId, bytes[] calldata outputs) external {
+        bytes32 key = game.outputKeyOf(outputs);
+        bytes32 salt = keccak256("no receive");
+        game.commitResult{value: address(this).balance}(
+            taskId, game.commitmentOf(taskId, key, salt, address(this))
+        );
+        game.revealResult(taskId, key, salt, outputs);
     }
 
     function withdraw() external {
@@ -357,21 +529,38 @@ contract IncentiveHandler is CommonBase, StdCheats, StdUtils {
     address public sybil = makeAddr("inv sybil");
     address public hc = makeAddr("inv honest challenger");
     address public griefer = makeAddr("inv griefer");
+    /// @dev The front-runner: copies the designated server's commitment from the mempool (or
+    ///      commits junk), tries to reveal what it copied, and never computes anything.
+    address public frontRunner = makeAddr("inv front-runner");
     mapping(address => uint256) public paidIn;
+    /// @dev The server a task is meant for (its result is honest iff that is hs).
+    mapping(uint256 => address) public serverOf;
+    bytes32 internal constant SALT = keccak256("inv salt");
     mapping(address => uint256) public withdrawn;
     mapping(bytes32 => bytes) internal _pre;
     mapping(uint256 => bytes32[]) internal _posted;
-    bytes32 internal constant GOOD = keccak256("inv good output");
+    bytes internal constant GOOD_OUTPUT = "inv good output";
+    bytes32 internal good;
 
     constructor(OpmlGame game_, MockMIPS mock_) {
         game = game_;
         mock = mock_;
         checkerInit = _state(keccak256("inv init"), 3);
         modelId = game.registerModel(keccak256("inv pk"), checkerInit, 6, 40, 40);
-        address[6] memory all = [requester, hs, liar, sybil, hc, griefer];
+        good = game.outputKeyOf(_one(GOOD_OUTPUT));
+        address[7] memory all = [requester, hs, liar, sybil, hc, griefer, frontRunner];
         for (uint256 i = 0; i < all.length; i++) {
             vm.deal(all[i], 10_000 ether);
         }
+    }
+
+    function _one(bytes memory output) internal pure returns (bytes[] memory outputs) {
+        outputs = new bytes[](1);
+        outputs[0] = output;
+    }
+
+    function _outputs(uint256 taskId) internal view returns (bytes[] memory) {
+        return _one(serverOf[taskId] == liar ? abi.encode("lie", taskId) : GOOD_OUTPUT);
     }
 
     function _state(bytes32 seed, uint8 status) internal returns (bytes32 h) {
@@ -394,19 +583,72 @@ contract IncentiveHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function isHonestTask(uint256 taskId) public view returns (bool) {
-        return game.getTask(taskId).outputKey == GOOD;
+        return game.getTask(taskId).outputKey == good;
     }
 
     function newTask(uint96 fee, bool single, bool byLiar) external {
         fee = uint96(bound(fee, 0, 3 ether));
         _pay(requester, fee);
         uint256 taskId = game.postTask{value: fee}(modelId, keccak256("in"), single, "");
-        address server = byLiar ? liar : hs;
+        serverOf[taskId] = byLiar ? liar : hs;
+    }
+
+    function _taskOf(uint256 t) internal view returns (uint256) {
+        uint256 n = game.taskCount();
+        return n == 0 ? 0 : 1 + t % n;
+    }
+
+    /// @dev The designated server answers an open task (commit, then reveal at once).
+    function serve(uint256 t) public {
+        uint256 taskId = _taskOf(t);
+        if (taskId == 0) return;
+        OpmlGame.Task memory task = game.getTask(taskId);
+        bool expired = task.status == OpmlGame.Status.Committed
+            && block.timestamp >= task.resultTime + game.revealWindow();
+        if (task.status != OpmlGame.Status.Open && !expired) return;
+        address server = serverOf[taskId];
+        bytes[] memory outputs = _outputs(taskId);
+        bytes32 key = game.outputKeyOf(outputs);
         uint256 bond = game.serverBond();
+        bytes32 c = game.commitmentOf(taskId, key, SALT, server);
         _pay(server, bond);
-        game.postResult{value: bond}(
-            taskId, byLiar ? keccak256(abi.encode("lie", taskId)) : GOOD, ""
-        );
+        game.commitResult{value: bond}(taskId, c);
+        vm.prank(server);
+        game.revealResult(taskId, key, SALT, outputs);
+    }
+
+    /// @dev The front-runner lands a commitment before the server's: a copy of the server's
+    ///      own, or junk; then tries to reveal with the copied key, salt and data.
+    function frontRun(uint256 t, bool copy) external {
+        uint256 taskId = _taskOf(t);
+        if (taskId == 0 || game.getTask(taskId).status != OpmlGame.Status.Open) return;
+        bytes[] memory outputs = _outputs(taskId);
+        bytes32 key = game.outputKeyOf(outputs);
+        bytes32 c = copy
+            ? game.commitmentOf(taskId, key, SALT, serverOf[taskId])
+            : keccak256(abi.encode("junk", taskId));
+        uint256 bond = game.serverBond();
+        _pay(frontRunner, bond);
+        game.commitResult{value: bond}(taskId, c);
+        vm.prank(frontRunner);
+        try game.revealResult(taskId, key, SALT, outputs) {
+            revert("a copied commitment was revealed");
+        } catch {}
+    }
+
+    /// @dev The requester tries to cancel (it succeeds only before any commitment, or after an
+    ///      unrevealed one).
+    function cancel(uint256 t) external {
+        uint256 taskId = _taskOf(t);
+        if (taskId == 0) return;
+        vm.prank(requester);
+        try game.cancelTask(taskId) {} catch {}
+    }
+
+    function forfeit(uint256 t) external {
+        uint256 taskId = _taskOf(t);
+        if (taskId == 0) return;
+        try game.forfeitCommitment(taskId) {} catch {}
     }
 
     /// @dev HC challenges only wrong results; the sybil and the griefer anything.
@@ -506,8 +748,8 @@ contract IncentiveHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function withdraw(uint8 who) external {
-        address[6] memory all = [requester, hs, liar, sybil, hc, griefer];
-        address a = all[who % 6];
+        address[7] memory all = [requester, hs, liar, sybil, hc, griefer, frontRunner];
+        address a = all[who % 7];
         uint256 c = game.credits(a);
         if (c == 0) return;
         withdrawn[a] += c;
@@ -627,18 +869,62 @@ contract OpmlGameIncentiveInvariantTest is Test {
         assertLe(had + loss, h.paidIn(liar) + h.paidIn(sybil) + income, "liar profits");
     }
 
+    /// @dev The front-runner never gains: copied or junk commitments cannot be revealed, and
+    ///      each one's bond goes to the requester.
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 60
+    function invariant_frontRunnerPays() public view {
+        address f = h.frontRunner();
+        uint256 locked;
+        for (uint256 t = 1; t <= game.taskCount(); t++) {
+            OpmlGame.Task memory task = game.getTask(t);
+            assertTrue(
+                task.server != f || task.status == OpmlGame.Status.Committed, "front-runner served"
+            );
+            if (task.server == f) locked += game.serverBond();
+        }
+        assertEq(_value(f), 0, "front-runner credited");
+        assertLe(locked, h.paidIn(f));
+    }
+
+    /// @dev The requester never pays for nothing: its fee goes only to a final result; it gets
+    ///      back the fee of every cancelled or rejected task and the bond of every forfeited
+    ///      commitment (what it put in minus the fees of final results, of tasks still running,
+    ///      plus forfeited bonds, is what it holds).
+    /// forge-config: default.invariant.runs = 48
+    /// forge-config: default.invariant.depth = 60
+    function invariant_requesterPaysOnlyResults() public view {
+        uint256 spent;
+        for (uint256 t = 1; t <= game.taskCount(); t++) {
+            OpmlGame.Task memory task = game.getTask(t);
+            OpmlGame.Status s = task.status;
+            if (s != OpmlGame.Status.Cancelled && s != OpmlGame.Status.Rejected) spent += task.fee;
+        }
+        assertGe(_value(h.requester()) + spent, h.paidIn(h.requester()), "requester lost");
+        // no free result: a cancelled task was never revealed
+        for (uint256 t = 1; t <= game.taskCount(); t++) {
+            OpmlGame.Task memory task = game.getTask(t);
+            if (task.status == OpmlGame.Status.Cancelled) assertEq(task.outputKey, bytes32(0));
+        }
+    }
+
     /// @dev Conservation: the game holds exactly what it owes.
     /// forge-config: default.invariant.runs = 48
     /// forge-config: default.invariant.depth = 60
     function invariant_conservation() public view {
         uint256 owed;
-        address[6] memory all = [h.requester(), h.hs(), h.liar(), h.sybil(), h.hc(), h.griefer()];
+        address[7] memory all =
+            [h.requester(), h.hs(), h.liar(), h.sybil(), h.hc(), h.griefer(), h.frontRunner()];
         for (uint256 i = 0; i < all.length; i++) {
             owed += game.credits(all[i]);
         }
         for (uint256 t = 1; t <= game.taskCount(); t++) {
             OpmlGame.Task memory task = game.getTask(t);
-            if (task.status == OpmlGame.Status.Pending) owed += task.fee + game.serverBond();
+            OpmlGame.Status s = task.status;
+            if (s == OpmlGame.Status.Pending || s == OpmlGame.Status.Committed) {
+                owed += task.fee + game.serverBond();
+            }
+            if (s == OpmlGame.Status.Open) owed += task.fee;
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
             OpmlGame.Dispute memory d = game.getDispute(id);

@@ -59,10 +59,34 @@ contract GameHandler is CommonBase, StdCheats, StdUtils {
         try game.cancelTask(_task(t)) {} catch {}
     }
 
-    function postResult(uint256 who, uint256 t, bytes32 out, bytes calldata output) external {
+    /// @dev A commitment to `output` (whose reveal may follow), or to junk.
+    function commit(uint256 who, uint256 t, bytes calldata output, bool junk) external {
         uint256 bond = game.serverBond();
-        vm.prank(_actor(who));
-        try game.postResult{value: bond}(_task(t), out, output) {} catch {}
+        uint256 taskId = _task(t);
+        address a = _actor(who);
+        bytes32 c = junk
+            ? keccak256(output)
+            : game.commitmentOf(taskId, game.outputKeyOf(_one(output)), keccak256(output), a);
+        vm.prank(a);
+        try game.commitResult{value: bond}(taskId, c) {} catch {}
+    }
+
+    /// @dev A reveal of `output` by a random actor (often the committer).
+    function reveal(uint256 who, uint256 t, bytes calldata output) external {
+        uint256 taskId = _task(t);
+        address a = who % 2 == 0 ? game.getTask(taskId).server : _actor(who);
+        bytes32 key = game.outputKeyOf(_one(output));
+        vm.prank(a);
+        try game.revealResult(taskId, key, keccak256(output), _one(output)) {} catch {}
+    }
+
+    function forfeit(uint256 t) external {
+        try game.forfeitCommitment(_task(t)) {} catch {}
+    }
+
+    function _one(bytes calldata output) internal pure returns (bytes[] memory outputs) {
+        outputs = new bytes[](1);
+        outputs[0] = output;
     }
 
     function challenge(uint256 who, uint256 t) external {
@@ -133,8 +157,8 @@ contract OpmlGameInvariantTest is Test {
         targetContract(address(handler));
     }
 
-    /// @dev The game's balance is exactly what it owes: credits, fees of open and pending
-    ///      tasks, bonds of pending results and of unresolved disputes, and the parts of the
+    /// @dev The game's balance is exactly what it owes: credits, fees of open, committed and
+    ///      pending tasks, bonds of commitments and pending results and of unresolved disputes, and the parts of the
     ///      server bond kept for the unresolved disputes of rejected results.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 60
@@ -145,10 +169,10 @@ contract OpmlGameInvariantTest is Test {
         }
         for (uint256 t = 1; t <= game.taskCount(); t++) {
             OpmlGame.Task memory task = game.getTask(t);
-            if (task.status == OpmlGame.Status.Open || task.status == OpmlGame.Status.Pending) {
-                owed += task.fee;
-            }
-            if (task.status == OpmlGame.Status.Pending) owed += game.serverBond();
+            OpmlGame.Status s = task.status;
+            bool bonded = s == OpmlGame.Status.Committed || s == OpmlGame.Status.Pending;
+            if (s == OpmlGame.Status.Open || bonded) owed += task.fee;
+            if (bonded) owed += game.serverBond();
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
             OpmlGame.Dispute memory d = game.getDispute(id);
@@ -187,8 +211,12 @@ contract Reenterer {
         game = game_;
     }
 
-    function post(uint256 taskId, bytes32 out) external payable {
-        game.postResult{value: msg.value}(taskId, out, "");
+    function post(uint256 taskId, bytes[] calldata outputs) external payable {
+        bytes32 key = game.outputKeyOf(outputs);
+        game.commitResult{value: msg.value}(
+            taskId, game.commitmentOf(taskId, key, bytes32(0), address(this))
+        );
+        game.revealResult(taskId, key, bytes32(0), outputs);
     }
 
     function setRefuse(bool r) external {
@@ -216,7 +244,7 @@ contract OpmlGameReentrancyTest is GameBase {
         uint256 taskId = _postTask(false);
         // a second task whose fee stays in the game
         _postTask(false);
-        r.post{value: SBOND}(taskId, OUT);
+        r.post{value: SBOND}(taskId, _one(OUTPUT));
         vm.warp(block.timestamp + WINDOW);
         game.finalize(taskId);
         assertEq(game.credits(address(r)), FEE + SBOND);
@@ -232,7 +260,7 @@ contract OpmlGameReentrancyTest is GameBase {
     function test_withdraw_refusingPayeeKeepsCredit() public {
         Reenterer r = new Reenterer(game);
         uint256 taskId = _postTask(false);
-        r.post{value: SBOND}(taskId, OUT);
+        r.post{value: SBOND}(taskId, _one(OUTPUT));
         vm.warp(block.timestamp + WINDOW);
         game.finalize(taskId);
         r.setRefuse(true);

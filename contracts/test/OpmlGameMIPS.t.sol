@@ -102,8 +102,14 @@ contract OpmlGameMIPSTest is VMTest {
         bytes32 modelId = game.registerModel(PK, h[0], n, 10, 10);
         vm.prank(requester);
         uint256 taskId = game.postTask{value: 1 ether}(modelId, keccak256("in"), single, "");
+        bytes[] memory outputs = new bytes[](1);
+        outputs[0] = "out";
+        bytes32 key = game.outputKeyOf(outputs);
+        bytes32 commitment = game.commitmentOf(taskId, key, 0, server);
         vm.prank(server);
-        game.postResult{value: 2 ether}(taskId, keccak256("out"), "");
+        game.commitResult{value: 2 ether}(taskId, commitment);
+        vm.prank(server);
+        game.revealResult(taskId, key, 0, outputs);
         vm.prank(challenger);
         id = game.challenge{value: 1 ether}(taskId);
     }

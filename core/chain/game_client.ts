@@ -13,8 +13,11 @@ import {
   type Address,
   BaseError,
   type Chain,
+  concatHex,
   ContractFunctionRevertedError,
+  encodeAbiParameters,
   type Hex,
+  keccak256,
   parseEventLogs,
   type PublicClient,
   type Transport,
@@ -47,14 +50,30 @@ export const PHASE_NAMES = [
   "Resolved",
 ] as const;
 
-/** Task statuses, as the contract numbers them. */
-export const TaskStatus = { None: 0, Open: 1, Pending: 2, Finalized: 3, Rejected: 4, Cancelled: 5 } as const;
+/** Task statuses, as the contract numbers them (Committed: a server committed, not yet revealed). */
+export const TaskStatus = {
+  None: 0,
+  Open: 1,
+  Pending: 2,
+  Finalized: 3,
+  Rejected: 4,
+  Cancelled: 5,
+  Committed: 6,
+} as const;
 
 /** Why a dispute ended (`DisputeResolved.reason`), as the contract numbers it. */
 export const REASON_NAMES = ["step", "timeout", "rejected"] as const;
 
 /** The name of a task status number. */
-export const STATUS_NAMES = ["None", "Open", "Pending", "Finalized", "Rejected", "Cancelled"] as const;
+export const STATUS_NAMES = [
+  "None",
+  "Open",
+  "Pending",
+  "Finalized",
+  "Rejected",
+  "Cancelled",
+  "Committed",
+] as const;
 
 /** `getTask`. */
 export interface TaskView {
@@ -70,6 +89,8 @@ export interface TaskView {
   outputKey: Hex;
   /** After a rejection with several open disputes: each one's part of the server bond. */
   share: bigint;
+  /** The server's commitment ({@link commitmentOf}); zero before any. */
+  commitment: Hex;
 }
 
 /** `getDispute`. */
@@ -125,7 +146,9 @@ type GameFunction =
   | "registerModel"
   | "postTask"
   | "cancelTask"
-  | "postResult"
+  | "commitResult"
+  | "revealResult"
+  | "forfeitCommitment"
   | "finalize"
   | "challenge"
   | "bisect"
@@ -154,6 +177,24 @@ function describeRevert(fn: string, e: unknown): GameTxError {
     return new GameTxError(`${fn} failed: ${e.shortMessage}`);
   }
   return new GameTxError(`${fn} failed: ${(e as Error)?.message ?? e}`);
+}
+
+/**
+ * The commitment of a result, as `commitResult` takes it and `revealResult` checks it:
+ * `keccak256(abi.encode(taskId, outputKey, salt, server))`.
+ *
+ * @example
+ * ```ts
+ * const c = commitmentOf(taskId, outputKey, salt, game.account);
+ * ```
+ */
+export function commitmentOf(taskId: bigint, outputKey: Hex, salt: Hex, server: Address): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "uint256" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }],
+      [taskId, outputKey, salt, server],
+    ),
+  );
 }
 
 /**
@@ -230,6 +271,11 @@ export class GameClient {
       this.#read<bigint>("challengerBond"),
     ]);
     return { server, challenger };
+  }
+
+  /** The reveal window of a commitment in seconds (the clock budget). */
+  async revealWindow(): Promise<bigint> {
+    return BigInt(await this.#read<bigint | number>("revealWindow"));
   }
 
   /** The challenge window in seconds. */
@@ -374,9 +420,19 @@ export class GameClient {
     await this.#game("cancelTask", [taskId]);
   }
 
-  /** `postResult` with the server bond. */
-  async postResult(taskId: bigint, outputKey: Hex, output: Hex, bond: bigint): Promise<void> {
-    await this.#game("postResult", [taskId, outputKey, output], bond);
+  /** `commitResult` with the server bond ({@link commitmentOf}). */
+  async commitResult(taskId: bigint, commitment: Hex, bond: bigint): Promise<void> {
+    await this.#game("commitResult", [taskId, commitment], bond);
+  }
+
+  /** `revealResult`: `outputs[i]` the bytes of output tensor i. */
+  async revealResult(taskId: bigint, outputKey: Hex, salt: Hex, outputs: readonly Hex[]): Promise<void> {
+    await this.#game("revealResult", [taskId, outputKey, salt, outputs]);
+  }
+
+  /** `forfeitCommitment`: ends an unrevealed commitment whose reveal window is over. */
+  async forfeitCommitment(taskId: bigint): Promise<void> {
+    await this.#game("forfeitCommitment", [taskId]);
   }
 
   /** `finalize`. */
@@ -464,8 +520,8 @@ export class GameClient {
   }
 
   /**
-   * The data a task (`TaskPosted`: its input) or its result (`ResultPosted`: its output)
-   * carries on chain, from the latest such event of the task.
+   * The data a task (`TaskPosted`: its input) or its result (`ResultPosted`: its outputs,
+   * concatenated) carries on chain, from the latest such event of the task.
    *
    * @example
    * ```ts
@@ -482,8 +538,8 @@ export class GameClient {
     });
     const last = logs.at(-1);
     if (!last) throw new GameTxError(`task ${taskId}: no ${eventName} event since block ${fromBlock}`);
-    const args = last.args as { input?: Hex; output?: Hex };
-    return (eventName === "TaskPosted" ? args.input : args.output) ?? "0x";
+    const args = last.args as { input?: Hex; outputs?: readonly Hex[] };
+    return (eventName === "TaskPosted" ? args.input : concatHex([...(args.outputs ?? [])])) ?? "0x";
   }
 
   /**

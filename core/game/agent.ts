@@ -10,16 +10,16 @@
  * that stops answering for a while, and resume the games they are in after a restart.
  * @module
  */
-import { BaseError, type Hex } from "viem";
+import { BaseError, bytesToHex, type Hex } from "viem";
 import { EXIT, OpmlError } from "../errors.ts";
 import type { ModelDir } from "../compiler/mod.ts";
 import { runNative, RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
-import { type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
+import { commitmentOf, type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
 import { keyHex } from "../vm/oracle.ts";
 import { type DisputeEnd, playDispute, PlayerStuck } from "./player.ts";
 import { type AgentSession, openSession, saveSession } from "./session.ts";
-import { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";
+import { decodeTensors, keyOfTensors, TaskDataError, tensorParts } from "./task_data.ts";
 import type { Computation } from "./party.ts";
 
 /** The step bound of one node's check registered with a model (link 4): 2^36 steps. */
@@ -256,7 +256,9 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     const reg = await retrying(() => gameModel(game, model, role === "server"));
     models.set(reg.modelId.toLowerCase(), reg);
   }
-  const [window, bonds] = await retrying(() => Promise.all([game.challengeWindow(), game.bonds()]));
+  const [window, bonds, revealWindow] = await retrying(() =>
+    Promise.all([game.challengeWindow(), game.bonds(), game.revealWindow()])
+  );
   const players = new Map<string, Promise<void>>();
   const inputsOf = new Map<string, TensorValue[]>();
   const modelOfTask = new Map<string, string>();
@@ -356,32 +358,52 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     players.set(key, p);
   };
 
+  /** Another server holds the task with a commitment not yet revealed: retried later. */
+  const heldByAnother = (taskId: bigint) =>
+    new GameTxError(
+      `task ${taskId}: another server committed to it first (answering if it does not reveal in time)`,
+    );
+
+  /**
+   * Answers an open task: commits to the result (a hash with a secret salt), then reveals it
+   * with its outputs. The salt is recorded before the commitment is sent, so a restart reveals
+   * a commitment of ours that landed.
+   */
   const answer = async (taskId: bigint, reg: RegisteredModel) => {
     const key = taskId.toString();
     const rec = session.tasks[key];
     if (rec && rec.state !== "answered") return;
     const task = await game.task(taskId);
-    // answered (by us or another server) or cancelled: nothing to do
-    if (task.status !== TaskStatus.Open) return;
-    // a record without a result on chain: our postResult never landed; answer again, the same way
+    const ours = task.status === TaskStatus.Committed && same(task.server, me);
+    if (task.status === TaskStatus.Committed && !ours) {
+      // its bond is forfeited once the reveal window is over; our commitment then replaces it
+      if ((await game.now()) < task.resultTime + revealWindow) throw heldByAnother(taskId);
+    } else if (task.status !== TaskStatus.Open && !ours) {
+      return; // revealed (by us or another server) or cancelled: nothing to do
+    }
+    // a record without a result on chain: our transactions never landed; answer again, the same way
     const tamper = rec ? rec.tamper : opts.tamper;
     const inputs = await taskInputs(taskId, reg, task.inputKey);
     const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper });
     const outputKey = keyOfTensors(outputs);
-    // recorded before sending: a restart must defend with the same --tamper
-    session.tasks[key] = { model: reg.programKey, state: "answered", outputKey };
+    const salt = rec?.salt ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    // recorded before sending: a restart must reveal with the same salt and defend with the same --tamper
+    session.tasks[key] = { model: reg.programKey, state: "answered", outputKey, salt };
     if (tamper !== undefined) session.tasks[key].tamper = tamper;
     save();
-    try {
-      await game.postResult(taskId, outputKey, encodeTensors(outputs), bonds.server);
-    } catch (e) {
-      if (e instanceof GameTxError && e.errorName === "WrongTaskStatus") {
+    if (!ours) {
+      try {
+        await game.commitResult(taskId, commitmentOf(taskId, outputKey, salt, me), bonds.server);
+      } catch (e) {
+        if (!(e instanceof GameTxError && e.errorName === "WrongTaskStatus")) throw e;
+        const now = await game.task(taskId);
+        if (now.status === TaskStatus.Committed && !same(now.server, me)) throw heldByAnother(taskId);
         session.tasks[key].note = "another server answered first";
         save();
         return;
       }
-      throw e;
     }
+    await game.revealResult(taskId, outputKey, salt, tensorParts(outputs));
     log(`task ${taskId}: answered with output key ${outputKey}`);
     emit({ kind: "answered", taskId, outputKey, ...(tamper !== undefined ? { tamper } : {}) });
   };
@@ -389,7 +411,8 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   const check = async (taskId: bigint, reg: RegisteredModel) => {
     if (session.tasks[taskId.toString()]) return;
     const task = await game.task(taskId);
-    if (task.status === TaskStatus.Open || task.status === TaskStatus.Cancelled) return; // no result
+    const noResult: number[] = [TaskStatus.Open, TaskStatus.Committed, TaskStatus.Cancelled];
+    if (noResult.includes(task.status)) return; // no result (yet)
     if (same(task.server, me)) return;
     const theirs = task.outputKey;
     const inputs = await taskInputs(taskId, reg, task.inputKey);

@@ -51,4 +51,4 @@ export {
   type SessionOwner,
 } from "./session.ts";
 export { type DisputeStory, type PartyCost, type TaskStory, taskStory } from "./story.ts";
-export { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";
+export { decodeTensors, encodeTensors, keyOfTensors, TaskDataError, tensorParts } from "./task_data.ts";

@@ -122,7 +122,7 @@ export async function taskResult(
 }
 
 /**
- * Waits until a task has a result (its status is no longer Open) and returns it; undefined when
+ * Waits until a task has a result (its status is neither Open nor Committed) and returns it; undefined when
  * `signal` aborts first.
  *
  * @example
@@ -143,7 +143,10 @@ export async function waitForResult(
   for (;;) {
     if (opts.signal?.aborted) return undefined;
     const task = await game.task(taskId);
-    if (task.status !== TaskStatus.Open) return await taskResult(game, taskId, model, fromBlock);
+    // a commitment is not a result yet: its reveal (or its forfeit) is
+    if (task.status !== TaskStatus.Open && task.status !== TaskStatus.Committed) {
+      return await taskResult(game, taskId, model, fromBlock);
+    }
     if (Date.now() >= deadline) {
       throw new WaitTimeout(
         `task ${taskId}: no result after ${Math.round(opts.timeoutMs! / 1000)} s (is a server running? ` +

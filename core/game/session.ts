@@ -22,6 +22,8 @@ export interface TaskRecord {
    */
   state: "answered" | "agreed" | "challenged" | "skipped";
   outputKey?: Hex;
+  /** The salt of our commitment (kept before it is sent: a restart reveals with it). */
+  salt?: Hex;
   tamper?: number;
   note?: string;
 }
@@ -107,6 +109,8 @@ function checkShape(path: string, doc: Record<string, unknown>): void {
     if (!obj(t) || !["answered", "agreed", "challenged", "skipped"].includes((t as TaskRecord).state)) {
       bad(`task ${id} has no valid state`);
     }
+    const salt = (t as TaskRecord).salt;
+    if (salt !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(String(salt))) bad(`task ${id}: salt ${salt}`);
     const tamper = (t as TaskRecord).tamper;
     if (tamper !== undefined && !(Number.isSafeInteger(tamper) && tamper >= 1)) {
       bad(`task ${id}: tamper ${tamper}`);

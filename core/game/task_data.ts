@@ -1,8 +1,9 @@
 /**
  * The data of a task and of a result as they travel on chain: the concatenated little-endian
  * bytes of the input (or output) tensors in the program's order, whose Merkle-data keys make
- * the task's input key (the result's output key). The contract does not check the bytes against
- * the key; every party does, here.
+ * the task's input key (the result's output key). A result's outputs travel one byte string per
+ * tensor, checked against the output key by the contract at the reveal; a task's input is one
+ * byte string the contract does not check (servers do, here).
  * @module
  */
 import { OpmlError } from "../errors.ts";
@@ -35,6 +36,19 @@ export function encodeTensors(values: readonly TensorValue[]): Hex {
     o += p.length;
   }
   return bytesToHex(all);
+}
+
+/**
+ * The on-chain encoding of a result's outputs: one byte string per tensor (`revealResult`'s
+ * `outputs`, whose keys the contract checks against the output key).
+ *
+ * @example
+ * ```ts
+ * await game.revealResult(taskId, keyOfTensors(outputs), salt, tensorParts(outputs));
+ * ```
+ */
+export function tensorParts(values: readonly TensorValue[]): Hex[] {
+  return values.map((v) => bytesToHex(bytesOf(v)));
 }
 
 /**

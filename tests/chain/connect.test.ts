@@ -12,6 +12,9 @@
 import assert from "node:assert/strict";
 import { keccak256, parseEventLogs, toHex } from "viem";
 import { opmlGameAbi } from "../../core/chain/abi/opml_game.ts";
+import { commitmentOf } from "../../core/chain/game_client.ts";
+import { keyOfKeys } from "../../core/engine/mod.ts";
+import { keyHex, merkleDataKey } from "../../core/vm/oracle.ts";
 import { AccountError } from "../../core/chain/accounts.ts";
 import { anvilAvailable } from "../../core/chain/anvil.ts";
 import { readChainConfig, writeChainConfig } from "../../core/chain/config.ts";
@@ -80,12 +83,23 @@ Deno.test({
         args: [modelId, keccak256(input), false, input],
         value: 10n,
       } as never);
+      // the output key as the TypeScript side computes it (the contract checks it at the reveal)
+      const outputKey = keyHex(
+        keyOfKeys([merkleDataKey(new Uint8Array([0x3f, 0x80, 0, 0]))]),
+      ) as `0x${string}`;
+      const salt = keccak256("0x5a17");
       await send(server, {
         address: game,
         abi: opmlGameAbi,
-        functionName: "postResult",
-        args: [1n, keccak256(output), output],
+        functionName: "commitResult",
+        args: [1n, commitmentOf(1n, outputKey, salt, server.account.address)],
         value: config.game.serverBond,
+      } as never);
+      await send(server, {
+        address: game,
+        abi: opmlGameAbi,
+        functionName: "revealResult",
+        args: [1n, outputKey, salt, [output]],
       } as never);
       // a reader that knows only the config finds both from the deploy block on
       const logs = parseEventLogs({
@@ -97,7 +111,7 @@ Deno.test({
       assert.ok(posted && posted.eventName === "TaskPosted" && result && result.eventName === "ResultPosted");
       assert.equal(posted.args.input, input);
       assert.equal(posted.args.requester, requester.account.address);
-      assert.equal(result.args.output, output);
+      assert.deepEqual(result.args.outputs, [output]);
       assert.equal(result.args.server, server.account.address);
 
       // the same configuration from the chain alone

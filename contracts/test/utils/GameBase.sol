@@ -22,11 +22,15 @@ abstract contract GameBase is Test {
 
     bytes32 internal constant PK = keccak256("program key");
     bytes32 internal constant IN = keccak256("input key");
-    bytes32 internal constant OUT = keccak256("output key");
-    bytes32 internal constant BAD_OUT = keccak256("wrong output key");
-    /// @dev Task input and result output data as posted (only emitted: the game ignores them).
+    /// @dev Task input data as posted (only emitted: the game ignores it).
     bytes internal constant INPUT = hex"00010203a0b0c0d0";
+    /// @dev The honest and the wrong result's output data (one tensor each), and their keys
+    ///      (`outputKeyOf`, checked against the TypeScript keys in tests/chain/output_key.test.ts).
     bytes internal constant OUTPUT = hex"3f800000";
+    bytes internal constant BAD_OUTPUT = hex"40000000";
+    bytes32 internal OUT;
+    bytes32 internal BAD_OUT;
+    bytes32 internal constant SALT = keccak256("salt");
 
     PreimageOracle internal oracle;
     MockMIPS internal mock;
@@ -81,6 +85,25 @@ abstract contract GameBase is Test {
         initData = _sd(keccak256("checker init"), 3);
         checkerInit = _hashMem(initData);
         modelId = game.registerModel(PK, checkerInit, n, MAX_STEPS, MAX_STEPS);
+        OUT = game.outputKeyOf(_one(OUTPUT));
+        BAD_OUT = game.outputKeyOf(_one(BAD_OUTPUT));
+    }
+
+    /// @dev Output data of one tensor.
+    function _one(bytes memory output) internal pure returns (bytes[] memory outputs) {
+        outputs = new bytes[](1);
+        outputs[0] = output;
+    }
+
+    /// @dev `who` commits to `output` (one tensor) with `bond`, and reveals it at once.
+    function _answer(uint256 taskId, address who, bytes memory output, uint256 bond) internal {
+        bytes[] memory outputs = _one(output);
+        bytes32 key = game.outputKeyOf(outputs);
+        bytes32 commitment = game.commitmentOf(taskId, key, SALT, who);
+        vm.prank(who);
+        game.commitResult{value: bond}(taskId, commitment);
+        vm.prank(who);
+        game.revealResult(taskId, key, SALT, outputs);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -170,8 +193,7 @@ abstract contract GameBase is Test {
     }
 
     function _postResult(uint256 taskId) internal {
-        vm.prank(server);
-        game.postResult{value: SBOND}(taskId, srv.honest ? OUT : BAD_OUT, OUTPUT);
+        _answer(taskId, server, srv.honest ? OUTPUT : BAD_OUTPUT, SBOND);
     }
 
     function _open(bool single) internal returns (uint256 taskId, uint256 id) {
