@@ -1,6 +1,6 @@
 /**
  * The index, loss and integer-folding work beyond the conformance cases: compile-time folding of
- * integer math and Range gives exactly the kernels' bits (the same graph compiled with folding
+ * integer math, reductions and Range gives exactly the kernels' bits (the same graph compiled with folding
  * off runs the kernels); an index out of range at run time fails the node in one line; bad
  * nodes are one LoweringError line naming node, operator and opset (exit code 2).
  */
@@ -25,7 +25,7 @@ async function run(model: Uint8Array, consts: Record<string, TensorValue>, foldL
   return { prog, outputs: (await runNative(rt.native, prog, [])).outputs };
 }
 
-Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min and Range equal the kernels' bits", async () => {
+Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min, reductions and Range equal the kernels' bits", async () => {
   const a = [7, -7, 7, -7, 0, 5, -2147483648, 3, -1, 9];
   const b = [3, 3, -3, -3, 4, 0, -1, -3, 2, -4];
   const cast = (x: string, to: number, y: string): NodeSpec => ({
@@ -51,13 +51,18 @@ Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min and R
     { op: "Max", inputs: ["ai", "bi", "ng"], outputs: ["mx"] },
     { op: "Min", inputs: ["al", "bl"], outputs: ["mn"] },
     { op: "Range", inputs: ["rs", "rl", "rd"], outputs: ["rg"] },
-    ...["m0", "m1", "nx", "ng", "ab", "sg", "mx", "mn", "rg"].map((o) => cast(o, 1, `${o}f`)),
+    { op: "ReduceProd", inputs: ["al"], outputs: ["rp"], attrs: { keepdims: 0 } },
+    { op: "ReduceSum", inputs: ["ai"], outputs: ["rsum"], attrs: { keepdims: 0 } },
+    { op: "ReduceMax", inputs: ["bl"], outputs: ["rmax"], attrs: { keepdims: 0 } },
+    ...["m0", "m1", "nx", "ng", "ab", "sg", "mx", "mn", "rg", "rp", "rsum", "rmax"].map((o) =>
+      cast(o, 1, `${o}f`)
+    ),
   ];
-  const outs = ["m0f", "m1f", "nxf", "ngf", "abf", "sgf", "mxf", "mnf", "rgf"];
+  const outs = ["m0f", "m1f", "nxf", "ngf", "abf", "sgf", "mxf", "mnf", "rgf", "rpf", "rsumf", "rmaxf"];
   const model = makeModel({
     nodes,
     inputs: { a: [10], b: [10], rs: [], rl: [], rd: [] },
-    outputs: Object.fromEntries(outs.map((o) => [o, [o === "rgf" ? 4 : 10]])),
+    outputs: Object.fromEntries(outs.map((o) => [o, o === "rgf" ? [4] : o.startsWith("r") ? [] : [10]])),
     opset: 17,
   });
   const i64 = (v: number): TensorValue => ({
@@ -81,6 +86,10 @@ Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min and R
   assertEquals(Array.from(folded.outputs[0].data as Float32Array), [1, 2, -2, -1, 0, 0, 0, 0, 1, -3]);
   assertEquals(Array.from(folded.outputs[1].data as Float32Array), [1, -1, 1, -1, 0, 0, 0, 0, -1, 1]);
   assertEquals(Array.from(folded.outputs[8].data as Float32Array), [10, 7, 4, 1]);
+  // the int64 product has a zero factor; the int32 sum is 16 - 2^31 (then cast to float32)
+  assertEquals(Array.from(folded.outputs[9].data as Float32Array), [0]);
+  assertEquals(Array.from(folded.outputs[10].data as Float32Array), [Math.fround(16 - 2 ** 31)]);
+  assertEquals(Array.from(folded.outputs[11].data as Float32Array), [4]);
 });
 
 Deno.test("GatherElements: an index out of range at run time fails the node in one line", async () => {

@@ -3,11 +3,15 @@
  * ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceLogSum, ReduceLogSumExp,
  * ReduceSumSquare (axes as attribute or constant input, keepdims, noop_with_empty_axes: an empty
  * axes list with the noop flag is a Copy), ArgMax and ArgMin (keepdims, select_last_index).
- * Layouts in schema.ts; nothing folds at compile time.
+ * Layouts in schema.ts. Integer and bool ReduceSum/Prod/SumSquare/Max/Min fold at compile time
+ * (shape arithmetic such as a product of dims; wrapping sums are the kernel's in any order);
+ * float reductions stay kernel calls.
  * @module
  */
-import { DType } from "../../ir/types.ts";
-import type { OpDef } from "./types.ts";
+import { DType, shapeSize, type TensorValue } from "../../ir/types.ts";
+import type { NodeContext, OpDef } from "./types.ts";
+import { store } from "./elementwise_fold.ts";
+import { stridesOf } from "./movement_exec.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { checkDtype, input } from "./elementwise.ts";
 import { normAxis, reduceInts, reductionAxes } from "./nn.ts";
@@ -20,6 +24,49 @@ const F = DType.float32;
 const SUM_TYPES = new Set<number>([F, DType.int32, DType.int64]);
 const MINMAX_TYPES = new Set<number>([F, DType.int8, DType.uint8, DType.int32, DType.int64, DType.bool]);
 const FLOAT_ONLY = new Set<number>([F]);
+
+const FOLDS: Partial<Record<keyof typeof REDUCE_OPS, (acc: bigint, v: bigint) => bigint>> = {
+  ReduceSum: (a, v) => a + v,
+  ReduceProd: (a, v) => a * v,
+  ReduceSumSquare: (a, v) => a + v * v,
+  ReduceMax: (a, v) => (v > a ? v : a),
+  ReduceMin: (a, v) => (v < a ? v : a),
+};
+
+/** An integer or bool reduction at compile time, exactly as reduce.c (integers wrap on store). */
+function foldInt(
+  ctx: NodeContext,
+  opType: keyof typeof REDUCE_OPS,
+  x: TensorValue,
+  axesInputFrom: number,
+): TensorValue[] | undefined {
+  const step = FOLDS[opType];
+  if (!step || x.dtype === F) return undefined;
+  const { reduced, shape } = reductionAxes(ctx, x, axesInputFrom);
+  if (reduced.size === 0) return [{ dtype: x.dtype, shape, data: x.data.slice() }]; // the Copy
+  const keptStrides = stridesOf(x.shape.map((d, k) => (reduced.has(k) ? 1 : d)));
+  const acc: (bigint | undefined)[] = new Array(shapeSize(shape)).fill(undefined);
+  const first = opType === "ReduceProd" ? 1n : 0n, minmax = opType === "ReduceMax" || opType === "ReduceMin";
+  const idx = new Array<number>(x.shape.length).fill(0);
+  for (let e = 0; e < x.data.length; e++) {
+    let o = 0;
+    for (let k = 0; k < idx.length; k++) if (!reduced.has(k)) o += idx[k] * keptStrides[k];
+    const v = BigInt(x.data[e]);
+    const a = acc[o];
+    acc[o] = a === undefined ? (minmax ? v : step(first, v)) : step(a, v);
+    for (let k = idx.length - 1; k >= 0 && ++idx[k] === x.shape[k]; k--) idx[k] = 0;
+  }
+  const big = x.dtype === DType.int64;
+  const out = store(
+    x.dtype,
+    shape,
+    acc.map((a) => {
+      const v = a ?? first; // an empty sum or product
+      return big ? v : Number(BigInt.asIntN(32, v));
+    }),
+  );
+  return out ? [out] : undefined;
+}
 
 function reduction(opType: keyof typeof REDUCE_OPS, allowed: ReadonlySet<number>, axesInputFrom = 18): OpDef {
   return {
@@ -38,6 +85,7 @@ function reduction(opType: keyof typeof REDUCE_OPS, allowed: ReadonlySet<number>
       }
       return { op: REDUCE_OPS[opType], ints: reduceInts(x.shape, reduced), outputs, keepInputs: [0] };
     },
+    fold: (ctx, [x]) => foldInt(ctx, opType, x!, axesInputFrom),
   };
 }
 
