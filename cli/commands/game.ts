@@ -115,7 +115,7 @@ async function interruptible<T>(
 
 function models(dirs: readonly string[]): ModelDir[] {
   if (dirs.length === 0) throw new CliError("give at least one compiled model directory", 2);
-  return dirs.map((d) => loadModelDir(d));
+  return dirs.map((d) => loadModelDir(d, { onProgress: (m) => console.error(`opml: ${m}`) }));
 }
 
 function parseEth(v: string, option: string): bigint {

@@ -167,7 +167,7 @@ export function runCommand() {
       if (tamper !== undefined && opts.engine !== "native") {
         throw new CliError("--tamper runs with the native engine only", 2);
       }
-      const model = loadModelDir(dir);
+      const model = loadModelDir(dir, { onProgress: (m) => console.error(`opml: ${m}`) });
       const inputs = readInputs(opts.input, model, parseShapes(opts.shape));
       const nodes = model.prog.program.nodes.length;
       if (tamper !== undefined && tamper > nodes) {

@@ -16,6 +16,11 @@ export interface AssembledProgram {
   key: Uint8Array;
   /** The constants' bytes, each padded to 64 bytes, in tensor order (WEIGHTS.bin). */
   weights: Uint8Array;
+  /**
+   * Files on disk holding exactly `bytes` and `weights` (a loaded model directory): the native
+   * engine then runs them in place instead of writing copies.
+   */
+  files?: { program: string; weights: string };
 }
 
 /**

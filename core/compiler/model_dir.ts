@@ -24,6 +24,8 @@ export const MODEL_FILES = {
   native: "model",
   mips: "model.elf",
   check: "check.elf",
+  /** The digest cache of {@link loadModelDir} (hidden; safe to delete). */
+  verified: ".verified.json",
 } as const;
 
 /** A model directory that cannot be used: the message names the file and the problem. */
@@ -246,16 +248,92 @@ function read(path: string, what: string): Uint8Array {
   }
 }
 
+/** What identifies a file's contents without reading it (the digest cache's trust rule). */
+interface FileSig {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+function fileSig(path: string): FileSig | undefined {
+  const st = statOrUndefined(path);
+  if (!st || !st.isFile) return undefined;
+  return {
+    size: st.size,
+    mtimeMs: st.mtime?.getTime() ?? -1,
+    ctimeMs: st.ctime?.getTime() ?? -1,
+    ino: st.ino ?? -1,
+    dev: st.dev,
+  };
+}
+
+/** The digest cache: the weights file as it was when every constant matched its data key. */
+interface VerifiedCache {
+  format: "opml-verified/1";
+  modelCommitment: string;
+  weights: FileSig;
+}
+
+function sameSig(a: FileSig, b: FileSig): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino &&
+    a.dev === b.dev && a.mtimeMs >= 0 && a.ctimeMs >= 0 && a.ino >= 0;
+}
+
+function cachedVerification(dir: string, commitment: string, sig: FileSig | undefined): boolean {
+  if (!sig) return false;
+  try {
+    const c = JSON.parse(Deno.readTextFileSync(`${dir}/${MODEL_FILES.verified}`)) as VerifiedCache;
+    return c.format === "opml-verified/1" && c.modelCommitment === commitment && sameSig(c.weights, sig);
+  } catch {
+    return false; // no cache, or an unreadable one: verify
+  }
+}
+
+function writeVerification(dir: string, commitment: string, sig: FileSig): void {
+  const c: VerifiedCache = { format: "opml-verified/1", modelCommitment: commitment, weights: sig };
+  const tmp = `${dir}/${MODEL_FILES.verified}.${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(tmp, JSON.stringify(c) + "\n");
+    Deno.renameSync(tmp, `${dir}/${MODEL_FILES.verified}`);
+  } catch {
+    // a read-only directory: the next load verifies again
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* never written */ }
+  }
+}
+
+/** Weights of at least this size say on stderr that they are being verified (over a second). */
+const ANNOUNCE_BYTES = 64 * 1024 * 1024;
+
+/** Options of {@link loadModelDir}. */
+export interface LoadOptions {
+  /** Progress lines for steps that take over a second (verifying large weights). */
+  onProgress?: (message: string) => void;
+}
+
 /**
  * Loads a compiled model directory and checks it against its manifest (program commitment and
  * every constant's data key).
+ *
+ * The weights are verified once: after every constant matched its data key, the weights file's
+ * size, mtime, ctime, inode and device are recorded in `.verified.json` beside the manifest,
+ * with the model commitment. A later load whose weights file has the same five values (and
+ * whose program still matches the commitment, always checked: it is small) skips the hashing and
+ * reads the weights only when they are used (the native engine runs the files in place). Trust
+ * rule: a file whose inode, size, mtime and ctime are unchanged was not rewritten (a program can
+ * set mtime back, but any write or utime moves ctime to the present); whoever can write the
+ * directory could also edit the cache, as they could the manifest: the cache guards against
+ * changed files, not against the directory's owner. Delete `.verified.json` to force a check.
  *
  * @example
  * ```ts
  * const model = loadModelDir("out/mnist");
  * ```
  */
-export function loadModelDir(dir: string): ModelDir {
+export function loadModelDir(dir: string, opts: LoadOptions = {}): ModelDir {
   enableNativeKeys(); // checking every constant's data key: native for large ones when allowed
   const mpath = `${dir}/${MODEL_FILES.manifest}`;
   let manifest: Manifest;
@@ -266,7 +344,8 @@ export function loadModelDir(dir: string): ModelDir {
     throw new ModelDirError(`${mpath}: not valid JSON`);
   }
   checkManifest(manifest, mpath);
-  const bytes = read(`${dir}/${manifest.files.program}`, "program");
+  const programPath = `${dir}/${manifest.files.program}`;
+  const bytes = read(programPath, "program");
   const key = merkleDataKey(bytes);
   if (keyHex(key) !== manifest.modelCommitment) {
     throw new ModelDirError(
@@ -280,7 +359,29 @@ export function loadModelDir(dir: string): ModelDir {
     throw new ModelDirError(`${dir}/${manifest.files.program}: ${(e as Error).message}`);
   }
   const weightsPath = `${dir}/${manifest.files.weights}`;
-  const weights = read(weightsPath, "weights");
+  const sig = fileSig(weightsPath);
+  const cached = cachedVerification(dir, manifest.modelCommitment, sig);
+  // verified earlier and unchanged: read the weights only when something uses them
+  let weightsBytes: Uint8Array | undefined;
+  const weights = (): Uint8Array => {
+    if (weightsBytes) return weightsBytes;
+    weightsBytes = read(weightsPath, "weights");
+    if (cached && weightsBytes.length !== sig!.size) {
+      throw new ModelDirError(
+        `${weightsPath}: changed while in use (${weightsBytes.length} bytes, was ${sig!.size})`,
+      );
+    }
+    return weightsBytes;
+  };
+  const size = cached ? sig!.size : weights().length;
+  if (!cached && size >= ANNOUNCE_BYTES) {
+    opts.onProgress?.(
+      `verifying ${
+        (size / 2 ** 20).toFixed(0)
+      } MiB of weights against their data keys (once: cached in ${dir}/${MODEL_FILES.verified})...`,
+    );
+  }
+  const t0 = performance.now();
   const program: Program = { ...decoded, tensors: [] };
   let off = 0;
   for (const t of decoded.tensors) {
@@ -294,23 +395,43 @@ export function loadModelDir(dir: string): ModelDir {
           `${dir}/${manifest.files.program}: constant '${t.name}': ${(e as Error).message}`,
         );
       }
-      if (!(off + ((n + 63) & ~63) <= weights.length)) {
+      if (!(off + ((n + 63) & ~63) <= size)) {
         throw new ModelDirError(
-          `${weightsPath}: truncated (${weights.length} bytes, constant '${t.name}' needs ${n} bytes at ${off})`,
+          `${weightsPath}: truncated (${size} bytes, constant '${t.name}' needs ${n} bytes at ${off})`,
         );
       }
-      const data = weights.slice(off, off + n);
-      if (keyHex(merkleDataKey(data)) !== keyHex(tkey!)) {
-        throw new ModelDirError(`${weightsPath}: constant '${t.name}' does not match its data key`);
+      const at = off;
+      if (cached) {
+        const tensor = { ...rest } as Program["tensors"][number];
+        let data: Uint8Array | undefined;
+        Object.defineProperty(tensor, "data", {
+          enumerable: true,
+          get: () => (data ??= weights().subarray(at, at + n)),
+          set: (v: Uint8Array) => (data = v),
+        });
+        program.tensors.push(tensor);
+      } else {
+        const data = weights().subarray(at, at + n);
+        if (keyHex(merkleDataKey(data)) !== keyHex(tkey!)) {
+          throw new ModelDirError(`${weightsPath}: constant '${t.name}' does not match its data key`);
+        }
+        program.tensors.push({ ...rest, data });
       }
       off += (n + 63) & ~63;
-      program.tensors.push({ ...rest, data });
     } else program.tensors.push(rest);
   }
-  if (off !== weights.length) {
+  if (off !== size) {
     throw new ModelDirError(
-      `${weightsPath}: ${weights.length - off} extra bytes (the constants take ${off})`,
+      `${weightsPath}: ${size - off} extra bytes (the constants take ${off})`,
     );
+  }
+  if (!cached && sig) {
+    // the file still is what was hashed: then later loads may trust it
+    const after = fileSig(weightsPath);
+    if (after && sameSig(after, sig)) writeVerification(dir, manifest.modelCommitment, sig);
+    if (size >= ANNOUNCE_BYTES) {
+      opts.onProgress?.(`verified the weights in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
   }
   const files = {
     native: `${dir}/${manifest.runtime.native}`,
@@ -325,7 +446,16 @@ export function loadModelDir(dir: string): ModelDir {
     }
     if (!st.isFile) throw new ModelDirError(`${path}: not a file (the ${RUNNER_NAMES[what]})`);
   }
-  return { dir, manifest, prog: { program, bytes, key, weights }, ...files };
+  const prog: AssembledProgram = {
+    program,
+    bytes,
+    key,
+    get weights() {
+      return weights();
+    },
+    files: { program: programPath, weights: weightsPath },
+  };
+  return { dir, manifest, prog, ...files };
 }
 
 const RUNNER_NAMES: Record<string, string> = {

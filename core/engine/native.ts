@@ -68,6 +68,7 @@ async function execRuntime<T>(
   }
   inputs.forEach((v, i) => checkInput(p.tensors[p.inputs[i]].name, p.tensors[p.inputs[i]], v));
   const dir = Deno.makeTempDirSync({ prefix: "opml-run-" });
+  files ??= prog.files;
   try {
     const programFile = files?.program ?? `${dir}/program.opir`;
     const weightsFile = files?.weights ?? `${dir}/weights.bin`;

@@ -10,7 +10,10 @@
  * answered by a line `compute_ns N` on stdout, so a benchmark can interleave these runs with
  * another engine's in the same process schedule (tasks/bench_models.ts).
  */
+#include <fcntl.h>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,24 @@ static uint8_t *read_file(const char *path, size_t *len) {
   fclose(f);
   *len = (size_t)n;
   return buf;
+}
+
+/* The weights file mapped copy-on-write (constants are used in place; pages load as the nodes
+ * read them, nothing is copied), or read like any file where mapping fails. */
+static uint8_t *map_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+    void *p = mmap(0, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p != MAP_FAILED) {
+      *len = (size_t)st.st_size;
+      return p;
+    }
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  return read_file(path, len);
 }
 
 static const void *io_map(void *ctx, const opml_ptensor *t, size_t bytes) {
@@ -176,7 +197,7 @@ int main(int argc, char **argv) {
   if (opml_program_parse(pbuf, plen, &prog, err, sizeof err)) die(pos[0], err);
 
   native_io io = {0};
-  io.weights = read_file(pos[1], &wlen);
+  io.weights = map_file(pos[1], &wlen);
   io.weights_len = wlen;
   io.const_offset = calloc(prog.n_constants + 1, sizeof(size_t));
   size_t off = 0;
