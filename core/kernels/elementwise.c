@@ -251,9 +251,9 @@ static int k_unary_float(const opml_node *node) {
         UNARY_LOOP(float, 0.5f * v * (1.0f + opml_erff(v * 0.70710678f)));
       }
       break;
-    case OP_SIGMOID: UNARY_LOOP(float, opml_sigmoidf(v)); break;
+    case OP_SIGMOID: opml_sigmoidf_n(x->data, o->data, o->size); break;
     case OP_TANH: UNARY_LOOP(float, opml_tanhf(v)); break;
-    case OP_EXP: UNARY_LOOP(float, opml_expf(v)); break;
+    case OP_EXP: opml_expf_n(x->data, o->data, o->size); break;
     case OP_ERF: UNARY_LOOP(float, opml_erff(v)); break;
     case OP_SQRT: UNARY_LOOP(float, opml_sqrtf(v)); break;
     default: return OPML_EATTR;

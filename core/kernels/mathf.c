@@ -19,6 +19,7 @@
  * NaN inputs are returned unchanged (bit for bit); invalid operations return 0x7FC00000.
  */
 #include "mathf.h"
+#include "simd.h"
 
 #include <stdint.h>
 
@@ -278,6 +279,96 @@ float opml_sigmoidf(float x) {
   if (a >= 0x42DC0000u) return 0.0f; /* x <= -110: e^x < 2^-158 */
   double e = exp_lite((double)x);
   return (float)(e * recip(1.0 + e));
+}
+
+/* ---- arrays: the same functions, 8 lanes at a time natively ----------------------------
+ * Each lane runs exactly the scalar code's operations (binary64 adds and multiplies, the float
+ * division of recip, the table lookup by the same integer steps, one final rounding to float;
+ * no FMA), so the bits equal the scalar function's; the special cases (NaN, overflow and
+ * underflow ranges) are blended in from the scalar code's constants. */
+#if defined(OPML_X86)
+__attribute__((target("avx2"))) static inline __m256d exp_lite4(__m256d t) {
+  const __m256d z = _mm256_mul_pd(t, _mm256_set1_pd(EXP_INVLN2N));
+  __m256d kd = _mm256_add_pd(z, _mm256_set1_pd(0x1.8p52));
+  const __m256i ki = _mm256_castpd_si256(kd);
+  kd = _mm256_sub_pd(kd, _mm256_set1_pd(0x1.8p52));
+  const __m256d r = _mm256_sub_pd(z, kd);
+  const __m256i tab =
+      _mm256_i64gather_epi64((const long long *)exp_tab, _mm256_and_si256(ki, _mm256_set1_epi64x(31)), 8);
+  const __m256d sc = _mm256_castsi256_pd(_mm256_add_epi64(tab, _mm256_slli_epi64(_mm256_srli_epi64(ki, 5), 52)));
+  __m256d p = _mm256_add_pd(_mm256_set1_pd(EL1), _mm256_mul_pd(r, _mm256_set1_pd(EL2)));
+  p = _mm256_add_pd(_mm256_set1_pd(EL0), _mm256_mul_pd(r, p));
+  p = _mm256_add_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(r, p));
+  return _mm256_mul_pd(sc, p);
+}
+
+__attribute__((target("avx2"))) static inline __m256d recip4(__m256d d) {
+  const __m256d y = _mm256_cvtps_pd(_mm_div_ps(_mm_set1_ps(1.0f), _mm256_cvtpd_ps(d)));
+  return _mm256_mul_pd(y, _mm256_sub_pd(_mm256_set1_pd(2.0), _mm256_mul_pd(d, y)));
+}
+
+/* 8 float lanes of f4 (4 doubles to 4 floats), low and high halves. */
+#define BY_HALVES(F4, xv)                                                                         \
+  _mm256_set_m128(_mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)))),             \
+                  _mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)))))
+
+__attribute__((target("avx2"))) static inline __m256d sigmoid4(__m256d d) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d en = exp_lite4(_mm256_sub_pd(_mm256_setzero_pd(), d)); /* -(double)x, exact */
+  const __m256d pos = recip4(_mm256_add_pd(one, en));
+  const __m256d e = exp_lite4(d);
+  const __m256d neg = _mm256_mul_pd(e, recip4(_mm256_add_pd(one, e)));
+  return _mm256_blendv_pd(pos, neg, d); /* the sign of d picks the branch, as the scalar code's */
+}
+
+__attribute__((target("avx2"))) static void expf_avx2(const float *x, float *y, size_t n8) {
+  const __m256i finf = _mm256_set1_epi32((int)F_INF), big = _mm256_set1_epi32(0x42DBFFFF);
+  const __m256i abs = _mm256_set1_epi32(0x7FFFFFFF);
+  for (size_t i = 0; i < n8; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m256i u = _mm256_castps_si256(xv), a = _mm256_and_si256(u, abs);
+    __m256 r = BY_HALVES(exp_lite4, xv);
+    /* |x| >= 110: +inf or 0 by the sign; NaN: x */
+    const __m256 over = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_srai_epi32(u, 31), finf));
+    r = _mm256_blendv_ps(r, over, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, big)));
+    r = _mm256_blendv_ps(r, xv, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, finf)));
+    _mm256_storeu_ps(y + i, r);
+  }
+}
+
+__attribute__((target("avx2"))) static void sigmoidf_avx2(const float *x, float *y, size_t n8) {
+  const __m256i finf = _mm256_set1_epi32((int)F_INF), abs = _mm256_set1_epi32(0x7FFFFFFF);
+  const __m256i pos_big = _mm256_set1_epi32(0x421FFFFF), neg_big = _mm256_set1_epi32(0x42DBFFFF);
+  for (size_t i = 0; i < n8; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    const __m256i u = _mm256_castps_si256(xv), a = _mm256_and_si256(u, abs), neg = _mm256_srai_epi32(u, 31);
+    __m256 r = BY_HALVES(sigmoid4, xv);
+    /* x >= 40: 1; x <= -110: 0; NaN: x */
+    const __m256i sat = _mm256_or_si256(_mm256_andnot_si256(neg, _mm256_cmpgt_epi32(a, pos_big)),
+                                         _mm256_and_si256(neg, _mm256_cmpgt_epi32(a, neg_big)));
+    const __m256 satv = _mm256_castsi256_ps(_mm256_andnot_si256(neg, _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    r = _mm256_blendv_ps(r, satv, _mm256_castsi256_ps(sat));
+    r = _mm256_blendv_ps(r, xv, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, finf)));
+    _mm256_storeu_ps(y + i, r);
+  }
+}
+#undef BY_HALVES
+#endif
+
+void opml_expf_n(const float *x, float *y, size_t n) {
+  size_t i = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx2()) expf_avx2(x, y, i = n & ~(size_t)7);
+#endif
+  for (; i < n; i++) y[i] = opml_expf(x[i]);
+}
+
+void opml_sigmoidf_n(const float *x, float *y, size_t n) {
+  size_t i = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx2()) sigmoidf_avx2(x, y, i = n & ~(size_t)7);
+#endif
+  for (; i < n; i++) y[i] = opml_sigmoidf(x[i]);
 }
 
 float opml_tanhf(float x) {

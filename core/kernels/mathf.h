@@ -7,6 +7,8 @@
 #ifndef OPML_MATHF_H
 #define OPML_MATHF_H
 
+#include <stddef.h>
+
 float opml_sqrtf(float x);
 float opml_expf(float x);
 float opml_logf(float x);
@@ -30,5 +32,10 @@ float opml_atanf(float x);
 float opml_asinhf(float x);
 float opml_acoshf(float x);
 float opml_atanhf(float x);
+
+/* y[i] = opml_expf(x[i]) and opml_sigmoidf(x[i]) for i < n, the same bits (vectorised natively;
+ * y may be x). */
+void opml_expf_n(const float *x, float *y, size_t n);
+void opml_sigmoidf_n(const float *x, float *y, size_t n);
 
 #endif

@@ -716,6 +716,11 @@ static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
     for (idx k = 0; k < D; k++) s += opml_expf(xs[k * st] - m);
     const float ls = opml_logf(s);
     for (idx k = 0; k < D; k++) ys[k * st] = (xs[k * st] - m) - ls;
+  } else if (st == 1) { /* the same values: exp of x - m by arrays, then the sum in order */
+    for (idx k = 0; k < D; k++) ys[k] = xs[k] - m;
+    opml_expf_n(ys, ys, (size_t)D);
+    for (idx k = 0; k < D; k++) s += ys[k];
+    for (idx k = 0; k < D; k++) ys[k] = ys[k] / s;
   } else {
     for (idx k = 0; k < D; k++) {
       const float e = opml_expf(xs[k * st] - m);
