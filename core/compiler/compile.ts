@@ -16,8 +16,20 @@ import {
   shapeSize,
   type TensorValue,
 } from "../ir/types.ts";
-import { type Attributes, findOperator, LoweringError, type NodeContext, type ValueInfo } from "./ops/mod.ts";
+import {
+  type Attributes,
+  findOperator,
+  type Lowered,
+  LoweringError,
+  type NodeContext,
+  type OpDef,
+  type ValueInfo,
+} from "./ops/mod.ts";
 import { rejectionReason } from "./ops/rejected.ts";
+import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
+
+/** The small floats computed by widening to float32 (docs/IR.md, "Small types"). */
+const WIDENED: ReadonlySet<number> = new Set([DType.float16, DType.bfloat16]);
 
 /** Options of {@link compileGraph}. */
 export interface CompileOptions {
@@ -130,24 +142,9 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     inputNames.push(inp.name);
   }
 
-  const producers = new Map<string, IrNode>();
   const emitted: { node: IrNode; inputNames: (string | null)[]; outputNames: string[] }[] = [];
-  for (const node of topoSort(model)) {
-    const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
-    const ctx = context(node, opset, values);
-    if (node.opType === "Constant" && node.domain === "") {
-      const v = constantValue(ctx, node);
-      values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
-      continue;
-    }
-    const def = findOperator(node.domain, node.opType);
-    if (!def) {
-      const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
-      const why = rejectionReason(node.domain, node.opType);
-      throw new LoweringError(
-        `unsupported operator ${op} (node '${node.name}', opset ${opset})${why ? `: ${why}` : ""}`,
-      );
-    }
+  /** Lowers one node (folding it when it can) and emits its IR node. */
+  const emitNode = (node: OnnxNode, ctx: NodeContext, def: OpDef): Lowered => {
     const lowered = def.lower(ctx);
     const outNames = node.outputs.slice(0, lowered.outputs.length);
     for (let i = lowered.outputs.length; i < node.outputs.length; i++) {
@@ -180,7 +177,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
         folded.forEach((v, i) => {
           if (outNames[i]) values.set(outNames[i], { dtype: v.dtype, shape: v.shape, value: v });
         });
-        continue;
+        return lowered;
       }
     }
     // an absent output before a present one (Attention's "Y,,,qk") is still written: unusedN
@@ -199,7 +196,70 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     };
     const inNames = keep.map((i) => (node.inputs[i] ? node.inputs[i] : null));
     emitted.push({ node: ir, inputNames: inNames, outputNames: outNames });
-    for (const o of outNames) if (o) producers.set(o, ir);
+    return lowered;
+  };
+  /** A Cast node `from` -> `to` (a new tensor of dtype `dtype`), named after `node`. */
+  const emitCast = (node: OnnxNode, from: string, to: string, dtype: number): void => {
+    const v = values.get(from)!;
+    values.set(to, { dtype, shape: [...v.shape] });
+    emitted.push({
+      node: { name: node.name, opType: "Cast", op: ELEMENTWISE_OPS.Cast, inputs: [], outputs: [], ints: [1n, 0n], floats: [] },
+      inputNames: [from],
+      outputNames: [to],
+    });
+  };
+
+  for (const node of topoSort(model)) {
+    const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
+    const ctx = context(node, opset, values);
+    if (node.opType === "Constant" && node.domain === "") {
+      const v = constantValue(ctx, node);
+      values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
+      continue;
+    }
+    const def = findOperator(node.domain, node.opType);
+    if (!def) {
+      const op = node.domain ? `${node.domain}::${node.opType}` : node.opType;
+      const why = rejectionReason(node.domain, node.opType);
+      throw new LoweringError(
+        `unsupported operator ${op} (node '${node.name}', opset ${opset})${why ? `: ${why}` : ""}`,
+      );
+    }
+    const narrowTo = ctx.inputs.find((v) => v && WIDENED.has(v.dtype))?.dtype;
+    if (narrowTo === undefined) {
+      emitNode(node, ctx, def);
+      continue;
+    }
+    let refused: LoweringError;
+    try {
+      emitNode(node, ctx, def); // the op handles the small float itself (Cast, movement, ...)
+      continue;
+    } catch (e) {
+      if (!(e instanceof LoweringError)) throw e;
+      refused = e;
+    }
+    // float16/bfloat16 compute (docs/IR.md): widen the inputs to float, run the float op, round
+    // its float outputs once back to the input's type
+    const inputs = node.inputs.map((name, i) => {
+      const v = ctx.inputs[i];
+      if (!v || !WIDENED.has(v.dtype)) return name;
+      const wide = `${name}:${node.name}:float`;
+      if (!values.has(wide)) emitCast(node, name, wide, DType.float32);
+      return wide;
+    });
+    const wideNode = { ...node, inputs, outputs: node.outputs.map((o) => (o ? `${o}:${node.name}:float` : o)) };
+    let lowered: Lowered;
+    try {
+      lowered = emitNode(wideNode, context(wideNode, opset, values), def);
+    } catch (e) {
+      throw e instanceof LoweringError ? refused : e; // the float op fails too: say why for the small type
+    }
+    lowered.outputs.forEach((t, i) => {
+      const o = node.outputs[i];
+      if (!o) return;
+      if (t.dtype === DType.float32) emitCast(node, wideNode.outputs[i], o, narrowTo);
+      else values.set(o, values.get(wideNode.outputs[i])!);
+    });
   }
 
   // Keep only what the graph outputs need.

@@ -4,3 +4,4 @@
  */
 export * from "./types.ts";
 export * from "./encode.ts";
+export * from "./small_floats.ts";

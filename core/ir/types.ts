@@ -17,7 +17,36 @@ export const DType = {
   float64: 11,
   uint32: 12,
   uint64: 13,
+  float16: 10,
+  bfloat16: 16,
+  float8e4m3fn: 17,
+  float8e4m3fnuz: 18,
+  float8e5m2: 19,
+  float8e5m2fnuz: 20,
+  uint4: 21,
+  int4: 22,
+  float4e2m1: 23,
+  float8e8m0: 24,
+  uint2: 25,
+  int2: 26,
 } as const;
+
+/**
+ * The storage-only float types (docs/IR.md, "Small types"): held as their bit patterns
+ * (float16/bfloat16 in a Uint16Array, the float8 and float4 formats one per byte) and computed by
+ * widening to float32 or float64.
+ */
+export const SMALL_FLOATS: ReadonlySet<number> = new Set([10, 16, 17, 18, 19, 20, 23, 24]);
+
+/**
+ * Bits per element of the packed sub-byte types (int4, uint4, float4e2m1: 4; int2, uint2: 2), or
+ * undefined. ONNX packs them (first element in the low bits); the program, the runtime and their
+ * data keys hold them unpacked, one byte per element (docs/IR.md), converted where ONNX data
+ * enters (initializers, `.pb` files).
+ */
+export function packedBits(dtype: number): number | undefined {
+  return dtype === 21 || dtype === 22 || dtype === 23 ? 4 : dtype === 25 || dtype === 26 ? 2 : undefined;
+}
 
 /** A dtype code. */
 export type DTypeCode = (typeof DType)[keyof typeof DType];
@@ -28,9 +57,21 @@ export function dtypeSize(dtype: number): number {
     case DType.bool:
     case DType.uint8:
     case DType.int8:
+    case DType.float8e4m3fn:
+    case DType.float8e4m3fnuz:
+    case DType.float8e5m2:
+    case DType.float8e5m2fnuz:
+    case DType.float8e8m0:
+    case DType.float4e2m1:
+    case DType.uint4:
+    case DType.int4:
+    case DType.uint2:
+    case DType.int2:
       return 1;
     case DType.uint16:
     case DType.int16:
+    case DType.float16:
+    case DType.bfloat16:
       return 2;
     case DType.float32:
     case DType.int32:
@@ -155,13 +196,25 @@ export function allocArray(dtype: number, n: number): TensorArray | undefined {
     case DType.float64:
       return new Float64Array(n);
     case DType.int8:
+    case DType.int4:
+    case DType.int2:
       return new Int8Array(n);
     case DType.uint8:
     case DType.bool:
+    case DType.uint4:
+    case DType.uint2:
+    case DType.float8e4m3fn:
+    case DType.float8e4m3fnuz:
+    case DType.float8e5m2:
+    case DType.float8e5m2fnuz:
+    case DType.float8e8m0:
+    case DType.float4e2m1:
       return new Uint8Array(n);
     case DType.int16:
       return new Int16Array(n);
     case DType.uint16:
+    case DType.float16:
+    case DType.bfloat16:
       return new Uint16Array(n);
     case DType.int32:
       return new Int32Array(n);

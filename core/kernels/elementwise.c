@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "ops.h"
 #include "mathf.h"
+#include "smallfloat.h"
 
 /* Canonical binary64 NaNs in a double output: the interpreter canonicalises only float32, and
  * x86 (sign set, payload kept) and the soft-float (0x7FF8...) produce different NaN bits. */
@@ -98,8 +99,8 @@ static int k_equal(const opml_node *node) {
 
 static int64_t load_int(const void *p, uint8_t dt, uint32_t i) {
   switch (dt) {
-    case DT_INT8: return ((const int8_t *)p)[i];
-    case DT_UINT8: return ((const uint8_t *)p)[i];
+    case DT_INT8: case DT_INT4: case DT_INT2: return ((const int8_t *)p)[i];
+    case DT_UINT8: case DT_UINT4: case DT_UINT2: return ((const uint8_t *)p)[i];
     case DT_INT16: return ((const int16_t *)p)[i];
     case DT_UINT16: return ((const uint16_t *)p)[i];
     case DT_INT32: return ((const int32_t *)p)[i];
@@ -333,16 +334,14 @@ static int k_clip(const opml_node *node) {
     default: return OPML_EDTYPE;                                                              \
   }
 
-/* Cast: out = in[0] converted to out's dtype (float, double, 8-64 bit integers, bool). */
-static int k_cast(const opml_node *node) {
-  const opml_tensor *x = node->in[0];
-  opml_tensor *o = node->out[0];
-  if (x->size != o->size) return OPML_EATTR;
+/* The standard conversions: float, double, 8-64 bit integers, bool (int4/int2 read as int8,
+ * uint4/uint2 as uint8, their unpacked storage). */
+static int cast_standard(const opml_tensor *x, opml_tensor *o) {
   switch (x->dtype) {
     case DT_FLOAT: CAST_FROM(float); break;
     case DT_DOUBLE: CAST_FROM(double); break;
-    case DT_INT8: CAST_FROM(int8_t); break;
-    case DT_UINT8: CAST_FROM(uint8_t); break;
+    case DT_INT8: case DT_INT4: case DT_INT2: CAST_FROM(int8_t); break;
+    case DT_UINT8: case DT_UINT4: case DT_UINT2: CAST_FROM(uint8_t); break;
     case DT_BOOL: CAST_FROM(uint8_t); break;
     case DT_INT16: CAST_FROM(int16_t); break;
     case DT_UINT16: CAST_FROM(uint16_t); break;
@@ -352,8 +351,88 @@ static int k_cast(const opml_node *node) {
     case DT_UINT64: CAST_FROM(uint64_t); break;
     default: return OPML_EDTYPE;
   }
-  canon_f64(o);
   return OPML_OK;
+}
+
+/* Element i of a standard dtype rounded to the small float `to` (one rounding from the exact
+ * value; e8m0 from the float32 value, as the ONNX reference). */
+static uint32_t to_small(const opml_tensor *x, uint32_t i, uint8_t to, int sat, int mode) {
+  const void *p = x->data;
+  if (to == DT_F8E8M0) {
+    float f = x->dtype == DT_FLOAT ? ((const float *)p)[i]
+            : x->dtype == DT_DOUBLE ? (float)((const double *)p)[i]
+            : x->dtype == DT_UINT64 ? (float)(((const uint64_t *)p)[i] >> 1) * 2.0f
+            : (float)load_int(p, x->dtype == DT_BOOL ? DT_UINT8 : x->dtype, i);
+    return opml_e8m0_from_f32(f, sat, mode);
+  }
+  switch (x->dtype) {
+    case DT_FLOAT: return opml_small_from_f32(to, ((const float *)p)[i], sat);
+    case DT_DOUBLE: return opml_small_from_f64(to, ((const double *)p)[i], sat);
+    case DT_UINT64: return opml_small_from_int(to, 0, ((const uint64_t *)p)[i], sat);
+    default: {
+      int64_t v = load_int(p, x->dtype == DT_BOOL ? DT_UINT8 : x->dtype, i);
+      return opml_small_from_int(to, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, sat);
+    }
+  }
+}
+
+/*
+ * Cast: out = in[0] converted to out's dtype; ints: [saturate, round_mode] (round_mode for
+ * float8e8m0: 0 up, 1 down, 2 nearest). Between standard dtypes as the top of this file says. A
+ * small float source is first widened exactly to double; a small float target is rounded once
+ * from the exact source value (smallfloat.h); int4/uint4/int2/uint2 targets take the int32
+ * conversion's low bits (wrapping, as the ONNX reference), sign-extended for int4/int2.
+ */
+static int k_cast(const opml_node *node) {
+  const opml_tensor *x = node->in[0];
+  opml_tensor *o = node->out[0];
+  opml_tensor wide, narrow;
+  int sat = node->n_ints > 0 ? node->ints[0] != 0 : 1, mode = node->n_ints > 1 ? (int)node->ints[1] : 0;
+  int err = OPML_OK;
+  double *tmp = 0;
+  int32_t *tmp32 = 0;
+  if (x->size != o->size) return OPML_EATTR;
+  if (opml_is_small_float(x->dtype)) { /* exact widening */
+    tmp = opml_alloc((size_t)x->size * sizeof(double));
+    if (!tmp) return OPML_ENOMEM;
+    for (uint32_t i = 0; i < x->size; i++) {
+      uint32_t b = opml_dtype_size(x->dtype) == 2 ? ((const uint16_t *)x->data)[i] : ((const uint8_t *)x->data)[i];
+      tmp[i] = opml_small_to_f64(x->dtype, b);
+    }
+    wide = *x;
+    wide.dtype = DT_DOUBLE;
+    wide.data = tmp;
+    x = &wide;
+  }
+  uint8_t to = o->dtype;
+  if (opml_is_small_float(to)) {
+    for (uint32_t i = 0; i < o->size; i++) {
+      uint32_t b = to_small(x, i, to, sat, mode);
+      if (opml_dtype_size(to) == 2) ((uint16_t *)o->data)[i] = (uint16_t)b;
+      else ((uint8_t *)o->data)[i] = (uint8_t)b;
+    }
+  } else if (to == DT_INT4 || to == DT_UINT4 || to == DT_INT2 || to == DT_UINT2) {
+    tmp32 = opml_alloc((size_t)o->size * sizeof(int32_t));
+    if (!tmp32) err = OPML_ENOMEM;
+    else {
+      narrow = *o;
+      narrow.dtype = DT_INT32;
+      narrow.data = tmp32;
+      err = cast_standard(x, &narrow);
+      uint32_t bits = (to == DT_INT4 || to == DT_UINT4) ? 4 : 2, mask = (1u << bits) - 1, sign = 1u << (bits - 1);
+      int s = to == DT_INT4 || to == DT_INT2;
+      for (uint32_t i = 0; i < o->size && !err; i++) {
+        uint32_t v = (uint32_t)tmp32[i] & mask;
+        ((uint8_t *)o->data)[i] = (uint8_t)(s && (v & sign) ? v | ~mask : v);
+      }
+    }
+  } else {
+    err = cast_standard(x, o);
+  }
+  if (tmp) opml_free(tmp);
+  if (tmp32) opml_free(tmp32);
+  canon_f64(o);
+  return err;
 }
 
 const opml_kernel_entry opml_kernels_elementwise[] = {

@@ -29,6 +29,18 @@ enum {
   DT_DOUBLE = 11,
   DT_UINT32 = 12,
   DT_UINT64 = 13,
+  DT_FLOAT16 = 10,   /* the small floats (smallfloat.h): bit patterns, 2 bytes */
+  DT_BFLOAT16 = 16,
+  DT_F8E4M3FN = 17,  /* 1 byte each */
+  DT_F8E4M3FNUZ = 18,
+  DT_F8E5M2 = 19,
+  DT_F8E5M2FNUZ = 20,
+  DT_UINT4 = 21,     /* sub-byte integers: unpacked, one byte per element (docs/IR.md) */
+  DT_INT4 = 22,      /* (sign-extended) */
+  DT_F4E2M1 = 23,    /* its 4-bit code in one byte */
+  DT_F8E8M0 = 24,
+  DT_UINT2 = 25,
+  DT_INT2 = 26,
 };
 
 #define OPML_MAX_RANK 8

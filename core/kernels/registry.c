@@ -34,7 +34,9 @@ opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {
 size_t opml_dtype_size(uint8_t dtype) {
   switch (dtype) {
     case DT_BOOL: case DT_UINT8: case DT_INT8: return 1;
-    case DT_UINT16: case DT_INT16: return 2;
+    case DT_F8E4M3FN: case DT_F8E4M3FNUZ: case DT_F8E5M2: case DT_F8E5M2FNUZ: case DT_F8E8M0: return 1;
+    case DT_UINT4: case DT_INT4: case DT_F4E2M1: case DT_UINT2: case DT_INT2: return 1;
+    case DT_UINT16: case DT_INT16: case DT_FLOAT16: case DT_BFLOAT16: return 2;
     case DT_FLOAT: case DT_INT32: case DT_UINT32: return 4;
     case DT_INT64: case DT_UINT64: case DT_DOUBLE: return 8;
     default: return 0;

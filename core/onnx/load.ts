@@ -9,6 +9,7 @@ import {
   allocArray as allocTyped,
   DType,
   dtypeName,
+  packedBits,
   shapeSize,
   type TensorArray,
   type TensorValue,
@@ -94,6 +95,35 @@ export function arrayFromBytes(dtype: number, bytes: Uint8Array, n: number): Ten
   return out;
 }
 
+/**
+ * Unpacks ONNX's packed sub-byte elements (int4, uint4, float4e2m1: two per byte; int2, uint2:
+ * four per byte; first element in the low bits) to one per element, sign-extending int4/int2.
+ */
+export function unpackSubByte(dtype: number, packed: ArrayLike<number>, n: number): TensorArray {
+  const bits = packedBits(dtype)!;
+  const per = 8 / bits, need = Math.ceil(n / per);
+  if (packed.length !== need) {
+    throw new OnnxFormatError(`packed ${dtypeName(dtype)} data has ${packed.length} bytes, expected ${need}`);
+  }
+  const out = allocArray(dtype, n);
+  const signed = dtype === DType.int4 || dtype === DType.int2;
+  const mask = (1 << bits) - 1;
+  for (let i = 0; i < n; i++) {
+    const v = (packed[Math.floor(i / per)] >> ((i % per) * bits)) & mask;
+    out[i] = signed && v >> (bits - 1) ? v - (1 << bits) : v;
+  }
+  return out;
+}
+
+/** Packs one-per-element sub-byte values the ONNX way (the inverse of {@link unpackSubByte}). */
+export function packSubByte(dtype: number, data: ArrayLike<number>): Uint8Array {
+  const bits = packedBits(dtype)!;
+  const per = 8 / bits, mask = (1 << bits) - 1;
+  const out = new Uint8Array(Math.ceil(data.length / per));
+  for (let i = 0; i < data.length; i++) out[Math.floor(i / per)] |= (data[i] & mask) << ((i % per) * bits);
+  return out;
+}
+
 /** The little-endian bytes of a tensor value (a view when possible). */
 export function bytesOf(t: TensorValue): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -119,6 +149,10 @@ export function tensorFromProto(p: any): TensorValue {
     throw new OnnxFormatError(`tensor '${p.name}' uses external data, which is not supported`);
   }
   if (dtype === 8) throw new OnnxFormatError(`tensor '${p.name}' has type string, which is not supported`);
+  if (packedBits(dtype)) {
+    const packed = p.rawData && p.rawData.length ? p.rawData : (p.int32Data ?? []).map(num);
+    return { dtype, shape, data: unpackSubByte(dtype, packed, n) };
+  }
   if (p.rawData && p.rawData.length) {
     return { dtype, shape, data: arrayFromBytes(dtype, p.rawData, n) };
   }
@@ -139,7 +173,7 @@ export function tensorFromProto(p: any): TensorValue {
     case DType.uint64:
       src = p.uint64Data ?? [];
       break;
-    default: // int8/uint8/int16/uint16/int32/bool are stored in int32_data
+    default: // int8/uint8/int16/uint16/int32/bool and the small floats' bits are in int32_data
       src = p.int32Data ?? [];
   }
   if (src.length !== n) {

@@ -4,7 +4,7 @@
  */
 import { decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
 import { assemble, type AssembledProgram, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { DType, dtypeName, type TensorValue } from "../../core/ir/mod.ts";
+import { DType, dtypeName, numericValues, SMALL_FLOATS, type TensorValue } from "../../core/ir/mod.ts";
 
 import { SHARED_ONNX } from "../../tasks/_data.ts";
 
@@ -25,9 +25,10 @@ export function conformanceIndex(): Record<string, CaseInfo> {
   return JSON.parse(Deno.readTextFileSync(`${SHARED}test-index.json`)).tests;
 }
 
-const IN_SCOPE = /^(FLOAT|INT8|UINT8|INT16|UINT16|INT32|UINT32|INT64|UINT64|BOOL)\[/;
+const IN_SCOPE =
+  /^(FLOAT|DOUBLE|FLOAT16|BFLOAT16|FLOAT8E4M3FN|FLOAT8E4M3FNUZ|FLOAT8E5M2|FLOAT8E5M2FNUZ|FLOAT8E8M0|FLOAT4E2M1|INT8|UINT8|INT16|UINT16|INT32|UINT32|INT64|UINT64|INT4|UINT4|INT2|UINT2|BOOL)\[/;
 
-/** Why a case is out of the issue's scope (a tensor type other than float32/int/bool, or opset > 25). */
+/** Why a case is out of the issue's scope (a string, sequence or optional tensor, or opset > 25). */
 export function outOfScope(info: CaseInfo): string | undefined {
   const opsets = info.opset.split(",").map((s) => Number(s.split(":").pop()));
   if (opsets.some((v) => v > 25)) return `opset ${Math.max(...opsets)}`;
@@ -73,6 +74,10 @@ const INTEGER = new Set<number>([
   DType.uint32,
   DType.uint64,
   DType.bool,
+  DType.int4,
+  DType.uint4,
+  DType.int2,
+  DType.uint2,
 ]);
 
 /**
@@ -111,7 +116,10 @@ export function compileCase(
   return { prog, inputs, bound: Object.keys(consts) };
 }
 
-/** Compares an output with the expected one: exact for integers, rtol/atol for floats. */
+/**
+ * Compares an output with the expected one: exact for integers and for the small floats (their
+ * decoded values: one rounding of a value is exact or wrong), rtol/atol for float and double.
+ */
 export function compareOutput(
   got: TensorValue,
   want: TensorValue,
@@ -126,9 +134,12 @@ export function compareOutput(
     return `${what}: shape [${got.shape}], expected [${want.shape}]`;
   }
   const n = got.data.length;
+  const small = SMALL_FLOATS.has(got.dtype);
+  const gd = numericValues(got.dtype, got.data), wd = numericValues(want.dtype, want.data);
   let worst = -1, worstErr = 0;
   for (let i = 0; i < n; i++) {
-    const g = got.data[i], w = want.data[i];
+    const g = gd[i], w = wd[i];
+    if (small && !(g === w || (Number.isNaN(g) && Number.isNaN(w)))) return `${what}[${i}]: ${g}, expected ${w}`;
     if (typeof g === "bigint" || INTEGER.has(got.dtype)) {
       if (g !== w) return `${what}[${i}]: ${g}, expected ${w}`;
       continue;
@@ -143,7 +154,7 @@ export function compareOutput(
     if (!(err <= atol + rtol * Math.abs(wn)) && err > worstErr) (worst = i, worstErr = err);
   }
   if (worst >= 0) {
-    return `${what}[${worst}]: ${got.data[worst]}, expected ${want.data[worst]} (|error| ${worstErr})`;
+    return `${what}[${worst}]: ${gd[worst]}, expected ${wd[worst]} (|error| ${worstErr})`;
   }
   return undefined;
 }

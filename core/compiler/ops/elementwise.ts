@@ -11,7 +11,7 @@
  * @module
  */
 import { type OpCodes, opCodes } from "./schema.ts";
-import { DType, dtypeName, shapeSize, type TensorValue } from "../../ir/types.ts";
+import { DType, dtypeName, shapeSize, SMALL_FLOATS, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import {
   broadcastShape,
@@ -266,16 +266,42 @@ const clip: OpDef = {
 // ---------------------------------------------------------------------------------------------
 // Cast
 
-const CASTABLE = new Set<number>([...NUMERIC, DType.bool]);
+/** Every dtype Cast converts from and to: the numeric ones, bool, the small floats and the sub-byte integers. */
+export const CASTABLE: ReadonlySet<number> = new Set<number>([
+  ...NUMERIC,
+  DType.bool,
+  ...SMALL_FLOATS,
+  DType.int4,
+  DType.uint4,
+  DType.int2,
+  DType.uint2,
+]);
+
+const ROUND_MODES = ["up", "down", "nearest"];
+
+/**
+ * Cast's kernel attributes [saturate, round_mode] (saturate: float8 targets, from opset 19;
+ * round_mode: float8e8m0 targets, opset 25: 0 up, 1 down, 2 nearest).
+ */
+export function castInts(ctx: NodeContext): number[] {
+  const saturate = ctx.opset >= 19 ? ctx.attrs.int("saturate", 1) : 1;
+  const mode = ctx.opset >= 25 ? ctx.attrs.string("round_mode", "up") : "up";
+  if (!ROUND_MODES.includes(mode)) ctx.fail(`round_mode="${mode}" must be up, down or nearest`);
+  return [saturate ? 1 : 0, ROUND_MODES.indexOf(mode)];
+}
+
+/** Checks a Cast between two dtypes and lowers it; `shape` is the input's. */
+export function lowerCast(ctx: NodeContext, from: number, to: number, shape: number[]): Lowered {
+  if (!CASTABLE.has(from)) ctx.fail(`Cast from ${typeName(from)} is not supported`);
+  if (!CASTABLE.has(to)) ctx.fail(`Cast to ${typeName(to)} is not supported`);
+  return { op: ELEMENTWISE_OPS.Cast, ints: castInts(ctx), outputs: [{ dtype: to, shape: [...shape] }] };
+}
 
 const cast: OpDef = {
   opType: "Cast",
   lower(ctx) {
     const x = input(ctx, 0);
-    const to = ctx.attrs.int("to");
-    if (!CASTABLE.has(x.dtype)) ctx.fail(`Cast from ${typeName(x.dtype)} is not supported`);
-    if (!CASTABLE.has(to)) ctx.fail(`Cast to ${typeName(to)} is not supported`);
-    return { op: ELEMENTWISE_OPS.Cast, outputs: [{ dtype: to, shape: [...x.shape] }] };
+    return lowerCast(ctx, x.dtype, ctx.attrs.int("to"), x.shape);
   },
   fold: (ctx, [x]) => one(foldCast(x!, ctx.attrs.int("to"))),
 };

@@ -6,7 +6,7 @@
  * compiler then keeps the kernel call.
  * @module
  */
-import { allocArray, DType, shapeSize, type TensorValue } from "../../ir/types.ts";
+import { allocArray, DType, shapeSize, SMALL_FLOATS, type TensorValue } from "../../ir/types.ts";
 
 /** One element: a number, or a bigint for int64/uint64. */
 export type Elem = number | bigint;
@@ -209,6 +209,7 @@ function bigToFloat32(x: bigint): number {
 export function foldCast(x: TensorValue, to: number): TensorValue | undefined {
   const src = x.dtype, out: Elem[] = new Array(x.data.length);
   const target = INT_BITS[to];
+  if (SMALL_FLOATS.has(src)) return undefined; // bit patterns: the kernel converts them
   for (let i = 0; i < x.data.length; i++) {
     const v = x.data[i];
     if (to === DType.bool) {

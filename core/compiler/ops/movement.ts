@@ -9,7 +9,7 @@
  * on the same normalised attributes, so folded values are exactly what the kernel would produce.
  * @module
  */
-import { DType, dtypeName, dtypeSize, shapeSize, type TensorValue } from "../../ir/types.ts";
+import { DType, dtypeName, dtypeSize, shapeSize, SMALL_FLOATS, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import { elementBits, executeMovement, MOVEMENT_OPS, PAD_MODES, stridesOf } from "./movement_exec.ts";
 
@@ -64,6 +64,10 @@ function scalarBits(ctx: NodeContext, value: number, dtype: number): bigint {
   if (dtype === DType.float32) return BigInt(new Uint32Array(new Float32Array([value]).buffer)[0]);
   if (dtype === DType.float64) return new BigUint64Array(new Float64Array([value]).buffer)[0];
   if (dtype === DType.bool) return value ? 1n : 0n;
+  if (SMALL_FLOATS.has(dtype)) {
+    if (value !== 0 || Object.is(value, -0)) ctx.fail(`a fill value ${value} for ${dtypeName(dtype)} data is not supported`);
+    return 0n;
+  }
   if (!Number.isInteger(value)) ctx.fail(`value ${value} is not an integer for ${dtypeName(dtype)} data`);
   return BigInt.asUintN(dtypeSize(dtype) * 8, BigInt(value));
 }

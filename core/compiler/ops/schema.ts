@@ -66,7 +66,10 @@ export const OP_SCHEMA = {
     Erf: { code: 16, doc: "Float; no attributes." },
     Sqrt: { code: 17, doc: "Float; no attributes." },
     Gelu: { code: 18, doc: "ints: [approximate] (0: erf, 1: tanh)." },
-    Cast: { code: 20, doc: "The target dtype is the output tensor's." },
+    Cast: {
+      code: 20,
+      doc: "ints: [saturate, roundMode] (float8 targets; float8e8m0: 0 up, 1 down, 2 nearest); the target dtype is the output tensor's.",
+    },
   },
   nn: {
     MatMul: {
