@@ -203,7 +203,15 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     const v = values.get(from)!;
     values.set(to, { dtype, shape: [...v.shape] });
     emitted.push({
-      node: { name: node.name, opType: "Cast", op: ELEMENTWISE_OPS.Cast, inputs: [], outputs: [], ints: [1n, 0n], floats: [] },
+      node: {
+        name: node.name,
+        opType: "Cast",
+        op: ELEMENTWISE_OPS.Cast,
+        inputs: [],
+        outputs: [],
+        ints: [1n, 0n],
+        floats: [],
+      },
       inputNames: [from],
       outputNames: [to],
     });
@@ -247,19 +255,21 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       if (!values.has(wide)) emitCast(node, name, wide, DType.float32);
       return wide;
     });
-    const wideNode = { ...node, inputs, outputs: node.outputs.map((o) => (o ? `${o}:${node.name}:float` : o)) };
-    let lowered: Lowered;
+    const probe = { ...node, inputs };
     try {
-      lowered = emitNode(wideNode, context(wideNode, opset, values), def);
+      // float outputs get a wide name and a rounding Cast; others (IsNaN's bool, ...) keep theirs
+      const floatOut = def.lower(context(probe, opset, values)).outputs.map((t) => t.dtype === DType.float32);
+      const wideNode = {
+        ...probe,
+        outputs: node.outputs.map((o, i) => (o && floatOut[i] ? `${o}:${node.name}:float` : o)),
+      };
+      const lowered = emitNode(wideNode, context(wideNode, opset, values), def);
+      lowered.outputs.forEach((_, i) => {
+        if (node.outputs[i] && floatOut[i]) emitCast(node, wideNode.outputs[i], node.outputs[i], narrowTo);
+      });
     } catch (e) {
       throw e instanceof LoweringError ? refused : e; // the float op fails too: say why for the small type
     }
-    lowered.outputs.forEach((t, i) => {
-      const o = node.outputs[i];
-      if (!o) return;
-      if (t.dtype === DType.float32) emitCast(node, wideNode.outputs[i], o, narrowTo);
-      else values.set(o, values.get(wideNode.outputs[i])!);
-    });
   }
 
   // Keep only what the graph outputs need.

@@ -301,6 +301,12 @@ static int k_variadic(const opml_node *node) {
   }
   if (opml_bcast_init(&bc, o, node->in, n)) return OPML_EATTR;
   if (node->op == OP_SUM || node->op == OP_MEAN) {
+    if (o->dtype == DT_DOUBLE) {
+      VARIADIC_LOOP(double, acc + v);
+      double cnt = (double)n, *z = (double *)o->data;
+      for (uint32_t i = 0; node->op == OP_MEAN && i < o->size; i++) z[i] = z[i] / cnt;
+      return OPML_OK;
+    }
     if (o->dtype != DT_FLOAT) return OPML_EDTYPE;
     VARIADIC_LOOP(float, acc + v);
     if (node->op == OP_MEAN) {
@@ -313,6 +319,10 @@ static int k_variadic(const opml_node *node) {
     case DT_FLOAT: /* NaN propagates: a NaN accumulator stays, a NaN operand replaces it */
       if (node->op == OP_MAX) VARIADIC_LOOP(float, (acc != acc || acc > v) ? acc : v);
       else VARIADIC_LOOP(float, (acc != acc || acc < v) ? acc : v);
+      break;
+    case DT_DOUBLE:
+      if (node->op == OP_MAX) VARIADIC_LOOP(double, (acc != acc || acc > v) ? acc : v);
+      else VARIADIC_LOOP(double, (acc != acc || acc < v) ? acc : v);
       break;
     case DT_INT8: MAX_MIN(int8_t); break;
     case DT_UINT8: MAX_MIN(uint8_t); break;

@@ -42,7 +42,8 @@ enum {
   OP_SQRT = 17,
   /* Gelu: ints: [approximate] (0: erf, 1: tanh). */
   OP_GELU = 18,
-  /* Cast: The target dtype is the output tensor's. */
+  /* Cast: ints: [saturate, roundMode] (float8 targets; float8e8m0: 0 up, 1 down, 2 nearest); the
+     target dtype is the output tensor's. */
   OP_CAST = 20,
 };
 
@@ -173,11 +174,11 @@ enum {
   OP_THRESHOLDED_RELU = 424,
   /* PRelu: Inputs X, slope (broadcast to X); float, int32, int64. */
   OP_PRELU = 425,
-  /* Max: 1 to 4 inputs of one dtype (float, any integer), broadcast; NaN propagates. */
+  /* Max: 1 to 4 inputs of one dtype (float, double, any integer), broadcast; NaN propagates. */
   OP_MAX = 426,
   /* Min: As Max. */
   OP_MIN = 427,
-  /* Sum: 1 to 4 float inputs, added in input order. */
+  /* Sum: 1 to 4 float or double inputs, added in input order. */
   OP_SUM = 428,
   /* Mean: As Sum, then divided by the number of inputs. */
   OP_MEAN = 429,

@@ -10,7 +10,7 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { buildRuntime } from "../../core/compiler/mod.ts";
 import { preimageRecords, runNative, runVm } from "../../core/engine/mod.ts";
-import { compareOutput, compileCase, conformanceIndex, loadCase, outOfScope } from "./_cases.ts";
+import { compareOutput, compileCase, conformanceIndex, exactCase, loadCase, outOfScope } from "./_cases.ts";
 
 const filter = Deno.env.get("OPML_CASES");
 const index = conformanceIndex();
@@ -19,15 +19,20 @@ const skipped: Record<string, string> = JSON.parse(
 );
 
 const inScope = Object.keys(index).sort().filter((n) => !outOfScope(index[n]));
-// The bit-exactness sample: the first two supported cases of every operator.
+// The bit-exactness sample: the first two supported cases of every operator, and the first
+// case of every tensor type (float16, the float8 formats, int4, ...).
+const typesOf = (name: string) =>
+  [...index[name].inputs, ...index[name].outputs].map((t) => String(t).split("[")[0]);
 const vmSample = new Set<string>();
 {
   const perOp = new Map<string, number>();
+  const types = new Set<string>();
   for (const name of inScope) {
     if (skipped[name]) continue;
-    if (index[name].ops.some((op) => (perOp.get(op) ?? 0) < 2)) {
+    if (index[name].ops.some((op) => (perOp.get(op) ?? 0) < 2) || typesOf(name).some((t) => !types.has(t))) {
       vmSample.add(name);
       for (const op of index[name].ops) perOp.set(op, (perOp.get(op) ?? 0) + 1);
+      for (const t of typesOf(name)) types.add(t);
     }
   }
 }
@@ -44,7 +49,14 @@ for (const name of inScope) {
     const { outputs } = await runNative(rt.native, prog, inputs);
     assertEquals(outputs.length, c.expected.length, "number of outputs");
     outputs.forEach((o, i) => {
-      const err = compareOutput(o, c.expected[i], `output ${i}`);
+      const err = compareOutput(
+        o,
+        c.expected[i],
+        `output ${i}`,
+        undefined,
+        undefined,
+        exactCase(index[name]),
+      );
       assert(err === undefined, err);
     });
     if (!vmSample.has(name)) return;
@@ -97,4 +109,7 @@ Deno.test("conformance: the bit-exactness sample spans every operator", () => {
   assert(vmSample.size >= 40, `only ${vmSample.size} cases in the VM sample`);
   const missing = [...all].filter((op) => !covered.has(op));
   assertEquals(missing, [], "operators without a VM bit-exactness case");
+  const types = new Set(inScope.filter((n) => !skipped[n]).flatMap(typesOf));
+  const sampled = new Set([...vmSample].flatMap(typesOf));
+  assertEquals([...types].filter((t) => !sampled.has(t)), [], "tensor types without a VM bit-exactness case");
 });

@@ -315,6 +315,7 @@ const castLike: OpDef = {
     if (!CASTABLE.has(like.dtype)) ctx.fail(`CastLike to ${typeName(like.dtype)} is not supported`);
     return {
       op: ELEMENTWISE_OPS.Cast,
+      ints: castInts(ctx),
       outputs: [{ dtype: like.dtype, shape: [...x.shape] }],
       keepInputs: [0],
     };

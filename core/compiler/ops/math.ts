@@ -166,10 +166,10 @@ export const OPS: readonly OpDef[] = [
   classify("IsNaN"),
   classify("IsInf"),
   prelu,
-  variadic("Max", FLOAT_INT),
-  variadic("Min", FLOAT_INT),
-  variadic("Sum", FLOAT),
-  variadic("Mean", FLOAT),
+  variadic("Max", new Set([...FLOAT_INT, DType.float64])),
+  variadic("Min", new Set([...FLOAT_INT, DType.float64])),
+  variadic("Sum", new Set([DType.float32, DType.float64])),
+  variadic("Mean", new Set([DType.float32, DType.float64])),
   mod,
   ...(["Less", "Greater", "LessOrEqual", "GreaterOrEqual"] as const).map((op) =>
     binary(op, NUMERIC, DType.bool)

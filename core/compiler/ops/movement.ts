@@ -65,7 +65,9 @@ function scalarBits(ctx: NodeContext, value: number, dtype: number): bigint {
   if (dtype === DType.float64) return new BigUint64Array(new Float64Array([value]).buffer)[0];
   if (dtype === DType.bool) return value ? 1n : 0n;
   if (SMALL_FLOATS.has(dtype)) {
-    if (value !== 0 || Object.is(value, -0)) ctx.fail(`a fill value ${value} for ${dtypeName(dtype)} data is not supported`);
+    if (value !== 0 || Object.is(value, -0)) {
+      ctx.fail(`a fill value ${value} for ${dtypeName(dtype)} data is not supported`);
+    }
     return 0n;
   }
   if (!Number.isInteger(value)) ctx.fail(`value ${value} is not an integer for ${dtypeName(dtype)} data`);

@@ -68,7 +68,8 @@ export const OP_SCHEMA = {
     Gelu: { code: 18, doc: "ints: [approximate] (0: erf, 1: tanh)." },
     Cast: {
       code: 20,
-      doc: "ints: [saturate, roundMode] (float8 targets; float8e8m0: 0 up, 1 down, 2 nearest); the target dtype is the output tensor's.",
+      doc:
+        "ints: [saturate, roundMode] (float8 targets; float8e8m0: 0 up, 1 down, 2 nearest); the target dtype is the output tensor's.",
     },
   },
   nn: {
@@ -161,9 +162,12 @@ export const OP_SCHEMA = {
     Mish: { code: 423, doc: "Float: x tanh(softplus(x))." },
     ThresholdedRelu: { code: 424, doc: "floats: [alpha]: x > alpha ? x : 0." },
     PRelu: { code: 425, doc: "Inputs X, slope (broadcast to X); float, int32, int64." },
-    Max: { code: 426, doc: "1 to 4 inputs of one dtype (float, any integer), broadcast; NaN propagates." },
+    Max: {
+      code: 426,
+      doc: "1 to 4 inputs of one dtype (float, double, any integer), broadcast; NaN propagates.",
+    },
     Min: { code: 427, doc: "As Max." },
-    Sum: { code: 428, doc: "1 to 4 float inputs, added in input order." },
+    Sum: { code: 428, doc: "1 to 4 float or double inputs, added in input order." },
     Mean: { code: 429, doc: "As Sum, then divided by the number of inputs." },
     Mod: {
       code: 430,
