@@ -13,6 +13,7 @@
  *  - QuantizeLinear, DequantizeLinear and QLinearAdd are float32 formulas (see each kernel).
  */
 #include "kernel.h"
+#include "smallfloat.h"
 #include "ops.h"
 #include "simd.h"
 
@@ -25,6 +26,10 @@ static int int_range(uint8_t dt, int32_t *lo, int32_t *hi) {
     case DT_INT8: *lo = -128; *hi = 127; return 1;
     case DT_UINT16: *lo = 0; *hi = 65535; return 1;
     case DT_INT16: *lo = -32768; *hi = 32767; return 1;
+    case DT_UINT4: *lo = 0; *hi = 15; return 1; /* sub-byte: unpacked, one byte each */
+    case DT_INT4: *lo = -8; *hi = 7; return 1;
+    case DT_UINT2: *lo = 0; *hi = 3; return 1;
+    case DT_INT2: *lo = -2; *hi = 1; return 1;
     default: return 0;
   }
 }
@@ -34,8 +39,8 @@ static int is_8bit(uint8_t dt) { return dt == DT_UINT8 || dt == DT_INT8; }
 /* Element i of an integer tensor (8, 16 or 32 bits). */
 static int32_t get_int(const opml_tensor *t, uint32_t i) {
   switch (t->dtype) {
-    case DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case DT_INT8: return ((const int8_t *)t->data)[i];
+    case DT_UINT8: case DT_UINT4: case DT_UINT2: return ((const uint8_t *)t->data)[i];
+    case DT_INT8: case DT_INT4: case DT_INT2: return ((const int8_t *)t->data)[i];
     case DT_UINT16: return ((const uint16_t *)t->data)[i];
     case DT_INT16: return ((const int16_t *)t->data)[i];
     case DT_INT32: return ((const int32_t *)t->data)[i];
@@ -46,8 +51,8 @@ static int32_t get_int(const opml_tensor *t, uint32_t i) {
 /* Stores v (already in range) as element i of an 8- or 16-bit tensor. */
 static void put_int(opml_tensor *t, uint32_t i, int32_t v) {
   switch (t->dtype) {
-    case DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
-    case DT_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
+    case DT_UINT8: case DT_UINT4: case DT_UINT2: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case DT_INT8: case DT_INT4: case DT_INT2: ((int8_t *)t->data)[i] = (int8_t)v; break;
     case DT_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
     case DT_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
     default: break;
@@ -237,7 +242,7 @@ typedef struct {
 } qdq_layout;
 
 static int qdq_layout_of(const opml_node *n, qdq_layout *l) {
-  if (n->n_ints != 7 || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
+  if ((n->n_ints != 7 && n->n_ints != 8) || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
   for (int j = 0; j < 7; j++) {
     if (n->ints[j] < 0 || n->ints[j] > 0xFFFFFFFF) return 0;
   }
@@ -357,6 +362,55 @@ __attribute__((target("avx2"))) static uint32_t quantize_run8_avx2(const float *
 }
 #endif
 
+/* A small float element (float8, float4) as float32, exactly. */
+static float small_at(const opml_tensor *t, uint32_t i) { return opml_small_to_f32(t->dtype, ((const uint8_t *)t->data)[i]); }
+
+/*
+ * QuantizeLinear to float8 / float4e2m1, as the ONNX reference: v = x / y_scale (float32), plus
+ * the zero point for float4e2m1 only (float8 zero points are 0 by the spec and not read), then
+ * one rounding to the format (float8 saturating when ints[7] = 1, the default).
+ */
+static int quantize_small(const opml_node *n, const qdq_layout *l) {
+  const opml_tensor *x = n->in[0], *s = n->in[1], *zp = n->n_in > 2 ? n->in[2] : 0;
+  opml_tensor *y = n->out[0];
+  int sat = n->n_ints > 7 ? n->ints[7] != 0 : 1;
+  if (x->dtype != DT_FLOAT || s->dtype != DT_FLOAT || opml_dtype_size(y->dtype) != 1) return OPML_EDTYPE;
+  if (zp && zp->dtype != y->dtype) return OPML_EDTYPE;
+  const float *xv = (const float *)x->data, *sv = (const float *)s->data;
+  uint32_t e = 0;
+  for (uint32_t o = 0; o < l->outer; o++) {
+    for (uint32_t c = 0; c < l->len; c++) {
+      uint32_t base = o * l->s_outer + (c / l->block) * l->s_axis;
+      for (uint32_t i = 0; i < l->inner; i++, e++) {
+        uint32_t k = base + i * l->s_inner;
+        float v = xv[e] / sv[k];
+        if (zp && y->dtype == DT_F4E2M1) v = v + small_at(zp, k);
+        ((uint8_t *)y->data)[e] = (uint8_t)opml_small_from_f32(y->dtype, v, sat);
+      }
+    }
+  }
+  return OPML_OK;
+}
+
+/* DequantizeLinear from float8 / float4e2m1: y = (x - x_zero_point) * x_scale in float32. */
+static int dequantize_small(const opml_node *n, const qdq_layout *l) {
+  const opml_tensor *x = n->in[0], *s = n->in[1], *zp = n->n_in > 2 ? n->in[2] : 0;
+  if (opml_dtype_size(x->dtype) != 1 || (zp && zp->dtype != x->dtype)) return OPML_EDTYPE;
+  const float *sv = (const float *)s->data;
+  float *yv = (float *)n->out[0]->data;
+  uint32_t e = 0;
+  for (uint32_t o = 0; o < l->outer; o++) {
+    for (uint32_t c = 0; c < l->len; c++) {
+      uint32_t base = o * l->s_outer + (c / l->block) * l->s_axis;
+      for (uint32_t i = 0; i < l->inner; i++, e++) {
+        uint32_t k = base + i * l->s_inner;
+        yv[e] = (zp ? small_at(x, e) - small_at(zp, k) : small_at(x, e)) * sv[k];
+      }
+    }
+  }
+  return OPML_OK;
+}
+
 /*
  * y = saturate(roundeven(x / y_scale) + y_zero_point): float32 division, NaN gives the zero
  * point. Long 8-bit runs with one finite non-zero scale go through quantize_run8.
@@ -367,6 +421,7 @@ static int k_quantize(const opml_node *n) {
   qdq_layout l;
   int32_t lo, hi;
   if (!qdq_layout_of(n, &l)) return OPML_EATTR;
+  if (opml_is_small_float(y->dtype)) return quantize_small(n, &l);
   if (x->dtype != DT_FLOAT || s->dtype != DT_FLOAT || !int_range(y->dtype, &lo, &hi)) return OPML_EDTYPE;
   if (zp && zp->dtype != y->dtype) return OPML_EDTYPE;
   const float *xv = (const float *)x->data, *sv = (const float *)s->data;
@@ -409,6 +464,7 @@ static int k_dequantize(const opml_node *n) {
   int32_t lo, hi;
   if (!qdq_layout_of(n, &l)) return OPML_EATTR;
   if (s->dtype != DT_FLOAT || y->dtype != DT_FLOAT) return OPML_EDTYPE;
+  if (opml_is_small_float(x->dtype)) return dequantize_small(n, &l);
   if (x->dtype != DT_INT32 && !int_range(x->dtype, &lo, &hi)) return OPML_EDTYPE;
   if (zp && zp->dtype != x->dtype) return OPML_EDTYPE;
   const float *sv = (const float *)s->data;

@@ -39,7 +39,25 @@ function typeName(dtype: number): string {
 }
 
 const EIGHT_BIT: readonly number[] = [DType.uint8, DType.int8];
-const QUANTIZED: readonly number[] = [DType.uint8, DType.int8, DType.uint16, DType.int16];
+const QUANTIZED: readonly number[] = [
+  DType.uint8,
+  DType.int8,
+  DType.uint16,
+  DType.int16,
+  DType.uint4,
+  DType.int4,
+  DType.uint2,
+  DType.int2,
+];
+
+/** The float8 and float4 formats QuantizeLinear/DequantizeLinear convert to and from. */
+const SMALL_QUANTIZED: readonly number[] = [
+  DType.float8e4m3fn,
+  DType.float8e4m3fnuz,
+  DType.float8e5m2,
+  DType.float8e5m2fnuz,
+  DType.float4e2m1,
+];
 
 function required(ctx: NodeContext, i: number, name: string): ValueInfo {
   return ctx.inputs[i] ?? ctx.fail(`input ${i} (${name}) is required`);
@@ -128,8 +146,11 @@ function qdqLayout(
 /**
  * QuantizeLinear (opsets 10-25): y = saturate(roundeven(x / y_scale) + y_zero_point), the
  * division in float32; NaN quantizes to the zero point. Inputs x (float), y_scale (float),
- * y_zero_point (optional); output uint8 (default), int8, uint16 or int16.
- * ints: [outer, len, inner, block, s_outer, s_axis, s_inner] (per-tensor, per-axis, blocked).
+ * y_zero_point (optional); output uint8 (default), int8, uint16, int16, int4, uint4, int2 or
+ * uint2; or a float8 format / float4e2m1: x / y_scale (+ the zero point for float4e2m1) rounded
+ * once to it, float8 saturating unless saturate=0 (the ONNX reference).
+ * ints: [outer, len, inner, block, s_outer, s_axis, s_inner] (per-tensor, per-axis, blocked),
+ * then [saturate] for a float8/float4 output.
  */
 const QuantizeLinear: OpDef = {
   opType: "QuantizeLinear",
@@ -148,10 +169,12 @@ const QuantizeLinear: OpDef = {
       ctx.fail(`output_dtype ${typeName(attr)} differs from y_zero_point's type ${typeName(zp.dtype)}`);
     }
     const out = zp?.dtype ?? (attr || DType.uint8);
-    if (!QUANTIZED.includes(out)) ctx.fail(`QuantizeLinear to ${typeName(out)} is not supported`);
+    const small = SMALL_QUANTIZED.includes(out);
+    if (!QUANTIZED.includes(out) && !small) ctx.fail(`QuantizeLinear to ${typeName(out)} is not supported`);
+    const saturate = ctx.opset >= 19 ? ctx.attrs.int("saturate", 1) : 1;
     return {
       op: QUANT_OPS.QuantizeLinear,
-      ints: qdqLayout(ctx, x, scale, zp, "y"),
+      ints: [...qdqLayout(ctx, x, scale, zp, "y"), ...(small ? [saturate ? 1 : 0] : [])],
       outputs: [{ dtype: out, shape: [...x.shape] }],
       keepInputs: [0, 1, 2],
     };
@@ -160,13 +183,14 @@ const QuantizeLinear: OpDef = {
 
 /**
  * DequantizeLinear (opsets 10-25): y = float(x - x_zero_point) * x_scale in float32. x is
- * uint8, int8, uint16, int16 or int32; output float. ints as QuantizeLinear.
+ * uint8, int8, uint16, int16, int32, int4, uint4, int2, uint2, a float8 format or float4e2m1;
+ * output float. ints as QuantizeLinear (without saturate).
  */
 const DequantizeLinear: OpDef = {
   opType: "DequantizeLinear",
   lower(ctx) {
     const x = required(ctx, 0, "x"), scale = required(ctx, 1, "x_scale"), zp = ctx.inputs[2];
-    if (!QUANTIZED.includes(x.dtype) && x.dtype !== DType.int32) {
+    if (!QUANTIZED.includes(x.dtype) && !SMALL_QUANTIZED.includes(x.dtype) && x.dtype !== DType.int32) {
       ctx.fail(`DequantizeLinear from ${typeName(x.dtype)} is not supported`);
     }
     checkScale(ctx, scale, "x_scale");
