@@ -27,6 +27,22 @@ import {
 } from "./ops/mod.ts";
 import { rejectionReason } from "./ops/rejected.ts";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
+import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
+
+/** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
+const LEGACY_BROADCAST: ReadonlySet<string> = new Set([
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Pow",
+  "Equal",
+  "Less",
+  "Greater",
+  "And",
+  "Or",
+  "Xor",
+]);
 
 /** The small floats computed by widening to float32 (docs/IR.md, "Small types"). */
 const WIDENED: ReadonlySet<number> = new Set([DType.float16, DType.bfloat16]);
@@ -217,9 +233,55 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     });
   };
 
-  for (const node of topoSort(model)) {
+  /**
+   * Opset < 7 binary ops broadcast only with `broadcast=1`: B's shape matches A's dimensions from
+   * `axis` on (default: the trailing ones). B gets trailing ones (a reshaped constant, or a Copy
+   * node) so numpy broadcasting then means the same.
+   */
+  const legacyBroadcast = (node: OnnxNode, ctx: NodeContext): OnnxNode => {
+    const a = ctx.inputs[0], b = ctx.inputs[1];
+    if (!a || !b) return node;
+    const shapes = `[${a.shape.join(", ")}] and [${b.shape.join(", ")}]`;
+    if (!ctx.attrs.int("broadcast", 0)) {
+      if (a.shape.join() !== b.shape.join()) {
+        ctx.fail(`inputs of shapes ${shapes} differ, and before opset 7 only broadcast=1 broadcasts`);
+      }
+      return node;
+    }
+    const ra = a.shape.length, rb = b.shape.length;
+    let axis = ctx.attrs.has("axis") ? ctx.attrs.int("axis") : ra - rb;
+    if (axis < 0) axis += ra;
+    if (axis < 0 || axis + rb > ra || b.shape.some((d, i) => d !== a.shape[axis + i] && d !== 1)) {
+      ctx.fail(`B does not broadcast to A from axis ${ctx.attrs.int("axis", ra - rb)}: shapes ${shapes}`);
+    }
+    const trailing = ra - axis - rb;
+    if (trailing === 0) return node;
+    const shape = [...b.shape, ...Array(trailing).fill(1)];
+    const name = `${node.inputs[1]}:${node.name}:legacy`;
+    if (b.value) {
+      values.set(name, { dtype: b.dtype, shape, value: { ...b.value, shape } });
+    } else {
+      values.set(name, { dtype: b.dtype, shape });
+      emitted.push({
+        node: {
+          name: node.name,
+          opType: "Reshape",
+          op: MOVEMENT_OPS.Copy,
+          inputs: [],
+          outputs: [],
+          ints: [],
+          floats: [],
+        },
+        inputNames: [node.inputs[1]],
+        outputNames: [name],
+      });
+    }
+    return { ...node, inputs: [node.inputs[0], name, ...node.inputs.slice(2)] };
+  };
+
+  for (let node of topoSort(model)) {
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
-    const ctx = context(node, opset, values);
+    let ctx = context(node, opset, values);
     if (node.opType === "Constant" && node.domain === "") {
       const v = constantValue(ctx, node);
       values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
@@ -232,6 +294,13 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       throw new LoweringError(
         `unsupported operator ${op} (node '${node.name}', opset ${opset})${why ? `: ${why}` : ""}`,
       );
+    }
+    if (node.domain === "" && opset < 7 && LEGACY_BROADCAST.has(node.opType)) {
+      const legacy = legacyBroadcast(node, ctx);
+      if (legacy !== node) {
+        node = legacy;
+        ctx = context(node, opset, values);
+      }
     }
     const narrowTo = ctx.inputs.find((v) => v && WIDENED.has(v.dtype))?.dtype;
     if (narrowTo === undefined) {

@@ -91,13 +91,6 @@ export function broadcastOf(ctx: NodeContext, vs: ValueInfo[]): number[] {
   return shape;
 }
 
-/** Opset < 7 binary ops broadcast only with an explicit `broadcast`/`axis` (not supported). */
-export function noLegacyBroadcast(ctx: NodeContext): void {
-  if (ctx.opset < 7 && ctx.attrs.int("broadcast", 0) !== 0) {
-    ctx.fail("the legacy broadcast attribute (opset < 7) is not supported");
-  }
-}
-
 /** A same-shape unary op on the given dtypes. */
 export function unary(
   ctx: NodeContext,
@@ -123,7 +116,6 @@ function arith(opType: "Add" | "Sub" | "Mul" | "Div"): OpDef {
   return {
     opType,
     lower(ctx) {
-      noLegacyBroadcast(ctx);
       const a = input(ctx, 0), b = input(ctx, 1);
       checkDtype(ctx, a, NUMERIC);
       if (b.dtype !== a.dtype) ctx.fail(`input types differ: ${typeName(a.dtype)} and ${typeName(b.dtype)}`);
@@ -136,7 +128,6 @@ function arith(opType: "Add" | "Sub" | "Mul" | "Div"): OpDef {
 const pow: OpDef = {
   opType: "Pow",
   lower(ctx) {
-    noLegacyBroadcast(ctx);
     const a = input(ctx, 0), b = input(ctx, 1);
     checkDtype(ctx, a, new Set([DType.float32, DType.int32, DType.int64]), "base");
     checkDtype(ctx, b, new Set([DType.float32, ...INTEGER]), "exponent");
@@ -147,7 +138,6 @@ const pow: OpDef = {
 const equal: OpDef = {
   opType: "Equal",
   lower(ctx) {
-    noLegacyBroadcast(ctx);
     const a = input(ctx, 0), b = input(ctx, 1);
     checkDtype(ctx, a, new Set([...NUMERIC, DType.bool]));
     if (b.dtype !== a.dtype) ctx.fail(`input types differ: ${typeName(a.dtype)} and ${typeName(b.dtype)}`);

@@ -12,17 +12,7 @@ import { DType, type TensorType, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { foldMathInt } from "./math_fold.ts";
-import {
-  broadcastOf,
-  checkDtype,
-  FLOAT,
-  input,
-  INTEGER,
-  noLegacyBroadcast,
-  NUMERIC,
-  typeName,
-  unary,
-} from "./elementwise.ts";
+import { broadcastOf, checkDtype, FLOAT, input, INTEGER, NUMERIC, typeName, unary } from "./elementwise.ts";
 /** Inputs one kernel broadcasts at most (OPML_BCAST_MAX_IN of core/kernels/broadcast.h). */
 const OPML_BCAST_MAX_IN = 4;
 
@@ -79,7 +69,6 @@ function binary(
   return {
     opType,
     lower(ctx): Lowered {
-      noLegacyBroadcast(ctx);
       const a = input(ctx, 0), b = input(ctx, 1);
       checkDtype(ctx, a, allowed);
       if (b.dtype !== a.dtype) ctx.fail(`input types differ: ${typeName(a.dtype)} and ${typeName(b.dtype)}`);
