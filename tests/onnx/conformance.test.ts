@@ -19,20 +19,25 @@ const skipped: Record<string, string> = JSON.parse(
 );
 
 const inScope = Object.keys(index).sort().filter((n) => !outOfScope(index[n]));
-// The bit-exactness sample: the first two supported cases of every operator, and the first
-// case of every tensor type (float16, the float8 formats, int4, ...).
+// The bit-exactness sample: the first two supported cases of every operator, the first case of
+// every tensor type and of every operator on each type beyond float32/integers/bool (double,
+// float16, the float8 formats, int4, ...).
 const typesOf = (name: string) =>
   [...index[name].inputs, ...index[name].outputs].map((t) => String(t).split("[")[0]);
+const OLD_TYPES = /^(FLOAT|U?INT(8|16|32|64)|BOOL)$/;
+const newTypeOps = (name: string) =>
+  typesOf(name).filter((t) => !OLD_TYPES.test(t)).flatMap((t) => index[name].ops.map((op) => `${op}:${t}`));
 const vmSample = new Set<string>();
 {
   const perOp = new Map<string, number>();
   const types = new Set<string>();
   for (const name of inScope) {
     if (skipped[name]) continue;
-    if (index[name].ops.some((op) => (perOp.get(op) ?? 0) < 2) || typesOf(name).some((t) => !types.has(t))) {
+    const keys = [...typesOf(name), ...newTypeOps(name)];
+    if (index[name].ops.some((op) => (perOp.get(op) ?? 0) < 2) || keys.some((t) => !types.has(t))) {
       vmSample.add(name);
       for (const op of index[name].ops) perOp.set(op, (perOp.get(op) ?? 0) + 1);
-      for (const t of typesOf(name)) types.add(t);
+      for (const t of keys) types.add(t);
     }
   }
 }
