@@ -17,7 +17,7 @@ import { runNative, RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { commitmentOf, type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
 import { keyHex } from "../vm/oracle.ts";
-import { type DisputeEnd, playDispute, PlayerStuck } from "./player.ts";
+import { type CheckRuns, type DisputeEnd, playDispute, PlayerStuck } from "./player.ts";
 import { type AgentSession, openSession, saveSession } from "./session.ts";
 import { decodeTensors, keyOfTensors, TaskDataError, tensorParts } from "./task_data.ts";
 import type { Computation } from "./party.ts";
@@ -260,6 +260,8 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     Promise.all([game.challengeWindow(), game.bonds(), game.revealWindow()])
   );
   const players = new Map<string, Promise<void>>();
+  /** The check runs of each task with a running player, shared by its disputes, and their count. */
+  const taskChecks = new Map<string, { runs: CheckRuns; players: number }>();
   const inputsOf = new Map<string, TensorValue[]>();
   const modelOfTask = new Map<string, string>();
   // with onlyTask the session's cursors stay where they are (other tasks are not handled)
@@ -310,6 +312,9 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     if (players.has(key)) return;
     session.disputes[key] ??= { taskId: taskId.toString(), role: playerRole };
     save();
+    const shared = taskChecks.get(taskId.toString()) ?? { runs: new Map(), players: 0 };
+    shared.players++;
+    taskChecks.set(taskId.toString(), shared);
     const p = (async () => {
       const backoff = new Backoff(rpc, giveUpMs);
       while (!signal?.aborted) {
@@ -325,6 +330,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
             log,
             pollMs,
             signal,
+            checks: shared.runs,
           });
           if (!end) return;
           session.disputes[key].end = {
@@ -354,7 +360,10 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
           return;
         }
       }
-    })();
+    })().finally(() => {
+      // the task's check runs (their checkpoints) live as long as one of its players
+      if (--shared.players === 0) taskChecks.delete(taskId.toString());
+    });
     players.set(key, p);
   };
 

@@ -51,7 +51,19 @@ export interface PlayOptions {
   /** Milliseconds between polls of the chain (default 250). */
   pollMs?: number;
   signal?: AbortSignal;
+  /**
+   * Check runs shared by the players of one task ({@link CheckRuns}): disputes that reach the same
+   * transition with the same claim share one run of the checker, so K challengers steering to
+   * the same node cost the honest party one check (default: this player's own).
+   */
+  checks?: CheckRuns;
 }
+
+/**
+ * Check runs of one task's transitions, by transition, claim and side (a lying defender's run
+ * differs from the honest one): the players of the task's disputes share them.
+ */
+export type CheckRuns = Map<string, Promise<CheckRun>>;
 
 /** The player cannot go on (its own computation contradicts the game): it stops, the clock runs. */
 export class PlayerStuck extends OpmlError {
@@ -67,16 +79,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, { once: true });
   });
 
-/** The context of the player's check run: the same transition and claim reuse the same run. */
+/** The context of a check run: the same transition and claim reuse the same run. */
 interface CheckKey {
   a: number;
   b: number;
   pre: Hex;
   claim: Hex;
 }
-
-const sameKey = (x: CheckKey, y: CheckKey) =>
-  x.a === y.a && x.b === y.b && x.pre === y.pre && x.claim === y.claim;
 
 /** `bytes32(disputeId)`: the local context the game binds the checker's local data to. */
 export function disputeLocalContext(disputeId: bigint): Hex {
@@ -105,7 +114,7 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
   const maxSteps = Number(task.singlePhase ? model.maxWholeSteps : model.maxSteps);
   const n = c.model.prog.program.nodes.length;
   let states: Hex[] | undefined;
-  let check: { key: CheckKey; run: CheckRun } | undefined;
+  const checks: CheckRuns = opts.checks ?? new Map();
   let lastActed = "";
 
   const myStates = async () => {
@@ -115,24 +124,30 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     }
     return states;
   };
-  const myCheck = async (key: CheckKey) => {
-    if (!check || !sameKey(check.key, key)) {
+  const myCheck = (key: CheckKey): Promise<CheckRun> => {
+    const name = `${key.a}:${key.b}:${key.pre.toLowerCase()}:${key.claim.toLowerCase()}:${role}`;
+    let run = checks.get(name);
+    if (run) return run;
+    run = (async () => {
       log(`dispute ${id}: running our check of transition ${key.a} -> ${key.b} in the VM`);
       const t0 = performance.now();
-      const run = await transitionCheck(c, key.a, key.b, key.pre, key.claim, {
+      const r = await transitionCheck(c, key.a, key.b, key.pre, key.claim, {
         asDefender: role === "defender",
         maxSteps,
         onProgress: (s) => log(`dispute ${id}: check at step ${s.toLocaleString("en-US")}`),
       });
       log(
-        `dispute ${id}: our check exits ${run.end.exitCode} after ${
-          run.end.step.toLocaleString("en-US")
+        `dispute ${id}: our check exits ${r.end.exitCode} after ${
+          r.end.step.toLocaleString("en-US")
         } steps ` +
           `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
-      check = { key, run };
-    }
-    return check.run;
+      return r;
+    })();
+    // a failed run is not kept: the next move runs it again
+    run.catch(() => checks.delete(name));
+    checks.set(name, run);
+    return run;
   };
   const keyOf = (d: { b: number; preState: Hex; claimState: Hex }): CheckKey => ({
     a: task.singlePhase ? 0 : d.b - 1,

@@ -586,6 +586,14 @@ Deno.test({
       await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === cb + sb / 2n, agents);
       assertEquals(await requester.credits(chain.client(2).account), 0n);
       assertEquals(await requester.credits(requester.account), FEE);
+      // both disputes reached the server's claim of one transition: one check run served both
+      const claims = server.lines.filter((l) => / claiming the check of node /.test(l));
+      const runs = server.lines.filter((l) => / running our check of transition /.test(l));
+      const nodes = new Set(claims.map((l) => l.match(/node (\d+)/)![1]));
+      console.log(
+        `(g) server: ${claims.length} claims of ${nodes.size} node(s), ${runs.length} check run(s)`,
+      );
+      assertEquals(runs.length, nodes.size);
     });
   },
 });
