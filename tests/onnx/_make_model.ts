@@ -10,7 +10,8 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   domain?: string;
-  attrs?: Record<string, number | number[] | string>;
+  /** Attributes: an integral number is an int, an array ints, a Float32Array floats. */
+  attrs?: Record<string, number | number[] | string | Float32Array>;
 }
 
 /**
@@ -46,6 +47,8 @@ export function makeModel(spec: {
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) =>
           typeof v === "string"
             ? { name, type: 3, s: new TextEncoder().encode(v) }
+            : v instanceof Float32Array
+            ? { name, type: 6, floats: [...v] }
             : Array.isArray(v)
             ? { name, type: 7, ints: v }
             : Number.isInteger(v)
