@@ -5,7 +5,16 @@
  */
 import { OpmlError } from "../errors.ts";
 import { allocArray, arrayFromBytes, decodeTensor } from "../onnx/load.ts";
-import { DType, dtypeName, dtypeSize, shapeSize, type TensorType, type TensorValue } from "../ir/types.ts";
+import {
+  DType,
+  dtypeName,
+  dtypeSize,
+  shapeSize,
+  SMALL_FLOATS,
+  type TensorType,
+  type TensorValue,
+} from "../ir/types.ts";
+import { numericValues } from "../ir/small_floats.ts";
 
 /** An input file that cannot be used: the message names the file and the problem. */
 export class InputError extends OpmlError {
@@ -26,6 +35,10 @@ const BY_NAME: Record<string, number> = {
   int64: DType.int64,
   uint64: DType.uint64,
   bool: DType.bool,
+  int4: DType.int4,
+  uint4: DType.uint4,
+  int2: DType.int2,
+  uint2: DType.uint2,
 }; // deno-fmt-ignore
 
 /**
@@ -84,6 +97,13 @@ function parseJson(file: string, bytes: Uint8Array, inputs: (TensorType & { name
     const t = inputs.find((i) => i.name === name);
     if (!t) throw new InputError(`${file}: the model has no input '${name}'`);
     const e = v as { shape?: unknown; dtype?: unknown; data?: unknown };
+    if (e.dtype === undefined && SMALL_FLOATS.has(t.dtype)) {
+      throw new InputError(
+        `${file}: input '${name}' has type ${
+          dtypeName(t.dtype)
+        }, which JSON inputs do not take: give it as a .pb (TensorProto) or raw .bin file`,
+      );
+    }
     const dtype = e.dtype === undefined ? t.dtype : BY_NAME[String(e.dtype)];
     if (!dtype) throw new InputError(`${file}: input '${name}': unknown dtype '${e.dtype}'`);
     const shape = e.shape === undefined ? t.shape : e.shape;
@@ -122,6 +142,10 @@ const INT_RANGE: Record<number, [bigint, bigint]> = {
   [DType.uint32]: [0n, 2n ** 32n - 1n],
   [DType.int64]: [-(2n ** 63n), 2n ** 63n - 1n],
   [DType.uint64]: [0n, 2n ** 64n - 1n],
+  [DType.int4]: [-8n, 7n],
+  [DType.uint4]: [0n, 15n],
+  [DType.int2]: [-2n, 1n],
+  [DType.uint2]: [0n, 3n],
 };
 
 const FLOAT_WORDS: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
@@ -185,10 +209,13 @@ function elementParser(dtype: number): (x: unknown) => number | bigint | undefin
   };
 }
 
-/** A value as JSON-friendly data (numbers; int64 as numbers when safe, else strings). */
+/**
+ * A value as JSON-friendly data (numbers; int64 as numbers when safe, else strings; the small
+ * floats decoded to their values).
+ */
 export function tensorJson(v: TensorValue): { dtype: string; shape: number[]; data: (number | string)[] } {
   const data = Array.from(
-    v.data as ArrayLike<number | bigint>,
+    numericValues(v.dtype, v.data as ArrayLike<number | bigint>),
     (x) =>
       typeof x === "bigint"
         ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString())

@@ -1,0 +1,46 @@
+/**
+ * The small types at opml's boundaries: ONNX's packed int4/int2 data unpacks to one element per
+ * byte and packs back; JSON inputs take int4/int2 values in range and refuse float16 in one
+ * line; JSON outputs print small floats as their values. Expected values are written out by hand
+ * from the formats' definitions (IEEE binary16: 0x3C00 = 1, 0xC000 = -2, 0x7C00 = inf).
+ */
+import { assertEquals, assertThrows } from "../_assert.ts";
+import { InputError, parseInputFile, tensorJson } from "../../core/engine/mod.ts";
+import { packSubByte, unpackSubByte } from "../../core/onnx/load.ts";
+import { DType } from "../../core/ir/mod.ts";
+
+Deno.test("packed int4/uint2 data unpacks low bits first, sign-extended, and packs back", () => {
+  // int4 bytes 0x8F = [15 -> -1, 8 -> -8], 0x07 = [7, 0 (padding)]
+  assertEquals(Array.from(unpackSubByte(DType.int4, [0x8f, 0x07], 3) as Int8Array), [-1, -8, 7]);
+  assertEquals(Array.from(packSubByte(DType.int4, [-1, -8, 7])), [0x8f, 0x07]);
+  // uint2: 0b11_10_01_00 = [0, 1, 2, 3]
+  assertEquals(Array.from(unpackSubByte(DType.uint2, [0xe4], 4) as Uint8Array), [0, 1, 2, 3]);
+  assertThrows(() => unpackSubByte(DType.int4, [1, 2, 3], 3), Error, /expected 2/);
+});
+
+Deno.test("JSON inputs: int4 values in range, float16 refused in one line; outputs print values", () => {
+  const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
+  const v = parseInputFile("x.json", enc({ x: { data: [-8, 7, 0] } }), [{
+    name: "x",
+    dtype: DType.int4,
+    shape: [3],
+  }]);
+  assertEquals(Array.from(v.x.data as Int8Array), [-8, 7, 0]);
+  assertThrows(
+    () => parseInputFile("x.json", enc({ x: { data: [8] } }), [{ name: "x", dtype: DType.int4, shape: [1] }]),
+    InputError,
+    /element 0 is 8/,
+  );
+  assertThrows(
+    () =>
+      parseInputFile("x.json", enc({ x: { data: [1.5] } }), [{
+        name: "x",
+        dtype: DType.float16,
+        shape: [1],
+      }]),
+    InputError,
+    /^x\.json: input 'x' has type float16, which JSON inputs do not take/,
+  );
+  const json = tensorJson({ dtype: DType.float16, shape: [3], data: Uint16Array.of(0x3c00, 0xc000, 0x7c00) });
+  assertEquals(json.data, [1, -2, "Infinity"]);
+});
