@@ -13,6 +13,7 @@
 #include "kernel.h"
 #include "ops.h"
 #include "mathf.h"
+#include "simd.h"
 
 typedef ptrdiff_t idx;
 
@@ -90,7 +91,7 @@ typedef struct tiles {
 
 static tiles host_tiles(void) {
 #ifdef NN_AVX2
-  if (__builtin_cpu_supports("avx2")) return (tiles){3, {8, 4, 1}, {tile_8_avx2, tile_4_avx2, tile_1_avx2}};
+  if (opml_use_avx2()) return (tiles){3, {8, 4, 1}, {tile_8_avx2, tile_4_avx2, tile_1_avx2}};
 #endif
   return (tiles){2, {4, 1, 0}, {tile_4, tile_1, 0}};
 }
@@ -152,17 +153,16 @@ typedef struct mm_job {
   const mm_args *g;
   tiles ts;
   idx rows, chunks; /* rows per item (a multiple of 8), items per column panel */
+  int wide;         /* items of two panels, 8 x 16 tiles (AVX-512, contiguous B rows) */
   int failed;       /* an item had no scratch memory */
 } mm_job;
 
-static void mm_item(void *ctx, size_t item) {
-  mm_job *job = ctx;
+/* Rows [i0, i1) of the output columns [j0, j0 + NR). */
+static void mm_panel(mm_job *job, idx j0, idx i0, idx i1) {
   const mm_args *g = job->g;
-  const idx j0 = (idx)(item / (size_t)job->chunks) * NR, i1c = ((idx)(item % (size_t)job->chunks) + 1) * job->rows;
-  const idx i1 = i1c < g->M ? i1c : g->M, nr = g->N - j0 < NR ? g->N - j0 : NR;
+  const idx nr = g->N - j0 < NR ? g->N - j0 : NR;
   const float *b = g->b + j0 * g->b_cs;
   float acc[8 * NR];
-  idx i0 = i1c - job->rows;
   if (nr == 1) { /* a lone column: scalar chains, no packing */
     for (; i0 + 8 <= i1; i0 += 8) {
       col_8(g->K, g->a, g->arow + i0, g->acol, b, g->b_rs, acc);
@@ -198,14 +198,61 @@ static void mm_item(void *ctx, size_t item) {
   if (panel) opml_free(panel);
 }
 
+#ifdef NN_AVX2
+/* With AVX-512: 8 rows by 16 contiguous columns (two panels) in 8 registers, one full cache line
+ * of B per k. Each lane is one output, acc = acc + a_k * b_k in ascending k, a separate multiply
+ * and add (no FMA): the bits of the 8-wide tiles. */
+__attribute__((target("avx512f"))) static void tile_8x16_avx512(idx K, const float *a, const idx *arow,
+                                                                const idx *acol, const float *b, idx ldb,
+                                                                float *acc0, float *acc1) {
+  __m512 c[8];
+  const float *ar[8];
+  for (int r = 0; r < 8; r++) ar[r] = a + arow[r], c[r] = _mm512_setzero_ps();
+  for (idx k = 0; k < K; k++) {
+    const idx o = acol[k];
+    const __m512 bv = _mm512_loadu_ps(b + k * ldb);
+    for (int r = 0; r < 8; r++) c[r] = _mm512_add_ps(c[r], _mm512_mul_ps(_mm512_set1_ps(ar[r][o]), bv));
+  }
+  float t[16];
+  for (int r = 0; r < 8; r++) {
+    _mm512_storeu_ps(t, c[r]);
+    for (int j = 0; j < 8; j++) acc0[r * NR + j] = t[j], acc1[r * NR + j] = t[8 + j];
+  }
+}
+#endif
+
+static void mm_item(void *ctx, size_t item) {
+  mm_job *job = ctx;
+  const mm_args *g = job->g;
+  const idx w = job->wide ? 2 * NR : NR; /* columns per item */
+  const idx j0 = (idx)(item / (size_t)job->chunks) * w, i1c = ((idx)(item % (size_t)job->chunks) + 1) * job->rows;
+  const idx i1 = i1c < g->M ? i1c : g->M;
+  idx i0 = i1c - job->rows;
+#ifdef NN_AVX2
+  if (job->wide && j0 + 2 * NR <= g->N) {
+    float acc0[8 * NR], acc1[8 * NR];
+    for (; i0 + 8 <= i1; i0 += 8) {
+      tile_8x16_avx512(g->K, g->a, g->arow + i0, g->acol, g->b + j0, g->b_rs, acc0, acc1);
+      store_tile(g, acc0, i0, 8, j0, NR);
+      store_tile(g, acc1, i0, 8, j0 + NR, NR);
+    }
+  }
+#endif
+  for (idx j = j0; j < j0 + w && j < g->N; j += NR) mm_panel(job, j, i0, i1);
+}
+
 /*
  * Runs a product (arow/acol filled by the caller); returns OPML_ENOMEM without scratch memory.
  * Work items are column panels of NR outputs, split by rows when there are few panels
  * (opml_parallel); every output is computed by exactly one item, in its own fixed order.
  */
 static int mm_run(const mm_args *g) {
-  const idx panels = (g->N + NR - 1) / NR, want = 4 * (idx)opml_threads(); /* items, for balance */
-  mm_job job = {g, host_tiles(), g->M, 1, 0};
+  mm_job job = {g, host_tiles(), g->M, 1, 0, 0};
+#ifdef NN_AVX2
+  job.wide = g->b_cs == 1 && g->N >= 2 * NR && g->M >= 8 && opml_use_avx512();
+#endif
+  const idx w = job.wide ? 2 * NR : NR, want = 4 * (idx)opml_threads(); /* items, for balance */
+  const idx panels = (g->N + w - 1) / w;
   if (want > 4 && panels < want && g->M > 8) {
     idx chunks = (want + panels - 1) / panels, max = (g->M + 7) / 8;
     if (chunks > max) chunks = max;

@@ -23,8 +23,16 @@ static inline int opml_use_avx2(void) {
   }
   return v;
 }
+
+/* 1 iff the AVX-512 (F) paths run (and OPML_SIMD is not "generic"). */
+static inline int opml_use_avx512(void) {
+  static int v = -1;
+  if (v < 0) v = opml_use_avx2() && __builtin_cpu_supports("avx512f");
+  return v;
+}
 #else
 static inline int opml_use_avx2(void) { return 0; }
+static inline int opml_use_avx512(void) { return 0; }
 #endif
 
 #endif

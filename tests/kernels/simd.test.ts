@@ -168,6 +168,21 @@ Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plai
   }
 });
 
+Deno.test("simd: float MatMul and Gemm (8 x 16 AVX-512 and 8 x 8 AVX2 tiles, row and column tails) = plain C = qemu", async () => {
+  for (const [M, K, N] of [[13, 29, 37], [8, 5, 16], [21, 300, 48], [7, 3, 33], [17, 64, 15]]) {
+    const a = f32([M, K]);
+    const mm = { opType: "MatMul", opset: 13, inputs: [inp("a", a), inp("b", f32([K, N]), true)] };
+    await same(`MatMul ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(mm)))), [a]);
+    const gemm = {
+      opType: "Gemm",
+      opset: 13,
+      inputs: [inp("a", a), inp("b", f32([N, K]), true), inp("c", f32([N]), true)],
+      attrs: { transB: 1 },
+    };
+    await same(`Gemm transB ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(gemm)))), [a]);
+  }
+});
+
 /** Float bit patterns spread over the whole range (every `step`-th), plus the edges of exp and sigmoid. */
 function floatSweep(step: number): Float32Array {
   const u = new Uint32Array(Math.ceil(2 ** 32 / step) + 64);
