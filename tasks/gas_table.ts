@@ -30,7 +30,7 @@ import { sparseMerkleDataTree } from "../core/chain/merkle_data.ts";
 import { loadPart, type PartLoad, partLoadFor } from "../core/chain/preimage_load.ts";
 import { callStep, stepCalldata, stepClass } from "../core/chain/step.ts";
 import { keccakKey, localKey, merkleDataKeyOf } from "../core/vm/mod.ts";
-import { CORPUS_GUESTS, type Fixture, guestFixtures, preimageFixtures } from "./gen_fixtures.ts";
+import { CORPUS_GUESTS, type Fixture, fpuFixtures, guestFixtures, preimageFixtures } from "./gen_fixtures.ts";
 
 const CTX: Hex = `0x${"11".repeat(32)}`;
 
@@ -106,6 +106,8 @@ async function main(): Promise<void> {
       guestFixtures(`${flagset}-${program}`, 3, 20, 500 + g)
     ),
     ...preimageFixtures(0),
+    // FPU instructions on random and edge operands (fpu.bin's generator, another seed)
+    ...fpuFixtures(400, 0x9a5),
   ];
   const prague = await node("prague");
   const cancun = await node("cancun");
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
     lines.push("## Gas of the on-chain VM");
     lines.push("");
     lines.push(
-      `Measured with \`${cmd}\` (anvil ${await anvilVersion()}, contracts compiled by solc 0.8.37, optimizer 10,000 runs): real transactions on two local nodes, ${fixtures.length} real steps (3 windows of 20 steps of each of the ${CORPUS_GUESTS.length} corpus guests, among them the soft-float workloads, and every syscall of the preimage guest), each also checked against the TypeScript VM's post-state hash.`,
+      `Measured with \`${cmd}\` (anvil ${await anvilVersion()}, contracts compiled by solc 0.8.37, optimizer 10,000 runs): real transactions on two local nodes, ${fixtures.length} real steps (3 windows of 20 steps of each of the ${CORPUS_GUESTS.length} corpus guests, among them the soft-float workloads, every syscall of the preimage guest, and 400 FPU instructions on random and edge binary32 operands, as in fpu.bin), each also checked against the TypeScript VM's post-state hash.`,
     );
     lines.push("");
     const all = [...stats.values()];
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
     const floorSteps = all.reduce((n, st) => n + st.floor, 0);
     const tokens = summary(all.flatMap((st) => st.tokens));
     lines.push(
-      `*Transaction* gas is what a \`step\` transaction costs on a Prague chain: 21,000 + calldata (16 gas per non-zero byte, 4 per zero byte) + execution, but at least 21,000 + 10 gas per calldata token (EIP-7623; a zero byte is one token, a non-zero byte four). \`step\`'s calldata is 2,212 bytes (226-byte state, 1,792-byte proof) of ${
+      `*Transaction* gas is what a \`step\` transaction costs on a Prague chain: 21,000 + calldata (16 gas per non-zero byte, 4 per zero byte) + execution, but at least 21,000 + 10 gas per calldata token (EIP-7623; a zero byte is one token, a non-zero byte four). \`step\`'s calldata is 2,340 bytes (358-byte state, 1,792-byte proof) of ${
         fmt(tokens.min)
       } to ${
         fmt(tokens.max)

@@ -17,6 +17,8 @@
  * - `random.bin`: random states (seeded): random instruction words, registers, fields, memory.
  * - `corpus.bin`: windows of consecutive steps sampled from whole runs of C corpus programs
  *   (tests/vm/corpus) and of the soft-float workloads (float32, matvec).
+ * - `fpu.bin`: FPU instructions on seeded random and edge binary32 operands (every rounding,
+ *   subnormal, infinity and NaN rule), compares, moves, FCSR, bc1 branches, lwc1/swc1, faults.
  * - `preimage.bin`: every syscall step of a guest that reads local, keccak256 and Merkle-data
  *   preimages (guests/preimage.c), plus windows of its other steps.
  *
@@ -72,10 +74,13 @@ export interface Fixture {
   expect: { hash: Uint8Array } | { revert: Uint8Array };
 }
 
-const MAGIC = new TextEncoder().encode("OPMLFX1\n");
+const MAGIC = new TextEncoder().encode("OPMLFX2\n");
 /** Every KEYFRAME-th record is stored whole, so a reader can start there. */
 export const KEYFRAME = 32;
-const W_SIZE = 2048; // state (226) padded to 256, then the 1792-byte proof: 64 chunks of 32
+/** Offset of the proof in W: the state (358 bytes) padded to 384. */
+const W_PROOF = 384;
+const W_CHUNKS = 68; // W = state, padding, 1792-byte proof: 68 chunks of 32
+const W_SIZE = 32 * W_CHUNKS;
 const F_NAME = 1, F_CONTEXT = 2, F_REVERT = 4;
 const KIND = { none: 0, local: 1, keccak: 2, merkle: 3 } as const;
 
@@ -150,15 +155,15 @@ export function encodeFixtures(fixtures: Fixture[]): Uint8Array {
     }
     const w = new Uint8Array(W_SIZE);
     w.set(f.stateData, 0);
-    w.set(f.proof, 256);
+    w.set(f.proof, W_PROOF);
     // An all-zero data proof is one the step does not read (docs/VM.md: its bytes may be
     // anything): keep the previous record's, which costs nothing to store.
     if (f.proof.subarray(MEMORY_PROOF_SIZE).every((b) => b === 0)) {
-      w.set(prev.subarray(256 + MEMORY_PROOF_SIZE), 256 + MEMORY_PROOF_SIZE);
+      w.set(prev.subarray(W_PROOF + MEMORY_PROOF_SIZE), W_PROOF + MEMORY_PROOF_SIZE);
     }
     const key = n % KEYFRAME === 0;
     let mask = 0n;
-    for (let c = 0; c < 64; c++) {
+    for (let c = 0; c < W_CHUNKS; c++) {
       if (key || !equalBytes(w.subarray(32 * c, 32 * c + 32), prev.subarray(32 * c, 32 * c + 32))) {
         mask |= 1n << BigInt(c);
       }
@@ -173,8 +178,10 @@ export function encodeFixtures(fixtures: Fixture[]): Uint8Array {
       records.bytes(name);
     }
     if (withCtx) records.bytes(f.localContext);
-    records.uint(mask, 8);
-    for (let c = 0; c < 64; c++) if (mask & (1n << BigInt(c))) records.bytes(w.subarray(32 * c, 32 * c + 32));
+    records.uint(mask, 16);
+    for (let c = 0; c < W_CHUNKS; c++) {
+      if (mask & (1n << BigInt(c))) records.bytes(w.subarray(32 * c, 32 * c + 32));
+    }
     const l = f.load;
     if (l?.kind === "local") {
       records.uint(l.ident, 32);
@@ -1063,7 +1070,161 @@ export function randomFixtures(count: number, seed: number): Fixture[] {
       st.exitCode = f(3) ? f(3) : rnd() & 0xff;
     }
     if (f(40) === 0) st.regs[0] = rnd() | 1; // malformed
+    for (let r = 0; r < 32; r++) st.fpr[r] = f32Operand(rnd);
+    st.fcsr = f(4) === 0 ? rnd() | 0 : rnd() & 0xfe800000;
     const fx = judge(st, host, ctxOf(`opml fixtures: random ${f(4)}`), `random #${i}`);
+    if (fx) out.push(fx);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fpu.bin: the floating-point unit on many operand pairs
+// ---------------------------------------------------------------------------------------------
+
+/** binary32 operands that exercise every rule: zeros, subnormals, limits, infinities, NaNs. */
+const F32_EDGES = [
+  0x00000000,
+  0x80000000,
+  0x3f800000,
+  0xbf800000,
+  0x00000001,
+  0x80000001,
+  0x007fffff,
+  0x807fffff,
+  0x00800000,
+  0x00800001,
+  0x7f7fffff,
+  0xff7fffff,
+  0x7f800000,
+  0xff800000,
+  0x7fc00000,
+  0xffc00000,
+  0x7f800001,
+  0xff800001,
+  0x7fa12345,
+  0x7fbfffff,
+  0x3f000000,
+  0x3fc00000,
+  0x40200000,
+  0xbfc00000,
+  0x4b800000,
+  0x4b7fffff,
+  0x4f000000,
+  0xcf000000,
+  0x4effffff,
+  0xcf000001,
+  0x34000000,
+  0x33800000,
+  0x3f800001,
+  0x3f7fffff,
+  0x40000000,
+  0x40400000,
+  0x00400000,
+  0x00000002,
+  0x7effffff,
+  0x3effffff,
+]; // deno-fmt-ignore
+
+/** A binary32 operand: an edge value, random bits, or a value with a short significand. */
+function f32Operand(rnd: () => number): number {
+  const k = rnd() % 8;
+  if (k < 2) return F32_EDGES[rnd() % F32_EDGES.length] | 0;
+  if (k === 2) return (rnd() & 0x807fffff) | (((rnd() % 6) + (rnd() % 2 ? 0 : 248)) << 23); // tiny/huge
+  if (k === 3) return (rnd() & 0xfffff000) | 0; // short significands: exact and halfway results
+  if (k === 4) return ((rnd() & 0x80ffffff) | ((120 + (rnd() % 16)) << 23)) | 0; // near 1
+  return rnd() | 0;
+}
+
+const COP1 = 0x11;
+const FMT_S = 16, FMT_W = 20;
+/** fmt S or W instruction `funct fd, fs, ft`; cc goes in fd's low bits for compares. */
+const FR = (fmt: number, ft: number, fs: number, fd: number, funct: number) =>
+  ((COP1 << 26) | (fmt << 21) | (ft << 16) | (fs << 11) | (fd << 6) | funct) >>> 0;
+const F1 = 4, F2 = 6, F3 = 9; // fs, ft, fd
+
+/**
+ * `count` steps of FPU instructions on random and edge operands (seeded): arithmetic,
+ * conversions, compares into every condition code, conditional moves, moves, FCSR, bc1
+ * branches, lwc1/swc1 and unimplemented COP1 encodings (faults).
+ */
+export function fpuFixtures(count: number, seed: number): Fixture[] {
+  const rnd = prng(seed);
+  const f = (n: number) => rnd() % n;
+  const host = { oracle: new PreimageOracle(new MapSource()) };
+  const ctx = ctxOf("opml fixtures: fpu");
+  const out: Fixture[] = [];
+  const arith = [0x00, 0x01, 0x02, 0x03]; // add sub mul div: most of the records
+  let i = 0;
+  while (out.length < count) {
+    i++;
+    const k = f(40);
+    let insn: number;
+    let name: string;
+    if (k < 24) {
+      const funct = arith[k & 3];
+      insn = FR(FMT_S, F2, F1, F3, funct);
+      name = ["add.s", "sub.s", "mul.s", "div.s"][k & 3];
+    } else if (k < 26) {
+      insn = FR(FMT_S, 0, F1, F3, 0x04);
+      name = "sqrt.s";
+    } else if (k < 30) {
+      const funct = [0x0c, 0x0d, 0x0e, 0x0f, 0x24][f(5)];
+      insn = FR(FMT_S, 0, F1, F3, funct);
+      name = `cvt funct ${funct}`;
+    } else if (k < 31) {
+      insn = FR(FMT_W, 0, F1, F3, 0x20);
+      name = "cvt.s.w";
+    } else if (k < 34) {
+      insn = FR(FMT_S, F2, F1, f(8) << 2, 0x30 | f(16));
+      name = "c.cond.s";
+    } else if (k < 35) {
+      insn = FR(FMT_S, [0, 8][f(2)] | (f(8) << 2) | f(2), F1, F3, 0x11); // movf.s/movt.s; ft = cc<<2|tf
+      if (f(2)) insn = FR(FMT_S, T0, F1, F3, 0x12 + f(2)); // movz.s/movn.s
+      name = "conditional move";
+    } else if (k < 36) {
+      insn = [
+        FR(FMT_S, 0, F1, F3, 0x05),
+        FR(FMT_S, 0, F1, F3, 0x06),
+        FR(FMT_S, 0, F1, F3, 0x07),
+        ((COP1 << 26) | (0 << 21) | (T0 << 16) | (F1 << 11)) >>> 0, // mfc1
+        ((COP1 << 26) | (4 << 21) | (T0 << 16) | (F1 << 11)) >>> 0, // mtc1
+        ((COP1 << 26) | (2 << 21) | (T0 << 16) | ([31, 31, 0, 25][f(4)] << 11)) >>> 0, // cfc1
+        ((COP1 << 26) | (6 << 21) | (T0 << 16) | ([31, 31, 0, 26][f(4)] << 11)) >>> 0, // ctc1
+        R(0x01, T1, (f(8) << 2) | f(2), T2), // movf/movt
+      ][f(8)];
+      name = "move";
+    } else if (k < 37) {
+      insn = ((COP1 << 26) | (8 << 21) | (f(8) << 18) | (f(4) << 16) | (f(65536))) >>> 0; // bc1
+      name = "bc1";
+    } else if (k < 38) {
+      insn = I([0x31, 0x39][f(2)], T1, F1, f(4) === 0 ? f(16) - 8 : 4 * (f(16) - 8));
+      name = "lwc1/swc1";
+    } else {
+      // unimplemented: fmt D and L, recip/rsqrt/cvt.d.s, ldc1/sdc1, other fields
+      insn = [
+        FR(17, F2, F1, F3, f(64)),
+        FR(21, F2, F1, F3, 0x20),
+        FR(FMT_S, F2, F1, F3, [0x15, 0x16, 0x21, 0x08, 0x10, 0x25][f(6)]),
+        FR(FMT_W, F2, F1, F3, f(64)),
+        I([0x35, 0x3d][f(2)], T1, F1, 8),
+        ((COP1 << 26) | (rnd() & 0x03ffffff)) >>> 0,
+      ][f(6)];
+      name = "unimplemented";
+    }
+    const st = machine({ code: [insn] });
+    // only the registers the instructions name: records then differ in few state chunks
+    for (const r of [F1, F2, F3]) st.fpr[r] = f32Operand(rnd);
+    if (name === "cvt.s.w") st.fpr[F1] = randomValue(rnd);
+    st.fcsr = f(8) === 0 ? rnd() | 0 : rnd() & 0xfe800000;
+    for (const r of [T0, T1, T2]) st.regs[r] = randomValue(rnd);
+    if (f(3) === 0) st.regs[T0] = f(2) ? 0 : rnd() & 0xfe800000; // ctc1 values that pass
+    st.regs[T1] = DATA + 4 * f(64);
+    // memory only for loads and stores: other records then share all but two proof chunks
+    if (name === "lwc1/swc1") {
+      for (let w = 0; w < 8; w++) st.memory.writeWord(DATA - 32 + 4 * f(80), f32Operand(rnd));
+    }
+    const fx = judge(st, host, ctx, `fpu ${name} #${i}`);
     if (fx) out.push(fx);
   }
   return out;
@@ -1244,6 +1405,7 @@ export function generateAll(): Map<string, Uint8Array> {
   timed("random.bin", () => randomFixtures(800, 0x0b5e55ed));
   timed("corpus.bin", corpusFixtures);
   timed("preimage.bin", preimageFixtures);
+  timed("fpu.bin", () => fpuFixtures(10000, 0xf10a7));
   return files;
 }
 

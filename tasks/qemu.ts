@@ -13,7 +13,7 @@
 
 /** Options for {@link runQemu}. */
 export interface QemuOptions {
-  /** CPU model; the default `24Kc` has no FPU, so an FPU instruction traps. */
+  /** CPU model; the default `24Kf` is the 24K with its FPU (the runtime images use it). */
   cpu?: string;
   /** qemu executable (default `qemu-mips`, looked up in PATH). */
   qemu?: string;
@@ -44,7 +44,7 @@ function shellQuote(s: string): string {
 }
 
 /**
- * Run `qemu-mips -cpu 24Kc ELF` with stdin from /dev/null and the opml fd layout, capturing
+ * Run `qemu-mips -cpu 24Kf ELF` with stdin from /dev/null and the opml fd layout, capturing
  * stdout, stderr and the exit code.
  *
  * @param elfPath path of a static big-endian MIPS32 ELF
@@ -57,7 +57,7 @@ export async function runQemu(
   opts: QemuOptions = {},
 ): Promise<QemuResult> {
   const qemu = opts.qemu ?? "qemu-mips";
-  const cpu = opts.cpu ?? "24Kc";
+  const cpu = opts.cpu ?? "24Kf";
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const hint = opts.hintOutPath ?? "/dev/null";
   const redirects = opts.extraFds === false

@@ -3,14 +3,16 @@ pragma solidity ^0.8.24;
 
 import {IPreimageOracle} from "./interfaces/IPreimageOracle.sol";
 import {PreimageKeyLib} from "./PreimageKeyLib.sol";
+import {FPU32} from "./FPU32.sol";
 
 /// @title MIPS
 /// @notice Executes exactly one instruction of the opml fraud-proof VM: a big-endian MIPS32
-///         release 1 integer machine with exact branch delay slots, in Optimism Cannon's
-///         single-threaded formats. docs/VM.md is the specification; the TypeScript VM
+///         release 1 machine with exact branch delay slots and a binary32 floating-point unit
+///         (COP1, FR = 0), in Optimism Cannon's single-threaded formats extended by the FPU's
+///         registers. docs/VM.md is the specification; the TypeScript VM
 ///         (core/vm) implements the same semantics off chain.
 /// @dev Layout of `step`'s inputs:
-///      - `stateData`: the 226-byte packed state (docs/VM.md, "State");
+///      - `stateData`: the 358-byte packed state (docs/VM.md, "State");
 ///      - `proof`: 1792 bytes, two 896-byte memory proofs (the 32-byte leaf, then 27 siblings
 ///        from the bottom up): proof 0 for the instruction word at `pc`, proof 1 for the data
 ///        word (all zero, and ignored, when the step reads no data word). Both are checked
@@ -20,7 +22,7 @@ import {PreimageKeyLib} from "./PreimageKeyLib.sol";
 ///      The state is copied once into memory at `STATE_PTR`, updated in place, and hashed from
 ///      there. Fields are read and written with the `_load*`/`_store*` helpers.
 contract MIPS {
-    /// @notice `stateData` is not 226 bytes.
+    /// @notice `stateData` is not 358 bytes.
     error InvalidStateLength();
     /// @notice `proof` is not 1792 bytes.
     error InvalidProofLength();
@@ -32,7 +34,7 @@ contract MIPS {
     error InvalidMemoryProof();
 
     /// @notice Size of the packed state.
-    uint256 internal constant STATE_SIZE = 226;
+    uint256 internal constant STATE_SIZE = 358;
     /// @notice Size of one memory proof: leaf and 27 siblings.
     uint256 internal constant MEM_PROOF_SIZE = 896;
     /// @notice Size of the step proof: instruction proof and data proof.
@@ -65,8 +67,13 @@ contract MIPS {
 
     uint256 private constant MASK32 = 0xFFFFFFFF;
 
+    /// @notice The FCSR bits a step keeps: the condition codes FCC0 (23) and FCC1..7 (25..31).
+    uint256 private constant FCC_MASK = 0xFE800000;
+    /// @notice FCSR bits that make `ctc1` fault: rounding mode, exception enables, FS.
+    uint256 private constant CTC1_FAULT_BITS = 0x01000F83;
+
     // Memory addresses of the state's fields: the packed state is copied to STATE_PTR (the
-    // initial free memory pointer) and the free memory pointer moved 256 bytes past it.
+    // initial free memory pointer) and the free memory pointer moved 384 bytes past it.
     uint256 private constant STATE_PTR = 0x80;
     uint256 private constant S_MEM_ROOT = 0x80; // 32 bytes
     uint256 private constant S_PREIMAGE_KEY = 0xa0; // 32 bytes
@@ -80,6 +87,8 @@ contract MIPS {
     uint256 private constant S_EXITED = 0xd9; // 1 byte
     uint256 private constant S_STEP = 0xda; // 8 bytes
     uint256 private constant S_REGISTERS = 0xe2; // 32 x 4 bytes
+    uint256 private constant S_FPR = 0x162; // 32 x 4 bytes: f0..f31
+    uint256 private constant S_FCSR = 0x1e2; // 4 bytes
 
     /// @notice The preimage oracle read by the preimage syscalls.
     IPreimageOracle public immutable oracle;
@@ -94,7 +103,7 @@ contract MIPS {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Executes one step of the VM (docs/VM.md, "One step").
-    /// @param stateData    The 226-byte packed pre-state.
+    /// @param stateData    The 358-byte packed pre-state.
     /// @param proof        The two memory proofs (1792 bytes) against the pre-state's memRoot.
     /// @param localContext The dispute's context for local preimage keys.
     /// @return postStateHash The post-state hash: keccak256 of the packed post-state with its
@@ -113,7 +122,7 @@ contract MIPS {
             proofOffset := proof.offset
             // Solidity has not used memory yet: the free memory pointer is STATE_PTR.
             calldatacopy(STATE_PTR, stateData.offset, STATE_SIZE)
-            mstore(0x40, add(STATE_PTR, 0x100))
+            mstore(0x40, add(STATE_PTR, 0x180))
             exited := byte(0, mload(S_EXITED))
             r0 := shr(224, mload(S_REGISTERS))
         }
@@ -166,10 +175,11 @@ contract MIPS {
             }
             if (opcode < 0x10) return _immediate(opcode, insn, nextPC, rs, rtReg);
             if (opcode == 0x1C) return _special2(insn, nextPC, rs, rt);
+            if (opcode == 0x11) return _cop1(insn, pc, nextPC, rtReg);
             if (opcode >= 0x20) {
                 return _loadStore(opcode, insn, nextPC, rs, rtReg, rt, proofOffset);
             }
-            // Coprocessors (10-13), 18-1B, jalx (1D), SPECIAL3 (1F: ext, ins, seb...), ...
+            // Coprocessors 0, 2, 3 (10, 12, 13), 18-1B, jalx (1D), SPECIAL3 (1F: ext, ins, seb...), ...
             return _fault();
         }
     }
@@ -192,6 +202,10 @@ contract MIPS {
                 uint256 sa = (insn >> 6) & 31;
                 if (funct == 0x00) {
                     val = (rt << sa) & MASK32; // sll
+                } else if (funct == 0x01) {
+                    // movf, movt: move if FPU condition code cc equals tf
+                    if (_fcc((insn >> 18) & 7) == (insn >> 16) & 1) _setReg(rd, rs);
+                    return _advance(nextPC);
                 } else if (funct == 0x02) {
                     // srl: the rs field must be 0 (1 is MIPS32r2 rotr, the rest reserved)
                     if ((insn >> 21) & 31 != 0) return _fault();
@@ -400,8 +414,11 @@ contract MIPS {
             uint256 addr = (rs + _se16(insn)) & MASK32;
             if (opcode == 0x21 || opcode == 0x25 || opcode == 0x29) {
                 if (addr & 1 != 0) return _fault(); // lh lhu sh
-            } else if (opcode == 0x23 || opcode == 0x2B || opcode == 0x30 || opcode == 0x38) {
-                if (addr & 3 != 0) return _fault(); // lw sw ll sc
+            } else if (
+                opcode == 0x23 || opcode == 0x2B || opcode == 0x30 || opcode == 0x38
+                    || opcode == 0x31 || opcode == 0x39
+            ) {
+                if (addr & 3 != 0) return _fault(); // lw sw ll sc lwc1 swc1
             } else if (opcode == 0x33) {
                 return _advance(nextPC); // pref
             } else if (
@@ -413,6 +430,14 @@ contract MIPS {
             uint256 wordAddr = addr & 0xFFFFFFFC;
             uint256 proof1 = proofOffset + MEM_PROOF_SIZE;
             uint256 mem = _readMem(proof1, wordAddr);
+            if (opcode == 0x31) {
+                _setFpr(rtReg, mem); // lwc1
+                return _advance(nextPC);
+            }
+            if (opcode == 0x39) {
+                _writeMem(proof1, wordAddr, _fpr(rtReg)); // swc1
+                return _advance(nextPC);
+            }
             // Big-endian: the byte at addr is bits [shift, shift + 8) of the word.
             uint256 shift = (3 - (addr & 3)) << 3;
             if (opcode < 0x28 || opcode == 0x30) {
@@ -456,6 +481,116 @@ contract MIPS {
             }
             _advance(nextPC);
         }
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          FLOATING POINT (COP1)
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev COP1 (opcode 0x11), by fmt: moves, FCSR, bc1 branches, fmt S and W.
+    function _cop1(uint256 insn, uint256 pc, uint256 nextPC, uint256 rtReg) private pure {
+        unchecked {
+            uint256 fmt = (insn >> 21) & 31;
+            uint256 fs = (insn >> 11) & 31;
+            if (fmt == 8) {
+                // bc1f bc1t (tf = bit 16), likely forms (nd = bit 17), condition code bits 18-20
+                bool taken = _fcc((insn >> 18) & 7) == (insn >> 16) & 1;
+                return _branch(insn, pc, nextPC, taken, (insn >> 17) & 1 != 0);
+            }
+            if (fmt == 0) {
+                _setReg(rtReg, _fpr(fs)); // mfc1
+            } else if (fmt == 2) {
+                if (fs != 31) return _fault(); // cfc1: only FCSR
+                _setReg(rtReg, _load32(S_FCSR));
+            } else if (fmt == 4) {
+                _setFpr(fs, _reg(rtReg)); // mtc1
+            } else if (fmt == 6) {
+                // ctc1: only FCSR, only round to nearest with no exception enabled; the VM keeps
+                // the condition codes
+                uint256 v = _reg(rtReg);
+                if (fs != 31 || v & CTC1_FAULT_BITS != 0) return _fault();
+                _store32(S_FCSR, v & FCC_MASK);
+            } else if (fmt == 16) {
+                if (!_single(insn, rtReg, fs)) return _fault();
+            } else if (fmt == 20 && insn & 63 == 0x20) {
+                _setFpr((insn >> 6) & 31, FPU32.fromInt(_fpr(fs))); // cvt.s.w
+            } else {
+                return _fault(); // double precision, L, PS, reserved
+            }
+            _advance(nextPC);
+        }
+    }
+
+    /// @dev A fmt S instruction; false if the VM does not implement it (a fault).
+    function _single(uint256 insn, uint256 ft, uint256 fs) private pure returns (bool) {
+        unchecked {
+            uint256 funct = insn & 63;
+            uint256 a = _fpr(fs);
+            if (funct >= 0x30) {
+                // c.cond.s: sets condition code cc (bits 8-10)
+                uint256 bit = _fccBit((insn >> 8) & 7);
+                // forge-lint: disable-next-line(incorrect-shift)
+                uint256 fcsr = _load32(S_FCSR) & ~(1 << bit) & MASK32;
+                // forge-lint: disable-next-line(incorrect-shift)
+                if (FPU32.compare(a, _fpr(ft), funct & 15)) fcsr |= 1 << bit;
+                _store32(S_FCSR, fcsr);
+                return true;
+            }
+            uint256 v;
+            if (funct < 0x04) {
+                uint256 b = _fpr(ft);
+                if (funct == 0x00) v = FPU32.add(a, b);
+                else if (funct == 0x01) v = FPU32.sub(a, b);
+                else if (funct == 0x02) v = FPU32.mul(a, b);
+                else v = FPU32.div(a, b);
+            } else if (funct < 0x08) {
+                if (funct == 0x04) v = FPU32.sqrt(a);
+                else if (funct == 0x05) v = a & 0x7FFFFFFF; // abs.s: the sign bit only
+                else if (funct == 0x06) v = a; // mov.s
+                else v = a ^ 0x80000000; // neg.s: the sign bit only
+            } else if (funct >= 0x0C && funct < 0x10) {
+                // round.w trunc.w ceil.w floor.w: modes 0 nearest, 1 zero, 2 up, 3 down
+                v = FPU32.toInt(a, funct - 0x0C);
+            } else if (funct == 0x24) {
+                v = FPU32.toInt(a, 0); // cvt.w.s: FCSR's rounding mode is always nearest
+            } else if (funct == 0x11) {
+                // movf.s movt.s
+                if (_fcc((insn >> 18) & 7) != (insn >> 16) & 1) return true;
+                v = a;
+            } else if (funct == 0x12) {
+                if (_reg(ft) != 0) return true; // movz.s
+                v = a;
+            } else if (funct == 0x13) {
+                if (_reg(ft) == 0) return true; // movn.s
+                v = a;
+            } else {
+                return false; // recip, rsqrt, cvt.d.s, reserved
+            }
+            _setFpr((insn >> 6) & 31, v);
+            return true;
+        }
+    }
+
+    /// @dev The FCSR bit of condition code cc.
+    function _fccBit(uint256 cc) private pure returns (uint256) {
+        return cc == 0 ? 23 : 24 + cc;
+    }
+
+    /// @dev Condition code cc (0 or 1).
+    function _fcc(uint256 cc) private pure returns (uint256) {
+        return (_load32(S_FCSR) >> _fccBit(cc)) & 1;
+    }
+
+    /// @dev FPU register f (0..31).
+    function _fpr(uint256 f) private pure returns (uint256 v) {
+        assembly {
+            v := shr(224, mload(add(S_FPR, shl(2, f))))
+        }
+    }
+
+    /// @dev Sets FPU register f to v (32 bits).
+    function _setFpr(uint256 f, uint256 v) private pure {
+        _store32(S_FPR + (f << 2), v);
     }
 
     /*//////////////////////////////////////////////////////////////

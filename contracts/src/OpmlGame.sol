@@ -175,7 +175,7 @@ contract OpmlGame {
     error InvalidFinalState(bytes32 finalState);
     /// @notice The claimed step count is 0 or above the model's bound.
     error InvalidStepCount(uint256 steps, uint256 maxSteps);
-    /// @notice The pre-state is not 226 bytes.
+    /// @notice The pre-state is not 358 bytes.
     error InvalidStateLength();
     /// @notice The pre-state's hash is not the agreed state hash.
     error PreStateMismatch(bytes32 expected, bytes32 got);
@@ -602,7 +602,7 @@ contract OpmlGame {
     }
 
     /// @notice Decides the dispute by executing VM step lo -> lo + 1 on chain. `stateData` is
-    ///         the 226-byte state whose hash (with status) is the agreed state at lo; `proof`
+    ///         the 358-byte state whose hash (with status) is the agreed state at lo; `proof`
     ///         its two memory proofs. Preimage parts other than the checker's local inputs
     ///         must be loaded into the oracle first; a local input read by this step is loaded
     ///         here. The defender wins iff the post-state is its claim at lo + 1. Either party
@@ -616,7 +616,7 @@ contract OpmlGame {
         if (t.status == Status.Rejected) revert WrongTaskStatus(Status.Rejected);
         if (d.phase != Phase.Step) revert WrongMove(d.phase);
         if (!isDefender) _charge(d, false);
-        if (stateData.length != 226) revert InvalidStateLength();
+        if (stateData.length != 358) revert InvalidStateLength();
         bytes32 pre = stateHash(stateData);
         if (pre != d.loState) revert PreStateMismatch(d.loState, pre);
         bytes32 ctx = bytes32(disputeId);
@@ -690,7 +690,7 @@ contract OpmlGame {
         return PreimageKeyLib.keccak256Key(keccak256(abi.encodePacked(programKey, i, key)));
     }
 
-    /// @notice The VM state hash of a 226-byte packed state: keccak256 with its first byte set
+    /// @notice The VM state hash of a 358-byte packed state: keccak256 with its first byte set
     ///         to the status (0 exited 0, 1 exited 1, 2 exited otherwise, 3 running).
     function stateHash(bytes calldata stateData) public pure returns (bytes32 h) {
         uint256 status = 3;

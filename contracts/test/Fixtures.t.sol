@@ -52,6 +52,12 @@ contract FixturesTest is Test {
         _replay("corpus.bin", 5000);
     }
 
+    /// @notice FPU instructions on thousands of random and edge binary32 operand pairs: the
+    ///         contract's integer IEEE-754 arithmetic (FPU32) against the TypeScript VM's.
+    function test_fixtures_fpu() public {
+        _replay("fpu.bin", 10000);
+    }
+
     /// @notice Every syscall of a guest reading local, keccak256 and Merkle-data preimages.
     function test_fixtures_preimage() public {
         _replay("preimage.bin", 300);
@@ -144,14 +150,14 @@ contract FixturesTest is Test {
                                FUZZ
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev A record of edge.bin, random.bin or preimage.bin, decoded (index bounded).
+    /// @dev A record of edge.bin, random.bin, preimage.bin or fpu.bin, decoded (index bounded).
     function _pick(uint256 which, uint256 index)
         internal
         view
         returns (FixtureReader.Reader memory r, FixtureReader.Record memory rec)
     {
-        uint256 w = which % 3;
-        r = _open(w == 0 ? "edge.bin" : w == 1 ? "random.bin" : "preimage.bin");
+        uint256 w = which % 4;
+        r = _open(w == 0 ? "edge.bin" : w == 1 ? "random.bin" : w == 2 ? "preimage.bin" : "fpu.bin");
         r.seek(bound(index, 0, r.count - 1));
         rec = r.next();
     }

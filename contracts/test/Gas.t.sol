@@ -68,6 +68,38 @@ contract GasTest is VMTest {
         assertLe(_measure(s, false, 0, "step mult"), ALU_BUDGET);
     }
 
+    /// @dev An FPU fmt S instruction `funct` on f4, f6 into f8.
+    function _fpu(uint256 funct, uint32 a, uint32 b, string memory label) internal {
+        vm.pauseGasMetering();
+        VMState memory s = _state();
+        s.fpr[4] = a;
+        s.fpr[6] = b;
+        _storeWord(
+            s.pc, uint32((0x11 << 26) | (16 << 21) | (6 << 16) | (4 << 11) | (8 << 6) | funct)
+        );
+        assertLe(_measure(s, false, 0, label), ALU_BUDGET);
+    }
+
+    function test_gas_step_fpuAdd() public {
+        _fpu(0x00, 0x3FA00000, 0xBE400001, "step fpu add.s");
+    }
+
+    function test_gas_step_fpuMul() public {
+        _fpu(0x02, 0x3FA00001, 0x40490FDB, "step fpu mul.s");
+    }
+
+    function test_gas_step_fpuDiv() public {
+        _fpu(0x03, 0x3F800000, 0x40490FDB, "step fpu div.s");
+    }
+
+    function test_gas_step_fpuSqrt() public {
+        _fpu(0x04, 0x40000000, 0, "step fpu sqrt.s");
+    }
+
+    function test_gas_step_fpuCompare() public {
+        _fpu(0x3C, 0x3F800000, 0x40490FDB, "step fpu c.lt.s");
+    }
+
     function test_gas_step_load() public {
         vm.pauseGasMetering();
         VMState memory s = _state();

@@ -318,9 +318,8 @@ contract MIPSTest is VMTest {
     }
 
     function test_invalidInstructionsFault() public {
-        uint32[17] memory bad = [
+        uint32[18] memory bad = [
             _r(0x0D, 0, 0, 0, 0), // break
-            _r(0x01, 0, 0, 0, 0), // movci
             _r(0x05, 0, 0, 0, 0), // reserved
             _r(0x0E, 0, 0, 0, 0), // reserved
             _r(0x14, 0, 0, 0, 0), // dsllv
@@ -329,12 +328,14 @@ contract MIPSTest is VMTest {
             _i(0x01, 0, 0x1F, 0), // regimm synci
             _i(0x01, 0, 0x04, 0), // regimm reserved
             0x40000000, // cop0
-            0x44000000, // cop1
+            0x46200000, // cop1 fmt D (add.d)
+            0x4600001F, // cop1 fmt S reserved funct
+            0x44400800, // cfc1 of a register other than FCSR
             0x7C000000, // special3 (ext)
             0x7C0A0420, // seb
             _special2(0x3F, 0, 0, 0), // sdbbp
             _i(0x2F, 0, 0, 0), // cache
-            _i(0x31, 0, 0, 0), // lwc1
+            _i(0x35, 0, 0, 0), // ldc1
             _i(0x27, 0, 0, 0) // lwu (MIPS64)
         ];
         for (uint256 i = 0; i < bad.length; i++) {

@@ -193,7 +193,7 @@ contract OpmlGameIncentivesTest is GameBase {
         vm.expectRevert(rejected);
         game.claimCheck(id2, 1, bytes32(0));
         vm.expectRevert(rejected);
-        game.step(id2, new bytes(226), "");
+        game.step(id2, new bytes(358), "");
         vm.stopPrank();
         assertTrue(d.phase != OpmlGame.Phase.Resolved);
         game.timeout(id2);
@@ -564,7 +564,7 @@ contract IncentiveHandler is CommonBase, StdCheats, StdUtils {
     }
 
     function _state(bytes32 seed, uint8 status) internal returns (bytes32 h) {
-        bytes memory s = new bytes(226);
+        bytes memory s = new bytes(358);
         assembly {
             mstore(add(s, 32), seed)
         }

@@ -119,7 +119,7 @@ contract GameHandler is CommonBase, StdCheats, StdUtils {
         } else if (d.phase == OpmlGame.Phase.Claim) {
             try game.claimCheck(id, uint64(seed % 50), bytes32(seed >> 8)) {} catch {}
         } else {
-            try game.step(id, new bytes(226), "") {} catch {}
+            try game.step(id, new bytes(358), "") {} catch {}
         }
         vm.stopPrank();
     }

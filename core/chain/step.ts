@@ -78,6 +78,9 @@ export type StepClass =
   | "syscall"
   | "preimage key write"
   | "preimage read"
+  | "FPU add/sub/mul"
+  | "FPU div/sqrt"
+  | "FPU other"
   | "fault"
   | "exited";
 
@@ -103,7 +106,13 @@ export function stepClass(stateData: Uint8Array, proof: Uint8Array): StepClass {
     return funct === 0x08 || funct === 0x09 ? "branch/jump" : "ALU";
   }
   if (op === 1 || (op >= 2 && op <= 7) || (op >= 0x14 && op <= 0x17)) return "branch/jump";
-  if ((op >= 0x20 && op <= 0x26) || op === 0x30) return "load";
+  if (op === 0x11) {
+    const fmt = (insn >>> 21) & 31, funct = insn & 63;
+    if (fmt === 16 && funct <= 2) return "FPU add/sub/mul";
+    if (fmt === 16 && (funct === 3 || funct === 4)) return "FPU div/sqrt";
+    return "FPU other";
+  }
+  if ((op >= 0x20 && op <= 0x26) || op === 0x30 || op === 0x31) return "load";
   if (op >= 0x28) return "store";
   return "ALU";
 }

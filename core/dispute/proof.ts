@@ -40,7 +40,7 @@ export interface OneStepProof {
   preStateHash: Hash;
   /** The post-state the step must return (the honest one). */
   postStateHash: Hash;
-  /** The packed pre-state (226 bytes). */
+  /** The packed pre-state (358 bytes). */
   stateData: Hex;
   /** Instruction then data memory proof (2 x 896 bytes). */
   proof: Hex;

@@ -1,5 +1,5 @@
 /**
- * The VM state of docs/VM.md: registers and control fields beside the memory, its 226-byte
+ * The VM state of docs/VM.md: registers and control fields beside the memory, its 358-byte
  * packed encoding, and the state hash with the status byte.
  * @module
  */
@@ -7,7 +7,24 @@ import { keccak256 } from "./keccak.ts";
 import { Memory } from "./memory.ts";
 
 /** Bytes in a packed state. */
-export const STATE_SIZE = 226;
+export const STATE_SIZE = 358;
+/** Offset of the FPU registers f0..f31 in a packed state (then FCSR at 354). */
+export const FPR_OFFSET = 226;
+/** Offset of FCSR, the FPU control and status register, in a packed state. */
+export const FCSR_OFFSET = 354;
+
+/** The FCSR bits the VM keeps: the condition codes FCC0 (bit 23) and FCC1..7 (bits 25..31). */
+export const FCC_MASK = 0xfe800000 | 0;
+/**
+ * FCSR bits whose being set makes `ctc1` fault: a rounding mode other than nearest (bits 0-1),
+ * enabled exceptions (bits 7-11) and flush-to-zero (FS, bit 24).
+ */
+export const CTC1_FAULT_BITS = 0x01000f83;
+
+/** The FCSR bit of FPU condition code `cc` (0-7). */
+export function fccBit(cc: number): number {
+  return cc === 0 ? 23 : 24 + cc;
+}
 
 /** The status byte that replaces the first byte of a state hash. */
 export const VmStatus = {
@@ -61,6 +78,10 @@ export class VmState {
   stepBase = 0n;
   /** General registers; `regs[0]` is always 0 between steps. */
   regs: Int32Array = new Int32Array(32);
+  /** FPU registers f0..f31 (binary32 bit patterns; FR = 0, no doubles). */
+  fpr: Int32Array = new Int32Array(32);
+  /** FCSR: only the condition code bits ({@link FCC_MASK}) are ever set by a step. */
+  fcsr = 0;
   /**
    * Not committed: the aligned address of the data word the last executed step read or wrote,
    * or -1 if it accessed none. Witness generation uses it.
@@ -77,7 +98,7 @@ export class VmState {
     return this.exitCode === 0 ? VmStatus.Valid : this.exitCode === 1 ? VmStatus.Invalid : VmStatus.Panic;
   }
 
-  /** The 226-byte packed state (computes the memory root). */
+  /** The 358-byte packed state (computes the memory root). */
   encode(): Uint8Array {
     const out = new Uint8Array(STATE_SIZE);
     const v = new DataView(out.buffer);
@@ -93,6 +114,8 @@ export class VmState {
     out[89] = this.exited ? 1 : 0;
     v.setBigUint64(90, BigInt.asUintN(64, this.stepBase + BigInt(this.step)));
     for (let i = 0; i < 32; i++) v.setUint32(98 + 4 * i, this.regs[i] >>> 0);
+    for (let i = 0; i < 32; i++) v.setUint32(FPR_OFFSET + 4 * i, this.fpr[i] >>> 0);
+    v.setUint32(FCSR_OFFSET, this.fcsr >>> 0);
     return out;
   }
 
@@ -116,6 +139,8 @@ export class VmState {
     st.step = this.step;
     st.stepBase = this.stepBase;
     st.regs = this.regs.slice();
+    st.fpr = this.fpr.slice();
+    st.fcsr = this.fcsr;
     return st;
   }
 }
@@ -134,6 +159,9 @@ export interface DecodedState {
   exited: boolean;
   step: bigint;
   registers: number[];
+  /** f0..f31 as unsigned 32-bit bit patterns */
+  fpr: number[];
+  fcsr: number;
 }
 
 /**
@@ -164,6 +192,8 @@ export function decodeState(data: Uint8Array): DecodedState {
     exited: data[89] === 1,
     step: v.getBigUint64(90),
     registers: Array.from({ length: 32 }, (_, i) => v.getUint32(98 + 4 * i)),
+    fpr: Array.from({ length: 32 }, (_, i) => v.getUint32(FPR_OFFSET + 4 * i)),
+    fcsr: v.getUint32(FCSR_OFFSET),
   };
 }
 

@@ -4,7 +4,8 @@
  * Mirrored instruction by instruction by `contracts/src/MIPS.sol`.
  * @module
  */
-import { FAULT_EXIT_CODE, Reg, type VmState } from "./state.ts";
+import { FAULT_EXIT_CODE, fccBit, Reg, type VmState } from "./state.ts";
+import { cop1 } from "./_cop1.ts";
 import type { PreimageOracle } from "./oracle.ts";
 
 import {
@@ -351,6 +352,9 @@ function interpret(
       case SPECIAL | 0x00: // sll
         r[rd] = r[rt] << sa;
         break;
+      case SPECIAL | 0x01: // movf, movt: move if the FPU condition code cc is tf
+        if (((st.fcsr >>> fccBit((insn >>> 18) & 7)) & 1) === ((insn >>> 16) & 1)) r[rd] = r[rs];
+        break;
       case SPECIAL | 0x02: // srl: rs must be 0 (rs = 1 is MIPS32r2 rotr, others reserved)
         if (rs !== 0) exit = EXIT_FAULT;
         else r[rd] = r[rt] >>> sa;
@@ -588,6 +592,38 @@ function interpret(
       case 0x0f: // lui
         r[rt] = insn << 16;
         break;
+      case 0x11: // COP1: the FPU (docs/VM.md, Floating point)
+        if (rs === 8) { // bc1f, bc1t, bc1fl, bc1tl
+          if (((st.fcsr >>> fccBit((insn >>> 18) & 7)) & 1) === ((insn >>> 16) & 1)) {
+            npc = (curPC + 4 + (imm << 2)) | 0;
+          } else if (insn & 0x20000) { // likely: the delay slot is skipped
+            pc = npc;
+            npc = (npc + 4) | 0;
+          }
+        } else if (!cop1(st, insn)) exit = EXIT_FAULT;
+        break;
+      case 0x31: { // lwc1
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        if (a & 3) exit = EXIT_FAULT;
+        else st.fpr[rt] = store[slots[a >>> 12]][(a & 0xfff) >>> 2];
+        break;
+      }
+      case 0x39: { // swc1
+        const a = (r[rs] + imm) | 0;
+        dataAddr = a & ~3;
+        if (a & 3) {
+          exit = EXIT_FAULT;
+          break;
+        }
+        const pi = a >>> 12;
+        if (writable[pi] === 0) { // `execute` touches the page, then the step runs again
+          exit = EXIT_TOUCH + pi;
+          break;
+        }
+        store[slots[pi]][(a & 0xfff) >>> 2] = st.fpr[rt];
+        break;
+      }
       case 0x1c: { // SPECIAL2
         switch (insn & 63) {
           case 0x00: // madd

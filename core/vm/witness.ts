@@ -25,7 +25,7 @@ export interface WitnessPreimage {
 export interface StepWitness {
   /** The step counter of the pre-state: this witness proves step number `step + 1`. */
   step: number;
-  /** The packed pre-state (226 bytes). */
+  /** The packed pre-state (358 bytes). */
   stateData: Uint8Array;
   preStateHash: Uint8Array;
   /** Instruction proof then data proof, 2 x 896 bytes (data proof zero when unused). */

@@ -59,13 +59,16 @@ interface VmState {
   exited: boolean;
   step: bigint;
   registers: number[];
+  /** FPU registers f0..f31 and FCSR */
+  fpr: number[];
+  fcsr: number;
 }
 
 function u32(n: number): Hex {
   return numberToHex(n >>> 0, { size: 4 });
 }
 
-/** The 226-byte packed state. */
+/** The 358-byte packed state. */
 function encodeState(s: VmState): Hex {
   const out = concat([
     s.memRoot,
@@ -80,8 +83,10 @@ function encodeState(s: VmState): Hex {
     numberToHex(s.exited ? 1 : 0, { size: 1 }),
     numberToHex(s.step, { size: 8 }),
     ...s.registers.map(u32),
+    ...s.fpr.map(u32),
+    u32(s.fcsr),
   ]);
-  assertEquals((out.length - 2) / 2, 226, "state size");
+  assertEquals((out.length - 2) / 2, 358, "state size");
   return out;
 }
 
@@ -156,6 +161,8 @@ function initialState(): VmState {
     exited: false,
     step: 7n,
     registers,
+    fpr: new Array(32).fill(0),
+    fcsr: 0,
   };
 }
 

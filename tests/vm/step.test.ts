@@ -77,7 +77,9 @@ Deno.test("faults: break, traps that hold, overflow, division by zero, misalignm
   expectFault([itype(0x2b, T0, T2, 1)], { [T0]: 0x2000 }, "sw misaligned");
   expectFault([itype(0x38, T0, T2, 2)], { [T0]: 0x2000 }, "sc misaligned");
   expectFault([0xfc000000], {}, "reserved opcode 0x3f");
-  expectFault([0x44000000], {}, "coprocessor 1");
+  expectFault([0x42000000], {}, "coprocessor 0");
+  expectFault([0x46200000], {}, "coprocessor 1, fmt D (add.d)");
+  expectFault([0xd4000000], {}, "ldc1");
   expectFault([0x7c000000], {}, "SPECIAL3 (MIPS32r2 ext)");
   expectFault([rtype(0x02, 1, T0, T2, 3)], {}, "rotr (MIPS32r2)");
   expectFault([rtype(0x3f)], {}, "reserved funct");
@@ -315,6 +317,8 @@ Deno.test("a missing preimage throws and leaves the state exactly as before the 
   assertEquals(hexOf(m.st.encode()), before);
 });
 
+const v32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at);
+
 Deno.test("state encoding offsets and the status byte of the hash", () => {
   const st = new VmState();
   st.preimageOffset = 0x01020304;
@@ -326,8 +330,12 @@ Deno.test("state encoding offsets and the status byte of the hash", () => {
   st.exitCode = 7;
   st.step = 2 ** 40 + 3;
   st.regs[31] = -1;
+  st.fpr[0] = 0x3f800000;
+  st.fpr[31] = -2;
+  st.fcsr = 0x00800000;
   const e = st.encode();
-  assertEquals(e.length, 226);
+  assertEquals(e.length, 358);
+  assertEquals([v32(e, 226), v32(e, 226 + 124), v32(e, 354)], [0x3f800000, 0xfffffffe, 0x00800000]);
   const v = new DataView(e.buffer);
   assertEquals([
     v.getUint32(64),

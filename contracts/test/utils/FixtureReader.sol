@@ -13,9 +13,11 @@ library FixtureReader {
     /// @notice A record runs past the end of the file.
     error Truncated();
 
-    bytes8 internal constant MAGIC = "OPMLFX1\n";
+    bytes8 internal constant MAGIC = "OPMLFX2\n";
     uint256 internal constant KEYFRAME = 32;
-    uint256 internal constant STATE_SIZE = 226;
+    uint256 internal constant STATE_SIZE = 358;
+    /// @dev chunks of the state and its padding in a record: 384 bytes
+    uint256 internal constant STATE_CHUNKS = 12;
     uint256 internal constant PROOF_SIZE = 1792;
 
     uint256 internal constant KIND_NONE = 0;
@@ -32,7 +34,7 @@ library FixtureReader {
         uint256 index;
         uint256[] blobOffset;
         uint256[] blobLength;
-        /// @dev 226 bytes, 256 allocated (chunk 7 carries the padding)
+        /// @dev 358 bytes, 384 allocated (chunk 11 carries the padding)
         bytes stateData;
         bytes proof;
         bytes32 localContext;
@@ -81,10 +83,10 @@ library FixtureReader {
         r.count = _uint(buf, p, 4);
         r.pos = p + 4;
         if (r.pos > buf.length) revert Truncated();
-        r.stateData = new bytes(256);
+        r.stateData = new bytes(32 * STATE_CHUNKS);
         bytes memory s = r.stateData;
         assembly {
-            mstore(s, 226)
+            mstore(s, STATE_SIZE)
         }
         r.proof = new bytes(PROOF_SIZE);
     }
@@ -154,16 +156,16 @@ library FixtureReader {
             r.localContext = _word(buf, p);
             p += 32;
         }
-        uint256 mask = _uint(buf, p, 8);
-        p += 8;
+        uint256 mask = _uint(buf, p, 16);
+        p += 16;
         bytes memory s = r.stateData;
         bytes memory pf = r.proof;
         for (uint256 c = 0; mask != 0; c++) {
             if (mask & 1 != 0) {
                 if (decode) {
                     bytes32 chunk = _word(buf, p);
-                    uint256 dst = c < 8 ? 32 * c : 32 * (c - 8);
-                    bytes memory target = c < 8 ? s : pf;
+                    uint256 dst = c < STATE_CHUNKS ? 32 * c : 32 * (c - STATE_CHUNKS);
+                    bytes memory target = c < STATE_CHUNKS ? s : pf;
                     assembly {
                         mstore(add(add(target, 0x20), dst), chunk)
                     }

@@ -110,9 +110,9 @@ abstract contract GameBase is Test {
                              SYNTHETIC TRACES
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev A 226-byte VM state with `seed` as memRoot and the given status.
+    /// @dev A 358-byte VM state with `seed` as memRoot and the given status.
     function _sd(bytes32 seed, uint8 status) internal pure returns (bytes memory s) {
-        s = new bytes(226);
+        s = new bytes(358);
         assembly {
             mstore(add(s, 32), seed)
         }

@@ -24,6 +24,8 @@ abstract contract VMTest is Test {
         uint8 exited;
         uint64 step;
         uint32[32] regs;
+        uint32[32] fpr;
+        uint32 fcsr;
     }
 
     uint256 internal constant MEM_DEPTH = 27;
@@ -110,7 +112,11 @@ abstract contract VMTest is Test {
         for (uint256 i = 0; i < 32; i++) {
             out = bytes.concat(out, bytes4(s.regs[i]));
         }
-        assertEq(out.length, 226, "state encoding");
+        for (uint256 i = 0; i < 32; i++) {
+            out = bytes.concat(out, bytes4(s.fpr[i]));
+        }
+        out = bytes.concat(out, bytes4(s.fcsr));
+        assertEq(out.length, 358, "state encoding");
     }
 
     function _hash(VMState memory s) internal pure returns (bytes32) {
