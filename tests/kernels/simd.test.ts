@@ -7,7 +7,7 @@
  * whose length is not a multiple of 8, float products with partial tiles. Also the real models.
  * Skips the comparison (not the test) on a host without AVX2: both runs then take the plain path.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import { assert } from "../_assert.ts";
 import { assemble, type AssembledProgram, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
 import { runNative } from "../../core/engine/mod.ts";
 import { qemuImage } from "./_qemu_image.ts";
