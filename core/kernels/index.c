@@ -2,7 +2,7 @@
  * Index kernels (docs/IR.md; the "index" family of core/compiler/ops/schema.ts, which documents
  * each op's ints layout; lowering in core/compiler/ops/index.ts): GatherElements,
  * ScatterElements (and Scatter), ScatterND, GatherND, Trilu, OneHot, Tile, EyeLike, Range,
- * CumSum, ReverseSequence, TopK and Dropout (inference).
+ * CumSum, ReverseSequence, TopK, Dropout (inference) and TensorScatter.
  *
  * Gathers, scatters, Tile, Trilu and ReverseSequence move elements as bytes, so every dtype
  * works. One order: scatters apply their updates in ascending row-major order of the updates
@@ -504,6 +504,36 @@ static int k_dropout(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* ---- TensorScatter ---------------------------------------------------------------------- */
+
+/* TensorScatter: ints [B, A, Smax, Snew, I, circular]; inputs past [B, A, Smax, I], update
+ * [B, A, Snew, I], write_indices? (int64 [B], default 0). The output is past with update row s of
+ * batch b written at write_indices[b] + s (modulo Smax when circular; past the end is an error). */
+static int k_tensor_scatter(const opml_node *nd) {
+  const opml_tensor *P = nd->in[0], *U = nd->in[1], *W = nd->n_in > 2 ? nd->in[2] : 0;
+  opml_tensor *Y = nd->out[0];
+  if (nd->n_ints != 6 || U->dtype != P->dtype || Y->size != P->size) return OPML_EATTR;
+  const int64_t *p = nd->ints;
+  int64_t B = p[0], A = p[1], Smax = p[2], Snew = p[3], I = p[4];
+  int circ = p[5] != 0, ok = 1;
+  if (B * A * Smax * I != P->size || B * A * Snew * I != U->size || (W && W->size != B)) return OPML_EATTR;
+  size_t es = esize(P), row = (size_t)I * es;
+  memcpy(Y->data, P->data, (size_t)P->size * es);
+  for (int64_t b = 0; b < B; b++) {
+    int64_t w = W ? index_at(W, (uint32_t)b, &ok) : 0;
+    if (!ok) return OPML_EDTYPE;
+    if (w < 0 || w >= Smax || (!circ && w + Snew > Smax)) return OPML_EVALUE;
+    for (int64_t a = 0; a < A; a++) {
+      for (int64_t s = 0; s < Snew; s++) {
+        int64_t at = circ ? (w + s) % Smax : w + s;
+        memcpy((uint8_t *)Y->data + (size_t)((b * A + a) * Smax + at) * row,
+               (const uint8_t *)U->data + (size_t)((b * A + a) * Snew + s) * row, row);
+      }
+    }
+  }
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_index[] = {
     {OP_GATHER_ELEMENTS, "GatherElements", k_gather_elements},
     {OP_SCATTER_ELEMENTS, "ScatterElements", k_scatter_elements},
@@ -518,5 +548,6 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_REVERSE_SEQUENCE, "ReverseSequence", k_reverse_sequence},
     {OP_TOP_K, "TopK", k_topk},
     {OP_DROPOUT, "Dropout", k_dropout},
+    {OP_TENSOR_SCATTER, "TensorScatter", k_tensor_scatter},
     {0, 0, 0},
 };

@@ -378,6 +378,9 @@ enum {
   OP_TOP_K = 811,
   /* Dropout: Inference: outputs Y = X and mask (bool) all true; no ints. */
   OP_DROPOUT = 812,
+  /* TensorScatter: ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices?
+     (int64, checked at run time). */
+  OP_TENSOR_SCATTER = 813,
 };
 
 /* loss: op codes 900-949 (core/kernels/loss.c, core/compiler/ops/loss.ts) */

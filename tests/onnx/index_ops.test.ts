@@ -161,6 +161,15 @@ const cases: [string, () => LoweringError, string][] = [
     "node 'n0' (NegativeLogLikelihoodLoss, opset 13): target must be int32 or int64, got float",
   ],
   [
+    "TensorScatter along the batch axis",
+    () =>
+      rejection({ op: "TensorScatter", inputs: ["p", "u"], outputs: ["y"], attrs: { axis: 0 } }, {
+        p: [2, 4, 5],
+        u: [1, 4, 5],
+      }, 24),
+    "node 'n0' (TensorScatter, opset 24): axis cannot be the batch axis 0",
+  ],
+  [
     "Bernoulli (random by definition)",
     () => rejection({ op: "Bernoulli", inputs: ["x"], outputs: ["y"] }, { x: [4] }, 15),
     "unsupported operator Bernoulli (node 'n0', opset 15): its output is random by definition; opml runs deterministic inference only",

@@ -3,8 +3,9 @@
  * GatherElements, ScatterElements and Scatter, ScatterND, GatherND, Trilu, OneHot, Tile,
  * EyeLike, Range, CumSum, ReverseSequence, TopK (a compile-time k) and Dropout (inference: an
  * identity plus an all-true mask; training with a ratio above 0 is random and rejected), and
- * CenterCropPad (the movement family's Pad with negative pads). Layouts in schema.ts. Integer
- * Range folds at compile time (shape arithmetic), exactly as the kernel computes it.
+ * CenterCropPad (the movement family's Pad with negative pads) and TensorScatter (a KV cache
+ * update, linear or circular). Layouts in schema.ts. Integer Range folds at compile time (shape
+ * arithmetic), exactly as the kernel computes it.
  * @module
  */
 import { DType, shapeSize } from "../../ir/types.ts";
@@ -382,6 +383,44 @@ const centerCropPad: OpDef = {
   fold: (ctx, inputs) => executeMovement(ctx, lowerCenterCropPad(ctx), inputs),
 };
 
+/** TensorScatter (opset 24): update written into the cache along `axis` at write_indices. */
+const tensorScatter: OpDef = {
+  opType: "TensorScatter",
+  lower(ctx: NodeContext) {
+    const past = input(ctx, 0), upd = input(ctx, 1), w = ctx.inputs[2];
+    const r = past.shape.length;
+    if (r < 2) ctx.fail("past_cache must have rank >= 2");
+    const axis = normAxis(ctx, ctx.attrs.int("axis", -2), r);
+    if (axis === 0) ctx.fail("axis cannot be the batch axis 0");
+    if (
+      upd.dtype !== past.dtype || upd.shape.length !== r ||
+      upd.shape.some((d, k) => k !== axis && d !== past.shape[k])
+    ) {
+      ctx.fail(
+        `update [${upd.shape.join(", ")}] must match past_cache [${past.shape.join(", ")}] off axis ${axis}`,
+      );
+    }
+    if (upd.shape[axis] > past.shape[axis]) ctx.fail("update is longer than the cache");
+    if (w && (w.dtype !== DType.int64 || w.shape.join() !== String(past.shape[0]))) {
+      ctx.fail(`write_indices must be int64[${past.shape[0]}]`);
+    }
+    const mode = ctx.attrs.string("mode", "linear");
+    if (mode !== "linear" && mode !== "circular") ctx.fail(`mode '${mode}' is not supported`);
+    return {
+      op: INDEX_OPS.TensorScatter,
+      ints: [
+        past.shape[0],
+        prod(past.shape.slice(1, axis)),
+        past.shape[axis],
+        upd.shape[axis],
+        prod(past.shape.slice(axis + 1)),
+        mode === "circular" ? 1 : 0,
+      ],
+      outputs: same(past),
+    };
+  },
+};
+
 /** Every index operator. */
 export const OPS: readonly OpDef[] = [
   gatherElements,
@@ -399,4 +438,5 @@ export const OPS: readonly OpDef[] = [
   topK,
   dropout,
   centerCropPad,
+  tensorScatter,
 ];

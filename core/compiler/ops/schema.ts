@@ -372,6 +372,12 @@ export const OP_SCHEMA = {
         "NaN above every number.",
     },
     Dropout: { code: 812, doc: "Inference: outputs Y = X and mask (bool) all true; no ints." },
+    TensorScatter: {
+      code: 813,
+      doc:
+        "ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices? (int64, checked " +
+        "at run time).",
+    },
   },
   loss: {
     NegativeLogLikelihoodLoss: {
