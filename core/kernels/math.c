@@ -236,6 +236,10 @@ static int k_mod(const opml_node *node) {
       if (!fm) return OPML_EATTR;
       BINARY_LOOP(float, float, opml_fmodf(xv, yv));
       break;
+    case DT_DOUBLE:
+      if (!fm) return OPML_EATTR;
+      BINARY_LOOP(double, double, opml_fmod(xv, yv));
+      break;
     case DT_INT8: SMOD(int8_t, fm); break;
     case DT_INT16: SMOD(int16_t, fm); break;
     case DT_INT32: SMOD(int32_t, fm); break;

@@ -498,6 +498,45 @@ float opml_fmodf(float x, float y) {
   return u2f(ux | sx);
 }
 
+/* opml_fmodf for binary64: the same exact long division over 53-bit significands. */
+double opml_fmod(double x, double y) {
+  uint64_t ux = d2u(x), uy = d2u(y), sx = ux & 0x8000000000000000ull, i;
+  int ex = (int)((ux >> 52) & 0x7FF), ey = (int)((uy >> 52) & 0x7FF);
+  if ((uy << 1) == 0 || (uy & 0x7FFFFFFFFFFFFFFFull) > 0x7FF0000000000000ull || ex == 0x7FF) {
+    return u2d(0x7FF8000000000000ull);
+  }
+  if ((ux << 1) <= (uy << 1)) return (ux << 1) == (uy << 1) ? u2d(sx) : x; /* |x| <= |y| */
+  if (ex == 0) {
+    for (i = ux << 12; (i >> 63) == 0; ex--, i <<= 1) {}
+    ux <<= -ex + 1;
+  } else {
+    ux = (ux & 0xFFFFFFFFFFFFFull) | (1ull << 52);
+  }
+  if (ey == 0) {
+    for (i = uy << 12; (i >> 63) == 0; ey--, i <<= 1) {}
+    uy <<= -ey + 1;
+  } else {
+    uy = (uy & 0xFFFFFFFFFFFFFull) | (1ull << 52);
+  }
+  for (; ex > ey; ex--) {
+    i = ux - uy;
+    if ((i >> 63) == 0) {
+      if (i == 0) return u2d(sx);
+      ux = i;
+    }
+    ux <<= 1;
+  }
+  i = ux - uy;
+  if ((i >> 63) == 0) {
+    if (i == 0) return u2d(sx);
+    ux = i;
+  }
+  for (; (ux >> 52) == 0; ux <<= 1, ex--) {}
+  if (ex > 0) ux = (ux - (1ull << 52)) | ((uint64_t)ex << 52);
+  else ux >>= -ex + 1;
+  return u2d(ux | sx);
+}
+
 float opml_sinhf(float x) {
   uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
   if (a > F_INF) return x;

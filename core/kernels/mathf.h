@@ -21,6 +21,7 @@ float opml_roundevenf(float x); /* round half to even, as QuantizeLinear needs *
 float opml_expm1f(float x);     /* e^x - 1, accurate near 0 */
 float opml_softplusf(float x);  /* log(1 + e^x) */
 float opml_fmodf(float x, float y); /* x - trunc(x / y) y, exact (C fmod) */
+double opml_fmod(double x, double y); /* the same for binary64 */
 float opml_sinhf(float x);
 float opml_coshf(float x);
 float opml_sinf(float x);       /* exact range reduction by 2/pi for every float */

@@ -182,8 +182,8 @@ enum {
   OP_SUM = 428,
   /* Mean: As Sum, then divided by the number of inputs. */
   OP_MEAN = 429,
-  /* Mod: ints: [fmod]; float needs fmod = 1 (exact); integers: fmod 0 floored (sign of the
-     divisor), 1 truncated; x mod 0 = 0. */
+  /* Mod: ints: [fmod]; float and double need fmod = 1 (exact); integers: fmod 0 floored (sign of
+     the divisor), 1 truncated; x mod 0 = 0. */
   OP_MOD = 430,
   /* Less: Output bool; both inputs of one numeric dtype. */
   OP_LESS = 431,

@@ -117,10 +117,12 @@ const prelu: OpDef = {
   },
 };
 
-const mod = binary("Mod", FLOAT_INT, undefined, (ctx, a) => {
+const mod = binary("Mod", new Set([...FLOAT_INT, DType.float64]), undefined, (ctx, a) => {
   const fmod = ctx.attrs.int("fmod", 0);
   if (fmod !== 0 && fmod !== 1) ctx.fail(`fmod=${fmod} must be 0 or 1`);
-  if (a.dtype === DType.float32 && fmod !== 1) ctx.fail("float inputs need fmod=1");
+  if ((a.dtype === DType.float32 || a.dtype === DType.float64) && fmod !== 1) {
+    ctx.fail("float inputs need fmod=1");
+  }
   return [fmod];
 });
 

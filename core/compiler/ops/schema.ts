@@ -172,7 +172,7 @@ export const OP_SCHEMA = {
     Mod: {
       code: 430,
       doc:
-        "ints: [fmod]; float needs fmod = 1 (exact); integers: fmod 0 floored (sign of the divisor), 1 truncated; x mod 0 = 0.",
+        "ints: [fmod]; float and double need fmod = 1 (exact); integers: fmod 0 floored (sign of the divisor), 1 truncated; x mod 0 = 0.",
     },
     Less: { code: 431, doc: "Output bool; both inputs of one numeric dtype." },
     Greater: { code: 432, doc: "As Less." },
