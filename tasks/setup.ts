@@ -1,16 +1,21 @@
 /**
  * `deno task setup`: installs whatever is missing, idempotently, and is quick when all is
- * there: npm packages (Foundry, solc, viem, ...), the MIPS cross-compiler and qemu-user (apt).
- * Other tasks run it first with `--quiet`.
+ * there: npm packages (Foundry, solc, viem, ...), the MIPS cross-compiler and qemu-user (apt),
+ * and the PyTorch test models in build/torch-models (tasks/torch_models.ts, regenerated only
+ * when their generator changes; Debian's python3-torch and python3-torchvision are installed
+ * only then). Other tasks run it first with `--quiet`; `--no-models` leaves the models out
+ * (the demo does not need them).
  *
  * As root (a bare machine, CI) it installs the apt packages itself; any other user gets the
  * exact command to run and exit code 1. tests/setup/setup.test.ts runs this file on a PATH
- * without the tools and with a recording `apt-get`, both as root and as another user.
+ * without the tools and with a recording `apt-get` (and a stub Python), both as root and as
+ * another user.
  * @module
  */
 
 const root = new URL("..", import.meta.url).pathname;
 const quiet = Deno.args.includes("--quiet");
+const withModels = !Deno.args.includes("--no-models");
 
 /** apt packages and the command on PATH that tells each is installed. */
 const APT_TOOLS = [
@@ -74,8 +79,19 @@ async function npmPackages(): Promise<void> {
   });
 }
 
-async function aptPackages(): Promise<void> {
-  const missing = APT_TOOLS.filter((t) => !onPath(t.cmd)).map((t) => t.pkg);
+/** The test models' module: imported once npm packages are there (it loads onnxruntime-node). */
+type TorchModels = typeof import("./torch_models.ts");
+
+/**
+ * The apt packages: the MIPS tools when not on PATH, and the Python packages when the test
+ * models must be (re)generated and the generator's Python (OPML_TORCH_PYTHON) cannot import them.
+ */
+async function aptPackages(torch?: TorchModels): Promise<void> {
+  const torchMissing = torch !== undefined && !torch.torchAvailable();
+  const missing = [
+    ...APT_TOOLS.filter((t) => !onPath(t.cmd)).map((t) => t.pkg),
+    ...(torchMissing ? torch.TORCH_APT_PACKAGES : []),
+  ];
   if (missing.length === 0) return;
   if (Deno.uid() !== 0) {
     throw new SetupError(
@@ -83,7 +99,7 @@ async function aptPackages(): Promise<void> {
         `  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}'`,
     );
   }
-  say(`installing ${missing.join(", ")} (apt, about a minute)`);
+  say(`installing ${missing.join(", ")} (apt, ${torchMissing ? "a few minutes" : "about a minute"})`);
   await run("apt-get", ["update", "-qq"]);
   await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
     DEBIAN_FRONTEND: "noninteractive",
@@ -95,6 +111,24 @@ async function aptPackages(): Promise<void> {
         still.map((t) => t.cmd).join(", ")
       } is still not on PATH`,
     );
+  }
+  if (torchMissing && !torch.torchAvailable()) {
+    throw new SetupError(
+      `apt-get installed ${
+        missing.join(", ")
+      } but ${torch.torchPython()} cannot import torch and torchvision`,
+    );
+  }
+}
+
+/** Generates the test models (minutes) when their generator changed since the last time. */
+async function testModels(torch: TorchModels): Promise<void> {
+  say(`generating the PyTorch test models into ${torch.torchModelsDir()} (a few minutes)`);
+  try {
+    await torch.generateTorchModels({ quiet });
+  } catch (e) {
+    if (e instanceof torch.TorchModelsError) throw new SetupError(e.message);
+    throw e;
   }
 }
 
@@ -111,8 +145,11 @@ function foundry(): void {
 
 try {
   await npmPackages();
-  await aptPackages();
+  const torch: TorchModels | undefined = withModels ? await import("./torch_models.ts") : undefined;
+  const stale = torch !== undefined && !torch.torchModelsFresh();
+  await aptPackages(stale ? torch : undefined);
   foundry();
+  if (stale) await testModels(torch);
   if (!quiet) say("all tools are present");
 } catch (e) {
   if (!(e instanceof SetupError)) throw e;

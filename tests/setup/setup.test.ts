@@ -2,7 +2,9 @@
  * `tasks/setup.ts` on a bare machine: the real script, run with exactly the permissions of the
  * `setup` task in deno.json, on a PATH without `mips-linux-gnu-gcc` and `qemu-mips` and with
  * an `apt-get` stub that records what it was asked (and, like the real one, puts the tools on
- * PATH). The non-root branch runs as user `nobody` (setpriv) when the tests run as root.
+ * PATH and makes torch importable), a stub Python for the PyTorch test models (it imports
+ * torch once apt installed it and writes an empty model index) and a fresh models folder. The
+ * non-root branch runs as user `nobody` (setpriv) when the tests run as root.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 
@@ -25,6 +27,8 @@ interface Stub {
   dir: string;
   bin: string;
   log: string;
+  /** What the stub Python was asked to generate, one line per run. */
+  pyLog: string;
 }
 
 /**
@@ -35,11 +39,14 @@ function bareMachine(mode: "installs" | "installs-nothing" | "fails"): Stub {
   const dir = Deno.makeTempDirSync({ prefix: "opml-setup-" });
   const bin = `${dir}/bin`;
   const log = `${dir}/apt.log`;
+  const pyLog = `${dir}/python.log`;
   Deno.mkdirSync(bin);
   Deno.writeTextFileSync(log, "");
+  Deno.writeTextFileSync(pyLog, "");
   const onInstall = {
     installs:
-      `for t in mips-linux-gnu-gcc qemu-mips; do printf '#!/bin/sh\\n' > "${bin}/$t"; /bin/chmod 755 "${bin}/$t"; done`,
+      `for t in mips-linux-gnu-gcc qemu-mips; do printf '#!/bin/sh\\n' > "${bin}/$t"; /bin/chmod 755 "${bin}/$t"; done; ` +
+      `case "$*" in *python3-torch*) : > "${dir}/torch-installed";; esac`,
     "installs-nothing": ":",
     fails: "exit 100",
   }[mode];
@@ -49,10 +56,20 @@ function bareMachine(mode: "installs" | "installs-nothing" | "fails"): Stub {
       `case "$1" in install) ${onInstall};; esac\nexit 0\n`,
   );
   Deno.chmodSync(bin + "/apt-get", 0o755);
+  // `python3 -c 'import torch, torchvision'` succeeds once apt installed torch; the generator
+  // (tasks/torch_models.py OUT_DIR) writes an index of no models
+  Deno.writeTextFileSync(
+    `${bin}/python3`,
+    `#!/bin/sh\ncase "$1" in\n-c) [ -e "${dir}/torch-installed" ]; exit $?;;\n` +
+      `*) printf '%s\\n' "$1" >> "${pyLog}"; ` +
+      `printf '{"torch":"stub","opsets":[13,17],"models":[]}' > "$2/models.json";;\nesac\n`,
+  );
+  Deno.chmodSync(bin + "/python3", 0o755);
   // as user nobody the stub folder must be readable and the log writable
   Deno.chmodSync(dir, 0o755);
   Deno.chmodSync(log, 0o666);
-  return { dir, bin, log };
+  Deno.chmodSync(pyLog, 0o666);
+  return { dir, bin, log, pyLog };
 }
 
 async function runSetup(stub: Stub, opts: { asUser?: string } = {}) {
@@ -74,18 +91,27 @@ async function runSetup(stub: Stub, opts: { asUser?: string } = {}) {
     args: cmdArgs,
     cwd: root,
     clearEnv: true,
-    env: { PATH: stub.bin, HOME: stub.dir, DENO_DIR: denoDir, NO_COLOR: "1" },
+    env: {
+      PATH: stub.bin,
+      HOME: stub.dir,
+      DENO_DIR: denoDir,
+      NO_COLOR: "1",
+      OPML_TORCH_PYTHON: `${stub.bin}/python3`,
+      OPML_TORCH_MODELS: `${stub.dir}/torch-models`,
+    },
     stdin: "null",
   }).output();
   return {
     code: out.code,
     stderr: new TextDecoder().decode(out.stderr),
     apt: Deno.readTextFileSync(stub.log).split("\n").filter((l) => l),
+    generated: Deno.readTextFileSync(stub.pyLog).split("\n").filter((l) => l),
   };
 }
 
 Deno.test({
-  name: "setup as root on a bare machine: apt-get update, then install of both packages, then idempotent",
+  name:
+    "setup as root on a bare machine: apt-get update, install of the tools and torch, the models, then idempotent",
   ignore: !asRoot,
   fn: async () => {
     const stub = bareMachine("installs");
@@ -94,12 +120,14 @@ Deno.test({
       assertEquals(first.code, 0, first.stderr);
       assertEquals(first.apt, [
         "update -qq|DEBIAN_FRONTEND=",
-        "install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user|DEBIAN_FRONTEND=noninteractive",
+        "install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user python3-torch python3-torchvision|DEBIAN_FRONTEND=noninteractive",
       ]);
-      // the tools are there now: nothing more is asked of apt
+      assertEquals(first.generated, [`${root}tasks/torch_models.py`], "the generator ran once");
+      // the tools and the models are there now: nothing more is asked of apt or Python
       const again = await runSetup(stub);
       assertEquals(again.code, 0, again.stderr);
       assertEquals(again.apt.length, 2);
+      assertEquals(again.generated.length, 1);
     } finally {
       Deno.removeSync(stub.dir, { recursive: true });
     }
@@ -113,6 +141,7 @@ Deno.test({
     const stub = bareMachine("installs");
     try {
       Deno.writeTextFileSync(`${stub.bin}/qemu-mips`, "#!/bin/sh\n", { mode: 0o755 });
+      Deno.writeTextFileSync(`${stub.dir}/torch-installed`, "");
       const r = await runSetup(stub);
       assertEquals(r.code, 0, r.stderr);
       assertEquals(
@@ -133,7 +162,7 @@ Deno.test({
       const [mode, expected] of [
         [
           "fails",
-          "setup: apt-get install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user failed with exit code 100",
+          "setup: apt-get install -y -qq --no-install-recommends gcc-mips-linux-gnu qemu-user python3-torch python3-torchvision failed with exit code 100",
         ],
         ["installs-nothing", "is still not on PATH"],
       ] as const
@@ -162,14 +191,15 @@ Deno.test("setup as another user: names the exact command to run as root, asks a
     assertEquals(r.code, 1, r.stderr);
     assertStringIncludes(
       r.stderr,
-      "setup: missing gcc-mips-linux-gnu, qemu-user; install as root, then run this again:",
+      "setup: missing gcc-mips-linux-gnu, qemu-user, python3-torch, python3-torchvision; install as root, then run this again:",
     );
     assertStringIncludes(
       r.stderr,
-      "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends gcc-mips-linux-gnu qemu-user'",
+      "  sudo sh -c 'apt-get update && apt-get install -y --no-install-recommends gcc-mips-linux-gnu qemu-user python3-torch python3-torchvision'",
     );
     assert(!r.stderr.includes("Requires"), `no permission prompt or error: ${r.stderr}`);
     assertEquals(r.apt, []);
+    assertEquals(r.generated, []);
   } finally {
     Deno.removeSync(stub.dir, { recursive: true });
   }
