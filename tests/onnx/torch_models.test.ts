@@ -2,7 +2,7 @@
  * The PyTorch models of issue 12 (tasks/torch_models.py: torchvision 0.14 with random weights,
  * LSTM/GRU and TransformerEncoder models, exported by torch 1.13 at opsets 13 and 17 into
  * build/torch-models by `deno task setup`): every model of {@link COMPILES} compiles at both
- * opsets and runs natively within the tolerances of docs/CONFORMANCE.md of onnxruntime's
+ * opsets and runs natively within the tolerances of docs/MODELS.md of onnxruntime's
  * outputs (computed by the setup, 1 thread); every model of {@link REJECTED} is refused with its
  * one-line reason (exit code 2, naming operator, node and opset), so a model that starts or
  * stops compiling fails here until the lists say so. The small models also run in the VM,
@@ -24,7 +24,7 @@ import {
 } from "../../tasks/torch_models.ts";
 import { assertOneLineError, opml } from "../_cli.ts";
 
-/** The models expected to compile at both opsets (docs/CONFORMANCE.md, "PyTorch models"). */
+/** The models expected to compile at both opsets (docs/MODELS.md). */
 const COMPILES = [
   "resnet18",
   "mobilenet_v2",
@@ -37,22 +37,21 @@ const COMPILES = [
   "regnet_y_400mf",
   "convnext_tiny",
   "vit_b_16",
+  "swin_t",
   "deeplabv3_mobilenet_v3_large",
   "lraspp_mobilenet_v3_large",
   "r3d_18",
+  "lstm",
+  "gru",
   "transformer_encoder",
 ];
 
 /** The models that cannot compile yet: the one-line rejection, `{opset}` standing for 13 and 17. */
 const REJECTED: Record<string, string> = {
-  swin_t:
-    "unsupported operator Dropout (node '/features/features.1/features.1.0/attn/Dropout', opset {opset})",
   fasterrcnn_mobilenet_v3_large_320_fpn:
     "node '/transform/Resize' (Resize, opset {opset}): input 'sizes' must be known at compile time",
   ssdlite320_mobilenet_v3_large:
     "node '/transform/Pad' (Pad, opset {opset}): input 'pads' must be known at compile time",
-  lstm: "unsupported operator LSTM (node '/rnn/LSTM', opset {opset})",
-  gru: "unsupported operator GRU (node '/rnn/GRU', opset {opset})",
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */
@@ -61,7 +60,7 @@ const VM_MODELS = new Set(["transformer_encoder", "lstm", "gru"]);
 /**
  * Largest |native - onnxruntime| over the largest |onnxruntime| of an output: random weights
  * give outputs of any scale (mobilenet_v3_small's logits are about 1e-9), so the error is
- * measured against the output's own scale (docs/CONFORMANCE.md).
+ * measured against the output's own scale (docs/MODELS.md).
  */
 const SCALED_TOLERANCE = 1e-4;
 /** Detection boxes (pixels of the 320x320 input) after NMS. */
@@ -166,7 +165,7 @@ Deno.test("torch models not compiling yet: one-line rejection naming operator, n
       } catch (e) {
         error = e;
       }
-      assert(error, `${name} opset ${opset} compiles now: move it to COMPILES (and docs/CONFORMANCE.md)`);
+      assert(error, `${name} opset ${opset} compiles now: move it to COMPILES (and docs/MODELS.md)`);
       assert(error instanceof OpmlError, `${name}: ${error}`);
       assertEquals(error.message, message.replace("{opset}", opset), `${name} opset ${opset}`);
       assertEquals(error.exitCode, EXIT.usage, `${name}: exit code`);
