@@ -4,6 +4,7 @@
  * @module
  */
 import type { TensorValue } from "../ir/types.ts";
+import { numericValues } from "../ir/small_floats.ts";
 import { OrtError, runOrt } from "../engine/ort.ts";
 import { runNative } from "../engine/native.ts";
 import type { AssembledProgram } from "./artifacts.ts";
@@ -49,8 +50,9 @@ export async function measureFidelity(
           } for output '${name}', the program ${o.data.length}`,
         );
       }
+      const ov = numericValues(o.dtype, o.data), rv = numericValues(r.dtype, r.data);
       for (let i = 0; i < o.data.length; i++) {
-        const a = Number(o.data[i]), b = Number(r.data[i]);
+        const a = Number(ov[i]), b = Number(rv[i]);
         if (Number.isNaN(a) && Number.isNaN(b)) continue;
         const d = a === b ? 0 : Math.abs(a - b);
         maxAbsError = Math.max(maxAbsError, d);

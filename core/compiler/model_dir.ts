@@ -598,6 +598,26 @@ export function sampleInputs(prog: AssembledProgram, seed = 1): TensorValue[] {
           shape: t.shape,
           data: Uint8Array.from({ length: n }, () => (next() < 0.5 ? 1 : 0)),
         };
+      case 11:
+        return { dtype: 11, shape: t.shape, data: Float64Array.from({ length: n }, next) };
+      case 10: // float16 bits of k / 1024 (exact): 2^e <= k < 2^(e+1) has biased exponent e + 5
+        return {
+          dtype: 10,
+          shape: t.shape,
+          data: Uint16Array.from({ length: n }, () => {
+            const k = Math.floor(next() * 1024), e = k ? 31 - Math.clz32(k) : 0;
+            return k ? ((e + 5) << 10) | ((k - (1 << e)) << (10 - e)) : 0;
+          }),
+        };
+      case 16: // bfloat16: the top half of k / 128 in float32 (exact)
+        return {
+          dtype: 16,
+          shape: t.shape,
+          data: Uint16Array.from(
+            { length: n },
+            () => new Uint32Array(Float32Array.of(Math.floor(next() * 128) / 128).buffer)[0] >>> 16,
+          ),
+        };
       default:
         throw new ModelDirError(`input '${t.name}': no sample generator for dtype ${t.dtype}; give --input`);
     }

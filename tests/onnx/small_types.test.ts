@@ -1,13 +1,14 @@
 /**
  * The small types at opml's boundaries: ONNX's packed int4/int2 data unpacks to one element per
  * byte and packs back; JSON inputs take int4/int2 values in range and refuse float16 in one
- * line; JSON outputs print small floats as their values. Expected values are written out by hand
+ * line; JSON outputs print small floats as their values; fidelity samples of the float types. Expected values are written out by hand
  * from the formats' definitions (IEEE binary16: 0x3C00 = 1, 0xC000 = -2, 0x7C00 = inf).
  */
-import { assertEquals, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { type AssembledProgram, sampleInputs } from "../../core/compiler/mod.ts";
 import { InputError, parseInputFile, tensorJson } from "../../core/engine/mod.ts";
 import { packSubByte, unpackSubByte } from "../../core/onnx/load.ts";
-import { DType } from "../../core/ir/mod.ts";
+import { DType, smallFloatValue } from "../../core/ir/mod.ts";
 
 Deno.test("packed int4/uint2 data unpacks low bits first, sign-extended, and packs back", () => {
   // int4 bytes 0x8F = [15 -> -1, 8 -> -8], 0x07 = [7, 0 (padding)]
@@ -43,4 +44,24 @@ Deno.test("JSON inputs: int4 values in range, float16 refused in one line; outpu
   );
   const json = tensorJson({ dtype: DType.float16, shape: [3], data: Uint16Array.of(0x3c00, 0xc000, 0x7c00) });
   assertEquals(json.data, [1, -2, "Infinity"]);
+});
+
+Deno.test("fidelity samples of float16, bfloat16 and double inputs are exact values in [0, 1)", () => {
+  const tensors = [DType.float16, DType.bfloat16, DType.float64].map((dtype, i) => ({
+    name: `x${i}`,
+    dtype,
+    shape: [64],
+    kind: "input" as const,
+  }));
+  const prog = {
+    program: { tensors, nodes: [], inputs: [0, 1, 2], outputs: [] },
+  } as unknown as AssembledProgram;
+  const [h, b, d] = sampleInputs(prog, 7);
+  const steps = [1024, 128];
+  [h, b].forEach((v, k) => {
+    const values = Array.from(v.data as Uint16Array, (bits) => smallFloatValue(v.dtype, bits));
+    assert(values.every((x) => x >= 0 && x < 1 && Number.isInteger(x * steps[k])), String(values));
+    assert(new Set(values).size > 16, "samples vary");
+  });
+  assert(Array.from(d.data as Float64Array).every((x) => x >= 0 && x < 1));
 });
