@@ -11,19 +11,28 @@
  * spread (quartiles) are reported.
  *
  *   deno run -A tasks/bench_models.ts [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
- *     [--no-vm] [--json FILE]
+ *     [--torch] [--no-vm] [--json FILE]
  *
  * `--gpt2` adds the synthetic 124 M-parameter GPT-2 (tasks/gen_transformer.ts, 8 tokens; written
- * to build/models/ when missing; about 20 s to compile and 2 GiB of memory).
+ * to build/models/ when missing; about 20 s to compile and 2 GiB of memory). `--torch` adds the
+ * PyTorch models of build/torch-models at opset 17 (docs/MODELS.md; `deno task setup` makes them),
+ * with fewer pairs for the big ones; in the VM only the small sequence models.
  * @module
  */
-import { assemble, type AssembledProgram, buildRuntime, compileGraph } from "../core/compiler/mod.ts";
+import {
+  assemble,
+  type AssembledProgram,
+  buildRuntime,
+  compileGraph,
+  enableNativeKeys,
+} from "../core/compiler/mod.ts";
 import { bytesOf, openOrtSession, ortFeeds, runVm } from "../core/engine/mod.ts";
 import { arrayFromBytes, decodeModel, decodeTensor } from "../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../core/ir/mod.ts";
 import { DEFAULT_OUT as GPT2_FILE, genTransformer, GPT2_SMALL } from "./gen_transformer.ts";
 
 import { SHARED_MODELS as MODELS } from "./_data.ts";
+import { readTensor, readTorchModels, torchModelsDir } from "./torch_models.ts";
 
 interface ModelCase {
   name: string;
@@ -33,6 +42,8 @@ interface ModelCase {
   inputName: string;
   /** Measure VM instructions per inference (skipped for models too slow for a bench run). */
   vm: boolean;
+  /** Interleaved pairs unless --reps says (default 100). */
+  reps?: number;
 }
 
 const f32 = (path: string, shape: number[]): TensorValue => ({
@@ -102,6 +113,20 @@ const GPT2_CASE: ModelCase = {
   }),
   vm: false,
 };
+
+/** The PyTorch models of build/torch-models at opset 17 (docs/MODELS.md), when generated. */
+function torchCases(): ModelCase[] {
+  const dir = torchModelsDir();
+  return (readTorchModels(dir)?.models ?? []).filter((m) => m.files["17"]).map((m) => ({
+    name: `torch ${m.name}`,
+    file: dir + m.files["17"],
+    shapes: {},
+    inputName: m.inputs[0].name,
+    input: () => readTensor(dir, m.inputs[0]),
+    vm: m.kind === "sequence",
+    reps: m.params > 20e6 ? 5 : 20,
+  }));
+}
 
 /** One result row per model and thread count. */
 export interface ModelBenchRow {
@@ -229,6 +254,8 @@ export interface ModelBenchOptions {
   reps?: number;
   only?: string;
   gpt2?: boolean;
+  /** Add the PyTorch models of build/torch-models. */
+  torch?: boolean;
   vm?: boolean;
   note?: (m: string) => void;
 }
@@ -239,9 +266,10 @@ export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBe
   const rt = await buildRuntime();
   const image = Deno.readFileSync(rt.mips);
   const rows: ModelBenchRow[] = [];
-  const cases = [...CASES, ...(opts.gpt2 ? [GPT2_CASE] : [])].filter((c) =>
-    !opts.only || c.name.includes(opts.only)
-  );
+  enableNativeKeys(); // the weights' data keys in C, as opml compile does
+  const cases = [...CASES, ...(opts.gpt2 ? [GPT2_CASE] : []), ...(opts.torch ? torchCases() : [])].filter((
+    c,
+  ) => !opts.only || c.name.includes(opts.only));
   if (cases.includes(GPT2_CASE)) {
     try {
       Deno.statSync(GPT2_FILE);
@@ -254,7 +282,7 @@ export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBe
   for (const c of cases) {
     let prog: AssembledProgram, compileSeconds: number;
     const x = c.input();
-    const reps = opts.reps ?? (c === GPT2_CASE ? 15 : 100);
+    const reps = opts.reps ?? c.reps ?? (c === GPT2_CASE ? 15 : 100);
     try {
       const t0 = performance.now();
       prog = assemble(compileGraph(decodeModel(Deno.readFileSync(c.file), c.file), { shapes: c.shapes }));
@@ -344,6 +372,7 @@ if (import.meta.main) {
     reps,
     only: opt("--only"),
     gpt2: args.includes("--gpt2"),
+    torch: args.includes("--torch"),
     vm: !args.includes("--no-vm"),
   });
   console.log(modelTable(rows));
