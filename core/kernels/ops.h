@@ -225,15 +225,16 @@ enum {
 
 /* reduce: op codes 500-599 (core/kernels/reduce.c, core/compiler/ops/reduce.ts) */
 enum {
-  /* ReduceSum: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64. */
+  /* ReduceSum: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64. */
   OP_REDUCE_SUM = 500,
-  /* ReduceMax: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int8/uint8/int32/int64, bool. */
+  /* ReduceMax: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double,
+     int8/uint8/int32/int64, bool. */
   OP_REDUCE_MAX = 501,
   /* ReduceMin: As ReduceMax. */
   OP_REDUCE_MIN = 502,
-  /* ReduceProd: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64. */
+  /* ReduceProd: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64. */
   OP_REDUCE_PROD = 503,
-  /* ReduceL1: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sum of |x|. */
+  /* ReduceL1: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: sum of |x|. */
   OP_REDUCE_L1 = 504,
   /* ReduceL2: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sqrt of the sum of squares. */
   OP_REDUCE_L2 = 505,
@@ -242,7 +243,7 @@ enum {
   /* ReduceLogSumExp: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log(sum exp(x - max)) +
      max. */
   OP_REDUCE_LOG_SUM_EXP = 507,
-  /* ReduceSumSquare: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64. */
+  /* ReduceSumSquare: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64. */
   OP_REDUCE_SUM_SQUARE = 508,
   /* ArgMax: ints: [outer, D, inner, selectLast]; float, int32, int64 in, int64 out. */
   OP_ARG_MAX = 509,

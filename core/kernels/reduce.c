@@ -46,6 +46,32 @@ static float reduce_float(const float *x, int64_t base, const rplan *p, int kind
   return acc;
 }
 
+/* reduce_float's order and rules in binary64: Sum, SumSquare, L1, Prod, Max, Min. */
+static double reduce_double(const double *x, int64_t base, const rplan *p, int kind) {
+  int64_t r = p->rsize;
+  if (kind == K_MAX || kind == K_MIN) {
+    union { uint64_t u; double d; } inf = {kind == K_MIN ? 0x7FF0000000000000ull : 0xFFF0000000000000ull};
+    if (r == 0) return inf.d;
+    double m = x[base + offset_of(0, p->nr, p->rdim, p->rstr)];
+    for (int64_t j = 1; j < r; j++) {
+      double v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
+      if (v != v || (kind == K_MIN ? v < m : v > m)) m = v;
+    }
+    return m;
+  }
+  double acc = kind == K_PROD ? 1.0 : 0.0;
+  for (int64_t j = 0; j < r; j++) {
+    double v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
+    switch (kind) {
+      case K_PROD: acc *= v; break;
+      case K_SUMSQ: acc += v * v; break;
+      case K_L1: acc += v < 0 ? -v : v; break;
+      default: acc += v; break;
+    }
+  }
+  return acc;
+}
+
 #define REDUCE_INT(T, U)                                                                      \
   do {                                                                                        \
     const T *x = (const T *)X->data;                                                          \
@@ -87,6 +113,13 @@ static int k_reduce(const opml_node *nd) {
   if (X->dtype == DT_FLOAT) {
     for (int64_t o = 0; o < p.ksize; o++) {
       ((float *)Y->data)[o] = reduce_float(X->data, offset_of(o, p.nk, p.kdim, p.kstr), &p, kind);
+    }
+    return OPML_OK;
+  }
+  if (X->dtype == DT_DOUBLE) {
+    if (kind == K_L2 || kind == K_LOGSUM || kind == K_LSE) return OPML_EDTYPE; /* no binary64 sqrt/log */
+    for (int64_t o = 0; o < p.ksize; o++) {
+      ((double *)Y->data)[o] = reduce_double(X->data, offset_of(o, p.nk, p.kdim, p.kstr), &p, kind);
     }
     return OPML_OK;
   }

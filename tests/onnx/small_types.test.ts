@@ -1,12 +1,20 @@
 /**
  * The small types at opml's boundaries: ONNX's packed int4/int2 data unpacks to one element per
  * byte and packs back; JSON inputs take int4/int2 values in range and refuse float16 in one
- * line; JSON outputs print small floats as their values; fidelity samples of the float types. Expected values are written out by hand
+ * line; JSON outputs print small floats as their values; fidelity samples of the float types; double reductions against binary64 in JavaScript. Expected values are written out by hand
  * from the formats' definitions (IEEE binary16: 0x3C00 = 1, 0xC000 = -2, 0x7C00 = inf).
  */
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { type AssembledProgram, sampleInputs } from "../../core/compiler/mod.ts";
-import { InputError, parseInputFile, tensorJson } from "../../core/engine/mod.ts";
+import {
+  assemble,
+  type AssembledProgram,
+  buildRuntime,
+  compileGraph,
+  sampleInputs,
+} from "../../core/compiler/mod.ts";
+import { decodeModel } from "../../core/onnx/mod.ts";
+import { makeModel } from "./_make_model.ts";
+import { InputError, parseInputFile, runNative, runVm, tensorJson } from "../../core/engine/mod.ts";
 import { packSubByte, unpackSubByte } from "../../core/onnx/load.ts";
 import { DType, smallFloatValue } from "../../core/ir/mod.ts";
 
@@ -64,4 +72,54 @@ Deno.test("fidelity samples of float16, bfloat16 and double inputs are exact val
     assert(new Set(values).size > 16, "samples vary");
   });
   assert(Array.from(d.data as Float64Array).every((x) => x >= 0 && x < 1));
+});
+
+Deno.test("double ReduceSum/Prod/SumSquare/L1/Max/Min: binary64 in ascending order, VM bits = native", async () => {
+  const x = Array.from({ length: 24 }, (_, i) => Math.fround(Math.sin(i * 1.3) * 7)); // [2, 3, 4]
+  const ops = ["ReduceSum", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceMax", "ReduceMin"];
+  const model = makeModel({
+    opset: 11,
+    inputs: { x: [2, 3, 4] },
+    outputs: Object.fromEntries(ops.map((op) => [op, [2, 4]])),
+    nodes: [
+      { op: "Cast", inputs: ["x"], outputs: ["xd"], attrs: { to: DType.float64 } },
+      ...ops.map((op) => ({
+        op,
+        inputs: ["xd"],
+        outputs: [op],
+        attrs: { axes: [1], keepdims: 0 },
+      })),
+    ],
+    initializers: {},
+  });
+  const prog = assemble(compileGraph(decodeModel(model, "m.onnx")));
+  const rt = await buildRuntime();
+  const input = [{ dtype: DType.float32, shape: [2, 3, 4], data: Float32Array.from(x) }];
+  const { outputs } = await runNative(rt.native, prog, input);
+  // the reference in JavaScript's binary64, the same ascending order over axis 1
+  const steps: Record<string, [number, (a: number, v: number) => number]> = {
+    ReduceSum: [0, (a, v) => a + v],
+    ReduceProd: [1, (a, v) => a * v],
+    ReduceSumSquare: [0, (a, v) => a + v * v],
+    ReduceL1: [0, (a, v) => a + Math.abs(v)],
+    ReduceMax: [-Infinity, (a, v) => Math.max(a, v)],
+    ReduceMin: [Infinity, (a, v) => Math.min(a, v)],
+  };
+  ops.forEach((op, k) => {
+    const [init, step] = steps[op];
+    const want: number[] = [];
+    for (let n = 0; n < 2; n++) {
+      for (let w = 0; w < 4; w++) {
+        let a = init;
+        for (let c = 0; c < 3; c++) a = step(a, x[(n * 3 + c) * 4 + w]);
+        want.push(a);
+      }
+    }
+    assertEquals(outputs[k].dtype, DType.float64, op);
+    assertEquals(Array.from(outputs[k].data as Float64Array), want, op);
+  });
+  const vm = runVm(Deno.readFileSync(rt.mips), prog, input);
+  vm.outputs.forEach((o, k) =>
+    assertEquals(new Uint8Array(o.data.buffer), new Uint8Array(outputs[k].data.buffer))
+  );
 });

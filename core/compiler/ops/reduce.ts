@@ -21,8 +21,9 @@ import { MOVEMENT_OPS } from "./movement_exec.ts";
 export const REDUCE_OPS: OpCodes<"reduce"> = opCodes("reduce");
 
 const F = DType.float32;
-const SUM_TYPES = new Set<number>([F, DType.int32, DType.int64]);
-const MINMAX_TYPES = new Set<number>([F, DType.int8, DType.uint8, DType.int32, DType.int64, DType.bool]);
+const D = DType.float64;
+const SUM_TYPES = new Set<number>([F, D, DType.int32, DType.int64]);
+const MINMAX_TYPES = new Set<number>([F, D, DType.int8, DType.uint8, DType.int32, DType.int64, DType.bool]);
 const FLOAT_ONLY = new Set<number>([F]);
 
 const FOLDS: Partial<Record<keyof typeof REDUCE_OPS, (acc: bigint, v: bigint) => bigint>> = {
@@ -41,7 +42,7 @@ function foldInt(
   axesInputFrom: number,
 ): TensorValue[] | undefined {
   const step = FOLDS[opType];
-  if (!step || x.dtype === F) return undefined;
+  if (!step || x.dtype === F || x.dtype === D) return undefined;
   const { reduced, shape } = reductionAxes(ctx, x, axesInputFrom);
   if (reduced.size === 0) return [{ dtype: x.dtype, shape, data: x.data.slice() }]; // the Copy
   const keptStrides = stridesOf(x.shape.map((d, k) => (reduced.has(k) ? 1 : d)));
@@ -78,7 +79,7 @@ function reduction(opType: keyof typeof REDUCE_OPS, allowed: ReadonlySet<number>
       const outputs = [{ dtype: x.dtype, shape }];
       if (reduced.size === 0) return { op: MOVEMENT_OPS.Copy, outputs, keepInputs: [0] };
       if (
-        (opType === "ReduceMax" || opType === "ReduceMin") && x.dtype !== F &&
+        (opType === "ReduceMax" || opType === "ReduceMin") && x.dtype !== F && x.dtype !== D &&
         reduced.size && [...reduced].some((a) => x.shape[a] === 0)
       ) {
         ctx.fail("an empty integer reduction has no maximum or minimum");
@@ -120,7 +121,7 @@ export const OPS: readonly OpDef[] = [
   reduction("ReduceMin", MINMAX_TYPES),
   reduction("ReduceProd", SUM_TYPES),
   reduction("ReduceSumSquare", SUM_TYPES),
-  reduction("ReduceL1", FLOAT_ONLY),
+  reduction("ReduceL1", new Set([F, D])),
   reduction("ReduceL2", FLOAT_ONLY),
   reduction("ReduceLogSum", FLOAT_ONLY),
   reduction("ReduceLogSumExp", FLOAT_ONLY),

@@ -197,14 +197,23 @@ export const OP_SCHEMA = {
     Atanh: { code: 448, doc: "Float (opml_atanhf)." },
   },
   reduce: {
-    ReduceSum: { code: 500, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64." },
+    ReduceSum: {
+      code: 500,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64.",
+    },
     ReduceMax: {
       code: 501,
-      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int8/uint8/int32/int64, bool.",
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int8/uint8/int32/int64, bool.",
     },
     ReduceMin: { code: 502, doc: "As ReduceMax." },
-    ReduceProd: { code: 503, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64." },
-    ReduceL1: { code: 504, doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sum of |x|." },
+    ReduceProd: {
+      code: 503,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64.",
+    },
+    ReduceL1: {
+      code: 504,
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: sum of |x|.",
+    },
     ReduceL2: {
       code: 505,
       doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sqrt of the sum of squares.",
@@ -219,7 +228,7 @@ export const OP_SCHEMA = {
     },
     ReduceSumSquare: {
       code: 508,
-      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, int32, int64.",
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64.",
     },
     ArgMax: { code: 509, doc: "ints: [outer, D, inner, selectLast]; float, int32, int64 in, int64 out." },
     ArgMin: { code: 510, doc: "As ArgMax." },
