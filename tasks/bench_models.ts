@@ -34,7 +34,8 @@ import { DEFAULT_OUT as GPT2_FILE, genTransformer, GPT2_SMALL } from "./gen_tran
 import { SHARED_MODELS as MODELS } from "./_data.ts";
 import { readTensor, readTorchModels, torchModelsDir } from "./torch_models.ts";
 
-interface ModelCase {
+/** A benchmarked model. */
+export interface ModelCase {
   name: string;
   file: string;
   shapes: Record<string, number[]>;
@@ -52,7 +53,8 @@ const f32 = (path: string, shape: number[]): TensorValue => ({
   data: arrayFromBytes(DType.float32, Deno.readFileSync(path), shape.reduce((a, b) => a * b, 1)),
 });
 
-const CASES: ModelCase[] = [
+/** The benchmarked models and their inputs. */
+export const CASES: ModelCase[] = [
   {
     name: "mnist-cnn",
     file: `${MODELS}mnist-cnn/mnist-12.onnx`,

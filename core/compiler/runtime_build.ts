@@ -16,6 +16,17 @@ const repoDir = new URL("../../", import.meta.url).pathname;
 export const RUNTIME_NATIVE_FLAGS: readonly string[] = ["-O3", "-pthread"];
 /** MIPS optimisation flags of the runtime. */
 export const RUNTIME_MIPS_FLAGS: readonly string[] = ["-O2"];
+/**
+ * Added to the MIPS flags for the soft-float build that benchmarks compare with: every float
+ * operation in the runtime's soft-float C, as before the VM had an FPU (same outputs).
+ */
+export const SOFT_FLOAT_FLAGS: readonly string[] = ["-msoft-float"];
+
+/** Options of {@link buildRuntime}. */
+export interface RuntimeBuildOptions {
+  /** Build the MIPS images with soft-float instead of the VM's FPU (benchmarks). */
+  softFloat?: boolean;
+}
 
 /** Paths of the runtime builds. */
 export interface RuntimeBuild {
@@ -70,7 +81,7 @@ function exists(p: string): boolean {
   }
 }
 
-function buildId(): string {
+function buildId(mipsFlags: readonly string[]): string {
   const h = sha256.create();
   const files = new Set(runtimeSources().all);
   for (const dir of ["kernels", "runtime"]) {
@@ -84,7 +95,7 @@ function buildId(): string {
   }
   h.update(
     new TextEncoder().encode(
-      [...MIPS_CFLAGS, ...RUNTIME_MIPS_FLAGS, ...NATIVE_CFLAGS, ...RUNTIME_NATIVE_FLAGS].join(" "),
+      [...MIPS_CFLAGS, ...mipsFlags, ...NATIVE_CFLAGS, ...RUNTIME_NATIVE_FLAGS].join(" "),
     ),
   );
   return [...h.digest().slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -99,8 +110,9 @@ function buildId(): string {
  * // rt.native, rt.mips
  * ```
  */
-export async function buildRuntime(): Promise<RuntimeBuild> {
-  const id = buildId();
+export async function buildRuntime(opts: RuntimeBuildOptions = {}): Promise<RuntimeBuild> {
+  const mipsFlags = [...RUNTIME_MIPS_FLAGS, ...(opts.softFloat ? SOFT_FLOAT_FLAGS : [])];
+  const id = buildId(mipsFlags);
   const dir = `${repoDir}build/runtime/${id}`;
   const native = `${dir}/opml-runtime`, mips = `${dir}/opml-runtime.elf`, check = `${dir}/opml-check.elf`;
   if (exists(native) && exists(mips) && exists(check)) return { native, mips, check, id };
@@ -111,8 +123,8 @@ export async function buildRuntime(): Promise<RuntimeBuild> {
   // Built under temporary names and renamed, so parallel builds never see half a file.
   await Promise.all([
     buildNative(src.native, `${native}.${tag}`, [...RUNTIME_NATIVE_FLAGS, ...inc]),
-    buildMips(src.mips, `${mips}.${tag}`, { flags: [...RUNTIME_MIPS_FLAGS, ...inc] }),
-    buildMips(src.check, `${check}.${tag}`, { flags: [...RUNTIME_MIPS_FLAGS, ...inc] }),
+    buildMips(src.mips, `${mips}.${tag}`, { flags: [...mipsFlags, ...inc] }),
+    buildMips(src.check, `${check}.${tag}`, { flags: [...mipsFlags, ...inc] }),
   ]);
   for (const f of [native, mips, check]) Deno.renameSync(`${f}.${tag}`, f);
   return { native, mips, check, id };

@@ -165,7 +165,7 @@ static int k_pow(const opml_node *node) {
         float y = ((const float *)c->data)[iy];
         e = integral(y, &ok);
         if (ok) v = ipow(x, e);
-        else if (bt == DT_INT32) v = (uint64_t)(int64_t)(int32_t)opml_powf((float)x, y);
+        else if (bt == DT_INT32) v = (uint64_t)(int64_t)opml_f32_to_i32(opml_powf((float)x, y));
         else v = (uint64_t)(int64_t)opml_powf((float)x, y);
       } else {
         v = ipow(x, load_int(c->data, et, iy));
@@ -322,11 +322,11 @@ static int k_clip(const opml_node *node) {
   switch (o->dtype) {                                                                         \
     case DT_FLOAT: CAST_LOOP(S, float, v); break;                                             \
     case DT_DOUBLE: CAST_LOOP(S, double, v); break;                                           \
-    case DT_INT8: CAST_LOOP(S, int8_t, (int32_t)v); break;                                    \
-    case DT_UINT8: CAST_LOOP(S, uint8_t, (int32_t)v); break;                                  \
-    case DT_INT16: CAST_LOOP(S, int16_t, (int32_t)v); break;                                  \
-    case DT_UINT16: CAST_LOOP(S, uint16_t, (int32_t)v); break;                                \
-    case DT_INT32: CAST_LOOP(S, int32_t, v); break;                                           \
+    case DT_INT8: CAST_LOOP(S, int8_t, OPML_I32(v)); break;                                    \
+    case DT_UINT8: CAST_LOOP(S, uint8_t, OPML_I32(v)); break;                                  \
+    case DT_INT16: CAST_LOOP(S, int16_t, OPML_I32(v)); break;                                  \
+    case DT_UINT16: CAST_LOOP(S, uint16_t, OPML_I32(v)); break;                                \
+    case DT_INT32: CAST_LOOP(S, int32_t, OPML_I32(v)); break;                                 \
     case DT_UINT32: CAST_LOOP(S, uint32_t, (int64_t)v); break;                                \
     case DT_INT64: CAST_LOOP(S, int64_t, v); break;                                           \
     case DT_UINT64: CAST_LOOP(S, uint64_t, v); break;                                         \

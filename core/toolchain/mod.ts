@@ -8,12 +8,22 @@ import { OpmlError } from "../errors.ts";
 
 const runtimeDir = new URL("../runtime/", import.meta.url).pathname;
 
-/** Compiler flags of every MIPS guest (big-endian MIPS32, soft-float, no PIC, freestanding). */
+/**
+ * Compiler flags of every MIPS guest (big-endian MIPS32, no PIC, freestanding). `float` code
+ * uses the VM's binary32 FPU (`-mhard-float -msingle-float`: COP1 single precision, FR = 0);
+ * `double` code, which has no instruction in the VM, calls the runtime's soft-float
+ * (softfloat.c, under the libgcc names).
+ */
 export const MIPS_CFLAGS: readonly string[] = [
   "-EB",
   "-march=mips32",
   "-mabi=32",
-  "-msoft-float",
+  "-mhard-float",
+  "-msingle-float",
+  // gas refuses the GPR movf/movt (conditional move on an FPU condition) that GCC's
+  // if-conversion emits under -msingle-float ("opcode not supported on this processor")
+  "-fno-if-conversion",
+  "-fno-if-conversion2",
   "-mno-abicalls",
   "-fno-pic",
   "-G0",
@@ -32,7 +42,7 @@ export const MIPS_LDFLAGS: readonly string[] = [
   `-T${runtimeDir}mips.ld`,
 ]; // deno-fmt-ignore
 
-/** Native flags that give the same float bits as the MIPS soft-float build. */
+/** Native flags that give the same float bits as the MIPS build (SSE, no FMA contraction). */
 export const NATIVE_CFLAGS: readonly string[] = ["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=gnu11"];
 
 /** The runtime's C sources linked into every MIPS guest. */

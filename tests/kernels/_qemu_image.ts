@@ -22,7 +22,7 @@ export async function qemuImage(
   feeds: TensorValue[],
 ): Promise<Uint8Array> {
   const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kc", mips],
+    args: ["-cpu", "24Kf", mips],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -85,7 +85,7 @@ async function check(
   const ins = program.inputs.map((t) => inputs[program.tensors[t].name]);
   const { outputs } = await runNative(rt.native, prog, ins);
   const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kc", rt.mips],
+    args: ["-cpu", "24Kf", rt.mips],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

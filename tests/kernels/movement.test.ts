@@ -129,7 +129,7 @@ async function check(m: NodeModel): Promise<number> {
 
     // the MIPS image (soft-float build) under qemu-mips, an independent CPU: the native bytes
     const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kc", rt.mips],
+      args: ["-cpu", "24Kf", rt.mips],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

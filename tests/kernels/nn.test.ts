@@ -85,7 +85,7 @@ async function check(m: NodeModel, rtol = 1e-4, atol = 1e-5): Promise<void> {
     });
     // bit-exactness: the MIPS soft-float image under qemu gives the native bytes
     const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kc", rt.mips],
+      args: ["-cpu", "24Kf", rt.mips],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -54,7 +54,7 @@ async function ours(m: QModel, vm = false): Promise<TensorValue> {
   const feeds = m.inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
   const [y] = (await runNative(rt.native, prog, feeds)).outputs;
   const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kc", rt.mips],
+    args: ["-cpu", "24Kf", rt.mips],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

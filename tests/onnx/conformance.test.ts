@@ -76,7 +76,7 @@ for (const name of inScope) {
       );
     });
     const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kc", rt.mips],
+      args: ["-cpu", "24Kf", rt.mips],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

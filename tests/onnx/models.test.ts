@@ -31,7 +31,7 @@ function compile(file: string, shapes: Record<string, number[]> = {}) {
 
 async function qemuOutput(image: string, records: Uint8Array): Promise<Uint8Array> {
   const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kc", image],
+    args: ["-cpu", "24Kf", image],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

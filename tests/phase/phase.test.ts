@@ -222,7 +222,7 @@ Deno.test("qemu-mips: the checker gives the VM's exit codes and S_b (mnist-cnn n
   for (const [claim, code] of [[honest[2], 0], [bad[2], 1]] as const) {
     const records = encodeRecords([...pre.preimages, ...checkerLocals(pre.sa, 2, claim)]);
     const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kc", rt.check],
+      args: ["-cpu", "24Kf", rt.check],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
