@@ -13,6 +13,14 @@
  * @module
  */
 
+import {
+  TORCH_APT_PACKAGES,
+  torchAvailable,
+  torchModelsDir,
+  torchModelsFresh,
+  torchPython,
+} from "./_torch_models_index.ts";
+
 const root = new URL("..", import.meta.url).pathname;
 const quiet = Deno.args.includes("--quiet");
 const withModels = !Deno.args.includes("--no-models");
@@ -79,18 +87,15 @@ async function npmPackages(): Promise<void> {
   });
 }
 
-/** The test models' module: imported once npm packages are there (it loads onnxruntime-node). */
-type TorchModels = typeof import("./torch_models.ts");
-
 /**
  * The apt packages: the MIPS tools when not on PATH, and the Python packages when the test
  * models must be (re)generated and the generator's Python (OPML_TORCH_PYTHON) cannot import them.
  */
-async function aptPackages(torch?: TorchModels): Promise<void> {
-  const torchMissing = torch !== undefined && !torch.torchAvailable();
+async function aptPackages(modelsStale: boolean): Promise<void> {
+  const torchMissing = modelsStale && !torchAvailable();
   const missing = [
     ...APT_TOOLS.filter((t) => !onPath(t.cmd)).map((t) => t.pkg),
-    ...(torchMissing ? torch.TORCH_APT_PACKAGES : []),
+    ...(torchMissing ? TORCH_APT_PACKAGES : []),
   ];
   if (missing.length === 0) return;
   if (Deno.uid() !== 0) {
@@ -112,22 +117,27 @@ async function aptPackages(torch?: TorchModels): Promise<void> {
       } is still not on PATH`,
     );
   }
-  if (torchMissing && !torch.torchAvailable()) {
+  if (torchMissing && !torchAvailable()) {
     throw new SetupError(
-      `apt-get installed ${
-        missing.join(", ")
-      } but ${torch.torchPython()} cannot import torch and torchvision`,
+      `apt-get installed ${missing.join(", ")} but ${torchPython()} cannot import torch and torchvision`,
     );
   }
 }
 
-/** Generates the test models (minutes) when their generator changed since the last time. */
-async function testModels(torch: TorchModels): Promise<void> {
-  say(`generating the PyTorch test models into ${torch.torchModelsDir()} (a few minutes)`);
+/**
+ * Generates the test models (minutes) in a child process: its module graph loads npm packages
+ * (onnxruntime-node) that `npm ci` may have installed after this process started, which this
+ * process's module resolution does not see.
+ */
+async function testModels(): Promise<void> {
+  say(`generating the PyTorch test models into ${torchModelsDir()} (a few minutes)`);
+  const args = ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", "--allow-ffi"];
   try {
-    await torch.generateTorchModels({ quiet });
+    await run(Deno.execPath(), [...args, `${root}tasks/torch_models.ts`, ...(quiet ? ["--quiet"] : [])]);
   } catch (e) {
-    if (e instanceof torch.TorchModelsError) throw new SetupError(e.message);
+    if (e instanceof SetupError) {
+      throw new SetupError("generating the PyTorch test models failed (see above)");
+    }
     throw e;
   }
 }
@@ -145,11 +155,10 @@ function foundry(): void {
 
 try {
   await npmPackages();
-  const torch: TorchModels | undefined = withModels ? await import("./torch_models.ts") : undefined;
-  const stale = torch !== undefined && !torch.torchModelsFresh();
-  await aptPackages(stale ? torch : undefined);
+  const stale = withModels && !torchModelsFresh();
+  await aptPackages(stale);
   foundry();
-  if (stale) await testModels(torch);
+  if (stale) await testModels();
   if (!quiet) say("all tools are present");
 } catch (e) {
   if (!(e instanceof SetupError)) throw e;

@@ -4,7 +4,7 @@
  * tasks/torch_models.py with Debian's Python (the one that sees apt's python3-torch and
  * python3-torchvision), then computes onnxruntime's reference outputs (1 thread), all into
  * build/torch-models/ (not committed). Cached: it reruns only when the generator's hash or
- * {@link REFERENCE_FORMAT} changes. `deno task setup` runs it (tasks/setup.ts installs the apt
+ * reference format (tasks/_torch_models_index.ts) changes. `deno task setup` runs it (tasks/setup.ts installs the apt
  * packages); standalone:
  *
  *   deno run -A tasks/torch_models.ts [--force] [--quiet]
@@ -13,107 +13,21 @@
  * not see Debian's packages), OPML_TORCH_MODELS (default build/torch-models).
  * @module
  */
-import { createHash } from "node:crypto";
 import { runOrt } from "../core/engine/ort.ts";
 import { arrayFromBytes, bytesOf } from "../core/onnx/load.ts";
 import { DType, shapeSize, type TensorValue } from "../core/ir/types.ts";
+import {
+  GENERATOR,
+  readTorchModels,
+  type TensorFile,
+  type TorchModelIndex,
+  torchModelsDir,
+  TorchModelsError,
+  torchModelsKey,
+  torchPython,
+} from "./_torch_models_index.ts";
 
-const root = new URL("..", import.meta.url).pathname;
-const GENERATOR = `${root}tasks/torch_models.py`;
-
-/** Debian's packages the generator imports; setup installs them when the models are stale. */
-export const TORCH_APT_PACKAGES = ["python3-torch", "python3-torchvision"] as const;
-
-/** Bump when the reference outputs or the index change shape, to regenerate them. */
-const REFERENCE_FORMAT = 1;
-
-/** The models' folder, with a trailing slash. */
-export function torchModelsDir(): string {
-  const d = Deno.env.get("OPML_TORCH_MODELS") ?? `${root}build/torch-models`;
-  return d.endsWith("/") ? d : `${d}/`;
-}
-
-/** The Python interpreter that runs the generator. */
-export function torchPython(): string {
-  return Deno.env.get("OPML_TORCH_PYTHON") ?? "/usr/bin/python3";
-}
-
-/** Generation failed: one line naming the step. */
-export class TorchModelsError extends Error {
-  override name = "TorchModelsError";
-}
-
-/** A tensor stored as a raw little-endian file in the models' folder. */
-export interface TensorFile {
-  name: string;
-  dtype: string;
-  shape: number[];
-  file: string;
-}
-
-/** One model of the index (models.json), as the generator and the references wrote it. */
-export interface TorchModel {
-  name: string;
-  /** How tests compare outputs: classification (top-5), detection (boxes), segmentation, sequence. */
-  kind: "classification" | "detection" | "segmentation" | "sequence";
-  inputs: TensorFile[];
-  /** Output names. */
-  outputs: string[];
-  /** Opset -> ONNX file, for the opsets torch exported. */
-  files: Record<string, string>;
-  /** Opset -> why torch could not export it. */
-  errors: Record<string, string>;
-  /** Opset -> onnxruntime's outputs (1 thread), or why onnxruntime could not run it. */
-  references: Record<string, TensorFile[] | { error: string }>;
-  params: number;
-  /** How it differs from the stock model (smaller input, thresholds). */
-  note?: string;
-}
-
-/** models.json. */
-export interface TorchModelIndex {
-  torch: string;
-  opsets: number[];
-  /** The cache key: sha256 of the generator and the reference format. */
-  key: string;
-  models: TorchModel[];
-}
-
-/** The cache key of the current generator. */
-export function torchModelsKey(): string {
-  const h = createHash("sha256");
-  h.update(Deno.readFileSync(GENERATOR));
-  h.update(`references ${REFERENCE_FORMAT}`);
-  return h.digest("hex");
-}
-
-/** The index, or undefined when the folder has no complete generation. */
-export function readTorchModels(dir = torchModelsDir()): TorchModelIndex | undefined {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${dir}models.json`)) as TorchModelIndex;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether build/ holds the models of the current generator (nothing to do). */
-export function torchModelsFresh(dir = torchModelsDir()): boolean {
-  return readTorchModels(dir)?.key === torchModelsKey();
-}
-
-/** Whether {@link torchPython} can import torch and torchvision. */
-export function torchAvailable(): boolean {
-  try {
-    return new Deno.Command(torchPython(), {
-      args: ["-c", "import torch, torchvision"],
-      stdout: "null",
-      stderr: "null",
-      stdin: "null",
-    }).outputSync().success;
-  } catch {
-    return false; // no such interpreter
-  }
-}
+export * from "./_torch_models_index.ts";
 
 /** dtype names as the index writes them: DType's keys (float32, int64, ...), as torch names them. */
 const DTYPES: Record<string, number> = DType;
@@ -161,6 +75,21 @@ async function references(dir: string, index: TorchModelIndex, note: (m: string)
   }
 }
 
+/** Removes the temporary folders of interrupted generations (one is ~2 GB). */
+function removeInterrupted(dir: string): void {
+  const parent = dir.slice(0, dir.slice(0, -1).lastIndexOf("/") + 1);
+  const prefix = `${dir.slice(parent.length, -1)}.tmp-`;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(parent)];
+  } catch {
+    return; // no parent yet
+  }
+  for (const e of entries) {
+    if (e.isDirectory && e.name.startsWith(prefix)) Deno.removeSync(parent + e.name, { recursive: true });
+  }
+}
+
 /**
  * Generates the models and their references into {@link torchModelsDir} unless they are fresh
  * (or `force`): the generator writes a temporary folder that replaces the old one only when
@@ -177,6 +106,7 @@ export async function generateTorchModels(opts: { quiet?: boolean; force?: boole
   if (!opts.force && readTorchModels(dir)?.key === key) return;
   const note = (m: string) => opts.quiet || console.error(`torch-models: ${m}`);
   const tmp = `${dir.slice(0, -1)}.tmp-${Deno.pid}/`;
+  removeInterrupted(dir);
   Deno.mkdirSync(tmp, { recursive: true });
   try {
     const t0 = performance.now();

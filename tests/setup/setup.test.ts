@@ -72,12 +72,13 @@ function bareMachine(mode: "installs" | "installs-nothing" | "fails"): Stub {
   return { dir, bin, log, pyLog };
 }
 
-async function runSetup(stub: Stub, opts: { asUser?: string } = {}) {
+async function runSetup(stub: Stub, opts: { asUser?: string; checkout?: string } = {}) {
+  const checkout = opts.checkout ?? root;
   const denoDir = `${stub.dir}/deno-dir`;
   Deno.mkdirSync(denoDir, { recursive: true });
   Deno.chmodSync(denoDir, 0o777);
   const deno = Deno.execPath();
-  const args = ["run", ...setupTaskFlags(), `${root}tasks/setup.ts`, "--quiet"];
+  const args = ["run", ...setupTaskFlags(), `${checkout}tasks/setup.ts`, "--quiet"];
   const [cmd, cmdArgs] = opts.asUser
     ? ["/usr/bin/setpriv", [
       `--reuid=${opts.asUser}`,
@@ -89,7 +90,7 @@ async function runSetup(stub: Stub, opts: { asUser?: string } = {}) {
     : [deno, args];
   const out = await new Deno.Command(cmd, {
     args: cmdArgs,
-    cwd: root,
+    cwd: checkout,
     clearEnv: true,
     env: {
       PATH: stub.bin,
@@ -180,6 +181,43 @@ Deno.test({
       } finally {
         Deno.removeSync(stub.dir, { recursive: true });
       }
+    }
+  },
+});
+
+/**
+ * A fresh clone: the tracked files without node_modules, with an `npm` stub that provides the
+ * packages the way `npm ci` does (hard links to this checkout's). CI once failed here: setup
+ * imported a module needing npm packages installed by the same process, which Deno's module
+ * resolution, fixed at start, did not see.
+ */
+Deno.test({
+  name: "setup on a fresh clone: packages npm installs in the same run serve the model generation",
+  ignore: !asRoot,
+  fn: async () => {
+    const stub = bareMachine("installs");
+    const checkout = `${stub.dir}/clone/`;
+    try {
+      const files = new TextDecoder().decode(
+        new Deno.Command("git", { args: ["ls-files", "-z"], cwd: root }).outputSync().stdout,
+      ).split("\0").filter((f) => f && !f.startsWith("node_modules/"));
+      for (const f of files) {
+        Deno.mkdirSync(checkout + f.slice(0, f.lastIndexOf("/") + 1), { recursive: true });
+        Deno.copyFileSync(root + f, checkout + f);
+      }
+      Deno.writeTextFileSync(
+        `${stub.bin}/npm`,
+        `#!/bin/sh\nprintf 'npm %s\\n' "$*" >> "${stub.log}"\n/bin/cp -al "${root}node_modules" ./node_modules\n`,
+        { mode: 0o755 },
+      );
+      const r = await runSetup(stub, { checkout });
+      assertEquals(r.code, 0, r.stderr);
+      assertEquals(r.apt[0], "npm ci --ignore-scripts --no-audit --no-fund");
+      assertEquals(r.generated, [`${checkout}tasks/torch_models.py`], "the generator ran once");
+      const index = JSON.parse(Deno.readTextFileSync(`${stub.dir}/torch-models/models.json`));
+      assertEquals(index.models, [], "the generation finished (references and cache key written)");
+    } finally {
+      Deno.removeSync(stub.dir, { recursive: true });
     }
   },
 });
