@@ -19,6 +19,7 @@ import {
   stepWithWitness,
   type StepWitness,
   Trace,
+  type FrozenState,
   type VmState,
 } from "../vm/mod.ts";
 import { elfSymbols } from "./elf_symbols.ts";
@@ -183,7 +184,7 @@ const BREAK = 0x0000000d;
 
 /** Honest checkpoints taken on the way to node K (see {@link runUntilNode}). */
 interface Checkpoints {
-  states: VmState[];
+  states: FrozenState[];
   interval: number;
 }
 
@@ -225,7 +226,7 @@ function runUntilNode(
         if (!st.exited && st.step === next) {
           const c = st.clone();
           c.memory.writeWord(pc, word);
-          cps.states.push(c);
+          cps.states.push(c.freeze());
           if (cps.states.length > MAX_CHECKPOINTS) {
             cps.interval *= 2;
             const kept = cps.states.filter((x, i) => i === 0 || x.step % cps.interval === 0);
@@ -278,7 +279,7 @@ export function tamperedCheck(
   const oracle = new PreimageOracle(source);
   const st = loadElf(image);
   const initial = toHash(st.hash());
-  const cps: Checkpoints = { states: [st.clone()], interval: opts.interval ?? DEFAULT_INTERVAL };
+  const cps: Checkpoints = { states: [st.freeze()], interval: opts.interval ?? DEFAULT_INTERVAL };
   // the add_node of node K: the first one in a one-node check, a later one in a whole-model check
   runUntilNode(st, oracle, addNode, node - 1, max, cps);
   if (st.regs[Reg.a2] !== node - 1) {

@@ -22,10 +22,109 @@ const UPPER_HEIGHT = MEMORY_DEPTH - PAGE_HEIGHT; // 20 levels of pages above
 /** Backs every page never written; never written itself. */
 const ZERO_PAGE = new Uint32Array(PAGE_WORDS);
 
-/** A frozen copy of memory that shares pages with the live memory (copy-on-write). */
-export interface MemorySnapshot {
-  readonly pages: ReadonlyMap<number, Uint32Array>;
-  readonly nodes: ReadonlyMap<number, Uint8Array>;
+/**
+ * Memory tables are split into chunks of 1,024 pages (4 MiB of memory): a snapshot shares every
+ * chunk's table with the live memory and with earlier snapshots until a page of that chunk is
+ * replaced or re-hashed, so a snapshot costs two 1,024-entry arrays plus the tables of the chunks
+ * written since the previous one, never a copy of a whole page table or node map.
+ */
+const CHUNK_BITS = 10;
+const CHUNK_PAGES = 1 << CHUNK_BITS;
+const CHUNKS = PAGE_COUNT >>> CHUNK_BITS;
+/** A chunk's pages, by page index within the chunk. */
+type PageTable = (Uint32Array | undefined)[];
+/**
+ * Merkle nodes: a chunk's subtree at heights 0 to 9 (page roots up), heap-indexed 2..2047
+ * within the chunk; or the top of the tree, heights 10 to 20, by generalized index 1..2047.
+ */
+type NodeTable = (Uint8Array | undefined)[];
+
+/** The node at generalized index `g` (page tree, 1 = root) and height `h` (0 = page roots). */
+function nodeIn(
+  chunks: readonly (NodeTable | undefined)[],
+  top: NodeTable,
+  g: number,
+  h: number,
+): Uint8Array {
+  let n: Uint8Array | undefined;
+  if (h >= CHUNK_BITS) n = top[g];
+  else {
+    const s = CHUNK_BITS - h;
+    n = chunks[(g >>> s) & (CHUNKS - 1)]?.[(g & ((1 << s) - 1)) | (1 << s)];
+  }
+  return n ?? ZERO_HASHES[PAGE_HEIGHT + h];
+}
+
+/**
+ * A frozen copy of memory (a checkpoint's): it shares its pages and chunk tables with the live
+ * memory it was taken from, which copies a page (and the chunk's table) before its next write.
+ *
+ * @example
+ * ```ts
+ * const snap = mem.snapshot();
+ * mem.writeWord(0x1000, 7);
+ * snap.root(); // the root before the write
+ * const again = Memory.fromSnapshot(snap); // a live memory with the old contents
+ * ```
+ */
+export class MemorySnapshot {
+  /** @internal made by {@link Memory.snapshot} */
+  constructor(
+    readonly pageTables: readonly (PageTable | undefined)[],
+    readonly nodeTables: readonly (NodeTable | undefined)[],
+    readonly top: NodeTable,
+    /** Number of allocated pages. */
+    readonly pageCount: number,
+  ) {}
+
+  /** The page with index `pageIndex`, or undefined if never written. */
+  page(pageIndex: number): Uint32Array | undefined {
+    return this.pageTables[pageIndex >>> CHUNK_BITS]?.[pageIndex & (CHUNK_PAGES - 1)];
+  }
+
+  /** The Merkle root of the frozen memory. */
+  root(): Uint8Array {
+    return nodeIn(this.nodeTables, this.top, 1, UPPER_HEIGHT);
+  }
+
+  /** The memory proof of the word at `addr` against {@link root} (as {@link Memory.proof}). */
+  proof(addr: number): Uint8Array {
+    const a = addr >>> 0;
+    return memoryProof(this.page(a >>> 12), (g, h) => nodeIn(this.nodeTables, this.top, g, h), a);
+  }
+}
+
+/**
+ * What a set of snapshots holds, each object counted once however many snapshots share it:
+ * pages, chunk tables and Merkle nodes, and their data in bytes (JavaScript object headers not
+ * included). Memory accounting for tests and benchmarks.
+ *
+ * @example
+ * ```ts
+ * const { pages } = snapshotFootprint([a, b]); // pages b shares with a count once
+ * ```
+ */
+export function snapshotFootprint(
+  snaps: Iterable<MemorySnapshot>,
+): { pages: number; tables: number; nodes: number; bytes: number } {
+  const pages = new Set<Uint32Array>(), tables = new Set<unknown[]>(), nodes = new Set<Uint8Array>();
+  let tableBytes = 0;
+  const table = (t: unknown[]) => {
+    if (tables.has(t)) return false;
+    tables.add(t);
+    tableBytes += 8 * t.length;
+    return true;
+  };
+  for (const s of snaps) {
+    for (const t of s.pageTables) if (t && table(t)) { for (const p of t) if (p) pages.add(p); }
+    for (const t of [...s.nodeTables, s.top]) if (t && table(t)) { for (const n of t) if (n) nodes.add(n); }
+  }
+  return {
+    pages: pages.size,
+    tables: tables.size,
+    nodes: nodes.size,
+    bytes: pages.size * PAGE_SIZE + tableBytes + nodes.size * 32,
+  };
 }
 
 /**
@@ -56,12 +155,21 @@ export class Memory {
    * goes through {@link touch}, which clears the stamp. Made on first use.
    */
   #codeGen: Int32Array | undefined;
+  /** 1 where the page object is shared with a snapshot: copied before its next write. */
   #shared = new Uint8Array(PAGE_COUNT);
   #dirty = new Uint8Array(PAGE_COUNT);
   #dirtyList: number[] = [];
   #pageList: number[] = [];
-  /** Merkle nodes at and above page level, by generalized index over the page tree (1 = root). */
-  #nodes = new Map<number, Uint8Array>();
+  /** Pages allocated or copied since the last snapshot (owned: not shared). */
+  #ownedPages: number[] = [];
+  /** The pages by chunk (the snapshots' form of `slots`/`store`); copy-on-write per chunk. */
+  #pageTables: (PageTable | undefined)[] = new Array(CHUNKS).fill(undefined);
+  #pageTableOwned = new Uint8Array(CHUNKS);
+  /** Merkle nodes at and above page level (see {@link NodeTable}); copy-on-write per table. */
+  #nodeTables: (NodeTable | undefined)[] = new Array(CHUNKS).fill(undefined);
+  #nodeTableOwned = new Uint8Array(CHUNKS);
+  #top: NodeTable = new Array(2 * CHUNKS).fill(undefined);
+  #topOwned = true;
 
   /** Number of allocated pages. */
   get pageCount(): number {
@@ -96,10 +204,12 @@ export class Memory {
       slot = this.store.push(page) - 1;
       this.slots[pageIndex] = slot;
       this.#pageList.push(pageIndex);
+      this.#own(pageIndex, page);
     } else if (this.#shared[pageIndex]) {
       page = this.store[slot].slice();
       this.store[slot] = page;
       this.#shared[pageIndex] = 0;
+      this.#own(pageIndex, page);
     } else page = this.store[slot];
     if (!this.#dirty[pageIndex]) {
       this.#dirty[pageIndex] = 1;
@@ -108,6 +218,18 @@ export class Memory {
     this.writable[pageIndex] = 1;
     if (this.#codeGen !== undefined) this.#codeGen[pageIndex] = 0; // code there may change now
     return page;
+  }
+
+  /** Records a new page object in its chunk's table (copied first if a snapshot shares it). */
+  #own(pageIndex: number, page: Uint32Array): void {
+    const c = pageIndex >>> CHUNK_BITS;
+    let t = this.#pageTables[c];
+    if (!this.#pageTableOwned[c]) {
+      t = this.#pageTables[c] = t ? t.slice() : new Array(CHUNK_PAGES).fill(undefined);
+      this.#pageTableOwned[c] = 1;
+    }
+    t![pageIndex & (CHUNK_PAGES - 1)] = page;
+    this.#ownedPages.push(pageIndex);
   }
 
   /** Reads the aligned big-endian word at `addr & ~3`. */
@@ -158,8 +280,26 @@ export class Memory {
     return this.#node(1, UPPER_HEIGHT);
   }
 
-  #node(gindex: number, height: number): Uint8Array {
-    return this.#nodes.get(gindex) ?? ZERO_HASHES[PAGE_HEIGHT + height];
+  #node(g: number, h: number): Uint8Array {
+    return nodeIn(this.#nodeTables, this.#top, g, h);
+  }
+
+  #setNode(g: number, h: number, hash: Uint8Array): void {
+    if (h >= CHUNK_BITS) {
+      if (!this.#topOwned) {
+        this.#top = this.#top.slice();
+        this.#topOwned = true;
+      }
+      this.#top[g] = hash;
+      return;
+    }
+    const s = CHUNK_BITS - h, c = (g >>> s) & (CHUNKS - 1);
+    let t = this.#nodeTables[c];
+    if (!this.#nodeTableOwned[c]) {
+      t = this.#nodeTables[c] = t ? t.slice() : new Array(2 * CHUNK_PAGES).fill(undefined);
+      this.#nodeTableOwned[c] = 1;
+    }
+    t![(g & ((1 << s) - 1)) | (1 << s)] = hash;
   }
 
   #rehash(): void {
@@ -168,14 +308,14 @@ export class Memory {
       this.#dirty[pi] = 0;
       this.writable[pi] = 0;
       const g = PAGE_COUNT + pi;
-      this.#nodes.set(g, pageRoot(this.store[this.slots[pi]]));
+      this.#setNode(g, 0, pageRoot(this.store[this.slots[pi]]));
       level.add(g >>> 1);
     }
     this.#dirtyList = [];
     for (let h = 1; h <= UPPER_HEIGHT; h++) {
       const next = new Set<number>();
       for (const g of level) {
-        this.#nodes.set(g, hashPair(this.#node(2 * g, h - 1), this.#node(2 * g + 1, h - 1)));
+        this.#setNode(g, h, hashPair(this.#node(2 * g, h - 1), this.#node(2 * g + 1, h - 1)));
         next.add(g >>> 1);
       }
       level = next;
@@ -189,50 +329,72 @@ export class Memory {
   proof(addr: number): Uint8Array {
     const a = addr >>> 0;
     this.root();
-    const out = new Uint8Array(MEMORY_PROOF_SIZE);
-    const page = this.page(a >>> 12);
-    const leafIndex = (a & 0xfff) >>> 5;
-    if (page !== undefined) {
-      const bytes = pageBytes(page);
-      out.set(bytes.subarray(leafIndex * 32, leafIndex * 32 + 32), 0);
-      const levels = pageLevels(bytes);
-      for (let h = 0; h < PAGE_HEIGHT; h++) {
-        const sib = (leafIndex >>> h) ^ 1;
-        out.set(levels[h].subarray(sib * 32, sib * 32 + 32), 32 * (h + 1));
-      }
-    } else {
-      for (let h = 0; h < PAGE_HEIGHT; h++) out.set(ZERO_HASHES[h], 32 * (h + 1));
-    }
-    let g = PAGE_COUNT + (a >>> 12);
-    for (let h = 0; h < UPPER_HEIGHT; h++, g >>>= 1) {
-      out.set(this.#node(g ^ 1, h), 32 * (PAGE_HEIGHT + h + 1));
-    }
-    return out;
+    return memoryProof(this.page(a >>> 12), (g, h) => this.#node(g, h), a);
   }
 
-  /** Freezes the current contents; the live memory copies a page before its next write. */
+  /**
+   * Freezes the current contents; the live memory copies a page before its next write. Costs
+   * the pages written since the previous snapshot, not the memory's size.
+   */
   snapshot(): MemorySnapshot {
     this.root();
-    const pages = new Map<number, Uint32Array>();
-    for (const pi of this.#pageList) {
-      pages.set(pi, this.store[this.slots[pi]]);
+    for (const pi of this.#ownedPages) {
       this.#shared[pi] = 1;
       this.writable[pi] = 0;
     }
-    return { pages, nodes: new Map(this.#nodes) };
+    this.#ownedPages = [];
+    this.#pageTableOwned.fill(0);
+    this.#nodeTableOwned.fill(0);
+    this.#topOwned = false;
+    return new MemorySnapshot(this.#pageTables.slice(), this.#nodeTables.slice(), this.#top, this.pageCount);
   }
 
-  /** A new live memory whose contents are those of `snap` (sharing its pages). */
+  /** A new live memory whose contents are those of `snap` (sharing its pages and tables). */
   static fromSnapshot(snap: MemorySnapshot): Memory {
     const mem = new Memory();
-    for (const [pi, page] of snap.pages) {
-      mem.slots[pi] = mem.store.push(page) - 1;
-      mem.#shared[pi] = 1;
-      mem.#pageList.push(pi);
-    }
-    mem.#nodes = new Map(snap.nodes);
+    snap.pageTables.forEach((t, c) => {
+      if (t === undefined) return;
+      for (let i = 0; i < CHUNK_PAGES; i++) {
+        const page = t[i];
+        if (page === undefined) continue;
+        const pi = (c << CHUNK_BITS) | i;
+        mem.slots[pi] = mem.store.push(page) - 1;
+        mem.#shared[pi] = 1;
+        mem.#pageList.push(pi);
+      }
+    });
+    mem.#pageTables = snap.pageTables.slice();
+    mem.#nodeTables = snap.nodeTables.slice();
+    mem.#top = snap.top;
+    mem.#topOwned = false;
     return mem;
   }
+}
+
+/** The proof of the word at `a` in `page` (undefined: never written), upper nodes from `node`. */
+function memoryProof(
+  page: Uint32Array | undefined,
+  node: (g: number, h: number) => Uint8Array,
+  a: number,
+): Uint8Array {
+  const out = new Uint8Array(MEMORY_PROOF_SIZE);
+  const leafIndex = (a & 0xfff) >>> 5;
+  if (page !== undefined) {
+    const bytes = pageBytes(page);
+    out.set(bytes.subarray(leafIndex * 32, leafIndex * 32 + 32), 0);
+    const levels = pageLevels(bytes);
+    for (let h = 0; h < PAGE_HEIGHT; h++) {
+      const sib = (leafIndex >>> h) ^ 1;
+      out.set(levels[h].subarray(sib * 32, sib * 32 + 32), 32 * (h + 1));
+    }
+  } else {
+    for (let h = 0; h < PAGE_HEIGHT; h++) out.set(ZERO_HASHES[h], 32 * (h + 1));
+  }
+  let g = PAGE_COUNT + (a >>> 12);
+  for (let h = 0; h < UPPER_HEIGHT; h++, g >>>= 1) {
+    out.set(node(g ^ 1, h), 32 * (PAGE_HEIGHT + h + 1));
+  }
+  return out;
 }
 
 /** The Merkle root of the 32-byte leaves of a page; all-zero pages cost nothing. */

@@ -16,14 +16,16 @@ export {
   Memory,
   MEMORY_DEPTH,
   MEMORY_PROOF_SIZE,
-  type MemorySnapshot,
+  MemorySnapshot,
   PAGE_SIZE,
+  snapshotFootprint,
   verifyMemoryProof,
 } from "./memory.ts";
 export {
   type DecodedState,
   decodeState,
   FAULT_EXIT_CODE,
+  FrozenState,
   Reg,
   STATE_SIZE,
   stateHash,

@@ -4,7 +4,7 @@
  * @module
  */
 import { keccak256 } from "./keccak.ts";
-import { Memory } from "./memory.ts";
+import { Memory, type MemorySnapshot } from "./memory.ts";
 
 /** Bytes in a packed state. */
 export const STATE_SIZE = 358;
@@ -46,19 +46,8 @@ export const FAULT_EXIT_CODE = 0xff;
 /** Register file indices used by the loader and syscalls. */
 export const Reg = { v0: 2, a0: 4, a1: 5, a2: 6, a3: 7, sp: 29, ra: 31 } as const;
 
-/**
- * The complete machine: control fields, registers and memory. `encode()` gives the packed
- * state that the step contract consumes.
- *
- * @example
- * ```ts
- * const st = new VmState();
- * st.pc = 0x400000; st.nextPC = 0x400004;
- * const hash = st.hash(); // status byte 3: unfinished
- * ```
- */
-export class VmState {
-  memory: Memory;
+/** Every field of a VM state but its memory: what a checkpoint copies. */
+export class StateFields {
   preimageKey: Uint8Array = new Uint8Array(32);
   preimageOffset = 0;
   pc = 0;
@@ -82,6 +71,21 @@ export class VmState {
   fpr: Int32Array = new Int32Array(32);
   /** FCSR: only the condition code bits ({@link FCC_MASK}) are ever set by a step. */
   fcsr = 0;
+}
+
+/**
+ * The complete machine: control fields, registers and memory. `encode()` gives the packed
+ * state that the step contract consumes.
+ *
+ * @example
+ * ```ts
+ * const st = new VmState();
+ * st.pc = 0x400000; st.nextPC = 0x400004;
+ * const hash = st.hash(); // status byte 3: unfinished
+ * ```
+ */
+export class VmState extends StateFields {
+  memory: Memory;
   /**
    * Not committed: the aligned address of the data word the last executed step read or wrote,
    * or -1 if it accessed none. Witness generation uses it.
@@ -89,6 +93,7 @@ export class VmState {
   lastDataAddr = -1;
 
   constructor(memory: Memory = new Memory()) {
+    super();
     this.memory = memory;
   }
 
@@ -100,23 +105,7 @@ export class VmState {
 
   /** The 358-byte packed state (computes the memory root). */
   encode(): Uint8Array {
-    const out = new Uint8Array(STATE_SIZE);
-    const v = new DataView(out.buffer);
-    out.set(this.memory.root(), 0);
-    out.set(this.preimageKey, 32);
-    v.setUint32(64, this.preimageOffset);
-    v.setUint32(68, this.pc);
-    v.setUint32(72, this.nextPC);
-    v.setUint32(76, this.lo);
-    v.setUint32(80, this.hi);
-    v.setUint32(84, this.heap);
-    out[88] = this.exitCode;
-    out[89] = this.exited ? 1 : 0;
-    v.setBigUint64(90, BigInt.asUintN(64, this.stepBase + BigInt(this.step)));
-    for (let i = 0; i < 32; i++) v.setUint32(98 + 4 * i, this.regs[i] >>> 0);
-    for (let i = 0; i < 32; i++) v.setUint32(FPR_OFFSET + 4 * i, this.fpr[i] >>> 0);
-    v.setUint32(FCSR_OFFSET, this.fcsr >>> 0);
-    return out;
+    return encodeState(this, this.memory.root());
   }
 
   /** The state hash: keccak256 of the packed state with the status as first byte. */
@@ -126,22 +115,85 @@ export class VmState {
 
   /** A copy sharing memory pages copy-on-write with this state. */
   clone(): VmState {
-    const st = new VmState(Memory.fromSnapshot(this.memory.snapshot()));
-    st.preimageKey = this.preimageKey.slice();
-    st.preimageOffset = this.preimageOffset;
-    st.pc = this.pc;
-    st.nextPC = this.nextPC;
-    st.lo = this.lo;
-    st.hi = this.hi;
-    st.heap = this.heap;
-    st.exitCode = this.exitCode;
-    st.exited = this.exited;
-    st.step = this.step;
-    st.stepBase = this.stepBase;
-    st.regs = this.regs.slice();
-    st.fpr = this.fpr.slice();
-    st.fcsr = this.fcsr;
+    return this.freeze().thaw();
+  }
+
+  /**
+   * This state frozen (a checkpoint): registers copied, memory a snapshot that shares every
+   * page with this state until this state writes it.
+   */
+  freeze(): FrozenState {
+    const f = new FrozenState(this.memory.snapshot());
+    copyFields(this, f);
+    return f;
+  }
+}
+
+function copyFields(from: StateFields, to: StateFields): void {
+  to.preimageKey = from.preimageKey.slice();
+  to.preimageOffset = from.preimageOffset;
+  to.pc = from.pc;
+  to.nextPC = from.nextPC;
+  to.lo = from.lo;
+  to.hi = from.hi;
+  to.heap = from.heap;
+  to.exitCode = from.exitCode;
+  to.exited = from.exited;
+  to.step = from.step;
+  to.stepBase = from.stepBase;
+  to.regs = from.regs.slice();
+  to.fpr = from.fpr.slice();
+  to.fcsr = from.fcsr;
+}
+
+function encodeState(c: StateFields, memRoot: Uint8Array): Uint8Array {
+  const out = new Uint8Array(STATE_SIZE);
+  const v = new DataView(out.buffer);
+  out.set(memRoot, 0);
+  out.set(c.preimageKey, 32);
+  v.setUint32(64, c.preimageOffset);
+  v.setUint32(68, c.pc);
+  v.setUint32(72, c.nextPC);
+  v.setUint32(76, c.lo);
+  v.setUint32(80, c.hi);
+  v.setUint32(84, c.heap);
+  out[88] = c.exitCode;
+  out[89] = c.exited ? 1 : 0;
+  v.setBigUint64(90, BigInt.asUintN(64, c.stepBase + BigInt(c.step)));
+  for (let i = 0; i < 32; i++) v.setUint32(98 + 4 * i, c.regs[i] >>> 0);
+  for (let i = 0; i < 32; i++) v.setUint32(FPR_OFFSET + 4 * i, c.fpr[i] >>> 0);
+  v.setUint32(FCSR_OFFSET, c.fcsr >>> 0);
+  return out;
+}
+
+/**
+ * A VM state frozen at one step (a checkpoint of a run): its registers and a snapshot of its
+ * memory, which shares pages with the state it was frozen from and with other snapshots. Costs
+ * the pages written since the previous snapshot, not the memory's size.
+ *
+ * @example
+ * ```ts
+ * const cp = state.freeze();
+ * execute(state, host, 1000);
+ * const again = cp.thaw(); // a live state as it was when frozen
+ * cp.hash(); // the hash it had then
+ * ```
+ */
+export class FrozenState extends StateFields {
+  constructor(readonly memory: MemorySnapshot) {
+    super();
+  }
+
+  /** A new live state equal to this one (sharing its pages copy-on-write). */
+  thaw(): VmState {
+    const st = new VmState(Memory.fromSnapshot(this.memory));
+    copyFields(this, st);
     return st;
+  }
+
+  /** The state hash (as {@link VmState.hash}). */
+  hash(): Uint8Array {
+    return stateHash(encodeState(this, this.memory.root()));
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { execute, type VmHost } from "./step.ts";
-import type { VmState } from "./state.ts";
+import type { FrozenState, VmState } from "./state.ts";
 import { stepWithWitness, type StepWitness } from "./witness.ts";
 
 /** Options of {@link Trace}. */
@@ -20,7 +20,8 @@ export interface TraceOptions {
 }
 
 /**
- * A run of one program, keeping copy-on-write checkpoints every `interval` steps.
+ * A run of one program, keeping checkpoints (frozen states sharing unchanged pages) every
+ * `interval` steps.
  *
  * @example
  * ```ts
@@ -33,14 +34,14 @@ export class Trace {
   /** Steps between checkpoints (doubles when maxCheckpoints is reached). */
   interval: number;
   /** Checkpoints, by ascending step; the first is the initial state. */
-  readonly checkpoints: VmState[] = [];
+  readonly checkpoints: FrozenState[] = [];
   readonly maxCheckpoints: number;
   #head: VmState;
 
   constructor(initial: VmState, readonly host: VmHost, opts: TraceOptions = {}) {
     this.interval = opts.interval ?? 1 << 20;
     this.maxCheckpoints = Math.max(2, opts.maxCheckpoints ?? Infinity);
-    this.checkpoints.push(initial.clone());
+    this.checkpoints.push(initial.freeze());
     this.#head = initial;
   }
 
@@ -56,7 +57,7 @@ export class Trace {
       const nextCp = (Math.floor(st.step / this.interval) + 1) * this.interval;
       execute(st, this.host, Math.min(target, nextCp) - st.step);
       if (st.step === nextCp && !st.exited) {
-        this.checkpoints.push(st.clone());
+        this.checkpoints.push(st.freeze());
         if (this.checkpoints.length > this.maxCheckpoints) this.#thin();
       }
     }
@@ -82,7 +83,7 @@ export class Trace {
       if (this.checkpoints[mid].step <= t) lo = mid;
       else hi = mid - 1;
     }
-    const st = this.checkpoints[lo].clone();
+    const st = this.checkpoints[lo].thaw();
     const quiet: VmHost = { oracle: this.host.oracle };
     while (!st.exited && st.step < t) execute(st, quiet, t - st.step);
     return st;

@@ -3,7 +3,7 @@
  * for one instruction, plus the preimage the oracle contract must hold for it.
  * @module
  */
-import { Memory, MEMORY_PROOF_SIZE } from "./memory.ts";
+import { MEMORY_PROOF_SIZE } from "./memory.ts";
 import { KeyType, type PreimageOracle } from "./oracle.ts";
 import { execute, Fd, Syscall, type VmHost } from "./step.ts";
 import { Reg, type VmState } from "./state.ts";
@@ -48,7 +48,7 @@ export function stepWithWitness(st: VmState, host: VmHost): StepWitness {
   const preStateHash = st.hash();
   const proof = new Uint8Array(2 * MEMORY_PROOF_SIZE);
   proof.set(st.memory.proof(st.pc & ~3), 0);
-  const pre = Memory.fromSnapshot(st.memory.snapshot());
+  const pre = st.memory.snapshot();
   const preimage = preimageRead(st, host.oracle);
   const step = st.step;
   execute(st, host, 1);

@@ -1,6 +1,14 @@
 import { assert, assertEquals, hexOf } from "../_assert.ts";
 import { keccak256 as viemKeccak } from "viem";
-import { keccak256, Memory, MEMORY_PROOF_SIZE, verifyMemoryProof, ZERO_HASHES } from "../../core/vm/mod.ts";
+import {
+  keccak256,
+  Memory,
+  MEMORY_PROOF_SIZE,
+  PAGE_SIZE,
+  snapshotFootprint,
+  verifyMemoryProof,
+  ZERO_HASHES,
+} from "../../core/vm/mod.ts";
 
 /** Deterministic PRNG (xorshift32) so failures reproduce. */
 function rng(seed: number) {
@@ -121,6 +129,63 @@ Deno.test("snapshots are frozen while the live memory changes (copy-on-write)", 
   assertEquals(mem.readWord(0x5000), 2, "writes to a restored copy do not leak into the original");
   assert(hexOf(mem.root()) !== rootBefore);
   assertEquals(hexOf(mem.root()), referenceRoot(new Map([[0x1000, 99], [0x5000, 2], [0x9000, 3]])));
+});
+
+Deno.test("a snapshot shares page objects and chunk tables until they are written", () => {
+  const mem = new Memory();
+  // pages 1 and 5 in the first 4 MiB chunk, 1024 in the second, 5000 in a fifth
+  const addrs = [0x1000, 0x5000, 0x400000, 5000 * PAGE_SIZE];
+  addrs.forEach((a, i) => mem.writeWord(a, i + 1));
+  const a = mem.snapshot();
+  for (const addr of addrs) assert(a.page(addr >>> 12) === mem.page(addr >>> 12), `page ${addr >>> 12} shared`);
+  mem.writeWord(0x1004, 9);
+  assert(mem.page(1) !== a.page(1), "the written page is a copy");
+  assertEquals(a.page(1)![0], 1, "the snapshot's page is unchanged");
+  assertEquals(mem.page(1)![0], 1, "the copy keeps the rest of the page");
+  assert(mem.page(5) === a.page(5), "an unwritten page of the same chunk stays shared");
+  const b = mem.snapshot();
+  assert(b.pageTables[0] !== a.pageTables[0], "the written chunk's page table is a new one");
+  assert(b.nodeTables[0] !== a.nodeTables[0], "so is its node table");
+  for (const c of [1, 4]) {
+    assert(b.pageTables[c] === a.pageTables[c], `chunk ${c}'s page table is shared`);
+    assert(b.nodeTables[c] === a.nodeTables[c], `chunk ${c}'s node table is shared`);
+  }
+  assert(b.page(1024) === a.page(1024) && b.page(5) === a.page(5));
+  // a memory restored from a snapshot shares too, and its writes reach neither snapshot
+  const back = Memory.fromSnapshot(a);
+  assert(back.page(1024) === a.page(1024));
+  back.writeWord(0x400000, 77);
+  assertEquals(a.page(1024)![0], 3);
+  assertEquals(b.page(1024)![0], 3);
+  assertEquals(hexOf(a.root()), referenceRoot(new Map(addrs.map((x, i) => [x, i + 1]))));
+});
+
+Deno.test("memory accounting: checkpoints of a large memory cost the pages written between them", () => {
+  const mem = new Memory();
+  const pages = 3000; // about 12 MiB over three chunks
+  for (let p = 0; p < pages; p++) mem.writeWord(p * PAGE_SIZE, p + 1);
+  const words = new Map<number, number>(Array.from({ length: pages }, (_, p) => [p * PAGE_SIZE, p + 1]));
+  const snaps = [mem.snapshot()];
+  const roots = [referenceRoot(words)];
+  const r = rng(11);
+  for (let i = 1; i < 100; i++) {
+    const addr = (r() % pages) * PAGE_SIZE + 4 * (r() % 1024);
+    mem.writeWord(addr, i);
+    words.set(addr, i);
+    snaps.push(mem.snapshot());
+    if (i % 33 === 0) roots.push(referenceRoot(words));
+  }
+  const all = snapshotFootprint(snaps), one = snapshotFootprint([snaps[0]]);
+  assertEquals(one.pages, pages);
+  assertEquals(all.pages, pages + 99, "each snapshot adds the one page written since the last");
+  // tables: per snapshot at most the one page table and node table of the written chunk, plus
+  // the top of the tree; nodes: the written page's root and its 20 ancestors
+  assert(all.tables <= one.tables + 99 * 3, `${all.tables} tables`);
+  assert(all.nodes <= one.nodes + 99 * 21, `${all.nodes} nodes`);
+  assert(all.bytes < 1.5 * one.bytes, `100 snapshots hold ${all.bytes} bytes, one ${one.bytes}`);
+  // every snapshot is still the memory of its moment
+  [0, 33, 66, 99].forEach((i, j) => assertEquals(hexOf(snaps[i].root()), roots[j], `snapshot ${i}`));
+  assertEquals(hexOf(Memory.fromSnapshot(snaps[33]).root()), roots[1]);
 });
 
 Deno.test("byte-level writes and reads across word and page boundaries", () => {
