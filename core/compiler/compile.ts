@@ -28,6 +28,8 @@ import {
 import { rejectionReason } from "./ops/rejected.ts";
 import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
 import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
+import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
+import { topoSort } from "./_topo.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
 const LEGACY_BROADCAST: ReadonlySet<string> = new Set([
@@ -279,13 +281,25 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     return { ...node, inputs: [node.inputs[0], name, ...node.inputs.slice(2)] };
   };
 
-  for (let node of topoSort(model)) {
+  /** Aliases: a control-flow node's outputs name tensors of its inlined body (resolved here). */
+  const aliases = new Map<string, string>();
+  const resolve = (name: string): string => {
+    for (let a = aliases.get(name); a !== undefined; a = aliases.get(name)) name = a;
+    return name;
+  };
+  /** Lowers one node whose names are final (control flow inlines its bodies through it). */
+  const lowerNode = (onnxNode: OnnxNode): void => {
+    let node: OnnxNode = { ...onnxNode, inputs: onnxNode.inputs.map((n) => (n ? resolve(n) : n)) };
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
     let ctx = context(node, opset, values);
+    if (node.domain === "" && CONTROL_FLOW.has(node.opType)) {
+      lowerControlFlow(host, node, ctx);
+      return;
+    }
     if (node.opType === "Constant" && node.domain === "") {
       const v = constantValue(ctx, node);
       values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
-      continue;
+      return;
     }
     const def = findOperator(node.domain, node.opType);
     if (!def) {
@@ -305,12 +319,12 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     const narrowTo = ctx.inputs.find((v) => v && WIDENED.has(v.dtype))?.dtype;
     if (narrowTo === undefined) {
       emitNode(node, ctx, def);
-      continue;
+      return;
     }
     let refused: LoweringError;
     try {
       emitNode(node, ctx, def); // the op handles the small float itself (Cast, movement, ...)
-      continue;
+      return;
     } catch (e) {
       if (!(e instanceof LoweringError)) throw e;
       refused = e;
@@ -339,14 +353,31 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     } catch (e) {
       throw e instanceof LoweringError ? refused : e; // the float op fails too: say why for the small type
     }
+  };
+  const host: FlowHost = {
+    opset,
+    values,
+    lower: lowerNode,
+    alias: (name, to) => void aliases.set(name, resolve(to)),
+    resolve,
+    count: { copies: 0, nodes: 0 },
+  };
+  for (
+    const node of topoSort(model.nodes, [
+      ...model.initializers.keys(),
+      ...model.inputs.map((i) => i.name),
+    ])
+  ) {
+    lowerNode(node);
   }
 
   // Keep only what the graph outputs need.
   const needed = new Set<string>();
-  for (const o of model.outputs) {
-    if (!values.has(o.name)) throw new LoweringError(`graph output '${o.name}' is never computed`);
-    needed.add(o.name);
-  }
+  const outputNames = model.outputs.map((o) => resolve(o.name));
+  model.outputs.forEach((o, i) => {
+    if (!values.has(outputNames[i])) throw new LoweringError(`graph output '${o.name}' is never computed`);
+    needed.add(outputNames[i]);
+  });
   const live: typeof emitted = [];
   for (let i = emitted.length - 1; i >= 0; i--) {
     const e = emitted[i];
@@ -358,11 +389,24 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
 
   const tensors: IrTensor[] = [];
   const index = new Map<string, number>();
+  // a graph output that is an inlined body's tensor keeps the model's name for it
+  const outputName = new Map<string, string>();
+  model.outputs.forEach((o, i) => {
+    const r = outputNames[i];
+    if (r !== o.name && !outputName.has(r) && !values.get(r)!.value && !inputNames.includes(r)) {
+      outputName.set(r, o.name);
+    }
+  });
   const tensorOf = (name: string): number => {
     let i = index.get(name);
     if (i !== undefined) return i;
     const v = values.get(name)!;
-    const t: IrTensor = { name, dtype: v.dtype, shape: [...v.shape], kind: "activation" };
+    const t: IrTensor = {
+      name: outputName.get(name) ?? name,
+      dtype: v.dtype,
+      shape: [...v.shape],
+      kind: "activation",
+    };
     if (v.value) {
       t.kind = "constant";
       t.data = bytesOf(v.value);
@@ -379,7 +423,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     e.node.inputs = e.inputNames.map((n) => (n === null ? null : tensorOf(n)));
     e.node.outputs = e.outputNames.map((n, i) => tensorOf(n || `${e.node.name}:unused${i}`));
   }
-  const outputs = model.outputs.map((o) => tensorOf(o.name));
+  const outputs = outputNames.map(tensorOf);
   return { tensors, nodes: live.map((e) => e.node), inputs, outputs };
 }
 
@@ -414,32 +458,6 @@ function resolveShape(name: string, shape: (number | string)[], given: Record<st
       }`,
     );
   });
-}
-
-/** Nodes in a topological order (the file's order when it already is one). */
-function topoSort(model: OnnxModel): OnnxNode[] {
-  const available = new Set<string>([...model.initializers.keys(), ...model.inputs.map((i) => i.name), ""]);
-  const pending = [...model.nodes];
-  const order: OnnxNode[] = [];
-  while (pending.length) {
-    const before = pending.length;
-    for (let i = 0; i < pending.length;) {
-      const n = pending[i];
-      if (n.inputs.every((x) => available.has(x))) {
-        order.push(n);
-        for (const o of n.outputs) available.add(o);
-        pending.splice(i, 1);
-      } else i++;
-    }
-    if (pending.length === before) {
-      const n = pending[0];
-      const missing = n.inputs.find((x) => !available.has(x));
-      throw new LoweringError(
-        `node '${n.name}' (${n.opType}): input '${missing}' is never produced (or the graph has a cycle)`,
-      );
-    }
-  }
-  return order;
 }
 
 function context(node: OnnxNode, opset: number, values: Map<string, ValueInfo>): NodeContext {

@@ -32,6 +32,7 @@ export type AttributeValue =
   | { kind: "string"; value: string }
   | { kind: "strings"; value: string[] }
   | { kind: "tensor"; value: TensorValue }
+  | { kind: "graph"; value: OnnxGraph }
   | { kind: "unsupported"; type: string };
 
 /** One graph node. Empty input names mean an absent optional input. */
@@ -53,15 +54,22 @@ export interface OnnxValueInfo {
   rankUnknown?: boolean;
 }
 
-/** A decoded model. */
-export interface OnnxModel {
-  irVersion: number;
-  /** Opset version per domain ("" is the default ONNX domain). */
-  opsets: Map<string, number>;
+/**
+ * A graph: the model's main graph, or a control-flow body (If's branches, Loop's and Scan's
+ * body), whose nodes may also read names of the enclosing graphs.
+ */
+export interface OnnxGraph {
   inputs: OnnxValueInfo[];
   outputs: OnnxValueInfo[];
   initializers: Map<string, TensorValue>;
   nodes: OnnxNode[];
+}
+
+/** A decoded model. */
+export interface OnnxModel extends OnnxGraph {
+  irVersion: number;
+  /** Opset version per domain ("" is the default ONNX domain). */
+  opsets: Map<string, number>;
 }
 
 // deno-lint-ignore no-explicit-any
@@ -210,8 +218,10 @@ export function decodeTensor(bytes: Uint8Array, file = "tensor"): TensorValue & 
 }
 
 // deno-lint-ignore no-explicit-any
-function attribute(a: any): AttributeValue {
+function attribute(a: any, file: string): AttributeValue {
   switch (a.type) {
+    case 5:
+      return { kind: "graph", value: decodeGraph(a.g, file) };
     case 1:
       return { kind: "float", value: a.f ?? 0 };
     case 2:
@@ -266,18 +276,24 @@ export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
   const opsets = new Map<string, number>();
   for (const o of m.opsetImport ?? []) opsets.set(o.domain ?? "", num(o.version));
   if (!opsets.has("") && opsets.has("ai.onnx")) opsets.set("", opsets.get("ai.onnx")!);
+  return { irVersion: num(m.irVersion), opsets, ...decodeGraph(g, file) };
+}
+
+/** Decodes a `GraphProto` (the main graph or a control-flow body). */
+// deno-lint-ignore no-explicit-any
+function decodeGraph(g: any, file: string): OnnxGraph {
   const initializers = new Map<string, TensorValue>();
   try {
-    for (const t of g.initializer ?? []) initializers.set(t.name, tensorFromProto(t));
+    for (const t of g?.initializer ?? []) initializers.set(t.name, tensorFromProto(t));
   } catch (e) {
     throw new OnnxFormatError(`${file}: ${(e as Error).message}`);
   }
   // deno-lint-ignore no-explicit-any
-  const nodes: OnnxNode[] = g.node.map((n: any, i: number) => {
+  const nodes: OnnxNode[] = (g?.node ?? []).map((n: any, i: number) => {
     const attributes = new Map<string, AttributeValue>();
     for (const a of n.attribute ?? []) {
       try {
-        attributes.set(a.name, attribute(a));
+        attributes.set(a.name, attribute(a, file));
       } catch (e) {
         throw new OnnxFormatError(
           `${file}: node '${n.name || i}' attribute ${a.name}: ${(e as Error).message}`,
@@ -293,13 +309,6 @@ export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
       attributes,
     };
   });
-  const inputs = (g.input ?? []).map(valueInfo).filter((v: OnnxValueInfo) => !initializers.has(v.name));
-  return {
-    irVersion: num(m.irVersion),
-    opsets,
-    inputs,
-    outputs: (g.output ?? []).map(valueInfo),
-    initializers,
-    nodes,
-  };
+  const inputs = (g?.input ?? []).map(valueInfo).filter((v: OnnxValueInfo) => !initializers.has(v.name));
+  return { inputs, outputs: (g?.output ?? []).map(valueInfo), initializers, nodes };
 }

@@ -1,0 +1,376 @@
+/**
+ * Control flow (If, Loop, Scan) resolved at compile time (docs/IR.md, "Control flow"): the
+ * taken branch of an If is inlined, a Loop or Scan is unrolled, each iteration a fresh copy of
+ * the body's nodes. The program stays a straight list of kernel calls, so the sequence of node
+ * executions phase 1 bisects is the program's node list: a body node run 7 times is 7 nodes,
+ * 7 transitions (docs/MULTIPHASE.md). What needs a run-time decision (an If condition, a Loop's
+ * trip count or condition that depends on the inputs' values) is rejected in one line.
+ * @module
+ */
+import type { AttributeValue, OnnxGraph, OnnxNode } from "../onnx/load.ts";
+import { DType, type TensorValue } from "../ir/types.ts";
+import type { NodeContext, ValueInfo } from "./ops/mod.ts";
+import { topoSort } from "./_topo.ts";
+
+/** The control-flow operators of the default domain. */
+export const CONTROL_FLOW: ReadonlySet<string> = new Set(["If", "Loop", "Scan"]);
+
+/**
+ * Largest number of nodes the unrolled bodies of one model may add (each is a program node and
+ * a phase-1 transition).
+ */
+export const UNROLL_LIMIT = 100_000;
+
+/** What control flow needs of the compiler (core/compiler/compile.ts). */
+export interface FlowHost {
+  /** The default domain's opset. */
+  opset: number;
+  /** Every name's type and, when known at compile time, value. */
+  values: Map<string, ValueInfo>;
+  /** Lowers one node whose names are final (it may itself be control flow). */
+  lower(node: OnnxNode): void;
+  /** Makes `name` another name of `to`. */
+  alias(name: string, to: string): void;
+  /** The tensor a name stands for (through aliases). */
+  resolve(name: string): string;
+  /** Counters of this compile: inlined copies (fresh names) and unrolled nodes. */
+  count: { copies: number; nodes: number };
+}
+
+/**
+ * Lowers an If, Loop or Scan node (names already final) by inlining its bodies through `host`.
+ *
+ * @example
+ * ```ts
+ * if (CONTROL_FLOW.has(node.opType)) lowerControlFlow(host, node, ctx);
+ * ```
+ */
+export function lowerControlFlow(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  if (node.opType === "If") lowerIf(host, node, ctx);
+  else if (node.opType === "Loop") lowerLoop(host, node, ctx);
+  else lowerScan(host, node, ctx);
+}
+
+function graphAttr(node: OnnxNode, ctx: NodeContext, name: string): OnnxGraph {
+  const a: AttributeValue | undefined = node.attributes.get(name);
+  if (!a) return ctx.fail(`attribute '${name}' is required`);
+  if (a.kind !== "graph") return ctx.fail(`attribute '${name}' should be a graph, not ${a.kind}`);
+  return a.value;
+}
+
+/** A scalar input's value, required at compile time. */
+function knownScalar(ctx: NodeContext, i: number, what: string): number | undefined {
+  if (!ctx.inputNames[i]) return undefined;
+  const v = ctx.inputs[i]!;
+  if (!v.value) {
+    return ctx.fail(
+      `${what} (input '${
+        ctx.inputNames[i]
+      }') must be known at compile time (a constant, or computed from shapes): run-time control flow is not supported yet`,
+    );
+  }
+  if (v.value.data.length !== 1) ctx.fail(`${what} (input '${ctx.inputNames[i]}') must have one element`);
+  return Number(v.value.data[0]);
+}
+
+function constant(host: FlowHost, name: string, value: TensorValue): void {
+  host.values.set(name, { dtype: value.dtype, shape: value.shape, value });
+}
+
+const int64Scalar = (v: number): TensorValue => ({
+  dtype: DType.int64,
+  shape: [],
+  data: BigInt64Array.of(BigInt(v)),
+});
+
+/**
+ * Inlines one copy of a body: its inputs stand for `bind` (a tensor name, or a constant), its
+ * own names get a fresh prefix, names it does not define are the enclosing graphs' (already
+ * final). Gives the final names of its outputs.
+ */
+function inline(
+  host: FlowHost,
+  ctx: NodeContext,
+  graph: OnnxGraph,
+  label: string,
+  bind: (string | TensorValue)[],
+): string[] {
+  if (bind.length !== graph.inputs.length) {
+    ctx.fail(`the body has ${graph.inputs.length} inputs, ${bind.length} expected`);
+  }
+  if (graph.nodes.length + host.count.nodes > UNROLL_LIMIT) {
+    ctx.fail(`unrolling needs more than ${UNROLL_LIMIT} nodes (docs/IR.md, "Control flow")`);
+  }
+  host.count.nodes += graph.nodes.length;
+  const prefix = `${label}#${host.count.copies++}/`;
+  const defined = new Set<string>([
+    ...graph.inputs.map((i) => i.name),
+    ...graph.initializers.keys(),
+    ...graph.nodes.flatMap((n) => n.outputs),
+  ]);
+  defined.delete("");
+  const rename = (n: string): string => (n && defined.has(n) ? prefix + n : n);
+  graph.inputs.forEach((inp, i) => {
+    const b = bind[i];
+    if (typeof b === "string") host.alias(rename(inp.name), b);
+    else constant(host, rename(inp.name), b);
+  });
+  for (const [name, value] of graph.initializers) constant(host, rename(name), value);
+  for (const n of topoSort(graph.nodes, [], true)) {
+    host.lower({
+      ...n,
+      name: prefix + n.name,
+      inputs: n.inputs.map(rename),
+      outputs: n.outputs.map(rename),
+      attributes: renameFreeNames(n.attributes, rename),
+    });
+  }
+  return graph.outputs.map((o) => {
+    const name = host.resolve(rename(o.name));
+    if (!host.values.has(name)) ctx.fail(`the body's output '${o.name}' is never computed`);
+    return name;
+  });
+}
+
+/** A nested body reads the enclosing body's names: they get the enclosing copy's prefix. */
+function renameFreeNames(
+  attrs: Map<string, AttributeValue>,
+  rename: (n: string) => string,
+): Map<string, AttributeValue> {
+  let out = attrs;
+  for (const [k, a] of attrs) {
+    if (a.kind !== "graph") continue;
+    if (out === attrs) out = new Map(attrs);
+    out.set(k, { kind: "graph", value: renameGraph(a.value, rename) });
+  }
+  return out;
+}
+
+function renameGraph(g: OnnxGraph, rename: (n: string) => string): OnnxGraph {
+  const own = new Set<string>([
+    ...g.inputs.map((i) => i.name),
+    ...g.initializers.keys(),
+    ...g.nodes.flatMap((n) => n.outputs),
+  ]);
+  const outer = (n: string): string => (n && !own.has(n) ? rename(n) : n);
+  return {
+    ...g,
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      inputs: n.inputs.map(outer),
+      attributes: renameFreeNames(n.attributes, outer),
+    })),
+    outputs: g.outputs.map((o) => ({ ...o, name: outer(o.name) })),
+  };
+}
+
+function setOutputs(host: FlowHost, ctx: NodeContext, node: OnnxNode, names: string[]): void {
+  if (node.outputs.length > names.length) {
+    ctx.fail(`the node has ${node.outputs.length} outputs, its body gives ${names.length}`);
+  }
+  node.outputs.forEach((o, i) => o && host.alias(o, names[i]));
+}
+
+/** If: the condition must be known at compile time; the taken branch is inlined. */
+function lowerIf(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const cond = knownScalar(ctx, 0, "the condition")!;
+  if (ctx.inputs[0]!.dtype !== DType.bool) ctx.fail("the condition must be a bool");
+  const branch = graphAttr(node, ctx, cond ? "then_branch" : "else_branch");
+  setOutputs(host, ctx, node, inline(host, ctx, branch, `${node.name}:${cond ? "then" : "else"}`, []));
+}
+
+/**
+ * Loop: the trip count and the condition (the input and each iteration's computed one) must be
+ * known at compile time; the body is unrolled. Scan outputs are the iterations' values stacked
+ * on a new first axis.
+ */
+function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const body = graphAttr(node, ctx, "body");
+  const tripCount = knownScalar(ctx, 0, "the trip count M") ?? Infinity;
+  let cond = (knownScalar(ctx, 1, "the condition") ?? 1) !== 0;
+  let carried = node.inputs.slice(2);
+  if (carried.some((c) => !c)) ctx.fail("an absent loop-carried input is not supported");
+  const nScan = body.outputs.length - 1 - carried.length;
+  if (nScan < 0) ctx.fail(`the body has ${body.outputs.length} outputs, fewer than 1 + the carried values`);
+  const scans: string[][] = Array.from({ length: nScan }, () => []);
+  for (let i = 0; i < tripCount && cond; i++) {
+    const outs = inline(host, ctx, body, `${node.name}@${i}`, [
+      int64Scalar(i),
+      { dtype: DType.bool, shape: [], data: Uint8Array.of(1) },
+      ...carried,
+    ]);
+    const c = host.values.get(outs[0])!;
+    if (!c.value) {
+      ctx.fail(
+        `the body's condition output '${
+          body.outputs[0].name
+        }' depends on run-time data: a loop that stops on data is not supported yet (its trip count and condition must be known at compile time)`,
+      );
+    }
+    cond = Number(c.value.data[0]) !== 0;
+    carried = outs.slice(1, 1 + carried.length);
+    outs.slice(1 + carried.length).forEach((s, j) => scans[j].push(s));
+  }
+  if (nScan > 0 && scans[0].length === 0) {
+    ctx.fail("a loop with scan outputs that runs 0 times is not supported");
+  }
+  setOutputs(host, ctx, node, [
+    ...carried,
+    ...scans.map((parts, j) => stack(host, `${node.name}:scan${j}`, parts, 0)),
+  ]);
+}
+
+/**
+ * Scan: the sequence length is a static dimension, so the body is unrolled over it; iteration
+ * t reads element t (or L-1-t when reversed) of each scan input (a Gather) and the scan outputs
+ * are stacked along their axes. Opset 8's batch axis is one more unrolled level.
+ */
+function lowerScan(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const body = graphAttr(node, ctx, "body");
+  const nScanIn = ctx.attrs.int("num_scan_inputs");
+  if (ctx.opset < 9) {
+    if (ctx.inputNames[0]) {
+      const lens = ctx.inputs[0]!;
+      if (!lens.value) ctx.fail("sequence_lens must be known at compile time");
+    }
+    const states = node.inputs.slice(1, node.inputs.length - nScanIn);
+    const xs = node.inputs.slice(node.inputs.length - nScanIn);
+    const batch = host.values.get(xs[0] ?? states[0])?.shape[0] ?? 0;
+    const len = xs.length ? host.values.get(xs[0])!.shape[1] : 0;
+    if (ctx.inputNames[0]) {
+      const lens = ctx.inputs[0]!.value!.data;
+      if (Array.from(lens as ArrayLike<number | bigint>).some((l) => Number(l) !== len)) {
+        ctx.fail("sequence_lens shorter than the scan inputs' length is not supported");
+      }
+    }
+    const dirs = ctx.attrs.ints("directions", xs.map(() => 0));
+    const perBatch: string[][] = [];
+    for (let b = 0; b < batch; b++) {
+      const pick = (name: string) => gather(host, `${node.name}:b${b}`, name, b, 0);
+      perBatch.push(scanCore(host, ctx, body, `${node.name}:b${b}`, states.map(pick), xs.map(pick), {
+        inAxes: xs.map(() => 0),
+        inDirs: dirs,
+        outAxes: null,
+        outDirs: null,
+      }));
+    }
+    const n = perBatch[0]?.length ?? 0;
+    if (batch === 0) ctx.fail("a batch of 0 is not supported");
+    setOutputs(
+      host,
+      ctx,
+      node,
+      Array.from({ length: n }, (_, k) => stack(host, `${node.name}:out${k}`, perBatch.map((o) => o[k]), 0)),
+    );
+    return;
+  }
+  const states = node.inputs.slice(0, node.inputs.length - nScanIn);
+  const xs = node.inputs.slice(node.inputs.length - nScanIn);
+  const rankOf = (name: string) => host.values.get(name)!.shape.length;
+  const inAxes = ctx.attrs.ints("scan_input_axes", xs.map(() => 0)).map((
+    a,
+    j,
+  ) => (a < 0 ? a + rankOf(xs[j]) : a));
+  setOutputs(
+    host,
+    ctx,
+    node,
+    scanCore(host, ctx, body, node.name, states, xs, {
+      inAxes,
+      inDirs: ctx.attrs.ints("scan_input_directions", xs.map(() => 0)),
+      outAxes: ctx.attrs.has("scan_output_axes") ? ctx.attrs.ints("scan_output_axes") : null,
+      outDirs: ctx.attrs.has("scan_output_directions") ? ctx.attrs.ints("scan_output_directions") : null,
+    }),
+  );
+}
+
+/** One Scan over its sequence: the final states, then the stacked scan outputs. */
+function scanCore(
+  host: FlowHost,
+  ctx: NodeContext,
+  body: OnnxGraph,
+  label: string,
+  states: string[],
+  xs: string[],
+  o: { inAxes: number[]; inDirs: number[]; outAxes: number[] | null; outDirs: number[] | null },
+): string[] {
+  if (o.inAxes.length !== xs.length || o.inDirs.length !== xs.length) {
+    ctx.fail("scan_input_axes/directions need one entry per scan input");
+  }
+  const lens = xs.map((x, j) => host.values.get(x)!.shape[o.inAxes[j]]);
+  if (lens.some((l) => l === undefined || l !== lens[0])) {
+    ctx.fail(`the scan inputs' sequence lengths differ or an axis is out of range: ${lens.join(", ")}`);
+  }
+  const len = lens[0] ?? 0;
+  const nOut = body.outputs.length - states.length;
+  const parts: string[][] = Array.from({ length: nOut }, () => []);
+  for (let t = 0; t < len; t++) {
+    const slices = xs.map((x, j) =>
+      gather(host, `${label}@${t}`, x, o.inDirs[j] ? len - 1 - t : t, o.inAxes[j])
+    );
+    const outs = inline(host, ctx, body, `${label}@${t}`, [...states, ...slices]);
+    states = outs.slice(0, states.length);
+    outs.slice(states.length).forEach((s, k) => parts[k].push(s));
+  }
+  if (nOut > 0 && len === 0) ctx.fail("a scan of length 0 with scan outputs is not supported");
+  const stacked = parts.map((p, k) => {
+    const rank = host.values.get(p[0])!.shape.length;
+    let axis = o.outAxes?.[k] ?? 0;
+    if (axis < 0) axis += rank + 1;
+    if (axis < 0 || axis > rank) ctx.fail(`scan_output_axes[${k}] is out of range`);
+    return stack(host, `${label}:scan${k}`, o.outDirs?.[k] ? [...p].reverse() : p, axis);
+  });
+  return [...states, ...stacked];
+}
+
+/** Element `index` of `x` along `axis`, the axis removed (a Gather with a scalar index). */
+function gather(host: FlowHost, label: string, x: string, index: number, axis: number): string {
+  const idx = `${label}:${x}:index${index}:${host.count.copies++}`;
+  constant(host, idx, int64Scalar(index));
+  const out = `${idx}:slice`;
+  host.lower({
+    name: `${label}:gather`,
+    opType: "Gather",
+    domain: "",
+    inputs: [x, idx],
+    outputs: [out],
+    attributes: new Map([["axis", { kind: "int", value: axis }]]),
+  });
+  return out;
+}
+
+/** The tensors `parts` (one shape) stacked along a new axis `axis` (Unsqueeze each, Concat). */
+function stack(host: FlowHost, label: string, parts: string[], axis: number): string {
+  const id = host.count.copies++;
+  const unsqueezed = parts.map((p, i) => {
+    const out = `${label}#${id}:${i}`;
+    const inputs = [p];
+    const attributes = new Map<string, AttributeValue>();
+    if (host.opset >= 13) {
+      const axes = `${out}:axes`;
+      constant(host, axes, { dtype: DType.int64, shape: [1], data: BigInt64Array.of(BigInt(axis)) });
+      inputs.push(axes);
+    } else {
+      attributes.set("axes", { kind: "ints", value: [axis] });
+    }
+    host.lower({
+      name: `${label}:unsqueeze`,
+      opType: "Unsqueeze",
+      domain: "",
+      inputs,
+      outputs: [out],
+      attributes,
+    });
+    return out;
+  });
+  const out = `${label}#${id}`;
+  host.lower({
+    name: `${label}:concat`,
+    opType: "Concat",
+    domain: "",
+    inputs: unsqueezed,
+    outputs: [out],
+    attributes: new Map([["axis", { kind: "int", value: axis }]]),
+  });
+  return out;
+}

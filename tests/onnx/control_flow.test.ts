@@ -1,0 +1,215 @@
+/**
+ * Control flow (docs/IR.md, "Control flow"): a Loop whose body holds a nested If reading names of
+ * both enclosing graphs, and a Scan, against onnxruntime (the independent reference), natively
+ * and byte-identical in the VM; one-line rejections of what needs a run-time decision; and an
+ * offline dispute where a dishonest server lies in the third execution of a loop body node:
+ * `opml challenge` ends on that transition, and MIPS.sol accepts the step `opml prove` gives.
+ *
+ * Run: deno test -A tests/onnx/control_flow.test.ts
+ */
+import onnxProto from "onnx-proto";
+import { assert, assertEquals } from "../_assert.ts";
+import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
+import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { decodeModel } from "../../core/onnx/mod.ts";
+import { DType, type TensorValue } from "../../core/ir/mod.ts";
+import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
+import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
+
+// deno-lint-ignore no-explicit-any
+const onnx = (onnxProto as any).onnx;
+const tmp = Deno.makeTempDirSync({ prefix: "opml-control-flow-" });
+const runtime = buildRuntime();
+
+const FLOAT = 1, INT64 = 7, BOOL = 9;
+const vi = (name: string, elemType: number, dims: number[] | null) => ({
+  name,
+  type: { tensorType: { elemType, ...(dims ? { shape: { dim: dims.map((d) => ({ dimValue: d })) } } : {}) } },
+});
+const node = (
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attribute: Record<string, unknown>[] = [],
+) => ({ name: outputs[0], opType: op, input: inputs, output: outputs, attribute });
+const graphAttr = (name: string, g: unknown) => ({ name, type: 5, g });
+const floats = (name: string, dims: number[], data: number[]) => ({
+  name,
+  dims,
+  dataType: FLOAT,
+  floatData: data,
+});
+
+/**
+ * A Loop of M iterations (M an input when `tripInput`, else an initializer) carrying x[4]:
+ * t = x * w (w: the main graph's), u = t + i (the iteration number), v = If(flag) then u - w
+ * else u + w (the branches read u: the body's, and w), carried v, scan output u; then a Scan
+ * summing the rows of u (and its reversed running sums).
+ */
+function loopModel(tripInput = false): Uint8Array {
+  const thenBranch = {
+    name: "then",
+    node: [node("Sub", ["u", "w"], ["v_then"])],
+    output: [vi("v_then", FLOAT, [4])],
+  };
+  const elseBranch = {
+    name: "else",
+    node: [node("Add", ["u", "w"], ["v_else"])],
+    output: [vi("v_else", FLOAT, [4])],
+  };
+  const body = {
+    name: "body",
+    input: [vi("i", INT64, []), vi("c", BOOL, []), vi("x_in", FLOAT, [4])],
+    node: [
+      node("Mul", ["x_in", "w"], ["t"]),
+      node("Cast", ["i"], ["fi"], [{ name: "to", type: 2, i: FLOAT }]),
+      node("Add", ["t", "fi"], ["u"]),
+      node("If", ["flag"], ["v"], [
+        graphAttr("then_branch", thenBranch),
+        graphAttr("else_branch", elseBranch),
+      ]),
+      node("Identity", ["c"], ["c_out"]),
+    ],
+    output: [vi("c_out", BOOL, []), vi("v", FLOAT, [4]), vi("u", FLOAT, [4])],
+  };
+  const scanBody = {
+    name: "scan_body",
+    input: [vi("acc", FLOAT, [4]), vi("row", FLOAT, [4])],
+    node: [node("Add", ["acc", "row"], ["acc_out"]), node("Identity", ["acc_out"], ["running"])],
+    output: [vi("acc_out", FLOAT, [4]), vi("running", FLOAT, [4])],
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "g",
+      node: [
+        node("Loop", [tripInput ? "M" : "M_const", "", "x"], ["y", "us"], [graphAttr("body", body)]),
+        node("Scan", ["zero", "us"], ["total", "sums"], [
+          graphAttr("body", scanBody),
+          { name: "num_scan_inputs", type: 2, i: 1 },
+          { name: "scan_output_directions", type: 7, ints: [1] },
+        ]),
+      ],
+      input: [vi("x", FLOAT, [4]), ...(tripInput ? [vi("M", INT64, [])] : [])],
+      output: [
+        vi("y", FLOAT, [4]),
+        vi("us", FLOAT, [5, 4]),
+        vi("total", FLOAT, [4]),
+        vi("sums", FLOAT, [5, 4]),
+      ],
+      initializer: [
+        floats("w", [4], [1.5, -0.75, 0.5, 2]),
+        floats("zero", [4], [0, 0, 0, 0]),
+        { name: "M_const", dims: [], dataType: INT64, int64Data: [5] },
+        { name: "flag", dims: [], dataType: BOOL, int32Data: [1] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+const X: TensorValue = { dtype: DType.float32, shape: [4], data: Float32Array.of(0.25, 3, -1.5, 0.125) };
+const modelPath = `${tmp}/loop.onnx`;
+Deno.writeFileSync(modelPath, loopModel());
+
+Deno.test("Loop with a nested If, and a reversed Scan: as onnxruntime; VM bytes = native", async () => {
+  const rt = await runtime;
+  const prog = assemble(compileGraph(decodeModel(loopModel(), "loop.onnx")));
+  const p = prog.program;
+  // unrolled: every iteration's body is its own nodes (5 Mul, 5 Sub of the then branch, no Add of else)
+  assertEquals(p.nodes.filter((n) => n.opType === "Mul").length, 5);
+  assertEquals(p.nodes.filter((n) => n.opType === "Sub").length, 5);
+  assertEquals(p.outputs.map((t) => p.tensors[t].name), ["y", "us", "total", "sums"]);
+  const native = await runNative(rt.native, prog, [X]);
+  const ref = (await runOrt(modelPath, { x: X })).outputs;
+  ["y", "us", "total", "sums"].forEach((name, i) => {
+    assertEquals(native.outputs[i].shape, ref[name].shape, name);
+    // the same float operations in the same order: the same bits
+    assertEquals(
+      Array.from(native.outputs[i].data as Float32Array),
+      Array.from(ref[name].data as Float32Array),
+      name,
+    );
+  });
+  const vm = runVm(Deno.readFileSync(rt.mips), prog, [X]);
+  vm.outputs.forEach((o, i) =>
+    assertEquals(
+      new Uint8Array(o.data.buffer),
+      new Uint8Array(native.outputs[i].data.buffer),
+      `VM output ${i}`,
+    )
+  );
+});
+
+Deno.test("control flow that needs a run-time decision: one-line rejections naming node and operator", async () => {
+  const compile = (bytes: Uint8Array) => () => compileGraph(decodeModel(bytes, "m.onnx"));
+  const message = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert(e instanceof LoweringError, String(e));
+      return e.message;
+    }
+    throw new Error("compiled");
+  };
+  assertEquals(
+    message(compile(loopModel(true))),
+    "node 'y' (Loop, opset 17): the trip count M (input 'M') must be known at compile time (a constant, or computed from shapes): run-time control flow is not supported yet",
+  );
+  const path = `${tmp}/trip.onnx`;
+  Deno.writeFileSync(path, loopModel(true));
+  assertOneLineError(
+    await opml("compile", path, "-o", `${tmp}/trip`, "--no-fidelity"),
+    2,
+    /^opml: node 'y' \(Loop, opset 17\): the trip count M \(input 'M'\) must be known at compile time/,
+  );
+});
+
+Deno.test({
+  name:
+    "dispute: a lie in the 3rd execution of a loop body node ends on that transition; MIPS.sol accepts the step",
+  ignore: !anvilAvailable(),
+  async fn() {
+    const dir = `${tmp}/dir`;
+    await opmlOk("compile", modelPath, "-o", dir, "--no-fidelity");
+    const input = `${tmp}/x.bin`;
+    Deno.writeFileSync(input, new Uint8Array((X.data as Float32Array).buffer));
+    const prog = assemble(compileGraph(decodeModel(loopModel(), "loop.onnx")));
+    // the body's Add "u" in iteration 2 (0-based): transition k of phase 1
+    const k = 1 + prog.program.nodes.findIndex((n) => /^y@2#\d+\/u$/.test(n.name));
+    assert(k > 0, "iteration 2's Add is a node of the program");
+    const json = async (...args: string[]) => JSON.parse((await opmlOk(...args, "--json")).stdout);
+    const honest = `${tmp}/honest.json`, liar = `${tmp}/liar.json`;
+    await opmlOk("roots", dir, "-i", input, "-o", honest);
+    await opmlOk("roots", dir, "-i", input, "--tamper", `node=${k}`, "-o", liar);
+    const h = JSON.parse(Deno.readTextFileSync(honest)), l = JSON.parse(Deno.readTextFileSync(liar));
+    assertEquals(h.nodes, prog.program.nodes.length, "phase 1 has one transition per executed node");
+    assert(h.states[h.nodes + 1] !== l.states[h.nodes + 1], "the lie reaches the result");
+    assertEquals(h.states.slice(0, k), l.states.slice(0, k), "the states before the lie agree");
+    const c = await json(
+      "challenge",
+      "--ours",
+      honest,
+      "--theirs",
+      liar,
+      "--theirs-cmd",
+      `${OPML_COMMAND} roots ${dir} -i ${input} --tamper node=${k} --phase 2 --node {node} --serve`,
+      "--session",
+      `${tmp}/session.json`,
+      "-o",
+      `${tmp}/dispute.json`,
+    );
+    assertEquals(c.node, k, "the challenge ends on the tampered execution");
+    const proof = await json("prove", "--dispute", `${tmp}/dispute.json`);
+    assertEquals(proof.node, k);
+    const judge = await startJudge();
+    try {
+      const verdict = await judge.judge(proof);
+      assert(verdict.ok, `step reverted: ${JSON.stringify(verdict)}`);
+      assertEquals(verdict.postStateHash, c.oursPost, "MIPS.step returns the honest post-state");
+    } finally {
+      await judge.stop();
+    }
+  },
+});
