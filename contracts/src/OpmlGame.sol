@@ -74,6 +74,9 @@ contract OpmlGame {
         bytes32 inputKey;
         bytes32 outputKey;
         uint96 share; // after a rejection with several open disputes: each one's part of the bond
+        uint32 claimTickets; // disputes of this result that reached Claim (the claim queue's tickets)
+        uint32 claimTurn; // the ticket whose defender is to claim now (== claimTickets: none waits)
+        uint40 claimTurnSince; // when that ticket's turn began (its clock runs from then)
         bytes32 commitment; // the server's commitResult: commitmentOf(taskId, outputKey, salt, server)
     }
 
@@ -105,6 +108,7 @@ contract OpmlGame {
         uint64 defenderClock;
         uint64 challengerClock;
         uint32 b; // the checked transition ends at S_b (local key 3)
+        uint32 claimTicket; // its place in the result's claim queue (set on reaching Claim)
         uint64 lo; // the current interval: agreed state at lo, disputed state at hi
         uint64 hi;
         bytes32 loState;
@@ -163,8 +167,12 @@ contract OpmlGame {
     /// @notice The mover's clock ran out: the move is too late (the other party may claim the
     ///         timeout).
     error ClockExpired();
-    /// @notice The clock of the party to move has not run out.
+    /// @notice The clock of the party to move has not run out (or is paused: a claim waiting for
+    ///         its turn).
     error ClockNotExpired();
+    /// @notice The defender's claim waits for its turn: `ahead` claims of the same result come
+    ///         first (its clock is paused meanwhile).
+    error ClaimQueued(uint256 ahead);
     /// @notice The defender must post exactly `expected` interior states.
     error WrongStateCount(uint256 expected, uint256 got);
     /// @notice The states given with a pick are not the ones the defender posted.
@@ -526,7 +534,7 @@ contract OpmlGame {
         bytes32 s0 = phase1State(m.programKey, 0, t.inputKey);
         bytes32 sLast = phase1State(m.programKey, last, t.outputKey);
         if (t.singlePhase) {
-            _selectTransition(disputeId, d, last, s0, sLast);
+            _selectTransition(disputeId, d, t, last, s0, sLast);
         } else {
             _setInterval(disputeId, d, Phase.Bisect1, 0, last, s0, sLast);
         }
@@ -567,7 +575,7 @@ contract OpmlGame {
             if (newHi - newLo == 1) {
                 // Safe: newHi - newLo == 1 in phase 1, where hi <= N + 1 < 2^32.
                 // forge-lint: disable-next-line(unsafe-typecast)
-                _selectTransition(disputeId, d, uint32(newHi), loState, hiState);
+                _selectTransition(disputeId, d, _tasks[d.taskId], uint32(newHi), loState, hiState);
             } else {
                 _setInterval(disputeId, d, Phase.Bisect1, newLo, newHi, loState, hiState);
             }
@@ -590,6 +598,10 @@ contract OpmlGame {
         uint256 bound = t.singlePhase ? m.maxWholeSteps : m.maxSteps;
         if (steps == 0 || steps > bound) revert InvalidStepCount(steps, bound);
         emit CheckClaimed(disputeId, steps, finalState);
+        // the next claim of this result (if one waits) gets its turn: its clock runs from now
+        t.claimTurn = d.claimTicket + 1;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        t.claimTurnSince = uint40(block.timestamp);
         _setInterval(
             disputeId,
             d,
@@ -637,10 +649,9 @@ contract OpmlGame {
             return _resolve(disputeId, d, false, Reason.Rejected);
         }
         bool defenderToMove = _defenderToMove(phase);
-        uint256 clock = defenderToMove ? d.defenderClock : d.challengerClock;
         // The clocks and the challenge window are measured in block time by design.
         // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp - d.lastMove <= clock) revert ClockNotExpired();
+        if (block.timestamp <= _deadline(d, defenderToMove)) revert ClockNotExpired();
         _resolve(disputeId, d, !defenderToMove, Reason.Timeout);
     }
 
@@ -685,6 +696,16 @@ contract OpmlGame {
         }
     }
 
+    /// @notice The last second at which the party to move may still move (`timeout` succeeds
+    ///         after it): its last move (or the start of its claim's turn) plus its clock.
+    ///         `type(uint256).max` while its clock is paused (a claim waiting for its turn, see
+    ///         `ClaimQueued`); 0 for an ended dispute.
+    function deadline(uint256 disputeId) external view returns (uint256) {
+        Dispute storage d = _disputes[disputeId];
+        if (d.phase == Phase.None || d.phase == Phase.Resolved) return 0;
+        return _deadline(d, _defenderToMove(d.phase));
+    }
+
     /// @notice Phase-1 state `i` with data key `key`: `H(programKey || u32be(i) || key)`.
     function phase1State(bytes32 programKey, uint32 i, bytes32 key) public pure returns (bytes32) {
         return PreimageKeyLib.keccak256Key(keccak256(abi.encodePacked(programKey, i, key)));
@@ -722,8 +743,30 @@ contract OpmlGame {
         _charge(d, byDefender);
     }
 
+    /// @dev The clock of the party to move runs from its last move, or in `Claim` from the
+    ///      start of its claim's turn: the claims of one result are served one at a time in the
+    ///      order their disputes reached `Claim` (the claim queue), and a claim's clock is paused
+    ///      until its turn (docs/GAME.md, "Bounded honest work"). Returns the clock's start, or
+    ///      reverts `ClaimQueued` while the claim waits.
+    function _clockStart(Dispute storage d) internal view returns (uint256 start) {
+        start = d.lastMove;
+        if (d.phase != Phase.Claim) return start;
+        Task storage t = _tasks[d.taskId];
+        uint256 turn = t.claimTurn;
+        if (d.claimTicket != turn) revert ClaimQueued(d.claimTicket - turn);
+        if (t.claimTurnSince > start) start = t.claimTurnSince;
+    }
+
+    function _deadline(Dispute storage d, bool defender) internal view returns (uint256) {
+        if (d.phase == Phase.Claim) {
+            Task storage t = _tasks[d.taskId];
+            if (d.claimTicket != t.claimTurn) return type(uint256).max;
+        }
+        return _clockStart(d) + (defender ? d.defenderClock : d.challengerClock);
+    }
+
     function _charge(Dispute storage d, bool defender) internal {
-        uint256 elapsed = block.timestamp - d.lastMove;
+        uint256 elapsed = block.timestamp - _clockStart(d);
         uint64 clock = defender ? d.defenderClock : d.challengerClock;
         if (elapsed > clock) revert ClockExpired();
         // Safe: elapsed <= clock, a uint64.
@@ -755,15 +798,20 @@ contract OpmlGame {
         emit Interval(disputeId, phase, lo, hi, loState, hiState);
     }
 
-    /// @dev End of phase 1: the checker's local inputs are S_a, the claimed S_b and b.
+    /// @dev End of phase 1: the checker's local inputs are S_a, the claimed S_b and b. The
+    ///      dispute takes the next ticket of the result's claim queue. When no claim waits, its
+    ///      turn starts now (its last move is now: the stale `claimTurnSince` is older).
     function _selectTransition(
         uint256 disputeId,
         Dispute storage d,
+        Task storage t,
         uint32 b,
         bytes32 pre,
         bytes32 claim
     ) internal {
         (d.phase, d.b, d.preState, d.claimState) = (Phase.Claim, b, pre, claim);
+        uint32 ticket = t.claimTickets;
+        (d.claimTicket, t.claimTickets) = (ticket, ticket + 1);
         emit TransitionSelected(disputeId, b, pre, claim);
     }
 

@@ -138,6 +138,25 @@ contract OpmlGameGasTest is GameBase {
         _measureEnd(g, "pick");
     }
 
+    /// @dev The pick that selects the transition: the dispute takes a ticket of the result's
+    ///      claim queue (the first dispute of a result writes a fresh storage slot).
+    function test_gas_pickTransition() public {
+        vm.pauseGasMetering();
+        chl.honest = true;
+        (, uint256 id) = _open(false);
+        for (uint256 n = 0; n < 20; n++) {
+            OpmlGame.Dispute memory d = game.getDispute(id);
+            if (d.phase == OpmlGame.Phase.Pick1 && d.hi - d.lo <= game.arity()) break;
+            _moveOnce(id);
+        }
+        uint256 i = _choice(id);
+        vm.prank(challenger);
+        uint256 g = _measureStart();
+        game.pick(id, i, lastStates);
+        _measureEnd(g, "pick (selects the transition)");
+        assertEq(uint8(game.getDispute(id).phase), uint8(OpmlGame.Phase.Claim));
+    }
+
     function test_gas_claimCheck() public {
         vm.pauseGasMetering();
         (, uint256 id) = _open(true);

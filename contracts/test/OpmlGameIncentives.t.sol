@@ -183,6 +183,8 @@ contract OpmlGameIncentivesTest is GameBase {
         for (uint256 i = 0; i < n && game.getDispute(id2).phase != OpmlGame.Phase.Step; i++) {
             _moveOnce(id2);
         }
+        // a claim of id2 would hold the result's claim queue: id1's claim waits for it
+        if (game.getDispute(id2).phase == OpmlGame.Phase.Claim) _moveOnce(id2);
         _play(id1);
         OpmlGame.Dispute memory d = game.getDispute(id2);
         bytes memory rejected =

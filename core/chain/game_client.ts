@@ -89,6 +89,12 @@ export interface TaskView {
   outputKey: Hex;
   /** After a rejection with several open disputes: each one's part of the server bond. */
   share: bigint;
+  /** Disputes of the result that reached `Claim` (the tickets of its claim queue). */
+  claimTickets: number;
+  /** The ticket of the claim that has the turn (the one claim whose clock runs). */
+  claimTurn: number;
+  /** When that turn began (seconds). */
+  claimTurnSince: bigint;
   /** The server's commitment ({@link commitmentOf}); zero before any. */
   commitment: Hex;
 }
@@ -103,6 +109,8 @@ export interface DisputeView {
   defenderClock: bigint;
   challengerClock: bigint;
   b: number;
+  /** Its place in the result's claim queue (set when it reached `Claim`). */
+  claimTicket: number;
   lo: bigint;
   hi: bigint;
   loState: Hex;
@@ -285,10 +293,24 @@ export class GameClient {
 
   /** `getTask(taskId)`. */
   async task(taskId: bigint): Promise<TaskView> {
-    const t = await this.#read<Omit<TaskView, "resultTime"> & { resultTime: number | bigint }>("getTask", [
-      taskId,
-    ]);
-    return { ...t, resultTime: BigInt(t.resultTime) }; // a uint40 on chain: viem gives a number
+    const t = await this.#read<
+      Omit<TaskView, "resultTime" | "claimTurnSince"> & {
+        resultTime: number | bigint;
+        claimTurnSince: number | bigint;
+      }
+    >("getTask", [taskId]);
+    // uint40s on chain: viem gives numbers
+    return { ...t, resultTime: BigInt(t.resultTime), claimTurnSince: BigInt(t.claimTurnSince) };
+  }
+
+  /**
+   * `deadline(disputeId)`: the last second at which the party to move may move (a `timeout`
+   * succeeds after it); `null` while its clock is paused (a claim waiting for its turn in the
+   * result's claim queue).
+   */
+  async deadline(disputeId: bigint): Promise<bigint | null> {
+    const d = await this.#read<bigint>("deadline", [disputeId]);
+    return d === 2n ** 256n - 1n ? null : d;
   }
 
   /** `getDispute(disputeId)`. */

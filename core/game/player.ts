@@ -206,10 +206,11 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     const ours = (role === "defender") === defenderToMove;
     const where = `${PHASE_NAMES[d.phase]} [${d.lo}, ${d.hi}]`;
     if (!ours) {
-      // the other party's clock: claim the game once it has run out
-      const clock = defenderToMove ? d.defenderClock : d.challengerClock;
+      // the other party's clock: claim the game once it has run out (a claim waiting for its
+      // turn in the result's claim queue has its clock paused: no deadline)
+      const deadline = await game.deadline(id);
       const now = await game.now();
-      if (now - d.lastMove > clock || BigInt(Math.floor(Date.now() / 1000)) - d.lastMove > clock + 1n) {
+      if (deadline !== null && (now > deadline || BigInt(Math.floor(Date.now() / 1000)) > deadline + 1n)) {
         try {
           log(`dispute ${id}: the ${defenderToMove ? "defender" : "challenger"}'s clock ran out: timeout`);
           await game.timeout(id);
@@ -218,6 +219,14 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
           if (!(e instanceof GameTxError && e.errorName === "ClockNotExpired")) throw e;
         }
       }
+      await sleep(pollMs, signal);
+      continue;
+    }
+    if (d.phase === Phase.Claim && await game.deadline(id) === null) {
+      // our claim waits for the claims of this result before it (their checks first: one
+      // check at a time, in the chain's order); its clock is paused meanwhile
+      if (lastActed !== `queued ${where}`) log(`dispute ${id}: our claim waits for its turn`);
+      lastActed = `queued ${where}`;
       await sleep(pollMs, signal);
       continue;
     }
