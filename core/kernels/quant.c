@@ -65,8 +65,28 @@ static int32_t zero_point(const opml_tensor *zp, uint32_t i) { return zp ? get_i
 /* 1 iff a scale or zero point holds one value or exactly n (absent is fine too). */
 static int param_ok(const opml_tensor *t, uint64_t n) { return !t || t->size == 1 || t->size == n; }
 
+#if defined(OPML_X86)
+/* widen8 of contiguous values, 16 at a time; returns how many it did. */
+__attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, int u8, uint32_t n, int32_t zp,
+                                                             int16_t *dst) {
+  const __m256i vz = _mm256_set1_epi16((int16_t)zp);
+  uint32_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(s + j));
+    _mm256_storeu_si256((__m256i *)(dst + j), _mm256_sub_epi16(u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), vz));
+  }
+  return j;
+}
+#endif
+
 /* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
 static void widen8(const opml_tensor *t, size_t start, size_t stride, uint32_t n, int32_t zp, int16_t *dst) {
+#if defined(OPML_X86)
+  if (stride == 1 && opml_use_avx2()) {
+    const uint32_t j = widen8_avx2((const uint8_t *)t->data + start, t->dtype == DT_UINT8, n, zp, dst);
+    start += j, n -= j, dst += j;
+  }
+#endif
   if (t->dtype == DT_UINT8) {
     const uint8_t *s = (const uint8_t *)t->data + start;
     for (uint32_t j = 0; j < n; j++) dst[j] = (int16_t)((int32_t)s[j * stride] - zp);
@@ -206,7 +226,7 @@ __attribute__((target("avx2"))) static inline void store_bytes8(uint8_t *y, __m2
 
 __attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *acc, uint32_t bias, const requant_t *r,
                                                                  int32_t zp, int32_t lo, int32_t hi, uint8_t *y,
-                                                                 uint32_t n) {
+                                                                 uint32_t n, int padded) {
   const __m256i vb = _mm256_set1_epi32((int32_t)bias), vz = _mm256_set1_epi32(zp);
   const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
   uint32_t i = 0;
@@ -214,18 +234,32 @@ __attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *
     const __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), vb);
     store_bytes8(y + i, requant8(a, r, vz, vlo, vhi));
   }
+  if (padded && i < n) {
+    /* the last partial vector: acc is readable up to n rounded up to 8, y only up to n */
+    uint8_t t[8];
+    store_bytes8(t, requant8(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + i)), vb), r, vz, vlo, vhi));
+    memcpy(y + i, t, n - i);
+    i = n;
+  }
   return i;
 }
 #endif
 
-/* y[i] = requant(acc[i] + bias) for i < n (the bias added modulo 2^32). */
-static void requant_row(const int32_t *acc, uint32_t bias, const requant_t *r, int32_t zp, int32_t lo, int32_t hi,
-                        uint8_t *y, uint32_t n) {
+/* y[i] = requant(acc[i] + bias) for i < n (the bias added modulo 2^32); with padded, acc may be
+ * read up to n rounded up to 8 (the vector path then also does the tail). */
+static void requant_row_p(const int32_t *acc, uint32_t bias, const requant_t *r, int32_t zp, int32_t lo, int32_t hi,
+                          uint8_t *y, uint32_t n, int padded) {
   uint32_t i = 0;
 #if defined(OPML_X86)
-  if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n);
+  if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n, padded);
 #endif
+  (void)padded;
   for (; i < n; i++) y[i] = (uint8_t)requant((int32_t)((uint32_t)acc[i] + bias), r, zp, lo, hi);
+}
+
+static void requant_row(const int32_t *acc, uint32_t bias, const requant_t *r, int32_t zp, int32_t lo, int32_t hi,
+                        uint8_t *y, uint32_t n) {
+  requant_row_p(acc, bias, r, zp, lo, hi, y, n, 0);
 }
 
 /* ---------------------------------------------------------------- QuantizeLinear / DequantizeLinear */
@@ -995,12 +1029,14 @@ __attribute__((target("avx2"))) static inline __m256i load8_i16(const int16_t *p
 }
 
 __attribute__((target("avx2"))) static uint32_t dw3x3_row_avx2(const int16_t *r0, size_t PW, const int16_t *wk,
-                                                               uint32_t sw, uint32_t OW, uint32_t bias, int32_t *row) {
+                                                               uint32_t sw, uint32_t OW, uint32_t bias, int32_t *row,
+                                                               int padded) {
   __m256i w[9];
   for (int t = 0; t < 9; t++) w[t] = _mm256_set1_epi32(wk[t]);
   uint32_t ow = 0;
-  /* stride 2 reads one int16 past the last tap of the chunk: keep it inside the row */
-  for (; ow + 8 + (sw == 2) <= OW; ow += 8) {
+  /* stride 2 reads one int16 past the last tap of the chunk: keep it inside the row; with
+   * padded, the caller's slack lets the last chunk run past OW (row and plane, DW_SLACK) */
+  for (; padded ? ow < OW : ow + 8 + (sw == 2) <= OW; ow += 8) {
     __m256i s = _mm256_set1_epi32((int32_t)bias);
     for (int kh = 0; kh < 3; kh++) {
       const int16_t *r = r0 + kh * PW + (size_t)ow * sw;
@@ -1016,7 +1052,7 @@ __attribute__((target("avx2"))) static uint32_t dw3x3_row_avx2(const int16_t *r0
 static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, uint32_t sw, uint32_t OW, uint32_t bias,
                                int32_t *row) {
 #if defined(OPML_X86)
-  if ((sw == 1 || sw == 2) && opml_use_avx2()) return dw3x3_row_avx2(r0, PW, wk, sw, OW, bias, row);
+  if ((sw == 1 || sw == 2) && opml_use_avx2()) return dw3x3_row_avx2(r0, PW, wk, sw, OW, bias, row, 1);
 #endif
   (void)r0, (void)PW, (void)wk, (void)sw, (void)OW, (void)bias, (void)row;
   return 0;
@@ -1051,7 +1087,7 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
       const int16_t *r0 = plane + (size_t)oh * l->sh * PW;
       uint32_t ow = dw3x3_row_fast(r0, PW, wk, sw, OW, bias, row);
       dw3x3_row(r0, PW, wk, sw, ow, OW, bias, row);
-      requant_row(row, 0, &rq, zp, lo, hi, y + (size_t)oh * OW, OW);
+      requant_row_p(row, 0, &rq, zp, lo, hi, y + (size_t)oh * OW, OW, ow >= OW);
     }
     return;
   }
@@ -1082,6 +1118,10 @@ static void rq_item(void *ctx, size_t r) {
   requant_row(j->acc + r * j->P, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + r * j->P, j->P);
 }
 
+/* int16 after a depthwise plane: the last chunk of dw3x3_row_avx2 in the last row reads up to 15
+ * past the plane (stride 2; 7 at stride 1); the row buffer is rounded up to 8 outputs. */
+#define DW_SLACK 40
+
 /* Depthwise convolution, one item per (channel, image): its own plane, row and weights. */
 typedef struct {
   const conv_layout *l;
@@ -1098,17 +1138,184 @@ static void dw_item(void *ctx, size_t item) {
   dw_job *j = ctx;
   const conv_layout *l = j->l;
   const uint32_t g = (uint32_t)(item / l->N), b = (uint32_t)(item % l->N);
-  int32_t *row = opml_alloc(l->OW * sizeof(int32_t) + (j->K + j->plane) * sizeof(int16_t) + 8);
+  const uint32_t OW8 = (l->OW + 7) & ~7u;
+  int32_t *row = opml_alloc(OW8 * sizeof(int32_t) + (j->K + j->plane + DW_SLACK) * sizeof(int16_t) + 8);
   if (!row) {
     j->failed = 1;
     return;
   }
-  int16_t *wk = (int16_t *)(row + l->OW), *plane = wk + j->K;
+  int16_t *wk = (int16_t *)(row + OW8), *plane = wk + j->K;
+  memset(plane + j->plane, 0, DW_SLACK * sizeof(int16_t)); /* read past the plane, results unused */
   widen8(j->w, (size_t)g * j->K, 1, j->K, zero_point(j->wzp, g), wk);
   depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, row, &j->outs[g],
             j->y + ((size_t)b * l->M + g) * j->P);
   opml_free(row);
 }
+
+#if defined(OPML_X86)
+/*
+ * Pointwise convolutions (1x1, stride 1, no padding: most of a mobile network's multiply-adds)
+ * without im2col: the input [K, P] is already the GEMM's right operand, so the vectors run over
+ * the output positions p instead of the output channels. x - x_zp is widened to int16 in pairs
+ * of channels, xi[(k / 2) * 2 * P8 + 2 * p + k % 2] (P8 = P rounded up to 8, the padding and an
+ * odd K's last channel zero), and one vpmaddwd multiplies 8 positions' pairs by a broadcast pair
+ * of weights: tiles of 4 output channels by 24 positions, summed exactly (mod 2^32, so the same
+ * bits as gemm_i16), then requantised row by row while the tile's rows are in cache.
+ */
+#define PW_MR 4
+
+/* xi of one image and group (Cg channels of P positions at x0). */
+__attribute__((target("avx2"))) static void pw_widen(const opml_tensor *x, size_t x0, uint32_t K, uint32_t P,
+                                                      uint32_t P8, int32_t zx, int16_t *xi) {
+  const int u8 = x->dtype == DT_UINT8;
+  const uint8_t *base = (const uint8_t *)x->data + x0;
+  const __m128i vz = _mm_set1_epi16((int16_t)zx);
+  for (uint32_t k = 0; k < K; k += 2) {
+    const uint8_t *a = base + (size_t)k * P, *b = k + 1 < K ? a + P : 0;
+    int16_t *dst = xi + (size_t)k * P8;
+    uint32_t p = 0;
+    for (; b && p + 8 <= P; p += 8) {
+      __m128i va = _mm_loadl_epi64((const __m128i *)(a + p)), vb = _mm_loadl_epi64((const __m128i *)(b + p));
+      va = _mm_sub_epi16(u8 ? _mm_cvtepu8_epi16(va) : _mm_cvtepi8_epi16(va), vz);
+      vb = _mm_sub_epi16(u8 ? _mm_cvtepu8_epi16(vb) : _mm_cvtepi8_epi16(vb), vz);
+      _mm_storeu_si128((__m128i *)(dst + 2 * p), _mm_unpacklo_epi16(va, vb));
+      _mm_storeu_si128((__m128i *)(dst + 2 * p + 8), _mm_unpackhi_epi16(va, vb));
+    }
+    for (; p < P; p++) {
+      dst[2 * p] = (int16_t)((u8 ? (int32_t)a[p] : (int32_t)(int8_t)a[p]) - zx);
+      dst[2 * p + 1] = b ? (int16_t)((u8 ? (int32_t)b[p] : (int32_t)(int8_t)b[p]) - zx) : 0;
+    }
+    for (; p < P8; p++) dst[2 * p] = dst[2 * p + 1] = 0;
+  }
+}
+
+/* acc[r * P8 + p0 + 8v + lane] for r < 4 and NV vectors of 8 positions from p0; MAC(s, x, w) is
+ * s + madd(x, w): vpmaddwd and vpaddd, or AVX-512 VNNI's vpdpwssd (the same wrapping sum, no
+ * saturation), which with 32 vector registers also keeps a 4 x 3 tile out of memory. */
+#define PW_TILE(NAME, TARGET, NV, MAC)                                                                   \
+  __attribute__((target(TARGET))) static void NAME(const int16_t *w, uint32_t K2, const int16_t *xi,   \
+                                                   uint32_t P8, uint32_t p0, int32_t *acc) {           \
+    __m256i s[PW_MR][NV];                                                                                \
+    for (int r = 0; r < PW_MR; r++)                                                                      \
+      for (int v = 0; v < NV; v++) s[r][v] = _mm256_setzero_si256();                                     \
+    for (uint32_t k = 0; k < K2; k += 2) {                                                               \
+      const int16_t *xr = xi + (size_t)k * P8 + 2 * (size_t)p0;                                          \
+      __m256i xv[NV];                                                                                    \
+      for (int v = 0; v < NV; v++) xv[v] = _mm256_loadu_si256((const __m256i *)(xr + 16 * v));          \
+      for (int r = 0; r < PW_MR; r++) {                                                                  \
+        int32_t pair;                                                                                    \
+        memcpy(&pair, w + (size_t)r * K2 + k, 4);                                                        \
+        const __m256i wv = _mm256_set1_epi32(pair);                                                      \
+        for (int v = 0; v < NV; v++) s[r][v] = MAC(s[r][v], xv[v], wv);                                  \
+      }                                                                                                  \
+    }                                                                                                    \
+    for (int r = 0; r < PW_MR; r++)                                                                      \
+      for (int v = 0; v < NV; v++) _mm256_storeu_si256((__m256i *)(acc + (size_t)r * P8 + p0 + 8 * v), s[r][v]); \
+  }
+#define PW_MAC_AVX2(s, x, w) _mm256_add_epi32((s), _mm256_madd_epi16((x), (w)))
+#define PW_MAC_VNNI(s, x, w) _mm256_dpwssd_epi32((s), (x), (w))
+#define PW_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
+PW_TILE(pw_tile_avx2_2, "avx2", 2, PW_MAC_AVX2)
+PW_TILE(pw_tile_avx2_1, "avx2", 1, PW_MAC_AVX2)
+
+/* The hot 4 x 3 VNNI tile with named accumulators (GCC copies array-held ones every iteration). */
+static inline int32_t pw_pair(const int16_t *w) {
+  int32_t pair;
+  memcpy(&pair, w, 4);
+  return pair;
+}
+__attribute__((target(PW_VNNI))) static void pw_tile_vnni_3(const int16_t *w, uint32_t K2, const int16_t *xi,
+                                                             uint32_t P8, uint32_t p0, int32_t *acc) {
+  __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
+  __m256i s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
+  const int16_t *w0 = w, *w1 = w + K2, *w2 = w1 + K2, *w3 = w2 + K2, *xr = xi + 2 * (size_t)p0;
+  const size_t xs = 2 * (size_t)P8;
+  for (uint32_t k = 0; k < K2; k += 2, xr += xs) {
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr), x1 = _mm256_loadu_si256((const __m256i *)(xr + 16));
+    const __m256i x2 = _mm256_loadu_si256((const __m256i *)(xr + 32));
+    __m256i b = _mm256_set1_epi32(pw_pair(w0 + k));
+    s00 = _mm256_dpwssd_epi32(s00, x0, b), s01 = _mm256_dpwssd_epi32(s01, x1, b), s02 = _mm256_dpwssd_epi32(s02, x2, b);
+    b = _mm256_set1_epi32(pw_pair(w1 + k));
+    s10 = _mm256_dpwssd_epi32(s10, x0, b), s11 = _mm256_dpwssd_epi32(s11, x1, b), s12 = _mm256_dpwssd_epi32(s12, x2, b);
+    b = _mm256_set1_epi32(pw_pair(w2 + k));
+    s20 = _mm256_dpwssd_epi32(s20, x0, b), s21 = _mm256_dpwssd_epi32(s21, x1, b), s22 = _mm256_dpwssd_epi32(s22, x2, b);
+    b = _mm256_set1_epi32(pw_pair(w3 + k));
+    s30 = _mm256_dpwssd_epi32(s30, x0, b), s31 = _mm256_dpwssd_epi32(s31, x1, b), s32 = _mm256_dpwssd_epi32(s32, x2, b);
+  }
+  int32_t *a = acc + p0;
+  _mm256_storeu_si256((__m256i *)a, s00), _mm256_storeu_si256((__m256i *)(a + 8), s01);
+  _mm256_storeu_si256((__m256i *)(a + 16), s02), a += P8;
+  _mm256_storeu_si256((__m256i *)a, s10), _mm256_storeu_si256((__m256i *)(a + 8), s11);
+  _mm256_storeu_si256((__m256i *)(a + 16), s12), a += P8;
+  _mm256_storeu_si256((__m256i *)a, s20), _mm256_storeu_si256((__m256i *)(a + 8), s21);
+  _mm256_storeu_si256((__m256i *)(a + 16), s22), a += P8;
+  _mm256_storeu_si256((__m256i *)a, s30), _mm256_storeu_si256((__m256i *)(a + 8), s31);
+  _mm256_storeu_si256((__m256i *)(a + 16), s32);
+}
+PW_TILE(pw_tile_vnni_1, PW_VNNI, 1, PW_MAC_VNNI)
+
+/* 1 iff the VNNI tiles run (AVX-512 paths on, and the host has VNNI). */
+static int pw_use_vnni(void) {
+  static int v = -1;
+  if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vnni");
+  return v;
+}
+
+typedef struct {
+  const int16_t *w, *xi; /* w: [M4][K2] int16, x's zero point not involved */
+  int32_t *acc;          /* [M4][P8] */
+  const conv_out *outs;
+  uint8_t *y;
+  uint32_t M, K2, P, P8;
+} pw_job;
+
+/* One work item: output channels 4 * item .. + 3, every position, requantised. */
+static void pw_item(void *ctx, size_t item) {
+  const pw_job *j = ctx;
+  const uint32_t m0 = (uint32_t)item * PW_MR, P8 = j->P8;
+  const int16_t *w = j->w + (size_t)m0 * j->K2;
+  int32_t *acc = j->acc + (size_t)m0 * P8;
+  uint32_t p = 0;
+  if (pw_use_vnni()) {
+    for (; p + 24 <= P8; p += 24) pw_tile_vnni_3(w, j->K2, j->xi, P8, p, acc);
+    for (; p < P8; p += 8) pw_tile_vnni_1(w, j->K2, j->xi, P8, p, acc);
+  } else {
+    for (; p + 16 <= P8; p += 16) pw_tile_avx2_2(w, j->K2, j->xi, P8, p, acc);
+    for (; p < P8; p += 8) pw_tile_avx2_1(w, j->K2, j->xi, P8, p, acc);
+  }
+  for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
+    const conv_out *o = &j->outs[m];
+    requant_row_p(acc + (size_t)(m - m0) * P8, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + (size_t)m * j->P, j->P, 1);
+  }
+}
+
+/* The pointwise convolution of every group and image; 0, or OPML_ENOMEM. */
+static int pointwise(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
+                     const opml_tensor *wzp, const conv_out *outs, uint8_t *y) {
+  const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u, K2 = (Cg + 1) & ~1u;
+  const uint32_t M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
+  int16_t *wi = opml_alloc(((size_t)M4 * K2 + (size_t)K2 * P8) * sizeof(int16_t) + (size_t)M4 * P8 * sizeof(int32_t));
+  if (!wi) return OPML_ENOMEM;
+  int16_t *xi = wi + (size_t)M4 * K2;
+  int32_t *acc = (int32_t *)(xi + (size_t)K2 * P8);
+  for (uint32_t g = 0; g < l->G; g++) {
+    for (uint32_t m = 0; m < M4; m++) {
+      int16_t *wr = wi + (size_t)m * K2;
+      wr[K2 - 1] = 0;
+      if (m < Mg) widen8(w, (size_t)(g * Mg + m) * Cg, 1, Cg, zero_point(wzp, g * Mg + m), wr);
+      else memset(wr, 0, K2 * sizeof(int16_t));
+    }
+    for (uint32_t b = 0; b < l->N; b++) {
+      pw_widen(x, ((size_t)b * l->C + (size_t)g * Cg) * P, Cg, P, P8, zx, xi);
+      pw_job j = {wi, xi, acc, outs + (size_t)g * Mg, y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K2, P, P8};
+      opml_parallel(M4 / PW_MR, (size_t)Mg * P * Cg, pw_item, &j);
+    }
+  }
+  opml_free(wi);
+  return OPML_OK;
+}
+#endif
 
 static int k_qlinear_conv(const opml_node *n) {
   if (n->n_in != 9) return OPML_EATTR;
@@ -1124,11 +1331,15 @@ static int k_qlinear_conv(const opml_node *n) {
   if (bias && bias->dtype != DT_INT32) return OPML_EDTYPE;
 
   uint32_t Cg = l.C / l.G, Mg = l.M / l.G, K = Cg * l.KH * l.KW, P = l.OH * l.OW;
-  int dw = Cg == 1 && Mg == 1;
+  int dw = Cg == 1 && Mg == 1, pw = 0;
+#if defined(OPML_X86)
+  pw = !dw && l.KH == 1 && l.KW == 1 && l.sh == 1 && l.sw == 1 && !l.pt && !l.pl && l.OH == l.H && l.OW == l.W &&
+       opml_use_avx2();
+#endif
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
-  size_t n_wp = packed_size(Mg, K) / sizeof(int16_t);
-  size_t n_col = dw ? PH * PW : (size_t)P * K;
-  size_t n_acc = dw ? l.OW : (size_t)Mg * P; /* depthwise: one output row */
+  size_t n_wp = pw ? 0 : packed_size(Mg, K) / sizeof(int16_t);
+  size_t n_col = pw ? 0 : dw ? PH * PW : (size_t)P * K;
+  size_t n_acc = pw ? 0 : dw ? l.OW : (size_t)Mg * P; /* depthwise: one output row; pointwise: its own */
   conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
   if (!outs) return OPML_ENOMEM;
   int32_t *acc = (int32_t *)(outs + l.M);
@@ -1152,6 +1363,13 @@ static int k_qlinear_conv(const opml_node *n) {
     opml_free(outs);
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
+#if defined(OPML_X86)
+  if (pw) {
+    int e = pointwise(&l, x, zx, w, wzp, outs, y);
+    opml_free(outs);
+    return e;
+  }
+#endif
   for (uint32_t g = 0; g < l.G; g++) {
     /* the group's weights [Mg, K], minus each output channel's zero point */
     pack_rows(w, (size_t)g * Mg * K, K, 1, Mg, K, wzp, g * Mg, wp);

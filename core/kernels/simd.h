@@ -3,7 +3,8 @@
  * runtime runs on any x86-64). Every vector path computes exactly the bits of the plain C path
  * (docs/IR.md, "Determinism"): vectors only hold independent outputs, float sums keep their
  * order, and there is no fused multiply-add. OPML_SIMD=generic in the environment turns the
- * vector paths off, which the tests use to compare both paths byte for byte. MIPS: always 0.
+ * vector paths off, OPML_SIMD=avx2 the AVX-512 ones, which the tests use to compare the paths
+ * byte for byte. MIPS: always 0.
  */
 #ifndef OPML_SIMD_H
 #define OPML_SIMD_H
@@ -24,10 +25,14 @@ static inline int opml_use_avx2(void) {
   return v;
 }
 
-/* 1 iff the AVX-512 (F) paths run (and OPML_SIMD is not "generic"). */
+/* 1 iff the AVX-512 (F) paths run (and OPML_SIMD is neither "generic" nor "avx2", which keeps
+ * the AVX2 paths only: the tests compare those too on AVX-512 hosts). */
 static inline int opml_use_avx512(void) {
   static int v = -1;
-  if (v < 0) v = opml_use_avx2() && __builtin_cpu_supports("avx512f");
+  if (v < 0) {
+    const char *e = getenv("OPML_SIMD");
+    v = opml_use_avx2() && !(e && !strcmp(e, "avx2")) && __builtin_cpu_supports("avx512f");
+  }
   return v;
 }
 #else

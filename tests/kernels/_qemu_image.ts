@@ -9,7 +9,7 @@ import { preimageRecords } from "../../core/engine/mod.ts";
 import type { TensorValue } from "../../core/ir/mod.ts";
 
 /**
- * Runs the image and asserts exit code 0.
+ * Runs the image and asserts exit code 0 (`label` names the case in the failure message).
  *
  * @example
  * ```ts
@@ -20,6 +20,7 @@ export async function qemuImage(
   mips: string,
   prog: AssembledProgram,
   feeds: TensorValue[],
+  label = "model",
 ): Promise<Uint8Array> {
   const q = new Deno.Command("qemu-mips", {
     args: ["-cpu", "24Kf", mips],
@@ -32,6 +33,6 @@ export async function qemuImage(
   await w.write(preimageRecords(prog, feeds));
   await w.close();
   const r = await q.output();
-  assertEquals(r.code, 0, `qemu-mips: ${new TextDecoder().decode(r.stderr)}`);
+  assertEquals(r.code, 0, `${label}: qemu-mips: ${new TextDecoder().decode(r.stderr)}`);
   return r.stdout;
 }

@@ -11,10 +11,11 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
-import { bytesOf, preimageRecords, runNative } from "../../core/engine/mod.ts";
+import { bytesOf, runNative } from "../../core/engine/mod.ts";
 import { DType, dtypeName, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import type { AttributeValue, OnnxModel } from "../../core/onnx/load.ts";
 import { allocArray } from "../../core/onnx/load.ts";
+import { qemuImage } from "./_qemu_image.ts";
 
 const runtime = buildRuntime();
 
@@ -84,28 +85,17 @@ async function check(
   const prog = assemble(program);
   const ins = program.inputs.map((t) => inputs[program.tensors[t].name]);
   const { outputs } = await runNative(rt.native, prog, ins);
-  const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kf", rt.mips],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .spawn();
-  const w = q.stdin.getWriter();
-  await w.write(preimageRecords(prog, ins));
-  await w.close();
-  const qr = await q.output();
-  assertEquals(qr.code, 0, `${label}: qemu: ${new TextDecoder().decode(qr.stderr)}`);
+  const qr = await qemuImage(rt.mips, prog, ins, label);
   let off = 0;
   outputs.forEach((o, i) => {
     const b = bytesOf(o);
-    const mips = qr.stdout.subarray(off, off + b.length);
+    const mips = qr.subarray(off, off + b.length);
     off += b.length;
     if (!b.every((x, j) => x === mips[j])) {
       assert(false, `${label}: ${m.nodes[i].name} (${dtypeName(o.dtype)}): MIPS bytes differ from native`);
     }
   });
-  assertEquals(off, qr.stdout.length, `${label}: MIPS output length`);
+  assertEquals(off, qr.length, `${label}: MIPS output length`);
 
   // Folding: the same graph with every input known; each folded output must equal the kernel's.
   const folded = compileGraph(m, { consts: inputs });

@@ -12,7 +12,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { preimageRecords, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { DType, dtypeName, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { decodeModel } from "../../core/onnx/load.ts";
 import { OPS, QUANT_OPS } from "../../core/compiler/ops/quant.ts";
@@ -30,6 +30,7 @@ import {
   Rng,
   tensor,
 } from "./quant_model.ts";
+import { qemuImage } from "./_qemu_image.ts";
 
 const rng = new Rng(20261128);
 const runtime = buildRuntime();
@@ -53,22 +54,11 @@ async function ours(m: QModel, vm = false): Promise<TensorValue> {
   const prog = assemble(compileGraph(decodeModel(encodeQModel(m))));
   const feeds = m.inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
   const [y] = (await runNative(rt.native, prog, feeds)).outputs;
-  const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kf", rt.mips],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .spawn();
-  const w = q.stdin.getWriter();
-  await w.write(preimageRecords(prog, feeds));
-  await w.close();
-  const qr = await q.output();
-  assertEquals(qr.code, 0, `${m.opType}: qemu: ${new TextDecoder().decode(qr.stderr)}`);
-  assertEquals(qr.stdout, bytes(y), `${m.opType}: qemu-mips differs from native`);
+  const qr = await qemuImage(rt.mips, prog, feeds, m.opType);
+  assertEquals(qr, bytes(y), `${m.opType}: qemu-mips differs from native`);
   if (vm && feeds.length <= 1) {
     image ??= Deno.readFileSync(rt.mips);
-    assertEquals(runVm(image, prog, feeds).stdout, qr.stdout, `${m.opType}: VM differs from qemu-mips`);
+    assertEquals(runVm(image, prog, feeds).stdout, qr, `${m.opType}: VM differs from qemu-mips`);
   }
   return y;
 }

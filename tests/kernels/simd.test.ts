@@ -1,7 +1,8 @@
 /**
  * The native vector paths (AVX2, chosen at run time: core/kernels/simd.h) against the plain C
  * paths of the same kernels, byte for byte: every model runs natively twice, once with
- * `OPML_SIMD=generic` (the plain C loops), and once more under qemu-mips (the MIPS image, an
+ * `OPML_SIMD=generic` (the plain C loops), once with `OPML_SIMD=avx2` (the AVX2 paths where the
+ * host has AVX-512 ones), and once more under qemu-mips (the MIPS image, an
  * independent CPU). Shapes are chosen for the edges of the vector code: odd K (pairs of int16
  * columns), row counts that are not multiples of 8 or 16, column tails of 1 to 3, quantize runs
  * whose length is not a multiple of 8, float products with partial tiles. Also the real models.
@@ -57,6 +58,8 @@ async function same(
   const plain = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "generic" } })).outputs);
   assert(vec.length > 0, `${label}: no output`);
   sameBytes(vec, plain, `${label}: the vector path differs from the plain C path`);
+  const avx2 = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "avx2" } })).outputs);
+  sameBytes(avx2, plain, `${label}: the AVX2 path (AVX-512 off) differs from the plain C path`);
   if (withQemu) {
     sameBytes(await qemuImage(rt.mips, prog, feeds), vec, `${label}: qemu-mips differs from native`);
   }
@@ -72,18 +75,26 @@ async function sameQ(m: QModel): Promise<void> {
 }
 
 Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwise) = plain C = qemu", async () => {
-  // [C, M, group, kh, kw, H, W, stride]
+  // [C, M, group, kh, kw, H, W, stride, padded]; unpadded 1x1 convolutions take the pointwise
+  // path (positions as vector lanes: tiles of 4 channels by 24 positions, 8-position tails)
   const cases: number[][] = [
-    [3, 5, 1, 1, 1, 5, 5, 1], //  K = 3 (odd), 5 rows: one partial block
-    [7, 17, 1, 3, 3, 6, 7, 1], // K = 63, 17 rows: a pair of blocks and a lone partial one
-    [16, 24, 1, 1, 1, 3, 3, 1], // 9 columns: 2 tiles of 4 and a lone column
-    [8, 8, 1, 1, 1, 2, 3, 1], //  K = 8, one full block, 6 columns
-    [2, 33, 1, 1, 1, 1, 7, 1], // K = 2, 33 rows (2 pairs of blocks and 1 row)
-    [12, 18, 3, 3, 3, 7, 5, 2], // groups of 4 -> 6, strided
-    [9, 9, 9, 3, 3, 9, 8, 2], //  depthwise, strided
-    [5, 5, 5, 3, 3, 4, 11, 1], // depthwise
+    [3, 5, 1, 1, 1, 5, 5, 1, 1], //  K = 3 (odd), 5 rows: one partial block
+    [7, 17, 1, 3, 3, 6, 7, 1, 1], // K = 63, 17 rows: a pair of blocks and a lone partial one
+    [16, 24, 1, 1, 1, 3, 3, 1, 1], // 9 columns: 2 tiles of 4 and a lone column
+    [8, 8, 1, 1, 1, 2, 3, 1, 1], //  K = 8, one full block, 6 columns
+    [2, 33, 1, 1, 1, 1, 7, 1, 1], // K = 2, 33 rows (2 pairs of blocks and 1 row)
+    [12, 18, 3, 3, 3, 7, 5, 2, 1], // groups of 4 -> 6, strided
+    [9, 9, 9, 3, 3, 9, 8, 2, 1], //  depthwise, strided
+    [5, 5, 5, 3, 3, 4, 11, 1, 1], // depthwise
+    [6, 6, 6, 3, 3, 5, 20, 1, 1], // depthwise, rows of 16 + 6 widened
+    [6, 6, 6, 3, 3, 6, 21, 2, 1], // depthwise, strided, partial last chunk
+    [3, 5, 1, 1, 1, 5, 11, 1, 0], // pointwise: K = 3 (odd), 5 channels, 55 positions (24 + 24 + 7)
+    [16, 9, 1, 1, 1, 7, 7, 1, 0], // pointwise: 49 positions, 9 channels
+    [12, 18, 3, 1, 1, 4, 7, 1, 0], // pointwise groups of 4 -> 6
+    [40, 6, 1, 1, 1, 3, 17, 1, 0], // pointwise: K = 40 (weights widened 16 at a time), 51 positions
+    [1, 3, 1, 1, 1, 2, 2, 1, 0], // pointwise: K = 1, 4 positions
   ];
-  for (const [C, M, G, kh, kw, H, W, s] of cases) {
+  for (const [C, M, G, kh, kw, H, W, s, padded] of cases) {
     for (
       const [tx, tw] of [[DType.uint8, DType.int8], [DType.int8, DType.int8], [DType.uint8, DType.uint8]]
     ) {
@@ -109,7 +120,12 @@ Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwis
           inp("yz", randomInts(rng, tx, [], 0, 40), true),
           inp("b", randomInts(rng, DType.int32, [M], -3000, 3000), true),
         ],
-        attrs: { group: G, kernel_shape: [kh, kw], strides: [s, s], pads: [1, 0, 0, 1] },
+        attrs: {
+          group: G,
+          kernel_shape: [kh, kw],
+          strides: [s, s],
+          pads: padded ? [1, 0, 0, 1] : [0, 0, 0, 0],
+        },
       });
     }
   }
