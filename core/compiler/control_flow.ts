@@ -1,10 +1,11 @@
 /**
- * Control flow (If, Loop, Scan) resolved at compile time (docs/IR.md, "Control flow"): the
- * taken branch of an If is inlined, a Loop or Scan is unrolled, each iteration a fresh copy of
- * the body's nodes. The program stays a straight list of kernel calls, so the sequence of node
- * executions phase 1 bisects is the program's node list: a body node run 7 times is 7 nodes,
- * 7 transitions (docs/MULTIPHASE.md). What needs a run-time decision (an If condition, a Loop's
- * trip count or condition that depends on the inputs' values) is rejected in one line.
+ * Control flow (If, Loop, Scan) as copies of the bodies (docs/IR.md, "Control flow"): an If
+ * known at compile time inlines its taken branch, a run-time one both branches and a Where per
+ * output; a Loop or Scan is unrolled, each iteration a fresh copy of the body, a loop that stops
+ * on data up to its known trip count with the stopped iterations masked by Where. The program
+ * stays a straight list of kernel calls, so the node executions phase 1 bisects are the
+ * program's nodes: a body node run 7 times is 7 transitions (docs/MULTIPHASE.md). What this
+ * cannot express (a loop without a known bound, data-dependent shapes) is rejected in one line.
  * @module
  */
 import type { AttributeValue, OnnxGraph, OnnxNode } from "../onnx/load.ts";
@@ -171,45 +172,143 @@ function setOutputs(host: FlowHost, ctx: NodeContext, node: OnnxNode, names: str
   node.outputs.forEach((o, i) => o && host.alias(o, names[i]));
 }
 
-/** If: the condition must be known at compile time; the taken branch is inlined. */
+/**
+ * If: with a condition known at compile time the taken branch is inlined; with a run-time one
+ * both branches are (their nodes all run) and each output is Where(cond, then, else), which
+ * needs the branches' outputs to have equal shapes and types.
+ */
 function lowerIf(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
-  const cond = knownScalar(ctx, 0, "the condition")!;
-  if (ctx.inputs[0]!.dtype !== DType.bool) ctx.fail("the condition must be a bool");
-  const branch = graphAttr(node, ctx, cond ? "then_branch" : "else_branch");
-  setOutputs(host, ctx, node, inline(host, ctx, branch, `${node.name}:${cond ? "then" : "else"}`, []));
+  const c = ctx.inputs[0];
+  if (!c || c.dtype !== DType.bool) ctx.fail("the condition must be a bool");
+  if (c.value) {
+    const cond = knownScalar(ctx, 0, "the condition")!;
+    const branch = graphAttr(node, ctx, cond ? "then_branch" : "else_branch");
+    setOutputs(host, ctx, node, inline(host, ctx, branch, `${node.name}:${cond ? "then" : "else"}`, []));
+    return;
+  }
+  const cond = scalarBool(host, ctx, `${node.name}:cond`, node.inputs[0]);
+  const thenOuts = inline(host, ctx, graphAttr(node, ctx, "then_branch"), `${node.name}:then`, []);
+  const elseOuts = inline(host, ctx, graphAttr(node, ctx, "else_branch"), `${node.name}:else`, []);
+  if (thenOuts.length !== elseOuts.length) {
+    ctx.fail(`the branches have ${thenOuts.length} and ${elseOuts.length} outputs`);
+  }
+  setOutputs(
+    host,
+    ctx,
+    node,
+    thenOuts.map((t, i) => select(host, ctx, `${node.name}:out${i}`, cond, t, elseOuts[i])),
+  );
+}
+
+/** A one-element bool tensor as a scalar (Reshape to []), or the name itself when it is one. */
+function scalarBool(host: FlowHost, ctx: NodeContext, label: string, name: string): string {
+  const v = host.values.get(name)!;
+  if (v.dtype !== DType.bool || v.shape.reduce((a, b) => a * b, 1) !== 1) {
+    ctx.fail(`a condition must be one bool, got '${name}' of shape [${v.shape.join(", ")}]`);
+  }
+  if (v.shape.length === 0) return name;
+  const shape = `${label}:shape`, out = `${label}:scalar`;
+  constant(host, shape, { dtype: DType.int64, shape: [0], data: new BigInt64Array(0) });
+  host.lower({
+    name: `${label}:reshape`,
+    opType: "Reshape",
+    domain: "",
+    inputs: [name, shape],
+    outputs: [out],
+    attributes: new Map(),
+  });
+  return out;
+}
+
+/** Where(cond, a, b) for one scalar bool `cond` and `a`, `b` of one shape and type. */
+function select(host: FlowHost, ctx: NodeContext, label: string, cond: string, a: string, b: string): string {
+  if (a === b) return a;
+  const va = host.values.get(a)!, vb = host.values.get(b)!;
+  if (va.dtype !== vb.dtype || va.shape.join() !== vb.shape.join()) {
+    ctx.fail(
+      `'${label}': a run-time choice between tensors of different shapes or types ([${
+        va.shape.join(", ")
+      }] and [${vb.shape.join(", ")}]) is not supported`,
+    );
+  }
+  const out = `${label}:select#${host.count.copies++}`;
+  host.lower({
+    name: `${label}:where`,
+    opType: "Where",
+    domain: "",
+    inputs: [cond, a, b],
+    outputs: [out],
+    attributes: new Map(),
+  });
+  return out;
 }
 
 /**
- * Loop: the trip count and the condition (the input and each iteration's computed one) must be
- * known at compile time; the body is unrolled. Scan outputs are the iterations' values stacked
- * on a new first axis.
+ * Loop: the body is unrolled, one copy per iteration. With the trip count and the condition
+ * (the input and each iteration's computed one) known at compile time, exactly the iterations
+ * that run are copied. A condition that depends on data needs a trip count M known at compile
+ * time: all M iterations are copied and run, and from the first data-dependent condition on,
+ * each carried value is Where(still running, the body's new value, the old one) with "still
+ * running" the And of the conditions so far; such a loop can have no scan outputs (their length
+ * would depend on data) and its carried values must keep their shapes. Scan outputs are the
+ * iterations' values stacked on a new first axis.
  */
 function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   const body = graphAttr(node, ctx, "body");
-  const tripCount = knownScalar(ctx, 0, "the trip count M") ?? Infinity;
-  let cond = (knownScalar(ctx, 1, "the condition") ?? 1) !== 0;
+  if (ctx.inputNames[0] && !ctx.inputs[0]!.value) knownScalar(ctx, 0, "the trip count M");
+  const tripCount = ctx.inputNames[0] ? Number(ctx.inputs[0]!.value!.data[0]) : Infinity;
+  /** Whether the loop still runs: known (true/false) or a scalar bool tensor. */
+  let active: boolean | string = true;
+  if (ctx.inputNames[1]) {
+    const c = ctx.inputs[1]!;
+    active = c.value
+      ? Number(c.value.data[0]) !== 0
+      : scalarBool(host, ctx, `${node.name}:cond`, node.inputs[1]);
+  }
   let carried = node.inputs.slice(2);
   if (carried.some((c) => !c)) ctx.fail("an absent loop-carried input is not supported");
   const nScan = body.outputs.length - 1 - carried.length;
   if (nScan < 0) ctx.fail(`the body has ${body.outputs.length} outputs, fewer than 1 + the carried values`);
   const scans: string[][] = Array.from({ length: nScan }, () => []);
-  for (let i = 0; i < tripCount && cond; i++) {
+  const dataDependent = (why: string): never =>
+    ctx.fail(
+      `${why}: a loop that stops on data needs a trip count M known at compile time and no scan outputs`,
+    );
+  for (let i = 0; i < tripCount && active !== false; i++) {
+    const running: boolean | string = active;
+    if (typeof running === "string") {
+      if (tripCount === Infinity) dataDependent(`its condition depends on run-time data`);
+      if (nScan > 0) dataDependent(`its condition depends on run-time data and it has scan outputs`);
+    }
     const outs = inline(host, ctx, body, `${node.name}@${i}`, [
       int64Scalar(i),
-      { dtype: DType.bool, shape: [], data: Uint8Array.of(1) },
+      running === true ? { dtype: DType.bool, shape: [], data: Uint8Array.of(1) } : running as string,
       ...carried,
     ]);
-    const c = host.values.get(outs[0])!;
-    if (!c.value) {
-      ctx.fail(
-        `the body's condition output '${
-          body.outputs[0].name
-        }' depends on run-time data: a loop that stops on data is not supported yet (its trip count and condition must be known at compile time)`,
+    const next = outs.slice(1, 1 + carried.length);
+    carried = running === true
+      ? next
+      : next.map((v, j) =>
+        select(host, ctx, `${node.name}@${i}:carried${j}`, running as string, v, carried[j])
       );
-    }
-    cond = Number(c.value.data[0]) !== 0;
-    carried = outs.slice(1, 1 + carried.length);
     outs.slice(1 + carried.length).forEach((s, j) => scans[j].push(s));
+    const c = host.values.get(outs[0])!;
+    if (c.value) {
+      if (Number(c.value.data[0]) === 0) active = false;
+    } else {
+      if (tripCount === Infinity) {
+        ctx.fail(
+          `the body's condition output '${
+            body.outputs[0].name
+          }' depends on run-time data: a loop that stops on data needs a trip count M known at compile time`,
+        );
+      }
+      if (nScan > 0) {
+        dataDependent(`the body's condition output '${body.outputs[0].name}' depends on run-time data`);
+      }
+      const cond = scalarBool(host, ctx, `${node.name}@${i}:cond`, outs[0]);
+      active = running === true ? cond : and(host, `${node.name}@${i}:running`, running as string, cond);
+    }
   }
   if (nScan > 0 && scans[0].length === 0) {
     ctx.fail("a loop with scan outputs that runs 0 times is not supported");
@@ -218,6 +317,20 @@ function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
     ...carried,
     ...scans.map((parts, j) => stack(host, `${node.name}:scan${j}`, parts, 0)),
   ]);
+}
+
+/** And(a, b) of two scalar bools. */
+function and(host: FlowHost, label: string, a: string, b: string): string {
+  const out = `${label}#${host.count.copies++}`;
+  host.lower({
+    name: `${label}:and`,
+    opType: "And",
+    domain: "",
+    inputs: [a, b],
+    outputs: [out],
+    attributes: new Map(),
+  });
+  return out;
 }
 
 /**

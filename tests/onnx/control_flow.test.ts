@@ -1,7 +1,8 @@
 /**
  * Control flow (docs/IR.md, "Control flow"): a Loop whose body holds a nested If reading names of
  * both enclosing graphs, and a Scan, against onnxruntime (the independent reference), natively
- * and byte-identical in the VM; one-line rejections of what needs a run-time decision; and an
+ * and byte-identical in the VM; a run-time If and a Loop that stops on data (every condition and
+ * trip count of the cases against onnxruntime); one-line rejections of what it cannot express; and an
  * offline dispute where a dishonest server lies in the third execution of a loop body node:
  * `opml challenge` ends on that transition, and MIPS.sol accepts the step `opml prove` gives.
  *
@@ -109,6 +110,46 @@ function loopModel(tripInput = false): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/**
+ * Run-time control flow: y = If(flag) then x * 2 else x + 1 (both branches read x), and a Loop
+ * of at most M = 10 iterations doubling z while the sum stays under 100 (the condition is data),
+ * or, with `unbounded`, without M.
+ */
+function dataModel(unbounded = false): Uint8Array {
+  const then = { name: "then", node: [node("Mul", ["x", "two"], ["t"])], output: [vi("t", FLOAT, [3])] };
+  const els = { name: "else", node: [node("Add", ["x", "one"], ["e"])], output: [vi("e", FLOAT, [3])] };
+  const body = {
+    name: "body",
+    input: [vi("i", INT64, []), vi("c", BOOL, []), vi("z_in", FLOAT, [3])],
+    node: [
+      node("Mul", ["z_in", "two"], ["z2"]),
+      node("ReduceSum", ["z2"], ["s"], [{ name: "keepdims", type: 2, i: 0 }]),
+      node("Less", ["s", "limit"], ["go"]),
+    ],
+    output: [vi("go", BOOL, []), vi("z2", FLOAT, [3])],
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "g",
+      node: [
+        node("If", ["flag"], ["y"], [graphAttr("then_branch", then), graphAttr("else_branch", els)]),
+        node("Loop", [unbounded ? "" : "M", "", "z"], ["z_final"], [graphAttr("body", body)]),
+      ],
+      input: [vi("flag", BOOL, []), vi("x", FLOAT, [3]), vi("z", FLOAT, [3])],
+      output: [vi("y", FLOAT, [3]), vi("z_final", FLOAT, [3])],
+      initializer: [
+        floats("two", [], [2]),
+        floats("one", [], [1]),
+        floats("limit", [], [100]),
+        { name: "M", dims: [], dataType: INT64, int64Data: [10] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
 const X: TensorValue = { dtype: DType.float32, shape: [4], data: Float32Array.of(0.25, 3, -1.5, 0.125) };
 const modelPath = `${tmp}/loop.onnx`;
 Deno.writeFileSync(modelPath, loopModel());
@@ -142,7 +183,58 @@ Deno.test("Loop with a nested If, and a reversed Scan: as onnxruntime; VM bytes 
   );
 });
 
-Deno.test("control flow that needs a run-time decision: one-line rejections naming node and operator", async () => {
+Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each condition and trip count; VM = native", async () => {
+  const rt = await runtime;
+  const path = `${tmp}/data.onnx`;
+  Deno.writeFileSync(path, dataModel());
+  const prog = assemble(compileGraph(decodeModel(dataModel(), "data.onnx")));
+  // all M iterations are program nodes (transitions), stopped ones masked by Where
+  // (the last iteration's condition is read by nothing: its ReduceSum and Less are dead nodes)
+  assertEquals(prog.program.nodes.filter((n) => /^z_final@\d+#\d+\/z2$/.test(n.name)).length, 10);
+  assertEquals(prog.program.nodes.filter((n) => n.opType === "ReduceSum").length, 9);
+  const image = Deno.readFileSync(rt.mips);
+  const f32 = (...v: number[]): TensorValue => ({
+    dtype: DType.float32,
+    shape: [3],
+    data: Float32Array.from(v),
+  });
+  const cases: [boolean, TensorValue][] = [[true, f32(1, 1, 1)], [false, f32(10, 10, 10)], [
+    true,
+    f32(60, 0, 0),
+  ], [
+    false,
+    f32(0.125, 0, 0),
+  ]];
+  const seen = new Set<number>();
+  for (const [flag, z] of cases) {
+    const inputs = [{ dtype: DType.bool, shape: [], data: Uint8Array.of(flag ? 1 : 0) }, f32(0.5, -3, 7), z];
+    const native = await runNative(rt.native, prog, inputs);
+    const ref = (await runOrt(path, { flag: inputs[0], x: inputs[1], z })).outputs;
+    ["y", "z_final"].forEach((name, i) =>
+      assertEquals(
+        Array.from(native.outputs[i].data as Float32Array),
+        Array.from(ref[name].data as Float32Array),
+        `${name} (flag ${flag}, z ${Array.from(z.data as Float32Array)})`,
+      )
+    );
+    seen.add(Math.log2((native.outputs[1].data as Float32Array)[0] / (z.data as Float32Array)[0]));
+    const vm = runVm(image, prog, inputs);
+    vm.outputs.forEach((o, i) =>
+      assertEquals(
+        new Uint8Array(o.data.buffer),
+        new Uint8Array(native.outputs[i].data.buffer),
+        `VM output ${i}`,
+      )
+    );
+  }
+  assertEquals(
+    [...seen].sort((a, b) => a - b),
+    [1, 2, 6, 10],
+    "the cases stop after 1, 2, 6 and all 10 iterations",
+  );
+});
+
+Deno.test("control flow it cannot express: one-line rejections naming node and operator", async () => {
   const compile = (bytes: Uint8Array) => () => compileGraph(decodeModel(bytes, "m.onnx"));
   const message = (f: () => unknown) => {
     try {
@@ -156,6 +248,10 @@ Deno.test("control flow that needs a run-time decision: one-line rejections nami
   assertEquals(
     message(compile(loopModel(true))),
     "node 'y' (Loop, opset 17): the trip count M (input 'M') must be known at compile time (a constant, or computed from shapes): run-time control flow is not supported yet",
+  );
+  assertEquals(
+    message(compile(dataModel(true))),
+    "node 'z_final' (Loop, opset 17): the body's condition output 'go' depends on run-time data: a loop that stops on data needs a trip count M known at compile time",
   );
   const path = `${tmp}/trip.onnx`;
   Deno.writeFileSync(path, loopModel(true));
