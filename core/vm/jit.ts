@@ -11,7 +11,9 @@
  * hands anything else back to it *before* the instruction, with the state exactly as the
  * interpreter would have it there: a fault or trap, an overflow, a misaligned access, a store
  * into a page that is not `writable` (the first since the last root or snapshot, or a page
- * holding code), a division by zero, a syscall.
+ * holding code), a division by zero, a syscall. FPU instructions (COP1, lwc1, swc1, the FPU
+ * branches, movf/movt) call the interpreter's own binary32 functions (fpu.ts) on the FPU
+ * register file; the rare encodings _cop1.ts rejects are handed back.
  *
  * Code does not change under a block: each page a block was compiled from carries a stamp (a
  * code generation, `Memory.codeGenerations`) that any write clears, since stamped pages are
@@ -25,11 +27,13 @@
  */
 import type { Memory } from "./memory.ts";
 import { mulHiS, mulHiU } from "./step.ts";
+import { CTC1_FAULT_BITS, FCC_MASK, fccBit } from "./state.ts";
+import { cvtSW, cvtWS, fadd, fcompare, fdiv, fmul, fsqrt, fsub, RoundTo } from "./fpu.ts";
 
 /**
- * A compiled block: `(r, io, slots, store, writable, gens) => steps`, over the register file,
- * the page table and the code generation stamps of a memory. `io` carries [pc, nextPC,
- * dataAddr, lo, hi] out (and dataAddr, lo, hi in). Returns the steps taken, plus
+ * A compiled block: `(r, io, slots, store, writable, gens, f) => steps`, over the register file,
+ * the page table and the code generation stamps of a memory, and the FPU registers `f`. `io`
+ * carries [pc, nextPC, dataAddr, lo, hi, fcsr] out (and dataAddr, lo, hi, fcsr in). Returns the steps taken, plus
  * {@link HANDBACK} if it stopped before an instruction for the interpreter; or -1, without a
  * step, if a page of it does not carry the stamp it was compiled under.
  */
@@ -40,6 +44,7 @@ export type Block = (
   store: Uint32Array[],
   writable: Uint8Array,
   gens: Int32Array,
+  f: Int32Array,
 ) => number;
 
 /** `BlockPage.visits` of a word where a block starts. */
@@ -49,7 +54,7 @@ export const COMPILED = 0xffff;
 export const HANDBACK = 256;
 
 /** Indices into a block's `io` array. */
-export const IO_PC = 0, IO_NPC = 1, IO_DATA = 2, IO_LO = 3, IO_HI = 4;
+export const IO_PC = 0, IO_NPC = 1, IO_DATA = 2, IO_LO = 3, IO_HI = 4, IO_FCSR = 5;
 
 /** The compiled blocks of one 4 KiB page, by word index of their first instruction. */
 export interface BlockPage {
@@ -191,6 +196,9 @@ export function restamp(bp: BlockPage, w: number, mem: Memory): boolean {
   return true;
 }
 
+/** The functions compiled blocks call: the interpreter's own. */
+const BLOCK_SCOPE = { mulHiU, mulHiS, fadd, fsub, fmul, fdiv, fsqrt, fcompare, cvtWS, cvtSW };
+
 /** What kind of instruction a word is, for block building. */
 const PLAIN = 0, CONTROL = 1, NONE = 2;
 
@@ -260,6 +268,10 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
           return sa === 0 ? W(rd, `(${t} >>> (${s} & 31)) | 0`) : undefined;
         case 0x07:
           return W(rd, `${t} >> (${s} & 31)`);
+        case 0x01: // movf, movt
+          return rd === 0
+            ? ""
+            : `if (((io[5] >>> ${fccBit((insn >>> 18) & 7)}) & 1) === ${(insn >>> 16) & 1}) ${W(rd, s)}`;
         case 0x0a:
           return rd === 0 ? "" : `if (${t} === 0) ${W(rd, s)}`;
         case 0x0b:
@@ -338,6 +350,16 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
         return W(rt, `${insn << 16}`);
       case 0x1c: // SPECIAL2
         return special2(insn, s, t, rd);
+      case 0x11: // COP1 (not a branch: those are CONTROL)
+        return cop1(insn, t, i, at, npc);
+      case 0x31: // lwc1
+        return `{ const a = (${s} + ${imm}) | 0; if (a & 3) ${back(i, at, npc)} io[2] = a; ` +
+          `f[${rt}] = store[slots[a >>> 12]][(a & 0xfff) >>> 2]; }`;
+      case 0x39: // swc1
+        return `{ const a = (${s} + ${imm}) | 0; if (a & 3) ${back(i, at, npc)} const pi = a >>> 12; ` +
+          `if (writable[pi] === 0) ${
+            back(i, at, npc)
+          } io[2] = a; store[slots[pi]][(a & 0xfff) >>> 2] = f[${rt}]; }`;
       case 0x23: // lw
       case 0x30: // ll
         return `{ const a = (${s} + ${imm}) | 0; if (a & 3) ${back(i, at, npc)} io[2] = a; ` +
@@ -417,8 +439,60 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
     }
   }
 
+  /**
+   * Code for a COP1 instruction other than a branch, mirroring core/vm/_cop1.ts (the same
+   * arithmetic functions), or undefined for one the interpreter takes (its faults included).
+   */
+  function cop1(insn: number, t: string, i: number, at: number, npc: string): string | undefined {
+    const fmt = (insn >>> 21) & 31, ft = (insn >>> 16) & 31, fs = (insn >>> 11) & 31, fd = (insn >>> 6) & 31;
+    const funct = insn & 63;
+    if (fmt === 0) return W(ft, `f[${fs}]`); // mfc1
+    if (fmt === 2) return fs === 31 ? W(ft, "io[5]") : undefined; // cfc1
+    if (fmt === 4) return `f[${fs}] = ${t};`; // mtc1
+    if (fmt === 6) { // ctc1
+      return fs === 31
+        ? `if ((${t} & ${CTC1_FAULT_BITS}) !== 0) ${back(i, at, npc)} io[5] = ${t} & ${FCC_MASK};`
+        : undefined;
+    }
+    if (fmt === 20) return funct === 0x20 ? `f[${fd}] = cvtSW(f[${fs}]);` : undefined; // cvt.s.w
+    if (fmt !== 16) return undefined;
+    if (funct >= 0x30) { // c.cond.s
+      const bit = 1 << fccBit((insn >>> 8) & 7);
+      return `if (fcompare(f[${fs}], f[${ft}], ${funct & 15})) io[5] |= ${bit}; else io[5] &= ${~bit};`;
+    }
+    const bin = ["fadd", "fsub", "fmul", "fdiv"][funct];
+    if (bin !== undefined) return `f[${fd}] = ${bin}(f[${fs}], f[${ft}]);`;
+    const round: Record<number, number> = {
+      0x0c: RoundTo.nearest,
+      0x24: RoundTo.nearest,
+      0x0d: RoundTo.zero,
+      0x0e: RoundTo.up,
+      0x0f: RoundTo.down,
+    };
+    if (round[funct] !== undefined) return `f[${fd}] = cvtWS(f[${fs}], ${round[funct]});`;
+    switch (funct) {
+      case 0x04:
+        return `f[${fd}] = fsqrt(f[${fs}]);`;
+      case 0x05:
+        return `f[${fd}] = f[${fs}] & 0x7fffffff;`;
+      case 0x06:
+        return `f[${fd}] = f[${fs}];`;
+      case 0x07:
+        return `f[${fd}] = f[${fs}] ^ 0x80000000;`;
+      case 0x11: // movf.s, movt.s
+        return `if (((io[5] >>> ${fccBit((insn >>> 18) & 7)}) & 1) === ${ft & 1}) f[${fd}] = f[${fs}];`;
+      case 0x12:
+        return `if (${R(ft)} === 0) f[${fd}] = f[${fs}];`;
+      case 0x13:
+        return `if (${R(ft)} !== 0) f[${fd}] = f[${fs}];`;
+      default:
+        return undefined;
+    }
+  }
+
   function kind(insn: number): number {
     const op = insn >>> 26;
+    if (op === 0x11) return ((insn >>> 21) & 31) === 8 ? CONTROL : PLAIN; // bc1f/t(l): a branch
     if (op === 0) {
       const f = insn & 63;
       return f === 0x08 || f === 0x09 ? CONTROL : PLAIN;
@@ -509,7 +583,10 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
       let cond: string;
       let likely: boolean;
       let linkCode = "";
-      if (op === 0x01) {
+      if (op === 0x11) { // bc1f, bc1t, bc1fl, bc1tl on condition code cc
+        cond = `((io[5] >>> ${fccBit((insn >>> 18) & 7)}) & 1) === ${(insn >>> 16) & 1}`;
+        likely = (insn & 0x20000) !== 0;
+      } else if (op === 0x01) {
         const x = R(rs);
         cond = rt & 1 ? `${x} >= 0` : `${x} < 0`;
         likely = (rt & 2) !== 0;
@@ -565,12 +642,11 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
     ...body,
   ].join("\n").replaceAll("@WB@", wb);
   const make = new Function(
-    "mulHiU",
-    "mulHiS",
-    `return function block_${(pc >>> 0).toString(16)}(r, io, slots, store, writable, gens) {\n${src}\n};`,
+    ...Object.keys(BLOCK_SCOPE),
+    `return function block_${(pc >>> 0).toString(16)}(r, io, slots, store, writable, gens, f) {\n${src}\n};`,
   );
   const w0 = (pc & 0xfff) >>> 2;
-  bp.fns[w0] = make(mulHiU, mulHiS) as Block;
+  bp.fns[w0] = make(...Object.values(BLOCK_SCOPE)) as Block;
   bp.visits[w0] = COMPILED;
   bp.len[w0] = s;
   bp.stamps[w0] = [...pages].flat();

@@ -15,6 +15,7 @@ import {
   COMPILED,
   HANDBACK,
   IO_DATA,
+  IO_FCSR,
   IO_HI,
   IO_LO,
   IO_NPC,
@@ -185,7 +186,7 @@ export function execute(st: VmState, host: VmHost, maxSteps: number): number {
 let canCompile = true;
 
 /** The registers a block reads and writes besides `regs`: pc, nextPC, dataAddr, lo, hi. */
-const io = new Int32Array(5);
+const io = new Int32Array(6);
 
 /**
  * A direct-mapped cache of the blocks by start address, in front of the block pages of jit.ts,
@@ -213,6 +214,8 @@ function runBlocks(st: VmState, maxSteps: number): void {
   io[IO_DATA] = st.lastDataAddr | 0;
   io[IO_LO] = st.lo;
   io[IO_HI] = st.hi;
+  io[IO_FCSR] = st.fcsr;
+  const f = st.fpr;
   let pc = st.pc | 0;
   let npc = 0; // pc + 4, unless a block handed back
   let handedBack = false;
@@ -222,7 +225,7 @@ function runBlocks(st: VmState, maxSteps: number): void {
     const line = (pc >>> 2) & CACHE_MASK;
     if (cachePc[line] !== pc && !fillCache(pc, line)) break;
     if (n > roomy && n + cacheLen[line] > maxSteps) break;
-    const k = cacheFn[line](r, io, slots, store, writable, gens);
+    const k = cacheFn[line](r, io, slots, store, writable, gens, f);
     if (k < 0) { // a page of it was written, or is another memory's: run it if the code is the same
       if (restamp(blockPage(pc >>> 12), (pc & 0xfff) >>> 2, mem)) continue;
       dropBlock(pc, line);
@@ -247,6 +250,7 @@ function runBlocks(st: VmState, maxSteps: number): void {
   // (a value equal mod 2^32 keeps its representation)
   if (io[IO_LO] !== (st.lo | 0)) st.lo = io[IO_LO];
   if (io[IO_HI] !== (st.hi | 0)) st.hi = io[IO_HI];
+  if (io[IO_FCSR] !== (st.fcsr | 0)) st.fcsr = io[IO_FCSR];
 }
 
 /** Puts the block that starts at `pc` into its cache line; false if there is none. */

@@ -22,6 +22,8 @@ function fields(st: VmState): string {
     step: st.step,
     lastDataAddr: st.lastDataAddr,
     regs: Array.from(st.regs),
+    fpr: Array.from(st.fpr),
+    fcsr: st.fcsr >>> 0,
     preimageOffset: st.preimageOffset,
     preimageKey: Array.from(st.preimageKey),
   });
@@ -94,6 +96,7 @@ function randomWord(rnd: () => number): number {
   if (k < 5) {
     return pick([0x0000000d, 0x0000000c, 0x00000034 | (rs << 21) | (rt << 16), 0x44000000, 0xbc000000]);
   }
+  if (k < 20) return randomFpuWord(rnd, rs, rt, rd);
   if (k < 45) {
     const f = pick([
       0x00,
@@ -184,6 +187,59 @@ function randomWord(rnd: () => number): number {
   return ((op << 26) | (rs << 21) | (t << 16) | imm) >>> 0;
 }
 
+/** FPU registers the random FPU words use (few, so values flow). */
+const FREGS = [0, 1, 2, 3, 12, 31];
+
+/**
+ * A random FPU word: loads and stores, moves, binary32 arithmetic, conversions, compares on
+ * every condition code and predicate, conditional moves, FPU branches (likely ones too), and
+ * encodings the VM rejects (double precision, other control registers, a ctc1 that faults).
+ */
+function randomFpuWord(rnd: () => number, rs: number, rt: number, rd: number): number {
+  const pick = <T>(xs: T[]) => xs[rnd() % xs.length];
+  const ft = pick(FREGS), fs = pick(FREGS), fd = pick(FREGS), cc = rnd() % 8;
+  const cop1 = (fmt: number, t: number, s: number, d: number, funct: number) =>
+    ((0x11 << 26) | (fmt << 21) | (t << 16) | (s << 11) | (d << 6) | funct) >>> 0;
+  const k = rnd() % 14;
+  if (k === 0) { // lwc1, swc1
+    const imm = (rnd() % 16) * 4 + (rnd() % 8 === 0 ? rnd() % 4 : 0);
+    return ((pick([0x31, 0x39]) << 26) | (pick([16, 17, 29]) << 21) | (ft << 16) | imm) >>> 0;
+  }
+  if (k === 1) return cop1(pick([0, 4]), rt, fs, 0, 0); // mfc1, mtc1
+  if (k === 2) return cop1(pick([2, 6]), rt, pick([31, 31, 31, 0]), 0, 0); // cfc1, ctc1
+  if (k === 3) { // bc1f, bc1t, bc1fl, bc1tl
+    return ((0x11 << 26) | (8 << 21) | (cc << 18) | ((rnd() & 3) << 16) | (((rnd() % 24) - 16) & 0xffff)) >>>
+      0;
+  }
+  if (k === 4) return cop1(16, ft, fs, cc << 2, 0x30 | (rnd() & 15)); // c.cond.s
+  if (k === 5) return cop1(16, (cc << 2) | (rnd() & 1), fs, fd, 0x11); // movf.s, movt.s
+  if (k === 6) return cop1(16, rt, fs, fd, pick([0x12, 0x13])); // movz.s, movn.s
+  if (k === 7) return ((rs << 21) | (cc << 18) | ((rnd() & 1) << 16) | (rd << 11) | 0x01) >>> 0; // movf, movt
+  if (k === 8) return cop1(20, 0, fs, fd, pick([0x20, 0x20, 0x21])); // cvt.s.w (cvt.d.w: rejected)
+  if (k === 9) return cop1(17, ft, fs, fd, pick([0, 2])); // add.d, mul.d: rejected
+  return cop1(16, ft, fs, fd, pick([0, 1, 2, 3, 4, 5, 6, 7, 0x0c, 0x0d, 0x0e, 0x0f, 0x24, 0x15, 0x21]));
+}
+
+/** Binary32 operands: zeros, subnormals, infinities, NaNs (quiet, signalling), integers, halves. */
+const FLOAT_BITS = [
+  0,
+  0x80000000,
+  1,
+  0x807fffff,
+  0x7f800000,
+  0xff800000,
+  0x7fc00000,
+  0x7f800001,
+  0xffc00001,
+  0x3f800000,
+  0xbfc00000,
+  0x4b000001,
+  0x7f7fffff,
+  0x4f000000,
+  0xcf000001,
+  0x3f000000,
+];
+
 function randomMachine(seed: number): VmState {
   const rnd = rng(seed);
   const st = new VmState();
@@ -201,6 +257,8 @@ function randomMachine(seed: number): VmState {
   st.regs[17] = rnd() % 3 === 0 ? CODE + 4 * (rnd() % len) : DATA + 0x1ff0;
   st.regs[29] = 0x7fff0000 + 4 * (rnd() % 256);
   st.regs[2] = [4090, 4045, 4120, 4003, 4004, 4055, 1][rnd() % 7];
+  for (const i of FREGS) st.fpr[i] = rnd() % 2 === 0 ? FLOAT_BITS[rnd() % FLOAT_BITS.length] : rnd() | 0;
+  st.fcsr = (rnd() & 0xfe800000) | 0;
   return st;
 }
 
