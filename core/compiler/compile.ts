@@ -30,6 +30,7 @@ import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
 import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
+import { DATA_SHAPED, lowerDataShaped } from "./data_shapes.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
 const LEGACY_BROADCAST: ReadonlySet<string> = new Set([
@@ -294,6 +295,10 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     let ctx = context(node, opset, values);
     if (node.domain === "" && CONTROL_FLOW.has(node.opType)) {
       lowerControlFlow(host, node, ctx);
+      return;
+    }
+    if (node.domain === "" && DATA_SHAPED.has(node.opType)) {
+      lowerDataShaped(host, node, ctx);
       return;
     }
     if (node.opType === "Constant" && node.domain === "") {

@@ -74,7 +74,8 @@ function knownScalar(ctx: NodeContext, i: number, what: string): number | undefi
   return Number(v.value.data[0]);
 }
 
-function constant(host: FlowHost, name: string, value: TensorValue): void {
+/** Defines `name` as a constant. */
+export function constant(host: FlowHost, name: string, value: TensorValue): void {
   host.values.set(name, { dtype: value.dtype, shape: value.shape, value });
 }
 
@@ -209,15 +210,7 @@ function scalarBool(host: FlowHost, ctx: NodeContext, label: string, name: strin
   if (v.shape.length === 0) return name;
   const shape = `${label}:shape`, out = `${label}:scalar`;
   constant(host, shape, { dtype: DType.int64, shape: [0], data: new BigInt64Array(0) });
-  host.lower({
-    name: `${label}:reshape`,
-    opType: "Reshape",
-    domain: "",
-    inputs: [name, shape],
-    outputs: [out],
-    attributes: new Map(),
-  });
-  return out;
+  return lowerOne(host, `${label}:reshape`, "Reshape", [name, shape], out);
 }
 
 /** Where(cond, a, b) for one scalar bool `cond` and `a`, `b` of one shape and type. */
@@ -232,15 +225,7 @@ function select(host: FlowHost, ctx: NodeContext, label: string, cond: string, a
     );
   }
   const out = `${label}:select#${host.count.copies++}`;
-  host.lower({
-    name: `${label}:where`,
-    opType: "Where",
-    domain: "",
-    inputs: [cond, a, b],
-    outputs: [out],
-    attributes: new Map(),
-  });
-  return out;
+  return lowerOne(host, `${label}:where`, "Where", [cond, a, b], out);
 }
 
 /**
@@ -322,15 +307,7 @@ function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
 /** And(a, b) of two scalar bools. */
 function and(host: FlowHost, label: string, a: string, b: string): string {
   const out = `${label}#${host.count.copies++}`;
-  host.lower({
-    name: `${label}:and`,
-    opType: "And",
-    domain: "",
-    inputs: [a, b],
-    outputs: [out],
-    attributes: new Map(),
-  });
-  return out;
+  return lowerOne(host, `${label}:and`, "And", [a, b], out);
 }
 
 /**
@@ -441,15 +418,14 @@ function gather(host: FlowHost, label: string, x: string, index: number, axis: n
   const idx = `${label}:${x}:index${index}:${host.count.copies++}`;
   constant(host, idx, int64Scalar(index));
   const out = `${idx}:slice`;
-  host.lower({
-    name: `${label}:gather`,
-    opType: "Gather",
-    domain: "",
-    inputs: [x, idx],
-    outputs: [out],
-    attributes: new Map([["axis", { kind: "int", value: axis }]]),
-  });
-  return out;
+  return lowerOne(
+    host,
+    `${label}:gather`,
+    "Gather",
+    [x, idx],
+    out,
+    new Map([["axis", { kind: "int", value: axis }]]),
+  );
 }
 
 /** The tensors `parts` (one shape) stacked along a new axis `axis` (Unsqueeze each, Concat). */
@@ -466,24 +442,28 @@ function stack(host: FlowHost, label: string, parts: string[], axis: number): st
     } else {
       attributes.set("axes", { kind: "ints", value: [axis] });
     }
-    host.lower({
-      name: `${label}:unsqueeze`,
-      opType: "Unsqueeze",
-      domain: "",
-      inputs,
-      outputs: [out],
-      attributes,
-    });
-    return out;
+    return lowerOne(host, `${label}:unsqueeze`, "Unsqueeze", inputs, out, attributes);
   });
   const out = `${label}#${id}`;
-  host.lower({
-    name: `${label}:concat`,
-    opType: "Concat",
-    domain: "",
-    inputs: unsqueezed,
-    outputs: [out],
-    attributes: new Map([["axis", { kind: "int", value: axis }]]),
-  });
+  return lowerOne(
+    host,
+    `${label}:concat`,
+    "Concat",
+    unsqueezed,
+    out,
+    new Map([["axis", { kind: "int", value: axis }]]),
+  );
+}
+
+/** Lowers one synthesized node of the default domain with one output `out`; gives `out`. */
+export function lowerOne(
+  host: FlowHost,
+  name: string,
+  opType: string,
+  inputs: string[],
+  out: string,
+  attributes: Map<string, AttributeValue> = new Map(),
+): string {
+  host.lower({ name, opType, domain: "", inputs, outputs: [out], attributes });
   return out;
 }

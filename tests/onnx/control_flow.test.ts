@@ -2,7 +2,8 @@
  * Control flow (docs/IR.md, "Control flow"): a Loop whose body holds a nested If reading names of
  * both enclosing graphs, and a Scan, against onnxruntime (the independent reference), natively
  * and byte-identical in the VM; a run-time If and a Loop that stops on data (every condition and
- * trip count of the cases against onnxruntime); one-line rejections of what it cannot express; and an
+ * trip count of the cases against onnxruntime); Compress and NonZero whose shapes are known at
+ * compile time; one-line rejections of what it cannot express; and an
  * offline dispute where a dishonest server lies in the third execution of a loop body node:
  * `opml challenge` ends on that transition, and MIPS.sol accepts the step `opml prove` gives.
  *
@@ -234,6 +235,54 @@ Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each co
   );
 });
 
+/** y = Compress(x, cond, axis 1), nz = NonZero(mask): cond and mask initializers, or cond an input. */
+function compressModel(condInput = false): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 13 }],
+    graph: {
+      name: "g",
+      node: [
+        node("Compress", ["x", "cond"], ["y"], [{ name: "axis", type: 2, i: 1 }]),
+        node("NonZero", ["mask"], ["nz"]),
+      ],
+      input: [vi("x", FLOAT, [2, 5]), ...(condInput ? [vi("cond", BOOL, [5])] : [])],
+      output: [vi("y", FLOAT, [2, 3]), vi("nz", INT64, [2, 3])],
+      initializer: [
+        ...(condInput ? [] : [{ name: "cond", dims: [5], dataType: BOOL, int32Data: [1, 0, 1, 1, 0] }]),
+        { name: "mask", dims: [2, 3], dataType: FLOAT, floatData: [0, 2, -0, 0.5, 0, -1] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+Deno.test("Compress and NonZero with shapes decided at compile time: as onnxruntime; VM = native", async () => {
+  const rt = await runtime;
+  const path = `${tmp}/compress.onnx`;
+  Deno.writeFileSync(path, compressModel());
+  const prog = assemble(compileGraph(decodeModel(compressModel(), "compress.onnx")));
+  const x: TensorValue = {
+    dtype: DType.float32,
+    shape: [2, 5],
+    data: Float32Array.from({ length: 10 }, (_, i) => i - 3.5),
+  };
+  const native = await runNative(rt.native, prog, [x]);
+  const ref = (await runOrt(path, { x })).outputs;
+  assertEquals(native.outputs[0].shape, [2, 3]);
+  assertEquals(Array.from(native.outputs[0].data as Float32Array), Array.from(ref.y.data as Float32Array));
+  assertEquals(native.outputs[1].shape, ref.nz.shape);
+  assertEquals(Array.from(native.outputs[1].data as BigInt64Array), Array.from(ref.nz.data as BigInt64Array));
+  const vm = runVm(Deno.readFileSync(rt.mips), prog, [x]);
+  vm.outputs.forEach((o, i) =>
+    assertEquals(
+      new Uint8Array(o.data.buffer),
+      new Uint8Array(native.outputs[i].data.buffer),
+      `VM output ${i}`,
+    )
+  );
+});
+
 Deno.test("control flow it cannot express: one-line rejections naming node and operator", async () => {
   const compile = (bytes: Uint8Array) => () => compileGraph(decodeModel(bytes, "m.onnx"));
   const message = (f: () => unknown) => {
@@ -252,6 +301,10 @@ Deno.test("control flow it cannot express: one-line rejections naming node and o
   assertEquals(
     message(compile(dataModel(true))),
     "node 'z_final' (Loop, opset 17): the body's condition output 'go' depends on run-time data: a loop that stops on data needs a trip count M known at compile time",
+  );
+  assertEquals(
+    message(compile(compressModel(true))),
+    "node 'y' (Compress, opset 13): the condition (input 'cond') must be known at compile time: output shapes that depend on run-time data are not supported yet",
   );
   const path = `${tmp}/trip.onnx`;
   Deno.writeFileSync(path, loopModel(true));
