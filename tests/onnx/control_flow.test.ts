@@ -2,9 +2,9 @@
  * Control flow (docs/IR.md, "Control flow"): a Loop whose body holds a nested If reading names of
  * both enclosing graphs, and a Scan, against onnxruntime (the independent reference), natively
  * and byte-identical in the VM; a run-time If and a Loop that stops on data (every condition and
- * trip count of the cases against onnxruntime); Compress and NonZero whose shapes are known at
- * compile time; one-line rejections of what it cannot express; and an
- * offline dispute where a dishonest server lies in the third execution of a loop body node:
+ * trip count of the cases against onnxruntime, VM and qemu-mips bytes = native); Compress and
+ * NonZero whose shapes are known at compile time; one-line rejections of what it cannot express;
+ * and an offline dispute where a dishonest server lies in the third execution of a loop body node:
  * `opml challenge` ends on that transition, and MIPS.sol accepts the step `opml prove` gives.
  *
  * Run: deno test -A tests/onnx/control_flow.test.ts
@@ -17,6 +17,7 @@ import { decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
 import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
+import { qemuImage } from "../kernels/_qemu_image.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -227,6 +228,9 @@ Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each co
         `VM output ${i}`,
       )
     );
+    // and an independent CPU: qemu-mips runs the same image to the same bytes
+    const nativeBytes = native.outputs.flatMap((o) => [...new Uint8Array(o.data.buffer)]);
+    assertEquals([...await qemuImage(rt.mips, prog, inputs, "data model")], nativeBytes, "qemu-mips output");
   }
   assertEquals(
     [...seen].sort((a, b) => a - b),
