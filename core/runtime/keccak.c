@@ -316,6 +316,14 @@ static void hash_nodes(const uint32_t left[8], const uint32_t right[8], uint32_t
 
 #endif /* !OPML_KECCAK64 (keccak64.h has the 64-bit hash_nodes) */
 
+void opml_keccak_pair(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]) {
+  uint32_t l[8], r[8];
+  load_lanes(l, left, 4);
+  load_lanes(r, right, 4);
+  hash_nodes(l, r, l);
+  store_lanes(out, l, 4);
+}
+
 void opml_merkle_init(opml_merkle_ctx *c) {
   c->leaves = 0;
   c->len = 0;

@@ -12,12 +12,7 @@
 static uint8_t zero_hash[33][32];
 static int zero_ready;
 
-static void hash_pair(const uint8_t *l, const uint8_t *r, uint8_t out[32]) {
-  uint8_t b[64];
-  memcpy(b, l, 32);
-  memcpy(b + 32, r, 32);
-  opml_keccak256(b, 64, out);
-}
+static void hash_pair(const uint8_t *l, const uint8_t *r, uint8_t out[32]) { opml_keccak_pair(l, r, out); }
 
 static void zero_init(void) {
   if (zero_ready) return;
@@ -111,11 +106,33 @@ void opml_tensor_key(const opml_tensor *t, uint8_t out[32]) {
 #endif
 }
 
+/* An activation input of node nd whose bytes equal out's (a Reshape, Squeeze, Identity, ...): its
+ * table entry is out's data key too (the key is a function of the little-endian bytes, and equal
+ * host bytes of the same element size are equal little-endian bytes). -1 if none. */
+static int32_t same_bytes_input(const opml_table *t, const opml_program *p, const opml_pnode *nd,
+                                const opml_tensor *out) {
+  size_t bytes = opml_tensor_bytes(out), es = opml_dtype_size(out->dtype);
+  static const uint8_t zero[32];
+  for (uint32_t j = 0; j < nd->n_in; j++) {
+    int32_t id = nd->in_ids[j];
+    if (id < 0) continue;
+    const opml_ptensor *in = &p->tensors[id];
+    if (in->kind != OPML_KIND_ACTIVATION || !in->t.data || in->t.data == out->data) continue;
+    if (opml_dtype_size(in->t.dtype) != es || opml_tensor_bytes(&in->t) != bytes) continue;
+    if (!memcmp(t->node[t->cap + (uint32_t)id], zero, 32)) continue; /* no entry yet */
+    if (!memcmp(in->t.data, out->data, bytes)) return id;
+  }
+  return -1;
+}
+
 void opml_table_add_node(opml_table *t, const opml_program *p, uint32_t i) {
   const opml_pnode *nd = &p->nodes[i];
   uint8_t key[32];
   for (uint32_t k = 0; k < nd->n_out; k++) {
-    opml_tensor_key(&p->tensors[nd->out_ids[k]].t, key);
+    const opml_tensor *out = &p->tensors[nd->out_ids[k]].t;
+    int32_t same = same_bytes_input(t, p, nd, out);
+    if (same >= 0) memcpy(key, t->node[t->cap + (uint32_t)same], 32);
+    else opml_tensor_key(out, key);
     opml_table_set(t, nd->out_ids[k], key);
   }
 }

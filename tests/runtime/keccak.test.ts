@@ -152,8 +152,13 @@ function cases(): Case[] {
   return out;
 }
 
-async function runProcess(cmd: string, args: string[], input: Uint8Array): Promise<string> {
-  const p = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
+async function runProcess(
+  cmd: string,
+  args: string[],
+  input: Uint8Array,
+  env?: Record<string, string>,
+): Promise<string> {
+  const p = new Deno.Command(cmd, { args, env, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
   const w = p.stdin.getWriter();
   await w.write(input);
   await w.close();
@@ -280,7 +285,16 @@ Deno.test("native 64-bit, native 32-bit (the MIPS code) and TypeScript agree on 
     all.push({ rec: record("h", data), line: expectedH(data), small: false });
   }
   const input = concat(all.map((c) => c.rec));
-  const [n64, n32] = await Promise.all([runProcess(native, [], input), runProcess(native32, [], input)]);
+  // native: eight pair hashes per AVX-512 vector where the host has it, four per AVX2 vector
+  // with OPML_SIMD=avx2, one at a time with OPML_SIMD=generic
+  const [n64, n64avx2, n64plain, n32] = await Promise.all([
+    runProcess(native, [], input),
+    runProcess(native, [], input, { OPML_SIMD: "avx2" }),
+    runProcess(native, [], input, { OPML_SIMD: "generic" }),
+    runProcess(native32, [], input),
+  ]);
   compareLines(n64, all, "native (64-bit)");
+  compareLines(n64avx2, all, "native (64-bit, OPML_SIMD=avx2)");
+  compareLines(n64plain, all, "native (64-bit, OPML_SIMD=generic)");
   compareLines(n32, all, "native32 (the MIPS images' code)");
 });
