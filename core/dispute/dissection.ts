@@ -65,9 +65,27 @@ export function interiorPoints(iv: Interval, arity: number): number[] {
 }
 
 /**
+ * The sub-interval a challenger disputes, from its agreement with the other side's states at the
+ * interior points (in order): the first whose end it disputes, that is the index of the first
+ * disagreement, or the last sub-interval (`agree.length`, ending at the disputed `hi`) when it
+ * agrees at every interior point. The rule of every pick: offline ({@link narrow}) and on chain
+ * (`pick(id, index, states)`, core/game/player.ts).
+ *
+ * @example
+ * ```ts
+ * disputedPart([true, false, false]); // 1: from the 1st interior point to the 2nd
+ * disputedPart([true, true]); // 2: from the last interior point to hi
+ * ```
+ */
+export function disputedPart(agree: readonly boolean[]): number {
+  const j = agree.indexOf(false);
+  return j < 0 ? agree.length : j;
+}
+
+/**
  * The next interval from agreement at the interior points: the first point where the sides
  * disagree ends it, the point before it (or `lo`) starts it; if they agree at every point, the
- * last point and `hi`.
+ * last point and `hi` ({@link disputedPart}).
  *
  * @example
  * ```ts
@@ -80,13 +98,12 @@ export function narrow(iv: Interval, points: number[], agree: boolean[]): Interv
     throw new RangeError(`${points.length} points but ${agree.length} agreement flags`);
   }
   let lo = iv.lo;
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i];
+  for (const p of points) {
     if (!(p > lo && p < iv.hi)) throw new RangeError(`point ${p} is not inside (${lo}, ${iv.hi})`);
-    if (!agree[i]) return { lo, hi: p };
     lo = p;
   }
-  return { lo, hi: iv.hi };
+  const j = disputedPart(agree);
+  return { lo: j === 0 ? iv.lo : points[j - 1], hi: j < points.length ? points[j] : iv.hi };
 }
 
 /**

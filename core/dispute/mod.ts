@@ -13,6 +13,7 @@
 export { type Hash, hashBytes, isHash, statusOf, toHash } from "./hash.ts";
 export {
   checkArity,
+  disputedPart,
   interiorPoints,
   type Interval,
   isFinal,

@@ -1,6 +1,9 @@
 /**
- * A party of a dispute as a computation: a compiled model directory, input files and the testing
- * aid `--tamper node=K`. Gives its phase-1 states (native run) and its check of a node (VM run).
+ * A party of a dispute as a computation: a compiled model directory, its inputs and the testing
+ * aid `--tamper node=K`. Gives its phase-1 states (native run) and its check of a transition (VM
+ * run): the one computation of both dispute transports, the offline challenge (`opml challenge
+ * --dispute`, a {@link Party} loaded from files) and the on-chain player (`core/game/player.ts`,
+ * a {@link Computation} of an agent's task).
  * @module
  */
 import { OpmlError } from "../errors.ts";
@@ -29,6 +32,19 @@ import type { RunSpec } from "./roots_file.ts";
 /** A party's inputs or model do not fit its commitments. */
 export class PartyError extends OpmlError {
   override name = "PartyError";
+}
+
+/** The agreed pre-state of a check is not the party's own: it cannot check that transition. */
+export class DisagreedPreState extends PartyError {
+  override name = "DisagreedPreState";
+}
+
+/** What a party computes with: a model, a task's inputs, and the testing aid `--tamper`. */
+export interface Computation {
+  model: ModelDir;
+  inputs: TensorValue[];
+  /** Lie from node K on (a dishonest server, or a dishonest challenger's view). */
+  tamper?: number;
 }
 
 /** A loaded party: its spec, model and input values. */
@@ -138,6 +154,34 @@ export function openParty(spec: RunSpec): Party {
 }
 
 /**
+ * The computation of a loaded party.
+ *
+ * @example
+ * ```ts
+ * const c = computationOf(newParty("out/mnist", ["x.json"], 10)); // c.tamper === 10
+ * ```
+ */
+export function computationOf(party: Party): Computation {
+  const c: Computation = { model: party.model, inputs: party.inputs };
+  if (party.spec.tamper !== undefined) c.tamper = party.spec.tamper;
+  return c;
+}
+
+/**
+ * The phase-1 states S_0 .. S_(N+1) of a computation, from a native run (tampered if it lies),
+ * with its outputs.
+ *
+ * @example
+ * ```ts
+ * const { states, outputs } = await phase1States({ model, inputs });
+ * ```
+ */
+export async function phase1States(c: Computation): Promise<{ states: Hash[]; outputs: TensorValue[] }> {
+  const r = await runNative(c.model.native, c.model.prog, c.inputs, { states: true, tamper: c.tamper });
+  return { states: r.states!.map(toHash), outputs: r.outputs };
+}
+
+/**
  * The party's phase-1 states S_0 .. S_(N+1), from a native run (tampered if the spec says so).
  *
  * @example
@@ -146,11 +190,7 @@ export function openParty(spec: RunSpec): Party {
  * ```
  */
 export async function partyStates(party: Party): Promise<Hash[]> {
-  const { states } = await runNative(party.model.native, party.model.prog, party.inputs, {
-    states: true,
-    tamper: party.spec.tamper,
-  });
-  return states!.map(toHash);
+  return (await phase1States(computationOf(party))).states;
 }
 
 /**
@@ -190,9 +230,9 @@ export async function checkerImage(model: ModelDir): Promise<Uint8Array> {
   return image;
 }
 
-/** Options of {@link partyCheck}. */
+/** Options of {@link transitionCheck} and {@link partyCheck}. */
 export interface PartyCheckOptions extends CheckRunOptions {
-  /** The agreed S_(K-1): the party's own recomputation must equal it. */
+  /** The agreed S_(K-1) (S_from): the party's own recomputation must equal it. */
   expectPre?: Hash;
   /** Check honestly even if the party tampers at this node (a challenger checks honestly). */
   honest?: boolean;
@@ -216,18 +256,40 @@ export interface PartyCheckOptions extends CheckRunOptions {
  * ```
  * @throws {PartyError} when the party's S_(K-1) is not the expected one.
  */
-export async function partyCheck(
+export function partyCheck(
   party: Party,
   node: number,
   claim: Hash,
   opts: PartyCheckOptions = {},
 ): Promise<CheckRun> {
-  const { image, source } = await checkInputs(party, node, claim, opts);
-  const n = party.model.prog.program.nodes.length, tamper = party.spec.tamper;
+  return transitionCheck(computationOf(party), node, claim, opts);
+}
+
+/**
+ * A computation's run of the check of the transition to node `node` (from `opts.from`, default
+ * `node - 1`) against `claim`: from its own S_from, honestly, or as the dishonest defender when
+ * it tampers at a node of the range (unless `opts.honest`: a challenger checks honestly). The
+ * check both transports run: the offline challenge's phase 2 and the on-chain player's claim.
+ *
+ * @example
+ * ```ts
+ * const run = await transitionCheck(c, d.b, d.claimState, { expectPre: d.preState, honest: true });
+ * run.end.exitCode; // 1: the claim is wrong
+ * ```
+ * @throws {DisagreedPreState} when the computation's S_from is not `opts.expectPre`.
+ */
+export async function transitionCheck(
+  c: Computation,
+  node: number,
+  claim: Hash,
+  opts: PartyCheckOptions = {},
+): Promise<CheckRun> {
+  const { image, source } = await checkInputs(c, node, claim, opts);
+  const n = c.model.prog.program.nodes.length, tamper = c.tamper;
   const from = opts.from ?? node - 1;
   // the dishonest defender flips its bit when the check computes node `tamper`
   if (!opts.honest && tamper !== undefined && tamper > from && tamper <= Math.min(node, n)) {
-    return tamperedCheck(image, source, party.model.prog.program, tamper, opts);
+    return tamperedCheck(image, source, c.model.prog.program, tamper, opts);
   }
   return honestCheck(image, source, opts);
 }
@@ -248,29 +310,32 @@ export async function partyCheckAt(
   step: number,
   opts: PartyCheckOptions = {},
 ): Promise<CheckAtStep> {
-  const { image, source } = await checkInputs(party, node, claim, opts);
+  const { image, source } = await checkInputs(computationOf(party), node, claim, opts);
   return honestCheckAt(image, source, step, opts);
 }
 
 /** The checker image and its preimage source for the check of `node` (from `opts.from`). */
-async function checkInputs(party: Party, node: number, claim: Hash, opts: PartyCheckOptions) {
-  const { prog, native } = party.model;
+async function checkInputs(c: Computation, node: number, claim: Hash, opts: PartyCheckOptions) {
+  const { prog, native } = c.model;
   const n = prog.program.nodes.length;
   if (!(Number.isSafeInteger(node) && node >= 1 && node <= n + 1)) {
     throw new PartyError(`node ${node}: the checks are of nodes 1 .. ${n + 1} (${n + 1}: the result)`);
   }
-  const tamper = party.spec.tamper;
   const from = opts.from ?? node - 1;
   if (!(Number.isSafeInteger(from) && from >= 0 && from < node)) {
     throw new PartyError(`from ${from}: a check starts after a node below ${node}`);
   }
-  const data = await nativeCheckerData(native, prog, party.inputs, from, node, { tamper });
-  const pre = checkerPreimages(prog, party.inputs, from, node, data);
-  if (opts.expectPre !== undefined && toHash(pre.sa) !== opts.expectPre) {
-    throw new PartyError(
+  // from S_0 the checker reads only the inputs and constants: no native run needed
+  const data = from === 0
+    ? undefined
+    : await nativeCheckerData(native, prog, c.inputs, from, node, { tamper: c.tamper });
+  const pre = checkerPreimages(prog, c.inputs, from, node, data);
+  const expected = opts.expectPre?.toLowerCase();
+  if (expected !== undefined && toHash(pre.sa) !== expected) {
+    throw new DisagreedPreState(
       `S_${from} recomputed from the model and inputs is ${toHash(pre.sa)}, not ${opts.expectPre}`,
     );
   }
-  const image = opts.image ?? await checkerImage(party.model);
-  return { image, source: checkerSource(pre, hashBytes(claim)) };
+  const image = opts.image ?? await checkerImage(c.model);
+  return { image, source: checkerSource(pre, hashBytes(claim.toLowerCase() as Hash)) };
 }

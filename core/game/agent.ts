@@ -20,7 +20,7 @@ import { keyHex } from "../vm/oracle.ts";
 import { type CheckRuns, type DisputeEnd, playDispute, PlayerStuck } from "./player.ts";
 import { type AgentSession, openSession, saveSession } from "./session.ts";
 import { decodeTensors, keyOfTensors, TaskDataError, tensorParts } from "./task_data.ts";
-import type { Computation } from "./party.ts";
+import type { Computation } from "../dispute/party.ts";
 
 /** The step bound of one node's check registered with a model (link 4): 2^36 steps. */
 export const CHECK_STEP_BOUND = 2n ** 36n;

@@ -31,7 +31,7 @@ export {
   type PlayOptions,
   type Role,
 } from "./player.ts";
-export { type Computation, DisagreedPreState, phase1States, transitionCheck } from "./party.ts";
+export type { Computation } from "../dispute/party.ts";
 export {
   checkTaskInputs,
   type PostedTask,

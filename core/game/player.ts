@@ -16,9 +16,10 @@ import {
   TaskStatus,
 } from "../chain/game_client.ts";
 import type { CheckRun } from "../dispute/check_run.ts";
-import { toHash } from "../dispute/hash.ts";
+import { disputedPart } from "../dispute/dissection.ts";
+import { type Hash, toHash } from "../dispute/hash.ts";
 import { oneStepProof } from "../dispute/proof.ts";
-import { type Computation, phase1States, transitionCheck } from "./party.ts";
+import { type Computation, phase1States, transitionCheck } from "../dispute/party.ts";
 
 /** Which side of the dispute a player is. */
 export type Role = "defender" | "challenger";
@@ -120,7 +121,7 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
   const myStates = async () => {
     if (!states) {
       log(`dispute ${id}: computing our phase-1 states (${n + 2})`);
-      states = (await phase1States(c)).states;
+      states = (await phase1States(c)).states as Hex[];
     }
     return states;
   };
@@ -131,8 +132,11 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     run = (async () => {
       log(`dispute ${id}: running our check of transition ${key.a} -> ${key.b} in the VM`);
       const t0 = performance.now();
-      const r = await transitionCheck(c, key.a, key.b, key.pre, key.claim, {
-        asDefender: role === "defender",
+      const r = await transitionCheck(c, key.b, key.claim as Hash, {
+        from: key.a,
+        expectPre: key.pre as Hash,
+        // a lying defender's check accepts its own claim; a challenger checks honestly
+        honest: role !== "defender",
         maxSteps,
         onProgress: (s) => log(`dispute ${id}: check at step ${s.toLocaleString("en-US")}`),
       });
@@ -156,14 +160,9 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     claim: d.claimState,
   });
 
-  /** The first sub-interval whose end state we dispute (the last if we agree with all: we lose). */
-  const choose = (points: bigint[], theirs: Hex[], ours: (p: bigint) => Hex) => {
-    const count = points.length - 1;
-    for (let j = 0; j < count; j++) {
-      if (ours(points[j + 1]) !== theirs[j + 1].toLowerCase()) return j;
-    }
-    return count - 1;
-  };
+  /** The sub-interval we dispute: the rule of every pick (`disputedPart`), on the posted states. */
+  const choose = (points: bigint[], posted: Hex[], ours: (p: bigint) => Hex) =>
+    disputedPart(posted.map((h, k) => ours(points[k + 1]) === h.toLowerCase()));
 
   while (!signal?.aborted) {
     const d = await game.dispute(id);
@@ -266,8 +265,7 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
         const s = await myStates();
         const points = await game.splitPoints(id);
         const posted = await game.postedStates(id, opts.fromBlock);
-        const theirs = [d.loState, ...posted, d.hiState];
-        const j = choose(points, theirs, (p) => s[Number(p)].toLowerCase() as Hex);
+        const j = choose(points, posted, (p) => s[Number(p)].toLowerCase() as Hex);
         log(`dispute ${id}: phase 1 [${d.lo}, ${d.hi}]: disputing [${points[j]}, ${points[j + 1]}]`);
         await game.pick(id, j, posted);
         return;
@@ -295,8 +293,7 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
         const run = await myCheck(keyOf(d));
         const points = await game.splitPoints(id);
         const posted = await game.postedStates(id, opts.fromBlock);
-        const theirs = [d.loState, ...posted, d.hiState];
-        const j = choose(points, theirs, (p) => run.hashAt(Number(p)) as Hex);
+        const j = choose(points, posted, (p) => run.hashAt(Number(p)) as Hex);
         log(`dispute ${id}: phase 2 [${d.lo}, ${d.hi}]: disputing steps [${points[j]}, ${points[j + 1]}]`);
         await game.pick(id, j, posted);
         return;

@@ -9,6 +9,7 @@ import {
   type CommitmentSource,
   CounterpartError,
   describeNodeState,
+  disputedPart,
   DisputeError,
   dissect,
   type Hash,
@@ -59,6 +60,23 @@ Deno.test("narrow: the first disagreeing point ends the next interval", () => {
   assertThrows(() => narrow(iv, pts, [true]), RangeError, /3 points but 1/);
   assertThrows(() => narrow(iv, [25, 20], [true, true]), RangeError, /point 20 is not inside/);
   assert(isFinal({ lo: 3, hi: 4 }) && !isFinal({ lo: 3, hi: 5 }));
+});
+
+Deno.test("disputedPart: the index a pick sends on chain, the sub-interval narrow keeps", () => {
+  // [lo, p1, p2, p3, hi]: sub-interval j is [ends[j], ends[j + 1]]
+  const iv = { lo: 0, hi: 100 }, pts = [25, 50, 75], ends = [0, 25, 50, 75, 100];
+  const cases: [boolean[], number][] = [
+    [[false, false, false], 0],
+    [[false, true, true], 0],
+    [[true, false, true], 1],
+    [[true, true, false], 2],
+    [[true, true, true], 3], // agrees with every posted state: disputes the last, ending at hi
+  ];
+  for (const [agree, j] of cases) {
+    assertEquals(disputedPart(agree), j);
+    assertEquals(narrow(iv, pts, agree), { lo: ends[j], hi: ends[j + 1] });
+  }
+  assertEquals(disputedPart([]), 0); // no interior point: the one sub-interval
 });
 
 /** A source that counts what it is asked. */
