@@ -10,16 +10,13 @@ import { loadElf } from "../../core/vm/mod.ts";
 import {
   challenge,
   type ChallengeOutcome,
-  type CheckSource,
   type CommitmentSource,
-  CounterpartError,
   functionSource,
   type Hash,
   isHash,
   MAX_ARITY,
   MIN_ARITY,
   readJson,
-  sparseSource,
   toHash,
   UnavailableError,
   writeJsonAtomic,
@@ -40,11 +37,11 @@ import {
   parseRoots,
   type Phase1Roots,
   type Phase2Roots,
-  RootsFileError,
   type RunSpec,
 } from "../../core/dispute/roots_file.ts";
 import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
-import { type LinePeer, noCheckYet, spawnPeer } from "../../core/dispute/line_peer.ts";
+import { type LinePeer, servePeer } from "../../core/dispute/line_peer.ts";
+import { phase2Header, theirCheckSource, theirFileStates } from "../../core/dispute/their_check.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 import { proveCommand as proveElfCommand } from "./vm.ts";
 import { onChainChallenge } from "./game.ts";
@@ -117,58 +114,6 @@ function loadRoots(path: string): ReturnType<typeof parseRoots> {
   return parseRoots(readJson(path, "commitments file"), path);
 }
 
-/** The phase-2 document of a run, without states. */
-function phase2Header(
-  party: Party,
-  node: number,
-  pre: Hash,
-  claim: Hash,
-  run: CheckRun,
-  from = node - 1,
-): Phase2Roots {
-  return {
-    format: "opml-roots/1",
-    phase: 2,
-    ...specOf(party),
-    node,
-    ...(from !== node - 1 ? { from } : {}),
-    pre,
-    claim,
-    initial: run.initial,
-    final: { step: run.end.step, hash: run.end.hash },
-    states: [],
-  };
-}
-
-/** Serves a check run over the line protocol of core/dispute/line_peer.ts on stdin/stdout. */
-async function serve(header: Phase2Roots, run: CheckRun): Promise<void> {
-  const enc = new TextEncoder();
-  const out = (v: unknown) => Deno.stdout.writeSync(enc.encode(JSON.stringify(v) + "\n"));
-  out(header);
-  let buf = "";
-  const dec = new TextDecoder();
-  for await (const chunk of Deno.stdin.readable) {
-    buf += dec.decode(chunk, { stream: true });
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line) continue;
-      let steps: unknown;
-      try {
-        steps = JSON.parse(line);
-      } catch {
-        throw new CliError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
-      }
-      if (!Array.isArray(steps) || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-        throw new CliError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
-      }
-      out(steps.map((t: number) => run.hashAt(t)));
-    }
-  }
-}
-
-/** `opml roots`. */
 export function rootsCommand() {
   return new Command("roots")
     .description(
@@ -258,7 +203,15 @@ export function rootsCommand() {
         } s)`,
       );
       const header = phase2Header(party, node, states[from], claim, run, from);
-      if (opts.serve) return await serve(header, run);
+      if (opts.serve) {
+        const write = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
+        return await servePeer(
+          header,
+          (steps) => steps.map((t) => run.hashAt(t)),
+          Deno.stdin.readable,
+          write,
+        );
+      }
       let steps: number[];
       if (opts.at !== undefined) steps = parseSteps(opts.at);
       else {
@@ -295,130 +248,6 @@ function emit(doc: Phase1Roots | Phase2Roots, opts: { out?: string; json?: boole
   }
   if (opts.json) printJson(doc);
   else for (const l of lines()) console.log(l);
-}
-
-/** Their phase-2 commitments for node K: from phase-2 files, or from a command. */
-function theirCheckSource(
-  files: Phase2Roots[],
-  cmd: string | undefined,
-  node: number,
-  pre: Hash,
-  claim: Hash,
-  initial: Hash,
-  peers: LinePeer[],
-  from = node - 1,
-): CheckSource {
-  const expect = (h: Phase2Roots, where: string) => {
-    if (h.node !== node) return; // another node's check: ignored
-    if ((h.from ?? h.node - 1) !== from) {
-      throw new CounterpartError(
-        "theirs",
-        `${where}: their check of node ${node} starts after node ${h.from ?? h.node - 1}, not ${from} (${
-          from === 0 ? "single-phase" : "multi-phase"
-        } mode)`,
-      );
-    }
-    if (h.pre !== pre) {
-      throw new CounterpartError(
-        "theirs",
-        `${where}: their check of node ${node} starts from ${h.pre}, not the agreed S_${node - 1} ${pre}`,
-      );
-    }
-    if (h.claim !== claim) {
-      throw new CounterpartError(
-        "theirs",
-        `${where}: their check of node ${node} is of S_${node} ${h.claim}, but their phase-1 S_${node} is ${claim}`,
-      );
-    }
-    if (h.initial !== initial) {
-      throw new CounterpartError(
-        "theirs",
-        `${where}: their check starts from VM state ${h.initial}, not the checker's ${initial} (another checker image)`,
-      );
-    }
-  };
-  if (cmd !== undefined) {
-    let peer: LinePeer | undefined;
-    let header: Promise<Phase2Roots> | undefined;
-    const open = () => {
-      if (!header) {
-        peer = spawnPeer(cmd.replaceAll("{node}", String(node)));
-        peers.push(peer);
-        header = peer.header().then((doc) => {
-          let h: Phase2Roots;
-          try {
-            const r = parseRoots(doc, "(their command's header)");
-            if (r.phase !== 2) throw new RootsFileError("not a phase-2 header");
-            h = r;
-          } catch (e) {
-            throw new CounterpartError(
-              "theirs",
-              `their command's first line is not a phase-2 header: ${(e as Error).message}`,
-            );
-          }
-          if (h.node !== node) {
-            throw new CounterpartError("theirs", `their command answers for node ${h.node}, not ${node}`);
-          }
-          expect(h, "their command");
-          return h;
-        });
-      }
-      return header;
-    };
-    return {
-      final: async () => (await open()).final,
-      at: async (ix) => {
-        await open();
-        return (await peer!.ask(ix)) as unknown[];
-      },
-    };
-  }
-  const mine = files.filter((f) => f.node === node && (f.from ?? f.node - 1) === from);
-  mine.forEach((f, i) => expect(f, `their phase-2 file ${i + 1}`));
-  const sparse = sparseSource(theirFileStates(files, node, from));
-  return {
-    final: () => {
-      if (!mine.length) throw noCheckYet(node);
-      return mine[0].final;
-    },
-    at: (ix) => {
-      try {
-        return sparse.at(ix);
-      } catch (e) {
-        if (e instanceof UnavailableError) {
-          throw new UnavailableError(
-            e.indices,
-            `their check of node ${node} at steps ${e.indices.join(",")}`,
-          );
-        }
-        throw e;
-      }
-    },
-  };
-}
-
-/** Their states of the check of `node` (from `from`) in their phase-2 files, by step. */
-function theirFileStates(files: Phase2Roots[], node: number, from: number): Map<number, unknown> {
-  const mine = files.filter((f) => f.node === node && (f.from ?? f.node - 1) === from);
-  const map = new Map<number, unknown>();
-  for (const f of mine) {
-    if (f.final.step !== mine[0].final.step || f.final.hash !== mine[0].final.hash) {
-      throw new CounterpartError(
-        "theirs",
-        `their phase-2 files for node ${node} claim different final states (step ${
-          mine[0].final.step
-        } and ${f.final.step})`,
-      );
-    }
-    for (const s of f.states) {
-      const before = map.get(s.step);
-      if (before !== undefined && before !== s.hash) {
-        throw new CounterpartError("theirs", `their phase-2 files give two states for step ${s.step}`);
-      }
-      map.set(s.step, s.hash);
-    }
-  }
-  return map;
 }
 
 function defaultSession(ours: string): string {

@@ -6,8 +6,8 @@
  * stdin ends it. `opml roots ... --phase 2 --serve` is such a process.
  * @module
  */
-import { UnavailableError } from "./counterpart.ts";
-import { CounterpartError } from "./counterpart.ts";
+import { OpmlError } from "../errors.ts";
+import { CounterpartError, UnavailableError } from "./counterpart.ts";
 
 /** A running counterpart process. */
 export interface LinePeer {
@@ -108,4 +108,52 @@ export function spawnPeer(command: string): LinePeer {
 /** The error of a source that has nothing for node K's check yet. */
 export function noCheckYet(node: number): UnavailableError {
   return new UnavailableError([], `their check of node ${node} (its final state) is needed first`);
+}
+
+/** A query line the serving side cannot answer (not a JSON list of steps). */
+export class PeerQueryError extends OpmlError {
+  override name = "PeerQueryError";
+}
+
+/**
+ * The serving side of the protocol (`opml roots ... --serve`): writes `header` as the first
+ * line, then answers each line of `input` (a JSON list of steps) with one line, `answer(steps)`,
+ * until `input` ends.
+ *
+ * @example
+ * ```ts
+ * const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
+ * await servePeer(header, (steps) => steps.map((t) => run.hashAt(t)), Deno.stdin.readable, out);
+ * ```
+ * @throws {PeerQueryError} for a line that is not a JSON list of steps.
+ */
+export async function servePeer(
+  header: unknown,
+  answer: (steps: number[]) => unknown,
+  input: ReadableStream<Uint8Array>,
+  write: (line: string) => void,
+): Promise<void> {
+  const out = (v: unknown) => write(JSON.stringify(v) + "\n");
+  out(header);
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of input) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line) continue;
+      let steps: unknown;
+      try {
+        steps = JSON.parse(line);
+      } catch {
+        steps = undefined;
+      }
+      if (!Array.isArray(steps) || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+        throw new PeerQueryError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
+      }
+      out(answer(steps));
+    }
+  }
 }
