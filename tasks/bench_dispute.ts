@@ -18,7 +18,10 @@
  * time is extrapolated from them (two full checked runs in sequence: the challenge, with the
  * defender's run in parallel, then prove); `--quick` skips the exact count.
  *
- *   deno run -A tasks/bench_dispute.ts [--models mnist-cnn,stories260K,gpt2] [--quick]
+ *   deno run -A tasks/bench_dispute.ts [--models mnist-cnn,stories260K,gpt2] [--quick] [--costly]
+ *
+ * `--costly`: only the most expensive node's multi-phase dispute of each model (no middle node,
+ * no single-phase, no in-process figures).
  *
  * (-A: Deno grants reading /proc/<pid>/status and /proc/cpuinfo only with all permissions.)
  * @module
@@ -468,27 +471,28 @@ function machine(): { nproc: number; cpu: string } {
   return { nproc: navigator.hardwareConcurrency, cpu };
 }
 
-function parseArgs(args: string[]): { models: string[]; quick: boolean } {
+function parseArgs(args: string[]): { models: string[]; quick: boolean; costly: boolean } {
   let models = ["mnist-cnn", "stories260K", "gpt2"];
-  let quick = false;
+  let quick = false, costly = false;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--models" && i + 1 < args.length) models = args[++i].split(",");
     else if (args[i] === "--quick") quick = true;
-    else throw new Error(`bench_dispute: unknown option ${args[i]} (--models a,b,c, --quick)`);
+    else if (args[i] === "--costly") costly = true;
+    else throw new Error(`bench_dispute: unknown option ${args[i]} (--models a,b,c, --quick, --costly)`);
   }
   for (const m of models) {
     if (!["mnist-cnn", "stories260K", "gpt2"].includes(m)) {
       throw new Error(`bench_dispute: unknown model ${m} (mnist-cnn, stories260K, gpt2)`);
     }
   }
-  return { models, quick };
+  return { models, quick, costly };
 }
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
 const mib = (b: number) => `${(b / 1048576).toFixed(b < 1048576 ? 2 : 1)} MiB`;
 
 if (import.meta.main) {
-  const { models, quick } = parseArgs(Deno.args);
+  const { models, quick, costly: onlyCostly } = parseArgs(Deno.args);
   Deno.mkdirSync(OUT, { recursive: true });
   const mem = new PeakMemory();
   await buildRuntime(); // built (and cached) before compile times are taken
@@ -537,16 +541,16 @@ if (import.meta.main) {
     const candidates = b.name === "mnist-cnn"
       ? [1, 2].map((i) => `${MODELS}mnist-cnn/test_data_set_${i}/input_Input3.bin`).concat(craftedImages(60))
       : [];
-    for (const target of [...new Set([middle, costly])]) {
+    for (const target of [...new Set(onlyCostly ? [costly] : [middle, costly])]) {
       const { m: bk, k } = await withReachingInput(b, target, candidates);
       rows.push(await dispute(bk, k, "multi", mem));
-      if (b.name !== "gpt2") rows.push(await dispute(bk, k, "single", mem));
+      if (b.name !== "gpt2" && !onlyCostly) rows.push(await dispute(bk, k, "single", mem));
     }
-    checks.push(await checkFigures(b, costly));
+    if (!onlyCostly) checks.push(await checkFigures(b, costly));
   }
   const benchPeakDisputes = selfPeakMiB();
   const big = prepared.find((b) => b.name === "gpt2");
-  if (big) single = await singlePhaseEstimate(big, quick, 2 ** 31);
+  if (big && !onlyCostly) single = await singlePhaseEstimate(big, quick, 2 ** 31);
 
   // ---- tables ----
   const lines: string[] = [];

@@ -15,7 +15,8 @@
  *
  * Prints a Markdown table and writes build/bench/game.json. Options: `--runs N` (runs of each
  * mnist-cnn case, medians reported; default 3), `--only SUBSTRING` (cases whose id contains it),
- * `--long` (also stories260K single-phase: over an hour and over 8 GiB on a 2-core machine).
+ * `--long` (also stories260K single-phase), `--gpt2` (also the synthetic 124 M-parameter GPT-2 of
+ * tasks/gen_transformer.ts, its LM head disputed: compiles the model first, about a minute).
  * Standalone: `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi
  * --allow-net=127.0.0.1 tasks/bench_game.ts`.
  * @module
@@ -41,6 +42,7 @@ import {
   taskStory,
 } from "../core/game/mod.ts";
 import { SHARED_MODELS as MODELS } from "./_data.ts";
+import { DEFAULT_OUT as GPT2_ONNX, genTransformer, GPT2_SMALL } from "./gen_transformer.ts";
 
 const CHAIN_ID = 31337;
 const root = new URL("..", import.meta.url).pathname;
@@ -70,7 +72,7 @@ interface BenchModel {
 /** One dispute configuration. */
 interface Case {
   id: string;
-  model: "mnist-cnn" | "stories260K";
+  model: "mnist-cnn" | "stories260K" | "gpt2";
   singlePhase: boolean;
   /** The node the liar flips (`--tamper node=K`). */
   tamper: number;
@@ -78,25 +80,30 @@ interface Case {
   liar: "server" | "verifier";
   arity: number;
   runs: number;
-  /** Over an hour and several GiB (docs/BENCHMARKS.md section 5): only with `--long`. */
+  /** Long (docs/BENCHMARKS.md section 5): only with `--long`. */
   long?: boolean;
+  /** The 124 M-parameter model: only with `--gpt2`. */
+  gpt2?: boolean;
+  /** Extra anvil arguments. */
+  anvilArgs?: string[];
 }
 
 function parseArgs(
   args: string[],
-): { runs: number; only?: string; long: boolean; child?: string; result?: string } {
-  let runs = 3, long = false;
+): { runs: number; only?: string; long: boolean; gpt2: boolean; child?: string; result?: string } {
+  let runs = 3, long = false, gpt2 = false;
   let only: string | undefined, child: string | undefined, result: string | undefined;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--runs") runs = Number(args[++i]);
     else if (args[i] === "--only") only = args[++i];
     else if (args[i] === "--long") long = true;
+    else if (args[i] === "--gpt2") gpt2 = true;
     else if (args[i] === "--child") child = args[++i]; // internal: one run of a case
     else if (args[i] === "--result") result = args[++i];
-    else throw new Error(`unknown option ${args[i]} (--runs N, --only SUBSTRING, --long)`);
+    else throw new Error(`unknown option ${args[i]} (--runs N, --only SUBSTRING, --long, --gpt2)`);
   }
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
-  return { runs, only, long, child, result };
+  return { runs, only, long, gpt2, child, result };
 }
 
 /** mnist-cnn: digit 537 of the shared set (pixels / 255, float32 [1, 1, 28, 28]). */
@@ -105,7 +112,10 @@ const DIGIT = 537;
 const MNIST_TAMPER = 10;
 const STORIES_MIDDLE = 177;
 
-function cases(runs: number, storiesNodes: number): Case[] {
+/** The synthetic GPT-2's input: 8 token ids. */
+const GPT2_TOKENS = [464, 5898, 318, 257, 1332, 13, 632, 1110];
+
+function cases(runs: number, storiesNodes: number, gpt2Head: number): Case[] {
   const cnn = (id: string, o: Partial<Case>): Case => ({
     id,
     model: "mnist-cnn",
@@ -135,6 +145,16 @@ function cases(runs: number, storiesNodes: number): Case[] {
     st("stories260K/multi/middle", {}),
     st("stories260K/multi/last", { tamper: storiesNodes }),
     st("stories260K/single", { singlePhase: true, long: true }),
+    {
+      ...st("gpt2/multi/lm-head", {
+        tamper: gpt2Head,
+        gpt2: true,
+        // its result reveals 1.6 MB of logits: a 64 M-gas transaction at the EIP-7623 floor, over
+        // any chain's block gas limit (docs/BENCHMARKS.md section 5)
+        anvilArgs: ["--gas-limit", "1000000000", "--disable-block-gas-limit"],
+      }),
+      model: "gpt2",
+    },
   ];
 }
 
@@ -217,7 +237,7 @@ const CHECK_LINE = /our check exits (\d+) after ([\d,]+) steps \(([\d.]+) s\)/;
 
 async function runDispute(c: Case, m: BenchModel): Promise<RunFigures> {
   const mem = new PeakMemory();
-  const anvil: Anvil = await startAnvil();
+  const anvil: Anvil = await startAnvil({ args: c.anvilArgs });
   const ctl = new AbortController();
   let done: Promise<AgentSummary>[] = [];
   try {
@@ -474,8 +494,18 @@ export function gameTable(rows: CaseFigures[]): string {
 
 const modelsDir = `${out}/game`;
 
-async function compileModels(): Promise<void> {
+async function compileModels(gpt2: boolean): Promise<void> {
   const t0 = performance.now();
+  if (gpt2) {
+    try {
+      Deno.statSync(GPT2_ONNX);
+    } catch {
+      note(`generating ${GPT2_ONNX}`);
+      Deno.mkdirSync(GPT2_ONNX.slice(0, GPT2_ONNX.lastIndexOf("/")), { recursive: true });
+      Deno.writeFileSync(GPT2_ONNX, genTransformer(GPT2_SMALL));
+    }
+    await compileModelFile(GPT2_ONNX, `${modelsDir}/gpt2`);
+  }
   await compileModelFile(`${MODELS}mnist-cnn/mnist-12.onnx`, `${modelsDir}/mnist-cnn`);
   await compileModelFile(`${MODELS}stories260K-llama/stories260K.onnx`, `${modelsDir}/stories260K`, {
     shapes: { seq: [49] },
@@ -487,10 +517,23 @@ async function compileModels(): Promise<void> {
   );
 }
 
-function loadModels(): Record<Case["model"], BenchModel> {
+function loadModels(gpt2: boolean): Record<Case["model"], BenchModel> {
   const dir = modelsDir;
   const digits = Deno.readFileSync(`${MODELS}mnist-digits/images-1000x28x28-u8.bin`);
+  const gpt2Model: BenchModel | undefined = gpt2
+    ? {
+      name: "gpt2",
+      dir: loadModelDir(`${dir}/gpt2`),
+      input: {
+        dtype: DType.int64,
+        shape: [1, GPT2_TOKENS.length],
+        data: BigInt64Array.from(GPT2_TOKENS.map(BigInt)),
+      },
+    }
+    : undefined;
   return {
+    // only loaded with --gpt2 (its cases are filtered out otherwise)
+    gpt2: gpt2Model as BenchModel,
     "mnist-cnn": {
       name: "mnist-cnn",
       dir: loadModelDir(`${dir}/mnist-cnn`),
@@ -514,6 +557,11 @@ function loadModels(): Record<Case["model"], BenchModel> {
       },
     },
   };
+}
+
+/** The synthetic GPT-2's LM head (its last Gemm, the most expensive node), or 0 if not loaded. */
+function lmHead(m: BenchModel | undefined): number {
+  return m ? m.dir.prog.program.nodes.findLastIndex((n) => n.opType === "Gemm") + 1 : 0;
 }
 
 /** Fails when a case's flip is rounded away before the output (the dispute would not happen). */
@@ -556,17 +604,21 @@ if (import.meta.main) {
   const opts = parseArgs(Deno.args);
   Deno.mkdirSync(out, { recursive: true });
   if (opts.child) {
-    const models = loadModels();
-    const c = cases(1, models.stories260K.dir.prog.program.nodes.length).find((c) => c.id === opts.child);
+    const models = loadModels(opts.child.startsWith("gpt2"));
+    const c = cases(1, models.stories260K.dir.prog.program.nodes.length, lmHead(models.gpt2)).find((c) =>
+      c.id === opts.child
+    );
     if (!c) throw new Error(`no case ${opts.child}`);
     const r = await runDispute(c, models[c.model]);
     Deno.writeTextFileSync(opts.result!, JSON.stringify(r));
     Deno.exit(0);
   }
-  await compileModels();
-  const models = loadModels();
-  const all = cases(opts.runs, models.stories260K.dir.prog.program.nodes.length)
-    .filter((c) => (opts.long || !c.long) && (!opts.only || c.id.includes(opts.only)));
+  await compileModels(opts.gpt2);
+  const models = loadModels(opts.gpt2);
+  const all = cases(opts.runs, models.stories260K.dir.prog.program.nodes.length, lmHead(models.gpt2))
+    .filter((c) =>
+      (opts.long || !c.long) && (opts.gpt2 || !c.gpt2) && (!opts.only || c.id.includes(opts.only))
+    );
   for (const c of all) await checkTamper(models[c.model], c.tamper);
   const rows: CaseFigures[] = [];
   for (const c of all) {
