@@ -12,6 +12,10 @@
  *
  *   deno run -A tasks/bench_models.ts [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
  *     [--torch] [--no-vm] [--json FILE]
+ *   deno run -A tasks/bench_models.ts --states [--threads 1,2] [--reps 100] [--only SUBSTRING]
+ *
+ * `--states` times phase-1 states instead: `opml-runtime --states` against a plain inference,
+ * both native, in interleaved pairs (the ratio of each pair; issue 14's target is 2x).
  *
  * `--gpt2` adds the synthetic 124 M-parameter GPT-2 (tasks/gen_transformer.ts, 8 tokens; written
  * to build/models/ when missing; about 20 s to compile and 2 GiB of memory). `--torch` adds the
@@ -157,7 +161,13 @@ class NativeRepeater {
   #buf = "";
   #dir: string;
 
-  constructor(runtime: string, prog: AssembledProgram, inputs: TensorValue[], threads: number) {
+  constructor(
+    runtime: string,
+    prog: AssembledProgram,
+    inputs: TensorValue[],
+    threads: number,
+    states = false,
+  ) {
     this.#dir = Deno.makeTempDirSync({ prefix: "opml-bench-" });
     Deno.writeFileSync(`${this.#dir}/p.opir`, prog.bytes);
     Deno.writeFileSync(`${this.#dir}/w.bin`, prog.weights);
@@ -173,6 +183,7 @@ class NativeRepeater {
       "--repeat-stdin",
     ];
     if (threads !== 1) args.push("--threads", String(threads));
+    if (states) args.push("--states", `${this.#dir}/states.bin`);
     this.#child = new Deno.Command(runtime, { args, stdin: "piped", stdout: "piped", stderr: "inherit" })
       .spawn();
     this.#writer = this.#child.stdin.getWriter();
@@ -248,6 +259,93 @@ async function interleaved(
     await session.release();
     await native.close();
   }
+}
+
+/**
+ * Phase-1 states against a plain inference (issue 14: at most 2x): two runtimes, one with
+ * `--states`, timed in interleaved pairs like {@link interleaved} (the states file is written
+ * at exit, so the timed runs are the inference with its hashing).
+ */
+async function statesPairs(
+  runtime: string,
+  prog: AssembledProgram,
+  x: TensorValue,
+  threads: number,
+  reps: number,
+): Promise<{ plain: number[]; states: number[] }> {
+  const plain = new NativeRepeater(runtime, prog, [x], threads);
+  const states = new NativeRepeater(runtime, prog, [x], threads, true);
+  try {
+    for (let i = 0; i < 3; i++) await plain.once(), await states.once();
+    const p: number[] = [], s: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      if (i % 2) s.push(await states.once()), p.push(await plain.once());
+      else p.push(await plain.once()), s.push(await states.once());
+    }
+    return { plain: p, states: s };
+  } finally {
+    await plain.close();
+    await states.close();
+  }
+}
+
+/** One row of the `--states` benchmark. */
+export interface StatesBenchRow {
+  model: string;
+  threads: number;
+  reps: number;
+  plainMs: number;
+  statesMs: number;
+  /** Median of the pairs' ratios states / plain, and its quartiles. */
+  ratio: number;
+  ratioQ1: number;
+  ratioQ3: number;
+}
+
+/** Runs the `--states` benchmark on the models (same options as {@link benchModels}). */
+export async function benchStates(opts: ModelBenchOptions = {}): Promise<StatesBenchRow[]> {
+  const note = opts.note ?? console.error;
+  const rt = await buildRuntime();
+  enableNativeKeys();
+  const rows: StatesBenchRow[] = [];
+  for (const c of CASES.filter((c) => !opts.only || c.name.includes(opts.only))) {
+    const prog = assemble(compileGraph(decodeModel(Deno.readFileSync(c.file), c.file), { shapes: c.shapes }));
+    const reps = opts.reps ?? c.reps ?? 100;
+    for (const threads of opts.threads ?? [1]) {
+      const t = await statesPairs(rt.native, prog, c.input(), threads, reps);
+      const ratios = t.states.map((v, i) => v / t.plain[i]).sort((a, b) => a - b);
+      const row: StatesBenchRow = {
+        model: c.name,
+        threads,
+        reps,
+        plainMs: median(t.plain),
+        statesMs: median(t.states),
+        ratio: quantile(ratios, 0.5),
+        ratioQ1: quantile(ratios, 0.25),
+        ratioQ3: quantile(ratios, 0.75),
+      };
+      note(
+        `${c.name}, ${threads} thread(s): --states ${row.statesMs.toFixed(3)} ms, plain ${
+          row.plainMs.toFixed(3)
+        } ms`,
+      );
+      rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** The Markdown table of {@link benchStates} rows. */
+export function statesTable(rows: StatesBenchRow[]): string {
+  return [
+    "| model | threads | plain (median) | --states (median) | states / plain: median [quartiles] of pairs |",
+    "|---|---:|---:|---:|---|",
+    ...rows.map((r) =>
+      `| ${r.model} | ${r.threads} | ${r.plainMs.toFixed(3)} ms | ${r.statesMs.toFixed(3)} ms | **${
+        r.ratio.toFixed(2)
+      }** [${r.ratioQ1.toFixed(2)}, ${r.ratioQ3.toFixed(2)}] |`
+    ),
+  ].join("\n");
 }
 
 /** Options of {@link benchModels}. */
@@ -369,6 +467,10 @@ if (import.meta.main) {
   const threads = (opt("--threads") ?? "1").split(",").map(Number);
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error("--threads: a list like 1,2");
   const reps = opt("--reps") ? Number(opt("--reps")) : undefined;
+  if (args.includes("--states")) {
+    console.log(statesTable(await benchStates({ threads, reps, only: opt("--only") })));
+    Deno.exit(0);
+  }
   const rows = await benchModels({
     threads,
     reps,

@@ -66,7 +66,7 @@ static int32_t zero_point(const opml_tensor *zp, uint32_t i) { return zp ? get_i
 static int param_ok(const opml_tensor *t, uint64_t n) { return !t || t->size == 1 || t->size == n; }
 
 #if defined(OPML_X86)
-/* widen8 of contiguous values, 16 at a time; returns how many it did. */
+/* widen8 of contiguous values, 16 (then 8) at a time; returns how many it did. */
 __attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, int u8, uint32_t n, int32_t zp,
                                                              int16_t *dst) {
   const __m256i vz = _mm256_set1_epi16((int16_t)zp);
@@ -74,6 +74,12 @@ __attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, in
   for (; j + 16 <= n; j += 16) {
     const __m128i v = _mm_loadu_si128((const __m128i *)(s + j));
     _mm256_storeu_si256((__m256i *)(dst + j), _mm256_sub_epi16(u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v), vz));
+  }
+  if (j + 8 <= n) { /* rows of 8 to 15 values (the depthwise planes' 14-wide rows) */
+    const __m128i v = _mm_loadl_epi64((const __m128i *)(s + j));
+    _mm_storeu_si128((__m128i *)(dst + j),
+                     _mm_sub_epi16(u8 ? _mm_cvtepu8_epi16(v) : _mm_cvtepi8_epi16(v), _mm256_castsi256_si128(vz)));
+    j += 8;
   }
   return j;
 }

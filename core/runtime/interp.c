@@ -1,5 +1,6 @@
 /* The program interpreter (docs/IR.md). */
 #include "interp.h"
+#include "../kernels/ops.h"
 
 #ifdef __mips__
 #include "libc.h"
@@ -275,6 +276,24 @@ static void canonical_nans(opml_tensor *t) {
   }
 }
 
+/* 1 iff node nd only moves elements of its inputs (no arithmetic: Identity/Reshape copies,
+ * Transpose, Concat, Gather, Slice, Split, Expand) and its float inputs are all activations,
+ * whose NaNs the pass below already made canonical: its outputs need no pass. */
+static int moves_canonical(const opml_program *p, const opml_pnode *nd) {
+  switch (nd->op) {
+  case OP_COPY: case OP_TRANSPOSE: case OP_CONCAT: case OP_GATHER: case OP_SLICE: case OP_SPLIT: case OP_EXPAND:
+    break;
+  default:
+    return 0;
+  }
+  for (uint32_t k = 0; k < nd->n_in; k++) {
+    if (nd->in_ids[k] < 0) continue;
+    const opml_ptensor *t = &p->tensors[nd->in_ids[k]];
+    if ((t->t.dtype == DT_FLOAT || t->t.dtype == DT_DOUBLE) && t->kind != OPML_KIND_ACTIVATION) return 0;
+  }
+  return 1;
+}
+
 static const char *const ERRORS[] = {"ok", "unsupported dtype", "malformed attributes",
                                      "invalid value (e.g. an index out of range)", "out of memory"};
 
@@ -315,7 +334,9 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
     opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats};
     int e = nd->fn(&node);
     if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
-    for (uint32_t k = 0; k < nd->n_out; k++) canonical_nans(outs[k]);
+    if (!moves_canonical(p, nd)) {
+      for (uint32_t k = 0; k < nd->n_out; k++) canonical_nans(outs[k]);
+    }
     if (io->after_node && io->after_node(io->ctx, p, i)) return node_error(nd, "stopped after this node", err, errlen);
     /* free what no later node reads */
     for (uint32_t k = 0; k < nd->n_in; k++) {

@@ -511,3 +511,25 @@ Deno.test("movement: malformed attributes give a run-time error, never an out-of
   await run(M.Pad, [7n, 0n, 1n], [[2]], [[4]]); // unknown mode
   await run(M.Copy, [], [[2, 3]], [[7]]); // element counts differ
 });
+
+Deno.test("movement: NaNs of a graph input come out canonical (the interpreter skips the pass only after activations)", async () => {
+  // Copies and moves of activations skip the interpreter's NaN pass (their NaNs are already
+  // canonical); a graph input's are not, so a move of an input must still canonicalise them.
+  const rt = await runtime;
+  const bits = Uint32Array.from([0xffc00000, 0x7f800001, 0x7fc00001, 0xffffffff, 0x3f800000, 0x7fc00000]);
+  const x: TensorValue = { dtype: DType.float32, shape: [2, 3], data: new Float32Array(bits.buffer) };
+  for (
+    const m of [
+      node("Transpose", 13, [{ name: "x", value: x }]),
+      node("Identity", 13, [{ name: "x", value: x }]),
+    ]
+  ) {
+    const prog = assemble(compileGraph(decodeModel(encodeNodeModel(m)), { foldLimit: 0 }));
+    const [y] = (await runNative(rt.native, prog, [x])).outputs;
+    const got = Array.from(new Uint32Array((y.data as Float32Array).slice().buffer));
+    const want = m.opType === "Transpose"
+      ? [0x7fc00000, 0x7fc00000, 0x7fc00000, 0x3f800000, 0x7fc00000, 0x7fc00000]
+      : [0x7fc00000, 0x7fc00000, 0x7fc00000, 0x7fc00000, 0x3f800000, 0x7fc00000];
+    assertEquals(got, want, `${m.opType}: output bits`);
+  }
+});
