@@ -137,7 +137,9 @@ Deno.test("a snapshot shares page objects and chunk tables until they are writte
   const addrs = [0x1000, 0x5000, 0x400000, 5000 * PAGE_SIZE];
   addrs.forEach((a, i) => mem.writeWord(a, i + 1));
   const a = mem.snapshot();
-  for (const addr of addrs) assert(a.page(addr >>> 12) === mem.page(addr >>> 12), `page ${addr >>> 12} shared`);
+  for (const addr of addrs) {
+    assert(a.page(addr >>> 12) === mem.page(addr >>> 12), `page ${addr >>> 12} shared`);
+  }
   mem.writeWord(0x1004, 9);
   assert(mem.page(1) !== a.page(1), "the written page is a copy");
   assertEquals(a.page(1)![0], 1, "the snapshot's page is unchanged");
