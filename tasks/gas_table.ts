@@ -215,6 +215,9 @@ async function main(): Promise<void> {
       "syscall",
       "preimage key write",
       "preimage read",
+      "FPU add/sub/mul",
+      "FPU div/sqrt",
+      "FPU other",
       "fault",
       "exited",
     ];

@@ -1,13 +1,18 @@
 /**
  * Compiled blocks (core/vm/jit.ts) against the interpreter (`VmHost.interpretOnly`): the corpus
- * programs in every flag set, and random instruction streams with faults, traps, overflows,
- * misaligned and first-touch stores, self-modifying code, hashes and clones between calls. Both
- * run in lockstep with irregular step budgets and must agree on the whole state after every call.
+ * programs in every flag set, the runtime's hard-float image (real FPU code), and random
+ * instruction streams with faults, traps, overflows, misaligned and first-touch stores,
+ * self-modifying code, hashes and clones between calls. Both run in lockstep with irregular step budgets and must agree on the whole state after every call.
  */
 import { assertEquals } from "../_assert.ts";
 import { buildCorpus } from "../../tasks/build_corpus.ts";
 import { execute, loadElf, MapSource, PreimageOracle, type VmHost, VmState } from "../../core/vm/mod.ts";
 import { rng } from "./_mips.ts";
+import { assemble, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
+import { programPreimages } from "../../core/engine/vm.ts";
+import { decodeModel } from "../../core/onnx/mod.ts";
+import { DType, type TensorValue } from "../../core/ir/mod.ts";
+import { makeModel } from "../onnx/_make_model.ts";
 
 /** Everything a step can change, except memory (compared by the state hash). */
 function fields(st: VmState): string {
@@ -42,8 +47,9 @@ function lockstep(
   label: string,
   rounds = Infinity,
   compileAfter = 2,
+  host: VmHost = { oracle: new PreimageOracle(new MapSource()) },
 ) {
-  const quiet = { oracle: new PreimageOracle(new MapSource()) };
+  const quiet = host;
   const hostA: VmHost = { ...quiet, interpretOnly: true };
   const hostB: VmHost = { ...quiet, compileAfter };
   for (let i = 0; i < rounds && !a.exited; i++) {
@@ -346,4 +352,37 @@ Deno.test("compiled blocks and a loop that stores into its own code page", () =>
   const budgets = [4096, 999, 65536, 7];
   let i = 0;
   lockstep(make(), make(), () => budgets[i++ % budgets.length], "self-storing loop");
+});
+
+Deno.test("compiled blocks equal the interpreter on the runtime's hard-float image running float kernels", async () => {
+  // real compiler output for the FPU: products, softmax (exp), normalisation (sqrt, div), compares
+  const onnx = makeModel({
+    nodes: [
+      { op: "MatMul", inputs: ["a", "b"], outputs: ["p"] },
+      { op: "Softmax", inputs: ["p"], outputs: ["s"], attrs: { axis: -1 } },
+      { op: "LayerNormalization", inputs: ["s", "g", "h"], outputs: ["n"], attrs: { axis: -1 } },
+      { op: "Relu", inputs: ["n"], outputs: ["y"] },
+    ],
+    inputs: { a: [3, 16], b: [16, 12], g: [12], h: [12] },
+    outputs: { y: [3, 12] },
+  });
+  const prog = assemble(compileGraph(decodeModel(onnx, "blocks"), { shapes: {} }));
+  const val = (shape: number[], seed: number): TensorValue => ({
+    dtype: DType.float32,
+    shape,
+    data: Float32Array.from(
+      { length: shape.reduce((x, y) => x * y, 1) },
+      (_, i) => Math.sin(i * 0.7 + seed) * 3,
+    ),
+  });
+  const inputs = [val([3, 16], 1), val([16, 12], 2), val([12], 3), val([12], 4)];
+  const source = new MapSource();
+  for (const [k, d] of programPreimages(prog, inputs)) source.set(k, d);
+  const elf = Deno.readFileSync((await buildRuntime()).mips);
+  const rnd = rng(0xf10a7);
+  const budgets = [1, 3, 32, 33, 100, 4096, 65537];
+  const host = { oracle: new PreimageOracle(source) };
+  const a = loadElf(elf), b = loadElf(elf);
+  lockstep(a, b, () => budgets[rnd() % budgets.length], "hard-float runtime", Infinity, 16, host);
+  assertEquals([a.exited, a.exitCode], [true, 0], "the program ran to its end");
 });
