@@ -251,13 +251,39 @@ __attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *
 }
 #endif
 
+#if defined(OPML_X86)
+/* requant8's steps on 16 accumulators (AVX-512 F; the low bytes by vpmovdb, as store_bytes8). */
+__attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int32_t *acc, uint32_t bias,
+                                                                      const requant_t *r, int32_t zp, int32_t lo,
+                                                                      int32_t hi, uint8_t *y, uint32_t n) {
+  const __m512i vb = _mm512_set1_epi32((int32_t)bias), vz = _mm512_set1_epi32(zp);
+  const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi), one = _mm512_set1_epi32(1);
+  const __m512i m = _mm512_set1_epi32(r->mant), c0 = _mm512_set1_epi64(r->c0), low = _mm512_set1_epi64(0xFFFFFFFF);
+  const __m128i sh = _mm_cvtsi32_si128(r->sh);
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i a = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + i)), vb);
+    const __m512i pe = _mm512_mul_epi32(a, m), po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m);
+    const __m512i q0 = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po), sh);
+    const __m512i odd = _mm512_and_si512(_mm512_xor_si512(q0, vz), one);
+    const __m512i qe = _mm512_add_epi64(_mm512_add_epi64(pe, c0), _mm512_and_si512(odd, low));
+    const __m512i qo = _mm512_add_epi64(_mm512_add_epi64(po, c0), _mm512_srli_epi64(odd, 32));
+    __m512i q = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(qe, 32), qo), sh);
+    q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
+    _mm_storeu_si128((__m128i *)(y + i), _mm512_cvtepi32_epi8(q));
+  }
+  return i;
+}
+#endif
+
 /* y[i] = requant(acc[i] + bias) for i < n (the bias added modulo 2^32); with padded, acc may be
  * read up to n rounded up to 8 (the vector path then also does the tail). */
 static void requant_row_p(const int32_t *acc, uint32_t bias, const requant_t *r, int32_t zp, int32_t lo, int32_t hi,
                           uint8_t *y, uint32_t n, int padded) {
   uint32_t i = 0;
 #if defined(OPML_X86)
-  if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n, padded);
+  if (r->mode == RQ_FAST && opml_use_avx512()) i = requant_row_avx512(acc, bias, r, zp, lo, hi, y, n);
+  if (r->mode == RQ_FAST && opml_use_avx2()) i += requant_row_avx2(acc + i, bias, r, zp, lo, hi, y + i, n - i, padded);
 #endif
   (void)padded;
   for (; i < n; i++) y[i] = (uint8_t)requant((int32_t)((uint32_t)acc[i] + bias), r, zp, lo, hi);
