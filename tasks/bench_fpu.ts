@@ -8,7 +8,11 @@
  *   deno run -A tasks/bench_fpu.ts
  *
  * Steps per MAC are differences between two sizes of one operator (so the fixed cost of a run
- * cancels out): (steps(large) - steps(small)) / (MACs(large) - MACs(small)).
+ * cancels out): (steps(large) - steps(small)) / (MACs(large) - MACs(small)). Growing the shared
+ * dimension n grows the weights with the MACs, so those figures include loading the weights
+ * through the preimage oracle (4 bytes per read step, then a byte swap: about 20 steps per
+ * float, once per MAC in a one-row product); growing the rows m keeps the weights and measures
+ * the product kernel on data in memory (plus reading the extra row of A).
  * @module
  */
 import { assemble, buildRuntime, compileGraph, type RuntimeBuild } from "../core/compiler/mod.ts";
@@ -54,35 +58,49 @@ interface OpCase {
   sizes: [number, number];
 }
 
+const matmul = (m: number, n: number) => ({
+  onnx: makeModel({
+    nodes: [{ op: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
+    inputs: { a: [m, n], b: [n, 64] },
+    outputs: { y: [m, 64] },
+  }),
+  inputs: [floats([m, n], 1), floats([n, 64], 2)],
+  macs: m * n * 64,
+});
+
+const gemm = (m: number, n: number) => ({
+  onnx: makeModel({
+    nodes: [{ op: "Gemm", inputs: ["a", "b", "c"], outputs: ["y"] }],
+    inputs: { a: [m, n], b: [n, 32], c: [32] },
+    outputs: { y: [m, 32] },
+  }),
+  inputs: [floats([m, n], 3), floats([n, 32], 4), floats([32], 5)],
+  macs: m * n * 32,
+});
+
 const OPS: OpCase[] = [
   {
-    name: "MatMul [1 x n] x [n x 64]",
+    name: "MatMul [1 x n] x [n x 64], n = 64 -> 256 (with loading B)",
     sizes: [64, 256],
-    make: (n) => ({
-      onnx: makeModel({
-        nodes: [{ op: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
-        inputs: { a: [1, n], b: [n, 64] },
-        outputs: { y: [1, 64] },
-      }),
-      inputs: [floats([1, n], 1), floats([n, 64], 2)],
-      macs: n * 64,
-    }),
+    make: (n) => matmul(1, n),
   },
   {
-    name: "Gemm [8 x n] x [n x 32] + bias",
-    sizes: [64, 256],
-    make: (n) => ({
-      onnx: makeModel({
-        nodes: [{ op: "Gemm", inputs: ["a", "b", "c"], outputs: ["y"] }],
-        inputs: { a: [8, n], b: [n, 32], c: [32] },
-        outputs: { y: [8, 32] },
-      }),
-      inputs: [floats([8, n], 3), floats([n, 32], 4), floats([32], 5)],
-      macs: 8 * n * 32,
-    }),
+    name: "MatMul [m x 256] x [256 x 64], m = 1 -> 2 (B in memory)",
+    sizes: [1, 2],
+    make: (m) => matmul(m, 256),
   },
   {
-    name: "Conv 3x3, n input channels, 8 output channels, 12x12",
+    name: "Gemm [8 x n] x [n x 32] + bias, n = 64 -> 256 (with loading B)",
+    sizes: [64, 256],
+    make: (n) => gemm(8, n),
+  },
+  {
+    name: "Gemm [m x 256] x [256 x 32] + bias, m = 6 -> 12 (B in memory)",
+    sizes: [6, 12],
+    make: (m) => gemm(m, 256),
+  },
+  {
+    name: "Conv 3x3, n = 4 -> 16 input channels, 8 output channels, 12x12",
     sizes: [4, 16],
     make: (n) => ({
       onnx: makeModel({

@@ -21,11 +21,12 @@ typedef ptrdiff_t idx;
  * C(i,j) = epilogue(acc(i,j)), acc(i,j) = sum over k ascending of A(i,k) * B(k,j), where
  * A(i,k) = a[arow[i] + acol[k]] (so A can be a strided matrix or an implicit im2col of a
  * convolution input) and B(k,j) = b[k*b_rs + j*b_cs].
- * Register-blocked tiles of 8, 4 or 1 rows by NR columns: each accumulator is one output,
- * updated once per k in ascending k, so the compiler may keep NR outputs in SIMD registers
- * (lanes are independent outputs) without changing any output's bits. Costs: natively about
- * 15-20 GMAC/s with AVX2 on this project's reference machine; in the MIPS image about 120 VM
- * steps per multiply-add, nearly all of it the soft-float multiply and add. */
+ * Register-blocked tiles of 8, 4 (MIPS: 3) or 1 rows by NR columns: each accumulator is one
+ * output, updated once per k in ascending k, so the compiler may keep NR outputs in SIMD
+ * registers (lanes are independent outputs) without changing any output's bits. Costs:
+ * natively about 15-20 GMAC/s with AVX2 on this project's reference machine; in the MIPS image
+ * 3.0 (3-row tile) to 4.0 (1-row tile) VM steps per multiply-add: a mul.s and an add.s each,
+ * plus the loads and address arithmetic (docs/BENCHMARKS.md, section 2). */
 
 #define NR 8
 
@@ -72,6 +73,14 @@ typedef void (*tile_fn)(idx K, const float *a, const idx *arow, const idx *acol,
 TILE(tile_4, 4, )
 TILE(tile_1, 1, )
 
+#if defined(__mips__)
+/* The MIPS image (the VM, where every instruction is a step): a 4 x 8 tile's 32 accumulators
+ * fill all 32 FPU registers and GCC spills a third of them every k. 3 x 8 keeps its 24 in
+ * registers if the B row is not loaded all at once ahead of the products (the scheduler's
+ * choice, hence no-schedule-insns): 3.0 instead of 4.8 steps per multiply-add. */
+TILE(tile_3, 3, __attribute__((optimize("no-schedule-insns"))))
+#endif
+
 /* On x86-64 hosts with AVX2 the same tiles, 8 rows high, in 256-bit registers: identical bits
  * (each output is still its own sequence of float operations; -ffp-contract=off forbids FMA),
  * chosen at run time so the native runtime still runs on any x86-64. */
@@ -93,7 +102,11 @@ static tiles host_tiles(void) {
 #ifdef NN_AVX2
   if (opml_use_avx2()) return (tiles){3, {8, 4, 1}, {tile_8_avx2, tile_4_avx2, tile_1_avx2}};
 #endif
+#if defined(__mips__)
+  return (tiles){2, {3, 1, 0}, {tile_3, tile_1, 0}};
+#else
   return (tiles){2, {4, 1, 0}, {tile_4, tile_1, 0}};
+#endif
 }
 
 /* One column of B for 8 rows: independent scalar chains (a lone column wastes SIMD lanes). */
