@@ -6,24 +6,17 @@
  */
 import { Command, Option } from "@commander-js/extra-typings";
 import { EXIT } from "../../core/errors.ts";
-import { loadElf } from "../../core/vm/mod.ts";
 import {
-  challenge,
   type ChallengeOutcome,
-  type CommitmentSource,
-  functionSource,
   type Hash,
   isHash,
   MAX_ARITY,
   MIN_ARITY,
   readJson,
-  toHash,
-  UnavailableError,
   writeJsonAtomic,
 } from "../../core/dispute/mod.ts";
-import { type CheckRun, CheckRunError } from "../../core/dispute/check_run.ts";
+import { CheckRunError } from "../../core/dispute/check_run.ts";
 import {
-  checkerImage,
   newParty,
   openParty,
   type Party,
@@ -32,7 +25,6 @@ import {
   partyStates,
 } from "../../core/dispute/party.ts";
 import {
-  type DisputeFile,
   parseDispute,
   parseRoots,
   type Phase1Roots,
@@ -40,8 +32,9 @@ import {
   type RunSpec,
 } from "../../core/dispute/roots_file.ts";
 import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
-import { type LinePeer, servePeer } from "../../core/dispute/line_peer.ts";
-import { phase2Header, theirCheckSource, theirFileStates } from "../../core/dispute/their_check.ts";
+import { servePeer } from "../../core/dispute/line_peer.ts";
+import { phase2Header } from "../../core/dispute/their_check.ts";
+import { challengeFiles, ChallengeWaiting } from "../../core/dispute/offline.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 import { proveCommand as proveElfCommand } from "./vm.ts";
 import { onChainChallenge } from "./game.ts";
@@ -324,104 +317,27 @@ export function challengeCommand() {
       const theirs = p1[0].doc as Phase1Roots;
       const p2 = theirFiles.filter((t) => t.doc.phase === 2).map((t) => t.doc as Phase2Roots);
       const session = opts.session ?? defaultSession(opts.ours);
-      const peers: LinePeer[] = [];
-      let party: Party | undefined;
-      let disputedNode: number | undefined;
-      let waitingFor: UnavailableError | undefined;
-      const challengeNoting = (o: Parameters<typeof challenge>[0]) =>
-        challenge(o).catch((e) => {
-          if (e instanceof UnavailableError) waitingFor = e;
-          throw e;
-        });
-      let image: Uint8Array | undefined;
       let report;
       try {
-        report = await (challengeNoting({
+        ({ report } = await challengeFiles({
           arity,
-          ours: ours.states,
-          theirs: theirs.states,
-          context: { model: ours.model.commitment },
+          ours,
+          theirs,
+          theirChecks: p2,
+          theirsCmd: opts.theirsCmd,
           sessionPath: session,
-          maxCheckSteps: maxSteps,
-          onProgress: progress,
+          maxSteps,
           singlePhase: opts.singlePhase === true,
-          // a session's answers of theirs are re-checked against their files (not a live command's)
-          theirRecorded: opts.theirsCmd === undefined
-            ? (d) => theirFileStates(p2, d.node, d.from ?? d.node - 1)
-            : undefined,
-          phase2: async (d) => {
-            disputedNode = d.node;
-            party ??= openParty(ours);
-            image ??= await checkerImage(party.model);
-            const initial = toHash(loadElf(image).hash());
-            let run: Promise<CheckRun> | undefined;
-            const ourRun = () =>
-              run ??= partyCheck(party!, d.node, d.claim, {
-                honest: true,
-                expectPre: d.pre,
-                from: d.from,
-                image,
-                maxSteps,
-                onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
-              });
-            const theirs = theirCheckSource(
-              p2,
-              opts.theirsCmd,
-              d.node,
-              d.pre,
-              d.claim,
-              initial,
-              peers,
-              d.from ?? d.node - 1,
-            );
-            if (opts.theirsCmd !== undefined) {
-              // their process starts computing now, in parallel with ours
-              Promise.resolve(theirs.final()).catch(() => {});
-              await ourRun();
-            }
-            const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
-            return { initial, ours: oursSrc, theirs };
-          },
+          out: opts.out,
+          onProgress: progress,
         }));
       } catch (e) {
-        if (e instanceof UnavailableError) {
-          const steps = waitingFor?.indices ?? [];
-          if (opts.json) {
-            printJson({ waiting: { node: disputedNode, steps, final: steps.length === 0 }, session });
-          }
-          throw new CliError(
-            `waiting for ${e.message}: add their file (opml roots ... --phase 2 --node ${disputedNode} ${
-              steps.length ? `--at ${steps.join(",")}` : "--at 0"
-            }) with --theirs, or use --theirs-cmd; progress is kept in ${session}`,
-            WAITING,
-          );
+        if (e instanceof ChallengeWaiting && opts.json) {
+          printJson({ waiting: { node: e.node, steps: e.steps, final: e.steps.length === 0 }, session });
         }
         throw e;
-      } finally {
-        for (const p of peers) await p.close();
       }
       const o = report.outcome;
-      let disputeDoc: DisputeFile | undefined;
-      if (o.dispute) {
-        disputeDoc = {
-          format: "opml-dispute/1",
-          model: ours.model,
-          inputs: ours.inputs,
-          ...(ours.tamper !== undefined ? { tamper: ours.tamper } : {}),
-          node: o.node.node,
-          ...(o.node.from !== undefined ? { from: o.node.from } : {}),
-          pre: o.node.pre,
-          claim: o.node.claim,
-          ours: o.node.ours,
-          initial: (readJson(session, "session file") as { phase2: { initial: Hash } }).phase2.initial,
-          final: o.final,
-          step: o.step,
-          preState: o.preState,
-          oursPost: o.oursPost,
-          theirsPost: o.theirsPost,
-        };
-        if (opts.out) writeJsonAtomic(opts.out!, disputeDoc);
-      }
       if (opts.json) {
         return printJson({
           ...summaryOf(o),
