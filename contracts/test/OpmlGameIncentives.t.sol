@@ -710,9 +710,10 @@ contract IncentiveHandler is CommonBase, StdCheats, StdUtils {
             if (!(honest && d.phase == OpmlGame.Phase.Step && _honest(t.server))) return;
             mover = t.server;
         }
-        if (block.timestamp - d.lastMove > (defenderToMove ? d.defenderClock : d.challengerClock)) {
-            return; // too late (only a dishonest party can be)
-        }
+        uint256 deadline = game.deadline(id);
+        // a claim waiting for its turn in the result's claim queue (its clock is paused), or too
+        // late (only a dishonest party can be)
+        if (deadline == type(uint256).max || block.timestamp > deadline) return;
         uint64[] memory p = game.splitPoints(id);
         uint256 count = p.length == 0 ? 1 : p.length - 1;
         vm.startPrank(mover);
