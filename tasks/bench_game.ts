@@ -151,7 +151,7 @@ function cases(runs: number, storiesNodes: number, gpt2Head: number): Case[] {
         gpt2: true,
         // its result reveals 1.6 MB of logits: a 64 M-gas transaction at the EIP-7623 floor, over
         // any chain's block gas limit (docs/BENCHMARKS.md section 5)
-        anvilArgs: ["--gas-limit", "1000000000", "--disable-block-gas-limit"],
+        anvilArgs: ["--gas-limit", "1000000000"],
       }),
       model: "gpt2",
     },
