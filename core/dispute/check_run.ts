@@ -88,7 +88,8 @@ function intervalFor(pages: number, min: number): number {
   return i;
 }
 
-function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
+/** Runs a trace to its exit in chunks of at most 2^24 steps, pausing (yield) after each. */
+function* runChunks(trace: Trace, opts: CheckRunOptions): Generator<void, CheckEnd> {
   const max = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   let reported = trace.head.step;
   while (!trace.head.exited && trace.head.step < max) {
@@ -98,10 +99,32 @@ function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
       opts.onProgress?.(trace.head.step);
       reported = trace.head.step;
     }
+    yield;
   }
   const st = trace.head;
   if (!st.exited) throw new CheckRunError(`the check did not exit within ${max} steps`);
   return { step: st.step, hash: toHash(st.hash()), exitCode: st.exitCode };
+}
+
+function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
+  const run = runChunks(trace, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link runToEnd} that lets the event loop run between chunks (a second or less each): a
+ * process playing several disputes answers their cheap moves while one check runs.
+ */
+async function runToEndYielding(trace: Trace, opts: CheckRunOptions): Promise<CheckEnd> {
+  const run = runChunks(trace, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }
 
 /**
@@ -117,12 +140,38 @@ function runToEnd(trace: Trace, opts: CheckRunOptions): CheckEnd {
  * ```
  */
 export function honestCheck(image: Uint8Array, source: PreimageSource, opts: CheckRunOptions = {}): CheckRun {
+  const { trace, initial } = honestTrace(image, source, opts);
+  return honestRun(trace, initial, runToEnd(trace, opts));
+}
+
+/**
+ * {@link honestCheck} that lets the event loop run between chunks of the run (the on-chain player
+ * and the offline challenge: other disputes' moves and a peer's answers are not held up).
+ *
+ * @example
+ * ```ts
+ * const run = await honestCheckYielding(image, checkerSource(pre, claim));
+ * ```
+ */
+export async function honestCheckYielding(
+  image: Uint8Array,
+  source: PreimageSource,
+  opts: CheckRunOptions = {},
+): Promise<CheckRun> {
+  const { trace, initial } = honestTrace(image, source, opts);
+  return honestRun(trace, initial, await runToEndYielding(trace, opts));
+}
+
+/** The trace of an honest check before its run, and its initial state hash. */
+function honestTrace(image: Uint8Array, source: PreimageSource, opts: CheckRunOptions) {
   const trace = new Trace(loadElf(image), { oracle: new PreimageOracle(source) }, {
     interval: opts.interval ?? DEFAULT_INTERVAL,
     maxCheckpoints: MAX_CHECKPOINTS,
   });
-  const initial = toHash(trace.checkpoints[0].hash());
-  const end = runToEnd(trace, opts);
+  return { trace, initial: toHash(trace.checkpoints[0].hash()) };
+}
+
+function honestRun(trace: Trace, initial: Hash, end: CheckEnd): CheckRun {
   return {
     initial,
     end,

@@ -22,8 +22,8 @@ import {
   type CheckAtStep,
   type CheckRun,
   type CheckRunOptions,
-  honestCheck,
   honestCheckAt,
+  honestCheckYielding,
   tamperedCheck,
 } from "./check_run.ts";
 import { type Hash, hashBytes, toHash } from "./hash.ts";
@@ -291,7 +291,7 @@ export async function transitionCheck(
   if (!opts.honest && tamper !== undefined && tamper > from && tamper <= Math.min(node, n)) {
     return tamperedCheck(image, source, c.model.prog.program, tamper, opts);
   }
-  return honestCheck(image, source, opts);
+  return honestCheckYielding(image, source, opts);
 }
 
 /**
