@@ -64,7 +64,7 @@ export interface CompileOptions {
 }
 
 /** The newest opset of the default ONNX domain the compiler knows (docs/IR.md). */
-export const MAX_OPSET = 25;
+export const MAX_OPSET = 26;
 
 /**
  * Size limits of a program (docs/IR.md), checked while lowering so that a model that cannot run

@@ -231,11 +231,17 @@ static int k_relu(const opml_node *node) {
   return OPML_OK;
 }
 
-/* Float-only unary ops: LeakyRelu (floats = [alpha]), Gelu (ints = [0 exact | 1 tanh]), and
- * Sigmoid, Tanh, Exp, Erf, Sqrt. */
+/* Float unary ops: LeakyRelu (floats = [alpha]), Gelu (ints = [0 exact | 1 tanh]), and
+ * Sigmoid, Tanh, Exp, Erf, Sqrt; Exp and Sqrt on double too. */
 static int k_unary_float(const opml_node *node) {
   const opml_tensor *x = node->in[0];
   opml_tensor *o = node->out[0];
+  if ((node->op == OP_EXP || node->op == OP_SQRT) && x->dtype == DT_DOUBLE && o->dtype == DT_DOUBLE &&
+      x->size == o->size) {
+    if (node->op == OP_EXP) UNARY_LOOP(double, opml_exp(v));
+    else UNARY_LOOP(double, opml_sqrt(v));
+    return OPML_OK;
+  }
   if (x->dtype != DT_FLOAT || o->dtype != DT_FLOAT || x->size != o->size) return OPML_EDTYPE;
   switch (node->op) {
     case OP_LEAKY_RELU: {

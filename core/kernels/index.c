@@ -2,7 +2,7 @@
  * Index kernels (docs/IR.md; the "index" family of core/compiler/ops/schema.ts, which documents
  * each op's ints layout; lowering in core/compiler/ops/index.ts): GatherElements,
  * ScatterElements (and Scatter), ScatterND, GatherND, Trilu, OneHot, Tile, EyeLike, Range,
- * CumSum, ReverseSequence, TopK, Dropout (inference) and TensorScatter.
+ * CumSum, CumProd, ReverseSequence, TopK, Dropout (inference) and TensorScatter.
  *
  * Gathers, scatters, Tile, Trilu and ReverseSequence move elements as bytes, so every dtype
  * works. One order: scatters apply their updates in ascending row-major order of the updates
@@ -355,29 +355,35 @@ static int k_range(const opml_node *nd) {
   return OPML_OK;
 }
 
-#define CUMSUM(T, UT)                                                                         \
+/* The running sum (OP +, from 0) or product (OP *, from 1) along D; integers in UT, wrapping. */
+#define CUMUL(T, UT, OP)                                                                      \
   do {                                                                                        \
     const T *x_ = (const T *)X->data;                                                         \
     T *y_ = (T *)Y->data;                                                                     \
     for (int64_t a = 0; a < outer; a++) {                                                     \
       for (int64_t b = 0; b < inner; b++) {                                                   \
-        T acc = 0;                                                                            \
+        T acc = prod ? 1 : 0;                                                                 \
         for (int64_t s = 0; s < D; s++) {                                                     \
           int64_t at = (a * D + (rev ? D - 1 - s : s)) * inner + b;                           \
-          if (excl) y_[at] = acc, acc = (T)((UT)acc + (UT)x_[at]);                            \
-          else acc = (T)((UT)acc + (UT)x_[at]), y_[at] = acc;                                 \
+          if (excl) y_[at] = acc, acc = (T)((UT)acc OP (UT)x_[at]);                           \
+          else acc = (T)((UT)acc OP (UT)x_[at]), y_[at] = acc;                                \
         }                                                                                     \
       }                                                                                       \
     }                                                                                         \
   } while (0)
+#define CUMSUM(T, UT)                                                                         \
+  do {                                                                                        \
+    if (prod) CUMUL(T, UT, *);                                                                \
+    else CUMUL(T, UT, +);                                                                     \
+  } while (0)
 
-/* CumSum: ints [outer, D, inner, exclusive, reverse]. */
+/* CumSum and CumProd: ints [outer, D, inner, exclusive, reverse]. */
 static int k_cumsum(const opml_node *nd) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
   if (nd->n_ints != 5 || X->dtype != Y->dtype) return OPML_EATTR;
   int64_t outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
-  int excl = nd->ints[3] != 0, rev = nd->ints[4] != 0;
+  int excl = nd->ints[3] != 0, rev = nd->ints[4] != 0, prod = nd->op == OP_CUM_PROD;
   if (outer * D * inner != X->size || X->size != Y->size) return OPML_EATTR;
   switch (X->dtype) {
     case DT_FLOAT: CUMSUM(float, float); break;
@@ -545,6 +551,7 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_EYE_LIKE, "EyeLike", k_eye_like},
     {OP_RANGE, "Range", k_range},
     {OP_CUM_SUM, "CumSum", k_cumsum},
+    {OP_CUM_PROD, "CumProd", k_cumsum},
     {OP_REVERSE_SEQUENCE, "ReverseSequence", k_reverse_sequence},
     {OP_TOP_K, "TopK", k_topk},
     {OP_DROPOUT, "Dropout", k_dropout},

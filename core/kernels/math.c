@@ -34,6 +34,10 @@ static int k_float_unary(const opml_node *node) {
   const opml_tensor *x = node->in[0];
   opml_tensor *o = node->out[0];
   const float *f = node->floats;
+  if (node->op == OP_LOG && x->dtype == DT_DOUBLE && o->dtype == DT_DOUBLE && x->size == o->size) {
+    UNARY_LOOP(double, opml_log(v)); /* the one binary64 op of this family */
+    return OPML_OK;
+  }
   if (x->dtype != DT_FLOAT || o->dtype != DT_FLOAT || x->size != o->size) return OPML_EDTYPE;
   uint32_t need = 0;
   switch (node->op) {

@@ -206,6 +206,19 @@ float opml_sqrtf(float x) {
   return __builtin_sqrtf(x);
 #endif
 }
+
+/* binary64: the hardware instruction is correctly rounded, as softfloat.c's opml_sqrt. */
+double opml_sqrt(double x) {
+#if defined(__x86_64__) || defined(__i386__)
+  __asm__("sqrtsd %1, %0" : "=x"(x) : "x"(x));
+  return x;
+#elif defined(__aarch64__)
+  __asm__("fsqrt %d0, %d1" : "=w"(x) : "w"(x));
+  return x;
+#else
+  return __builtin_sqrt(x);
+#endif
+}
 #endif
 
 float opml_expf(float x) {
@@ -535,6 +548,107 @@ double opml_fmod(double x, double y) {
   if (ex > 0) ux = (ux - (1ull << 52)) | ((uint64_t)ex << 52);
   else ux >>= -ex + 1;
   return u2d(ux | sx);
+}
+
+/* ---- binary64 exp and log ------------------------------------------------------------------
+ * The algorithms of fdlibm's e_exp.c and e_log.c (Sun Microsystems, 1993: "permission to use,
+ * copy, modify, and distribute this software is freely granted, provided that this notice is
+ * preserved"), with their constants given as bit patterns: +, -, * and one division, so the
+ * native and the soft-float MIPS builds give the same bits. Error < 1 ulp (measured against
+ * glibc by tests/kernels/mathf.test.ts). NaN inputs are returned unchanged. */
+
+#define D_NAN 0x7FF8000000000000ull
+#define D_INF 0x7FF0000000000000ull
+
+double opml_exp(double x) {
+  static const uint64_t P[5] = {0x3FC555555555553Eull, 0xBF66C16C16BEBD93ull, 0x3F11566AAF25DE2Cull,
+                                0xBEBBBD41C5D26BF1ull, 0x3E66376972BEA4D0ull};
+  const double ln2hi = u2d(0x3FE62E42FEE00000ull), ln2lo = u2d(0x3DEA39EF35793C76ull);
+  const double invln2 = u2d(0x3FF71547652B82FEull);
+  uint64_t u = d2u(x);
+  uint32_t hx = (uint32_t)(u >> 32) & 0x7FFFFFFFu, neg = (uint32_t)(u >> 63);
+  double hi = 0.0, lo = 0.0, t, c, y;
+  int k = 0;
+  if (hx >= 0x40862E42u) { /* |x| >= 709.78 */
+    if ((u & 0x7FFFFFFFFFFFFFFFull) > D_INF) return x; /* NaN */
+    if ((u & 0x7FFFFFFFFFFFFFFFull) == D_INF) return neg ? 0.0 : x;
+    if (!neg && u > 0x40862E42FEFA39EFull) return u2d(D_INF); /* > 709.782712893384 */
+    if (neg && u > 0xC0874910D52D3051ull) return 0.0;       /* < -745.133219101941 */
+  }
+  if (hx > 0x3FD62E42u) { /* |x| > ln2 / 2: x = k ln2 + r, |r| <= ln2 / 2 */
+    if (hx < 0x3FF0A2B2u) { /* and |x| < 1.5 ln2 */
+      hi = neg ? x + ln2hi : x - ln2hi;
+      lo = neg ? -ln2lo : ln2lo;
+      k = neg ? -1 : 1;
+    } else {
+      k = (int)(invln2 * x + (neg ? -0.5 : 0.5)); /* truncation toward 0 */
+      t = (double)k;
+      hi = x - t * ln2hi; /* exact: ln2hi has 32 significant bits */
+      lo = t * ln2lo;
+    }
+    x = hi - lo;
+  } else if (hx < 0x3E300000u) { /* |x| < 2^-28 */
+    return 1.0 + x;
+  }
+  t = x * x;
+  c = x - t * (u2d(P[0]) + t * (u2d(P[1]) + t * (u2d(P[2]) + t * (u2d(P[3]) + t * u2d(P[4])))));
+  if (k == 0) return 1.0 - ((x * c) / (c - 2.0) - x);
+  y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+  /* y * 2^k: in the exponent field, or in two steps near the ends of the range */
+  if (k >= -1021) {
+    if (k == 1024) return y * 2.0 * u2d(0x7FE0000000000000ull);
+    return u2d(d2u(y) + ((uint64_t)(int64_t)k << 52));
+  }
+  return u2d(d2u(y) + ((uint64_t)(int64_t)(k + 1000) << 52)) * u2d(0x0170000000000000ull); /* 2^-1000 */
+}
+
+double opml_log(double x) {
+  static const uint64_t LG[7] = {0x3FE5555555555593ull, 0x3FD999999997FA04ull, 0x3FD2492494229359ull,
+                                 0x3FCC71C51D8E78AFull, 0x3FC7466496CB03DEull, 0x3FC39A09D078C69Full,
+                                 0x3FC2F112DF3E5244ull};
+  const double ln2hi = u2d(0x3FE62E42FEE00000ull), ln2lo = u2d(0x3DEA39EF35793C76ull);
+  uint64_t u = d2u(x);
+  int32_t hx = (int32_t)(u >> 32), k = 0, i, j;
+  double f, s, z, w, t1, t2, r, hfsq, dk;
+  if ((u & 0x7FFFFFFFFFFFFFFFull) > D_INF) return x; /* NaN */
+  if ((u << 1) == 0) return u2d(D_INF | 0x8000000000000000ull); /* log(±0) = -inf */
+  if (u >> 63) return u2d(D_NAN);                               /* x < 0 */
+  if (u == D_INF) return x;
+  if (hx < 0x00100000) { /* subnormal: scale by 2^54 */
+    k -= 54;
+    x *= u2d(0x4350000000000000ull);
+    u = d2u(x);
+    hx = (int32_t)(u >> 32);
+  }
+  k += (hx >> 20) - 1023;
+  hx &= 0x000FFFFF;
+  i = (hx + 0x95F64) & 0x100000;
+  /* x = 2^k m with m in [sqrt(2)/2, sqrt(2)): m = 1 + f */
+  x = u2d(((uint64_t)(uint32_t)(hx | (i ^ 0x3FF00000)) << 32) | (u & 0xFFFFFFFFull));
+  k += i >> 20;
+  f = x - 1.0;
+  dk = (double)k;
+  if ((0x000FFFFF & (2 + hx)) < 3) { /* -2^-20 <= f < 2^-20 */
+    if (f == 0.0) return k == 0 ? 0.0 : dk * ln2hi + dk * ln2lo;
+    r = f * f * (0.5 - 0.33333333333333333 * f);
+    return k == 0 ? f - r : dk * ln2hi - ((r - dk * ln2lo) - f);
+  }
+  s = f / (2.0 + f);
+  z = s * s;
+  i = hx - 0x6147A;
+  w = z * z;
+  j = 0x6B851 - hx;
+  t1 = w * (u2d(LG[1]) + w * (u2d(LG[3]) + w * u2d(LG[5])));
+  t2 = z * (u2d(LG[0]) + w * (u2d(LG[2]) + w * (u2d(LG[4]) + w * u2d(LG[6]))));
+  i |= j;
+  r = t2 + t1;
+  if (i > 0) {
+    hfsq = 0.5 * f * f;
+    if (k == 0) return f - (hfsq - s * (hfsq + r));
+    return dk * ln2hi - ((hfsq - (s * (hfsq + r) + dk * ln2lo)) - f);
+  }
+  if (k == 0) return f - s * (f - r);
+  return dk * ln2hi - ((s * (f - r) - dk * ln2lo) - f);
 }
 
 float opml_sinhf(float x) {

@@ -22,6 +22,10 @@ float opml_expm1f(float x);     /* e^x - 1, accurate near 0 */
 float opml_softplusf(float x);  /* log(1 + e^x) */
 float opml_fmodf(float x, float y); /* x - trunc(x / y) y, exact (C fmod) */
 double opml_fmod(double x, double y); /* the same for binary64 */
+/* binary64: exp and log within 1 ulp (fdlibm's algorithms), sqrt correctly rounded */
+double opml_exp(double x);
+double opml_log(double x);
+double opml_sqrt(double x);
 float opml_sinhf(float x);
 float opml_coshf(float x);
 float opml_sinf(float x);       /* exact range reduction by 2/pi for every float */

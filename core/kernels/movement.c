@@ -93,6 +93,18 @@ static int k_copy(const opml_node *node) {
   return OPML_OK;
 }
 
+/* 210 BitCast: the input's bytes under the output's dtype of the same element size. */
+static int k_bitcast(const opml_node *node) {
+  if (!arity_ok(node, 1, 1, 1, 1)) return OPML_EATTR;
+  const opml_tensor *x = node->in[0];
+  opml_tensor *y = node->out[0];
+  size_t es = esize(x);
+  if (es == 0 || esize(y) != es) return OPML_EDTYPE;
+  if (y->size != x->size) return OPML_EATTR;
+  if (y->data != x->data) memcpy(y->data, x->data, (size_t)x->size * es);
+  return OPML_OK;
+}
+
 /* 201 Transpose, 204 Slice, 207 Expand: a strided view of the input, copied out.
  * ints: [offset, stride_0 .. stride_{r-1}] with r the output rank: output element (i_0..i_{r-1})
  * is input element offset + sum(i_k * stride_k) (flat index, in elements; strides may be 0 for
@@ -424,5 +436,6 @@ const opml_kernel_entry opml_kernels_movement[] = {
     {OP_EXPAND, "Expand", k_strided},
     {OP_CONSTANT_OF_SHAPE, "ConstantOfShape", k_constant_of_shape},
     {OP_SHAPE, "Shape", k_shape},
+    {OP_BIT_CAST, "BitCast", k_bitcast},
     {0, 0, 0},
 };

@@ -34,11 +34,11 @@ enum {
   OP_SIGMOID = 13,
   /* Tanh: Float; no attributes. */
   OP_TANH = 14,
-  /* Exp: Float; no attributes. */
+  /* Exp: Float, double (opml_exp); no attributes. */
   OP_EXP = 15,
   /* Erf: Float; no attributes. */
   OP_ERF = 16,
-  /* Sqrt: Float; no attributes. */
+  /* Sqrt: Float, double (opml_sqrt, correctly rounded); no attributes. */
   OP_SQRT = 17,
   /* Gelu: ints: [approximate] (0: erf, 1: tanh). */
   OP_GELU = 18,
@@ -102,6 +102,9 @@ enum {
   OP_CONSTANT_OF_SHAPE = 208,
   /* Shape: ints: the int64 output values; no inputs. */
   OP_SHAPE = 209,
+  /* BitCast: No ints: the input's bytes as the output dtype of the same width (float NaNs then
+     canonical). */
+  OP_BIT_CAST = 210,
 };
 
 /* quant: op codes 300-399 (core/kernels/quant.c, core/compiler/ops/quant.ts) */
@@ -142,7 +145,7 @@ enum {
   OP_IS_NAN = 408,
   /* IsInf: Float in, bool out; ints: [detect_negative, detect_positive]. */
   OP_IS_INF = 409,
-  /* Log: Float (opml_logf). */
+  /* Log: Float (opml_logf), double (opml_log). */
   OP_LOG = 410,
   /* Sin: Float (opml_sinf). */
   OP_SIN = 411,
@@ -236,12 +239,13 @@ enum {
   OP_REDUCE_PROD = 503,
   /* ReduceL1: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: sum of |x|. */
   OP_REDUCE_L1 = 504,
-  /* ReduceL2: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sqrt of the sum of squares. */
+  /* ReduceL2: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: sqrt of the sum of
+     squares. */
   OP_REDUCE_L2 = 505,
-  /* ReduceLogSum: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log of the sum. */
+  /* ReduceLogSum: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: log of the sum. */
   OP_REDUCE_LOG_SUM = 506,
-  /* ReduceLogSumExp: ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log(sum exp(x - max)) +
-     max. */
+  /* ReduceLogSumExp: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: log(sum exp(x -
+     max)) + max. */
   OP_REDUCE_LOG_SUM_EXP = 507,
   /* ReduceSumSquare: ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double, int32, int64. */
   OP_REDUCE_SUM_SQUARE = 508,
@@ -382,6 +386,9 @@ enum {
   /* TensorScatter: ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices?
      (int64, checked at run time). */
   OP_TENSOR_SCATTER = 813,
+  /* CumProd: ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers
+     wrap). */
+  OP_CUM_PROD = 814,
 };
 
 /* loss: op codes 900-949 (core/kernels/loss.c, core/compiler/ops/loss.ts) */

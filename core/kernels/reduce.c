@@ -8,6 +8,7 @@
  * accumulator: sums from +0 (Sum, SumSquare v*v, L1 |v|, L2 then sqrt, LogSum then log), Prod
  * from 1, Max/Min from the first element (-inf/+inf when empty; NaN propagates). LogSumExp:
  * m = the maximum, then log(sum exp(v - m)) + m (m itself when infinite or NaN). Integers wrap.
+ * Float uses mathf.h's float functions, double its binary64 opml_exp, opml_log and opml_sqrt.
  */
 #include "kernel.h"
 #include "mathf.h"
@@ -46,10 +47,10 @@ static float reduce_float(const float *x, int64_t base, const rplan *p, int kind
   return acc;
 }
 
-/* reduce_float's order and rules in binary64: Sum, SumSquare, L1, Prod, Max, Min. */
+/* reduce_float's order and rules in binary64 (opml_exp, opml_log, opml_sqrt). */
 static double reduce_double(const double *x, int64_t base, const rplan *p, int kind) {
   int64_t r = p->rsize;
-  if (kind == K_MAX || kind == K_MIN) {
+  if (kind == K_MAX || kind == K_MIN || kind == K_LSE) {
     union { uint64_t u; double d; } inf = {kind == K_MIN ? 0x7FF0000000000000ull : 0xFFF0000000000000ull};
     if (r == 0) return inf.d;
     double m = x[base + offset_of(0, p->nr, p->rdim, p->rstr)];
@@ -57,18 +58,25 @@ static double reduce_double(const double *x, int64_t base, const rplan *p, int k
       double v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
       if (v != v || (kind == K_MIN ? v < m : v > m)) m = v;
     }
-    return m;
+    if (kind != K_LSE) return m;
+    union { double d; uint64_t u; } mb = {m};
+    if ((mb.u & 0x7FF0000000000000ull) == 0x7FF0000000000000ull) return m; /* inf or NaN */
+    double s = 0.0;
+    for (int64_t j = 0; j < r; j++) s += opml_exp(x[base + offset_of(j, p->nr, p->rdim, p->rstr)] - m);
+    return opml_log(s) + m;
   }
   double acc = kind == K_PROD ? 1.0 : 0.0;
   for (int64_t j = 0; j < r; j++) {
     double v = x[base + offset_of(j, p->nr, p->rdim, p->rstr)];
     switch (kind) {
       case K_PROD: acc *= v; break;
-      case K_SUMSQ: acc += v * v; break;
+      case K_SUMSQ: case K_L2: acc += v * v; break;
       case K_L1: acc += v < 0 ? -v : v; break;
       default: acc += v; break;
     }
   }
+  if (kind == K_L2) return opml_sqrt(acc);
+  if (kind == K_LOGSUM) return opml_log(acc);
   return acc;
 }
 
@@ -117,7 +125,6 @@ static int k_reduce(const opml_node *nd) {
     return OPML_OK;
   }
   if (X->dtype == DT_DOUBLE) {
-    if (kind == K_L2 || kind == K_LOGSUM || kind == K_LSE) return OPML_EDTYPE; /* no binary64 sqrt/log */
     for (int64_t o = 0; o < p.ksize; o++) {
       ((double *)Y->data)[o] = reduce_double(X->data, offset_of(o, p.nk, p.kdim, p.kstr), &p, kind);
     }

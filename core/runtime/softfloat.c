@@ -713,6 +713,50 @@ static ALWAYS_INLINE uint64_t f64_div(uint64_t a, uint64_t b) {
   return f64_round_pack(sign, exp_z, (q << 8) | (r != 0));
 }
 
+/* f32_sqrt in binary64: the same digit-by-digit root, correctly rounded. */
+static uint64_t f64_sqrt(uint64_t a) {
+  uint32_t sign = F64_SIGN(a);
+  int32_t exp = F64_EXP(a), e;
+  uint64_t sig = F64_FRAC(a), x, root, rem, t;
+  int i;
+  if (exp == 0x7FF) {
+    if (sig) return OPML_F64_NAN;
+    if (!sign) return a; /* +inf */
+    return OPML_F64_NAN;
+  }
+  if (sign) {
+    if (!(exp | sig)) return a; /* -0 */
+    return OPML_F64_NAN;
+  }
+  if (!exp) {
+    if (!sig) return a; /* +0 */
+    exp = f64_norm_subnormal(&sig);
+  }
+  /* a = x / 2^52 * 2^e with x in [2^52, 2^53); make e even (x <<= 1 if it was odd), then the
+   * radicand is M = x * 2^54 in [2^106, 2^108) and root = floor(sqrt(M)) in [2^53, 2^54):
+   * 1 + 52 fraction bits + 1 round bit. M's low 54 bits are zero: digits 26..0 feed zeros. */
+  e = exp - 1023;
+  x = sig | 0x0010000000000000ull;
+  if (e & 1) {
+    x <<= 1;
+    e -= 1;
+  }
+  root = 0;
+  rem = 0;
+  /* two radicand bits per result bit; rem <= 2 root < 2^55 */
+  for (i = 53; i >= 0; i--) {
+    rem = (rem << 2) | (i >= 27 ? (x >> (2 * i - 54)) & 3 : 0);
+    t = (root << 2) | 1;
+    root <<= 1;
+    if (rem >= t) {
+      rem -= t;
+      root |= 1;
+    }
+  }
+  /* root / 2^53 * 2^(e/2), e even; never overflows or underflows */
+  return f64_round_pack(0, e / 2 + 1022, (root << 9) | (rem != 0));
+}
+
 static ALWAYS_INLINE int f64_cmp(uint64_t a, uint64_t b) {
   if (F64_IS_NAN(a) || F64_IS_NAN(b)) return 2;
   if (((a | b) << 1) == 0) return 0;
@@ -820,10 +864,11 @@ uint64_t opml_f64_sub(uint64_t a, uint64_t b) { return f64_sub(a, b); }
 uint64_t opml_f64_mul(uint64_t a, uint64_t b) { return f64_mul(a, b); }
 uint64_t opml_f64_div(uint64_t a, uint64_t b) { return f64_div(a, b); }
 int opml_f64_cmp(uint64_t a, uint64_t b) { return f64_cmp(a, b); }
+uint64_t opml_f64_sqrt(uint64_t a) { return f64_sqrt(a); }
 
 /* ---------------------------------------------------------------------------------------------
  * C-level entry points: libgcc's soft-float ABI (GCC calls these for float/double operations
- * under -msoft-float) and opml_sqrtf.
+ * under -msoft-float), opml_sqrtf and opml_sqrt.
  */
 
 #if defined(__mips) && defined(__mips_soft_float) && !defined(OPML_SOFTFLOAT_HOST_TEST)
@@ -847,6 +892,7 @@ typedef double df_t;
 #endif
 
 float opml_sqrtf(float x) { return opml_f32_from_bits(f32_sqrt(opml_f32_bits(x))); }
+double opml_sqrt(double x) { return opml_f64_from_bits(f64_sqrt(opml_f64_bits(x))); }
 
 sf_t LIBGCC(addsf3)(sf_t a, sf_t b) { return FF(f32_add(F(a), F(b))); }
 sf_t LIBGCC(subsf3)(sf_t a, sf_t b) { return FF(f32_sub(F(a), F(b))); }

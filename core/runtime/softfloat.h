@@ -49,6 +49,7 @@ uint64_t opml_f64_sub(uint64_t a, uint64_t b);
 uint64_t opml_f64_mul(uint64_t a, uint64_t b);
 uint64_t opml_f64_div(uint64_t a, uint64_t b);
 int opml_f64_cmp(uint64_t a, uint64_t b);
+uint64_t opml_f64_sqrt(uint64_t a);
 uint64_t opml_f64_from_i32(int32_t a);
 uint64_t opml_f64_from_u32(uint32_t a);
 uint64_t opml_f64_from_i64(int64_t a);
@@ -61,6 +62,7 @@ uint32_t opml_f64_to_f32(uint64_t a);
 
 /* correctly rounded square root of a float (the C-level entry point; never libm) */
 float opml_sqrtf(float x);
+double opml_sqrt(double x);
 
 /* bit casts */
 static inline uint32_t opml_f32_bits(float f) {

@@ -8,6 +8,8 @@
  *   `<name> n=<count> max_ulp=<error> at=<input bits> bad=<sign/NaN/special mismatches>`
  * where the error is |result - reference| in units of the float ulp at the reference.
  * `mathf_driver exhaustive` runs the unary functions on all 2^32 inputs (minutes).
+ * The binary64 functions (exp, log, sqrt) print the same line with the distance to glibc's
+ * binary64 result in binary64 ulps.
  *
  * Bits mode (`mathf_driver bits N`, and the MIPS build with -DMATHF_SAMPLE=N, which needs no
  * arguments): writes the result bits (NaN canonicalised, as the interpreter does) of every
@@ -27,6 +29,17 @@ static inline float bitsf(uint32_t u) {
   union { float f; uint32_t u; } v;
   v.u = u;
   return v.f;
+}
+
+static inline uint64_t dbits(double d) {
+  union { double d; uint64_t u; } v;
+  v.d = d;
+  return v.u;
+}
+static inline double bitsd(uint64_t u) {
+  union { double d; uint64_t u; } v;
+  v.u = u;
+  return v.d;
 }
 
 static uint64_t rng_state;
@@ -57,6 +70,44 @@ static uint32_t unary_input(uint64_t i, uint64_t n) {
   if (i < N_SPECIAL) return special[i];
   uint64_t step = ((1ull << 32) / (n > N_SPECIAL ? n - N_SPECIAL : 1)) | 1;
   return (uint32_t)((i - N_SPECIAL) * step + 0x2545F491u);
+}
+
+/* binary64 exp, log and sqrt: special values, then (from the generator, seeded) in turn raw bit
+ * patterns, values spread over [-750, 750] (exp's whole range) and values near 1 */
+static const uint64_t special64[] = {
+    0x0000000000000000, 0x8000000000000000, 0x0000000000000001, 0x000FFFFFFFFFFFFF,
+    0x0010000000000000, 0x3FF0000000000000, 0xBFF0000000000000, 0x3FF0000000000001,
+    0x3FEFFFFFFFFFFFFF, 0x7FEFFFFFFFFFFFFF, 0x7FF0000000000000, 0xFFF0000000000000,
+    0x7FF8000000000000, 0x7FF0000000000001, 0xFFF8000000000000, 0x40862E42FEFA39EF,
+    0x40862E42FEFA39F0, 0xC0874910D52D3051, 0xC0874910D52D3052, 0xC086232BDD7ABCD2,
+    0x3E30000000000000, 0x3FD62E42FEFA39EF, 0x3FF0A2B23F3BAB73, 0x4000000000000000,
+    0x3FE6A09E667F3BCD, 0x3FF6A09E667F3BCD, 0xC08FF00000000000, 0x408FF00000000000,
+};
+#define N_SPECIAL64 (sizeof(special64) / sizeof(special64[0]))
+
+static uint64_t input64(uint64_t i) {
+  if (i < N_SPECIAL64) return special64[i];
+  switch (i % 3) {
+    case 0: return rnd64();
+    case 1: return dbits((double)(int32_t)rnd32() * 0x1p-31 * 750.0);
+    default: return dbits(1.0 + (double)(int32_t)rnd32() * 0x1p-36);
+  }
+}
+
+enum { D_EXP, D_LOG, D_SQRT, N_DOUBLE };
+static const char *const double_names[N_DOUBLE] = {"exp", "log", "sqrt"};
+
+static double eval_double(int f, double x) {
+  switch (f) {
+    case D_EXP: return opml_exp(x);
+    case D_LOG: return opml_log(x);
+    default: return opml_sqrt(x);
+  }
+}
+
+static uint64_t canon64(double r) {
+  uint64_t b = dbits(r);
+  return ((b & 0x7FFFFFFFFFFFFFFFull) > 0x7FF0000000000000ull) ? 0x7FF8000000000000ull : b;
 }
 
 /* a pow operand pair from a mixture of distributions (float arithmetic only: same bits on MIPS) */
@@ -157,7 +208,8 @@ static void out_u32(uint32_t v) {
   out_buf[out_len++] = (uint8_t)(v >> 24);
 }
 
-/* Bits mode: every unary function on n inputs, then powf and fmodf on n pairs (seeded with 1). */
+/* Bits mode: every unary function on n inputs, then powf and fmodf on n pairs (seeded with 1),
+ * then the binary64 functions on n inputs each (two u32s per result, low word first). */
 static void run_bits(uint64_t n) {
   for (int f = 0; f < N_UNARY; f++) {
     for (uint64_t i = 0; i < n; i++) out_u32(canon(eval_unary(f, bitsf(unary_input(i, n)))));
@@ -172,6 +224,14 @@ static void run_bits(uint64_t n) {
   for (uint64_t i = 0; i < n; i++) {
     uint32_t x = rnd32(), y = rnd32();
     out_u32(canon(opml_fmodf(bitsf(x), bitsf(y))));
+  }
+  for (int f = 0; f < N_DOUBLE; f++) {
+    rng_state = 1;
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t r = canon64(eval_double(f, bitsd(input64(i))));
+      out_u32((uint32_t)r);
+      out_u32((uint32_t)(r >> 32));
+    }
   }
   out_flush();
 }
@@ -296,6 +356,28 @@ static void run_accuracy(uint64_t n, uint64_t seed, int exhaustive) {
     account(&s, opml_fmodf(fx, fy), fmod((double)fx, (double)fy), x, y);
   }
   report("fmodf", &s, 1);
+  /* binary64: the distance to glibc's result in units in the last place (the difference of
+   * the bit patterns, results of one sign) */
+  for (int f = 0; f < N_DOUBLE; f++) {
+    uint64_t max_d = 0, at = 0, bad = 0, first_bad = 0;
+    rng_state = seed;
+    for (uint64_t i = 0; i < n; i++) {
+      uint64_t xb = input64(i);
+      double x = bitsd(xb), d = f == D_EXP ? exp(x) : f == D_LOG ? log(x) : sqrt(x);
+      double r = eval_double(f, x);
+      uint64_t rb = canon64(r), db = canon64(d), dist;
+      if (isnan(r) || isnan(d) || signbit(r) != signbit(d)) {
+        if (rb != db && bad++ == 0) first_bad = xb;
+        continue;
+      }
+      dist = rb > db ? rb - db : db - rb;
+      if (dist > max_d) max_d = dist, at = xb;
+    }
+    printf("%s n=%llu max_ulp=%llu at=0x%016llx bad=%llu", double_names[f], (unsigned long long)n,
+           (unsigned long long)max_d, (unsigned long long)at, (unsigned long long)bad);
+    if (bad) printf(" first_bad=0x%016llx", (unsigned long long)first_bad);
+    printf("\n");
+  }
 }
 
 int main(int argc, char **argv) {

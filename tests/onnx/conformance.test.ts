@@ -1,5 +1,5 @@
 /**
- * ONNX conformance: every node test of ../shared/onnx in scope (dtypes below, opset <= 25)
+ * ONNX conformance: every node test of ../shared/onnx in scope (dtypes below, opset <= 26)
  * compiles, runs natively and matches the stored expected output (rtol 1e-3, atol 1e-5).
  * For a sample spanning every operator, the MIPS image in the VM and under qemu-mips gives
  * byte-identical outputs to the native run. Cases the compiler rejects must be listed with

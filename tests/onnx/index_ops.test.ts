@@ -2,7 +2,7 @@
  * The index, loss and integer-folding work beyond the conformance cases: compile-time folding of
  * integer math, reductions and Range gives exactly the kernels' bits (the same graph compiled with folding
  * off runs the kernels); an index out of range at run time fails the node in one line; bad
- * nodes are one LoweringError line naming node, operator and opset (exit code 2).
+ * nodes are one LoweringError line naming node, operator and opset (exit code 2), BitCast's too.
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
@@ -168,6 +168,16 @@ const cases: [string, () => LoweringError, string][] = [
         u: [1, 4, 5],
       }, 24),
     "node 'n0' (TensorScatter, opset 24): axis cannot be the batch axis 0",
+  ],
+  [
+    "BitCast between widths that differ",
+    () => rejection({ op: "BitCast", inputs: ["x"], outputs: ["y"], attrs: { to: 7 } }, { x: [4] }, 26),
+    "node 'n0' (BitCast, opset 26): BitCast from float to int64: the widths differ",
+  ],
+  [
+    "BitCast to bool (not every byte is a bool)",
+    () => rejection({ op: "BitCast", inputs: ["x"], outputs: ["y"], attrs: { to: 9 } }, { x: [4] }, 26),
+    "node 'n0' (BitCast, opset 26): BitCast to bool is not supported",
   ],
   [
     "Bernoulli (random by definition)",

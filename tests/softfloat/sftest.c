@@ -323,6 +323,10 @@ static __attribute__((noinline)) double hw_div64(double a, double b) { return a 
 static __attribute__((noinline)) float hw_sqrt32(float a) {
   return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(a)));
 }
+static __attribute__((noinline)) double hw_sqrt64(double a) {
+  __m128d v = _mm_set_sd(a);
+  return _mm_cvtsd_f64(_mm_sqrt_sd(v, v));
+}
 
 static void pair32(uint32_t *a, uint32_t *b) {
   *a = gen32();
@@ -437,9 +441,24 @@ static void unary32_one(uint32_t a) {
       dbits(opml_host_extendsfdf2(x)), dbits((double)x));
 }
 
+/* a square (exact or one ulp off) for sqrt, or a random pattern */
+static uint64_t gen_sqrt_arg64(void) {
+  if (rnd_below(100) < 30) {
+    /* a 26-bit significand squares exactly; e keeps the square normal */
+    double x = bitsd((rnd64() & 0x000FFFFFC0000000ull) | 0x3FF0000000000000ull);
+    int32_t e = (int32_t)rnd_below(1200) - 600;
+    uint64_t sq = dbits(x * x) + ((uint64_t)(int64_t)e << 52);
+    if (rnd_below(2)) sq += (uint64_t)(int64_t)((int32_t)rnd_below(3) - 1);
+    return sq;
+  }
+  return gen64();
+}
+
 static void unary64_one(uint64_t a) {
   double x = bitsd(a);
   const char *f = "%016llx%.0llx";
+  rec(stat_get("sqrt"), ok64(dbits(opml_sqrt(x)), dbits(hw_sqrt64(x))), f, a, 0,
+      dbits(opml_sqrt(x)), dbits(hw_sqrt64(x)));
   rec(stat_get("negdf2"), dbits(opml_host_negdf2(x)) == dbits(-x), f, a, 0,
       dbits(opml_host_negdf2(x)), dbits(-x));
   rec(stat_get("fixdfsi"), (uint32_t)opml_host_fixdfsi(x) == (uint32_t)(int32_t)x, f, a, 0,
@@ -525,7 +544,7 @@ int main(int argc, char **argv) {
     }
     cmp64_one(a, b);
   }
-  for (i = 0; i < n; i++) unary64_one(i < N_SPECIAL64 ? special64[i] : gen64());
+  for (i = 0; i < n; i++) unary64_one(i < N_SPECIAL64 ? special64[i] : gen_sqrt_arg64());
   for (i = 0; i < n; i++) int_one(gen_int64());
 
   if ((env = getenv("OPML_SOFTFLOAT_EXHAUSTIVE")) && !strcmp(env, "1")) {

@@ -105,8 +105,11 @@ export function unary(
 
 export const FLOAT = new Set<number>([DType.float32]);
 
-function floatUnary(opType: keyof typeof ELEMENTWISE_OPS): OpDef {
-  return { opType, lower: (ctx) => unary(ctx, ELEMENTWISE_OPS[opType], FLOAT) };
+/** float32 and float64 (the binary64 functions of core/kernels/mathf.h). */
+export const FLOAT_DOUBLE = new Set<number>([DType.float32, DType.float64]);
+
+function floatUnary(opType: keyof typeof ELEMENTWISE_OPS, allowed: ReadonlySet<number> = FLOAT): OpDef {
+  return { opType, lower: (ctx) => unary(ctx, ELEMENTWISE_OPS[opType], allowed) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +333,7 @@ export const OPS: readonly OpDef[] = [
   castLike,
   floatUnary("Sigmoid"),
   floatUnary("Tanh"),
-  floatUnary("Exp"),
+  floatUnary("Exp", FLOAT_DOUBLE),
   floatUnary("Erf"),
-  floatUnary("Sqrt"),
+  floatUnary("Sqrt", FLOAT_DOUBLE),
 ];

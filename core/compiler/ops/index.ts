@@ -1,7 +1,7 @@
 /**
  * The index family (op codes 800-899, docs/IR.md; kernels in core/kernels/index.c):
  * GatherElements, ScatterElements and Scatter, ScatterND, GatherND, Trilu, OneHot, Tile,
- * EyeLike, Range, CumSum, ReverseSequence, TopK (a compile-time k) and Dropout (inference: an
+ * EyeLike, Range, CumSum, CumProd, ReverseSequence, TopK (a compile-time k) and Dropout (inference: an
  * identity plus an all-true mask; training with a ratio above 0 is random and rejected), and
  * CenterCropPad (the movement family's Pad with negative pads) and TensorScatter (a KV cache
  * update, linear or circular). Layouts in schema.ts. Integer Range folds at compile time (shape
@@ -245,34 +245,37 @@ const range: OpDef = {
   },
 };
 
-const cumSum: OpDef = {
-  opType: "CumSum",
-  lower(ctx: NodeContext) {
-    const x = input(ctx, 0);
-    checkDtype(
-      ctx,
-      x,
-      new Set([DType.float32, DType.float64, DType.int32, DType.uint32, DType.int64, DType.uint64]),
-    );
-    const r = x.shape.length;
-    if (r === 0) ctx.fail("input must have rank >= 1");
-    const a = constInts(ctx, 1, "axis") ?? ctx.fail("input 'axis' is required");
-    if (a.length !== 1) ctx.fail("axis must have one element");
-    const axis = normAxis(ctx, a[0], r);
-    return {
-      op: INDEX_OPS.CumSum,
-      ints: [
-        prod(x.shape.slice(0, axis)),
-        x.shape[axis],
-        prod(x.shape.slice(axis + 1)),
-        ctx.attrs.int("exclusive", 0) ? 1 : 0,
-        ctx.attrs.int("reverse", 0) ? 1 : 0,
-      ],
-      outputs: same(x),
-      keepInputs: [0],
-    };
-  },
-};
+/** CumSum, and CumProd (opset 26): the running sum or product along a constant axis. */
+function cumulative(opType: "CumSum" | "CumProd"): OpDef {
+  return {
+    opType,
+    lower(ctx: NodeContext) {
+      const x = input(ctx, 0);
+      checkDtype(
+        ctx,
+        x,
+        new Set([DType.float32, DType.float64, DType.int32, DType.uint32, DType.int64, DType.uint64]),
+      );
+      const r = x.shape.length;
+      if (r === 0) ctx.fail("input must have rank >= 1");
+      const a = constInts(ctx, 1, "axis") ?? ctx.fail("input 'axis' is required");
+      if (a.length !== 1) ctx.fail("axis must have one element");
+      const axis = normAxis(ctx, a[0], r);
+      return {
+        op: INDEX_OPS[opType],
+        ints: [
+          prod(x.shape.slice(0, axis)),
+          x.shape[axis],
+          prod(x.shape.slice(axis + 1)),
+          ctx.attrs.int("exclusive", 0) ? 1 : 0,
+          ctx.attrs.int("reverse", 0) ? 1 : 0,
+        ],
+        outputs: same(x),
+        keepInputs: [0],
+      };
+    },
+  };
+}
 
 const reverseSequence: OpDef = {
   opType: "ReverseSequence",
@@ -433,7 +436,8 @@ export const OPS: readonly OpDef[] = [
   tile,
   eyeLike,
   range,
-  cumSum,
+  cumulative("CumSum"),
+  cumulative("CumProd"),
   reverseSequence,
   topK,
   dropout,

@@ -12,7 +12,17 @@ import { DType, type TensorType, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { foldMathInt } from "./math_fold.ts";
-import { broadcastOf, checkDtype, FLOAT, input, INTEGER, NUMERIC, typeName, unary } from "./elementwise.ts";
+import {
+  broadcastOf,
+  checkDtype,
+  FLOAT,
+  FLOAT_DOUBLE,
+  input,
+  INTEGER,
+  NUMERIC,
+  typeName,
+  unary,
+} from "./elementwise.ts";
 /** Inputs one kernel broadcasts at most (OPML_BCAST_MAX_IN of core/kernels/broadcast.h). */
 const OPML_BCAST_MAX_IN = 4;
 
@@ -141,7 +151,8 @@ export const OPS: readonly OpDef[] = [
   unaryOp("Sign", FLOAT_INT),
   unaryOp("Not", BOOL),
   unaryOp("BitwiseNot", INTEGER),
-  ...(["Reciprocal", "Floor", "Ceil", "Round", "Log", "Sin", "Cos", "Tan", "Sinh", "Cosh"] as const)
+  unaryOp("Log", FLOAT_DOUBLE),
+  ...(["Reciprocal", "Floor", "Ceil", "Round", "Sin", "Cos", "Tan", "Sinh", "Cosh"] as const)
     .map((op) => unaryOp(op, FLOAT)),
   ...(["Asin", "Acos", "Atan", "Asinh", "Acosh", "Atanh"] as const).map((op) => unaryOp(op, FLOAT)),
   ...(["Softplus", "Softsign", "HardSwish", "Mish"] as const).map((op) => unaryOp(op, FLOAT)),

@@ -1,7 +1,7 @@
 /**
  * The data-movement operators (op codes 200-299, docs/IR.md): Identity, Reshape, Flatten,
  * Squeeze, Unsqueeze, Transpose, Concat, Gather, Slice, Split, Pad, Expand, Shape, Size and
- * ConstantOfShape. Their kernels (core/kernels/movement.c) copy elements as bytes, so every
+ * ConstantOfShape, and BitCast. Their kernels (core/kernels/movement.c) copy elements as bytes, so every
  * fixed-size dtype works. Shape-determining inputs (Reshape's shape, Slice's starts, Pad's pads,
  * ...) must be known at compile time and are dropped from the kernel call.
  *
@@ -454,6 +454,37 @@ const constantOfShape = op("ConstantOfShape", (ctx) => {
   };
 });
 
+/** Types BitCast does not reinterpret: sub-byte ones (unpacked, one per byte: their bytes are not
+ * their bits) and bool as a target (not every byte is a bool). */
+const NO_BITCAST = new Set<number>([DType.uint4, DType.int4, DType.float4e2m1, DType.uint2, DType.int2]);
+
+/** Bytes per element of a type BitCast reinterprets, or undefined. */
+function bitCastSize(dtype: number, target: boolean): number | undefined {
+  if (NO_BITCAST.has(dtype) || (target && dtype === DType.bool)) return undefined;
+  try {
+    return dtypeSize(dtype);
+  } catch {
+    return undefined; // string, complex
+  }
+}
+
+/**
+ * BitCast (opset 26): the same bytes as another dtype of the same width (little endian, as every
+ * tensor in opml). A float output's NaNs come out canonical, as every float output's.
+ */
+const bitCast: OpDef = {
+  opType: "BitCast",
+  lower(ctx) {
+    const x = input(ctx, 0);
+    const to = ctx.attrs.int("to");
+    const from = bitCastSize(x.dtype, false), width = bitCastSize(to, true);
+    if (from === undefined) ctx.fail(`BitCast from ${dtypeName(x.dtype)} is not supported`);
+    if (width === undefined) ctx.fail(`BitCast to ${dtypeName(to)} is not supported`);
+    if (width !== from) ctx.fail(`BitCast from ${dtypeName(x.dtype)} to ${dtypeName(to)}: the widths differ`);
+    return { op: MOVEMENT_OPS.BitCast, outputs: [{ dtype: to, shape: [...x.shape] }], keepInputs: [0] };
+  },
+};
+
 /** Every movement operator. */
 export const OPS: readonly OpDef[] = [
   identity,
@@ -471,4 +502,5 @@ export const OPS: readonly OpDef[] = [
   shapeOp,
   size,
   constantOfShape,
+  bitCast,
 ];

@@ -24,7 +24,6 @@ const F = DType.float32;
 const D = DType.float64;
 const SUM_TYPES = new Set<number>([F, D, DType.int32, DType.int64]);
 const MINMAX_TYPES = new Set<number>([F, D, DType.int8, DType.uint8, DType.int32, DType.int64, DType.bool]);
-const FLOAT_ONLY = new Set<number>([F]);
 
 const FOLDS: Partial<Record<keyof typeof REDUCE_OPS, (acc: bigint, v: bigint) => bigint>> = {
   ReduceSum: (a, v) => a + v,
@@ -122,9 +121,9 @@ export const OPS: readonly OpDef[] = [
   reduction("ReduceProd", SUM_TYPES),
   reduction("ReduceSumSquare", SUM_TYPES),
   reduction("ReduceL1", new Set([F, D])),
-  reduction("ReduceL2", FLOAT_ONLY),
-  reduction("ReduceLogSum", FLOAT_ONLY),
-  reduction("ReduceLogSumExp", FLOAT_ONLY),
+  reduction("ReduceL2", new Set([F, D])),
+  reduction("ReduceLogSum", new Set([F, D])),
+  reduction("ReduceLogSumExp", new Set([F, D])),
   arg("ArgMax"),
   arg("ArgMin"),
 ];

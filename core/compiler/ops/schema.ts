@@ -62,9 +62,9 @@ export const OP_SCHEMA = {
     },
     Sigmoid: { code: 13, doc: "Float; no attributes." },
     Tanh: { code: 14, doc: "Float; no attributes." },
-    Exp: { code: 15, doc: "Float; no attributes." },
+    Exp: { code: 15, doc: "Float, double (opml_exp); no attributes." },
     Erf: { code: 16, doc: "Float; no attributes." },
-    Sqrt: { code: 17, doc: "Float; no attributes." },
+    Sqrt: { code: 17, doc: "Float, double (opml_sqrt, correctly rounded); no attributes." },
     Gelu: { code: 18, doc: "ints: [approximate] (0: erf, 1: tanh)." },
     Cast: {
       code: 20,
@@ -126,6 +126,10 @@ export const OP_SCHEMA = {
     Expand: { code: 207, doc: "ints: [offset, stride_0..stride_{r-1}] (stride 0 on broadcast axes)." },
     ConstantOfShape: { code: 208, doc: "ints: [fillBits]; no inputs." },
     Shape: { code: 209, doc: "ints: the int64 output values; no inputs." },
+    BitCast: {
+      code: 210,
+      doc: "No ints: the input's bytes as the output dtype of the same width (float NaNs then canonical).",
+    },
   },
   quant: {
     QuantizeLinear: { code: 300, doc: "Layout: core/compiler/ops/quant.ts (lowerQuantizeLinear)." },
@@ -146,7 +150,7 @@ export const OP_SCHEMA = {
     Not: { code: 407, doc: "Bool." },
     IsNaN: { code: 408, doc: "Float in, bool out." },
     IsInf: { code: 409, doc: "Float in, bool out; ints: [detect_negative, detect_positive]." },
-    Log: { code: 410, doc: "Float (opml_logf)." },
+    Log: { code: 410, doc: "Float (opml_logf), double (opml_log)." },
     Sin: { code: 411, doc: "Float (opml_sinf)." },
     Cos: { code: 412, doc: "Float (opml_cosf)." },
     Tan: { code: 413, doc: "Float (opml_tanf)." },
@@ -216,15 +220,15 @@ export const OP_SCHEMA = {
     },
     ReduceL2: {
       code: 505,
-      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: sqrt of the sum of squares.",
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: sqrt of the sum of squares.",
     },
     ReduceLogSum: {
       code: 506,
-      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log of the sum.",
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: log of the sum.",
     },
     ReduceLogSumExp: {
       code: 507,
-      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float: log(sum exp(x - max)) + max.",
+      doc: "ints: [n, dims[n], reduced[n]] (as ReduceMean); float, double: log(sum exp(x - max)) + max.",
     },
     ReduceSumSquare: {
       code: 508,
@@ -386,6 +390,10 @@ export const OP_SCHEMA = {
       doc:
         "ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices? (int64, checked " +
         "at run time).",
+    },
+    CumProd: {
+      code: 814,
+      doc: "ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers wrap).",
     },
   },
   loss: {
