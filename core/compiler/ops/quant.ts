@@ -107,7 +107,9 @@ function qdqLayout(
 ): number[] {
   const block = ctx.attrs.int("block_size", 0);
   const n = shapeSize(x.shape);
-  if (zp && shapeStr(zp.shape) !== shapeStr(scale.shape)) {
+  // one value each ([] and [1], as the ONNX v1.22 node tests pair them) is per-tensor either way
+  const single = (v: ValueInfo) => v.shape.length <= 1 && shapeSize(v.shape) === 1;
+  if (zp && shapeStr(zp.shape) !== shapeStr(scale.shape) && !(single(zp) && single(scale))) {
     ctx.fail(
       `${prefix}_zero_point shape ${shapeStr(zp.shape)} differs from ${prefix}_scale shape ${
         shapeStr(scale.shape)
@@ -115,7 +117,7 @@ function qdqLayout(
     );
   }
   if (block < 0) ctx.fail(`block_size ${block} must not be negative`);
-  if (block === 0 && scale.shape.length <= 1 && shapeSize(scale.shape) === 1) return [1, 1, n, 1, 0, 0, 0];
+  if (block === 0 && single(scale)) return [1, 1, n, 1, 0, 0, 0];
   const rank = x.shape.length;
   if (rank === 0) ctx.fail(`a scalar input needs a per-tensor ${prefix}_scale`);
   const axis = normAxis(ctx, ctx.attrs.int("axis", 1), rank);
