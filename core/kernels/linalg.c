@@ -1,6 +1,10 @@
 /*
  * Linear-algebra kernels (docs/IR.md; the "linalg" family of core/compiler/ops/schema.ts;
- * lowering in core/compiler/ops/linalg.ts): Det.
+ * lowering in core/compiler/ops/linalg.ts): Det, Einsum.
+ *
+ * Einsum: ints [nIn, L, size[L], outStride[L], inStride[nIn][L]]; every label tuple t (the
+ * odometer over the L labels, the last fastest) adds in[0][t] * in[1][t] * ... (in input order)
+ * to y[t], which starts at +0. One order, so one result.
  *
  * Det: ints [batch, n]; input [..., n, n] float, output [...]. Gaussian elimination with partial
  * pivoting in float, one order: for column k = 0..n-1 the pivot is the first row i >= k of
@@ -55,7 +59,44 @@ static int k_det(const opml_node *nd) {
   return OPML_OK;
 }
 
+#define EINSUM_LOOP(T)                                                                        \
+  do {                                                                                        \
+    T *y_ = (T *)Y->data;                                                                     \
+    for (uint32_t i = 0; i < Y->size; i++) y_[i] = 0;                                         \
+    for (int64_t it = 0; it < total; it++) {                                                  \
+      T p = ((const T *)nd->in[0]->data)[off[1]];                                             \
+      for (int64_t k = 1; k < nin; k++) p = p * ((const T *)nd->in[k]->data)[off[k + 1]];      \
+      y_[off[0]] += p;                                                                        \
+      for (int64_t l = L - 1; l >= 0; l--) { /* next tuple: offsets move with the strides */  \
+        for (int64_t k = 0; k <= nin; k++) off[k] += st[k * L + l];                          \
+        if (++idx[l] < size[l]) break;                                                        \
+        for (int64_t k = 0; k <= nin; k++) off[k] -= st[k * L + l] * size[l];                \
+        idx[l] = 0;                                                                           \
+      }                                                                                       \
+    }                                                                                         \
+  } while (0)
+
+static int k_einsum(const opml_node *nd) {
+  opml_tensor *Y = nd->out[0];
+  if (nd->n_ints < 2) return OPML_EATTR;
+  int64_t nin = nd->ints[0], L = nd->ints[1];
+  if (nin < 1 || nin > 8 || nin != nd->n_in || L < 0 || L > 64 || nd->n_ints != (uint32_t)(2 + L * (2 + nin))) {
+    return OPML_EATTR;
+  }
+  const int64_t *size = nd->ints + 2, *st = nd->ints + 2 + L; /* st[0]: output, st[1 + k]: input k */
+  int64_t idx[64] = {0}, off[9] = {0}, total = 1;
+  for (int64_t l = 0; l < L; l++) total *= size[l];
+  for (int64_t k = 0; k < nin; k++) {
+    if (nd->in[k]->dtype != Y->dtype) return OPML_EDTYPE;
+  }
+  if (Y->dtype == DT_FLOAT) EINSUM_LOOP(float);
+  else if (Y->dtype == DT_DOUBLE) EINSUM_LOOP(double);
+  else return OPML_EDTYPE;
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_linalg[] = {
     {OP_DET, "Det", k_det},
+    {OP_EINSUM, "Einsum", k_einsum},
     {0, 0, 0},
 };

@@ -418,6 +418,10 @@ enum {
 enum {
   /* Det: ints: [batch, n]; input [..., n, n] float; output [...]. */
   OP_DET = 970,
+  /* Einsum: ints: [nIn, L, size[L], outStride[L], inStride[nIn][L]] over the L labels (a repeated
+     label's strides summed: a diagonal); float, double: y = sum over every label tuple, in
+     row-major order of the labels, of the product of the inputs. */
+  OP_EINSUM = 971,
 };
 
 /* integer: op codes 980-999 (core/kernels/integer.c, core/compiler/ops/integer.ts) */

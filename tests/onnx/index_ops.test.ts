@@ -92,6 +92,36 @@ Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min, redu
   assertEquals(Array.from(folded.outputs[11].data as Float32Array), [4]);
 });
 
+Deno.test("Einsum on float32: a matrix product, an implicit output and a trace against a float64 reference", async () => {
+  const A = [1.5, -2, 0.25, 3, 4, -1], B = [2, 0.5, -1, 1, 3, -2, 0.75, 1, -0.5, 2, 1, 4]; // [2,3], [3,4]
+  const Q = [1, 2, 3, 4, 5, 6, 7, 8, 9]; // [3,3]
+  const model = makeModel({
+    nodes: [
+      { op: "Einsum", inputs: ["a", "b"], outputs: ["mm"], attrs: { equation: "ij,jk->ik" } },
+      { op: "Einsum", inputs: ["a", "b"], outputs: ["imp"], attrs: { equation: "ij , jk" } },
+      { op: "Einsum", inputs: ["q"], outputs: ["tr"], attrs: { equation: "ii" } },
+    ],
+    inputs: { a: [2, 3], b: [3, 4], q: [3, 3] },
+    outputs: { mm: [2, 4], imp: [2, 4], tr: [] },
+    opset: 12,
+  });
+  const { outputs } = await run(model, { a: f32([2, 3], A), b: f32([3, 4], B), q: f32([3, 3], Q) });
+  const want: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    for (let k = 0; k < 4; k++) {
+      want.push(A[3 * i] * B[k] + A[3 * i + 1] * B[4 + k] + A[3 * i + 2] * B[8 + k]);
+    }
+  }
+  for (const o of outputs.slice(0, 2)) {
+    assertEquals(o.shape, [2, 4]);
+    Array.from(o.data as Float32Array).forEach((v, i) =>
+      assert(Math.abs(v - want[i]) <= 1e-6 * Math.abs(want[i]) + 1e-6, `${v} vs ${want[i]}`)
+    );
+  }
+  assertEquals(outputs[2].shape, []);
+  assertEquals(Array.from(outputs[2].data as Float32Array), [15]);
+});
+
 Deno.test("GatherElements: an index out of range at run time fails the node in one line", async () => {
   const model = makeModel({
     nodes: [
@@ -178,6 +208,26 @@ const cases: [string, () => LoweringError, string][] = [
     "BitCast to bool (not every byte is a bool)",
     () => rejection({ op: "BitCast", inputs: ["x"], outputs: ["y"], attrs: { to: 9 } }, { x: [4] }, 26),
     "node 'n0' (BitCast, opset 26): BitCast to bool is not supported",
+  ],
+  [
+    "Einsum whose term does not match its input",
+    () =>
+      rejection(
+        { op: "Einsum", inputs: ["x"], outputs: ["y"], attrs: { equation: "ijk->i" } },
+        { x: [2, 3] },
+        12,
+      ),
+    "node 'n0' (Einsum, opset 12): term 'ijk' does not match an input of rank 2",
+  ],
+  [
+    "Einsum with a label of two sizes",
+    () =>
+      rejection(
+        { op: "Einsum", inputs: ["x"], outputs: ["y"], attrs: { equation: "ii->i" } },
+        { x: [2, 3] },
+        12,
+      ),
+    "node 'n0' (Einsum, opset 12): label 'i' has sizes 2 and 3",
   ],
   [
     "Bernoulli (random by definition)",

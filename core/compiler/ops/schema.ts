@@ -420,6 +420,13 @@ export const OP_SCHEMA = {
   },
   linalg: {
     Det: { code: 970, doc: "ints: [batch, n]; input [..., n, n] float; output [...]." },
+    Einsum: {
+      code: 971,
+      doc:
+        "ints: [nIn, L, size[L], outStride[L], inStride[nIn][L]] over the L labels (a repeated label's " +
+        "strides summed: a diagonal); float, double: y = sum over every label tuple, in row-major order of " +
+        "the labels, of the product of the inputs.",
+    },
   },
   integer: {
     DynamicQuantizeLinear: {
