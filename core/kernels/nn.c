@@ -764,7 +764,7 @@ static int k_reducemean(const opml_node *nd) {
 /* --- Softmax and LogSoftmax ----------------------------------------------------------------
  * ints: [outer, D, inner]: softmax over the D axis of each [outer, D, inner] slice.
  * m = max, e_k = exp(x_k - m), s = +0 + e_0 + e_1 + ...; Softmax y_k = e_k / s, LogSoftmax
- * y_k = (x_k - m) - log(s). */
+ * y_k = (x_k - m) - log(s). Double: the same in binary64 (mathf.h's opml_exp and opml_log). */
 /* One softmax row of D elements at stride st (x and y may not overlap). */
 static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
   float m = xs[0];
@@ -791,12 +791,41 @@ static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
   }
 }
 
+/* softmax_row in binary64 (opml_exp, opml_log), the same order and rules. */
+static void softmax_row_d(const double *xs, double *ys, idx D, idx st, int logsm) {
+  double m = xs[0], s = 0.0;
+  for (idx k = 1; k < D; k++) {
+    if (xs[k * st] > m) m = xs[k * st];
+  }
+  if (logsm) {
+    for (idx k = 0; k < D; k++) s += opml_exp(xs[k * st] - m);
+    const double ls = opml_log(s);
+    for (idx k = 0; k < D; k++) ys[k * st] = (xs[k * st] - m) - ls;
+    return;
+  }
+  for (idx k = 0; k < D; k++) {
+    const double e = opml_exp(xs[k * st] - m);
+    ys[k * st] = e;
+    s += e;
+  }
+  for (idx k = 0; k < D; k++) ys[k * st] = ys[k * st] / s;
+}
+
 static int softmax_common(const opml_node *nd, int logsm) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
-  if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
   if (nd->n_ints != 3) return OPML_EATTR;
   const idx outer = nd->ints[0], D = nd->ints[1], inner = nd->ints[2];
+  if (X->dtype == DT_DOUBLE && Y->dtype == DT_DOUBLE) {
+    for (idx o = 0; D > 0 && o < outer; o++) {
+      for (idx i = 0; i < inner; i++) {
+        softmax_row_d((const double *)X->data + o * D * inner + i, (double *)Y->data + o * D * inner + i, D,
+                      inner, logsm);
+      }
+    }
+    return OPML_OK;
+  }
+  if (!is_f32(X) || !is_f32(Y)) return OPML_EDTYPE;
   const float *x = X->data;
   float *y = Y->data;
   if (D <= 0) return OPML_OK;

@@ -50,7 +50,7 @@ enum {
 /* nn: op codes 100-199 (core/kernels/nn.c, core/compiler/ops/nn.ts) */
 enum {
   /* MatMul: ints: [M, N, K, nb, dims[nb], aStrides[nb], bStrides[nb]] (batch odometer, 0 =
-     broadcast). */
+     broadcast); float (double lowers to Einsum). */
   OP_MATMUL = 100,
   /* Gemm: ints: [M, N, K, transA, transB, cRowStride, cColStride]; floats: [alpha, beta]; inputs A,
      B, C?. */
@@ -70,9 +70,9 @@ enum {
   /* LayerNormalization: ints: [outer, normalized size]; floats: [epsilon]; outputs Y, Mean?,
      InvStdDev?. */
   OP_LAYER_NORMALIZATION = 107,
-  /* Softmax: ints: [outer, D, inner]: softmax along D. */
+  /* Softmax: ints: [outer, D, inner]: softmax along D; float, double. */
   OP_SOFTMAX = 108,
-  /* LogSoftmax: ints: [outer, D, inner]. */
+  /* LogSoftmax: ints: [outer, D, inner]; float, double. */
   OP_LOG_SOFTMAX = 109,
   /* ReduceMean: ints: [n, dims[n], reduced[n]]: the shape with adjacent axes of one kind merged. */
   OP_REDUCE_MEAN = 110,

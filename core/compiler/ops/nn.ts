@@ -9,6 +9,7 @@
  * @module
  */
 import { type OpCodes, opCodes } from "./schema.ts";
+import { LINALG_OPS } from "./linalg.ts";
 import { DType, dtypeName, shapeSize } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 
@@ -66,7 +67,10 @@ export function to3(values: number[], fill: number): number[] {
 // MatMul and Gemm
 
 function lowerMatMul(ctx: NodeContext): Lowered {
-  const a = floatInput(ctx, 0, "A"), b = floatInput(ctx, 1, "B");
+  // double: the Einsum kernel over the labels [batch..., m, n, k] (k innermost, in order)
+  const dbl = ctx.inputs[0]?.dtype === DType.float64 && ctx.inputs[1]?.dtype === DType.float64;
+  const a = dbl ? ctx.inputs[0]! : floatInput(ctx, 0, "A"),
+    b = dbl ? ctx.inputs[1]! : floatInput(ctx, 1, "B");
   if (a.shape.length === 0 || b.shape.length === 0) ctx.fail("scalar operands are not allowed");
   const aS = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
   const bS = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
@@ -87,6 +91,30 @@ function lowerMatMul(ctx: NodeContext): Lowered {
   const aStr = stridesOf(aB).map((s, i) => (aB[i] === 1 ? 0 : s * M * K));
   const bStr = stridesOf(bB).map((s, i) => (bB[i] === 1 ? 0 : s * K * N));
   const shape = [...outB, ...(a.shape.length === 1 ? [] : [M]), ...(b.shape.length === 1 ? [] : [N])];
+  if (dbl) {
+    return {
+      op: LINALG_OPS.Einsum,
+      ints: [
+        2,
+        nb + 3,
+        ...outB,
+        M,
+        N,
+        K,
+        ...stridesOf([...outB, M, N]),
+        0,
+        ...aStr,
+        K,
+        0,
+        1,
+        ...bStr,
+        0,
+        1,
+        N,
+      ],
+      outputs: [{ dtype: DType.float64, shape }],
+    };
+  }
   // Batch axes of size 1 do nothing; when B is shared by every batch and A's batches are
   // contiguous, the batches are just more rows of one product.
   const keep = outB.map((_, i) => i).filter((i) => outB[i] !== 1);
@@ -365,7 +393,7 @@ function lowerGlobalAveragePool(ctx: NodeContext): Lowered {
 }
 
 function lowerSoftmax(ctx: NodeContext, log: boolean): Lowered {
-  const x = floatInput(ctx, 0, "input");
+  const x = ctx.inputs[0]?.dtype === DType.float64 ? ctx.inputs[0] : floatInput(ctx, 0, "input");
   const rank = x.shape.length;
   if (rank === 0) ctx.fail("the input must have rank >= 1");
   // before opset 13 the input is coerced to 2-D at `axis`; from 13 on, one axis
@@ -378,7 +406,7 @@ function lowerSoftmax(ctx: NodeContext, log: boolean): Lowered {
   return {
     op: log ? NN_OPS.LogSoftmax : NN_OPS.Softmax,
     ints: [outer, D, inner],
-    outputs: [{ dtype: DType.float32, shape: [...x.shape] }],
+    outputs: [{ dtype: x.dtype, shape: [...x.shape] }],
   };
 }
 

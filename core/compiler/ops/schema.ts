@@ -75,7 +75,8 @@ export const OP_SCHEMA = {
   nn: {
     MatMul: {
       code: 100,
-      doc: "ints: [M, N, K, nb, dims[nb], aStrides[nb], bStrides[nb]] (batch odometer, 0 = broadcast).",
+      doc:
+        "ints: [M, N, K, nb, dims[nb], aStrides[nb], bStrides[nb]] (batch odometer, 0 = broadcast); float (double lowers to Einsum).",
     },
     Gemm: {
       code: 101,
@@ -101,8 +102,8 @@ export const OP_SCHEMA = {
       code: 107,
       doc: "ints: [outer, normalized size]; floats: [epsilon]; outputs Y, Mean?, InvStdDev?.",
     },
-    Softmax: { code: 108, doc: "ints: [outer, D, inner]: softmax along D." },
-    LogSoftmax: { code: 109, doc: "ints: [outer, D, inner]." },
+    Softmax: { code: 108, doc: "ints: [outer, D, inner]: softmax along D; float, double." },
+    LogSoftmax: { code: 109, doc: "ints: [outer, D, inner]; float, double." },
     ReduceMean: {
       code: 110,
       doc: "ints: [n, dims[n], reduced[n]]: the shape with adjacent axes of one kind merged.",
@@ -422,8 +423,7 @@ export const OP_SCHEMA = {
     Det: { code: 970, doc: "ints: [batch, n]; input [..., n, n] float; output [...]." },
     Einsum: {
       code: 971,
-      doc:
-        "ints: [nIn, L, size[L], outStride[L], inStride[nIn][L]] over the L labels (a repeated label's " +
+      doc: "ints: [nIn, L, size[L], outStride[L], inStride[nIn][L]] over the L labels (a repeated label's " +
         "strides summed: a diagonal); float, double: y = sum over every label tuple, in row-major order of " +
         "the labels, of the product of the inputs.",
     },
