@@ -42,7 +42,7 @@ static int k_float_unary(const opml_node *node) {
   uint32_t need = 0;
   switch (node->op) {
     case OP_HARD_SIGMOID: case OP_SELU: need = 2; break;
-    case OP_ELU: case OP_CELU: case OP_THRESHOLDED_RELU: need = 1; break;
+    case OP_ELU: case OP_CELU: case OP_THRESHOLDED_RELU: case OP_BINARIZER: need = 1; break;
     default: break;
   }
   if (node->n_floats != need) return OPML_EATTR;
@@ -75,6 +75,7 @@ static int k_float_unary(const opml_node *node) {
     case OP_CELU: UNARY_LOOP(float, fmax_(0.0f, v) + fmin_(0.0f, f[0] * opml_expm1f(v / f[0]))); break;
     case OP_MISH: UNARY_LOOP(float, v * opml_tanhf(opml_softplusf(v))); break;
     case OP_THRESHOLDED_RELU: UNARY_LOOP(float, v > f[0] ? v : 0.0f); break;
+    case OP_BINARIZER: UNARY_LOOP(float, v > f[0] ? 1.0f : 0.0f); break;
     default: return OPML_EATTR;
   }
   return OPML_OK;
@@ -376,6 +377,7 @@ const opml_kernel_entry opml_kernels_math[] = {
     {OP_CELU, "Celu", k_float_unary},
     {OP_MISH, "Mish", k_float_unary},
     {OP_THRESHOLDED_RELU, "ThresholdedRelu", k_float_unary},
+    {OP_BINARIZER, "Binarizer", k_float_unary},
     {OP_PRELU, "PRelu", k_prelu},
     {OP_MAX, "Max", k_variadic},
     {OP_MIN, "Min", k_variadic},

@@ -224,6 +224,8 @@ enum {
   OP_ACOSH = 447,
   /* Atanh: Float (opml_atanhf). */
   OP_ATANH = 448,
+  /* Binarizer: ai.onnx.ml; floats: [threshold]: x > threshold ? 1 : 0 (NaN: 0); float. */
+  OP_BINARIZER = 449,
 };
 
 /* reduce: op codes 500-599 (core/kernels/reduce.c, core/compiler/ops/reduce.ts) */

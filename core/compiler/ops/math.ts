@@ -2,7 +2,7 @@
  * The math family (op codes 400-499, docs/IR.md; kernels in core/kernels/math.c, float functions
  * in core/kernels/mathf.c): unary math and activations (Neg, Abs, Reciprocal, Floor, Ceil,
  * Round, Sign, Log, Sin, Cos, Tan, Sinh, Cosh, Asin, Acos, Atan, Asinh, Acosh, Atanh, Softplus,
- * Softsign, HardSigmoid, HardSwish, Elu, Selu, Celu, Mish, ThresholdedRelu), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
+ * Softsign, HardSigmoid, HardSwish, Elu, Selu, Celu, Mish, ThresholdedRelu, ai.onnx.ml's Binarizer), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
  * and Mean, Mod, the comparisons, And/Or/Xor/Not and the bitwise operators. Attribute layouts
  * are documented in schema.ts. Only integer and bool operands fold at compile time (shape
  * arithmetic; math_fold.ts models the kernels exactly); float nodes stay kernel calls.
@@ -165,6 +165,7 @@ export const OPS: readonly OpDef[] = [
   ),
   unaryOp("Celu", FLOAT, (ctx) => [f("alpha", 1)(ctx)]),
   unaryOp("ThresholdedRelu", FLOAT, (ctx) => [f("alpha", 1)(ctx)]),
+  { ...unaryOp("Binarizer", FLOAT, (ctx) => [f("threshold", 0)(ctx)]), domain: "ai.onnx.ml" },
   classify("IsNaN"),
   classify("IsInf"),
   prelu,

@@ -200,6 +200,7 @@ export const OP_SCHEMA = {
     Asinh: { code: 446, doc: "Float (opml_asinhf)." },
     Acosh: { code: 447, doc: "Float (opml_acoshf)." },
     Atanh: { code: 448, doc: "Float (opml_atanhf)." },
+    Binarizer: { code: 449, doc: "ai.onnx.ml; floats: [threshold]: x > threshold ? 1 : 0 (NaN: 0); float." },
   },
   reduce: {
     ReduceSum: {
