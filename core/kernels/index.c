@@ -2,7 +2,7 @@
  * Index kernels (docs/IR.md; the "index" family of core/compiler/ops/schema.ts, which documents
  * each op's ints layout; lowering in core/compiler/ops/index.ts): GatherElements,
  * ScatterElements (and Scatter), ScatterND, GatherND, Trilu, OneHot, Tile, EyeLike, Range,
- * CumSum, CumProd, ReverseSequence, TopK, Dropout (inference) and TensorScatter.
+ * CumSum, CumProd, TfIdfVectorizer, ReverseSequence, TopK, Dropout (inference) and TensorScatter.
  *
  * Gathers, scatters, Tile, Trilu and ReverseSequence move elements as bytes, so every dtype
  * works. One order: scatters apply their updates in ascending row-major order of the updates
@@ -397,6 +397,51 @@ static int k_cumsum(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* ---- TfIdfVectorizer -------------------------------------------------------------------- */
+
+/* ints [rows, C, mode, nOut, minGram, maxGram, maxSkip, nGrams, (n, out, tokens[n])...];
+ * floats: weights. For each row, skip distance d = 1 .. maxSkip + 1 and start s, every pool
+ * n-gram of length minGram' .. maxGram (minGram' = max(minGram, 2) once d > 1: one unigram count)
+ * equal to x[s], x[s + d], ... adds 1 to its column; then TF: the count, IDF: weight (1) when
+ * the count is > 0, TFIDF: count * weight. */
+static int k_tfidf(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (nd->n_ints < 8 || Y->dtype != DT_FLOAT) return OPML_EATTR;
+  const int64_t *p = nd->ints;
+  int64_t rows = p[0], C = p[1], mode = p[2], nOut = p[3], minG = p[4], maxG = p[5], maxSkip = p[6], nGrams = p[7];
+  if (rows * C != X->size || rows * nOut != Y->size || (nd->n_floats != 0 && nd->n_floats != nOut)) return OPML_EATTR;
+  if (X->dtype != DT_INT32 && X->dtype != DT_INT64) return OPML_EDTYPE;
+  float *y = (float *)Y->data;
+  for (int64_t i = 0; i < rows * nOut; i++) y[i] = 0.0f;
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t start = minG;
+    for (int64_t d = 1; d <= maxSkip + 1 && start <= maxG; d++) {
+      for (int64_t s = 0; s < C; s++) {
+        const int64_t *g = p + 8;
+        for (int64_t k = 0; k < nGrams; k++, g += 2 + g[0]) {
+          int64_t n = g[0], j = 0;
+          if (n < start || n > maxG || s + (n - 1) * d >= C || g[1] < 0 || g[1] >= nOut) continue;
+          for (; j < n; j++) {
+            int64_t at = r * C + s + j * d;
+            int64_t v = X->dtype == DT_INT32 ? ((const int32_t *)X->data)[at] : ((const int64_t *)X->data)[at];
+            if (v != g[2 + j]) break;
+          }
+          if (j == n) y[r * nOut + g[1]] += 1.0f;
+        }
+      }
+      if (start == 1) start = 2; /* unigrams are counted once, at d = 1 */
+    }
+  }
+  if (mode != 0) {
+    for (int64_t i = 0; i < rows * nOut; i++) {
+      float w = nd->n_floats ? nd->floats[i % nOut] : 1.0f;
+      y[i] = mode == 1 ? (y[i] > 0.0f ? w : 0.0f) : y[i] * w;
+    }
+  }
+  return OPML_OK;
+}
+
 /* ---- ReverseSequence -------------------------------------------------------------------- */
 
 /* ReverseSequence: ints [batch_axis, time_axis]; inputs X, sequence_lens (int32/int64, one per
@@ -552,6 +597,7 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_RANGE, "Range", k_range},
     {OP_CUM_SUM, "CumSum", k_cumsum},
     {OP_CUM_PROD, "CumProd", k_cumsum},
+    {OP_TF_IDF_VECTORIZER, "TfIdfVectorizer", k_tfidf},
     {OP_REVERSE_SEQUENCE, "ReverseSequence", k_reverse_sequence},
     {OP_TOP_K, "TopK", k_topk},
     {OP_DROPOUT, "Dropout", k_dropout},

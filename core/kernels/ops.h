@@ -388,6 +388,10 @@ enum {
   /* TensorScatter: ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices?
      (int64, checked at run time). */
   OP_TENSOR_SCATTER = 813,
+  /* TfIdfVectorizer: ints: [rows, C, mode (0 TF, 1 IDF, 2 TFIDF), nOut, minGram, maxGram, maxSkip,
+     nGrams, then per pool n-gram: n, outIndex, tokens[n]]; floats: weights (nOut or none); input
+     int32/int64, output float. */
+  OP_TF_IDF_VECTORIZER = 815,
   /* CumProd: ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers
      wrap). */
   OP_CUM_PROD = 814,

@@ -122,6 +122,37 @@ Deno.test("Einsum on float32: a matrix product, an implicit output and a trace a
   assertEquals(Array.from(outputs[2].data as Float32Array), [15]);
 });
 
+Deno.test("TfIdfVectorizer: IDF and TFIDF weigh the counts (the conformance cases are all TF)", async () => {
+  // tokens 1 2 1 3 against the unigrams 1, 2, 3 and the bigram (2, 1): counts 2, 1, 1, 1
+  const attrs = (mode: string) => ({
+    mode,
+    min_gram_length: 1,
+    max_gram_length: 2,
+    max_skip_count: 0,
+    ngram_counts: [0, 3],
+    ngram_indexes: [0, 1, 2, 3],
+    pool_int64s: [1, 2, 3, 2, 1],
+  });
+  const weights = Float32Array.of(0.5, 2, 3, 0.25);
+  const model = makeModel({
+    nodes: [
+      { op: "Cast", inputs: ["t"], outputs: ["ti"], attrs: { to: 7 } },
+      { op: "TfIdfVectorizer", inputs: ["ti"], outputs: ["tf"], attrs: attrs("TF") },
+      { op: "TfIdfVectorizer", inputs: ["ti"], outputs: ["idf"], attrs: { ...attrs("IDF"), weights } },
+      { op: "TfIdfVectorizer", inputs: ["ti"], outputs: ["tfidf"], attrs: { ...attrs("TFIDF"), weights } },
+    ],
+    inputs: { t: [4] },
+    outputs: { tf: [4], idf: [4], tfidf: [4] },
+    opset: 9,
+  });
+  const { outputs } = await run(model, { t: f32([4], [1, 2, 1, 3]) }, 0);
+  assertEquals(outputs.map((o) => Array.from(o.data as Float32Array)), [
+    [2, 1, 1, 1],
+    [0.5, 2, 3, 0.25],
+    [1, 2, 3, 0.25],
+  ]);
+});
+
 Deno.test("GatherElements: an index out of range at run time fails the node in one line", async () => {
   const model = makeModel({
     nodes: [

@@ -1,7 +1,7 @@
 /**
  * The index family (op codes 800-899, docs/IR.md; kernels in core/kernels/index.c):
  * GatherElements, ScatterElements and Scatter, ScatterND, GatherND, Trilu, OneHot, Tile,
- * EyeLike, Range, CumSum, CumProd, ReverseSequence, TopK (a compile-time k) and Dropout (inference: an
+ * EyeLike, Range, CumSum, CumProd, TfIdfVectorizer, ReverseSequence, TopK (a compile-time k) and Dropout (inference: an
  * identity plus an all-true mask; training with a ratio above 0 is random and rejected), and
  * CenterCropPad (the movement family's Pad with negative pads) and TensorScatter (a KV cache
  * update, linear or circular). Layouts in schema.ts. Integer Range folds at compile time (shape
@@ -277,6 +277,62 @@ function cumulative(opType: "CumSum" | "CumProd"): OpDef {
   };
 }
 
+const TFIDF_MODES = ["TF", "IDF", "TFIDF"];
+
+/**
+ * TfIdfVectorizer (opset 9) on int32/int64 tokens: the pool's n-grams (pool_int64s split by
+ * ngram_counts) with their output columns (ngram_indexes) go to the kernel, which counts them
+ * as onnxruntime does: for each skip distance d = 1 .. max_skip_count + 1 and each start, the
+ * pool n-grams of min_gram_length .. max_gram_length tokens at start, start + d, ...; unigrams
+ * only at d = 1.
+ */
+const tfIdfVectorizer: OpDef = {
+  opType: "TfIdfVectorizer",
+  lower(ctx: NodeContext) {
+    const x = input(ctx, 0);
+    checkDtype(ctx, x, INDEX_TYPES);
+    if (x.shape.length !== 1 && x.shape.length !== 2) {
+      ctx.fail(`input of rank ${x.shape.length} is not 1-D or 2-D`);
+    }
+    const [rows, C] = x.shape.length === 1 ? [1, x.shape[0]] : x.shape;
+    const mode = TFIDF_MODES.indexOf(ctx.attrs.string("mode", ""));
+    if (mode < 0) ctx.fail(`mode '${ctx.attrs.string("mode", "")}' is not TF, IDF or TFIDF`);
+    const minGram = ctx.attrs.int("min_gram_length"), maxGram = ctx.attrs.int("max_gram_length");
+    const maxSkip = ctx.attrs.int("max_skip_count");
+    if (minGram < 1 || maxGram < minGram || maxSkip < 0) {
+      ctx.fail(`gram lengths ${minGram}..${maxGram} or max_skip_count ${maxSkip} are invalid`);
+    }
+    const pool = ctx.attrs.ints("pool_int64s", []);
+    if (pool.length === 0) ctx.fail("pool_int64s is required (pool_strings is not supported)");
+    if (!pool.every(Number.isSafeInteger)) ctx.fail("a pool_int64s value is beyond 2^53");
+    const counts = ctx.attrs.ints("ngram_counts"), outIdx = ctx.attrs.ints("ngram_indexes");
+    const grams: number[][] = [];
+    counts.forEach((start, i) => {
+      const end = i + 1 < counts.length ? counts[i + 1] : pool.length, n = i + 1;
+      if (start < 0 || end < start || end > pool.length || (end - start) % n !== 0) {
+        ctx.fail(`ngram_counts ${JSON.stringify(counts)} do not split a pool of ${pool.length} into n-grams`);
+      }
+      for (let p = start; p < end; p += n) grams.push([n, 0, ...pool.slice(p, p + n)]);
+    });
+    if (outIdx.length !== grams.length) {
+      ctx.fail(`ngram_indexes has ${outIdx.length} entries for ${grams.length} pool n-grams`);
+    }
+    const nOut = Math.max(0, ...outIdx) + 1;
+    if (outIdx.some((o) => o < 0)) ctx.fail("a negative ngram_indexes entry");
+    grams.forEach((g, i) => (g[1] = outIdx[i]));
+    const weights = ctx.attrs.floats("weights", []);
+    if (weights.length !== 0 && weights.length !== nOut) {
+      ctx.fail(`weights has ${weights.length} entries for ${nOut} outputs`);
+    }
+    return {
+      op: INDEX_OPS.TfIdfVectorizer,
+      ints: [rows, C, mode, nOut, minGram, maxGram, maxSkip, grams.length, ...grams.flat()],
+      floats: weights,
+      outputs: [{ dtype: DType.float32, shape: x.shape.length === 1 ? [nOut] : [rows, nOut] }],
+    };
+  },
+};
+
 const reverseSequence: OpDef = {
   opType: "ReverseSequence",
   lower(ctx: NodeContext) {
@@ -438,6 +494,7 @@ export const OPS: readonly OpDef[] = [
   range,
   cumulative("CumSum"),
   cumulative("CumProd"),
+  tfIdfVectorizer,
   reverseSequence,
   topK,
   dropout,

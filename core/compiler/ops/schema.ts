@@ -393,6 +393,11 @@ export const OP_SCHEMA = {
         "ints: [B, A, Smax, Snew, I, circular]; inputs past_cache, update, write_indices? (int64, checked " +
         "at run time).",
     },
+    TfIdfVectorizer: {
+      code: 815,
+      doc: "ints: [rows, C, mode (0 TF, 1 IDF, 2 TFIDF), nOut, minGram, maxGram, maxSkip, nGrams, then per " +
+        "pool n-gram: n, outIndex, tokens[n]]; floats: weights (nOut or none); input int32/int64, output float.",
+    },
     CumProd: {
       code: 814,
       doc: "ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers wrap).",
