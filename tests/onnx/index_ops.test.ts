@@ -261,6 +261,16 @@ const cases: [string, () => LoweringError, string][] = [
     "node 'n0' (Einsum, opset 12): label 'i' has sizes 2 and 3",
   ],
   [
+    "ArrayFeatureExtractor on a 1-D X",
+    () =>
+      rejection(
+        { op: "ArrayFeatureExtractor", domain: "ai.onnx.ml", inputs: ["x", "y"], outputs: ["z"] },
+        { x: [4], y: [2] },
+        12,
+      ),
+    "node 'n0' (ai.onnx.ml::ArrayFeatureExtractor, opset 12): X of rank 1 is not supported (rank >= 2)",
+  ],
+  [
     "Bernoulli (random by definition)",
     () => rejection({ op: "Bernoulli", inputs: ["x"], outputs: ["y"] }, { x: [4] }, 15),
     "unsupported operator Bernoulli (node 'n0', opset 15): its output is random by definition; opml runs deterministic inference only",

@@ -1,7 +1,7 @@
 /**
  * The data-movement operators (op codes 200-299, docs/IR.md): Identity, Reshape, Flatten,
  * Squeeze, Unsqueeze, Transpose, Concat, Gather, Slice, Split, Pad, Expand, Shape, Size and
- * ConstantOfShape, and BitCast. Their kernels (core/kernels/movement.c) copy elements as bytes, so every
+ * ConstantOfShape, BitCast and ai.onnx.ml's ArrayFeatureExtractor (a Gather). Their kernels (core/kernels/movement.c) copy elements as bytes, so every
  * fixed-size dtype works. Shape-determining inputs (Reshape's shape, Slice's starts, Pad's pads,
  * ...) must be known at compile time and are dropped from the kernel call.
  *
@@ -242,6 +242,30 @@ const gather = op("Gather", (ctx) => {
   const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
   return { op: MOVEMENT_OPS.Gather, ints: [axis], outputs: [{ dtype: x.dtype, shape }], keepInputs: [0, 1] };
 });
+
+/**
+ * ai.onnx.ml ArrayFeatureExtractor: Gather along the last axis of X (rank >= 2) with 1-D int64
+ * indices Y; an index out of range fails the node at run time (a negative one counts from the
+ * end, as Gather's).
+ */
+const arrayFeatureExtractor: OpDef = {
+  opType: "ArrayFeatureExtractor",
+  domain: "ai.onnx.ml",
+  lower(ctx) {
+    const x = input(ctx, 0), ind = input(ctx, 1);
+    elemSize(ctx, x.dtype);
+    if (x.shape.length < 2) ctx.fail(`X of rank ${x.shape.length} is not supported (rank >= 2)`);
+    if (ind.dtype !== DType.int64 || ind.shape.length !== 1) {
+      ctx.fail(`Y must be 1-D int64, got ${dtypeName(ind.dtype)} [${ind.shape.join(", ")}]`);
+    }
+    return {
+      op: MOVEMENT_OPS.Gather,
+      ints: [x.shape.length - 1],
+      outputs: [{ dtype: x.dtype, shape: [...x.shape.slice(0, -1), ind.shape[0]] }],
+      keepInputs: [0, 1],
+    };
+  },
+};
 
 /**
  * Slice (starts/ends/axes attributes before opset 10; starts, ends, axes, steps inputs after,
@@ -503,4 +527,5 @@ export const OPS: readonly OpDef[] = [
   size,
   constantOfShape,
   bitCast,
+  arrayFeatureExtractor,
 ];
