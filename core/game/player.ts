@@ -21,6 +21,9 @@ import { type Hash, toHash } from "../dispute/hash.ts";
 import { oneStepProof } from "../dispute/proof.ts";
 import { type Computation, phase1States, transitionCheck } from "../dispute/party.ts";
 
+/** timeout()'s reverts when the other party moved between our read and our transaction. */
+const RACED_TIMEOUT = new Set(["ClockNotExpired", "GameEnded"]);
+
 /** Which side of the dispute a player is. */
 export type Role = "defender" | "challenger";
 
@@ -215,7 +218,9 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
           await game.timeout(id);
           continue;
         } catch (e) {
-          if (!(e instanceof GameTxError && e.errorName === "ClockNotExpired")) throw e;
+          // the other party moved in time, or its last move (the step) ended the game first:
+          // read the dispute again
+          if (!(e instanceof GameTxError && RACED_TIMEOUT.has(e.errorName ?? ""))) throw e;
         }
       }
       await sleep(pollMs, signal);
