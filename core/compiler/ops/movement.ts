@@ -1,7 +1,8 @@
 /**
  * The data-movement operators (op codes 200-299, docs/IR.md): Identity, Reshape, Flatten,
  * Squeeze, Unsqueeze, Transpose, Concat, Gather, Slice, Split, Pad, Expand, Shape, Size and
- * ConstantOfShape, BitCast and ai.onnx.ml's ArrayFeatureExtractor (a Gather). Their kernels (core/kernels/movement.c) copy elements as bytes, so every
+ * ConstantOfShape, BitCast, ai.onnx.ml's ArrayFeatureExtractor (a Gather), OptionalGetElement and
+ * OptionalHasElement on plain tensors. Their kernels (core/kernels/movement.c) copy elements as bytes, so every
  * fixed-size dtype works. Shape-determining inputs (Reshape's shape, Slice's starts, Pad's pads,
  * ...) must be known at compile time and are dropped from the kernel call.
  *
@@ -461,6 +462,22 @@ const size = op("Size", (ctx) => {
   };
 });
 
+/** OptionalGetElement on a plain tensor: the tensor (optional and sequence values are rejected
+ * where they are decoded). */
+const optionalGetElement = op("OptionalGetElement", (ctx) => {
+  const x = input(ctx, 0);
+  elemSize(ctx, x.dtype);
+  return copyTo(ctx, x, [...x.shape]);
+});
+
+/** OptionalHasElement: false without an input (none, or the empty name), true for a tensor. */
+const optionalHasElement = op("OptionalHasElement", (ctx) => ({
+  op: MOVEMENT_OPS.ConstantOfShape,
+  ints: [ctx.inputs[0] ? 1n : 0n],
+  outputs: [{ dtype: DType.bool, shape: [] }],
+  keepInputs: [],
+}));
+
 /** ConstantOfShape: a compile-time shape filled with `value` (default float32 0). */
 const constantOfShape = op("ConstantOfShape", (ctx) => {
   const shape = constInts(ctx, 0, "input") ?? ctx.fail("input 'input' is required");
@@ -528,4 +545,6 @@ export const OPS: readonly OpDef[] = [
   constantOfShape,
   bitCast,
   arrayFeatureExtractor,
+  optionalGetElement,
+  optionalHasElement,
 ];
