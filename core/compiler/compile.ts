@@ -5,6 +5,7 @@
  */
 import type { AttributeValue, OnnxModel, OnnxNode } from "../onnx/load.ts";
 import { bytesOf } from "../onnx/load.ts";
+import { describeValueType } from "../onnx/value_types.ts";
 import { OpmlError } from "../errors.ts";
 import {
   DType,
@@ -130,6 +131,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       `the model imports opset ${opset} of the default ONNX domain; opml supports opsets 1 to ${MAX_OPSET}`,
     );
   }
+  rejectNonTensors(model);
   let weights = 0;
   for (const [name, value] of model.initializers) {
     checkDtype(value.dtype, `initializer '${name}'`);
@@ -430,6 +432,38 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
   }
   const outputs = outputNames.map(tensorOf);
   return { tensors, nodes: live.map((e) => e.node), inputs, outputs };
+}
+
+/**
+ * opml's programs take and give tensors only (their inputs and outputs are committed as tensor
+ * bytes): a sequence, optional, map or sparse-tensor input
+ * or output of the model is rejected in one line naming it, its type and the operator that
+ * reads (or writes) it, before its dtype 0 could be reported as an unknown tensor type.
+ */
+function rejectNonTensors(model: OnnxModel): void {
+  const boundary = [
+    ...model.inputs.map((v) => ({
+      v,
+      what: "input",
+      node: model.nodes.find((n) => n.inputs.includes(v.name)),
+    })),
+    ...model.outputs.map((v) => ({
+      v,
+      what: "output",
+      node: model.nodes.find((n) => n.outputs.includes(v.name)),
+    })),
+  ];
+  for (const { v, what, node } of boundary) {
+    if (!v.nonTensor) continue;
+    const op = node
+      ? ` (operator ${node.domain ? `${node.domain}::` : ""}${node.opType}, node '${node.name}')`
+      : "";
+    throw new LoweringError(
+      `${what} '${v.name}' is ${
+        describeValueType(v.nonTensor)
+      }: ${v.nonTensor.kind} types are not supported${op}`,
+    );
+  }
 }
 
 function checkDtype(dtype: number, what: string): void {

@@ -14,6 +14,7 @@ import {
   type TensorArray,
   type TensorValue,
 } from "../ir/types.ts";
+import { type NonTensorType, valueType } from "./value_types.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -52,6 +53,8 @@ export interface OnnxValueInfo {
   shape: (number | string)[];
   /** The model gives no shape at all (rank unknown): `shape` is then empty, not a scalar's. */
   rankUnknown?: boolean;
+  /** A sequence, optional, map or sparse-tensor value (dtype 0): not a tensor. */
+  nonTensor?: NonTensorType;
 }
 
 /**
@@ -244,6 +247,10 @@ function attribute(a: any, file: string): AttributeValue {
 
 // deno-lint-ignore no-explicit-any
 function valueInfo(v: any): OnnxValueInfo {
+  const type = valueType(v.type);
+  if (type && type.kind !== "tensor") {
+    return { name: v.name, dtype: 0, shape: [], rankUnknown: true, nonTensor: type };
+  }
   const tt = v.type?.tensorType;
   if (!tt) return { name: v.name, dtype: 0, shape: [], rankUnknown: true };
   if (!tt.shape) return { name: v.name, dtype: tt.elemType ?? 0, shape: [], rankUnknown: true };

@@ -8,7 +8,7 @@
  */
 import onnxProto from "onnx-proto";
 import { assert, assertEquals } from "../_assert.ts";
-import { makeModel } from "../onnx/_make_model.ts";
+import { makeModel, type NodeSpec } from "../onnx/_make_model.ts";
 import { assertOneLineError, opml, opmlOk } from "../_cli.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -377,5 +377,58 @@ Deno.test("run: a broken model directory is one line naming the file, never an i
   for (const [name, breakIt, engine, re] of cases) {
     const dir = await brokenCopy(name, breakIt);
     assertOneLineError(await opml("run", dir, "-i", x, "--engine", engine), 1, re);
+  }
+});
+
+Deno.test("compile: sequence and optional inputs and outputs: one line naming the value, its type and the operator (exit 2), nothing written", async () => {
+  const tensorType = { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }] } } };
+  type Shapes = Record<string, number[]>;
+  const cases: {
+    name: string;
+    node: NodeSpec;
+    inputs: Shapes;
+    outputs: Shapes;
+    // deno-lint-ignore no-explicit-any
+    edit: (m: any) => void;
+    error: RegExp;
+  }[] = [
+    // SequenceAt(s, i): the input 's' declared a sequence of float tensors
+    {
+      name: "seq_in",
+      node: { op: "SequenceAt", inputs: ["s", "i"], outputs: ["y"] },
+      inputs: { s: [4], i: [] },
+      outputs: { y: [4] },
+      edit: (m) => (m.graph.input[0].type = { sequenceType: { elemType: tensorType } }),
+      error:
+        /^opml: input 's' is a sequence of tensors: sequence types are not supported \(operator SequenceAt, node 'n0'\)$/,
+    },
+    // OptionalHasElement(o): an optional tensor input
+    {
+      name: "opt_in",
+      node: { op: "OptionalHasElement", inputs: ["o"], outputs: ["y"] },
+      inputs: { o: [4] },
+      outputs: { y: [] },
+      edit: (m) => (m.graph.input[0].type = { optionalType: { elemType: tensorType } }),
+      error:
+        /^opml: input 'o' is an optional tensor: optional types are not supported \(operator OptionalHasElement, node 'n0'\)$/,
+    },
+    // SplitToSequence(x): the graph output is a sequence
+    {
+      name: "seq_out",
+      node: { op: "SplitToSequence", inputs: ["x"], outputs: ["s"] },
+      inputs: { x: [4] },
+      outputs: { s: [1] },
+      edit: (m) => (m.graph.output[0].type = { sequenceType: { elemType: tensorType } }),
+      error:
+        /^opml: output 's' is a sequence of tensors: sequence types are not supported \(operator SplitToSequence, node 'n0'\)$/,
+    },
+  ];
+  for (const c of cases) {
+    const file = write(
+      `${c.name}.onnx`,
+      patched(makeModel({ nodes: [c.node], inputs: c.inputs, outputs: c.outputs }), c.edit),
+    );
+    assertOneLineError(await opml("compile", file, "-o", `${tmp}/${c.name}`, "--no-fidelity"), 2, c.error);
+    assertEquals([...Deno.readDirSync(tmp)].some((e) => e.name === c.name), false, `${c.name} was written`);
   }
 });

@@ -10,7 +10,15 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { buildRuntime } from "../../core/compiler/mod.ts";
 import { preimageRecords, runNative, runVm } from "../../core/engine/mod.ts";
-import { compareOutput, compileCase, conformanceIndex, exactCase, loadCase, outOfScope } from "./_cases.ts";
+import {
+  compareOutput,
+  compileCase,
+  conformanceIndex,
+  exactCase,
+  loadCase,
+  outOfScope,
+  tensorValue,
+} from "./_cases.ts";
 
 const filter = Deno.env.get("OPML_CASES");
 const index = conformanceIndex();
@@ -56,7 +64,7 @@ for (const name of inScope) {
     outputs.forEach((o, i) => {
       const err = compareOutput(
         o,
-        c.expected[i],
+        tensorValue(c.expected[i], `output ${i}`),
         `output ${i}`,
         undefined,
         undefined,
