@@ -17,12 +17,12 @@ import {
 } from "../../core/dispute/mod.ts";
 import { CheckRunError } from "../../core/dispute/check_run.ts";
 import {
+  type FileParty,
   newParty,
   openParty,
-  type Party,
-  partyCheck,
-  partyCheckAt,
-  partyStates,
+  phase1States,
+  transitionCheck,
+  transitionCheckAt,
 } from "../../core/dispute/party.ts";
 import {
   parseDispute,
@@ -99,7 +99,7 @@ function parseSteps(value: string): number[] {
   return [...new Set(steps)].sort((a, b) => a - b);
 }
 
-function specOf(party: Party): RunSpec {
+function specOf(party: FileParty): RunSpec {
   return party.spec;
 }
 
@@ -153,7 +153,7 @@ export function rootsCommand() {
         throw new CliError("--single-phase checks the whole model: no --node", 2);
       }
       const party = await newParty(dir, opts.input, tamper);
-      const states = await partyStates(party);
+      const { states } = await phase1States(party);
       const n = states.length - 2;
       if (opts.phase === "1") {
         const doc: Phase1Roots = { format: "opml-roots/1", phase: 1, ...specOf(party), nodes: n, states };
@@ -183,7 +183,7 @@ export function rootsCommand() {
       const claim = (opts.claim as Hash | undefined) ?? states[node];
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const t0 = performance.now();
-      const run = await (partyCheck(party, node, claim, {
+      const run = await (transitionCheck(party, node, claim, {
         honest: claim !== states[node],
         expectPre: states[from],
         from,
@@ -435,7 +435,7 @@ export function proveCommand() {
       // billions of steps)
       const run = await (async () => {
         try {
-          return await partyCheckAt(party, d.node, d.claim, d.step, {
+          return await transitionCheckAt(party, d.node, d.claim, d.step, {
             honest: true,
             expectPre: d.pre,
             from: d.from,
@@ -451,7 +451,7 @@ export function proveCommand() {
         }
       };
       // the dispute's phase-1 states must be our own (S_(K-1) was checked by the run)
-      const states = await partyStates(party);
+      const { states } = await phase1States(party);
       if (states[d.node] !== d.ours) {
         throw new CliError(
           `${opts.dispute}: our S_${d.node} is ${d.ours}, but our recomputation gives ${states[d.node]}`,

@@ -13,7 +13,7 @@ import { type CommitmentSource, functionSource, UnavailableError } from "./count
 import { type Hash, toHash } from "./hash.ts";
 import { readJson, writeJsonAtomic } from "./json_file.ts";
 import type { LinePeer } from "./line_peer.ts";
-import { checkerImage, openParty, type Party, partyCheck } from "./party.ts";
+import { checkerImage, type FileParty, openParty, transitionCheck } from "./party.ts";
 import { type DisputeFile, type Phase1Roots, type Phase2Roots } from "./roots_file.ts";
 import { theirCheckSource, theirFileStates } from "./their_check.ts";
 
@@ -75,7 +75,7 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
   const { ours, theirChecks: p2, sessionPath: session } = opts;
   const progress = opts.onProgress ?? (() => {});
   const peers: LinePeer[] = [];
-  let party: Party | undefined;
+  let party: FileParty | undefined;
   let disputedNode: number | undefined;
   let waitingFor: UnavailableError | undefined;
   let image: Uint8Array | undefined;
@@ -101,7 +101,7 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
         const initial = toHash(loadElf(image).hash());
         let run: Promise<CheckRun> | undefined;
         const ourRun = () =>
-          run ??= partyCheck(party!, d.node, d.claim, {
+          run ??= transitionCheck(party!, d.node, d.claim, {
             honest: true,
             expectPre: d.pre,
             from: d.from,

@@ -1,9 +1,11 @@
 /**
- * A party of a dispute as a computation: a compiled model directory, its inputs and the testing
- * aid `--tamper node=K`. Gives its phase-1 states (native run) and its check of a transition (VM
- * run): the one computation of both dispute transports, the offline challenge (`opml challenge
- * --dispute`, a {@link Party} loaded from files) and the on-chain player (`core/game/player.ts`,
- * a {@link Computation} of an agent's task).
+ * The one party of a dispute: a compiled model, a task's inputs, and how it behaves: honest, or
+ * lying from node K on (the testing aid `--tamper node=K`: its native run flips node K's first
+ * output, and its check of node K accepts the flipped state). Gives its outputs and phase-1
+ * states (native run) and its check of a transition (VM run) to both dispute transports: the
+ * offline challenge (`opml challenge --dispute`, a {@link FileParty} loaded from files) and the
+ * on-chain player (`core/game/player.ts`, the party of an agent's task). The behaviour is decided
+ * here only: the rest of core asks a party, it does not thread `--tamper` itself.
  * @module
  */
 import { OpmlError } from "../errors.ts";
@@ -39,19 +41,17 @@ export class DisagreedPreState extends PartyError {
   override name = "DisagreedPreState";
 }
 
-/** What a party computes with: a model, a task's inputs, and the testing aid `--tamper`. */
-export interface Computation {
+/** A party: a model, a task's inputs, and its behaviour (honest unless `liesFrom`). */
+export interface Party {
   model: ModelDir;
   inputs: TensorValue[];
-  /** Lie from node K on (a dishonest server, or a dishonest challenger's view). */
-  tamper?: number;
+  /** Lies from node K on (`--tamper node=K`: a dishonest server, or a dishonest challenger's view). */
+  liesFrom?: number;
 }
 
-/** A loaded party: its spec, model and input values. */
-export interface Party {
+/** A party of the offline challenge: also the files it was loaded from, which its documents record. */
+export interface FileParty extends Party {
   spec: RunSpec;
-  model: ModelDir;
-  inputs: TensorValue[];
 }
 
 function absolute(path: string): string {
@@ -102,11 +102,21 @@ export function readInputs(specs: readonly string[], model: ModelDir): TensorVal
   });
 }
 
-function checkTamper(model: ModelDir, tamper: number | undefined): void {
+/**
+ * A party of a model and inputs, honest or lying from node `liesFrom` on.
+ *
+ * @example
+ * ```ts
+ * const liar = partyOf(model, inputs, 10); // liar.liesFrom === 10
+ * ```
+ * @throws {PartyError} for a `liesFrom` outside the model's nodes.
+ */
+export function partyOf(model: ModelDir, inputs: TensorValue[], liesFrom?: number): Party {
   const n = model.prog.program.nodes.length;
-  if (tamper !== undefined && !(tamper >= 1 && tamper <= n)) {
-    throw new PartyError(`--tamper node=${tamper}: the model's nodes are 1 .. ${n}`);
+  if (liesFrom !== undefined && !(Number.isSafeInteger(liesFrom) && liesFrom >= 1 && liesFrom <= n)) {
+    throw new PartyError(`--tamper node=${liesFrom}: the nodes of ${model.dir} are 1 .. ${n}`);
   }
+  return liesFrom === undefined ? { model, inputs } : { model, inputs, liesFrom };
 }
 
 /**
@@ -118,15 +128,21 @@ function checkTamper(model: ModelDir, tamper: number | undefined): void {
  * const party = newParty("out/mnist", ["x.json"]);
  * ```
  */
-export function newParty(dir: string, inputs: readonly string[], tamper?: number): Party {
+export function newParty(dir: string, inputs: readonly string[], tamper?: number): FileParty {
   const model = loadModelDir(dir);
-  checkTamper(model, tamper);
   const spec: RunSpec = {
     model: { dir: absolute(dir), commitment: keyHex(model.prog.key) as Hash },
     inputs: absoluteInputs(inputs),
   };
   if (tamper !== undefined) spec.tamper = tamper;
-  return { spec, model, inputs: readInputs(spec.inputs, model) };
+  return fileParty(spec, model);
+}
+
+function fileParty(spec: RunSpec, model: ModelDir): FileParty {
+  const liesFrom = spec.tamper;
+  // the behaviour is checked before the inputs are read: a bad --tamper is a usage error
+  partyOf(model, [], liesFrom);
+  return { ...partyOf(model, readInputs(spec.inputs, model), liesFrom), spec };
 }
 
 /**
@@ -138,7 +154,7 @@ export function newParty(dir: string, inputs: readonly string[], tamper?: number
  * const party = openParty(parseRoots(doc, "ours.json"));
  * ```
  */
-export function openParty(spec: RunSpec): Party {
+export function openParty(spec: RunSpec): FileParty {
   const model = loadModelDir(spec.model.dir);
   if (keyHex(model.prog.key) !== spec.model.commitment) {
     throw new PartyError(
@@ -147,50 +163,36 @@ export function openParty(spec: RunSpec): Party {
       }, not ${spec.model.commitment} as recorded`,
     );
   }
-  checkTamper(model, spec.tamper);
   const clean: RunSpec = { model: { ...spec.model }, inputs: [...spec.inputs] };
   if (spec.tamper !== undefined) clean.tamper = spec.tamper;
-  return { spec: clean, model, inputs: readInputs(spec.inputs, model) };
+  return fileParty(clean, model);
 }
 
 /**
- * The computation of a loaded party.
+ * The outputs of a party: a native run, wrong from node `liesFrom` on if it lies.
  *
  * @example
  * ```ts
- * const c = computationOf(newParty("out/mnist", ["x.json"], 10)); // c.tamper === 10
+ * const outputs = await partyOutputs(partyOf(model, inputs));
  * ```
  */
-export function computationOf(party: Party): Computation {
-  const c: Computation = { model: party.model, inputs: party.inputs };
-  if (party.spec.tamper !== undefined) c.tamper = party.spec.tamper;
-  return c;
+export async function partyOutputs(p: Party): Promise<TensorValue[]> {
+  return (await runNative(p.model.native, p.model.prog, p.inputs, { tamper: p.liesFrom })).outputs;
 }
 
 /**
- * The phase-1 states S_0 .. S_(N+1) of a computation, from a native run (tampered if it lies),
- * with its outputs.
+ * The phase-1 states S_0 .. S_(N+1) of a party, from a native run (wrong from node `liesFrom`
+ * on if it lies), with its outputs.
  *
  * @example
  * ```ts
- * const { states, outputs } = await phase1States({ model, inputs });
+ * const { states, outputs } = await phase1States(partyOf(model, inputs));
+ * states.length; // nodes + 2
  * ```
  */
-export async function phase1States(c: Computation): Promise<{ states: Hash[]; outputs: TensorValue[] }> {
-  const r = await runNative(c.model.native, c.model.prog, c.inputs, { states: true, tamper: c.tamper });
+export async function phase1States(p: Party): Promise<{ states: Hash[]; outputs: TensorValue[] }> {
+  const r = await runNative(p.model.native, p.model.prog, p.inputs, { states: true, tamper: p.liesFrom });
   return { states: r.states!.map(toHash), outputs: r.outputs };
-}
-
-/**
- * The party's phase-1 states S_0 .. S_(N+1), from a native run (tampered if the spec says so).
- *
- * @example
- * ```ts
- * const states = await partyStates(party); // states.length === nodes + 2
- * ```
- */
-export async function partyStates(party: Party): Promise<Hash[]> {
-  return (await phase1States(computationOf(party))).states;
 }
 
 /**
@@ -230,11 +232,11 @@ export async function checkerImage(model: ModelDir): Promise<Uint8Array> {
   return image;
 }
 
-/** Options of {@link transitionCheck} and {@link partyCheck}. */
+/** Options of {@link transitionCheck} and {@link transitionCheckAt}. */
 export interface PartyCheckOptions extends CheckRunOptions {
   /** The agreed S_(K-1) (S_from): the party's own recomputation must equal it. */
   expectPre?: Hash;
-  /** Check honestly even if the party tampers at this node (a challenger checks honestly). */
+  /** Check honestly even if the party lies at this node (a challenger checks honestly). */
   honest?: boolean;
   /**
    * Single-phase mode: check nodes from+1 .. node from S_from (0: the whole model with node =
@@ -245,30 +247,9 @@ export interface PartyCheckOptions extends CheckRunOptions {
 }
 
 /**
- * The party's run of the check of node `node` against `claim` (S_K): from its own S_(K-1)
- * (table and activations from a native run), honestly, or as the dishonest defender when the
- * party tampers at this node.
- *
- * @example
- * ```ts
- * const run = await partyCheck(ours, k, theirClaim, { honest: true, expectPre: agreedPre });
- * run.end.exitCode; // 1: their claim is wrong
- * ```
- * @throws {PartyError} when the party's S_(K-1) is not the expected one.
- */
-export function partyCheck(
-  party: Party,
-  node: number,
-  claim: Hash,
-  opts: PartyCheckOptions = {},
-): Promise<CheckRun> {
-  return transitionCheck(computationOf(party), node, claim, opts);
-}
-
-/**
- * A computation's run of the check of the transition to node `node` (from `opts.from`, default
+ * A party's run of the check of the transition to node `node` (from `opts.from`, default
  * `node - 1`) against `claim`: from its own S_from, honestly, or as the dishonest defender when
- * it tampers at a node of the range (unless `opts.honest`: a challenger checks honestly). The
+ * it lies at a node of the range (unless `opts.honest`: a challenger checks honestly). The
  * check both transports run: the offline challenge's phase 2 and the on-chain player's claim.
  *
  * @example
@@ -279,44 +260,44 @@ export function partyCheck(
  * @throws {DisagreedPreState} when the computation's S_from is not `opts.expectPre`.
  */
 export async function transitionCheck(
-  c: Computation,
+  p: Party,
   node: number,
   claim: Hash,
   opts: PartyCheckOptions = {},
 ): Promise<CheckRun> {
-  const { image, source } = await checkInputs(c, node, claim, opts);
-  const n = c.model.prog.program.nodes.length, tamper = c.tamper;
+  const { image, source } = await checkInputs(p, node, claim, opts);
+  const n = p.model.prog.program.nodes.length, k = p.liesFrom;
   const from = opts.from ?? node - 1;
-  // the dishonest defender flips its bit when the check computes node `tamper`
-  if (!opts.honest && tamper !== undefined && tamper > from && tamper <= Math.min(node, n)) {
-    return tamperedCheck(image, source, c.model.prog.program, tamper, opts);
+  // the dishonest defender flips its bit when the check computes node k
+  if (!opts.honest && k !== undefined && k > from && k <= Math.min(node, n)) {
+    return tamperedCheck(image, source, p.model.prog.program, k, opts);
   }
   return honestCheckYielding(image, source, opts);
 }
 
 /**
- * The party's honest check of node `node` against `claim`, run plainly to `step`: the states
+ * A party's honest check of node `node` against `claim`, run plainly to `step`: the states
  * and witness a one-step proof of that step needs (`opml prove --dispute`).
  *
  * @example
  * ```ts
- * const { pre, witness } = await partyCheckAt(ours, k, theirClaim, step, { expectPre: agreedPre });
+ * const { pre, witness } = await transitionCheckAt(ours, k, theirClaim, step, { expectPre: agreedPre });
  * ```
  */
-export async function partyCheckAt(
-  party: Party,
+export async function transitionCheckAt(
+  p: Party,
   node: number,
   claim: Hash,
   step: number,
   opts: PartyCheckOptions = {},
 ): Promise<CheckAtStep> {
-  const { image, source } = await checkInputs(computationOf(party), node, claim, opts);
+  const { image, source } = await checkInputs(p, node, claim, opts);
   return honestCheckAt(image, source, step, opts);
 }
 
 /** The checker image and its preimage source for the check of `node` (from `opts.from`). */
-async function checkInputs(c: Computation, node: number, claim: Hash, opts: PartyCheckOptions) {
-  const { prog, native } = c.model;
+async function checkInputs(p: Party, node: number, claim: Hash, opts: PartyCheckOptions) {
+  const { prog, native } = p.model;
   const n = prog.program.nodes.length;
   if (!(Number.isSafeInteger(node) && node >= 1 && node <= n + 1)) {
     throw new PartyError(`node ${node}: the checks are of nodes 1 .. ${n + 1} (${n + 1}: the result)`);
@@ -328,14 +309,14 @@ async function checkInputs(c: Computation, node: number, claim: Hash, opts: Part
   // from S_0 the checker reads only the inputs and constants: no native run needed
   const data = from === 0
     ? undefined
-    : await nativeCheckerData(native, prog, c.inputs, from, node, { tamper: c.tamper });
-  const pre = checkerPreimages(prog, c.inputs, from, node, data);
+    : await nativeCheckerData(native, prog, p.inputs, from, node, { tamper: p.liesFrom });
+  const pre = checkerPreimages(prog, p.inputs, from, node, data);
   const expected = opts.expectPre?.toLowerCase();
   if (expected !== undefined && toHash(pre.sa) !== expected) {
     throw new DisagreedPreState(
       `S_${from} recomputed from the model and inputs is ${toHash(pre.sa)}, not ${opts.expectPre}`,
     );
   }
-  const image = opts.image ?? await checkerImage(c.model);
+  const image = opts.image ?? await checkerImage(p.model);
   return { image, source: checkerSource(pre, hashBytes(claim.toLowerCase() as Hash)) };
 }

@@ -9,7 +9,7 @@ import type { CheckSource } from "./challenge.ts";
 import { CounterpartError, sparseSource, UnavailableError } from "./counterpart.ts";
 import type { Hash } from "./hash.ts";
 import { type LinePeer, noCheckYet, spawnPeer } from "./line_peer.ts";
-import type { Party } from "./party.ts";
+import type { FileParty } from "./party.ts";
 import { parseRoots, type Phase2Roots, RootsFileError } from "./roots_file.ts";
 
 /**
@@ -22,7 +22,7 @@ import { parseRoots, type Phase2Roots, RootsFileError } from "./roots_file.ts";
  * ```
  */
 export function phase2Header(
-  party: Party,
+  party: FileParty,
   node: number,
   pre: Hash,
   claim: Hash,

@@ -13,14 +13,14 @@
 import { BaseError, bytesToHex, type Hex } from "viem";
 import { EXIT, OpmlError } from "../errors.ts";
 import type { ModelDir } from "../compiler/mod.ts";
-import { runNative, RuntimeError } from "../engine/mod.ts";
+import { RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { commitmentOf, type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
 import { keyHex } from "../vm/oracle.ts";
 import { type CheckRuns, type DisputeEnd, playDispute, PlayerStuck } from "./player.ts";
 import { type AgentSession, openSession, saveSession } from "./session.ts";
 import { decodeTensors, keyOfTensors, TaskDataError, tensorParts } from "./task_data.ts";
-import type { Computation } from "../dispute/party.ts";
+import { type Party, PartyError, partyOf, partyOutputs } from "../dispute/party.ts";
 
 /** The step bound of one node's check registered with a model (link 4): 2^36 steps. */
 export const CHECK_STEP_BOUND = 2n ** 36n;
@@ -200,12 +200,13 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     events.push(e);
     opts.onEvent?.(e);
   };
-  if (opts.tamper !== undefined) {
-    for (const m of opts.models) {
-      const n = m.prog.program.nodes.length;
-      if (!(Number.isSafeInteger(opts.tamper) && opts.tamper >= 1 && opts.tamper <= n)) {
-        throw new AgentError(`--tamper node=${opts.tamper}: the nodes of ${m.dir} are 1 .. ${n}`, EXIT.usage);
-      }
+  // a lie outside a model's nodes is a usage error at start, before a session is written
+  for (const m of opts.models) {
+    try {
+      partyOf(m, [], opts.tamper);
+    } catch (e) {
+      if (e instanceof PartyError) throw new AgentError(e.message, EXIT.usage);
+      throw e;
     }
   }
   const me = game.account;
@@ -298,13 +299,13 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     return m;
   };
 
-  const computationOf = async (taskId: bigint): Promise<Computation | undefined> => {
+  /** Our party of a task: lying as recorded when we answered or checked it, else as `opts.tamper`. */
+  const partyOfTask = async (taskId: bigint): Promise<Party | undefined> => {
     const task = await game.task(taskId);
     const reg = models.get(task.modelId.toLowerCase());
     if (!reg) return undefined;
     const rec = session.tasks[taskId.toString()];
-    const tamper = rec ? rec.tamper : opts.tamper;
-    return { model: reg.model, inputs: await taskInputs(taskId, reg, task.inputKey), tamper };
+    return partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), rec ? rec.tamper : opts.tamper);
   };
 
   const startPlayer = (disputeId: bigint, taskId: bigint, playerRole: "defender" | "challenger") => {
@@ -319,13 +320,13 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
       const backoff = new Backoff(rpc, giveUpMs);
       while (!signal?.aborted) {
         try {
-          const computation = await computationOf(taskId);
-          if (!computation) throw new PlayerStuck(`task ${taskId}: not a task of our models`);
+          const party = await partyOfTask(taskId);
+          if (!party) throw new PlayerStuck(`task ${taskId}: not a task of our models`);
           const end = await playDispute({
             game,
             disputeId,
             role: playerRole,
-            computation,
+            party,
             fromBlock: opts.startBlock,
             log,
             pollMs,
@@ -392,8 +393,9 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     }
     // a record without a result on chain: our transactions never landed; answer again, the same way
     const tamper = rec ? rec.tamper : opts.tamper;
-    const inputs = await taskInputs(taskId, reg, task.inputKey);
-    const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper });
+    const outputs = await partyOutputs(
+      partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), tamper),
+    );
     const outputKey = keyOfTensors(outputs);
     const salt = rec?.salt ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     // recorded before sending: a restart must reveal with the same salt and defend with the same --tamper
@@ -424,9 +426,8 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     if (noResult.includes(task.status)) return; // no result (yet)
     if (same(task.server, me)) return;
     const theirs = task.outputKey;
-    const inputs = await taskInputs(taskId, reg, task.inputKey);
-    const { outputs } = await runNative(reg.model.native, reg.model.prog, inputs, { tamper: opts.tamper });
-    const ours = keyOfTensors(outputs);
+    const party = partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), opts.tamper);
+    const ours = keyOfTensors(await partyOutputs(party));
     const rec = {
       model: reg.programKey,
       outputKey: ours,

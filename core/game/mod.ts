@@ -31,7 +31,7 @@ export {
   type PlayOptions,
   type Role,
 } from "./player.ts";
-export type { Computation } from "../dispute/party.ts";
+export type { Party } from "../dispute/party.ts";
 export {
   checkTaskInputs,
   type PostedTask,

@@ -19,7 +19,7 @@ import type { CheckRun } from "../dispute/check_run.ts";
 import { disputedPart } from "../dispute/dissection.ts";
 import { type Hash, toHash } from "../dispute/hash.ts";
 import { oneStepProof } from "../dispute/proof.ts";
-import { type Computation, phase1States, transitionCheck } from "../dispute/party.ts";
+import { type Party, phase1States, transitionCheck } from "../dispute/party.ts";
 
 /** timeout()'s reverts when the other party moved between our read and our transaction. */
 const RACED_TIMEOUT = new Set(["ClockNotExpired", "GameEnded"]);
@@ -47,7 +47,8 @@ export interface PlayOptions {
   game: GameClient;
   disputeId: bigint;
   role: Role;
-  computation: Computation;
+  /** Our party: its model, the task's inputs, honest or lying from node K (core/dispute/party.ts). */
+  party: Party;
   /** Block to search events from (the dispute's opening block or earlier). */
   fromBlock: bigint;
   /** Progress lines (stderr in the CLI). */
@@ -102,13 +103,13 @@ export function disputeLocalContext(disputeId: bigint): Hex {
  *
  * @example
  * ```ts
- * const end = await playDispute({ game, disputeId, role: "challenger", computation, fromBlock });
+ * const end = await playDispute({ game, disputeId, role: "challenger", party, fromBlock });
  * end?.won; // true for an honest challenger against a wrong result
  * ```
  * @throws {PlayerStuck} when its own computation cannot produce a legal move.
  */
 export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undefined> {
-  const { game, disputeId: id, role, computation: c, signal } = opts;
+  const { game, disputeId: id, role, party: c, signal } = opts;
   const log = opts.log ?? (() => {});
   const pollMs = opts.pollMs ?? 250;
   const taskId = (await game.dispute(id)).taskId;

@@ -13,7 +13,7 @@ import { checkerPreimages, checkerSource, nativeCheckerData } from "../../core/e
 import { execute, Fd, loadElf, PreimageOracle, Reg, Syscall } from "../../core/vm/mod.ts";
 import { challenge, functionSource, type Hash, hashBytes } from "../../core/dispute/mod.ts";
 import { honestCheck } from "../../core/dispute/check_run.ts";
-import { newParty, partyStates } from "../../core/dispute/party.ts";
+import { newParty, phase1States } from "../../core/dispute/party.ts";
 import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
 import { anvilAvailable, startJudge } from "./_chain.ts";
 import { randomHash, rng } from "./_fake.ts";
@@ -38,7 +38,7 @@ Deno.test({
     Deno.writeFileSync(`${tmp}/x.bin`, new Uint8Array(Float32Array.from(px, (v) => v / 255).buffer));
     const ours = newParty(`${tmp}/mlp`, [`${tmp}/x.bin`]);
     const theirs = newParty(`${tmp}/mlp`, [`${tmp}/x.bin`], 5);
-    const os = await partyStates(ours), ts = await partyStates(theirs);
+    const os = (await phase1States(ours)).states, ts = (await phase1States(theirs)).states;
     const k = 5, claim = ts[k];
     assert(os[k] !== claim && os[k - 1] === ts[k - 1]);
     const data = await nativeCheckerData(ours.model.native, ours.model.prog, ours.inputs, k - 1, k);

@@ -571,7 +571,7 @@ Deno.test({
         game: other,
         disputeId: first,
         role: "challenger",
-        computation: { model, inputs: [x] },
+        party: { model, inputs: [x] },
         fromBlock: chain.deployBlock,
       });
       const vEnd = await waitFor("the verifier's end of the dispute", () => endOf(verifier), agents);
