@@ -32,6 +32,7 @@ import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
 import { DATA_SHAPED, lowerDataShaped } from "./data_shapes.ts";
+import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
 const LEGACY_BROADCAST: ReadonlySet<string> = new Set([
@@ -290,10 +291,28 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     for (let a = aliases.get(name); a !== undefined; a = aliases.get(name)) name = a;
     return name;
   };
+  /** Compile-time sequences (sequences.ts), by name: lists of tensor names. */
+  const sequences = new Map<string, CompileTimeSequence>();
   /** Lowers one node whose names are final (control flow inlines its bodies through it). */
   const lowerNode = (onnxNode: OnnxNode): void => {
     let node: OnnxNode = { ...onnxNode, inputs: onnxNode.inputs.map((n) => (n ? resolve(n) : n)) };
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
+    const sequenceOp = node.domain === "" && SEQUENCE_OPS.has(node.opType);
+    node.inputs.forEach((n, i) => {
+      if (n && sequences.has(n) && !(sequenceOp && readsSequence(node.opType, i))) {
+        throw new LoweringError(
+          `node '${node.name}' (${node.opType}, opset ${opset}): input ${i} '${n}' is a sequence, which only SequenceAt, SequenceLength, SequenceInsert, SequenceErase and ConcatFromSequence read (sequences are resolved at compile time inside one graph)`,
+        );
+      }
+    });
+    if (sequenceOp) {
+      const tensorsOnly = {
+        ...node,
+        inputs: node.inputs.map((n, i) => (readsSequence(node.opType, i) ? "" : n)),
+      };
+      lowerSequence(host, node, context(tensorsOnly, opset, values), sequences);
+      return;
+    }
     let ctx = context(node, opset, values);
     if (node.domain === "" && CONTROL_FLOW.has(node.opType)) {
       lowerControlFlow(host, node, ctx);
@@ -367,6 +386,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     lower: lowerNode,
     alias: (name, to) => void aliases.set(name, resolve(to)),
     resolve,
+    isSequence: (name) => sequences.has(resolve(name)),
     count: { copies: 0, nodes: 0 },
   };
   for (
@@ -382,6 +402,9 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
   const needed = new Set<string>();
   const outputNames = model.outputs.map((o) => resolve(o.name));
   model.outputs.forEach((o, i) => {
+    if (sequences.has(outputNames[i])) {
+      throw new LoweringError(`graph output '${o.name}' is a sequence: opml programs give tensors only`);
+    }
     if (!values.has(outputNames[i])) throw new LoweringError(`graph output '${o.name}' is never computed`);
     needed.add(outputNames[i]);
   });

@@ -34,6 +34,8 @@ export interface FlowHost {
   alias(name: string, to: string): void;
   /** The tensor a name stands for (through aliases). */
   resolve(name: string): string;
+  /** True for a compile-time sequence (sequences.ts): it never crosses a body's boundary. */
+  isSequence?(name: string): boolean;
   /** Counters of this compile: inlined copies (fresh names) and unrolled nodes. */
   count: { copies: number; nodes: number };
 }
@@ -129,6 +131,9 @@ function inline(
   }
   return graph.outputs.map((o) => {
     const name = host.resolve(rename(o.name));
+    if (host.isSequence?.(name)) {
+      ctx.fail(`the body's output '${o.name}' is a sequence: sequences do not cross a body's boundary`);
+    }
     if (!host.values.has(name)) ctx.fail(`the body's output '${o.name}' is never computed`);
     return name;
   });
