@@ -1,8 +1,9 @@
 /**
  * One party of one on-chain dispute, played to its end: it reads the dispute from the chain,
- * moves when it is its turn (bisect, pick, claim, step) from its own computation, and claims a
+ * moves when it is its turn (bisect, pick, claim, step) from its own party (core/dispute/party.ts,
+ * honest or lying from node K; bisect and pick are one move in both phases), and claims a
  * timeout when the other party's clock has run out. It keeps no state the chain does not hold
- * (its computation is deterministic), so a restarted player resumes any game where it stands.
+ * (its party is deterministic), so a restarted player resumes any game where it stands.
  * @module
  */
 import type { Hex } from "viem";
@@ -164,6 +165,22 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
     claim: d.claimState,
   });
 
+  /**
+   * Our commitment at an index of the dispute's interval: a node state S_i in phase 1, the state
+   * of our check of the selected transition at step i in phase 2 (the offline challenge's two
+   * commitment sources, here asked by the chain's split points).
+   */
+  const oursAt = async (d: { phase: number; b: number; preState: Hex; claimState: Hex }) => {
+    if (d.phase === Phase.Bisect1 || d.phase === Phase.Pick1) {
+      const s = await myStates();
+      return { at: (p: bigint) => s[Number(p)].toLowerCase() as Hex, what: "states" };
+    }
+    const run = await myCheck(keyOf(d));
+    return { at: (p: bigint) => run.hashAt(Number(p)) as Hex, what: "VM states" };
+  };
+  const span = (d: { phase: number; lo: bigint; hi: bigint }) =>
+    `phase ${d.phase === Phase.Bisect1 || d.phase === Phase.Pick1 ? 1 : 2} [${d.lo}, ${d.hi}]`;
+
   /** The sub-interval we dispute: the rule of every pick (`disputedPart`), on the posted states. */
   const choose = (points: bigint[], posted: Hex[], ours: (p: bigint) => Hex) =>
     disputedPart(posted.map((h, k) => ours(points[k + 1]) === h.toLowerCase()));
@@ -259,20 +276,24 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
 
   async function move(d: Awaited<ReturnType<GameClient["dispute"]>>): Promise<void> {
     switch (d.phase) {
-      case Phase.Bisect1: {
-        const s = await myStates();
+      case Phase.Bisect1:
+      case Phase.Bisect2: {
+        // one move in both phases: our commitments at the interior split points
+        const { at, what } = await oursAt(d);
         const points = await game.splitPoints(id);
-        const interior = points.slice(1, -1).map((p) => s[Number(p)]);
-        log(`dispute ${id}: phase 1 [${d.lo}, ${d.hi}]: posting ${interior.length} states`);
+        const interior = points.slice(1, -1).map(at);
+        log(`dispute ${id}: ${span(d)}: posting ${interior.length} ${what}`);
         await game.bisect(id, interior);
         return;
       }
-      case Phase.Pick1: {
-        const s = await myStates();
+      case Phase.Pick1:
+      case Phase.Pick2: {
+        // one rule in both phases: the first sub-interval whose end we dispute (disputedPart)
+        const { at, what } = await oursAt(d);
         const points = await game.splitPoints(id);
         const posted = await game.postedStates(id, opts.fromBlock);
-        const j = choose(points, posted, (p) => s[Number(p)].toLowerCase() as Hex);
-        log(`dispute ${id}: phase 1 [${d.lo}, ${d.hi}]: disputing [${points[j]}, ${points[j + 1]}]`);
+        const j = choose(points, posted, at);
+        log(`dispute ${id}: ${span(d)}: disputing the ${what} of [${points[j]}, ${points[j + 1]}]`);
         await game.pick(id, j, posted);
         return;
       }
@@ -285,23 +306,6 @@ export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undef
         }
         log(`dispute ${id}: claiming the check of node ${d.b} exits valid at step ${run.end.step}`);
         await game.claimCheck(id, BigInt(run.end.step), run.end.hash as Hex);
-        return;
-      }
-      case Phase.Bisect2: {
-        const run = await myCheck(keyOf(d));
-        const points = await game.splitPoints(id);
-        const interior = points.slice(1, -1).map((p) => run.hashAt(Number(p)) as Hex);
-        log(`dispute ${id}: phase 2 [${d.lo}, ${d.hi}]: posting ${interior.length} VM states`);
-        await game.bisect(id, interior);
-        return;
-      }
-      case Phase.Pick2: {
-        const run = await myCheck(keyOf(d));
-        const points = await game.splitPoints(id);
-        const posted = await game.postedStates(id, opts.fromBlock);
-        const j = choose(points, posted, (p) => run.hashAt(Number(p)) as Hex);
-        log(`dispute ${id}: phase 2 [${d.lo}, ${d.hi}]: disputing steps [${points[j]}, ${points[j + 1]}]`);
-        await game.pick(id, j, posted);
         return;
       }
       case Phase.Step: {
