@@ -299,13 +299,18 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     return m;
   };
 
-  /** Our party of a task: lying as recorded when we answered or checked it, else as `opts.tamper`. */
+  /** How we lie on a task (from node K, or not): as recorded when we answered or checked it, else `opts.tamper`. */
+  const liesFromOn = (taskId: bigint): number | undefined => {
+    const rec = session.tasks[taskId.toString()];
+    return rec ? rec.tamper : opts.tamper;
+  };
+
+  /** Our party of a task (undefined: not a task of our models). */
   const partyOfTask = async (taskId: bigint): Promise<Party | undefined> => {
     const task = await game.task(taskId);
     const reg = models.get(task.modelId.toLowerCase());
     if (!reg) return undefined;
-    const rec = session.tasks[taskId.toString()];
-    return partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), rec ? rec.tamper : opts.tamper);
+    return partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), liesFromOn(taskId));
   };
 
   const startPlayer = (disputeId: bigint, taskId: bigint, playerRole: "defender" | "challenger") => {
@@ -392,7 +397,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
       return; // revealed (by us or another server) or cancelled: nothing to do
     }
     // a record without a result on chain: our transactions never landed; answer again, the same way
-    const tamper = rec ? rec.tamper : opts.tamper;
+    const tamper = liesFromOn(taskId);
     const outputs = await partyOutputs(
       partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), tamper),
     );
