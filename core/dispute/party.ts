@@ -8,7 +8,7 @@
  * here only: the rest of core asks a party, it does not thread `--tamper` itself.
  * @module
  */
-import { OpmlError } from "../errors.ts";
+import { EXIT, OpmlError } from "../errors.ts";
 import { buildRuntime, loadModelDir, type ModelDir } from "../compiler/mod.ts";
 import {
   checkerPreimages,
@@ -109,12 +109,13 @@ export function readInputs(specs: readonly string[], model: ModelDir): TensorVal
  * ```ts
  * const liar = partyOf(model, inputs, 10); // liar.liesFrom === 10
  * ```
- * @throws {PartyError} for a `liesFrom` outside the model's nodes.
+ * @throws {PartyError} for a `liesFrom` outside the model's nodes (exit code 2, usage).
  */
 export function partyOf(model: ModelDir, inputs: TensorValue[], liesFrom?: number): Party {
   const n = model.prog.program.nodes.length;
   if (liesFrom !== undefined && !(Number.isSafeInteger(liesFrom) && liesFrom >= 1 && liesFrom <= n)) {
-    throw new PartyError(`--tamper node=${liesFrom}: the nodes of ${model.dir} are 1 .. ${n}`);
+    // bad usage, as in every command that takes --tamper (the same mistake, the same exit code)
+    throw new PartyError(`--tamper node=${liesFrom}: the nodes of ${model.dir} are 1 .. ${n}`, EXIT.usage);
   }
   return liesFrom === undefined ? { model, inputs } : { model, inputs, liesFrom };
 }

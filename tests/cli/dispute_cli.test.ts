@@ -432,7 +432,7 @@ Deno.test("bad input: inconsistent or malformed files, lying and changing counte
   );
   assertOneLineError(
     await opml("roots", dir, "-i", x, "--tamper", "node=9"),
-    1,
+    2,
     /--tamper node=9: the nodes of .*mlp\S* are 1 \.\. 5/,
   );
   assertOneLineError(await opml("roots", dir, "-i", x, "--tamper", "9"), 2, /--tamper 9: expected node=K/);
