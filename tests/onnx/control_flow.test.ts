@@ -152,6 +152,14 @@ function dataModel(unbounded = false): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** The VM's outputs are the native outputs, byte for byte. */
+function assertVmBytes(vm: TensorValue[], native: TensorValue[]): void {
+  assertEquals(vm.length, native.length, "output count");
+  vm.forEach((o, i) =>
+    assertEquals(new Uint8Array(o.data.buffer), new Uint8Array(native[i].data.buffer), `VM output ${i}`)
+  );
+}
+
 const X: TensorValue = { dtype: DType.float32, shape: [4], data: Float32Array.of(0.25, 3, -1.5, 0.125) };
 const modelPath = `${tmp}/loop.onnx`;
 Deno.writeFileSync(modelPath, loopModel());
@@ -176,13 +184,7 @@ Deno.test("Loop with a nested If, and a reversed Scan: as onnxruntime; VM bytes 
     );
   });
   const vm = runVm(Deno.readFileSync(rt.mips), prog, [X]);
-  vm.outputs.forEach((o, i) =>
-    assertEquals(
-      new Uint8Array(o.data.buffer),
-      new Uint8Array(native.outputs[i].data.buffer),
-      `VM output ${i}`,
-    )
-  );
+  assertVmBytes(vm.outputs, native.outputs);
 });
 
 Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each condition and trip count; VM = native", async () => {
@@ -221,13 +223,7 @@ Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each co
     );
     seen.add(Math.log2((native.outputs[1].data as Float32Array)[0] / (z.data as Float32Array)[0]));
     const vm = runVm(image, prog, inputs);
-    vm.outputs.forEach((o, i) =>
-      assertEquals(
-        new Uint8Array(o.data.buffer),
-        new Uint8Array(native.outputs[i].data.buffer),
-        `VM output ${i}`,
-      )
-    );
+    assertVmBytes(vm.outputs, native.outputs);
     // and an independent CPU: qemu-mips runs the same image to the same bytes
     const nativeBytes = native.outputs.flatMap((o) => [...new Uint8Array(o.data.buffer)]);
     assertEquals([...await qemuImage(rt.mips, prog, inputs, "data model")], nativeBytes, "qemu-mips output");
@@ -278,13 +274,7 @@ Deno.test("Compress and NonZero with shapes decided at compile time: as onnxrunt
   assertEquals(native.outputs[1].shape, ref.nz.shape);
   assertEquals(Array.from(native.outputs[1].data as BigInt64Array), Array.from(ref.nz.data as BigInt64Array));
   const vm = runVm(Deno.readFileSync(rt.mips), prog, [x]);
-  vm.outputs.forEach((o, i) =>
-    assertEquals(
-      new Uint8Array(o.data.buffer),
-      new Uint8Array(native.outputs[i].data.buffer),
-      `VM output ${i}`,
-    )
-  );
+  assertVmBytes(vm.outputs, native.outputs);
 });
 
 Deno.test("control flow it cannot express: one-line rejections naming node and operator", async () => {
