@@ -72,6 +72,28 @@ function bareMachine(mode: "installs" | "installs-nothing" | "fails"): Stub {
   return { dir, bin, log, pyLog };
 }
 
+/**
+ * Copies this checkout's tracked files to `checkout` (a world-readable folder, so user `nobody`
+ * can read it even when this checkout sits in a private folder such as `mktemp -d`'s). With
+ * `nodeModules` the installed packages come along as hard links, with package-lock.json's time
+ * kept, so setup sees them as current and runs no `npm ci`.
+ */
+function copyCheckout(checkout: string, opts: { nodeModules: boolean }): void {
+  const files = new TextDecoder().decode(
+    new Deno.Command("git", { args: ["ls-files", "-z"], cwd: root }).outputSync().stdout,
+  ).split("\0").filter((f) => f && !f.startsWith("node_modules/"));
+  for (const f of files) {
+    Deno.mkdirSync(checkout + f.slice(0, f.lastIndexOf("/") + 1), { recursive: true, mode: 0o755 });
+    Deno.copyFileSync(root + f, checkout + f);
+  }
+  if (!opts.nodeModules) return;
+  const cp = new Deno.Command("cp", { args: ["-al", `${root}node_modules`, `${checkout}node_modules`] })
+    .outputSync();
+  assertEquals(cp.code, 0, new TextDecoder().decode(cp.stderr));
+  const lock = Deno.statSync(`${root}package-lock.json`);
+  Deno.utimeSync(`${checkout}package-lock.json`, lock.atime ?? new Date(), lock.mtime ?? new Date());
+}
+
 async function runSetup(stub: Stub, opts: { asUser?: string; checkout?: string } = {}) {
   const checkout = opts.checkout ?? root;
   const denoDir = `${stub.dir}/deno-dir`;
@@ -198,13 +220,7 @@ Deno.test({
     const stub = bareMachine("installs");
     const checkout = `${stub.dir}/clone/`;
     try {
-      const files = new TextDecoder().decode(
-        new Deno.Command("git", { args: ["ls-files", "-z"], cwd: root }).outputSync().stdout,
-      ).split("\0").filter((f) => f && !f.startsWith("node_modules/"));
-      for (const f of files) {
-        Deno.mkdirSync(checkout + f.slice(0, f.lastIndexOf("/") + 1), { recursive: true });
-        Deno.copyFileSync(root + f, checkout + f);
-      }
+      copyCheckout(checkout, { nodeModules: false });
       Deno.writeTextFileSync(
         `${stub.bin}/npm`,
         `#!/bin/sh\nprintf 'npm %s\\n' "$*" >> "${stub.log}"\n/bin/cp -al "${root}node_modules" ./node_modules\n`,
@@ -225,7 +241,13 @@ Deno.test({
 Deno.test("setup as another user: names the exact command to run as root, asks apt nothing, exits 1", async () => {
   const stub = bareMachine("installs");
   try {
-    const r = await runSetup(stub, { asUser: asRoot ? "65534" : undefined });
+    // as root, user nobody runs setup from a world-readable copy: this checkout's folder may be private
+    let checkout: string | undefined;
+    if (asRoot) {
+      checkout = `${stub.dir}/clone/`;
+      copyCheckout(checkout, { nodeModules: true });
+    }
+    const r = await runSetup(stub, { asUser: asRoot ? "65534" : undefined, checkout });
     assertEquals(r.code, 1, r.stderr);
     assertStringIncludes(
       r.stderr,
