@@ -1,6 +1,7 @@
 /**
  * The index, loss and integer-folding work beyond the conformance cases: compile-time folding of
- * integer math, reductions and Range gives exactly the kernels' bits (the same graph compiled with folding
+ * integer math, of the exactly defined float math (Floor, Reciprocal, Max, ...), reductions and
+ * Range gives exactly the kernels' bits (the same graph compiled with folding
  * off runs the kernels); an index out of range at run time fails the node in one line; bad
  * nodes are one LoweringError line naming node, operator and opset (exit code 2), BitCast's too.
  */
@@ -90,6 +91,82 @@ Deno.test("folding: integer Mod, comparisons, logic, Neg/Abs/Sign, Max/Min, redu
   assertEquals(Array.from(folded.outputs[9].data as Float32Array), [0]);
   assertEquals(Array.from(folded.outputs[10].data as Float32Array), [Math.fround(16 - 2 ** 31)]);
   assertEquals(Array.from(folded.outputs[11].data as Float32Array), [4]);
+});
+
+Deno.test("folding: float Reciprocal, Floor, Ceil, Round, Neg, Abs, Sign, Max/Min, comparisons and ReduceMax/Min equal the kernels' bits", async () => {
+  // signed zeros, ties, subnormals, infinities, 2^23 + 1, the float below 0.5, 1/x overflowing and underflowing
+  const a = [
+    -0,
+    0,
+    0.5,
+    -0.5,
+    1.5,
+    2.5,
+    -2.5,
+    3.7,
+    -3.7,
+    1e-45,
+    3e38,
+    -Infinity,
+    Infinity,
+    8388609,
+    0.49999997,
+  ];
+  const b = [0, -0, -0.5, 0.5, 2.5, 2.5, -3.7, 3.7, -3, 0, -3e38, 1, Infinity, 8388608, 0.5];
+  const unary = ["Reciprocal", "Floor", "Ceil", "Round", "Neg", "Abs", "Sign"];
+  const binary = ["Max", "Min", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"];
+  const nodes: NodeSpec[] = [
+    ...unary.map((op) => ({ op, inputs: ["a"], outputs: [op] })),
+    ...binary.map((op) => ({ op, inputs: ["a", "b"], outputs: [op] })),
+    ...binary.slice(2).map((op) => ({ op: "Cast", inputs: [op], outputs: [`${op}f`], attrs: { to: 1 } })),
+    { op: "Max", inputs: ["a", "b", "a"], outputs: ["Max3"] },
+    // float64 Min and Less, through Casts
+    { op: "Cast", inputs: ["a"], outputs: ["ad"], attrs: { to: 11 } },
+    { op: "Cast", inputs: ["b"], outputs: ["bd"], attrs: { to: 11 } },
+    { op: "Min", inputs: ["ad", "bd"], outputs: ["MinD"] },
+    { op: "Less", inputs: ["ad", "bd"], outputs: ["LessD"] },
+    { op: "Cast", inputs: ["MinD"], outputs: ["MinDf"], attrs: { to: 1 } },
+    { op: "Cast", inputs: ["LessD"], outputs: ["LessDf"], attrs: { to: 1 } },
+    { op: "ReduceMax", inputs: ["a"], outputs: ["rmax"], attrs: { keepdims: 0 } },
+    { op: "ReduceMin", inputs: ["b"], outputs: ["rmin"], attrs: { keepdims: 0 } },
+  ];
+  const outs = [
+    ...unary,
+    "Max",
+    "Min",
+    ...binary.slice(2).map((o) => `${o}f`),
+    "Max3",
+    "MinDf",
+    "LessDf",
+    "rmax",
+    "rmin",
+  ];
+  const model = makeModel({
+    nodes,
+    inputs: { a: [a.length], b: [b.length] },
+    outputs: Object.fromEntries(outs.map((o) => [o, o.startsWith("r") && o !== "Round" ? [] : [a.length]])),
+    opset: 17,
+  });
+  const consts = { a: f32([a.length], a), b: f32([b.length], b) };
+  const folded = await run(model, consts);
+  const kernels = await run(model, consts, 0);
+  assertEquals(folded.prog.program.nodes.length, 0, "everything folds");
+  assertEquals(kernels.prog.program.nodes.length, nodes.length, "nothing folds with foldLimit 0");
+  outs.forEach((o, i) => {
+    assertEquals(
+      new Uint8Array(folded.outputs[i].data.buffer),
+      new Uint8Array(kernels.outputs[i].data.buffer),
+      `${o}: folded and kernel bits differ`,
+    );
+  });
+  // independent values: round half to even keeps the sign; floor and ceil of the halves; Max's -0/+0
+  const at = (o: string) => Array.from(folded.outputs[outs.indexOf(o)].data as Float32Array);
+  assertEquals(at("Round").slice(0, 9), [-0, 0, 0, -0, 2, 2, -2, 4, -4]);
+  assertEquals(at("Floor").slice(0, 5), [-0, 0, 0, -1, 1]);
+  assertEquals(at("Ceil").slice(0, 5), [-0, 0, 1, -0, 2]);
+  assertEquals(at("Max").slice(0, 2), [0, -0]); // acc > v ? acc : v: the later zero wins
+  assertEquals(at("rmax"), [Infinity]);
+  assertEquals(at("rmin"), [-3e38].map(Math.fround));
 });
 
 Deno.test("Einsum on float32: a matrix product, an implicit output and a trace against a float64 reference", async () => {

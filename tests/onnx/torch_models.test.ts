@@ -48,10 +48,12 @@ const COMPILES = [
 
 /** The models that cannot compile yet: the one-line rejection, `{opset}` standing for 13 and 17. */
 const REJECTED: Record<string, string> = {
+  // the region proposals kept by size (remove_small_boxes), a run-time count
   fasterrcnn_mobilenet_v3_large_320_fpn:
-    "node '/transform/Resize' (Resize, opset {opset}): input 'sizes' must be known at compile time",
+    "node '/rpn/NonZero' (NonZero, opset {opset}): X (input '/rpn/And_output_0') must be known at compile time: output shapes that depend on run-time data are not supported yet",
+  // the anchors of class 1 scoring over box_score_thresh, a run-time count
   ssdlite320_mobilenet_v3_large:
-    "node '/transform/Pad' (Pad, opset {opset}): input 'pads' must be known at compile time",
+    "node '/NonZero' (NonZero, opset {opset}): X (input '/Greater_output_0') must be known at compile time: output shapes that depend on run-time data are not supported yet",
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */

@@ -4,14 +4,16 @@
  * Round, Sign, Log, Sin, Cos, Tan, Sinh, Cosh, Asin, Acos, Atan, Asinh, Acosh, Atanh, Softplus,
  * Softsign, HardSigmoid, HardSwish, Elu, Selu, Celu, Mish, ThresholdedRelu, ai.onnx.ml's Binarizer), IsNaN and IsInf, PRelu, the variadic Max, Min, Sum
  * and Mean, Mod, the comparisons, And/Or/Xor/Not and the bitwise operators. Attribute layouts
- * are documented in schema.ts. Only integer and bool operands fold at compile time (shape
- * arithmetic; math_fold.ts models the kernels exactly); float nodes stay kernel calls.
+ * are documented in schema.ts. Integer and bool operands fold at compile time (shape
+ * arithmetic; math_fold.ts models the kernels exactly), and so do the float operations IEEE 754
+ * defines exactly (Floor, Reciprocal, Max, ...: torchvision's resize arithmetic); the others stay
+ * kernel calls.
  * @module
  */
 import { DType, type TensorType, type TensorValue } from "../../ir/types.ts";
 import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
-import { foldMathInt } from "./math_fold.ts";
+import { foldMathFloat, foldMathInt } from "./math_fold.ts";
 import {
   broadcastOf,
   checkDtype,
@@ -35,9 +37,10 @@ const FLOAT_INT = new Set<number>([DType.float32, ...INTEGER]);
 const BOOL = new Set<number>([DType.bool]);
 const UNSIGNED = new Set<number>([DType.uint8, DType.uint16, DType.uint32, DType.uint64]);
 
-/** Compile-time evaluation of integer/bool operands (declines floats). */
-const foldInt = (ctx: NodeContext, xs: (TensorValue | undefined)[]) => {
-  const v = foldMathInt(ctx.opType, xs as TensorValue[], { fmod: ctx.attrs.int("fmod", 0) });
+/** Compile-time evaluation where math_fold.ts models the kernel exactly (else declines). */
+const foldKnown = (ctx: NodeContext, xs: (TensorValue | undefined)[]) => {
+  const v = foldMathInt(ctx.opType, xs as TensorValue[], { fmod: ctx.attrs.int("fmod", 0) }) ??
+    (ctx.domain === "" ? foldMathFloat(ctx.opType, xs as TensorValue[]) : undefined);
   return v ? [v] : undefined;
 };
 
@@ -50,7 +53,7 @@ function unaryOp(
   return {
     opType,
     lower: (ctx) => unary(ctx, MATH_OPS[opType], allowed, floats ? { floats: floats(ctx) } : {}),
-    fold: foldInt,
+    fold: foldKnown,
   };
 }
 
@@ -85,7 +88,7 @@ function binary(
       const outputs: TensorType[] = [{ dtype: out ?? a.dtype, shape: broadcastOf(ctx, [a, b]) }];
       return { op: MATH_OPS[opType], outputs, ...(ints ? { ints: ints(ctx, a) } : {}) };
     },
-    fold: foldInt,
+    fold: foldKnown,
   };
 }
 
@@ -107,7 +110,7 @@ function variadic(opType: "Max" | "Min" | "Sum" | "Mean", allowed: ReadonlySet<n
       }
       return { op: MATH_OPS[opType], outputs: [{ dtype: xs[0].dtype, shape: broadcastOf(ctx, xs) }] };
     },
-    fold: foldInt,
+    fold: foldKnown,
   };
 }
 

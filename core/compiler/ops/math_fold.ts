@@ -1,9 +1,12 @@
 /**
- * A TypeScript model of the integer and bool kernels of the math family (core/kernels/math.c)
- * for compile-time folding of shape arithmetic (`Mod`, `Not`, `And`, `Less`, ... over values
- * computed from static shapes): Neg, Abs, Sign, Not, BitwiseNot, Mod, the comparisons,
- * And/Or/Xor, the bitwise operators and the variadic Max/Min. Floats are never folded here
- * (returns undefined), so a folded value is always exactly the kernel's.
+ * A TypeScript model of the math family's kernels (core/kernels/math.c) for compile-time
+ * folding of shape arithmetic (`Mod`, `Not`, `And`, `Less`, ... over values computed from static
+ * shapes, and the float arithmetic exporters put between them, such as torchvision's
+ * `floor(320 * min(320 / h, 640 / w))`): on integers and bools Neg, Abs, Sign, Not, BitwiseNot,
+ * Mod, the comparisons, And/Or/Xor, the bitwise operators and the variadic Max/Min; on floats
+ * only the operations whose result IEEE 754 defines exactly (Neg, Abs, Sign, Reciprocal, Floor,
+ * Ceil, Round, Max, Min, the comparisons), never the project's approximations (Log, Sin, ...),
+ * and never with a NaN operand (returns undefined), so a folded value is always the kernel's.
  * @module
  */
 import { DType, type TensorValue } from "../../ir/types.ts";
@@ -35,7 +38,7 @@ const UNARY: Record<string, (x: bigint, signed: boolean) => bigint> = {
   BitwiseNot: (x) => ~x,
 };
 
-const COMPARE: Record<string, (x: bigint, y: bigint) => boolean> = {
+const COMPARE: Record<string, (x: Elem, y: Elem) => boolean> = {
   Less: (x, y) => x < y,
   Greater: (x, y) => x > y,
   LessOrEqual: (x, y) => x <= y,
@@ -100,4 +103,70 @@ export function foldMathInt(
     return store(dt, shape, mapBroadcast(shape, xs, (v) => elem(dt, v.map(big).reduce(pick))));
   }
   return undefined;
+}
+
+/** Round half to even, keeping the sign (-0.25 gives -0), as opml_roundevenf. */
+function roundHalfEven(x: number): number {
+  const a = Math.abs(x), f = Math.floor(a), d = a - f; // exact for a float32 value
+  const n = d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+  return x < 0 || Object.is(x, -0) ? -n : n;
+}
+
+const FLOAT_UNARY: Record<string, (x: number) => number> = {
+  Neg: (x) => -x,
+  Abs: Math.abs,
+  Sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), // keeps -0
+  Reciprocal: (x) => 1 / x, // one rounding to binary64, then one to binary32: exact for division
+  Floor: Math.floor, // opml_floorf: -0 stays -0, -0.5 gives -1, 0.5 gives +0
+  Ceil: Math.ceil, // -opml_floorf(-x): -0.5 gives -0
+  Round: roundHalfEven,
+};
+
+/** The math.c kernels of each float op: which dtypes it takes. */
+const FLOAT_KERNEL: Record<string, ReadonlySet<number>> = {
+  Neg: new Set([DType.float32]),
+  Abs: new Set([DType.float32]),
+  Sign: new Set([DType.float32]),
+  Reciprocal: new Set([DType.float32]),
+  Floor: new Set([DType.float32]),
+  Ceil: new Set([DType.float32]),
+  Round: new Set([DType.float32]),
+  Max: new Set([DType.float32, DType.float64]),
+  Min: new Set([DType.float32, DType.float64]),
+  Less: new Set([DType.float32, DType.float64]),
+  Greater: new Set([DType.float32, DType.float64]),
+  LessOrEqual: new Set([DType.float32, DType.float64]),
+  GreaterOrEqual: new Set([DType.float32, DType.float64]),
+};
+
+/**
+ * Folds a math-family node whose operands are float32 (or float64 where the kernel takes it),
+ * exactly as math.c computes it; undefined for an operator whose float result is not exactly
+ * defined by IEEE 754, or when an operand is NaN (whose bits the kernels do not promise).
+ *
+ * @example
+ * ```ts
+ * foldMathFloat("Floor", [{ dtype: DType.float32, shape: [], data: Float32Array.of(-0.5) }]); // -1
+ * ```
+ */
+export function foldMathFloat(opType: string, xs: TensorValue[]): TensorValue | undefined {
+  const dt = xs[0].dtype;
+  if (!FLOAT_KERNEL[opType]?.has(dt) || xs.some((x) => x.dtype !== dt)) return undefined;
+  if (xs.some((x) => (x.data as Float32Array).some(Number.isNaN))) return undefined;
+  const shape = broadcastShape(xs.map((x) => x.shape));
+  if (!shape) return undefined;
+  const r = dt === DType.float32 ? Math.fround : (x: number) => x;
+  const un = FLOAT_UNARY[opType];
+  if (un) return store(dt, shape, Array.from(xs[0].data as Float32Array, (v) => r(un(v))));
+  const cmp = COMPARE[opType];
+  if (cmp) {
+    return store(DType.bool, shape, mapBroadcast(shape, xs, (v) => (cmp(v[0], v[1]) ? 1 : 0)));
+  }
+  // Max, Min: acc = first, then (acc > v ? acc : v) per operand, as the kernel (+0 and -0: the later wins)
+  const max = opType === "Max";
+  return store(
+    dt,
+    shape,
+    mapBroadcast(shape, xs, (v) => (v as number[]).reduce((acc, x) => ((max ? acc > x : acc < x) ? acc : x))),
+  );
 }

@@ -4,13 +4,13 @@
  * ReduceSumSquare (axes as attribute or constant input, keepdims, noop_with_empty_axes: an empty
  * axes list with the noop flag is a Copy), ArgMax and ArgMin (keepdims, select_last_index).
  * Layouts in schema.ts. Integer and bool ReduceSum/Prod/SumSquare/Max/Min fold at compile time
- * (shape arithmetic such as a product of dims; wrapping sums are the kernel's in any order);
- * float reductions stay kernel calls.
+ * (shape arithmetic such as a product of dims; wrapping sums are the kernel's in any order), and
+ * so do float ReduceMax/Min (selections); float sums stay kernel calls.
  * @module
  */
 import { DType, shapeSize, type TensorValue } from "../../ir/types.ts";
 import type { NodeContext, OpDef } from "./types.ts";
-import { store } from "./elementwise_fold.ts";
+import { type Elem, store } from "./elementwise_fold.ts";
 import { stridesOf } from "./movement_exec.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { checkDtype, input } from "./elementwise.ts";
@@ -33,27 +33,38 @@ const FOLDS: Partial<Record<keyof typeof REDUCE_OPS, (acc: bigint, v: bigint) =>
   ReduceMin: (a, v) => (v < a ? v : a),
 };
 
-/** An integer or bool reduction at compile time, exactly as reduce.c (integers wrap on store). */
-function foldInt(
+/**
+ * A reduction at compile time, exactly as reduce.c: integers and bools (wrapping on store), and
+ * float ReduceMax/ReduceMin (a selection: the first extreme element, -inf/+inf when empty; a NaN
+ * operand declines). Float sums stay kernel calls.
+ */
+function foldReduce(
   ctx: NodeContext,
   opType: keyof typeof REDUCE_OPS,
   x: TensorValue,
   axesInputFrom: number,
 ): TensorValue[] | undefined {
   const step = FOLDS[opType];
-  if (!step || x.dtype === F || x.dtype === D) return undefined;
+  const float = x.dtype === F || x.dtype === D, minmax = opType === "ReduceMax" || opType === "ReduceMin";
+  if (!step || (float && (!minmax || (x.data as Float32Array).some(Number.isNaN)))) return undefined;
   const { reduced, shape } = reductionAxes(ctx, x, axesInputFrom);
   if (reduced.size === 0) return [{ dtype: x.dtype, shape, data: x.data.slice() }]; // the Copy
   const keptStrides = stridesOf(x.shape.map((d, k) => (reduced.has(k) ? 1 : d)));
-  const acc: (bigint | undefined)[] = new Array(shapeSize(shape)).fill(undefined);
-  const first = opType === "ReduceProd" ? 1n : 0n, minmax = opType === "ReduceMax" || opType === "ReduceMin";
+  const acc: (Elem | undefined)[] = new Array(shapeSize(shape)).fill(undefined);
+  const first = opType === "ReduceProd" ? 1n : 0n;
+  const fstep = (a: number, v: number) => (opType === "ReduceMax" ? v > a : v < a) ? v : a;
   const idx = new Array<number>(x.shape.length).fill(0);
   for (let e = 0; e < x.data.length; e++) {
     let o = 0;
     for (let k = 0; k < idx.length; k++) if (!reduced.has(k)) o += idx[k] * keptStrides[k];
-    const v = BigInt(x.data[e]);
     const a = acc[o];
-    acc[o] = a === undefined ? (minmax ? v : step(first, v)) : step(a, v);
+    if (float) {
+      const v = x.data[e] as number;
+      acc[o] = a === undefined ? v : fstep(a as number, v);
+    } else {
+      const v = BigInt(x.data[e]);
+      acc[o] = a === undefined ? (minmax ? v : step(first, v)) : step(a as bigint, v);
+    }
     for (let k = idx.length - 1; k >= 0 && ++idx[k] === x.shape[k]; k--) idx[k] = 0;
   }
   const big = x.dtype === DType.int64;
@@ -61,7 +72,8 @@ function foldInt(
     x.dtype,
     shape,
     acc.map((a) => {
-      const v = a ?? first; // an empty sum or product
+      if (float) return a ?? (opType === "ReduceMax" ? -Infinity : Infinity); // an empty maximum
+      const v = (a ?? first) as bigint; // an empty sum or product
       return big ? v : Number(BigInt.asIntN(32, v));
     }),
   );
@@ -85,7 +97,7 @@ function reduction(opType: keyof typeof REDUCE_OPS, allowed: ReadonlySet<number>
       }
       return { op: REDUCE_OPS[opType], ints: reduceInts(x.shape, reduced), outputs, keepInputs: [0] };
     },
-    fold: (ctx, [x]) => foldInt(ctx, opType, x!, axesInputFrom),
+    fold: (ctx, [x]) => foldReduce(ctx, opType, x!, axesInputFrom),
   };
 }
 
