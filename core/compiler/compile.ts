@@ -32,6 +32,7 @@ import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
 import { DATA_SHAPED, lowerDataShaped } from "./data_shapes.ts";
+import { runtimeRule } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -293,8 +294,23 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
   };
   /** Compile-time sequences (sequences.ts), by name: lists of tensor names. */
   const sequences = new Map<string, CompileTimeSequence>();
-  /** Lowers one node whose names are final (control flow inlines its bodies through it). */
+  /**
+   * Lowers one node whose names are final (control flow inlines its bodies through it); a node
+   * that reads a run-time dimension gives its outputs theirs, or is rejected (runtime_shapes.ts).
+   */
   const lowerNode = (onnxNode: OnnxNode): void => {
+    const node: OnnxNode = { ...onnxNode, inputs: onnxNode.inputs.map((n) => (n ? resolve(n) : n)) };
+    const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
+    const ctx = context(node, opset, values);
+    if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
+    const rule = runtimeRule(ctx);
+    lowerStatic(onnxNode);
+    const outs = node.outputs.filter((o) => o !== "");
+    rule(outs.map((o) => values.get(resolve(o))!)).forEach((d, k) => {
+      if (d) values.get(resolve(outs[k]))!.runtime = d;
+    });
+  };
+  const lowerStatic = (onnxNode: OnnxNode): void => {
     let node: OnnxNode = { ...onnxNode, inputs: onnxNode.inputs.map((n) => (n ? resolve(n) : n)) };
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
     const sequenceOp = node.domain === "" && SEQUENCE_OPS.has(node.opType);
@@ -318,10 +334,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       lowerControlFlow(host, node, ctx);
       return;
     }
-    if (node.domain === "" && DATA_SHAPED.has(node.opType)) {
-      lowerDataShaped(host, node, ctx);
-      return;
-    }
+    if (node.domain === "" && DATA_SHAPED.has(node.opType) && lowerDataShaped(host, node, ctx)) return;
     if (node.opType === "Constant" && node.domain === "") {
       const v = constantValue(ctx, node);
       values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
@@ -408,6 +421,9 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     if (!values.has(outputNames[i])) throw new LoweringError(`graph output '${o.name}' is never computed`);
     needed.add(outputNames[i]);
   });
+  // after the graph outputs, the length of each one with a run-time dimension (docs/IR.md)
+  const lengthNames = outputNames.flatMap((n) => values.get(n)!.runtime?.length ?? []);
+  for (const n of lengthNames) needed.add(n);
   const live: typeof emitted = [];
   for (let i = emitted.length - 1; i >= 0; i--) {
     const e = emitted[i];
@@ -437,6 +453,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       shape: [...v.shape],
       kind: "activation",
     };
+    if (v.runtime) t.runtimeAxis = v.runtime.axis;
     if (v.value) {
       t.kind = "constant";
       t.data = bytesOf(v.value);
@@ -453,7 +470,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     e.node.inputs = e.inputNames.map((n) => (n === null ? null : tensorOf(n)));
     e.node.outputs = e.outputNames.map((n, i) => tensorOf(n || `${e.node.name}:unused${i}`));
   }
-  const outputs = outputNames.map(tensorOf);
+  const outputs = [...outputNames, ...lengthNames].map(tensorOf);
   return { tensors, nodes: live.map((e) => e.node), inputs, outputs };
 }
 

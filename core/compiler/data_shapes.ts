@@ -1,43 +1,78 @@
 /**
- * Operators whose output shape depends on values (docs/IR.md, "Control flow"): NonZero and
- * Compress, lowered when the values that decide the shape are known at compile time (constants,
- * initializers, or folded). NonZero then is a constant; Compress is a Gather of the selected
- * indices (a flattening Reshape first without `axis`), so its data may come at run time. With
- * those values known only at run time they are rejected in one line.
+ * Operators whose output shape depends on values (docs/IR.md, "Run-time shapes"): NonZero,
+ * Compress and TopK with a run-time k. With the values that decide the shape known at compile
+ * time, NonZero is a constant, Compress a Gather of the selected indices and TopK the index
+ * family's kernel. Otherwise the shape is bounded at compile time and its length computed at
+ * run time: NonZero is the run-time NonZero kernel (bound: the input's size), Compress a Gather
+ * of its condition's run-time NonZero (bound: the condition's length), TopK sorts the whole
+ * axis (bound: its length) and takes k, checked at run time, as the length.
  * @module
  */
 import type { OnnxNode } from "../onnx/load.ts";
 import { DType, numericValues, shapeSize } from "../ir/mod.ts";
 import type { NodeContext } from "./ops/mod.ts";
+import { RUNTIME_DOMAIN } from "./ops/index.ts";
 import { constant, type FlowHost, lowerOne } from "./control_flow.ts";
 
 /** The operators this module lowers. */
-export const DATA_SHAPED: ReadonlySet<string> = new Set(["NonZero", "Compress"]);
+export const DATA_SHAPED: ReadonlySet<string> = new Set(["NonZero", "Compress", "TopK"]);
 
 /**
- * Lowers a NonZero or Compress node (names final) through `host`.
+ * Lowers a NonZero, Compress or TopK node (names final) through `host`; false when it is an
+ * ordinary node (a TopK with a known k) for the operator table.
  *
  * @example
  * ```ts
- * if (DATA_SHAPED.has(node.opType)) lowerDataShaped(host, node, ctx);
+ * if (DATA_SHAPED.has(node.opType) && lowerDataShaped(host, node, ctx)) return;
  * ```
  */
-export function lowerDataShaped(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+export function lowerDataShaped(host: FlowHost, node: OnnxNode, ctx: NodeContext): boolean {
   if (node.opType === "NonZero") nonZero(host, node, ctx);
-  else compress(host, node, ctx);
+  else if (node.opType === "Compress") compress(host, node, ctx);
+  else return topK(host, node, ctx);
+  return true;
 }
 
-function known(ctx: NodeContext, i: number, what: string) {
-  const v = ctx.inputs[i];
-  if (!v) return ctx.fail(`input ${i} (${what}) is required`);
-  if (!v.value) {
-    return ctx.fail(
-      `${what} (input '${
-        ctx.inputNames[i]
-      }') must be known at compile time: output shapes that depend on run-time data are not supported yet`,
-    );
-  }
-  return v.value;
+/** Marks `names` as having a run-time length `length` on `axis`. */
+function runtimeDim(host: FlowHost, names: string[], axis: number, length: string): void {
+  for (const n of names) if (n) host.values.get(n)!.runtime = { axis, length };
+}
+
+/** The run-time NonZero of `x` into `out` ([rank, size of x], its length `${out}:length`). */
+function nonZeroAtRunTime(host: FlowHost, name: string, x: string, out: string): void {
+  const length = `${out}:length`;
+  host.lower({
+    name,
+    opType: "NonZero",
+    domain: RUNTIME_DOMAIN,
+    inputs: [x],
+    outputs: [out, length],
+    attributes: new Map(),
+  });
+  runtimeDim(host, [out], 1, length);
+}
+
+/** TopK with a run-time k: the whole axis sorted, k (checked in [0, axis length]) its length. */
+function topK(host: FlowHost, node: OnnxNode, ctx: NodeContext): boolean {
+  const x = ctx.inputs[0], k = ctx.inputs[1];
+  if (ctx.opset < 10 || !x || !k || k.value) return false;
+  const r = x.shape.length;
+  let axis = ctx.attrs.int("axis", -1);
+  if (axis < -r || axis >= r) ctx.fail(`axis ${axis} is out of range for rank ${r}`);
+  if (axis < 0) axis += r;
+  const length = `${node.name}:k`, all = `${node.name}:all`;
+  host.lower({
+    name: node.name,
+    opType: "RuntimeLength",
+    domain: RUNTIME_DOMAIN,
+    inputs: [node.inputs[1]],
+    outputs: [length],
+    attributes: new Map([["bound", { kind: "int", value: x.shape[axis] }]]),
+  });
+  constant(host, all, { dtype: DType.int64, shape: [1], data: BigInt64Array.of(BigInt(x.shape[axis])) });
+  host.lower({ ...node, inputs: [node.inputs[0], all] });
+  runtimeDim(host, node.outputs, axis, length);
+  return true;
 }
 
 /** Whether each element is nonzero (NaN is; -0 is not). */
@@ -47,7 +82,9 @@ function nonzeroMask(v: { dtype: number; data: ArrayLike<number | bigint> }): bo
 
 /** NonZero: the indices of the nonzero elements, int64 [rank, count], in row-major order. */
 function nonZero(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
-  const x = known(ctx, 0, "X");
+  const x = ctx.inputs[0]?.value;
+  if (!ctx.inputs[0]) ctx.fail("input 0 (X) is required");
+  if (!x) return nonZeroAtRunTime(host, node.name, node.inputs[0], node.outputs[0]);
   const rank = x.shape.length;
   if (rank === 0) ctx.fail("a scalar input is not supported");
   const at = nonzeroMask(x).flatMap((nz, i) => (nz ? [i] : []));
@@ -65,10 +102,9 @@ function nonZero(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
 function compress(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   const x = ctx.inputs[0];
   if (!x) return ctx.fail("input 0 (input) is required");
-  const cond = known(ctx, 1, "the condition");
-  if (cond.dtype !== DType.bool || cond.shape.length !== 1) {
-    ctx.fail("the condition must be a 1-D bool tensor");
-  }
+  const c = ctx.inputs[1];
+  if (!c) return ctx.fail("input 1 (condition) is required");
+  if (c.dtype !== DType.bool || c.shape.length !== 1) ctx.fail("the condition must be a 1-D bool tensor");
   let data = node.inputs[0], axis = 0;
   if (ctx.attrs.has("axis")) {
     axis = ctx.attrs.int("axis");
@@ -79,6 +115,23 @@ function compress(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
     constant(host, shape, { dtype: DType.int64, shape: [1], data: BigInt64Array.of(-1n) });
     data = lowerOne(host, `${node.name}:flatten`, "Reshape", [data, shape], `${node.name}:flat`);
   }
+  if (!c.value) {
+    // the condition's run-time NonZero [1, n] as indices [n] (Gather of row 0), then Gather
+    const nz = `${node.name}:nonzero`, row = `${node.name}:row`;
+    nonZeroAtRunTime(host, node.name, node.inputs[1], nz);
+    constant(host, row, { dtype: DType.int64, shape: [], data: BigInt64Array.of(0n) });
+    const at = lowerOne(host, node.name, "Gather", [nz, row], `${node.name}:indices`);
+    lowerOne(
+      host,
+      node.name,
+      "Gather",
+      [data, at],
+      node.outputs[0],
+      new Map([["axis", { kind: "int", value: axis }]]),
+    );
+    return;
+  }
+  const cond = c.value;
   const size = ctx.attrs.has("axis") ? x.shape[axis] : shapeSize(x.shape);
   const mask = nonzeroMask(cond);
   if (mask.slice(size).some((b) => b)) {

@@ -5,7 +5,7 @@
 import { OpmlError } from "../errors.ts";
 import type { AssembledProgram } from "../compiler/artifacts.ts";
 import type { TensorValue } from "../ir/types.ts";
-import { bytesOf, checkInput, splitOutputs } from "./tensors.ts";
+import { bytesOf, checkInput, programOutputs } from "./tensors.ts";
 
 /** The native runtime failed: its one-line message. */
 export class RuntimeError extends OpmlError {
@@ -129,7 +129,7 @@ export function runNative(
     extra,
     (dir, err) => {
       const m = /compute_ns (\d+)/.exec(err);
-      const outputs = splitOutputs(Deno.readFileSync(`${dir}/out.bin`), p.outputs.map((i) => p.tensors[i]));
+      const outputs = programOutputs(p, Deno.readFileSync(`${dir}/out.bin`));
       const res: NativeRunResult = { outputs, computeNs: m ? Number(m[1]) : undefined };
       if (opts.states) {
         const b = Deno.readFileSync(`${dir}/states.bin`);

@@ -5,6 +5,8 @@
 import { arrayFromBytes, bytesOf } from "../onnx/load.ts";
 import { InputError } from "./inputs.ts";
 import { dtypeName, dtypeSize, shapeSize, type TensorType, type TensorValue } from "../ir/types.ts";
+import { graphOutputs } from "../ir/runtime_shapes.ts";
+import type { Program } from "../ir/types.ts";
 
 export { bytesOf };
 
@@ -24,6 +26,41 @@ export function splitOutputs(bytes: Uint8Array, types: TensorType[]): TensorValu
   }
   if (off !== bytes.length) throw new Error(`runtime output is ${bytes.length} bytes, expected ${off}`);
   return out;
+}
+
+/**
+ * The graph outputs of a run from the runtime's output bytes: each output with a run-time axis
+ * (docs/IR.md, "Run-time shapes") cut to the length the program output for it, which must lie
+ * within the bound.
+ *
+ * @example
+ * ```ts
+ * const outputs = programOutputs(program, Deno.readFileSync("out.bin"));
+ * ```
+ */
+export function programOutputs(p: Pick<Program, "tensors" | "outputs">, bytes: Uint8Array): TensorValue[] {
+  const all = splitOutputs(bytes, p.outputs.map((i) => p.tensors[i]));
+  const { outputs, lengthAt } = graphOutputs(p);
+  return outputs.map((ti, k) => {
+    const at = lengthAt.get(k);
+    if (at === undefined) return all[k];
+    const axis = p.tensors[ti].runtimeAxis!, v = all[k];
+    const n = Number(all[at].data[0]), bound = v.shape[axis];
+    if (!(n >= 0 && n <= bound)) {
+      throw new Error(`output ${k}: run-time length ${n} is outside [0, ${bound}]`);
+    }
+    const outer = shapeSize(v.shape.slice(0, axis)), inner = shapeSize(v.shape.slice(axis + 1));
+    const shape = v.shape.map((d, i) => (i === axis ? n : d));
+    const data = v.data.constructor as { new (n: number): typeof v.data };
+    const out = new data(outer * n * inner);
+    for (let o = 0; o < outer; o++) {
+      (out as Uint8Array).set(
+        (v.data as Uint8Array).subarray(o * bound * inner, (o * bound + n) * inner),
+        o * n * inner,
+      );
+    }
+    return { dtype: v.dtype, shape, data: out };
+  });
 }
 
 /** Checks that a value fits an input of the program (dtype and shape); throws a one-line message. */

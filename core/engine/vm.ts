@@ -8,7 +8,7 @@ import type { TensorValue } from "../ir/types.ts";
 import { loadElf } from "../vm/elf.ts";
 import { localKey, MapSource, merkleDataKey, PreimageOracle } from "../vm/oracle.ts";
 import { runToExit } from "../vm/run.ts";
-import { bytesOf, checkInput, splitOutputs } from "./tensors.ts";
+import { bytesOf, checkInput, programOutputs } from "./tensors.ts";
 import { RuntimeError } from "./native.ts";
 import { encodeRecords } from "./phase.ts";
 
@@ -93,7 +93,7 @@ export function runVm(
   }
   const stdout = concat(chunks);
   return {
-    outputs: splitOutputs(stdout, p.outputs.map((i) => p.tensors[i])),
+    outputs: programOutputs(p, stdout),
     steps: res.steps,
     seconds: res.seconds,
     finalStateHash: st.hash(),

@@ -91,7 +91,7 @@ export function encodeProgram(p: Program): Uint8Array {
     w.u8(t.dtype);
     w.u8(t.shape.length);
     w.u8(KIND_CODE[t.kind]);
-    w.u8(0);
+    w.u8(t.runtimeAxis === undefined ? 0 : t.runtimeAxis + 1);
     for (const d of t.shape) w.u32(d);
     w.str(t.name);
     if (t.kind === "constant") w.bytes(merkleDataKey(t.data!));
@@ -150,13 +150,16 @@ export function decodeProgram(bytes: Uint8Array): DecodedProgram {
   const nT = u32(), nN = u32(), nI = u32(), nO = u32();
   const tensors: DecodedProgram["tensors"] = [];
   for (let i = 0; i < nT; i++) {
-    const dtype = u8(), rank = u8(), kind = u8();
-    u8();
+    const dtype = u8(), rank = u8(), kind = u8(), runtime = u8();
     const shape: number[] = [];
     for (let r = 0; r < rank; r++) shape.push(u32());
     const name = str();
     const t: DecodedProgram["tensors"][number] = { name, dtype, shape, kind: KIND_NAME[kind] };
     if (!t.kind) throw new ProgramFormatError(`tensor ${i}: bad kind ${kind}`);
+    if (runtime > rank) {
+      throw new ProgramFormatError(`tensor ${i}: run-time axis ${runtime - 1} of rank ${rank}`);
+    }
+    if (runtime) t.runtimeAxis = runtime - 1;
     if (kind === 1) {
       need(32);
       t.key = bytes.slice(o, o + 32);

@@ -5,3 +5,4 @@
 export * from "./types.ts";
 export * from "./encode.ts";
 export * from "./small_floats.ts";
+export * from "./runtime_shapes.ts";

@@ -159,6 +159,11 @@ export interface IrTensor extends TensorType {
   kind: TensorKind;
   /** Little-endian bytes of a constant (committed by its Merkle-data key). */
   data?: Uint8Array;
+  /**
+   * The axis whose length is decided at run time (docs/IR.md, "Run-time shapes"): `shape[axis]`
+   * is its bound. A program output with one has its length tensor among the trailing outputs.
+   */
+  runtimeAxis?: number;
 }
 
 /** One kernel call. */
@@ -184,7 +189,10 @@ export interface Program {
   nodes: IrNode[];
   /** Graph inputs, in order (tensor indices). */
   inputs: number[];
-  /** Graph outputs, in order (tensor indices). */
+  /**
+   * Graph outputs, in order (tensor indices), then the length tensor (int64 scalar) of each
+   * graph output with a `runtimeAxis`, in the same order (core/ir/runtime_shapes.ts).
+   */
   outputs: number[];
 }
 

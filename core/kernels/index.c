@@ -585,6 +585,64 @@ static int k_tensor_scatter(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* ---- Run-time shapes (docs/IR.md, "Run-time shapes") ------------------------------------ */
+
+/* Whether element i is nonzero: NaN is, -0 is not (small floats by their bits without the sign). */
+static int nonzero_at(const opml_tensor *X, uint32_t i, int *ok) {
+  switch (X->dtype) {
+    case DT_FLOAT: return ((const float *)X->data)[i] != 0.0f;
+    case DT_DOUBLE: return ((const double *)X->data)[i] != 0.0;
+    case DT_FLOAT16:
+    case DT_BFLOAT16: return (((const uint16_t *)X->data)[i] & 0x7fff) != 0;
+    case DT_BOOL:
+    case DT_INT8:
+    case DT_UINT8: return ((const uint8_t *)X->data)[i] != 0;
+    case DT_INT16:
+    case DT_UINT16: return ((const uint16_t *)X->data)[i] != 0;
+    case DT_INT32:
+    case DT_UINT32: return ((const uint32_t *)X->data)[i] != 0;
+    case DT_INT64:
+    case DT_UINT64: return ((const uint64_t *)X->data)[i] != 0;
+    default: *ok = 0; return 0;
+  }
+}
+
+/* NonZero: no ints; outputs Y int64 [rank, size] (the coordinates of the nonzero elements in
+ * row-major order in its first `count` columns, zeros after) and count (int64 scalar). */
+static int k_nonzero(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0], *N = nd->out[1];
+  uint32_t r = X->rank, n = X->size;
+  if (nd->n_out != 2 || r == 0 || Y->dtype != DT_INT64 || Y->rank != 2 || Y->dims[0] != r || Y->dims[1] != n ||
+      N->dtype != DT_INT64 || N->size != 1)
+    return OPML_EATTR;
+  uint32_t c[OPML_MAX_RANK] = {0};
+  int64_t *y = (int64_t *)Y->data, count = 0;
+  int ok = 1;
+  for (uint32_t i = 0; i < n; i++, next_coord(c, X->dims, r)) {
+    if (!nonzero_at(X, i, &ok)) continue;
+    for (uint32_t d = 0; d < r; d++) y[(size_t)d * n + count] = c[d];
+    count++;
+  }
+  if (!ok) return OPML_EDTYPE;
+  ((int64_t *)N->data)[0] = count;
+  return OPML_OK;
+}
+
+/* RuntimeLength: ints [bound]; input n (int32/int64, one element); output the int64 scalar n,
+ * which must lie in [0, bound] (TopK's run-time k). */
+static int k_runtime_length(const opml_node *nd) {
+  const opml_tensor *K = nd->in[0];
+  opml_tensor *N = nd->out[0];
+  if (nd->n_ints != 1 || K->size != 1 || N->dtype != DT_INT64 || N->size != 1) return OPML_EATTR;
+  int ok = 1;
+  int64_t k = index_at(K, 0, &ok);
+  if (!ok) return OPML_EDTYPE;
+  if (k < 0 || k > nd->ints[0]) return OPML_EVALUE;
+  ((int64_t *)N->data)[0] = k;
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_index[] = {
     {OP_GATHER_ELEMENTS, "GatherElements", k_gather_elements},
     {OP_SCATTER_ELEMENTS, "ScatterElements", k_scatter_elements},
@@ -602,5 +660,7 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_TOP_K, "TopK", k_topk},
     {OP_DROPOUT, "Dropout", k_dropout},
     {OP_TENSOR_SCATTER, "TensorScatter", k_tensor_scatter},
+    {OP_NON_ZERO, "NonZero", k_nonzero},
+    {OP_RUNTIME_LENGTH, "RuntimeLength", k_runtime_length},
     {0, 0, 0},
 };

@@ -395,6 +395,12 @@ enum {
   /* CumProd: ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers
      wrap). */
   OP_CUM_PROD = 814,
+  /* NonZero: No ints; input X (rank >= 1); outputs Y int64 [rank, size of X] (the nonzero elements'
+     coordinates, row-major, in the first count columns, zeros after) and count (int64 scalar). */
+  OP_NON_ZERO = 816,
+  /* RuntimeLength: ints: [bound]; input n (int32/int64, one element); output the int64 scalar n,
+     checked to lie in [0, bound] at run time (TopK's run-time k). */
+  OP_RUNTIME_LENGTH = 817,
 };
 
 /* loss: op codes 900-949 (core/kernels/loss.c, core/compiler/ops/loss.ts) */

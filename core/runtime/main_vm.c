@@ -49,6 +49,7 @@ int main(void) {
     size_t es = opml_dtype_size(t->dtype);
     opml_le_to_host(t->data, t->size, es); /* host to little-endian: the same swap */
     rt_write(1, t->data, opml_tensor_bytes(t));
+    opml_le_to_host(t->data, t->size, es); /* back: the same tensor may be a later output too */
   }
   rt_flush();
   return 0;

@@ -3,7 +3,7 @@
  * both enclosing graphs, and a Scan, against onnxruntime (the independent reference), natively
  * and byte-identical in the VM; a run-time If and a Loop that stops on data (every condition and
  * trip count of the cases against onnxruntime, VM and qemu-mips bytes = native); Compress and
- * NonZero whose shapes are known at compile time; one-line rejections of what it cannot express;
+ * NonZero whose shapes are known at compile time (run-time ones: runtime_shapes.test.ts); one-line rejections of what it cannot express;
  * and an offline dispute where a dishonest server lies in the third execution of a loop body node:
  * `opml challenge` ends on that transition, and MIPS.sol accepts the step `opml prove` gives.
  *
@@ -235,8 +235,8 @@ Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each co
   );
 });
 
-/** y = Compress(x, cond, axis 1), nz = NonZero(mask): cond and mask initializers, or cond an input. */
-function compressModel(condInput = false): Uint8Array {
+/** y = Compress(x, cond, axis 1), nz = NonZero(mask): cond and mask initializers. */
+function compressModel(): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 13 }],
@@ -246,10 +246,10 @@ function compressModel(condInput = false): Uint8Array {
         node("Compress", ["x", "cond"], ["y"], [{ name: "axis", type: 2, i: 1 }]),
         node("NonZero", ["mask"], ["nz"]),
       ],
-      input: [vi("x", FLOAT, [2, 5]), ...(condInput ? [vi("cond", BOOL, [5])] : [])],
+      input: [vi("x", FLOAT, [2, 5])],
       output: [vi("y", FLOAT, [2, 3]), vi("nz", INT64, [2, 3])],
       initializer: [
-        ...(condInput ? [] : [{ name: "cond", dims: [5], dataType: BOOL, int32Data: [1, 0, 1, 1, 0] }]),
+        { name: "cond", dims: [5], dataType: BOOL, int32Data: [1, 0, 1, 1, 0] },
         { name: "mask", dims: [2, 3], dataType: FLOAT, floatData: [0, 2, -0, 0.5, 0, -1] },
       ],
     },
@@ -295,10 +295,6 @@ Deno.test("control flow it cannot express: one-line rejections naming node and o
   assertEquals(
     message(compile(dataModel(true))),
     "node 'z_final' (Loop, opset 17): the body's condition output 'go' depends on run-time data: a loop that stops on data needs a trip count M known at compile time",
-  );
-  assertEquals(
-    message(compile(compressModel(true))),
-    "node 'y' (Compress, opset 13): the condition (input 'cond') must be known at compile time: output shapes that depend on run-time data are not supported yet",
   );
   const path = `${tmp}/trip.onnx`;
   Deno.writeFileSync(path, loopModel(true));

@@ -23,6 +23,7 @@ const INDEX_TYPES = new Set<number>([DType.int32, DType.int64]);
 const REDUCTIONS: Record<string, number> = { none: 0, add: 1, mul: 2, max: 3, min: 4 };
 const REDUCIBLE = new Set<number>([DType.float32, DType.float64, DType.int32, DType.int64]);
 const ANY = new Set<number>([...NUMERIC, DType.bool]);
+const NONZERO_TYPES = new Set<number>([...ANY, DType.float16, DType.bfloat16]);
 
 const prod = (xs: readonly number[]) => shapeSize(xs);
 const same = (t: ValueInfo) => [{ dtype: t.dtype, shape: [...t.shape] }];
@@ -480,6 +481,42 @@ const tensorScatter: OpDef = {
   },
 };
 
+/** The domain of the compiler's own operators for run-time shapes (docs/IR.md, "Run-time shapes"). */
+export const RUNTIME_DOMAIN = "opml.runtime";
+
+/** NonZero at run time: Y int64 [rank, size] (valid columns first, zeros after) and the count. */
+const nonZeroRuntime: OpDef = {
+  opType: "NonZero",
+  domain: RUNTIME_DOMAIN,
+  lower(ctx: NodeContext) {
+    const x = input(ctx, 0);
+    checkDtype(ctx, x, NONZERO_TYPES);
+    if (x.shape.length === 0) ctx.fail("a scalar input is not supported");
+    return {
+      op: INDEX_OPS.NonZero,
+      outputs: [{ dtype: DType.int64, shape: [x.shape.length, prod(x.shape)] }, {
+        dtype: DType.int64,
+        shape: [],
+      }],
+    };
+  },
+};
+
+/** A run-time length: the int64 scalar n of input 0, checked to lie in [0, bound] at run time. */
+const runtimeLength: OpDef = {
+  opType: "RuntimeLength",
+  domain: RUNTIME_DOMAIN,
+  lower(ctx: NodeContext) {
+    const n = indices(ctx, 0);
+    if (prod(n.shape) !== 1) ctx.fail(`input '${ctx.inputNames[0]}' must have one element`);
+    return {
+      op: INDEX_OPS.RuntimeLength,
+      ints: [ctx.attrs.int("bound")],
+      outputs: [{ dtype: DType.int64, shape: [] }],
+    };
+  },
+};
+
 /** Every index operator. */
 export const OPS: readonly OpDef[] = [
   gatherElements,
@@ -500,4 +537,6 @@ export const OPS: readonly OpDef[] = [
   dropout,
   centerCropPad,
   tensorScatter,
+  nonZeroRuntime,
+  runtimeLength,
 ];

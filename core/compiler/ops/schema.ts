@@ -402,6 +402,17 @@ export const OP_SCHEMA = {
       code: 814,
       doc: "ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers wrap).",
     },
+    NonZero: {
+      code: 816,
+      doc: "No ints; input X (rank >= 1); outputs Y int64 [rank, size of X] (the nonzero elements' " +
+        "coordinates, row-major, in the first count columns, zeros after) and count (int64 scalar).",
+    },
+    RuntimeLength: {
+      code: 817,
+      doc:
+        "ints: [bound]; input n (int32/int64, one element); output the int64 scalar n, checked to lie in " +
+        "[0, bound] at run time (TopK's run-time k).",
+    },
   },
   loss: {
     NegativeLogLikelihoodLoss: {

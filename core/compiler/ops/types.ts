@@ -11,6 +11,18 @@ import type { TensorType, TensorValue } from "../../ir/types.ts";
 export interface ValueInfo extends TensorType {
   /** The value, when known at compile time (initializer, Constant, or folded). */
   value?: TensorValue;
+  /**
+   * A run-time dimension (docs/IR.md, "Run-time shapes"): `shape[axis]` is only its bound, the
+   * actual length is the int64 scalar tensor named `length`, computed at run time.
+   */
+  runtime?: RuntimeDim;
+}
+
+/** A dimension whose length is known only at run time: `axis`, length tensor `length`. */
+export interface RuntimeDim {
+  axis: number;
+  /** The int64 scalar tensor that holds the length (at most the bound, the static dim). */
+  length: string;
 }
 
 /** Read access to a node's ONNX attributes, with defaults. Throws a {@link LoweringError} if a required one is missing. */

@@ -1,0 +1,242 @@
+/**
+ * Run-time shapes (docs/IR.md, "Run-time shapes"): which operators take a tensor with a run-time
+ * dimension (bounded at compile time, its length an int64 scalar tensor computed at run time)
+ * and where that dimension is in their outputs. Such a tensor is computed over its whole bound
+ * (the positions past the length hold deterministic values: zeros from the producers, whatever
+ * the consumers compute from them after), so an operator may take it only when each valid
+ * output element depends on valid input elements alone: elementwise operators, Gather and
+ * GatherElements through their indices, movement and reductions along other axes. Anything
+ * else is rejected in one line naming node, operator, opset and input.
+ * @module
+ */
+import type { NodeContext, RuntimeDim, ValueInfo } from "./ops/mod.ts";
+
+/** Operators whose outputs are their broadcast inputs, element by element. */
+const POINTWISE: ReadonlySet<string> = new Set([
+  "Identity",
+  "Cast",
+  "Neg",
+  "Abs",
+  "Relu",
+  "Sigmoid",
+  "Tanh",
+  "Exp",
+  "Log",
+  "Sqrt",
+  "Reciprocal",
+  "Floor",
+  "Ceil",
+  "Round",
+  "Sign",
+  "Not",
+  "Erf",
+  "Sin",
+  "Cos",
+  "Tan",
+  "Asin",
+  "Acos",
+  "Atan",
+  "Sinh",
+  "Cosh",
+  "Asinh",
+  "Acosh",
+  "Atanh",
+  "Softplus",
+  "Softsign",
+  "Elu",
+  "Selu",
+  "Celu",
+  "LeakyRelu",
+  "HardSigmoid",
+  "HardSwish",
+  "ThresholdedRelu",
+  "Mish",
+  "Gelu",
+  "IsNaN",
+  "IsInf",
+  "BitwiseNot",
+  "Clip",
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Pow",
+  "Mod",
+  "Equal",
+  "Less",
+  "LessOrEqual",
+  "Greater",
+  "GreaterOrEqual",
+  "And",
+  "Or",
+  "Xor",
+  "BitShift",
+  "BitwiseAnd",
+  "BitwiseOr",
+  "BitwiseXor",
+  "Max",
+  "Min",
+  "Sum",
+  "Mean",
+  "Where",
+]); // deno-fmt-ignore
+
+/** Reductions with `axes` and `keepdims`, and the opset from which `axes` is an input. */
+const REDUCE: Record<string, number> = {
+  ReduceSum: 13,
+  ReduceMean: 18,
+  ReduceMax: 18,
+  ReduceMin: 18,
+  ReduceProd: 18,
+  ReduceL1: 18,
+  ReduceL2: 18,
+  ReduceLogSum: 18,
+  ReduceLogSumExp: 18,
+  ReduceSumSquare: 18,
+};
+
+/** Where each output's run-time dimension is, given the lowered outputs. */
+export type RuntimeRule = (outputs: ValueInfo[]) => (RuntimeDim | undefined)[];
+
+/**
+ * The rule of a default-domain node that reads a tensor with a run-time dimension, or a
+ * one-line rejection (`ctx.fail`) when the operator cannot take it.
+ *
+ * @example
+ * ```ts
+ * const rule = runtimeRule(ctx); // throws for, say, Reshape
+ * const dims = rule(outputs);    // outputs[k].runtime = dims[k]
+ * ```
+ */
+export function runtimeRule(ctx: NodeContext): RuntimeRule {
+  const dyn = ctx.inputs.flatMap((v, i) => (v?.runtime ? [i] : []));
+  const first = dyn[0], d = ctx.inputs[first]!.runtime!;
+  const reject = (why: string): never =>
+    ctx.fail(
+      `input '${
+        ctx.inputNames[first]
+      }' has a run-time length on axis ${d.axis} (docs/IR.md, "Run-time shapes"): ${why}`,
+    );
+  const all = (pos: number, length = d.length): RuntimeRule => (outs) =>
+    outs.map(() => ({ axis: pos, length }));
+  const only = (i: number) => {
+    if (dyn.some((k) => k !== i)) reject(`${ctx.opType} takes it only as input ${i}`);
+  };
+  const rank = (i: number) => ctx.inputs[i]!.shape.length;
+  const op = ctx.domain === "" ? ctx.opType : "";
+  if (POINTWISE.has(op)) return pointwise(ctx, dyn, reject);
+  switch (op) {
+    case "Gather": {
+      const axis = norm(ctx.attrs.int("axis", 0), rank(0));
+      const dd = ctx.inputs[0]!.runtime, di = ctx.inputs[1]!.runtime;
+      if (dd && di) reject("Gather of indices with a run-time length from data with one");
+      if (di) return all(axis + di.axis, di.length);
+      if (dd!.axis === axis) reject("Gather along that axis");
+      return all(dd!.axis < axis ? dd!.axis : dd!.axis + rank(1) - 1);
+    }
+    case "GatherElements":
+      only(1);
+      return all(d.axis);
+    case "Transpose": {
+      const perm = ctx.attrs.ints("perm", [...Array(rank(0)).keys()].reverse());
+      return all(perm.indexOf(d.axis));
+    }
+    case "Unsqueeze":
+    case "Squeeze": {
+      only(0);
+      const axes = ints(ctx, "axes", 1, 13);
+      if (op === "Unsqueeze") {
+        const out = rank(0) + axes!.length, at = new Set(axes!.map((a) => norm(a, out)));
+        const kept = [...Array(out).keys()].filter((k) => !at.has(k));
+        return all(kept[d.axis]);
+      }
+      const shape = ctx.inputs[0]!.shape;
+      const at = axes
+        ? axes.map((a) => norm(a, shape.length))
+        : shape.flatMap((s, k) => (s === 1 ? [k] : []));
+      if (at.includes(d.axis)) reject("Squeeze of that axis");
+      return all(d.axis - at.filter((a) => a < d.axis).length);
+    }
+    case "Slice": {
+      only(0);
+      const starts = ctx.opset < 10 ? ctx.attrs.ints("starts") : ints(ctx, "", 1, 0)!;
+      const axes = (ctx.opset < 10 ? ctx.attrs.ints("axes", []) : ints(ctx, "", 3, 0) ?? []).map((a) =>
+        norm(a, rank(0))
+      );
+      if ((axes.length ? axes : [...starts.keys()]).includes(d.axis)) reject("Slice along that axis");
+      return all(d.axis);
+    }
+    case "Concat": {
+      const axis = norm(ctx.attrs.int("axis"), rank(0));
+      if (axis === d.axis) reject("Concat along that axis");
+      const same = ctx.inputs.every((v) => v?.runtime?.axis === d.axis && v.runtime.length === d.length);
+      if (!same) reject("Concat with inputs without the same run-time length");
+      return all(d.axis);
+    }
+    case "ArgMax":
+    case "ArgMin": {
+      const axis = norm(ctx.attrs.int("axis", 0), rank(0));
+      if (axis === d.axis) reject(`${op} along that axis`);
+      return all(ctx.attrs.int("keepdims", 1) || axis > d.axis ? d.axis : d.axis - 1);
+    }
+    case "Softmax":
+    case "LogSoftmax":
+    case "Hardmax": {
+      const axis = norm(ctx.attrs.int("axis", ctx.opset < 13 ? 1 : -1), rank(0));
+      if (ctx.opset < 13 ? d.axis >= axis : d.axis === axis) reject(`${op} over that axis`);
+      return all(d.axis);
+    }
+    case "MatMul": {
+      only(0);
+      const ra = rank(0), rb = rank(1);
+      if (ra < 2 || d.axis === ra - 1) reject("MatMul over that axis");
+      const fromEnd = ra - d.axis; // 2: A's rows; more: a batch axis, which B must broadcast
+      if (fromEnd > 2 && fromEnd <= rb && ctx.inputs[1]!.shape[rb - fromEnd] !== 1) {
+        reject("MatMul with a batch axis of B that is not 1");
+      }
+      return (outs) => outs.map((o) => ({ axis: o.shape.length - fromEnd, length: d.length }));
+    }
+  }
+  if (op in REDUCE) {
+    only(0);
+    const axes = ints(ctx, "axes", 1, REDUCE[op]) ?? [];
+    const noop = ctx.opset >= REDUCE[op] && ctx.attrs.int("noop_with_empty_axes", 0) === 1;
+    if (axes.length === 0 && noop) return all(d.axis);
+    const at = axes.length ? axes.map((a) => norm(a, rank(0))) : [...Array(rank(0)).keys()];
+    if (at.includes(d.axis)) reject(`${op} over that axis`);
+    return all(ctx.attrs.int("keepdims", 1) ? d.axis : d.axis - at.filter((a) => a < d.axis).length);
+  }
+  return reject(`${ctx.domain ? `${ctx.domain}::` : ""}${ctx.opType} cannot take a run-time length`);
+}
+
+/** Broadcasting: every input with a run-time length has the same one at the same output axis. */
+function pointwise(ctx: NodeContext, dyn: number[], reject: (why: string) => never): RuntimeRule {
+  const ranks = ctx.inputs.map((v) => v?.shape.length ?? 0);
+  const r = Math.max(...ranks);
+  const d = ctx.inputs[dyn[0]]!.runtime!, pos = r - ranks[dyn[0]] + d.axis;
+  ctx.inputs.forEach((v, i) => {
+    if (!v) return;
+    const at = pos - (r - ranks[i]);
+    if (v.runtime) {
+      if (at !== v.runtime.axis || v.runtime.length !== d.length) reject("it meets another run-time length");
+    } else if (at >= 0 && v.shape[at] !== 1) {
+      reject(`it meets a fixed dimension of ${v.shape[at]} in input '${ctx.inputNames[i]}'`);
+    }
+  });
+  const bound = ctx.inputs[dyn[0]]!.shape[d.axis];
+  return (outs) =>
+    outs.map((o) => (o.shape[pos] === bound ? { axis: pos, length: d.length } : reject("it is broadcast")));
+}
+
+function norm(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** An ints attribute (before opset `from`) or a known int input (from it on); undefined when absent. */
+function ints(ctx: NodeContext, attr: string, input: number, from: number): number[] | undefined {
+  if (ctx.opset < from) return ctx.attrs.has(attr) ? ctx.attrs.ints(attr) : undefined;
+  const v = ctx.inputs[input];
+  if (!v) return undefined;
+  if (!v.value) return ctx.fail(`input '${ctx.inputNames[input]}' must be known at compile time`);
+  return Array.from(v.value.data as ArrayLike<number | bigint>, Number);
+}

@@ -1,0 +1,250 @@
+/**
+ * Run-time shapes (docs/IR.md, "Run-time shapes"): NonZero, TopK with a run-time k and Compress
+ * with a run-time condition feeding Gather, elementwise operators, Transpose and a reduction
+ * along another axis, against onnxruntime (the independent reference) for several inputs
+ * (empty results included), with the VM's and qemu-mips's bytes equal to native; one-line
+ * rejections of consumers that cannot take a run-time length; and an offline dispute where a
+ * dishonest server lies in the NonZero node: `opml challenge` ends on that node, and MIPS.sol
+ * accepts the step `opml prove` gives.
+ *
+ * Run: deno test -A tests/onnx/runtime_shapes.test.ts
+ */
+import onnxProto from "onnx-proto";
+import { assert, assertEquals } from "../_assert.ts";
+import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
+import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { decodeModel } from "../../core/onnx/mod.ts";
+import { DType, type TensorValue } from "../../core/ir/mod.ts";
+import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
+import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
+import { qemuImage } from "../kernels/_qemu_image.ts";
+
+// deno-lint-ignore no-explicit-any
+const onnx = (onnxProto as any).onnx;
+const tmp = Deno.makeTempDirSync({ prefix: "opml-runtime-shapes-" });
+const runtime = buildRuntime();
+
+const FLOAT = 1, INT64 = 7, BOOL = 9;
+const vi = (name: string, elemType: number, dims: (number | string)[]) => ({
+  name,
+  type: {
+    tensorType: {
+      elemType,
+      shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
+});
+const node = (
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attribute: Record<string, unknown>[] = [],
+) => ({
+  name: outputs[0],
+  opType: op,
+  input: inputs,
+  output: outputs,
+  attribute,
+});
+const int = (name: string, i: number) => ({ name, type: 2, i });
+const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
+
+/**
+ * x[6], k[1], m[2, 3], c[4] at run time:
+ * (v, i) = TopK(x, k); top = v * Gather(w, i) + 1;
+ * nz = NonZero(m); rows = Relu(Gather(table, nz[1]) - 1.5) (Gather of NonZero's second row);
+ * sums = ReduceSum(Transpose(rows), axes [0]) (the rows' sums, along the fixed axis);
+ * sel = Compress(table, c, axis 1) (columns where c is true).
+ * With `bad`, a consumer that cannot take a run-time length: Reshape of nz.
+ */
+function model(bad?: "reshape" | "reduce"): Uint8Array {
+  const nodes = [
+    node("TopK", ["x", "k"], ["v", "i"], [int("axis", 0)]),
+    node("Gather", ["w", "i"], ["wi"]),
+    node("Mul", ["v", "wi"], ["vw"]),
+    node("Add", ["vw", "one"], ["top"]),
+    node("NonZero", ["m"], ["nz"]),
+    node("Gather", ["nz", "row1"], ["cols"], [int("axis", 0)]),
+    node("Gather", ["table", "cols"], ["picked"], [int("axis", 0)]),
+    node("Sub", ["picked", "half3"], ["shifted"]),
+    node("Relu", ["shifted"], ["rows"]),
+    node("Transpose", ["rows"], ["rowsT"], [ints("perm", [1, 0])]),
+    node("ReduceSum", ["rowsT", "axis0"], ["sums"], [int("keepdims", 0)]),
+    node("Compress", ["table", "c"], ["sel"], [int("axis", 1)]),
+  ];
+  if (bad === "reshape") nodes.push(node("Reshape", ["nz", "flat"], ["bad"]));
+  if (bad === "reduce") nodes.push(node("ReduceSum", ["rows", "axis0"], ["bad"]));
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "g",
+      node: nodes,
+      input: [vi("x", FLOAT, [6]), vi("k", INT64, [1]), vi("m", FLOAT, [2, 3]), vi("c", BOOL, [4])],
+      output: [
+        vi("top", FLOAT, ["K"]),
+        vi("i", INT64, ["K"]),
+        vi("nz", INT64, [2, "N"]),
+        vi("rows", FLOAT, ["N", 4]),
+        vi("sums", FLOAT, ["N"]),
+        vi("sel", FLOAT, [3, "C"]),
+        ...(bad ? [vi("bad", INT64, ["B"])] : []),
+      ],
+      initializer: [
+        { name: "w", dims: [6], dataType: FLOAT, floatData: [0.5, -2, 3, 0.25, 1.5, -1] },
+        { name: "one", dims: [], dataType: FLOAT, floatData: [1] },
+        { name: "row1", dims: [], dataType: INT64, int64Data: [1] },
+        {
+          name: "table",
+          dims: [3, 4],
+          dataType: FLOAT,
+          floatData: Array.from({ length: 12 }, (_, j) => j * 0.75),
+        },
+        { name: "half3", dims: [], dataType: FLOAT, floatData: [1.5] },
+        { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
+        { name: "flat", dims: [1], dataType: INT64, int64Data: [-1] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(m).finish();
+}
+
+const NAMES = ["top", "i", "nz", "rows", "sums", "sel"];
+const f32 = (shape: number[], v: number[]): TensorValue => ({
+  dtype: DType.float32,
+  shape,
+  data: Float32Array.from(v),
+});
+const inputsOf = (x: number[], k: number, m: number[], c: number[]): TensorValue[] => [
+  f32([6], x),
+  { dtype: DType.int64, shape: [1], data: BigInt64Array.of(BigInt(k)) },
+  f32([2, 3], m),
+  { dtype: DType.bool, shape: [4], data: Uint8Array.from(c) },
+];
+const CASES: TensorValue[][] = [
+  inputsOf([0.5, 3, -1, 3, 2.25, 0], 3, [0, 1.5, 0, -2, 0, 0.25], [1, 0, 1, 1]),
+  inputsOf([1, 2, 3, 4, 5, 6], 6, [1, 1, 1, 1, 1, 1], [1, 1, 1, 1]),
+  inputsOf([-1, 0, 5, 7, -0, 2], 1, [0, -0, 0, 0, 0, NaN], [0, 0, 0, 1]),
+  inputsOf([4, 4, 4, 1, 1, 1], 0, [0, 0, 0, 0, 0, 0], [0, 0, 0, 0]), // empty results
+];
+const modelPath = `${tmp}/model.onnx`;
+Deno.writeFileSync(modelPath, model());
+
+Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onnxruntime; VM and qemu bytes = native", async () => {
+  const rt = await runtime;
+  const prog = assemble(compileGraph(decodeModel(model(), "model.onnx")));
+  const p = prog.program;
+  // bounded at compile time: TopK's k by the axis (6), NonZero by the input's size (6)
+  assertEquals(p.tensors[p.outputs[0]].shape, [6]);
+  assertEquals(p.tensors[p.outputs[2]].shape, [2, 6]);
+  assertEquals(p.tensors[p.outputs[2]].runtimeAxis, 1);
+  assertEquals(p.outputs.length, 12, "6 graph outputs and their 6 lengths");
+  const image = Deno.readFileSync(rt.mips);
+  const lengths = new Set<string>();
+  for (const inputs of CASES) {
+    const native = await runNative(rt.native, prog, inputs);
+    const ref = (await runOrt(modelPath, { x: inputs[0], k: inputs[1], m: inputs[2], c: inputs[3] })).outputs;
+    NAMES.forEach((name, j) => {
+      const what = `${name} (case ${CASES.indexOf(inputs)})`;
+      assertEquals(native.outputs[j].shape, ref[name].shape, what);
+      assertEquals(native.outputs[j].dtype, ref[name].dtype, what);
+      // the same operations in the same order: the same values (NaN as NaN)
+      assertEquals([...native.outputs[j].data], [...ref[name].data], what);
+    });
+    lengths.add(native.outputs.map((o) => o.shape.join("x")).join(" "));
+    const vm = runVm(image, prog, inputs);
+    assertEquals(vm.outputs.length, native.outputs.length, "output count");
+    vm.outputs.forEach((o, j) => {
+      assertEquals(o.shape, native.outputs[j].shape, `VM output ${j} shape`);
+      assertEquals(
+        new Uint8Array(o.data.buffer),
+        new Uint8Array(native.outputs[j].data.buffer),
+        `VM output ${j}`,
+      );
+    });
+    assertEquals(
+      [...await qemuImage(rt.mips, prog, inputs, "runtime shapes")],
+      [...vm.stdout],
+      "qemu-mips output",
+    );
+  }
+  assertEquals(lengths.size, CASES.length, "every case has other run-time lengths");
+});
+
+Deno.test("a consumer that cannot take a run-time length: one line naming node, operator, opset and input (exit 2)", async () => {
+  const message = (bytes: Uint8Array) => {
+    try {
+      compileGraph(decodeModel(bytes, "m.onnx"));
+    } catch (e) {
+      assert(e instanceof LoweringError, String(e));
+      return e.message;
+    }
+    throw new Error("compiled");
+  };
+  assertEquals(
+    message(model("reshape")),
+    `node 'bad' (Reshape, opset 17): input 'nz' has a run-time length on axis 1 (docs/IR.md, "Run-time shapes"): Reshape cannot take a run-time length`,
+  );
+  assertEquals(
+    message(model("reduce")),
+    `node 'bad' (ReduceSum, opset 17): input 'rows' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): ReduceSum over that axis`,
+  );
+  const path = `${tmp}/bad.onnx`;
+  Deno.writeFileSync(path, model("reshape"));
+  assertOneLineError(
+    await opml("compile", path, "-o", `${tmp}/bad`, "--no-fidelity"),
+    2,
+    /^opml: node 'bad' \(Reshape, opset 17\): input 'nz' has a run-time length/,
+  );
+});
+
+Deno.test({
+  name: "dispute: a lie in the run-time NonZero node ends on that node; MIPS.sol accepts the step",
+  ignore: !anvilAvailable(),
+  async fn() {
+    const dir = `${tmp}/dir`;
+    await opmlOk("compile", modelPath, "-o", dir, "--no-fidelity");
+    const files = ["x", "k", "m", "c"].map((name, j) => {
+      const f = `${tmp}/${name}.bin`;
+      Deno.writeFileSync(f, new Uint8Array(CASES[0][j].data.buffer));
+      return `${name}=${f}`;
+    });
+    const inputArgs = files.flatMap((f) => ["-i", f]);
+    const prog = assemble(compileGraph(decodeModel(model(), "model.onnx")));
+    const k = 1 + prog.program.nodes.findIndex((n) => n.opType === "NonZero" && n.name === "nz");
+    assert(k > 0, "the run-time NonZero is a node of the program");
+    const json = async (...args: string[]) => JSON.parse((await opmlOk(...args, "--json")).stdout);
+    const honest = `${tmp}/honest.json`, liar = `${tmp}/liar.json`;
+    await opmlOk("roots", dir, ...inputArgs, "-o", honest);
+    await opmlOk("roots", dir, ...inputArgs, "--tamper", `node=${k}`, "-o", liar);
+    const h = JSON.parse(Deno.readTextFileSync(honest)), l = JSON.parse(Deno.readTextFileSync(liar));
+    assert(h.states[h.nodes + 1] !== l.states[h.nodes + 1], "the lie reaches the result");
+    assertEquals(h.states.slice(0, k), l.states.slice(0, k), "the states before the lie agree");
+    const c = await json(
+      "challenge",
+      "--ours",
+      honest,
+      "--theirs",
+      liar,
+      "--theirs-cmd",
+      `${OPML_COMMAND} roots ${dir} ${
+        inputArgs.join(" ")
+      } --tamper node=${k} --phase 2 --node {node} --serve`,
+      "--session",
+      `${tmp}/session.json`,
+      "-o",
+      `${tmp}/dispute.json`,
+    );
+    assertEquals(c.node, k, "the challenge ends on the lying NonZero node");
+    const proof = await json("prove", "--dispute", `${tmp}/dispute.json`);
+    assertEquals(proof.node, k);
+    const judge = await startJudge();
+    try {
+      const verdict = await judge.judge(proof);
+      assert(verdict.ok, `step reverted: ${JSON.stringify(verdict)}`);
+      assertEquals(verdict.postStateHash, c.oursPost, "MIPS.step returns the honest post-state");
+    } finally {
+      await judge.stop();
+    }
+  },
+});
