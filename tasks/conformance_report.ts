@@ -107,6 +107,13 @@ if (update) {
     "SequenceProto or OptionalProto: core/onnx/values.ts); `test-index.json` lists such values as",
     "misdecoded tensors, so the index's types are not used to judge them.",
     "",
+    "Inputs are run-time inputs unless the compiler asks for one at compile time (a Reshape shape,",
+    "Slice starts, ...: the harness then binds it as a constant). Data-dependent output shapes run",
+    "on run-time data: NonZero, TopK with its K input and Compress with its condition get bounded",
+    'run-time dimensions (docs/IR.md, "Run-time shapes"), in the VM bit for bit too. Unique and',
+    "NonMaxSuppression are not lowered yet; a consumer that cannot take a run-time length (Reshape,",
+    "Shape, a reduction over that axis, ...) is rejected in one line naming node, operator and opset.",
+    "",
     `**${passed.length} of ${inScope} in-scope cases pass**; ${Object.keys(failed).length} fail; ${
       Object.keys(skipped).length
     } are rejected by the compiler with the reasons below. Of the ${ortPassed.length} in-scope cases onnxruntime-node 1.30 passes (\`ort\` in \`test-index.json\`), opml passes ${

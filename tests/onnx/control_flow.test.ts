@@ -15,8 +15,9 @@ import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/
 import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
-import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
-import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
+import { anvilAvailable } from "../dispute/_chain.ts";
+import { assertDisputeEndsAt } from "./_offline_dispute.ts";
+import { assertOneLineError, opml, opmlOk } from "../_cli.ts";
 import { qemuImage } from "../kernels/_qemu_image.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -318,37 +319,7 @@ Deno.test({
     // the body's Add "u" in iteration 2 (0-based): transition k of phase 1
     const k = 1 + prog.program.nodes.findIndex((n) => /^y@2#\d+\/u$/.test(n.name));
     assert(k > 0, "iteration 2's Add is a node of the program");
-    const json = async (...args: string[]) => JSON.parse((await opmlOk(...args, "--json")).stdout);
-    const honest = `${tmp}/honest.json`, liar = `${tmp}/liar.json`;
-    await opmlOk("roots", dir, "-i", input, "-o", honest);
-    await opmlOk("roots", dir, "-i", input, "--tamper", `node=${k}`, "-o", liar);
-    const h = JSON.parse(Deno.readTextFileSync(honest)), l = JSON.parse(Deno.readTextFileSync(liar));
-    assertEquals(h.nodes, prog.program.nodes.length, "phase 1 has one transition per executed node");
-    assert(h.states[h.nodes + 1] !== l.states[h.nodes + 1], "the lie reaches the result");
-    assertEquals(h.states.slice(0, k), l.states.slice(0, k), "the states before the lie agree");
-    const c = await json(
-      "challenge",
-      "--ours",
-      honest,
-      "--theirs",
-      liar,
-      "--theirs-cmd",
-      `${OPML_COMMAND} roots ${dir} -i ${input} --tamper node=${k} --phase 2 --node {node} --serve`,
-      "--session",
-      `${tmp}/session.json`,
-      "-o",
-      `${tmp}/dispute.json`,
-    );
-    assertEquals(c.node, k, "the challenge ends on the tampered execution");
-    const proof = await json("prove", "--dispute", `${tmp}/dispute.json`);
-    assertEquals(proof.node, k);
-    const judge = await startJudge();
-    try {
-      const verdict = await judge.judge(proof);
-      assert(verdict.ok, `step reverted: ${JSON.stringify(verdict)}`);
-      assertEquals(verdict.postStateHash, c.oursPost, "MIPS.step returns the honest post-state");
-    } finally {
-      await judge.stop();
-    }
+    const { honest } = await assertDisputeEndsAt(tmp, dir, ["-i", input], k);
+    assertEquals(honest.nodes, prog.program.nodes.length, "phase 1 has one transition per executed node");
   },
 });

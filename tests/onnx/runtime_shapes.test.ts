@@ -15,8 +15,9 @@ import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/
 import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
-import { anvilAvailable, startJudge } from "../dispute/_chain.ts";
-import { assertOneLineError, opml, OPML_COMMAND, opmlOk } from "../_cli.ts";
+import { anvilAvailable } from "../dispute/_chain.ts";
+import { assertOneLineError, opml, opmlOk } from "../_cli.ts";
+import { assertDisputeEndsAt } from "./_offline_dispute.ts";
 import { qemuImage } from "../kernels/_qemu_image.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -213,38 +214,6 @@ Deno.test({
     const prog = assemble(compileGraph(decodeModel(model(), "model.onnx")));
     const k = 1 + prog.program.nodes.findIndex((n) => n.opType === "NonZero" && n.name === "nz");
     assert(k > 0, "the run-time NonZero is a node of the program");
-    const json = async (...args: string[]) => JSON.parse((await opmlOk(...args, "--json")).stdout);
-    const honest = `${tmp}/honest.json`, liar = `${tmp}/liar.json`;
-    await opmlOk("roots", dir, ...inputArgs, "-o", honest);
-    await opmlOk("roots", dir, ...inputArgs, "--tamper", `node=${k}`, "-o", liar);
-    const h = JSON.parse(Deno.readTextFileSync(honest)), l = JSON.parse(Deno.readTextFileSync(liar));
-    assert(h.states[h.nodes + 1] !== l.states[h.nodes + 1], "the lie reaches the result");
-    assertEquals(h.states.slice(0, k), l.states.slice(0, k), "the states before the lie agree");
-    const c = await json(
-      "challenge",
-      "--ours",
-      honest,
-      "--theirs",
-      liar,
-      "--theirs-cmd",
-      `${OPML_COMMAND} roots ${dir} ${
-        inputArgs.join(" ")
-      } --tamper node=${k} --phase 2 --node {node} --serve`,
-      "--session",
-      `${tmp}/session.json`,
-      "-o",
-      `${tmp}/dispute.json`,
-    );
-    assertEquals(c.node, k, "the challenge ends on the lying NonZero node");
-    const proof = await json("prove", "--dispute", `${tmp}/dispute.json`);
-    assertEquals(proof.node, k);
-    const judge = await startJudge();
-    try {
-      const verdict = await judge.judge(proof);
-      assert(verdict.ok, `step reverted: ${JSON.stringify(verdict)}`);
-      assertEquals(verdict.postStateHash, c.oursPost, "MIPS.step returns the honest post-state");
-    } finally {
-      await judge.stop();
-    }
+    await assertDisputeEndsAt(tmp, dir, inputArgs, k);
   },
 });
