@@ -106,6 +106,7 @@ extern const opml_kernel_entry opml_kernels_loss[];        /* op codes 900..949 
 extern const opml_kernel_entry opml_kernels_signal[];      /* op codes 950..969 */
 extern const opml_kernel_entry opml_kernels_linalg[];      /* op codes 970..979 */
 extern const opml_kernel_entry opml_kernels_integer[];     /* op codes 980..999 */
+extern const opml_kernel_entry opml_kernels_ml[];          /* op codes 1000..1019 */
 
 /* The kernel of `op`, or NULL. */
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name);

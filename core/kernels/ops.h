@@ -445,4 +445,18 @@ enum {
   OP_CONV_INTEGER = 981,
 };
 
+/* ml: op codes 1000-1019 (core/kernels/ml.c, core/compiler/ops/ml.ts) */
+enum {
+  /* TreeEnsemble: ai.onnx.ml; ints: [N, F, T, aggregate (0 AVERAGE, 1 SUM, 2 MIN, 3 MAX), nRoots,
+     nNodes, nLeaves, nMembers, roots[nRoots], then per interior node: feature, mode (0 LEQ, 1 LT, 2
+     GTE, 3 GT, 4 EQ, 5 NEQ, 6 SET_MEMBER), trueRef, falseRef, missingTracksTrue, split (binary64
+     bits), memberStart, memberCount; per leaf: target, weight (binary64 bits); members[nMembers]
+     (binary64 bits)]; a ref below nNodes is a node, from nNodes on leaf ref - nNodes. X [N, F]
+     float or double, Y [N, T] of X's type: per row, the trees in root order, each leaf's weight
+     aggregated into its target in X's type (SUM from +0, AVERAGE the SUM over nRoots, MIN/MAX from
+     the first weight; a target no leaf reaches is +0); X compared in binary64 (exact for float), a
+     NaN X goes to the true branch when missingTracksTrue, else as the comparison says. */
+  OP_TREE_ENSEMBLE = 1000,
+};
+
 #endif

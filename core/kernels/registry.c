@@ -17,6 +17,7 @@ static const opml_kernel_entry *const families[] = {
     opml_kernels_signal,
     opml_kernels_linalg,
     opml_kernels_integer,
+    opml_kernels_ml,
 };
 
 opml_kernel_fn opml_kernel_find(uint16_t op, const char **name) {

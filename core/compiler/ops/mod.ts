@@ -18,6 +18,7 @@ import { OPS as loss } from "./loss.ts";
 import { OPS as signal } from "./signal.ts";
 import { OPS as linalg } from "./linalg.ts";
 import { OPS as integer } from "./integer.ts";
+import { OPS as ml } from "./ml.ts";
 
 export * from "./types.ts";
 
@@ -39,6 +40,7 @@ export const OPERATORS: ReadonlyMap<string, OpDef> = new Map(
     ...signal,
     ...linalg,
     ...integer,
+    ...ml,
   ]
     .map((d) => [`${d.domain ?? ""}::${d.opType}`, d]),
 );

@@ -34,6 +34,7 @@ export const FAMILIES = {
   signal: { first: 950, last: 969, c: "signal.c", ts: "signal.ts" },
   linalg: { first: 970, last: 979, c: "linalg.c", ts: "linalg.ts" },
   integer: { first: 980, last: 999, c: "integer.c", ts: "integer.ts" },
+  ml: { first: 1000, last: 1019, c: "ml.c", ts: "ml.ts" },
 } as const;
 
 /** A family name. */
@@ -454,6 +455,21 @@ export const OP_SCHEMA = {
       code: 981,
       doc: "ints: as Conv; inputs x, w (uint8/int8), x_zero_point?, w_zero_point? (scalar or per output " +
         "channel); output int32.",
+    },
+  },
+  ml: {
+    TreeEnsemble: {
+      code: 1000,
+      doc:
+        "ai.onnx.ml; ints: [N, F, T, aggregate (0 AVERAGE, 1 SUM, 2 MIN, 3 MAX), nRoots, nNodes, nLeaves, " +
+        "nMembers, roots[nRoots], then per interior node: feature, mode (0 LEQ, 1 LT, 2 GTE, 3 GT, 4 EQ, " +
+        "5 NEQ, 6 SET_MEMBER), trueRef, falseRef, missingTracksTrue, split (binary64 bits), memberStart, " +
+        "memberCount; per leaf: target, weight (binary64 bits); members[nMembers] (binary64 bits)]; a ref " +
+        "below nNodes is a node, from nNodes on leaf ref - nNodes. X [N, F] float or double, Y [N, T] of " +
+        "X's type: per row, the trees in root order, each leaf's weight aggregated into its target in X's " +
+        "type (SUM from +0, AVERAGE the SUM over nRoots, MIN/MAX from the first weight; a target no leaf " +
+        "reaches is +0); X compared in binary64 (exact for float), a NaN X goes to the true branch when " +
+        "missingTracksTrue, else as the comparison says.",
     },
   },
 } as const satisfies Record<Family, Record<string, OpSchema>>;
