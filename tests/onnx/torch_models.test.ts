@@ -48,12 +48,12 @@ const COMPILES = [
 
 /** The models that cannot compile yet: the one-line rejection, `{opset}` standing for 13 and 17. */
 const REJECTED: Record<string, string> = {
-  // the region proposals kept by size (remove_small_boxes), a run-time count
+  // the RPN's proposals kept by size (remove_small_boxes): torch.where's NonZero, then a Split
   fasterrcnn_mobilenet_v3_large_320_fpn:
-    "node '/rpn/NonZero' (NonZero, opset {opset}): X (input '/rpn/And_output_0') must be known at compile time: output shapes that depend on run-time data are not supported yet",
-  // the anchors of class 1 scoring over box_score_thresh, a run-time count
+    "node '/rpn/Split_3' (Split, opset {opset}): input '/rpn/Transpose_6_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): Split cannot take a run-time length",
+  // the anchors of class 1 scoring over box_score_thresh: NonZero, then their scores by GatherND
   ssdlite320_mobilenet_v3_large:
-    "node '/NonZero' (NonZero, opset {opset}): X (input '/Greater_output_0') must be known at compile time: output shapes that depend on run-time data are not supported yet",
+    "node '/GatherND' (GatherND, opset {opset}): input '/Transpose_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): GatherND cannot take a run-time length",
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */
