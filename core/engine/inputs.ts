@@ -4,7 +4,8 @@
  * @module
  */
 import { OpmlError } from "../errors.ts";
-import { allocArray, arrayFromBytes, decodeTensor } from "../onnx/load.ts";
+import { allocArray, arrayFromBytes } from "../onnx/load.ts";
+import { decodeValue } from "../onnx/values.ts";
 import {
   DType,
   dtypeName,
@@ -65,7 +66,7 @@ export function parseInputFile(
   if (file.endsWith(".json")) return parseJson(file, bytes, inputs);
   if (file.endsWith(".pb")) {
     const t = target();
-    const v = decodeTensor(bytes, file);
+    const v = decodeValue(bytes, undefined, file) as TensorValue; // a tensor, or a one-line error
     return { [t.name]: { dtype: v.dtype, shape: v.shape, data: v.data } };
   }
   if (file.endsWith(".bin")) {

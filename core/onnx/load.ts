@@ -213,6 +213,8 @@ export function decodeTensor(bytes: Uint8Array, file = "tensor"): TensorValue & 
   } catch (e) {
     throw new OnnxFormatError(`${file}: not an ONNX TensorProto (${(e as Error).message})`);
   }
+  // field 3, which a SequenceProto's or OptionalProto's tensors take too (values.ts tells them apart)
+  if (p.segment) throw new OnnxFormatError(`${file}: a segmented TensorProto (field 3) is not supported`);
   try {
     return { ...tensorFromProto(p), name: p.name ?? "" };
   } catch (e) {

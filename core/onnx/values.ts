@@ -93,9 +93,42 @@ function decodeOptionalProto(bytes: Uint8Array): OptionalValue {
   return { kind: "optional", value: decodeElement(held[0].no, held[0].bytes!) };
 }
 
+const ELEM_NAMES: Record<number, string> = {
+  1: "tensor",
+  2: "sparse tensor",
+  3: "sequence",
+  4: "map",
+  5: "optional",
+};
+
+/**
+ * What bytes that are not a TensorProto hold when they read as a SequenceProto or OptionalProto
+ * ("a SequenceProto 'x' of 3 tensors", "a SequenceProto or OptionalProto of 1 tensor": the two
+ * encode one element alike; "an empty SequenceProto or OptionalProto 'x'"), else undefined.
+ */
+function heldInstead(bytes: Uint8Array): string | undefined {
+  let n: number, fs: ReturnType<typeof fields>;
+  try {
+    n = decodeSequenceProto(bytes).elements.length;
+    fs = fields(bytes);
+  } catch {
+    return undefined;
+  }
+  const raw = fs.find((f) => f.no === 1)?.bytes;
+  const text = raw ? new TextDecoder().decode(raw) : "";
+  const name = /^[\x20-\x7e]+$/.test(text) ? ` '${text}'` : "";
+  const elem = ELEM_NAMES[fs.find((f) => f.no === 2)?.int ?? 0];
+  // an empty one has no element type to tell it from a tensor without data: its name must
+  if (n === 0) return elem || name ? `an empty SequenceProto or OptionalProto${name}` : undefined;
+  if (!elem) return undefined;
+  const what = n > 1 ? "a SequenceProto" : "a SequenceProto or OptionalProto";
+  return `${what}${name} of ${n} ${elem}${n === 1 ? "" : "s"}`;
+}
+
 /**
  * Decodes a serialized value of the declared type: a `TensorProto` for a tensor, a
- * `SequenceProto` for a sequence, an `OptionalProto` for an optional.
+ * `SequenceProto` for a sequence, an `OptionalProto` for an optional. A tensor's file that holds
+ * a SequenceProto or OptionalProto is rejected in one line saying so.
  *
  * @example
  * ```ts
@@ -104,8 +137,14 @@ function decodeOptionalProto(bytes: Uint8Array): OptionalValue {
  */
 export function decodeValue(bytes: Uint8Array, type: ValueType | undefined, file = "value"): OnnxValue {
   if (!type || type.kind === "tensor") {
-    const { dtype, shape, data } = decodeTensor(bytes, file);
-    return { dtype, shape, data };
+    try {
+      const { dtype, shape, data } = decodeTensor(bytes, file);
+      return { dtype, shape, data };
+    } catch (e) {
+      const held = e instanceof OnnxFormatError ? heldInstead(bytes) : undefined;
+      if (held) throw new OnnxFormatError(`${file}: ${held}, not a TensorProto: opml takes tensors only`);
+      throw e;
+    }
   }
   try {
     if (type.kind === "sequence") return decodeSequenceProto(bytes);

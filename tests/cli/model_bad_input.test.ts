@@ -1,7 +1,8 @@
 /**
  * `opml compile` and `opml run` under bad input (issue 11), as a user runs them with the task's
  * permissions: every problem is one line on stderr naming it, with the documented exit code
- * (1 bad input, 2 bad usage or unsupported), never an internal error (70), and nothing already
+ * (1 bad input, 2 bad usage or unsupported; a sequence or optional `.pb` where a tensor goes says
+ * what it holds), never an internal error (70), and nothing already
  * written is lost or corrupted.
  *
  * Run: deno test -A tests/cli/model_bad_input.test.ts
@@ -10,6 +11,7 @@ import onnxProto from "onnx-proto";
 import { assert, assertEquals } from "../_assert.ts";
 import { makeModel, type NodeSpec } from "../onnx/_make_model.ts";
 import { assertOneLineError, opml, opmlOk } from "../_cli.ts";
+import { SHARED } from "../onnx/_cases.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -126,6 +128,25 @@ Deno.test("run: JSON input values that are not the input's dtype are rejected, n
   );
   const r = JSON.parse((await opmlOk("run", `${tmp}/castint64`, "-i", big, "--json")).stdout);
   assertEquals(r.outputs.y.data, [9223372036854775807, -3, 0, 7]);
+});
+
+Deno.test("run: a .pb input holding a SequenceProto or OptionalProto is one line saying so (exit 1)", async () => {
+  const dir = await mlpDir();
+  const data = (name: string, file: string) => `${SHARED}node-tests/${name}/test_data_set_0/${file}.pb`;
+  const cases: [string, RegExp][] = [
+    [
+      data("test_identity_sequence", "input_0"),
+      /: a SequenceProto 'x' of 2 tensors, not a TensorProto: opml takes tensors only$/,
+    ],
+    [
+      data("test_optional_has_element_empty_optional_input", "input_0"),
+      /: an empty SequenceProto or OptionalProto 'optional_input', not a TensorProto: opml takes tensors only$/,
+    ],
+  ];
+  for (const [file, re] of cases) {
+    const line = assertOneLineError(await opml("run", dir, "-i", `x=${file}`), 1, re);
+    assert(line.startsWith(`opml: ${file}: `), line);
+  }
 });
 
 Deno.test("compile: dimensions and sizes are checked before anything is written", async () => {

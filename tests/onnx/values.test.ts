@@ -1,11 +1,12 @@
 /**
  * Sequence and optional values (core/onnx/values.ts): the conformance cases' SequenceProto and
  * OptionalProto `.pb` files decode to the values the ONNX test generator wrote (onnx's
- * backend/test/case/node/*.py), malformed bytes fail in one line naming the file, and the
+ * backend/test/case/node/*.py), malformed bytes fail in one line naming the file (a sequence or
+ * optional where a tensor is expected says what it holds), and the
  * declared types read from a model describe themselves for the compiler's rejection.
  */
 import onnxProto from "onnx-proto";
-import { assertEquals, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
   decodeModel,
   decodeTensor,
@@ -15,7 +16,7 @@ import {
   type OnnxValue,
 } from "../../core/onnx/mod.ts";
 import type { TensorValue } from "../../core/ir/mod.ts";
-import { SHARED } from "./_cases.ts";
+import { conformanceIndex, SHARED } from "./_cases.ts";
 
 // deno-lint-ignore no-explicit-any
 const onnx = (onnxProto as any).onnx;
@@ -88,6 +89,54 @@ Deno.test("values: a hand-encoded SequenceProto decodes; truncated or mistyped b
     () => decodeValue(mistyped, { kind: "sequence" }, "m.pb"),
     OnnxFormatError,
     /^m\.pb: not a valid ONNX SequenceProto \(sequence of element type 5 holds field 3\)$/,
+  );
+});
+
+/** The one-line error of reading a file as a tensor. */
+function asTensorError(path: string, file: string): string {
+  try {
+    decodeValue(Deno.readFileSync(path), undefined, file);
+  } catch (e) {
+    assert(e instanceof OnnxFormatError, String(e));
+    return e.message;
+  }
+  return "decoded as a tensor";
+}
+
+Deno.test("values: every sequence or optional .pb of the cases, read as a tensor, is one line saying what it holds", () => {
+  let checked = 0;
+  for (const name of Object.keys(conformanceIndex())) {
+    let model;
+    try {
+      model = decodeModel(Deno.readFileSync(`${SHARED}${name}/model.onnx`));
+    } catch (e) {
+      if (e instanceof OnnxFormatError) continue; // string tensors and other out-of-scope models
+      throw e;
+    }
+    const values = [
+      ...model.inputs.map((v, i) => [v, `input_${i}`] as const),
+      ...model.outputs.map((v, i) => [v, `output_${i}`] as const),
+    ];
+    for (const [info, file] of values) {
+      if (!info.nonTensor) continue;
+      const message = asTensorError(`${SHARED}${name}/test_data_set_0/${file}.pb`, `${file}.pb`);
+      const want = new RegExp(
+        `^${file}\\.pb: (a|an empty) SequenceProto( or OptionalProto)?( '${info.name}')?( of \\d+ [a-z ]+)?, not a TensorProto: opml takes tensors only$`,
+      );
+      assert(want.test(message), `${name} ${file}: ${message}`);
+      checked++;
+    }
+  }
+  assert(checked >= 20, `only ${checked} sequence and optional files`);
+  // two elements: a sequence; one: a SequenceProto's bytes are an OptionalProto's too
+  const data = (name: string, file: string) => `${dir(name)}/test_data_set_0/${file}.pb`;
+  assertEquals(
+    asTensorError(data("test_identity_sequence", "input_0"), "s.pb"),
+    "s.pb: a SequenceProto 'x' of 2 tensors, not a TensorProto: opml takes tensors only",
+  );
+  assertEquals(
+    asTensorError(data("test_if_seq", "output_0"), "o.pb"),
+    "o.pb: a SequenceProto or OptionalProto 'res' of 1 tensor, not a TensorProto: opml takes tensors only",
   );
 });
 
