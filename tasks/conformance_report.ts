@@ -109,9 +109,9 @@ if (update) {
     "",
     "Inputs are run-time inputs unless the compiler asks for one at compile time (a Reshape shape,",
     "Slice starts, ...: the harness then binds it as a constant). Data-dependent output shapes run",
-    "on run-time data: NonZero, TopK with its K input and Compress with its condition get bounded",
-    'run-time dimensions (docs/IR.md, "Run-time shapes"), in the VM bit for bit too. Unique and',
-    "NonMaxSuppression are not lowered yet; a consumer that cannot take a run-time length (Reshape,",
+    "on run-time data: NonZero, TopK with its K input, Compress with its condition, Unique and",
+    'NonMaxSuppression get bounded run-time dimensions (docs/IR.md, "Run-time shapes"), in the VM',
+    "bit for bit too; a consumer that cannot take a run-time length (Reshape,",
     "Shape, a reduction over that axis, ...) is rejected in one line naming node, operator and opset.",
     "",
     `**${passed.length} of ${inScope} in-scope cases pass**; ${Object.keys(failed).length} fail; ${

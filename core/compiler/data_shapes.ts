@@ -1,6 +1,8 @@
 /**
  * Operators whose output shape depends on values (docs/IR.md, "Run-time shapes"): NonZero,
- * Compress and TopK with a run-time k. With the values that decide the shape known at compile
+ * Compress, TopK with a run-time k, NonMaxSuppression (always at run time: its bound is
+ * B * C * min(N, max_output_boxes_per_class)) and Unique (always at run time, bounded by the
+ * input's length). With the values that decide the shape known at compile
  * time, NonZero is a constant, Compress a Gather of the selected indices and TopK the index
  * family's kernel. Otherwise the shape is bounded at compile time and its length computed at
  * run time: NonZero is the run-time NonZero kernel (bound: the input's size), Compress a Gather
@@ -10,15 +12,20 @@
  */
 import type { OnnxNode } from "../onnx/load.ts";
 import { DType, numericValues, shapeSize } from "../ir/mod.ts";
-import type { NodeContext } from "./ops/mod.ts";
-import { RUNTIME_DOMAIN } from "./ops/index.ts";
+import { type NodeContext, RUNTIME_DOMAIN } from "./ops/mod.ts";
 import { constant, type FlowHost, lowerOne } from "./control_flow.ts";
 
 /** The operators this module lowers. */
-export const DATA_SHAPED: ReadonlySet<string> = new Set(["NonZero", "Compress", "TopK"]);
+export const DATA_SHAPED: ReadonlySet<string> = new Set([
+  "NonZero",
+  "Compress",
+  "TopK",
+  "NonMaxSuppression",
+  "Unique",
+]);
 
 /**
- * Lowers a NonZero, Compress or TopK node (names final) through `host`; false when it is an
+ * Lowers a NonZero, Compress, TopK, NonMaxSuppression or Unique node (names final) through `host`; false when it is an
  * ordinary node (a TopK with a known k) for the operator table.
  *
  * @example
@@ -29,6 +36,8 @@ export const DATA_SHAPED: ReadonlySet<string> = new Set(["NonZero", "Compress", 
 export function lowerDataShaped(host: FlowHost, node: OnnxNode, ctx: NodeContext): boolean {
   if (node.opType === "NonZero") nonZero(host, node, ctx);
   else if (node.opType === "Compress") compress(host, node, ctx);
+  else if (node.opType === "NonMaxSuppression") nonMaxSuppression(host, node);
+  else if (node.opType === "Unique") unique(host, node, ctx);
   else return topK(host, node, ctx);
   return true;
 }
@@ -50,6 +59,27 @@ function nonZeroAtRunTime(host: FlowHost, name: string, x: string, out: string):
     attributes: new Map(),
   });
   runtimeDim(host, [out], 1, length);
+}
+
+/** NonMaxSuppression: the selected [bound, 3] rows, the bound from the known inputs (vision.ts). */
+function nonMaxSuppression(host: FlowHost, node: OnnxNode): void {
+  const out = node.outputs[0], length = `${out}:length`;
+  host.lower({ ...node, domain: RUNTIME_DOMAIN, outputs: [out, length] });
+  runtimeDim(host, [out], 0, length);
+}
+
+/**
+ * Unique: Y, indices and counts have a run-time length (Y on `axis`, or 0 flattened);
+ * inverse_indices is fixed.
+ */
+function unique(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const names = [0, 1, 2, 3].map((i) => node.outputs[i] || `${node.name}:unused${i}`);
+  const length = `${names[0]}:length`;
+  host.lower({ ...node, domain: RUNTIME_DOMAIN, outputs: [...names, length] });
+  let axis = ctx.attrs.has("axis") ? ctx.attrs.int("axis") : 0;
+  if (axis < 0) axis += ctx.inputs[0]!.shape.length;
+  runtimeDim(host, [names[0]], axis, length);
+  runtimeDim(host, [names[1], names[3]], 0, length);
 }
 
 /** TopK with a run-time k: the whole axis sorted, k (checked in [0, axis length]) its length. */

@@ -629,6 +629,103 @@ static int k_nonzero(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* -1, 0 or 1: element i of X against element j, NaN above every number and equal to NaN. */
+static int unique_cmp_el(const opml_tensor *X, uint32_t i, uint32_t j) {
+#define CMP(T) { T a = ((const T *)X->data)[i], b = ((const T *)X->data)[j]; return a < b ? -1 : a > b ? 1 : 0; }
+#define FCMP(T) { T a = ((const T *)X->data)[i], b = ((const T *)X->data)[j]; \
+    int na = a != a, nb = b != b; \
+    if (na || nb) return na - nb; \
+    return a < b ? -1 : a > b ? 1 : 0; }
+  switch (X->dtype) {
+    case DT_FLOAT: FCMP(float)
+    case DT_DOUBLE: FCMP(double)
+    case DT_INT8: CMP(int8_t)
+    case DT_UINT8: CMP(uint8_t)
+    case DT_INT16: CMP(int16_t)
+    case DT_UINT16: CMP(uint16_t)
+    case DT_INT32: CMP(int32_t)
+    case DT_UINT32: CMP(uint32_t)
+    case DT_INT64: CMP(int64_t)
+    default: CMP(uint64_t)
+  }
+#undef CMP
+#undef FCMP
+}
+
+/* Slices a and b of X viewed as [outer, D, inner], compared element by element in row-major order. */
+static int unique_cmp(const opml_tensor *X, uint32_t D, uint32_t inner, uint32_t a, uint32_t b) {
+  uint32_t outer = D * inner ? X->size / (D * inner) : 0;
+  for (uint32_t o = 0; o < outer; o++)
+    for (uint32_t i = 0; i < inner; i++) {
+      int c = unique_cmp_el(X, (o * D + a) * inner + i, (o * D + b) * inner + i);
+      if (c) return c;
+    }
+  return 0;
+}
+
+/* Unique: ints [outer, D, inner, sorted]; input X; outputs Y (X with D slices along the axis:
+ * the unique ones first, zeros after), indices [D], inverse_indices [D], counts [D] (int64; zeros
+ * past the count) and the count (int64 scalar). Slices are sorted by a stable merge sort (ties
+ * keep the first occurrence first); equal slices form one unique slice, listed in sorted order,
+ * or (sorted = 0) in order of first occurrence. */
+static int k_unique(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0], *Ix = nd->out[1], *Inv = nd->out[2], *Cn = nd->out[3], *Nt = nd->out[4];
+  if (nd->n_ints != 4 || nd->n_out != 5 || Y->dtype != X->dtype || Y->size != X->size) return OPML_EATTR;
+  uint32_t D = (uint32_t)nd->ints[1], inner = (uint32_t)nd->ints[2], outer = (uint32_t)nd->ints[0];
+  int sorted = nd->ints[3] != 0;
+  if ((uint64_t)outer * D * inner != X->size || Ix->size != D || Inv->size != D || Cn->size != D ||
+      Ix->dtype != DT_INT64 || Inv->dtype != DT_INT64 || Cn->dtype != DT_INT64 || Nt->dtype != DT_INT64)
+    return OPML_EATTR;
+  switch (X->dtype) {
+    case DT_FLOAT: case DT_DOUBLE: case DT_INT8: case DT_UINT8: case DT_INT16: case DT_UINT16:
+    case DT_INT32: case DT_UINT32: case DT_INT64: case DT_UINT64: break;
+    default: return OPML_EDTYPE;
+  }
+  uint32_t *buf = (uint32_t *)opml_alloc((size_t)(D ? D : 1) * 3 * sizeof(uint32_t));
+  if (!buf) return OPML_ENOMEM;
+  uint32_t *idx = buf, *tmp = buf + D, *group = buf + 2 * D;
+  for (uint32_t i = 0; i < D; i++) idx[i] = i;
+  for (uint32_t w = 1; w < D; w *= 2) {
+    for (uint32_t lo = 0; lo < D; lo += 2 * w) {
+      uint32_t mid = lo + w < D ? lo + w : D, hi = lo + 2 * w < D ? lo + 2 * w : D, i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) tmp[o++] = unique_cmp(X, D, inner, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
+      while (i < mid) tmp[o++] = idx[i++];
+      while (j < hi) tmp[o++] = idx[j++];
+    }
+    uint32_t *sw = idx;
+    idx = tmp;
+    tmp = sw;
+  }
+  /* groups of equal slices in sorted order: tmp[u] the first occurrence, group[d] d's group */
+  int64_t *first = (int64_t *)Ix->data, *count = (int64_t *)Cn->data, *inv = (int64_t *)Inv->data;
+  uint32_t U = 0;
+  for (uint32_t k = 0; k < D; k++) {
+    if (k == 0 || unique_cmp(X, D, inner, idx[k - 1], idx[k]) != 0) tmp[U++] = idx[k];
+    group[idx[k]] = U - 1;
+  }
+  /* sorted = 0: the groups by first occurrence: the rank of each group's first index */
+  uint32_t *rank = idx; /* idx is free now */
+  for (uint32_t u = 0; u < U; u++) rank[u] = u;
+  if (!sorted) {
+    for (uint32_t u = 0, r = 0; u < D; u++) /* a group's first occurrence is the first d in it */
+      if (tmp[group[u]] == u) rank[group[u]] = r++;
+  }
+  for (uint32_t u = 0; u < U; u++) first[rank[u]] = tmp[u];
+  for (uint32_t d = 0; d < D; d++) {
+    inv[d] = rank[group[d]];
+    count[inv[d]]++;
+  }
+  size_t es = esize(X);
+  for (uint32_t o = 0; o < outer; o++)
+    for (uint32_t u = 0; u < U; u++)
+      memcpy((uint8_t *)Y->data + ((size_t)(o * D + u) * inner) * es,
+             (const uint8_t *)X->data + ((size_t)(o * D + first[u]) * inner) * es, (size_t)inner * es);
+  ((int64_t *)Nt->data)[0] = U;
+  opml_free(buf);
+  return OPML_OK;
+}
+
 /* RuntimeLength: ints [bound]; input n (int32/int64, one element); output the int64 scalar n,
  * which must lie in [0, bound] (TopK's run-time k). */
 static int k_runtime_length(const opml_node *nd) {
@@ -662,5 +759,6 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_TENSOR_SCATTER, "TensorScatter", k_tensor_scatter},
     {OP_NON_ZERO, "NonZero", k_nonzero},
     {OP_RUNTIME_LENGTH, "RuntimeLength", k_runtime_length},
+    {OP_UNIQUE, "Unique", k_unique},
     {0, 0, 0},
 };

@@ -296,6 +296,10 @@ enum {
   /* DeformConv: ints: [N, C, OC, group, offsetGroup, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW];
      inputs X, W, offset, B?, mask?. */
   OP_DEFORM_CONV = 609,
+  /* NonMaxSuppression: ints: [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N]
+     (float), max_output_boxes_per_class? (int64), iou_threshold?, score_threshold? (float, read at
+     run time); outputs Y int64 [bound, 3] (zeros past the count) and count (int64 scalar). */
+  OP_NON_MAX_SUPPRESSION = 611,
 };
 
 /* norm: op codes 660-699 (core/kernels/norm.c, core/compiler/ops/norm.ts) */
@@ -401,6 +405,10 @@ enum {
   /* RuntimeLength: ints: [bound]; input n (int32/int64, one element); output the int64 scalar n,
      checked to lie in [0, bound] at run time (TopK's run-time k). */
   OP_RUNTIME_LENGTH = 817,
+  /* Unique: ints: [outer, D, inner, sorted] (X as [outer, D, inner], D the axis); outputs Y (X's
+     shape: the unique slices first, zeros after), indices, inverse_indices, counts (int64 [D]) and
+     count (int64 scalar). */
+  OP_UNIQUE = 818,
 };
 
 /* loss: op codes 900-949 (core/kernels/loss.c, core/compiler/ops/loss.ts) */

@@ -569,6 +569,101 @@ static int k_affine_grid(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* ---- NonMaxSuppression (a run-time shape: docs/IR.md, "Run-time shapes") ----------------- */
+
+static void nms_min_max(float a, float b, float *lo, float *hi) {
+  if (a >= b) *lo = b, *hi = a;
+  else *lo = a, *hi = b;
+}
+
+/* onnxruntime's SuppressByIOU: the same float operations in the same order. */
+static int nms_suppress(const float *b1, const float *b2, int center, float iou_threshold) {
+  float x1lo, x1hi, y1lo, y1hi, x2lo, x2hi, y2lo, y2hi;
+  if (!center) {
+    nms_min_max(b1[1], b1[3], &x1lo, &x1hi);
+    nms_min_max(b2[1], b2[3], &x2lo, &x2hi);
+    nms_min_max(b1[0], b1[2], &y1lo, &y1hi);
+    nms_min_max(b2[0], b2[2], &y2lo, &y2hi);
+  } else {
+    float w1 = b1[2] / 2, h1 = b1[3] / 2, w2 = b2[2] / 2, h2 = b2[3] / 2;
+    x1lo = b1[0] - w1, x1hi = b1[0] + w1, x2lo = b2[0] - w2, x2hi = b2[0] + w2;
+    y1lo = b1[1] - h1, y1hi = b1[1] + h1, y2lo = b2[1] - h2, y2hi = b2[1] + h2;
+  }
+  float ixlo = x1lo > x2lo ? x1lo : x2lo, ixhi = x1hi < x2hi ? x1hi : x2hi;
+  if (ixhi <= ixlo) return 0;
+  float iylo = y1lo > y2lo ? y1lo : y2lo, iyhi = y1hi < y2hi ? y1hi : y2hi;
+  if (iyhi <= iylo) return 0;
+  float inter = (ixhi - ixlo) * (iyhi - iylo);
+  if (inter <= 0.0f) return 0;
+  float a1 = (x1hi - x1lo) * (y1hi - y1lo), a2 = (x2hi - x2lo) * (y2hi - y2lo);
+  float uni = a1 + a2 - inter;
+  if (a1 <= 0.0f || a2 <= 0.0f || uni <= 0.0f) return 0;
+  return inter / uni > iou_threshold;
+}
+
+/* NonMaxSuppression: ints [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N]
+ * (float), max_output_boxes_per_class? (int64), iou_threshold? and score_threshold? (float);
+ * outputs Y int64 [bound, 3] ((batch, class, box) rows, zeros past the count) and count (int64
+ * scalar). Per batch and class: the boxes scoring above score_threshold (all without it) by
+ * descending score, ties by lower index (a stable merge sort), each kept when its IOU with every
+ * box kept before in its class is at most iou_threshold, until max_output_boxes_per_class. */
+static int k_nms(const opml_node *nd) {
+  const opml_tensor *Bx = nd->in[0], *S = nd->in[1];
+  const opml_tensor *M = nd->n_in > 2 ? nd->in[2] : 0, *Io = nd->n_in > 3 ? nd->in[3] : 0;
+  const opml_tensor *St = nd->n_in > 4 ? nd->in[4] : 0;
+  opml_tensor *Y = nd->out[0], *Nt = nd->out[1];
+  if (nd->n_ints != 4 || nd->n_out != 2 || Bx->dtype != DT_FLOAT || S->dtype != DT_FLOAT || Y->dtype != DT_INT64 ||
+      Y->rank != 2 || Y->dims[1] != 3 || Nt->dtype != DT_INT64 || Nt->size != 1)
+    return OPML_EATTR;
+  int64_t B = nd->ints[0], N = nd->ints[1], C = nd->ints[2];
+  int center = nd->ints[3] != 0;
+  if (Bx->size != (uint32_t)(B * N * 4) || S->size != (uint32_t)(B * C * N)) return OPML_EATTR;
+  if ((M && (M->dtype != DT_INT64 || M->size != 1)) || (Io && (Io->dtype != DT_FLOAT || Io->size != 1)) ||
+      (St && (St->dtype != DT_FLOAT || St->size != 1)))
+    return OPML_EDTYPE;
+  int64_t max_out = M ? ((const int64_t *)M->data)[0] : 0;
+  float iou = Io ? ((const float *)Io->data)[0] : 0.0f;
+  const float *boxes = (const float *)Bx->data, *scores = (const float *)S->data;
+  int64_t *y = (int64_t *)Y->data, count = 0;
+  uint32_t *buf = (uint32_t *)opml_alloc((size_t)(N ? N : 1) * 3 * sizeof(uint32_t));
+  if (!buf) return OPML_ENOMEM;
+  for (int64_t b = 0; b < B && max_out > 0; b++) {
+    const float *bb = boxes + b * N * 4;
+    for (int64_t c = 0; c < C; c++) {
+      const float *sc = scores + (b * C + c) * N;
+      uint32_t *idx = buf, *tmp = buf + N, *kept = buf + 2 * N, n = 0, nk = 0;
+      for (uint32_t i = 0; i < (uint32_t)N; i++)
+        if (!St || sc[i] > ((const float *)St->data)[0]) idx[n++] = i;
+      for (uint32_t w = 1; w < n; w *= 2) { /* stable: a later box goes first only when it scores higher */
+        for (uint32_t lo = 0; lo < n; lo += 2 * w) {
+          uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, o = lo;
+          while (i < mid && j < hi) tmp[o++] = sc[idx[j]] > sc[idx[i]] ? idx[j++] : idx[i++];
+          while (i < mid) tmp[o++] = idx[i++];
+          while (j < hi) tmp[o++] = idx[j++];
+        }
+        uint32_t *sw = idx;
+        idx = tmp;
+        tmp = sw;
+      }
+      for (uint32_t i = 0; i < n && (int64_t)nk < max_out; i++) {
+        int keep = 1;
+        for (uint32_t k = 0; k < nk && keep; k++) keep = !nms_suppress(bb + 4 * idx[i], bb + 4 * kept[k], center, iou);
+        if (!keep) continue;
+        kept[nk++] = idx[i];
+        if ((uint32_t)count >= Y->dims[0]) {
+          opml_free(buf);
+          return OPML_EATTR; /* the compiler's bound is B * C * min(N, max_output_boxes_per_class) */
+        }
+        y[count * 3] = b, y[count * 3 + 1] = c, y[count * 3 + 2] = idx[i];
+        count++;
+      }
+    }
+  }
+  opml_free(buf);
+  ((int64_t *)Nt->data)[0] = count;
+  return OPML_OK;
+}
+
 const opml_kernel_entry opml_kernels_vision[] = {
     {OP_RESIZE, "Resize", k_resize},
     {OP_DEPTH_TO_SPACE, "DepthToSpace", k_depth_to_space},
@@ -581,5 +676,6 @@ const opml_kernel_entry opml_kernels_vision[] = {
     {OP_COL2_IM, "Col2Im", k_col2im},
     {OP_DEFORM_CONV, "DeformConv", k_deform_conv},
     {OP_AFFINE_GRID, "AffineGrid", k_affine_grid},
+    {OP_NON_MAX_SUPPRESSION, "NonMaxSuppression", k_nms},
     {0, 0, 0},
 };

@@ -3,7 +3,8 @@
  * with a run-time condition feeding Gather, elementwise operators, Transpose and a reduction
  * along another axis, against onnxruntime (the independent reference) for several inputs
  * (empty results included), with the VM's and qemu-mips's bytes equal to native; one-line
- * rejections of consumers that cannot take a run-time length; and an offline dispute where a
+ * rejections of consumers that cannot take a run-time length; NonMaxSuppression feeding Gather
+ * and box decoding (a detection model's chain); and an offline dispute where a
  * dishonest server lies in the NonZero node: `opml challenge` ends on that node, and MIPS.sol
  * accepts the step `opml prove` gives.
  *
@@ -170,6 +171,104 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
     );
   }
   assertEquals(lengths.size, CASES.length, "every case has other run-time lengths");
+});
+
+/**
+ * The detection chain: sel = NonMaxSuppression(boxes, scores, 2 per class, IOU 0.5, score 0.1);
+ * picked = Gather(Squeeze(boxes), sel[:, 2]) decoded as picked * 2 + 0.5; cls = Cast(sel[:, 1]).
+ */
+function detectionModel(): Uint8Array {
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "g",
+      node: [
+        node("NonMaxSuppression", ["boxes", "scores", "max", "iou", "thr"], ["sel"]),
+        node("Gather", ["sel", "two"], ["box_at"], [int("axis", 1)]),
+        node("Squeeze", ["boxes", "axis0"], ["boxes2"]),
+        node("Gather", ["boxes2", "box_at"], ["picked"], [int("axis", 0)]),
+        node("Mul", ["picked", "scale"], ["scaled"]),
+        node("Add", ["scaled", "half"], ["decoded"]),
+        node("Gather", ["sel", "one"], ["cls_at"], [int("axis", 1)]),
+        node("Cast", ["cls_at"], ["cls"], [int("to", FLOAT)]),
+      ],
+      input: [vi("boxes", FLOAT, [1, 6, 4]), vi("scores", FLOAT, [1, 2, 6])],
+      output: [vi("sel", INT64, ["S", 3]), vi("decoded", FLOAT, ["S", 4]), vi("cls", FLOAT, ["S"])],
+      initializer: [
+        { name: "max", dims: [1], dataType: INT64, int64Data: [2] },
+        { name: "iou", dims: [1], dataType: FLOAT, floatData: [0.5] },
+        { name: "thr", dims: [1], dataType: FLOAT, floatData: [0.1] },
+        { name: "two", dims: [], dataType: INT64, int64Data: [2] },
+        { name: "one", dims: [], dataType: INT64, int64Data: [1] },
+        { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
+        { name: "scale", dims: [], dataType: FLOAT, floatData: [2] },
+        { name: "half", dims: [], dataType: FLOAT, floatData: [0.5] },
+      ],
+    },
+  });
+  return onnx.ModelProto.encode(m).finish();
+}
+
+Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM bytes = native", async () => {
+  const rt = await runtime;
+  const path = `${tmp}/detection.onnx`;
+  Deno.writeFileSync(path, detectionModel());
+  const prog = assemble(compileGraph(decodeModel(detectionModel(), "detection.onnx")));
+  const p = prog.program;
+  assertEquals(p.tensors[p.outputs[0]].shape, [4, 3], "bound: 1 batch x 2 classes x 2 per class");
+  const boxes = f32([1, 6, 4], [
+    0,
+    0,
+    1,
+    1,
+    0,
+    0.1,
+    1,
+    1.1,
+    0,
+    -0.1,
+    1,
+    0.9,
+    0,
+    10,
+    1,
+    11,
+    0,
+    10.1,
+    1,
+    11.1,
+    0,
+    100,
+    1,
+    101,
+  ]);
+  const cases = [
+    [0.9, 0.75, 0.6, 0.95, 0.5, 0.3, 0.05, 0.2, 0.3, 0.4, 0.5, 0.6],
+    [0.05, 0.02, 0.01, 0.09, 0.1, 0.05, 0, 0, 0, 0, 0, 0], // nothing above the threshold
+    [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.02, 0.1, 0.01, 0, 0], // ties: the lower index first
+  ];
+  const image = Deno.readFileSync(rt.mips);
+  const counts = new Set<number>();
+  for (const sc of cases) {
+    const scores = f32([1, 2, 6], sc);
+    const native = await runNative(rt.native, prog, [boxes, scores]);
+    const ref = (await runOrt(path, { boxes, scores })).outputs;
+    ["sel", "decoded", "cls"].forEach((name, j) => {
+      assertEquals(native.outputs[j].shape, ref[name].shape, name);
+      assertEquals([...native.outputs[j].data], [...ref[name].data], name);
+    });
+    counts.add(native.outputs[0].shape[0]);
+    const vm = runVm(image, prog, [boxes, scores]);
+    vm.outputs.forEach((o, j) =>
+      assertEquals(
+        new Uint8Array(o.data.buffer),
+        new Uint8Array(native.outputs[j].data.buffer),
+        `VM output ${j}`,
+      )
+    );
+  }
+  assertEquals(counts.size, cases.length, "each case selects another number of boxes");
 });
 
 Deno.test("a consumer that cannot take a run-time length: one line naming node, operator, opset and input (exit 2)", async () => {

@@ -9,7 +9,7 @@
  * @module
  */
 import { DType, shapeSize } from "../../ir/types.ts";
-import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
+import { type Lowered, type NodeContext, type OpDef, RUNTIME_DOMAIN, type ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { checkDtype, input, INTEGER, NUMERIC, typeName } from "./elementwise.ts";
 import { normAxis } from "./nn.ts";
@@ -481,9 +481,6 @@ const tensorScatter: OpDef = {
   },
 };
 
-/** The domain of the compiler's own operators for run-time shapes (docs/IR.md, "Run-time shapes"). */
-export const RUNTIME_DOMAIN = "opml.runtime";
-
 /** NonZero at run time: Y int64 [rank, size] (valid columns first, zeros after) and the count. */
 const nonZeroRuntime: OpDef = {
   opType: "NonZero",
@@ -517,6 +514,28 @@ const runtimeLength: OpDef = {
   },
 };
 
+/** Unique at run time (data_shapes.ts gives Y, indices and counts the run-time length). */
+const uniqueRuntime: OpDef = {
+  opType: "Unique",
+  domain: RUNTIME_DOMAIN,
+  lower(ctx: NodeContext) {
+    const x = input(ctx, 0);
+    checkDtype(ctx, x, NUMERIC);
+    let outer = 1, D = prod(x.shape), inner = 1;
+    if (ctx.attrs.has("axis")) {
+      const axis = normAxis(ctx, ctx.attrs.int("axis"), x.shape.length);
+      [outer, D, inner] = [prod(x.shape.slice(0, axis)), x.shape[axis], prod(x.shape.slice(axis + 1))];
+    }
+    const y = { dtype: x.dtype, shape: ctx.attrs.has("axis") ? [...x.shape] : [D] };
+    const list = () => ({ dtype: DType.int64, shape: [D] });
+    return {
+      op: INDEX_OPS.Unique,
+      ints: [outer, D, inner, ctx.attrs.int("sorted", 1) ? 1 : 0],
+      outputs: [y, list(), list(), list(), { dtype: DType.int64, shape: [] }],
+    };
+  },
+};
+
 /** Every index operator. */
 export const OPS: readonly OpDef[] = [
   gatherElements,
@@ -539,4 +558,5 @@ export const OPS: readonly OpDef[] = [
   tensorScatter,
   nonZeroRuntime,
   runtimeLength,
+  uniqueRuntime,
 ];

@@ -292,6 +292,12 @@ export const OP_SCHEMA = {
         "ints: [N, C, OC, group, offsetGroup, H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW]; inputs X, W, " +
         "offset, B?, mask?.",
     },
+    NonMaxSuppression: {
+      code: 611,
+      doc: "ints: [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N] (float), " +
+        "max_output_boxes_per_class? (int64), iou_threshold?, score_threshold? (float, read at run time); " +
+        "outputs Y int64 [bound, 3] (zeros past the count) and count (int64 scalar).",
+    },
   },
   norm: {
     RMSNormalization: {
@@ -413,6 +419,12 @@ export const OP_SCHEMA = {
       doc:
         "ints: [bound]; input n (int32/int64, one element); output the int64 scalar n, checked to lie in " +
         "[0, bound] at run time (TopK's run-time k).",
+    },
+    Unique: {
+      code: 818,
+      doc:
+        "ints: [outer, D, inner, sorted] (X as [outer, D, inner], D the axis); outputs Y (X's shape: the " +
+        "unique slices first, zeros after), indices, inverse_indices, counts (int64 [D]) and count (int64 scalar).",
     },
   },
   loss: {

@@ -18,6 +18,9 @@ export interface ValueInfo extends TensorType {
   runtime?: RuntimeDim;
 }
 
+/** The domain of the compiler's own operators for run-time shapes (docs/IR.md, "Run-time shapes"). */
+export const RUNTIME_DOMAIN = "opml.runtime";
+
 /** A dimension whose length is known only at run time: `axis`, length tensor `length`. */
 export interface RuntimeDim {
   axis: number;

@@ -11,7 +11,7 @@
  * @module
  */
 import { DType, dtypeName, shapeSize } from "../../ir/types.ts";
-import type { Lowered, NodeContext, OpDef, ValueInfo } from "./types.ts";
+import { type Lowered, type NodeContext, type OpDef, RUNTIME_DOMAIN, type ValueInfo } from "./types.ts";
 import { type OpCodes, opCodes } from "./schema.ts";
 import { checkDtype, FLOAT, input, NUMERIC } from "./elementwise.ts";
 import { lowerPool, normAxis, reduceInts, to3 } from "./nn.ts";
@@ -626,7 +626,46 @@ function lowerAffineGrid(ctx: NodeContext): Lowered {
 }
 
 /** Every vision operator. */
+/**
+ * NonMaxSuppression at run time (data_shapes.ts gives its output the run-time length): Y int64
+ * [B * C * min(N, max_output_boxes_per_class when known), 3] and the count.
+ */
+const nonMaxSuppression: OpDef = {
+  opType: "NonMaxSuppression",
+  domain: RUNTIME_DOMAIN,
+  lower(ctx: NodeContext) {
+    const boxes = input(ctx, 0), scores = input(ctx, 1);
+    checkDtype(ctx, boxes, FLOAT);
+    checkDtype(ctx, scores, FLOAT);
+    if (boxes.shape.length !== 3 || boxes.shape[2] !== 4) ctx.fail("boxes must have shape [B, N, 4]");
+    const [B, N] = boxes.shape;
+    if (scores.shape.length !== 3 || scores.shape[0] !== B || scores.shape[2] !== N) {
+      ctx.fail(`scores must have shape [${B}, C, ${N}]`);
+    }
+    const C = scores.shape[1];
+    const max = ctx.inputs[2];
+    if (max && (max.dtype !== DType.int64 || shapeSize(max.shape) !== 1)) {
+      ctx.fail("max_output_boxes_per_class must be one int64");
+    }
+    for (const i of [3, 4]) {
+      const t = ctx.inputs[i];
+      if (t && (t.dtype !== DType.float32 || shapeSize(t.shape) !== 1)) {
+        ctx.fail(`input ${i} must be one float`);
+      }
+    }
+    const perClass = !max ? 0 : max.value ? Math.max(0, Math.min(N, Number(max.value.data[0]))) : N;
+    const center = ctx.attrs.int("center_point_box", 0);
+    if (center !== 0 && center !== 1) ctx.fail(`center_point_box ${center} is not 0 or 1`);
+    return {
+      op: VISION_OPS.NonMaxSuppression,
+      ints: [B, N, C, center],
+      outputs: [{ dtype: DType.int64, shape: [B * C * perClass, 3] }, { dtype: DType.int64, shape: [] }],
+    };
+  },
+};
+
 export const OPS: readonly OpDef[] = [
+  nonMaxSuppression,
   { opType: "Resize", lower: lowerResize },
   { opType: "Upsample", lower: lowerResize },
   { opType: "DepthToSpace", lower: (ctx) => lowerDepthSpace(ctx, true) },
