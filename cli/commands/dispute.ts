@@ -15,26 +15,11 @@ import {
   readJson,
   writeJsonAtomic,
 } from "../../core/dispute/mod.ts";
-import { CheckRunError } from "../../core/dispute/check_run.ts";
-import {
-  type FileParty,
-  newParty,
-  openParty,
-  phase1States,
-  transitionCheck,
-  transitionCheckAt,
-} from "../../core/dispute/party.ts";
-import {
-  parseDispute,
-  parseRoots,
-  type Phase1Roots,
-  type Phase2Roots,
-  type RunSpec,
-} from "../../core/dispute/roots_file.ts";
-import { disputeContext, oneStepProof } from "../../core/dispute/proof.ts";
-import { servePeer } from "../../core/dispute/line_peer.ts";
-import { phase2Header } from "../../core/dispute/their_check.ts";
-import { challengeFiles, ChallengeWaiting } from "../../core/dispute/offline.ts";
+import { newParty } from "../../core/dispute/party.ts";
+import { parseDispute, type Phase1Roots, type Phase2Roots } from "../../core/dispute/roots_file.ts";
+import { proveDispute } from "../../core/dispute/prove_dispute.ts";
+import { checkSteps, phase1Roots, phase2Check, phase2Roots, serveCheck } from "../../core/dispute/roots.ts";
+import { challengeFiles, ChallengeWaiting, loadChallengeFiles } from "../../core/dispute/offline.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 import { proveCommand as proveElfCommand } from "./vm.ts";
 import { onChainChallenge } from "./game.ts";
@@ -99,14 +84,6 @@ function parseSteps(value: string): number[] {
   return [...new Set(steps)].sort((a, b) => a - b);
 }
 
-function specOf(party: FileParty): RunSpec {
-  return party.spec;
-}
-
-function loadRoots(path: string): ReturnType<typeof parseRoots> {
-  return parseRoots(readJson(path, "commitments file"), path);
-}
-
 export function rootsCommand() {
   return new Command("roots")
     .description(
@@ -153,12 +130,11 @@ export function rootsCommand() {
         throw new CliError("--single-phase checks the whole model: no --node", 2);
       }
       const party = await newParty(dir, opts.input, tamper);
-      const { states } = await phase1States(party);
-      const n = states.length - 2;
+      const p1 = await phase1Roots(party);
+      const { states, nodes: n } = p1;
       if (opts.phase === "1") {
-        const doc: Phase1Roots = { format: "opml-roots/1", phase: 1, ...specOf(party), nodes: n, states };
         return emit(
-          doc,
+          p1,
           opts,
           () => [
             `phase 1: ${n} nodes, S_0 ${states[0]}, S_${n + 1} ${states[n + 1]}`,
@@ -169,56 +145,34 @@ export function rootsCommand() {
       if (opts.node === undefined && !opts.singlePhase) {
         throw new CliError("--phase 2 needs --node K (or --single-phase)", 2);
       }
-      const node = opts.singlePhase ? n + 1 : parseCount(opts.node!, "--node");
-      const from = opts.singlePhase ? 0 : node - 1;
-      if (node < 1 || node > n + 1) {
-        throw new CliError(`--node ${node}: the checks are of nodes 1 .. ${n + 1}`, 2);
-      }
       if (opts.claim !== undefined && !isHash(opts.claim)) {
         throw new CliError(`--claim must be a 32-byte hex hash (0x + 64 lowercase hex digits)`, 2);
       }
       if (opts.serve && (opts.at ?? opts.stride) !== undefined) {
         throw new CliError("--serve answers queries: no --at or --stride", 2);
       }
-      const claim = (opts.claim as Hash | undefined) ?? states[node];
-      const maxSteps = parseCount(opts.maxSteps, "--max-steps");
-      const t0 = performance.now();
-      const run = await (transitionCheck(party, node, claim, {
-        honest: claim !== states[node],
-        expectPre: states[from],
-        from,
-        maxSteps,
-        onProgress: (s) => progress(`check of node ${node}: step ${s}`),
-      }));
-      progress(
-        `check of node ${node}: exits ${run.end.exitCode} at step ${run.end.step} (${
-          ((performance.now() - t0) / 1000).toFixed(1)
-        } s)`,
-      );
-      const header = phase2Header(party, node, states[from], claim, run, from);
+      const check = await phase2Check(party, {
+        node: opts.singlePhase ? undefined : parseCount(opts.node!, "--node"),
+        singlePhase: opts.singlePhase === true,
+        claim: opts.claim as Hash | undefined,
+        maxSteps: parseCount(opts.maxSteps, "--max-steps"),
+        states,
+        onProgress: progress,
+      });
       if (opts.serve) {
         const write = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
-        return await servePeer(
-          header,
-          (steps) => steps.map((t) => run.hashAt(t)),
-          Deno.stdin.readable,
-          write,
-        );
+        return await serveCheck(check, Deno.stdin.readable, write);
       }
-      let steps: number[];
-      if (opts.at !== undefined) steps = parseSteps(opts.at);
-      else {
-        const stride = opts.stride !== undefined
-          ? parseCount(opts.stride, "--stride")
-          : Math.max(1, Math.ceil(run.end.step / 64));
-        if (stride < 1) throw new CliError("--stride must be at least 1", 2);
-        steps = [];
-        for (let t = 0; t < run.end.step; t += stride) steps.push(t);
-        steps.push(run.end.step);
-      }
-      const past = steps.find((t) => t > run.end.step);
-      if (past !== undefined) throw new CliError(`--at ${past}: the check ends at step ${run.end.step}`, 2);
-      const doc: Phase2Roots = { ...header, states: steps.map((step) => ({ step, hash: run.hashAt(step) })) };
+      const run = await check.answers.check(check.transition);
+      const { node, claim } = check.transition;
+      const doc = phase2Roots(
+        check,
+        run,
+        checkSteps(run.end.step, {
+          at: opts.at === undefined ? undefined : parseSteps(opts.at),
+          stride: opts.stride === undefined ? undefined : parseCount(opts.stride, "--stride"),
+        }),
+      );
       return emit(doc, opts, () => [
         `phase 2, node ${node}: the check of S_${node} ${claim} exits ${run.end.exitCode} at step ${run.end.step}`,
         ...doc.states.map((s) => `step ${s.step} ${s.hash}`),
@@ -303,19 +257,7 @@ export function challengeCommand() {
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const progress = progressFn(opts.progress);
       checkOutFile(opts.out);
-      const ours = loadRoots(opts.ours!);
-      if (ours.phase !== 1) {
-        throw new CliError(
-          `--ours ${opts.ours}: phase-${ours.phase} commitments; give our phase-1 file (opml roots DIR -i X)`,
-        );
-      }
-      const theirFiles = opts.theirs.map((f) => ({ f, doc: loadRoots(f) }));
-      const p1 = theirFiles.filter((t) => t.doc.phase === 1);
-      if (p1.length !== 1) {
-        throw new CliError(`--theirs: give exactly one phase-1 commitments file (got ${p1.length})`, 2);
-      }
-      const theirs = p1[0].doc as Phase1Roots;
-      const p2 = theirFiles.filter((t) => t.doc.phase === 2).map((t) => t.doc as Phase2Roots);
+      const { ours, theirs, theirChecks: p2 } = loadChallengeFiles(opts.ours!, opts.theirs);
       const session = opts.session ?? defaultSession(opts.ours);
       let report;
       try {
@@ -430,52 +372,18 @@ export function proveCommand() {
       }
       checkOutFile(opts.out);
       const d = parseDispute(readJson(opts.dispute!, "dispute file"), opts.dispute!);
-      const party = await openParty(d);
-      // a plain run to the disputed step: no checkpoints, nothing past it (a check can be
-      // billions of steps)
-      const run = await (async () => {
-        try {
-          return await transitionCheckAt(party, d.node, d.claim, d.step, {
-            honest: true,
-            expectPre: d.pre,
-            from: d.from,
-          });
-        } catch (e) {
-          if (e instanceof CheckRunError) throw new CliError(`${opts.dispute}: ${e.message}`);
-          throw e;
-        }
-      })();
-      const mismatch = (what: string, got: Hash, want: Hash) => {
-        if (got !== want) {
-          throw new CliError(`${opts.dispute}: ${what} is ${want}, but our recomputation gives ${got}`);
-        }
-      };
-      // the dispute's phase-1 states must be our own (S_(K-1) was checked by the run)
-      const { states } = await phase1States(party);
-      if (states[d.node] !== d.ours) {
-        throw new CliError(
-          `${opts.dispute}: our S_${d.node} is ${d.ours}, but our recomputation gives ${states[d.node]}`,
-        );
-      }
-      if (d.claim === d.ours) {
-        throw new CliError(`${opts.dispute}: their S_${d.node} equals ours: nothing is disputed`);
-      }
-      mismatch("the checker's initial state", run.initial, d.initial);
-      mismatch(`the state at step ${d.step}`, run.pre, d.preState);
-      const proof = oneStepProof(run.witness, disputeContext(d.pre, d.claim, d.node));
-      mismatch(`our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
-      const doc = { format: "opml-proof/1", node: d.node, theirPostStateHash: d.theirsPost, ...proof };
+      const doc = await proveDispute(d, opts.dispute!);
       if (opts.out) writeJsonAtomic(opts.out!, doc);
       if (opts.json) return printJson(doc);
-      console.log(`node ${d.node}, step ${proof.step} -> ${proof.step + 1}`);
-      console.log(`pre-state        ${proof.preStateHash}`);
-      console.log(`our post-state   ${proof.postStateHash} (what MIPS.step must return)`);
+      console.log(`node ${d.node}, step ${doc.step} -> ${doc.step + 1}`);
+      console.log(`pre-state        ${doc.preStateHash}`);
+      console.log(`our post-state   ${doc.postStateHash} (what MIPS.step must return)`);
       console.log(`their post-state ${d.theirsPost}`);
-      console.log(`local context    ${proof.localContext}`);
-      for (const c of proof.oracle) {
+      console.log(`local context    ${doc.localContext}`);
+      for (const c of doc.oracle) {
         console.log(`oracle call      ${c.function} (${(c.calldata.length - 2) / 2} bytes of calldata)`);
       }
-      console.log(`step calldata    ${(proof.stepCalldata.length - 2) / 2} bytes`);
+      console.log(`step calldata    ${(doc.stepCalldata.length - 2) / 2} bytes`);
       if (opts.out) console.log(`wrote ${opts.out}`);
     });
 }

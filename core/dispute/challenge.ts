@@ -4,6 +4,8 @@
  * S_K (from the agreed S_(K-1)) down to one step. Progress lives in a session file written
  * atomically after every committed move: an interrupted challenge resumes where it stopped,
  * asking nobody again for what it already has, and a session refuses to resume another dispute.
+ * The challenge is the dispute engine (engine.ts) played against the offline referee
+ * (`OfflineChallenge`, a transport like the chain's): our answers are the engine's moves.
  * @module
  */
 import {
@@ -15,8 +17,9 @@ import {
   Ledger,
   UnavailableError,
 } from "./counterpart.ts";
-import { type AnswerRule, dissect, type Move } from "./dissect.ts";
-import { checkArity, type Interval } from "./dissection.ts";
+import { type AnswerRule, Dissection, type Move, OfflineReferee } from "./dissect.ts";
+import { type Answers, playParty, type Transition, type Turn } from "./engine.ts";
+import { checkArity } from "./dissection.ts";
 import { type Hash, isHash, statusOf } from "./hash.ts";
 import { readJsonIfExists, writeJsonAtomic } from "./json_file.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -257,7 +260,6 @@ function parseSession(doc: unknown, path: string): ChallengeSession {
  */
 export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport> {
   checkArity(opts.arity);
-  const progress = opts.onProgress ?? (() => {});
   const ours = opts.ours;
   const n = ours.length - 2;
   if (n < 0) {
@@ -381,192 +383,305 @@ export async function challenge(opts: ChallengeOptions): Promise<ChallengeReport
     }
   }
 
+  const referee = new OfflineChallenge(opts, session, p1, save, sessionError, finished);
   if (params.ours.last === params.theirs.last) {
     return finish({ dispute: false, reason: "same-result", nodes: n });
   }
+  return finish(await playParty(referee, referee.answers(ours)));
+}
 
-  // ---- phase 1: node states (none in single-phase mode: the whole model is disputed) ----
-  const phase1 = opts.singlePhase ? { interval: { lo: 0, hi: n + 1 } } : await dissect({
-    interval: { lo: 0, hi: n + 1 },
-    arity: opts.arity,
-    ours: { at: (ix) => ix.map((i) => ours[i]) },
-    theirs: { at: (ix) => ix.map((i) => theirs[i]) },
-    ledger: p1,
-    moves: session.phase1.moves,
-    rule: nodeStateRule,
-    onMove: (move, iv) => {
-      session.phase1.moves.push(move);
-      session.stats.rounds.phase1++;
-      session.stats.asked.ours += move.points.length;
-      session.stats.asked.theirs += move.points.length;
-      save();
-      progress(`phase 1 round ${session.phase1.moves.length}: S_${iv.lo} agreed, S_${iv.hi} disputed`);
-    },
-  });
-  const k = phase1.interval.hi;
-  const from = opts.singlePhase ? 0 : k - 1;
-  const disputed: DisputedNode = {
-    node: k,
-    ...(opts.singlePhase ? { from } : {}),
-    pre: p1.ours.get(from)!,
-    claim: p1.theirs.get(k)!,
-    ours: p1.ours.get(k)!,
-  };
-  if (session.phase1.node === undefined && !finished) {
-    session.phase1.node = k;
-    save();
-  }
-  progress(
-    opts.singlePhase
-      ? `single-phase: the check of the whole model (S_0 -> S_${k}) is disputed`
-      : `phase 1 done: node ${k} disputed (${session.phase1.moves.length} rounds)`,
-  );
+/** Where the offline referee stands. */
+type Stage = "phase1" | "final" | "phase2" | "holds";
 
-  // ---- phase 2: VM steps of the check of their S_K ----
-  if (finished && finished.dispute !== false && !session.phase2) sessionError("its outcome has no phase 2");
-  if (finished && !finished.dispute && finished.reason === "same-result") {
-    sessionError("its outcome does not follow from its parameters");
+/**
+ * The offline referee of a challenge as a transport of the dispute engine (engine.ts): phase 1
+ * over the node states (a {@link Dissection}), their final claim against our state at its step,
+ * phase 2 over the VM steps of the check (another {@link Dissection}); every committed move goes
+ * to the session. Our side answers its pick turns (their commitments: we pick).
+ */
+class OfflineChallenge extends OfflineReferee<ChallengeOutcome> {
+  #stage: Stage = "phase1";
+  #p1?: Dissection;
+  #p2?: Dissection;
+  #p2ledger = new Ledger(describeStep);
+  #disputed?: DisputedNode;
+  #transition?: Transition;
+  #sources?: Phase2Sources;
+  readonly #progress: (message: string) => void;
+
+  constructor(
+    readonly opts: ChallengeOptions,
+    readonly session: ChallengeSession,
+    readonly p1: Ledger,
+    readonly save: () => void,
+    readonly sessionError: (why: string) => never,
+    readonly finished: ChallengeOutcome | undefined,
+  ) {
+    super();
+    this.#progress = opts.onProgress ?? (() => {});
   }
-  const replayOnly = (): never => sessionError("its recorded moves do not reach its outcome");
-  const sources: Phase2Sources = finished
-    ? {
-      initial: session.phase2!.initial,
-      ours: { at: replayOnly },
-      theirs: { at: replayOnly, final: () => session.phase2!.final },
-    }
-    : await opts.phase2(disputed);
-  const p2 = new Ledger(describeStep);
-  const resumedPhase2 = session.phase2 !== undefined;
-  if (!session.phase2) {
-    const rawFinal = await sources.theirs.final();
-    const f = rawFinal as { step?: unknown; hash?: unknown };
-    if (
-      !f || typeof f !== "object" || !Number.isSafeInteger(f.step) || (f.step as number) < 1 ||
-      !isHash(f.hash)
-    ) {
-      throw new CounterpartError(
-        "theirs",
-        `their final claim must be {step >= 1, hash}, got ${JSON.stringify(rawFinal)?.slice(0, 120)}`,
-      );
-    }
-    const final = { step: f.step as number, hash: f.hash as Hash };
-    if (opts.maxCheckSteps !== undefined && final.step > opts.maxCheckSteps) {
-      throw new CounterpartError(
-        "theirs",
-        `their check of S_${k} ends at step ${final.step}, past the bound of ${opts.maxCheckSteps} steps`,
-      );
-    }
-    if (statusOf(final.hash) !== STATUS_VALID) {
-      throw new CounterpartError(
-        "theirs",
-        `their check of S_${k} ends at step ${final.step} with status ${
-          statusOf(final.hash)
-        }, not exited-valid (0): their own check rejects their S_${k}`,
-      );
-    }
-    session.phase2 = { node: disputed, initial: sources.initial, final, moves: [] };
-    save();
+
+  /** Our answers: the phase-1 states given, and the phase-2 source of the disputed check. */
+  answers(ours: readonly Hash[]): Answers {
+    return {
+      at: async (phase, points) => {
+        if (phase === 1) return points.map((i) => ours[i]);
+        if (!this.#sources) throw new DisputeError("no phase 2 yet");
+        return await this.#sources.ours.at(points);
+      },
+      check: () => Promise.reject(new DisputeError("the offline challenger runs no check of its own")),
+    };
   }
-  const rec = session.phase2;
-  if (rec.node.node !== k || rec.node.claim !== disputed.claim || rec.node.pre !== disputed.pre) {
-    throw new SessionError(
-      `session file ${opts.sessionPath}: its phase 2 is about node ${rec.node.node}, phase 1 found node ${k}`,
-    );
-  }
-  if (rec.initial !== sources.initial) {
-    throw new SessionError(
-      `session file ${opts.sessionPath}: the checker's initial state changed (${rec.initial}, now ${sources.initial}): another checker image`,
-    );
-  }
-  if (resumedPhase2) {
-    // their recorded answers against their files, when they came from files
-    const known = opts.theirRecorded?.(disputed);
-    const recorded = [...rec.moves, ...(session.pending ? [session.pending] : [])];
-    if (known) {
-      for (const m of recorded) {
-        m.points.forEach((p, k) => {
-          const v = known.get(p);
-          if (v === undefined) {
-            sessionError(
-              `it records their state at step ${p}, which none of their phase-2 files given has (give all their files)`,
+
+  async turn(): Promise<Turn<ChallengeOutcome>> {
+    const { opts, session } = this;
+    const n = session.params.nodes;
+    if (this.#stage === "phase1") {
+      // ---- phase 1: node states (none in single-phase mode: the whole model is disputed) ----
+      let k = n + 1;
+      if (!opts.singlePhase) {
+        this.#p1 ??= new Dissection({
+          interval: { lo: 0, hi: n + 1 },
+          arity: opts.arity,
+          theirs: { at: (ix) => ix.map((i) => opts.theirs[i]) },
+          ledger: this.p1,
+          moves: session.phase1.moves,
+          rule: nodeStateRule,
+          onMove: (move, iv) => {
+            session.phase1.moves.push(move);
+            session.stats.rounds.phase1++;
+            session.stats.asked.ours += move.points.length;
+            session.stats.asked.theirs += move.points.length;
+            this.save();
+            this.#progress(
+              `phase 1 round ${session.phase1.moves.length}: S_${iv.lo} agreed, S_${iv.hi} disputed`,
             );
-          }
-          if (v !== m.theirs[k]) {
-            sessionError(
-              `it records their state at step ${p} as ${m.theirs[k]}, but their file has ${String(v)}`,
-            );
-          }
-        });
+          },
+        }, 1);
+        const t = await this.#p1.turn();
+        if (t.kind !== "ended") return t;
+        k = t.end.interval.hi;
+      }
+      await this.#openPhase2(k);
+    }
+    if (this.#stage === "holds") {
+      return {
+        kind: "ended",
+        end: { dispute: false, reason: "claim-holds", node: this.#disputed!, final: session.phase2!.final },
+      };
+    }
+    if (this.#stage === "phase2") {
+      const t = await this.#p2!.turn();
+      if (t.kind === "pick") return { ...t, transition: this.#transition };
+      if (t.kind !== "ended") return t;
+      const tt = t.end.interval.lo;
+      const rec = session.phase2!;
+      rec.step = tt;
+      const p2 = this.#p2ledger;
+      return {
+        kind: "ended",
+        end: {
+          dispute: true,
+          node: this.#disputed!,
+          final: rec.final,
+          step: tt,
+          preState: p2.ours.get(tt)!,
+          oursPost: p2.ours.get(tt + 1)!,
+          theirsPost: p2.theirs.get(tt + 1)!,
+        },
+      };
+    }
+    // the final claim: our state at their final step, asked as a pick of one point
+    const rec = session.phase2!;
+    return {
+      kind: "pick",
+      phase: 2,
+      points: [rec.final.step],
+      theirs: [rec.final.hash],
+      transition: this.#transition,
+    };
+  }
+
+  async pick(index: number, ours: readonly unknown[]): Promise<void> {
+    if (this.#stage === "phase1") return await this.#p1!.pick(index, ours);
+    if (this.#stage === "phase2") return await this.#p2!.pick(index, ours);
+    // the final claim: our state at their final step, computed once, then kept in the session
+    const { session } = this;
+    const rec = session.phase2!;
+    const p2 = this.#p2ledger;
+    const hi = rec.final.step;
+    if (!Array.isArray(ours) || ours.length !== 1) {
+      throw new CounterpartError("ours", `our source gave no state for step ${hi}`);
+    }
+    rec.oursEnd = p2.record("ours", hi, ours[0]);
+    const why = vmTraceRule("ours", hi, rec.oursEnd, p2.ours);
+    if (why) throw new CounterpartError("ours", `our state at step ${hi}: ${why}`);
+    session.stats.asked.ours++;
+    this.save();
+    this.#afterFinal();
+  }
+
+  /** After the final claim is judged: the claim holds (the end), or phase 2's dissection. */
+  #afterFinal(): void {
+    const rec = this.session.phase2!;
+    this.#p2ledger.record("ours", rec.final.step, rec.oursEnd);
+    if (rec.oursEnd === rec.final.hash) {
+      this.#stage = "holds";
+      return;
+    }
+    const { session, opts } = this;
+    this.#stage = "phase2";
+    this.#p2 = new Dissection({
+      interval: { lo: 0, hi: rec.final.step },
+      arity: opts.arity,
+      theirs: this.#sources!.theirs,
+      ledger: this.#p2ledger,
+      moves: rec.moves,
+      rule: vmTraceRule,
+      pending: session.pending,
+      onTheirs: (points, theirs) => {
+        session.pending = { points, theirs };
+        session.stats.asked.theirs += points.length;
+        this.save();
+      },
+      onMove: (move, next) => {
+        rec.moves.push(move);
+        delete session.pending;
+        session.stats.rounds.phase2++;
+        session.stats.asked.ours += move.points.length;
+        this.save();
+        this.#progress(`phase 2 round ${rec.moves.length}: step ${next.lo} agreed, step ${next.hi} disputed`);
+      },
+    }, 2);
+  }
+
+  /**
+   * Phase 2 of the check of their S_k: their final claim checked and recorded, the session's
+   * record checked on resume; sets the stage that follows.
+   */
+  async #openPhase2(k: number): Promise<void> {
+    const { opts, session, finished, p1 } = this;
+    const sessionError = this.sessionError;
+    const from = opts.singlePhase ? 0 : k - 1;
+    const disputed: DisputedNode = {
+      node: k,
+      ...(opts.singlePhase ? { from } : {}),
+      pre: p1.ours.get(from)!,
+      claim: p1.theirs.get(k)!,
+      ours: p1.ours.get(k)!,
+    };
+    this.#disputed = disputed;
+    this.#transition = { from, node: k, pre: disputed.pre, claim: disputed.claim };
+    if (session.phase1.node === undefined && !finished) {
+      session.phase1.node = k;
+      this.save();
+    }
+    this.#progress(
+      opts.singlePhase
+        ? `single-phase: the check of the whole model (S_0 -> S_${k}) is disputed`
+        : `phase 1 done: node ${k} disputed (${session.phase1.moves.length} rounds)`,
+    );
+
+    // ---- phase 2: VM steps of the check of their S_K ----
+    if (finished && finished.dispute !== false && !session.phase2) sessionError("its outcome has no phase 2");
+    if (finished && !finished.dispute && finished.reason === "same-result") {
+      sessionError("its outcome does not follow from its parameters");
+    }
+    const replayOnly = (): never => sessionError("its recorded moves do not reach its outcome");
+    const sources: Phase2Sources = this.#sources = finished
+      ? {
+        initial: session.phase2!.initial,
+        ours: { at: replayOnly },
+        theirs: { at: replayOnly, final: () => session.phase2!.final },
+      }
+      : await opts.phase2(disputed);
+    const resumedPhase2 = session.phase2 !== undefined;
+    if (!session.phase2) {
+      const rawFinal = await sources.theirs.final();
+      const f = rawFinal as { step?: unknown; hash?: unknown };
+      if (
+        !f || typeof f !== "object" || !Number.isSafeInteger(f.step) || (f.step as number) < 1 ||
+        !isHash(f.hash)
+      ) {
+        throw new CounterpartError(
+          "theirs",
+          `their final claim must be {step >= 1, hash}, got ${JSON.stringify(rawFinal)?.slice(0, 120)}`,
+        );
+      }
+      const final = { step: f.step as number, hash: f.hash as Hash };
+      if (opts.maxCheckSteps !== undefined && final.step > opts.maxCheckSteps) {
+        throw new CounterpartError(
+          "theirs",
+          `their check of S_${k} ends at step ${final.step}, past the bound of ${opts.maxCheckSteps} steps`,
+        );
+      }
+      if (statusOf(final.hash) !== STATUS_VALID) {
+        throw new CounterpartError(
+          "theirs",
+          `their check of S_${k} ends at step ${final.step} with status ${
+            statusOf(final.hash)
+          }, not exited-valid (0): their own check rejects their S_${k}`,
+        );
+      }
+      session.phase2 = { node: disputed, initial: sources.initial, final, moves: [] };
+      this.save();
+    }
+    const rec = session.phase2;
+    if (rec.node.node !== k || rec.node.claim !== disputed.claim || rec.node.pre !== disputed.pre) {
+      throw new SessionError(
+        `session file ${opts.sessionPath}: its phase 2 is about node ${rec.node.node}, phase 1 found node ${k}`,
+      );
+    }
+    if (rec.initial !== sources.initial) {
+      throw new SessionError(
+        `session file ${opts.sessionPath}: the checker's initial state changed (${rec.initial}, now ${sources.initial}): another checker image`,
+      );
+    }
+    if (resumedPhase2) {
+      // their recorded answers against their files, when they came from files
+      const known = opts.theirRecorded?.(disputed);
+      const recorded = [...rec.moves, ...(session.pending ? [session.pending] : [])];
+      if (known) {
+        for (const m of recorded) {
+          m.points.forEach((p, k) => {
+            const v = known.get(p);
+            if (v === undefined) {
+              sessionError(
+                `it records their state at step ${p}, which none of their phase-2 files given has (give all their files)`,
+              );
+            }
+            if (v !== m.theirs[k]) {
+              sessionError(
+                `it records their state at step ${p} as ${m.theirs[k]}, but their file has ${String(v)}`,
+              );
+            }
+          });
+        }
       }
     }
-  }
-  if (resumedPhase2 && !finished) {
-    // their final claim, if their source gives it now, must be the one recorded
-    let now: unknown;
-    try {
-      now = await sources.theirs.final();
-    } catch (e) {
-      if (!(e instanceof UnavailableError)) throw e;
+    if (resumedPhase2 && !finished) {
+      // their final claim, if their source gives it now, must be the one recorded
+      let now: unknown;
+      try {
+        now = await sources.theirs.final();
+      } catch (e) {
+        if (!(e instanceof UnavailableError)) throw e;
+      }
+      const f = now as { step?: unknown; hash?: unknown } | undefined;
+      if (f !== undefined && (f?.step !== rec.final.step || f?.hash !== rec.final.hash)) {
+        throw new CounterpartError(
+          "theirs",
+          `their final claim changed between queries: step ${rec.final.step} ${rec.final.hash}, now ${
+            JSON.stringify(now)?.slice(0, 120)
+          }`,
+        );
+      }
     }
-    const f = now as { step?: unknown; hash?: unknown } | undefined;
-    if (f !== undefined && (f?.step !== rec.final.step || f?.hash !== rec.final.hash)) {
-      throw new CounterpartError(
-        "theirs",
-        `their final claim changed between queries: step ${rec.final.step} ${rec.final.hash}, now ${
-          JSON.stringify(now)?.slice(0, 120)
-        }`,
-      );
-    }
+    const p2 = this.#p2ledger;
+    p2.record("ours", 0, rec.initial);
+    p2.record("theirs", 0, rec.initial);
+    p2.record("theirs", rec.final.step, rec.final.hash);
+    if (rec.oursEnd === undefined) this.#stage = "final";
+    else this.#afterFinal();
   }
-  const iv: Interval = { lo: 0, hi: rec.final.step };
-  p2.record("ours", 0, rec.initial);
-  p2.record("theirs", 0, rec.initial);
-  p2.record("theirs", iv.hi, rec.final.hash);
-  if (rec.oursEnd === undefined) {
-    // our state at their final step: computed once, then kept in the session
-    const [h] = await sources.ours.at([iv.hi]);
-    rec.oursEnd = p2.record("ours", iv.hi, h);
-    const why = vmTraceRule("ours", iv.hi, rec.oursEnd, p2.ours);
-    if (why) throw new CounterpartError("ours", `our state at step ${iv.hi}: ${why}`);
-    session.stats.asked.ours++;
-    save();
-  }
-  p2.record("ours", iv.hi, rec.oursEnd);
-  if (rec.oursEnd === rec.final.hash) {
-    return finish({ dispute: false, reason: "claim-holds", node: disputed, final: rec.final });
-  }
-  const phase2 = await dissect({
-    interval: iv,
-    arity: opts.arity,
-    ours: sources.ours,
-    theirs: sources.theirs,
-    ledger: p2,
-    moves: rec.moves,
-    rule: vmTraceRule,
-    pending: session.pending,
-    onTheirs: (points, theirs) => {
-      session.pending = { points, theirs };
-      session.stats.asked.theirs += points.length;
-      save();
-    },
-    onMove: (move, next) => {
-      rec.moves.push(move);
-      delete session.pending;
-      session.stats.rounds.phase2++;
-      session.stats.asked.ours += move.points.length;
-      save();
-      progress(`phase 2 round ${rec.moves.length}: step ${next.lo} agreed, step ${next.hi} disputed`);
-    },
-  });
-  const t = phase2.interval.lo;
-  rec.step = t;
-  return finish({
-    dispute: true,
-    node: disputed,
-    final: rec.final,
-    step: t,
-    preState: p2.ours.get(t)!,
-    oursPost: p2.ours.get(t + 1)!,
-    theirsPost: p2.theirs.get(t + 1)!,
-  });
 }

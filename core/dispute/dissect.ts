@@ -1,8 +1,9 @@
 /**
- * The dissection game between two commitment sources: asks each side exactly for the interior
- * points of each round, checks every answer (format, consistency with earlier answers, the
- * caller's rules), and hands each committed move to the caller before the next query, so that an
- * interrupted dissection resumes from its moves without asking (or recomputing) anything again.
+ * The offline referee of one dissection: asks their side exactly for the interior points of each
+ * round, hands them to our party as a pick turn (core/dispute/engine.ts), checks every answer of
+ * both sides (format, consistency with earlier answers, the caller's rules) and hands each
+ * committed move to the caller before the next query, so that an interrupted dissection resumes
+ * from its moves without asking (or recomputing) anything again.
  * @module
  */
 import {
@@ -16,7 +17,8 @@ import {
   type Side,
 } from "./counterpart.ts";
 import type { Hash } from "./hash.ts";
-import { checkArity, interiorPoints, type Interval, isFinal, narrow } from "./dissection.ts";
+import { checkArity, interiorPoints, type Interval, isFinal, narrow, subInterval } from "./dissection.ts";
+import { type Answers, playParty, type Transport, type Turn } from "./engine.ts";
 
 /** One round: the interior points and both sides' commitments at them. */
 export interface Move {
@@ -73,45 +75,92 @@ export interface DissectResult {
 }
 
 /**
- * Runs (or resumes) a k-ary dissection until the two sides' disagreement is between adjacent
- * indices.
+ * An offline referee: a transport whose party is the challenger, so our only move is the pick
+ * (the referee asks their side itself; the one-step proof is `opml prove --dispute`'s).
+ */
+export abstract class OfflineReferee<E> implements Transport<E> {
+  abstract turn(): Promise<Turn<E>>;
+  abstract pick(index: number, ours: readonly unknown[]): Promise<void>;
+  bisect(): Promise<void> {
+    throw new DisputeError("the offline challenger does not bisect");
+  }
+  claim(): Promise<void> {
+    throw new DisputeError("the offline challenger does not claim");
+  }
+  step(): Promise<void> {
+    throw new DisputeError("the offline challenger does not execute steps");
+  }
+}
+
+/**
+ * The offline referee of a dissection as a transport of the dispute engine: each turn is a pick
+ * on their checked answers of the next round (or the end), and our pick commits the round.
+ * Recorded moves are replayed when it is made (nobody asked).
  *
  * @example
  * ```ts
- * const ledger = new Ledger(describeNodeState);
- * ledger.record("ours", 0, s0); ledger.record("theirs", 0, s0);
- * ledger.record("ours", n + 1, ourOut); ledger.record("theirs", n + 1, theirOut);
- * const { interval } = await dissect({ interval: { lo: 0, hi: n + 1 }, arity: 4, ours, theirs, ledger });
- * // S_(interval.lo) agreed, S_(interval.hi) disputed
+ * const referee = new Dissection({ interval, arity: 4, theirs, ledger });
+ * const result = await playParty(referee, answers); // answers.at(phase, points): ours
  * ```
- * @throws {CounterpartError} for a malformed, contradictory or impossible answer (nothing is
- *   committed for that round); {@link DisputeError} when the ends are not agree/disagree or a
- *   replayed move does not follow from the dissection.
  */
-export async function dissect(opts: DissectOptions): Promise<DissectResult> {
-  checkArity(opts.arity);
-  const { ledger } = opts;
-  const d: Describe = ledger.describe ?? describeStep;
-  let iv = { ...opts.interval };
-  const endOf = (side: Side, i: number) => {
-    const h = ledger.of(side).get(i);
-    if (h === undefined) throw new DisputeError(`${d(side, i)} is not known: the dissection needs both ends`);
-    return h;
-  };
-  if (endOf("ours", iv.lo) !== endOf("theirs", iv.lo)) {
-    throw new DisputeError(
-      `${d("ours", iv.lo)} and ${
-        d("theirs", iv.lo)
-      } differ: the dissection must start where both sides agree`,
-    );
-  }
-  if (endOf("ours", iv.hi) === endOf("theirs", iv.hi)) {
-    throw new DisputeError(`${d("ours", iv.hi)} equals ${d("theirs", iv.hi)}: nothing to dissect`);
-  }
-  const moves: Move[] = [];
-  const asked = { ours: 0, theirs: 0 };
+export class Dissection extends OfflineReferee<DissectResult> {
+  readonly #opts: Omit<DissectOptions, "ours">;
+  readonly #d: Describe;
+  #iv: Interval;
+  readonly #moves: Move[] = [];
+  readonly #asked = { ours: 0, theirs: 0 };
+  #round?: { points: number[]; theirs: Hash[] };
 
-  const accept = (side: Side, points: number[], values: readonly unknown[]): Hash[] => {
+  /**
+   * @throws {DisputeError} when the ends are not agree/disagree or a replayed move does not
+   *   follow from the dissection; {@link CounterpartError} for a recorded answer that is not.
+   */
+  constructor(opts: Omit<DissectOptions, "ours">, readonly phase: 1 | 2 = 1) {
+    super();
+    checkArity(opts.arity);
+    this.#opts = opts;
+    const { ledger } = opts;
+    const d = this.#d = ledger.describe ?? describeStep;
+    this.#iv = { ...opts.interval };
+    const iv = this.#iv;
+    const endOf = (side: Side, i: number) => {
+      const h = ledger.of(side).get(i);
+      if (h === undefined) {
+        throw new DisputeError(`${d(side, i)} is not known: the dissection needs both ends`);
+      }
+      return h;
+    };
+    if (endOf("ours", iv.lo) !== endOf("theirs", iv.lo)) {
+      throw new DisputeError(
+        `${d("ours", iv.lo)} and ${
+          d("theirs", iv.lo)
+        } differ: the dissection must start where both sides agree`,
+      );
+    }
+    if (endOf("ours", iv.hi) === endOf("theirs", iv.hi)) {
+      throw new DisputeError(`${d("ours", iv.hi)} equals ${d("theirs", iv.hi)}: nothing to dissect`);
+    }
+    for (const [n, m] of (opts.moves ?? []).entries()) {
+      if (isFinal(this.#iv)) {
+        throw new DisputeError(`recorded move ${n + 1} comes after the dissection ended`);
+      }
+      const points = interiorPoints(this.#iv, opts.arity);
+      if (JSON.stringify(points) !== JSON.stringify(m.points)) {
+        throw new DisputeError(
+          `recorded move ${n + 1} asks for ${describeIndices(m.points)}, but the dissection asks for ${
+            describeIndices(points)
+          }`,
+        );
+      }
+      const ours = this.#accept("ours", points, m.ours), theirs = this.#accept("theirs", points, m.theirs);
+      this.#iv = narrow(this.#iv, points, points.map((_, k) => ours[k] === theirs[k]));
+      this.#moves.push({ points, ours, theirs });
+    }
+  }
+
+  #accept(side: Side, points: number[], values: readonly unknown[]): Hash[] {
+    const { ledger } = this.#opts;
+    const d = this.#d;
     if (!Array.isArray(values) || values.length !== points.length) {
       const got = Array.isArray(values) ? `${values.length} answers` : `no list of answers`;
       throw new CounterpartError(
@@ -126,49 +175,74 @@ export async function dissect(opts: DissectOptions): Promise<DissectResult> {
     for (const [i, m] of ledger.of(side)) trial.of(side).set(i, m);
     const out = points.map((p, k) => {
       const h = trial.record(side, p, values[k]);
-      const why = opts.rule?.(side, p, h, trial.of(side));
+      const why = this.#opts.rule?.(side, p, h, trial.of(side));
       if (why) throw new CounterpartError(side, `${d(side, p)}: ${why}`);
       return h;
     });
     out.forEach((h, k) => ledger.record(side, points[k], h));
     return out;
-  };
-
-  for (const [n, m] of (opts.moves ?? []).entries()) {
-    if (isFinal(iv)) throw new DisputeError(`recorded move ${n + 1} comes after the dissection ended`);
-    const points = interiorPoints(iv, opts.arity);
-    if (JSON.stringify(points) !== JSON.stringify(m.points)) {
-      throw new DisputeError(
-        `recorded move ${n + 1} asks for ${describeIndices(m.points)}, but the dissection asks for ${
-          describeIndices(points)
-        }`,
-      );
-    }
-    const ours = accept("ours", points, m.ours), theirs = accept("theirs", points, m.theirs);
-    iv = narrow(iv, points, points.map((_, k) => ours[k] === theirs[k]));
-    moves.push({ points, ours, theirs });
   }
 
-  while (!isFinal(iv)) {
-    const points = interiorPoints(iv, opts.arity);
+  /** Their checked answers of the next round (a pick turn), or the end of the dissection. */
+  async turn(): Promise<Turn<DissectResult>> {
+    if (isFinal(this.#iv)) {
+      return { kind: "ended", end: { interval: this.#iv, moves: this.#moves, asked: this.#asked } };
+    }
+    const points = interiorPoints(this.#iv, this.#opts.arity);
     // theirs first, kept (onTheirs) while ours are computed; the round commits with both
     let theirs: Hash[];
-    const pending = opts.pending;
+    const pending = this.#opts.pending;
     if (pending && JSON.stringify(pending.points) === JSON.stringify(points)) {
-      theirs = accept("theirs", points, pending.theirs);
+      theirs = this.#accept("theirs", points, pending.theirs);
     } else {
-      const raw = await opts.theirs.at(points);
-      asked.theirs += points.length;
-      theirs = accept("theirs", points, raw);
-      await opts.onTheirs?.(points, theirs);
+      const raw = await this.#opts.theirs.at(points);
+      this.#asked.theirs += points.length;
+      theirs = this.#accept("theirs", points, raw);
+      await this.#opts.onTheirs?.(points, theirs);
     }
-    const oursRaw = await opts.ours.at(points);
-    asked.ours += points.length;
-    const ours = accept("ours", points, oursRaw);
-    const move = { points, ours, theirs };
-    iv = narrow(iv, points, points.map((_, k) => ours[k] === theirs[k]));
-    moves.push(move);
-    await opts.onMove?.(move, iv);
+    this.#round = { points, theirs };
+    return { kind: "pick", phase: this.phase, points, theirs };
   }
-  return { interval: iv, moves, asked };
+
+  /** Commits the round: our answers, checked, and the sub-interval we dispute. */
+  async pick(index: number, oursRaw: readonly unknown[]): Promise<void> {
+    const round = this.#round;
+    if (!round) throw new DisputeError("no round to pick in");
+    this.#round = undefined;
+    this.#asked.ours += round.points.length;
+    const ours = this.#accept("ours", round.points, oursRaw);
+    const move = { points: round.points, ours, theirs: round.theirs };
+    this.#iv = subInterval(this.#iv, round.points, index);
+    this.#moves.push(move);
+    await this.#opts.onMove?.(move, this.#iv);
+  }
+}
+
+/**
+ * Runs (or resumes) a k-ary dissection until the two sides' disagreement is between adjacent
+ * indices: the {@link Dissection} referee played by the dispute engine with `ours` as our
+ * answers.
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger(describeNodeState);
+ * ledger.record("ours", 0, s0); ledger.record("theirs", 0, s0);
+ * ledger.record("ours", n + 1, ourOut); ledger.record("theirs", n + 1, theirOut);
+ * const { interval } = await dissect({ interval: { lo: 0, hi: n + 1 }, arity: 4, ours, theirs, ledger });
+ * // S_(interval.lo) agreed, S_(interval.hi) disputed
+ * ```
+ * @throws {CounterpartError} for a malformed, contradictory or impossible answer (nothing is
+ *   committed for that round); {@link DisputeError} when the ends are not agree/disagree or a
+ *   replayed move does not follow from the dissection.
+ */
+export async function dissect(opts: DissectOptions): Promise<DissectResult> {
+  return await playParty(new Dissection(opts), sourceAnswers(opts.ours));
+}
+
+/** Answers from one commitment source (any phase): a side given as a list, a file, a function. */
+export function sourceAnswers(ours: CommitmentSource): Answers {
+  return {
+    at: async (_phase, points) => await ours.at(points),
+    check: () => Promise.reject(new DisputeError("a commitment source has no check runs")),
+  };
 }

@@ -45,7 +45,9 @@ export function isFinal(iv: Interval): boolean {
 /**
  * The interior points of the next round: `min(arity - 1, hi - lo - 1)` distinct indices strictly
  * between `lo` and `hi`, as evenly spaced as integers allow (`lo + floor(i (hi - lo) / parts)`).
- * Empty when the interval is final.
+ * Empty when the interval is final. The offline dissection's points; the contract's
+ * `splitPoints` are the same (the on-chain player checks every round against
+ * {@link splitPointsOf}, which this calls).
  *
  * @example
  * ```ts
@@ -56,11 +58,29 @@ export function isFinal(iv: Interval): boolean {
 export function interiorPoints(iv: Interval, arity: number): number[] {
   checkInterval(iv);
   checkArity(arity);
+  return splitPointsOf(iv, arity).slice(1, -1);
+}
+
+/**
+ * OpmlGame's `splitPoints` of an interval: `lo`, the interior points, `hi`, where point j of
+ * `count = min(arity, hi - lo)` is `lo + floor(j (hi - lo) / count)`, for any arity the
+ * contract accepts (2 .. 1024; the offline dissection takes up to {@link MAX_ARITY}).
+ *
+ * @example
+ * ```ts
+ * splitPointsOf({ lo: 0, hi: 100 }, 4); // [0, 25, 50, 75, 100]
+ * ```
+ */
+export function splitPointsOf(iv: Interval, arity: number): number[] {
+  checkInterval(iv);
+  if (!Number.isInteger(arity) || arity < MIN_ARITY) throw new RangeError(`arity ${arity}`);
   const gap = iv.hi - iv.lo;
   const parts = Math.min(arity, gap);
-  const out: number[] = [];
-  // gap / parts >= 1, so the floors strictly increase and stay inside (lo, hi)
+  const out: number[] = [iv.lo];
+  // gap / parts >= 1, so the floors strictly increase and stay inside (lo, hi); gap <= 2^40 and
+  // parts <= 1024 keep i * gap exact in a double
   for (let i = 1; i < parts; i++) out.push(iv.lo + Math.floor((i * gap) / parts));
+  out.push(iv.hi);
   return out;
 }
 
@@ -83,9 +103,32 @@ export function disputedPart(agree: readonly boolean[]): number {
 }
 
 /**
+ * The sub-interval `index` of a round (0 .. points.length): from the interior point before it
+ * (or `lo`) to the point it ends at (or `hi`). The offline referee's and the contract's rule
+ * (`pick(id, index, states)`: `[p_index, p_(index+1)]` of `splitPoints`).
+ *
+ * @example
+ * ```ts
+ * subInterval({ lo: 0, hi: 100 }, [25, 50, 75], 1); // { lo: 25, hi: 50 }
+ * ```
+ */
+export function subInterval(iv: Interval, points: readonly number[], index: number): Interval {
+  checkInterval(iv);
+  let lo = iv.lo;
+  for (const p of points) {
+    if (!(p > lo && p < iv.hi)) throw new RangeError(`point ${p} is not inside (${lo}, ${iv.hi})`);
+    lo = p;
+  }
+  if (!(Number.isInteger(index) && index >= 0 && index <= points.length)) {
+    throw new RangeError(`sub-interval ${index} of ${points.length + 1}`);
+  }
+  return { lo: index === 0 ? iv.lo : points[index - 1], hi: index < points.length ? points[index] : iv.hi };
+}
+
+/**
  * The next interval from agreement at the interior points: the first point where the sides
  * disagree ends it, the point before it (or `lo`) starts it; if they agree at every point, the
- * last point and `hi` ({@link disputedPart}).
+ * last point and `hi` ({@link disputedPart}, {@link subInterval}).
  *
  * @example
  * ```ts
@@ -93,17 +136,10 @@ export function disputedPart(agree: readonly boolean[]): number {
  * ```
  */
 export function narrow(iv: Interval, points: number[], agree: boolean[]): Interval {
-  checkInterval(iv);
   if (points.length !== agree.length) {
     throw new RangeError(`${points.length} points but ${agree.length} agreement flags`);
   }
-  let lo = iv.lo;
-  for (const p of points) {
-    if (!(p > lo && p < iv.hi)) throw new RangeError(`point ${p} is not inside (${lo}, ${iv.hi})`);
-    lo = p;
-  }
-  const j = disputedPart(agree);
-  return { lo: j === 0 ? iv.lo : points[j - 1], hi: j < points.length ? points[j] : iv.hi };
+  return subInterval(iv, points, disputedPart(agree));
 }
 
 /**

@@ -7,7 +7,10 @@
  * @module
  */
 import { OpmlError } from "../errors.ts";
+import type { CheckEnd } from "./check_run.ts";
 import { CounterpartError, UnavailableError } from "./counterpart.ts";
+import { type Answers, playParty, type Transition, type Transport, type Turn } from "./engine.ts";
+import type { Hash } from "./hash.ts";
 
 /** A running counterpart process. */
 export interface LinePeer {
@@ -116,33 +119,30 @@ export class PeerQueryError extends OpmlError {
 }
 
 /**
- * The serving side of the protocol (`opml roots ... --serve`): writes `header` as the first
- * line, then answers each line of `input` (a JSON list of steps) with one line, `answer(steps)`,
- * until `input` ends.
- *
- * @example
- * ```ts
- * const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
- * await servePeer(header, (steps) => steps.map((t) => run.hashAt(t)), Deno.stdin.readable, out);
- * ```
- * @throws {PeerQueryError} for a line that is not a JSON list of steps.
+ * The serving side of the protocol as a transport of the dispute engine (engine.ts): we defend
+ * a claim of `transition`; our first turn is the claim (its header line, `headerOf` the check's
+ * start and end), then each input line is a bisect turn at the steps it lists, until `input`
+ * ends.
  */
-export async function servePeer(
-  header: unknown,
-  answer: (steps: number[]) => unknown,
-  input: ReadableStream<Uint8Array>,
-  write: (line: string) => void,
-): Promise<void> {
-  const out = (v: unknown) => write(JSON.stringify(v) + "\n");
-  out(header);
-  let buf = "";
-  const dec = new TextDecoder();
-  for await (const chunk of input) {
-    buf += dec.decode(chunk, { stream: true });
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
+class PeerServer implements Transport<void> {
+  #claimed = false;
+  #lines: AsyncIterator<string>;
+
+  constructor(
+    readonly transition: Transition,
+    readonly headerOf: (check: { initial: Hash; end: CheckEnd }) => unknown,
+    input: ReadableStream<Uint8Array>,
+    readonly write: (line: string) => void,
+  ) {
+    this.#lines = readLines(input);
+  }
+
+  async turn(): Promise<Turn<void>> {
+    if (!this.#claimed) return { kind: "claim", transition: this.transition };
+    for (;;) {
+      const next = await this.#lines.next();
+      if (next.done) return { kind: "ended", end: undefined };
+      const line = next.value.trim();
       if (!line) continue;
       let steps: unknown;
       try {
@@ -153,7 +153,65 @@ export async function servePeer(
       if (!Array.isArray(steps) || !steps.every((s) => Number.isSafeInteger(s) && s >= 0)) {
         throw new PeerQueryError(`--serve: a query must be a JSON list of steps, got: ${line.slice(0, 80)}`);
       }
-      out(answer(steps));
+      return { kind: "bisect", phase: 2, points: steps, transition: this.transition };
     }
   }
+
+  #out(v: unknown): void {
+    this.write(JSON.stringify(v) + "\n");
+  }
+
+  claim(check: { initial: Hash; end: CheckEnd }): Promise<void> {
+    this.#claimed = true;
+    this.#out(this.headerOf(check));
+    return Promise.resolve();
+  }
+
+  bisect(ours: readonly unknown[]): Promise<void> {
+    this.#out(ours);
+    return Promise.resolve();
+  }
+
+  pick(): Promise<void> {
+    throw new PeerQueryError("--serve answers queries: it does not pick");
+  }
+  step(): Promise<void> {
+    throw new PeerQueryError("--serve answers queries: it does not execute steps");
+  }
+}
+
+async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buf = "";
+  const dec = new TextDecoder();
+  for await (const chunk of input) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+    }
+  }
+}
+
+/**
+ * The serving side of the protocol (`opml roots ... --serve`): our party defends its claim of
+ * `transition` through the dispute engine: it writes the header (`headerOf` our check) as the
+ * first line, then answers each line of `input` (a JSON list of steps) with one line, our
+ * states of the check at those steps, until `input` ends.
+ *
+ * @example
+ * ```ts
+ * const out = (line: string) => Deno.stdout.writeSync(new TextEncoder().encode(line));
+ * await servePeer(answers, transition, (c) => header(c), Deno.stdin.readable, out);
+ * ```
+ * @throws {PeerQueryError} for a line that is not a JSON list of steps.
+ */
+export async function servePeer(
+  answers: Answers,
+  transition: Transition,
+  headerOf: (check: { initial: Hash; end: CheckEnd }) => unknown,
+  input: ReadableStream<Uint8Array>,
+  write: (line: string) => void,
+): Promise<void> {
+  await playParty(new PeerServer(transition, headerOf, input, write), answers);
 }

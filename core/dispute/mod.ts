@@ -1,7 +1,8 @@
 /**
- * Disputes, off chain: k-ary dissection of two commitment sequences (phase 1 over node states,
- * phase 2 over the VM steps of one node's check), counterparts and their consistency, the
- * session file of a challenge, and the one-step proof of the disputed step.
+ * Disputes: the one state machine of a party (engine.ts) and its offline transports; k-ary
+ * dissection of two commitment sequences (phase 1 over node states, phase 2 over the VM steps of
+ * one node's check), counterparts and their consistency, the session file of a challenge, and the
+ * one-step proof of the disputed step.
  *
  * @example
  * ```ts
@@ -21,6 +22,8 @@ export {
   maxRounds,
   MIN_ARITY,
   narrow,
+  splitPointsOf,
+  subInterval,
 } from "./dissection.ts";
 export {
   type CommitmentSource,
@@ -36,7 +39,25 @@ export {
   sparseSource,
   UnavailableError,
 } from "./counterpart.ts";
-export { type AnswerRule, dissect, type DissectOptions, type DissectResult, type Move } from "./dissect.ts";
+export {
+  type AnswerRule,
+  dissect,
+  Dissection,
+  type DissectOptions,
+  type DissectResult,
+  type Move,
+  sourceAnswers,
+} from "./dissect.ts";
+export {
+  type Answers,
+  type CheckRuns,
+  partyAnswers,
+  PlayerStuck,
+  playParty,
+  type Transition,
+  type Transport,
+  type Turn,
+} from "./engine.ts";
 export { JsonFileError, readJson, readJsonIfExists, writeJsonAtomic } from "./json_file.ts";
 export {
   challenge,

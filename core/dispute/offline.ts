@@ -8,13 +8,13 @@
 import { EXIT, OpmlError } from "../errors.ts";
 import { loadElf } from "../vm/mod.ts";
 import { challenge, type ChallengeReport } from "./challenge.ts";
-import type { CheckRun } from "./check_run.ts";
-import { type CommitmentSource, functionSource, UnavailableError } from "./counterpart.ts";
+import { type CommitmentSource, UnavailableError } from "./counterpart.ts";
+import { partyAnswers } from "./engine.ts";
 import { type Hash, toHash } from "./hash.ts";
 import { readJson, writeJsonAtomic } from "./json_file.ts";
 import type { LinePeer } from "./line_peer.ts";
-import { checkerImage, type FileParty, openParty, transitionCheck } from "./party.ts";
-import { type DisputeFile, type Phase1Roots, type Phase2Roots } from "./roots_file.ts";
+import { checkerImage, type FileParty, openParty } from "./party.ts";
+import { type DisputeFile, parseRoots, type Phase1Roots, type Phase2Roots } from "./roots_file.ts";
 import { theirCheckSource, theirFileStates } from "./their_check.ts";
 
 /** The challenge waits for commitments the counterpart has not given yet (exit `EXIT.waiting`). */
@@ -30,6 +30,52 @@ export class ChallengeWaiting extends OpmlError {
   ) {
     super(message, EXIT.waiting);
   }
+}
+
+/** The commitments files of an offline challenge cannot be used together (exit code 1, or 2). */
+export class ChallengeFilesError extends OpmlError {
+  override name = "ChallengeFilesError";
+}
+
+/** A commitments file, read and checked. */
+export function loadRoots(path: string): ReturnType<typeof parseRoots> {
+  return parseRoots(readJson(path, "commitments file"), path);
+}
+
+/**
+ * The commitments files of `opml challenge --ours FILE --theirs FILE...`, read and sorted: our
+ * phase-1 file, their one phase-1 file, and their phase-2 files.
+ *
+ * @example
+ * ```ts
+ * const { ours, theirs, theirChecks } = loadChallengeFiles("ours.json", ["theirs.json"]);
+ * ```
+ * @throws {ChallengeFilesError} for a phase-2 file as ours (exit 1), or not exactly one phase-1
+ *   file of theirs (usage, exit 2); `RootsFileError` for a malformed file.
+ */
+export function loadChallengeFiles(
+  oursPath: string,
+  theirPaths: readonly string[],
+): { ours: Phase1Roots; theirs: Phase1Roots; theirChecks: Phase2Roots[] } {
+  const ours = loadRoots(oursPath);
+  if (ours.phase !== 1) {
+    throw new ChallengeFilesError(
+      `--ours ${oursPath}: phase-${ours.phase} commitments; give our phase-1 file (opml roots DIR -i X)`,
+    );
+  }
+  const docs = theirPaths.map(loadRoots);
+  const p1 = docs.filter((d) => d.phase === 1);
+  if (p1.length !== 1) {
+    throw new ChallengeFilesError(
+      `--theirs: give exactly one phase-1 commitments file (got ${p1.length})`,
+      EXIT.usage,
+    );
+  }
+  return {
+    ours,
+    theirs: p1[0] as Phase1Roots,
+    theirChecks: docs.filter((d) => d.phase === 2) as Phase2Roots[],
+  };
 }
 
 /** Options of {@link challengeFiles}. */
@@ -99,16 +145,15 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
         party ??= openParty(ours);
         image ??= await checkerImage(party.model);
         const initial = toHash(loadElf(image).hash());
-        let run: Promise<CheckRun> | undefined;
-        const ourRun = () =>
-          run ??= transitionCheck(party!, d.node, d.claim, {
-            honest: true,
-            expectPre: d.pre,
-            from: d.from,
-            image,
-            maxSteps: opts.maxSteps,
-            onProgress: (s) => progress(`our check of node ${d.node}: step ${s}`),
-          });
+        // our answers: the party's honest check of their claim (the engine's, as on chain)
+        const answers = partyAnswers(party, {
+          role: "challenger",
+          states: ours.states,
+          image,
+          maxSteps: opts.maxSteps,
+          log: (line) => progress(`node ${d.node}: ${line}`),
+        });
+        const transition = { from: d.from ?? d.node - 1, node: d.node, pre: d.pre, claim: d.claim };
         const theirs = theirCheckSource(
           p2,
           opts.theirsCmd,
@@ -122,9 +167,9 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
         if (opts.theirsCmd !== undefined) {
           // their process starts computing now, in parallel with ours
           Promise.resolve(theirs.final()).catch(() => {});
-          await ourRun();
+          await answers.check(transition);
         }
-        const oursSrc: CommitmentSource = functionSource(async (t) => (await ourRun()).hashAt(t));
+        const oursSrc: CommitmentSource = { at: (ix) => answers.at(2, ix, transition) };
         return { initial, ours: oursSrc, theirs };
       },
     }).catch((e) => {
@@ -153,7 +198,7 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
     format: "opml-dispute/1",
     model: ours.model,
     inputs: ours.inputs,
-    ...(ours.tamper !== undefined ? { tamper: ours.tamper } : {}),
+    ...(ours.liesFrom !== undefined ? { liesFrom: ours.liesFrom } : {}),
     node: o.node.node,
     ...(o.node.from !== undefined ? { from: o.node.from } : {}),
     pre: o.node.pre,

@@ -135,12 +135,12 @@ export function newParty(dir: string, inputs: readonly string[], tamper?: number
     model: { dir: absolute(dir), commitment: keyHex(model.prog.key) as Hash },
     inputs: absoluteInputs(inputs),
   };
-  if (tamper !== undefined) spec.tamper = tamper;
+  if (tamper !== undefined) spec.liesFrom = tamper;
   return fileParty(spec, model);
 }
 
 function fileParty(spec: RunSpec, model: ModelDir): FileParty {
-  const liesFrom = spec.tamper;
+  const liesFrom = spec.liesFrom;
   // the behaviour is checked before the inputs are read: a bad --tamper is a usage error
   partyOf(model, [], liesFrom);
   return { ...partyOf(model, readInputs(spec.inputs, model), liesFrom), spec };
@@ -165,7 +165,7 @@ export function openParty(spec: RunSpec): FileParty {
     );
   }
   const clean: RunSpec = { model: { ...spec.model }, inputs: [...spec.inputs] };
-  if (spec.tamper !== undefined) clean.tamper = spec.tamper;
+  if (spec.liesFrom !== undefined) clean.liesFrom = spec.liesFrom;
   return fileParty(clean, model);
 }
 

@@ -2,20 +2,23 @@
  * The commitments files of `opml roots` (format `opml-roots/1`): a party's phase-1 states, or
  * the VM state hashes of its check of one node at chosen steps; and the dispute file of
  * `opml challenge` (format `opml-dispute/1`) that `opml prove` turns into a one-step proof.
- * Every document names the model directory, the input files and the `--tamper` setting that
- * produced it, so that the commitments can be recomputed on demand.
+ * Every document names the model directory, the input files and the party's behaviour
+ * (`liesFrom`, the `--tamper` setting; `tamper` in older files) that produced it, so that the commitments can be recomputed on demand.
  * @module
  */
 import { OpmlError } from "../errors.ts";
 import { type Hash, isHash, statusOf } from "./hash.ts";
 
-/** Which computation produced a file: the model, the inputs, and the testing aid `--tamper`. */
+/** Which computation produced a file: the model, the inputs, and the party's behaviour. */
 export interface RunSpec {
   model: { dir: string; commitment: Hash };
   /** `--input` arguments (`FILE` or `NAME=FILE`), paths absolute. */
   inputs: string[];
-  /** `--tamper node=K`: a dishonest server, wrong from node K on. */
-  tamper?: number;
+  /**
+   * The party lies from node K on (`--tamper node=K`: a dishonest server). Files written before
+   * the rename say `tamper`: read as `liesFrom`.
+   */
+  liesFrom?: number;
 }
 
 /** Phase-1 commitments: S_0 .. S_(N+1). */
@@ -106,7 +109,10 @@ function checker(doc: unknown, path: string, what: string) {
       model: { dir: m!.dir as string, commitment: hash(m!.commitment, "model.commitment") },
       inputs: inputs as string[],
     };
-    if (d.tamper !== undefined) out.tamper = count(d.tamper, "tamper", 1);
+    // `tamper`: the field's name before it was `liesFrom` (still read)
+    if (d.liesFrom !== undefined && d.tamper !== undefined) fail("both liesFrom and tamper (its old name)");
+    if (d.liesFrom !== undefined) out.liesFrom = count(d.liesFrom, "liesFrom", 1);
+    else if (d.tamper !== undefined) out.liesFrom = count(d.tamper, "tamper", 1);
     return out;
   };
   return { d, fail, hash, count, spec };

@@ -4,7 +4,7 @@
  * on the line protocol, checked against the dispute. Used by `opml roots` and `opml challenge`.
  * @module
  */
-import type { CheckRun } from "./check_run.ts";
+import type { CheckEnd } from "./check_run.ts";
 import type { CheckSource } from "./challenge.ts";
 import { CounterpartError, sparseSource, UnavailableError } from "./counterpart.ts";
 import type { Hash } from "./hash.ts";
@@ -26,7 +26,7 @@ export function phase2Header(
   node: number,
   pre: Hash,
   claim: Hash,
-  run: CheckRun,
+  run: { initial: Hash; end: CheckEnd },
   from = node - 1,
 ): Phase2Roots {
   return {

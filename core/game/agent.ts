@@ -302,7 +302,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   /** How we lie on a task (from node K, or not): as recorded when we answered or checked it, else `opts.tamper`. */
   const liesFromOn = (taskId: bigint): number | undefined => {
     const rec = session.tasks[taskId.toString()];
-    return rec ? rec.tamper : opts.tamper;
+    return rec ? rec.liesFrom : opts.tamper;
   };
 
   /** Our party of a task (undefined: not a task of our models). */
@@ -405,7 +405,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     const salt = rec?.salt ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     // recorded before sending: a restart must reveal with the same salt and defend with the same --tamper
     session.tasks[key] = { model: reg.programKey, state: "answered", outputKey, salt };
-    if (tamper !== undefined) session.tasks[key].tamper = tamper;
+    if (tamper !== undefined) session.tasks[key].liesFrom = tamper;
     save();
     if (!ours) {
       try {
@@ -436,7 +436,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     const rec = {
       model: reg.programKey,
       outputKey: ours,
-      ...(opts.tamper !== undefined ? { tamper: opts.tamper } : {}),
+      ...(opts.tamper !== undefined ? { liesFrom: opts.tamper } : {}),
     };
     if (same(ours, theirs)) {
       session.tasks[taskId.toString()] = { ...rec, state: "agreed" };

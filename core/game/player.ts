@@ -1,13 +1,14 @@
 /**
- * One party of one on-chain dispute, played to its end: it reads the dispute from the chain,
- * moves when it is its turn (bisect, pick, claim, step) from its own party (core/dispute/party.ts,
- * honest or lying from node K; bisect and pick are one move in both phases), and claims a
- * timeout when the other party's clock has run out. It keeps no state the chain does not hold
- * (its party is deterministic), so a restarted player resumes any game where it stands.
+ * One party of one on-chain dispute, played to its end by the dispute engine
+ * (core/dispute/engine.ts) with the chain as its transport: the transport reads the dispute from
+ * the chain, hands the engine each turn that is ours (bisect, pick, claim, step: the same turns
+ * as offline) and sends the engine's moves, and it claims a timeout when the other party's clock
+ * has run out. Our moves come from our party (core/dispute/party.ts, honest or lying from node K).
+ * It keeps no state the chain does not hold (its party is deterministic), so a restarted player
+ * resumes any game where it stands.
  * @module
  */
 import type { Hex } from "viem";
-import { OpmlError } from "../errors.ts";
 import {
   type GameClient,
   GameTxError,
@@ -16,11 +17,21 @@ import {
   REASON_NAMES,
   TaskStatus,
 } from "../chain/game_client.ts";
-import type { CheckRun } from "../dispute/check_run.ts";
-import { disputedPart } from "../dispute/dissection.ts";
-import { type Hash, toHash } from "../dispute/hash.ts";
+import type { StepWitness } from "../vm/mod.ts";
+import type { CheckEnd } from "../dispute/check_run.ts";
+import { splitPointsOf } from "../dispute/dissection.ts";
+import {
+  type CheckRuns,
+  partyAnswers,
+  PlayerStuck,
+  playParty,
+  type Transition,
+  type Transport,
+  type Turn,
+} from "../dispute/engine.ts";
+import type { Hash } from "../dispute/hash.ts";
 import { oneStepProof } from "../dispute/proof.ts";
-import { type Party, phase1States, transitionCheck } from "../dispute/party.ts";
+import type { Party } from "../dispute/party.ts";
 
 /** timeout()'s reverts when the other party moved between our read and our transaction. */
 const RACED_TIMEOUT = new Set(["ClockNotExpired", "GameEnded"]);
@@ -65,16 +76,7 @@ export interface PlayOptions {
   checks?: CheckRuns;
 }
 
-/**
- * Check runs of one task's transitions, by transition, claim and side (a lying defender's run
- * differs from the honest one): the players of the task's disputes share them.
- */
-export type CheckRuns = Map<string, Promise<CheckRun>>;
-
-/** The player cannot go on (its own computation contradicts the game): it stops, the clock runs. */
-export class PlayerStuck extends OpmlError {
-  override name = "PlayerStuck";
-}
+export { type CheckRuns, PlayerStuck };
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -84,14 +86,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       resolve();
     }, { once: true });
   });
-
-/** The context of a check run: the same transition and claim reuse the same run. */
-interface CheckKey {
-  a: number;
-  b: number;
-  pre: Hex;
-  claim: Hex;
-}
 
 /** `bytes32(disputeId)`: the local context the game binds the checker's local data to. */
 export function disputeLocalContext(disputeId: bigint): Hex {
@@ -110,230 +104,262 @@ export function disputeLocalContext(disputeId: bigint): Hex {
  * @throws {PlayerStuck} when its own computation cannot produce a legal move.
  */
 export async function playDispute(opts: PlayOptions): Promise<DisputeEnd | undefined> {
-  const { game, disputeId: id, role, party: c, signal } = opts;
+  const { game, disputeId: id } = opts;
   const log = opts.log ?? (() => {});
-  const pollMs = opts.pollMs ?? 250;
-  const taskId = (await game.dispute(id)).taskId;
-  const task = await game.task(taskId);
+  const task = await game.task((await game.dispute(id)).taskId);
   const model = await game.model(task.modelId);
-  // the model's bound of the check this dispute may claim: the whole model's, or one node's
-  const maxSteps = Number(task.singlePhase ? model.maxWholeSteps : model.maxSteps);
-  const n = c.model.prog.program.nodes.length;
-  let states: Hex[] | undefined;
-  const checks: CheckRuns = opts.checks ?? new Map();
-  let lastActed = "";
-
-  const myStates = async () => {
-    if (!states) {
-      log(`dispute ${id}: computing our phase-1 states (${n + 2})`);
-      states = (await phase1States(c)).states as Hex[];
-    }
-    return states;
-  };
-  const myCheck = (key: CheckKey): Promise<CheckRun> => {
-    const name = `${key.a}:${key.b}:${key.pre.toLowerCase()}:${key.claim.toLowerCase()}:${role}`;
-    let run = checks.get(name);
-    if (run) return run;
-    run = (async () => {
-      log(`dispute ${id}: running our check of transition ${key.a} -> ${key.b} in the VM`);
-      const t0 = performance.now();
-      const r = await transitionCheck(c, key.b, key.claim as Hash, {
-        from: key.a,
-        expectPre: key.pre as Hash,
-        // a lying defender's check accepts its own claim; a challenger checks honestly
-        honest: role !== "defender",
-        maxSteps,
-        onProgress: (s) => log(`dispute ${id}: check at step ${s.toLocaleString("en-US")}`),
-      });
-      log(
-        `dispute ${id}: our check exits ${r.end.exitCode} after ${
-          r.end.step.toLocaleString("en-US")
-        } steps ` +
-          `(${((performance.now() - t0) / 1000).toFixed(1)} s)`,
-      );
-      return r;
-    })();
-    // a failed run is not kept: the next move runs it again
-    run.catch(() => checks.delete(name));
-    checks.set(name, run);
-    return run;
-  };
-  const keyOf = (d: { b: number; preState: Hex; claimState: Hex }): CheckKey => ({
-    a: task.singlePhase ? 0 : d.b - 1,
-    b: d.b,
-    pre: d.preState,
-    claim: d.claimState,
+  const answers = partyAnswers(opts.party, {
+    role: opts.role,
+    checks: opts.checks,
+    // the model's bound of the check this dispute may claim: the whole model's, or one node's
+    maxSteps: Number(task.singlePhase ? model.maxWholeSteps : model.maxSteps),
+    log: (line) => log(`dispute ${id}: ${line}`),
   });
-
-  /**
-   * Our commitment at an index of the dispute's interval: a node state S_i in phase 1, the state
-   * of our check of the selected transition at step i in phase 2 (the offline challenge's two
-   * commitment sources, here asked by the chain's split points).
-   */
-  const oursAt = async (d: { phase: number; b: number; preState: Hex; claimState: Hex }) => {
-    if (d.phase === Phase.Bisect1 || d.phase === Phase.Pick1) {
-      const s = await myStates();
-      return { at: (p: bigint) => s[Number(p)].toLowerCase() as Hex, what: "states" };
+  const transport = new ChainTransport(opts, task.singlePhase, await game.arity());
+  try {
+    return await playParty(transport, answers);
+  } catch (e) {
+    if (e instanceof PlayerStuck && !e.message.startsWith("dispute ")) {
+      throw new PlayerStuck(`dispute ${id}: ${e.message}`);
     }
-    const run = await myCheck(keyOf(d));
-    return { at: (p: bigint) => run.hashAt(Number(p)) as Hex, what: "VM states" };
-  };
-  const span = (d: { phase: number; lo: bigint; hi: bigint }) =>
-    `phase ${d.phase === Phase.Bisect1 || d.phase === Phase.Pick1 ? 1 : 2} [${d.lo}, ${d.hi}]`;
+    throw e;
+  }
+}
 
-  /** The sub-interval we dispute: the rule of every pick (`disputedPart`), on the posted states. */
-  const choose = (points: bigint[], posted: Hex[], ours: (p: bigint) => Hex) =>
-    disputedPart(posted.map((h, k) => ours(points[k + 1]) === h.toLowerCase()));
+type ChainDispute = Awaited<ReturnType<GameClient["dispute"]>>;
 
-  while (!signal?.aborted) {
-    const d = await game.dispute(id);
-    if (d.phase === Phase.Resolved) {
-      const won = role === "defender" ? d.defenderWon : !d.defenderWon;
-      const executed = await game.events(["StepExecuted", "DisputeResolved"], opts.fromBlock);
-      const mine = executed.filter((e) => (e.args as { disputeId: bigint }).disputeId === id);
-      const stepEv = mine.find((e) => e.eventName === "StepExecuted");
-      const resolved = mine.find((e) => e.eventName === "DisputeResolved");
-      const reason = REASON_NAMES[Number((resolved?.args as { reason?: number } | undefined)?.reason ?? 1)];
-      const end: DisputeEnd = {
-        disputeId: id,
-        role,
-        defenderWon: d.defenderWon,
-        won,
-        node: d.b,
-        reason: stepEv ? "step" : reason ?? "timeout",
-      };
-      if (stepEv) end.step = (stepEv.args as { stepIndex: bigint }).stepIndex;
-      log(
-        `dispute ${id}: resolved, ${d.defenderWon ? "defender" : "challenger"} won (${end.reason}): we ${
-          won ? "won" : "lost"
-        }`,
+/** The dispute's phase as a dissection phase. */
+const phaseOf = (d: ChainDispute): 1 | 2 => d.phase === Phase.Bisect1 || d.phase === Phase.Pick1 ? 1 : 2;
+
+/**
+ * The chain as the dispute engine's transport: the contract holds the interval and the turn;
+ * `turn()` polls it until a move is ours (claiming the other party's timeout meanwhile), and each
+ * move is one transaction. A move that races the chain (the phase moved on) is read again.
+ */
+class ChainTransport implements Transport<DisputeEnd | undefined> {
+  readonly #o: PlayOptions;
+  readonly #log: (line: string) => void;
+  #lastActed = "";
+  #current?: { d: ChainDispute; where: string; points: bigint[]; posted: Hex[] };
+
+  constructor(opts: PlayOptions, readonly singlePhase: boolean, readonly arity: number) {
+    this.#o = opts;
+    this.#log = opts.log ?? (() => {});
+  }
+
+  #sleep(): Promise<void> {
+    return sleep(this.#o.pollMs ?? 250, this.#o.signal);
+  }
+
+  #transition(d: ChainDispute): Transition {
+    return {
+      from: this.singlePhase ? 0 : d.b - 1,
+      node: d.b,
+      pre: d.preState.toLowerCase() as Hash,
+      claim: d.claimState.toLowerCase() as Hash,
+    };
+  }
+
+  /** The chain's split points of the interval, checked against the offline dissection's. */
+  async #points(d: ChainDispute): Promise<bigint[]> {
+    const points = await this.#o.game.splitPoints(this.#o.disputeId);
+    const ours = splitPointsOf({ lo: Number(d.lo), hi: Number(d.hi) }, this.arity);
+    if (points.length !== ours.length || points.some((p, k) => Number(p) !== ours[k])) {
+      throw new PlayerStuck(
+        `the chain's split points of [${d.lo}, ${d.hi}] are ${points.join(", ")}, not ${ours.join(", ")}`,
       );
-      return end;
     }
-    if ((await game.task(taskId)).status === TaskStatus.Rejected) {
-      // another dispute rejected the result: this one is the challenger's, ended by anyone
-      log(`dispute ${id}: the result was rejected by another dispute: ending this one`);
-      try {
-        await game.timeout(id);
-      } catch (e) {
-        // the other party ended it first (a revert at simulation, or once mined): read it again
-        if (!(e instanceof GameTxError)) throw e;
-        await sleep(pollMs, signal);
-      }
-      continue;
-    }
-    const defenderToMove = d.phase === Phase.Bisect1 || d.phase === Phase.Claim || d.phase === Phase.Bisect2;
-    const ours = (role === "defender") === defenderToMove;
-    const where = `${PHASE_NAMES[d.phase]} [${d.lo}, ${d.hi}]`;
-    if (!ours) {
-      // the other party's clock: claim the game once it has run out (a claim waiting for its
-      // turn in the result's claim queue has its clock paused: no deadline)
-      const deadline = await game.deadline(id);
-      const now = await game.now();
-      if (deadline !== null && (now > deadline || BigInt(Math.floor(Date.now() / 1000)) > deadline + 1n)) {
+    return points;
+  }
+
+  async turn(): Promise<Turn<DisputeEnd | undefined>> {
+    const { game, disputeId: id, role, signal } = this.#o;
+    const log = this.#log;
+    while (!signal?.aborted) {
+      const d = await game.dispute(id);
+      if (d.phase === Phase.Resolved) return { kind: "ended", end: await this.#end(d) };
+      if ((await game.task(d.taskId)).status === TaskStatus.Rejected) {
+        // another dispute rejected the result: this one is the challenger's, ended by anyone
+        log(`dispute ${id}: the result was rejected by another dispute: ending this one`);
         try {
-          log(`dispute ${id}: the ${defenderToMove ? "defender" : "challenger"}'s clock ran out: timeout`);
           await game.timeout(id);
-          continue;
         } catch (e) {
-          // the other party moved in time, or its last move (the step) ended the game first:
-          // read the dispute again
-          if (!(e instanceof GameTxError && RACED_TIMEOUT.has(e.errorName ?? ""))) throw e;
+          // the other party ended it first (a revert at simulation, or once mined): read it again
+          if (!(e instanceof GameTxError)) throw e;
+          await this.#sleep();
         }
+        continue;
       }
-      await sleep(pollMs, signal);
-      continue;
+      const defenderToMove = d.phase === Phase.Bisect1 || d.phase === Phase.Claim ||
+        d.phase === Phase.Bisect2;
+      const ours = (role === "defender") === defenderToMove;
+      const where = `${PHASE_NAMES[d.phase]} [${d.lo}, ${d.hi}]`;
+      if (!ours) {
+        // the other party's clock: claim the game once it has run out (a claim waiting for its
+        // turn in the result's claim queue has its clock paused: no deadline)
+        const deadline = await game.deadline(id);
+        const now = await game.now();
+        if (deadline !== null && (now > deadline || BigInt(Math.floor(Date.now() / 1000)) > deadline + 1n)) {
+          try {
+            log(`dispute ${id}: the ${defenderToMove ? "defender" : "challenger"}'s clock ran out: timeout`);
+            await game.timeout(id);
+            continue;
+          } catch (e) {
+            // the other party moved in time, or its last move (the step) ended the game first:
+            // read the dispute again
+            if (!(e instanceof GameTxError && RACED_TIMEOUT.has(e.errorName ?? ""))) throw e;
+          }
+        }
+        await this.#sleep();
+        continue;
+      }
+      if (d.phase === Phase.Claim && await game.deadline(id) === null) {
+        // our claim waits for the claims of this result before it (their checks first: one
+        // check at a time, in the chain's order); its clock is paused meanwhile
+        if (this.#lastActed !== `queued ${where}`) log(`dispute ${id}: our claim waits for its turn`);
+        this.#lastActed = `queued ${where}`;
+        await this.#sleep();
+        continue;
+      }
+      if (where === this.#lastActed || (d.phase === Phase.Step && role !== "challenger")) {
+        // our move was sent and the chain has not shown it yet; or the step, the challenger's
+        // move (its clock runs)
+        await this.#sleep();
+        continue;
+      }
+      const phase = phaseOf(d);
+      const transition = phase === 2 ? this.#transition(d) : undefined;
+      switch (d.phase) {
+        case Phase.Bisect1:
+        case Phase.Bisect2: {
+          const points = await this.#points(d);
+          this.#current = { d, where, points, posted: [] };
+          return { kind: "bisect", phase, points: points.slice(1, -1).map(Number), transition };
+        }
+        case Phase.Pick1:
+        case Phase.Pick2: {
+          const points = await this.#points(d);
+          const posted = await game.postedStates(id, this.#o.fromBlock);
+          this.#current = { d, where, points, posted };
+          return {
+            kind: "pick",
+            phase,
+            points: points.slice(1, -1).map(Number),
+            theirs: posted.map((h) => h.toLowerCase()),
+            transition,
+          };
+        }
+        case Phase.Claim:
+          this.#current = { d, where, points: [], posted: [] };
+          return { kind: "claim", transition: this.#transition(d) };
+        case Phase.Step:
+          this.#current = { d, where, points: [], posted: [] };
+          return {
+            kind: "step",
+            transition: this.#transition(d),
+            step: Number(d.lo),
+            agreed: d.loState as Hash,
+          };
+      }
+      await this.#sleep();
     }
-    if (d.phase === Phase.Claim && await game.deadline(id) === null) {
-      // our claim waits for the claims of this result before it (their checks first: one
-      // check at a time, in the chain's order); its clock is paused meanwhile
-      if (lastActed !== `queued ${where}`) log(`dispute ${id}: our claim waits for its turn`);
-      lastActed = `queued ${where}`;
-      await sleep(pollMs, signal);
-      continue;
-    }
-    if (where === lastActed) {
-      // our move was sent; the chain has not shown it yet
-      await sleep(pollMs, signal);
-      continue;
-    }
+    return { kind: "ended", end: undefined };
+  }
+
+  /** Sends one move; a race with the chain (the phase moved on meanwhile) is read again. */
+  async #send(move: () => Promise<unknown>): Promise<void> {
     try {
-      await move(d);
-      lastActed = where;
+      await move();
+      this.#lastActed = this.#current!.where;
     } catch (e) {
-      // a race with the chain (the phase moved on meanwhile): read it again
       if (
         e instanceof GameTxError &&
         ["NotYourTurn", "WrongMove", "StatesMismatch", "WrongTaskStatus"].includes(e.errorName ?? "")
       ) {
-        await sleep(pollMs, signal);
-        continue;
+        await this.#sleep();
+        return;
       }
       throw e;
     }
   }
-  return undefined;
 
-  async function move(d: Awaited<ReturnType<GameClient["dispute"]>>): Promise<void> {
-    switch (d.phase) {
-      case Phase.Bisect1:
-      case Phase.Bisect2: {
-        // one move in both phases: our commitments at the interior split points
-        const { at, what } = await oursAt(d);
-        const points = await game.splitPoints(id);
-        const interior = points.slice(1, -1).map(at);
-        log(`dispute ${id}: ${span(d)}: posting ${interior.length} ${what}`);
-        await game.bisect(id, interior);
-        return;
-      }
-      case Phase.Pick1:
-      case Phase.Pick2: {
-        // one rule in both phases: the first sub-interval whose end we dispute (disputedPart)
-        const { at, what } = await oursAt(d);
-        const points = await game.splitPoints(id);
-        const posted = await game.postedStates(id, opts.fromBlock);
-        const j = choose(points, posted, at);
-        log(`dispute ${id}: ${span(d)}: disputing the ${what} of [${points[j]}, ${points[j + 1]}]`);
-        await game.pick(id, j, posted);
-        return;
-      }
-      case Phase.Claim: {
-        const run = await myCheck(keyOf(d));
-        if (run.end.exitCode !== 0) {
-          throw new PlayerStuck(
-            `dispute ${id}: our own check of S_${d.b} exits ${run.end.exitCode}: we cannot defend this result`,
-          );
-        }
-        log(`dispute ${id}: claiming the check of node ${d.b} exits valid at step ${run.end.step}`);
-        await game.claimCheck(id, BigInt(run.end.step), run.end.hash as Hex);
-        return;
-      }
-      case Phase.Step: {
-        if (role !== "challenger") return; // the challenger's move (its clock runs)
-        const run = await myCheck(keyOf(d));
-        if (!run.witnessAt) throw new PlayerStuck(`dispute ${id}: our check run cannot prove its steps`);
-        const w = run.witnessAt(Number(d.lo));
-        if (toHash(w.preStateHash) !== d.loState.toLowerCase()) {
-          throw new PlayerStuck(`dispute ${id}: our state at step ${d.lo} is not the agreed ${d.loState}`);
-        }
-        const proof = oneStepProof(w, disputeLocalContext(id) as never);
-        for (const load of proof.oracle) {
-          // the game loads the checker's local inputs itself; other parts are anyone's to load
-          if (load.function === "loadKeccak256PreimagePart") {
-            await game.oracleLoad(load.function, [BigInt(load.partOffset), load.preimage]);
-          } else if (load.function === "loadMerkleDataPart") {
-            await game.oracleLoad(load.function, [
-              load.root,
-              BigInt(load.length),
-              BigInt(load.partOffset),
-              load.proof,
-            ]);
-          }
-        }
-        log(`dispute ${id}: executing step ${d.lo} on chain`);
-        await game.step(id, proof.stateData, proof.proof);
-        return;
-      }
+  #span(): string {
+    const { d } = this.#current!;
+    return `dispute ${this.#o.disputeId}: phase ${phaseOf(d)} [${d.lo}, ${d.hi}]`;
+  }
+
+  async bisect(ours: readonly unknown[]): Promise<void> {
+    // one move in both phases: our commitments at the interior split points
+    const what = phaseOf(this.#current!.d) === 1 ? "states" : "VM states";
+    this.#log(`${this.#span()}: posting ${ours.length} ${what}`);
+    await this.#send(() => this.#o.game.bisect(this.#o.disputeId, ours as Hex[]));
+  }
+
+  async pick(index: number): Promise<void> {
+    // one rule in both phases: the first sub-interval whose end we dispute (disputedPart)
+    const { d, points, posted } = this.#current!;
+    const what = phaseOf(d) === 1 ? "states" : "VM states";
+    this.#log(`${this.#span()}: disputing the ${what} of [${points[index]}, ${points[index + 1]}]`);
+    await this.#send(() => this.#o.game.pick(this.#o.disputeId, index, posted));
+  }
+
+  async claim(check: { end: CheckEnd }): Promise<void> {
+    const { d } = this.#current!;
+    const id = this.#o.disputeId;
+    if (check.end.exitCode !== 0) {
+      throw new PlayerStuck(
+        `dispute ${id}: our own check of S_${d.b} exits ${check.end.exitCode}: we cannot defend this result`,
+      );
     }
+    this.#log(`dispute ${id}: claiming the check of node ${d.b} exits valid at step ${check.end.step}`);
+    await this.#send(() => this.#o.game.claimCheck(id, BigInt(check.end.step), check.end.hash as Hex));
+  }
+
+  async step(witness: StepWitness): Promise<void> {
+    const { game, disputeId: id } = this.#o;
+    const proof = oneStepProof(witness, disputeLocalContext(id) as never);
+    await this.#send(async () => {
+      for (const load of proof.oracle) {
+        // the game loads the checker's local inputs itself; other parts are anyone's to load
+        if (load.function === "loadKeccak256PreimagePart") {
+          await game.oracleLoad(load.function, [BigInt(load.partOffset), load.preimage]);
+        } else if (load.function === "loadMerkleDataPart") {
+          await game.oracleLoad(load.function, [
+            load.root,
+            BigInt(load.length),
+            BigInt(load.partOffset),
+            load.proof,
+          ]);
+        }
+      }
+      this.#log(`dispute ${id}: executing step ${this.#current!.d.lo} on chain`);
+      await game.step(id, proof.stateData, proof.proof);
+    });
+  }
+
+  /** How the dispute ended, from its events. */
+  async #end(d: ChainDispute): Promise<DisputeEnd> {
+    const { game, disputeId: id, role } = this.#o;
+    const won = role === "defender" ? d.defenderWon : !d.defenderWon;
+    const executed = await game.events(["StepExecuted", "DisputeResolved"], this.#o.fromBlock);
+    const mine = executed.filter((e) => (e.args as { disputeId: bigint }).disputeId === id);
+    const stepEv = mine.find((e) => e.eventName === "StepExecuted");
+    const resolved = mine.find((e) => e.eventName === "DisputeResolved");
+    const reason = REASON_NAMES[Number((resolved?.args as { reason?: number } | undefined)?.reason ?? 1)];
+    const end: DisputeEnd = {
+      disputeId: id,
+      role,
+      defenderWon: d.defenderWon,
+      won,
+      node: d.b,
+      reason: stepEv ? "step" : reason ?? "timeout",
+    };
+    if (stepEv) end.step = (stepEv.args as { stepIndex: bigint }).stepIndex;
+    this.#log(
+      `dispute ${id}: resolved, ${d.defenderWon ? "defender" : "challenger"} won (${end.reason}): we ${
+        won ? "won" : "lost"
+      }`,
+    );
+    return end;
   }
 }

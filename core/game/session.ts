@@ -1,7 +1,7 @@
 /**
  * The local session file of a server or verifier: how far it has read the chain for each of its
- * models, the tasks it answered or checked (with the `--tamper` it answered with, so that a
- * restarted dishonest server keeps defending the same result), the tasks it must retry after a
+ * models, the tasks it answered or checked (with how its party lies, `liesFrom`, the `--tamper`
+ * it answered with, so that a restarted dishonest server keeps defending the same result), the tasks it must retry after a
  * local failure, and the disputes it plays. It is bound to one chain instance (the hash of the
  * game's deployment block), so a session of an earlier embedded chain (same chain id and
  * addresses after `opml chain down` and `up`) is not taken for the new one's. Written atomically
@@ -24,7 +24,8 @@ export interface TaskRecord {
   outputKey?: Hex;
   /** The salt of our commitment (kept before it is sent: a restart reveals with it). */
   salt?: Hex;
-  tamper?: number;
+  /** Our party lies from node K on (`--tamper node=K`); `tamper` in older files, read as this. */
+  liesFrom?: number;
   note?: string;
 }
 
@@ -111,9 +112,15 @@ function checkShape(path: string, doc: Record<string, unknown>): void {
     }
     const salt = (t as TaskRecord).salt;
     if (salt !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(String(salt))) bad(`task ${id}: salt ${salt}`);
-    const tamper = (t as TaskRecord).tamper;
-    if (tamper !== undefined && !(Number.isSafeInteger(tamper) && tamper >= 1)) {
-      bad(`task ${id}: tamper ${tamper}`);
+    // `tamper`: the field's name before it was `liesFrom` (still read)
+    const old = t as TaskRecord & { tamper?: unknown };
+    if (old.tamper !== undefined && old.liesFrom === undefined) {
+      old.liesFrom = old.tamper as number;
+      delete old.tamper;
+    }
+    const liesFrom = old.liesFrom;
+    if (liesFrom !== undefined && !(Number.isSafeInteger(liesFrom) && liesFrom >= 1)) {
+      bad(`task ${id}: liesFrom ${liesFrom}`);
     }
   }
   if (doc.disputes !== undefined) {

@@ -15,7 +15,7 @@ const phase2 = {
   format: "opml-roots/1",
   phase: 2,
   ...spec,
-  tamper: 2,
+  liesFrom: 2,
   node: 2,
   pre: randomHash(r, 2),
   claim: randomHash(r, 2),
@@ -47,6 +47,20 @@ Deno.test("roots files: well-formed documents parse to themselves", () => {
   assertEquals<unknown>(parseDispute(structuredClone(dispute), "d.json"), dispute);
 });
 
+Deno.test("roots files: `tamper`, the old name of `liesFrom`, is still read", () => {
+  const { liesFrom, ...rest } = structuredClone(phase2);
+  assertEquals<unknown>(parseRoots({ ...rest, tamper: liesFrom }, "old.json"), phase2);
+  assertEquals<unknown>(parseDispute({ ...structuredClone(dispute), tamper: 4 }, "old.json"), {
+    ...dispute,
+    liesFrom: 4,
+  });
+  assertThrows(
+    () => parseRoots({ ...phase2, tamper: 2 }, "f.json"),
+    RootsFileError,
+    /both liesFrom and tamper \(its old name\)/,
+  );
+});
+
 Deno.test("roots files: every inconsistency is named", () => {
   const bad = (doc: unknown, re: RegExp, parse: (d: unknown, p: string) => unknown = parseRoots) =>
     assertThrows(() => parse(doc, "f.json"), RootsFileError, re);
@@ -59,6 +73,7 @@ Deno.test("roots files: every inconsistency is named", () => {
   bad(with1({ model: { dir: 1 } }), /model\.dir missing/);
   bad(with1({ model: { dir: "/m", commitment: "0x12" } }), /model\.commitment must be a 32-byte hex hash/);
   bad(with1({ inputs: "x" }), /inputs must be a list of strings/);
+  bad(with1({ liesFrom: 0 }), /liesFrom must be an integer >= 1, got 0/);
   bad(with1({ tamper: 0 }), /tamper must be an integer >= 1, got 0/);
   bad(with1({ nodes: 4 }), /5 states for 4 nodes \(S_0 \.\. S_5 is 6\)/);
   bad(with1({ nodes: -1 }), /nodes must be an integer >= 0/);

@@ -479,7 +479,7 @@ Deno.test({
       assertEquals(server1.game.txs.filter((t) => t.fn === "game.bisect").length, 1);
       // restarted without --tamper: the session remembers what it answered with
       const saved = JSON.parse(Deno.readTextFileSync(`${dir}/s.json`));
-      assertEquals([saved.tasks["1"].state, saved.tasks["1"].tamper, saved.disputes["1"].role], [
+      assertEquals([saved.tasks["1"].state, saved.tasks["1"].liesFrom, saved.disputes["1"].role], [
         "answered",
         TAMPER,
         "defender",
