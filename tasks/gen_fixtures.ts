@@ -789,13 +789,13 @@ function edgeFixtures(): Fixture[] {
   for (const code of [0, 1, 2, 42, 0xff, 0x1ff, -1]) {
     sys(`exit_group ${code}`, { [V0]: Syscall.exitGroup, [A0]: code });
   }
-  for (const fd of [0, 3, 7, 1, 2, 4, -1]) {
+  for (const fd of [0, 3, 8, 1, 2, 4, -1]) {
     sys(`read fd ${fd}`, { [V0]: Syscall.read, [A0]: fd, [A1]: DATA, [A2]: 12 });
   }
   for (const fd of [1, 2, 4, 0, 3, 5, 9]) {
     sys(`write fd ${fd}`, { [V0]: Syscall.write, [A0]: fd, [A1]: DATA, [A2]: 12 });
   }
-  for (const fd of [0, 1, 2, 3, 4, 5, 6, 7, -1]) {
+  for (const fd of [0, 1, 2, 3, 4, 5, 6, 7, 8, -1]) {
     sys(`fcntl F_GETFL fd ${fd}`, { [V0]: Syscall.fcntl, [A0]: fd, [A1]: 3 });
   }
   sys("fcntl other command", { [V0]: Syscall.fcntl, [A0]: 1, [A1]: 1 });
@@ -848,14 +848,25 @@ function edgeFixtures(): Fixture[] {
   const keyTooLong = localKey(10);
   src.set(keyTooLong, new Uint8Array(33));
   const host = { oracle: new PreimageOracle(src) };
-  const read = (n: string, key: Uint8Array, offset: number, addr: number, count: number, h: VmHost = host) =>
+  // the leaf around the address holds distinct words: a read must change only its own bytes
+  const leafWords = (addr: number): [number, number][] =>
+    Array.from({ length: 8 }, (_, i) => [(addr & ~31) + 4 * i, (0xaabbcc00 | (i * 0x11)) >>> 0]);
+  const read = (
+    n: string,
+    key: Uint8Array,
+    offset: number,
+    addr: number,
+    count: number,
+    h: VmHost = host,
+    fd: number = Fd.preimageRead,
+  ) =>
     cases(
       out,
-      n,
+      fd === Fd.preimageRead ? n : `${n} (fd ${fd}, little-endian words)`,
       {
         code: [SYSCALL],
-        regs: { [V0]: Syscall.read, [A0]: Fd.preimageRead, [A1]: addr, [A2]: count, [A3]: 0x5555 },
-        mem: [[addr & ~3, 0xaabbccdd]],
+        regs: { [V0]: Syscall.read, [A0]: fd, [A1]: addr, [A2]: count, [A3]: 0x5555 },
+        mem: leafWords(addr),
         key,
         offset,
       },
@@ -876,8 +887,16 @@ function edgeFixtures(): Fixture[] {
     ] as const
   ) {
     for (const o of new Set(offsets(len))) {
-      for (const [k, cnt] of [[0, 4], [1, 4], [3, 4], [0, 2], [2, 1]]) {
+      for (
+        const [k, cnt] of [[0, 4], [1, 4], [3, 4], [0, 2], [2, 1], [0, 32], [0, 100], [5, 100], [29, 8], [
+          31,
+          2,
+        ]]
+      ) {
         read(`${n} read offset ${o} +${k} count ${cnt}`, key, o, DATA + k, cnt);
+        if (cnt > 2) {
+          read(`${n} read offset ${o} +${k} count ${cnt}`, key, o, DATA + k, cnt, host, Fd.preimageReadLe);
+        }
       }
     }
   }
@@ -896,6 +915,8 @@ function edgeFixtures(): Fixture[] {
     ]
   ) {
     read(`merkle 64 MiB read offset ${o}`, bigKey, o, DATA + 1, 3, bigHost);
+    read(`merkle 64 MiB read offset ${o} +8 count 64`, bigKey, o, DATA + 8, 64, bigHost);
+    read(`merkle 64 MiB read offset ${o} +8 count 64`, bigKey, o, DATA + 8, 64, bigHost, Fd.preimageReadLe);
   }
   read("read of 0 bytes asks no oracle (key unknown)", keccakKey(new Uint8Array([1])), 0, DATA, 0);
   read("read of 0 bytes asks no oracle (type 7)", hexBytes("0x07" + "00".repeat(31)), 0, DATA, 0);
@@ -908,6 +929,7 @@ function edgeFixtures(): Fixture[] {
       4,
     );
   }
+  read("key type 5 is unprovable", hexBytes("0x05" + "5a".repeat(31)), 0, DATA, 4, host, Fd.preimageReadLe);
   read("local data over 32 bytes is unprovable", keyTooLong, 0, DATA, 4);
 
   // --- malformed states and the rules of docs/VM.md

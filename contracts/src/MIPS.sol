@@ -60,6 +60,7 @@ contract MIPS {
     uint256 internal constant FD_HINT_WRITE = 4;
     uint256 internal constant FD_PREIMAGE_READ = 5;
     uint256 internal constant FD_PREIMAGE_WRITE = 6;
+    uint256 internal constant FD_PREIMAGE_READ_LE = 7;
 
     // Errors (Linux o32 convention: v0 = errno, a3 = 1).
     uint256 internal constant EBADF = 9;
@@ -629,8 +630,14 @@ contract MIPS {
                     v0 = 0;
                 } else if (a0 == FD_HINT_READ) {
                     v0 = a2;
-                } else if (a0 == FD_PREIMAGE_READ) {
-                    v0 = _preimageRead(a1, a2, proofOffset + MEM_PROOF_SIZE, localContext);
+                } else if (a0 == FD_PREIMAGE_READ || a0 == FD_PREIMAGE_READ_LE) {
+                    v0 = _preimageRead(
+                        a1,
+                        a2,
+                        proofOffset + MEM_PROOF_SIZE,
+                        localContext,
+                        a0 == FD_PREIMAGE_READ_LE
+                    );
                 } else {
                     (v0, a3) = (EBADF, 1);
                 }
@@ -645,7 +652,10 @@ contract MIPS {
             } else if (sysno == SYS_FCNTL) {
                 if (a1 != 3) {
                     (v0, a3) = (EINVAL, 1);
-                } else if (a0 == FD_STDIN || a0 == FD_HINT_READ || a0 == FD_PREIMAGE_READ) {
+                } else if (
+                    a0 == FD_STDIN || a0 == FD_HINT_READ || a0 == FD_PREIMAGE_READ
+                        || a0 == FD_PREIMAGE_READ_LE
+                ) {
                     v0 = 0; // F_GETFL: O_RDONLY
                 } else if (
                     a0 == FD_STDOUT || a0 == FD_STDERR || a0 == FD_HINT_WRITE
@@ -681,16 +691,19 @@ contract MIPS {
         }
     }
 
-    /// @dev Preimage read (fd 5): copies `n = min(avail, 4 - (addr & 3), count)` bytes of the
-    ///      oracle's part at the preimage offset into memory at `addr`. Returns n.
-    function _preimageRead(uint256 addr, uint256 count, uint256 proof1, bytes32 localContext)
-        private
-        view
-        returns (uint256 n)
-    {
+    /// @dev Preimage read (fd 5, and fd 7 when `le`): copies `n = min(avail, 32 - (addr & 31),
+    ///      count)` bytes of the oracle's part at the preimage offset into the 32-byte memory leaf
+    ///      holding `addr`: byte j to `addr + j`, or with `le` to `(addr + j) ^ 3` (each aligned
+    ///      word little-endian). Returns n.
+    function _preimageRead(
+        uint256 addr,
+        uint256 count,
+        uint256 proof1,
+        bytes32 localContext,
+        bool le
+    ) private view returns (uint256 n) {
         unchecked {
-            uint256 wordAddr = addr & 0xFFFFFFFC;
-            uint256 mem = _readMem(proof1, wordAddr);
+            _readMem(proof1, addr & 0xFFFFFFFC); // checks the leaf against memRoot
             // A read of 0 bytes changes nothing: the oracle is not asked (no part needed).
             if (count == 0) return 0;
             bytes32 key = _loadWord(S_PREIMAGE_KEY);
@@ -699,18 +712,41 @@ contract MIPS {
             }
             uint256 offset = _load32(S_PREIMAGE_OFFSET);
             (bytes32 dat, uint256 avail) = oracle.readPreimage(key, offset);
-            uint256 space = 4 - (addr & 3);
-            n = avail < space ? avail : space;
+            n = 32 - (addr & 31);
+            if (avail < n) n = avail;
             if (count < n) n = count;
-            if (n != 0) {
-                uint256 bits = n << 3;
-                uint256 shift = (space - n) << 3;
-                uint256 mask = _ones(bits) << shift;
-                mem = (mem & ~mask) | ((uint256(dat) >> (256 - bits)) << shift);
-                _writeMem(proof1, wordAddr, mem);
-            }
+            if (n != 0) _writeLeafBytes(proof1, addr, n, dat, le);
             _store32(S_PREIMAGE_OFFSET, (offset + n) & MASK32);
         }
+    }
+
+    /// @dev Writes the first `n` bytes of `dat` into the (already checked) memory leaf of proof
+    ///      `proof1` from byte `addr & 31` on, each aligned word little-endian if `le`; sets
+    ///      memRoot.
+    function _writeLeafBytes(uint256 proof1, uint256 addr, uint256 n, bytes32 dat, bool le)
+        private
+        pure
+    {
+        unchecked {
+            uint256 pos = addr & 31;
+            // bytes pos..pos+n-1 of the leaf (byte 0 is the most significant)
+            uint256 mask = _ones(n << 3) << ((32 - pos - n) << 3);
+            uint256 data = (uint256(dat) >> (pos << 3)) & mask;
+            if (le) (mask, data) = (_swapWords(mask), _swapWords(data));
+            uint256 leaf;
+            assembly {
+                leaf := calldataload(proof1)
+            }
+            _storeWord(S_MEM_ROOT, _merkleRoot(proof1, addr >> 5, bytes32((leaf & ~mask) | data)));
+        }
+    }
+
+    /// @dev Reverses the byte order within each of the eight 32-bit words of `x`.
+    function _swapWords(uint256 x) private pure returns (uint256) {
+        x = ((x >> 8) & 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF)
+            | ((x & 0x00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF00FF) << 8);
+        return ((x >> 16) & 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF)
+            | ((x & 0x0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF0000FFFF) << 16);
     }
 
     /*//////////////////////////////////////////////////////////////

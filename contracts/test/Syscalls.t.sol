@@ -92,7 +92,7 @@ contract SyscallTest is VMTest {
         _expect(_sys(4003, 0, BUF, 100), 0, 0); // stdin: end of input
         _expect(_sys(4003, 3, BUF, 100), 100, 0); // hint read
         _expect(_sys(4003, 1, BUF, 100), 9, 1); // EBADF: v0 = errno, a3 = 1
-        _expect(_sys(4003, 7, BUF, 100), 9, 1);
+        _expect(_sys(4003, 8, BUF, 100), 9, 1);
     }
 
     function test_write() public {
@@ -105,10 +105,10 @@ contract SyscallTest is VMTest {
     }
 
     function test_fcntl() public {
-        uint32[10] memory fds = [uint32(0), 1, 2, 3, 4, 5, 6, 7, 100, 0xFFFFFFFF];
+        uint32[10] memory fds = [uint32(0), 1, 2, 3, 4, 5, 6, 7, 8, 0xFFFFFFFF];
         uint32[10] memory flags = [uint32(0), 1, 1, 0, 1, 0, 1, 0, 0, 0];
         for (uint256 i = 0; i < fds.length; i++) {
-            if (fds[i] <= 6) _expect(_sys(4055, fds[i], 3, 0), flags[i], 0);
+            if (fds[i] <= 7) _expect(_sys(4055, fds[i], 3, 0), flags[i], 0);
             else _expect(_sys(4055, fds[i], 3, 0), 9, 1);
         }
         _expect(_sys(4055, 1, 1, 0), 22, 1); // F_GETFD: EINVAL
@@ -146,14 +146,23 @@ contract SyscallTest is VMTest {
         _check(got, e);
     }
 
-    /// @dev Preimage read of `a2` bytes into `a1`; `stream` is the key's stream. Checks the
-    ///      memory write, the new offset and v0 = n.
+    /// @dev Preimage read of `a2` bytes into `a1` through fd 5; `stream` is the key's stream.
     function _read(VMState memory s, uint32 a1, uint32 a2, bytes memory stream)
         internal
         returns (VMState memory e, uint256 n)
     {
+        return _readFd(s, 5, a1, a2, stream);
+    }
+
+    /// @dev Preimage read of `a2` bytes into `a1` through `fd` (5, or 7: byte j to
+    ///      `(a1 + j) ^ 3`); `stream` is the key's stream. Checks the memory write (up to the end
+    ///      of the 32-byte leaf), the new offset and v0 = n.
+    function _readFd(VMState memory s, uint32 fd, uint32 a1, uint32 a2, bytes memory stream)
+        internal
+        returns (VMState memory e, uint256 n)
+    {
         s.regs[2] = 4003;
-        s.regs[4] = 5;
+        s.regs[4] = fd;
         s.regs[5] = a1;
         s.regs[6] = a2;
         _storeWord(s.pc, SYSCALL);
@@ -161,14 +170,13 @@ contract SyscallTest is VMTest {
         uint256 off = s.preimageOffset;
         uint256 avail = off >= stream.length ? 0 : stream.length - off;
         if (avail > 32) avail = 32;
-        n = 4 - (a1 % 4);
+        n = 32 - (a1 % 32);
         if (avail < n) n = avail;
         if (a2 < n) n = a2;
-        bytes memory chunk = new bytes(n);
+        uint256 flip = fd == 7 ? 3 : 0;
         for (uint256 i = 0; i < n; i++) {
-            chunk[i] = stream[off + i];
+            _storeBytes((a1 + i) ^ flip, abi.encodePacked(stream[off + i]));
         }
-        _storeBytes(a1, chunk);
         e = _ret(s, uint32(n), 0);
         e.preimageOffset = uint32(off + n);
         _check(got, e);
@@ -241,8 +249,8 @@ contract SyscallTest is VMTest {
         oracle.loadKeccak256PreimagePart(7, data);
         oracle.loadKeccak256PreimagePart(9, data);
         uint256 n;
-        (s, n) = _read(s, DEST + 1, 100, stream); // 3 bytes into bytes 1..3
-        assertEq(n, 3);
+        (s, n) = _read(s, DEST + 1, 100, stream); // the 23 bytes left, from byte 1 of the leaf
+        assertEq(n, 23);
         assertEq(
             _loadWord(DEST),
             uint32(0xB1000000) | uint32(uint8(stream[5])) << 16 | uint32(uint8(stream[6])) << 8
@@ -254,6 +262,58 @@ contract SyscallTest is VMTest {
         (s, n) = _read(s, DEST + 3, 0, stream); // count 0: nothing
         assertEq(n, 0);
         assertEq(s.preimageOffset, 8);
+    }
+
+    function test_preimageReadStopsAtTheLeafEnd() public {
+        bytes memory data = _data(100);
+        bytes memory stream = abi.encodePacked(uint64(data.length), data);
+        VMState memory s = _state();
+        s.preimageKey = _keccakKey(data);
+        s.preimageOffset = 0;
+        for (uint256 off = 0; off < 48; off++) {
+            oracle.loadKeccak256PreimagePart(off, data);
+        }
+        _storeWord(DEST + 36, 0xC1C2C3C4);
+        uint256 n;
+        (s, n) = _read(s, DEST + 9, 100, stream); // bytes 9..31 of the leaf
+        assertEq(n, 23);
+        (s, n) = _read(s, DEST + 32, 6, stream); // the count bounds it
+        assertEq(n, 6);
+        assertEq(_loadWord(DEST + 36) & 0xFFFF, 0xC3C4, "bytes after the count untouched");
+        (s, n) = _read(s, DEST + 38, 100, stream); // to the leaf's end
+        assertEq(n, 26);
+        assertEq(s.preimageOffset, 55);
+    }
+
+    /// @dev fd 7 writes each aligned word little-endian: a float32 tensor arrives in host order.
+    function test_preimageReadLittleEndianWords() public {
+        bytes memory data = _data(60);
+        bytes memory stream = abi.encodePacked(uint64(data.length), data);
+        VMState memory s = _state();
+        s.preimageKey = _keccakKey(data);
+        for (uint256 off = 0; off < 68; off++) {
+            oracle.loadKeccak256PreimagePart(off, data);
+        }
+        _storeWord(DEST, 0xD1D2D3D4);
+        _storeWord(DEST + 32, 0xE1E2E3E4);
+        uint256 n;
+        s.preimageOffset = 8;
+        (s, n) = _readFd(s, 7, DEST, 100, stream); // a whole leaf
+        assertEq(n, 32);
+        for (uint256 i = 0; i < 8; i++) {
+            uint256 w = uint256(uint8(data[4 * i])) | uint256(uint8(data[4 * i + 1])) << 8
+                | uint256(uint8(data[4 * i + 2])) << 16 | uint256(uint8(data[4 * i + 3])) << 24;
+            assertEq(_loadWord(DEST + 4 * i), w, "little-endian word");
+        }
+        s.preimageOffset = 3;
+        (s, n) = _readFd(s, 7, DEST + 33, 5, stream); // unaligned, bounded by the count
+        assertEq(n, 5);
+        s.preimageOffset = 60;
+        (s, n) = _readFd(s, 7, DEST + 50, 100, stream); // the last 8 bytes
+        assertEq(n, 8);
+        s.preimageOffset = 68;
+        (s, n) = _readFd(s, 7, DEST + 50, 100, stream); // the end
+        assertEq(n, 0);
     }
 
     function test_preimageReadAtEndOfLastPart() public {

@@ -236,10 +236,12 @@ static int materialise(opml_ptensor *t, const opml_io *io) {
       return 0;
     }
   }
-  t->t.data = zalloc(bytes);
+  t->t.data = malloc(bytes ? bytes : 1); /* not zeroed: load fills every byte or fails */
   if (!t->t.data) return OPML_ENOMEM;
   t->owned = 1;
-  if (io->load(io->ctx, t, t->t.data, bytes)) return OPML_EVALUE;
+  int r = io->load(io->ctx, t, t->t.data, bytes);
+  if (r == OPML_LOADED_HOST_ORDER) return 0;
+  if (r) return OPML_EVALUE;
   opml_le_to_host(t->t.data, t->t.size, opml_dtype_size(t->t.dtype));
   return 0;
 }

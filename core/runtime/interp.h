@@ -46,12 +46,16 @@ typedef struct opml_program opml_program;
 /*
  * Where tensor data comes from. `map` may return a pointer to the tensor's bytes in host order
  * that stays valid for the whole run (zero copy), or NULL; then `load` fills `dst` with the
- * tensor's little-endian bytes. Both return 0 on success. `load` is also asked for an
+ * tensor's little-endian bytes and returns 0, or with its bytes already in host order and returns
+ * OPML_LOADED_HOST_ORDER (the MIPS images' 4-byte elements, swapped by the VM's read). Anything
+ * else is a failure; `map` returns NULL to decline. `load` is also asked for an
  * activation that a node reads before any node of this run produced it (only a run of part of
  * the program does that: the transition checker loads such tensors by key).
  * `after_node` (optional) is called after node i ran and its outputs were canonicalised, before
  * anything is freed (phase-1 states hash the outputs there); nonzero stops the run.
  */
+#define OPML_LOADED_HOST_ORDER 0x484f5354 /* a `load` result: dst holds host order */
+
 typedef struct opml_io {
   void *ctx;
   const void *(*map)(void *ctx, const opml_ptensor *t, size_t bytes);

@@ -32,6 +32,9 @@ static int load_by_key(void *ctx, const opml_ptensor *t, void *dst, size_t bytes
   const uint8_t *key = opml_table_entry(&table, (uint32_t)(t - prog.tensors));
   static const uint8_t zero[32];
   if (!memcmp(key, zero, 32)) opml_oracle_fail("a node reads a tensor that does not exist in the table");
+  if (opml_dtype_size(t->t.dtype) == 4) {
+    return opml_oracle_fetch_le32(key, dst, (uint32_t)bytes) ? OPML_LOADED_HOST_ORDER : 0;
+  }
   opml_oracle_fetch(key, dst, (uint32_t)bytes);
   return 0;
 }

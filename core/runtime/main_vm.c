@@ -19,6 +19,9 @@ static int io_load(void *ctx, const opml_ptensor *t, void *dst, size_t bytes) {
     if (t->slot >= n_input_keys) opml_oracle_fail("fewer input keys than program inputs");
     key = input_keys + 32 * t->slot;
   }
+  if (opml_dtype_size(t->t.dtype) == 4) {
+    return opml_oracle_fetch_le32(key, dst, (uint32_t)bytes) ? OPML_LOADED_HOST_ORDER : 0;
+  }
   opml_oracle_fetch(key, dst, (uint32_t)bytes);
   return 0;
 }

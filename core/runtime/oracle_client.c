@@ -88,6 +88,19 @@ opml_blob opml_oracle_fetch(const uint8_t key[32], void *dst, uint32_t expect) {
   opml_oracle_fail("preimage not found on stdin");
 }
 
+int opml_oracle_fetch_le32(const uint8_t key[32], void *dst, uint32_t expect) {
+  if (!have_oracle || ((uintptr_t)dst & 3)) {
+    opml_oracle_fetch(key, dst, expect);
+    return 0;
+  }
+  uint8_t lenb[8];
+  if (sys_write_all(OPML_FD_PREIMAGE_WRITE, key, 32) != 32) opml_oracle_fail("preimage key write failed");
+  read_all(OPML_FD_PREIMAGE_READ, lenb, 8);
+  if (be32(lenb) || be32(lenb + 4) != expect) opml_oracle_fail("preimage has the wrong length");
+  read_all(OPML_FD_PREIMAGE_READ_LE, dst, expect);
+  return 1;
+}
+
 void opml_local_key(uint8_t key[32], uint32_t ident) {
   memset(key, 0, 32);
   key[0] = 1;

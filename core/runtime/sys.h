@@ -32,6 +32,7 @@
 #define OPML_FD_HINT_WRITE 4
 #define OPML_FD_PREIMAGE_READ 5
 #define OPML_FD_PREIMAGE_WRITE 6
+#define OPML_FD_PREIMAGE_READ_LE 7 /* as 5, each aligned word little-endian (docs/VM.md) */
 
 #define OPML_F_GETFL 3
 #define OPML_O_ACCMODE 3

@@ -7,6 +7,7 @@
 import { FAULT_EXIT_CODE, fccBit, Reg, type VmState } from "./state.ts";
 import { cop1 } from "./_cop1.ts";
 import type { PreimageOracle } from "./oracle.ts";
+import type { Memory } from "./memory.ts";
 
 import {
   type Block,
@@ -76,6 +77,8 @@ export const Fd = {
   hintWrite: 4,
   preimageRead: 5,
   preimageWrite: 6,
+  /** As `preimageRead`, but each aligned word receives its bytes in little-endian order. */
+  preimageReadLe: 7,
 } as const;
 
 /** High 32 bits of the unsigned 64-bit product of two u32 (as i32: values stay small ints). */
@@ -837,21 +840,12 @@ function syscall(st: VmState, host: VmHost): number {
     case Syscall.read:
       if (a0 === Fd.stdin) v0 = 0;
       else if (a0 === Fd.hintRead) v0 = a2;
-      else if (a0 === Fd.preimageRead) {
+      else if (a0 === Fd.preimageRead || a0 === Fd.preimageReadLe) {
         dataAddr = (a1 & ~3) >>> 0;
         if (a2 === 0) break; // reads nothing: the oracle is not asked (v0 = 0)
         const available = host.oracle.readInto(st.preimageKey, st.preimageOffset, PART);
-        const part = PART;
-        const k = a1 & 3;
-        const n = Math.min(available, 4 - k, a2);
-        if (n > 0) {
-          let w = mem.readWord(dataAddr);
-          for (let i = 0; i < n; i++) {
-            const sh = 24 - 8 * (k + i);
-            w = (w & ~(0xff << sh)) | (part[i] << sh);
-          }
-          mem.writeWord(dataAddr, w >>> 0);
-        }
+        const n = Math.min(available, 32 - (a1 & 31), a2);
+        if (n > 0) readIntoLeaf(mem, a1, n, a0 === Fd.preimageReadLe ? 3 : 0);
         st.preimageOffset = (st.preimageOffset + n) >>> 0;
         v0 = n;
       } else {
@@ -885,7 +879,9 @@ function syscall(st: VmState, host: VmHost): number {
       if (a1 !== 3) {
         v0 = EINVAL;
         v1 = 1;
-      } else if (a0 === Fd.stdin || a0 === Fd.hintRead || a0 === Fd.preimageRead) v0 = 0;
+      } else if (
+        a0 === Fd.stdin || a0 === Fd.hintRead || a0 === Fd.preimageRead || a0 === Fd.preimageReadLe
+      ) v0 = 0;
       else if (
         a0 === Fd.stdout || a0 === Fd.stderr || a0 === Fd.hintWrite || a0 === Fd.preimageWrite
       ) v0 = 1;
@@ -898,4 +894,23 @@ function syscall(st: VmState, host: VmHost): number {
   r[Reg.v0] = v0;
   r[Reg.a3] = v1;
   return dataAddr;
+}
+
+/**
+ * Writes the first `n` bytes of PART into the 32-byte leaf holding `addr` (docs/VM.md, preimage
+ * read): byte j goes to `(addr + j) ^ flip` (flip 3: little-endian within each aligned word).
+ */
+function readIntoLeaf(mem: Memory, addr: number, n: number, flip: number): void {
+  const leaf = (addr & ~31) >>> 0;
+  const k = addr & 31;
+  for (let wi = k >>> 2; wi <= (k + n - 1) >>> 2; wi++) {
+    const wa = leaf + 4 * wi;
+    let w = mem.readWord(wa);
+    const lo = Math.max(k, 4 * wi), hi = Math.min(k + n, 4 * wi + 4);
+    for (let p = lo; p < hi; p++) {
+      const sh = 24 - 8 * ((p ^ flip) & 3);
+      w = (w & ~(0xff << sh)) | (PART[p - k] << sh);
+    }
+    mem.writeWord(wa, w >>> 0);
+  }
 }

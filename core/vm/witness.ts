@@ -63,7 +63,10 @@ function preimageRead(st: VmState, oracle: PreimageOracle): WitnessPreimage | un
   if (st.exited || (st.pc & 3) !== 0) return undefined;
   const insn = st.memory.readWord(st.pc);
   const isSyscall = (insn >>> 26) === 0 && (insn & 63) === 0x0c;
-  if (!isSyscall || st.regs[Reg.v0] !== Syscall.read || st.regs[Reg.a0] !== Fd.preimageRead) return undefined;
+  if (
+    !isSyscall || st.regs[Reg.v0] !== Syscall.read ||
+    (st.regs[Reg.a0] !== Fd.preimageRead && st.regs[Reg.a0] !== Fd.preimageReadLe)
+  ) return undefined;
   if (st.regs[Reg.a2] === 0) return undefined; // a read of 0 bytes does not ask the oracle
   const key = st.preimageKey.slice();
   const { part } = oracle.read(key, st.preimageOffset);

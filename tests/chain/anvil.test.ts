@@ -246,13 +246,13 @@ Deno.test({
 
         const mem = new SparseMemory();
         const pre = initialState();
-        const dest = 0x00400001; // 3 bytes fit in the word
+        const dest = 0x00400001; // the leaf would take 31 bytes: the count (3) bounds the read
         pre.preimageKey = key;
         pre.preimageOffset = 8;
         pre.registers[2] = 4003; // read
         pre.registers[4] = 5; // preimage fd
         pre.registers[5] = dest;
-        pre.registers[6] = 100;
+        pre.registers[6] = 3;
         mem.storeWord(pre.pc, 0x0000000c); // syscall
         mem.storeWord(dest & ~3, 0xaabbccdd);
         pre.memRoot = mem.root();

@@ -1,7 +1,7 @@
 /**
  * One-step proofs of the checker's oracle reads, judged by the contracts on a local anvil: a
  * step reading local data, a keccak preimage and Merkle data (at the length prefix, inside one
- * leaf, across two leaves) reverts `PartNotLoaded` until the proof's oracle call is sent, then
+ * leaf, across two leaves, through fd 7) reverts `PartNotLoaded` until the proof's oracle call is sent, then
  * returns the honest post-state. And a counterpart that lies exactly at such a read loses: the
  * challenge lands on that step and the contract sides with us.
  *
@@ -26,6 +26,8 @@ interface Read {
   type: number;
   offset: number;
   length: number;
+  /** The fd read: 5, or 7 (each word little-endian). */
+  fd: number;
 }
 
 Deno.test({
@@ -57,7 +59,8 @@ Deno.test({
     while (!st.exited) {
       const insn = st.memory.readWord(st.pc);
       if (
-        insn === 0x0c && st.regs[Reg.v0] === Syscall.read && st.regs[Reg.a0] === Fd.preimageRead &&
+        insn === 0x0c && st.regs[Reg.v0] === Syscall.read &&
+        (st.regs[Reg.a0] === Fd.preimageRead || st.regs[Reg.a0] === Fd.preimageReadLe) &&
         st.regs[Reg.a2] !== 0
       ) {
         reads.push({
@@ -65,6 +68,7 @@ Deno.test({
           type: st.preimageKey[0],
           offset: st.preimageOffset,
           length: oracle.stream(st.preimageKey).length - 8,
+          fd: st.regs[Reg.a0],
         });
       }
       execute(st, { oracle }, 1);
@@ -89,7 +93,11 @@ Deno.test({
       ],
       [
         "Merkle data, last part",
-        pick("merkle last", (r) => r.type === 3 && r.length > 64 && r.offset + 4 >= r.length + 8),
+        pick("merkle last", (r) => r.type === 3 && r.length > 64 && r.offset + 32 > r.length + 8),
+      ],
+      [
+        "Merkle data, little-endian words (fd 7)",
+        pick("fd 7", (r) => r.fd === Fd.preimageReadLe && r.offset > 8),
       ],
     ];
     const ctx = disputeContext(os[k - 1], claim, k);

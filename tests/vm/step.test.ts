@@ -213,9 +213,9 @@ Deno.test("syscalls: mmap, brk, clone, unknown, fd errors, fcntl, write, hint, e
   m = sys({ [V0]: 4004, [A0]: 7, [A1]: 0x2000, [A2]: 10 });
   assertEquals([m.st.regs[V0], m.st.regs[A3]], [9, 1]);
   assertEquals(sys({ [V0]: 4003, [A0]: 3, [A2]: 12 }).st.regs[V0], 12, "hint read");
-  const fcntl = [0, 1, 1, 0, 1, 0, 1].map((_, fd) => sys({ [V0]: 4055, [A0]: fd, [A1]: 3 }).st.regs[V0]);
-  assertEquals(fcntl, [0, 1, 1, 0, 1, 0, 1]);
-  m = sys({ [V0]: 4055, [A0]: 7, [A1]: 3 });
+  const fcntl = [0, 1, 1, 0, 1, 0, 1, 0].map((_, fd) => sys({ [V0]: 4055, [A0]: fd, [A1]: 3 }).st.regs[V0]);
+  assertEquals(fcntl, [0, 1, 1, 0, 1, 0, 1, 0]);
+  m = sys({ [V0]: 4055, [A0]: 8, [A1]: 3 });
   assertEquals([m.st.regs[V0], m.st.regs[A3]], [9, 1]);
   m = sys({ [V0]: 4055, [A0]: 1, [A1]: 1 });
   assertEquals([m.st.regs[V0], m.st.regs[A3]], [22, 1]);
@@ -243,8 +243,8 @@ Deno.test("syscalls: mmap, brk, clone, unknown, fd errors, fcntl, write, hint, e
   ]);
 });
 
-Deno.test("preimage protocol: 32-byte key written in pieces, stream read 4 bytes at a time", () => {
-  const data = new TextEncoder().encode("preimage data!");
+Deno.test("preimage protocol: 32-byte key written in pieces, stream read up to the end of each 32-byte leaf", () => {
+  const data = new TextEncoder().encode("preimage data! ".repeat(4)); // 60 bytes: a 68-byte stream
   const src = new MapSource();
   const key = src.add(data, "keccak");
   const m = machine([SYSCALL, NOP], {}, src);
@@ -272,35 +272,58 @@ Deno.test("preimage protocol: 32-byte key written in pieces, stream read 4 bytes
   assertEquals(hexOf(m.st.preimageKey), hexOf(key));
   assertEquals(m.st.preimageOffset, 0);
 
-  const read = (addr: number, n: number) => {
+  const read = (addr: number, n: number, fd = 5) => {
     m.st.pc = BASE;
     m.st.nextPC = BASE + 4;
     m.st.regs[V0] = 4003;
-    m.st.regs[A0] = 5;
+    m.st.regs[A0] = fd;
     m.st.regs[A1] = addr;
     m.st.regs[A2] = n;
     m.run(1);
     return m.st.regs[V0];
   };
-  const buf = 0x3000;
-  m.st.memory.writeWord(buf + 28, 0xeeeeeeee);
-  const got: number[] = [];
-  let total = 0;
-  // unaligned start: at most 4 - (addr & 3) bytes per read
-  assertEquals(read(buf + 1, 100), 3);
-  total += 3;
-  for (;;) {
-    const n = read(buf + total + 1, 100);
-    if (n === 0) break;
-    total += n;
-  }
-  assertEquals(total, 8 + data.length);
-  for (let i = 0; i < total; i++) got.push(m.st.memory.readBytes(buf + 1 + i, 1)[0]);
   const stream = [0, 0, 0, 0, 0, 0, 0, data.length, ...data];
-  assertEquals(got, stream);
+  const buf = 0x3000;
+  m.st.memory.writeWord(buf + 68, 0xeeeeeeee);
+  // unaligned start: at most 32 - (addr & 31) bytes per read, then whole leaves, then the rest
+  assertEquals([read(buf + 1, 100), read(buf + 32, 100), read(buf + 64, 100), read(buf + 69, 100)], [
+    31,
+    32,
+    5,
+    0,
+  ]);
+  assertEquals([...m.st.memory.readBytes(buf + 1, stream.length)], stream);
   assertEquals(m.st.memory.readBytes(buf, 1)[0], 0, "byte before the buffer untouched");
+  assertEquals(
+    [...m.st.memory.readBytes(buf + 69, 3)],
+    [0xee, 0xee, 0xee],
+    "bytes after the stream untouched",
+  );
   assertEquals(m.st.preimageOffset, 8 + data.length);
-  assertEquals(read(buf, 4), 0, "end of the stream");
+  m.st.preimageOffset = 3;
+  assertEquals(read(buf + 40, 5), 5, "the count bounds the read");
+  assertEquals([...m.st.memory.readBytes(buf + 40, 6)], [...stream.slice(3, 8), stream[44]]);
+
+  // fd 7: the same stream, byte j to address (a + j) ^ 3 (each aligned word little-endian)
+  const le = 0x5000, at = le + 6;
+  m.st.memory.writeBytes(le, new Uint8Array(96).fill(0xab));
+  m.st.preimageOffset = 0;
+  let got = 0;
+  for (let n; (n = read(at + got, 100, 7)) > 0;) {
+    assertEquals(n, Math.min(32 - ((at + got) & 31), stream.length - got), `fd 7 read at ${got}`);
+    got += n;
+  }
+  assertEquals(got, stream.length);
+  const mem = m.st.memory.readBytes(le, 96);
+  for (let a = 0; a < 96; a++) {
+    const j = ((le + a) ^ 3) - at;
+    assertEquals(mem[a], j >= 0 && j < stream.length ? stream[j] : 0xab, `byte at +${a}`);
+  }
+  // an aligned float32 tensor arrives as host (big-endian) words of its little-endian bytes
+  m.st.preimageOffset = 8;
+  assertEquals(read(le + 32, 8, 7), 8);
+  const w = (i: number) => (data[i + 3] << 24 | data[i + 2] << 16 | data[i + 1] << 8 | data[i]) >>> 0;
+  assertEquals([m.st.memory.readWord(le + 32), m.st.memory.readWord(le + 36)], [w(0), w(4)]);
 });
 
 Deno.test("a missing preimage throws and leaves the state exactly as before the step", () => {
