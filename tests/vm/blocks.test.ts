@@ -354,6 +354,30 @@ Deno.test("compiled blocks and a loop that stores into its own code page", () =>
   lockstep(make(), make(), () => budgets[i++ % budgets.length], "self-storing loop");
 });
 
+Deno.test("compiled blocks keep running on a page whose code goes back and forth (a break put in and taken out)", () => {
+  const ADDIU = 0x09, BNE = 0x05;
+  const T0 = 8, T1 = 9, T2 = 10;
+  // a hot loop t0 += 1, t1 += 3 up to t2, then a word that the host turns into `break` and back
+  // between runs, 200 times, as the simulated --tamper run does at every stop (core/dispute)
+  const code = [itype(ADDIU, T0, T0, 1), itype(ADDIU, T1, T1, 3), itype(BNE, T0, T2, -3), 0, 0];
+  const make = () => {
+    const st = new VmState();
+    code.forEach((w, i) => st.memory.writeWord(CODE + 4 * i, w));
+    st.pc = CODE;
+    st.nextPC = CODE + 4;
+    st.regs[T2] = 0x7fffffff;
+    return st;
+  };
+  const a = make(), b = make();
+  let i = 0;
+  for (let round = 0; round < 200; round++) {
+    for (const st of [a, b]) st.memory.writeWord(CODE + 16, round % 2 ? 0 : 0x0000000d);
+    lockstep(a, b, () => [999, 4096, 37][i++ % 3], `round ${round}`, 2);
+  }
+  // the page is still stamped (its blocks run), not left to the interpreter after 32 stamps
+  assertEquals(b.memory.codeGenerations()[CODE >>> 12] !== 0, true, "the page still runs in blocks");
+});
+
 Deno.test("compiled blocks equal the interpreter on the runtime's hard-float image running float kernels", async () => {
   // real compiler output for the FPU: products, softmax (exp), normalisation (sqrt, div), compares
   const onnx = makeModel({
