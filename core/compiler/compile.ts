@@ -31,7 +31,7 @@ import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
 import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
-import { DATA_SHAPED, lowerDataShaped } from "./data_shapes.ts";
+import { DATA_SHAPED, lowerDataShaped, lowerRuntimeShape } from "./data_shapes.ts";
 import { runtimeRule } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
@@ -303,6 +303,7 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
     const ctx = context(node, opset, values);
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
+    if (node.domain === "" && node.opType === "Shape") return lowerRuntimeShape(host, node, ctx);
     const rule = runtimeRule(ctx);
     lowerStatic(onnxNode);
     const outs = node.outputs.filter((o) => o !== "");

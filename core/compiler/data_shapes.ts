@@ -82,25 +82,69 @@ function unique(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   runtimeDim(host, [names[1], names[3]], 0, length);
 }
 
-/** TopK with a run-time k: the whole axis sorted, k (checked in [0, axis length]) its length. */
+/**
+ * Shape of a tensor with a run-time dimension (`start`/`end` from opset 15): its fixed dims as
+ * constants and the run-time one its length tensor, concatenated (a constant when the slice
+ * leaves the run-time dimension out).
+ *
+ * @example
+ * ```ts
+ * if (node.opType === "Shape" && ctx.inputs[0]?.runtime) lowerRuntimeShape(host, node, ctx);
+ * ```
+ */
+export function lowerRuntimeShape(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const x = ctx.inputs[0]!, d = x.runtime!, r = x.shape.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = ctx.opset >= 15 ? clamp(ctx.attrs.int("start", 0)) : 0;
+  const end = ctx.opset >= 15 && ctx.attrs.has("end") ? clamp(ctx.attrs.int("end")) : r;
+  const dims = (from: number, to: number) => BigInt64Array.from(x.shape.slice(from, to).map(BigInt));
+  const out = node.outputs[0];
+  if (d.axis < start || d.axis >= end) {
+    const data = dims(start, Math.max(start, end));
+    return constant(host, out, { dtype: DType.int64, shape: [data.length], data });
+  }
+  const parts: string[] = [];
+  const part = (name: string, data: BigInt64Array) => {
+    constant(host, name, { dtype: DType.int64, shape: [data.length], data });
+    parts.push(name);
+  };
+  if (d.axis > start) part(`${out}:before`, dims(start, d.axis));
+  part(`${out}:one`, BigInt64Array.of(1n));
+  parts[parts.length - 1] = lowerOne(host, node.name, "Reshape", [d.length, `${out}:one`], `${out}:length`);
+  if (end > d.axis + 1) part(`${out}:after`, dims(d.axis + 1, end));
+  if (parts.length === 1) host.alias(out, parts[0]);
+  else lowerOne(host, node.name, "Concat", parts, out, new Map([["axis", { kind: "int", value: 0 }]]));
+}
+
+/**
+ * TopK with a run-time k (the whole axis sorted, k checked in [0, axis length] its length), or
+ * along an axis with a run-time length (the kernel sorts the valid part: its length an input).
+ */
 function topK(host: FlowHost, node: OnnxNode, ctx: NodeContext): boolean {
   const x = ctx.inputs[0], k = ctx.inputs[1];
-  if (ctx.opset < 10 || !x || !k || k.value) return false;
+  if (ctx.opset < 10 || !x || !k || node.inputs.length > 2) return false;
   const r = x.shape.length;
   let axis = ctx.attrs.int("axis", -1);
   if (axis < -r || axis >= r) ctx.fail(`axis ${axis} is out of range for rank ${r}`);
   if (axis < 0) axis += r;
+  const along = x.runtime?.axis === axis ? [x.runtime.length] : [];
+  if (k.value && !along.length) return false;
+  if (k.value) {
+    host.lower({ ...node, inputs: [...node.inputs, ...along] });
+    return true;
+  }
   const length = `${node.name}:k`, all = `${node.name}:all`;
   host.lower({
     name: node.name,
     opType: "RuntimeLength",
     domain: RUNTIME_DOMAIN,
-    inputs: [node.inputs[1]],
+    inputs: [node.inputs[1], ...along],
     outputs: [length],
     attributes: new Map([["bound", { kind: "int", value: x.shape[axis] }]]),
   });
   constant(host, all, { dtype: DType.int64, shape: [1], data: BigInt64Array.of(BigInt(x.shape[axis])) });
-  host.lower({ ...node, inputs: [node.inputs[0], all] });
+  const attributes = new Map([...node.attributes, ["strict", { kind: "int" as const, value: 0 }]]);
+  host.lower({ ...node, inputs: [node.inputs[0], all, ...along], attributes });
   runtimeDim(host, node.outputs, axis, length);
   return true;
 }

@@ -137,6 +137,25 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
     case "GatherElements":
       only(1);
       return all(d.axis);
+    case "GatherND": {
+      only(1);
+      const batch = ctx.attrs.int("batch_dims", 0);
+      if (d.axis < batch || d.axis === rank(1) - 1) {
+        reject("GatherND with it on a batch axis or the index axis");
+      }
+      return all(d.axis);
+    }
+    case "TopK": {
+      only(0);
+      // along that axis data_shapes.ts gives the kernel the length (and the outputs theirs)
+      const axis = norm(ctx.attrs.int("axis", -1), rank(0));
+      return axis === d.axis ? (outs) => outs.map(() => undefined) : all(d.axis);
+    }
+    case "Split": {
+      only(0);
+      if (norm(ctx.attrs.int("axis", 0), rank(0)) === d.axis) reject("Split along that axis");
+      return all(d.axis);
+    }
     case "Transpose": {
       const perm = ctx.attrs.ints("perm", [...Array(rank(0)).keys()].reverse());
       return all(perm.indexOf(d.axis));

@@ -495,16 +495,30 @@ static int k_reverse_sequence(const opml_node *nd) {
     }                                                                                         \
   } while (0)
 
-/* TopK: ints [outer, D, inner, k, largest]; outputs values, indices (int64), sorted. */
+/* TopK: ints [outer, D, inner, k, largest, strict?]; inputs X, length? (int64 scalar: the axis's
+ * run-time length L <= D, docs/IR.md "Run-time shapes"); outputs values, indices (int64), sorted
+ * over the first L positions of the axis (L = D without it), the first min(k, L) of k written (the
+ * rest stay zero); k > L fails the node unless strict = 0 (a run-time k, checked elsewhere). */
 static int k_topk(const opml_node *nd) {
-  const opml_tensor *X = nd->in[0];
+  const opml_tensor *X = nd->in[0], *Len = nd->n_in > 1 ? nd->in[1] : 0;
   opml_tensor *V = nd->out[0], *Ix = nd->out[1];
-  if (nd->n_ints != 5 || nd->n_out != 2 || !V || !Ix || Ix->dtype != DT_INT64 || V->dtype != X->dtype) return OPML_EATTR;
+  if ((nd->n_ints != 5 && nd->n_ints != 6) || nd->n_out != 2 || !V || !Ix || Ix->dtype != DT_INT64 ||
+      V->dtype != X->dtype)
+    return OPML_EATTR;
   int64_t outer = nd->ints[0], inner = nd->ints[2], k = nd->ints[3];
-  uint32_t D = (uint32_t)nd->ints[1];
-  int largest = nd->ints[4] != 0;
-  if (outer * D * inner != X->size || outer * k * inner != V->size || k > D || V->size != Ix->size) return OPML_EATTR;
-  if (X->size == 0 || k == 0) return OPML_OK;
+  uint32_t Dx = (uint32_t)nd->ints[1];
+  int largest = nd->ints[4] != 0, strict = nd->n_ints == 6 ? nd->ints[5] != 0 : 1;
+  if (outer * Dx * inner != X->size || outer * k * inner != V->size || k > Dx || V->size != Ix->size) return OPML_EATTR;
+  uint32_t D = Dx; /* the sorted length (SORT_ROW's D) */
+  if (Len) {
+    if (Len->dtype != DT_INT64 || Len->size != 1) return OPML_EATTR;
+    int64_t l = ((const int64_t *)Len->data)[0];
+    if (l < 0 || l > Dx) return OPML_EVALUE;
+    D = (uint32_t)l;
+  }
+  if (k > D && strict) return OPML_EVALUE;
+  int64_t kk = k < D ? k : D;
+  if (X->size == 0 || kk == 0) return OPML_OK;
   uint32_t *buf = (uint32_t *)opml_alloc((size_t)D * 2 * sizeof(uint32_t));
   if (!buf) return OPML_ENOMEM;
   uint32_t *idx0 = buf, *tmp0 = buf + D;
@@ -515,9 +529,9 @@ static int k_topk(const opml_node *nd) {
       for (uint32_t i = 0; i < D; i++) idx[i] = i;
 #define TOPK_ROW(T)                                                                           \
   do {                                                                                        \
-    const T *row = (const T *)X->data + a * D * inner + b;                                    \
+    const T *row = (const T *)X->data + a * Dx * inner + b;                                   \
     SORT_ROW(T);                                                                              \
-    for (int64_t i = 0; i < k; i++) {                                                         \
+    for (int64_t i = 0; i < kk; i++) {                                                        \
       int64_t at = (a * k + i) * inner + b;                                                   \
       ((T *)V->data)[at] = row[idx[i] * inner];                                               \
       ((int64_t *)Ix->data)[at] = idx[i];                                                     \
@@ -726,16 +740,18 @@ static int k_unique(const opml_node *nd) {
   return OPML_OK;
 }
 
-/* RuntimeLength: ints [bound]; input n (int32/int64, one element); output the int64 scalar n,
- * which must lie in [0, bound] (TopK's run-time k). */
+/* RuntimeLength: ints [bound]; inputs n (int32/int64, one element), limit? (int64 scalar: a
+ * run-time length); output the int64 scalar n, which must lie in [0, bound] and [0, limit]
+ * (TopK's run-time k). */
 static int k_runtime_length(const opml_node *nd) {
-  const opml_tensor *K = nd->in[0];
+  const opml_tensor *K = nd->in[0], *Lim = nd->n_in > 1 ? nd->in[1] : 0;
   opml_tensor *N = nd->out[0];
   if (nd->n_ints != 1 || K->size != 1 || N->dtype != DT_INT64 || N->size != 1) return OPML_EATTR;
+  if (Lim && (Lim->dtype != DT_INT64 || Lim->size != 1)) return OPML_EATTR;
   int ok = 1;
   int64_t k = index_at(K, 0, &ok);
   if (!ok) return OPML_EDTYPE;
-  if (k < 0 || k > nd->ints[0]) return OPML_EVALUE;
+  if (k < 0 || k > nd->ints[0] || (Lim && k > ((const int64_t *)Lim->data)[0])) return OPML_EVALUE;
   ((int64_t *)N->data)[0] = k;
   return OPML_OK;
 }

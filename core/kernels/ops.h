@@ -384,8 +384,9 @@ enum {
   OP_CUM_SUM = 809,
   /* ReverseSequence: ints: [batch_axis, time_axis]; inputs X, sequence_lens (int32/int64). */
   OP_REVERSE_SEQUENCE = 810,
-  /* TopK: ints: [outer, D, inner, k, largest]; outputs values, indices (int64), sorted, ties by
-     lower index, NaN above every number. */
+  /* TopK: ints: [outer, D, inner, k, largest, strict?]; inputs X, length? (the axis's run-time
+     length L); outputs values, indices (int64), sorted over the first L, ties by lower index, NaN
+     above every number; min(k, L) written; k > L fails unless strict = 0. */
   OP_TOP_K = 811,
   /* Dropout: Inference: outputs Y = X and mask (bool) all true; no ints. */
   OP_DROPOUT = 812,
@@ -402,8 +403,9 @@ enum {
   /* NonZero: No ints; input X (rank >= 1); outputs Y int64 [rank, size of X] (the nonzero elements'
      coordinates, row-major, in the first count columns, zeros after) and count (int64 scalar). */
   OP_NON_ZERO = 816,
-  /* RuntimeLength: ints: [bound]; input n (int32/int64, one element); output the int64 scalar n,
-     checked to lie in [0, bound] at run time (TopK's run-time k). */
+  /* RuntimeLength: ints: [bound]; inputs n (int32/int64, one element), limit? (int64 scalar);
+     output the int64 scalar n, checked to lie in [0, bound] and [0, limit] at run time (TopK's
+     run-time k). */
   OP_RUNTIME_LENGTH = 817,
   /* Unique: ints: [outer, D, inner, sorted] (X as [outer, D, inner], D the axis); outputs Y (X's
      shape: the unique slices first, zeros after), indices, inverse_indices, counts (int64 [D]) and

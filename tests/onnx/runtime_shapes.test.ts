@@ -56,7 +56,8 @@ const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
  * (v, i) = TopK(x, k); top = v * Gather(w, i) + 1;
  * nz = NonZero(m); rows = Relu(Gather(table, nz[1]) - 1.5) (Gather of NonZero's second row);
  * sums = ReduceSum(Transpose(rows), axes [0]) (the rows' sums, along the fixed axis);
- * sel = Compress(table, c, axis 1) (columns where c is true).
+ * sel = Compress(table, c, axis 1) (columns where c is true); best = TopK(sums, min(N, 3)) (N
+ * read back through Shape); gnd = GatherND(table, cols as [N, 1]); right = Split(rows, axis 1)[1].
  * With `bad`, a consumer that cannot take a run-time length: Reshape of nz.
  */
 function model(bad?: "reshape" | "reduce"): Uint8Array {
@@ -73,6 +74,16 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
     node("Transpose", ["rows"], ["rowsT"], [ints("perm", [1, 0])]),
     node("ReduceSum", ["rowsT", "axis0"], ["sums"], [int("keepdims", 0)]),
     node("Compress", ["table", "c"], ["sel"], [int("axis", 1)]),
+    // the run-time count read back as a value: k = min(N, 3), the k largest sums (TopK along the
+    // run-time axis: only its valid part is sorted)
+    node("Shape", ["rows"], ["rows_shape"]),
+    node("Gather", ["rows_shape", "row0"], ["n"], [int("axis", 0)]),
+    node("Min", ["n", "three"], ["k2"]),
+    node("Reshape", ["k2", "one1"], ["k2v"]),
+    node("TopK", ["sums", "k2v"], ["best", "best_at"], [int("axis", 0)]),
+    node("Unsqueeze", ["cols", "axis1"], ["cols2"]),
+    node("GatherND", ["table", "cols2"], ["gnd"]),
+    node("Split", ["rows", "halves"], ["left", "right"], [int("axis", 1)]),
   ];
   if (bad === "reshape") nodes.push(node("Reshape", ["nz", "flat"], ["bad"]));
   if (bad === "reduce") nodes.push(node("ReduceSum", ["rows", "axis0"], ["bad"]));
@@ -90,6 +101,10 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
         vi("rows", FLOAT, ["N", 4]),
         vi("sums", FLOAT, ["N"]),
         vi("sel", FLOAT, [3, "C"]),
+        vi("best", FLOAT, ["B"]),
+        vi("best_at", INT64, ["B"]),
+        vi("gnd", FLOAT, ["N", 4]),
+        vi("right", FLOAT, ["N", 2]),
         ...(bad ? [vi("bad", INT64, ["B"])] : []),
       ],
       initializer: [
@@ -105,13 +120,18 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
         { name: "half3", dims: [], dataType: FLOAT, floatData: [1.5] },
         { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
         { name: "flat", dims: [1], dataType: INT64, int64Data: [-1] },
+        { name: "row0", dims: [], dataType: INT64, int64Data: [0] },
+        { name: "three", dims: [], dataType: INT64, int64Data: [3] },
+        { name: "one1", dims: [1], dataType: INT64, int64Data: [1] },
+        { name: "axis1", dims: [1], dataType: INT64, int64Data: [1] },
+        { name: "halves", dims: [2], dataType: INT64, int64Data: [2, 2] },
       ],
     },
   });
   return onnx.ModelProto.encode(m).finish();
 }
 
-const NAMES = ["top", "i", "nz", "rows", "sums", "sel"];
+const NAMES = ["top", "i", "nz", "rows", "sums", "sel", "best", "best_at", "gnd", "right"];
 const f32 = (shape: number[], v: number[]): TensorValue => ({
   dtype: DType.float32,
   shape,
@@ -140,7 +160,7 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
   assertEquals(p.tensors[p.outputs[0]].shape, [6]);
   assertEquals(p.tensors[p.outputs[2]].shape, [2, 6]);
   assertEquals(p.tensors[p.outputs[2]].runtimeAxis, 1);
-  assertEquals(p.outputs.length, 12, "6 graph outputs and their 6 lengths");
+  assertEquals(p.outputs.length, 20, "10 graph outputs and their 10 lengths");
   const image = Deno.readFileSync(rt.mips);
   const lengths = new Set<string>();
   for (const inputs of CASES) {

@@ -48,12 +48,14 @@ const COMPILES = [
 
 /** The models that cannot compile yet: the one-line rejection, `{opset}` standing for 13 and 17. */
 const REJECTED: Record<string, string> = {
-  // the RPN's proposals kept by size (remove_small_boxes): torch.where's NonZero, then a Split
+  // the RPN's proposals kept by size (remove_small_boxes), then by score (torch.where twice):
+  // NonZero of a mask that itself has a run-time length
   fasterrcnn_mobilenet_v3_large_320_fpn:
-    "node '/rpn/Split_3' (Split, opset {opset}): input '/rpn/Transpose_6_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): Split cannot take a run-time length",
-  // the anchors of class 1 scoring over box_score_thresh: NonZero, then their scores by GatherND
+    "node '/rpn/NonZero_1' (NonZero, opset {opset}): input '/rpn/GreaterOrEqual_2_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): NonZero cannot take a run-time length",
+  // the anchors of class 1 scoring over box_score_thresh (NonZero, GatherND), their top min(n, 300)
+  // (Shape, TopK along the run-time axis), then a Gather of those from the run-time list
   ssdlite320_mobilenet_v3_large:
-    "node '/GatherND' (GatherND, opset {opset}): input '/Transpose_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): GatherND cannot take a run-time length",
+    "node '/Gather_8' (Gather, opset {opset}): input '/GatherND_1_output_0' has a run-time length on axis 0 (docs/IR.md, \"Run-time shapes\"): Gather of indices with a run-time length from data with one",
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */

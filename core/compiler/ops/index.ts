@@ -369,11 +369,21 @@ const topK: OpDef = {
     if (k < 0 || k > D) ctx.fail(`k ${k} is out of range for axis ${axis} of size ${D}`);
     const largest = ctx.opset >= 11 ? ctx.attrs.int("largest", 1) : 1;
     const shape = x.shape.map((d, i) => (i === axis ? k : d));
+    // input 2 (the compiler's own, data_shapes.ts): the axis's run-time length; strict = 0 when
+    // k is the bound of a run-time k (checked by its RuntimeLength)
+    const strict = ctx.attrs.int("strict", 1);
     return {
       op: INDEX_OPS.TopK,
-      ints: [prod(x.shape.slice(0, axis)), D, prod(x.shape.slice(axis + 1)), k, largest ? 1 : 0],
+      ints: [
+        prod(x.shape.slice(0, axis)),
+        D,
+        prod(x.shape.slice(axis + 1)),
+        k,
+        largest ? 1 : 0,
+        ...(strict ? [] : [0]),
+      ],
       outputs: [{ dtype: x.dtype, shape }, { dtype: DType.int64, shape: [...shape] }],
-      keepInputs: [0],
+      keepInputs: ctx.inputs[2] ? [0, 2] : [0],
     };
   },
 };

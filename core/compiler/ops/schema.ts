@@ -390,8 +390,9 @@ export const OP_SCHEMA = {
     TopK: {
       code: 811,
       doc:
-        "ints: [outer, D, inner, k, largest]; outputs values, indices (int64), sorted, ties by lower index, " +
-        "NaN above every number.",
+        "ints: [outer, D, inner, k, largest, strict?]; inputs X, length? (the axis's run-time length L); " +
+        "outputs values, indices (int64), sorted over the first L, ties by lower index, NaN above every " +
+        "number; min(k, L) written; k > L fails unless strict = 0.",
     },
     Dropout: { code: 812, doc: "Inference: outputs Y = X and mask (bool) all true; no ints." },
     TensorScatter: {
@@ -416,9 +417,8 @@ export const OP_SCHEMA = {
     },
     RuntimeLength: {
       code: 817,
-      doc:
-        "ints: [bound]; input n (int32/int64, one element); output the int64 scalar n, checked to lie in " +
-        "[0, bound] at run time (TopK's run-time k).",
+      doc: "ints: [bound]; inputs n (int32/int64, one element), limit? (int64 scalar); output the int64 " +
+        "scalar n, checked to lie in [0, bound] and [0, limit] at run time (TopK's run-time k).",
     },
     Unique: {
       code: 818,
