@@ -467,6 +467,11 @@ enum {
      the first weight; a target no leaf reaches is +0); X compared in binary64 (exact for float), a
      NaN X goes to the true branch when missingTracksTrue, else as the comparison says. */
   OP_TREE_ENSEMBLE = 1000,
+  /* TreeEnsembleRegressor: ai.onnx.ml; ints: as TreeEnsemble's head with nMembers 0, then nVotes,
+     hasBase, roots, nodes, per leaf: voteStart, voteCount; per vote: target, weight (binary64
+     bits); base[T] (binary64 bits) when hasBase. X [N, F] float, double, int32 or int64, Y [N, T]
+     float: as TreeEnsemble, each leaf's votes in order, then base[t] added. */
+  OP_TREE_ENSEMBLE_REGRESSOR = 1001,
 };
 
 #endif

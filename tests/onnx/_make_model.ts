@@ -12,8 +12,8 @@ export interface NodeSpec {
   inputs: string[];
   outputs: string[];
   domain?: string;
-  /** Attributes: an integral number is an int, an array ints, a Float32Array floats, a TensorValue a tensor. */
-  attrs?: Record<string, number | number[] | string | Float32Array | TensorValue>;
+  /** Attributes: an integral number is an int, an array ints (or strings), a Float32Array floats, a TensorValue a tensor. */
+  attrs?: Record<string, number | number[] | string | string[] | Float32Array | TensorValue>;
 }
 
 /**
@@ -59,6 +59,8 @@ export function makeModel(spec: {
             ? { name, type: 3, s: new TextEncoder().encode(v) }
             : v instanceof Float32Array
             ? { name, type: 6, floats: [...v] }
+            : Array.isArray(v) && v.some((x) => typeof x === "string")
+            ? { name, type: 8, strings: v.map((x) => new TextEncoder().encode(String(x))) }
             : Array.isArray(v)
             ? { name, type: 7, ints: v }
             : typeof v === "object"

@@ -1,8 +1,9 @@
 /**
  * ai.onnx.ml's TreeEnsemble beyond its two conformance cases (one tree, SUM): random forests
  * with every node mode, membership sets, missing values and the four aggregate functions, in
- * float and double, against onnxruntime-node; the VM gives the native bytes; malformed trees are
- * one LoweringError line naming node, operator and opset (exit code 2).
+ * float and double, against onnxruntime-node; the legacy TreeEnsembleRegressor (no conformance
+ * case) likewise, with several votes per leaf and base values; the VM gives the native bytes;
+ * malformed trees are one LoweringError line naming node, operator and opset (exit code 2).
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
@@ -157,6 +158,191 @@ Deno.test("TreeEnsemble: SET_MEMBER is exact membership, as the ONNX reference (
   const { outputs } = await runNative((await buildRuntime()).native, prog, [x]);
   // in {-1, 2.5}: target 0 gets 1; else target 1 gets 10 (NaN: no missing_value_tracks_true)
   assertEquals(Array.from(outputs[0].data as Float32Array), [1, 0, 0, 10, 1, 0, 0, 10, 0, 10, 0, 10]);
+});
+
+/** The legacy TreeEnsembleRegressor attributes of 5 random trees of depth 3 (node ids from 0 per tree). */
+function legacyForest(seed: number, aggregate: string, asTensor: boolean): NodeSpec["attrs"] {
+  const r = random(seed), pick = <V>(xs: V[]) => xs[Math.floor(r() * xs.length)];
+  const n: Record<string, number[]> = {
+    tree: [],
+    node: [],
+    feature: [],
+    value: [],
+    t: [],
+    f: [],
+    missing: [],
+  };
+  const modes: string[] = [], v: Record<string, number[]> = { tree: [], node: [], id: [], weight: [] };
+  for (let tree = 0; tree < 5; tree++) {
+    let next = 0;
+    const add = (depth: number): number => {
+      const id = next++, i = modes.length;
+      n.tree.push(tree), n.node.push(id), n.feature.push(pick([0, 1, 2])), n.value.push(pick(GRID));
+      n.missing.push(pick([0, 1])), n.t.push(0), n.f.push(0);
+      if (depth === 3) {
+        modes.push("LEAF");
+        // every target gets a vote (onnxruntime adds no base value to a target no leaf votes for),
+        // in a random order, and sometimes a second one
+        const targets = [0, 1, 2].sort(() => r() - 0.5);
+        if (r() < 0.5) targets.push(pick([0, 1, 2]));
+        for (const t of targets) {
+          v.tree.push(tree), v.node.push(id), v.id.push(t);
+          v.weight.push(Math.fround(r() * 10 - 5));
+        }
+      } else {
+        modes.push(pick(["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"]));
+        n.t[i] = add(depth + 1);
+        n.f[i] = add(depth + 1);
+      }
+      return id;
+    };
+    add(1);
+  }
+  const floats = (name: string, xs: number[]) =>
+    asTensor ? { [`${name}_as_tensor`]: tensor(DType.float64, xs) } : { [name]: Float32Array.from(xs) };
+  return {
+    n_targets: 3,
+    aggregate_function: aggregate,
+    nodes_treeids: n.tree,
+    nodes_nodeids: n.node,
+    nodes_featureids: n.feature,
+    nodes_modes: modes,
+    ...floats("nodes_values", n.value),
+    nodes_truenodeids: n.t,
+    nodes_falsenodeids: n.f,
+    nodes_missing_value_tracks_true: n.missing,
+    target_treeids: v.tree,
+    target_nodeids: v.node,
+    target_ids: v.id,
+    ...floats("target_weights", v.weight),
+    ...floats("base_values", [0.5, -1.25, 3]),
+  };
+}
+
+Deno.test("TreeEnsembleRegressor: random forests with several votes per leaf and base values, against onnxruntime; VM = native", async () => {
+  const rt = await buildRuntime();
+  const image = Deno.readFileSync(rt.mips);
+  const dir = await Deno.makeTempDir({ prefix: "opml-ml-" });
+  try {
+    const cases = [
+      [DType.float32, "SUM", false],
+      [DType.float32, "AVERAGE", false], // onnxruntime takes *_as_tensor (double) with a double X only
+      [DType.float64, "MIN", true],
+      [DType.float64, "MAX", false],
+    ] as const;
+    for (const [k, [dtype, aggregate, asTensor]] of cases.entries()) {
+      const attrs = legacyForest(11 + k, aggregate, asTensor);
+      const bytes = makeModel({
+        nodes: [{ op: "TreeEnsembleRegressor", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], attrs }],
+        inputs: { x: [24, F] },
+        outputs: { y: [24, 3] },
+        types: { x: dtype },
+        imports: { "ai.onnx.ml": 3 },
+      });
+      const x = rows(24, dtype);
+      const prog = assemble(compileGraph(decodeModel(bytes, "reg.onnx")));
+      const { outputs } = await runNative(rt.native, prog, [x]);
+      await Deno.writeFile(`${dir}/reg.onnx`, bytes);
+      const ref = (await runOrt(`${dir}/reg.onnx`, { x })).outputs.y;
+      const label = `${dtype} ${aggregate}${asTensor ? " as tensors" : ""}`;
+      const err = compareOutput(outputs[0], ref, label, 1e-5, 1e-5);
+      assert(err === undefined, err);
+      const vm = runVm(image, prog, [x]);
+      assertEquals(new Uint8Array(vm.outputs[0].data.buffer), new Uint8Array(outputs[0].data.buffer), label);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TreeEnsembleRegressor: an int32 X gives the bytes of the same values as float (onnxruntime 1.30 has no int kernel)", async () => {
+  const rt = await buildRuntime();
+  const grid = rows(24, DType.float64);
+  const ints = Array.from(grid.data as Float64Array, (v) => (Number.isNaN(v) ? 7 : Math.round(v)));
+  const outs = [];
+  for (
+    const [dtype, data] of [[DType.int32, Int32Array.from(ints)], [
+      DType.float32,
+      Float32Array.from(ints),
+    ]] as const
+  ) {
+    const bytes = makeModel({
+      nodes: [{
+        op: "TreeEnsembleRegressor",
+        domain: "ai.onnx.ml",
+        inputs: ["x"],
+        outputs: ["y"],
+        attrs: legacyForest(5, "SUM", false),
+      }],
+      inputs: { x: [24, F] },
+      outputs: { y: [24, 3] },
+      types: { x: dtype },
+      imports: { "ai.onnx.ml": 3 },
+    });
+    const prog = assemble(compileGraph(decodeModel(bytes, "reg.onnx")));
+    outs.push((await runNative(rt.native, prog, [{ dtype, shape: [24, F], data }])).outputs[0]);
+  }
+  assertEquals(new Uint8Array(outs[0].data.buffer), new Uint8Array(outs[1].data.buffer));
+  assert(Array.from(outs[0].data as Float32Array).some((v) => v !== 0), "all zero");
+});
+
+Deno.test("TreeEnsembleRegressor: base values are added to every target, as the ONNX reference (onnxruntime 1.30 leaves a target no leaf votes for at 0)", async () => {
+  const attrs: NodeSpec["attrs"] = {
+    n_targets: 2,
+    nodes_treeids: [0, 0, 0],
+    nodes_nodeids: [0, 1, 2],
+    nodes_featureids: [0, 0, 0],
+    nodes_modes: ["BRANCH_LEQ", "LEAF", "LEAF"],
+    nodes_values: Float32Array.of(0.5, 0, 0),
+    nodes_truenodeids: [1, 0, 0],
+    nodes_falsenodeids: [2, 0, 0],
+    target_treeids: [0, 0, 0],
+    target_nodeids: [1, 2, 2],
+    target_ids: [0, 0, 1],
+    target_weights: Float32Array.of(10, 20, 30),
+    base_values: Float32Array.of(1, 2),
+  };
+  const bytes = makeModel({
+    nodes: [{ op: "TreeEnsembleRegressor", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], attrs }],
+    inputs: { x: [2, 1] },
+    outputs: { y: [2, 2] },
+    imports: { "ai.onnx.ml": 3 },
+  });
+  const prog = assemble(compileGraph(decodeModel(bytes, "base.onnx")));
+  const x = { dtype: DType.float32, shape: [2, 1], data: Float32Array.of(0, 1) };
+  const { outputs } = await runNative((await buildRuntime()).native, prog, [x]);
+  // x = 0: the leaf voting 10 for target 0; x = 1: 20 for target 0 and 30 for target 1
+  assertEquals(Array.from(outputs[0].data as Float32Array), [11, 2, 21, 32]);
+});
+
+Deno.test("TreeEnsembleRegressor: unsupported attributes and votes on interior nodes are one line", () => {
+  const reject = (change: Record<string, unknown>) => {
+    const attrs = { ...legacyForest(5, "SUM", false), ...change } as NodeSpec["attrs"];
+    const bytes = makeModel({
+      nodes: [{ op: "TreeEnsembleRegressor", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], attrs }],
+      inputs: { x: [2, F] },
+      outputs: { y: [2, 3] },
+      imports: { "ai.onnx.ml": 3 },
+    });
+    try {
+      compileGraph(decodeModel(bytes, "reg.onnx"));
+    } catch (e) {
+      assert(e instanceof LoweringError, String(e));
+      return e.message;
+    }
+    return "compiled";
+  };
+  const at = "node 'n0' (ai.onnx.ml::TreeEnsembleRegressor, opset 3): ";
+  assertEquals(
+    reject({ post_transform: "SOFTMAX" }),
+    `${at}post_transform SOFTMAX is not supported (only NONE)`,
+  );
+  const nodes = (legacyForest(5, "SUM", false)!.target_nodeids as number[]).map((n, i) => (i === 0 ? 0 : n));
+  assertEquals(reject({ target_nodeids: nodes }), `${at}target of node 0 of tree 0, which is not a leaf`);
+  assertEquals(
+    reject({ aggregate_function: "MEDIAN" }),
+    `${at}aggregate_function MEDIAN is not AVERAGE, SUM, MIN or MAX`,
+  );
 });
 
 Deno.test("TreeEnsemble: malformed trees and unsupported attributes are one line naming node, operator and opset", () => {

@@ -1,6 +1,6 @@
 /**
  * The ml family (op codes 1000-1019, docs/IR.md; kernels in core/kernels/ml.c): ai.onnx.ml's
- * TreeEnsemble (opset 5), float32 and float64. The trees are checked and flattened at compile
+ * TreeEnsemble (opset 5), float32 and float64, and the legacy TreeEnsembleRegressor. The trees are checked and flattened at compile
  * time (every index in range, no cycle, one membership set per SET_MEMBER node), so the kernel
  * only walks them. Layout in schema.ts.
  * @module
@@ -36,6 +36,49 @@ function floatsOf(ctx: NodeContext, name: string, dtype: number, required: boole
     );
   }
   return Array.from(t.data as Float64Array);
+}
+
+/** One interior node of the flattened trees (a child ref from nNodes on is a leaf). */
+interface TreeNode {
+  feature: number;
+  mode: number;
+  kids: number[];
+  missing: number;
+  split: number;
+  set: [number, number];
+}
+
+/**
+ * The roots and interior nodes as the kernels read them (schema.ts), after checking that no walk
+ * can loop: a node met again on the current path is a cycle.
+ */
+function encodeTrees(ctx: NodeContext, roots: number[], nodes: TreeNode[]): (number | bigint)[] {
+  const nNodes = nodes.length;
+  const state = new Uint8Array(nNodes); // 0 new, 1 on the path, 2 done
+  const walk = (root: number) => {
+    const stack: [number, number][] = [[root, 0]]; // a node and how many of its children were seen
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1], [n, k] = top;
+      if (k === 2) {
+        state[n] = 2;
+        stack.pop();
+        continue;
+      }
+      top[1]++;
+      const c = nodes[n].kids[k];
+      if (c >= nNodes || state[c] === 2) continue;
+      if (state[c] === 1) ctx.fail(`the trees have a cycle through node ${c}`);
+      state[c] = 1;
+      stack.push([c, 0]);
+    }
+  };
+  roots.forEach((r) => r < nNodes && state[r] === 0 && walk(r));
+  const ints: (number | bigint)[] = [...roots];
+  for (const n of nodes) {
+    ints.push(n.feature, n.mode, ...n.kids, n.missing ? 1 : 0, doubleBits(n.split), ...n.set);
+  }
+  return ints;
 }
 
 /**
@@ -116,28 +159,15 @@ const treeEnsemble: OpDef = {
     });
     if (roots.length === 0) ctx.fail("tree_roots is empty");
     const kids = features.map((_, i) => [ref(trueIds[i], trueLeaf[i]), ref(falseIds[i], falseLeaf[i])]);
-    // no cycle: the kernel's walk ends at a leaf (a node on the current path again is a cycle)
-    const state = new Uint8Array(nNodes); // 0 new, 1 on the path, 2 done
-    const walk = (root: number) => {
-      const stack: [number, number][] = [[root, 0]]; // a node and how many of its children were seen
-      state[root] = 1;
-      while (stack.length) {
-        const top = stack[stack.length - 1], [n, k] = top;
-        if (k === 2) {
-          state[n] = 2;
-          stack.pop();
-          continue;
-        }
-        top[1]++;
-        const c = kids[n][k];
-        if (c >= nNodes || state[c] === 2) continue;
-        if (state[c] === 1) ctx.fail(`the trees have a cycle through node ${c}`);
-        state[c] = 1;
-        stack.push([c, 0]);
-      }
-    };
-    roots.forEach((r) => r < nNodes && state[r] === 0 && walk(r));
-    const ints: (number | bigint)[] = [
+    const nodes = features.map((feature, i) => ({
+      feature,
+      mode: modes[i],
+      kids: kids[i],
+      missing: missing[i],
+      split: splits[i],
+      set: sets[i],
+    }));
+    const ints = [
       N,
       F,
       T,
@@ -146,16 +176,137 @@ const treeEnsemble: OpDef = {
       nNodes,
       nLeaves,
       members.length,
-      ...roots,
+      ...encodeTrees(ctx, roots, nodes),
     ];
-    for (let i = 0; i < nNodes; i++) {
-      ints.push(features[i], modes[i], ...kids[i], missing[i] ? 1 : 0, doubleBits(splits[i]), ...sets[i]);
-    }
     targets.forEach((t, i) => ints.push(t, doubleBits(weights[i])));
     members.forEach((v) => ints.push(doubleBits(v)));
     return { op: ML_OPS.TreeEnsemble, ints, outputs: [{ dtype: x.dtype, shape: [N, T] }] };
   },
 };
 
+/** The legacy string modes of TreeEnsembleRegressor, as TreeEnsemble's numbers. */
+const LEGACY_MODES: Record<string, number> = {
+  BRANCH_LEQ: 0,
+  BRANCH_LT: 1,
+  BRANCH_GTE: 2,
+  BRANCH_GT: 3,
+  BRANCH_EQ: 4,
+  BRANCH_NEQ: 5,
+};
+
+/** A float list attribute, or its `_as_tensor` form (opset 3, float or double), as numbers. */
+function valuesOf(ctx: NodeContext, name: string): number[] | undefined {
+  if (ctx.attrs.has(`${name}_as_tensor`)) {
+    const t = ctx.attrs.tensor(`${name}_as_tensor`);
+    if (t.dtype !== DType.float32 && t.dtype !== DType.float64) {
+      ctx.fail(`${name}_as_tensor is ${typeName(t.dtype)}, not float or double`);
+    }
+    return Array.from(t.data as Float64Array);
+  }
+  return ctx.attrs.has(name) ? ctx.attrs.floats(name) : undefined;
+}
+
+/**
+ * TreeEnsembleRegressor (ai.onnx.ml opsets 1 and 3): nodes by (tree id, node id), the root of
+ * each tree its node 0, in tree-id order; a leaf's votes (target_*) in attribute order; base
+ * values added after the aggregation. X [N, F] (or [F]) float, double, int32 or int64; Y [N,
+ * n_targets] float. Only post_transform NONE (the default) is supported.
+ */
+const treeEnsembleRegressor: OpDef = {
+  opType: "TreeEnsembleRegressor",
+  domain: "ai.onnx.ml",
+  lower(ctx: NodeContext) {
+    const x = input(ctx, 0);
+    checkDtype(ctx, x, new Set([DType.float32, DType.float64, DType.int32, DType.int64]), "X");
+    if (x.shape.length !== 1 && x.shape.length !== 2) ctx.fail(`X [${x.shape.join(", ")}] is not [N, F]`);
+    const [N, F] = x.shape.length === 1 ? [1, x.shape[0]] : x.shape;
+    const a = ctx.attrs;
+    const post = a.string("post_transform", "NONE");
+    if (post !== "NONE") ctx.fail(`post_transform ${post} is not supported (only NONE)`);
+    const aggregate = AGGREGATES.indexOf(a.string("aggregate_function", "SUM"));
+    if (aggregate < 0) {
+      ctx.fail(`aggregate_function ${a.string("aggregate_function")} is not AVERAGE, SUM, MIN or MAX`);
+    }
+    const T = a.int("n_targets");
+    if (T < 1) ctx.fail(`n_targets ${T} must be at least 1`);
+    const treeIds = a.ints("nodes_treeids"), nodeIds = a.ints("nodes_nodeids");
+    const features = a.ints("nodes_featureids"), modes = a.strings("nodes_modes");
+    const values = valuesOf(ctx, "nodes_values") ?? ctx.fail("attribute 'nodes_values' is required");
+    const trueIds = a.ints("nodes_truenodeids"), falseIds = a.ints("nodes_falsenodeids");
+    const missing = a.ints("nodes_missing_value_tracks_true", treeIds.map(() => 0));
+    const perNode = {
+      nodes_nodeids: nodeIds,
+      nodes_featureids: features,
+      nodes_modes: modes,
+      nodes_values: values,
+    };
+    for (const [name, v] of Object.entries({ ...perNode, nodes_missing_value_tracks_true: missing })) {
+      if (v.length !== treeIds.length) {
+        ctx.fail(`${name} has ${v.length} entries, nodes_treeids ${treeIds.length}`);
+      }
+    }
+    // each (tree, node) is an interior node or a leaf, numbered in attribute order
+    const key = (t: number, n: number) => `${t}:${n}`;
+    const index = new Map<string, number>(), interior: number[] = [], leaves: number[] = [];
+    treeIds.forEach((t, i) => {
+      if (index.has(key(t, nodeIds[i]))) ctx.fail(`node ${nodeIds[i]} of tree ${t} is defined twice`);
+      const mode = modes[i];
+      if (mode !== "LEAF" && LEGACY_MODES[mode] === undefined) ctx.fail(`node mode ${mode} is not supported`);
+      index.set(key(t, nodeIds[i]), mode === "LEAF" ? -1 - leaves.length : interior.length);
+      (mode === "LEAF" ? leaves : interior).push(i);
+    });
+    const ref = (t: number, n: number) => {
+      const k = index.get(key(t, n));
+      if (k === undefined) return ctx.fail(`tree ${t} has no node ${n}`);
+      return k < 0 ? interior.length - 1 - k : k;
+    };
+    const roots = [...new Set(treeIds)].sort((p, q) => p - q).map((t) => ref(t, 0));
+    if (roots.length === 0) ctx.fail("the ensemble has no tree");
+    const nodes = interior.map((i) => {
+      if (features[i] < 0 || features[i] >= F) {
+        ctx.fail(`feature ${features[i]} is not below X's ${F} features`);
+      }
+      return {
+        feature: features[i],
+        mode: LEGACY_MODES[modes[i]],
+        kids: [ref(treeIds[i], trueIds[i]), ref(treeIds[i], falseIds[i])],
+        missing: missing[i],
+        split: values[i],
+        set: [0, 0] as [number, number],
+      };
+    });
+    // the votes, grouped by leaf in attribute order
+    const vTrees = a.ints("target_treeids"), vNodes = a.ints("target_nodeids"), vIds = a.ints("target_ids");
+    const vWeights = valuesOf(ctx, "target_weights") ?? ctx.fail("attribute 'target_weights' is required");
+    if ([vNodes, vIds, vWeights].some((v) => v.length !== vTrees.length)) {
+      ctx.fail("target_treeids, target_nodeids, target_ids and target_weights differ in length");
+    }
+    const votes: (number | bigint)[][] = leaves.map(() => []);
+    vTrees.forEach((t, i) => {
+      const leaf = ref(t, vNodes[i]) - interior.length;
+      if (leaf < 0) ctx.fail(`target of node ${vNodes[i]} of tree ${t}, which is not a leaf`);
+      if (vIds[i] < 0 || vIds[i] >= T) ctx.fail(`target ${vIds[i]} is not below n_targets ${T}`);
+      votes[leaf].push(vIds[i], doubleBits(vWeights[i]));
+    });
+    const base = valuesOf(ctx, "base_values") ?? [];
+    if (base.length !== 0 && base.length !== T) {
+      ctx.fail(`base_values has ${base.length} entries, not n_targets ${T}`);
+    }
+    const leafInts: number[] = [];
+    let nVotes = 0;
+    for (const v of votes) leafInts.push(nVotes, v.length / 2), nVotes += v.length / 2;
+    const hasBase = base.length ? 1 : 0;
+    const head = [N, F, T, aggregate, roots.length, nodes.length, leaves.length, 0, nVotes, hasBase];
+    const ints = [
+      ...head,
+      ...encodeTrees(ctx, roots, nodes),
+      ...leafInts,
+      ...votes.flat(),
+      ...base.map(doubleBits),
+    ];
+    return { op: ML_OPS.TreeEnsembleRegressor, ints, outputs: [{ dtype: DType.float32, shape: [N, T] }] };
+  },
+};
+
 /** Every ml operator. */
-export const OPS: readonly OpDef[] = [treeEnsemble];
+export const OPS: readonly OpDef[] = [treeEnsemble, treeEnsembleRegressor];
