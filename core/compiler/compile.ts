@@ -32,7 +32,7 @@ import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
 import { DATA_SHAPED, lowerDataShaped, lowerRuntimeShape } from "./data_shapes.ts";
-import { runtimeRule } from "./runtime_shapes.ts";
+import { runtimeInputs, runtimeRule } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -305,7 +305,8 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
     if (node.domain === "" && node.opType === "Shape") return lowerRuntimeShape(host, node, ctx);
     const rule = runtimeRule(ctx);
-    lowerStatic(onnxNode);
+    const extra = runtimeInputs(ctx);
+    lowerStatic(extra.length ? { ...onnxNode, inputs: [...onnxNode.inputs, ...extra] } : onnxNode);
     const outs = node.outputs.filter((o) => o !== "");
     rule(outs.map((o) => values.get(resolve(o))!)).forEach((d, k) => {
       if (d) values.get(resolve(outs[k]))!.runtime = d;

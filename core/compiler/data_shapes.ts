@@ -47,14 +47,18 @@ function runtimeDim(host: FlowHost, names: string[], axis: number, length: strin
   for (const n of names) if (n) host.values.get(n)!.runtime = { axis, length };
 }
 
-/** The run-time NonZero of `x` into `out` ([rank, size of x], its length `${out}:length`). */
+/**
+ * The run-time NonZero of `x` into `out` ([rank, size of x], its length `${out}:length`); of an
+ * `x` with a run-time dimension, the kernel counts its valid part only.
+ */
 function nonZeroAtRunTime(host: FlowHost, name: string, x: string, out: string): void {
-  const length = `${out}:length`;
+  const length = `${out}:length`, valid = host.values.get(x)?.runtime;
+  const inputs = valid ? [x, valid.length] : [x];
   host.lower({
     name,
     opType: "NonZero",
     domain: RUNTIME_DOMAIN,
-    inputs: [x],
+    inputs,
     outputs: [out, length],
     attributes: new Map(),
   });

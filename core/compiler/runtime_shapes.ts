@@ -9,7 +9,7 @@
  * else is rejected in one line naming node, operator, opset and input.
  * @module
  */
-import type { NodeContext, RuntimeDim, ValueInfo } from "./ops/mod.ts";
+import { type NodeContext, RUNTIME_DOMAIN, type RuntimeDim, type ValueInfo } from "./ops/mod.ts";
 
 /** Operators whose outputs are their broadcast inputs, element by element. */
 const POINTWISE: ReadonlySet<string> = new Set([
@@ -123,15 +123,25 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
     if (dyn.some((k) => k !== i)) reject(`${ctx.opType} takes it only as input ${i}`);
   };
   const rank = (i: number) => ctx.inputs[i]!.shape.length;
-  const op = ctx.domain === "" ? ctx.opType : "";
+  const op = ctx.domain === ""
+    ? ctx.opType
+    : ctx.domain === RUNTIME_DOMAIN
+    ? `${RUNTIME_DOMAIN}::${ctx.opType}`
+    : "";
   if (POINTWISE.has(op)) return pointwise(ctx, dyn, reject);
   switch (op) {
     case "Gather": {
       const axis = norm(ctx.attrs.int("axis", 0), rank(0));
       const dd = ctx.inputs[0]!.runtime, di = ctx.inputs[1]!.runtime;
-      if (dd && di) reject("Gather of indices with a run-time length from data with one");
+      if (dd?.axis === axis) {
+        // the kernel gets both lengths (runtimeInputs): indices count from data's length
+        if (di && di.axis !== 0) {
+          reject("Gather from it by indices with a run-time length on another axis than 0");
+        }
+        return di ? all(axis, di.length) : (outs) => outs.map(() => undefined);
+      }
+      if (dd && di) reject("Gather of indices with a run-time length from data with one on another axis");
       if (di) return all(axis + di.axis, di.length);
-      if (dd!.axis === axis) reject("Gather along that axis");
       return all(dd!.axis < axis ? dd!.axis : dd!.axis + rank(1) - 1);
     }
     case "GatherElements":
@@ -145,6 +155,13 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
       }
       return all(d.axis);
     }
+    case "NonZero":
+    case "Compress":
+    case `${RUNTIME_DOMAIN}::NonZero`:
+      // the kernel counts the valid part (data_shapes.ts gives it the length and the output its own)
+      if (op !== "Compress") only(0);
+      else only(1);
+      return (outs) => outs.map(() => undefined);
     case "TopK": {
       only(0);
       // along that axis data_shapes.ts gives the kernel the length (and the outputs theirs)
@@ -226,6 +243,22 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
     return all(ctx.attrs.int("keepdims", 1) ? d.axis : d.axis - at.filter((a) => a < d.axis).length);
   }
   return reject(`${ctx.domain ? `${ctx.domain}::` : ""}${ctx.opType} cannot take a run-time length`);
+}
+
+/**
+ * The run-time lengths a node's kernel reads as extra inputs: Gather from data with a run-time
+ * length on the gathered axis gets that length and the indices' one (or "").
+ *
+ * @example
+ * ```ts
+ * const extra = runtimeInputs(ctx); // appended to the node's inputs before it is lowered
+ * ```
+ */
+export function runtimeInputs(ctx: NodeContext): string[] {
+  if (ctx.domain !== "" || ctx.opType !== "Gather") return [];
+  const dd = ctx.inputs[0]?.runtime, di = ctx.inputs[1]?.runtime;
+  const axis = norm(ctx.attrs.int("axis", 0), ctx.inputs[0]!.shape.length);
+  return dd?.axis === axis ? [dd.length, di?.length ?? ""] : [];
 }
 
 /** Broadcasting: every input with a run-time length has the same one at the same output axis. */

@@ -621,20 +621,26 @@ static int nonzero_at(const opml_tensor *X, uint32_t i, int *ok) {
   }
 }
 
-/* NonZero: no ints; outputs Y int64 [rank, size] (the coordinates of the nonzero elements in
- * row-major order in its first `count` columns, zeros after) and count (int64 scalar). */
+/* NonZero: ints [] or [axis]; inputs X, length? (int64 scalar: X's run-time length L on `axis`);
+ * outputs Y int64 [rank, size] (the coordinates of the nonzero elements in row-major order in
+ * its first `count` columns, zeros after; with a length only those with coordinate < L on the
+ * axis) and count (int64 scalar). */
 static int k_nonzero(const opml_node *nd) {
-  const opml_tensor *X = nd->in[0];
+  const opml_tensor *X = nd->in[0], *Len = nd->n_in > 1 ? nd->in[1] : 0;
   opml_tensor *Y = nd->out[0], *N = nd->out[1];
   uint32_t r = X->rank, n = X->size;
   if (nd->n_out != 2 || r == 0 || Y->dtype != DT_INT64 || Y->rank != 2 || Y->dims[0] != r || Y->dims[1] != n ||
-      N->dtype != DT_INT64 || N->size != 1)
+      N->dtype != DT_INT64 || N->size != 1 || (Len && (nd->n_ints != 1 || nd->ints[0] < 0 || nd->ints[0] >= r ||
+      Len->dtype != DT_INT64 || Len->size != 1)))
     return OPML_EATTR;
+  uint32_t axis = Len ? (uint32_t)nd->ints[0] : 0;
+  int64_t limit = Len ? ((const int64_t *)Len->data)[0] : INT64_MAX;
+  if (Len && (limit < 0 || limit > X->dims[axis])) return OPML_EVALUE;
   uint32_t c[OPML_MAX_RANK] = {0};
   int64_t *y = (int64_t *)Y->data, count = 0;
   int ok = 1;
   for (uint32_t i = 0; i < n; i++, next_coord(c, X->dims, r)) {
-    if (!nonzero_at(X, i, &ok)) continue;
+    if ((Len && c[axis] >= limit) || !nonzero_at(X, i, &ok)) continue;
     for (uint32_t d = 0; d < r; d++) y[(size_t)d * n + count] = c[d];
     count++;
   }

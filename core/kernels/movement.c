@@ -238,28 +238,44 @@ static int k_split(const opml_node *node) {
 /* 203 Gather: ints [axis] (normalised). Inputs: data, indices (int32 or int64, any shape, may be
  * computed at run time: negative ones count from the end, out-of-range ones give OPML_EVALUE).
  * out = data[:axis] ++ indices.shape ++ data[axis+1:]. */
+/* Gather: ints [axis] or [axis, indices' first dim]; inputs data, indices, then (docs/IR.md,
+ * "Run-time shapes") data's run-time length L on the axis (indices count from it, and must be
+ * below it) and the indices' run-time length on their first axis (the positions past it are
+ * padding: not checked, their output left zero). */
 static int k_gather(const opml_node *node) {
-  if (!arity_ok(node, 2, 2, 1, 1)) return OPML_EATTR;
+  if (!arity_ok(node, 2, 4, 1, 1)) return OPML_EATTR;
   const opml_tensor *x = node->in[0], *ind = node->in[1];
+  const opml_tensor *xlen = node->n_in > 2 ? node->in[2] : 0, *ilen = node->n_in > 3 ? node->in[3] : 0;
   opml_tensor *y = node->out[0];
   size_t es = esize(x);
   if (es == 0 || y->dtype != x->dtype) return OPML_EDTYPE;
   if (ind->dtype != DT_INT32 && ind->dtype != DT_INT64) return OPML_EDTYPE;
-  if (node->n_ints != 1 || node->ints[0] < 0 || node->ints[0] >= x->rank) return OPML_EATTR;
+  if ((node->n_ints != 1 && node->n_ints != 2) || node->ints[0] < 0 || node->ints[0] >= x->rank) return OPML_EATTR;
   unsigned axis = (unsigned)node->ints[0];
   uint32_t outer = dim_prod(x, 0, axis), inner = dim_prod(x, axis + 1, x->rank);
-  int64_t n = x->dims[axis];
-  uint32_t m = ind->size;
+  int64_t n = x->dims[axis], valid = n;
+  uint32_t m = ind->size, m_valid = m;
   if (y->size != outer * m * inner) return OPML_EATTR;
+  if (xlen) {
+    if (xlen->dtype != DT_INT64 || xlen->size != 1) return OPML_EATTR;
+    valid = ((const int64_t *)xlen->data)[0];
+    if (valid < 0 || valid > n) return OPML_EVALUE;
+  }
+  if (ilen) {
+    if (ilen->dtype != DT_INT64 || ilen->size != 1 || node->n_ints != 2 || node->ints[1] <= 0) return OPML_EATTR;
+    int64_t l = ((const int64_t *)ilen->data)[0];
+    if (l < 0 || l > node->ints[1]) return OPML_EVALUE;
+    m_valid = (uint32_t)(l * (m / node->ints[1]));
+  }
   if (m == 0) return OPML_OK;
   /* check and normalise every index before writing anything (even when the output is empty) */
   uint32_t *pos = (uint32_t *)opml_alloc((size_t)m * sizeof(uint32_t));
   if (!pos) return OPML_ENOMEM;
-  for (uint32_t j = 0; j < m; j++) {
+  for (uint32_t j = 0; j < m_valid; j++) {
     int64_t v = ind->dtype == DT_INT64 ? ((const int64_t *)ind->data)[j]
                                        : (int64_t)((const int32_t *)ind->data)[j];
-    if (v < 0) v += n;
-    if (v < 0 || v >= n) {
+    if (v < 0) v += valid;
+    if (v < 0 || v >= valid) {
       opml_free(pos);
       return OPML_EVALUE;
     }
@@ -272,9 +288,9 @@ static int k_gather(const opml_node *node) {
     const uint8_t *base = src + (size_t)o * (size_t)n * block;
     if (inner == 1) {
       /* one element per index: word copies instead of a memcpy call each */
-      for (uint32_t j = 0; j < m; j++) copy_strided(dst + j * es, base + pos[j] * es, 1, 0, es);
+      for (uint32_t j = 0; j < m_valid; j++) copy_strided(dst + j * es, base + pos[j] * es, 1, 0, es);
     } else {
-      for (uint32_t j = 0; j < m; j++) memcpy(dst + j * block, base + pos[j] * block, block);
+      for (uint32_t j = 0; j < m_valid; j++) memcpy(dst + j * block, base + pos[j] * block, block);
     }
     dst += m * block;
   }

@@ -88,7 +88,9 @@ enum {
   OP_TRANSPOSE = 201,
   /* Concat: ints: [axis] (0 <= axis < rank). */
   OP_CONCAT = 202,
-  /* Gather: ints: [axis]; inputs data, indices (int32/int64, checked at run time). */
+  /* Gather: ints: [axis] or [axis, indices' first dim]; inputs data, indices (int32/int64, checked
+     at run time), then data's run-time length on the axis? and the indices' on their first axis?
+     (docs/IR.md). */
   OP_GATHER = 203,
   /* Slice: ints: [offset, stride_0..stride_{r-1}]. */
   OP_SLICE = 204,
@@ -400,8 +402,10 @@ enum {
   /* CumProd: ints: [outer, D, inner, exclusive, reverse]; as CumSum with products from 1 (integers
      wrap). */
   OP_CUM_PROD = 814,
-  /* NonZero: No ints; input X (rank >= 1); outputs Y int64 [rank, size of X] (the nonzero elements'
-     coordinates, row-major, in the first count columns, zeros after) and count (int64 scalar). */
+  /* NonZero: ints: [] or [axis]; inputs X (rank >= 1), length? (int64 scalar: X's run-time length
+     on axis); outputs Y int64 [rank, size of X] (the nonzero elements' coordinates, row-major,
+     those below the length on the axis, in the first count columns, zeros after) and count (int64
+     scalar). */
   OP_NON_ZERO = 816,
   /* RuntimeLength: ints: [bound]; inputs n (int32/int64, one element), limit? (int64 scalar);
      output the int64 scalar n, checked to lie in [0, bound] and [0, limit] at run time (TopK's

@@ -57,7 +57,8 @@ const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
  * nz = NonZero(m); rows = Relu(Gather(table, nz[1]) - 1.5) (Gather of NonZero's second row);
  * sums = ReduceSum(Transpose(rows), axes [0]) (the rows' sums, along the fixed axis);
  * sel = Compress(table, c, axis 1) (columns where c is true); best = TopK(sums, min(N, 3)) (N
- * read back through Shape); gnd = GatherND(table, cols as [N, 1]); right = Split(rows, axis 1)[1].
+ * read back through Shape); gnd = GatherND(table, cols as [N, 1]); right = Split(rows, axis 1)[1];
+ * again = Gather(sums, best's indices) (both run-time lengths); big_at = NonZero(sums > 5).
  * With `bad`, a consumer that cannot take a run-time length: Reshape of nz.
  */
 function model(bad?: "reshape" | "reduce"): Uint8Array {
@@ -84,6 +85,10 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
     node("Unsqueeze", ["cols", "axis1"], ["cols2"]),
     node("GatherND", ["table", "cols2"], ["gnd"]),
     node("Split", ["rows", "halves"], ["left", "right"], [int("axis", 1)]),
+    // a Gather from the run-time list by run-time indices, and NonZero of a run-time mask
+    node("Gather", ["sums", "best_at"], ["again"], [int("axis", 0)]),
+    node("Greater", ["sums", "five"], ["big"]),
+    node("NonZero", ["big"], ["big_at"]),
   ];
   if (bad === "reshape") nodes.push(node("Reshape", ["nz", "flat"], ["bad"]));
   if (bad === "reduce") nodes.push(node("ReduceSum", ["rows", "axis0"], ["bad"]));
@@ -105,6 +110,8 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
         vi("best_at", INT64, ["B"]),
         vi("gnd", FLOAT, ["N", 4]),
         vi("right", FLOAT, ["N", 2]),
+        vi("again", FLOAT, ["B"]),
+        vi("big_at", INT64, [1, "G"]),
         ...(bad ? [vi("bad", INT64, ["B"])] : []),
       ],
       initializer: [
@@ -125,13 +132,14 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
         { name: "one1", dims: [1], dataType: INT64, int64Data: [1] },
         { name: "axis1", dims: [1], dataType: INT64, int64Data: [1] },
         { name: "halves", dims: [2], dataType: INT64, int64Data: [2, 2] },
+        { name: "five", dims: [], dataType: FLOAT, floatData: [5] },
       ],
     },
   });
   return onnx.ModelProto.encode(m).finish();
 }
 
-const NAMES = ["top", "i", "nz", "rows", "sums", "sel", "best", "best_at", "gnd", "right"];
+const NAMES = ["top", "i", "nz", "rows", "sums", "sel", "best", "best_at", "gnd", "right", "again", "big_at"];
 const f32 = (shape: number[], v: number[]): TensorValue => ({
   dtype: DType.float32,
   shape,
@@ -160,7 +168,7 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
   assertEquals(p.tensors[p.outputs[0]].shape, [6]);
   assertEquals(p.tensors[p.outputs[2]].shape, [2, 6]);
   assertEquals(p.tensors[p.outputs[2]].runtimeAxis, 1);
-  assertEquals(p.outputs.length, 20, "10 graph outputs and their 10 lengths");
+  assertEquals(p.outputs.length, 24, "12 graph outputs and their 12 lengths");
   const image = Deno.readFileSync(rt.mips);
   const lengths = new Set<string>();
   for (const inputs of CASES) {

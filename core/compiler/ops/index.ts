@@ -499,8 +499,10 @@ const nonZeroRuntime: OpDef = {
     const x = input(ctx, 0);
     checkDtype(ctx, x, NONZERO_TYPES);
     if (x.shape.length === 0) ctx.fail("a scalar input is not supported");
+    // input 1 (data_shapes.ts): X's run-time length on its run-time axis
     return {
       op: INDEX_OPS.NonZero,
+      ints: ctx.inputs[1] ? [x.runtime!.axis] : [],
       outputs: [{ dtype: DType.int64, shape: [x.shape.length, prod(x.shape)] }, {
         dtype: DType.int64,
         shape: [],

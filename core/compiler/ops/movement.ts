@@ -241,7 +241,16 @@ const gather = op("Gather", (ctx) => {
     }
   }
   const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
-  return { op: MOVEMENT_OPS.Gather, ints: [axis], outputs: [{ dtype: x.dtype, shape }], keepInputs: [0, 1] };
+  // inputs 2 and 3 (compile.ts, runtime_shapes.ts): the run-time lengths of data on the axis and
+  // of the indices on their first axis
+  const lengths = ctx.inputs.length > 2 ? [2, 3] : [];
+  const ints = ctx.inputs[3] ? [axis, ind.shape[0]] : [axis];
+  return {
+    op: MOVEMENT_OPS.Gather,
+    ints,
+    outputs: [{ dtype: x.dtype, shape }],
+    keepInputs: [0, 1, ...lengths],
+  };
 });
 
 /**

@@ -118,7 +118,11 @@ export const OP_SCHEMA = {
         "input element offset + sum(i_k * stride_k) (flat indices; strides may be 0 or negative).",
     },
     Concat: { code: 202, doc: "ints: [axis] (0 <= axis < rank)." },
-    Gather: { code: 203, doc: "ints: [axis]; inputs data, indices (int32/int64, checked at run time)." },
+    Gather: {
+      code: 203,
+      doc: "ints: [axis] or [axis, indices' first dim]; inputs data, indices (int32/int64, checked at run " +
+        "time), then data's run-time length on the axis? and the indices' on their first axis? (docs/IR.md).",
+    },
     Slice: { code: 204, doc: "ints: [offset, stride_0..stride_{r-1}]." },
     Split: { code: 205, doc: "ints: [axis]; the chunk sizes are the outputs' dims along it." },
     Pad: {
@@ -412,8 +416,9 @@ export const OP_SCHEMA = {
     },
     NonZero: {
       code: 816,
-      doc: "No ints; input X (rank >= 1); outputs Y int64 [rank, size of X] (the nonzero elements' " +
-        "coordinates, row-major, in the first count columns, zeros after) and count (int64 scalar).",
+      doc: "ints: [] or [axis]; inputs X (rank >= 1), length? (int64 scalar: X's run-time length on axis); " +
+        "outputs Y int64 [rank, size of X] (the nonzero elements' coordinates, row-major, those below the " +
+        "length on the axis, in the first count columns, zeros after) and count (int64 scalar).",
     },
     RuntimeLength: {
       code: 817,
