@@ -300,6 +300,8 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
    */
   const lowerNode = (onnxNode: OnnxNode): void => {
     const node: OnnxNode = { ...onnxNode, inputs: onnxNode.inputs.map((n) => (n ? resolve(n) : n)) };
+    // a compile-time sequence is no tensor value: no run-time length either
+    if (node.inputs.some((n) => n && sequences.has(n))) return lowerStatic(onnxNode);
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
     const ctx = context(node, opset, values);
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
