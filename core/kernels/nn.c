@@ -371,76 +371,312 @@ static int k_gemm(const opml_node *nd) {
  * (P* are the leading pads; the trailing ones only matter for the output size).
  * y[n, oc, o] = (sum over (ic, kd, kh, kw) ascending of x_pad[...] * w[oc, ic, kd, kh, kw])
  *               + bias[oc],
- * where padding taps are zeros (they add 0*w). Computed by the product core with output
- * positions as rows, output channels as columns, and A(o, k) read from the (padded) input
- * through row and column offset tables (an implicit im2col). */
+ * where padding taps are zeros (they add 0*w). When every weight is finite, 0*w is +0 or -0,
+ * and adding a zero leaves the sum's bits unchanged: the sum starts at +0 and a float sum is -0
+ * only when both terms are, so it is never -0. Then the taps that lie wholly in the padding are
+ * skipped (same bits, in the VM too); with an infinite or NaN weight they are added as 0*w.
+ * Three paths, each computing that sequence per output (docs/IR.md, "Determinism"):
+ *  - pointwise (1x1, stride 1, unpadded): Y_g = W_g X_g, a plain product with output channels
+ *    as rows and positions as contiguous columns (no packing, no im2col);
+ *  - depthwise (one input channel per group): a whole output row at a time, tap by tap,
+ *    `y[ow] += x[...] * w` over the positions whose tap is inside the input (vector lanes);
+ *  - the others: per block of 8 or 16 output positions, an im2col panel of the taps that are not
+ *    wholly padding (taps x positions, padding lanes 0), then the product core with output
+ *    channels as rows and the block's positions as columns. */
+
+typedef struct conv_geom {
+  idx N, C, OC, G, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW;
+} conv_geom;
+
+/* 1 iff no weight is infinite or NaN (padding taps may then be skipped, see above). */
+static int all_finite(const float *w, idx n) {
+  uint32_t bad = 0;
+  for (idx i = 0; i < n; i++) bad |= (opml_f32_bits(w[i]) & 0x7f800000u) == 0x7f800000u;
+  return !bad;
+}
+
+/* The outputs o in [0, count) with 0 <= o*s + off < n: [*lo, *hi). */
+static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
+  idx a = off >= 0 ? 0 : (-off + s - 1) / s;
+  idx b = off >= n ? 0 : (n - off + s - 1) / s;
+  if (b > count) b = count;
+  if (a > b) a = b;
+  *lo = a, *hi = b;
+}
+
+typedef struct conv_job {
+  const conv_geom *q;
+  const float *x, *w, *bias;
+  float *y;
+  idx K, P, nb, blocks; /* taps per output; positions; panel width and blocks per (n, g) */
+  int finite, failed;
+} conv_job;
+
+/* One depthwise output channel (item = n * OC + oc): its input plane copied into a zero-padded
+ * buffer (8 spare columns, so every chunk reads inside it), then chunks of 8 outputs along a row
+ * by RB rows, whose accumulators stay in registers over all the taps (padding taps included, as
+ * zeros: the exact sequence above), lanes past the row's end dropped. SWC: the stride W when it
+ * is 1 or 2 (a constant: contiguous or paired loads), 0 for any other. */
+#define DW_CHUNK(NAME, RB, SWC, ATTR)                                                             \
+  ATTR static void NAME(const conv_geom *q, const float *xp, idx XH, idx XW, const float *w,      \
+                        float *y, idx od, idx oh, idx o0, const float *bias) {                    \
+    float acc[RB][8];                                                                             \
+    _Pragma("GCC unroll 8") for (int r = 0; r < RB; r++) {                                       \
+      _Pragma("GCC unroll 8") for (int l = 0; l < 8; l++) acc[r][l] = 0.0f;                      \
+    }                                                                                             \
+    const idx SW = SWC ? SWC : q->SW;                                                             \
+    for (idx kd = 0; kd < q->KD; kd++) {                                                          \
+      for (idx kh = 0; kh < q->KH; kh++) {                                                        \
+        const float *wr = w + (kd * q->KH + kh) * q->KW;                                          \
+        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * q->DH) * XW + o0 * SW; \
+        for (idx kw = 0; kw < q->KW; kw++) {                                                      \
+          const float wk = wr[kw];                                                                \
+          _Pragma("GCC unroll 8") for (int r = 0; r < RB; r++) {                                 \
+            const float *xk = xr + r * q->SH * XW + kw * q->DW;                                   \
+            _Pragma("GCC unroll 8") for (int l = 0; l < 8; l++) acc[r][l] += xk[l * SW] * wk;    \
+          }                                                                                       \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 8 ? q->OW - o0 : 8;                                               \
+    for (int r = 0; r < RB; r++) {                                                                \
+      float *yr = y + r * q->OW + o0;                                                             \
+      if (bias) {                                                                                 \
+        for (idx l = 0; l < nl; l++) yr[l] = acc[r][l] + *bias;                                   \
+      } else {                                                                                    \
+        for (idx l = 0; l < nl; l++) yr[l] = acc[r][l];                                           \
+      }                                                                                           \
+    }                                                                                             \
+  }
+#define DW_ROWS(NAME, SWC, ATTR)                                                                  \
+  DW_CHUNK(NAME##_4, 4, SWC, ATTR)                                                                \
+  DW_CHUNK(NAME##_1, 1, SWC, ATTR)                                                                \
+  DW_ROWS_LOOP(NAME)
+/* All outputs: chunks of 8 positions by 4 rows (the last rows one by one). */
+#define DW_ROWS_LOOP(NAME)                                                                        \
+  static void NAME(const conv_geom *q, const float *xp, idx XH, idx XW, const float *w, float *y, \
+                   const float *bias) {                                                           \
+    for (idx od = 0; od < q->OD; od++) {                                                          \
+      float *yd = y + od * q->OH * q->OW;                                                         \
+      for (idx o0 = 0; o0 < q->OW; o0 += 8) {                                                     \
+        idx oh = 0;                                                                               \
+        for (; oh + 4 <= q->OH; oh += 4) NAME##_4(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias); \
+        for (; oh < q->OH; oh++) NAME##_1(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias);   \
+      }                                                                                           \
+    }                                                                                             \
+  }
+typedef void (*dw_rows_fn)(const conv_geom *, const float *, idx, idx, const float *, float *, const float *);
+DW_ROWS(dw_rows_s1, 1, )
+DW_ROWS(dw_rows_s2, 2, )
+DW_ROWS(dw_rows_sn, 0, )
+
+#ifdef NN_AVX2
+/* DW_CHUNK with AVX2 intrinsics (GCC does not keep DW_CHUNK's accumulators in registers): the
+ * same multiply, then add, per lane. Stride 2: 16 floats deinterleaved (one spare column). */
+__attribute__((target("avx2"))) static inline __m256 dw_load(const float *p, idx sw) {
+  if (sw == 1) return _mm256_loadu_ps(p);
+  if (sw == 2) {
+    const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+    const __m256 e = _mm256_shuffle_ps(a, b, 0x88); /* a0 a2 b0 b2 | a4 a6 b4 b6 */
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+  }
+  return _mm256_set_ps(p[7 * sw], p[6 * sw], p[5 * sw], p[4 * sw], p[3 * sw], p[2 * sw], p[sw], p[0]);
+}
+#define DW_CHUNK_AVX2(NAME, RB, SWC)                                                              \
+  __attribute__((target("avx2"))) static void NAME(const conv_geom *q, const float *xp, idx XH,   \
+                                                   idx XW, const float *w, float *y, idx od,      \
+                                                   idx oh, idx o0, const float *bias) {           \
+    __m256 acc[RB];                                                                               \
+    for (int r = 0; r < RB; r++) acc[r] = _mm256_setzero_ps();                                    \
+    const idx SW = SWC ? SWC : q->SW;                                                             \
+    for (idx kd = 0; kd < q->KD; kd++) {                                                          \
+      for (idx kh = 0; kh < q->KH; kh++) {                                                        \
+        const float *wr = w + (kd * q->KH + kh) * q->KW;                                          \
+        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * q->DH) * XW + o0 * SW; \
+        for (idx kw = 0; kw < q->KW; kw++) {                                                      \
+          const __m256 wk = _mm256_set1_ps(wr[kw]);                                               \
+          for (int r = 0; r < RB; r++)                                                            \
+            acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(dw_load(xr + r * q->SH * XW + kw * q->DW, SW), wk)); \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 8 ? q->OW - o0 : 8;                                               \
+    const __m256 bv = _mm256_set1_ps(bias ? *bias : 0.0f);                                        \
+    for (int r = 0; r < RB; r++) {                                                                \
+      float *yr = y + r * q->OW + o0, t[8];                                                       \
+      const __m256 v = bias ? _mm256_add_ps(acc[r], bv) : acc[r];                                 \
+      if (nl == 8) {                                                                              \
+        _mm256_storeu_ps(yr, v);                                                                  \
+      } else {                                                                                    \
+        _mm256_storeu_ps(t, v);                                                                   \
+        for (idx l = 0; l < nl; l++) yr[l] = t[l];                                                \
+      }                                                                                           \
+    }                                                                                             \
+  }
+#define DW_ROWS_AVX2(NAME, SWC)                                                                   \
+  DW_CHUNK_AVX2(NAME##_4, 4, SWC)                                                                 \
+  DW_CHUNK_AVX2(NAME##_1, 1, SWC)                                                                 \
+  DW_ROWS_LOOP(NAME)
+DW_ROWS_AVX2(dw_rows_s1_avx2, 1)
+DW_ROWS_AVX2(dw_rows_s2_avx2, 2)
+DW_ROWS_AVX2(dw_rows_sn_avx2, 0)
+#endif
+
+static void conv_dw_item(void *ctx, size_t item) {
+  conv_job *j = ctx;
+  const conv_geom *q = j->q;
+  const idx oc = (idx)item % q->OC, n = (idx)item / q->OC, OCg = q->OC / q->G;
+  /* the padded extents: every tap of every chunk (8 lanes from each row's first output) */
+  const idx XD = (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 > q->ID + q->PD
+                     ? (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 : q->ID + q->PD;
+  const idx XH = (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 > q->IH + q->PH
+                     ? (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 : q->IH + q->PH;
+  const idx OWc = (q->OW + 7) / 8 * 8, XWn = (OWc - 1) * q->SW + (q->KW - 1) * q->DW + 2;
+  const idx XW = XWn > q->IW + q->PW ? XWn : q->IW + q->PW;
+  float *xp = opml_alloc((size_t)(XD * XH * XW) * sizeof(float));
+  if (!xp) {
+    j->failed = 1;
+    return;
+  }
+  const float *x = j->x + (n * q->C + oc / OCg) * q->ID * q->IH * q->IW;
+  for (idx i = 0; i < XD * XH * XW; i++) xp[i] = 0.0f;
+  for (idx id = 0; id < q->ID; id++) {
+    for (idx ih = 0; ih < q->IH; ih++) {
+      const float *src = x + (id * q->IH + ih) * q->IW;
+      float *dst = xp + ((id + q->PD) * XH + ih + q->PH) * XW + q->PW;
+      for (idx iw = 0; iw < q->IW; iw++) dst[iw] = src[iw];
+    }
+  }
+  dw_rows_fn rows = q->SW == 1 ? dw_rows_s1 : q->SW == 2 ? dw_rows_s2 : dw_rows_sn;
+#ifdef NN_AVX2
+  if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
+#endif
+  rows(q, xp, XH, XW, j->w + oc * j->K, j->y + (n * q->OC + oc) * j->P, j->bias ? j->bias + oc : 0);
+  opml_free(xp);
+}
+
+
+/* One block of output positions of one (n, g) (item = (n * G + g) * blocks + block): its
+ * im2col panel (the kept taps x nb positions), then the product core over the group's output
+ * channels, on this thread. */
+static void conv_panel_item(void *ctx, size_t item) {
+  conv_job *j = ctx;
+  const conv_geom *q = j->q;
+  const idx blk = (idx)item % j->blocks, ng = (idx)item / j->blocks, g = ng % q->G, n = ng / q->G;
+  const idx Cg = q->C / q->G, OCg = q->OC / q->G, K = j->K, nb = j->nb, p0 = blk * nb;
+  const idx cnt = j->P - p0 < nb ? j->P - p0 : nb;
+  float *panel = opml_alloc((size_t)(K > 0 ? K : 1) * (size_t)nb * sizeof(float));
+  idx *offs = opml_alloc((size_t)(K + OCg) * sizeof(idx));
+  if (!panel || !offs) {
+    if (panel) opml_free(panel);
+    if (offs) opml_free(offs);
+    j->failed = 1;
+    return;
+  }
+  /* the block's positions as runs along output rows: (od, oh, first ow, first lane, length) */
+  idx seg[16][5], nseg = 0;
+  for (idx l = 0; l < cnt;) {
+    const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
+    const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
+    seg[nseg][0] = od, seg[nseg][1] = oh, seg[nseg][2] = ow, seg[nseg][3] = l, seg[nseg][4] = len;
+    nseg++, l += len;
+  }
+  const float *xg = j->x + (n * q->C + g * Cg) * q->ID * q->IH * q->IW;
+  idx *acol = offs, *arow = offs + K, t = 0, k = 0;
+  for (idx ic = 0; ic < Cg; ic++) {
+    const float *xc = xg + ic * q->ID * q->IH * q->IW;
+    for (idx kd = 0; kd < q->KD; kd++) {
+      for (idx kh = 0; kh < q->KH; kh++) {
+        for (idx kw = 0; kw < q->KW; kw++, k++) {
+          float *pr = panel + t * nb;
+          int any = 0;
+          for (idx s = 0; s < nseg; s++) {
+            const idx id = seg[s][0] * q->SD - q->PD + kd * q->DD, ih = seg[s][1] * q->SH - q->PH + kh * q->DH;
+            const idx l0 = seg[s][3], len = seg[s][4];
+            idx a = 0, b = 0;
+            const idx off = seg[s][2] * q->SW - q->PW + kw * q->DW;
+            if (id >= 0 && id < q->ID && ih >= 0 && ih < q->IH) valid_range(off, q->SW, q->IW, len, &a, &b);
+            float *d = pr + l0;
+            for (idx i = 0; i < a; i++) d[i] = 0.0f;
+            if (a < b) {
+              const float *xr = xc + (id * q->IH + ih) * q->IW;
+              any = 1;
+              if (q->SW == 1) {
+                for (idx i = a; i < b; i++) d[i] = xr[i + off];
+              } else {
+                for (idx i = a; i < b; i++) d[i] = xr[i * q->SW + off];
+              }
+            }
+            for (idx i = b; i < len; i++) d[i] = 0.0f;
+          }
+          if (any || !j->finite) acol[t++] = k;
+        }
+      }
+    }
+  }
+  for (idx i = 0; i < OCg; i++) arow[i] = i * K;
+  mm_args m = {OCg, cnt, t, j->w + g * OCg * K, arow, acol, panel, nb, 1,
+               j->y + (n * q->OC + g * OCg) * j->P + p0, j->P, 1, 1.0f, 1.0f,
+               j->bias ? j->bias + g * OCg : 0, 1, 0};
+  mm_job job = {&m, host_tiles(), OCg, 1, 0, 0};
+#ifdef NN_AVX2
+  job.wide = nb == 2 * NR && cnt == nb && OCg >= 8 && opml_use_avx512();
+#endif
+  mm_item(&job, 0);
+  if (!job.wide) {
+    for (idx c = NR; c < cnt; c += NR) mm_panel(&job, c, 0, OCg);
+  }
+  if (job.failed) j->failed = 1;
+  opml_free(offs);
+  opml_free(panel);
+}
+
 static int k_conv(const opml_node *nd) {
   const opml_tensor *X = nd->in[0], *W = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
   opml_tensor *Y = nd->out[0];
   if (!is_f32(X) || !is_f32(W) || !is_f32(Y) || (Bt && !is_f32(Bt))) return OPML_EDTYPE;
   if (nd->n_ints != 22) return OPML_EATTR;
-  const int64_t *p = nd->ints;
-  const idx N = p[0], C = p[1], OC = p[2], G = p[3];
-  const idx ID = p[4], IH = p[5], IW = p[6], OD = p[7], OH = p[8], OW = p[9];
-  const idx KD = p[10], KH = p[11], KW = p[12], SD = p[13], SH = p[14], SW = p[15];
-  const idx DD = p[16], DH = p[17], DW = p[18], PD = p[19], PH = p[20], PW = p[21];
-  if (G <= 0 || C % G || OC % G) return OPML_EATTR;
-  const idx Cg = C / G, OCg = OC / G, K = Cg * KD * KH * KW, P = OD * OH * OW;
-  if (P == 0 || OC == 0) return OPML_OK;
-  /* the padded input extent: every tap of every window lies inside it */
-  const idx XD = (OD - 1) * SD + (KD - 1) * DD + 1, XH = (OH - 1) * SH + (KH - 1) * DH + 1,
-            XW = (OW - 1) * SW + (KW - 1) * DW + 1;
-  const idx PDe = XD > ID + PD ? XD : ID + PD, PHe = XH > IH + PH ? XH : IH + PH,
-            PWe = XW > IW + PW ? XW : IW + PW; /* padded sizes */
-  const int copy = PD || PH || PW || PDe != ID || PHe != IH || PWe != IW;
-  const idx plane = PDe * PHe * PWe;
-  idx *offs = opml_alloc((size_t)(P + K) * sizeof(idx));
-  float *xp = copy ? opml_alloc((size_t)(Cg * plane) * sizeof(float)) : 0;
-  if (!offs || (copy && !xp)) {
-    if (offs) opml_free(offs);
-    return OPML_ENOMEM;
-  }
-  idx *arow = offs, *acol = offs + P, t = 0;
-  for (idx od = 0; od < OD; od++) {
-    for (idx oh = 0; oh < OH; oh++) {
-      for (idx ow = 0; ow < OW; ow++) arow[t++] = (od * SD * PHe + oh * SH) * PWe + ow * SW;
-    }
-  }
-  t = 0;
-  for (idx ic = 0; ic < Cg; ic++) {
-    for (idx kd = 0; kd < KD; kd++) {
-      for (idx kh = 0; kh < KH; kh++) {
-        for (idx kw = 0; kw < KW; kw++) acol[t++] = ((ic * PDe + kd * DD) * PHe + kh * DH) * PWe + kw * DW;
-      }
-    }
-  }
+  conv_geom q;
+  idx *f = &q.N;
+  for (int i = 0; i < 22; i++) f[i] = nd->ints[i];
+  if (q.G <= 0 || q.C % q.G || q.OC % q.G) return OPML_EATTR;
+  if (q.SD <= 0 || q.SH <= 0 || q.SW <= 0) return OPML_EATTR;
+  const idx Cg = q.C / q.G, OCg = q.OC / q.G, K = Cg * q.KD * q.KH * q.KW, P = q.OD * q.OH * q.OW;
+  if (P == 0 || q.OC == 0 || q.N == 0) return OPML_OK;
   const float *x = X->data, *w = W->data, *bias = Bt ? Bt->data : 0;
   float *y = Y->data;
-  int e = OPML_OK;
-  for (idx n = 0; n < N && !e; n++) {
-    for (idx g = 0; g < G && !e; g++) {
-      const float *xg = x + (n * C + g * Cg) * ID * IH * IW;
-      if (copy) {
-        for (idx i = 0; i < Cg * plane; i++) xp[i] = 0.0f;
-        for (idx ic = 0; ic < Cg; ic++) {
-          for (idx id = 0; id < ID; id++) {
-            for (idx ih = 0; ih < IH; ih++) {
-              const float *src = xg + ((ic * ID + id) * IH + ih) * IW;
-              float *dst = xp + ((ic * PDe + id + PD) * PHe + ih + PH) * PWe + PW;
-              for (idx iw = 0; iw < IW; iw++) dst[iw] = src[iw];
-            }
-          }
-        }
+  const size_t work = (size_t)q.N * (size_t)q.OC * (size_t)P * (size_t)K;
+  if (K == Cg && q.SD == 1 && q.SH == 1 && q.SW == 1 && !q.PD && !q.PH && !q.PW && q.OD == q.ID &&
+      q.OH == q.IH && q.OW == q.IW) { /* pointwise: Y_g[oc, p] = sum_ic W_g[oc, ic] * X_g[ic, p] */
+    idx *offs = opml_alloc((size_t)(OCg + Cg) * sizeof(idx));
+    if (!offs) return OPML_ENOMEM;
+    for (idx i = 0; i < OCg; i++) offs[i] = i * Cg;
+    for (idx k = 0; k < Cg; k++) offs[OCg + k] = k;
+    int e = OPML_OK;
+    for (idx n = 0; n < q.N && !e; n++) {
+      for (idx g = 0; g < q.G && !e; g++) {
+        /* A(oc, ic) = W, B(ic, p) = X (the tiles compute w * x: products commute) */
+        mm_args m = {OCg, P, Cg, w + g * OCg * Cg, offs, offs + OCg, x + (n * q.C + g * Cg) * P, P, 1,
+                     y + (n * q.OC + g * OCg) * P, P, 1, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
+        e = mm_run(&m);
       }
-      /* Y^T(o, oc) = sum_k A(o, k) * W^T(k, oc) */
-      mm_args m = {P, OCg, K, copy ? xp : xg, arow, acol, w + g * OCg * K, 1, K,
-                   y + (n * OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
-      e = mm_run(&m);
     }
+    opml_free(offs);
+    return e;
   }
-  if (xp) opml_free(xp);
-  opml_free(offs);
-  return e;
+  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, all_finite(w, q.OC * K), 0};
+  if (Cg == 1) {
+    opml_parallel((size_t)(q.N * q.OC), work, conv_dw_item, &j);
+    return j.failed ? OPML_ENOMEM : OPML_OK;
+  }
+#ifdef NN_AVX2
+  j.nb = opml_use_avx512() ? 2 * NR : NR;
+#else
+  j.nb = NR;
+#endif
+  j.blocks = (P + j.nb - 1) / j.nb;
+  opml_parallel((size_t)(q.N * q.G * j.blocks), work, conv_panel_item, &j);
+  return j.failed ? OPML_ENOMEM : OPML_OK;
 }
 
 /* --- pooling -------------------------------------------------------------------------------
@@ -507,14 +743,6 @@ ARGMAX(uint8_t)
 ARGMAX(int8_t)
 #undef ARGMAX
 
-/* The outputs o in [0, count) with 0 <= o*s + off < n: [*lo, *hi). */
-static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
-  idx a = off >= 0 ? 0 : (-off + s - 1) / s;
-  idx b = off >= n ? 0 : (n - off + s - 1) / s;
-  if (b > count) b = count;
-  if (a > b) a = b;
-  *lo = a, *hi = b;
-}
 
 /* The divisor of AveragePool for output (od, oh, ow): taps inside the input, or with
  * count_include_pad inside the padded input. */

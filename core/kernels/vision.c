@@ -48,45 +48,76 @@ static int k_resize(const opml_node *nd) {
     }
   }
   const size_t es = opml_dtype_size(X->dtype);
+  /* Row by row along the last axis L: the taps of the leading axes (their offsets and weight
+   * products, left to right, in odometer order) are shared by the row; each output then adds,
+   * per leading tap in that order, its own last-axis taps: the odometer's sequence exactly. */
+  const idx L = r - 1, TL = T[L], OL = out[L];
+  idx ncomb = 1;
+  for (idx a = 0; a < L; a++) ncomb *= T[a];
+  idx *coff = opml_alloc((size_t)ncomb * (sizeof(idx) + sizeof(float)));
+  if (!coff) return OPML_ENOMEM;
+  float *cw = (float *)(coff + ncomb);
   idx o[OPML_MAX_RANK] = {0}, t[OPML_MAX_RANK];
-  for (idx j = 0; j < osize; j++) {
+  for (idx j0 = 0; j0 < osize; j0 += OL) {
     int extrap = 0;
-    for (idx a = 0; a < r; a++) extrap |= ti[tab[a] + o[a] * T[a]] == -2;
-    if (extrap) {
-      ((float *)Y->data)[j] = nd->floats[0];
-    } else if (!weighted) {
-      idx off = 0;
-      for (idx a = 0; a < r; a++) off += ti[tab[a] + o[a] * T[a]] * istr[a];
-      const uint8_t *src = (const uint8_t *)X->data + off * es;
-      uint8_t *dst = (uint8_t *)Y->data + j * es;
-      for (size_t b = 0; b < es; b++) dst[b] = src[b];
+    for (idx a = 0; a < L; a++) extrap |= ti[tab[a] + o[a] * T[a]] == -2;
+    idx nc = 0; /* the leading taps with every index inside the input */
+    for (idx a = 0; a < L; a++) t[a] = 0;
+    for (;;) {
+      idx off = 0, a;
+      float w = 0.0f;
+      for (a = 0; a < L; a++) {
+        const idx k = tab[a] + o[a] * T[a] + (weighted ? t[a] : 0);
+        if (ti[k] < 0) break;
+        off += ti[k] * istr[a];
+        const float wk = nd->floats[1 + k - base];
+        w = a == 0 ? wk : w * wk;
+      }
+      if (a == L) coff[nc] = off, cw[nc] = w, nc++;
+      if (!weighted) break;
+      a = L - 1;
+      while (a >= 0 && ++t[a] == T[a]) t[a--] = 0;
+      if (a < 0) break;
+    }
+    const idx *tl = ti + tab[L];
+    const float *wl = nd->floats + 1 + tab[L] - base;
+    if (!weighted) {
+      for (idx j = 0; j < OL; j++) {
+        if (extrap || tl[j * TL] == -2) {
+          ((float *)Y->data)[j0 + j] = nd->floats[0];
+          continue;
+        }
+        const idx off = (nc ? coff[0] : 0) + tl[j * TL];
+        if (es == 4) {
+          ((uint32_t *)Y->data)[j0 + j] = ((const uint32_t *)X->data)[off];
+        } else {
+          const uint8_t *src = (const uint8_t *)X->data + off * es;
+          uint8_t *dst = (uint8_t *)Y->data + (j0 + j) * es;
+          for (size_t b = 0; b < es; b++) dst[b] = src[b];
+        }
+      }
     } else {
       const float *x = X->data;
-      float acc = 0.0f;
-      for (idx a = 0; a < r; a++) t[a] = 0;
-      for (;;) {
-        idx off = 0;
-        int skip = 0;
-        float w = 0.0f;
-        for (idx a = 0; a < r; a++) {
-          const idx k = tab[a] + o[a] * T[a] + t[a];
-          if (ti[k] < 0) {
-            skip = 1;
-            break;
-          }
-          off += ti[k] * istr[a];
-          const float wk = nd->floats[1 + k - base];
-          w = a == 0 ? wk : w * wk;
+      float *y = (float *)Y->data + j0;
+      for (idx j = 0; j < OL; j++) {
+        if (extrap || tl[j * TL] == -2) {
+          y[j] = nd->floats[0];
+          continue;
         }
-        if (!skip) acc += w * x[off];
-        idx a = r - 1;
-        while (a >= 0 && ++t[a] == T[a]) t[a--] = 0;
-        if (a < 0) break;
+        float acc = 0.0f;
+        for (idx c = 0; c < nc; c++) {
+          const float *xc = x + coff[c];
+          for (idx u = j * TL; u < (j + 1) * TL; u++) {
+            if (tl[u] < 0) continue;
+            acc += (L == 0 ? wl[u] : cw[c] * wl[u]) * xc[tl[u]];
+          }
+        }
+        y[j] = acc;
       }
-      ((float *)Y->data)[j] = acc;
     }
-    for (idx a = r - 1; a >= 0 && ++o[a] == out[a]; a--) o[a] = 0;
+    for (idx a = L - 1; a >= 0 && ++o[a] == out[a]; a--) o[a] = 0;
   }
+  opml_free(coff);
   return OPML_OK;
 }
 

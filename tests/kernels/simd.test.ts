@@ -199,6 +199,53 @@ Deno.test("simd: float MatMul and Gemm (8 x 16 AVX-512 and 8 x 8 AVX2 tiles, row
   }
 });
 
+Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped padding taps) = plain C = qemu", async () => {
+  // [C, OC, group, kernel, H, W, stride, dilation, pads (begin = end), bias]; 3-D and 1-D below
+  const cases: number[][] = [
+    [5, 5, 5, 3, 13, 19, 1, 1, 1, 1], //   depthwise: 19 columns (8 + 8 + 3), 13 rows (4 x 3 + 1)
+    [3, 3, 3, 5, 17, 23, 2, 1, 2, 1], //   depthwise 5x5, stride 2 (deinterleaved lanes)
+    [4, 8, 4, 3, 11, 10, 3, 2, 2, 0], //   depthwise, channel multiplier 2, stride 3, dilation 2
+    [6, 8, 2, 3, 9, 11, 1, 5, 5, 1], //    grouped, dilation 5 > the map: taps wholly in the padding
+    [4, 20, 1, 3, 15, 17, 2, 1, 1, 1], //  strided 3x3: panels of 8 / 16 positions over rows, 20 rows
+    [3, 9, 1, 3, 7, 7, 1, 3, 3, 0], //     dilated, no bias, 9 output channels (8 + 1)
+    [12, 20, 1, 1, 5, 7, 1, 1, 0, 1], //   pointwise: channels x positions product
+    [12, 18, 3, 1, 4, 7, 1, 1, 0, 0], //   pointwise, groups
+    [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
+  ];
+  for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
+    for (const finite of [true, false]) {
+      const w = f32([OC, C / G, k, k]);
+      // an infinite and a NaN weight: padding taps then add 0 * w = NaN (none skipped)
+      if (!finite) (w.data as Float32Array)[1] = Infinity, (w.data as Float32Array)[w.data.length - 1] = NaN;
+      const x = f32([1, C, H, W]);
+      await sameQ({
+        opType: "Conv",
+        opset: 13,
+        inputs: [inp("x", x), inp("w", w, true), ...(bias ? [inp("b", f32([OC]), true)] : [])],
+        attrs: { group: G, kernel_shape: [k, k], strides: [s, s], dilations: [d, d], pads: [p, p, p, p] },
+      });
+    }
+  }
+  await sameQ({ // 3-D, depthwise and not
+    opType: "Conv",
+    opset: 13,
+    inputs: [inp("x", f32([1, 2, 4, 5, 9])), inp("w", f32([4, 1, 2, 3, 3]), true)],
+    attrs: { group: 2, pads: [1, 1, 1, 1, 1, 1], dilations: [2, 1, 2] },
+  });
+  await sameQ({
+    opType: "Conv",
+    opset: 13,
+    inputs: [inp("x", f32([2, 3, 4, 5, 6])), inp("w", f32([5, 3, 2, 3, 3]), true), inp("b", f32([5]), true)],
+    attrs: { pads: [1, 0, 1, 0, 2, 1], strides: [1, 2, 1] },
+  });
+  await sameQ({ // 1-D, depthwise with 8-lane chunks and tails
+    opType: "Conv",
+    opset: 13,
+    inputs: [inp("x", f32([1, 3, 21])), inp("w", f32([3, 1, 4]), true)],
+    attrs: { group: 3, pads: [2, 1] },
+  });
+});
+
 /** Float bit patterns spread over the whole range (every `step`-th), plus the edges of exp and sigmoid. */
 function floatSweep(step: number): Float32Array {
   const u = new Uint32Array(Math.ceil(2 ** 32 / step) + 64);
