@@ -276,9 +276,11 @@ function runUntilNode(
         const next = (Math.floor(st.step / cps.interval) + 1) * cps.interval;
         execute(st, { oracle }, Math.min(next, max) - st.step);
         if (!st.exited && st.step === next) {
-          const c = st.clone();
-          c.memory.writeWord(pc, word);
-          cps.states.push(c.freeze());
+          // the honest memory frozen (pages shared), then the break again: one page copied, where
+          // a clone would copy the whole page table
+          st.memory.writeWord(pc, word);
+          cps.states.push(st.freeze());
+          st.memory.writeWord(pc, BREAK);
           if (cps.states.length > MAX_CHECKPOINTS) {
             cps.interval *= 2;
             const kept = cps.states.filter((x, i) => i === 0 || x.step % cps.interval === 0);
