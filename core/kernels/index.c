@@ -13,6 +13,7 @@
  */
 #include "kernel.h"
 #include "ops.h"
+#include "merge_sort.h"
 
 #ifdef __mips__
 #include "libc.h"
@@ -683,6 +684,17 @@ static int unique_cmp(const opml_tensor *X, uint32_t D, uint32_t inner, uint32_t
   return 0;
 }
 
+struct unique_view {
+  const opml_tensor *X;
+  uint32_t D, inner;
+};
+
+/* Slice a before slice b: smaller, element by element. */
+static int unique_before(const void *view, uint32_t a, uint32_t b) {
+  const struct unique_view *v = (const struct unique_view *)view;
+  return unique_cmp(v->X, v->D, v->inner, a, b) < 0;
+}
+
 /* Unique: ints [outer, D, inner, sorted]; input X; outputs Y (X with D slices along the axis:
  * the unique ones first, zeros after), indices [D], inverse_indices [D], counts [D] (int64; zeros
  * past the count) and the count (int64 scalar). Slices are sorted by a stable merge sort (ties
@@ -706,17 +718,10 @@ static int k_unique(const opml_node *nd) {
   if (!buf) return OPML_ENOMEM;
   uint32_t *idx = buf, *tmp = buf + D, *group = buf + 2 * D;
   for (uint32_t i = 0; i < D; i++) idx[i] = i;
-  for (uint32_t w = 1; w < D; w *= 2) {
-    for (uint32_t lo = 0; lo < D; lo += 2 * w) {
-      uint32_t mid = lo + w < D ? lo + w : D, hi = lo + 2 * w < D ? lo + 2 * w : D, i = lo, j = mid, o = lo;
-      while (i < mid && j < hi) tmp[o++] = unique_cmp(X, D, inner, idx[j], idx[i]) < 0 ? idx[j++] : idx[i++];
-      while (i < mid) tmp[o++] = idx[i++];
-      while (j < hi) tmp[o++] = idx[j++];
-    }
-    uint32_t *sw = idx;
-    idx = tmp;
-    tmp = sw;
-  }
+  struct unique_view view = {X, D, inner};
+  uint32_t *sorted_idx = opml_merge_sort(idx, tmp, D, unique_before, &view);
+  tmp = sorted_idx == idx ? tmp : idx;
+  idx = sorted_idx;
   /* groups of equal slices in sorted order: tmp[u] the first occurrence, group[d] d's group */
   int64_t *first = (int64_t *)Ix->data, *count = (int64_t *)Cn->data, *inv = (int64_t *)Inv->data;
   uint32_t U = 0;

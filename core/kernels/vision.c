@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "mathf.h"
 #include "ops.h"
+#include "merge_sort.h"
 
 typedef int64_t idx;
 
@@ -632,6 +633,11 @@ static int nms_suppress(const float *b1, const float *b2, int center, float iou_
   return inter / uni > iou_threshold;
 }
 
+/* Box a before box b: a higher score. */
+static int nms_scores_before(const void *scores, uint32_t a, uint32_t b) {
+  return ((const float *)scores)[a] > ((const float *)scores)[b];
+}
+
 /* NonMaxSuppression: ints [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N]
  * (float), max_output_boxes_per_class? (int64), iou_threshold? and score_threshold? (float);
  * outputs Y int64 [bound, 3] ((batch, class, box) rows, zeros past the count) and count (int64
@@ -665,17 +671,7 @@ static int k_nms(const opml_node *nd) {
       uint32_t *idx = buf, *tmp = buf + N, *kept = buf + 2 * N, n = 0, nk = 0;
       for (uint32_t i = 0; i < (uint32_t)N; i++)
         if (!St || sc[i] > ((const float *)St->data)[0]) idx[n++] = i;
-      for (uint32_t w = 1; w < n; w *= 2) { /* stable: a later box goes first only when it scores higher */
-        for (uint32_t lo = 0; lo < n; lo += 2 * w) {
-          uint32_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n, i = lo, j = mid, o = lo;
-          while (i < mid && j < hi) tmp[o++] = sc[idx[j]] > sc[idx[i]] ? idx[j++] : idx[i++];
-          while (i < mid) tmp[o++] = idx[i++];
-          while (j < hi) tmp[o++] = idx[j++];
-        }
-        uint32_t *sw = idx;
-        idx = tmp;
-        tmp = sw;
-      }
+      idx = opml_merge_sort(idx, tmp, n, nms_scores_before, sc); /* ties: the lower index first */
       for (uint32_t i = 0; i < n && (int64_t)nk < max_out; i++) {
         int keep = 1;
         for (uint32_t k = 0; k < nk && keep; k++) keep = !nms_suppress(bb + 4 * idx[i], bb + 4 * kept[k], center, iou);
