@@ -10,9 +10,9 @@
  * Steps per MAC are differences between two sizes of one operator (so the fixed cost of a run
  * cancels out): (steps(large) - steps(small)) / (MACs(large) - MACs(small)). Growing the shared
  * dimension n grows the weights with the MACs, so those figures include loading the weights
- * through the preimage oracle (4 bytes per read step, then a byte swap: about 20 steps per
- * float, once per MAC in a one-row product); growing the rows m keeps the weights and measures
- * the product kernel on data in memory (plus reading the extra row of A).
+ * through the preimage oracle (a read step fills a 32-byte leaf, fd 7 in the VM's word order:
+ * about 1 step per float, once per MAC in a one-row product); growing the rows m keeps the
+ * weights and measures the product kernel on data in memory (plus reading the extra row of A).
  * @module
  */
 import { assemble, buildRuntime, compileGraph, type RuntimeBuild } from "../core/compiler/mod.ts";
