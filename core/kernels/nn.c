@@ -132,6 +132,19 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
     }
     return;
   }
+  if (cs == 1 && g->alpha == 1.0f && g->bias && g->beta == 1.0f && bcs == 0) {
+    /* a bias per row (pointwise Conv, panels): contiguous rows, vectorised */
+    for (idx r = 0; r < mr; r++) {
+      float *c = g->c + (i0 + r) * g->c_rs + j0;
+      const float bv = g->bias[(i0 + r) * g->bias_rs];
+      if (nr == NR) {
+        for (int j = 0; j < NR; j++) c[j] = acc[r * NR + j] + bv;
+      } else {
+        for (idx j = 0; j < nr; j++) c[j] = acc[r * NR + j] + bv;
+      }
+    }
+    return;
+  }
   if (g->c_rs == 1 && g->alpha == 1.0f && (!g->bias || g->beta == 1.0f)) {
     /* a transposed output (Conv: channels are columns): contiguous runs along the rows */
     for (idx j = 0; j < nr; j++) {
