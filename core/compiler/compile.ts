@@ -31,8 +31,8 @@ import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
 import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
-import { DATA_SHAPED, lowerDataShaped, lowerRuntimeShape } from "./data_shapes.ts";
-import { runtimeInputs, runtimeRule } from "./runtime_shapes.ts";
+import { DATA_SHAPED, lowerDataShaped, lowerRuntimeShape, maskPadding } from "./data_shapes.ts";
+import { reductionPadding, runtimeInputs, runtimeRule } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -306,6 +306,12 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     const ctx = context(node, opset, values);
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
     if (node.domain === "" && node.opType === "Shape") return lowerRuntimeShape(host, node, ctx);
+    const fill = reductionPadding(ctx);
+    if (fill !== undefined) {
+      // a reduction over the run-time axis: over the whole bound, the padding its neutral value
+      const masked = maskPadding(host, node.name, node.inputs[0], fill);
+      return lowerStatic({ ...node, inputs: [masked, ...node.inputs.slice(1)] });
+    }
     const rule = runtimeRule(ctx);
     const extra = runtimeInputs(ctx);
     lowerStatic(extra.length ? { ...onnxNode, inputs: [...onnxNode.inputs, ...extra] } : onnxNode);

@@ -87,6 +87,36 @@ function unique(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
 }
 
 /**
+ * `x` (with a run-time dimension) with its padding replaced by `fill`: Where(position < length,
+ * x, fill), the positions a constant along the run-time axis. The result keeps the run-time
+ * dimension (its padding now `fill`).
+ *
+ * @example
+ * ```ts
+ * const masked = maskPadding(host, node.name, "scores", -Infinity); // then ReduceMax over it
+ * ```
+ */
+export function maskPadding(host: FlowHost, name: string, x: string, fill: number | bigint): string {
+  const v = host.values.get(x)!, d = v.runtime!, bound = v.shape[d.axis];
+  const positions = `${name}:positions`, shape = `${name}:mask_shape`, value = `${name}:fill`;
+  constant(host, positions, {
+    dtype: DType.int64,
+    shape: [bound],
+    data: BigInt64Array.from({ length: bound }, (_, i) => BigInt(i)),
+  });
+  const dims = v.shape.map((s, i) => (i === d.axis ? BigInt(s) : 1n));
+  constant(host, shape, { dtype: DType.int64, shape: [dims.length], data: BigInt64Array.from(dims) });
+  const valid = lowerOne(host, name, "Less", [positions, d.length], `${name}:valid`);
+  const mask = lowerOne(host, name, "Reshape", [valid, shape], `${name}:mask`);
+  host.values.get(mask)!.runtime = d; // true on the valid part, false on the padding
+  const data = typeof fill === "bigint"
+    ? (v.dtype === DType.int32 ? Int32Array.of(Number(fill)) : BigInt64Array.of(fill))
+    : (v.dtype === DType.float64 ? Float64Array.of(fill) : Float32Array.of(fill));
+  constant(host, value, { dtype: v.dtype, shape: [], data });
+  return lowerOne(host, name, "Where", [mask, x, value], `${name}:masked`);
+}
+
+/**
  * Shape of a tensor with a run-time dimension (`start`/`end` from opset 15): its fixed dims as
  * constants and the run-time one its length tensor, concatenated (a constant when the slice
  * leaves the run-time dimension out).

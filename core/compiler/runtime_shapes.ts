@@ -9,6 +9,7 @@
  * else is rejected in one line naming node, operator, opset and input.
  * @module
  */
+import { DType } from "../ir/types.ts";
 import { type NodeContext, RUNTIME_DOMAIN, type RuntimeDim, type ValueInfo } from "./ops/mod.ts";
 
 /** Operators whose outputs are their broadcast inputs, element by element. */
@@ -155,6 +156,15 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
       }
       return all(d.axis);
     }
+    case "NonMaxSuppression":
+    case `${RUNTIME_DOMAIN}::NonMaxSuppression`: {
+      // boxes [B, N?, 4] and scores [B, C, N?] with one run-time count: the kernel reads it
+      const db = ctx.inputs[0]!.runtime, ds = ctx.inputs[1]?.runtime;
+      if (dyn.some((k) => k > 1 && k !== 5) || db?.axis !== 1 || ds?.axis !== 2 || db.length !== ds.length) {
+        reject("NonMaxSuppression takes only boxes and scores with the same run-time number of boxes");
+      }
+      return (outs) => outs.map(() => undefined);
+    }
     case "NonZero":
     case "Compress":
     case `${RUNTIME_DOMAIN}::NonZero`:
@@ -235,10 +245,7 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
   }
   if (op in REDUCE) {
     only(0);
-    const axes = ints(ctx, "axes", 1, REDUCE[op]) ?? [];
-    const noop = ctx.opset >= REDUCE[op] && ctx.attrs.int("noop_with_empty_axes", 0) === 1;
-    if (axes.length === 0 && noop) return all(d.axis);
-    const at = axes.length ? axes.map((a) => norm(a, rank(0))) : [...Array(rank(0)).keys()];
+    const at = reducedAxes(ctx);
     if (at.includes(d.axis)) reject(`${op} over that axis`);
     return all(ctx.attrs.int("keepdims", 1) ? d.axis : d.axis - at.filter((a) => a < d.axis).length);
   }
@@ -247,7 +254,8 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
 
 /**
  * The run-time lengths a node's kernel reads as extra inputs: Gather from data with a run-time
- * length on the gathered axis gets that length and the indices' one (or "").
+ * length on the gathered axis gets that length and the indices' one (or ""); NonMaxSuppression
+ * the boxes' run-time number (as input 5).
  *
  * @example
  * ```ts
@@ -255,10 +263,64 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
  * ```
  */
 export function runtimeInputs(ctx: NodeContext): string[] {
+  if (ctx.domain === "" && ctx.opType === "NonMaxSuppression") {
+    const absent = Array(Math.max(0, 5 - ctx.inputNames.length)).fill("");
+    return [...absent, ctx.inputs[0]!.runtime!.length];
+  }
   if (ctx.domain !== "" || ctx.opType !== "Gather") return [];
   const dd = ctx.inputs[0]?.runtime, di = ctx.inputs[1]?.runtime;
   const axis = norm(ctx.attrs.int("axis", 0), ctx.inputs[0]!.shape.length);
   return dd?.axis === axis ? [dd.length, di?.length ?? ""] : [];
+}
+
+/** The axes a Reduce* node reduces (none for a no-op). */
+function reducedAxes(ctx: NodeContext): number[] {
+  const r = ctx.inputs[0]!.shape.length, from = REDUCE[ctx.opType];
+  const axes = ints(ctx, "axes", 1, from) ?? [];
+  if (axes.length === 0 && ctx.opset >= from && ctx.attrs.int("noop_with_empty_axes", 0) === 1) return [];
+  return axes.length ? axes.map((a) => norm(a, r)) : [...Array(r).keys()];
+}
+
+/**
+ * The value that stands for the padding of a reduction over the run-time axis, so that the
+ * reduction over the whole bound is the reduction over the valid part (docs/IR.md): 0 for sums
+ * (x + 0 = x exactly, the sum starting from +0), 1 for ReduceProd, -inf/+inf (or the integer
+ * type's extreme) for ReduceMax/Min; undefined when the node does not reduce over it or has no
+ * such value (ReduceMean, ReduceLogSumExp, other types).
+ *
+ * @example
+ * ```ts
+ * const fill = reductionPadding(ctx); // ReduceMax of float: -Infinity
+ * ```
+ */
+export function reductionPadding(ctx: NodeContext): number | bigint | undefined {
+  const x = ctx.inputs[0], d = x?.runtime;
+  if (ctx.domain !== "" || !(ctx.opType in REDUCE) || !d || !reducedAxes(ctx).includes(d.axis)) {
+    return undefined;
+  }
+  if (ctx.inputs.slice(1).some((v) => v?.runtime)) return undefined;
+  const float = x.dtype === DType.float32 || x.dtype === DType.float64;
+  const extreme: Record<number, [bigint, bigint]> = {
+    [DType.int32]: [-(2n ** 31n), 2n ** 31n - 1n],
+    [DType.int64]: [-(2n ** 63n), 2n ** 63n - 1n],
+  };
+  if (!float && !extreme[x.dtype]) return undefined;
+  const num = (v: number) => (float ? v : BigInt(v));
+  switch (ctx.opType) {
+    case "ReduceSum":
+    case "ReduceSumSquare":
+    case "ReduceL1":
+    case "ReduceL2":
+    case "ReduceLogSum":
+      return num(0);
+    case "ReduceProd":
+      return num(1);
+    case "ReduceMax":
+      return float ? -Infinity : extreme[x.dtype][0];
+    case "ReduceMin":
+      return float ? Infinity : extreme[x.dtype][1];
+  }
+  return undefined;
 }
 
 /** Broadcasting: every input with a run-time length has the same one at the same output axis. */

@@ -300,7 +300,8 @@ enum {
   OP_DEFORM_CONV = 609,
   /* NonMaxSuppression: ints: [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N]
      (float), max_output_boxes_per_class? (int64), iou_threshold?, score_threshold? (float, read at
-     run time); outputs Y int64 [bound, 3] (zeros past the count) and count (int64 scalar). */
+     run time), count? (the boxes' run-time number); outputs Y int64 [bound, 3] (zeros past the
+     count) and count (int64 scalar). */
   OP_NON_MAX_SUPPRESSION = 611,
 };
 

@@ -639,7 +639,8 @@ static int nms_scores_before(const void *scores, uint32_t a, uint32_t b) {
 }
 
 /* NonMaxSuppression: ints [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N]
- * (float), max_output_boxes_per_class? (int64), iou_threshold? and score_threshold? (float);
+ * (float), max_output_boxes_per_class? (int64), iou_threshold? and score_threshold? (float),
+ * count? (int64 scalar: the boxes' run-time number, docs/IR.md "Run-time shapes");
  * outputs Y int64 [bound, 3] ((batch, class, box) rows, zeros past the count) and count (int64
  * scalar). Per batch and class: the boxes scoring above score_threshold (all without it) by
  * descending score, ties by lower index (a stable merge sort), each kept when its IOU with every
@@ -647,7 +648,7 @@ static int nms_scores_before(const void *scores, uint32_t a, uint32_t b) {
 static int k_nms(const opml_node *nd) {
   const opml_tensor *Bx = nd->in[0], *S = nd->in[1];
   const opml_tensor *M = nd->n_in > 2 ? nd->in[2] : 0, *Io = nd->n_in > 3 ? nd->in[3] : 0;
-  const opml_tensor *St = nd->n_in > 4 ? nd->in[4] : 0;
+  const opml_tensor *St = nd->n_in > 4 ? nd->in[4] : 0, *Len = nd->n_in > 5 ? nd->in[5] : 0;
   opml_tensor *Y = nd->out[0], *Nt = nd->out[1];
   if (nd->n_ints != 4 || nd->n_out != 2 || Bx->dtype != DT_FLOAT || S->dtype != DT_FLOAT || Y->dtype != DT_INT64 ||
       Y->rank != 2 || Y->dims[1] != 3 || Nt->dtype != DT_INT64 || Nt->size != 1)
@@ -658,7 +659,12 @@ static int k_nms(const opml_node *nd) {
   if ((M && (M->dtype != DT_INT64 || M->size != 1)) || (Io && (Io->dtype != DT_FLOAT || Io->size != 1)) ||
       (St && (St->dtype != DT_FLOAT || St->size != 1)))
     return OPML_EDTYPE;
-  int64_t max_out = M ? ((const int64_t *)M->data)[0] : 0;
+  int64_t max_out = M ? ((const int64_t *)M->data)[0] : 0, valid = N;
+  if (Len) { /* the boxes' run-time count: only the first `valid` boxes exist */
+    if (Len->dtype != DT_INT64 || Len->size != 1) return OPML_EATTR;
+    valid = ((const int64_t *)Len->data)[0];
+    if (valid < 0 || valid > N) return OPML_EVALUE;
+  }
   float iou = Io ? ((const float *)Io->data)[0] : 0.0f;
   const float *boxes = (const float *)Bx->data, *scores = (const float *)S->data;
   int64_t *y = (int64_t *)Y->data, count = 0;
@@ -669,7 +675,7 @@ static int k_nms(const opml_node *nd) {
     for (int64_t c = 0; c < C; c++) {
       const float *sc = scores + (b * C + c) * N;
       uint32_t *idx = buf, *tmp = buf + N, *kept = buf + 2 * N, n = 0, nk = 0;
-      for (uint32_t i = 0; i < (uint32_t)N; i++)
+      for (uint32_t i = 0; i < (uint32_t)valid; i++)
         if (!St || sc[i] > ((const float *)St->data)[0]) idx[n++] = i;
       idx = opml_merge_sort(idx, tmp, n, nms_scores_before, sc); /* ties: the lower index first */
       for (uint32_t i = 0; i < n && (int64_t)nk < max_out; i++) {

@@ -59,7 +59,7 @@ const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
  * sel = Compress(table, c, axis 1) (columns where c is true); best = TopK(sums, min(N, 3)) (N
  * read back through Shape); gnd = GatherND(table, cols as [N, 1]); right = Split(rows, axis 1)[1];
  * again = Gather(sums, best's indices) (both run-time lengths); big_at = NonZero(sums > 5).
- * With `bad`, a consumer that cannot take a run-time length: Reshape of nz.
+ * With `bad`, a consumer that cannot take a run-time length: Reshape of nz, ReduceMean over N.
  */
 function model(bad?: "reshape" | "reduce"): Uint8Array {
   const nodes = [
@@ -91,7 +91,7 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
     node("NonZero", ["big"], ["big_at"]),
   ];
   if (bad === "reshape") nodes.push(node("Reshape", ["nz", "flat"], ["bad"]));
-  if (bad === "reduce") nodes.push(node("ReduceSum", ["rows", "axis0"], ["bad"]));
+  if (bad === "reduce") nodes.push(node("ReduceMean", ["rows"], ["bad"], [ints("axes", [0])]));
   const m = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: "", version: 17 }],
@@ -203,7 +203,9 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
 
 /**
  * The detection chain: sel = NonMaxSuppression(boxes, scores, 2 per class, IOU 0.5, score 0.1);
- * picked = Gather(Squeeze(boxes), sel[:, 2]) decoded as picked * 2 + 0.5; cls = Cast(sel[:, 1]).
+ * picked = Gather(Squeeze(boxes), sel[:, 2]) decoded as picked * 2 + 0.5; cls = Cast(sel[:, 1]);
+ * sel2 = NonMaxSuppression of the run-time number of boxes whose class-0 score is above 0.05,
+ * kb_max = ReduceMax of those boxes, ks_min = ReduceMin of their scores (over the run-time axis).
  */
 function detectionModel(): Uint8Array {
   const m = onnx.ModelProto.create({
@@ -220,9 +222,29 @@ function detectionModel(): Uint8Array {
         node("Add", ["scaled", "half"], ["decoded"]),
         node("Gather", ["sel", "one"], ["cls_at"], [int("axis", 1)]),
         node("Cast", ["cls_at"], ["cls"], [int("to", FLOAT)]),
+        // NMS of a run-time number of boxes (class 0's above 0.05), and reductions over it
+        node("Gather", ["scores", "zero"], ["sc2"], [int("axis", 1)]),
+        node("Squeeze", ["sc2", "axis0"], ["sc0"]),
+        node("Greater", ["sc0", "low"], ["keep"]),
+        node("NonZero", ["keep"], ["keep_nz"]),
+        node("Gather", ["keep_nz", "zero"], ["keep_at"], [int("axis", 0)]),
+        node("Gather", ["boxes2", "keep_at"], ["kb"], [int("axis", 0)]),
+        node("Gather", ["sc0", "keep_at"], ["ks"], [int("axis", 0)]),
+        node("Unsqueeze", ["kb", "axis0"], ["kb3"]),
+        node("Unsqueeze", ["ks", "axes01"], ["ks3"]),
+        node("NonMaxSuppression", ["kb3", "ks3", "max", "iou"], ["sel2"]),
+        node("ReduceMax", ["kb"], ["kb_max"], [int("keepdims", 0)]),
+        node("ReduceMin", ["ks"], ["ks_min"], [ints("axes", [0]), int("keepdims", 1)]),
       ],
       input: [vi("boxes", FLOAT, [1, 6, 4]), vi("scores", FLOAT, [1, 2, 6])],
-      output: [vi("sel", INT64, ["S", 3]), vi("decoded", FLOAT, ["S", 4]), vi("cls", FLOAT, ["S"])],
+      output: [
+        vi("sel", INT64, ["S", 3]),
+        vi("decoded", FLOAT, ["S", 4]),
+        vi("cls", FLOAT, ["S"]),
+        vi("sel2", INT64, ["T", 3]),
+        vi("kb_max", FLOAT, []),
+        vi("ks_min", FLOAT, [1]),
+      ],
       initializer: [
         { name: "max", dims: [1], dataType: INT64, int64Data: [2] },
         { name: "iou", dims: [1], dataType: FLOAT, floatData: [0.5] },
@@ -232,6 +254,9 @@ function detectionModel(): Uint8Array {
         { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
         { name: "scale", dims: [], dataType: FLOAT, floatData: [2] },
         { name: "half", dims: [], dataType: FLOAT, floatData: [0.5] },
+        { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
+        { name: "low", dims: [], dataType: FLOAT, floatData: [0.05] },
+        { name: "axes01", dims: [2], dataType: INT64, int64Data: [0, 1] },
       ],
     },
   });
@@ -282,7 +307,7 @@ Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM by
     const scores = f32([1, 2, 6], sc);
     const native = await runNative(rt.native, prog, [boxes, scores]);
     const ref = (await runOrt(path, { boxes, scores })).outputs;
-    ["sel", "decoded", "cls"].forEach((name, j) => {
+    ["sel", "decoded", "cls", "sel2", "kb_max", "ks_min"].forEach((name, j) => {
       assertEquals(native.outputs[j].shape, ref[name].shape, name);
       assertEquals([...native.outputs[j].data], [...ref[name].data], name);
     });
@@ -315,7 +340,7 @@ Deno.test("a consumer that cannot take a run-time length: one line naming node, 
   );
   assertEquals(
     message(model("reduce")),
-    `node 'bad' (ReduceSum, opset 17): input 'rows' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): ReduceSum over that axis`,
+    `node 'bad' (ReduceMean, opset 17): input 'rows' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): ReduceMean over that axis`,
   );
   const path = `${tmp}/bad.onnx`;
   Deno.writeFileSync(path, model("reshape"));

@@ -48,12 +48,12 @@ const COMPILES = [
 
 /** The models that cannot compile yet: the one-line rejection at an opset (13 or 17). */
 const REJECTED: Record<string, (opset: string) => string> = {
-  // the RPN's proposals kept by size and score (torch.where: NonZero, Gather), then
-  // batched_nms's `boxes.max()` (an If on the box count): a ReduceMax over the run-time axis
+  // the RPN's proposals kept by size and score (torch.where: NonZero, Gather), then batched_nms's
+  // `if boxes.numel() == 0` on the run-time count: an If between an empty tensor and the NMS result
   fasterrcnn_mobilenet_v3_large_320_fpn: (opset) =>
-    `node 'If_${opset === "13" ? 1114 : 1094}:else#1/ReduceMax_${
-      opset === "13" ? 1116 : 1096
-    }' (ReduceMax, opset ${opset}): input '/rpn/Gather_54_output_0' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): ReduceMax over that axis`,
+    `node 'If_${opset === "13" ? 1114 : 1094}' (If, opset ${opset}): 'If_${
+      opset === "13" ? 1114 : 1094
+    }:out0': a run-time choice between tensors of different shapes or types ([0] and [450]) is not supported`,
   // the anchors of class 1 scoring over box_score_thresh (NonZero, GatherND), their top min(n, 300)
   // (Shape, TopK along the run-time axis, Gather), then torch.full_like of their scores: a
   // ConstantOfShape of a run-time shape

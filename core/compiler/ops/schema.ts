@@ -299,7 +299,8 @@ export const OP_SCHEMA = {
     NonMaxSuppression: {
       code: 611,
       doc: "ints: [B, N, C, center_point_box]; inputs boxes [B, N, 4], scores [B, C, N] (float), " +
-        "max_output_boxes_per_class? (int64), iou_threshold?, score_threshold? (float, read at run time); " +
+        "max_output_boxes_per_class? (int64), iou_threshold?, score_threshold? (float, read at run time), " +
+        "count? (the boxes' run-time number); " +
         "outputs Y int64 [bound, 3] (zeros past the count) and count (int64 scalar).",
     },
   },

@@ -656,9 +656,11 @@ const nonMaxSuppression: OpDef = {
     const perClass = !max ? 0 : max.value ? Math.max(0, Math.min(N, Number(max.value.data[0]))) : N;
     const center = ctx.attrs.int("center_point_box", 0);
     if (center !== 0 && center !== 1) ctx.fail(`center_point_box ${center} is not 0 or 1`);
+    // input 5 (runtime_shapes.ts): the boxes' run-time number
     return {
       op: VISION_OPS.NonMaxSuppression,
       ints: [B, N, C, center],
+      keepInputs: ctx.inputs[5] ? [0, 1, 2, 3, 4, 5] : undefined,
       outputs: [{ dtype: DType.int64, shape: [B * C * perClass, 3] }, { dtype: DType.int64, shape: [] }],
     };
   },
