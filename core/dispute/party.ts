@@ -170,7 +170,8 @@ export function openParty(spec: RunSpec): FileParty {
 }
 
 /**
- * The outputs of a party: a native run, wrong from node `liesFrom` on if it lies.
+ * The outputs of a party: a native run, wrong from node `liesFrom` on if it lies; every program
+ * output at its stored shape (what a task commits, run-time lengths included: docs/IR.md).
  *
  * @example
  * ```ts
@@ -178,7 +179,7 @@ export function openParty(spec: RunSpec): FileParty {
  * ```
  */
 export async function partyOutputs(p: Party): Promise<TensorValue[]> {
-  return (await runNative(p.model.native, p.model.prog, p.inputs, { tamper: p.liesFrom })).outputs;
+  return (await runNative(p.model.native, p.model.prog, p.inputs, { tamper: p.liesFrom })).programOutputs;
 }
 
 /**
@@ -193,7 +194,7 @@ export async function partyOutputs(p: Party): Promise<TensorValue[]> {
  */
 export async function phase1States(p: Party): Promise<{ states: Hash[]; outputs: TensorValue[] }> {
   const r = await runNative(p.model.native, p.model.prog, p.inputs, { states: true, tamper: p.liesFrom });
-  return { states: r.states!.map(toHash), outputs: r.outputs };
+  return { states: r.states!.map(toHash), outputs: r.programOutputs };
 }
 
 /**

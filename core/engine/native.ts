@@ -35,7 +35,10 @@ export interface NativeRunOptions {
 
 /** Outputs of a native run, and the measured compute time and states when asked. */
 export interface NativeRunResult {
+  /** The graph outputs (run-time axes cut to their lengths: docs/IR.md, "Run-time shapes"). */
   outputs: TensorValue[];
+  /** Every program output at its stored shape, run-time lengths included: what a task commits. */
+  programOutputs: TensorValue[];
   computeNs?: number;
   /** With `states: true`: S_0 .. S_(N+1), 32 bytes each (N = node count). */
   states?: Uint8Array[];
@@ -129,8 +132,12 @@ export function runNative(
     extra,
     (dir, err) => {
       const m = /compute_ns (\d+)/.exec(err);
-      const outputs = programOutputs(p, Deno.readFileSync(`${dir}/out.bin`));
-      const res: NativeRunResult = { outputs, computeNs: m ? Number(m[1]) : undefined };
+      const { graph, program } = programOutputs(p, Deno.readFileSync(`${dir}/out.bin`));
+      const res: NativeRunResult = {
+        outputs: graph,
+        programOutputs: program,
+        computeNs: m ? Number(m[1]) : undefined,
+      };
       if (opts.states) {
         const b = Deno.readFileSync(`${dir}/states.bin`);
         res.states = Array.from({ length: b.length / 32 }, (_, i) => b.slice(32 * i, 32 * i + 32));

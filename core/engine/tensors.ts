@@ -29,17 +29,33 @@ export function splitOutputs(bytes: Uint8Array, types: TensorType[]): TensorValu
 }
 
 /**
- * The graph outputs of a run from the runtime's output bytes: each output with a run-time axis
- * (docs/IR.md, "Run-time shapes") cut to the length the program output for it, which must lie
- * within the bound.
+ * A run's outputs from the runtime's output bytes: `program`, every program output at its
+ * stored shape (what a task commits: docs/IR.md, "Run-time shapes"), and `graph`, the graph
+ * outputs with each run-time axis cut to its length ({@link graphValues}).
  *
  * @example
  * ```ts
- * const outputs = programOutputs(program, Deno.readFileSync("out.bin"));
+ * const { graph, program } = programOutputs(p, Deno.readFileSync("out.bin"));
  * ```
  */
-export function programOutputs(p: Pick<Program, "tensors" | "outputs">, bytes: Uint8Array): TensorValue[] {
-  const all = splitOutputs(bytes, p.outputs.map((i) => p.tensors[i]));
+export function programOutputs(
+  p: Pick<Program, "tensors" | "outputs">,
+  bytes: Uint8Array,
+): { graph: TensorValue[]; program: TensorValue[] } {
+  const program = splitOutputs(bytes, p.outputs.map((i) => p.tensors[i]));
+  return { graph: graphValues(p, program), program };
+}
+
+/**
+ * The graph outputs among a program's output values: each one with a run-time axis cut to the
+ * length the program output for it, which must lie within the bound.
+ *
+ * @example
+ * ```ts
+ * const shown = graphValues(program, decodeTensors(prog, "output", data, key));
+ * ```
+ */
+export function graphValues(p: Pick<Program, "tensors" | "outputs">, all: TensorValue[]): TensorValue[] {
   const { outputs, lengthAt } = graphOutputs(p);
   return outputs.map((ti, k) => {
     const at = lengthAt.get(k);

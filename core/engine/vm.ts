@@ -14,7 +14,10 @@ import { encodeRecords } from "./phase.ts";
 
 /** Outputs of a VM run with its cost. */
 export interface VmRunResult {
+  /** The graph outputs (run-time axes cut to their lengths: docs/IR.md, "Run-time shapes"). */
   outputs: TensorValue[];
+  /** Every program output at its stored shape, run-time lengths included: what a task commits. */
+  programOutputs: TensorValue[];
   steps: number;
   seconds: number;
   /** State hash of the final (exited) VM state. */
@@ -92,8 +95,10 @@ export function runVm(
     throw new RuntimeError(`VM run failed after ${res.steps} steps: ${why}`);
   }
   const stdout = concat(chunks);
+  const { graph, program } = programOutputs(p, stdout);
   return {
-    outputs: programOutputs(p, stdout),
+    outputs: graph,
+    programOutputs: program,
     steps: res.steps,
     seconds: res.seconds,
     finalStateHash: st.hash(),

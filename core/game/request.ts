@@ -7,6 +7,7 @@ import type { Hex } from "viem";
 import type { ModelDir } from "../compiler/mod.ts";
 import { EXIT, OpmlError } from "../errors.ts";
 import { dtypeName, type TensorValue } from "../ir/types.ts";
+import { graphValues } from "../engine/mod.ts";
 import { type GameClient, STATUS_NAMES, TaskStatus, type TaskView } from "../chain/game_client.ts";
 import { gameModel } from "./agent.ts";
 import { decodeTensors, encodeTensors, keyOfTensors, TaskDataError } from "./task_data.ts";
@@ -87,7 +88,10 @@ export async function requestTask(
 export interface TaskResult {
   task: TaskView;
   status: (typeof STATUS_NAMES)[number];
-  /** The result's outputs, when posted with data that matches the output key. */
+  /**
+   * The result's graph outputs (run-time axes cut to their lengths), when posted with data that
+   * matches the output key.
+   */
   outputs?: TensorValue[];
   /** Why the outputs are missing although a result was posted. */
   outputError?: string;
@@ -113,7 +117,10 @@ export async function taskResult(
   if (model && task.status >= 2 && task.status <= 4) {
     try {
       const output = await game.taskData(taskId, "ResultPosted", fromBlock);
-      res.outputs = decodeTensors(model.prog, "output", output, task.outputKey);
+      res.outputs = graphValues(
+        model.prog.program,
+        decodeTensors(model.prog, "output", output, task.outputKey),
+      );
     } catch (e) {
       res.outputError = (e as Error).message;
     }

@@ -2,7 +2,8 @@
  * Run-time shapes (docs/IR.md, "Run-time shapes"): NonZero, TopK with a run-time k and Compress
  * with a run-time condition feeding Gather, elementwise operators, Transpose and a reduction
  * along another axis, against onnxruntime (the independent reference) for several inputs
- * (empty results included), with the VM's and qemu-mips's bytes equal to native; one-line
+ * (empty results included), with the VM's and qemu-mips's bytes equal to native and the result
+ * state S_(N+1) that of the program outputs at their bounds (what a task commits); one-line
  * rejections of consumers that cannot take a run-time length; NonMaxSuppression feeding Gather
  * and box decoding (a detection model's chain); and an offline dispute where a
  * dishonest server lies in the NonZero node: `opml challenge` ends on that node, and MIPS.sol
@@ -13,7 +14,7 @@
 import onnxProto from "onnx-proto";
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { resultState, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { anvilAvailable } from "../dispute/_chain.ts";
@@ -182,6 +183,9 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
       assertEquals([...native.outputs[j].data], [...ref[name].data], what);
     });
     lengths.add(native.outputs.map((o) => o.shape.join("x")).join(" "));
+    // what a task commits: every program output at its bound and the lengths, as phase 1's S_(N+1)
+    const { states } = await runNative(rt.native, prog, inputs, { states: true });
+    assertEquals(resultState(prog, native.programOutputs), states!.at(-1), "the result state");
     const vm = runVm(image, prog, inputs);
     assertEquals(vm.outputs.length, native.outputs.length, "output count");
     vm.outputs.forEach((o, j) => {
