@@ -5,7 +5,9 @@
  * (empty results included), with the VM's and qemu-mips's bytes equal to native and the result
  * state S_(N+1) that of the program outputs at their bounds (what a task commits); one-line
  * rejections of consumers that cannot take a run-time length; NonMaxSuppression feeding Gather
- * and box decoding (a detection model's chain); and an offline dispute where a
+ * and box decoding (a detection model's chain); indices and a k past a run-time length failing the
+ * run natively and in the VM where onnxruntime fails (never the padding's value); and an offline
+ * dispute where a
  * dishonest server lies in the NonZero node: `opml challenge` ends on that node, and MIPS.sol
  * accepts the step `opml prove` gives.
  *
@@ -14,7 +16,7 @@
 import onnxProto from "onnx-proto";
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { resultState, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { resultState, runNative, runOrt, RuntimeError, runVm } from "../../core/engine/mod.ts";
 import { decodeModel } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { anvilAvailable } from "../dispute/_chain.ts";
@@ -326,6 +328,73 @@ Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM by
     );
   }
   assertEquals(counts.size, cases.length, "each case selects another number of boxes");
+});
+
+/**
+ * Indices counted from a run-time length: v = Gather(values where m != 0, at) and TopK of them
+ * with k = kk, for run-time `at` and `kk`.
+ */
+function lengthModel(): Uint8Array {
+  const m = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "g",
+      node: [
+        node("NonZero", ["m"], ["nz"]),
+        node("Gather", ["nz", "zero"], ["where"], [int("axis", 0)]),
+        node("Gather", ["m", "where"], ["values"], [int("axis", 0)]),
+        node("Gather", ["values", "at"], ["v"], [int("axis", 0)]),
+        node("TopK", ["values", "kk"], ["best", "best_at"], [int("axis", 0)]),
+      ],
+      input: [vi("m", FLOAT, [5]), vi("at", INT64, [1]), vi("kk", INT64, [1])],
+      output: [vi("v", FLOAT, [1]), vi("best", FLOAT, ["K"])],
+      initializer: [{ name: "zero", dims: [], dataType: INT64, int64Data: [0] }],
+    },
+  });
+  return onnx.ModelProto.encode(m).finish();
+}
+
+Deno.test("indices and k past a run-time length fail the run natively and in the VM, as in onnxruntime", async () => {
+  const rt = await runtime;
+  const path = `${tmp}/length.onnx`;
+  Deno.writeFileSync(path, lengthModel());
+  const prog = assemble(compileGraph(decodeModel(lengthModel(), "length.onnx")));
+  const image = Deno.readFileSync(rt.mips);
+  const m = f32([5], [0, 2.5, 0, -1, 4]); // three values: 2.5, -1, 4
+  const i64 = (v: number): TensorValue => ({
+    dtype: DType.int64,
+    shape: [1],
+    data: BigInt64Array.of(BigInt(v)),
+  });
+  // within the length (a negative index counts from it, not from the bound 5)
+  for (const [at, kk] of [[-1, 3], [2, 1], [-3, 0]]) {
+    const inputs = [m, i64(at), i64(kk)];
+    const native = await runNative(rt.native, prog, inputs);
+    const ref = (await runOrt(path, { m, at: inputs[1], kk: inputs[2] })).outputs;
+    assertEquals([...native.outputs[0].data], [...ref.v.data], `v at ${at}`);
+    assertEquals([...native.outputs[1].data], [...ref.best.data], `best of ${kk}`);
+    const vm = runVm(image, prog, inputs);
+    assertEquals(vm.stdout.length > 0, true);
+    vm.outputs.forEach((o, j) => assertEquals([...o.data], [...native.outputs[j].data], `VM output ${j}`));
+  }
+  // past it: onnxruntime fails, and so does opml (never the padding's value)
+  for (const [at, kk] of [[3, 1], [-4, 1], [0, 4]]) {
+    const inputs = [m, i64(at), i64(kk)];
+    let ortFailed = false;
+    await runOrt(path, { m, at: inputs[1], kk: inputs[2] }).catch(() => ortFailed = true);
+    assert(ortFailed, `onnxruntime accepts at ${at}, k ${kk}`);
+    const native = await runNative(rt.native, prog, inputs).then(() => "ran", (e) => e);
+    assert(native instanceof RuntimeError, `native at ${at}, k ${kk}: ${native}`);
+    assert(/node '(v|best)'/.test(native.message), native.message);
+    let vmError: unknown;
+    try {
+      runVm(image, prog, inputs);
+    } catch (e) {
+      vmError = e;
+    }
+    assert(vmError instanceof RuntimeError, `VM at ${at}, k ${kk}: ${vmError}`);
+  }
 });
 
 Deno.test("a consumer that cannot take a run-time length: one line naming node, operator, opset and input (exit 2)", async () => {
