@@ -31,8 +31,14 @@ import { ELEMENTWISE_OPS } from "./ops/elementwise.ts";
 import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
-import { DATA_SHAPED, lowerDataShaped, lowerRuntimeShape, maskPadding } from "./data_shapes.ts";
-import { reductionPadding, runtimeInputs, runtimeRule } from "./runtime_shapes.ts";
+import {
+  constantOfRuntimeShape,
+  DATA_SHAPED,
+  lowerDataShaped,
+  lowerRuntimeShape,
+  maskPadding,
+} from "./data_shapes.ts";
+import { reductionPadding, runtimeInputs, runtimeRule, slicedPrefix } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -304,8 +310,33 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     if (node.inputs.some((n) => n && sequences.has(n))) return lowerStatic(onnxNode);
     const opset = model.opsets.get(node.domain) ?? model.opsets.get("") ?? 1;
     const ctx = context(node, opset, values);
+    if (node.domain === "" && node.opType === "ConstantOfShape" && ctx.inputs[0]?.runtimeShape) {
+      return constantOfRuntimeShape(host, node, ctx);
+    }
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
     if (node.domain === "" && node.opType === "Shape") return lowerRuntimeShape(host, node, ctx);
+    if (node.domain === "" && node.opType === "Slice" && typeof slicedPrefix(ctx) === "number") {
+      // x[0:end] along the run-time axis: the valid part is a prefix, of min(length, bound) elements
+      runtimeRule(ctx); // the other inputs' checks
+      lowerStatic(onnxNode);
+      const out = values.get(resolve(node.outputs[0]))!, d = ctx.inputs[0]!.runtime!;
+      const bound = `${node.name}:bound`;
+      values.set(bound, {
+        dtype: DType.int64,
+        shape: [],
+        value: { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(out.shape[d.axis])) },
+      });
+      lowerNode({
+        name: node.name,
+        opType: "Min",
+        domain: "",
+        inputs: [d.length, bound],
+        outputs: [`${node.name}:length`],
+        attributes: new Map(),
+      });
+      out.runtime = { axis: d.axis, length: `${node.name}:length` };
+      return;
+    }
     const fill = reductionPadding(ctx);
     if (fill !== undefined) {
       // a reduction over the run-time axis: over the whole bound, the padding its neutral value

@@ -9,7 +9,7 @@
  * @module
  */
 import type { AttributeValue, OnnxGraph, OnnxNode } from "../onnx/load.ts";
-import { DType, type TensorValue } from "../ir/types.ts";
+import { allocArray, DType, type TensorValue } from "../ir/types.ts";
 import type { NodeContext, ValueInfo } from "./ops/mod.ts";
 import { topoSort } from "./_topo.ts";
 
@@ -222,6 +222,11 @@ function scalarBool(host: FlowHost, ctx: NodeContext, label: string, name: strin
 function select(host: FlowHost, ctx: NodeContext, label: string, cond: string, a: string, b: string): string {
   if (a === b) return a;
   const va = host.values.get(a)!, vb = host.values.get(b)!;
+  const d = va.runtime ?? vb.runtime;
+  if (d && va.dtype === vb.dtype && va.shape.length === vb.shape.length) {
+    const chosen = selectRuntime(host, label, cond, a, b, d.axis);
+    if (chosen) return chosen;
+  }
   if (va.dtype !== vb.dtype || va.shape.join() !== vb.shape.join()) {
     ctx.fail(
       `'${label}': a run-time choice between tensors of different shapes or types ([${
@@ -231,6 +236,53 @@ function select(host: FlowHost, ctx: NodeContext, label: string, cond: string, a
   }
   const out = `${label}:select#${host.count.copies++}`;
   return lowerOne(host, `${label}:where`, "Where", [cond, a, b], out);
+}
+
+/**
+ * A run-time choice where a side has a run-time length on `axis` (docs/IR.md, "Run-time
+ * shapes"): each side is that tensor, an empty one (a zero constant of the other's bound, length
+ * 0) or a full one (its dim the length); the bounds must agree. The values are Where(cond, a, b)
+ * and the length Where(cond, length of a, length of b). Undefined when the sides do not fit.
+ */
+function selectRuntime(
+  host: FlowHost,
+  label: string,
+  cond: string,
+  a: string,
+  b: string,
+  axis: number,
+): string | undefined {
+  const va = host.values.get(a)!, vb = host.values.get(b)!;
+  if (va.shape.some((s, i) => i !== axis && s !== vb.shape[i])) return undefined;
+  const bound = va.runtime ? va.shape[axis] : vb.shape[axis];
+  const side = (name: string, k: string): [string, string] | undefined => {
+    const v = host.values.get(name)!;
+    if (v.runtime?.axis === axis && v.shape[axis] === bound) return [name, v.runtime.length];
+    if (v.runtime || (v.shape[axis] !== 0 && v.shape[axis] !== bound)) return undefined;
+    const length = `${label}:length${k}`;
+    constant(host, length, int64Scalar(v.shape[axis]));
+    if (v.shape[axis] === bound) return [name, length];
+    const shape = v.shape.map((s, i) => (i === axis ? bound : s)), empty = `${label}:empty${k}`;
+    const data = allocArray(v.dtype, shape.reduce((x, y) => x * y, 1));
+    if (!data) return undefined;
+    constant(host, empty, { dtype: v.dtype, shape, data });
+    return [empty, length];
+  };
+  const sa = side(a, "a"), sb = side(b, "b");
+  if (!sa || !sb) return undefined;
+  // the two lengths differ, which elementwise operators refuse: Where sees the bounded tensors
+  // without their run-time marks, and the result gets the chosen length
+  const marks = [sa[0], sb[0]].map((n) => [n, host.values.get(n)!.runtime] as const);
+  for (const [n] of marks) delete host.values.get(n)!.runtime;
+  const out = `${label}:select#${host.count.copies++}`;
+  try {
+    lowerOne(host, `${label}:where`, "Where", [cond, sa[0], sb[0]], out);
+  } finally {
+    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
+  }
+  const length = lowerOne(host, `${label}:where`, "Where", [cond, sa[1], sb[1]], `${out}:length`);
+  host.values.get(out)!.runtime = { axis, length };
+  return out;
 }
 
 /**

@@ -148,6 +148,31 @@ export function lowerRuntimeShape(host: FlowHost, node: OnnxNode, ctx: NodeConte
   if (end > d.axis + 1) part(`${out}:after`, dims(d.axis + 1, end));
   if (parts.length === 1) host.alias(out, parts[0]);
   else lowerOne(host, node.name, "Concat", parts, out, new Map([["axis", { kind: "int", value: 0 }]]));
+  host.values.get(host.resolve(out))!.runtimeShape = {
+    dims: x.shape.slice(start, end),
+    axis: d.axis - start,
+    length: d.length,
+  };
+}
+
+/**
+ * ConstantOfShape of a shape with a run-time length (from {@link lowerRuntimeShape}): the
+ * constant at the bound, its padding the same value, with that run-time dimension.
+ *
+ * @example
+ * ```ts
+ * if (ctx.inputs[0]?.runtimeShape) constantOfRuntimeShape(host, node, ctx); // torch.full_like
+ * ```
+ */
+export function constantOfRuntimeShape(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const s = ctx.inputs[0]!.runtimeShape!, bound = `${node.name}:bound_shape`;
+  constant(host, bound, {
+    dtype: DType.int64,
+    shape: [s.dims.length],
+    data: BigInt64Array.from(s.dims.map(BigInt)),
+  });
+  host.lower({ ...node, inputs: [bound] });
+  host.values.get(host.resolve(node.outputs[0]))!.runtime = { axis: s.axis, length: s.length };
 }
 
 /**

@@ -205,15 +205,14 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
     }
     case "Slice": {
       only(0);
-      const starts = ctx.opset < 10 ? ctx.attrs.ints("starts") : ints(ctx, "", 1, 0)!;
-      const axes = (ctx.opset < 10 ? ctx.attrs.ints("axes", []) : ints(ctx, "", 3, 0) ?? []).map((a) =>
-        norm(a, rank(0))
-      );
-      if ((axes.length ? axes : [...starts.keys()]).includes(d.axis)) reject("Slice along that axis");
-      return all(d.axis);
+      const prefix = slicedPrefix(ctx);
+      if (prefix === null) reject("Slice along that axis (other than x[0:end] with end >= 0)");
+      // a prefix x[0:end] along it: compile.ts gives the output the length min(length, its bound)
+      return prefix === undefined ? all(d.axis) : (outs) => outs.map(() => undefined);
     }
     case "Concat": {
       const axis = norm(ctx.attrs.int("axis"), rank(0));
+      if (axis === d.axis && ctx.inputs.length === 1) return all(d.axis); // torch.cat of one tensor
       if (axis === d.axis) reject("Concat along that axis");
       const same = ctx.inputs.every((v) => v?.runtime?.axis === d.axis && v.runtime.length === d.length);
       if (!same) reject("Concat with inputs without the same run-time length");
@@ -271,6 +270,28 @@ export function runtimeInputs(ctx: NodeContext): string[] {
   const dd = ctx.inputs[0]?.runtime, di = ctx.inputs[1]?.runtime;
   const axis = norm(ctx.attrs.int("axis", 0), ctx.inputs[0]!.shape.length);
   return dd?.axis === axis ? [dd.length, di?.length ?? ""] : [];
+}
+
+/**
+ * A Slice of a tensor with a run-time length: undefined when it leaves that axis alone, the
+ * slice's end when it takes a prefix x[0:end] of it (end >= 0, step 1: the valid part stays a
+ * prefix), null otherwise (a start or a negative end would count from the length).
+ *
+ * @example
+ * ```ts
+ * const end = slicedPrefix(ctx); // keep[:post_nms_top_n]: 1000
+ * ```
+ */
+export function slicedPrefix(ctx: NodeContext): number | null | undefined {
+  const x = ctx.inputs[0]!, d = x.runtime!, r = x.shape.length;
+  const old = ctx.opset < 10;
+  const starts = old ? ctx.attrs.ints("starts") : ints(ctx, "", 1, 0)!;
+  const ends = old ? ctx.attrs.ints("ends") : ints(ctx, "", 2, 0)!;
+  const axes = (old ? ctx.attrs.ints("axes", []) : ints(ctx, "", 3, 0) ?? []).map((a) => norm(a, r));
+  const steps = old ? [] : ints(ctx, "", 4, 0) ?? [];
+  const k = (axes.length ? axes : [...starts.keys()]).indexOf(d.axis);
+  if (k < 0) return undefined;
+  return starts[k] === 0 && (steps[k] ?? 1) === 1 && ends[k] >= 0 ? ends[k] : null;
 }
 
 /** The axes a Reduce* node reduces (none for a no-op). */

@@ -95,51 +95,63 @@ function model(bad?: "reshape" | "reduce"): Uint8Array {
   ];
   if (bad === "reshape") nodes.push(node("Reshape", ["nz", "flat"], ["bad"]));
   if (bad === "reduce") nodes.push(node("ReduceMean", ["rows"], ["bad"], [ints("axes", [0])]));
-  const m = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    graph: {
-      name: "g",
-      node: nodes,
-      input: [vi("x", FLOAT, [6]), vi("k", INT64, [1]), vi("m", FLOAT, [2, 3]), vi("c", BOOL, [4])],
-      output: [
-        vi("top", FLOAT, ["K"]),
-        vi("i", INT64, ["K"]),
-        vi("nz", INT64, [2, "N"]),
-        vi("rows", FLOAT, ["N", 4]),
-        vi("sums", FLOAT, ["N"]),
-        vi("sel", FLOAT, [3, "C"]),
-        vi("best", FLOAT, ["B"]),
-        vi("best_at", INT64, ["B"]),
-        vi("gnd", FLOAT, ["N", 4]),
-        vi("right", FLOAT, ["N", 2]),
-        vi("again", FLOAT, ["B"]),
-        vi("big_at", INT64, [1, "G"]),
-        ...(bad ? [vi("bad", INT64, ["B"])] : []),
-      ],
-      initializer: [
-        { name: "w", dims: [6], dataType: FLOAT, floatData: [0.5, -2, 3, 0.25, 1.5, -1] },
-        { name: "one", dims: [], dataType: FLOAT, floatData: [1] },
-        { name: "row1", dims: [], dataType: INT64, int64Data: [1] },
-        {
-          name: "table",
-          dims: [3, 4],
-          dataType: FLOAT,
-          floatData: Array.from({ length: 12 }, (_, j) => j * 0.75),
-        },
-        { name: "half3", dims: [], dataType: FLOAT, floatData: [1.5] },
-        { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
-        { name: "flat", dims: [1], dataType: INT64, int64Data: [-1] },
-        { name: "row0", dims: [], dataType: INT64, int64Data: [0] },
-        { name: "three", dims: [], dataType: INT64, int64Data: [3] },
-        { name: "one1", dims: [1], dataType: INT64, int64Data: [1] },
-        { name: "axis1", dims: [1], dataType: INT64, int64Data: [1] },
-        { name: "halves", dims: [2], dataType: INT64, int64Data: [2, 2] },
-        { name: "five", dims: [], dataType: FLOAT, floatData: [5] },
-      ],
-    },
+  return opset17Model({
+    name: "g",
+    node: nodes,
+    input: [vi("x", FLOAT, [6]), vi("k", INT64, [1]), vi("m", FLOAT, [2, 3]), vi("c", BOOL, [4])],
+    output: [
+      vi("top", FLOAT, ["K"]),
+      vi("i", INT64, ["K"]),
+      vi("nz", INT64, [2, "N"]),
+      vi("rows", FLOAT, ["N", 4]),
+      vi("sums", FLOAT, ["N"]),
+      vi("sel", FLOAT, [3, "C"]),
+      vi("best", FLOAT, ["B"]),
+      vi("best_at", INT64, ["B"]),
+      vi("gnd", FLOAT, ["N", 4]),
+      vi("right", FLOAT, ["N", 2]),
+      vi("again", FLOAT, ["B"]),
+      vi("big_at", INT64, [1, "G"]),
+      ...(bad ? [vi("bad", INT64, ["B"])] : []),
+    ],
+    initializer: [
+      { name: "w", dims: [6], dataType: FLOAT, floatData: [0.5, -2, 3, 0.25, 1.5, -1] },
+      { name: "one", dims: [], dataType: FLOAT, floatData: [1] },
+      { name: "row1", dims: [], dataType: INT64, int64Data: [1] },
+      {
+        name: "table",
+        dims: [3, 4],
+        dataType: FLOAT,
+        floatData: Array.from({ length: 12 }, (_, j) => j * 0.75),
+      },
+      { name: "half3", dims: [], dataType: FLOAT, floatData: [1.5] },
+      { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
+      { name: "flat", dims: [1], dataType: INT64, int64Data: [-1] },
+      { name: "row0", dims: [], dataType: INT64, int64Data: [0] },
+      { name: "three", dims: [], dataType: INT64, int64Data: [3] },
+      { name: "one1", dims: [1], dataType: INT64, int64Data: [1] },
+      { name: "axis1", dims: [1], dataType: INT64, int64Data: [1] },
+      { name: "halves", dims: [2], dataType: INT64, int64Data: [2, 2] },
+      { name: "five", dims: [], dataType: FLOAT, floatData: [5] },
+    ],
   });
-  return onnx.ModelProto.encode(m).finish();
+}
+
+/** An opset-17 model of `graph`, encoded. */
+// deno-lint-ignore no-explicit-any
+const opset17Model = (graph: any): Uint8Array =>
+  onnx.ModelProto.encode(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: "", version: 17 }], graph }),
+  )
+    .finish();
+
+/** A test model written to `${tmp}/${name}.onnx`, compiled, with the runtime and the MIPS image. */
+async function prepare(name: string, bytes: Uint8Array) {
+  const rt = await runtime;
+  const path = `${tmp}/${name}.onnx`;
+  Deno.writeFileSync(path, bytes);
+  const prog = assemble(compileGraph(decodeModel(bytes, `${name}.onnx`)));
+  return { rt, path, prog, image: Deno.readFileSync(rt.mips) };
 }
 
 const NAMES = ["top", "i", "nz", "rows", "sums", "sel", "best", "best_at", "gnd", "right", "again", "big_at"];
@@ -214,66 +226,58 @@ Deno.test("NonZero, TopK with a run-time k and Compress on run-time data: as onn
  * kb_max = ReduceMax of those boxes, ks_min = ReduceMin of their scores (over the run-time axis).
  */
 function detectionModel(): Uint8Array {
-  const m = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    graph: {
-      name: "g",
-      node: [
-        node("NonMaxSuppression", ["boxes", "scores", "max", "iou", "thr"], ["sel"]),
-        node("Gather", ["sel", "two"], ["box_at"], [int("axis", 1)]),
-        node("Squeeze", ["boxes", "axis0"], ["boxes2"]),
-        node("Gather", ["boxes2", "box_at"], ["picked"], [int("axis", 0)]),
-        node("Mul", ["picked", "scale"], ["scaled"]),
-        node("Add", ["scaled", "half"], ["decoded"]),
-        node("Gather", ["sel", "one"], ["cls_at"], [int("axis", 1)]),
-        node("Cast", ["cls_at"], ["cls"], [int("to", FLOAT)]),
-        // NMS of a run-time number of boxes (class 0's above 0.05), and reductions over it
-        node("Gather", ["scores", "zero"], ["sc2"], [int("axis", 1)]),
-        node("Squeeze", ["sc2", "axis0"], ["sc0"]),
-        node("Greater", ["sc0", "low"], ["keep"]),
-        node("NonZero", ["keep"], ["keep_nz"]),
-        node("Gather", ["keep_nz", "zero"], ["keep_at"], [int("axis", 0)]),
-        node("Gather", ["boxes2", "keep_at"], ["kb"], [int("axis", 0)]),
-        node("Gather", ["sc0", "keep_at"], ["ks"], [int("axis", 0)]),
-        node("Unsqueeze", ["kb", "axis0"], ["kb3"]),
-        node("Unsqueeze", ["ks", "axes01"], ["ks3"]),
-        node("NonMaxSuppression", ["kb3", "ks3", "max", "iou"], ["sel2"]),
-        node("ReduceMax", ["kb"], ["kb_max"], [int("keepdims", 0)]),
-        node("ReduceMin", ["ks"], ["ks_min"], [ints("axes", [0]), int("keepdims", 1)]),
-      ],
-      input: [vi("boxes", FLOAT, [1, 6, 4]), vi("scores", FLOAT, [1, 2, 6])],
-      output: [
-        vi("sel", INT64, ["S", 3]),
-        vi("decoded", FLOAT, ["S", 4]),
-        vi("cls", FLOAT, ["S"]),
-        vi("sel2", INT64, ["T", 3]),
-        vi("kb_max", FLOAT, []),
-        vi("ks_min", FLOAT, [1]),
-      ],
-      initializer: [
-        { name: "max", dims: [1], dataType: INT64, int64Data: [2] },
-        { name: "iou", dims: [1], dataType: FLOAT, floatData: [0.5] },
-        { name: "thr", dims: [1], dataType: FLOAT, floatData: [0.1] },
-        { name: "two", dims: [], dataType: INT64, int64Data: [2] },
-        { name: "one", dims: [], dataType: INT64, int64Data: [1] },
-        { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
-        { name: "scale", dims: [], dataType: FLOAT, floatData: [2] },
-        { name: "half", dims: [], dataType: FLOAT, floatData: [0.5] },
-        { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
-        { name: "low", dims: [], dataType: FLOAT, floatData: [0.05] },
-        { name: "axes01", dims: [2], dataType: INT64, int64Data: [0, 1] },
-      ],
-    },
+  return opset17Model({
+    name: "g",
+    node: [
+      node("NonMaxSuppression", ["boxes", "scores", "max", "iou", "thr"], ["sel"]),
+      node("Gather", ["sel", "two"], ["box_at"], [int("axis", 1)]),
+      node("Squeeze", ["boxes", "axis0"], ["boxes2"]),
+      node("Gather", ["boxes2", "box_at"], ["picked"], [int("axis", 0)]),
+      node("Mul", ["picked", "scale"], ["scaled"]),
+      node("Add", ["scaled", "half"], ["decoded"]),
+      node("Gather", ["sel", "one"], ["cls_at"], [int("axis", 1)]),
+      node("Cast", ["cls_at"], ["cls"], [int("to", FLOAT)]),
+      // NMS of a run-time number of boxes (class 0's above 0.05), and reductions over it
+      node("Gather", ["scores", "zero"], ["sc2"], [int("axis", 1)]),
+      node("Squeeze", ["sc2", "axis0"], ["sc0"]),
+      node("Greater", ["sc0", "low"], ["keep"]),
+      node("NonZero", ["keep"], ["keep_nz"]),
+      node("Gather", ["keep_nz", "zero"], ["keep_at"], [int("axis", 0)]),
+      node("Gather", ["boxes2", "keep_at"], ["kb"], [int("axis", 0)]),
+      node("Gather", ["sc0", "keep_at"], ["ks"], [int("axis", 0)]),
+      node("Unsqueeze", ["kb", "axis0"], ["kb3"]),
+      node("Unsqueeze", ["ks", "axes01"], ["ks3"]),
+      node("NonMaxSuppression", ["kb3", "ks3", "max", "iou"], ["sel2"]),
+      node("ReduceMax", ["kb"], ["kb_max"], [int("keepdims", 0)]),
+      node("ReduceMin", ["ks"], ["ks_min"], [ints("axes", [0]), int("keepdims", 1)]),
+    ],
+    input: [vi("boxes", FLOAT, [1, 6, 4]), vi("scores", FLOAT, [1, 2, 6])],
+    output: [
+      vi("sel", INT64, ["S", 3]),
+      vi("decoded", FLOAT, ["S", 4]),
+      vi("cls", FLOAT, ["S"]),
+      vi("sel2", INT64, ["T", 3]),
+      vi("kb_max", FLOAT, []),
+      vi("ks_min", FLOAT, [1]),
+    ],
+    initializer: [
+      { name: "max", dims: [1], dataType: INT64, int64Data: [2] },
+      { name: "iou", dims: [1], dataType: FLOAT, floatData: [0.5] },
+      { name: "thr", dims: [1], dataType: FLOAT, floatData: [0.1] },
+      { name: "two", dims: [], dataType: INT64, int64Data: [2] },
+      { name: "one", dims: [], dataType: INT64, int64Data: [1] },
+      { name: "axis0", dims: [1], dataType: INT64, int64Data: [0] },
+      { name: "scale", dims: [], dataType: FLOAT, floatData: [2] },
+      { name: "half", dims: [], dataType: FLOAT, floatData: [0.5] },
+      { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
+      { name: "low", dims: [], dataType: FLOAT, floatData: [0.05] },
+      { name: "axes01", dims: [2], dataType: INT64, int64Data: [0, 1] },
+    ],
   });
-  return onnx.ModelProto.encode(m).finish();
 }
 
 Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM bytes = native", async () => {
-  const rt = await runtime;
-  const path = `${tmp}/detection.onnx`;
-  Deno.writeFileSync(path, detectionModel());
-  const prog = assemble(compileGraph(decodeModel(detectionModel(), "detection.onnx")));
+  const { rt, path, prog, image } = await prepare("detection", detectionModel());
   const p = prog.program;
   assertEquals(p.tensors[p.outputs[0]].shape, [4, 3], "bound: 1 batch x 2 classes x 2 per class");
   const boxes = f32([1, 6, 4], [
@@ -307,7 +311,6 @@ Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM by
     [0.05, 0.02, 0.01, 0.09, 0.1, 0.05, 0, 0, 0, 0, 0, 0], // nothing above the threshold
     [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.02, 0.1, 0.01, 0, 0], // ties: the lower index first
   ];
-  const image = Deno.readFileSync(rt.mips);
   const counts = new Set<number>();
   for (const sc of cases) {
     const scores = f32([1, 2, 6], sc);
@@ -330,37 +333,33 @@ Deno.test("NonMaxSuppression into Gather and box decoding: as onnxruntime; VM by
   assertEquals(counts.size, cases.length, "each case selects another number of boxes");
 });
 
+/** `out` = the nonzero values of the 1-D `m`, in order (NonZero, its row 0, Gather; `zero` = 0). */
+const nonzeroValues = (out: string) => [
+  node("NonZero", ["m"], [`${out}:nz`]),
+  node("Gather", [`${out}:nz`, "zero"], [`${out}:at`], [int("axis", 0)]),
+  node("Gather", ["m", `${out}:at`], [out], [int("axis", 0)]),
+];
+
 /**
  * Indices counted from a run-time length: v = Gather(values where m != 0, at) and TopK of them
  * with k = kk, for run-time `at` and `kk`.
  */
 function lengthModel(): Uint8Array {
-  const m = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
-    graph: {
-      name: "g",
-      node: [
-        node("NonZero", ["m"], ["nz"]),
-        node("Gather", ["nz", "zero"], ["where"], [int("axis", 0)]),
-        node("Gather", ["m", "where"], ["values"], [int("axis", 0)]),
-        node("Gather", ["values", "at"], ["v"], [int("axis", 0)]),
-        node("TopK", ["values", "kk"], ["best", "best_at"], [int("axis", 0)]),
-      ],
-      input: [vi("m", FLOAT, [5]), vi("at", INT64, [1]), vi("kk", INT64, [1])],
-      output: [vi("v", FLOAT, [1]), vi("best", FLOAT, ["K"])],
-      initializer: [{ name: "zero", dims: [], dataType: INT64, int64Data: [0] }],
-    },
+  return opset17Model({
+    name: "g",
+    node: [
+      ...nonzeroValues("values"),
+      node("Gather", ["values", "at"], ["v"], [int("axis", 0)]),
+      node("TopK", ["values", "kk"], ["best", "best_at"], [int("axis", 0)]),
+    ],
+    input: [vi("m", FLOAT, [5]), vi("at", INT64, [1]), vi("kk", INT64, [1])],
+    output: [vi("v", FLOAT, [1]), vi("best", FLOAT, ["K"])],
+    initializer: [{ name: "zero", dims: [], dataType: INT64, int64Data: [0] }],
   });
-  return onnx.ModelProto.encode(m).finish();
 }
 
 Deno.test("indices and k past a run-time length fail the run natively and in the VM, as in onnxruntime", async () => {
-  const rt = await runtime;
-  const path = `${tmp}/length.onnx`;
-  Deno.writeFileSync(path, lengthModel());
-  const prog = assemble(compileGraph(decodeModel(lengthModel(), "length.onnx")));
-  const image = Deno.readFileSync(rt.mips);
+  const { rt, path, prog, image } = await prepare("length", lengthModel());
   const m = f32([5], [0, 2.5, 0, -1, 4]); // three values: 2.5, -1, 4
   const i64 = (v: number): TensorValue => ({
     dtype: DType.int64,
@@ -394,6 +393,83 @@ Deno.test("indices and k past a run-time length fail the run natively and in the
       vmError = e;
     }
     assert(vmError instanceof RuntimeError, `VM at ${at}, k ${kk}: ${vmError}`);
+  }
+});
+
+/**
+ * vals = m's nonzero values [n]; y = If(n == 0) then an empty tensor else vals * 2 (a run-time
+ * choice of lengths); head = vals[0:2] (a prefix: min(n, 2)); cat = Concat(head) (torch.cat of
+ * one tensor); full = ConstantOfShape(Shape(vals), 7) (torch.full_like).
+ */
+function choiceModel(): Uint8Array {
+  return opset17Model({
+    name: "g",
+    node: [
+      ...nonzeroValues("vals"),
+      node("Shape", ["vals"], ["s"]),
+      node("Gather", ["s", "zero"], ["n"], [int("axis", 0)]),
+      node("Equal", ["n", "zero"], ["empty"]),
+      node("If", ["empty"], ["y"], [
+        {
+          name: "then_branch",
+          type: 5,
+          g: {
+            name: "then",
+            node: [
+              node("Constant", [], ["none"], [{
+                name: "value",
+                type: 4,
+                t: { dims: [0], dataType: FLOAT },
+              }]),
+            ],
+            output: [vi("none", FLOAT, [0])],
+          },
+        },
+        {
+          name: "else_branch",
+          type: 5,
+          g: {
+            name: "else",
+            node: [node("Mul", ["vals", "two"], ["doubled"])],
+            output: [vi("doubled", FLOAT, ["N"])],
+          },
+        },
+      ]),
+      node("Slice", ["vals", "zero1", "two1", "zero1"], ["head"]),
+      node("Concat", ["head"], ["cat"], [int("axis", 0)]),
+      node("ConstantOfShape", ["s"], ["full"], [
+        { name: "value", type: 4, t: { dims: [1], dataType: FLOAT, floatData: [7] } },
+      ]),
+    ],
+    input: [vi("m", FLOAT, [5])],
+    output: [vi("y", FLOAT, ["Y"]), vi("cat", FLOAT, ["H"]), vi("full", FLOAT, ["N"])],
+    initializer: [
+      { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
+      { name: "two", dims: [], dataType: FLOAT, floatData: [2] },
+      { name: "zero1", dims: [1], dataType: INT64, int64Data: [0] },
+      { name: "two1", dims: [1], dataType: INT64, int64Data: [2] },
+    ],
+  });
+}
+
+Deno.test("a run-time If between an empty tensor and a run-time list, a prefix Slice, ConstantOfShape of a run-time shape: as onnxruntime; VM = native", async () => {
+  const { rt, path, prog, image } = await prepare("choice", choiceModel());
+  for (const v of [[0, 0, 0, 0, 0], [0, 3, 0, -1.5, 0], [1, 2, 3, 4, 5], [0, 0, 0, 0, 9]]) {
+    const m = f32([5], v);
+    const native = await runNative(rt.native, prog, [m]);
+    const ref = (await runOrt(path, { m })).outputs;
+    ["y", "cat", "full"].forEach((name, j) => {
+      assertEquals(native.outputs[j].shape, ref[name].shape, `${name} of ${v}`);
+      assertEquals([...native.outputs[j].data], [...ref[name].data], `${name} of ${v}`);
+    });
+    const vm = runVm(image, prog, [m]);
+    vm.outputs.forEach((o, j) =>
+      assertEquals(
+        new Uint8Array(o.data.buffer),
+        new Uint8Array(native.outputs[j].data.buffer),
+        `VM output ${j}`,
+      )
+    );
   }
 });
 

@@ -48,17 +48,15 @@ const COMPILES = [
 
 /** The models that cannot compile yet: the one-line rejection at an opset (13 or 17). */
 const REJECTED: Record<string, (opset: string) => string> = {
-  // the RPN's proposals kept by size and score (torch.where: NonZero, Gather), then batched_nms's
-  // `if boxes.numel() == 0` on the run-time count: an If between an empty tensor and the NMS result
+  // the RPN's proposals kept by size and score, their NMS, the top post_nms_top_n (a prefix
+  // Slice), then MultiScaleRoIAlign's level mapper: an If whose branches differ in rank
   fasterrcnn_mobilenet_v3_large_320_fpn: (opset) =>
-    `node 'If_${opset === "13" ? 1114 : 1094}' (If, opset ${opset}): 'If_${
-      opset === "13" ? 1114 : 1094
-    }:out0': a run-time choice between tensors of different shapes or types ([0] and [450]) is not supported`,
-  // the anchors of class 1 scoring over box_score_thresh (NonZero, GatherND), their top min(n, 300)
-  // (Shape, TopK along the run-time axis, Gather), then torch.full_like of their scores: a
-  // ConstantOfShape of a run-time shape
+    `node '/roi_heads/box_roi_pool/If' (If, opset ${opset}): '/roi_heads/box_roi_pool/If:out0': a run-time choice between tensors of different shapes or types ([150] and [150, 1]) is not supported`,
+  // per class the anchors scoring over box_score_thresh, their top min(n, 300), their labels by
+  // torch.full_like (ConstantOfShape of a run-time shape), then torch.cat of the 90 classes'
+  // lists: a Concat along the run-time axis of different lengths
   ssdlite320_mobilenet_v3_large: (opset) =>
-    `node '/ConstantOfShape' (ConstantOfShape, opset ${opset}): input 'input' must be known at compile time`,
+    `node '/Concat_93' (Concat, opset ${opset}): input '/Gather_8_output_0' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): Concat along that axis`,
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */

@@ -16,6 +16,11 @@ export interface ValueInfo extends TensorType {
    * actual length is the int64 scalar tensor named `length`, computed at run time.
    */
   runtime?: RuntimeDim;
+  /**
+   * A shape vector (the output of Shape) whose element `axis` is a run-time length (the others
+   * are `dims`; `dims[axis]` is the bound): ConstantOfShape of it has a run-time dimension.
+   */
+  runtimeShape?: { dims: number[]; axis: number; length: string };
 }
 
 /** The domain of the compiler's own operators for run-time shapes (docs/IR.md, "Run-time shapes"). */
