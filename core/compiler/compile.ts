@@ -32,13 +32,14 @@ import { MOVEMENT_OPS } from "./ops/movement_exec.ts";
 import { CONTROL_FLOW, type FlowHost, lowerControlFlow } from "./control_flow.ts";
 import { topoSort } from "./_topo.ts";
 import {
+  concatAtRunTime,
   constantOfRuntimeShape,
   DATA_SHAPED,
   lowerDataShaped,
   lowerRuntimeShape,
   maskPadding,
 } from "./data_shapes.ts";
-import { reductionPadding, runtimeInputs, runtimeRule, slicedPrefix } from "./runtime_shapes.ts";
+import { concatAxis, reductionPadding, runtimeInputs, runtimeRule, slicedPrefix } from "./runtime_shapes.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -337,6 +338,8 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       out.runtime = { axis: d.axis, length: `${node.name}:length` };
       return;
     }
+    const along = concatAxis(ctx);
+    if (along !== undefined) return concatAtRunTime(host, node, ctx, along);
     const fill = reductionPadding(ctx);
     if (fill !== undefined) {
       // a reduction over the run-time axis: over the whole bound, the padding its neutral value

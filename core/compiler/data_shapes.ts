@@ -117,6 +117,47 @@ export function maskPadding(host: FlowHost, name: string, x: string, fill: numbe
 }
 
 /**
+ * Concat along a run-time axis: the valid parts packed one after the other (the ConcatRuntime
+ * kernel), the length their sum; an input without a run-time length there counts whole.
+ *
+ * @example
+ * ```ts
+ * concatAtRunTime(host, node, ctx, axis); // torch.cat of per-class lists
+ * ```
+ */
+export function concatAtRunTime(host: FlowHost, node: OnnxNode, ctx: NodeContext, axis: number): void {
+  const lengths = ctx.inputs.map((v, i) => {
+    if (v?.runtime) return v.runtime.length;
+    const name = `${node.name}:length${i}`;
+    constant(host, name, { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(v!.shape[axis])) });
+    return name;
+  });
+  const out = node.outputs[0], length = `${out}:length`;
+  // the inputs' marks go: the kernel reads their lengths itself
+  const marks = node.inputs.map((n) => [n, host.values.get(n)!.runtime] as const);
+  for (const [n] of marks) delete host.values.get(n)!.runtime;
+  try {
+    host.lower({
+      ...node,
+      domain: RUNTIME_DOMAIN,
+      inputs: [...node.inputs, ...lengths],
+      outputs: [out, length],
+    });
+  } finally {
+    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
+  }
+  // packings of the same lengths have the same length (torch.cat of boxes and of their labels):
+  // one length tensor, so elementwise operators may combine them
+  const key = lengths.join("\u0000"), seen = sameLengths.get(host) ?? new Map<string, string>();
+  sameLengths.set(host, seen);
+  if (!seen.has(key)) seen.set(key, length);
+  runtimeDim(host, [out], axis, seen.get(key)!);
+}
+
+/** The length of each packing (by its inputs' lengths), per compile. */
+const sameLengths = new WeakMap<FlowHost, Map<string, string>>();
+
+/**
  * Shape of a tensor with a run-time dimension (`start`/`end` from opset 15): its fixed dims as
  * constants and the run-time one its length tensor, concatenated (a constant when the slice
  * leaves the run-time dimension out).

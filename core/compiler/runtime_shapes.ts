@@ -294,6 +294,22 @@ export function slicedPrefix(ctx: NodeContext): number | null | undefined {
   return starts[k] === 0 && (steps[k] ?? 1) === 1 && ends[k] >= 0 ? ends[k] : null;
 }
 
+/**
+ * The axis of a Concat of several inputs along their run-time axis (all with the run-time
+ * length on it, or a fixed dim there: data_shapes.ts packs their valid parts), else undefined.
+ *
+ * @example
+ * ```ts
+ * const axis = concatAxis(ctx); // torch.cat of per-class lists: 0
+ * ```
+ */
+export function concatAxis(ctx: NodeContext): number | undefined {
+  if (ctx.domain !== "" || ctx.opType !== "Concat" || ctx.inputs.length < 2) return undefined;
+  const d = ctx.inputs.find((v) => v?.runtime)?.runtime;
+  if (!d || norm(ctx.attrs.int("axis"), ctx.inputs[0]!.shape.length) !== d.axis) return undefined;
+  return ctx.inputs.every((v) => v && (!v.runtime || v.runtime.axis === d.axis)) ? d.axis : undefined;
+}
+
 /** The axes a Reduce* node reduces (none for a no-op). */
 function reducedAxes(ctx: NodeContext): number[] {
   const r = ctx.inputs[0]!.shape.length, from = REDUCE[ctx.opType];

@@ -751,6 +751,42 @@ static int k_unique(const opml_node *nd) {
   return OPML_OK;
 }
 
+/* ConcatRuntime: ints [outer, inner, n]; inputs x_0..x_{n-1} ([outer, B_i, inner], one dtype)
+ * and their run-time lengths L_0..L_{n-1} (int64 scalars, L_i <= B_i); outputs Y [outer, sum B_i,
+ * inner] (per outer index the valid parts x_i[:L_i] one after the other, zeros after) and the
+ * count sum L_i (int64 scalar). */
+static int k_concat_runtime(const opml_node *nd) {
+  if (nd->n_ints != 3 || nd->n_out != 2) return OPML_EATTR;
+  uint32_t outer = (uint32_t)nd->ints[0], inner = (uint32_t)nd->ints[1], n = (uint32_t)nd->ints[2];
+  opml_tensor *Y = nd->out[0], *Nt = nd->out[1];
+  if (nd->n_in != 2 * n || Nt->dtype != DT_INT64 || Nt->size != 1) return OPML_EATTR;
+  size_t es = esize(Y);
+  uint32_t total = 0;
+  int64_t count = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const opml_tensor *X = nd->in[i], *L = nd->in[n + i];
+    if (!X || !L || X->dtype != Y->dtype || L->dtype != DT_INT64 || L->size != 1) return OPML_EATTR;
+    uint32_t B = outer * inner ? X->size / (outer * inner) : 0;
+    int64_t l = ((const int64_t *)L->data)[0];
+    if (l < 0 || l > B) return OPML_EVALUE;
+    total += B;
+    count += l;
+  }
+  if ((uint64_t)outer * total * inner != Y->size) return OPML_EATTR;
+  for (uint32_t o = 0; o < outer; o++) {
+    uint8_t *dst = (uint8_t *)Y->data + (size_t)o * total * inner * es;
+    for (uint32_t i = 0; i < n; i++) {
+      const opml_tensor *X = nd->in[i];
+      uint32_t B = X->size / (outer * inner);
+      size_t l = (size_t)((const int64_t *)nd->in[n + i]->data)[0];
+      memcpy(dst, (const uint8_t *)X->data + (size_t)o * B * inner * es, l * inner * es);
+      dst += l * inner * es;
+    }
+  }
+  ((int64_t *)Nt->data)[0] = count;
+  return OPML_OK;
+}
+
 /* RuntimeLength: ints [bound]; inputs n (int32/int64, one element), limit? (int64 scalar: a
  * run-time length); output the int64 scalar n, which must lie in [0, bound] and [0, limit]
  * (TopK's run-time k). */
@@ -787,5 +823,6 @@ const opml_kernel_entry opml_kernels_index[] = {
     {OP_NON_ZERO, "NonZero", k_nonzero},
     {OP_RUNTIME_LENGTH, "RuntimeLength", k_runtime_length},
     {OP_UNIQUE, "Unique", k_unique},
+    {OP_CONCAT_RUNTIME, "ConcatRuntime", k_concat_runtime},
     {0, 0, 0},
 };

@@ -412,6 +412,10 @@ enum {
      output the int64 scalar n, checked to lie in [0, bound] and [0, limit] at run time (TopK's
      run-time k). */
   OP_RUNTIME_LENGTH = 817,
+  /* ConcatRuntime: ints: [outer, inner, n]; inputs x_0..x_{n-1} ([outer, B_i, inner]) and their
+     run-time lengths (int64 scalars); outputs Y [outer, sum B_i, inner] (the valid parts one after
+     the other, zeros after) and their total length (int64 scalar). */
+  OP_CONCAT_RUNTIME = 819,
   /* Unique: ints: [outer, D, inner, sorted] (X as [outer, D, inner], D the axis); outputs Y (X's
      shape: the unique slices first, zeros after), indices, inverse_indices, counts (int64 [D]) and
      count (int64 scalar). */

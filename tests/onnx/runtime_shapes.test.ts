@@ -399,7 +399,8 @@ Deno.test("indices and k past a run-time length fail the run natively and in the
 /**
  * vals = m's nonzero values [n]; y = If(n == 0) then an empty tensor else vals * 2 (a run-time
  * choice of lengths); head = vals[0:2] (a prefix: min(n, 2)); cat = Concat(head) (torch.cat of
- * one tensor); full = ConstantOfShape(Shape(vals), 7) (torch.full_like).
+ * one tensor); full = ConstantOfShape(Shape(vals), 7) (torch.full_like); packed = Concat(vals, head,
+ * [2]) (run-time lengths packed one after the other).
  */
 function choiceModel(): Uint8Array {
   return opset17Model({
@@ -437,28 +438,35 @@ function choiceModel(): Uint8Array {
       ]),
       node("Slice", ["vals", "zero1", "two1", "zero1"], ["head"]),
       node("Concat", ["head"], ["cat"], [int("axis", 0)]),
+      node("Concat", ["vals", "head", "two1f"], ["packed"], [int("axis", 0)]),
       node("ConstantOfShape", ["s"], ["full"], [
         { name: "value", type: 4, t: { dims: [1], dataType: FLOAT, floatData: [7] } },
       ]),
     ],
     input: [vi("m", FLOAT, [5])],
-    output: [vi("y", FLOAT, ["Y"]), vi("cat", FLOAT, ["H"]), vi("full", FLOAT, ["N"])],
+    output: [
+      vi("y", FLOAT, ["Y"]),
+      vi("cat", FLOAT, ["H"]),
+      vi("full", FLOAT, ["N"]),
+      vi("packed", FLOAT, ["P"]),
+    ],
     initializer: [
       { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
       { name: "two", dims: [], dataType: FLOAT, floatData: [2] },
       { name: "zero1", dims: [1], dataType: INT64, int64Data: [0] },
       { name: "two1", dims: [1], dataType: INT64, int64Data: [2] },
+      { name: "two1f", dims: [1], dataType: FLOAT, floatData: [2] },
     ],
   });
 }
 
-Deno.test("a run-time If between an empty tensor and a run-time list, a prefix Slice, ConstantOfShape of a run-time shape: as onnxruntime; VM = native", async () => {
+Deno.test("a run-time If between an empty tensor and a run-time list, a prefix Slice, ConstantOfShape of a run-time shape, Concat of run-time lengths: as onnxruntime; VM = native", async () => {
   const { rt, path, prog, image } = await prepare("choice", choiceModel());
   for (const v of [[0, 0, 0, 0, 0], [0, 3, 0, -1.5, 0], [1, 2, 3, 4, 5], [0, 0, 0, 0, 9]]) {
     const m = f32([5], v);
     const native = await runNative(rt.native, prog, [m]);
     const ref = (await runOrt(path, { m })).outputs;
-    ["y", "cat", "full"].forEach((name, j) => {
+    ["y", "cat", "full", "packed"].forEach((name, j) => {
       assertEquals(native.outputs[j].shape, ref[name].shape, `${name} of ${v}`);
       assertEquals([...native.outputs[j].data], [...ref[name].data], `${name} of ${v}`);
     });

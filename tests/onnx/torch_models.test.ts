@@ -38,6 +38,7 @@ const COMPILES = [
   "convnext_tiny",
   "vit_b_16",
   "swin_t",
+  "ssdlite320_mobilenet_v3_large",
   "deeplabv3_mobilenet_v3_large",
   "lraspp_mobilenet_v3_large",
   "r3d_18",
@@ -52,11 +53,6 @@ const REJECTED: Record<string, (opset: string) => string> = {
   // Slice), then MultiScaleRoIAlign's level mapper: an If whose branches differ in rank
   fasterrcnn_mobilenet_v3_large_320_fpn: (opset) =>
     `node '/roi_heads/box_roi_pool/If' (If, opset ${opset}): '/roi_heads/box_roi_pool/If:out0': a run-time choice between tensors of different shapes or types ([150] and [150, 1]) is not supported`,
-  // per class the anchors scoring over box_score_thresh, their top min(n, 300), their labels by
-  // torch.full_like (ConstantOfShape of a run-time shape), then torch.cat of the 90 classes'
-  // lists: a Concat along the run-time axis of different lengths
-  ssdlite320_mobilenet_v3_large: (opset) =>
-    `node '/Concat_93' (Concat, opset ${opset}): input '/Gather_8_output_0' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): Concat along that axis`,
 };
 
 /** Models small enough for the soft-float VM in test time (the others take minutes to hours). */

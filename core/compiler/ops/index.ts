@@ -548,6 +548,30 @@ const uniqueRuntime: OpDef = {
   },
 };
 
+/**
+ * Concat along a run-time axis (compile.ts): inputs x_0..x_{n-1} then their lengths (int64
+ * scalars); attribute axis; Y at the summed bounds and the total length.
+ */
+const concatRuntime: OpDef = {
+  opType: "Concat",
+  domain: RUNTIME_DOMAIN,
+  lower(ctx: NodeContext) {
+    const n = ctx.inputs.length / 2, xs = ctx.inputs.slice(0, n).map((_, i) => input(ctx, i));
+    const r = xs[0].shape.length, axis = normAxis(ctx, ctx.attrs.int("axis"), r);
+    for (const x of xs) {
+      if (x.dtype !== xs[0].dtype || x.shape.some((d, i) => i !== axis && d !== xs[0].shape[i])) {
+        ctx.fail("the inputs differ in type or in a dimension other than the axis");
+      }
+    }
+    const shape = xs[0].shape.map((d, i) => (i === axis ? xs.reduce((s, x) => s + x.shape[axis], 0) : d));
+    return {
+      op: INDEX_OPS.ConcatRuntime,
+      ints: [prod(shape.slice(0, axis)), prod(shape.slice(axis + 1)), n],
+      outputs: [{ dtype: xs[0].dtype, shape }, { dtype: DType.int64, shape: [] }],
+    };
+  },
+};
+
 /** Every index operator. */
 export const OPS: readonly OpDef[] = [
   gatherElements,
@@ -571,4 +595,5 @@ export const OPS: readonly OpDef[] = [
   nonZeroRuntime,
   runtimeLength,
   uniqueRuntime,
+  concatRuntime,
 ];

@@ -426,6 +426,12 @@ export const OP_SCHEMA = {
       doc: "ints: [bound]; inputs n (int32/int64, one element), limit? (int64 scalar); output the int64 " +
         "scalar n, checked to lie in [0, bound] and [0, limit] at run time (TopK's run-time k).",
     },
+    ConcatRuntime: {
+      code: 819,
+      doc: "ints: [outer, inner, n]; inputs x_0..x_{n-1} ([outer, B_i, inner]) and their run-time lengths " +
+        "(int64 scalars); outputs Y [outer, sum B_i, inner] (the valid parts one after the other, zeros " +
+        "after) and their total length (int64 scalar).",
+    },
     Unique: {
       code: 818,
       doc:
