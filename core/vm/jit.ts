@@ -31,9 +31,8 @@ import { CTC1_FAULT_BITS, FCC_MASK, fccBit } from "./state.ts";
 import { cvtSW, cvtWS, fadd, fcompare, fdiv, fmul, fsqrt, fsub, RoundTo } from "./fpu.ts";
 
 /**
- * A compiled block: `(r, io, slots, store, writable, gens, f, F) => steps`, over the register file,
- * the page table and the code generation stamps of a memory, and the FPU registers `f` (and
- * `F`, a Float32Array over the same bytes: {@link floatView}). `io`
+ * A compiled block: `(r, io, slots, store, writable, gens, f) => steps`, over the register file,
+ * the page table and the code generation stamps of a memory, and the FPU registers `f`. `io`
  * carries [pc, nextPC, dataAddr, lo, hi, fcsr] out (and dataAddr, lo, hi, fcsr in). Returns the steps taken, plus
  * {@link HANDBACK} if it stopped before an instruction for the interpreter; or -1, without a
  * step, if a page of it does not carry the stamp it was compiled under.
@@ -46,20 +45,7 @@ export type Block = (
   writable: Uint8Array,
   gens: Int32Array,
   f: Int32Array,
-  F: Float32Array,
 ) => number;
-
-const floatViews = new WeakMap<Int32Array, Float32Array>();
-
-/** The FPU registers `f` as binary32 values (the same bytes), for a block's `F`. */
-export function floatView(f: Int32Array): Float32Array {
-  let v = floatViews.get(f);
-  if (v === undefined) {
-    v = new Float32Array(f.buffer, f.byteOffset, f.length);
-    floatViews.set(f, v);
-  }
-  return v;
-}
 
 /** `BlockPage.visits` of a word where a block starts. */
 export const COMPILED = 0xffff;
@@ -488,12 +474,7 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
       return `if (fcompare(f[${fs}], f[${ft}], ${funct & 15})) io[5] |= ${bit}; else io[5] &= ${~bit};`;
     }
     const bin = ["fadd", "fsub", "fmul", "fdiv"][funct];
-    if (bin !== undefined) {
-      // fpu.ts's own computation (the double result stored as binary32: exact rounding) on the
-      // float view of the registers, without its scratch array; a NaN result is fpu.ts's
-      const op = ["+", "-", "*", "/"][funct];
-      return `{ const x = F[${fs}] ${op} F[${ft}]; if (x !== x) f[${fd}] = ${bin}(f[${fs}], f[${ft}]); else F[${fd}] = x; }`;
-    }
+    if (bin !== undefined) return `f[${fd}] = ${bin}(f[${fs}], f[${ft}]);`;
     const round: Record<number, number> = {
       0x0c: RoundTo.nearest,
       0x24: RoundTo.nearest,
@@ -675,9 +656,7 @@ export function compileBlock(bp: BlockPage, mem: Memory, pc: number): void {
   ].join("\n").replaceAll("@WB@", wb);
   const make = new Function(
     ...Object.keys(BLOCK_SCOPE),
-    `return function block_${
-      (pc >>> 0).toString(16)
-    }(r, io, slots, store, writable, gens, f, F) {\n${src}\n};`,
+    `return function block_${(pc >>> 0).toString(16)}(r, io, slots, store, writable, gens, f) {\n${src}\n};`,
   );
   const w0 = (pc & 0xfff) >>> 2;
   bp.fns[w0] = make(...Object.values(BLOCK_SCOPE)) as Block;

@@ -14,7 +14,6 @@ import {
   blockPage,
   compileBlock,
   COMPILED,
-  floatView,
   HANDBACK,
   IO_DATA,
   IO_FCSR,
@@ -220,7 +219,6 @@ function runBlocks(st: VmState, maxSteps: number): void {
   io[IO_HI] = st.hi;
   io[IO_FCSR] = st.fcsr;
   const f = st.fpr;
-  const F = floatView(f);
   let pc = st.pc | 0;
   let npc = 0; // pc + 4, unless a block handed back
   let handedBack = false;
@@ -230,7 +228,7 @@ function runBlocks(st: VmState, maxSteps: number): void {
     const line = (pc >>> 2) & CACHE_MASK;
     if (cachePc[line] !== pc && !fillCache(pc, line)) break;
     if (n > roomy && n + cacheLen[line] > maxSteps) break;
-    const k = cacheFn[line](r, io, slots, store, writable, gens, f, F);
+    const k = cacheFn[line](r, io, slots, store, writable, gens, f);
     if (k < 0) { // a page of it was written, or is another memory's: run it if the code is the same
       if (restamp(blockPage(pc >>> 12), (pc & 0xfff) >>> 2, mem)) continue;
       dropBlock(pc, line);
