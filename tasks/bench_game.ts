@@ -270,7 +270,7 @@ async function runDispute(c: Case, m: BenchModel): Promise<RunFigures> {
         game,
         chainId: CHAIN_ID,
         models: [m.dir],
-        tamper: c.liar === role ? c.tamper : undefined,
+        liesFrom: c.liar === role ? c.tamper : undefined,
         sessionPath: `${sessions}/${role}.json`,
         startBlock: deployBlock,
         signal: ctl.signal,

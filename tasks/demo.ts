@@ -325,7 +325,7 @@ try {
   console.log(
     `   the verifier's balance: ${
       formatEther(vNow - verifierStart)
-    } ETH (the two lying servers' bonds, less its gas)`,
+    } ETH (half of each lying server's bond; the other half is burnt; less its gas)`,
   );
 
   for (const a of [...agents]) await stopAgent(a);

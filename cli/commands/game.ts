@@ -146,7 +146,7 @@ function eventLine(e: AgentEvent): string {
   switch (e.kind) {
     case "answered":
       return `task ${e.taskId}: answered, output key ${e.outputKey}${
-        e.tamper !== undefined ? ` (tampered at node ${e.tamper})` : ""
+        e.liesFrom !== undefined ? ` (lying from node ${e.liesFrom})` : ""
       }`;
     case "agreed":
       return `task ${e.taskId}: the result agrees with ours`;
@@ -192,7 +192,7 @@ async function agent(
 ): Promise<
   { events: AgentEvent[]; txs: TxRecord[]; session: AgentSession; settled: boolean; stoppedBy?: StopSignal }
 > {
-  const tamper = o.tamper === undefined ? undefined : parseTamper(o.tamper);
+  const liesFrom = o.tamper === undefined ? undefined : parseTamper(o.tamper);
   const poll = o.poll === undefined ? undefined : parseCount(o.poll, "--poll");
   const giveUp = o.giveUp === undefined ? undefined : parseCount(o.giveUp, "--give-up");
   if (giveUp === 0) throw new CliError("--give-up must be at least 1 second", 2);
@@ -205,7 +205,7 @@ async function agent(
       game,
       chainId: conn.config.chainId,
       models: ms,
-      tamper,
+      liesFrom,
       sessionPath: path,
       startBlock: BigInt(conn.config.deployBlock),
       onlyTask,

@@ -25,10 +25,10 @@ import {MerkleDataLib} from "./MerkleDataLib.sol";
 ///           loaded into the oracle by this contract, bound to the dispute (link 3);
 ///         - one `MIPS.step`, called by this contract, decides (link 4).
 ///         Each party has a chess clock; whoever runs out loses. A result that loses one
-///         dispute is rejected for good: every other open dispute on it is won by its challenger,
-///         and the server bond is split evenly among the challengers of the disputes open at the
-///         rejection (docs/GAME.md, "Incentives"). Every payment is a credit withdrawn with
-///         `withdraw` or `withdrawTo` (pull payments).
+///         dispute is rejected for good: every other open dispute on it is won by its challenger;
+///         half the server bond is burnt and the other half is split evenly among the
+///         challengers of the disputes open at the rejection (docs/GAME.md, "Incentives").
+///         Every payment is a credit withdrawn with `withdraw` or `withdrawTo` (pull payments).
 /// @dev Phase-1 state: `H(programKey || u32be(i) || key)` where H is keccak256 with its first
 ///      byte set to 2 (docs/MULTIPHASE.md). localContext of a dispute: `bytes32(disputeId)`.
 contract OpmlGame {
@@ -73,7 +73,7 @@ contract OpmlGame {
         bytes32 modelId;
         bytes32 inputKey;
         bytes32 outputKey;
-        uint96 share; // after a rejection with several open disputes: each one's part of the bond
+        uint96 share; // after a rejection with several open disputes: each one's part of the reward
         uint32 claimTickets; // disputes of this result that reached Claim (the claim queue's tickets)
         uint32 claimTurn; // the ticket whose defender is to claim now (== claimTickets: none waits)
         uint40 claimTurnSince; // when that ticket's turn began (its clock runs from then)
@@ -288,6 +288,14 @@ contract OpmlGame {
     /// @notice Seconds after a commitment during which its server must reveal it: the clock
     ///         budget (a server has as long to reveal as to make any move of a dispute).
     uint64 public immutable revealWindow;
+    /// @notice The part of a rejected result's server bond that nobody is paid (half of it): it
+    ///         stays in this contract for good (each `ResultRejected` burns it; no storage is
+    ///         written for it, so that the rejecting move costs no more gas). A liar whose own sybil challengers open disputes
+    ///         on its result shares the rest with the honest challengers, but never gets this
+    ///         part back, however many sybils it uses (docs/GAME.md, invariant 3).
+    uint256 public immutable rejectionBurn;
+    /// @notice What the challengers of a rejected result share: `serverBond - rejectionBurn`.
+    uint256 public immutable rejectionReward;
 
     /*//////////////////////////////////////////////////////////////
                                  STATE
@@ -329,6 +337,8 @@ contract OpmlGame {
         challengerBond = challengerBond_;
         challengeWindow = challengeWindow_;
         revealWindow = clockBudget_;
+        rejectionBurn = serverBond_ / 2;
+        rejectionReward = serverBond_ - serverBond_ / 2;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -845,13 +855,13 @@ contract OpmlGame {
     }
 
     /// @dev Pays a dispute's end. The defender wins the challenger bond. The first dispute the
-    ///      challenger wins rejects the result: the fee goes back to the requester, and the
-    ///      server bond is split evenly among the challengers of the `n` disputes open at that
-    ///      moment (this one and those still running, which all end won by their challengers:
-    ///      no dispute can be opened on a rejected result). Each gets `serverBond / n`, this one
-    ///      also the remainder. A server that challenges its own wrong result from other
-    ///      accounts and throws those disputes thus gets back at most its sybils' parts: every
-    ///      honest challenger of the result gets its part of the bond.
+    ///      challenger wins rejects the result: the fee goes back to the requester, half the
+    ///      server bond is burnt (`rejectionBurn`), and the other half (`rejectionReward`) is
+    ///      split evenly among the challengers of the `n` disputes open at that moment (this one
+    ///      and those still running, which all end won by their challengers: no dispute can be
+    ///      opened on a rejected result). Each gets `rejectionReward / n`, this one also the
+    ///      remainder. Challengers are anonymous, so a liar's own sybil challengers count among
+    ///      the `n`: what they take back is at most the reward, never the burnt half.
     function _resolve(uint256 disputeId, Dispute storage d, bool defenderWon, Reason reason)
         internal
     {
@@ -871,11 +881,12 @@ contract OpmlGame {
             t.status = Status.Rejected;
             emit ResultRejected(d.taskId, disputeId);
             _credit(t.requester, t.fee);
-            part = serverBond / open;
+            uint256 reward = rejectionReward;
+            part = reward / open;
             // Safe: part <= serverBond < 2^96 (constructor). Stored only for the others.
             // forge-lint: disable-next-line(unsafe-typecast)
             if (open > 1) t.share = uint96(part);
-            part += serverBond - part * open;
+            part += reward - part * open;
         }
         _credit(d.challenger, challengerBond + part);
     }

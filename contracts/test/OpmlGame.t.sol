@@ -381,15 +381,16 @@ contract OpmlGameTest is GameBase {
         chl.honest = true;
         (, uint256 id) = _open(false);
         _play(id);
-        assertEq(game.credits(challenger), CBOND + SBOND);
+        assertEq(game.credits(challenger), CBOND + REWARD);
         assertEq(game.credits(requester), FEE);
         assertEq(game.credits(server), 0);
-        assertEq(address(game).balance, CBOND + SBOND + FEE);
+        // the burnt half stays in the game, owed to nobody
+        assertEq(address(game).balance, CBOND + REWARD + FEE + BURN);
     }
 
     /// @dev Two disputes on one wrong result: the first win rejects it; the second dispute can
     ///      no longer be played and ends won by its challenger at once (even after its clock ran
-    ///      out); the server bond is split between the two challengers.
+    ///      out); the unburnt half of the server bond is split between the two challengers.
     function test_concurrentDisputes() public {
         chl.honest = true;
         (uint256 taskId, uint256 id1) = _open(false);
@@ -402,7 +403,7 @@ contract OpmlGameTest is GameBase {
         game.bisect(id2, states);
         _play(id1);
         assertEq(game.getTask(taskId).openDisputes, 1);
-        assertEq(game.credits(challenger), CBOND + SBOND / 2);
+        assertEq(game.credits(challenger), CBOND + REWARD / 2);
         vm.warp(block.timestamp + CLOCK + 1);
         vm.prank(server);
         vm.expectRevert(
@@ -414,7 +415,7 @@ contract OpmlGameTest is GameBase {
         game.timeout(id2);
         assertFalse(game.getDispute(id2).defenderWon);
         assertEq(game.credits(server), 0);
-        assertEq(game.credits(stranger), CBOND + SBOND / 2);
+        assertEq(game.credits(stranger), CBOND + REWARD / 2);
         assertEq(game.credits(requester), FEE);
         assertEq(address(game).balance, FEE + SBOND + 2 * CBOND);
     }
@@ -448,7 +449,7 @@ contract OpmlGameTest is GameBase {
         vm.prank(stranger); // anyone may end it
         game.timeout(id);
         _assertChallengerWon(taskId, id);
-        assertEq(game.credits(challenger), CBOND + SBOND);
+        assertEq(game.credits(challenger), CBOND + REWARD);
     }
 
     function test_timeout_challenger() public {

@@ -40,7 +40,7 @@ contract OpmlGameIncentivesTest is GameBase {
     /// @dev The attack of the audit: the honest challenger challenges the wrong result, the
     ///      liar's sybil too; the liar throws the sybil's dispute first, then tries to time out
     ///      the honest one. The honest challenger's dispute ends won (the result stays
-    ///      rejected) and it gets half the server bond: the liar loses it.
+    ///      rejected) and it gets half the reward; the liar loses that and the burnt half.
     function test_finding1_sybilThrowsFirst() public {
         chl.honest = true;
         (uint256 taskId, uint256 honestId) = _open(false);
@@ -55,12 +55,12 @@ contract OpmlGameIncentivesTest is GameBase {
         // the honest challenger's clock ran out meanwhile: the liar still cannot win
         game.timeout(honestId);
         assertFalse(game.getDispute(honestId).defenderWon);
-        assertEq(game.credits(challenger), CBOND + SBOND / 2, "honest challenger paid");
-        assertEq(game.credits(sybil), CBOND + SBOND / 2);
+        assertEq(game.credits(challenger), CBOND + REWARD / 2, "honest challenger paid");
+        assertEq(game.credits(sybil), CBOND + REWARD / 2);
         assertEq(game.credits(server), 0);
         assertEq(game.credits(requester), FEE);
         // the liar and its sybil put in SBOND + CBOND and get back less
-        assertEq(SBOND + CBOND - game.credits(sybil), SBOND / 2, "liar's loss");
+        assertEq(SBOND + CBOND - game.credits(sybil), BURN + REWARD / 2, "liar's loss");
     }
 
     /// @dev The sybil challenges first (front-running the honest challenger) and the liar
@@ -76,22 +76,51 @@ contract OpmlGameIncentivesTest is GameBase {
         _throw(sybilId); // the liar lets its own clock run out
         vm.prank(challenger);
         game.timeout(honestId);
-        assertEq(game.credits(challenger), CBOND + SBOND / 2);
-        assertEq(game.credits(server) + game.credits(sybil), CBOND + SBOND / 2);
+        assertEq(game.credits(challenger), CBOND + REWARD / 2);
+        assertEq(game.credits(server) + game.credits(sybil), CBOND + REWARD / 2);
     }
 
-    /// @dev Without a sybil the honest challenger takes the whole server bond.
-    function test_finding1_aloneTakesWholeBond() public {
+    /// @dev Without a sybil the honest challenger takes the whole reward; the other half of
+    ///      the bond is burnt.
+    function test_finding1_aloneTakesWholeReward() public {
         chl.honest = true;
         (uint256 taskId, uint256 id) = _open(false);
         _play(id);
         assertEq(uint8(game.getTask(taskId).status), uint8(OpmlGame.Status.Rejected));
-        assertEq(game.credits(challenger), CBOND + SBOND);
+        assertEq(game.credits(challenger), CBOND + REWARD);
+    }
+
+    /// @dev No refund path through sybils: however many sybil disputes the liar opens (here
+    ///      one hundred, against one honest challenger) and whichever it throws, the coalition
+    ///      gets back less than the bond by at least the burnt half.
+    function test_finding1_manySybilsNeverRefund() public {
+        uint256 taskId = _postTask(false);
+        _postResult(taskId); // srv.honest is false: BAD_OUT
+        vm.prank(challenger);
+        uint256 honestId = game.challenge{value: CBOND}(taskId);
+        uint256[] memory ids = new uint256[](100);
+        for (uint256 i = 0; i < ids.length; i++) {
+            address who = makeAddr(string(abi.encode("sybil", i)));
+            vm.deal(who, CBOND);
+            vm.prank(who);
+            ids[i] = game.challenge{value: CBOND}(taskId);
+        }
+        _throw(ids[0]);
+        uint256 back = game.credits(server);
+        for (uint256 i = 0; i < ids.length; i++) {
+            if (i > 0) game.timeout(ids[i]);
+            back += game.credits(makeAddr(string(abi.encode("sybil", i))));
+        }
+        game.timeout(honestId);
+        // the coalition put in SBOND + 100 CBOND
+        assertLe(back + BURN, SBOND + 100 * CBOND, "refund through sybils");
+        assertGt(game.credits(challenger), CBOND, "honest challenger paid");
     }
 
     /// @dev With k sybils and h honest challenger accounts open at the rejection, in any order
     ///      and whichever dispute the liar throws, each honest dispute is paid its bond and
-    ///      `SBOND / (k + h)` and the liar coalition loses `h` parts: it never breaks even.
+    ///      `REWARD / (k + h)`, and the liar coalition loses the burnt half plus `h` parts: it
+    ///      never breaks even, whatever k.
     function testFuzz_finding1_sybils(uint8 k, uint8 h, uint256 order, bool honestRejects) public {
         k = uint8(bound(k, 0, 12));
         h = uint8(bound(h, 1, 6));
@@ -118,12 +147,15 @@ contract OpmlGameIncentivesTest is GameBase {
             if (i != first) game.timeout(ids[i]);
             assertFalse(game.getDispute(ids[i]).defenderWon);
         }
-        uint256 part = SBOND / ids.length;
-        uint256 dust = SBOND - part * ids.length;
+        uint256 part = REWARD / ids.length;
+        uint256 dust = REWARD - part * ids.length;
         uint256 honestGets = h * (CBOND + part) + (isSybil[first] ? 0 : dust);
         assertEq(game.credits(challenger), honestGets, "every honest dispute paid");
-        assertGe(game.credits(challenger), h * CBOND + h * (SBOND / (uint256(k) + h)));
+        assertGe(game.credits(challenger), h * CBOND + h * (REWARD / (uint256(k) + h)));
         assertEq(game.credits(server), 0);
+        // the coalition (server and sybils) gets back at most its sybils' bonds and parts
+        uint256 sybilsGet = k * CBOND + k * part + (isSybil[first] ? dust : 0);
+        assertLe(sybilsGet + BURN, SBOND + k * CBOND, "liar refunded");
         assertEq(address(game).balance, FEE + SBOND + ids.length * CBOND);
     }
 
@@ -166,7 +198,7 @@ contract OpmlGameIncentivesTest is GameBase {
         vm.prank(server);
         game.timeout(id2);
         assertFalse(game.getDispute(id2).defenderWon);
-        assertEq(game.credits(stranger), CBOND + SBOND / 2);
+        assertEq(game.credits(stranger), CBOND + REWARD / 2);
         assertEq(game.credits(server), 0);
         vm.expectRevert(OpmlGame.GameEnded.selector);
         game.timeout(id2);
@@ -823,7 +855,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
                     hcLocked += game.challengerBond();
                 } else {
                     assertFalse(d.defenderWon, "honest challenger lost");
-                    hcEarned += game.serverBond() / _winners(d.taskId);
+                    hcEarned += game.rejectionReward() / _winners(d.taskId);
                 }
             }
         }
@@ -833,8 +865,9 @@ contract OpmlGameIncentiveInvariantTest is Test {
 
     /// @dev The liar and its sybil, together, gain only the fees of their unchallenged results
     ///      and the bonds of (griefing) challengers who lost to the liar; every rejected result
-    ///      costs them one part of the bond per dispute won by someone else (their own disputes
-    ///      are zero-sum between them).
+    ///      costs them the burnt half of the bond and one part of the reward per dispute won by
+    ///      someone else (their own disputes are zero-sum between them): no sybil refunds the
+    ///      burnt half.
     /// forge-config: default.invariant.runs = 48
     /// forge-config: default.invariant.depth = 60
     function invariant_liarPays() public view {
@@ -847,6 +880,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
             OpmlGame.Task memory task = game.getTask(t);
             if (task.server != liar) continue;
             if (task.status == OpmlGame.Status.Finalized) income += task.fee;
+            if (task.status == OpmlGame.Status.Rejected) loss += game.rejectionBurn();
             if (task.status == OpmlGame.Status.Pending) locked += game.serverBond();
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
@@ -860,7 +894,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
                 }
                 bool othersWin = resolved ? !d.defenderWon : task.status == OpmlGame.Status.Rejected;
                 if (othersWin && d.challenger != sybil) {
-                    loss += game.serverBond() / _winners(d.taskId);
+                    loss += game.rejectionReward() / _winners(d.taskId);
                 }
                 // a rejected result's unresolved parts are not the coalition's
                 if (!resolved && task.status == OpmlGame.Status.Rejected && d.challenger == sybil) {
@@ -916,6 +950,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
     /// forge-config: default.invariant.depth = 60
     function invariant_conservation() public view {
         uint256 owed;
+        uint256 burnt;
         address[7] memory all =
             [h.requester(), h.hs(), h.liar(), h.sybil(), h.hc(), h.griefer(), h.frontRunner()];
         for (uint256 i = 0; i < all.length; i++) {
@@ -928,6 +963,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
                 owed += task.fee + game.serverBond();
             }
             if (s == OpmlGame.Status.Open) owed += task.fee;
+            if (s == OpmlGame.Status.Rejected) burnt += game.rejectionBurn();
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
             OpmlGame.Dispute memory d = game.getDispute(id);
@@ -935,6 +971,7 @@ contract OpmlGameIncentiveInvariantTest is Test {
                 owed += game.challengerBond() + game.getTask(d.taskId).share;
             }
         }
-        assertEq(address(game).balance, owed);
+        // the burnt halves: one per rejected result, owed to nobody
+        assertEq(address(game).balance, owed + burnt);
     }
 }

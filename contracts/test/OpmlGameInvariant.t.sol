@@ -159,11 +159,13 @@ contract OpmlGameInvariantTest is Test {
 
     /// @dev The game's balance is exactly what it owes: credits, fees of open, committed and
     ///      pending tasks, bonds of commitments and pending results and of unresolved disputes, and the parts of the
-    ///      server bond kept for the unresolved disputes of rejected results.
+    ///      server bond kept for the unresolved disputes of rejected results; plus the burnt
+    ///      halves of rejected results' bonds.
     /// forge-config: default.invariant.runs = 32
     /// forge-config: default.invariant.depth = 60
     function invariant_balanceIsObligations() public view {
         uint256 owed;
+        uint256 burnt;
         for (uint256 i = 0; i < handler.actorCount(); i++) {
             owed += game.credits(handler.actors(i));
         }
@@ -173,6 +175,7 @@ contract OpmlGameInvariantTest is Test {
             bool bonded = s == OpmlGame.Status.Committed || s == OpmlGame.Status.Pending;
             if (s == OpmlGame.Status.Open || bonded) owed += task.fee;
             if (bonded) owed += game.serverBond();
+            if (s == OpmlGame.Status.Rejected) burnt += game.rejectionBurn();
         }
         for (uint256 id = 1; id <= game.disputeCount(); id++) {
             OpmlGame.Dispute memory d = game.getDispute(id);
@@ -182,7 +185,8 @@ contract OpmlGameInvariantTest is Test {
                 owed += game.getTask(d.taskId).share;
             }
         }
-        assertEq(address(game).balance, owed);
+        // the burnt halves of rejected results' bonds, owed to nobody
+        assertEq(address(game).balance, owed + burnt);
     }
 
     /// @dev A task's count of open disputes is the number of its unresolved disputes.

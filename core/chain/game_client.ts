@@ -272,13 +272,17 @@ export class GameClient {
     return Number(await this.#read<bigint>("arity"));
   }
 
-  /** The bonds of a result and of a dispute. */
-  async bonds(): Promise<{ server: bigint; challenger: bigint }> {
-    const [server, challenger] = await Promise.all([
+  /**
+   * The bonds of a result and of a dispute, and `reward`: the part of a rejected result's bond
+   * that its challengers share (the rest is burnt, docs/GAME.md).
+   */
+  async bonds(): Promise<{ server: bigint; challenger: bigint; reward: bigint }> {
+    const [server, challenger, reward] = await Promise.all([
       this.#read<bigint>("serverBond"),
       this.#read<bigint>("challengerBond"),
+      this.#read<bigint>("rejectionReward"),
     ]);
-    return { server, challenger };
+    return { server, challenger, reward };
   }
 
   /** The reveal window of a commitment in seconds (the clock budget). */

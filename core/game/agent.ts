@@ -70,7 +70,7 @@ export async function gameModel(
 
 /** What an agent reports as it works (the CLI prints these as lines or JSON). */
 export type AgentEvent =
-  | { kind: "answered"; taskId: bigint; outputKey: Hex; tamper?: number }
+  | { kind: "answered"; taskId: bigint; outputKey: Hex; liesFrom?: number }
   | { kind: "agreed"; taskId: bigint }
   | { kind: "challenged"; taskId: bigint; disputeId: bigint; ours: Hex; theirs: Hex }
   | { kind: "skipped"; taskId: bigint; reason: string }
@@ -91,8 +91,8 @@ export interface AgentOptions {
   game: GameClient;
   chainId: number;
   models: ModelDir[];
-  /** Testing aid: compute every result as if lying from node K on. */
-  tamper?: number;
+  /** Testing aid (`--tamper node=K`): compute every result as if lying from node K on. */
+  liesFrom?: number;
   sessionPath: string;
   /** The block to start reading from on a new session (the game's deployment block). */
   startBlock: bigint;
@@ -186,7 +186,7 @@ function shortOf(e: unknown): string {
  * const done = runAgent({ role: "server", game, chainId, models: [model], sessionPath: ".opml/server.json",
  *   startBlock: config.deployBlock, signal: ctl.signal });
  * ```
- * @throws {AgentError} for a `tamper` outside a model's nodes, an `onlyTask` that does not exist,
+ * @throws {AgentError} for a `liesFrom` outside a model's nodes, an `onlyTask` that does not exist,
  *   or a node that has not answered for `giveUpMs`.
  */
 export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
@@ -203,7 +203,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
   // a lie outside a model's nodes is a usage error at start, before a session is written
   for (const m of opts.models) {
     try {
-      partyOf(m, [], opts.tamper);
+      partyOf(m, [], opts.liesFrom);
     } catch (e) {
       if (e instanceof PartyError) throw new AgentError(e.message, EXIT.usage);
       throw e;
@@ -299,10 +299,10 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     return m;
   };
 
-  /** How we lie on a task (from node K, or not): as recorded when we answered or checked it, else `opts.tamper`. */
+  /** How we lie on a task (from node K, or not): as recorded when we answered or checked it, else `opts.liesFrom`. */
   const liesFromOn = (taskId: bigint): number | undefined => {
     const rec = session.tasks[taskId.toString()];
-    return rec ? rec.liesFrom : opts.tamper;
+    return rec ? rec.liesFrom : opts.liesFrom;
   };
 
   /** Our party of a task (undefined: not a task of our models). */
@@ -397,15 +397,15 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
       return; // revealed (by us or another server) or cancelled: nothing to do
     }
     // a record without a result on chain: our transactions never landed; answer again, the same way
-    const tamper = liesFromOn(taskId);
+    const liesFrom = liesFromOn(taskId);
     const outputs = await partyOutputs(
-      partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), tamper),
+      partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), liesFrom),
     );
     const outputKey = keyOfTensors(outputs);
     const salt = rec?.salt ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     // recorded before sending: a restart must reveal with the same salt and defend with the same --tamper
     session.tasks[key] = { model: reg.programKey, state: "answered", outputKey, salt };
-    if (tamper !== undefined) session.tasks[key].liesFrom = tamper;
+    if (liesFrom !== undefined) session.tasks[key].liesFrom = liesFrom;
     save();
     if (!ours) {
       try {
@@ -421,7 +421,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     }
     await game.revealResult(taskId, outputKey, salt, tensorParts(outputs));
     log(`task ${taskId}: answered with output key ${outputKey}`);
-    emit({ kind: "answered", taskId, outputKey, ...(tamper !== undefined ? { tamper } : {}) });
+    emit({ kind: "answered", taskId, outputKey, ...(liesFrom !== undefined ? { liesFrom } : {}) });
   };
 
   const check = async (taskId: bigint, reg: RegisteredModel) => {
@@ -431,12 +431,12 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     if (noResult.includes(task.status)) return; // no result (yet)
     if (same(task.server, me)) return;
     const theirs = task.outputKey;
-    const party = partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), opts.tamper);
+    const party = partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), opts.liesFrom);
     const ours = keyOfTensors(await partyOutputs(party));
     const rec = {
       model: reg.programKey,
       outputKey: ours,
-      ...(opts.tamper !== undefined ? { liesFrom: opts.tamper } : {}),
+      ...(opts.liesFrom !== undefined ? { liesFrom: opts.liesFrom } : {}),
     };
     if (same(ours, theirs)) {
       session.tasks[taskId.toString()] = { ...rec, state: "agreed" };

@@ -101,7 +101,8 @@ export interface StartAgentOptions {
   game: GameClient;
   models: ModelDir[];
   sessionPath: string;
-  tamper?: number;
+  /** The agent lies from node K on (`--tamper node=K`). */
+  liesFrom?: number;
   onEvent?: (e: AgentEvent) => void;
 }
 
@@ -115,7 +116,7 @@ export function startAgent(o: StartAgentOptions): RunningAgent {
     game: o.game,
     chainId: CHAIN_ID,
     models: o.models,
-    tamper: o.tamper,
+    liesFrom: o.liesFrom,
     sessionPath: o.sessionPath,
     startBlock: o.chain.deployBlock,
     pollMs: 100,

@@ -118,7 +118,10 @@ Deno.test({
       const e = end.end as Record<string, unknown>;
       assertEquals([e.won, e.role, e.reason, e.node], [true, "challenger", "step", 10]);
       assert(verifier.events().some((e) => e.kind === "challenged"), verifier.lines.join("\n"));
-      assert(server.events().some((e) => e.kind === "answered" && e.tamper === 10), server.lines.join("\n"));
+      assert(
+        server.events().some((e) => e.kind === "answered" && e.liesFrom === 10),
+        server.lines.join("\n"),
+      );
 
       const st = JSON.parse((await ok(["status", "--task", "1", MODEL, "--json"])).stdout);
       assertEquals(st.status, "Rejected", JSON.stringify(st));

@@ -150,7 +150,7 @@ Deno.test({
         game: sg,
         models: [model],
         sessionPath: `${dir}/server.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       const verifier = startAgent({
         role: "verifier",
@@ -169,13 +169,15 @@ Deno.test({
       await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) > 0n, agents);
       await stopAll(agents);
 
-      const { server: sb, challenger: cb } = await requester.bonds();
+      const { server: sb, challenger: cb, reward } = await requester.bonds();
       const task = await requester.task(taskId);
       assertEquals(task.status, TaskStatus.Rejected);
-      // the verifier: its bond back plus the server's, withdrawn; it paid the bond and its gas
-      assertEquals(withdrawn(verifier.events), cb + sb);
+      // the verifier: its bond back plus the unburnt half of the server's, withdrawn; it paid
+      // the bond and its gas
+      assertEquals(reward, sb - sb / 2n);
+      assertEquals(withdrawn(verifier.events), cb + reward);
       assertEquals(await vg.credits(vg.account), 0n);
-      assertEquals(await chain.balance(vg.account), v0 - cb + (cb + sb) - (await chain.gasCost(vg.txs)));
+      assertEquals(await chain.balance(vg.account), v0 - cb + (cb + reward) - (await chain.gasCost(vg.txs)));
       // the server lost its bond and paid its gas; it is owed nothing
       assertEquals(await sg.credits(sg.account), 0n);
       assertEquals(await chain.balance(sg.account), s0 - sb - (await chain.gasCost(sg.txs)));
@@ -183,8 +185,8 @@ Deno.test({
       assertEquals(await requester.credits(requester.account), FEE);
       assertEquals(await requester.withdraw(), FEE);
       assertEquals(await chain.balance(requester.account), r0 - (await chain.gasCost(requester.txs)));
-      // nothing left in the game
-      assertEquals(await chain.balance(chain.deployment.game), 0n);
+      // nothing left in the game but the burnt half of the bond
+      assertEquals(await chain.balance(chain.deployment.game), sb - reward);
 
       const story = await taskStory(requester, taskId, chain.deployBlock);
       assertEquals(story.status, "Rejected");
@@ -227,7 +229,7 @@ Deno.test({
         game: vg,
         models: [model],
         sessionPath: `${dir}/v.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       agents.push(server, verifier);
       const { taskId } = await requestTask(requester, model, [x], { fee: FEE });
@@ -282,7 +284,7 @@ Deno.test({
         game: chain.client(2),
         models: [model],
         sessionPath: `${dir}/s.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       const verifier = startAgent({
         role: "verifier",
@@ -382,7 +384,7 @@ Deno.test({
         game: chain.client(2),
         models: [model],
         sessionPath: `${dir}/s.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       const verifier = startAgent({
         role: "verifier",
@@ -403,8 +405,10 @@ Deno.test({
       const story = await taskStory(requester, taskId, chain.deployBlock);
       assertEquals(story.status, "Rejected");
       assertEquals(story.disputes[0].outcome, { defenderWon: false, reason: "timeout" });
-      const { server: sb, challenger: cb } = await requester.bonds();
-      await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === sb + cb, [verifier]);
+      const { challenger: cb, reward } = await requester.bonds();
+      await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === reward + cb, [
+        verifier,
+      ]);
     });
     // the dishonest verifier stops as soon as it has challenged
     await withChain({ clockBudget: CLOCK }, async (chain, agents) => {
@@ -423,7 +427,7 @@ Deno.test({
         game: chain.client(3),
         models: [model],
         sessionPath: `${dir}/v.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
         onEvent: (e) => e.kind === "challenged" && verifier.ctl.abort(),
       });
       agents.push(server, verifier);
@@ -462,7 +466,7 @@ Deno.test({
         game: chain.client(2, (tx) => tx.fn === "game.bisect" && server1.ctl.abort()),
         models: [model],
         sessionPath: `${dir}/s.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       const verifier1: RunningAgent = startAgent({
         role: "verifier",
@@ -545,14 +549,14 @@ Deno.test({
         game: chain.client(2),
         models: [model],
         sessionPath: `${dir}/s.json`,
-        tamper: TAMPER,
+        liesFrom: TAMPER,
       });
       agents.push(server);
       const { taskId } = await requestTask(requester, model, [x], { fee: FEE });
       await waitFor("the server's answer", () => server.events.some((e) => e.kind === "answered"), agents);
       // a second challenger opens its dispute first, then the verifier its own: both are open
       // before either ends, so the first win rejects the result and the other dispute is settled
-      const { server: sb, challenger: cb } = await requester.bonds();
+      const { challenger: cb, reward } = await requester.bonds();
       const first = await other.challenge(taskId, cb);
       const verifier = startAgent({
         role: "verifier",
@@ -580,10 +584,12 @@ Deno.test({
       // one dispute was decided by the step, the other ended with the rejection
       assertEquals([otherEnd.reason, vEnd.reason].sort(), ["rejected", "step"]);
       const task = await requester.task(taskId);
-      assertEquals([task.status, task.openDisputes, task.share], [TaskStatus.Rejected, 0, sb / 2n]);
-      // each challenger: its bond and half the server bond; the server nothing
-      assertEquals(await other.credits(other.account), cb + sb / 2n);
-      await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === cb + sb / 2n, agents);
+      // half the server bond is burnt, the other half shared by the two challengers
+      const part = reward / 2n;
+      assertEquals([task.status, task.openDisputes, task.share], [TaskStatus.Rejected, 0, part]);
+      // each challenger: its bond and half the reward; the server nothing
+      assertEquals(await other.credits(other.account), cb + part);
+      await waitFor("the verifier's withdrawal", () => withdrawn(verifier.events) === cb + part, agents);
       assertEquals(await requester.credits(chain.client(2).account), 0n);
       assertEquals(await requester.credits(requester.account), FEE);
       // both disputes reached the server's claim of one transition: one check run served both

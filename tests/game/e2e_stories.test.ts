@@ -76,7 +76,7 @@ async function game(name: string, o: { serverTamper?: number; verifierTamper?: n
       game: chain.client(2),
       models: [model],
       sessionPath: `${tmp}/${name}/server.json`,
-      tamper: o.serverTamper,
+      liesFrom: o.serverTamper,
     });
     const verifier = startAgent({
       role: "verifier",
@@ -84,7 +84,7 @@ async function game(name: string, o: { serverTamper?: number; verifierTamper?: n
       game: chain.client(3),
       models: [model],
       sessionPath: `${tmp}/${name}/verifier.json`,
-      tamper: o.verifierTamper,
+      liesFrom: o.verifierTamper,
     });
     agents.push(server, verifier);
     const t0 = performance.now();

@@ -15,6 +15,9 @@ abstract contract GameBase is Test {
     uint256 internal constant FEE = 1 ether;
     uint256 internal constant SBOND = 2 ether;
     uint256 internal constant CBOND = 1.5 ether;
+    /// @dev A rejected result's burnt half and the challengers' half (OpmlGame.rejectionBurn).
+    uint256 internal constant BURN = SBOND / 2;
+    uint256 internal constant REWARD = SBOND - BURN;
     uint64 internal constant CLOCK = 1 days;
     uint64 internal constant WINDOW = 1 hours;
     uint64 internal constant MAX_STEPS = 40;
