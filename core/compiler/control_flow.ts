@@ -291,9 +291,11 @@ function selectRuntime(
  * that run are copied. A condition that depends on data needs a trip count M known at compile
  * time: all M iterations are copied and run, and from the first data-dependent condition on,
  * each carried value is Where(still running, the body's new value, the old one) with "still
- * running" the And of the conditions so far; such a loop can have no scan outputs (their length
- * would depend on data) and its carried values must keep their shapes. Scan outputs are the
- * iterations' values stacked on a new first axis.
+ * running" the And of the conditions so far, and its carried values must keep their shapes.
+ * Scan outputs are the iterations' values stacked on a new first axis; in a loop that stops on
+ * data they get a run-time length (docs/IR.md, "Run-time shapes"): the bound M, the length the
+ * number of iterations that ran (the rows of the iterations after the stop are computed and
+ * never read as values).
  */
 function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   const body = graphAttr(node, ctx, "body");
@@ -314,14 +316,16 @@ function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   const scans: string[][] = Array.from({ length: nScan }, () => []);
   const dataDependent = (why: string): never =>
     ctx.fail(
-      `${why}: a loop that stops on data needs a trip count M known at compile time and no scan outputs`,
+      `${why}: a loop that stops on data needs a trip count M known at compile time`,
     );
+  /** Per iteration: whether it runs (true, or a scalar bool tensor when that depends on data). */
+  const ran: (true | string)[] = [];
   for (let i = 0; i < tripCount && active !== false; i++) {
     const running: boolean | string = active;
     if (typeof running === "string") {
       if (tripCount === Infinity) dataDependent(`its condition depends on run-time data`);
-      if (nScan > 0) dataDependent(`its condition depends on run-time data and it has scan outputs`);
     }
+    ran.push(running);
     const outs = inline(host, ctx, body, `${node.name}@${i}`, [
       int64Scalar(i),
       running === true ? { dtype: DType.bool, shape: [], data: Uint8Array.of(1) } : running as string,
@@ -345,9 +349,6 @@ function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
           }' depends on run-time data: a loop that stops on data needs a trip count M known at compile time`,
         );
       }
-      if (nScan > 0) {
-        dataDependent(`the body's condition output '${body.outputs[0].name}' depends on run-time data`);
-      }
       const cond = scalarBool(host, ctx, `${node.name}@${i}:cond`, outs[0]);
       active = running === true ? cond : and(host, `${node.name}@${i}:running`, running as string, cond);
     }
@@ -355,10 +356,27 @@ function lowerLoop(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
   if (nScan > 0 && scans[0].length === 0) {
     ctx.fail("a loop with scan outputs that runs 0 times is not supported");
   }
-  setOutputs(host, ctx, node, [
-    ...carried,
-    ...scans.map((parts, j) => stack(host, `${node.name}:scan${j}`, parts, 0)),
-  ]);
+  const stacked = scans.map((parts, j) => stack(host, `${node.name}:scan${j}`, parts, 0));
+  if (nScan > 0 && ran.some((r) => r !== true)) {
+    const length = iterationCount(host, `${node.name}:iterations`, ran);
+    for (const name of stacked) host.values.get(name)!.runtime = { axis: 0, length };
+  }
+  setOutputs(host, ctx, node, [...carried, ...stacked]);
+}
+
+/** The number of iterations that ran, an int64 scalar: the known ones plus Where(ran, 1, 0) of the others. */
+function iterationCount(host: FlowHost, label: string, ran: (true | string)[]): string {
+  const one = `${label}:one`, zero = `${label}:zero`;
+  constant(host, one, int64Scalar(1));
+  constant(host, zero, int64Scalar(0));
+  let count = `${label}:known`;
+  constant(host, count, int64Scalar(ran.filter((r) => r === true).length));
+  ran.forEach((r, i) => {
+    if (r === true) return;
+    const ranOne = lowerOne(host, `${label}:ran${i}`, "Where", [r, one, zero], `${label}:ran${i}`);
+    count = lowerOne(host, `${label}:count${i}`, "Add", [count, ranOne], `${label}:count${i}`);
+  });
+  return count;
 }
 
 /** And(a, b) of two scalar bools. */

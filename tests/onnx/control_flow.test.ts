@@ -116,9 +116,10 @@ function loopModel(tripInput = false): Uint8Array {
 /**
  * Run-time control flow: y = If(flag) then x * 2 else x + 1 (both branches read x), and a Loop
  * of at most M = 10 iterations doubling z while the sum stays under 100 (the condition is data),
- * or, with `unbounded`, without M.
+ * or, with `unbounded`, without M. With `scan`, the loop also stacks each iteration's z as a scan
+ * output `zs` (as many rows as iterations ran) and `zsum` sums its rows.
  */
-function dataModel(unbounded = false): Uint8Array {
+function dataModel(unbounded = false, scan = false): Uint8Array {
   const then = { name: "then", node: [node("Mul", ["x", "two"], ["t"])], output: [vi("t", FLOAT, [3])] };
   const els = { name: "else", node: [node("Add", ["x", "one"], ["e"])], output: [vi("e", FLOAT, [3])] };
   const body = {
@@ -129,7 +130,7 @@ function dataModel(unbounded = false): Uint8Array {
       node("ReduceSum", ["z2"], ["s"], [{ name: "keepdims", type: 2, i: 0 }]),
       node("Less", ["s", "limit"], ["go"]),
     ],
-    output: [vi("go", BOOL, []), vi("z2", FLOAT, [3])],
+    output: [vi("go", BOOL, []), vi("z2", FLOAT, [3]), ...(scan ? [vi("z2", FLOAT, [3])] : [])],
   };
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -138,15 +139,25 @@ function dataModel(unbounded = false): Uint8Array {
       name: "g",
       node: [
         node("If", ["flag"], ["y"], [graphAttr("then_branch", then), graphAttr("else_branch", els)]),
-        node("Loop", [unbounded ? "" : "M", "", "z"], ["z_final"], [graphAttr("body", body)]),
+        node("Loop", [unbounded ? "" : "M", "", "z"], ["z_final", ...(scan ? ["zs"] : [])], [
+          graphAttr("body", body),
+        ]),
+        ...(scan
+          ? [node("ReduceSum", ["zs", "axes0"], ["zsum"], [{ name: "keepdims", type: 2, i: 0 }])]
+          : []),
       ],
       input: [vi("flag", BOOL, []), vi("x", FLOAT, [3]), vi("z", FLOAT, [3])],
-      output: [vi("y", FLOAT, [3]), vi("z_final", FLOAT, [3])],
+      output: [
+        vi("y", FLOAT, [3]),
+        vi("z_final", FLOAT, [3]),
+        ...(scan ? [vi("zs", FLOAT, null), vi("zsum", FLOAT, [3])] : []),
+      ],
       initializer: [
         floats("two", [], [2]),
         floats("one", [], [1]),
         floats("limit", [], [100]),
         { name: "M", dims: [], dataType: INT64, int64Data: [10] },
+        { name: "axes0", dims: [1], dataType: INT64, int64Data: [0] },
       ],
     },
   });
@@ -234,6 +245,44 @@ Deno.test("run-time If and a Loop that stops on data: as onnxruntime for each co
     [1, 2, 6, 10],
     "the cases stop after 1, 2, 6 and all 10 iterations",
   );
+});
+
+Deno.test("a Loop that stops on data with a scan output: as many rows as iterations ran, as onnxruntime; VM and qemu = native", async () => {
+  const rt = await runtime;
+  const path = `${tmp}/data_scan.onnx`;
+  Deno.writeFileSync(path, dataModel(false, true));
+  const prog = assemble(compileGraph(decodeModel(dataModel(false, true), "data_scan.onnx")));
+  const p = prog.program;
+  // bounded by M: the buffer holds 10 rows, the length is the iterations that ran
+  assertEquals(p.tensors[p.outputs[2]].shape, [10, 3]);
+  const image = Deno.readFileSync(rt.mips);
+  const rows = new Set<number>();
+  for (const z of [[1, 1, 1], [10, 10, 10], [60, 0, 0], [0.125, 0, 0], [-3, 0.5, 1]]) {
+    const inputs: TensorValue[] = [
+      { dtype: DType.bool, shape: [], data: Uint8Array.of(1) },
+      { dtype: DType.float32, shape: [3], data: Float32Array.of(0.5, -3, 7) },
+      { dtype: DType.float32, shape: [3], data: Float32Array.from(z) },
+    ];
+    const native = await runNative(rt.native, prog, inputs);
+    const ref = (await runOrt(path, { flag: inputs[0], x: inputs[1], z: inputs[2] })).outputs;
+    ["y", "z_final", "zs", "zsum"].forEach((name, i) => {
+      assertEquals(native.outputs[i].shape, ref[name].shape, `${name} shape (z ${z})`);
+      assertEquals(
+        Array.from(native.outputs[i].data as Float32Array),
+        Array.from(ref[name].data as Float32Array),
+        `${name} (z ${z})`,
+      );
+    });
+    rows.add(native.outputs[2].shape[0]);
+    const vm = runVm(image, prog, inputs);
+    assertVmBytes(vm.outputs, native.outputs);
+    assertEquals(
+      [...await qemuImage(rt.mips, prog, inputs, "scan model")],
+      [...vm.stdout],
+      "qemu-mips output",
+    );
+  }
+  assertEquals([...rows].sort((a, b) => a - b), [1, 2, 6, 10], "the loops ran 1, 2, 6 and 10 times");
 });
 
 /** y = Compress(x, cond, axis 1), nz = NonZero(mask): cond and mask initializers. */
