@@ -13,7 +13,7 @@
 import type { OnnxNode } from "../onnx/load.ts";
 import { DType, numericValues, shapeSize } from "../ir/mod.ts";
 import { type NodeContext, RUNTIME_DOMAIN } from "./ops/mod.ts";
-import { constant, type FlowHost, lowerOne } from "./control_flow.ts";
+import { constant, type FlowHost, lowerOne, withoutMarks } from "./control_flow.ts";
 
 /** The operators this module lowers. */
 export const DATA_SHAPED: ReadonlySet<string> = new Set([
@@ -134,18 +134,17 @@ export function concatAtRunTime(host: FlowHost, node: OnnxNode, ctx: NodeContext
   });
   const out = node.outputs[0], length = `${out}:length`;
   // the inputs' marks go: the kernel reads their lengths itself
-  const marks = node.inputs.map((n) => [n, host.values.get(n)!.runtime] as const);
-  for (const [n] of marks) delete host.values.get(n)!.runtime;
-  try {
-    host.lower({
-      ...node,
-      domain: RUNTIME_DOMAIN,
-      inputs: [...node.inputs, ...lengths],
-      outputs: [out, length],
-    });
-  } finally {
-    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
-  }
+  withoutMarks(
+    host,
+    node.inputs,
+    () =>
+      host.lower({
+        ...node,
+        domain: RUNTIME_DOMAIN,
+        inputs: [...node.inputs, ...lengths],
+        outputs: [out, length],
+      }),
+  );
   // packings of the same lengths have the same length (torch.cat of boxes and of their labels):
   // one length tensor, so elementwise operators may combine them
   const key = lengths.join("\u0000"), seen = sameLengths.get(host) ?? new Map<string, string>();
@@ -323,17 +322,6 @@ function compress(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
     outputs: [node.outputs[0]],
     attributes: new Map([["axis", { kind: "int", value: axis }]]),
   });
-}
-
-/** Runs `lower` with the run-time marks of `names` taken off (a kernel that reads the lengths itself). */
-function withoutMarks(host: FlowHost, names: string[], lower: () => void): void {
-  const marks = names.map((n) => [n, host.values.get(n)!.runtime] as const);
-  for (const [n] of marks) delete host.values.get(n)!.runtime;
-  try {
-    lower();
-  } finally {
-    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
-  }
 }
 
 /** `length` times `k` (one tensor per pair, per compile), or `length` itself for k = 1. */
