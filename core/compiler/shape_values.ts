@@ -100,6 +100,10 @@ function evaluate(ctx: NodeContext): Element[] | undefined {
     case "Concat":
       if (ins.some((e) => !e) || ctx.inputs.some((v) => v!.shape.length !== 1)) return undefined;
       return ins.flat() as Element[];
+  }
+  // elementwise: vectors (or scalars) only, where broadcasting is one element against n
+  if (ctx.inputs.some((v) => !v || v.shape.length > 1)) return undefined;
+  switch (ctx.opType) {
     case "Add":
     case "Sub":
     case "Mul":

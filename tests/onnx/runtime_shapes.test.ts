@@ -601,10 +601,13 @@ function roiModel(): Uint8Array {
   });
 }
 
-Deno.test("RoiAlign, ScatterElements, Reshape, Flatten, Expand and Gemm on a run-time number of rois (fasterrcnn's MultiScaleRoIAlign), shape arithmetic on a run-time length: as onnxruntime; VM = native", async () => {
+Deno.test("RoiAlign, ScatterElements, Reshape, Flatten, Expand and Gemm on a run-time number of rois (fasterrcnn's MultiScaleRoIAlign), shape arithmetic on a run-time length: as onnxruntime; VM and qemu bytes = native", async () => {
   const { rt, path, prog, image } = await prepare("roi", roiModel());
   const p = prog.program;
-  assert(!p.nodes.some((n) => /^bsq:(else|out)/.test(n.name)), "the If on shape[1] == 1 folds to its then branch");
+  assert(
+    !p.nodes.some((n) => /^bsq:(else|out)/.test(n.name)),
+    "the If on shape[1] == 1 folds to its then branch",
+  );
   const X = f32([1, 2, 4, 4], Array.from({ length: 32 }, (_, j) => Math.sin(j) * 3));
   const boxes = f32([5, 4], [0, 0, 3, 3, 1, 1, 6, 7, 0.5, 2, 1.5, 5, 2, 0, 7, 2.5, 0, 4, 5.5, 8]);
   const names = ["merged", "v", "f", "sl", "lab"];
@@ -643,6 +646,11 @@ Deno.test("RoiAlign, ScatterElements, Reshape, Flatten, Expand and Gemm on a run
         `VM output ${j}`,
       )
     );
+    assertEquals(
+      [...await qemuImage(rt.mips, prog, [X, boxes, s], "roi")],
+      [...vm.stdout],
+      "qemu-mips output",
+    );
   }
   assertEquals(shapes.size, 4, "the cases keep 5, 3, 2 and 1 rois");
 });
@@ -664,6 +672,21 @@ Deno.test("a consumer that cannot take a run-time length: one line naming node, 
   assertEquals(
     message(model("reduce")),
     `node 'bad' (ReduceMean, opset 17): input 'rows' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): ReduceMean over that axis`,
+  );
+  // a Reshape that does not leave axis 0 to the run-time length
+  const regroup = opset17Model({
+    name: "g",
+    node: [...nonzeroValues("vals"), node("Reshape", ["vals", "two_rows"], ["bad"])],
+    input: [vi("m", FLOAT, [6])],
+    output: [vi("bad", FLOAT, [2, "H"])],
+    initializer: [
+      { name: "zero", dims: [], dataType: INT64, int64Data: [0] },
+      { name: "two_rows", dims: [2], dataType: INT64, int64Data: [2, -1] },
+    ],
+  });
+  assertEquals(
+    message(regroup),
+    `node 'bad' (Reshape, opset 17): input 'vals' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): Reshape to [2, -1], which does not leave axis 0 to it (-1 or 0 there)`,
   );
   const path = `${tmp}/bad.onnx`;
   Deno.writeFileSync(path, model("reshape"));
