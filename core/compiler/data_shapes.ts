@@ -368,6 +368,10 @@ export function reshapeAtRunTime(host: FlowHost, node: OnnxNode, ctx: NodeContex
       }' has a run-time length on axis ${d.axis} (docs/IR.md, "Run-time shapes"): ${why}`,
     );
   if (d.axis !== 0) reject(`${op} takes it on axis 0 only`);
+  const flatAxis = op === "Flatten" ? ctx.attrs.int("axis", 1) : 1;
+  if (flatAxis === 0 || flatAxis === -x.shape.length) {
+    reject("Flatten with axis 0 (it moves the length into axis 1)");
+  }
   let inputs = node.inputs;
   if (op === "Reshape") {
     let spec: number[];

@@ -688,6 +688,17 @@ Deno.test("a consumer that cannot take a run-time length: one line naming node, 
     message(regroup),
     `node 'bad' (Reshape, opset 17): input 'vals' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): Reshape to [2, -1], which does not leave axis 0 to it (-1 or 0 there)`,
   );
+  const flatten0 = opset17Model({
+    name: "g",
+    node: [...nonzeroValues("vals"), node("Flatten", ["vals"], ["bad"], [int("axis", 0)])],
+    input: [vi("m", FLOAT, [6])],
+    output: [vi("bad", FLOAT, [1, "H"])],
+    initializer: [{ name: "zero", dims: [], dataType: INT64, int64Data: [0] }],
+  });
+  assertEquals(
+    message(flatten0),
+    `node 'bad' (Flatten, opset 17): input 'vals' has a run-time length on axis 0 (docs/IR.md, "Run-time shapes"): Flatten with axis 0 (it moves the length into axis 1)`,
+  );
   const path = `${tmp}/bad.onnx`;
   Deno.writeFileSync(path, model("reshape"));
   assertOneLineError(
