@@ -57,8 +57,8 @@ const COMPILES = [
 const REJECTED: Record<string, (opset: string) => string> = {};
 
 /**
- * Detection models whose random weights give exactly tied class scores (the same pooled
- * features for several proposals): a 1-ulp difference from onnxruntime's Softmax or Gemm sums
+ * Detection models whose random weights give exactly tied class scores (several proposals get
+ * the same scores): a 1-ulp difference from onnxruntime's Softmax or Gemm sums
  * reorders tied boxes, and batched NMS then keeps other near-duplicates. They are checked in two
  * parts against onnxruntime (docs/MODELS.md): the boxes, scores and labels that enter NMS (named
  * here) within the tolerances, and the postprocessing from them, onnxruntime's run on opml's own
