@@ -24,6 +24,7 @@ import {
   LoweringError,
   type NodeContext,
   type OpDef,
+  RUNTIME_DOMAIN,
   type ValueInfo,
 } from "./ops/mod.ts";
 import { rejectionReason } from "./ops/rejected.ts";
@@ -35,11 +36,22 @@ import {
   concatAtRunTime,
   constantOfRuntimeShape,
   DATA_SHAPED,
+  expandToRuntimeShape,
   lowerDataShaped,
   lowerRuntimeShape,
   maskPadding,
+  reshapeAtRunTime,
+  sliceToLength,
 } from "./data_shapes.ts";
-import { concatAxis, reductionPadding, runtimeInputs, runtimeRule, slicedPrefix } from "./runtime_shapes.ts";
+import {
+  concatAxis,
+  reductionPadding,
+  RUNTIME_VARIANT,
+  runtimeInputs,
+  runtimeRule,
+  slicedPrefix,
+} from "./runtime_shapes.ts";
+import { shapeValue } from "./shape_values.ts";
 import { type CompileTimeSequence, lowerSequence, readsSequence, SEQUENCE_OPS } from "./sequences.ts";
 
 /** The binary operators with the legacy `broadcast`/`axis` attributes before opset 7. */
@@ -314,6 +326,26 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     if (node.domain === "" && node.opType === "ConstantOfShape" && ctx.inputs[0]?.runtimeShape) {
       return constantOfRuntimeShape(host, node, ctx);
     }
+    // shape arithmetic on a run-time length (shape_values.ts): a constant, or the node marked
+    const known = shapeValue(ctx);
+    if (known && "value" in known) {
+      const v = known.value;
+      values.set(node.outputs[0], { dtype: v.dtype, shape: v.shape, value: v });
+      return;
+    }
+    lowerRuntime(onnxNode, node, ctx);
+    if (known) values.get(resolve(node.outputs[0]))!.runtimeShape = known.runtimeShape;
+  };
+  /** Lowers a node (names final) whose inputs may have a run-time dimension (runtime_shapes.ts). */
+  const lowerRuntime = (onnxNode: OnnxNode, node: OnnxNode, ctx: NodeContext): void => {
+    if (node.domain === "" && node.opType === "Expand" && ctx.inputs[1]?.runtimeShape) {
+      return expandToRuntimeShape(host, node, ctx);
+    }
+    const runtimeReshape =
+      (node.opType === "Reshape" && (ctx.inputs[0]?.runtime || ctx.inputs[1]?.runtimeShape)) ||
+      (node.opType === "Flatten" && ctx.inputs[0]?.runtime);
+    if (node.domain === "" && runtimeReshape) return reshapeAtRunTime(host, node, ctx);
+    if (node.domain === "" && node.opType === "Slice" && sliceToLength(host, node, ctx)) return;
     if (!ctx.inputs.some((v) => v?.runtime)) return lowerStatic(onnxNode);
     if (node.domain === "" && node.opType === "Shape") return lowerRuntimeShape(host, node, ctx);
     if (node.domain === "" && node.opType === "Slice" && typeof slicedPrefix(ctx) === "number") {
@@ -348,7 +380,8 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
     }
     const rule = runtimeRule(ctx);
     const extra = runtimeInputs(ctx);
-    lowerStatic(extra.length ? { ...onnxNode, inputs: [...onnxNode.inputs, ...extra] } : onnxNode);
+    const domain = node.domain === "" && RUNTIME_VARIANT.has(node.opType) ? RUNTIME_DOMAIN : onnxNode.domain;
+    lowerStatic(extra.length ? { ...onnxNode, domain, inputs: [...onnxNode.inputs, ...extra] } : onnxNode);
     const outs = node.outputs.filter((o) => o !== "");
     rule(outs.map((o) => values.get(resolve(o))!)).forEach((d, k) => {
       if (d) values.get(resolve(outs[k]))!.runtime = d;

@@ -272,14 +272,12 @@ function selectRuntime(
   if (!sa || !sb) return undefined;
   // the two lengths differ, which elementwise operators refuse: Where sees the bounded tensors
   // without their run-time marks, and the result gets the chosen length
-  const marks = [sa[0], sb[0]].map((n) => [n, host.values.get(n)!.runtime] as const);
-  for (const [n] of marks) delete host.values.get(n)!.runtime;
   const out = `${label}:select#${host.count.copies++}`;
-  try {
-    lowerOne(host, `${label}:where`, "Where", [cond, sa[0], sb[0]], out);
-  } finally {
-    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
-  }
+  withoutMarks(
+    host,
+    [sa[0], sb[0]],
+    () => lowerOne(host, `${label}:where`, "Where", [cond, sa[0], sb[0]], out),
+  );
   const length = lowerOne(host, `${label}:where`, "Where", [cond, sa[1], sb[1]], `${out}:length`);
   host.values.get(out)!.runtime = { axis, length };
   return out;
@@ -528,6 +526,20 @@ function stack(host: FlowHost, label: string, parts: string[], axis: number): st
     out,
     new Map([["axis", { kind: "int", value: axis }]]),
   );
+}
+
+/**
+ * Runs `lower` with the run-time marks of `names` taken off, then puts them back: for a node
+ * whose kernel reads the lengths itself, or whose output gets its length from the caller.
+ */
+export function withoutMarks(host: FlowHost, names: string[], lower: () => unknown): void {
+  const marks = names.map((n) => [n, host.values.get(n)!.runtime] as const);
+  for (const [n] of marks) delete host.values.get(n)!.runtime;
+  try {
+    lower();
+  } finally {
+    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
+  }
 }
 
 /** Lowers one synthesized node of the default domain with one output `out`; gives `out`. */

@@ -13,7 +13,7 @@
 import type { OnnxNode } from "../onnx/load.ts";
 import { DType, numericValues, shapeSize } from "../ir/mod.ts";
 import { type NodeContext, RUNTIME_DOMAIN } from "./ops/mod.ts";
-import { constant, type FlowHost, lowerOne } from "./control_flow.ts";
+import { constant, type FlowHost, lowerOne, withoutMarks } from "./control_flow.ts";
 
 /** The operators this module lowers. */
 export const DATA_SHAPED: ReadonlySet<string> = new Set([
@@ -134,18 +134,17 @@ export function concatAtRunTime(host: FlowHost, node: OnnxNode, ctx: NodeContext
   });
   const out = node.outputs[0], length = `${out}:length`;
   // the inputs' marks go: the kernel reads their lengths itself
-  const marks = node.inputs.map((n) => [n, host.values.get(n)!.runtime] as const);
-  for (const [n] of marks) delete host.values.get(n)!.runtime;
-  try {
-    host.lower({
-      ...node,
-      domain: RUNTIME_DOMAIN,
-      inputs: [...node.inputs, ...lengths],
-      outputs: [out, length],
-    });
-  } finally {
-    for (const [n, r] of marks) if (r) host.values.get(n)!.runtime = r;
-  }
+  withoutMarks(
+    host,
+    node.inputs,
+    () =>
+      host.lower({
+        ...node,
+        domain: RUNTIME_DOMAIN,
+        inputs: [...node.inputs, ...lengths],
+        outputs: [out, length],
+      }),
+  );
   // packings of the same lengths have the same length (torch.cat of boxes and of their labels):
   // one length tensor, so elementwise operators may combine them
   const key = lengths.join("\u0000"), seen = sameLengths.get(host) ?? new Map<string, string>();
@@ -323,4 +322,144 @@ function compress(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
     outputs: [node.outputs[0]],
     attributes: new Map([["axis", { kind: "int", value: axis }]]),
   });
+}
+
+/** `length` times `k` (one tensor per pair, per compile), or `length` itself for k = 1. */
+function scaledLength(host: FlowHost, name: string, length: string, k: number): string {
+  if (k === 1) return length;
+  const key = `${length}\u0000${k}`, seen = scaledLengths.get(host) ?? new Map<string, string>();
+  scaledLengths.set(host, seen);
+  if (!seen.has(key)) {
+    const factor = `${name}:rows_per_item`;
+    constant(host, factor, { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(k)) });
+    seen.set(key, lowerOne(host, name, "Mul", [length, factor], `${name}:length`));
+  }
+  return seen.get(key)!;
+}
+
+/** The products `length * k` of each pair, per compile. */
+const scaledLengths = new WeakMap<FlowHost, Map<string, string>>();
+
+/**
+ * Reshape or Flatten of a tensor with a run-time length on axis 0 (docs/IR.md, "Run-time
+ * shapes"): the output keeps axis 0 run-time, the trailing axes fixed, so the valid part stays a
+ * prefix. Reshape's target is `[-1 or 0, fixed...]`, or a shape vector holding that same length
+ * first (`x.view(n, -1, 4)`); each valid row becomes k whole rows (length * k), as the element
+ * counts say, or the node is rejected.
+ *
+ * @example
+ * ```ts
+ * reshapeAtRunTime(host, node, ctx); // [n?, 90, 4] -> [-1, 4]: [n * 90?, 4]
+ * ```
+ */
+export function reshapeAtRunTime(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const x = ctx.inputs[0]!, d = x.runtime, t = ctx.inputs[1], op = node.opType;
+  if (!d) {
+    return ctx.fail(
+      `shape '${node.inputs[1]}' holds a run-time length (docs/IR.md, "Run-time shapes"): Reshape of input '${
+        node.inputs[0]
+      }', which has none, to it is not supported`,
+    );
+  }
+  const reject = (why: string): never =>
+    ctx.fail(
+      `input '${
+        node.inputs[0]
+      }' has a run-time length on axis ${d.axis} (docs/IR.md, "Run-time shapes"): ${why}`,
+    );
+  if (d.axis !== 0) reject(`${op} takes it on axis 0 only`);
+  const flatAxis = op === "Flatten" ? ctx.attrs.int("axis", 1) : 1;
+  if (flatAxis === 0 || flatAxis === -x.shape.length) {
+    reject("Flatten with axis 0 (it moves the length into axis 1)");
+  }
+  let inputs = node.inputs;
+  if (op === "Reshape") {
+    let spec: number[];
+    if (t?.runtimeShape) {
+      const s = t.runtimeShape;
+      if (s.axis !== 0 || s.length !== d.length) {
+        reject(`Reshape to shape '${node.inputs[1]}', which holds another`);
+      }
+      spec = s.dims; // the bound in place of the length: the other dims resolve as at the length
+    } else if (t?.value) {
+      spec = Array.from(t.value.data as BigInt64Array, Number);
+      if (spec[0] !== -1 && (spec[0] !== 0 || ctx.attrs.int("allowzero", 0))) {
+        reject(`Reshape to [${spec.join(", ")}], which does not leave axis 0 to it (-1 or 0 there)`);
+      }
+    } else {
+      return reject("Reshape to a shape known only at run time");
+    }
+    const bound = `${node.name}:bound_shape`;
+    constant(host, bound, {
+      dtype: DType.int64,
+      shape: [spec.length],
+      data: BigInt64Array.from(spec.map(BigInt)),
+    });
+    inputs = [node.inputs[0], bound];
+  }
+  withoutMarks(host, [node.inputs[0]], () => host.lower({ ...node, inputs }));
+  const out = host.values.get(host.resolve(node.outputs[0]))!;
+  const inRow = shapeSize(x.shape.slice(1)), outRow = shapeSize(out.shape.slice(1));
+  if (out.shape.length === 0 || outRow === 0 || inRow % outRow !== 0) {
+    reject(`${op} of rows of ${inRow} elements into rows of ${outRow}`);
+  }
+  out.runtime = { axis: 0, length: scaledLength(host, node.name, d.length, inRow / outRow) };
+}
+
+/**
+ * Expand to a shape vector holding a run-time length (`labels.expand_as(scores)`, the level
+ * mapper's index.expand(n, C, H, W)): the bound in its place; the input has 1 there, or that same
+ * length on the aligned axis; the output has the length on that axis.
+ *
+ * @example
+ * ```ts
+ * expandToRuntimeShape(host, node, ctx); // [1, 91] to [n?, 91]: [n?, 91]
+ * ```
+ */
+export function expandToRuntimeShape(host: FlowHost, node: OnnxNode, ctx: NodeContext): void {
+  const x = ctx.inputs[0]!, s = ctx.inputs[1]!.runtimeShape!, at = s.axis - (s.dims.length - x.shape.length);
+  const fits = x.runtime
+    ? x.runtime.axis === at && x.runtime.length === s.length
+    : at < 0 || x.shape[at] === 1;
+  if (!fits || (x.runtime && at < 0)) {
+    ctx.fail(
+      `its shape '${node.inputs[1]}' holds a run-time length on axis ${s.axis} that input '${
+        node.inputs[0]
+      }' does not broadcast to (docs/IR.md, "Run-time shapes")`,
+    );
+  }
+  const bound = `${node.name}:bound_shape`;
+  constant(host, bound, {
+    dtype: DType.int64,
+    shape: [s.dims.length],
+    data: BigInt64Array.from(s.dims.map(BigInt)),
+  });
+  host.lower({ ...node, inputs: [node.inputs[0], bound] });
+  host.values.get(host.resolve(node.outputs[0]))!.runtime = { axis: s.axis, length: s.length };
+}
+
+/**
+ * Slice x[0:n] along x's run-time axis where `ends` holds that very length n (torchvision's
+ * per-image split of a batch of one): the whole valid part, so x itself. Undefined when the
+ * Slice is not that.
+ *
+ * @example
+ * ```ts
+ * if (sliceToLength(host, node, ctx)) return;
+ * ```
+ */
+export function sliceToLength(host: FlowHost, node: OnnxNode, ctx: NodeContext): boolean {
+  const x = ctx.inputs[0], ends = ctx.inputs[2]?.runtimeShape, d = x?.runtime;
+  if (ctx.opset < 10 || !d || !ends || ends.dims.length !== 1 || ends.length !== d.length) return false;
+  const known = (i: number) => ctx.inputs[i]?.value?.data as BigInt64Array | undefined;
+  const starts = known(1), axes = known(3), steps = known(4);
+  const axis = axes ? Number(axes[0]) : 0;
+  if (
+    !starts || starts[0] !== 0n || (ctx.inputs[3] && !axes) || (ctx.inputs[4] && (!steps || steps[0] !== 1n))
+  ) {
+    return false;
+  }
+  if ((axis < 0 ? axis + x.shape.length : axis) !== d.axis) return false;
+  host.alias(node.outputs[0], node.inputs[0]);
+  return true;
 }

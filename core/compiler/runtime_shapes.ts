@@ -165,6 +165,26 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
       }
       return (outs) => outs.map(() => undefined);
     }
+    case "RoiAlign": {
+      // rois [R?, 4] and batch_indices [R?] with one run-time number: opml.runtime's RoiAlign
+      // reads it and pools those rois only (RUNTIME_VARIANT)
+      const dr = ctx.inputs[1]?.runtime, dbi = ctx.inputs[2]?.runtime;
+      if (ctx.inputs[0]!.runtime || dr?.axis !== 0 || dbi?.axis !== 0 || dr.length !== dbi.length) {
+        reject("RoiAlign takes only rois and batch_indices with the same run-time number of rois");
+      }
+      return all(0, dr!.length);
+    }
+    case "ScatterElements": {
+      // data with it on the scattered axis (indices count from the length), indices and updates
+      // with one on axis 0 (their padding rows are not applied): the kernel reads both
+      const axis = norm(ctx.attrs.int("axis", 0), rank(0));
+      const dd = ctx.inputs[0]!.runtime, di = ctx.inputs[1]!.runtime, du = ctx.inputs[2]!.runtime;
+      if (dd && dd.axis !== axis) reject("ScatterElements with it on another axis than the scattered one");
+      if ((di || du) && (di?.axis !== 0 || du?.axis !== 0 || di.length !== du.length)) {
+        reject("ScatterElements of indices and updates without the same run-time length on axis 0");
+      }
+      return dd ? all(axis, dd.length) : (outs) => outs.map(() => undefined);
+    }
     case "NonZero":
     case "Compress":
     case `${RUNTIME_DOMAIN}::NonZero`:
@@ -182,6 +202,14 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
       only(0);
       if (norm(ctx.attrs.int("axis", 0), rank(0)) === d.axis) reject("Split along that axis");
       return all(d.axis);
+    }
+    case "Expand": {
+      // to a known shape with the bound (or 1) on that axis (data_shapes.ts puts the bound in
+      // place of a run-time length in the shape)
+      only(0);
+      const to = ints(ctx, "", 1, 0)!, at = d.axis + to.length - rank(0); // the axis in `to`
+      if (at >= 0 && to[at] !== 1 && to[at] !== ctx.inputs[0]!.shape[d.axis]) reject("Expand of that axis");
+      return all(Math.max(at, d.axis));
     }
     case "Transpose": {
       const perm = ctx.attrs.ints("perm", [...Array(rank(0)).keys()].reverse());
@@ -231,6 +259,14 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
       if (ctx.opset < 13 ? d.axis >= axis : d.axis === axis) reject(`${op} over that axis`);
       return all(d.axis);
     }
+    case "Gemm": {
+      // A's rows (axis 0, or 1 transposed) at run time: the output's rows; C must broadcast
+      only(0);
+      const rows = ctx.attrs.int("transA", 0) ? 1 : 0, c = ctx.inputs[2];
+      if (d.axis !== rows) reject("Gemm over that axis");
+      if (c && c.shape.length === 2 && c.shape[0] !== 1) reject("Gemm with a C of more than one row");
+      return all(0);
+    }
     case "MatMul": {
       only(0);
       const ra = rank(0), rb = rank(1);
@@ -252,9 +288,15 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
 }
 
 /**
+ * Operators that, reading a run-time length as an extra input ({@link runtimeInputs}), are
+ * lowered as the opml.runtime operator of that name (the ONNX operator has no such input).
+ */
+export const RUNTIME_VARIANT: ReadonlySet<string> = new Set(["RoiAlign", "ScatterElements"]);
+
+/**
  * The run-time lengths a node's kernel reads as extra inputs: Gather from data with a run-time
  * length on the gathered axis gets that length and the indices' one (or ""); NonMaxSuppression
- * the boxes' run-time number (as input 5).
+ * the boxes' run-time number (as input 5); RoiAlign the rois' (as input 3).
  *
  * @example
  * ```ts
@@ -262,6 +304,10 @@ export function runtimeRule(ctx: NodeContext): RuntimeRule {
  * ```
  */
 export function runtimeInputs(ctx: NodeContext): string[] {
+  if (ctx.domain === "" && ctx.opType === "RoiAlign") return [ctx.inputs[1]!.runtime!.length];
+  if (ctx.domain === "" && ctx.opType === "ScatterElements") {
+    return [ctx.inputs[0]!.runtime?.length ?? "", ctx.inputs[1]!.runtime?.length ?? ""];
+  }
   if (ctx.domain === "" && ctx.opType === "NonMaxSuppression") {
     const absent = Array(Math.max(0, 5 - ctx.inputNames.length)).fill("");
     return [...absent, ctx.inputs[0]!.runtime!.length];

@@ -129,13 +129,27 @@ static int k_scatter_elements(const opml_node *nd) {
   if (nd->n_ints != 2 || X->rank != I->rank || U->size != I->size || Y->size != X->size) return OPML_EATTR;
   int64_t axis = nd->ints[0], red = nd->ints[1], xs[OPML_MAX_RANK];
   if (axis < 0 || axis >= X->rank || red < RED_NONE || red > RED_MIN) return OPML_EATTR;
+  /* run-time lengths (docs/IR.md "Run-time shapes"): data's along the axis, the indices' rows */
+  const opml_tensor *DL = nd->n_in > 3 ? nd->in[3] : 0, *IL = nd->n_in > 4 ? nd->in[4] : 0;
+  int64_t dlen = X->dims[axis], rows = I->rank ? I->dims[0] : 1;
+  if (DL) {
+    if (DL->dtype != DT_INT64 || DL->size != 1) return OPML_EATTR;
+    if (((const int64_t *)DL->data)[0] < 0 || ((const int64_t *)DL->data)[0] > dlen) return OPML_EVALUE;
+    dlen = ((const int64_t *)DL->data)[0];
+  }
+  if (IL) {
+    if (IL->dtype != DT_INT64 || IL->size != 1) return OPML_EATTR;
+    if (((const int64_t *)IL->data)[0] < 0 || ((const int64_t *)IL->data)[0] > rows) return OPML_EVALUE;
+    rows = ((const int64_t *)IL->data)[0];
+  }
   size_t es = esize(X);
   strides_of(X, xs);
   memcpy(Y->data, X->data, (size_t)X->size * es);
   uint32_t c[OPML_MAX_RANK] = {0};
   int ok = 1;
   for (uint32_t o = 0; o < I->size; o++, next_coord(c, I->dims, I->rank)) {
-    int64_t j = norm_index(index_at(I, o, &ok), X->dims[axis]);
+    if (IL && c[0] >= rows) continue; /* padding rows of indices and updates */
+    int64_t j = norm_index(index_at(I, o, &ok), dlen);
     if (!ok) return OPML_EDTYPE;
     if (j < 0) return OPML_EVALUE;
     int64_t off = 0;

@@ -282,7 +282,8 @@ enum {
      out..., r]. */
   OP_GRID_SAMPLE = 605,
   /* RoiAlign: ints: [R (rois), C, H, W, outH, outW, samplingRatio, halfPixel, max]; floats:
-     [spatialScale]; inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time). */
+     [spatialScale]; inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time), count?
+     (int64 scalar: the rois' run-time number; the rows past it are zeros). */
   OP_ROI_ALIGN = 606,
   /* MaxUnpool: ints: [r, dims[r]] (the inferred output shape): Y = 0, then Y at the position of
      index I[k] (flat in the inferred shape, checked at run time) = X[k] in ascending k; inputs X, I
@@ -365,7 +366,9 @@ enum {
   OP_GATHER_ELEMENTS = 800,
   /* ScatterElements: ints: [axis, reduction] (0 none, 1 add, 2 mul, 3 max, 4 min; reductions on
      float, double, int32, int64); inputs data, indices, updates; updates applied in ascending
-     order. Also Scatter. */
+     order. Also Scatter. opml.runtime's also data_length? (indices count from it) and
+     indices_length? (the rows of indices/updates along axis 0 past it are not applied), int64
+     scalars. */
   OP_SCATTER_ELEMENTS = 801,
   /* ScatterND: ints: [reduction] (as ScatterElements); inputs data, indices [..., q], updates. */
   OP_SCATTER_ND = 802,

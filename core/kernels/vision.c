@@ -375,9 +375,10 @@ static int k_grid_sample(const opml_node *nd) {
  * onnxruntime's algorithm: per roi (x1, y1, x2, y2) * spatialScale (- 0.5 with half_pixel; the
  * size at least 1 otherwise), per output bin a grid of samplingRatio (or ceil(bin size)) points,
  * each a bilinear sample (w1 v1 + w2 v2 + w3 v3 + w4 v4, points outside [-1, size] are 0);
- * avg: (+0 + samples in grid order) / count; max: the largest of the weighted corner values. */
+ * avg: (+0 + samples in grid order) / count; max: the largest of the weighted corner values.
+ * Input 3 (opml.runtime's RoiAlign): the rois' run-time number, the rows past it zeros. */
 static int k_roi_align(const opml_node *nd) {
-  const opml_tensor *X = nd->in[0], *Rs = nd->in[1], *BI = nd->in[2];
+  const opml_tensor *X = nd->in[0], *Rs = nd->in[1], *BI = nd->in[2], *Len = nd->n_in > 3 ? nd->in[3] : 0;
   opml_tensor *Y = nd->out[0];
   if (X->dtype != DT_FLOAT || Rs->dtype != DT_FLOAT || BI->dtype != DT_INT64 || Y->dtype != DT_FLOAT) return OPML_EDTYPE;
   if (nd->n_ints != 9 || nd->n_floats != 1) return OPML_EATTR;
@@ -390,7 +391,15 @@ static int k_roi_align(const opml_node *nd) {
   const float *x = X->data, *rois = Rs->data;
   const int64_t *bi = BI->data;
   float *y = Y->data;
-  for (idx n = 0; n < R; n++) {
+  idx valid = R;
+  if (Len) { /* only the first `valid` rois exist (docs/IR.md, "Run-time shapes") */
+    if (Len->dtype != DT_INT64 || Len->size != 1) return OPML_EATTR;
+    const int64_t l = ((const int64_t *)Len->data)[0];
+    if (l < 0 || l > R) return OPML_EVALUE;
+    valid = (idx)l;
+    for (uint32_t i = (uint32_t)(valid * C * OH * OW); i < Y->size; i++) y[i] = 0.0f;
+  }
+  for (idx n = 0; n < valid; n++) {
     if (bi[n] < 0 || bi[n] >= NB) return OPML_EVALUE;
     const float *r = rois + n * 4;
     const float sw = r[0] * ss - off, sh = r[1] * ss - off, ew = r[2] * ss - off, eh = r[3] * ss - off;

@@ -80,9 +80,10 @@ const gatherElements: OpDef = {
   },
 };
 
-function scatterElements(opType: "ScatterElements" | "Scatter"): OpDef {
+function scatterElements(opType: "ScatterElements" | "Scatter", domain?: string): OpDef {
   return {
     opType,
+    domain,
     lower(ctx: NodeContext) {
       const x = input(ctx, 0), ind = indices(ctx, 1), upd = input(ctx, 2);
       const r = x.shape.length;
@@ -97,7 +98,16 @@ function scatterElements(opType: "ScatterElements" | "Scatter"): OpDef {
         ctx.fail(`indices [${ind.shape.join(", ")}] exceed data [${x.shape.join(", ")}] off axis ${axis}`);
       }
       const red = opType === "Scatter" ? 0 : reduction(ctx, x, 16);
-      return { op: INDEX_OPS.ScatterElements, ints: [axis, red], outputs: same(x) };
+      // opml.runtime's (runtime_shapes.ts): inputs 3 and 4, data's run-time length on the axis
+      // and the indices' on axis 0 (or absent)
+      const keepInputs = ctx.domain === RUNTIME_DOMAIN ? [0, 1, 2, 3, 4] : [0, 1, 2];
+      for (const i of [3, 4]) {
+        const t = keepInputs.length > 3 ? ctx.inputs[i] : undefined;
+        if (t && (t.dtype !== DType.int64 || t.shape.length !== 0)) {
+          ctx.fail(`input ${i} must be an int64 scalar`);
+        }
+      }
+      return { op: INDEX_OPS.ScatterElements, ints: [axis, red], outputs: same(x), keepInputs };
     },
   };
 }
@@ -576,6 +586,7 @@ const concatRuntime: OpDef = {
 export const OPS: readonly OpDef[] = [
   gatherElements,
   scatterElements("ScatterElements"),
+  scatterElements("ScatterElements", RUNTIME_DOMAIN),
   scatterElements("Scatter"),
   scatterND,
   gatherND,

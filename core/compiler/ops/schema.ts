@@ -272,7 +272,8 @@ export const OP_SCHEMA = {
     RoiAlign: {
       code: 606,
       doc: "ints: [R (rois), C, H, W, outH, outW, samplingRatio, halfPixel, max]; floats: [spatialScale]; " +
-        "inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time).",
+        "inputs X, rois [R, 4], batch_indices [R] (int64, checked at run time), " +
+        "count? (int64 scalar: the rois' run-time number; the rows past it are zeros).",
     },
     MaxUnpool: {
       code: 607,
@@ -366,7 +367,9 @@ export const OP_SCHEMA = {
       code: 801,
       doc:
         "ints: [axis, reduction] (0 none, 1 add, 2 mul, 3 max, 4 min; reductions on float, double, int32, " +
-        "int64); inputs data, indices, updates; updates applied in ascending order. Also Scatter.",
+        "int64); inputs data, indices, updates; updates applied in ascending order. Also Scatter. " +
+        "opml.runtime's also data_length? (indices count from it) and indices_length? (the rows of " +
+        "indices/updates along axis 0 past it are not applied), int64 scalars.",
     },
     ScatterND: {
       code: 802,

@@ -470,6 +470,11 @@ function lowerGridSample(ctx: NodeContext): Lowered {
 
 function lowerRoiAlign(ctx: NodeContext): Lowered {
   const x = floatArg(ctx, 0, "X"), rois = floatArg(ctx, 1, "rois"), bi = input(ctx, 2);
+  // opml.runtime's RoiAlign (runtime_shapes.ts): input 3, the rois' run-time number
+  const count = ctx.domain === RUNTIME_DOMAIN ? ctx.inputs[3] : undefined;
+  if (count && (count.dtype !== DType.int64 || count.shape.length !== 0)) {
+    ctx.fail("count must be an int64 scalar");
+  }
   if (bi.dtype !== DType.int64) ctx.fail(`batch_indices has type ${dtypeName(bi.dtype)}, expected int64`);
   if (x.shape.length !== 4) ctx.fail(`X [${x.shape}] must be 4-D`);
   const R = rois.shape[0];
@@ -495,6 +500,7 @@ function lowerRoiAlign(ctx: NodeContext): Lowered {
     ints: [R, C, H, W, oh, ow, sr, ctm === "half_pixel" ? 1 : 0, mode === "max" ? 1 : 0],
     floats: [ctx.attrs.float("spatial_scale", 1)],
     outputs: [{ dtype: DType.float32, shape: [R, C, oh, ow] }],
+    keepInputs: count ? [0, 1, 2, 3] : [0, 1, 2],
   };
 }
 
@@ -668,6 +674,7 @@ const nonMaxSuppression: OpDef = {
 
 export const OPS: readonly OpDef[] = [
   nonMaxSuppression,
+  { opType: "RoiAlign", domain: RUNTIME_DOMAIN, lower: lowerRoiAlign },
   { opType: "Resize", lower: lowerResize },
   { opType: "Upsample", lower: lowerResize },
   { opType: "DepthToSpace", lower: (ctx) => lowerDepthSpace(ctx, true) },
