@@ -66,7 +66,9 @@ export function assemble(program: Program, opts: AssembleOptions = {}): Assemble
         continue;
       }
       writeAll(file, data);
-      if (padded(data.length) > data.length) writeAll(file, new Uint8Array(padded(data.length) - data.length));
+      if (padded(data.length) > data.length) {
+        writeAll(file, new Uint8Array(padded(data.length) - data.length));
+      }
     }
   } finally {
     file?.close();

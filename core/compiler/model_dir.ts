@@ -455,7 +455,9 @@ export function loadModelDir(dir: string, opts: LoadOptions = {}): ModelDir {
     if (weightsBytes) return weightsBytes;
     weightsBytes = read(weightsPath, "weights");
     if (weightsBytes.length !== size) {
-      throw new ModelDirError(`${weightsPath}: changed while in use (${weightsBytes.length} bytes, was ${size})`);
+      throw new ModelDirError(
+        `${weightsPath}: changed while in use (${weightsBytes.length} bytes, was ${size})`,
+      );
     }
     return weightsBytes;
   };

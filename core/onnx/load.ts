@@ -185,7 +185,9 @@ function readExternal(x: ExternalData, tensor: string): Uint8Array {
       const k = f.readSync(out.subarray(got));
       if (k === null) {
         throw new OnnxFormatError(
-          `tensor '${tensor}': external data ${x.path} ends at ${x.offset + got} bytes, before offset ${x.offset} + length ${x.length}`,
+          `tensor '${tensor}': external data ${x.path} ends at ${
+            x.offset + got
+          } bytes, before offset ${x.offset} + length ${x.length}`,
         );
       }
       got += k;
@@ -216,7 +218,9 @@ function externalData(p: any, size: number, dir: string | undefined): ExternalDa
   const location = entries.get("location");
   if (!location) throw new OnnxFormatError(`tensor '${name}' has external data without a location`);
   if (dir === undefined) {
-    throw new OnnxFormatError(`tensor '${name}' has external data (${location}), but the model was not read from a file`);
+    throw new OnnxFormatError(
+      `tensor '${name}' has external data (${location}), but the model was not read from a file`,
+    );
   }
   if (location.startsWith("/") || location.split(/[\\/]/).includes("..") || location.includes("\0")) {
     throw new OnnxFormatError(
@@ -234,7 +238,9 @@ function externalData(p: any, size: number, dir: string | undefined): ExternalDa
   const offset = field("offset", 0);
   const length = field("length", size);
   if (length !== size) {
-    throw new OnnxFormatError(`tensor '${name}': external data length ${length}, but the tensor takes ${size} bytes`);
+    throw new OnnxFormatError(
+      `tensor '${name}': external data length ${length}, but the tensor takes ${size} bytes`,
+    );
   }
   const path = `${dir}/${location}`;
   let real: string, realDir: string;
