@@ -16,7 +16,8 @@
  * Prints a Markdown table and writes build/bench/game.json. Options: `--runs N` (runs of each
  * mnist-cnn case, medians reported; default 3), `--only SUBSTRING` (cases whose id contains it),
  * `--long` (also stories260K single-phase), `--gpt2` (also the synthetic 124 M-parameter GPT-2 of
- * tasks/gen_transformer.ts, its LM head disputed: compiles the model first, about a minute).
+ * tasks/gen_transformer.ts, its LM head disputed: compiles the model first, about a minute; with
+ * `OPML_BENCH_GPT2_DIR=DIR`, the compiled model directory DIR instead, e.g. the 1 B-parameter one).
  * Standalone: `deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi
  * --allow-net=127.0.0.1 tasks/bench_game.ts`.
  * @module
@@ -494,9 +495,15 @@ export function gameTable(rows: CaseFigures[]): string {
 
 const modelsDir = `${out}/game`;
 
+/**
+ * A compiled model directory disputed by the `--gpt2` case instead of the 124 M GPT-2 (the
+ * 1 B-parameter transformer of docs/BENCHMARKS.md section 4, compiled beforehand).
+ */
+const GPT2_DIR = Deno.env.get("OPML_BENCH_GPT2_DIR");
+
 async function compileModels(gpt2: boolean): Promise<void> {
   const t0 = performance.now();
-  if (gpt2) {
+  if (gpt2 && !GPT2_DIR) {
     try {
       Deno.statSync(GPT2_ONNX);
     } catch {
@@ -523,7 +530,7 @@ function loadModels(gpt2: boolean): Record<Case["model"], BenchModel> {
   const gpt2Model: BenchModel | undefined = gpt2
     ? {
       name: "gpt2",
-      dir: loadModelDir(`${dir}/gpt2`),
+      dir: loadModelDir(GPT2_DIR ?? `${dir}/gpt2`),
       input: {
         dtype: DType.int64,
         shape: [1, GPT2_TOKENS.length],

@@ -15,6 +15,11 @@
  *
  *   deno run -A tasks/gen_transformer.ts [--layers 12] [--dim 768] [--heads 12] [--ff 3072]
  *     [--vocab 50257] [--ctx 8] [--seed 1] [--out build/models/gpt2-synthetic.onnx]
+ *     [--external-data | --no-external-data]
+ *
+ * `--external-data` writes the weights to `OUT.data` beside the model (the ONNX external-data
+ * convention; the default when they take over 1 GiB, since one protobuf holds at most 2 GiB):
+ * the 1 B-parameter configuration is `--layers 18 --dim 2048 --heads 16 --ff 8192` (docs/MODELS.md).
  * @module
  */
 import onnxProto from "onnx-proto";
@@ -88,6 +93,24 @@ function uniform(seed: number): (n: number, std?: number) => Float32Array {
 }
 
 /**
+ * Where each initializer's bytes go: returns the TensorProto fields that hold or point to them.
+ * The generator calls it once per initializer, in a fixed order.
+ */
+type TensorSink = (bytes: Uint8Array) => Record<string, unknown>;
+
+/** Initializers smaller than this stay inside the ONNX file with external data (onnx's default). */
+const EXTERNAL_THRESHOLD = 1024;
+
+/** External data offsets are multiples of this (a page: onnxruntime may map the file). */
+const EXTERNAL_ALIGN = 4096;
+
+/**
+ * Weights above this size are written as external data by default: one protobuf holds at most
+ * 2 GiB, and a model file this large is better read in parts.
+ */
+export const EXTERNAL_BY_DEFAULT_BYTES = 2 ** 30;
+
+/**
  * The ONNX bytes of a synthetic transformer: the same configuration and seed give the same bytes.
  *
  * @example
@@ -96,6 +119,72 @@ function uniform(seed: number): (n: number, std?: number) => Float32Array {
  * ```
  */
 export function genTransformer(c: TransformerConfig): Uint8Array {
+  return buildTransformer(c, (rawData) => ({ rawData }));
+}
+
+/** What {@link writeTransformer} wrote. */
+export interface WrittenTransformer {
+  /** Size of the ONNX file. */
+  modelBytes: number;
+  /** The external data file (beside the model) and its size, when the weights are outside. */
+  external?: { path: string; bytes: number };
+}
+
+/**
+ * Writes a synthetic transformer to `out`. With `external` (default: when its float32 weights
+ * take over {@link EXTERNAL_BY_DEFAULT_BYTES}) every initializer of at least 1 KiB goes to
+ * `<out>.data` beside it, the ONNX external-data convention (TensorProto `data_location`
+ * EXTERNAL, `external_data` entries `location` (relative to the model's folder), `offset`,
+ * `length`), each at a 4 KiB-aligned offset, streamed as generated: memory holds one tensor, not
+ * the model. The same configuration gives the same bytes in both files.
+ *
+ * @example
+ * ```ts
+ * writeTransformer({ ...GPT2_SMALL, layers: 2, dim: 64, heads: 4, ff: 256, vocab: 500 }, "t.onnx", true);
+ * ```
+ */
+export function writeTransformer(c: TransformerConfig, out: string, external?: boolean): WrittenTransformer {
+  external ??= transformerParams(c) * 4 > EXTERNAL_BY_DEFAULT_BYTES;
+  const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : "";
+  if (dir) Deno.mkdirSync(dir, { recursive: true });
+  if (!external) {
+    const bytes = genTransformer(c);
+    Deno.writeFileSync(out, bytes);
+    return { modelBytes: bytes.length };
+  }
+  const dataPath = `${out}.data`;
+  const location = dataPath.slice(dataPath.lastIndexOf("/") + 1);
+  const file = Deno.openSync(dataPath, { write: true, create: true, truncate: true });
+  let size = 0;
+  try {
+    const bytes = buildTransformer(c, (data) => {
+      if (data.length < EXTERNAL_THRESHOLD) return { rawData: data };
+      const offset = Math.ceil(size / EXTERNAL_ALIGN) * EXTERNAL_ALIGN;
+      if (offset > size) writeAll(file, new Uint8Array(offset - size));
+      writeAll(file, data);
+      size = offset + data.length;
+      return {
+        dataLocation: 1,
+        externalData: [
+          { key: "location", value: location },
+          { key: "offset", value: String(offset) },
+          { key: "length", value: String(data.length) },
+        ],
+      };
+    });
+    Deno.writeFileSync(out, bytes);
+    return { modelBytes: bytes.length, external: { path: dataPath, bytes: size } };
+  } finally {
+    file.close();
+  }
+}
+
+function writeAll(file: Deno.FsFile, data: Uint8Array): void {
+  for (let o = 0; o < data.length;) o += file.writeSync(data.subarray(o));
+}
+
+/** The model with each initializer's data placed by `sink`. */
+function buildTransformer(c: TransformerConfig, sink: TensorSink): Uint8Array {
   transformerParams(c);
   const { dim: D, heads: H, ff: F, vocab: V, ctx: T } = c;
   const dh = D / H;
@@ -107,13 +196,13 @@ export function genTransformer(c: TransformerConfig): Uint8Array {
       name,
       dims,
       dataType: 1,
-      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      ...sink(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
     });
     return name;
   };
   const i64 = (name: string, dims: number[], data: number[]) => {
     const b = BigInt64Array.from(data.map(BigInt));
-    inits.push({ name, dims, dataType: 7, rawData: new Uint8Array(b.buffer) });
+    inits.push({ name, dims, dataType: 7, ...sink(new Uint8Array(b.buffer)) });
     return name;
   };
   let seq = 0;
@@ -213,12 +302,19 @@ const OPTIONS = ["layers", "dim", "heads", "ff", "vocab", "ctx", "seed"] as cons
  * parseTransformerArgs(["--layers", "2", "--dim", "64", "--heads", "4"]);
  * ```
  */
-export function parseTransformerArgs(args: string[]): { config: TransformerConfig; out: string } {
+export function parseTransformerArgs(
+  args: string[],
+): { config: TransformerConfig; out: string; external?: boolean } {
   const config = { ...GPT2_SMALL };
   let out = DEFAULT_OUT;
+  let external: boolean | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const name = a.startsWith("--") ? a.slice(2) : "";
+    if (name === "external-data" || name === "no-external-data") {
+      external = name === "external-data";
+      continue;
+    }
     if (i + 1 >= args.length) throw new TransformerConfigError(`${a}: missing value`);
     const v = args[++i];
     if (name === "out") out = v;
@@ -226,25 +322,26 @@ export function parseTransformerArgs(args: string[]): { config: TransformerConfi
       if (!/^\d+$/.test(v)) throw new TransformerConfigError(`${a} ${v}: expected a positive integer`);
       config[name as typeof OPTIONS[number]] = Number(v);
     } else {
-      throw new TransformerConfigError(`unknown option ${a} (--${OPTIONS.join(", --")}, --out)`);
+      throw new TransformerConfigError(
+        `unknown option ${a} (--${OPTIONS.join(", --")}, --out, --external-data, --no-external-data)`,
+      );
     }
   }
   transformerParams(config);
-  return { config, out };
+  return { config, out, ...(external === undefined ? {} : { external }) };
 }
 
 if (import.meta.main) {
   try {
-    const { config, out } = parseTransformerArgs(Deno.args);
+    const { config, out, external } = parseTransformerArgs(Deno.args);
     const t0 = performance.now();
-    const bytes = genTransformer(config);
-    const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
-    if (dir) Deno.mkdirSync(dir, { recursive: true });
-    Deno.writeFileSync(out, bytes);
+    const written = writeTransformer(config, out, external);
     const params = transformerParams(config);
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     console.error(
-      `${out}: ${(params / 1e6).toFixed(1)} M parameters, ${(bytes.length / 1e6).toFixed(1)} MB, ` +
-        `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `${out}: ${(params / 1e6).toFixed(1)} M parameters, ${mb(written.modelBytes)}` +
+        (written.external ? ` + ${written.external.path}: ${mb(written.external.bytes)}` : "") +
+        `, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   } catch (e) {
     if (!(e instanceof TransformerConfigError)) throw e;

@@ -16,6 +16,8 @@ export interface AssembledProgram {
   key: Uint8Array;
   /** The constants' bytes, each padded to 64 bytes, in tensor order (WEIGHTS.bin). */
   weights: Uint8Array;
+  /** Data key of each constant, by tensor index (when assembled here: computed once). */
+  keys?: (Uint8Array | undefined)[];
   /**
    * Files on disk holding exactly `bytes` and `weights` (a loaded model directory): the native
    * engine then runs them in place instead of writing copies.
@@ -23,26 +25,76 @@ export interface AssembledProgram {
   files?: { program: string; weights: string };
 }
 
+/** Options of {@link assemble}. */
+export interface AssembleOptions {
+  /**
+   * Write the weights to this file, one constant at a time, instead of holding them in memory:
+   * `weights` then reads the file when used. Each constant's data is read once, so constants
+   * read lazily from a model's external data are never all in memory.
+   */
+  weightsFile?: string;
+}
+
+/** Bytes of a constant in the weights file: its data padded with zeros to a multiple of 64. */
+function padded(n: number): number {
+  return (n + 63) & ~63;
+}
+
 /**
- * Encodes a program and lays out its weights file.
+ * Encodes a program and lays out its weights file, computing each constant's data key once.
  *
  * @example
  * ```ts
  * const { bytes, key, weights } = assemble(compileGraph(model));
  * ```
  */
-export function assemble(program: Program): AssembledProgram {
-  const bytes = encodeProgram(program);
+export function assemble(program: Program, opts: AssembleOptions = {}): AssembledProgram {
+  const keys: (Uint8Array | undefined)[] = [];
+  const held: Uint8Array[] = [];
   let size = 0;
-  for (const t of program.tensors) if (t.kind === "constant") size += (t.data!.length + 63) & ~63;
+  const file = opts.weightsFile
+    ? Deno.openSync(opts.weightsFile, { write: true, create: true, truncate: true })
+    : undefined;
+  try {
+    for (const [i, t] of program.tensors.entries()) {
+      if (t.kind !== "constant") continue;
+      const data = t.data!;
+      keys[i] = merkleDataKey(data);
+      size += padded(data.length);
+      if (!file) {
+        held.push(data);
+        continue;
+      }
+      writeAll(file, data);
+      if (padded(data.length) > data.length) {
+        writeAll(file, new Uint8Array(padded(data.length) - data.length));
+      }
+    }
+  } finally {
+    file?.close();
+  }
+  const bytes = encodeProgram(program, keys);
+  const base = { program, bytes, key: merkleDataKey(bytes), keys };
+  if (opts.weightsFile) {
+    const path = opts.weightsFile;
+    return {
+      ...base,
+      get weights() {
+        return Deno.readFileSync(path);
+      },
+    };
+  }
   const weights = new Uint8Array(size);
   let off = 0;
-  for (const t of program.tensors) {
-    if (t.kind !== "constant") continue;
-    weights.set(t.data!, off);
-    off += (t.data!.length + 63) & ~63;
+  for (const data of held) {
+    weights.set(data, off);
+    off += padded(data.length);
   }
-  return { program, bytes, key: merkleDataKey(bytes), weights };
+  return { ...base, weights };
+}
+
+function writeAll(file: Deno.FsFile, data: Uint8Array): void {
+  for (let o = 0; o < data.length;) o += file.writeSync(data.subarray(o));
 }
 
 /** One tensor in a manifest. */
@@ -75,12 +127,16 @@ export interface Manifest {
   fidelity?: unknown;
 }
 
-/** Describes tensors of a program for a manifest. */
-export function manifestTensors(p: Program, ids: number[]): ManifestTensor[] {
+/** Describes tensors of a program for a manifest (constants' keys from `keys` when given). */
+export function manifestTensors(
+  p: Program,
+  ids: number[],
+  keys?: readonly (Uint8Array | undefined)[],
+): ManifestTensor[] {
   return ids.map((i) => {
     const t = p.tensors[i];
     const m: ManifestTensor = { name: t.name, dtype: dtypeName(t.dtype), shape: t.shape };
-    if (t.kind === "constant") m.key = keyHex(merkleDataKey(t.data!));
+    if (t.kind === "constant") m.key = keyHex(keys?.[i] ?? merkleDataKey(t.data!));
     return m;
   });
 }

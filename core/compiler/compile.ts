@@ -4,7 +4,7 @@
  * @module
  */
 import type { AttributeValue, OnnxModel, OnnxNode } from "../onnx/load.ts";
-import { bytesOf } from "../onnx/load.ts";
+import { bytesOf, externalSource } from "../onnx/load.ts";
 import { describeValueType } from "../onnx/value_types.ts";
 import { OpmlError } from "../errors.ts";
 import {
@@ -100,8 +100,12 @@ export const LIMITS = {
   tensorBytes: 2 ** 30,
   /** Largest sum of one node's input and output tensors, in bytes. */
   nodeBytes: 3 * 2 ** 29,
-  /** Largest sum of all constants (weights.bin), in bytes. */
-  weightsBytes: 2 ** 31,
+  /**
+   * Largest sum of all constants (weights.bin), in bytes: no format bounds it (the weights are
+   * streamed to weights.bin, the native runner maps it, a VM check holds one node's tensors);
+   * this is a sanity bound on what one machine maps.
+   */
+  weightsBytes: 2 ** 36,
 } as const;
 
 /** A model too large for the runtime and the VM: the message names the tensor (and node). */
@@ -531,7 +535,17 @@ export function compileGraph(model: OnnxModel, opts: CompileOptions = {}): Progr
       kind: "activation",
     };
     if (v.runtime) t.runtimeAxis = v.runtime.axis;
-    if (v.value) {
+    const external = v.value && externalSource(v.value);
+    if (external) {
+      // a weight in external data: read where used (assembling), never all held at once
+      t.kind = "constant";
+      let data: Uint8Array | undefined;
+      Object.defineProperty(t, "data", {
+        enumerable: true,
+        get: () => data ?? external.read(),
+        set: (d: Uint8Array) => (data = d),
+      });
+    } else if (v.value) {
       t.kind = "constant";
       t.data = bytesOf(v.value);
     } else if (inputNames.includes(name)) {

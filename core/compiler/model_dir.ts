@@ -5,7 +5,7 @@
  */
 import { OpmlError } from "../errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { decodeModel } from "../onnx/load.ts";
+import { readModelFile } from "../onnx/load.ts";
 import { decodeProgram } from "../ir/encode.ts";
 import { dtypeSize, type Program, shapeSize, type TensorValue } from "../ir/types.ts";
 import { loadElf } from "../vm/elf.ts";
@@ -126,56 +126,91 @@ async function slowStep<T>(
   }
 }
 
-/** Writes the files of a model directory: temporary names first, renamed, the manifest last. */
-function writeModelDir(outDir: string, files: [string, Uint8Array | string][]): void {
-  const tag = `${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const written: string[] = [];
-  const fail = (path: string, e: unknown): never => {
-    for (const t of written) {
-      try {
-        Deno.removeSync(t);
-      } catch { /* already gone */ }
+/**
+ * A model directory being written: every file under a temporary name first, then renamed, the
+ * manifest last (a directory with a manifest is complete); on failure the temporaries go.
+ */
+class ModelDirWriter {
+  readonly #tag = `${Deno.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly #names: string[] = [];
+
+  constructor(readonly outDir: string) {
+    try {
+      Deno.mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      this.#fail(outDir, e);
     }
+  }
+
+  /** The temporary path of `name` (a file written by someone else: `claim` it first). */
+  tmp(name: string): string {
+    return `${this.outDir}/.${name}.${this.#tag}.tmp`;
+  }
+
+  /** `name` will be renamed from its temporary path (written by the caller) at commit. */
+  claim(name: string): string {
+    this.#names.push(name);
+    return this.tmp(name);
+  }
+
+  /** Writes `data` (bytes, or the path of a file to copy) to `name`'s temporary path. */
+  put(name: string, data: Uint8Array | string): void {
+    const tmp = this.claim(name);
+    try {
+      if (typeof data === "string") Deno.copyFileSync(data, tmp);
+      else Deno.writeFileSync(tmp, data);
+    } catch (e) {
+      this.#fail(`${this.outDir}/${name}`, e);
+    }
+  }
+
+  /** Renames every file into place, the old manifest removed first and the new one last. */
+  commit(): void {
+    try {
+      Deno.removeSync(`${this.outDir}/${MODEL_FILES.manifest}`);
+    } catch { /* none yet */ }
+    const names = [
+      ...this.#names.filter((n) => n !== MODEL_FILES.manifest),
+      ...this.#names.filter((n) => n === MODEL_FILES.manifest),
+    ];
+    for (const name of names) {
+      try {
+        Deno.renameSync(this.tmp(name), `${this.outDir}/${name}`);
+      } catch (e) {
+        this.#fail(`${this.outDir}/${name}`, e);
+      }
+    }
+  }
+
+  /** Removes the temporary files not renamed yet. */
+  abort(): void {
+    for (const name of this.#names) {
+      try {
+        Deno.removeSync(this.tmp(name));
+      } catch { /* never written, or renamed */ }
+    }
+  }
+
+  #fail(path: string, e: unknown): never {
+    this.abort();
     const why = e instanceof Deno.errors.PermissionDenied
       ? "permission denied"
       : e instanceof Deno.errors.NotFound
       ? "no such directory"
       : (e as Error).message;
     throw new ModelDirError(`cannot write ${path}: ${why}`);
-  };
-  try {
-    Deno.mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    fail(outDir, e);
-  }
-  for (const [name, data] of files) {
-    const tmp = `${outDir}/.${name}.${tag}.tmp`;
-    try {
-      if (typeof data === "string") Deno.copyFileSync(data, tmp);
-      else Deno.writeFileSync(tmp, data);
-      written.push(tmp);
-    } catch (e) {
-      fail(`${outDir}/${name}`, e);
-    }
-  }
-  // the old manifest goes first: a directory with a manifest is complete
-  try {
-    Deno.removeSync(`${outDir}/${MODEL_FILES.manifest}`);
-  } catch { /* none yet */ }
-  for (const [name] of files) {
-    try {
-      Deno.renameSync(`${outDir}/.${name}.${tag}.tmp`, `${outDir}/${name}`);
-    } catch (e) {
-      fail(`${outDir}/${name}`, e);
-    }
   }
 }
 
 /**
  * Compiles an ONNX file into a model directory and returns its manifest. Everything that can
- * fail (lowering, size limits, the runtime build, the fidelity report) happens before the
- * first file is written; files are written under temporary names and renamed, the manifest
- * last. The directory must not be one where a written file would be the source model.
+ * fail (decoding, lowering, size limits, the runtime build) happens before the first file is
+ * written; the weights are then streamed to weights.bin one constant at a time (a model with
+ * external data is never all in memory), the fidelity report runs on the written files, and the
+ * files, written under temporary names, are renamed, the manifest last; a failure removes them.
+ * The directory must not be one where a written file would be the source model. The weights'
+ * keys were just computed from the bytes written, so the directory is recorded as verified
+ * (`.verified.json`: the first load does not hash them again).
  *
  * @example
  * ```ts
@@ -188,55 +223,79 @@ export async function compileModelFile(
   opts: CompileFileOptions = {},
 ): Promise<Manifest> {
   enableNativeKeys(); // every constant's data key: native for large ones when FFI is allowed
-  const bytes = Deno.readFileSync(modelPath);
   outDir = outDir.length > 1 ? outDir.replace(/\/+$/, "") : outDir;
   checkOutDir(modelPath, outDir);
-  const program = compileGraph(decodeModel(bytes, modelPath), opts);
-  const prog = assemble(program);
+  const { model, bytes } = readModelFile(modelPath);
+  const program = compileGraph(model, opts);
   const rt = await slowStep(
     "building the runtime, natively and for MIPS (once per runtime version, cached in build/runtime/)...",
     opts.onProgress,
     () => buildRuntime(),
   );
-  let fidelity: Fidelity | undefined;
-  if (opts.samples) {
-    const n = opts.samples;
-    fidelity = await slowStep(
-      `measuring fidelity against onnxruntime on ${n} sample${n === 1 ? "" : "s"}...`,
-      opts.onProgress,
-      () => {
-        const samples = Array.from({ length: n }, (_, i) => sampleInputs(prog, i + 1));
-        return measureFidelity(modelPath, rt.native, prog, samples);
-      },
-    );
+  const out = new ModelDirWriter(outDir);
+  try {
+    let size = 0;
+    for (const t of program.tensors) if (t.kind === "constant") size += tensorBytes(t.dtype, t.shape);
+    const t0 = performance.now();
+    if (size >= ANNOUNCE_BYTES) {
+      opts.onProgress?.(`writing ${(size / 2 ** 20).toFixed(0)} MiB of weights with their data keys...`);
+    }
+    const weightsTmp = out.claim(MODEL_FILES.weights);
+    let prog: AssembledProgram;
+    try {
+      prog = assemble(program, { weightsFile: weightsTmp });
+    } catch (e) {
+      if (e instanceof OpmlError) throw e;
+      throw new ModelDirError(`cannot write ${outDir}/${MODEL_FILES.weights}: ${(e as Error).message}`);
+    }
+    if (size >= ANNOUNCE_BYTES) {
+      opts.onProgress?.(`wrote the weights in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    out.put(MODEL_FILES.program, prog.bytes);
+    prog.files = { program: out.tmp(MODEL_FILES.program), weights: weightsTmp };
+    let fidelity: Fidelity | undefined;
+    if (opts.samples) {
+      const n = opts.samples;
+      fidelity = await slowStep(
+        `measuring fidelity against onnxruntime on ${n} sample${n === 1 ? "" : "s"}...`,
+        opts.onProgress,
+        () => {
+          const samples = Array.from({ length: n }, (_, i) => sampleInputs(prog, i + 1));
+          return measureFidelity(modelPath, rt.native, prog, samples);
+        },
+      );
+    }
+    const image = Deno.readFileSync(rt.mips);
+    const manifest: Manifest = {
+      format: "opml-model/1",
+      source: { file: absolutePath(modelPath), sha256: hexOf(sha256(bytes)) },
+      modelCommitment: keyHex(prog.key),
+      runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips, check: MODEL_FILES.check },
+      initialStateHash: keyHex(loadElf(image).hash()),
+      checkerInitialStateHash: keyHex(loadElf(Deno.readFileSync(rt.check)).hash()),
+      files: { program: MODEL_FILES.program, weights: MODEL_FILES.weights },
+      inputs: manifestTensors(program, program.inputs),
+      outputs: manifestTensors(program, program.outputs),
+      constants: manifestTensors(
+        program,
+        program.tensors.flatMap((t, i) => (t.kind === "constant" ? [i] : [])),
+        prog.keys,
+      ),
+      nodes: program.nodes.length,
+      ...(fidelity ? { fidelity } : {}),
+    };
+    out.put(MODEL_FILES.native, rt.native);
+    out.put(MODEL_FILES.mips, rt.mips);
+    out.put(MODEL_FILES.check, rt.check);
+    out.put(MODEL_FILES.manifest, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"));
+    out.commit();
+    const sig = fileSig(`${outDir}/${MODEL_FILES.weights}`);
+    if (sig) writeVerification(outDir, manifest.modelCommitment, sig);
+    return manifest;
+  } catch (e) {
+    out.abort();
+    throw e;
   }
-  const image = Deno.readFileSync(rt.mips);
-  const manifest: Manifest = {
-    format: "opml-model/1",
-    source: { file: absolutePath(modelPath), sha256: hexOf(sha256(bytes)) },
-    modelCommitment: keyHex(prog.key),
-    runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips, check: MODEL_FILES.check },
-    initialStateHash: keyHex(loadElf(image).hash()),
-    checkerInitialStateHash: keyHex(loadElf(Deno.readFileSync(rt.check)).hash()),
-    files: { program: MODEL_FILES.program, weights: MODEL_FILES.weights },
-    inputs: manifestTensors(program, program.inputs),
-    outputs: manifestTensors(program, program.outputs),
-    constants: manifestTensors(
-      program,
-      program.tensors.flatMap((t, i) => (t.kind === "constant" ? [i] : [])),
-    ),
-    nodes: program.nodes.length,
-    ...(fidelity ? { fidelity } : {}),
-  };
-  writeModelDir(outDir, [
-    [MODEL_FILES.program, prog.bytes],
-    [MODEL_FILES.weights, prog.weights],
-    [MODEL_FILES.native, rt.native],
-    [MODEL_FILES.mips, rt.mips],
-    [MODEL_FILES.check, rt.check],
-    [MODEL_FILES.manifest, new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n")],
-  ]);
-  return manifest;
 }
 
 function read(path: string, what: string): Uint8Array {
@@ -384,20 +443,24 @@ export function loadModelDir(dir: string, opts: LoadOptions = {}): ModelDir {
   }
   const weightsPath = `${dir}/${manifest.files.weights}`;
   const sig = fileSig(weightsPath);
+  if (!sig) {
+    read(weightsPath, "weights"); // says why: missing, a directory, unreadable
+    throw new ModelDirError(`${weightsPath}: not a file (weights)`);
+  }
+  const size = sig.size;
   const cached = cachedVerification(dir, manifest.modelCommitment, sig);
-  // verified earlier and unchanged: read the weights only when something uses them
+  // read the whole file only when something asks for all of it
   let weightsBytes: Uint8Array | undefined;
   const weights = (): Uint8Array => {
     if (weightsBytes) return weightsBytes;
     weightsBytes = read(weightsPath, "weights");
-    if (cached && weightsBytes.length !== sig!.size) {
+    if (weightsBytes.length !== size) {
       throw new ModelDirError(
-        `${weightsPath}: changed while in use (${weightsBytes.length} bytes, was ${sig!.size})`,
+        `${weightsPath}: changed while in use (${weightsBytes.length} bytes, was ${size})`,
       );
     }
     return weightsBytes;
   };
-  const size = cached ? sig!.size : weights().length;
   if (!cached && size >= ANNOUNCE_BYTES) {
     opts.onProgress?.(
       `verifying ${
@@ -425,25 +488,20 @@ export function loadModelDir(dir: string, opts: LoadOptions = {}): ModelDir {
         );
       }
       const at = off;
-      if (cached) {
-        const tensor = { ...rest } as Program["tensors"][number];
-        let data: Uint8Array | undefined;
-        Object.defineProperty(tensor, "data", {
-          enumerable: true,
-          // one constant alone, unless the whole file is read already: a node's check needs
-          // its own constants (the 124 M model's LM head: 147 of 472 MiB)
-          get:
-            () => (data ??= weightsBytes?.subarray(at, at + n) ?? readRange(weightsPath, at, n, sig!.size)),
-          set: (v: Uint8Array) => (data = v),
-        });
-        program.tensors.push(tensor);
-      } else {
-        const data = weights().subarray(at, at + n);
-        if (keyHex(merkleDataKey(data)) !== keyHex(tkey!)) {
-          throw new ModelDirError(`${weightsPath}: constant '${t.name}' does not match its data key`);
-        }
-        program.tensors.push({ ...rest, data });
+      // verified one constant at a time (memory holds the largest, not the file), unless cached
+      if (!cached && keyHex(merkleDataKey(readRange(weightsPath, at, n, size))) !== keyHex(tkey!)) {
+        throw new ModelDirError(`${weightsPath}: constant '${t.name}' does not match its data key`);
       }
+      const tensor = { ...rest } as Program["tensors"][number];
+      let data: Uint8Array | undefined;
+      Object.defineProperty(tensor, "data", {
+        enumerable: true,
+        // one constant alone, unless the whole file is read already: a node's check needs
+        // its own constants (the 124 M model's LM head: 147 of 472 MiB)
+        get: () => (data ??= weightsBytes?.subarray(at, at + n) ?? readRange(weightsPath, at, n, size)),
+        set: (v: Uint8Array) => (data = v),
+      });
+      program.tensors.push(tensor);
       off += (n + 63) & ~63;
     } else program.tensors.push(rest);
   }
@@ -452,7 +510,7 @@ export function loadModelDir(dir: string, opts: LoadOptions = {}): ModelDir {
       `${weightsPath}: ${size - off} extra bytes (the constants take ${off})`,
     );
   }
-  if (!cached && sig) {
+  if (!cached) {
     // the file still is what was hashed: then later loads may trust it
     const after = fileSig(weightsPath);
     if (after && sameSig(after, sig)) writeVerification(dir, manifest.modelCommitment, sig);

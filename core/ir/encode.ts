@@ -71,7 +71,8 @@ class Writer {
 }
 
 /**
- * Encodes a program. Constants are not included: each is referenced by its data key.
+ * Encodes a program. Constants are not included: each is referenced by its data key (computed
+ * here, or given in `keys` by tensor index when the caller has it).
  *
  * @example
  * ```ts
@@ -79,7 +80,7 @@ class Writer {
  * const key = merkleDataKey(bytes); // the program's commitment
  * ```
  */
-export function encodeProgram(p: Program): Uint8Array {
+export function encodeProgram(p: Program, keys?: readonly (Uint8Array | undefined)[]): Uint8Array {
   const w = new Writer();
   w.u32(MAGIC);
   w.u32(VERSION);
@@ -87,14 +88,14 @@ export function encodeProgram(p: Program): Uint8Array {
   w.u32(p.nodes.length);
   w.u32(p.inputs.length);
   w.u32(p.outputs.length);
-  for (const t of p.tensors) {
+  for (const [i, t] of p.tensors.entries()) {
     w.u8(t.dtype);
     w.u8(t.shape.length);
     w.u8(KIND_CODE[t.kind]);
     w.u8(t.runtimeAxis === undefined ? 0 : t.runtimeAxis + 1);
     for (const d of t.shape) w.u32(d);
     w.str(t.name);
-    if (t.kind === "constant") w.bytes(merkleDataKey(t.data!));
+    if (t.kind === "constant") w.bytes(keys?.[i] ?? merkleDataKey(t.data!));
   }
   for (const n of p.nodes) {
     w.u16(n.op);

@@ -9,6 +9,7 @@ import {
   allocArray as allocTyped,
   DType,
   dtypeName,
+  dtypeSize,
   packedBits,
   shapeSize,
   type TensorArray,
@@ -140,8 +141,133 @@ export function bytesOf(t: TensorValue): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }
 
+/** Options of {@link decodeModel} and {@link tensorFromProto}. */
+export interface DecodeOptions {
+  /**
+   * The folder of the model file, where its external data lives (`location` is relative to it
+   * and must stay inside it). Without it, a tensor with external data is an error.
+   */
+  externalDir?: string;
+}
+
+/** Where a tensor's bytes are in an external data file (checked to exist and be long enough). */
+export interface ExternalData {
+  /** The file, resolved inside the model's folder. */
+  path: string;
+  offset: number;
+  length: number;
+}
+
+/** The external data of lazily read tensors (their `data` is read on first use). */
+const EXTERNAL = new WeakMap<TensorValue, { source: ExternalData; read: () => Uint8Array }>();
+
 /**
- * Converts a decoded `onnx.TensorProto` into a {@link TensorValue}.
+ * The external data of a tensor decoded from a model with external data, and a reader of its
+ * little-endian bytes that does not keep them (undefined for other tensors, and for a tensor
+ * whose data is unpacked from sub-byte elements: its bytes are not the file's).
+ */
+export function externalSource(t: TensorValue): { source: ExternalData; read: () => Uint8Array } | undefined {
+  return EXTERNAL.get(t);
+}
+
+/** Reads `length` bytes at `offset` of a file, naming the tensor when the file is too short. */
+function readExternal(x: ExternalData, tensor: string): Uint8Array {
+  const out = new Uint8Array(x.length);
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(x.path);
+  } catch (e) {
+    throw new OnnxFormatError(`tensor '${tensor}': cannot read external data ${x.path} (${errorWhy(e)})`);
+  }
+  try {
+    f.seekSync(x.offset, Deno.SeekMode.Start);
+    for (let got = 0; got < x.length;) {
+      const k = f.readSync(out.subarray(got));
+      if (k === null) {
+        throw new OnnxFormatError(
+          `tensor '${tensor}': external data ${x.path} ends at ${
+            x.offset + got
+          } bytes, before offset ${x.offset} + length ${x.length}`,
+        );
+      }
+      got += k;
+    }
+  } finally {
+    f.close();
+  }
+  return out;
+}
+
+function errorWhy(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return (e as Error).message.split(": ")[0];
+}
+
+/**
+ * Resolves and checks a TensorProto's `external_data` entries (the ONNX convention: `location`
+ * relative to the model's folder, optional `offset` and `length` in bytes): the file must be a
+ * regular file inside the folder (no absolute path, no `..`, no symbolic link out of it) holding
+ * `offset + length` bytes, and `length`, when given, the tensor's size.
+ */
+// deno-lint-ignore no-explicit-any
+function externalData(p: any, size: number, dir: string | undefined): ExternalData {
+  const name = p.name;
+  const entries = new Map<string, string>();
+  for (const e of p.externalData ?? []) entries.set(e.key ?? "", e.value ?? "");
+  const location = entries.get("location");
+  if (!location) throw new OnnxFormatError(`tensor '${name}' has external data without a location`);
+  if (dir === undefined) {
+    throw new OnnxFormatError(
+      `tensor '${name}' has external data (${location}), but the model was not read from a file`,
+    );
+  }
+  if (location.startsWith("/") || location.split(/[\\/]/).includes("..") || location.includes("\0")) {
+    throw new OnnxFormatError(
+      `tensor '${name}': external data location '${location}' is outside the model's folder (a relative path below it is required)`,
+    );
+  }
+  const field = (key: string, dflt: number): number => {
+    const v = entries.get(key);
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+      throw new OnnxFormatError(`tensor '${name}': external data ${key} '${v}' is not a byte count`);
+    }
+    return Number(v);
+  };
+  const offset = field("offset", 0);
+  const length = field("length", size);
+  if (length !== size) {
+    throw new OnnxFormatError(
+      `tensor '${name}': external data length ${length}, but the tensor takes ${size} bytes`,
+    );
+  }
+  const path = `${dir}/${location}`;
+  let real: string, realDir: string;
+  try {
+    realDir = Deno.realPathSync(dir);
+    real = Deno.realPathSync(path);
+  } catch (e) {
+    throw new OnnxFormatError(`tensor '${name}': external data ${path}: ${errorWhy(e)}`);
+  }
+  if (!real.startsWith(realDir.endsWith("/") ? realDir : `${realDir}/`)) {
+    throw new OnnxFormatError(
+      `tensor '${name}': external data ${path} leads outside the model's folder (to ${real})`,
+    );
+  }
+  const st = Deno.statSync(real);
+  if (!st.isFile) throw new OnnxFormatError(`tensor '${name}': external data ${path} is not a file`);
+  if (st.size < offset + length) {
+    throw new OnnxFormatError(
+      `tensor '${name}': external data ${path} has ${st.size} bytes, fewer than offset ${offset} + length ${length}`,
+    );
+  }
+  return { path: real, offset, length };
+}
+
+/**
+ * Converts a decoded `onnx.TensorProto` into a {@link TensorValue}. A tensor with external data
+ * (`opts.externalDir`) is checked at once and read when its `data` is first used.
  *
  * @example
  * ```ts
@@ -149,17 +275,30 @@ export function bytesOf(t: TensorValue): Uint8Array {
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export function tensorFromProto(p: any): TensorValue {
+export function tensorFromProto(p: any, opts: DecodeOptions = {}): TensorValue {
   const dtype = p.dataType ?? 0;
   const shape: number[] = (p.dims ?? []).map(num);
   const n = shapeSize(shape);
   if (!(n >= 0 && n <= 2 ** 31) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw new OnnxFormatError(`tensor '${p.name}' has an invalid shape [${shape.join(",")}]`);
   }
-  if (p.dataLocation === 1 || (p.externalData && p.externalData.length)) {
-    throw new OnnxFormatError(`tensor '${p.name}' uses external data, which is not supported`);
-  }
   if (dtype === 8) throw new OnnxFormatError(`tensor '${p.name}' has type string, which is not supported`);
+  if (p.dataLocation === 1 || (p.externalData && p.externalData.length)) {
+    allocArray(dtype, 0); // an unsupported dtype is named before the file is looked at
+    const bits = packedBits(dtype);
+    const size = bits ? Math.ceil(n * bits / 8) : n * dtypeSize(dtype);
+    const source = externalData(p, size, opts.externalDir);
+    const read = () => readExternal(source, p.name);
+    let data: TensorArray | undefined;
+    const t = { dtype, shape } as TensorValue;
+    Object.defineProperty(t, "data", {
+      enumerable: true,
+      get: () => (data ??= bits ? unpackSubByte(dtype, read(), n) : arrayFromBytes(dtype, read(), n)),
+      set: (v: TensorArray) => (data = v),
+    });
+    if (!bits) EXTERNAL.set(t, { source, read });
+    return t;
+  }
   if (packedBits(dtype)) {
     const packed = p.rawData && p.rawData.length ? p.rawData : (p.int32Data ?? []).map(num);
     return { dtype, shape, data: unpackSubByte(dtype, packed, n) };
@@ -223,10 +362,10 @@ export function decodeTensor(bytes: Uint8Array, file = "tensor"): TensorValue & 
 }
 
 // deno-lint-ignore no-explicit-any
-function attribute(a: any, file: string): AttributeValue {
+function attribute(a: any, file: string, opts: DecodeOptions): AttributeValue {
   switch (a.type) {
     case 5:
-      return { kind: "graph", value: decodeGraph(a.g, file) };
+      return { kind: "graph", value: decodeGraph(a.g, file, opts) };
     case 1:
       return { kind: "float", value: a.f ?? 0 };
     case 2:
@@ -234,7 +373,7 @@ function attribute(a: any, file: string): AttributeValue {
     case 3:
       return { kind: "string", value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case 4:
-      return { kind: "tensor", value: tensorFromProto(a.t) };
+      return { kind: "tensor", value: tensorFromProto(a.t, opts) };
     case 6:
       return { kind: "floats", value: [...(a.floats ?? [])] };
     case 7:
@@ -272,7 +411,7 @@ function valueInfo(v: any): OnnxValueInfo {
  * console.log(model.nodes.length);
  * ```
  */
-export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
+export function decodeModel(bytes: Uint8Array, file = "model", opts: DecodeOptions = {}): OnnxModel {
   // deno-lint-ignore no-explicit-any
   let m: any;
   try {
@@ -285,15 +424,36 @@ export function decodeModel(bytes: Uint8Array, file = "model"): OnnxModel {
   const opsets = new Map<string, number>();
   for (const o of m.opsetImport ?? []) opsets.set(o.domain ?? "", num(o.version));
   if (!opsets.has("") && opsets.has("ai.onnx")) opsets.set("", opsets.get("ai.onnx")!);
-  return { irVersion: num(m.irVersion), opsets, ...decodeGraph(g, file) };
+  return { irVersion: num(m.irVersion), opsets, ...decodeGraph(g, file, opts) };
+}
+
+/**
+ * Reads and decodes an ONNX model file; its external data, if any, is resolved in the file's
+ * folder, checked at once and read when used. Returns the model file's bytes too (the data
+ * files are not included).
+ *
+ * @example
+ * ```ts
+ * const { model } = readModelFile("build/models/big.onnx");
+ * ```
+ */
+export function readModelFile(path: string): { model: OnnxModel; bytes: Uint8Array } {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (e) {
+    throw new OnnxFormatError(`${path}: ${errorWhy(e)}`);
+  }
+  const externalDir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+  return { model: decodeModel(bytes, path, { externalDir }), bytes };
 }
 
 /** Decodes a `GraphProto` (the main graph or a control-flow body). */
 // deno-lint-ignore no-explicit-any
-function decodeGraph(g: any, file: string): OnnxGraph {
+function decodeGraph(g: any, file: string, opts: DecodeOptions): OnnxGraph {
   const initializers = new Map<string, TensorValue>();
   try {
-    for (const t of g?.initializer ?? []) initializers.set(t.name, tensorFromProto(t));
+    for (const t of g?.initializer ?? []) initializers.set(t.name, tensorFromProto(t, opts));
   } catch (e) {
     throw new OnnxFormatError(`${file}: ${(e as Error).message}`);
   }
@@ -302,7 +462,7 @@ function decodeGraph(g: any, file: string): OnnxGraph {
     const attributes = new Map<string, AttributeValue>();
     for (const a of n.attribute ?? []) {
       try {
-        attributes.set(a.name, attribute(a, file));
+        attributes.set(a.name, attribute(a, file, opts));
       } catch (e) {
         throw new OnnxFormatError(
           `${file}: node '${n.name || i}' attribute ${a.name}: ${(e as Error).message}`,
