@@ -184,18 +184,44 @@ Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plai
   }
 });
 
-Deno.test("simd: float MatMul and Gemm (8 x 16 AVX-512 and 8 x 8 AVX2 tiles, row and column tails) = plain C = qemu", async () => {
-  for (const [M, K, N] of [[13, 29, 37], [8, 5, 16], [21, 300, 48], [7, 3, 33], [17, 64, 15]]) {
+Deno.test("simd: float MatMul and Gemm (8/4/1 x 32 and x 16 AVX-512 tiles, packed panels, 8 x 8 AVX2 tiles, row and column tails, epilogues) = plain C = qemu", async () => {
+  // column counts around the 16- and 32-lane tiles (1, 15-17, 31-33, 63); row counts with 8-, 4-
+  // and 1-row tails, below and above the 16 rows that pack B
+  const shapes = [
+    [13, 29, 37],
+    [8, 5, 16],
+    [21, 300, 48],
+    [7, 3, 33],
+    [17, 64, 15],
+    [35, 19, 63],
+    [1, 40, 31],
+    [
+      16,
+      7,
+      1,
+    ],
+    [40, 33, 17],
+    [19, 8, 64],
+    [30, 12, 32],
+  ];
+  for (const [M, K, N] of shapes) {
     const a = f32([M, K]);
     const mm = { opType: "MatMul", opset: 13, inputs: [inp("a", a), inp("b", f32([K, N]), true)] };
     await same(`MatMul ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(mm)))), [a]);
-    const gemm = {
-      opType: "Gemm",
-      opset: 13,
-      inputs: [inp("a", a), inp("b", f32([N, K]), true), inp("c", f32([N]), true)],
-      attrs: { transB: 1 },
-    };
-    await same(`Gemm transB ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(gemm)))), [a]);
+    const gemms: [string, QInput[], Record<string, number>][] = [
+      ["transB, C [N]", [inp("b", f32([N, K]), true), inp("c", f32([N]), true)], { transB: 1 }],
+      ["C [N] (a contiguous bias row)", [inp("b", f32([K, N]), true), inp("c", f32([N]), true)], {}],
+      ["C [M, 1] (a bias per row)", [inp("b", f32([K, N]), true), inp("c", f32([M, 1]), true)], {}],
+      ["alpha, beta, C [M, N]", [inp("b", f32([K, N]), true), inp("c", f32([M, N]), true)], {
+        alpha: 0.5,
+        beta: 3.5,
+      }],
+      ["alpha, no C", [inp("b", f32([K, N]), true)], { alpha: -2.5 }],
+    ];
+    for (const [what, rest, attrs] of gemms) {
+      const gemm = { opType: "Gemm", opset: 13, inputs: [inp("a", a), ...rest], attrs };
+      await same(`Gemm ${what} ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(gemm)))), [a]);
+    }
   }
 });
 
@@ -211,6 +237,8 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [12, 20, 1, 1, 5, 7, 1, 1, 0, 1], //   pointwise: channels x positions product
     [12, 18, 3, 1, 4, 7, 1, 1, 0, 0], //   pointwise, groups
     [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
+    [24, 40, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (32 + 17), 40 rows: packed panels
+    [16, 19, 1, 1, 9, 9, 1, 1, 0, 0], //   pointwise, 81 positions (32 + 32 + 17), 19 rows (8 + 8 + 1 + 1 + 1)
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
