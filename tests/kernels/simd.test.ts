@@ -326,6 +326,20 @@ Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of
   }
 });
 
+Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = qemu over a float sweep", async () => {
+  const x = floatSweep(65521);
+  const v = tensor(DType.float32, [x.length], x);
+  for (const [lo, hi] of [[0, 6], [-0, 0], [-1.5, Infinity], [3, -3], [NaN, 1], [-Infinity, NaN]]) {
+    const bound = (name: string, b: number) => inp(name, tensor(DType.float32, [], [b]), true);
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Clip",
+      opset: 13,
+      inputs: [inp("x", v), bound("lo", lo), bound("hi", hi)],
+    }))));
+    await same(`Clip [${lo}, ${hi}] sweep (${x.length} values)`, prog, [v]);
+  }
+});
+
 Deno.test("simd: the real models (mnist-cnn, stories260K, shufflenet-v2-int8): vector = plain C", async () => {
   const models: [string, Record<string, number[]>, () => TensorValue][] = [
     ["mnist-cnn/mnist-12.onnx", {}, () => f32([1, 1, 28, 28])],
