@@ -553,14 +553,14 @@ typedef struct conv_job {
 #define DW_ROWS(NAME, SWC, ATTR)                                                                  \
   DW_CHUNK(NAME##_4, 4, SWC, ATTR)                                                                \
   DW_CHUNK(NAME##_1, 1, SWC, ATTR)                                                                \
-  DW_ROWS_LOOP(NAME)
-/* All outputs: chunks of 8 positions by 4 rows (the last rows one by one). */
-#define DW_ROWS_LOOP(NAME)                                                                        \
+  DW_ROWS_LOOP(NAME, 8)
+/* All outputs: chunks of L (8 or 16) positions by 4 rows (the last rows one by one). */
+#define DW_ROWS_LOOP(NAME, L)                                                                     \
   static void NAME(const conv_geom *q, const float *xp, idx XH, idx XW, const float *w, float *y, \
                    const float *bias) {                                                           \
     for (idx od = 0; od < q->OD; od++) {                                                          \
       float *yd = y + od * q->OH * q->OW;                                                         \
-      for (idx o0 = 0; o0 < q->OW; o0 += 8) {                                                     \
+      for (idx o0 = 0; o0 < q->OW; o0 += L) {                                                     \
         idx oh = 0;                                                                               \
         for (; oh + 4 <= q->OH; oh += 4) NAME##_4(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias); \
         for (; oh < q->OH; oh++) NAME##_1(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias);   \
@@ -618,22 +618,64 @@ __attribute__((target("avx2"))) static inline __m256 dw_load(const float *p, idx
 #define DW_ROWS_AVX2(NAME, SWC)                                                                   \
   DW_CHUNK_AVX2(NAME##_4, 4, SWC)                                                                 \
   DW_CHUNK_AVX2(NAME##_1, 1, SWC)                                                                 \
-  DW_ROWS_LOOP(NAME)
+  DW_ROWS_LOOP(NAME, 8)
 DW_ROWS_AVX2(dw_rows_s1_avx2, 1)
 DW_ROWS_AVX2(dw_rows_s2_avx2, 2)
 DW_ROWS_AVX2(dw_rows_sn_avx2, 0)
+
+/* The same with AVX-512, 16 positions per register (strides 1 and 2; stride 2 deinterleaves 32
+ * loaded floats), the row's last lanes stored under a mask. */
+__attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p, idx sw) {
+  if (sw == 1) return _mm512_loadu_ps(p);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+}
+#define DW_CHUNK_AVX512(NAME, RB, SWC)                                                            \
+  __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
+                                                      idx XW, const float *w, float *y, idx od,   \
+                                                      idx oh, idx o0, const float *bias) {        \
+    __m512 acc[RB];                                                                               \
+    for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();                                    \
+    for (idx kd = 0; kd < q->KD; kd++) {                                                          \
+      for (idx kh = 0; kh < q->KH; kh++) {                                                        \
+        const float *wr = w + (kd * q->KH + kh) * q->KW;                                          \
+        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * q->DH) * XW + o0 * SWC; \
+        for (idx kw = 0; kw < q->KW; kw++) {                                                      \
+          const __m512 wk = _mm512_set1_ps(wr[kw]);                                               \
+          for (int r = 0; r < RB; r++)                                                            \
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + r * q->SH * XW + kw * q->DW, SWC), wk)); \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
+    const __mmask16 m = (__mmask16)((1u << nl) - 1);                                              \
+    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
+    for (int r = 0; r < RB; r++)                                                                  \
+      _mm512_mask_storeu_ps(y + r * q->OW + o0, m, bias ? _mm512_add_ps(acc[r], bv) : acc[r]);    \
+  }
+#define DW_ROWS_AVX512(NAME, SWC)                                                                 \
+  DW_CHUNK_AVX512(NAME##_4, 4, SWC)                                                               \
+  DW_CHUNK_AVX512(NAME##_1, 1, SWC)                                                               \
+  DW_ROWS_LOOP(NAME, 16)
+DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
+DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
 #endif
 
 static void conv_dw_item(void *ctx, size_t item) {
   conv_job *j = ctx;
   const conv_geom *q = j->q;
   const idx oc = (idx)item % q->OC, n = (idx)item / q->OC, OCg = q->OC / q->G;
-  /* the padded extents: every tap of every chunk (8 lanes from each row's first output) */
+  /* the padded extents: every tap of every chunk (L lanes from each row's first output) */
   const idx XD = (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 > q->ID + q->PD
                      ? (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 : q->ID + q->PD;
   const idx XH = (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 > q->IH + q->PH
                      ? (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 : q->IH + q->PH;
-  const idx OWc = (q->OW + 7) / 8 * 8, XWn = (OWc - 1) * q->SW + (q->KW - 1) * q->DW + 2;
+  /* AVX-512: chunks of 16 positions along rows longer than 8 (strides 1 and 2) */
+  int wide = 0;
+#ifdef NN_AVX2
+  wide = q->OW > 8 && (q->SW == 1 || q->SW == 2) && opml_use_avx512();
+#endif
+  const idx L = wide ? 16 : 8, OWc = (q->OW + L - 1) / L * L, XWn = (OWc - 1) * q->SW + (q->KW - 1) * q->DW + 2;
   const idx XW = XWn > q->IW + q->PW ? XWn : q->IW + q->PW;
   float *xp = opml_alloc((size_t)(XD * XH * XW) * sizeof(float));
   if (!xp) {
@@ -652,6 +694,7 @@ static void conv_dw_item(void *ctx, size_t item) {
   dw_rows_fn rows = q->SW == 1 ? dw_rows_s1 : q->SW == 2 ? dw_rows_s2 : dw_rows_sn;
 #ifdef NN_AVX2
   if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
+  if (wide) rows = q->SW == 1 ? dw_rows_s1_avx512 : dw_rows_s2_avx512;
 #endif
   rows(q, xp, XH, XW, j->w + oc * j->K, j->y + (n * q->OC + oc) * j->P, j->bias ? j->bias + oc : 0);
   opml_free(xp);

@@ -230,6 +230,8 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
   const cases: number[][] = [
     [5, 5, 5, 3, 13, 19, 1, 1, 1, 1], //   depthwise: 19 columns (8 + 8 + 3), 13 rows (4 x 3 + 1)
     [3, 3, 3, 5, 17, 23, 2, 1, 2, 1], //   depthwise 5x5, stride 2 (deinterleaved lanes)
+    [6, 6, 6, 3, 9, 67, 2, 1, 1, 1], //    depthwise, stride 2, 34 columns (AVX-512: 16 + 16 + 2)
+    [2, 2, 2, 3, 6, 40, 1, 1, 1, 0], //    depthwise, 40 columns (AVX-512: 16 + 16 + 8), no bias
     [4, 8, 4, 3, 11, 10, 3, 2, 2, 0], //   depthwise, channel multiplier 2, stride 3, dilation 2
     [6, 8, 2, 3, 9, 11, 1, 5, 5, 1], //    grouped, dilation 5 > the map: taps wholly in the padding
     [4, 20, 1, 3, 15, 17, 2, 1, 1, 1], //  strided 3x3: panels of 8 / 16 positions over rows, 20 rows
