@@ -30,6 +30,7 @@ typedef ptrdiff_t idx;
  * plus the loads and address arithmetic (docs/BENCHMARKS.md, section 2). */
 
 #define NR 8
+#define WR_MAX 32 /* the most positions in one im2col panel (AVX-512: WR) */
 
 typedef struct mm_args {
   idx M, N, K;
@@ -482,7 +483,7 @@ static int k_gemm(const opml_node *nd) {
  *    as rows and positions as contiguous columns (no packing, no im2col);
  *  - depthwise (one input channel per group): a whole output row at a time, tap by tap,
  *    `y[ow] += x[...] * w` over the positions whose tap is inside the input (vector lanes);
- *  - the others: per block of 8 or 16 output positions, an im2col panel of the taps that are not
+ *  - the others: per block of 8 or 32 (AVX-512) output positions, an im2col panel of the taps that are not
  *    wholly padding (taps x positions, padding lanes 0), then the product core with output
  *    channels as rows and the block's positions as columns. */
 
@@ -719,7 +720,7 @@ static void conv_panel_item(void *ctx, size_t item) {
     return;
   }
   /* the block's positions as runs along output rows: (od, oh, first ow, first lane, length) */
-  idx seg[16][5], nseg = 0;
+  idx seg[WR_MAX][5], nseg = 0;
   for (idx l = 0; l < cnt;) {
     const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
     const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
@@ -880,7 +881,7 @@ static int k_conv(const opml_node *nd) {
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
 #ifdef NN_AVX2
-  j.nb = opml_use_avx512() ? 2 * NR : NR;
+  j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
   j.nb = NR;
 #endif
