@@ -182,7 +182,8 @@ class NativeRepeater {
       ...ins,
       "--repeat-stdin",
     ];
-    if (threads !== 1) args.push("--threads", String(threads));
+    // always explicit: the runtime's default is every core, which made the 1-thread rows 2 threads
+    args.push("--threads", String(threads));
     if (states) args.push("--states", `${this.#dir}/states.bin`);
     this.#child = new Deno.Command(runtime, { args, stdin: "piped", stdout: "piped", stderr: "inherit" })
       .spawn();

@@ -325,13 +325,12 @@ __attribute__((target("avx2"))) static inline __m256d recip4(__m256d d) {
   _mm256_set_m128(_mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)))),             \
                   _mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)))))
 
+/* Both branches of the scalar sigmoid take e = exp_lite(-|x|) (x >= 0: -(double)x; x < 0: x) and
+ * p = recip(1.0 + e); x >= 0 returns p, x < 0 returns e * p: one exp per lane. */
 __attribute__((target("avx2"))) static inline __m256d sigmoid4(__m256d d) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d en = exp_lite4(_mm256_sub_pd(_mm256_setzero_pd(), d)); /* -(double)x, exact */
-  const __m256d pos = recip4(_mm256_add_pd(one, en));
-  const __m256d e = exp_lite4(d);
-  const __m256d neg = _mm256_mul_pd(e, recip4(_mm256_add_pd(one, e)));
-  return _mm256_blendv_pd(pos, neg, d); /* the sign of d picks the branch, as the scalar code's */
+  const __m256d e = exp_lite4(_mm256_or_pd(d, _mm256_set1_pd(-0.0))); /* -|d|, exact */
+  const __m256d p = recip4(_mm256_add_pd(_mm256_set1_pd(1.0), e));
+  return _mm256_blendv_pd(p, _mm256_mul_pd(e, p), d); /* the sign of d picks the branch */
 }
 
 __attribute__((target("avx2"))) static void expf_avx2(const float *x, float *y, size_t n8) {
@@ -366,12 +365,95 @@ __attribute__((target("avx2"))) static void sigmoidf_avx2(const float *x, float 
   }
 }
 #undef BY_HALVES
+
+/* The same with AVX-512 (F): 8 binary64 lanes per register, 16 floats per step; the table lookup
+ * selects from registers (two 16-entry permutes and a blend on bit 4 of the index: the same
+ * entry, no memory gather), the float division of recip runs on all 16 lanes at once. */
+#define AVX512 __attribute__((target("avx512f")))
+AVX512 static inline __m512d exp_lite8(__m512d t, const __m512d tab[4]) {
+  const __m512d z = _mm512_mul_pd(t, _mm512_set1_pd(EXP_INVLN2N));
+  __m512d kd = _mm512_add_pd(z, _mm512_set1_pd(0x1.8p52));
+  const __m512i ki = _mm512_castpd_si512(kd);
+  kd = _mm512_sub_pd(kd, _mm512_set1_pd(0x1.8p52));
+  const __m512d r = _mm512_sub_pd(z, kd);
+  const __m512d lo = _mm512_permutex2var_pd(tab[0], ki, tab[1]); /* entries 0-15: bits 0-3 */
+  const __m512d hi = _mm512_permutex2var_pd(tab[2], ki, tab[3]); /* entries 16-31 */
+  const __m512d e = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), lo, hi);
+  const __m512d sc =
+      _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(e), _mm512_slli_epi64(_mm512_srli_epi64(ki, 5), 52)));
+  __m512d p = _mm512_add_pd(_mm512_set1_pd(EL1), _mm512_mul_pd(r, _mm512_set1_pd(EL2)));
+  p = _mm512_add_pd(_mm512_set1_pd(EL0), _mm512_mul_pd(r, p));
+  p = _mm512_add_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(r, p));
+  return _mm512_mul_pd(sc, p);
+}
+
+AVX512 static inline void exp_tab8(__m512d tab[4]) {
+  for (int i = 0; i < 4; i++) tab[i] = _mm512_loadu_pd((const double *)exp_tab + 8 * i);
+}
+
+/* The 16 floats of v as two registers of 8 doubles (exact), and back (one rounding each). */
+AVX512 static inline __m512d lo8(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+AVX512 static inline __m512d hi8(__m512 v) {
+  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+AVX512 static inline __m512 to16(__m512d lo, __m512d hi) {
+  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),
+                                             _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+
+AVX512 static void expf_avx512(const float *x, float *y, size_t n16) {
+  __m512d tab[4];
+  exp_tab8(tab);
+  const __m512i finf = _mm512_set1_epi32((int)F_INF), big = _mm512_set1_epi32(0x42DBFFFF);
+  for (size_t i = 0; i < n16; i += 16) {
+    const __m512 xv = _mm512_loadu_ps(x + i);
+    const __m512i u = _mm512_castps_si512(xv), a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
+    __m512 r = to16(exp_lite8(lo8(xv), tab), exp_lite8(hi8(xv), tab));
+    /* |x| >= 110: +inf or 0 by the sign; NaN: x */
+    const __m512 over = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(u, 31), finf));
+    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, big), r, over);
+    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, finf), r, xv);
+    _mm512_storeu_ps(y + i, r);
+  }
+}
+
+AVX512 static void sigmoidf_avx512(const float *x, float *y, size_t n16) {
+  __m512d tab[4];
+  exp_tab8(tab);
+  const __m512i finf = _mm512_set1_epi32((int)F_INF), sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
+  const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
+  for (size_t i = 0; i < n16; i += 16) {
+    const __m512 xv = _mm512_loadu_ps(x + i);
+    const __m512i u = _mm512_castps_si512(xv), a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
+    const __mmask16 neg = _mm512_cmplt_epi32_mask(u, _mm512_setzero_si512());
+    /* e = exp_lite(-|x|), d = 1.0 + e (both branches of the scalar code) */
+    const __m512d el = exp_lite8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(lo8(xv)), sign)), tab);
+    const __m512d eh = exp_lite8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(hi8(xv)), sign)), tab);
+    const __m512d dl = _mm512_add_pd(one, el), dh = _mm512_add_pd(one, eh);
+    /* recip(d): the float reciprocal of (float)d, 16 lanes, then one Newton step in binary64 */
+    const __m512 q = _mm512_div_ps(_mm512_set1_ps(1.0f), to16(dl, dh));
+    const __m512d yl = lo8(q), yh = hi8(q);
+    const __m512d pl = _mm512_mul_pd(yl, _mm512_sub_pd(two, _mm512_mul_pd(dl, yl)));
+    const __m512d ph = _mm512_mul_pd(yh, _mm512_sub_pd(two, _mm512_mul_pd(dh, yh)));
+    /* x >= 0: p; x < 0: e * p */
+    __m512 r = to16(_mm512_mask_mul_pd(pl, (__mmask8)neg, el, pl), _mm512_mask_mul_pd(ph, (__mmask8)(neg >> 8), eh, ph));
+    /* x >= 40: 1; x <= -110: 0; NaN: x */
+    const __mmask16 one_m = _mm512_mask_cmpgt_epi32_mask((__mmask16)~neg, a, _mm512_set1_epi32(0x421FFFFF));
+    const __mmask16 zero_m = _mm512_mask_cmpgt_epi32_mask(neg, a, _mm512_set1_epi32(0x42DBFFFF));
+    r = _mm512_mask_blend_ps(one_m, r, _mm512_set1_ps(1.0f));
+    r = _mm512_mask_blend_ps(zero_m, r, _mm512_setzero_ps());
+    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, finf), r, xv);
+    _mm512_storeu_ps(y + i, r);
+  }
+}
+#undef AVX512
 #endif
 
 void opml_expf_n(const float *x, float *y, size_t n) {
   size_t i = 0;
 #if defined(OPML_X86)
-  if (opml_use_avx2()) expf_avx2(x, y, i = n & ~(size_t)7);
+  if (opml_use_avx512()) expf_avx512(x, y, i = n & ~(size_t)15);
+  if (opml_use_avx2()) expf_avx2(x + i, y + i, (n - i) & ~(size_t)7), i = n & ~(size_t)7;
 #endif
   for (; i < n; i++) y[i] = opml_expf(x[i]);
 }
@@ -379,7 +461,8 @@ void opml_expf_n(const float *x, float *y, size_t n) {
 void opml_sigmoidf_n(const float *x, float *y, size_t n) {
   size_t i = 0;
 #if defined(OPML_X86)
-  if (opml_use_avx2()) sigmoidf_avx2(x, y, i = n & ~(size_t)7);
+  if (opml_use_avx512()) sigmoidf_avx512(x, y, i = n & ~(size_t)15);
+  if (opml_use_avx2()) sigmoidf_avx2(x + i, y + i, (n - i) & ~(size_t)7), i = n & ~(size_t)7;
 #endif
   for (; i < n; i++) y[i] = opml_sigmoidf(x[i]);
 }

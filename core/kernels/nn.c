@@ -24,11 +24,13 @@ typedef ptrdiff_t idx;
  * Register-blocked tiles of 8, 4 (MIPS: 3) or 1 rows by NR columns: each accumulator is one
  * output, updated once per k in ascending k, so the compiler may keep NR outputs in SIMD
  * registers (lanes are independent outputs) without changing any output's bits. Costs:
- * natively about 15-20 GMAC/s with AVX2 on this project's reference machine; in the MIPS image
+ * natively about 15-20 GMAC/s with AVX2 on this project's reference machine, 60-110 with the
+ * AVX-512 tiles (8 x 32, packed panels; pointwise convolutions of mobilenet_v2); in the MIPS image
  * 3.0 (3-row tile) to 4.0 (1-row tile) VM steps per multiply-add: a mul.s and an add.s each,
  * plus the loads and address arithmetic (docs/BENCHMARKS.md, section 2). */
 
 #define NR 8
+#define WR_MAX 32 /* the most positions in one im2col panel (AVX-512: WR) */
 
 typedef struct mm_args {
   idx M, N, K;
@@ -123,12 +125,13 @@ static void col_8(idx K, const float *a, const idx *arow, const idx *acol, const
   for (int r = 0; r < 8; r++) acc[r * NR] = s[r];
 }
 
-static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
+/* C(i0 + r, j0 + j) = epilogue(acc[r * ld + j]) for r < mr, j < nr. */
+static void store_tile_ld(const mm_args *g, const float *acc, idx ld, idx i0, idx mr, idx j0, idx nr) {
   const idx cs = g->c_cs, bcs = g->bias_cs;
   if (cs == 1 && nr == NR && g->alpha == 1.0f && !g->bias) { /* the common case, vectorised */
     for (idx r = 0; r < mr; r++) {
       float *c = g->c + (i0 + r) * g->c_rs + j0;
-      for (int j = 0; j < NR; j++) c[j] = acc[r * NR + j];
+      for (int j = 0; j < NR; j++) c[j] = acc[r * ld + j];
     }
     return;
   }
@@ -138,9 +141,9 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
       float *c = g->c + (i0 + r) * g->c_rs + j0;
       const float bv = g->bias[(i0 + r) * g->bias_rs];
       if (nr == NR) {
-        for (int j = 0; j < NR; j++) c[j] = acc[r * NR + j] + bv;
+        for (int j = 0; j < NR; j++) c[j] = acc[r * ld + j] + bv;
       } else {
-        for (idx j = 0; j < nr; j++) c[j] = acc[r * NR + j] + bv;
+        for (idx j = 0; j < nr; j++) c[j] = acc[r * ld + j] + bv;
       }
     }
     return;
@@ -151,16 +154,16 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
       float *c = g->c + (j0 + j) * cs + i0;
       if (g->bias) {
         const float *bi = g->bias + i0 * g->bias_rs + (j0 + j) * bcs;
-        for (idx r = 0; r < mr; r++) c[r] = acc[r * NR + j] + bi[r * g->bias_rs];
+        for (idx r = 0; r < mr; r++) c[r] = acc[r * ld + j] + bi[r * g->bias_rs];
       } else {
-        for (idx r = 0; r < mr; r++) c[r] = acc[r * NR + j];
+        for (idx r = 0; r < mr; r++) c[r] = acc[r * ld + j];
       }
     }
     return;
   }
   for (idx r = 0; r < mr; r++) {
     float *c = g->c + (i0 + r) * g->c_rs + j0 * cs;
-    const float *s = acc + r * NR;
+    const float *s = acc + r * ld;
     const float *bi = g->bias ? g->bias + (i0 + r) * g->bias_rs + j0 * bcs : 0;
     if (g->alpha == 1.0f && !bi) {
       for (idx j = 0; j < nr; j++) c[j * cs] = s[j];
@@ -174,12 +177,16 @@ static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j
   }
 }
 
+static void store_tile(const mm_args *g, const float *acc, idx i0, idx mr, idx j0, idx nr) {
+  store_tile_ld(g, acc, NR, i0, mr, j0, nr);
+}
+
 /* One work item of a product: the output columns [j0, j0 + NR) and rows [i0, i1). */
 typedef struct mm_job {
   const mm_args *g;
   tiles ts;
   idx rows, chunks; /* rows per item (a multiple of 8), items per column panel */
-  int wide;         /* items of two panels, 8 x 16 tiles (AVX-512, contiguous B rows) */
+  int wide;         /* items of WR columns in AVX-512 tiles (B rows contiguous) */
   int failed;       /* an item had no scratch memory */
 } mm_job;
 
@@ -225,24 +232,98 @@ static void mm_panel(mm_job *job, idx j0, idx i0, idx i1) {
 }
 
 #ifdef NN_AVX2
-/* With AVX-512: 8 rows by 16 contiguous columns (two panels) in 8 registers, one full cache line
- * of B per k. Each lane is one output, acc = acc + a_k * b_k in ascending k, a separate multiply
- * and add (no FMA): the bits of the 8-wide tiles. */
-__attribute__((target("avx512f"))) static void tile_8x16_avx512(idx K, const float *a, const idx *arow,
-                                                                const idx *acol, const float *b, idx ldb,
-                                                                float *acc0, float *acc1) {
-  __m512 c[8];
-  const float *ar[8];
-  for (int r = 0; r < 8; r++) ar[r] = a + arow[r], c[r] = _mm512_setzero_ps();
-  for (idx k = 0; k < K; k++) {
-    const idx o = acol[k];
-    const __m512 bv = _mm512_loadu_ps(b + k * ldb);
-    for (int r = 0; r < 8; r++) c[r] = _mm512_add_ps(c[r], _mm512_mul_ps(_mm512_set1_ps(ar[r][o]), bv));
+/* With AVX-512: tiles of ROWS rows by 16 V contiguous columns (V = 1 or 2 registers per row, up
+ * to 16 accumulators), B read at b + k ldb, lanes past the last column masked off (they are
+ * neither loaded nor stored). Each lane is one output, acc = acc + a_k * b_k in ascending k, a
+ * separate multiply and add (no FMA): the bits of the plain tiles. The epilogue stores whole
+ * rows from the registers where it is C = acc [+ bias per row or a contiguous bias row] (the
+ * same single addition per output), and goes through store_tile_ld otherwise. */
+#define AVX512 __attribute__((target("avx512f")))
+#define WR 32 /* columns of the widest tile */
+
+AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx i0, idx j0, __mmask16 m0,
+                              __mmask16 m1) {
+  const idx bcs = g->bias_cs;
+  if (g->c_cs == 1 && g->alpha == 1.0f && (!g->bias || (g->beta == 1.0f && (bcs == 0 || bcs == 1)))) {
+    for (int r = 0; r < rows; r++) {
+      float *cr = g->c + (i0 + r) * g->c_rs + j0;
+      for (int h = 0; h < v; h++) {
+        const __mmask16 m = h ? m1 : m0;
+        __m512 y = c[r * v + h];
+        if (g->bias) {
+          const float *bi = g->bias + (i0 + r) * g->bias_rs + (j0 + 16 * h) * bcs;
+          y = _mm512_add_ps(y, bcs ? _mm512_maskz_loadu_ps(m, bi) : _mm512_set1_ps(*bi));
+        }
+        _mm512_mask_storeu_ps(cr + 16 * h, m, y);
+      }
+    }
+    return;
   }
-  float t[16];
-  for (int r = 0; r < 8; r++) {
-    _mm512_storeu_ps(t, c[r]);
-    for (int j = 0; j < 8; j++) acc0[r * NR + j] = t[j], acc1[r * NR + j] = t[8 + j];
+  float t[8 * WR];
+  for (int r = 0; r < rows; r++) {
+    for (int h = 0; h < v; h++) _mm512_storeu_ps(t + r * WR + 16 * h, c[r * v + h]);
+  }
+  const idx nr = (idx)__builtin_popcount(m0) + (idx)__builtin_popcount(m1);
+  store_tile_ld(g, t, WR, i0, rows, j0, nr);
+}
+
+#define WTILE(NAME, ROWS, V)                                                                      \
+  AVX512 static void NAME(const mm_args *g, idx i0, idx j0, const float *b, idx ldb, __mmask16 m0, \
+                          __mmask16 m1) {                                                         \
+    __m512 c[ROWS * V];                                                                           \
+    const float *ar[ROWS];                                                                        \
+    _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                     \
+      ar[r] = g->a + g->arow[i0 + r];                                                             \
+      _Pragma("GCC unroll 2") for (int h = 0; h < V; h++) c[r * V + h] = _mm512_setzero_ps();    \
+    }                                                                                             \
+    const idx *acol = g->acol;                                                                    \
+    for (idx k = 0; k < g->K; k++) {                                                              \
+      const idx o = acol[k];                                                                      \
+      const float *bk = b + k * ldb;                                                              \
+      const __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);                                            \
+      const __m512 b1 = V > 1 ? _mm512_maskz_loadu_ps(m1, bk + 16) : b0;                          \
+      _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                   \
+        const __m512 x = _mm512_set1_ps(ar[r][o]);                                                \
+        c[r * V] = _mm512_add_ps(c[r * V], _mm512_mul_ps(x, b0));                                 \
+        if (V > 1) c[r * V + V - 1] = _mm512_add_ps(c[r * V + V - 1], _mm512_mul_ps(x, b1));      \
+      }                                                                                           \
+    }                                                                                             \
+    __m512 out[ROWS * V]; /* (c's address must not escape: it would be stored at every k) */    \
+    _Pragma("GCC unroll 16") for (int i = 0; i < ROWS * V; i++) out[i] = c[i];                   \
+    wide_store(g, out, ROWS, V, i0, j0, m0, m1);                                                  \
+  }
+WTILE(wtile_8x2, 8, 2)
+WTILE(wtile_4x2, 4, 2)
+WTILE(wtile_1x2, 1, 2)
+WTILE(wtile_8x1, 8, 1)
+WTILE(wtile_4x1, 4, 1)
+WTILE(wtile_1x1, 1, 1)
+
+/* Rows [i0, i1) of the nr <= WR output columns from j0, B's columns at b (row stride ldb). */
+AVX512 static void wide_rows(const mm_args *g, idx j0, idx nr, idx i0, idx i1, const float *b, idx ldb) {
+  const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+  if (nr > 16) {
+    for (; i0 + 8 <= i1; i0 += 8) wtile_8x2(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 + 4 <= i1; i0 += 4) wtile_4x2(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 < i1; i0++) wtile_1x2(g, i0, j0, b, ldb, m0, m1);
+  } else {
+    for (; i0 + 8 <= i1; i0 += 8) wtile_8x1(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 + 4 <= i1; i0 += 4) wtile_4x1(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 < i1; i0++) wtile_1x1(g, i0, j0, b, ldb, m0, m1);
+  }
+}
+
+/* B's columns [j0, j0 + nr) packed as K rows of WR floats (zeros past nr): the tiles then read
+ * one contiguous stream instead of K rows far apart (B rows of a convolution's positions are
+ * tens of KiB apart and alias in the cache). */
+AVX512 static void pack_wide(const mm_args *g, idx j0, idx nr, float *p) {
+  const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+  const float *b = g->b + j0;
+  for (idx k = 0; k < g->K; k++, b += g->b_rs, p += WR) {
+    _mm512_storeu_ps(p, _mm512_maskz_loadu_ps(m0, b));
+    _mm512_storeu_ps(p + 16, _mm512_maskz_loadu_ps(m1, b + 16));
   }
 }
 #endif
@@ -250,21 +331,26 @@ __attribute__((target("avx512f"))) static void tile_8x16_avx512(idx K, const flo
 static void mm_item(void *ctx, size_t item) {
   mm_job *job = ctx;
   const mm_args *g = job->g;
-  const idx w = job->wide ? 2 * NR : NR; /* columns per item */
+#ifdef NN_AVX2
+  const idx w = job->wide ? WR : NR; /* columns per item */
+#else
+  const idx w = NR;
+#endif
   const idx j0 = (idx)(item / (size_t)job->chunks) * w, i1c = ((idx)(item % (size_t)job->chunks) + 1) * job->rows;
   const idx i1 = i1c < g->M ? i1c : g->M;
   idx i0 = i1c - job->rows;
 #ifdef NN_AVX2
-  if (job->wide && j0 + 2 * NR <= g->N) {
-    float acc0[8 * NR], acc1[8 * NR];
-    for (; i0 + 8 <= i1; i0 += 8) {
-      tile_8x16_avx512(g->K, g->a, g->arow + i0, g->acol, g->b + j0, g->b_rs, acc0, acc1);
-      store_tile(g, acc0, i0, 8, j0, NR);
-      store_tile(g, acc1, i0, 8, j0 + NR, NR);
-    }
+  if (job->wide) {
+    const idx nr = g->N - j0 < WR ? g->N - j0 : WR;
+    /* packing pays when the panel is read by two 8-row tiles or more */
+    float *panel = i1 - i0 >= 16 ? opml_alloc((size_t)(g->K > 0 ? g->K : 1) * WR * sizeof(float)) : 0;
+    if (panel) pack_wide(g, j0, nr, panel);
+    wide_rows(g, j0, nr, i0, i1, panel ? panel : g->b + j0, panel ? WR : g->b_rs);
+    if (panel) opml_free(panel);
+    return;
   }
 #endif
-  for (idx j = j0; j < j0 + w && j < g->N; j += NR) mm_panel(job, j, i0, i1);
+  mm_panel(job, j0, i0, i1);
 }
 
 /*
@@ -275,9 +361,12 @@ static void mm_item(void *ctx, size_t item) {
 static int mm_run(const mm_args *g) {
   mm_job job = {g, host_tiles(), g->M, 1, 0, 0};
 #ifdef NN_AVX2
-  job.wide = g->b_cs == 1 && g->N >= 2 * NR && g->M >= 8 && opml_use_avx512();
+  job.wide = g->b_cs == 1 && opml_use_avx512();
+  const idx w = job.wide ? WR : NR;
+#else
+  const idx w = NR;
 #endif
-  const idx w = job.wide ? 2 * NR : NR, want = 4 * (idx)opml_threads(); /* items, for balance */
+  const idx want = 4 * (idx)opml_threads(); /* items, for balance */
   const idx panels = (g->N + w - 1) / w;
   if (want > 4 && panels < want && g->M > 8) {
     idx chunks = (want + panels - 1) / panels, max = (g->M + 7) / 8;
@@ -394,7 +483,7 @@ static int k_gemm(const opml_node *nd) {
  *    as rows and positions as contiguous columns (no packing, no im2col);
  *  - depthwise (one input channel per group): a whole output row at a time, tap by tap,
  *    `y[ow] += x[...] * w` over the positions whose tap is inside the input (vector lanes);
- *  - the others: per block of 8 or 16 output positions, an im2col panel of the taps that are not
+ *  - the others: per block of 8 or 32 (AVX-512) output positions, an im2col panel of the taps that are not
  *    wholly padding (taps x positions, padding lanes 0), then the product core with output
  *    channels as rows and the block's positions as columns. */
 
@@ -465,14 +554,14 @@ typedef struct conv_job {
 #define DW_ROWS(NAME, SWC, ATTR)                                                                  \
   DW_CHUNK(NAME##_4, 4, SWC, ATTR)                                                                \
   DW_CHUNK(NAME##_1, 1, SWC, ATTR)                                                                \
-  DW_ROWS_LOOP(NAME)
-/* All outputs: chunks of 8 positions by 4 rows (the last rows one by one). */
-#define DW_ROWS_LOOP(NAME)                                                                        \
+  DW_ROWS_LOOP(NAME, 8)
+/* All outputs: chunks of L (8 or 16) positions by 4 rows (the last rows one by one). */
+#define DW_ROWS_LOOP(NAME, L)                                                                     \
   static void NAME(const conv_geom *q, const float *xp, idx XH, idx XW, const float *w, float *y, \
                    const float *bias) {                                                           \
     for (idx od = 0; od < q->OD; od++) {                                                          \
       float *yd = y + od * q->OH * q->OW;                                                         \
-      for (idx o0 = 0; o0 < q->OW; o0 += 8) {                                                     \
+      for (idx o0 = 0; o0 < q->OW; o0 += L) {                                                     \
         idx oh = 0;                                                                               \
         for (; oh + 4 <= q->OH; oh += 4) NAME##_4(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias); \
         for (; oh < q->OH; oh++) NAME##_1(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias);   \
@@ -530,22 +619,64 @@ __attribute__((target("avx2"))) static inline __m256 dw_load(const float *p, idx
 #define DW_ROWS_AVX2(NAME, SWC)                                                                   \
   DW_CHUNK_AVX2(NAME##_4, 4, SWC)                                                                 \
   DW_CHUNK_AVX2(NAME##_1, 1, SWC)                                                                 \
-  DW_ROWS_LOOP(NAME)
+  DW_ROWS_LOOP(NAME, 8)
 DW_ROWS_AVX2(dw_rows_s1_avx2, 1)
 DW_ROWS_AVX2(dw_rows_s2_avx2, 2)
 DW_ROWS_AVX2(dw_rows_sn_avx2, 0)
+
+/* The same with AVX-512, 16 positions per register (strides 1 and 2; stride 2 deinterleaves 32
+ * loaded floats), the row's last lanes stored under a mask. */
+__attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p, idx sw) {
+  if (sw == 1) return _mm512_loadu_ps(p);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+}
+#define DW_CHUNK_AVX512(NAME, RB, SWC)                                                            \
+  __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
+                                                      idx XW, const float *w, float *y, idx od,   \
+                                                      idx oh, idx o0, const float *bias) {        \
+    __m512 acc[RB];                                                                               \
+    for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();                                    \
+    for (idx kd = 0; kd < q->KD; kd++) {                                                          \
+      for (idx kh = 0; kh < q->KH; kh++) {                                                        \
+        const float *wr = w + (kd * q->KH + kh) * q->KW;                                          \
+        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * q->DH) * XW + o0 * SWC; \
+        for (idx kw = 0; kw < q->KW; kw++) {                                                      \
+          const __m512 wk = _mm512_set1_ps(wr[kw]);                                               \
+          for (int r = 0; r < RB; r++)                                                            \
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + r * q->SH * XW + kw * q->DW, SWC), wk)); \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
+    const __mmask16 m = (__mmask16)((1u << nl) - 1);                                              \
+    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
+    for (int r = 0; r < RB; r++)                                                                  \
+      _mm512_mask_storeu_ps(y + r * q->OW + o0, m, bias ? _mm512_add_ps(acc[r], bv) : acc[r]);    \
+  }
+#define DW_ROWS_AVX512(NAME, SWC)                                                                 \
+  DW_CHUNK_AVX512(NAME##_4, 4, SWC)                                                               \
+  DW_CHUNK_AVX512(NAME##_1, 1, SWC)                                                               \
+  DW_ROWS_LOOP(NAME, 16)
+DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
+DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
 #endif
 
 static void conv_dw_item(void *ctx, size_t item) {
   conv_job *j = ctx;
   const conv_geom *q = j->q;
   const idx oc = (idx)item % q->OC, n = (idx)item / q->OC, OCg = q->OC / q->G;
-  /* the padded extents: every tap of every chunk (8 lanes from each row's first output) */
+  /* the padded extents: every tap of every chunk (L lanes from each row's first output) */
   const idx XD = (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 > q->ID + q->PD
                      ? (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1 : q->ID + q->PD;
   const idx XH = (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 > q->IH + q->PH
                      ? (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1 : q->IH + q->PH;
-  const idx OWc = (q->OW + 7) / 8 * 8, XWn = (OWc - 1) * q->SW + (q->KW - 1) * q->DW + 2;
+  /* AVX-512: chunks of 16 positions along rows longer than 8 (strides 1 and 2) */
+  int wide = 0;
+#ifdef NN_AVX2
+  wide = q->OW > 8 && (q->SW == 1 || q->SW == 2) && opml_use_avx512();
+#endif
+  const idx L = wide ? 16 : 8, OWc = (q->OW + L - 1) / L * L, XWn = (OWc - 1) * q->SW + (q->KW - 1) * q->DW + 2;
   const idx XW = XWn > q->IW + q->PW ? XWn : q->IW + q->PW;
   float *xp = opml_alloc((size_t)(XD * XH * XW) * sizeof(float));
   if (!xp) {
@@ -564,6 +695,7 @@ static void conv_dw_item(void *ctx, size_t item) {
   dw_rows_fn rows = q->SW == 1 ? dw_rows_s1 : q->SW == 2 ? dw_rows_s2 : dw_rows_sn;
 #ifdef NN_AVX2
   if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
+  if (wide) rows = q->SW == 1 ? dw_rows_s1_avx512 : dw_rows_s2_avx512;
 #endif
   rows(q, xp, XH, XW, j->w + oc * j->K, j->y + (n * q->OC + oc) * j->P, j->bias ? j->bias + oc : 0);
   opml_free(xp);
@@ -588,7 +720,7 @@ static void conv_panel_item(void *ctx, size_t item) {
     return;
   }
   /* the block's positions as runs along output rows: (od, oh, first ow, first lane, length) */
-  idx seg[16][5], nseg = 0;
+  idx seg[WR_MAX][5], nseg = 0;
   for (idx l = 0; l < cnt;) {
     const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
     const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
@@ -634,11 +766,12 @@ static void conv_panel_item(void *ctx, size_t item) {
                j->bias ? j->bias + g * OCg : 0, 1, 0};
   mm_job job = {&m, host_tiles(), OCg, 1, 0, 0};
 #ifdef NN_AVX2
-  job.wide = nb == 2 * NR && cnt == nb && OCg >= 8 && opml_use_avx512();
+  if (opml_use_avx512()) {
+    wide_rows(&m, 0, cnt, 0, OCg, panel, nb); /* the panel is packed already */
+  } else
 #endif
-  mm_item(&job, 0);
-  if (!job.wide) {
-    for (idx c = NR; c < cnt; c += NR) mm_panel(&job, c, 0, OCg);
+  {
+    for (idx c = 0; c < cnt; c += NR) mm_panel(&job, c, 0, OCg);
   }
   if (job.failed) j->failed = 1;
   opml_free(offs);
@@ -748,7 +881,7 @@ static int k_conv(const opml_node *nd) {
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
 #ifdef NN_AVX2
-  j.nb = opml_use_avx512() ? 2 * NR : NR;
+  j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
   j.nb = NR;
 #endif

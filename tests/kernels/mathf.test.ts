@@ -12,6 +12,12 @@
  *    OPML_MATHF_MIPS_N inputs per function (default 20,000) and must write exactly the bytes
  *    of the native run (NaNs canonicalised, as the interpreter does).
  *
+ * 3. Vector paths: the array functions (opml_expf_n, opml_sigmoidf_n: AVX-512 and AVX2 lanes
+ *    natively, core/kernels/simd.h) give exactly the scalar functions' bits on every
+ *    OPML_MATHF_ARRAY_STEP-th bit pattern (default 61: 70 M inputs, every range, NaN payloads,
+ *    subnormals, infinities, both zeros) and the special values, in blocks whose lengths and
+ *    alignments vary so that the vector tails run too (`mathf_driver arrays 1`: all 2^32).
+ *
  * Run: deno test --allow-run --allow-read --allow-write --allow-env tests/kernels/mathf.test.ts
  * (`tests/kernels/mathf_driver exhaustive` style runs: build the driver and pass `exhaustive`.)
  */
@@ -150,6 +156,36 @@ Deno.test("mathf: the MIPS soft-float build gives the native bits", async () => 
       }
     }
     assert.deepEqual(diffs, [], diffs.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mathf: the vector array functions (AVX-512, AVX2) give the scalar functions' bits", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "opml-mathf-" });
+  try {
+    const exe = await buildNativeDriver(dir);
+    const step = Deno.env.get("OPML_MATHF_ARRAY_STEP") ?? "61";
+    // "": the widest paths of this host; "avx2": AVX-512 off (a host without AVX2 runs plain C twice)
+    for (const simd of ["", "avx2"]) {
+      const r = await new Deno.Command(exe, {
+        args: ["arrays", step],
+        env: { OPML_SIMD: simd },
+        stdout: "piped",
+      })
+        .output();
+      const text = new TextDecoder().decode(r.stdout);
+      assert.equal(r.code, 0, text);
+      const lines = text.trim().split("\n");
+      assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["expf_n", "sigmoidf_n"], text);
+      for (const line of lines) {
+        assert.match(
+          line,
+          /^\w+ n=(\d{8,}) bad=0 /,
+          `OPML_SIMD=${simd}: vector bits differ from the scalar ones: ${line}`,
+        );
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -380,9 +380,41 @@ static void run_accuracy(uint64_t n, uint64_t seed, int exhaustive) {
   }
 }
 
+/* The array functions (vectorised natively: AVX-512, AVX2 or plain C by OPML_SIMD) against the
+ * scalar ones, bit for bit (NaN payloads included): every STEP-th bit pattern from `first`, then
+ * the special values, in blocks of varying length and alignment so the vector tails are hit. */
+static void run_arrays(uint64_t step, uint32_t first) {
+  static float x[4096 + 64], y[4096 + 64];
+  static const char *const names[] = {"expf_n", "sigmoidf_n"};
+  const uint64_t swept = ((1ull << 32) - first + step - 1) / step, total = swept + N_SPECIAL;
+  for (int f = 0; f < 2; f++) {
+    uint64_t bad = 0, i = 0;
+    uint32_t first_bad = 0;
+    for (uint64_t block = 0; i < total; block++) {
+      const uint32_t off = (uint32_t)(block % 19), len = 4096 - (uint32_t)(block % 37);
+      uint32_t m = 0;
+      for (; m < len && i < total; m++, i++) {
+        x[off + m] = bitsf(i < swept ? (uint32_t)(first + i * step) : special[i - swept]);
+      }
+      if (f == 0) opml_expf_n(x + off, y + off, m);
+      else opml_sigmoidf_n(x + off, y + off, m);
+      for (uint32_t k = 0; k < m; k++) {
+        const float want = f == 0 ? opml_expf(x[off + k]) : opml_sigmoidf(x[off + k]);
+        if (fbits(y[off + k]) != fbits(want) && !bad++) first_bad = fbits(x[off + k]);
+      }
+    }
+    printf("%s n=%llu bad=%llu first_bad=0x%08x\n", names[f], (unsigned long long)total, (unsigned long long)bad,
+           first_bad);
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "bits") == 0) {
     run_bits(argc >= 3 ? strtoull(argv[2], 0, 10) : 20000);
+    return 0;
+  }
+  if (argc >= 2 && strcmp(argv[1], "arrays") == 0) {
+    run_arrays(argc >= 3 ? strtoull(argv[2], 0, 10) : 1, argc >= 4 ? (uint32_t)strtoul(argv[3], 0, 10) : 0);
     return 0;
   }
   if (argc >= 2 && strcmp(argv[1], "exhaustive") == 0) {

@@ -35,7 +35,10 @@ function tensorProto(name: string, v: TensorValue) {
 
 function attribute(name: string, a: number | number[] | string) {
   const A = onnx.AttributeProto;
-  if (typeof a === "number") return A.create({ name, type: 2, i: a });
+  // a non-integer number is a FLOAT attribute (Gemm's alpha, beta), an integer an INT one
+  if (typeof a === "number") {
+    return Number.isInteger(a) ? A.create({ name, type: 2, i: a }) : A.create({ name, type: 1, f: a });
+  }
   if (typeof a === "string") return A.create({ name, type: 3, s: new TextEncoder().encode(a) });
   return A.create({ name, type: 7, ints: a.map(String) });
 }

@@ -184,18 +184,44 @@ Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plai
   }
 });
 
-Deno.test("simd: float MatMul and Gemm (8 x 16 AVX-512 and 8 x 8 AVX2 tiles, row and column tails) = plain C = qemu", async () => {
-  for (const [M, K, N] of [[13, 29, 37], [8, 5, 16], [21, 300, 48], [7, 3, 33], [17, 64, 15]]) {
+Deno.test("simd: float MatMul and Gemm (8/4/1 x 32 and x 16 AVX-512 tiles, packed panels, 8 x 8 AVX2 tiles, row and column tails, epilogues) = plain C = qemu", async () => {
+  // column counts around the 16- and 32-lane tiles (1, 15-17, 31-33, 63); row counts with 8-, 4-
+  // and 1-row tails, below and above the 16 rows that pack B
+  const shapes = [
+    [13, 29, 37],
+    [8, 5, 16],
+    [21, 300, 48],
+    [7, 3, 33],
+    [17, 64, 15],
+    [35, 19, 63],
+    [1, 40, 31],
+    [
+      16,
+      7,
+      1,
+    ],
+    [40, 33, 17],
+    [19, 8, 64],
+    [30, 12, 32],
+  ];
+  for (const [M, K, N] of shapes) {
     const a = f32([M, K]);
     const mm = { opType: "MatMul", opset: 13, inputs: [inp("a", a), inp("b", f32([K, N]), true)] };
     await same(`MatMul ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(mm)))), [a]);
-    const gemm = {
-      opType: "Gemm",
-      opset: 13,
-      inputs: [inp("a", a), inp("b", f32([N, K]), true), inp("c", f32([N]), true)],
-      attrs: { transB: 1 },
-    };
-    await same(`Gemm transB ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(gemm)))), [a]);
+    const gemms: [string, QInput[], Record<string, number>][] = [
+      ["transB, C [N]", [inp("b", f32([N, K]), true), inp("c", f32([N]), true)], { transB: 1 }],
+      ["C [N] (a contiguous bias row)", [inp("b", f32([K, N]), true), inp("c", f32([N]), true)], {}],
+      ["C [M, 1] (a bias per row)", [inp("b", f32([K, N]), true), inp("c", f32([M, 1]), true)], {}],
+      ["alpha, beta, C [M, N]", [inp("b", f32([K, N]), true), inp("c", f32([M, N]), true)], {
+        alpha: 0.5,
+        beta: 3.5,
+      }],
+      ["alpha, no C", [inp("b", f32([K, N]), true)], { alpha: -2.5 }],
+    ];
+    for (const [what, rest, attrs] of gemms) {
+      const gemm = { opType: "Gemm", opset: 13, inputs: [inp("a", a), ...rest], attrs };
+      await same(`Gemm ${what} ${M}x${K}x${N}`, assemble(compileGraph(decodeModel(encodeQModel(gemm)))), [a]);
+    }
   }
 });
 
@@ -204,6 +230,8 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
   const cases: number[][] = [
     [5, 5, 5, 3, 13, 19, 1, 1, 1, 1], //   depthwise: 19 columns (8 + 8 + 3), 13 rows (4 x 3 + 1)
     [3, 3, 3, 5, 17, 23, 2, 1, 2, 1], //   depthwise 5x5, stride 2 (deinterleaved lanes)
+    [6, 6, 6, 3, 9, 67, 2, 1, 1, 1], //    depthwise, stride 2, 34 columns (AVX-512: 16 + 16 + 2)
+    [2, 2, 2, 3, 6, 40, 1, 1, 1, 0], //    depthwise, 40 columns (AVX-512: 16 + 16 + 8), no bias
     [4, 8, 4, 3, 11, 10, 3, 2, 2, 0], //   depthwise, channel multiplier 2, stride 3, dilation 2
     [6, 8, 2, 3, 9, 11, 1, 5, 5, 1], //    grouped, dilation 5 > the map: taps wholly in the padding
     [4, 20, 1, 3, 15, 17, 2, 1, 1, 1], //  strided 3x3: panels of 8 / 16 positions over rows, 20 rows
@@ -211,6 +239,8 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [12, 20, 1, 1, 5, 7, 1, 1, 0, 1], //   pointwise: channels x positions product
     [12, 18, 3, 1, 4, 7, 1, 1, 0, 0], //   pointwise, groups
     [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
+    [24, 40, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (32 + 17), 40 rows: packed panels
+    [16, 19, 1, 1, 9, 9, 1, 1, 0, 0], //   pointwise, 81 positions (32 + 32 + 17), 19 rows (8 + 8 + 1 + 1 + 1)
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
@@ -295,6 +325,20 @@ Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of
       compileGraph(decodeModel(encodeQModel({ opType: "Softmax", opset: 13, inputs: [inp("x", x)] }))),
     );
     await same(`Softmax [3, ${D}]`, prog, [x]);
+  }
+});
+
+Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = qemu over a float sweep", async () => {
+  const x = floatSweep(65521);
+  const v = tensor(DType.float32, [x.length], x);
+  for (const [lo, hi] of [[0, 6], [-0, 0], [-1.5, Infinity], [3, -3], [NaN, 1], [-Infinity, NaN]]) {
+    const bound = (name: string, b: number) => inp(name, tensor(DType.float32, [], [b]), true);
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Clip",
+      opset: 13,
+      inputs: [inp("x", v), bound("lo", lo), bound("hi", hi)],
+    }))));
+    await same(`Clip [${lo}, ${hi}] sweep (${x.length} values)`, prog, [v]);
   }
 });
 
