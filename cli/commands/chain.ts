@@ -7,6 +7,7 @@ import { Command } from "@commander-js/extra-typings";
 import { formatEther, parseEther } from "viem";
 import { type ChainConfig, chainConfigJson, configPath, type GameParams } from "../../core/chain/config.ts";
 import { chainDeploy, chainDown, chainInfo, chainUp } from "../../core/chain/lifecycle.ts";
+import { DEFAULT_BLOCK_GAS_LIMIT } from "../../core/chain/local_chain.ts";
 import { CliError, parseCount, printJson } from "../_io.ts";
 
 interface ParamOptions {
@@ -58,7 +59,10 @@ function printConfig(c: ChainConfig, extra: string[] = []): void {
     } ETH, ` +
     `challenger bond ${formatEther(g.challengerBond)} ETH, window ${g.challengeWindow} s`,
   ];
-  if (c.local) lines.push(`anvil         pid ${c.local.pid}, port ${c.local.port}, log ${c.local.log}`);
+  if (c.local) {
+    const gas = c.local.gasLimit !== undefined ? `, gas limit ${c.local.gasLimit}` : "";
+    lines.push(`anvil         pid ${c.local.pid}, port ${c.local.port}${gas}, log ${c.local.log}`);
+  }
   console.log([...lines, ...extra].join("\n"));
 }
 
@@ -71,6 +75,7 @@ export function chainCommand() {
   chain.command("up")
     .description("start the embedded local chain and deploy the contracts (idempotent)")
     .option("--port <n>", "JSON-RPC port on 127.0.0.1 (default: a free one)")
+    .option("--gas-limit <gas>", "block gas limit (default 30000000; raise it for results of megabytes)")
     .option("--arity <n>", "sub-intervals per dissection round, 2 .. 1024 (default 16)")
     .option("--clock <seconds>", "each party's time budget per dispute (default 3600)")
     .option("--server-bond <eth>", "bond of a result, in ETH (default 1)")
@@ -84,8 +89,18 @@ export function chainCommand() {
       if (port !== undefined && (port < 1 || port > 65535)) {
         throw new CliError(`--port must be 1 .. 65535`, 2);
       }
+      const gasLimit = opts.gasLimit === undefined ? undefined : parseCount(opts.gasLimit, "--gas-limit");
+      if (gasLimit !== undefined && gasLimit < DEFAULT_BLOCK_GAS_LIMIT) {
+        throw new CliError(`--gas-limit must be at least ${DEFAULT_BLOCK_GAS_LIMIT} (anvil's default)`, 2);
+      }
       const path = configPath(opts.config);
-      const { config, reused } = await chainUp({ configPath: path, port, params, onProgress: progress });
+      const { config, reused } = await chainUp({
+        configPath: path,
+        port,
+        gasLimit,
+        params,
+        onProgress: progress,
+      });
       if (reused) progress(`the embedded chain is already up (${path})`);
       else progress(`wrote ${path}`);
       if (opts.json) printJson({ ...chainConfigJson(config), reused, configPath: path });

@@ -91,6 +91,8 @@ export interface LocalChainInfo {
   port: number;
   /** Its log file (stdout and stderr). */
   log: string;
+  /** Its block gas limit when `opml chain up --gas-limit` set one (else anvil's default). */
+  gasLimit?: number;
 }
 
 /** A deployment of opml's contracts on one chain. */
@@ -238,6 +240,7 @@ export function parseChainConfig(raw: unknown): ChainConfig {
     const l = obj(o.local, "local");
     if (typeof l.log !== "string") throw new ChainConfigError(`local.log must be a path`);
     cfg.local = { pid: int(l.pid, "local.pid", 1), port: int(l.port, "local.port", 1), log: l.log };
+    if (l.gasLimit !== undefined) cfg.local.gasLimit = int(l.gasLimit, "local.gasLimit", 1);
   }
   return cfg;
 }

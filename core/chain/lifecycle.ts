@@ -21,7 +21,13 @@ import {
 } from "./config.ts";
 import { ConnectError, publicClientFor, readGameInfo, walletClientFor } from "./connect.ts";
 import { deployAll } from "./deploy.ts";
-import { localChainAlive, processRunning, startLocalChain, stopLocalChain } from "./local_chain.ts";
+import {
+  DEFAULT_BLOCK_GAS_LIMIT,
+  localChainAlive,
+  processRunning,
+  startLocalChain,
+  stopLocalChain,
+} from "./local_chain.ts";
 
 /** Progress lines (for stderr). */
 export type Progress = (line: string) => void;
@@ -32,6 +38,11 @@ export interface ChainUpOptions {
   configPath: string;
   /** The port on 127.0.0.1 (default: a free one). */
   port?: number;
+  /**
+   * The block gas limit, at least {@link DEFAULT_BLOCK_GAS_LIMIT} (its default): raise it for
+   * results of megabytes (a 1.6 MB result costs ~64 M gas at the calldata floor).
+   */
+  gasLimit?: number;
   /** Game parameters; the ones not given are {@link DEFAULT_GAME_PARAMS}'. */
   params?: Partial<GameParams>;
   onProgress?: Progress;
@@ -58,6 +69,14 @@ export interface ChainUpResult {
  * @throws {LocalChainError} when anvil does not start.
  */
 export async function chainUp(opts: ChainUpOptions): Promise<ChainUpResult> {
+  if (
+    opts.gasLimit !== undefined &&
+    !(Number.isSafeInteger(opts.gasLimit) && opts.gasLimit >= DEFAULT_BLOCK_GAS_LIMIT)
+  ) {
+    throw new ChainConfigError(
+      `the gas limit must be an integer of at least ${DEFAULT_BLOCK_GAS_LIMIT}, got ${opts.gasLimit}`,
+    );
+  }
   const given = defined(opts.params ?? {});
   const params: GameParams = { ...DEFAULT_GAME_PARAMS, ...given };
   checkGameParams(params);
@@ -85,6 +104,10 @@ async function chainUpLocked(
       if (opts.port !== undefined && opts.port !== existing.local.port) {
         differ.unshift(`port ${existing.local.port} (asked ${opts.port})`);
       }
+      const gasLimit = existing.local.gasLimit ?? DEFAULT_BLOCK_GAS_LIMIT;
+      if (opts.gasLimit !== undefined && opts.gasLimit !== gasLimit) {
+        differ.unshift(`gas limit ${gasLimit} (asked ${opts.gasLimit})`);
+      }
       if (differ.length > 0) {
         throw new ChainConfigError(
           `the embedded chain is already up with ${differ.join(", ")}: run \`opml chain down\` first`,
@@ -99,7 +122,11 @@ async function chainUpLocked(
   }
 
   progress("starting anvil ...");
-  const chain = await startLocalChain({ log: siblingPath(opts.configPath, "anvil.log"), port: opts.port });
+  const chain = await startLocalChain({
+    log: siblingPath(opts.configPath, "anvil.log"),
+    port: opts.port,
+    gasLimit: opts.gasLimit,
+  });
   progress(`anvil (pid ${chain.pid}) listening at ${chain.rpc}, chain id ${chain.chainId}`);
   try {
     // Always dev account 0, whatever OPML_PRIVATE_KEY holds (that key may be for a real chain).
@@ -115,7 +142,12 @@ async function chainUpLocked(
       contracts: { oracle: d.oracle, mips: d.mips, game: d.game },
       deployBlock: d.deployBlock,
       game: info.params,
-      local: { pid: chain.pid, port: chain.port, log: chain.log },
+      local: {
+        pid: chain.pid,
+        port: chain.port,
+        log: chain.log,
+        ...(opts.gasLimit !== undefined ? { gasLimit: opts.gasLimit } : {}),
+      },
     };
     writeChainConfig(opts.configPath, config);
     return { config, reused: false };

@@ -23,12 +23,17 @@ export class LocalChainError extends OpmlError {
  */
 export const BLOCK_TIME_SECONDS = 1;
 
+/** anvil's default block gas limit, the smallest `gasLimit` taken (the deployment needs it). */
+export const DEFAULT_BLOCK_GAS_LIMIT = 30_000_000;
+
 /** Options of {@link startLocalChain}. */
 export interface StartLocalChainOptions {
   /** The log file for anvil's stdout and stderr (created; its directory too). */
   log: string;
   /** The port on 127.0.0.1 (default: a free one, chosen by anvil). */
   port?: number;
+  /** The block gas limit (default anvil's, {@link DEFAULT_BLOCK_GAS_LIMIT}). */
+  gasLimit?: number;
   /** The anvil binary (default {@link ANVIL_PATH}). */
   anvilPath?: string;
   /** How long to wait until it answers JSON-RPC (default 20 s). */
@@ -83,6 +88,10 @@ export async function startLocalChain(opts: StartLocalChainOptions): Promise<Loc
       "--block-time",
       String(BLOCK_TIME_SECONDS),
       "--mixed-mining",
+      // loopback only, so no request size limit: the block gas limit bounds a transaction (a
+      // large model's result is megabytes of calldata, over anvil's default 2 MB request limit)
+      "--no-request-size-limit",
+      ...(opts.gasLimit !== undefined ? ["--gas-limit", String(opts.gasLimit)] : []),
     ],
     stdin: "null",
     stdout: "null",

@@ -265,6 +265,7 @@ Deno.test("chain cli: malformed config, dead chain, bad options: one-line errors
         [["--clock", "0"], /--clock must be at least 1/],
         [["--server-bond", "1e18"], /--server-bond must be an amount of ETH/],
         [["--port", "70000"], /--port must be 1 \.\. 65535/],
+        [["--gas-limit", "1000"], /--gas-limit must be at least 30000000/],
       ] as [string[], RegExp][]
     ) {
       assertOneLineError(await opml(["chain", "up", "--config", `${dir}/never.json`, ...args]), 2, re);
@@ -314,6 +315,36 @@ Deno.test({
       assert.ok(!running(ca.local.pid));
     } finally {
       for (const pid of pids) if (running(pid)) Deno.kill(pid, "SIGKILL");
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "chain cli: up --gas-limit raises the embedded chain's block gas limit; another limit is refused",
+  ignore: !anvilAvailable(),
+  sanitizeResources: false,
+  async fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "opml-chain-gas-" });
+    const config = `${dir}/chain.json`;
+    try {
+      const up = await opml(["chain", "up", "--config", config, "--gas-limit", "1000000000", "--json"]);
+      assert.equal(up.code, 0, up.stderr);
+      const cfg = JSON.parse(up.stdout);
+      assert.equal(cfg.local.gasLimit, 1_000_000_000);
+      const client = createPublicClient({ transport: http(cfg.rpc), cacheTime: 0 });
+      assert.equal((await client.getBlock()).gasLimit, 1_000_000_000n, "the chain's block gas limit");
+      // the same limit reuses the chain; another one is refused in one line
+      const again = await opml(["chain", "up", "--config", config, "--gas-limit", "1000000000", "--json"]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).reused, true);
+      assertOneLineError(
+        await opml(["chain", "up", "--config", config, "--gas-limit", "40000000"]),
+        1,
+        /already up with gas limit 1000000000 \(asked 40000000\)/,
+      );
+    } finally {
+      await opml(["chain", "down", "--config", config]);
       Deno.removeSync(dir, { recursive: true });
     }
   },
