@@ -45,3 +45,13 @@ export function assertThrows<E extends Error>(
 export function hexOf(b: Uint8Array): string {
   return "0x" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
+
+/** Equal bytes, naming the first difference (no diff of megabytes of output). */
+export function assertSameBytes(got: Uint8Array, want: Uint8Array, what: string): void {
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  assert(
+    i === got.length && i === want.length,
+    `${what}: ${got.length} vs ${want.length} bytes, first difference at byte ${i}`,
+  );
+}

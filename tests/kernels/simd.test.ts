@@ -8,7 +8,7 @@
  * whose length is not a multiple of 8, float products with partial tiles. Also the real models.
  * Skips the comparison (not the test) on a host without AVX2: both runs then take the plain path.
  */
-import { assert } from "../_assert.ts";
+import { assert, assertSameBytes } from "../_assert.ts";
 import { assemble, type AssembledProgram, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
 import { runNative } from "../../core/engine/mod.ts";
 import { qemuImage } from "./_qemu_image.ts";
@@ -36,16 +36,6 @@ function concat(outs: TensorValue[]): Uint8Array {
   return b;
 }
 
-/** Asserts equal bytes, naming the first difference (no diff of megabytes of output). */
-function sameBytes(got: Uint8Array, want: Uint8Array, what: string): void {
-  let i = 0;
-  while (i < got.length && i < want.length && got[i] === want[i]) i++;
-  assert(
-    i === got.length && i === want.length,
-    `${what}: ${got.length} vs ${want.length} bytes, first difference at byte ${i}`,
-  );
-}
-
 /** Native (vector), native (plain C) and qemu-mips: the same bytes. */
 async function same(
   label: string,
@@ -57,11 +47,11 @@ async function same(
   const vec = concat((await runNative(rt.native, prog, feeds)).outputs);
   const plain = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "generic" } })).outputs);
   assert(vec.length > 0, `${label}: no output`);
-  sameBytes(vec, plain, `${label}: the vector path differs from the plain C path`);
+  assertSameBytes(vec, plain, `${label}: the vector path differs from the plain C path`);
   const avx2 = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "avx2" } })).outputs);
-  sameBytes(avx2, plain, `${label}: the AVX2 path (AVX-512 off) differs from the plain C path`);
+  assertSameBytes(avx2, plain, `${label}: the AVX2 path (AVX-512 off) differs from the plain C path`);
   if (withQemu) {
-    sameBytes(await qemuImage(rt.mips, prog, feeds), vec, `${label}: qemu-mips differs from native`);
+    assertSameBytes(await qemuImage(rt.mips, prog, feeds), vec, `${label}: qemu-mips differs from native`);
   }
 }
 

@@ -11,7 +11,7 @@
  * ({@link TIED_SCORES}) are compared in two parts: the tensors entering NMS, and onnxruntime's
  * postprocessing of opml's own.
  */
-import { assert, assertEquals } from "../_assert.ts";
+import { assert, assertEquals, assertSameBytes } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, enableNativeKeys } from "../../core/compiler/mod.ts";
 import { bytesOf, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
 import { decodeModel } from "../../core/onnx/mod.ts";
@@ -138,10 +138,6 @@ function scaledError(got: TensorValue, want: TensorValue): number {
   return scale === 0 ? err : err / scale;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function top5(a: ArrayLike<number>): number[] {
   return Array.from({ length: a.length }, (_, i) => i).sort((p, q) => a[q] - a[p] || p - q).slice(0, 5);
 }
@@ -184,7 +180,7 @@ for (const name of COMPILES.filter((n) => !TIED_SCORES[n])) {
       if (VM_OPSETS[name]?.includes(opset)) {
         const vm = runVm(Deno.readFileSync(rt.mips), prog, inputs);
         vm.outputs.forEach((o, i) =>
-          assertEquals(
+          assertSameBytes(
             bytesOf(o),
             bytesOf(outputs[i]),
             `${name} opset ${opset}: VM output ${i} differs from native`,
@@ -193,7 +189,7 @@ for (const name of COMPILES.filter((n) => !TIED_SCORES[n])) {
         if (QEMU_MODELS.has(name) && opset === "17") {
           // an independent CPU: qemu-mips runs the same image to the VM's output bytes
           const q = await qemuImage(rt.mips, prog, inputs, `${name} opset ${opset}`);
-          assert(equalBytes(q, vm.stdout), `${name} opset ${opset}: qemu-mips output differs from the VM's`);
+          assertSameBytes(q, vm.stdout, `${name} opset ${opset}: qemu-mips output differs from the VM's`);
         }
       }
     }
