@@ -107,6 +107,10 @@ Deno.test("config: every malformed file gives one line naming the file and the p
       [{ ...SAMPLE, game: { ...SAMPLE.game, serverBond: "1", challengerBond: "1", arity: 1025 } }, /arity/],
       [{ ...SAMPLE, game: undefined }, /game must be an object/],
       [{ ...SAMPLE, local: { pid: 0, port: 1, log: "x" } }, /local\.pid must be an integer >= 1/],
+      [
+        { ...SAMPLE, local: { pid: 1, port: 1, log: "x", gasLimit: "1e9" } },
+        /local\.gasLimit must be an integer/,
+      ],
     ];
     for (const [doc, pattern] of cases) {
       const text = typeof doc === "string"
