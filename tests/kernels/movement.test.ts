@@ -9,7 +9,8 @@
  */
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { preimageRecords, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { qemuImage } from "./_qemu_image.ts";
 import { RuntimeError } from "../../core/engine/native.ts";
 import { DType, dtypeName, type Program, type TensorValue } from "../../core/ir/mod.ts";
 import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
@@ -127,25 +128,15 @@ async function check(m: NodeModel): Promise<number> {
       assertEquals(ft.data, bytes(want[i]), `${label} folded output ${i}: bytes (${dtypeName(v.dtype)})`);
     });
 
-    // the MIPS image (soft-float build) under qemu-mips, an independent CPU: the native bytes
-    const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kf", rt.mips],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = q.stdin.getWriter();
-    await w.write(preimageRecords(prog, inputs));
-    await w.close();
-    const qr = await q.output();
-    assertEquals(qr.code, 0, `${label}: qemu: ${new TextDecoder().decode(qr.stderr)}`);
-    assertEquals(qr.stdout, concatBytes(outputs.map(bytes)), `${label}: qemu-mips output`);
+    // the MIPS image under qemu-mips, an independent CPU: the native bytes
+    const qemu = await qemuImage(rt.mips, prog, inputs, label);
+    assertEquals(qemu, concatBytes(outputs.map(bytes)), `${label}: qemu-mips output`);
     // and in the project's VM. Only for programs with at most one run-time input: the input keys
     // are local data of 32 bytes per input, and the oracle takes at most 32 bytes of local data.
     if (inputs.length > 1) return 0;
     image ??= Deno.readFileSync(rt.mips);
     const vm = runVm(image, prog, inputs);
-    assertEquals(vm.stdout, qr.stdout, `${label}: VM output`);
+    assertEquals(vm.stdout, qemu, `${label}: VM output`);
     return vm.steps;
   } finally {
     Deno.removeSync(file);

@@ -10,7 +10,8 @@
  */
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph, LoweringError } from "../../core/compiler/mod.ts";
-import { preimageRecords, runNative, runOrt } from "../../core/engine/mod.ts";
+import { runNative, runOrt } from "../../core/engine/mod.ts";
+import { qemuImage } from "./_qemu_image.ts";
 import { DType, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
 import { type Attr, encodeNodeModel, i64, type NodeInput, type NodeModel, Rng } from "./movement_model.ts";
@@ -83,23 +84,13 @@ async function check(m: NodeModel, rtol = 1e-4, atol = 1e-5): Promise<void> {
       const err = closeness(o, want, rtol, atol);
       assert(err <= 1, `${label}: output ${i} differs from onnxruntime (${err.toFixed(2)} x tolerance)`);
     });
-    // bit-exactness: the MIPS soft-float image under qemu gives the native bytes
-    const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kf", rt.mips],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = q.stdin.getWriter();
-    await w.write(preimageRecords(prog, inputs));
-    await w.close();
-    const qr = await q.output();
-    assertEquals(qr.code, 0, `${label}: qemu: ${new TextDecoder().decode(qr.stderr)}`);
+    // bit-exactness: the MIPS image under qemu gives the native bytes
+    const qemu = await qemuImage(rt.mips, prog, inputs, label);
     const native = new Uint8Array(outputs.reduce((s, o) => s + o.data.byteLength, 0));
     let at = 0;
     for (const o of outputs) native.set(bytesOf(o), at), at += o.data.byteLength;
     assert(
-      qr.stdout.length === native.length && qr.stdout.every((b, i) => b === native[i]),
+      qemu.length === native.length && qemu.every((b, i) => b === native[i]),
       `${label}: MIPS output differs from native`,
     );
   } finally {

@@ -9,7 +9,8 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { buildRuntime } from "../../core/compiler/mod.ts";
-import { preimageRecords, runNative, runVm } from "../../core/engine/mod.ts";
+import { runNative, runVm } from "../../core/engine/mod.ts";
+import { qemuImage } from "../kernels/_qemu_image.ts";
 import {
   compareOutput,
   compileCase,
@@ -83,18 +84,11 @@ for (const name of inScope) {
         `VM output ${i} differs from native`,
       );
     });
-    const q = new Deno.Command("qemu-mips", {
-      args: ["-cpu", "24Kf", rt.mips],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = q.stdin.getWriter();
-    await w.write(preimageRecords(prog, inputs));
-    await w.close();
-    const qr = await q.output();
-    assertEquals(qr.code, 0, `qemu: ${new TextDecoder().decode(qr.stderr)}`);
-    assertEquals(qr.stdout, vm.stdout, "qemu-mips output differs from the VM's");
+    assertEquals(
+      await qemuImage(rt.mips, prog, inputs, name),
+      vm.stdout,
+      "qemu-mips output differs from the VM's",
+    );
   });
 }
 

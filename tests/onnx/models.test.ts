@@ -6,7 +6,8 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assemble, buildRuntime, compileGraph } from "../../core/compiler/mod.ts";
-import { preimageRecords, runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { runNative, runOrt, runVm } from "../../core/engine/mod.ts";
+import { qemuImage } from "../kernels/_qemu_image.ts";
 import { arrayFromBytes, decodeModel, decodeTensor } from "../../core/onnx/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { compareOutput, SHARED } from "./_cases.ts";
@@ -29,21 +30,6 @@ function compile(file: string, shapes: Record<string, number[]> = {}) {
   return assemble(compileGraph(decodeModel(Deno.readFileSync(`${MODELS}/${file}`), file), { shapes }));
 }
 
-async function qemuOutput(image: string, records: Uint8Array): Promise<Uint8Array> {
-  const q = new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kf", image],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = q.stdin.getWriter();
-  await w.write(records);
-  await w.close();
-  const r = await q.output();
-  assertEquals(r.code, 0, new TextDecoder().decode(r.stderr));
-  return r.stdout;
-}
-
 /** Native == VM == qemu, byte for byte. */
 async function assertBitExact(prog: ReturnType<typeof compile>, inputs: TensorValue[]) {
   const rt = await runtime;
@@ -57,7 +43,7 @@ async function assertBitExact(prog: ReturnType<typeof compile>, inputs: TensorVa
     );
   });
   assertEquals(
-    await qemuOutput(rt.mips, preimageRecords(prog, inputs)),
+    await qemuImage(rt.mips, prog, inputs),
     vm.stdout,
     "qemu-mips differs from the VM",
   );

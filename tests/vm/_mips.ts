@@ -51,10 +51,13 @@ export function text(b: Uint8Array): string {
   return new TextDecoder().decode(b);
 }
 
-/** Runs an ELF under `qemu-mips -cpu 24Kc` (the independent reference), stdin /dev/null. */
-export async function runQemuElf(elf: string, extra: string[] = []): Promise<Outcome> {
+/**
+ * Runs an ELF under `qemu-mips` (the independent reference), stdin /dev/null; the CPU is the
+ * 24Kc (integer only) unless `cpu` names another, e.g. the 24Kf with its hardware FPU.
+ */
+export async function runQemuElf(elf: string, extra: string[] = [], cpu = "24Kc"): Promise<Outcome> {
   const r = await new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kc", ...extra, elf],
+    args: ["-cpu", cpu, ...extra, elf],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -95,4 +98,93 @@ export async function asmElf(name: string, body: string): Promise<string> {
   const src = `${BUILD}/${name}.S`;
   Deno.writeTextFileSync(src, `  .set noreorder\n  .text\n  .globl _start\n_start:\n${body}\n`);
   return await mipsGcc([src], `${BUILD}/${name}.elf`, ["-Wl,-e,_start"]);
+}
+
+/**
+ * A program that runs `cases` (assembly lines storing result words through `$s7`; `$s6` points
+ * at `data`), then writes the results to stdout and exits 0: the shape of the differential ISA
+ * tests, whose stdout is compared word for word between qemu-mips and the VM.
+ */
+export function resultDumpProgram(cases: string[], data: string, opts: { hardFloat?: boolean } = {}): string {
+  return `  .set noreorder
+  .set noat
+${opts.hardFloat ? "  .set hardfloat\n" : ""}  .text
+  .globl _start
+_start:
+  la $s7, results
+  la $s6, data
+${cases.join("\n")}
+  la $a1, results
+  subu $a2, $s7, $a1
+  li $a0, 1
+  li $v0, 4004
+  syscall
+  nop
+  li $a0, 0
+  li $v0, 4246
+  syscall
+  nop
+  .data
+  .align 4
+data:
+${data}
+  .bss
+  .align 4
+results:
+  .space 65536
+`;
+}
+
+/**
+ * binary32 operands that exercise every rule: zeros, subnormals, the limits, infinities, quiet
+ * and signalling NaNs with payloads, halfway and int32-range values.
+ */
+export const F32_EDGES: readonly number[] = [
+  0x00000000,
+  0x80000000,
+  0x3f800000,
+  0xbf800000,
+  0x00000001,
+  0x80000001,
+  0x007fffff,
+  0x807fffff,
+  0x00800000,
+  0x00800001,
+  0x7f7fffff,
+  0xff7fffff,
+  0x7f800000,
+  0xff800000,
+  0x7fc00000,
+  0xffc00000,
+  0x7fbfffff,
+  0x7f800001,
+  0xff812345,
+  0x7fa12345,
+  0x3f000000,
+  0x3fc00000,
+  0x40200000,
+  0xbfc00000,
+  0x4b800000,
+  0x4b7fffff,
+  0x4f000000,
+  0xcf000000,
+  0x4effffff,
+  0xcf000001,
+  0x3f800001,
+  0x33800000,
+  0x34000000,
+  0x00400000,
+  0xbf000000,
+  0x3effffff,
+]; // deno-fmt-ignore
+
+/** A random binary32 operand (as uint32) drawn from `R`: a quarter edges, the rest mixed ranges. */
+export function f32Operand(R: () => number): number {
+  const k = R() % 8;
+  if (k < 2) return F32_EDGES[R() % F32_EDGES.length];
+  if (k === 2) return ((R() & 0x807fffff) | (((R() % 6) + (R() % 2 ? 0 : 248)) << 23)) >>> 0; // extremes
+  if (k === 3) return (R() & 0xfffff000) >>> 0; // short significands: exact and halfway results
+  if (k === 4) return ((R() & 0x80ffffff) | ((120 + (R() % 16)) << 23)) >>> 0;
+  if (k === 5) return ((R() & 0x807fffff) | ((126 + (R() % 34)) << 23)) >>> 0; // around int32's range
+  return R();
 }

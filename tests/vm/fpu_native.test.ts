@@ -7,42 +7,7 @@
  */
 import { assertEquals } from "../_assert.ts";
 import { cvtSW, cvtWS, fadd, fcompare, fdiv, fmul, fsqrt, fsub, RoundTo } from "../../core/vm/fpu.ts";
-import { BUILD, rng } from "./_mips.ts";
-
-const EDGES = [
-  0x00000000,
-  0x80000000,
-  0x3f800000,
-  0xbf800000,
-  0x00000001,
-  0x80000001,
-  0x007fffff,
-  0x807fffff,
-  0x00800000,
-  0x7f7fffff,
-  0xff7fffff,
-  0x7f800000,
-  0xff800000,
-  0x7fc00000,
-  0xffc00000,
-  0x7f800001,
-  0xff812345,
-  0x7fa12345,
-  0x3f000000,
-  0x3fc00000,
-  0x40200000,
-  0xbfc00000,
-  0x4b800000,
-  0x4f000000,
-  0xcf000000,
-  0x4effffff,
-  0xcf000001,
-  0x3f800001,
-  0x33800000,
-  0x34000000,
-  0x00400000,
-  0xbf000000,
-]; // deno-fmt-ignore
+import { BUILD, f32Operand, rng } from "./_mips.ts";
 
 Deno.test("FPU arithmetic, conversions and compares: the VM equals x86-64 SSE bit for bit", async () => {
   Deno.mkdirSync(BUILD, { recursive: true });
@@ -52,15 +17,7 @@ Deno.test("FPU arithmetic, conversions and compares: the VM equals x86-64 SSE bi
   }).output();
   assertEquals(cc.code, 0, new TextDecoder().decode(cc.stderr));
   const R = rng(0xf9a);
-  const operand = (): number => {
-    const k = R() % 8;
-    if (k < 2) return EDGES[R() % EDGES.length];
-    if (k === 2) return (R() & 0x807fffff) | (((R() % 6) + (R() % 2 ? 0 : 248)) << 23);
-    if (k === 3) return R() & 0xfffff000; // short significands: exact and halfway results
-    if (k === 4) return (R() & 0x80ffffff) | ((120 + (R() % 16)) << 23);
-    if (k === 5) return (R() & 0x807fffff) | ((126 + (R() % 34)) << 23); // around int32's range
-    return R();
-  };
+  const operand = (): number => f32Operand(R);
   const N = 200_000;
   const pairs = new Uint32Array(2 * N);
   for (let i = 0; i < N; i++) {

@@ -9,52 +9,10 @@
  */
 import { assertEquals } from "../_assert.ts";
 import { cvtWS, fadd, fdiv, fmul, fsqrt, fsub, INT_INDEFINITE, isNaN32, RoundTo } from "../../core/vm/fpu.ts";
-import { BUILD, mipsGcc, rng, runVmElf } from "./_mips.ts";
+import { BUILD, f32Operand, mipsGcc, resultDumpProgram, rng, runQemuElf, runVmElf } from "./_mips.ts";
 
 const R = rng(0xf0a7);
-const EDGES = [
-  0x00000000,
-  0x80000000,
-  0x3f800000,
-  0xbf800000,
-  0x00000001,
-  0x80000001,
-  0x007fffff,
-  0x807fffff,
-  0x00800000,
-  0x00800001,
-  0x7f7fffff,
-  0xff7fffff,
-  0x7f800000,
-  0xff800000,
-  0x7fc00000,
-  0x7fbfffff,
-  0x3f000000,
-  0x3fc00000,
-  0x40200000,
-  0xbfc00000,
-  0x4b800000,
-  0x4b7fffff,
-  0x4f000000,
-  0xcf000000,
-  0x4effffff,
-  0xcf000001,
-  0x3f800001,
-  0x33800000,
-  0x34000000,
-  0x00400000,
-  0xbf000000,
-  0x3effffff,
-]; // deno-fmt-ignore
-function operand(): number {
-  const k = R() % 8;
-  if (k < 2) return EDGES[R() % EDGES.length] | 0;
-  if (k === 2) return ((R() & 0x807fffff) | (((R() % 6) + (R() % 2 ? 0 : 248)) << 23)) | 0;
-  if (k === 3) return (R() & 0xfffff000) | 0;
-  if (k === 4) return ((R() & 0x80ffffff) | ((120 + (R() % 16)) << 23)) | 0;
-  if (k === 5) return ((R() & 0x807fffff) | ((126 + (R() % 34)) << 23)) | 0;
-  return R() | 0;
-}
+const operand = (): number => f32Operand(R) | 0;
 
 /** How a result word is compared: bit for bit, or (documented differences) as a class. */
 enum Cmp {
@@ -202,34 +160,7 @@ function cases(kinds: Cmp[]): string[] {
 
 function program(kinds: Cmp[]): string {
   const data = Array.from({ length: 64 }, () => `  .word ${operand() >>> 0}`).join("\n");
-  return `  .set noreorder
-  .set noat
-  .set hardfloat
-  .text
-  .globl _start
-_start:
-  la $s7, results
-  la $s6, data
-${cases(kinds).join("\n")}
-  la $a1, results
-  subu $a2, $s7, $a1
-  li $a0, 1
-  li $v0, 4004
-  syscall
-  nop
-  li $a0, 0
-  li $v0, 4246
-  syscall
-  nop
-  .data
-  .align 4
-data:
-${data}
-  .bss
-  .align 4
-results:
-  .space 65536
-`;
+  return resultDumpProgram(cases(kinds), data, { hardFloat: true });
 }
 
 Deno.test("every FPU instruction on random and edge operands: VM equals qemu-mips -cpu 24Kf", async () => {
@@ -243,13 +174,8 @@ Deno.test("every FPU instruction on random and edge operands: VM equals qemu-mip
     "-msingle-float",
     "-Wl,-e,_start",
   ]);
-  const q = await new Deno.Command("qemu-mips", {
-    args: ["-cpu", "24Kf", elf],
-    stdin: "null",
-    stdout: "piped",
-  })
-    .output();
-  assertEquals(q.code, 0, "qemu-mips exit code");
+  const q = await runQemuElf(elf, [], "24Kf");
+  assertEquals(q.exitCode, 0, "qemu-mips exit code");
   const vm = runVmElf(elf);
   assertEquals(vm.exitCode, 0, "VM exit code");
   assertEquals(vm.stdout.length, 4 * kinds.length);

@@ -3,7 +3,7 @@
  * implementation of the ISA) and by our VM: the dumped results must be byte-identical.
  */
 import { assertEquals } from "../_assert.ts";
-import { BUILD, mipsGcc, rng, runQemuElf, runVmElf } from "./_mips.ts";
+import { BUILD, mipsGcc, resultDumpProgram, rng, runQemuElf, runVmElf } from "./_mips.ts";
 
 const R = rng(0x15a);
 const SPECIAL = [0, 1, -1, 0x7fffffff, -0x80000000, 2, -2, 31, 32, 0xffff, 0x8000, 0x10000];
@@ -166,33 +166,7 @@ function cases(): string[] {
 
 function program(): string {
   const data = Array.from({ length: 64 }, () => `  .word ${R() >>> 0}`).join("\n");
-  return `  .set noreorder
-  .set noat
-  .text
-  .globl _start
-_start:
-  la $s7, results
-  la $s6, data
-${cases().join("\n")}
-  la $a1, results
-  subu $a2, $s7, $a1
-  li $a0, 1
-  li $v0, 4004
-  syscall
-  nop
-  li $a0, 0
-  li $v0, 4246
-  syscall
-  nop
-  .data
-  .align 4
-data:
-${data}
-  .bss
-  .align 4
-results:
-  .space 65536
-`;
+  return resultDumpProgram(cases(), data);
 }
 
 Deno.test("random operands of every instruction class: VM equals qemu-mips byte for byte", async () => {
