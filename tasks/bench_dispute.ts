@@ -3,10 +3,11 @@
  * stories260K and the synthetic 100 M-parameter transformer (tasks/gen_transformer.ts), the wall
  * time and peak memory of a whole offline dispute, from two differing result claims (an honest
  * party and one with `--tamper node=K`, K a middle node and the most expensive node) to the
- * one-step proof (`opml prove --dispute` has written it, its post-state is the honest one):
- * both parties' phase-1 commitments (`opml roots`, in parallel), `opml challenge` with the
- * dishonest party answering through `--theirs-cmd`, and `opml prove --dispute`, each as the
- * user runs it. Multi-phase against single-phase (`--single-phase`: the whole model's check).
+ * one-step proof (its post-state the honest one): both parties' phase-1 commitments (`opml
+ * roots`, in parallel), then `opml challenge --prove` with the dishonest party answering through
+ * `--theirs-cmd` (the challenge writes the step's proof from its own check's checkpoints: no
+ * separate `opml prove --dispute` rerun), each as the user runs it. Multi-phase against
+ * single-phase (`--single-phase`: the whole model's check).
  *
  * Peak memory is VmHWM (/proc/<pid>/status) of every process involved, polled every 100 ms
  * (the dishonest party's `--serve` process included), and of this process. The VM memory of
@@ -15,8 +16,8 @@
  * The 100 M model's single-phase dispute is not run: its checkpointed check would not fit in
  * memory or in hours. Its exact step count comes from one plain VM run of the whole model's
  * check (no checkpoints), its rate from a fixed budget of a checkpointed run, and the dispute
- * time is extrapolated from them (two full checked runs in sequence: the challenge, with the
- * defender's run in parallel, then prove); `--quick` skips the exact count.
+ * time is extrapolated from them (one full checked run: the challenge's, with the defender's in
+ * parallel; the proof comes from its checkpoints); `--quick` skips the exact count.
  *
  *   deno run -A tasks/bench_dispute.ts [--models mnist-cnn,stories260K,gpt2] [--quick] [--costly]
  *
@@ -261,11 +262,12 @@ interface DisputeRow {
   nodes: number;
   op: string;
   mode: "multi" | "single";
-  seconds: { roots: number; challenge: number; prove: number; total: number };
+  /** `challenge` includes writing the step's proof (`--prove`). */
+  seconds: { roots: number; challenge: number; total: number };
   rounds: { phase1: number; phase2: number };
   checkSteps: number;
   disputedStep: number;
-  peakMiB: { roots: number; challenge: number; defender: number; prove: number; max: number };
+  peakMiB: { roots: number; challenge: number; defender: number; max: number };
 }
 
 async function dispute(
@@ -314,15 +316,13 @@ async function dispute(
     ...single,
     "-o",
     `${dir}/dispute.json`,
+    "--prove",
+    `${dir}/proof.json`,
     "--json",
   ], "challenge");
   const outcome = JSON.parse(c.stdout);
   if (!outcome.dispute) throw new Error(`${m.name} node ${k} ${mode}: no dispute (${outcome.reason})`);
   const challengePeak = mem.max(/ challenge /), defenderPeak = mem.max(/ --serve/);
-  const pr = await opml(
-    ["prove", "--dispute", `${dir}/dispute.json`, "-o", `${dir}/proof.json`, "--json"],
-    "prove",
-  );
   const total = (performance.now() - t0) / 1000;
   mem.stop();
   const proof = JSON.parse(Deno.readTextFileSync(`${dir}/proof.json`));
@@ -337,7 +337,7 @@ async function dispute(
     nodes: p.nodes.length,
     op: p.nodes[k - 1].opType,
     mode,
-    seconds: { roots: rootsSeconds, challenge: c.seconds, prove: pr.seconds, total },
+    seconds: { roots: rootsSeconds, challenge: c.seconds, total },
     rounds: outcome.stats.rounds,
     checkSteps: outcome.final.step,
     disputedStep: outcome.step,
@@ -345,7 +345,6 @@ async function dispute(
       roots: rootsPeak,
       challenge: challengePeak,
       defender: defenderPeak,
-      prove: mem.max(/ prove /),
       max: mem.max(),
     },
   };
@@ -353,9 +352,7 @@ async function dispute(
   console.error(
     `${m.name} node ${k} (${row.op}) ${mode}: ${total.toFixed(1)} s (roots ${
       rootsSeconds.toFixed(1)
-    }, challenge ${c.seconds.toFixed(1)}, prove ${
-      pr.seconds.toFixed(1)
-    }), check ${outcome.final.step} steps, rounds ${row.rounds.phase1}+${row.rounds.phase2}, peak ${
+    }, challenge with the proof ${c.seconds.toFixed(1)}), check ${outcome.final.step} steps, rounds ${row.rounds.phase1}+${row.rounds.phase2}, peak ${
       row.peakMiB.max.toFixed(0)
     } MiB`,
   );
@@ -565,17 +562,17 @@ if (import.meta.main) {
   }
   lines.push("");
   lines.push(
-    "| model | tampered node (input) | mode | check steps | rounds (1 + 2) | roots | challenge | prove | total | peak RSS (roots / challenge / defender / prove) |",
+    "| model | tampered node (input) | mode | check steps | rounds (1 + 2) | roots | challenge with the proof | total | peak RSS (roots / challenge / defender) |",
   );
-  lines.push("|---|---|---|---:|---:|---:|---:|---:|---:|---|");
+  lines.push("|---|---|---|---:|---:|---:|---:|---:|---|");
   for (const r of rows) {
     lines.push(
       `| ${r.model} | ${r.node} of ${r.nodes} (${r.op}; ${r.input}) | ${r.mode} | ${
         (r.checkSteps / 1e6).toFixed(1)
       } M | ${r.rounds.phase1} + ${r.rounds.phase2} | ${fmt(r.seconds.roots)} s | ${
         fmt(r.seconds.challenge)
-      } s | ${fmt(r.seconds.prove)} s | ${fmt(r.seconds.total)} s | ${
-        [r.peakMiB.roots, r.peakMiB.challenge, r.peakMiB.defender, r.peakMiB.prove].map((x) => fmt(x, 0))
+      } s | ${fmt(r.seconds.total)} s | ${
+        [r.peakMiB.roots, r.peakMiB.challenge, r.peakMiB.defender].map((x) => fmt(x, 0))
           .join(" / ")
       } MiB |`,
     );
@@ -613,8 +610,8 @@ if (import.meta.main) {
             fmt(single.plainSeconds!)
           } s, ${
             fmt(single.memoryKiB! / 1024, 1)
-          } MiB touched); extrapolated dispute: two checked runs in sequence, ${
-            fmt((2 * single.steps) / rate / 60, 0)
+          } MiB touched); extrapolated dispute: one checked run (the defender's in parallel), ${
+            fmt(single.steps / rate / 60, 0)
           } min, with ${Math.ceil(single.steps / (1 << 18))} checkpoints per run`
           : ""),
     );

@@ -59,8 +59,8 @@ function progressFn(force?: boolean): (msg: string) => void {
   };
 }
 
-/** Fails early (before any computation) when `-o FILE` cannot be written: its folder is missing. */
-function checkOutFile(path: string | undefined): void {
+/** Fails early (before any computation) when an output file (`-o FILE`, `flag`) cannot be written. */
+function checkOutFile(path: string | undefined, flag = "-o"): void {
   if (path === undefined) return;
   const slash = path.lastIndexOf("/");
   const parent = slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
@@ -68,11 +68,11 @@ function checkOutFile(path: string | undefined): void {
   try {
     st = Deno.statSync(parent);
   } catch {
-    throw new CliError(`-o ${path}: no such directory ${parent}`);
+    throw new CliError(`${flag} ${path}: no such directory ${parent}`);
   }
-  if (!st.isDirectory) throw new CliError(`-o ${path}: ${parent} is not a directory`);
+  if (!st.isDirectory) throw new CliError(`${flag} ${path}: ${parent} is not a directory`);
   try {
-    if (Deno.statSync(path).isDirectory) throw new CliError(`-o ${path}: is a directory`);
+    if (Deno.statSync(path).isDirectory) throw new CliError(`${flag} ${path}: is a directory`);
   } catch (e) {
     if (e instanceof CliError) throw e;
   }
@@ -235,6 +235,10 @@ export function challengeCommand() {
       "progress file: an interrupted challenge resumes from it (default: OURS.session.json)",
     )
     .option("-o, --out <file>", "write the dispute (for opml prove --dispute) here")
+    .option(
+      "--prove <file>",
+      "also write the disputed step's proof here (as opml prove --dispute -o would), from this run's checkpoints",
+    )
     .option("--max-steps <n>", "step bound of a node's check", String(CHECK_STEP_BOUND))
     .option(
       "--single-phase",
@@ -257,6 +261,7 @@ export function challengeCommand() {
       const maxSteps = parseCount(opts.maxSteps, "--max-steps");
       const progress = progressFn(opts.progress);
       checkOutFile(opts.out);
+      checkOutFile(opts.prove, "--prove");
       const { ours, theirs, theirChecks: p2 } = loadChallengeFiles(opts.ours!, opts.theirs);
       const session = opts.session ?? defaultSession(opts.ours);
       let report;
@@ -271,6 +276,7 @@ export function challengeCommand() {
           maxSteps,
           singlePhase: opts.singlePhase === true,
           out: opts.out,
+          proofOut: opts.prove,
           onProgress: progress,
         }));
       } catch (e) {
@@ -287,10 +293,12 @@ export function challengeCommand() {
           resumed: report.resumed,
           session,
           disputeFile: opts.out,
+          ...(opts.prove !== undefined && o.dispute ? { proofFile: opts.prove } : {}),
         });
       }
       for (const line of describe(o, report.stats)) console.log(line);
-      if (o.dispute && opts.out) {
+      if (o.dispute && opts.prove !== undefined) console.log(`wrote the step's proof to ${opts.prove}`);
+      if (o.dispute && opts.out && opts.prove === undefined) {
         console.log(`wrote ${opts.out}: prove it with opml prove --dispute ${opts.out}`);
       }
     });

@@ -9,6 +9,7 @@ import { EXIT, OpmlError } from "../errors.ts";
 import { loadElf } from "../vm/mod.ts";
 import { challenge, type ChallengeReport } from "./challenge.ts";
 import { type CommitmentSource, UnavailableError } from "./counterpart.ts";
+import type { CheckRun } from "./check_run.ts";
 import { partyAnswers } from "./engine.ts";
 import { type Hash, toHash } from "./hash.ts";
 import { readJson, writeJsonAtomic } from "./json_file.ts";
@@ -16,6 +17,7 @@ import type { LinePeer } from "./line_peer.ts";
 import { checkerImage, type FileParty, openParty } from "./party.ts";
 import { type DisputeFile, parseRoots, type Phase1Roots, type Phase2Roots } from "./roots_file.ts";
 import { theirCheckSource, theirFileStates } from "./their_check.ts";
+import { type DisputeProof, disputeProof, proveDispute } from "./prove_dispute.ts";
 
 /** The challenge waits for commitments the counterpart has not given yet (exit `EXIT.waiting`). */
 export class ChallengeWaiting extends OpmlError {
@@ -94,6 +96,12 @@ export interface ChallengeFilesOptions {
   singlePhase?: boolean;
   /** Write the dispute document here (when there is a dispute). */
   out?: string;
+  /**
+   * Also write the disputed step's proof here (what `opml prove --dispute` writes), from our
+   * check of this run: its checkpoints make the step's witness a short re-execution instead of a
+   * second run of the whole check.
+   */
+  proofOut?: string;
   onProgress?: (message: string) => void;
 }
 
@@ -101,6 +109,8 @@ export interface ChallengeFilesOptions {
 export interface ChallengeFilesResult {
   report: ChallengeReport;
   dispute?: DisputeFile;
+  /** The disputed step's proof, with `proofOut`. */
+  proof?: DisputeProof;
 }
 
 /**
@@ -125,6 +135,7 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
   let disputedNode: number | undefined;
   let waitingFor: UnavailableError | undefined;
   let image: Uint8Array | undefined;
+  let ourCheck: (() => Promise<CheckRun>) | undefined;
   let report: ChallengeReport;
   try {
     report = await challenge({
@@ -154,6 +165,7 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
           log: (line) => progress(`node ${d.node}: ${line}`),
         });
         const transition = { from: d.from ?? d.node - 1, node: d.node, pre: d.pre, claim: d.claim };
+        ourCheck = () => answers.check(transition);
         const theirs = theirCheckSource(
           p2,
           opts.theirsCmd,
@@ -212,5 +224,17 @@ export async function challengeFiles(opts: ChallengeFilesOptions): Promise<Chall
     theirsPost: o.theirsPost,
   };
   if (opts.out) writeJsonAtomic(opts.out, dispute);
-  return { report, dispute };
+  if (opts.proofOut === undefined) return { report, dispute };
+  const label = opts.out ?? opts.proofOut;
+  // a session replayed to its end ran no check in this process: then a plain rerun, as prove's
+  const proof = ourCheck
+    ? disputeProof(dispute, witnessOf(await ourCheck(), dispute.step), label)
+    : await proveDispute(dispute, label);
+  writeJsonAtomic(opts.proofOut, proof);
+  return { report, dispute, proof };
+}
+
+function witnessOf(run: CheckRun, step: number) {
+  if (!run.witnessAt) throw new OpmlError(`our check run cannot prove its steps`);
+  return run.witnessAt(step);
 }

@@ -6,7 +6,8 @@
  */
 import { OpmlError } from "../errors.ts";
 import { CheckRunError } from "./check_run.ts";
-import type { Hash } from "./hash.ts";
+import type { StepWitness } from "../vm/mod.ts";
+import { type Hash, toHash } from "./hash.ts";
 import { openParty, phase1States, transitionCheckAt } from "./party.ts";
 import { disputeContext, type OneStepProof, oneStepProof } from "./proof.ts";
 import type { DisputeFile } from "./roots_file.ts";
@@ -44,20 +45,36 @@ export async function proveDispute(d: DisputeFile, path: string): Promise<Disput
     if (e instanceof CheckRunError) throw new DisputeMismatch(`${path}: ${e.message}`);
     throw e;
   }
-  const mismatch = (what: string, got: Hash, want: Hash) => {
-    if (got !== want) {
-      throw new DisputeMismatch(`${path}: ${what} is ${want}, but our recomputation gives ${got}`);
-    }
-  };
   // the dispute's phase-1 states must be our own (S_(K-1) was checked by the run)
   const { states } = await phase1States(party);
-  mismatch(`our S_${d.node}`, states[d.node], d.ours);
+  mismatch(path, `our S_${d.node}`, states[d.node], d.ours);
   if (d.claim === d.ours) {
     throw new DisputeMismatch(`${path}: their S_${d.node} equals ours: nothing is disputed`);
   }
-  mismatch("the checker's initial state", run.initial, d.initial);
-  mismatch(`the state at step ${d.step}`, run.pre, d.preState);
-  const proof = oneStepProof(run.witness, disputeContext(d.pre, d.claim, d.node));
-  mismatch(`our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
+  mismatch(path, "the checker's initial state", run.initial, d.initial);
+  return disputeProof(d, run.witness, path);
+}
+
+/**
+ * The proof document of a dispute's step from our check's witness of it, checked against the
+ * pre- and post-states the dispute records: shared by `opml prove --dispute` (a plain rerun) and
+ * `opml challenge --prove` (the challenge's own check, from its nearest checkpoint).
+ *
+ * @example
+ * ```ts
+ * const doc = disputeProof(dispute, run.witnessAt!(dispute.step), "d.json");
+ * ```
+ * @throws {DisputeMismatch} naming `path` when the witness is not of the dispute's step.
+ */
+export function disputeProof(d: DisputeFile, witness: StepWitness, path: string): DisputeProof {
+  mismatch(path, `the state at step ${d.step}`, toHash(witness.preStateHash), d.preState);
+  const proof = oneStepProof(witness, disputeContext(d.pre, d.claim, d.node));
+  mismatch(path, `our state at step ${d.step + 1}`, proof.postStateHash, d.oursPost);
   return { format: "opml-proof/1", node: d.node, theirPostStateHash: d.theirsPost, ...proof };
+}
+
+function mismatch(path: string, what: string, got: Hash, want: Hash): void {
+  if (got !== want) {
+    throw new DisputeMismatch(`${path}: ${what} is ${want}, but our recomputation gives ${got}`);
+  }
 }

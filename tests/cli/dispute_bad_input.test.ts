@@ -196,6 +196,11 @@ Deno.test("prove --dispute: a dispute file that does not match our own run is re
       /-o \S+\/nowhere\/out\.json: no such directory \S+\/nowhere$/,
     );
   }
+  assertOneLineError(
+    await opml(...s.args, "--session", `${tmp}/p.session.json`, "--prove", `${tmp}/nowhere/p.json`),
+    1,
+    /--prove \S+\/nowhere\/p\.json: no such directory \S+\/nowhere$/,
+  );
   const edited = (name: string, edit: (x: typeof d) => void) => {
     const copy = structuredClone(d);
     edit(copy);

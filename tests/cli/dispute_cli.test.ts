@@ -107,6 +107,7 @@ async function dispute(
   );
   const t0 = performance.now();
   const session = `${tmp}/${name}-${k}.session.json`, out = `${tmp}/${name}-${k}.dispute.json`;
+  const proofOut = `${tmp}/${name}-${k}.proof.json`;
   const c = await json(
     "challenge",
     "--ours",
@@ -121,6 +122,8 @@ async function dispute(
     session,
     "-o",
     out,
+    "--prove",
+    proofOut,
   );
   const seconds = (performance.now() - t0) / 1000;
   assertEquals(c.dispute, true);
@@ -172,6 +175,8 @@ async function dispute(
   assertEquals(c.final, theirs.final);
   // the contract judges the step
   const proof = await json("prove", "--dispute", out);
+  // the challenge's own proof (from its checkpoints) is the plain rerun's, field for field
+  assertEquals(readJson(proofOut), proof, "challenge --prove equals prove --dispute");
   assertEquals([proof.node, proof.step, proof.preStateHash, proof.postStateHash], [
     k,
     t,
@@ -316,6 +321,10 @@ Deno.test("offline exchange of files: the challenge waits for each of their answ
       "3",
       "--session",
       session,
+      "-o",
+      `${tmp}/offline.dispute.json`,
+      "--prove",
+      `${tmp}/offline.proof.json`,
       "--json",
     );
     if (r.code === 0) {
@@ -361,6 +370,26 @@ Deno.test("offline exchange of files: the challenge waits for each of their answ
     live.stats.rounds.phase2 + 2,
     "one run per round, one for their final state, one to finish",
   );
+  // the proof of the run that finished (from its check's checkpoints), and of a replay of the
+  // finished live session (no check run: prove's plain rerun), are prove --dispute's
+  const proof = await json("prove", "--dispute", `${tmp}/offline.dispute.json`);
+  assertEquals(readJson(`${tmp}/offline.proof.json`), proof, "the resumed challenge's --prove");
+  await json(
+    "challenge",
+    "--ours",
+    honest,
+    "--theirs",
+    liar,
+    "--theirs-cmd",
+    theirsCmd(dir, x, 5),
+    "--arity",
+    "3",
+    "--session",
+    `${tmp}/live.session.json`,
+    "--prove",
+    `${tmp}/replayed.proof.json`,
+  );
+  assertEquals(readJson(`${tmp}/replayed.proof.json`), proof, "a replayed session's --prove");
 });
 
 Deno.test("bad input: inconsistent or malformed files, lying and changing counterparts; the session is never corrupted", async () => {
