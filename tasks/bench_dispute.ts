@@ -352,7 +352,9 @@ async function dispute(
   console.error(
     `${m.name} node ${k} (${row.op}) ${mode}: ${total.toFixed(1)} s (roots ${
       rootsSeconds.toFixed(1)
-    }, challenge with the proof ${c.seconds.toFixed(1)}), check ${outcome.final.step} steps, rounds ${row.rounds.phase1}+${row.rounds.phase2}, peak ${
+    }, challenge with the proof ${
+      c.seconds.toFixed(1)
+    }), check ${outcome.final.step} steps, rounds ${row.rounds.phase1}+${row.rounds.phase2}, peak ${
       row.peakMiB.max.toFixed(0)
     } MiB`,
   );
