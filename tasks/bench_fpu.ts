@@ -112,6 +112,25 @@ const OPS: OpCase[] = [
       macs: 8 * 10 * 10 * n * 9,
     }),
   },
+  {
+    // the kernel grows, the output (and its I/O) does not
+    name: "depthwise Conv k x k, k = 3 -> 5, 32 channels, 28x28, same padding",
+    sizes: [3, 5],
+    make: (k) => ({
+      onnx: makeModel({
+        nodes: [{
+          op: "Conv",
+          inputs: ["x", "w"],
+          outputs: ["y"],
+          attrs: { kernel_shape: [k, k], group: 32, pads: Array(4).fill((k - 1) / 2) },
+        }],
+        inputs: { x: [1, 32, 28, 28], w: [32, 1, k, k] },
+        outputs: { y: [1, 32, 28, 28] },
+      }),
+      inputs: [floats([1, 32, 28, 28], 8), floats([32, 1, k, k], 9)],
+      macs: 32 * 28 * 28 * k * k,
+    }),
+  },
 ];
 
 const fmt = (x: number, d = 1) =>

@@ -478,7 +478,7 @@ static int k_gemm(const opml_node *nd) {
  * only when both terms are, so it is never -0. Then the taps that lie wholly in the padding are
  * skipped (same bits, in the VM too); with an infinite or NaN weight they are added as 0*w.
  * Three native paths, each computing that sequence per output (docs/IR.md, "Determinism"); the
- * MIPS image takes the first and, for the others, conv_im2col:
+ * MIPS image takes the first two (depthwise with 2-row chunks) and, for the others, conv_im2col:
  *  - pointwise (1x1, stride 1, unpadded): Y_g = W_g X_g, a plain product with output channels
  *    as rows and positions as contiguous columns (no packing, no im2col);
  *  - depthwise (one input channel per group): a whole output row at a time, tap by tap,
@@ -551,19 +551,26 @@ typedef struct conv_job {
       }                                                                                           \
     }                                                                                             \
   }
+/* Rows per chunk of the plain-C path: 4 natively; 2 in the MIPS image, whose 32 single FPU
+ * registers then hold the 16 accumulators, the weight and a row value (4 x 8 would spill). */
+#if defined(__mips__)
+#define DW_RB 2
+#else
+#define DW_RB 4
+#endif
 #define DW_ROWS(NAME, SWC, ATTR)                                                                  \
-  DW_CHUNK(NAME##_4, 4, SWC, ATTR)                                                                \
+  DW_CHUNK(NAME##_rb, DW_RB, SWC, ATTR)                                                           \
   DW_CHUNK(NAME##_1, 1, SWC, ATTR)                                                                \
-  DW_ROWS_LOOP(NAME, 8)
-/* All outputs: chunks of L (8 or 16) positions by 4 rows (the last rows one by one). */
-#define DW_ROWS_LOOP(NAME, L)                                                                     \
+  DW_ROWS_LOOP(NAME, 8, DW_RB)
+/* All outputs: chunks of L (8 or 16) positions by RB rows (the last rows one by one). */
+#define DW_ROWS_LOOP(NAME, L, RB)                                                                 \
   static void NAME(const conv_geom *q, const float *xp, idx XH, idx XW, const float *w, float *y, \
                    const float *bias) {                                                           \
     for (idx od = 0; od < q->OD; od++) {                                                          \
       float *yd = y + od * q->OH * q->OW;                                                         \
       for (idx o0 = 0; o0 < q->OW; o0 += L) {                                                     \
         idx oh = 0;                                                                               \
-        for (; oh + 4 <= q->OH; oh += 4) NAME##_4(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias); \
+        for (; oh + RB <= q->OH; oh += RB) NAME##_rb(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias); \
         for (; oh < q->OH; oh++) NAME##_1(q, xp, XH, XW, w, yd + oh * q->OW, od, oh, o0, bias);   \
       }                                                                                           \
     }                                                                                             \
@@ -617,9 +624,9 @@ __attribute__((target("avx2"))) static inline __m256 dw_load(const float *p, idx
     }                                                                                             \
   }
 #define DW_ROWS_AVX2(NAME, SWC)                                                                   \
-  DW_CHUNK_AVX2(NAME##_4, 4, SWC)                                                                 \
+  DW_CHUNK_AVX2(NAME##_rb, 4, SWC)                                                                \
   DW_CHUNK_AVX2(NAME##_1, 1, SWC)                                                                 \
-  DW_ROWS_LOOP(NAME, 8)
+  DW_ROWS_LOOP(NAME, 8, 4)
 DW_ROWS_AVX2(dw_rows_s1_avx2, 1)
 DW_ROWS_AVX2(dw_rows_s2_avx2, 2)
 DW_ROWS_AVX2(dw_rows_sn_avx2, 0)
@@ -655,9 +662,9 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
       _mm512_mask_storeu_ps(y + r * q->OW + o0, m, bias ? _mm512_add_ps(acc[r], bv) : acc[r]);    \
   }
 #define DW_ROWS_AVX512(NAME, SWC)                                                                 \
-  DW_CHUNK_AVX512(NAME##_4, 4, SWC)                                                               \
+  DW_CHUNK_AVX512(NAME##_rb, 4, SWC)                                                              \
   DW_CHUNK_AVX512(NAME##_1, 1, SWC)                                                               \
-  DW_ROWS_LOOP(NAME, 16)
+  DW_ROWS_LOOP(NAME, 16, 4)
 DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
 DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
 #endif
@@ -872,14 +879,14 @@ static int k_conv(const opml_node *nd) {
     opml_free(offs);
     return e;
   }
-#if defined(__mips__)
-  return conv_im2col(&q, x, w, bias, y);
-#endif
   conv_job j = {&q, x, w, bias, y, K, P, 0, 0, all_finite(w, q.OC * K), 0};
   if (Cg == 1) {
     opml_parallel((size_t)(q.N * q.OC), work, conv_dw_item, &j);
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
+#if defined(__mips__)
+  return conv_im2col(&q, x, w, bias, y);
+#endif
 #ifdef NN_AVX2
   j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
