@@ -2,16 +2,19 @@
  * The project's float32 math functions (see mathf.h): no libm, only IEEE basic operations, so
  * the native (SSE) and MIPS (soft-float) builds give the same bits.
  *
- * Method. Each function works internally in binary64 (+, -, * and conversions only: the MIPS
- * soft-float's binary64 division is slow and never used) and rounds once to float at the end.
- * The binary64 intermediate is accurate to about 2^-33 relative or better, so the float result is
- * within 0.51 ulp of the exact value (a little more near erf's interval ends); the test
- * tests/kernels/mathf.test.ts measures the maximum error against glibc over millions of inputs.
- *  - exp: t = n ln2/32 + r ln2/32 with a 32-entry table of 2^(j/32) and a degree-4 polynomial.
+ * Method. expf, sigmoidf and tanhf use binary32 operations only (see "binary32 exp" below: in
+ * the VM, whose FPU is binary32, they cost tens of steps instead of thousands), with two-float
+ * intermediates where a single rounding would not do: within 0.8 ulp. Every other function works
+ * internally in binary64 (+, -, * and conversions only: the MIPS soft-float's binary64 division is
+ * slow and never used) and rounds once to float at the end; the binary64 intermediate is accurate
+ * to about 2^-33 relative or better, so the float result is within 0.51 ulp of the exact value (a
+ * little more near erf's interval ends). The test tests/kernels/mathf.test.ts measures the
+ * maximum error against glibc over millions of inputs.
+ *  - exp (binary64, for pow, sinh, cosh, expm1, softplus, erf): t = n ln2/32 + r ln2/32 with a
+ *    32-entry table of 2^(j/32) and a degree-4 polynomial.
  *  - log: x = 2^k z, z in [0.70, 1.40) split in 64 intervals of centre 1/c: log x =
  *    k ln2 - log c + log1p(z c - 1), where z c - 1 is exact (c has 29 bits) and small.
- *  - pow = exp(y log|x|) with the C99 special cases; tanh and sigmoid from exp with a
- *    reciprocal refined by one Newton step; erf from polynomials and exp(-x^2).
+ *  - pow = exp(y log|x|) with the C99 special cases; erf from polynomials and exp(-x^2).
  *  - expm1: Taylor below 2^-7, else exp - 1; softplus = log1p(exp x); sinh, cosh from exp and
  *    its reciprocal (Taylor for sinh below 1/2); fmod: exact long division of the significands.
  *  - sin, cos, tan: exact reduction by 2/pi (reduce_pio2), Taylor polynomials on [-pi/4, pi/4].
@@ -141,6 +144,18 @@ static const double erfc_q1[11] = {0x1.3583f6644327bp-2, -0x1.2b11e6a614c27p-3, 
 /* erfc(x) e^(x^2) ~ Q(x - 3.085) on [2.25, 3.92]: relative error 2^-27.6 */
 #define ERFC_Q2_MID 0x1.8ae147ae147aep+1
 static const double erfc_q2[9] = {0x1.655bd81dc9a4ap-3, -0x1.a8115539a19dcp-5, 0x1.e4be67b804424p-7, -0x1.0bcb130943ba4p-8, 0x1.1ec59ae5190afp-10, -0x1.2969d81158127p-12, 0x1.2d51f9a5733c7p-14, -0x1.46a15e2447612p-16, 0x1.39e4069d93493p-18};
+static const float expf_t_hi[32] = {
+    0x1.0000000000000p+0f, 0x1.059b0e0000000p+0f, 0x1.0b55860000000p+0f, 0x1.11301e0000000p+0f, 0x1.172b840000000p+0f, 0x1.1d48740000000p+0f, 0x1.2387a60000000p+0f, 0x1.29e9e00000000p+0f, 0x1.306fe00000000p+0f, 0x1.371a740000000p+0f, 0x1.3dea640000000p+0f, 0x1.44e0860000000p+0f, 0x1.4bfdae0000000p+0f, 0x1.5342b60000000p+0f, 0x1.5ab07e0000000p+0f, 0x1.6247ec0000000p+0f, 0x1.6a09e60000000p+0f, 0x1.71f75e0000000p+0f, 0x1.7a11480000000p+0f, 0x1.82589a0000000p+0f, 0x1.8ace540000000p+0f, 0x1.93737c0000000p+0f, 0x1.9c49180000000p+0f, 0x1.a5503c0000000p+0f, 0x1.ae89fa0000000p+0f, 0x1.b7f7700000000p+0f, 0x1.c199be0000000p+0f, 0x1.cb720e0000000p+0f, 0x1.d5818e0000000p+0f, 0x1.dfc9740000000p+0f, 0x1.ea4afa0000000p+0f, 0x1.f507660000000p+0f,
+};
+static const float expf_t_lo[32] = {
+    0x0p+0f, -0x1.9d4f520000000p-25f, 0x1.9f31220000000p-25f, -0x1.fdb4960000000p-25f, -0x1.c157420000000p-27f, -0x1.d2e8ca0000000p-25f, 0x1.ceac480000000p-25f, -0x1.5c04240000000p-25f, 0x1.4636e20000000p-25f, -0x1.18aac60000000p-25f, 0x1.8246840000000p-25f, 0x1.8624b40000000p-30f, -0x1.593abc0000000p-25f, -0x1.2c56100000000p-25f, -0x1.5bd5ec0000000p-27f, -0x1.f8b5500000000p-25f, 0x1.9fcef40000000p-26f, 0x1.1d8bee0000000p-25f, -0x1.829fd00000000p-25f, -0x1.accc7c0000000p-26f, 0x1.15506e0000000p-27f, -0x1.e647440000000p-25f, 0x1.51f8480000000p-27f, -0x1.b83b540000000p-25f, -0x1.a94b140000000p-26f, -0x1.a094380000000p-25f, -0x1.3d56b20000000p-27f, -0x1.8837cc0000000p-27f, -0x1.822dbc0000000p-27f, -0x1.908c940000000p-25f, 0x1.52486c0000000p-27f, -0x1.246eb00000000p-26f,
+};
+#define FINVLN2N 0x1.7154760000000p+5f /* 32/ln2 */
+#define FL1 0x1.6300000000000p-6f /* ln2/32 to 11 bits */
+#define FL2 -0x1.bd01060000000p-18f
+#define FC3 0x1.5555560000000p-3f /* e^r - 1 ~ r + r^2 (1/2 + r FC3), |r| <= ln2/64 */
+/* tanh(a) ~ a + a^3 P(a^2) below 0.5625 (float coefficients): relative error 2^-27.5 */
+static const float tanhf_p[5] = {-0x1.5555540000000p-2f, 0x1.110fb40000000p-3f, -0x1.b9902c0000000p-5f, 0x1.5c60f80000000p-6f, -0x1.aba8f00000000p-8f};
 /* ---- end of generated constants ------------------------------------------------------- */
 
 /* Shared range reduction of exp: t = (n + r) ln2/32, |r| <= 1/2; returns 2^(n/32), sets *r. */
@@ -221,11 +236,45 @@ double opml_sqrt(double x) {
 }
 #endif
 
+/* ---- binary32 exp ---------------------------------------------------------------------
+ * expf and sigmoidf (and their array forms) use only binary32 operations: in the VM they are
+ * FPU instructions (about 60 steps for exp), where the binary64 method above costs soft-float
+ * calls (about 1,350 steps per exp, 2,000 per sigmoid). The cores are in mathf_expf.h, included
+ * here once per lane width (scalar; natively also 8 and 16 lanes), so that every path computes
+ * the same bits. exp: hi + lo = e^x to about 2^-28 from a 32-entry table of 2^(j/32) as two
+ * floats and a degree-3 polynomial, rounded once (0.56 ulp); the scale 2^k is applied as two
+ * normal factors, so overflow and subnormal results round at the last product. sigmoid:
+ * 1 / (1 + e) and e / (1 + e) with e = e^-|x| as two floats, Dekker products and one Newton
+ * step on the float reciprocal, rounded once at the end. */
+#define VF float
+#define VI int32_t
+#define VU uint32_t
+#define F(c) (c)
+#define U(c) ((uint32_t)(c))
+#define AS_U(v) f2u(v)
+#define AS_F(u) u2f(u)
+#define LOOKUP(t, j) ((t)[j])
+#define NAME(f) f##_1
+#define ATTR
+#include "mathf_expf.h"
+#undef VF
+#undef VI
+#undef VU
+#undef F
+#undef U
+#undef AS_U
+#undef AS_F
+#undef LOOKUP
+#undef NAME
+#undef ATTR
+
 float opml_expf(float x) {
   uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
   if (a > F_INF) return x;                         /* NaN */
   if (a >= 0x42DC0000u) return (u >> 31) ? 0.0f : u2f(F_INF); /* |x| >= 110 */
-  return (float)exp_lite((double)x); /* overflow and subnormal results round here, once */
+  float lo, s1, s2;
+  const float hi = exp_core_1(x, &lo, &s1, &s2);
+  return hi * s1 * s2;
 }
 
 float opml_logf(float x) {
@@ -287,173 +336,105 @@ float opml_sigmoidf(float x) {
   if (a > F_INF) return x; /* NaN */
   if ((u >> 31) == 0) {
     if (a >= 0x42200000u) return 1.0f; /* x >= 40: 1 - e^-x rounds to 1 */
-    return (float)recip(1.0 + exp_lite(-(double)x));
+  } else if (a >= 0x42DC0000u) {
+    return 0.0f; /* x <= -110: e^x < 2^-158 */
   }
-  if (a >= 0x42DC0000u) return 0.0f; /* x <= -110: e^x < 2^-158 */
-  double e = exp_lite((double)x);
-  return (float)(e * recip(1.0 + e));
+  float neg;
+  const float pos = sigmoid_core_1(x, &neg);
+  return (u >> 31) ? neg : pos;
 }
 
-/* ---- arrays: the same functions, 8 lanes at a time natively ----------------------------
- * Each lane runs exactly the scalar code's operations (binary64 adds and multiplies, the float
- * division of recip, the table lookup by the same integer steps, one final rounding to float;
- * no FMA), so the bits equal the scalar function's; the special cases (NaN, overflow and
- * underflow ranges) are blended in from the scalar code's constants. */
+/* ---- arrays: the same functions, 8 or 16 lanes at a time natively ---------------------
+ * mathf_expf.h's cores on GCC vector types (the same operations per lane as the scalar code),
+ * the special cases (NaN, overflow and underflow ranges) blended in from the scalar code's
+ * constants; the lanes past the last whole vector take the scalar functions. */
 #if defined(OPML_X86)
-__attribute__((target("avx2"))) static inline __m256d exp_lite4(__m256d t) {
-  const __m256d z = _mm256_mul_pd(t, _mm256_set1_pd(EXP_INVLN2N));
-  __m256d kd = _mm256_add_pd(z, _mm256_set1_pd(0x1.8p52));
-  const __m256i ki = _mm256_castpd_si256(kd);
-  kd = _mm256_sub_pd(kd, _mm256_set1_pd(0x1.8p52));
-  const __m256d r = _mm256_sub_pd(z, kd);
-  const __m256i tab =
-      _mm256_i64gather_epi64((const long long *)exp_tab, _mm256_and_si256(ki, _mm256_set1_epi64x(31)), 8);
-  const __m256d sc = _mm256_castsi256_pd(_mm256_add_epi64(tab, _mm256_slli_epi64(_mm256_srli_epi64(ki, 5), 52)));
-  __m256d p = _mm256_add_pd(_mm256_set1_pd(EL1), _mm256_mul_pd(r, _mm256_set1_pd(EL2)));
-  p = _mm256_add_pd(_mm256_set1_pd(EL0), _mm256_mul_pd(r, p));
-  p = _mm256_add_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(r, p));
-  return _mm256_mul_pd(sc, p);
-}
+#include <string.h>
+#define MATHF_LANES(W, TARGET, LOOKUP_EXPR)                                                       \
+  typedef float vf##W __attribute__((vector_size(4 * W)));                                        \
+  typedef int32_t vi##W __attribute__((vector_size(4 * W)));                                      \
+  typedef uint32_t vu##W __attribute__((vector_size(4 * W)));
+MATHF_LANES(8, "avx2", 0)
+MATHF_LANES(16, "avx512f", 0)
+#undef MATHF_LANES
 
-__attribute__((target("avx2"))) static inline __m256d recip4(__m256d d) {
-  const __m256d y = _mm256_cvtps_pd(_mm_div_ps(_mm_set1_ps(1.0f), _mm256_cvtpd_ps(d)));
-  return _mm256_mul_pd(y, _mm256_sub_pd(_mm256_set1_pd(2.0), _mm256_mul_pd(d, y)));
-}
-
-/* 8 float lanes of f4 (4 doubles to 4 floats), low and high halves. */
-#define BY_HALVES(F4, xv)                                                                         \
-  _mm256_set_m128(_mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)))),             \
-                  _mm256_cvtpd_ps(F4(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)))))
-
-/* Both branches of the scalar sigmoid take e = exp_lite(-|x|) (x >= 0: -(double)x; x < 0: x) and
- * p = recip(1.0 + e); x >= 0 returns p, x < 0 returns e * p: one exp per lane. */
-__attribute__((target("avx2"))) static inline __m256d sigmoid4(__m256d d) {
-  const __m256d e = exp_lite4(_mm256_or_pd(d, _mm256_set1_pd(-0.0))); /* -|d|, exact */
-  const __m256d p = recip4(_mm256_add_pd(_mm256_set1_pd(1.0), e));
-  return _mm256_blendv_pd(p, _mm256_mul_pd(e, p), d); /* the sign of d picks the branch */
-}
-
-__attribute__((target("avx2"))) static void expf_avx2(const float *x, float *y, size_t n8) {
-  const __m256i finf = _mm256_set1_epi32((int)F_INF), big = _mm256_set1_epi32(0x42DBFFFF);
-  const __m256i abs = _mm256_set1_epi32(0x7FFFFFFF);
-  for (size_t i = 0; i < n8; i += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + i);
-    const __m256i u = _mm256_castps_si256(xv), a = _mm256_and_si256(u, abs);
-    __m256 r = BY_HALVES(exp_lite4, xv);
-    /* |x| >= 110: +inf or 0 by the sign; NaN: x */
-    const __m256 over = _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_srai_epi32(u, 31), finf));
-    r = _mm256_blendv_ps(r, over, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, big)));
-    r = _mm256_blendv_ps(r, xv, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, finf)));
-    _mm256_storeu_ps(y + i, r);
+/* both widths: the same text, instantiated twice below */
+#define F(c) ((VF){} + (float)(c))
+#define U(c) ((VU){} + (uint32_t)(c))
+#define AS_U(v) ((VU)(v))
+#define AS_F(u) ((VF)(u))
+#define SEL(m, a, b) AS_F((AS_U(a) & (VU)(m)) | (AS_U(b) & ~(VU)(m))) /* m: lanes of -1 or 0 */
+#define ARRAYS                                                                                    \
+  ATTR static void NAME(expf_n)(const float *x, float *y, size_t n) {                              \
+    for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {                           \
+      VF xv, lo, s1, s2;                                                                          \
+      memcpy(&xv, x + i, sizeof xv);                                                              \
+      const VF hi = NAME(exp_core)(xv, &lo, &s1, &s2);                                            \
+      VF r = hi * s1 * s2;                                                                        \
+      const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);                                              \
+      const VF over = AS_F(~(VU)((VI)u >> 31) & U(F_INF)); /* |x| >= 110: +inf or 0 by the sign */ \
+      r = SEL(a > U(0x42DBFFFFu), over, r);                                                       \
+      r = SEL(a > U(F_INF), xv, r); /* NaN: x */                                                  \
+      memcpy(y + i, &r, sizeof r);                                                                \
+    }                                                                                             \
+  }                                                                                               \
+  ATTR static void NAME(sigmoidf_n)(const float *x, float *y, size_t n) {                          \
+    for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {                           \
+      VF xv, neg;                                                                                 \
+      memcpy(&xv, x + i, sizeof xv);                                                              \
+      const VF pos = NAME(sigmoid_core)(xv, &neg);                                                \
+      const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);                                              \
+      const VI sign = (VI)u >> 31;                                                                \
+      VF r = SEL(sign, neg, pos);                                                                 \
+      r = SEL(~sign & (VI)(a > U(0x421FFFFFu)), F(1.0f), r); /* x >= 40: 1 */                     \
+      r = SEL(sign & (VI)(a > U(0x42DBFFFFu)), F(0.0f), r);  /* x <= -110: 0 */                   \
+      r = SEL(a > U(F_INF), xv, r);                          /* NaN: x */                         \
+      memcpy(y + i, &r, sizeof r);                                                                \
+    }                                                                                             \
   }
-}
 
-__attribute__((target("avx2"))) static void sigmoidf_avx2(const float *x, float *y, size_t n8) {
-  const __m256i finf = _mm256_set1_epi32((int)F_INF), abs = _mm256_set1_epi32(0x7FFFFFFF);
-  const __m256i pos_big = _mm256_set1_epi32(0x421FFFFF), neg_big = _mm256_set1_epi32(0x42DBFFFF);
-  for (size_t i = 0; i < n8; i += 8) {
-    const __m256 xv = _mm256_loadu_ps(x + i);
-    const __m256i u = _mm256_castps_si256(xv), a = _mm256_and_si256(u, abs), neg = _mm256_srai_epi32(u, 31);
-    __m256 r = BY_HALVES(sigmoid4, xv);
-    /* x >= 40: 1; x <= -110: 0; NaN: x */
-    const __m256i sat = _mm256_or_si256(_mm256_andnot_si256(neg, _mm256_cmpgt_epi32(a, pos_big)),
-                                         _mm256_and_si256(neg, _mm256_cmpgt_epi32(a, neg_big)));
-    const __m256 satv = _mm256_castsi256_ps(_mm256_andnot_si256(neg, _mm256_castps_si256(_mm256_set1_ps(1.0f))));
-    r = _mm256_blendv_ps(r, satv, _mm256_castsi256_ps(sat));
-    r = _mm256_blendv_ps(r, xv, _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, finf)));
-    _mm256_storeu_ps(y + i, r);
-  }
-}
-#undef BY_HALVES
+#define VF vf8
+#define VI vi8
+#define VU vu8
+#define LOOKUP(t, j) ((VF)_mm256_i32gather_ps((t), (__m256i)(j), 4))
+#define NAME(f) f##_8
+#define ATTR __attribute__((target("avx2")))
+#include "mathf_expf.h"
+ARRAYS
+#undef VF
+#undef VI
+#undef VU
+#undef LOOKUP
+#undef NAME
+#undef ATTR
 
-/* The same with AVX-512 (F): 8 binary64 lanes per register, 16 floats per step; the table lookup
- * selects from registers (two 16-entry permutes and a blend on bit 4 of the index: the same
- * entry, no memory gather), the float division of recip runs on all 16 lanes at once. */
-#define AVX512 __attribute__((target("avx512f")))
-AVX512 static inline __m512d exp_lite8(__m512d t, const __m512d tab[4]) {
-  const __m512d z = _mm512_mul_pd(t, _mm512_set1_pd(EXP_INVLN2N));
-  __m512d kd = _mm512_add_pd(z, _mm512_set1_pd(0x1.8p52));
-  const __m512i ki = _mm512_castpd_si512(kd);
-  kd = _mm512_sub_pd(kd, _mm512_set1_pd(0x1.8p52));
-  const __m512d r = _mm512_sub_pd(z, kd);
-  const __m512d lo = _mm512_permutex2var_pd(tab[0], ki, tab[1]); /* entries 0-15: bits 0-3 */
-  const __m512d hi = _mm512_permutex2var_pd(tab[2], ki, tab[3]); /* entries 16-31 */
-  const __m512d e = _mm512_mask_blend_pd(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), lo, hi);
-  const __m512d sc =
-      _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(e), _mm512_slli_epi64(_mm512_srli_epi64(ki, 5), 52)));
-  __m512d p = _mm512_add_pd(_mm512_set1_pd(EL1), _mm512_mul_pd(r, _mm512_set1_pd(EL2)));
-  p = _mm512_add_pd(_mm512_set1_pd(EL0), _mm512_mul_pd(r, p));
-  p = _mm512_add_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(r, p));
-  return _mm512_mul_pd(sc, p);
-}
-
-AVX512 static inline void exp_tab8(__m512d tab[4]) {
-  for (int i = 0; i < 4; i++) tab[i] = _mm512_loadu_pd((const double *)exp_tab + 8 * i);
-}
-
-/* The 16 floats of v as two registers of 8 doubles (exact), and back (one rounding each). */
-AVX512 static inline __m512d lo8(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
-AVX512 static inline __m512d hi8(__m512 v) {
-  return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-}
-AVX512 static inline __m512 to16(__m512d lo, __m512d hi) {
-  return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),
-                                             _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
-}
-
-AVX512 static void expf_avx512(const float *x, float *y, size_t n16) {
-  __m512d tab[4];
-  exp_tab8(tab);
-  const __m512i finf = _mm512_set1_epi32((int)F_INF), big = _mm512_set1_epi32(0x42DBFFFF);
-  for (size_t i = 0; i < n16; i += 16) {
-    const __m512 xv = _mm512_loadu_ps(x + i);
-    const __m512i u = _mm512_castps_si512(xv), a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
-    __m512 r = to16(exp_lite8(lo8(xv), tab), exp_lite8(hi8(xv), tab));
-    /* |x| >= 110: +inf or 0 by the sign; NaN: x */
-    const __m512 over = _mm512_castsi512_ps(_mm512_andnot_si512(_mm512_srai_epi32(u, 31), finf));
-    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, big), r, over);
-    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, finf), r, xv);
-    _mm512_storeu_ps(y + i, r);
-  }
-}
-
-AVX512 static void sigmoidf_avx512(const float *x, float *y, size_t n16) {
-  __m512d tab[4];
-  exp_tab8(tab);
-  const __m512i finf = _mm512_set1_epi32((int)F_INF), sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
-  const __m512d one = _mm512_set1_pd(1.0), two = _mm512_set1_pd(2.0);
-  for (size_t i = 0; i < n16; i += 16) {
-    const __m512 xv = _mm512_loadu_ps(x + i);
-    const __m512i u = _mm512_castps_si512(xv), a = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
-    const __mmask16 neg = _mm512_cmplt_epi32_mask(u, _mm512_setzero_si512());
-    /* e = exp_lite(-|x|), d = 1.0 + e (both branches of the scalar code) */
-    const __m512d el = exp_lite8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(lo8(xv)), sign)), tab);
-    const __m512d eh = exp_lite8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(hi8(xv)), sign)), tab);
-    const __m512d dl = _mm512_add_pd(one, el), dh = _mm512_add_pd(one, eh);
-    /* recip(d): the float reciprocal of (float)d, 16 lanes, then one Newton step in binary64 */
-    const __m512 q = _mm512_div_ps(_mm512_set1_ps(1.0f), to16(dl, dh));
-    const __m512d yl = lo8(q), yh = hi8(q);
-    const __m512d pl = _mm512_mul_pd(yl, _mm512_sub_pd(two, _mm512_mul_pd(dl, yl)));
-    const __m512d ph = _mm512_mul_pd(yh, _mm512_sub_pd(two, _mm512_mul_pd(dh, yh)));
-    /* x >= 0: p; x < 0: e * p */
-    __m512 r = to16(_mm512_mask_mul_pd(pl, (__mmask8)neg, el, pl), _mm512_mask_mul_pd(ph, (__mmask8)(neg >> 8), eh, ph));
-    /* x >= 40: 1; x <= -110: 0; NaN: x */
-    const __mmask16 one_m = _mm512_mask_cmpgt_epi32_mask((__mmask16)~neg, a, _mm512_set1_epi32(0x421FFFFF));
-    const __mmask16 zero_m = _mm512_mask_cmpgt_epi32_mask(neg, a, _mm512_set1_epi32(0x42DBFFFF));
-    r = _mm512_mask_blend_ps(one_m, r, _mm512_set1_ps(1.0f));
-    r = _mm512_mask_blend_ps(zero_m, r, _mm512_setzero_ps());
-    r = _mm512_mask_blend_ps(_mm512_cmpgt_epi32_mask(a, finf), r, xv);
-    _mm512_storeu_ps(y + i, r);
-  }
-}
-#undef AVX512
+#define VF vf16
+#define VI vi16
+#define VU vu16
+#define LOOKUP(t, j) ((VF)_mm512_permutex2var_ps(_mm512_loadu_ps(t), (__m512i)(j), _mm512_loadu_ps((t) + 16)))
+#define NAME(f) f##_16
+#define ATTR __attribute__((target("avx512f")))
+#include "mathf_expf.h"
+ARRAYS
+#undef VF
+#undef VI
+#undef VU
+#undef LOOKUP
+#undef NAME
+#undef ATTR
+#undef ARRAYS
+#undef SEL
+#undef F
+#undef U
+#undef AS_U
+#undef AS_F
 #endif
 
 void opml_expf_n(const float *x, float *y, size_t n) {
   size_t i = 0;
 #if defined(OPML_X86)
-  if (opml_use_avx512()) expf_avx512(x, y, i = n & ~(size_t)15);
-  if (opml_use_avx2()) expf_avx2(x + i, y + i, (n - i) & ~(size_t)7), i = n & ~(size_t)7;
+  if (opml_use_avx512()) expf_n_16(x, y, n), i = n & ~(size_t)15;
+  else if (opml_use_avx2()) expf_n_8(x, y, n), i = n & ~(size_t)7;
 #endif
   for (; i < n; i++) y[i] = opml_expf(x[i]);
 }
@@ -461,30 +442,20 @@ void opml_expf_n(const float *x, float *y, size_t n) {
 void opml_sigmoidf_n(const float *x, float *y, size_t n) {
   size_t i = 0;
 #if defined(OPML_X86)
-  if (opml_use_avx512()) sigmoidf_avx512(x, y, i = n & ~(size_t)15);
-  if (opml_use_avx2()) sigmoidf_avx2(x + i, y + i, (n - i) & ~(size_t)7), i = n & ~(size_t)7;
+  if (opml_use_avx512()) sigmoidf_n_16(x, y, n), i = n & ~(size_t)15;
+  else if (opml_use_avx2()) sigmoidf_n_8(x, y, n), i = n & ~(size_t)7;
 #endif
   for (; i < n; i++) y[i] = opml_sigmoidf(x[i]);
 }
 
 float opml_tanhf(float x) {
-  uint32_t ax = f2u(x) & 0x7FFFFFFFu;
+  uint32_t u = f2u(x), ax = u & 0x7FFFFFFFu;
   if (ax > F_INF) return x;
-  double t;
-  if (ax >= 0x41119999u) { /* |x| >= 9.1 (or inf): 1 - tanh|x| < 2^-25 rounds away */
-    t = 1.0;
-  } else {
-    double a = (double)u2f(ax);
-    if (ax < 0x3B800000u) { /* |x| < 2^-8: Taylor, the next term is below 2^-50 relative */
-      double a2 = a * a;
-      t = a + a * a2 * (-0x1.5555555555555p-2 + a2 * 0x1.1111111111111p-3);
-    } else { /* (e^2a - 1) / (e^2a + 1): e^2a - 1 loses at most 8 of exp_core's 42 bits */
-      double e = exp_core(2.0 * a);
-      t = (e - 1.0) * recip(e + 1.0);
-    }
-  }
-  float r = (float)t;
-  return (f2u(x) >> 31) ? -r : r;
+  float r;
+  if (ax >= 0x41119999u) r = 1.0f; /* |x| >= 9.1 (or inf): 1 - tanh|x| < 2^-25 rounds away */
+  else if (ax < 0x3F100000u) r = tanh_small_1(u2f(ax));
+  else r = tanh_big_1(u2f(ax));
+  return u2f(f2u(r) | (u & 0x80000000u));
 }
 
 float opml_erff(float x) {

@@ -1,6 +1,6 @@
 /*
  * The project's float32 math functions (no libm anywhere): deterministic functions of basic
- * IEEE operations, so the native and the MIPS soft-float builds give the same bits.
+ * IEEE operations, so the native and the MIPS builds (binary32 FPU, binary64 in soft-float) give the same bits.
  * Accuracy target: within 2 ulp of the correctly rounded result over the whole domain
  * (opml_sqrtf is exactly rounded). Implemented in mathf.c.
  */

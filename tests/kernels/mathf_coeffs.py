@@ -23,6 +23,17 @@ def f32(u):
     return struct.unpack("<f", struct.pack("<I", u))[0]
 
 
+def rf(v):
+    """v rounded to binary32 (exactly, from 60 digits: no double rounding through binary64)."""
+    m, e = mp.frexp(mp.mpf(v))
+    return mp.ldexp(mp.nint(mp.ldexp(m, 24)), e - 24) if v != 0 else mp.mpf(0)
+
+
+def hexf(v):
+    """A C float literal of the binary32 value v."""
+    return float(v).hex().replace("0x0.0p+0", "0x0p+0") + "f"
+
+
 def maxrel(f, p, a, b, n=4000, skip0=False):
     m = mp.mpf(0)
     for i in range(n + 1):
@@ -97,4 +108,27 @@ for name, lo, hi, deg in (("erfc_q1", 1, 2.25, 10), ("erfc_q2", 2.25, 3.92, 8)):
     out.append(f"/* erfc(x) e^(x^2) ~ Q(x - {float(mid)}) on [{lo}, {hi}]: relative error 2^{err:.1f} */")
     out.append(f"#define {name.upper()}_MID {hexd(mid)}")
     out.append(f"static const double {name}[{deg + 1}] = {{" + ", ".join(hexd(v) for v in c) + "};")
+
+# binary32-only exp (expf, sigmoidf; docs in mathf.c): 2^(j/32) = T_HI[j] + T_LO[j], and
+# ln2/32 = FL1 + FL2 with FL1 of 11 bits, so n * FL1 is exact for |n| < 2^13.
+out.append("static const float expf_t_hi[32] = {")
+thi = [rf(mp.power(2, mp.mpf(j) / N)) for j in range(N)]
+out.append("    " + ", ".join(hexf(v) for v in thi) + ",")
+out.append("};")
+out.append("static const float expf_t_lo[32] = {")
+out.append("    " + ", ".join(hexf(rf(mp.power(2, mp.mpf(j) / N) - thi[j])) for j in range(N)) + ",")
+out.append("};")
+m, e = mp.frexp(mp.log(2) / N)
+fl1 = mp.ldexp(mp.nint(mp.ldexp(m, 11)), e - 11)
+out.append(f"#define FINVLN2N {hexf(rf(N / mp.log(2)))} /* 32/ln2 */")
+out.append(f"#define FL1 {hexf(fl1)} /* ln2/32 to 11 bits */")
+out.append(f"#define FL2 {hexf(rf(mp.log(2) / N - fl1))}")
+out.append(f"#define FC3 {hexf(rf(mp.mpf(1) / 6))} /* e^r - 1 ~ r + r^2 (1/2 + r FC3), |r| <= ln2/64 */")
+# binary32 tanh below 0.5625: a + a^3 P(a^2)
+A = mp.mpf("0.5625")
+g = lambda u: (mp.tanh(mp.sqrt(u)) - mp.sqrt(u)) / (u * mp.sqrt(u)) if u != 0 else mp.mpf(-1) / 3
+c = [rf(v) for v in fit(g, 0, A * A, 4)]
+err = maxrel(mp.tanh, lambda a: a + a**3 * horner(c, a * a), mp.mpf(2) ** -20, A)
+out.append(f"/* tanh(a) ~ a + a^3 P(a^2) below 0.5625 (float coefficients): relative error 2^{err:.1f} */")
+out.append("static const float tanhf_p[5] = {" + ", ".join(hexf(v) for v in c) + "};")
 print("\n".join(out))

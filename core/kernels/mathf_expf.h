@@ -1,0 +1,92 @@
+/*
+ * The binary32 exp and sigmoid cores (mathf.c, "binary32 exp"): one source for every lane width.
+ * mathf.c includes this file once per width with
+ *   VF, VI, VU      the float, int32 and uint32 lane types (scalars, or GCC vector types),
+ *   F(c), U(c)      a float or uint32 constant in every lane,
+ *   AS_U(v), AS_F(u) the bits of a float lane and back,
+ *   LOOKUP(t, j)    t[j] per lane for a 32-entry float table and indices j in [0, 31],
+ *   NAME(f)         the width's name of function f, ATTR its target attribute,
+ * so the scalar and vector paths run the same operations in the same order on each lane (no
+ * fused multiply-add: -ffp-contract=off), which is why their bits are equal by construction.
+ */
+
+/* Dekker's split of a into 12-bit halves (a = hi + lo exactly, for |a| < 2^115). */
+ATTR static inline VF NAME(split)(VF a, VF *lo) {
+  const VF c = a * F(4097.0f);
+  const VF hi = c - (c - a);
+  *lo = a - hi;
+  return hi;
+}
+
+/* a * b = p + *err exactly (Dekker's product without FMA; products of tiny halves may lose
+ * bits below the subnormal range). */
+ATTR static inline VF NAME(two_prod)(VF a, VF b, VF *err) {
+  VF al, bl;
+  const VF p = a * b, ah = NAME(split)(a, &al), bh = NAME(split)(b, &bl);
+  *err = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  return p;
+}
+
+/* e^x = (hi + *lo) 2^k1 2^k2 for finite |x| < 110 (returns hi; *s1 = 2^k1 and *s2 = 2^k2 are
+ * normal floats, so hi * s1 is exact and one more product rounds once). x = (32k + j + r') ln2/32
+ * with n = 32k + j the nearest integer to x 32/ln2 and |r| <= ln2/64 + tiny; e^x = 2^k 2^(j/32)
+ * e^r with 2^(j/32) = T_HI[j] + T_LO[j] and e^r - 1 = q. hi + lo carries about 2^-28 relative
+ * error, so hi is within 0.56 ulp of e^x (2^k aside); lo is hi's rounding error. */
+ATTR static inline VF NAME(exp_core)(VF x, VF *lo, VF *s1, VF *s2) {
+  const VF z = x * F(FINVLN2N);
+  VF kf = z + F(0x1.8p23f); /* rounds z to the nearest integer n, held in the low bits */
+  const VI n = (VI)(AS_U(kf) - U(0x4B400000u));
+  kf = kf - F(0x1.8p23f);
+  /* n FL1 is exact (11-bit FL1, |n| < 2^13) and x - n FL1 exact when n != 0 (Sterbenz) */
+  const VF r = (x - kf * F(FL1)) - kf * F(FL2);
+  const VF q = r + r * r * (F(0.5f) + r * F(FC3));
+  const VI j = n & (VI)U(31), k = n >> 5, k1 = k >> 1;
+  const VF th = LOOKUP(expf_t_hi, j), tl = LOOKUP(expf_t_lo, j);
+  const VF t = tl + th * q;
+  const VF hi = th + t;
+  *lo = (th - hi) + t; /* exact: |th| >= |t| */
+  *s1 = AS_F((VU)(k1 + (VI)U(127)) << 23);
+  *s2 = AS_F((VU)(k - k1 + (VI)U(127)) << 23);
+  return hi;
+}
+
+/* The parts of sigmoid for finite x in (-110, 40), from e = e^-|x| = eh + el (eh <= 1) and
+ * 1 / (1 + e) = y + yl to about 2^-40: *neg is e / (1 + e) (x < 0), the return 1 / (1 + e)
+ * (x >= 0); each rounds once at its last addition. */
+ATTR static inline VF NAME(sigmoid_core)(VF x, VF *neg) {
+  VF lo, s1, s2, pl, ql;
+  const VF hi = NAME(exp_core)(AS_F(AS_U(x) | U(0x80000000u)), &lo, &s1, &s2);
+  const VF eh = hi * s1 * s2, el = lo * s1 * s2;
+  const VF dh = F(1.0f) + eh, dl = ((F(1.0f) - dh) + eh) + el; /* 1 + e = dh + dl */
+  const VF y = F(1.0f) / dh;
+  const VF ph = NAME(two_prod)(y, dh, &pl);
+  const VF yl = y * (((F(1.0f) - ph) - pl) - dl * y); /* 1 - ph is exact: ph is near 1 */
+  const VF qh = NAME(two_prod)(eh, y, &ql);
+  *neg = qh + ((ql + eh * yl) + el * y);
+  return y + yl;
+}
+
+/* tanh(a) for 0 <= a < 0.5625: a + a^3 P(a^2), rounded at the last addition (0.7 ulp). */
+ATTR static inline VF NAME(tanh_small)(VF a) {
+  const VF u = a * a;
+  VF p = F(tanhf_p[4]);
+  p = F(tanhf_p[3]) + u * p;
+  p = F(tanhf_p[2]) + u * p;
+  p = F(tanhf_p[1]) + u * p;
+  p = F(tanhf_p[0]) + u * p;
+  return a + (a * u) * p;
+}
+
+/* tanh(a) for 0.5625 <= a < 9.1: (1 - e) / (1 + e) with e = e^-2a = eh + el (both sums as two
+ * floats), the quotient refined once with a Dekker product, rounded at the last addition. */
+ATTR static inline VF NAME(tanh_big)(VF a) {
+  VF lo, s1, s2, pe;
+  const VF hi = NAME(exp_core)(F(-2.0f) * a, &lo, &s1, &s2);
+  const VF eh = hi * s1 * s2, el = lo * s1 * s2;
+  const VF nh = F(1.0f) - eh, nl = ((F(1.0f) - nh) - eh) - el; /* 1 - e = nh + nl */
+  const VF dh = F(1.0f) + eh, dl = ((F(1.0f) - dh) + eh) + el; /* 1 + e = dh + dl */
+  const VF y = nh / dh;
+  const VF p = NAME(two_prod)(y, dh, &pe);
+  const VF res = (((nh - p) - pe) + nl) - y * dl; /* nh - p is exact: y dh is near nh */
+  return y + res / dh;
+}
