@@ -13,6 +13,7 @@
  * through the preimage oracle (a read step fills a 32-byte leaf, fd 7 in the VM's word order:
  * about 1 step per float, once per MAC in a one-row product); growing the rows m keeps the
  * weights and measures the product kernel on data in memory (plus reading the extra row of A).
+ * The elementwise math rows are steps per element (the "MAC" column), output I/O included.
  * @module
  */
 import { assemble, buildRuntime, compileGraph, type RuntimeBuild } from "../core/compiler/mod.ts";
@@ -133,6 +134,21 @@ const OPS: OpCase[] = [
   },
 ];
 
+/** Elementwise math (per element; the output's I/O, about 47 steps per float, included). */
+const UNARY = ["Relu", "Exp", "Sigmoid", "Tanh", "Erf", "Log"].map((op): OpCase => ({
+  name: `${op} [n x 28 x 28], n = 8 -> 32 (per element, with its I/O)`,
+  sizes: [8, 32],
+  make: (n) => ({
+    onnx: makeModel({
+      nodes: [{ op, inputs: ["x"], outputs: ["y"] }],
+      inputs: { x: [n, 28, 28] },
+      outputs: { y: [n, 28, 28] },
+    }),
+    inputs: [floats([n, 28, 28], 10)],
+    macs: n * 28 * 28,
+  }),
+}));
+
 const fmt = (x: number, d = 1) =>
   x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const mega = (x: number) => `${fmt(x / 1e6)} M`;
@@ -145,7 +161,7 @@ async function main(): Promise<void> {
     "| kernel | VM steps per float MAC, soft-float | with the FPU | ratio |",
     "|---|---:|---:|---:|",
   );
-  for (const op of OPS) {
+  for (const op of [...OPS, ...UNARY]) {
     const [s, l] = op.sizes.map((n) => op.make(n));
     const per = async (rt: RuntimeBuild) => {
       const a = await steps(rt, program(s.onnx), s.inputs, op.name);
