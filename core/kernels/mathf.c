@@ -2,7 +2,7 @@
  * The project's float32 math functions (see mathf.h): no libm, only IEEE basic operations, so
  * the native (SSE) and MIPS (soft-float) builds give the same bits.
  *
- * Method. expf, sigmoidf and tanhf use binary32 operations only (see "binary32 exp" below: in
+ * Method. expf, sigmoidf, tanhf and erff use binary32 operations only (see "binary32 exp" below: in
  * the VM, whose FPU is binary32, they cost tens of steps instead of thousands), with two-float
  * intermediates where a single rounding would not do: within 0.8 ulp. Every other function works
  * internally in binary64 (+, -, * and conversions only: the MIPS soft-float's binary64 division is
@@ -10,11 +10,11 @@
  * to about 2^-33 relative or better, so the float result is within 0.51 ulp of the exact value (a
  * little more near erf's interval ends). The test tests/kernels/mathf.test.ts measures the
  * maximum error against glibc over millions of inputs.
- *  - exp (binary64, for pow, sinh, cosh, expm1, softplus, erf): t = n ln2/32 + r ln2/32 with a
+ *  - exp (binary64, for pow, sinh, cosh, expm1, softplus): t = n ln2/32 + r ln2/32 with a
  *    32-entry table of 2^(j/32) and a degree-4 polynomial.
  *  - log: x = 2^k z, z in [0.70, 1.40) split in 64 intervals of centre 1/c: log x =
  *    k ln2 - log c + log1p(z c - 1), where z c - 1 is exact (c has 29 bits) and small.
- *  - pow = exp(y log|x|) with the C99 special cases; erf from polynomials and exp(-x^2).
+ *  - pow = exp(y log|x|) with the C99 special cases.
  *  - expm1: Taylor below 2^-7, else exp - 1; softplus = log1p(exp x); sinh, cosh from exp and
  *    its reciprocal (Taylor for sinh below 1/2); fmod: exact long division of the significands.
  *  - sin, cos, tan: exact reduction by 2/pi (reduce_pio2), Taylor polynomials on [-pi/4, pi/4].
@@ -136,14 +136,6 @@ static const struct { double invc, logc; } log_tab[64] = {
 #define L1 0x1.5555555430bf8p-2
 #define L2 -0x1.0002aab1aabdep-2
 #define L3 0x1.999e2bef3015fp-3
-/* erf(x) ~ x P(x^2) on [0, 1]: relative error 2^-34.7 */
-static const double erf_p[8] = {0x1.20dd7504045d6p+0, -0x1.81274665754c3p-2, 0x1.ce2f08fec14fdp-4, -0x1.b829c897922e5p-6, 0x1.562a60ddba6e6p-8, -0x1.bccf664d7f763p-11, 0x1.d887505de3ba6p-14, -0x1.445f47d33d87bp-17};
-/* erfc(x) e^(x^2) ~ Q(x - 1.625) on [1, 2.25]: relative error 2^-33.2 */
-#define ERFC_Q1_MID 0x1.a000000000000p+0
-static const double erfc_q1[11] = {0x1.3583f6644327bp-2, -0x1.2b11e6a614c27p-3, 0x1.0a15ac3459725p-4, -0x1.ba01740f87c4dp-6, 0x1.5a141a1d4ec48p-7, -0x1.01548dedf78eep-8, 0x1.6d6764725ac8ap-10, -0x1.ef92c68ddecd7p-12, 0x1.45245ced4bcf3p-13, -0x1.c83fb7f06337bp-15, 0x1.1639b0a529bf5p-16};
-/* erfc(x) e^(x^2) ~ Q(x - 3.085) on [2.25, 3.92]: relative error 2^-27.6 */
-#define ERFC_Q2_MID 0x1.8ae147ae147aep+1
-static const double erfc_q2[9] = {0x1.655bd81dc9a4ap-3, -0x1.a8115539a19dcp-5, 0x1.e4be67b804424p-7, -0x1.0bcb130943ba4p-8, 0x1.1ec59ae5190afp-10, -0x1.2969d81158127p-12, 0x1.2d51f9a5733c7p-14, -0x1.46a15e2447612p-16, 0x1.39e4069d93493p-18};
 static const float expf_t_hi[32] = {
     0x1.0000000000000p+0f, 0x1.059b0e0000000p+0f, 0x1.0b55860000000p+0f, 0x1.11301e0000000p+0f, 0x1.172b840000000p+0f, 0x1.1d48740000000p+0f, 0x1.2387a60000000p+0f, 0x1.29e9e00000000p+0f, 0x1.306fe00000000p+0f, 0x1.371a740000000p+0f, 0x1.3dea640000000p+0f, 0x1.44e0860000000p+0f, 0x1.4bfdae0000000p+0f, 0x1.5342b60000000p+0f, 0x1.5ab07e0000000p+0f, 0x1.6247ec0000000p+0f, 0x1.6a09e60000000p+0f, 0x1.71f75e0000000p+0f, 0x1.7a11480000000p+0f, 0x1.82589a0000000p+0f, 0x1.8ace540000000p+0f, 0x1.93737c0000000p+0f, 0x1.9c49180000000p+0f, 0x1.a5503c0000000p+0f, 0x1.ae89fa0000000p+0f, 0x1.b7f7700000000p+0f, 0x1.c199be0000000p+0f, 0x1.cb720e0000000p+0f, 0x1.d5818e0000000p+0f, 0x1.dfc9740000000p+0f, 0x1.ea4afa0000000p+0f, 0x1.f507660000000p+0f,
 };
@@ -156,6 +148,17 @@ static const float expf_t_lo[32] = {
 #define FC3 0x1.5555560000000p-3f /* e^r - 1 ~ r + r^2 (1/2 + r FC3), |r| <= ln2/64 */
 /* tanh(a) ~ a + a^3 P(a^2) below 0.5625 (float coefficients): relative error 2^-27.5 */
 static const float tanhf_p[5] = {-0x1.5555540000000p-2f, 0x1.110fb40000000p-3f, -0x1.b9902c0000000p-5f, 0x1.5c60f80000000p-6f, -0x1.aba8f00000000p-8f};
+/* erf(a) ~ a + a P(a^2) below 0.75: relative error 2^-29.4 */
+static const float erff_p[7] = {0x1.06eba80000000p-3f, -0x1.8127460000000p-2f, 0x1.ce2efe0000000p-4f, -0x1.b827060000000p-6f, 0x1.55e3340000000p-8f, -0x1.b624ca0000000p-11f, 0x1.8d38500000000p-14f};
+/* erf(a) ~ ERFF_ERX + R(a - 1) on [0.75, 1.25]: relative error 2^-27.8 */
+#define ERFF_ERX 0x1.af767a0000000p-1f
+static const float erff_r[9] = {0x1.d042220000000p-27f, 0x1.a911f00000000p-2f, -0x1.a911f00000000p-2f, 0x1.1b612e0000000p-3f, 0x1.1b61700000000p-4f, -0x1.1b54560000000p-4f, 0x1.2dc0ba0000000p-8f, 0x1.e7f0c00000000p-7f, -0x1.2deff00000000p-8f};
+/* erfc(a) e^(a^2) ~ Q(a - 1.75) on [1.25, 2.25]: relative error 2^-24.2 */
+#define ERFCF_Q1_MID 0x1.c000000000000p+0f
+static const float erfcf_q1[9] = {0x1.23cfc20000000p-2f, -0x1.0c3d520000000p-3f, 0x1.c8d0ce0000000p-5f, -0x1.6cb6460000000p-6f, 0x1.1365300000000p-7f, -0x1.8b7a600000000p-9f, 0x1.10217a0000000p-10f, -0x1.7ccb5e0000000p-12f, 0x1.e3d85e0000000p-14f};
+/* erfc(a) e^(a^2) ~ Q(a - 3.0850000381469727) on [2.25, 3.92]: relative error 2^-25.7 */
+#define ERFCF_Q2_MID 0x1.8ae1480000000p+1f
+static const float erfcf_q2[9] = {0x1.655bd80000000p-3f, -0x1.a811540000000p-5f, 0x1.e4be660000000p-7f, -0x1.0bcb120000000p-8f, 0x1.1ec59a0000000p-10f, -0x1.2969d60000000p-12f, 0x1.2d51f80000000p-14f, -0x1.46a15c0000000p-16f, 0x1.39e4060000000p-18f};
 /* ---- end of generated constants ------------------------------------------------------- */
 
 /* Shared range reduction of exp: t = (n + r) ln2/32, |r| <= 1/2; returns 2^(n/32), sets *r. */
@@ -200,11 +203,6 @@ static double recip(double d) {
   return y * (2.0 - d * y);
 }
 
-static double horner(const double *c, int n, double x) {
-  double p = c[n - 1];
-  for (int i = n - 2; i >= 0; i--) p = c[i] + x * p;
-  return p;
-}
 
 #ifndef __mips__
 /* The MIPS runtime's softfloat.c defines opml_sqrtf. Natively the hardware instruction is
@@ -458,21 +456,36 @@ float opml_tanhf(float x) {
   return u2f(f2u(r) | (u & 0x80000000u));
 }
 
+/* binary32 only (see "binary32 exp"): a + a P(a^2) below 0.75 (P within [-0.06, 0.13]),
+ * erf(1) + R(a - 1) below 1.25 (|R| < 0.14; a - 1 is exact), then 1 - e^(-a^2) Q(a - mid) with
+ * a^2 = sh + sl exact (Dekker) and e^(-a^2) = e^-sh (1 - sl): each result rounds at its last
+ * addition, the terms before it small (erfc(1.25) = 0.077), so within 0.8 ulp. */
+static float horner_f(const float *c, int n, float x) {
+  float p = c[n - 1];
+  for (int i = n - 2; i >= 0; i--) p = c[i] + x * p;
+  return p;
+}
+
 float opml_erff(float x) {
-  uint32_t ax = f2u(x) & 0x7FFFFFFFu;
+  uint32_t u = f2u(x), ax = u & 0x7FFFFFFFu;
   if (ax > F_INF) return x;
-  double a = (double)u2f(ax), r;
-  if (ax < 0x3F800000u) { /* |x| < 1 */
-    r = a * horner(erf_p, 8, a * a);
+  const float a = u2f(ax);
+  float r;
+  if (ax < 0x3F400000u) { /* |x| < 0.75 */
+    r = a + a * horner_f(erff_p, 7, a * a);
+  } else if (ax < 0x3FA00000u) { /* |x| < 1.25 */
+    r = ERFF_ERX + horner_f(erff_r, 9, a - 1.0f);
   } else if (ax >= 0x407AE148u) { /* |x| >= 3.92: erfc|x| < 2^-25 rounds away */
-    r = 1.0;
-  } else if (ax < 0x40100000u) { /* |x| < 2.25 */
-    r = 1.0 - exp_lite(-(a * a)) * horner(erfc_q1, 11, a - ERFC_Q1_MID);
+    r = 1.0f;
   } else {
-    r = 1.0 - exp_lite(-(a * a)) * horner(erfc_q2, 9, a - ERFC_Q2_MID);
+    float sl, lo, s1, s2;
+    const float sh = two_prod_1(a, a, &sl);
+    const float e = exp_core_1(-sh, &lo, &s1, &s2) * s1 * s2;
+    const float q = ax < 0x40100000u ? horner_f(erfcf_q1, 9, a - ERFCF_Q1_MID) /* |x| < 2.25 */
+                                     : horner_f(erfcf_q2, 9, a - ERFCF_Q2_MID);
+    r = 1.0f - e * (q - q * sl);
   }
-  float f = (float)r;
-  return (f2u(x) >> 31) ? -f : f;
+  return u2f(f2u(r) | (u & 0x80000000u));
 }
 
 float opml_floorf(float x) {

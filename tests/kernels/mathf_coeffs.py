@@ -94,20 +94,7 @@ out.append(f"/* log1p(r) ~ r + r^2 (L0 + r (L1 + r (L2 + r L3))), |r| <= 2^{floa
 for i, v in enumerate(c):
     out.append(f"#define L{i} {hexd(v)}")
 
-# erf: x P(x^2) on [0, 1]; erfc(x) exp(x^2) ~ Q(x - mid) on [1, 2.25] and [2.25, 3.92].
-g = lambda u: mp.erf(mp.sqrt(u)) / mp.sqrt(u) if u != 0 else 2 / mp.sqrt(mp.pi)
-c = fit(g, 0, 1, 7)
-err = maxrel(mp.erf, lambda x: x * horner(c, x * x), mp.mpf(2) ** -20, 1)
-out.append(f"/* erf(x) ~ x P(x^2) on [0, 1]: relative error 2^{err:.1f} */")
-out.append("static const double erf_p[8] = {" + ", ".join(hexd(v) for v in c) + "};")
 Q = lambda x: mp.erfc(x) * mp.exp(x * x)
-for name, lo, hi, deg in (("erfc_q1", 1, 2.25, 10), ("erfc_q2", 2.25, 3.92, 8)):
-    mid = mp.mpf(lo + hi) / 2
-    c = fit(lambda s: Q(s + mid), lo - mid, hi - mid, deg)
-    err = maxrel(Q, lambda x: horner(c, x - mid), lo, hi)
-    out.append(f"/* erfc(x) e^(x^2) ~ Q(x - {float(mid)}) on [{lo}, {hi}]: relative error 2^{err:.1f} */")
-    out.append(f"#define {name.upper()}_MID {hexd(mid)}")
-    out.append(f"static const double {name}[{deg + 1}] = {{" + ", ".join(hexd(v) for v in c) + "};")
 
 # binary32-only exp (expf, sigmoidf; docs in mathf.c): 2^(j/32) = T_HI[j] + T_LO[j], and
 # ln2/32 = FL1 + FL2 with FL1 of 11 bits, so n * FL1 is exact for |n| < 2^13.
@@ -131,4 +118,25 @@ c = [rf(v) for v in fit(g, 0, A * A, 4)]
 err = maxrel(mp.tanh, lambda a: a + a**3 * horner(c, a * a), mp.mpf(2) ** -20, A)
 out.append(f"/* tanh(a) ~ a + a^3 P(a^2) below 0.5625 (float coefficients): relative error 2^{err:.1f} */")
 out.append("static const float tanhf_p[5] = {" + ", ".join(hexf(v) for v in c) + "};")
+# binary32 erf: a + a P(a^2) below 0.75; erx + R(a - 1) below 1.25 (erx = erf(1) in float);
+# 1 - e^(-a^2) Q(a - mid) above, on [1.25, 2.25] and [2.25, 3.92] (float coefficients).
+B = mp.mpf("0.75")
+g = lambda u: mp.erf(mp.sqrt(u)) / mp.sqrt(u) - 1 if u != 0 else 2 / mp.sqrt(mp.pi) - 1
+c = [rf(v) for v in fit(g, 0, B * B, 6)]
+err = maxrel(mp.erf, lambda a: a + a * horner(c, a * a), mp.mpf(2) ** -20, B)
+out.append(f"/* erf(a) ~ a + a P(a^2) below 0.75: relative error 2^{err:.1f} */")
+out.append("static const float erff_p[7] = {" + ", ".join(hexf(v) for v in c) + "};")
+erx = rf(mp.erf(1))
+c = [rf(v) for v in fit(lambda s: mp.erf(1 + s) - erx, B - 1, mp.mpf("0.25"), 8)]
+err = maxrel(mp.erf, lambda a: erx + horner(c, a - 1), B, mp.mpf("1.25"))
+out.append(f"/* erf(a) ~ ERFF_ERX + R(a - 1) on [0.75, 1.25]: relative error 2^{err:.1f} */")
+out.append(f"#define ERFF_ERX {hexf(erx)}")
+out.append("static const float erff_r[9] = {" + ", ".join(hexf(v) for v in c) + "};")
+for name, lo, hi, deg in (("erfcf_q1", 1.25, 2.25, 8), ("erfcf_q2", 2.25, 3.92, 8)):
+    mid = rf(mp.mpf(lo + hi) / 2)
+    c = [rf(v) for v in fit(lambda s: Q(s + mid), lo - mid, hi - mid, deg)]
+    err = maxrel(Q, lambda x: horner(c, x - mid), lo, hi)
+    out.append(f"/* erfc(a) e^(a^2) ~ Q(a - {float(mid)}) on [{lo}, {hi}]: relative error 2^{err:.1f} */")
+    out.append(f"#define {name.upper()}_MID {hexf(mid)}")
+    out.append(f"static const float {name}[{deg + 1}] = {{" + ", ".join(hexf(v) for v in c) + "};")
 print("\n".join(out))
