@@ -19,6 +19,10 @@ contract OpmlGameTest is GameBase {
         new OpmlGame(IMIPS(address(mock)), 1, CLOCK, SBOND, CBOND, WINDOW);
         vm.expectRevert(OpmlGame.InvalidConfig.selector);
         new OpmlGame(IMIPS(address(mock)), 2, 0, SBOND, CBOND, WINDOW);
+        // the clocks are packed in 40 bits
+        vm.expectRevert(OpmlGame.InvalidConfig.selector);
+        new OpmlGame(IMIPS(address(mock)), 2, uint64(1) << 40, SBOND, CBOND, WINDOW);
+        new OpmlGame(IMIPS(address(mock)), 2, (uint64(1) << 40) - 1, SBOND, CBOND, WINDOW);
         vm.expectRevert(OpmlGame.InvalidConfig.selector);
         new OpmlGame(IMIPS(address(mock)), 2, CLOCK, SBOND, CBOND, 0);
         // zero bonds: a free result or a free dispute (finding 6)
