@@ -5,7 +5,9 @@
  * 3,267,500,000 steps (phase 2: 8 rounds of 16), arity 16, the defender lying; the final step is a
  * real `MIPS.step` (an ALU step of the fixtures' `O2-alu` guest, whose hash the defender posts as
  * the agreed state). Gas does not depend on the states' values beyond their zero bytes (random
- * states: none), so every figure is the real transactions' `gasUsed`, exactly.
+ * states: none), so every figure is the real transactions' `gasUsed`, exactly. Each move comes
+ * 12 s after the previous one (`evm_increaseTime`), as on a real chain: the mover's clock and
+ * last move change, so no move is measured with an unchanged clock slot.
  *
  *   deno run -A tasks/bench_game_deep.ts [--nodes N] [--steps S] [--json FILE]
  *
@@ -49,6 +51,9 @@ async function main() {
       walletClientFor(anvil.url, CHAIN_ID, devAccount(0), true),
       DEFAULT_GAME_PARAMS,
     );
+    const later = async () => {
+      await pub.request({ method: "evm_increaseTime", params: [12] } as never);
+    };
     const client = (i: number) =>
       new GameClient(pub, walletClientFor(anvil.url, CHAIN_ID, devAccount(i), true), dep.game);
     const req = client(1), srv = client(2), chl = client(3);
@@ -80,6 +85,7 @@ async function main() {
     let round = 0;
     for (;;) {
       const d = await chl.dispute(id);
+      await later();
       if (d.phase === Phase.Claim) {
         await srv.claimCheck(id, steps, `0x00${fresh().slice(4)}` as Hex);
         continue;
@@ -94,9 +100,11 @@ async function main() {
       const states = Array.from({ length: count - 1 }, fresh);
       if (last) states[index - 1] = preHash;
       await srv.bisect(id, states);
+      await later();
       await chl.pick(id, index, states);
       round++;
     }
+    await later();
     const defenderWon = await chl.step(id, bytesToHex(fx.stateData), bytesToHex(fx.proof));
     if (defenderWon) throw new Error("the lying defender won the step");
     const table = (name: string, g: GameClient) => {
