@@ -745,8 +745,11 @@ contract OpmlGame {
         (d.taskId, d.challenger, d.b, d.phase, d.defenderWon);
         (v.lastMove, v.defenderClock, v.challengerClock, v.claimTicket, v.lo, v.hi) =
         (d.lastMove, d.defenderClock, d.challengerClock, d.claimTicket, d.lo, d.hi);
-        bytes32 lo2 = d.lo2; // set by the claim (a checker state: never zero)
-        (v.loState, v.hiState) = lo2 != 0 ? (lo2, d.hi2) : (d.a, d.c);
+        Phase phase = d.phase;
+        // phase 2's states from the claim on (an ended dispute: if phase 2 had begun)
+        bool two = phase == Phase.Bisect2 || phase == Phase.Pick2 || phase == Phase.Step
+            || (phase == Phase.Resolved && d.lo2 != 0);
+        (v.loState, v.hiState) = two ? (d.lo2, d.hi2) : (d.a, d.c);
         v.statesHash = d.statesHash;
         if (d.b != 0) (v.preState, v.claimState) = (d.a, d.c);
     }
