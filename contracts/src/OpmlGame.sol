@@ -99,6 +99,12 @@ contract OpmlGame {
         Rejected // the result was rejected by another dispute: the challenger wins
     }
 
+    /// @notice A dispute as `getDispute` shows it (storage holds `DisputeSlots`, packed).
+    /// @param loState    The agreed state at `lo` of the current interval (phases 1 and 2).
+    /// @param hiState    The disputed state at `hi` of the current interval.
+    /// @param statesHash keccak256 of the interior states the defender posted last.
+    /// @param preState   S_a (local key 1), from the end of phase 1 on.
+    /// @param claimState The defender's S_b (local key 2), from the end of phase 1 on.
     struct Dispute {
         uint64 taskId;
         address challenger;
@@ -113,9 +119,36 @@ contract OpmlGame {
         uint64 hi;
         bytes32 loState;
         bytes32 hiState;
-        bytes32 statesHash; // keccak256 of the interior states the defender posted last
-        bytes32 preState; // S_a (local key 1)
-        bytes32 claimState; // the defender's S_b (local key 2)
+        bytes32 statesHash;
+        bytes32 preState;
+        bytes32 claimState;
+    }
+
+    /// @dev A dispute in storage, packed so that a move writes few slots (docs/GAME.md, "Gas"):
+    ///      slot 0 is written when the dispute opens and at the end of phase 1; every move writes
+    ///      slot 1 (phase, clocks, interval) and only the state slots whose value changes. The
+    ///      phase-1 interval's states stay in `a`/`c` once phase 1 ends: they are the transition's
+    ///      S_a and claimed S_b (no copy); phase 2's interval states live in `lo2`/`hi2`.
+    struct DisputeSlots {
+        // slot 0
+        uint64 taskId;
+        address challenger;
+        uint32 b;
+        // slot 1
+        Phase phase;
+        bool defenderWon;
+        uint40 lastMove;
+        uint40 defenderClock;
+        uint40 challengerClock;
+        uint40 lo; // < MAX_STEPS
+        uint48 hi; // <= MAX_STEPS
+        uint32 claimTicket;
+        // state slots
+        bytes32 a; // phase 1: the state at lo; then S_a
+        bytes32 c; // phase 1: the state at hi; then the claimed S_b
+        bytes32 statesHash;
+        bytes32 lo2; // phase 2: the state at lo
+        bytes32 hi2; // phase 2: the state at hi
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -243,8 +276,6 @@ contract OpmlGame {
     );
     /// @notice The defender's interior states of the current interval, at `splitPoints`.
     event StatesPosted(uint256 indexed disputeId, Phase phase, bytes32[] states);
-    /// @notice The challenger picked sub-interval `index` of the current interval.
-    event Picked(uint256 indexed disputeId, Phase phase, uint256 index);
     /// @notice Phase 1 is over (or skipped): the checker checks S_a -> claimed S_b; these are
     ///         its local inputs (keys 1, 2, 3 = u32be(b)).
     event TransitionSelected(
@@ -303,7 +334,7 @@ contract OpmlGame {
 
     mapping(bytes32 => Model) internal _models;
     mapping(uint256 => Task) internal _tasks;
-    mapping(uint256 => Dispute) internal _disputes;
+    mapping(uint256 => DisputeSlots) internal _disputes;
     /// @notice Withdrawable balance of each account.
     mapping(address => uint256) public credits;
     /// @notice Number of tasks posted (task ids are 1 .. taskCount).
@@ -313,7 +344,8 @@ contract OpmlGame {
 
     /// @param mips_            The one-step VM.
     /// @param arity_           Sub-intervals per dissection round, 2 .. 1024.
-    /// @param clockBudget_     Each party's time budget per dispute (seconds, > 0).
+    /// @param clockBudget_     Each party's time budget per dispute (seconds, 1 .. 2^40 - 1:
+    ///                         stored in 40 bits).
     /// @param serverBond_      The bond of a result (> 0, < 2^96).
     /// @param challengerBond_  The bond of a dispute (> 0).
     /// @param challengeWindow_ Seconds during which a result can be challenged (> 0).
@@ -326,8 +358,9 @@ contract OpmlGame {
         uint64 challengeWindow_
     ) {
         if (
-            arity_ < 2 || arity_ > 1024 || clockBudget_ == 0 || challengeWindow_ == 0
-                || serverBond_ == 0 || serverBond_ > type(uint96).max || challengerBond_ == 0
+            arity_ < 2 || arity_ > 1024 || clockBudget_ == 0 || clockBudget_ > type(uint40).max
+                || challengeWindow_ == 0 || serverBond_ == 0 || serverBond_ > type(uint96).max
+                || challengerBond_ == 0
         ) revert InvalidConfig();
         mips = mips_;
         oracle = mips_.oracle();
@@ -528,14 +561,15 @@ contract OpmlGame {
         if (msg.sender == t.server) revert SelfChallenge();
         t.openDisputes++;
         disputeId = ++disputeCount;
-        Dispute storage d = _disputes[disputeId];
-        // Safe: task ids are a counter: 2^64 tasks cannot be posted.
+        DisputeSlots storage d = _disputes[disputeId];
+        // Safe: task ids are a counter: 2^64 tasks cannot be posted; the clock budget is below
+        // 2^40 (constructor), and so are block timestamps for another 30,000 years.
         // forge-lint: disable-next-line(unsafe-typecast)
-        d.taskId = uint64(taskId);
-        d.challenger = msg.sender;
-        d.lastMove = uint64(block.timestamp);
-        d.defenderClock = clockBudget;
-        d.challengerClock = clockBudget;
+        (d.taskId, d.challenger) = (uint64(taskId), msg.sender);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (d.lastMove, d.defenderClock, d.challengerClock) =
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (uint40(block.timestamp), uint40(clockBudget), uint40(clockBudget));
         emit DisputeOpened(disputeId, taskId, msg.sender);
 
         Model storage m = _models[t.modelId];
@@ -543,8 +577,9 @@ contract OpmlGame {
         // Links 1 and 2: the ends of phase 1 are computed from the task and the result.
         bytes32 s0 = phase1State(m.programKey, 0, t.inputKey);
         bytes32 sLast = phase1State(m.programKey, last, t.outputKey);
+        (d.a, d.c) = (s0, sLast);
         if (t.singlePhase) {
-            _selectTransition(disputeId, d, t, last, s0, sLast);
+            _selectTransition(disputeId, d, t, last);
         } else {
             _setInterval(disputeId, d, Phase.Bisect1, 0, last, s0, sLast);
         }
@@ -554,7 +589,7 @@ contract OpmlGame {
     ///         the current interval (`splitPoints`), `count - 1` of them for `count`
     ///         sub-intervals. Phase 1: phase-1 states; phase 2: VM state hashes.
     function bisect(uint256 disputeId, bytes32[] calldata states) external {
-        Dispute storage d = _move(disputeId, true);
+        DisputeSlots storage d = _move(disputeId, true);
         Phase phase = d.phase;
         if (phase != Phase.Bisect1 && phase != Phase.Bisect2) revert WrongMove(phase);
         uint256 count = _count(d.lo, d.hi);
@@ -569,7 +604,7 @@ contract OpmlGame {
     ///         current interval, the first one whose end state it disputes. `states` are the
     ///         defender's posted interior states (from the StatesPosted event).
     function pick(uint256 disputeId, uint256 index, bytes32[] calldata states) external {
-        Dispute storage d = _move(disputeId, false);
+        DisputeSlots storage d = _move(disputeId, false);
         Phase phase = d.phase;
         if (phase != Phase.Pick1 && phase != Phase.Pick2) revert WrongMove(phase);
         if (keccak256(abi.encodePacked(states)) != d.statesHash) revert StatesMismatch();
@@ -578,19 +613,30 @@ contract OpmlGame {
         if (index >= count) revert InvalidIndex(index, count);
         uint64 newLo = _point(lo, hi, count, index);
         uint64 newHi = _point(lo, hi, count, index + 1);
-        bytes32 loState = index == 0 ? d.loState : states[index - 1];
-        bytes32 hiState = index == count - 1 ? d.hiState : states[index];
-        emit Picked(disputeId, phase, index);
-        if (phase == Phase.Pick1) {
-            if (newHi - newLo == 1) {
-                // Safe: newHi - newLo == 1 in phase 1, where hi <= N + 1 < 2^32.
-                // forge-lint: disable-next-line(unsafe-typecast)
-                _selectTransition(disputeId, d, _tasks[d.taskId], uint32(newHi), loState, hiState);
-            } else {
-                _setInterval(disputeId, d, Phase.Bisect1, newLo, newHi, loState, hiState);
-            }
+        bool one = phase == Phase.Pick1;
+        // only the end that moves is written (an end kept is read for the event)
+        bytes32 loState;
+        bytes32 hiState;
+        if (index == 0) {
+            loState = one ? d.a : d.lo2;
         } else {
-            Phase next = newHi - newLo == 1 ? Phase.Step : Phase.Bisect2;
+            loState = states[index - 1];
+            if (one) d.a = loState;
+            else d.lo2 = loState;
+        }
+        if (index == count - 1) {
+            hiState = one ? d.c : d.hi2;
+        } else {
+            hiState = states[index];
+            if (one) d.c = hiState;
+            else d.hi2 = hiState;
+        }
+        if (one && newHi - newLo == 1) {
+            // Safe: newHi - newLo == 1 in phase 1, where hi <= N + 1 < 2^32.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _selectTransition(disputeId, d, _tasks[d.taskId], uint32(newHi));
+        } else {
+            Phase next = one ? Phase.Bisect1 : newHi - newLo == 1 ? Phase.Step : Phase.Bisect2;
             _setInterval(disputeId, d, next, newLo, newHi, loState, hiState);
         }
     }
@@ -600,7 +646,7 @@ contract OpmlGame {
     ///         byte 0) after `steps` steps (1 .. the model's maxSteps, or maxWholeSteps for a
     ///         single-phase task).
     function claimCheck(uint256 disputeId, uint64 steps, bytes32 finalState) external {
-        Dispute storage d = _move(disputeId, true);
+        DisputeSlots storage d = _move(disputeId, true);
         if (d.phase != Phase.Claim) revert WrongMove(d.phase);
         if (uint8(finalState[0]) != 0) revert InvalidFinalState(finalState);
         Task storage t = _tasks[d.taskId];
@@ -612,6 +658,7 @@ contract OpmlGame {
         t.claimTurn = d.claimTicket + 1;
         // forge-lint: disable-next-line(unsafe-typecast)
         t.claimTurnSince = uint40(block.timestamp);
+        (d.lo2, d.hi2) = (m.checkerInit, finalState);
         _setInterval(
             disputeId,
             d,
@@ -630,7 +677,7 @@ contract OpmlGame {
     ///         here. The defender wins iff the post-state is its claim at lo + 1. Either party
     ///         may call (it is the challenger's turn: its clock runs).
     function step(uint256 disputeId, bytes calldata stateData, bytes calldata proof) external {
-        Dispute storage d = _disputes[disputeId];
+        DisputeSlots storage d = _disputes[disputeId];
         if (d.phase == Phase.None || d.phase == Phase.Resolved) revert GameEnded();
         Task storage t = _tasks[d.taskId];
         bool isDefender = msg.sender == t.server;
@@ -640,19 +687,21 @@ contract OpmlGame {
         if (!isDefender) _charge(d, false);
         if (stateData.length != 358) revert InvalidStateLength();
         bytes32 pre = stateHash(stateData);
-        if (pre != d.loState) revert PreStateMismatch(d.loState, pre);
+        bytes32 agreed = d.lo2;
+        if (pre != agreed) revert PreStateMismatch(agreed, pre);
         bytes32 ctx = bytes32(disputeId);
         _loadLocal(d, ctx, bytes32(stateData[32:64]), uint32(bytes4(stateData[64:68])));
         bytes32 post = mips.step(stateData, proof, ctx);
-        emit StepExecuted(disputeId, d.lo, post, d.hiState);
-        _resolve(disputeId, d, post == d.hiState, Reason.Step);
+        bytes32 claimed = d.hi2;
+        emit StepExecuted(disputeId, d.lo, post, claimed);
+        _resolve(disputeId, d, post == claimed, Reason.Step);
     }
 
     /// @notice Ends a dispute whose party to move ran out of time: the other party wins. A
     ///         dispute on a result already rejected by another dispute ends at once, won by its
     ///         challenger (a result proven wrong stays wrong). Anyone may call.
     function timeout(uint256 disputeId) external {
-        Dispute storage d = _disputes[disputeId];
+        DisputeSlots storage d = _disputes[disputeId];
         Phase phase = d.phase;
         if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
         if (_tasks[d.taskId].status == Status.Rejected) {
@@ -688,15 +737,28 @@ contract OpmlGame {
         return _tasks[taskId];
     }
 
-    function getDispute(uint256 disputeId) external view returns (Dispute memory) {
-        return _disputes[disputeId];
+    /// @notice A dispute, unpacked. `loState`/`hiState`: the current interval's (phase 2's from
+    ///         the defender's claim on); `preState`/`claimState`: zero before phase 1 ends.
+    function getDispute(uint256 disputeId) external view returns (Dispute memory v) {
+        DisputeSlots storage d = _disputes[disputeId];
+        (v.taskId, v.challenger, v.b, v.phase, v.defenderWon) =
+        (d.taskId, d.challenger, d.b, d.phase, d.defenderWon);
+        (v.lastMove, v.defenderClock, v.challengerClock, v.claimTicket, v.lo, v.hi) =
+        (d.lastMove, d.defenderClock, d.challengerClock, d.claimTicket, d.lo, d.hi);
+        Phase phase = d.phase;
+        // phase 2's states from the claim on (an ended dispute: if phase 2 had begun)
+        bool two = phase == Phase.Bisect2 || phase == Phase.Pick2 || phase == Phase.Step
+            || (phase == Phase.Resolved && d.lo2 != 0);
+        (v.loState, v.hiState) = two ? (d.lo2, d.hi2) : (d.a, d.c);
+        v.statesHash = d.statesHash;
+        if (d.b != 0) (v.preState, v.claimState) = (d.a, d.c);
     }
 
     /// @notice The indices of the current interval's split points: lo, the interior points
     ///         whose states the defender posts, hi. Point j is `lo + (hi - lo) * j / count` with
     ///         `count = min(arity, hi - lo)`.
     function splitPoints(uint256 disputeId) external view returns (uint64[] memory points) {
-        Dispute storage d = _disputes[disputeId];
+        DisputeSlots storage d = _disputes[disputeId];
         (uint64 lo, uint64 hi) = (d.lo, d.hi);
         uint256 count = _count(lo, hi);
         if (count == 0) return points;
@@ -711,7 +773,7 @@ contract OpmlGame {
     ///         `type(uint256).max` while its clock is paused (a claim waiting for its turn, see
     ///         `ClaimQueued`); 0 for an ended dispute.
     function deadline(uint256 disputeId) external view returns (uint256) {
-        Dispute storage d = _disputes[disputeId];
+        DisputeSlots storage d = _disputes[disputeId];
         if (d.phase == Phase.None || d.phase == Phase.Resolved) return 0;
         return _deadline(d, _defenderToMove(d.phase));
     }
@@ -740,7 +802,7 @@ contract OpmlGame {
 
     /// @dev Checks a move of the defender (or challenger) in an active dispute and charges
     ///      the mover's clock.
-    function _move(uint256 disputeId, bool byDefender) internal returns (Dispute storage d) {
+    function _move(uint256 disputeId, bool byDefender) internal returns (DisputeSlots storage d) {
         d = _disputes[disputeId];
         Phase phase = d.phase;
         if (phase == Phase.None || phase == Phase.Resolved) revert GameEnded();
@@ -758,7 +820,7 @@ contract OpmlGame {
     ///      order their disputes reached `Claim` (the claim queue), and a claim's clock is paused
     ///      until its turn (docs/GAME.md, "Bounded honest work"). Returns the clock's start, or
     ///      reverts `ClaimQueued` while the claim waits.
-    function _clockStart(Dispute storage d) internal view returns (uint256 start) {
+    function _clockStart(DisputeSlots storage d) internal view returns (uint256 start) {
         start = d.lastMove;
         if (d.phase != Phase.Claim) return start;
         Task storage t = _tasks[d.taskId];
@@ -767,7 +829,7 @@ contract OpmlGame {
         if (t.claimTurnSince > start) start = t.claimTurnSince;
     }
 
-    function _deadline(Dispute storage d, bool defender) internal view returns (uint256) {
+    function _deadline(DisputeSlots storage d, bool defender) internal view returns (uint256) {
         if (d.phase == Phase.Claim) {
             Task storage t = _tasks[d.taskId];
             if (d.claimTicket != t.claimTurn) return type(uint256).max;
@@ -775,69 +837,64 @@ contract OpmlGame {
         return _clockStart(d) + (defender ? d.defenderClock : d.challengerClock);
     }
 
-    function _charge(Dispute storage d, bool defender) internal {
+    function _charge(DisputeSlots storage d, bool defender) internal {
         uint256 elapsed = block.timestamp - _clockStart(d);
-        uint64 clock = defender ? d.defenderClock : d.challengerClock;
+        uint40 clock = defender ? d.defenderClock : d.challengerClock;
         if (elapsed > clock) revert ClockExpired();
-        // Safe: elapsed <= clock, a uint64.
+        // Safe: elapsed <= clock, a uint40; block timestamps fit 40 bits.
         // forge-lint: disable-next-line(unsafe-typecast)
-        clock -= uint64(elapsed);
+        clock -= uint40(elapsed);
         if (defender) d.defenderClock = clock;
         else d.challengerClock = clock;
-        d.lastMove = uint64(block.timestamp);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        d.lastMove = uint40(block.timestamp);
     }
 
     function _defenderToMove(Phase phase) internal pure returns (bool) {
         return phase == Phase.Bisect1 || phase == Phase.Claim || phase == Phase.Bisect2;
     }
 
+    /// @dev Sets the phase and the interval (one slot); the caller has stored the states that
+    ///      changed.
     function _setInterval(
         uint256 disputeId,
-        Dispute storage d,
+        DisputeSlots storage d,
         Phase phase,
         uint64 lo,
         uint64 hi,
         bytes32 loState,
         bytes32 hiState
     ) internal {
-        d.phase = phase;
-        d.lo = lo;
-        d.hi = hi;
-        d.loState = loState;
-        d.hiState = hiState;
+        // Safe: lo < hi <= MAX_STEPS = 2^40.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (d.phase, d.lo, d.hi) = (phase, uint40(lo), uint48(hi));
         emit Interval(disputeId, phase, lo, hi, loState, hiState);
     }
 
-    /// @dev End of phase 1: the checker's local inputs are S_a, the claimed S_b and b. The
-    ///      dispute takes the next ticket of the result's claim queue. When no claim waits, its
-    ///      turn starts now (its last move is now: the stale `claimTurnSince` is older).
-    function _selectTransition(
-        uint256 disputeId,
-        Dispute storage d,
-        Task storage t,
-        uint32 b,
-        bytes32 pre,
-        bytes32 claim
-    ) internal {
-        (d.phase, d.b, d.preState, d.claimState) = (Phase.Claim, b, pre, claim);
+    /// @dev End of phase 1: the checker's local inputs are S_a, the claimed S_b (the phase-1
+    ///      interval's states, `a` and `c`, kept as they are) and b. The dispute takes the next
+    ///      ticket of the result's claim queue. When no claim waits, its turn starts now (its last
+    ///      move is now: the stale `claimTurnSince` is older).
+    function _selectTransition(uint256 disputeId, DisputeSlots storage d, Task storage t, uint32 b)
+        internal
+    {
         uint32 ticket = t.claimTickets;
-        (d.claimTicket, t.claimTickets) = (ticket, ticket + 1);
-        emit TransitionSelected(disputeId, b, pre, claim);
+        (d.phase, d.claimTicket, d.b, t.claimTickets) = (Phase.Claim, ticket, b, ticket + 1);
+        emit TransitionSelected(disputeId, b, d.a, d.c);
     }
 
     /// @dev Link 3: if the pre-state's preimage key is one of the checker's local keys, loads
     ///      the part the step may read (at the pre-state's preimage offset, or part 0 when the
     ///      offset is past the end: the step then needs only the length) under this contract
     ///      and the dispute's localContext.
-    function _loadLocal(Dispute storage d, bytes32 ctx, bytes32 key, uint256 offset) internal {
+    function _loadLocal(DisputeSlots storage d, bytes32 ctx, bytes32 key, uint256 offset) internal {
         uint256 ident;
         if (key == PreimageKeyLib.localKey(1)) ident = 1;
         else if (key == PreimageKeyLib.localKey(2)) ident = 2;
         else if (key == PreimageKeyLib.localKey(3)) ident = 3;
         else return;
-        (bytes32 word, uint256 size) = ident == 1
-            ? (d.preState, 32)
-            : ident == 2 ? (d.claimState, 32) : (bytes32(bytes4(d.b)), uint256(4));
+        (bytes32 word, uint256 size) =
+            ident == 1 ? (d.a, 32) : ident == 2 ? (d.c, 32) : (bytes32(bytes4(d.b)), uint256(4));
         oracle.loadLocalData(ident, ctx, word, size, offset < size + 8 ? offset : 0);
     }
 
@@ -862,7 +919,7 @@ contract OpmlGame {
     ///      opened on a rejected result). Each gets `rejectionReward / n`, this one also the
     ///      remainder. Challengers are anonymous, so a liar's own sybil challengers count among
     ///      the `n`: what they take back is at most the reward, never the burnt half.
-    function _resolve(uint256 disputeId, Dispute storage d, bool defenderWon, Reason reason)
+    function _resolve(uint256 disputeId, DisputeSlots storage d, bool defenderWon, Reason reason)
         internal
     {
         d.phase = Phase.Resolved;

@@ -19,6 +19,10 @@ contract OpmlGameTest is GameBase {
         new OpmlGame(IMIPS(address(mock)), 1, CLOCK, SBOND, CBOND, WINDOW);
         vm.expectRevert(OpmlGame.InvalidConfig.selector);
         new OpmlGame(IMIPS(address(mock)), 2, 0, SBOND, CBOND, WINDOW);
+        // the clocks are packed in 40 bits
+        vm.expectRevert(OpmlGame.InvalidConfig.selector);
+        new OpmlGame(IMIPS(address(mock)), 2, uint64(1) << 40, SBOND, CBOND, WINDOW);
+        new OpmlGame(IMIPS(address(mock)), 2, (uint64(1) << 40) - 1, SBOND, CBOND, WINDOW);
         vm.expectRevert(OpmlGame.InvalidConfig.selector);
         new OpmlGame(IMIPS(address(mock)), 2, CLOCK, SBOND, CBOND, 0);
         // zero bonds: a free result or a free dispute (finding 6)
@@ -169,6 +173,57 @@ contract OpmlGameTest is GameBase {
         sN = (sN & bytes32(type(uint256).max >> 8)) | bytes32(uint256(2) << 248);
         assertEq(d.loState, s0);
         assertEq(d.hiState, sN);
+    }
+
+    /// @dev The packed storage, unpacked by getDispute: after every move the interval's states are
+    ///      the ones its `Interval` event named, the transition's S_a and S_b stay through phase
+    ///      2, and phase 2 starts at the checker's initial state and the claimed final state.
+    function test_getDispute_followsTheGame() public {
+        chl.honest = true;
+        (, uint256 id) = _open(false);
+        bytes32 pre;
+        bytes32 claim;
+        for (uint256 n = 0; n < 200; n++) {
+            OpmlGame.Dispute memory before = game.getDispute(id);
+            uint64[] memory p = game.splitPoints(id);
+            uint256 i = before.phase == OpmlGame.Phase.Pick1 || before.phase == OpmlGame.Phase.Pick2
+                ? _choice(id)
+                : 0;
+            vm.recordLogs();
+            if (!_moveOnce(id)) break;
+            OpmlGame.Dispute memory d = game.getDispute(id);
+            if (before.phase == OpmlGame.Phase.Pick1 || before.phase == OpmlGame.Phase.Pick2) {
+                uint256 count = p.length - 1;
+                if (d.phase != OpmlGame.Phase.Claim) {
+                    // (the transition keeps the last interval's lo and hi, as before)
+                    assertEq(d.lo, p[i]);
+                    assertEq(d.hi, p[i + 1]);
+                }
+                bytes32 lo = i == 0 ? before.loState : lastStates[i - 1];
+                bytes32 hi = i + 1 == count ? before.hiState : lastStates[i];
+                if (d.phase == OpmlGame.Phase.Claim) {
+                    (pre, claim) = (lo, hi);
+                    assertEq(d.b, p[i + 1]);
+                    assertEq(d.preState, lo);
+                    assertEq(d.claimState, hi);
+                } else if (d.phase != OpmlGame.Phase.Resolved) {
+                    assertEq(d.loState, lo);
+                    assertEq(d.hiState, hi);
+                }
+            } else if (before.phase == OpmlGame.Phase.Claim) {
+                assertEq(d.lo, 0);
+                assertEq(d.loState, checkerInit);
+                assertEq(d.hiState, _server2(id, _serverSteps(id)));
+            }
+            if (pre != 0) {
+                assertEq(d.preState, pre);
+                assertEq(d.claimState, claim);
+            }
+        }
+        OpmlGame.Dispute memory end = game.getDispute(id);
+        assertEq(uint8(end.phase), uint8(OpmlGame.Phase.Resolved));
+        assertFalse(end.defenderWon);
+        assertTrue(pre != 0, "phase 1 ended");
     }
 
     function test_singlePhaseSkipsPhase1() public {

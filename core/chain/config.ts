@@ -32,8 +32,10 @@ export const DEFAULT_GAME_PARAMS: GameParams = Object.freeze({
   challengeWindow: 600,
 });
 
-/** The largest clock budget or challenge window accepted (the contract stores uint64). */
+/** The largest challenge window accepted (the contract stores uint64). */
 const MAX_SECONDS = Number.MAX_SAFE_INTEGER;
+/** The largest clock budget accepted (the contract packs the clocks in 40 bits). */
+const MAX_CLOCK = 2 ** 40 - 1;
 /** Bound of the bonds: the server bond is split in uint96 parts, the challenger bond is a uint256. */
 const MAX_SERVER_BOND = (1n << 96n) - 1n;
 const MAX_WEI = (1n << 256n) - 1n;
@@ -52,8 +54,8 @@ export function checkGameParams(p: GameParams): void {
   if (!Number.isSafeInteger(p.arity) || p.arity < 2 || p.arity > 1024) {
     throw new ChainConfigError(`arity must be 2 .. 1024, got ${p.arity}`);
   }
-  if (!Number.isSafeInteger(p.clockBudget) || p.clockBudget < 1 || p.clockBudget > MAX_SECONDS) {
-    throw new ChainConfigError(`clock budget must be a positive number of seconds, got ${p.clockBudget}`);
+  if (!Number.isSafeInteger(p.clockBudget) || p.clockBudget < 1 || p.clockBudget > MAX_CLOCK) {
+    throw new ChainConfigError(`clock budget must be 1 .. ${MAX_CLOCK} seconds, got ${p.clockBudget}`);
   }
   if (!Number.isSafeInteger(p.challengeWindow) || p.challengeWindow < 1 || p.challengeWindow > MAX_SECONDS) {
     throw new ChainConfigError(

@@ -386,8 +386,9 @@ export class GameClient {
       } catch (e) {
         throw describeRevert(fn, e);
       }
-      // The estimate is exact for the block it ran on; a move in a later second also updates the
-      // packed clock slot (2,800 gas more), so a tight limit would run out of gas: add a margin.
+      // The estimate is exact for the block it ran on; the mined block may differ (a later second,
+      // another dispute's move first: a claim ticket, a clock), so a tight limit could run out of
+      // gas: add a margin.
       const hash = await this.#wallet().writeContract(
         { ...request, gas: gas + gas / 4n + 20_000n } as Parameters<WalletClient["writeContract"]>[0],
       );

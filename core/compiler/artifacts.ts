@@ -106,10 +106,22 @@ export interface ManifestTensor {
   key?: string;
 }
 
+/** An external data file of the source model, as the manifest records it. */
+export interface ExternalDataDigest {
+  /** Its `location` in the model: a path relative to the model file's folder. */
+  name: string;
+  size: number;
+  sha256: string;
+}
+
 /** The manifest of a compiled model directory (`manifest.json`). */
 export interface Manifest {
   format: "opml-model/1";
-  source: { file: string; sha256: string };
+  /**
+   * The source ONNX file (absolute path) and its sha256; for a model with external data, each
+   * data file too (`name`: its location, relative to the model's folder; size in bytes; sha256).
+   */
+  source: { file: string; sha256: string; externalData?: ExternalDataDigest[] };
   /** The program's data key: commits to the graph, every attribute and every weight's key. */
   modelCommitment: string;
   runtime: { id: string; native: string; mips: string; check: string };

@@ -5,13 +5,20 @@
  */
 import { OpmlError } from "../errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import { readModelFile } from "../onnx/load.ts";
 import { decodeProgram } from "../ir/encode.ts";
 import { dtypeSize, type Program, shapeSize, type TensorValue } from "../ir/types.ts";
 import { loadElf } from "../vm/elf.ts";
 import { keyHex, merkleDataKey } from "../vm/oracle.ts";
 import { compileGraph, type CompileOptions } from "./compile.ts";
-import { assemble, type AssembledProgram, type Manifest, manifestTensors } from "./artifacts.ts";
+import {
+  assemble,
+  type AssembledProgram,
+  type ExternalDataDigest,
+  type Manifest,
+  manifestTensors,
+} from "./artifacts.ts";
 import { buildRuntime } from "./runtime_build.ts";
 import { type Fidelity, measureFidelity } from "./fidelity.ts";
 import { enableNativeKeys } from "./native_keys.ts";
@@ -225,8 +232,13 @@ export async function compileModelFile(
   enableNativeKeys(); // every constant's data key: native for large ones when FFI is allowed
   outDir = outDir.length > 1 ? outDir.replace(/\/+$/, "") : outDir;
   checkOutDir(modelPath, outDir);
-  const { model, bytes } = readModelFile(modelPath);
+  const { model, bytes, external } = readModelFile(modelPath);
   const program = compileGraph(model, opts);
+  const externalBytes = external.reduce((n, { path }) => n + (statOrUndefined(path)?.size ?? 0), 0);
+  if (externalBytes >= ANNOUNCE_BYTES) {
+    opts.onProgress?.(`hashing ${(externalBytes / 2 ** 20).toFixed(0)} MiB of external data (sha256)...`);
+  }
+  const externalData = external.map(({ name, path }): ExternalDataDigest => ({ name, ...fileDigest(path) }));
   const rt = await slowStep(
     "building the runtime, natively and for MIPS (once per runtime version, cached in build/runtime/)...",
     opts.onProgress,
@@ -268,7 +280,11 @@ export async function compileModelFile(
     const image = Deno.readFileSync(rt.mips);
     const manifest: Manifest = {
       format: "opml-model/1",
-      source: { file: absolutePath(modelPath), sha256: hexOf(sha256(bytes)) },
+      source: {
+        file: absolutePath(modelPath),
+        sha256: hexOf(sha256(bytes)),
+        ...(externalData.length ? { externalData } : {}),
+      },
       modelCommitment: keyHex(prog.key),
       runtime: { id: rt.id, native: MODEL_FILES.native, mips: MODEL_FILES.mips, check: MODEL_FILES.check },
       initialStateHash: keyHex(loadElf(image).hash()),
@@ -576,6 +592,57 @@ function checkManifest(m: unknown, path: string): asserts m is Manifest {
   ) {
     fail("no 'source' with the ONNX file and its sha256");
   }
+  const ext = d.source.externalData;
+  if (
+    ext !== undefined &&
+    (!Array.isArray(ext) ||
+      ext.some((e) =>
+        !e || typeof e !== "object" || typeof e.name !== "string" || e.name === "" ||
+        e.name.startsWith("/") || e.name.split("/").includes("..") || !Number.isSafeInteger(e.size) ||
+        e.size < 0 || typeof e.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(e.sha256)
+      ))
+  ) {
+    fail("'source.externalData' is not a list of files (name inside the model's folder, size, sha256)");
+  }
+}
+
+/** Read size of {@link fileDigest}: the file is hashed in chunks, never whole in memory. */
+const DIGEST_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * A file's size and sha256 (hex), streamed in 8 MiB chunks (an external data file may be
+ * larger than memory); node:crypto's native hash, about 10x @noble/hashes here.
+ *
+ * @example
+ * ```ts
+ * const { size, sha256 } = fileDigest("build/big/gpt-1b.onnx.data");
+ * ```
+ * @throws {ModelDirError} naming the file when it cannot be read.
+ */
+export function fileDigest(path: string): { size: number; sha256: string } {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    throw new ModelDirError(`${path}: ${why}`);
+  }
+  try {
+    const h = createHash("sha256");
+    const buf = new Uint8Array(DIGEST_CHUNK);
+    let size = 0;
+    for (;;) {
+      const n = f.readSync(buf);
+      if (n === null) break;
+      h.update(buf.subarray(0, n));
+      size += n;
+    }
+    return { size, sha256: h.digest("hex") };
+  } catch (e) {
+    throw new ModelDirError(`${path}: ${(e as Error).message}`);
+  } finally {
+    f.close();
+  }
 }
 
 /**
@@ -605,14 +672,16 @@ export function mipsImage(model: ModelDir): Uint8Array {
 }
 
 /**
- * The source ONNX file of a model directory, checked against the sha256 the manifest recorded
- * (for onnxruntime, which runs the source model, not the program).
+ * The source ONNX file of a model directory, checked against the sha256 the manifest recorded,
+ * and each of its external data files against their recorded size and sha256 (streamed), for
+ * onnxruntime, which runs the source model, not the program.
  *
  * @example
  * ```ts
  * const onnx = sourceModel(loadModelDir("out/mnist"));
  * ```
- * @throws {ModelDirError} naming the file, when it is missing or not the compiled one.
+ * @throws {ModelDirError} naming the file (the model or a data file) when it is missing or not
+ *   the compiled one.
  */
 export function sourceModel(model: ModelDir): string {
   const file = model.manifest.source.file;
@@ -630,6 +699,24 @@ export function sourceModel(model: ModelDir): string {
     throw new ModelDirError(
       `source model ${file}: sha256 ${got}, not ${model.manifest.source.sha256} as compiled (${model.dir}/${MODEL_FILES.manifest}): it was replaced since opml compile`,
     );
+  }
+  const folder = file.slice(0, file.lastIndexOf("/")) || "/";
+  for (const x of model.manifest.source.externalData ?? []) {
+    const path = `${folder}/${x.name}`;
+    const where =
+      `the external data of source model ${file}, recorded in ${model.dir}/${MODEL_FILES.manifest}`;
+    const st = statOrUndefined(path);
+    if (!st?.isFile) {
+      throw new ModelDirError(`${path} (${where}): no such file; it was moved or deleted since opml compile`);
+    }
+    // the size first: a truncated or extended file is named without reading it
+    const d = st.size === x.size ? fileDigest(path) : { size: st.size, sha256: "" };
+    if (d.size !== x.size || d.sha256 !== x.sha256) {
+      const what = d.size !== x.size
+        ? `${d.size} bytes, not ${x.size}`
+        : `sha256 ${d.sha256}, not ${x.sha256}`;
+      throw new ModelDirError(`${path} (${where}): ${what} as compiled: it was changed since opml compile`);
+    }
   }
   return file;
 }

@@ -148,6 +148,11 @@ export interface DecodeOptions {
    * and must stay inside it). Without it, a tensor with external data is an error.
    */
   externalDir?: string;
+  /**
+   * Collects each external data file the model names: its `location` (relative to the model's
+   * folder) and the resolved path. The manifest records their digests (core/compiler/model_dir.ts).
+   */
+  externalFiles?: Map<string, string>;
 }
 
 /** Where a tensor's bytes are in an external data file (checked to exist and be long enough). */
@@ -211,8 +216,8 @@ function errorWhy(e: unknown): string {
  * `offset + length` bytes, and `length`, when given, the tensor's size.
  */
 // deno-lint-ignore no-explicit-any
-function externalData(p: any, size: number, dir: string | undefined): ExternalData {
-  const name = p.name;
+function externalData(p: any, size: number, opts: DecodeOptions): ExternalData {
+  const name = p.name, dir = opts.externalDir;
   const entries = new Map<string, string>();
   for (const e of p.externalData ?? []) entries.set(e.key ?? "", e.value ?? "");
   const location = entries.get("location");
@@ -262,6 +267,7 @@ function externalData(p: any, size: number, dir: string | undefined): ExternalDa
       `tensor '${name}': external data ${path} has ${st.size} bytes, fewer than offset ${offset} + length ${length}`,
     );
   }
+  opts.externalFiles?.set(location, real);
   return { path: real, offset, length };
 }
 
@@ -287,7 +293,7 @@ export function tensorFromProto(p: any, opts: DecodeOptions = {}): TensorValue {
     allocArray(dtype, 0); // an unsupported dtype is named before the file is looked at
     const bits = packedBits(dtype);
     const size = bits ? Math.ceil(n * bits / 8) : n * dtypeSize(dtype);
-    const source = externalData(p, size, opts.externalDir);
+    const source = externalData(p, size, opts);
     const read = () => readExternal(source, p.name);
     let data: TensorArray | undefined;
     const t = { dtype, shape } as TensorValue;
@@ -430,14 +436,16 @@ export function decodeModel(bytes: Uint8Array, file = "model", opts: DecodeOptio
 /**
  * Reads and decodes an ONNX model file; its external data, if any, is resolved in the file's
  * folder, checked at once and read when used. Returns the model file's bytes too (the data
- * files are not included).
+ * files are not included: `external` names them, by location, sorted, with their resolved paths).
  *
  * @example
  * ```ts
- * const { model } = readModelFile("build/models/big.onnx");
+ * const { model, external } = readModelFile("build/models/big.onnx");
  * ```
  */
-export function readModelFile(path: string): { model: OnnxModel; bytes: Uint8Array } {
+export function readModelFile(
+  path: string,
+): { model: OnnxModel; bytes: Uint8Array; external: { name: string; path: string }[] } {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -445,7 +453,11 @@ export function readModelFile(path: string): { model: OnnxModel; bytes: Uint8Arr
     throw new OnnxFormatError(`${path}: ${errorWhy(e)}`);
   }
   const externalDir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
-  return { model: decodeModel(bytes, path, { externalDir }), bytes };
+  const externalFiles = new Map<string, string>();
+  const model = decodeModel(bytes, path, { externalDir, externalFiles });
+  const external = [...externalFiles].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    .map(([name, path]) => ({ name, path }));
+  return { model, bytes, external };
 }
 
 /** Decodes a `GraphProto` (the main graph or a control-flow body). */

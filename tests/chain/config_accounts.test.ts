@@ -168,6 +168,13 @@ Deno.test("config: game parameters are checked like the constructor, differences
     ChainConfigError,
     /clock budget/,
   );
+  // the contract packs the clocks in 40 bits
+  throwsOneLine(
+    () => checkGameParams({ ...DEFAULT_GAME_PARAMS, clockBudget: 2 ** 40 }),
+    ChainConfigError,
+    /clock budget must be 1 \.\. 1099511627775 seconds, got 1099511627776/,
+  );
+  checkGameParams({ ...DEFAULT_GAME_PARAMS, clockBudget: 2 ** 40 - 1 });
   throwsOneLine(
     () => checkGameParams({ ...DEFAULT_GAME_PARAMS, challengeWindow: 0 }),
     ChainConfigError,

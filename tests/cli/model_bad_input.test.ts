@@ -374,6 +374,22 @@ Deno.test("run: a broken model directory is one line naming the file, never an i
       /weights\.bin: 2 extra bytes/,
     ],
     [
+      "bad-external-data",
+      (d) =>
+        manifest(
+          d,
+          (
+            m,
+          ) => ((m.source as Record<string, unknown>).externalData = [{
+            name: "../x.data",
+            size: 1,
+            sha256: "00",
+          }]),
+        ),
+      "native",
+      /manifest\.json: 'source\.externalData' is not a list of files \(name inside the model's folder, size, sha256\)/,
+    ],
+    [
       "moved-source",
       (d) => manifest(d, (m) => ((m.source as { file: string }).file = `${tmp}/moved.onnx`)),
       "ort",

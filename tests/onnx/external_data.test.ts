@@ -4,12 +4,14 @@
  * (model commitment) as the same model with embedded weights, its native logits match
  * onnxruntime reading the external data itself; bad external data (a location outside the
  * model's folder, a symbolic link out of it, a missing or short file, a wrong length) is a
- * one-line error naming the tensor, exit code 1, and nothing is written.
+ * one-line error naming the tensor, exit code 1, and nothing is written. The manifest records
+ * the data file's size and sha256; a data file changed after compiling (one byte, truncated,
+ * deleted) is a one-line error naming it before onnxruntime runs the source model.
  */
 import onnxProto from "onnx-proto";
-import { assert, assertEquals } from "../_assert.ts";
+import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { assertOneLineError, exists, opml, opmlOk } from "../_cli.ts";
-import { loadModelDir } from "../../core/compiler/mod.ts";
+import { loadModelDir, ModelDirError, sourceModel } from "../../core/compiler/mod.ts";
 import { runNative, runOrt } from "../../core/engine/mod.ts";
 import { DType, type TensorValue } from "../../core/ir/mod.ts";
 import { genTransformer, GPT2_SMALL, writeTransformer } from "../../tasks/gen_transformer.ts";
@@ -62,6 +64,53 @@ Deno.test("external data: gen_transformer writes it deterministically; compiles 
     const ref = (await runOrt(`${tmp}/ext.onnx`, { input_ids: IDS })).outputs.logits;
     const err = compareOutput(y, ref, "logits vs onnxruntime (external data)", 1e-3, 1e-3);
     assert(err === undefined, err);
+
+    // the manifest covers the data file: its name, size and sha256 (the embedded model has none)
+    const data = Deno.readFileSync(`${tmp}/ext.onnx.data`);
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", data)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
+    assertEquals(ext.manifest.source.externalData, [{
+      name: "ext.onnx.data",
+      size: data.length,
+      sha256: digest,
+    }]);
+    assertEquals(emb.manifest.source.externalData, undefined);
+    assertEquals(sourceModel(ext), `${tmp}/ext.onnx`);
+    // one changed byte of the data (same size) is caught before onnxruntime reads it, in one line
+    // naming the file; so is a truncated file
+    const x = `${tmp}/ids.json`;
+    Deno.writeTextFileSync(
+      x,
+      JSON.stringify({ input_ids: { shape: IDS.shape, dtype: "int64", data: [...IDS.data].map(Number) } }),
+    );
+    await opmlOk("run", `${tmp}/m-ext`, "-i", x, "--engine", "ort", "--json");
+    const flipped = data.slice();
+    flipped[data.length >> 1] ^= 1;
+    Deno.writeFileSync(`${tmp}/ext.onnx.data`, flipped);
+    assertOneLineError(
+      await opml("run", `${tmp}/m-ext`, "-i", x, "--engine", "ort"),
+      1,
+      new RegExp(
+        `${tmp}/ext\\.onnx\\.data \\(the external data of source model .*\\): sha256 [0-9a-f]{64}, not ${digest} as compiled: it was changed since opml compile`,
+      ),
+    );
+    Deno.writeFileSync(`${tmp}/ext.onnx.data`, data.subarray(0, data.length - 1));
+    assertThrows(
+      () => sourceModel(ext),
+      ModelDirError,
+      /ext\.onnx\.data \(the external data of source model/,
+    );
+    assertThrows(
+      () => sourceModel(ext),
+      ModelDirError,
+      new RegExp(`${data.length - 1} bytes, not ${data.length} as compiled`),
+    );
+    Deno.removeSync(`${tmp}/ext.onnx.data`);
+    assertThrows(
+      () => sourceModel(ext),
+      ModelDirError,
+      /no such file; it was moved or deleted since opml compile/,
+    );
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
