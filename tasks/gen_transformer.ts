@@ -74,7 +74,8 @@ export const LLAMA_7B: TransformerConfig = {
 export const DEFAULT_OUT = new URL("../build/models/gpt2-synthetic.onnx", import.meta.url).pathname;
 
 /** Where `gen_transformer.ts --llama` writes by default. */
-export const DEFAULT_LLAMA_OUT = new URL("../build/models/llama-int8-synthetic.onnx", import.meta.url).pathname;
+export const DEFAULT_LLAMA_OUT =
+  new URL("../build/models/llama-int8-synthetic.onnx", import.meta.url).pathname;
 
 /** A bad configuration or command line: the message is one line naming the option. */
 export class TransformerConfigError extends Error {
@@ -100,7 +101,9 @@ export function transformerParams(c: TransformerConfig): number {
   }
   if (c.llama) {
     if ((c.dim / c.heads) % 2) {
-      throw new TransformerConfigError(`--dim ${c.dim} / --heads ${c.heads} is odd: rotary embeddings pair halves`);
+      throw new TransformerConfigError(
+        `--dim ${c.dim} / --heads ${c.heads} is odd: rotary embeddings pair halves`,
+      );
     }
     // Weights only (the per-channel scales are float32 bookkeeping, under 0.1 %).
     return c.layers * (4 * c.dim * c.dim + 3 * c.dim * c.ff + 2 * c.dim) + 2 * c.vocab * c.dim + c.dim;
@@ -254,7 +257,12 @@ function graphBuilder(sink: TensorSink) {
   const inits: unknown[] = [];
   const nodes: unknown[] = [];
   const tensor = (name: string, dims: number[], dataType: number, data: ArrayBufferView) => {
-    inits.push({ name, dims, dataType, ...sink(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) });
+    inits.push({
+      name,
+      dims,
+      dataType,
+      ...sink(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+    });
     return name;
   };
   const f32 = (name: string, dims: number[], data: Float32Array) => tensor(name, dims, 1, data);
@@ -280,7 +288,8 @@ function graphBuilder(sink: TensorSink) {
     });
     return output;
   };
-  const node = (opType: string, input: string[], attrs: Attrs = {}): string => nodeN(opType, input, 1, attrs)[0];
+  const node = (opType: string, input: string[], attrs: Attrs = {}): string =>
+    nodeN(opType, input, 1, attrs)[0];
   return { inits, nodes, tensor, f32, i64, node, nodeN };
 }
 
@@ -506,7 +515,9 @@ export function parseTransformerArgs(
       config[name as typeof OPTIONS[number]] = Number(v);
     } else {
       throw new TransformerConfigError(
-        `unknown option ${a} (--${OPTIONS.join(", --")}, --out, --llama, --external-data, --no-external-data)`,
+        `unknown option ${a} (--${
+          OPTIONS.join(", --")
+        }, --out, --llama, --external-data, --no-external-data)`,
       );
     }
   }
