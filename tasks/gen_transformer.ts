@@ -15,11 +15,16 @@
  *
  *   deno run -A tasks/gen_transformer.ts [--layers 12] [--dim 768] [--heads 12] [--ff 3072]
  *     [--vocab 50257] [--ctx 8] [--seed 1] [--out build/models/gpt2-synthetic.onnx]
- *     [--external-data | --no-external-data]
+ *     [--external-data | --no-external-data] [--llama]
  *
  * `--external-data` writes the weights to `OUT.data` beside the model (the ONNX external-data
  * convention; the default when they take over 1 GiB, since one protobuf holds at most 2 GiB):
  * the 1 B-parameter configuration is `--layers 18 --dim 2048 --heads 16 --ff 8192` (docs/MODELS.md).
+ *
+ * `--llama` writes an int8 LLaMA-shaped decoder instead (RMSNorm, rotary embeddings, SwiGLU, no
+ * biases, untied LM head; every weight matrix int8 into MatMulInteger after DynamicQuantizeLinear,
+ * as onnxruntime's dynamic quantization emits), with LLaMA-7B's shape as the defaults
+ * ({@link LLAMA_7B}; the graph is described at `buildLlama`).
  * @module
  */
 import onnxProto from "onnx-proto";
