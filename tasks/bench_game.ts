@@ -568,7 +568,10 @@ function loadModels(gpt2: boolean): Record<Case["model"], BenchModel> {
 
 /** The synthetic GPT-2's LM head (its last Gemm, the most expensive node), or 0 if not loaded. */
 function lmHead(m: BenchModel | undefined): number {
-  return m ? m.dir.prog.program.nodes.findLastIndex((n) => n.opType === "Gemm") + 1 : 0;
+  // the GPT-2 graph's LM head is a Gemm, the int8 LLaMA graph's (gen_transformer.ts --llama) a MatMulInteger
+  return m
+    ? m.dir.prog.program.nodes.findLastIndex((n) => n.opType === "Gemm" || n.opType === "MatMulInteger") + 1
+    : 0;
 }
 
 /** Fails when a case's flip is rounded away before the output (the dispute would not happen). */
