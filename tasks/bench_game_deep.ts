@@ -93,12 +93,15 @@ async function main() {
       if (d.phase === Phase.Step) break;
       const points = await chl.splitPoints(id);
       const count = points.length - 1;
-      const last = d.phase === Phase.Bisect2 && d.hi - d.lo <= BigInt(count);
-      // the challenger's pick: a pseudo-random sub-interval (1 .. count - 1 in the last round,
-      // whose agreed state is then the fixture's pre-state)
-      const index = last ? 1 + (round * 7) % (count - 1) : (round * 7 + 3) % count;
+      // the challenger's pick: a pseudo-random sub-interval; when it is one step wide (the last
+      // round of phase 2, whichever it is), one with a posted left end, which becomes the agreed
+      // pre-state of the step: the fixture's
+      const oneStep = (k: number) =>
+        d.phase === Phase.Bisect2 && BigInt(points[k + 1]) - BigInt(points[k]) === 1n;
+      let index = (round * 7 + 3) % count;
+      if (oneStep(index) && index === 0) index = 1;
       const states = Array.from({ length: count - 1 }, fresh);
-      if (last) states[index - 1] = preHash;
+      if (oneStep(index)) states[index - 1] = preHash;
       await srv.bisect(id, states);
       await later();
       await chl.pick(id, index, states);
