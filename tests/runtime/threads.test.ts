@@ -32,7 +32,7 @@ async function sameForThreads(label: string, prog: AssembledProgram, feeds: Tens
     const got = { out: r.outputs.map((o) => bytesOf(o).slice()), states: r.states };
     assert(got.out.some((o) => o.length > 0), `${label}: no output`);
     if (!first) first = got;
-    else assertEquals(got, first, `${label}: ${threads} threads (repeat ${repeat ?? 1}) differ from 1 thread`);
+    else assertEquals(got, first, `${label}: ${threads} threads, run ${repeat ?? 1}, differ`);
   }
 }
 
