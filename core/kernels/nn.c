@@ -1378,6 +1378,29 @@ static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
   }
 }
 
+/* softmax_row (not log) of 8 consecutive unit-stride rows at once: the same operations per
+ * row, the rows' running maxima and sums interleaved as 8 independent chains (one row's sum is
+ * a chain of dependent additions: attention rows of 49 spent most of their time waiting on it). */
+static void softmax_rows8(const float *xs, float *ys, idx D) {
+  float m[8], s[8];
+  for (int r = 0; r < 8; r++) m[r] = xs[r * D], s[r] = 0.0f;
+  for (idx k = 1; k < D; k++) {
+    for (int r = 0; r < 8; r++) {
+      if (xs[r * D + k] > m[r]) m[r] = xs[r * D + k];
+    }
+  }
+  for (int r = 0; r < 8; r++) {
+    for (idx k = 0; k < D; k++) ys[r * D + k] = xs[r * D + k] - m[r];
+  }
+  opml_expf_n(ys, ys, (size_t)(8 * D));
+  for (idx k = 0; k < D; k++) {
+    for (int r = 0; r < 8; r++) s[r] += ys[r * D + k];
+  }
+  for (int r = 0; r < 8; r++) {
+    for (idx k = 0; k < D; k++) ys[r * D + k] = ys[r * D + k] / s[r];
+  }
+}
+
 /* softmax_row in binary64 (opml_exp, opml_log), the same order and rules. */
 static void softmax_row_d(const double *xs, double *ys, idx D, idx st, int logsm) {
   double m = xs[0], s = 0.0;
@@ -1416,7 +1439,11 @@ static int softmax_common(const opml_node *nd, int logsm) {
   const float *x = X->data;
   float *y = Y->data;
   if (D <= 0) return OPML_OK;
-  for (idx o = 0; o < outer; o++) {
+  idx o = 0;
+  if (inner == 1 && !logsm && opml_use_avx2()) { /* native only: the VM has no ILP to gain */
+    for (; o + 8 <= outer; o += 8) softmax_rows8(x + o * D, y + o * D, D);
+  }
+  for (; o < outer; o++) {
     if (inner == 1) { /* the usual last-axis softmax: unit stride (vectorisable loops) */
       softmax_row(x + o * D, y + o * D, D, 1, logsm);
       continue;

@@ -313,12 +313,19 @@ Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of
     }
   }
   for (const D of [1, 7, 8, 13, 64, 1001]) {
-    const x = f32([3, D], 30);
-    (x.data as Float32Array)[D - 1] = -Infinity;
+    // 19 rows: two groups of 8 rows interleaved natively, and 3 rows alone; rows with -inf, a
+    // leading NaN, a NaN inside, +inf, all -inf, -0 and +0 as the maximum
+    const x = f32([19, D], 30), d = x.data as Float32Array;
+    d[D - 1] = -Infinity;
+    d[2 * D] = NaN;
+    d[3 * D + (D >> 1)] = NaN;
+    d[4 * D + D - 1] = Infinity;
+    d.fill(-Infinity, 5 * D, 6 * D);
+    d.fill(-0, 9 * D, 10 * D), d[9 * D + (D >> 1)] = 0;
     const prog = assemble(
       compileGraph(decodeModel(encodeQModel({ opType: "Softmax", opset: 13, inputs: [inp("x", x)] }))),
     );
-    await same(`Softmax [3, ${D}]`, prog, [x]);
+    await same(`Softmax [19, ${D}]`, prog, [x]);
   }
 });
 
