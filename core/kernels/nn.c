@@ -296,7 +296,7 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
     for (idx k = 0; k < g->K; k++) {                                                              \
       const idx o = acol[k];                                                                      \
       const float *bk = b + k * ldb;                                                              \
-      if (PF) { /* rows far apart: the hardware prefetcher does not follow */                   \
+      if (PF) { /* the stream ahead, where the hardware prefetcher stops (PF_ROWS) */          \
         _mm_prefetch((const char *)(bk + pfd), _MM_HINT_T0);                                      \
         if (V > 1) _mm_prefetch((const char *)(bk + pfd + 16), _MM_HINT_T0);                      \
       }                                                                                           \
@@ -356,12 +356,12 @@ AVX512 static void pack_wide(const mm_args *g, idx j0, idx nr, float *p) {
 
 /* --- constant B matrices, packed once per process (native only) ---------------------------
  * A product whose B lies in the runtime's constant data (the mapped weights: simd.h) reads B
- * from panels of WR columns packed at its first use and kept for the rest of the process:
+ * from panels of WR columns packed at its second use and kept for the rest of the process:
  * K x WR floats per panel, one contiguous stream, where B's own rows are a whole row apart
  * (the 768 x 50257 LM head of a GPT-2: 200 KB, a new page every 128 bytes read). Same values,
- * same order per output: only where the tiles read B from changes. The first use packs each
- * panel in the item that then reads it (still in the cache); afterwards the runtime may drop
- * the original's pages (its `drop` callback). The table is only touched by the calling thread
+ * same order per output: only where the tiles read B from changes. That use packs each panel
+ * in the item that then reads it (still in the cache); afterwards the runtime may drop the
+ * original's pages (its `drop` callback). The table is only touched by the calling thread
  * (mm_run; opml_parallel's items only fill the panels of their own columns). */
 typedef struct bpack {
   const float *b;
@@ -389,17 +389,15 @@ static int in_const_data(const void *p, size_t n) {
   return const_data.lo && c >= const_data.lo && n <= const_data.n && (size_t)(c - const_data.lo) <= const_data.n - n;
 }
 
-/* The packed panels of B (g->b_cs == 1), found or newly allocated (ready = 0), or NULL when B
- * is not constant data or there is no memory for them. */
-static size_t b_span(const float *b, idx K, idx N, idx b_rs, idx b_cs) {
-  (void)b;
+/* Bytes from B's first element to the end of its last. */
+static size_t b_span(idx K, idx N, idx b_rs, idx b_cs) {
   return ((size_t)(K - 1) * (size_t)b_rs + (size_t)(N - 1) * (size_t)b_cs + 1) * sizeof(float);
 }
 
-/* 1 iff B is constant data that bpack_find packs (row-major, or transposed: column-major). */
+/* 1 iff B is constant data that bpack_use packs (row-major, or transposed: column-major). */
 static int b_packable(const float *b, idx K, idx N, idx b_rs, idx b_cs) {
   return K > 0 && N > 0 && ((b_cs == 1 && b_rs >= N) || (b_rs == 1 && b_cs >= K)) &&
-         in_const_data(b, b_span(b, K, N, b_rs, b_cs));
+         in_const_data(b, b_span(K, N, b_rs, b_cs));
 }
 
 /*
@@ -453,7 +451,7 @@ static void bpack_fill_item(void *ctx, size_t panel) {
 
 static void bpack_done(bpack *e) {
   e->ready = 1;
-  if (const_data.drop) const_data.drop(e->b, b_span(e->b, e->K, e->N, e->b_rs, e->b_cs));
+  if (const_data.drop) const_data.drop(e->b, b_span(e->K, e->N, e->b_rs, e->b_cs));
 }
 #endif
 
