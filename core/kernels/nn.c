@@ -43,6 +43,9 @@ typedef struct mm_args {
   float alpha, beta;  /* C = alpha*acc + beta*bias; a factor 1 is skipped (same bits) */
   const float *bias;  /* NULL: no bias term */
   idx bias_rs, bias_cs;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(OPML_NN_GENERIC) /* (NN_AVX2, below) */
+  struct bpack *bp;   /* B's panels packed once per process (bpack_use), or NULL */
+#endif
 } mm_args;
 
 /* acc[r*NR + j] = sum_k A(r,k) * b[k*ldb + j] for the rows r < ROWS at arow[0..ROWS). The
@@ -88,6 +91,7 @@ TILE(tile_3, 3, __attribute__((optimize("no-schedule-insns"))))
  * chosen at run time so the native runtime still runs on any x86-64. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(OPML_NN_GENERIC) /* (the flag: testing) */
 #define NN_AVX2 1
+#include <sys/mman.h> /* madvise: huge pages for the packed constant panels */
 TILE(tile_8_avx2, 8, __attribute__((target("avx2"))))
 TILE(tile_4_avx2, 4, __attribute__((target("avx2"))))
 TILE(tile_1_avx2, 1, __attribute__((target("avx2"))))
@@ -188,6 +192,10 @@ typedef struct mm_job {
   idx rows, chunks; /* rows per item (a multiple of 8), items per column panel */
   int wide;         /* items of WR columns in AVX-512 tiles (B rows contiguous) */
   int failed;       /* an item had no scratch memory */
+#ifdef NN_AVX2
+  float *packed;    /* wide: B's panels packed once per process (K x WR each), or NULL */
+  int fill;         /* packed is new: each item packs its own panel first (one item per panel) */
+#endif
 } mm_job;
 
 /* Rows [i0, i1) of the output columns [j0, j0 + NR). */
@@ -267,9 +275,17 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
   store_tile_ld(g, t, WR, i0, rows, j0, nr);
 }
 
+/* Software prefetch distance in B rows: packed panels (ldb = WR, 128 bytes a row) 8 KiB ahead,
+ * the hardware prefetcher restarting at every 4 KiB page; B rows far apart 16 rows ahead. */
+#ifndef PF_PACKED
+#define PF_PACKED 64
+#endif
+#define PF_ROWS(ldb) ((ldb) == WR ? PF_PACKED : 16)
 #define WTILE(NAME, ROWS, V)                                                                      \
   AVX512 static void NAME(const mm_args *g, idx i0, idx j0, const float *b, idx ldb, __mmask16 m0, \
                           __mmask16 m1) {                                                         \
+    const idx pfd = PF_ROWS(ldb) * ldb;                                                           \
+    const int PF = g->K > PF_ROWS(ldb);                                                           \
     __m512 c[ROWS * V];                                                                           \
     const float *ar[ROWS];                                                                        \
     _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                     \
@@ -280,6 +296,10 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
     for (idx k = 0; k < g->K; k++) {                                                              \
       const idx o = acol[k];                                                                      \
       const float *bk = b + k * ldb;                                                              \
+      if (PF) { /* the stream ahead, where the hardware prefetcher stops (PF_ROWS) */          \
+        _mm_prefetch((const char *)(bk + pfd), _MM_HINT_T0);                                      \
+        if (V > 1) _mm_prefetch((const char *)(bk + pfd + 16), _MM_HINT_T0);                      \
+      }                                                                                           \
       const __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);                                            \
       const __m512 b1 = V > 1 ? _mm512_maskz_loadu_ps(m1, bk + 16) : b0;                          \
       _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                   \
@@ -318,6 +338,13 @@ AVX512 static void wide_rows(const mm_args *g, idx j0, idx nr, idx i0, idx i1, c
  * one contiguous stream instead of K rows far apart (B rows of a convolution's positions are
  * tens of KiB apart and alias in the cache). */
 AVX512 static void pack_wide(const mm_args *g, idx j0, idx nr, float *p) {
+  if (g->b_cs != 1) { /* a transposed B (Gemm's transB weights, packed once): along its rows */
+    for (idx j = 0; j < WR; j++) {
+      const float *s = g->b + (j0 + j) * g->b_cs;
+      for (idx k = 0; k < g->K; k++) p[k * WR + j] = j < nr ? s[k * g->b_rs] : 0.0f;
+    }
+    return;
+  }
   const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
   const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
   const float *b = g->b + j0;
@@ -325,6 +352,106 @@ AVX512 static void pack_wide(const mm_args *g, idx j0, idx nr, float *p) {
     _mm512_storeu_ps(p, _mm512_maskz_loadu_ps(m0, b));
     _mm512_storeu_ps(p + 16, _mm512_maskz_loadu_ps(m1, b + 16));
   }
+}
+
+/* --- constant B matrices, packed once per process (native only) ---------------------------
+ * A product whose B lies in the runtime's constant data (the mapped weights: simd.h) reads B
+ * from panels of WR columns packed at its second use and kept for the rest of the process:
+ * K x WR floats per panel, one contiguous stream, where B's own rows are a whole row apart
+ * (the 768 x 50257 LM head of a GPT-2: 200 KB, a new page every 128 bytes read). Same values,
+ * same order per output: only where the tiles read B from changes. That use packs each panel
+ * in the item that then reads it (still in the cache); afterwards the runtime may drop the
+ * original's pages (its `drop` callback). The table is only touched by the calling thread
+ * (mm_run; opml_parallel's items only fill the panels of their own columns). */
+typedef struct bpack {
+  const float *b;
+  idx K, N, b_rs, b_cs;
+  float *p;  /* NULL until B's second use */
+  int ready; /* p holds the panels */
+  int nomem; /* no memory for p: never packed */
+} bpack;
+
+#define BPACK_MAX 4096
+static bpack bpacks[BPACK_MAX];
+static int n_bpacks;
+static struct {
+  const char *lo;
+  size_t n;
+  void (*drop)(const void *p, size_t n);
+} const_data;
+
+void opml_set_const_data(const void *lo, size_t n, void (*drop)(const void *p, size_t n)) {
+  const_data.lo = lo, const_data.n = n, const_data.drop = drop;
+}
+
+static int in_const_data(const void *p, size_t n) {
+  const char *c = p;
+  return const_data.lo && c >= const_data.lo && n <= const_data.n && (size_t)(c - const_data.lo) <= const_data.n - n;
+}
+
+/* Bytes from B's first element to the end of its last. */
+static size_t b_span(idx K, idx N, idx b_rs, idx b_cs) {
+  return ((size_t)(K - 1) * (size_t)b_rs + (size_t)(N - 1) * (size_t)b_cs + 1) * sizeof(float);
+}
+
+/* 1 iff B is constant data that bpack_use packs (row-major, or transposed: column-major). */
+static int b_packable(const float *b, idx K, idx N, idx b_rs, idx b_cs) {
+  return K > 0 && N > 0 && ((b_cs == 1 && b_rs >= N) || (b_rs == 1 && b_cs >= K)) &&
+         in_const_data(b, b_span(K, N, b_rs, b_cs));
+}
+
+/*
+ * The packed panels of a constant B for a product about to run: NULL at B's first use in the
+ * process (a process that runs one inference pays no packing: its products read B in place,
+ * prefetched) or when B is not constant data or memory is short; from the second use on the
+ * panels, ready or to be packed by this product (ready = 0).
+ */
+static bpack *bpack_use(const float *b, idx K, idx N, idx b_rs, idx b_cs) {
+  if (!b_packable(b, K, N, b_rs, b_cs)) return 0;
+  bpack *e = 0;
+  for (int i = 0; i < n_bpacks && !e; i++) {
+    bpack *x = &bpacks[i];
+    if (x->b == b && x->K == K && x->N == N && x->b_rs == b_rs && x->b_cs == b_cs) e = x;
+  }
+  if (!e) {
+    if (n_bpacks < BPACK_MAX) bpacks[n_bpacks++] = (bpack){b, K, N, b_rs, b_cs, 0, 0, 0};
+    return 0;
+  }
+  if (!e->p && !e->nomem) {
+    const size_t bytes = (size_t)((N + WR - 1) / WR) * (size_t)K * WR * sizeof(float);
+    /* 2 MiB aligned, so that the kernel may back it with huge pages (fewer faults, TLB misses);
+     * not rounded up to whole huge pages (the tail takes small ones: no memory wasted) */
+    const size_t align = bytes >= (2u << 20) ? (2u << 20) : 64;
+    void *p = 0;
+    e->p = posix_memalign(&p, align, bytes) ? 0 : p;
+    e->nomem = !e->p;
+#ifdef MADV_HUGEPAGE
+    /* huge pages: a fifth of the page faults' and TLB misses' cost, measurably faster reads */
+    if (e->p && align > 64) madvise(e->p, bytes & ~(size_t)4095, MADV_HUGEPAGE);
+#endif
+  }
+  return e->p ? e : 0;
+}
+
+/* Packs one panel of a constant B; a transposed B's panel is its own rows, whose pages can go
+ * at once (the peak memory of a large tied LM head then stays near the weights' size). */
+static void bpack_panel(const mm_args *g, idx j0, idx nr, float *panel) {
+  pack_wide(g, j0, nr, panel);
+  if (g->b_cs != 1 && const_data.drop) {
+    const_data.drop(g->b + j0 * g->b_cs, ((size_t)(nr - 1) * (size_t)g->b_cs + (size_t)g->K) * sizeof(float));
+  }
+}
+
+static void bpack_fill_item(void *ctx, size_t panel) {
+  mm_job *job = ctx;
+  const mm_args *g = job->g;
+  const idx j0 = (idx)panel * WR, nr = g->N - j0 < WR ? g->N - j0 : WR;
+  bpack_panel(g, j0, nr, job->packed + panel * (size_t)g->K * WR);
+}
+
+static void bpack_done(bpack *e) {
+  e->ready = 1;
+  if (const_data.drop) const_data.drop(e->b, b_span(e->K, e->N, e->b_rs, e->b_cs));
 }
 #endif
 
@@ -342,6 +469,12 @@ static void mm_item(void *ctx, size_t item) {
 #ifdef NN_AVX2
   if (job->wide) {
     const idx nr = g->N - j0 < WR ? g->N - j0 : WR;
+    if (job->packed) {
+      float *panel = job->packed + (size_t)(j0 / WR) * (size_t)g->K * WR;
+      if (job->fill) bpack_panel(g, j0, nr, panel);
+      wide_rows(g, j0, nr, i0, i1, panel, WR);
+      return;
+    }
     /* packing pays when the panel is read by two 8-row tiles or more */
     float *panel = i1 - i0 >= 16 ? opml_alloc((size_t)(g->K > 0 ? g->K : 1) * WR * sizeof(float)) : 0;
     if (panel) pack_wide(g, j0, nr, panel);
@@ -361,7 +494,8 @@ static void mm_item(void *ctx, size_t item) {
 static int mm_run(const mm_args *g) {
   mm_job job = {g, host_tiles(), g->M, 1, 0, 0};
 #ifdef NN_AVX2
-  job.wide = g->b_cs == 1 && opml_use_avx512();
+  bpack *bp = opml_use_avx512() ? g->bp : 0; /* constant B: packed panels */
+  job.wide = bp || (g->b_cs == 1 && opml_use_avx512());
   const idx w = job.wide ? WR : NR;
 #else
   const idx w = NR;
@@ -374,7 +508,21 @@ static int mm_run(const mm_args *g) {
     job.rows = ((g->M + chunks - 1) / chunks + 7) & ~(idx)7;
     job.chunks = (g->M + job.rows - 1) / job.rows;
   }
-  opml_parallel((size_t)(panels * job.chunks), (size_t)g->M * (size_t)g->N * (size_t)g->K, mm_item, &job);
+  const size_t items = (size_t)(panels * job.chunks), work = (size_t)g->M * (size_t)g->N * (size_t)g->K;
+#ifdef NN_AVX2
+  if (bp) {
+    job.packed = bp->p;
+    job.fill = !bp->ready;
+    if (job.fill && job.chunks > 1) { /* several items per panel: pack them all first */
+      opml_parallel((size_t)panels, work, bpack_fill_item, &job);
+      job.fill = 0;
+    }
+  }
+#endif
+  opml_parallel(items, work, mm_item, &job);
+#ifdef NN_AVX2
+  if (bp && !bp->ready && !job.failed) bpack_done(bp);
+#endif
   return job.failed ? OPML_ENOMEM : OPML_OK;
 }
 
@@ -397,7 +545,13 @@ static int gemm(gemm_args g) {
   /* Columns of B that are not contiguous must be packed. C^T = B^T A^T is the same arithmetic
    * per output (products commute), so transpose the problem when that packs less. */
   const idx pack_b = g.b_cs != 1 ? g.K * g.N : 0, pack_a = g.a_rs != 1 ? g.K * g.M : 0;
-  if (pack_b > pack_a) {
+#ifdef NN_AVX2
+  /* a constant B is packed once per process (from its second use): no transposition then */
+  bpack *bp = opml_use_avx512() ? bpack_use(g.b, g.K, g.N, g.b_rs, g.b_cs) : 0;
+#else
+  const int bp = 0;
+#endif
+  if (!bp && pack_b > pack_a) {
     gemm_args t = g;
     t.M = g.N, t.N = g.M;
     t.a = g.b, t.a_rs = g.b_cs, t.a_cs = g.b_rs;
@@ -412,6 +566,9 @@ static int gemm(gemm_args g) {
   for (idx k = 0; k < g.K; k++) offs[g.M + k] = k * g.a_cs;
   mm_args m = {g.M, g.N, g.K, g.a, offs, offs + g.M, g.b, g.b_rs, g.b_cs, g.c, g.c_rs, g.c_cs,
                g.alpha, g.beta, g.bias, g.bias_rs, g.bias_cs};
+#ifdef NN_AVX2
+  m.bp = bp;
+#endif
   int e = mm_run(&m);
   opml_free(offs);
   return e;
@@ -1237,6 +1394,29 @@ static void softmax_row(const float *xs, float *ys, idx D, idx st, int logsm) {
   }
 }
 
+/* softmax_row (not log) of 8 consecutive unit-stride rows at once: the same operations per
+ * row, the rows' running maxima and sums interleaved as 8 independent chains (one row's sum is
+ * a chain of dependent additions: attention rows of 49 spent most of their time waiting on it). */
+static void softmax_rows8(const float *xs, float *ys, idx D) {
+  float m[8], s[8];
+  for (int r = 0; r < 8; r++) m[r] = xs[r * D], s[r] = 0.0f;
+  for (idx k = 1; k < D; k++) {
+    for (int r = 0; r < 8; r++) {
+      if (xs[r * D + k] > m[r]) m[r] = xs[r * D + k];
+    }
+  }
+  for (int r = 0; r < 8; r++) {
+    for (idx k = 0; k < D; k++) ys[r * D + k] = xs[r * D + k] - m[r];
+  }
+  opml_expf_n(ys, ys, (size_t)(8 * D));
+  for (idx k = 0; k < D; k++) {
+    for (int r = 0; r < 8; r++) s[r] += ys[r * D + k];
+  }
+  for (int r = 0; r < 8; r++) {
+    for (idx k = 0; k < D; k++) ys[r * D + k] = ys[r * D + k] / s[r];
+  }
+}
+
 /* softmax_row in binary64 (opml_exp, opml_log), the same order and rules. */
 static void softmax_row_d(const double *xs, double *ys, idx D, idx st, int logsm) {
   double m = xs[0], s = 0.0;
@@ -1275,7 +1455,11 @@ static int softmax_common(const opml_node *nd, int logsm) {
   const float *x = X->data;
   float *y = Y->data;
   if (D <= 0) return OPML_OK;
-  for (idx o = 0; o < outer; o++) {
+  idx o = 0;
+  if (inner == 1 && !logsm && opml_use_avx2()) { /* native only: the VM has no ILP to gain */
+    for (; o + 8 <= outer; o += 8) softmax_rows8(x + o * D, y + o * D, D);
+  }
+  for (; o < outer; o++) {
     if (inner == 1) { /* the usual last-axis softmax: unit stride (vectorisable loops) */
       softmax_row(x + o * D, y + o * D, D, 1, logsm);
       continue;

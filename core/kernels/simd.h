@@ -35,6 +35,14 @@ static inline int opml_use_avx512(void) {
   }
   return v;
 }
+
+/*
+ * Natively: [lo, lo + n) is data nobody writes for the rest of the process (the runtime's
+ * mapped weights), so kernels may keep layouts derived from it, keyed by its address (nn.c packs
+ * constant B matrices once). `drop` (or NULL) may release the pages of a part of it that a
+ * kernel copied: a later read must still give the same bytes (a file mapping refaults them).
+ */
+void opml_set_const_data(const void *lo, size_t n, void (*drop)(const void *p, size_t n));
 #else
 static inline int opml_use_avx2(void) { return 0; }
 static inline int opml_use_avx512(void) { return 0; }

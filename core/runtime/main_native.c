@@ -23,6 +23,7 @@
 #include "interp.h"
 #include "parallel.h"
 #include "phase1.h"
+#include "simd.h"
 #include <unistd.h>
 
 typedef struct native_io {
@@ -60,7 +61,7 @@ static uint8_t *read_file(const char *path, size_t *len) {
 
 /* The weights file mapped copy-on-write (constants are used in place; pages load as the nodes
  * read them, nothing is copied), or read like any file where mapping fails. */
-static uint8_t *map_file(const char *path, size_t *len) {
+static uint8_t *map_file(const char *path, size_t *len, int *mapped) {
   int fd = open(path, O_RDONLY);
   struct stat st;
   if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
@@ -68,6 +69,7 @@ static uint8_t *map_file(const char *path, size_t *len) {
     close(fd);
     if (p != MAP_FAILED) {
       *len = (size_t)st.st_size;
+      *mapped = 1;
       return p;
     }
   } else if (fd >= 0) {
@@ -75,6 +77,16 @@ static uint8_t *map_file(const char *path, size_t *len) {
   }
   return read_file(path, len);
 }
+
+#ifdef OPML_X86
+/* The kernels copied [p, p + n) of the mapped weights (packed panels): give its whole pages
+ * back. The mapping is private and never written, so a later read refaults the same bytes from
+ * the file; the copy would otherwise double the weights' memory. */
+static void drop_pages(const void *p, size_t n) {
+  const uintptr_t page = 4096, lo = ((uintptr_t)p + page - 1) & ~(page - 1), hi = ((uintptr_t)p + n) & ~(page - 1);
+  if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+#endif
 
 static const void *io_map(void *ctx, const opml_ptensor *t, size_t bytes) {
   native_io *io = ctx;
@@ -197,7 +209,11 @@ int main(int argc, char **argv) {
   if (opml_program_parse(pbuf, plen, &prog, err, sizeof err)) die(pos[0], err);
 
   native_io io = {0};
-  io.weights = map_file(pos[1], &wlen);
+  int mapped = 0;
+  io.weights = map_file(pos[1], &wlen, &mapped);
+#ifdef OPML_X86
+  opml_set_const_data(io.weights, wlen, mapped ? drop_pages : 0);
+#endif
   io.weights_len = wlen;
   io.const_offset = calloc(prog.n_constants + 1, sizeof(size_t));
   size_t off = 0;

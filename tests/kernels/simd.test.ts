@@ -3,7 +3,8 @@
  * paths of the same kernels, byte for byte: every model runs natively twice, once with
  * `OPML_SIMD=generic` (the plain C loops), once with `OPML_SIMD=avx2` (the AVX2 paths where the
  * host has AVX-512 ones), and once more under qemu-mips (the MIPS image, an
- * independent CPU). Shapes are chosen for the edges of the vector code: odd K (pairs of int16
+ * independent CPU); and the vector path again in a process's third inference (constant B matrices
+ * packed once per process, from their second use). Shapes are chosen for the edges of the vector code: odd K (pairs of int16
  * columns), row counts that are not multiples of 8 or 16, column tails of 1 to 3, quantize runs
  * whose length is not a multiple of 8, float products with partial tiles. Also the real models.
  * Skips the comparison (not the test) on a host without AVX2: both runs then take the plain path.
@@ -50,6 +51,9 @@ async function same(
   assertSameBytes(vec, plain, `${label}: the vector path differs from the plain C path`);
   const avx2 = concat((await runNative(rt.native, prog, feeds, { env: { OPML_SIMD: "avx2" } })).outputs);
   assertSameBytes(avx2, plain, `${label}: the AVX2 path (AVX-512 off) differs from the plain C path`);
+  // the third inference of a process: constant B matrices packed at their second use (nn.c)
+  const again = concat((await runNative(rt.native, prog, feeds, { repeat: 3 })).outputs);
+  assertSameBytes(again, plain, `${label}: a repeated run (packed constant B) differs from the plain C path`);
   if (withQemu) {
     assertSameBytes(await qemuImage(rt.mips, prog, feeds), vec, `${label}: qemu-mips differs from native`);
   }
@@ -309,12 +313,19 @@ Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of
     }
   }
   for (const D of [1, 7, 8, 13, 64, 1001]) {
-    const x = f32([3, D], 30);
-    (x.data as Float32Array)[D - 1] = -Infinity;
+    // 19 rows: two groups of 8 rows interleaved natively, and 3 rows alone; rows with -inf, a
+    // leading NaN, a NaN inside, +inf, all -inf, -0 and +0 as the maximum
+    const x = f32([19, D], 30), d = x.data as Float32Array;
+    d[D - 1] = -Infinity;
+    d[2 * D] = NaN;
+    d[3 * D + (D >> 1)] = NaN;
+    d[4 * D + D - 1] = Infinity;
+    d.fill(-Infinity, 5 * D, 6 * D);
+    d.fill(-0, 9 * D, 10 * D), d[9 * D + (D >> 1)] = 0;
     const prog = assemble(
       compileGraph(decodeModel(encodeQModel({ opType: "Softmax", opset: 13, inputs: [inp("x", x)] }))),
     );
-    await same(`Softmax [3, ${D}]`, prog, [x]);
+    await same(`Softmax [19, ${D}]`, prog, [x]);
   }
 });
 
