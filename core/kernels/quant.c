@@ -1322,9 +1322,203 @@ static void pw_item(void *ctx, size_t item) {
   }
 }
 
+/*
+ * The same pointwise sums from bytes (AVX-512 VNNI): one vpdpbusd multiplies 4 unsigned bytes by
+ * 4 signed bytes in each of 16 lanes and adds the 4 products to the lane's int32, wrapping and
+ * never saturating, so 64 exact multiply-accumulates per instruction. The operands are offset
+ * into those ranges: a = x as uint8 (int8 x plus 128), b = w as int8 (uint8 w minus 128), with
+ * za, zb the zero points moved alike, so a - za = x - zx and b - zb = w - zw; then (mod 2^32)
+ *   sum_k (a - za)(b - zb) = sum_k a b - zb * sum_k a - za * sum_k b + K za zb,
+ * the last two terms folded into the channel's bias, the second (per position) subtracted
+ * before requantisation when zb is not 0. x is interleaved by 4 channels,
+ * xb[(k / 4) * 4 * P8 + 4 * p + k % 4], the padding channels and positions 0 (so they add 0).
+ */
+#define PB_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
+
+/* xb of one image and group (K channels of P positions at x0), and with colsum the sums over
+ * the channels of each position's a (int32 up to P8). */
+__attribute__((target("avx2"))) static void pb_widen(const opml_tensor *x, size_t x0, uint32_t K, uint32_t P,
+                                                      uint32_t P8, uint8_t *xb, int32_t *colsum) {
+  const uint8_t flip = x->dtype == DT_INT8 ? 0x80 : 0;
+  const uint8_t *base = (const uint8_t *)x->data + x0;
+  const __m128i vf = _mm_set1_epi8((char)flip), zero = _mm_setzero_si128();
+  for (uint32_t k = 0; k < K; k += 4) {
+    const uint8_t *r[4];
+    for (uint32_t i = 0; i < 4; i++) r[i] = k + i < K ? base + (size_t)(k + i) * P : 0;
+    uint8_t *dst = xb + (size_t)k * P8;
+    uint32_t p = 0;
+    for (; p + 16 <= P; p += 16) {
+      __m128i v[4];
+      for (int i = 0; i < 4; i++) v[i] = r[i] ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[i] + p)), vf) : zero;
+      const __m128i ab0 = _mm_unpacklo_epi8(v[0], v[1]), ab1 = _mm_unpackhi_epi8(v[0], v[1]);
+      const __m128i cd0 = _mm_unpacklo_epi8(v[2], v[3]), cd1 = _mm_unpackhi_epi8(v[2], v[3]);
+      _mm_storeu_si128((__m128i *)(dst + 4 * p), _mm_unpacklo_epi16(ab0, cd0));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 16), _mm_unpackhi_epi16(ab0, cd0));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 32), _mm_unpacklo_epi16(ab1, cd1));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 48), _mm_unpackhi_epi16(ab1, cd1));
+    }
+    for (; p < P; p++) {
+      for (int i = 0; i < 4; i++) dst[4 * p + i] = r[i] ? (uint8_t)(r[i][p] ^ flip) : 0;
+    }
+    memset(dst + 4 * (size_t)P, 0, 4 * (size_t)(P8 - P));
+  }
+  if (colsum) {
+    for (uint32_t p = 0; p < P8; p++) colsum[p] = 0;
+    for (uint32_t k = 0; k < K; k += 4) {
+      const uint8_t *q = xb + (size_t)k * P8;
+      for (uint32_t p = 0; p < P8; p++) colsum[p] += q[4 * p] + q[4 * p + 1] + q[4 * p + 2] + q[4 * p + 3];
+    }
+  }
+}
+
+static inline int32_t pb_quad(const int8_t *w) {
+  int32_t q;
+  memcpy(&q, w, 4);
+  return q;
+}
+
+/* acc rows r < 4 (stride P8) at positions p0 .. p0 + 64: 4 x 4 vectors of 16 lanes. */
+__attribute__((target(PB_VNNI))) static void pb_tile_4x4(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8,
+                                                          uint32_t p0, int32_t *acc) {
+  __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+  __m512i s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+  const int8_t *w0 = w, *w1 = w + K4, *w2 = w1 + K4, *w3 = w2 + K4;
+  const uint8_t *xr = xb + 4 * (size_t)p0;
+  const size_t xs = 4 * (size_t)P8;
+  for (uint32_t k = 0; k < K4; k += 4, xr += xs) {
+    const __m512i x0 = _mm512_loadu_si512((const void *)xr), x1 = _mm512_loadu_si512((const void *)(xr + 64));
+    const __m512i x2 = _mm512_loadu_si512((const void *)(xr + 128)), x3 = _mm512_loadu_si512((const void *)(xr + 192));
+    __m512i b = _mm512_set1_epi32(pb_quad(w0 + k));
+    s00 = _mm512_dpbusd_epi32(s00, x0, b), s01 = _mm512_dpbusd_epi32(s01, x1, b);
+    s02 = _mm512_dpbusd_epi32(s02, x2, b), s03 = _mm512_dpbusd_epi32(s03, x3, b);
+    b = _mm512_set1_epi32(pb_quad(w1 + k));
+    s10 = _mm512_dpbusd_epi32(s10, x0, b), s11 = _mm512_dpbusd_epi32(s11, x1, b);
+    s12 = _mm512_dpbusd_epi32(s12, x2, b), s13 = _mm512_dpbusd_epi32(s13, x3, b);
+    b = _mm512_set1_epi32(pb_quad(w2 + k));
+    s20 = _mm512_dpbusd_epi32(s20, x0, b), s21 = _mm512_dpbusd_epi32(s21, x1, b);
+    s22 = _mm512_dpbusd_epi32(s22, x2, b), s23 = _mm512_dpbusd_epi32(s23, x3, b);
+    b = _mm512_set1_epi32(pb_quad(w3 + k));
+    s30 = _mm512_dpbusd_epi32(s30, x0, b), s31 = _mm512_dpbusd_epi32(s31, x1, b);
+    s32 = _mm512_dpbusd_epi32(s32, x2, b), s33 = _mm512_dpbusd_epi32(s33, x3, b);
+  }
+  int32_t *a = acc + p0;
+#define PB_ST4(q0, q1, q2, q3)                                                                            \
+  _mm512_storeu_si512((void *)a, q0), _mm512_storeu_si512((void *)(a + 16), q1);                          \
+  _mm512_storeu_si512((void *)(a + 32), q2), _mm512_storeu_si512((void *)(a + 48), q3), a += P8;
+  PB_ST4(s00, s01, s02, s03) PB_ST4(s10, s11, s12, s13) PB_ST4(s20, s21, s22, s23) PB_ST4(s30, s31, s32, s33)
+#undef PB_ST4
+}
+
+/* The same for 16 positions (zmm) or 8 (ymm, the last ones when P8 is not a multiple of 16). */
+__attribute__((target(PB_VNNI))) static void pb_tile_4x1(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8,
+                                                          uint32_t p0, int32_t *acc) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+  const uint8_t *xr = xb + 4 * (size_t)p0;
+  for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {
+    const __m512i x0 = _mm512_loadu_si512((const void *)xr);
+    s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_set1_epi32(pb_quad(w + k)));
+    s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_set1_epi32(pb_quad(w + K4 + k)));
+    s2 = _mm512_dpbusd_epi32(s2, x0, _mm512_set1_epi32(pb_quad(w + 2 * K4 + k)));
+    s3 = _mm512_dpbusd_epi32(s3, x0, _mm512_set1_epi32(pb_quad(w + 3 * K4 + k)));
+  }
+  _mm512_storeu_si512((void *)(acc + p0), s0), _mm512_storeu_si512((void *)(acc + P8 + p0), s1);
+  _mm512_storeu_si512((void *)(acc + 2 * P8 + p0), s2), _mm512_storeu_si512((void *)(acc + 3 * P8 + p0), s3);
+}
+__attribute__((target(PB_VNNI))) static void pb_tile_4x1h(const int8_t *w, uint32_t K4, const uint8_t *xb,
+                                                           uint32_t P8, uint32_t p0, int32_t *acc) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+  const uint8_t *xr = xb + 4 * (size_t)p0;
+  for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr);
+    s0 = _mm256_dpbusd_epi32(s0, x0, _mm256_set1_epi32(pb_quad(w + k)));
+    s1 = _mm256_dpbusd_epi32(s1, x0, _mm256_set1_epi32(pb_quad(w + K4 + k)));
+    s2 = _mm256_dpbusd_epi32(s2, x0, _mm256_set1_epi32(pb_quad(w + 2 * K4 + k)));
+    s3 = _mm256_dpbusd_epi32(s3, x0, _mm256_set1_epi32(pb_quad(w + 3 * K4 + k)));
+  }
+  _mm256_storeu_si256((__m256i *)(acc + p0), s0), _mm256_storeu_si256((__m256i *)(acc + P8 + p0), s1);
+  _mm256_storeu_si256((__m256i *)(acc + 2 * P8 + p0), s2), _mm256_storeu_si256((__m256i *)(acc + 3 * P8 + p0), s3);
+}
+
+typedef struct {
+  const int8_t *w;       /* [M4][K4] b = w offset to int8, padding 0 */
+  const uint8_t *xb;     /* see pb_widen */
+  const int32_t *colsum; /* [P8] sum_k a, or 0 when every zb is 0 */
+  const int32_t *zb;     /* [M4] the offset weight zero points */
+  const uint32_t *bias;  /* [M4] bias - za * sum_k b + K za zb (mod 2^32) */
+  int32_t *acc;          /* [M4][P8] */
+  const conv_out *outs;
+  uint8_t *y;
+  uint32_t M, K4, P, P8;
+} pb_job;
+
+/* One work item: output channels 4 * item .. + 3, every position, requantised. */
+static void pb_item(void *ctx, size_t item) {
+  const pb_job *j = ctx;
+  const uint32_t m0 = (uint32_t)item * PW_MR, P8 = j->P8;
+  const int8_t *w = j->w + (size_t)m0 * j->K4;
+  int32_t *acc = j->acc + (size_t)m0 * P8;
+  uint32_t p = 0;
+  for (; p + 64 <= P8; p += 64) pb_tile_4x4(w, j->K4, j->xb, P8, p, acc);
+  for (; p + 16 <= P8; p += 16) pb_tile_4x1(w, j->K4, j->xb, P8, p, acc);
+  if (p < P8) pb_tile_4x1h(w, j->K4, j->xb, P8, p, acc);
+  for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
+    const conv_out *o = &j->outs[m];
+    int32_t *row = acc + (size_t)(m - m0) * P8;
+    const uint32_t zb = (uint32_t)j->zb[m];
+    if (j->colsum && zb) {
+      for (uint32_t q = 0; q < P8; q++) row[q] = (int32_t)((uint32_t)row[q] - zb * (uint32_t)j->colsum[q]);
+    }
+    requant_row_p(row, j->bias[m], &o->rq, o->zp, o->lo, o->hi, j->y + (size_t)m * j->P, j->P, 1);
+  }
+}
+
+/* 1 iff the byte (vpdpbusd) pointwise path runs: AVX-512 paths on, and the host has VNNI. */
+static int pb_use(void) { return pw_use_vnni(); }
+
+/* pointwise() through pb_item; 0, or OPML_ENOMEM. */
+static int pointwise_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
+                           const opml_tensor *wzp, const conv_out *outs, uint8_t *y) {
+  const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u, K4 = (Cg + 3) & ~3u;
+  const uint32_t M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
+  const int32_t za = zx + (x->dtype == DT_INT8 ? 128 : 0);
+  const uint8_t wflip = w->dtype == DT_UINT8 ? 0x80 : 0;
+  const size_t bytes = (size_t)M4 * K4 + (size_t)K4 * P8 + 64;
+  int32_t *acc = opml_alloc(((size_t)M4 * P8 + P8 + 2 * (size_t)M4) * sizeof(int32_t) + bytes);
+  if (!acc) return OPML_ENOMEM;
+  int32_t *colsum = acc + (size_t)M4 * P8, *zb = colsum + P8;
+  uint32_t *bias = (uint32_t *)(zb + M4);
+  int8_t *wb = (int8_t *)(bias + M4);
+  uint8_t *xb = (uint8_t *)(wb + (size_t)M4 * K4);
+  for (uint32_t g = 0; g < l->G; g++) {
+    int any_zb = 0;
+    memset(wb, 0, (size_t)M4 * K4);
+    for (uint32_t m = 0; m < M4; m++) {
+      zb[m] = 0, bias[m] = 0;
+      if (m >= Mg) continue;
+      const uint32_t oc = g * Mg + m;
+      const uint8_t *src = (const uint8_t *)w->data + (size_t)oc * Cg;
+      int8_t *dst = wb + (size_t)m * K4;
+      uint32_t sum = 0;
+      for (uint32_t k = 0; k < Cg; k++) dst[k] = (int8_t)(uint8_t)(src[k] ^ wflip), sum += (uint32_t)(int32_t)dst[k];
+      zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
+      any_zb |= zb[m] != 0;
+      bias[m] = outs[oc].bias - (uint32_t)za * sum + (uint32_t)Cg * (uint32_t)za * (uint32_t)zb[m];
+    }
+    for (uint32_t b = 0; b < l->N; b++) {
+      pb_widen(x, ((size_t)b * l->C + (size_t)g * Cg) * P, Cg, P, P8, xb, any_zb ? colsum : 0);
+      pb_job j = {wb, xb, any_zb ? colsum : 0, zb, bias, acc, outs + (size_t)g * Mg,
+                  y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K4, P, P8};
+      opml_parallel(M4 / PW_MR, (size_t)Mg * P * Cg / 4, pb_item, &j);
+    }
+  }
+  opml_free(acc);
+  return OPML_OK;
+}
+
 /* The pointwise convolution of every group and image; 0, or OPML_ENOMEM. */
 static int pointwise(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
                      const opml_tensor *wzp, const conv_out *outs, uint8_t *y) {
+  if (pb_use()) return pointwise_bytes(l, x, zx, w, wzp, outs, y);
   const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u, K2 = (Cg + 1) & ~1u;
   const uint32_t M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
   int16_t *wi = opml_alloc(((size_t)M4 * K2 + (size_t)K2 * P8) * sizeof(int16_t) + (size_t)M4 * P8 * sizeof(int32_t));
