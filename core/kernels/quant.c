@@ -252,7 +252,8 @@ __attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *
 #endif
 
 #if defined(OPML_X86)
-/* requant8's steps on 16 accumulators (AVX-512 F; the low bytes by vpmovdb, as store_bytes8). */
+/* requant8's steps on 16 accumulators (AVX-512 F; the low bytes by vpmovdb, as store_bytes8), the
+ * last partial vector masked: all n outputs. */
 __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int32_t *acc, uint32_t bias,
                                                                       const requant_t *r, int32_t zp, int32_t lo,
                                                                       int32_t hi, uint8_t *y, uint32_t n) {
@@ -261,8 +262,10 @@ __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int3
   const __m512i m = _mm512_set1_epi32(r->mant), c0 = _mm512_set1_epi64(r->c0), low = _mm512_set1_epi64(0xFFFFFFFF);
   const __m128i sh = _mm_cvtsi32_si128(r->sh);
   uint32_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i a = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + i)), vb);
+  for (; i < n; i += 16) {
+    /* the last partial vector masked: acc read and y written only below n */
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    const __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, (const void *)(acc + i)), vb);
     const __m512i pe = _mm512_mul_epi32(a, m), po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m);
     const __m512i q0 = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po), sh);
     const __m512i odd = _mm512_and_si512(_mm512_xor_si512(q0, vz), one);
@@ -270,9 +273,9 @@ __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int3
     const __m512i qo = _mm512_add_epi64(_mm512_add_epi64(po, c0), _mm512_srli_epi64(odd, 32));
     __m512i q = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(qe, 32), qo), sh);
     q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
-    _mm_storeu_si128((__m128i *)(y + i), _mm512_cvtepi32_epi8(q));
+    _mm512_mask_cvtepi32_storeu_epi8(y + i, k, q);
   }
-  return i;
+  return n;
 }
 #endif
 
@@ -283,7 +286,7 @@ static void requant_row_p(const int32_t *acc, uint32_t bias, const requant_t *r,
   uint32_t i = 0;
 #if defined(OPML_X86)
   if (r->mode == RQ_FAST && opml_use_avx512()) i = requant_row_avx512(acc, bias, r, zp, lo, hi, y, n);
-  if (r->mode == RQ_FAST && opml_use_avx2()) i += requant_row_avx2(acc + i, bias, r, zp, lo, hi, y + i, n - i, padded);
+  else if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n, padded);
 #endif
   (void)padded;
   for (; i < n; i++) y[i] = (uint8_t)requant((int32_t)((uint32_t)acc[i] + bias), r, zp, lo, hi);
@@ -522,6 +525,23 @@ static int k_quantize(const opml_node *n) {
 /* x - zp as float: exact for 8/16-bit x; int32 x is subtracted in 64 bits and rounded once. */
 static float centred(int32_t x, int32_t z) { return (float)((int64_t)x - z); }
 
+#if defined(OPML_X86)
+/* A run of y = float(x - z) * s (one scale) 16 at a time: the exact integer difference converted
+ * (|x - z| <= 510, exact) and one float32 multiply per lane, as the scalar code. Returns how many. */
+__attribute__((target("avx512f"))) static uint32_t dequantize_run_avx512(const uint8_t *x, int u8, uint32_t n,
+                                                                         int32_t z, float s, float *y) {
+  const __m512i vz = _mm512_set1_epi32(z);
+  const __m512 vs = _mm512_set1_ps(s);
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(x + i));
+    const __m512i w = u8 ? _mm512_cvtepu8_epi32(v) : _mm512_cvtepi8_epi32(v);
+    _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(w, vz)), vs));
+  }
+  return i;
+}
+#endif
+
 /* y = float(x - x_zero_point) * x_scale (float32 product). */
 static int k_dequantize(const opml_node *n) {
   const opml_tensor *x = n->in[0], *s = n->in[1], *zp = n->n_in > 2 ? n->in[2] : 0;
@@ -543,6 +563,15 @@ static int k_dequantize(const opml_node *n) {
         /* one scale for the whole run: a table of the 256 possible results (same bits) */
         float table[256];
         int32_t z = zp ? get_int(zp, base) : 0, off = x->dtype == DT_INT8 ? 128 : 0;
+#if defined(OPML_X86)
+        if (opml_use_avx512()) {
+          const uint32_t done = dequantize_run_avx512((const uint8_t *)x->data + e, x->dtype == DT_UINT8, l.inner, z,
+                                                      sv[base], yv + e);
+          for (uint32_t i = done; i < l.inner; i++) yv[e + i] = centred(get_int(x, e + i), z) * sv[base];
+          e += l.inner;
+          continue;
+        }
+#endif
         for (int32_t v = 0; v < 256; v++) table[v] = centred(v - off, z) * sv[base];
         if (x->dtype == DT_UINT8) {
           const uint8_t *xs = (const uint8_t *)x->data + e;
@@ -1078,12 +1107,37 @@ __attribute__((target("avx2"))) static uint32_t dw3x3_row_avx2(const int16_t *r0
   }
   return ow;
 }
+
+/* dw3x3_row_avx2 on 16 lanes (AVX-512 F), padded: the last chunk writes up to 15 past OW and reads
+ * up to 31 int16 past its last tap (stride 2). */
+__attribute__((target("avx512f"))) static uint32_t dw3x3_row_avx512(const int16_t *r0, size_t PW, const int16_t *wk,
+                                                                    uint32_t sw, uint32_t OW, uint32_t bias,
+                                                                    int32_t *row) {
+  __m512i w[9];
+  for (int t = 0; t < 9; t++) w[t] = _mm512_set1_epi32(wk[t]);
+  uint32_t ow = 0;
+  for (; ow < OW; ow += 16) {
+    __m512i s = _mm512_set1_epi32((int32_t)bias);
+    for (int kh = 0; kh < 3; kh++) {
+      const int16_t *r = r0 + kh * PW + (size_t)ow * sw;
+      for (int kw = 0; kw < 3; kw++) {
+        __m512i v;
+        if (sw == 1) v = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(r + kw)));
+        else v = _mm512_srai_epi32(_mm512_slli_epi32(_mm512_loadu_si512((const void *)(r + kw)), 16), 16);
+        s = _mm512_add_epi32(s, _mm512_mullo_epi32(w[kh * 3 + kw], v));
+      }
+    }
+    _mm512_storeu_si512((void *)(row + ow), s);
+  }
+  return ow;
+}
 #endif
 
 /* The outputs dw3x3_row_avx2 computed (0 without AVX2 or for strides other than 1 and 2). */
 static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, uint32_t sw, uint32_t OW, uint32_t bias,
                                int32_t *row) {
 #if defined(OPML_X86)
+  if ((sw == 1 || sw == 2) && opml_use_avx512()) return dw3x3_row_avx512(r0, PW, wk, sw, OW, bias, row);
   if ((sw == 1 || sw == 2) && opml_use_avx2()) return dw3x3_row_avx2(r0, PW, wk, sw, OW, bias, row, 1);
 #endif
   (void)r0, (void)PW, (void)wk, (void)sw, (void)OW, (void)bias, (void)row;
@@ -1093,10 +1147,11 @@ static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, 
 /*
  * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
  * int16, then a direct sliding window requantised on the fly: KH * KW multiply-accumulates per
- * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers.
+ * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers
+ * and sums the whole plane into acc ([OH * OW] plus DW_ACC_SLACK) before one requantisation.
  */
 static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
-                      int16_t *plane, int32_t *row, const conv_out *o, uint8_t *y) {
+                      int16_t *plane, int32_t *acc, const conv_out *o, uint8_t *y) {
   uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
   for (uint32_t ph = 0; ph < PH; ph++) {
     int32_t ih = (int32_t)ph - (int32_t)l->pt;
@@ -1115,12 +1170,14 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
   const int32_t zp = o->zp, lo = o->lo, hi = o->hi;
   const uint32_t bias = o->bias, sw = l->sw, OW = l->OW;
   if (l->KH == 3 && l->KW == 3 && l->dh == 1 && l->dw == 1) {
+    /* rows in order: a row's vector tail runs into the next row, which then overwrites it */
     for (uint32_t oh = 0; oh < l->OH; oh++) {
       const int16_t *r0 = plane + (size_t)oh * l->sh * PW;
+      int32_t *row = acc + (size_t)oh * OW;
       uint32_t ow = dw3x3_row_fast(r0, PW, wk, sw, OW, bias, row);
       dw3x3_row(r0, PW, wk, sw, ow, OW, bias, row);
-      requant_row_p(row, 0, &rq, zp, lo, hi, y + (size_t)oh * OW, OW, ow >= OW);
     }
+    requant_row_p(acc, 0, &rq, zp, lo, hi, y, l->OH * OW, 1);
     return;
   }
   for (uint32_t oh = 0; oh < l->OH; oh++) {
@@ -1150,11 +1207,13 @@ static void rq_item(void *ctx, size_t r) {
   requant_row(j->acc + r * j->P, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + r * j->P, j->P);
 }
 
-/* int16 after a depthwise plane: the last chunk of dw3x3_row_avx2 in the last row reads up to 15
- * past the plane (stride 2; 7 at stride 1); the row buffer is rounded up to 8 outputs. */
-#define DW_SLACK 40
+/* int16 after a depthwise plane: the last chunk of dw3x3_row_avx512 in the last row reads up to 31
+ * past the plane (stride 2; 15 at stride 1; half that with AVX2); int32 after the accumulators:
+ * the last row's chunk writes up to 15 past them. */
+#define DW_SLACK 72
+#define DW_ACC_SLACK 16
 
-/* Depthwise convolution, one item per (channel, image): its own plane, row and weights. */
+/* Depthwise convolution, one item per (channel, image): its own plane, accumulators and weights. */
 typedef struct {
   const conv_layout *l;
   const opml_tensor *x, *w, *wzp;
@@ -1170,18 +1229,18 @@ static void dw_item(void *ctx, size_t item) {
   dw_job *j = ctx;
   const conv_layout *l = j->l;
   const uint32_t g = (uint32_t)(item / l->N), b = (uint32_t)(item % l->N);
-  const uint32_t OW8 = (l->OW + 7) & ~7u;
-  int32_t *row = opml_alloc(OW8 * sizeof(int32_t) + (j->K + j->plane + DW_SLACK) * sizeof(int16_t) + 8);
-  if (!row) {
+  const size_t n_acc = (size_t)j->P + DW_ACC_SLACK;
+  int32_t *acc = opml_alloc(n_acc * sizeof(int32_t) + (j->K + j->plane + DW_SLACK) * sizeof(int16_t) + 8);
+  if (!acc) {
     j->failed = 1;
     return;
   }
-  int16_t *wk = (int16_t *)(row + OW8), *plane = wk + j->K;
+  int16_t *wk = (int16_t *)(acc + n_acc), *plane = wk + j->K;
   memset(plane + j->plane, 0, DW_SLACK * sizeof(int16_t)); /* read past the plane, results unused */
   widen8(j->w, (size_t)g * j->K, 1, j->K, zero_point(j->wzp, g), wk);
-  depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, row, &j->outs[g],
+  depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, acc, &j->outs[g],
             j->y + ((size_t)b * l->M + g) * j->P);
-  opml_free(row);
+  opml_free(acc);
 }
 
 #if defined(OPML_X86)
@@ -1565,7 +1624,7 @@ static int k_qlinear_conv(const opml_node *n) {
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
   size_t n_wp = pw ? 0 : packed_size(Mg, K) / sizeof(int16_t);
   size_t n_col = pw ? 0 : dw ? PH * PW : (size_t)P * K;
-  size_t n_acc = pw ? 0 : dw ? l.OW : (size_t)Mg * P; /* depthwise: one output row; pointwise: its own */
+  size_t n_acc = pw || dw ? 0 : (size_t)Mg * P; /* depthwise and pointwise: their own */
   conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
   if (!outs) return OPML_ENOMEM;
   int32_t *acc = (int32_t *)(outs + l.M);
