@@ -1394,12 +1394,10 @@ static void pw_item(void *ctx, size_t item) {
  */
 #define PB_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
 
-/* xb of one image and group (K channels of P positions at x0), and with colsum the sums over
- * the channels of each position's a (int32 up to P8). */
-__attribute__((target("avx2"))) static void pb_widen(const opml_tensor *x, size_t x0, uint32_t K, uint32_t P,
+/* xb of K rows of P bytes at base (each byte xor flip), and with colsum the sums over the rows
+ * of each position's a (int32 up to P8). */
+__attribute__((target("avx2"))) static void pb_widen(const uint8_t *base, uint8_t flip, uint32_t K, uint32_t P,
                                                       uint32_t P8, uint8_t *xb, int32_t *colsum) {
-  const uint8_t flip = x->dtype == DT_INT8 ? 0x80 : 0;
-  const uint8_t *base = (const uint8_t *)x->data + x0;
   const __m128i vf = _mm_set1_epi8((char)flip), zero = _mm_setzero_si128();
   for (uint32_t k = 0; k < K; k += 4) {
     const uint8_t *r[4];
@@ -1534,20 +1532,54 @@ static void pb_item(void *ctx, size_t item) {
 /* 1 iff the byte (vpdpbusd) pointwise path runs: AVX-512 paths on, and the host has VNNI. */
 static int pb_use(void) { return pw_use_vnni(); }
 
-/* pointwise() through pb_item; 0, or OPML_ENOMEM. */
-static int pointwise_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
-                           const opml_tensor *wzp, const conv_out *outs, uint8_t *y) {
-  const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u, K4 = (Cg + 3) & ~3u;
-  const uint32_t M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
+/*
+ * The patches of one image and group as rows of bytes, the weights' order: row k = (ci * KH + kh)
+ * * KW + kw, column p = oh * OW + ow, x's own byte (the byte of x_zp in the padding, so that
+ * a - za is 0 there).
+ */
+static void im2row_bytes(const conv_layout *l, const opml_tensor *x, size_t x0, uint32_t Cg, uint8_t pad,
+                         uint8_t *rows) {
+  const uint32_t HW = l->H * l->W, OW = l->OW, P = l->OH * OW;
+  const uint8_t *xv = (const uint8_t *)x->data;
+  for (uint32_t ci = 0; ci < Cg; ci++) {
+    for (uint32_t kh = 0; kh < l->KH; kh++) {
+      for (uint32_t kw = 0; kw < l->KW; kw++) {
+        int32_t off = (int32_t)(kw * l->dw) - (int32_t)l->pl;
+        uint32_t a, b, k = (ci * l->KH + kh) * l->KW + kw;
+        inside_range(l, off, &a, &b);
+        for (uint32_t oh = 0; oh < l->OH; oh++) {
+          int32_t ih = (int32_t)(oh * l->sh + kh * l->dh) - (int32_t)l->pt;
+          uint8_t *dst = rows + (size_t)k * P + (size_t)oh * OW;
+          uint32_t ow = 0;
+          if (ih >= 0 && ih < (int32_t)l->H) {
+            const uint8_t *src = xv + (size_t)((int64_t)(x0 + ci * HW + (uint32_t)ih * l->W) + (int64_t)a * l->sw + off);
+            for (; ow < a; ow++) dst[ow] = pad;
+            if (l->sw == 1) memcpy(dst + a, src, b - a), ow = b;
+            for (; ow < b; ow++, src += l->sw) dst[ow] = *src;
+          }
+          for (; ow < OW; ow++) dst[ow] = pad;
+        }
+      }
+    }
+  }
+}
+
+/* Every group and image of a convolution through pb_item (pointwise: x's rows as they are, else
+ * through im2row_bytes); 0, or OPML_ENOMEM. */
+static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
+                      const opml_tensor *wzp, const conv_out *outs, uint8_t *y, int pointwise) {
+  const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u;
+  const uint32_t K = Cg * l->KH * l->KW, K4 = (K + 3) & ~3u, M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
   const int32_t za = zx + (x->dtype == DT_INT8 ? 128 : 0);
-  const uint8_t wflip = w->dtype == DT_UINT8 ? 0x80 : 0;
-  const size_t bytes = (size_t)M4 * K4 + (size_t)K4 * P8 + 64;
+  const uint8_t xflip = x->dtype == DT_INT8 ? 0x80 : 0, wflip = w->dtype == DT_UINT8 ? 0x80 : 0;
+  const size_t n_rows = pointwise ? 0 : (size_t)K * P;
+  const size_t bytes = (size_t)M4 * K4 + (size_t)K4 * P8 + n_rows + 64;
   int32_t *acc = opml_alloc(((size_t)M4 * P8 + P8 + 2 * (size_t)M4) * sizeof(int32_t) + bytes);
   if (!acc) return OPML_ENOMEM;
   int32_t *colsum = acc + (size_t)M4 * P8, *zb = colsum + P8;
   uint32_t *bias = (uint32_t *)(zb + M4);
   int8_t *wb = (int8_t *)(bias + M4);
-  uint8_t *xb = (uint8_t *)(wb + (size_t)M4 * K4);
+  uint8_t *xb = (uint8_t *)(wb + (size_t)M4 * K4), *rows = xb + (size_t)K4 * P8;
   for (uint32_t g = 0; g < l->G; g++) {
     int any_zb = 0;
     memset(wb, 0, (size_t)M4 * K4);
@@ -1555,19 +1587,21 @@ static int pointwise_bytes(const conv_layout *l, const opml_tensor *x, int32_t z
       zb[m] = 0, bias[m] = 0;
       if (m >= Mg) continue;
       const uint32_t oc = g * Mg + m;
-      const uint8_t *src = (const uint8_t *)w->data + (size_t)oc * Cg;
+      const uint8_t *src = (const uint8_t *)w->data + (size_t)oc * K;
       int8_t *dst = wb + (size_t)m * K4;
       uint32_t sum = 0;
-      for (uint32_t k = 0; k < Cg; k++) dst[k] = (int8_t)(uint8_t)(src[k] ^ wflip), sum += (uint32_t)(int32_t)dst[k];
+      for (uint32_t k = 0; k < K; k++) dst[k] = (int8_t)(uint8_t)(src[k] ^ wflip), sum += (uint32_t)(int32_t)dst[k];
       zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
       any_zb |= zb[m] != 0;
-      bias[m] = outs[oc].bias - (uint32_t)za * sum + (uint32_t)Cg * (uint32_t)za * (uint32_t)zb[m];
+      bias[m] = outs[oc].bias - (uint32_t)za * sum + K * (uint32_t)za * (uint32_t)zb[m];
     }
     for (uint32_t b = 0; b < l->N; b++) {
-      pb_widen(x, ((size_t)b * l->C + (size_t)g * Cg) * P, Cg, P, P8, xb, any_zb ? colsum : 0);
+      const size_t x0 = ((size_t)b * l->C + (size_t)g * Cg) * (pointwise ? P : l->H * l->W);
+      if (!pointwise) im2row_bytes(l, x, x0, Cg, (uint8_t)zx, rows);
+      pb_widen(pointwise ? (const uint8_t *)x->data + x0 : rows, xflip, K, P, P8, xb, any_zb ? colsum : 0);
       pb_job j = {wb, xb, any_zb ? colsum : 0, zb, bias, acc, outs + (size_t)g * Mg,
                   y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K4, P, P8};
-      opml_parallel(M4 / PW_MR, (size_t)Mg * P * Cg / 4, pb_item, &j);
+      opml_parallel(M4 / PW_MR, (size_t)Mg * P * K / 4, pb_item, &j);
     }
   }
   opml_free(acc);
@@ -1577,7 +1611,6 @@ static int pointwise_bytes(const conv_layout *l, const opml_tensor *x, int32_t z
 /* The pointwise convolution of every group and image; 0, or OPML_ENOMEM. */
 static int pointwise(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
                      const opml_tensor *wzp, const conv_out *outs, uint8_t *y) {
-  if (pb_use()) return pointwise_bytes(l, x, zx, w, wzp, outs, y);
   const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u, K2 = (Cg + 1) & ~1u;
   const uint32_t M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
   int16_t *wi = opml_alloc(((size_t)M4 * K2 + (size_t)K2 * P8) * sizeof(int16_t) + (size_t)M4 * P8 * sizeof(int32_t));
@@ -1616,15 +1649,17 @@ static int k_qlinear_conv(const opml_node *n) {
   if (bias && bias->dtype != DT_INT32) return OPML_EDTYPE;
 
   uint32_t Cg = l.C / l.G, Mg = l.M / l.G, K = Cg * l.KH * l.KW, P = l.OH * l.OW;
-  int dw = Cg == 1 && Mg == 1, pw = 0;
+  int dw = Cg == 1 && Mg == 1, pw = 0, pb = 0;
 #if defined(OPML_X86)
   pw = !dw && l.KH == 1 && l.KW == 1 && l.sh == 1 && l.sw == 1 && !l.pt && !l.pl && l.OH == l.H && l.OW == l.W &&
        opml_use_avx2();
+  pb = !dw && pb_use(); /* every other convolution from bytes (conv_bytes) */
 #endif
+  const int own = pw || pb; /* their own buffers */
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
-  size_t n_wp = pw ? 0 : packed_size(Mg, K) / sizeof(int16_t);
-  size_t n_col = pw ? 0 : dw ? PH * PW : (size_t)P * K;
-  size_t n_acc = pw || dw ? 0 : (size_t)Mg * P; /* depthwise and pointwise: their own */
+  size_t n_wp = own ? 0 : packed_size(Mg, K) / sizeof(int16_t);
+  size_t n_col = own ? 0 : dw ? PH * PW : (size_t)P * K;
+  size_t n_acc = own || dw ? 0 : (size_t)Mg * P; /* depthwise: its own */
   conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
   if (!outs) return OPML_ENOMEM;
   int32_t *acc = (int32_t *)(outs + l.M);
@@ -1649,8 +1684,8 @@ static int k_qlinear_conv(const opml_node *n) {
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
 #if defined(OPML_X86)
-  if (pw) {
-    int e = pointwise(&l, x, zx, w, wzp, outs, y);
+  if (own) {
+    int e = pb ? conv_bytes(&l, x, zx, w, wzp, outs, y, pw) : pointwise(&l, x, zx, w, wzp, outs, y);
     opml_free(outs);
     return e;
   }
