@@ -83,6 +83,17 @@ __attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, in
   }
   return j;
 }
+
+/* 1 iff the VNNI tiles run (AVX-512 paths on, and the host has VNNI). */
+static int pw_use_vnni(void) {
+  static int v = -1;
+  if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vnni");
+  return v;
+}
+
+/* 1 iff the byte paths run (conv_bytes, dw_plane_avx512): the same conditions. */
+static int pb_use(void) { return pw_use_vnni(); }
 #endif
 
 /* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
@@ -1144,6 +1155,34 @@ static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, 
   return 0;
 }
 
+#if defined(OPML_X86)
+/* The padded plane of depthwise() 32 int16 at a time (AVX-512 BW): x's bytes by a masked load
+ * (the padding's lanes masked off: 0, never read), minus zx on the inside lanes. Writes up to 31
+ * past the plane (DW_SLACK). */
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void dw_plane_avx512(const conv_layout *l,
+                                                                                      const uint8_t *x, int u8,
+                                                                                      int32_t zx, uint32_t PH,
+                                                                                      uint32_t PW, int16_t *plane) {
+  const __m512i vz = _mm512_set1_epi16((int16_t)zx);
+  const uint32_t pl = l->pl, W = l->W;
+  for (uint32_t ph = 0; ph < PH; ph++) {
+    const int32_t ih = (int32_t)ph - (int32_t)l->pt;
+    int16_t *dst = plane + (size_t)ph * PW;
+    const int inside = ih >= 0 && ih < (int32_t)l->H;
+    for (uint32_t c = 0; c < PW; c += 32) {
+      /* lanes c + i with pl <= c + i < pl + W read x[ih * W + c + i - pl] */
+      uint32_t from = c < pl ? pl - c : 0, to = pl + W > c ? pl + W - c : 0;
+      if (to > 32) to = 32;
+      __mmask32 m = 0;
+      if (inside && from < to) m = (__mmask32)((to - from == 32 ? 0xFFFFFFFFu : ((1u << (to - from)) - 1)) << from);
+      const __m256i b = _mm256_maskz_loadu_epi8(m, x + (ptrdiff_t)ih * W + (ptrdiff_t)c - (ptrdiff_t)pl);
+      const __m512i v = u8 ? _mm512_cvtepu8_epi16(b) : _mm512_cvtepi8_epi16(b);
+      _mm512_storeu_si512((void *)(dst + c), _mm512_maskz_sub_epi16(m, v, vz));
+    }
+  }
+}
+#endif
+
 /*
  * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
  * int16, then a direct sliding window requantised on the fly: KH * KW multiply-accumulates per
@@ -1153,7 +1192,14 @@ static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, 
 static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
                       int16_t *plane, int32_t *acc, const conv_out *o, uint8_t *y) {
   uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
-  for (uint32_t ph = 0; ph < PH; ph++) {
+  int built = 0;
+#if defined(OPML_X86)
+  if (pb_use()) {
+    dw_plane_avx512(l, (const uint8_t *)x->data + x0, x->dtype == DT_UINT8, zx, PH, PW, plane);
+    built = 1;
+  }
+#endif
+  for (uint32_t ph = built ? PH : 0; ph < PH; ph++) {
     int32_t ih = (int32_t)ph - (int32_t)l->pt;
     int16_t *dst = plane + (size_t)ph * PW;
     uint32_t pw = 0;
@@ -1345,13 +1391,6 @@ __attribute__((target(PW_VNNI))) static void pw_tile_vnni_3(const int16_t *w, ui
 }
 PW_TILE(pw_tile_vnni_1, PW_VNNI, 1, PW_MAC_VNNI)
 
-/* 1 iff the VNNI tiles run (AVX-512 paths on, and the host has VNNI). */
-static int pw_use_vnni(void) {
-  static int v = -1;
-  if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vnni");
-  return v;
-}
 
 typedef struct {
   const int16_t *w, *xi; /* w: [M4][K2] int16, x's zero point not involved */
@@ -1394,10 +1433,9 @@ static void pw_item(void *ctx, size_t item) {
  */
 #define PB_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
 
-/* xb of K rows of P bytes at base (each byte xor flip), and with colsum the sums over the rows
- * of each position's a (int32 up to P8). */
+/* xb of K rows of P bytes at base (each byte xor flip). */
 __attribute__((target("avx2"))) static void pb_widen(const uint8_t *base, uint8_t flip, uint32_t K, uint32_t P,
-                                                      uint32_t P8, uint8_t *xb, int32_t *colsum) {
+                                                      uint32_t P8, uint8_t *xb) {
   const __m128i vf = _mm_set1_epi8((char)flip), zero = _mm_setzero_si128();
   for (uint32_t k = 0; k < K; k += 4) {
     const uint8_t *r[4];
@@ -1419,12 +1457,19 @@ __attribute__((target("avx2"))) static void pb_widen(const uint8_t *base, uint8_
     }
     memset(dst + 4 * (size_t)P, 0, 4 * (size_t)(P8 - P));
   }
-  if (colsum) {
-    for (uint32_t p = 0; p < P8; p++) colsum[p] = 0;
-    for (uint32_t k = 0; k < K; k += 4) {
-      const uint8_t *q = xb + (size_t)k * P8;
-      for (uint32_t p = 0; p < P8; p++) colsum[p] += q[4 * p] + q[4 * p + 1] + q[4 * p + 2] + q[4 * p + 3];
+}
+
+/* colsum[p] = the sum over the K4 rows of xb of position p's a (p < P8): vpdpbusd by ones. */
+__attribute__((target(PB_VNNI))) static void pb_colsum(const uint8_t *xb, uint32_t K4, uint32_t P8, int32_t *colsum) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (uint32_t p = 0; p < P8; p += 16) {
+    /* 16 positions, or the last 8 (masked: xb holds P8 of them) */
+    const __mmask16 m = P8 - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)0xFF;
+    __m512i s = _mm512_setzero_si512();
+    for (uint32_t k = 0; k < K4; k += 4) {
+      s = _mm512_dpbusd_epi32(s, _mm512_maskz_loadu_epi32(m, (const void *)(xb + (size_t)k * P8 + 4 * (size_t)p)), ones);
     }
+    _mm512_mask_storeu_epi32((void *)(colsum + p), m, s);
   }
 }
 
@@ -1529,8 +1574,6 @@ static void pb_item(void *ctx, size_t item) {
   }
 }
 
-/* 1 iff the byte (vpdpbusd) pointwise path runs: AVX-512 paths on, and the host has VNNI. */
-static int pb_use(void) { return pw_use_vnni(); }
 
 /*
  * The patches of one image and group as rows of bytes, the weights' order: row k = (ci * KH + kh)
@@ -1598,7 +1641,8 @@ static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, co
     for (uint32_t b = 0; b < l->N; b++) {
       const size_t x0 = ((size_t)b * l->C + (size_t)g * Cg) * (pointwise ? P : l->H * l->W);
       if (!pointwise) im2row_bytes(l, x, x0, Cg, (uint8_t)zx, rows);
-      pb_widen(pointwise ? (const uint8_t *)x->data + x0 : rows, xflip, K, P, P8, xb, any_zb ? colsum : 0);
+      pb_widen(pointwise ? (const uint8_t *)x->data + x0 : rows, xflip, K, P, P8, xb);
+      if (any_zb) pb_colsum(xb, K4, P8, colsum);
       pb_job j = {wb, xb, any_zb ? colsum : 0, zb, bias, acc, outs + (size_t)g * Mg,
                   y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K4, P, P8};
       opml_parallel(M4 / PW_MR, (size_t)Mg * P * K / 4, pb_item, &j);
