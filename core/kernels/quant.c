@@ -1610,6 +1610,20 @@ static void pb_item(void *ctx, size_t item) {
 }
 
 
+/* dst[k] = src[k] xor flip as int8 for k < K (dst's padding to K4 already 0); returns their sum
+ * (exact: vpdpbusd of ones by the bytes). */
+__attribute__((target(PB_VNNI))) static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst) {
+  const __m512i ones = _mm512_set1_epi8(1), vf = _mm512_set1_epi8((char)flip);
+  __m512i s = _mm512_setzero_si512();
+  for (uint32_t k = 0; k < K; k += 64) {
+    const __mmask64 m = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
+    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + k), _mm512_maskz_mov_epi8(m, vf));
+    _mm512_mask_storeu_epi8(dst + k, m, v);
+    s = _mm512_dpbusd_epi32(s, ones, v);
+  }
+  return (uint32_t)_mm512_reduce_add_epi32(s);
+}
+
 /*
  * The patches of one image and group as rows of bytes, the weights' order: row k = (ci * KH + kh)
  * * KW + kw, column p = oh * OW + ow, x's own byte (the byte of x_zp in the padding, so that
@@ -1665,10 +1679,7 @@ static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, co
       zb[m] = 0, bias[m] = 0;
       if (m >= Mg) continue;
       const uint32_t oc = g * Mg + m;
-      const uint8_t *src = (const uint8_t *)w->data + (size_t)oc * K;
-      int8_t *dst = wb + (size_t)m * K4;
-      uint32_t sum = 0;
-      for (uint32_t k = 0; k < K; k++) dst[k] = (int8_t)(uint8_t)(src[k] ^ wflip), sum += (uint32_t)(int32_t)dst[k];
+      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4);
       zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
       any_zb |= zb[m] != 0;
       bias[m] = outs[oc].bias - (uint32_t)za * sum + K * (uint32_t)za * (uint32_t)zb[m];
