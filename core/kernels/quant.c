@@ -948,9 +948,17 @@ static void row_times_b(const int16_t *a, const opml_tensor *B, size_t b0, uint3
  * one value or one per row of A; b_zp absent, one value or one per column of B. Up to 3 rows of
  * A per matrix go through row_times_b, more through gemm_i16 with B^T packed.
  */
+#if defined(OPML_X86)
+static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                        const opml_tensor *bzp, int32_t *out);
+#endif
+
 static int matmul_i32(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
                       const opml_tensor *bzp, int32_t *acc) {
   uint32_t M = l->M, K = l->K, N = l->N;
+#if defined(OPML_X86)
+  if (M > 3 && pb_use()) return matmul_bytes(l, A, B, azp, bzp, acc);
+#endif
   int rows = M <= 3;
   size_t n_wp = rows ? 0 : packed_size(N, K) / sizeof(int16_t);
   int16_t *wp = opml_alloc((n_wp + (size_t)M * K) * sizeof(int16_t) + 4);
@@ -1494,15 +1502,18 @@ __attribute__((target("avx2"))) static void pb_widen(const uint8_t *base, uint8_
   }
 }
 
-/* colsum[p] = the sum over the K4 rows of xb of position p's a (p < P8): vpdpbusd by ones. */
-__attribute__((target(PB_VNNI))) static void pb_colsum(const uint8_t *xb, uint32_t K4, uint32_t P8, int32_t *colsum) {
+/* colsum[p] = the sum over the K4 rows of xb of position p's bytes (p < P8; unsigned, or signed
+ * with sgn): vpdpbusd by ones. */
+__attribute__((target(PB_VNNI))) static void pb_colsum(const uint8_t *xb, uint32_t K4, uint32_t P8, int32_t *colsum,
+                                                        int sgn) {
   const __m512i ones = _mm512_set1_epi8(1);
   for (uint32_t p = 0; p < P8; p += 16) {
     /* 16 positions, or the last 8 (masked: xb holds P8 of them) */
     const __mmask16 m = P8 - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)0xFF;
     __m512i s = _mm512_setzero_si512();
     for (uint32_t k = 0; k < K4; k += 4) {
-      s = _mm512_dpbusd_epi32(s, _mm512_maskz_loadu_epi32(m, (const void *)(xb + (size_t)k * P8 + 4 * (size_t)p)), ones);
+      const __m512i v = _mm512_maskz_loadu_epi32(m, (const void *)(xb + (size_t)k * P8 + 4 * (size_t)p));
+      s = sgn ? _mm512_dpbusd_epi32(s, ones, v) : _mm512_dpbusd_epi32(s, v, ones);
     }
     _mm512_mask_storeu_epi32((void *)(colsum + p), m, s);
   }
@@ -1514,66 +1525,83 @@ static inline int32_t pb_quad(const int8_t *w) {
   return q;
 }
 
-/* acc rows r < 4 (stride P8) at positions p0 .. p0 + 64: 4 x 4 vectors of 16 lanes. */
-__attribute__((target(PB_VNNI))) static void pb_tile_4x4(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8,
-                                                          uint32_t p0, int32_t *acc) {
-  __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-  __m512i s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-  const int8_t *w0 = w, *w1 = w + K4, *w2 = w1 + K4, *w3 = w2 + K4;
-  const uint8_t *xr = xb + 4 * (size_t)p0;
-  const size_t xs = 4 * (size_t)P8;
-  for (uint32_t k = 0; k < K4; k += 4, xr += xs) {
-    const __m512i x0 = _mm512_loadu_si512((const void *)xr), x1 = _mm512_loadu_si512((const void *)(xr + 64));
-    const __m512i x2 = _mm512_loadu_si512((const void *)(xr + 128)), x3 = _mm512_loadu_si512((const void *)(xr + 192));
-    __m512i b = _mm512_set1_epi32(pb_quad(w0 + k));
-    s00 = _mm512_dpbusd_epi32(s00, x0, b), s01 = _mm512_dpbusd_epi32(s01, x1, b);
-    s02 = _mm512_dpbusd_epi32(s02, x2, b), s03 = _mm512_dpbusd_epi32(s03, x3, b);
-    b = _mm512_set1_epi32(pb_quad(w1 + k));
-    s10 = _mm512_dpbusd_epi32(s10, x0, b), s11 = _mm512_dpbusd_epi32(s11, x1, b);
-    s12 = _mm512_dpbusd_epi32(s12, x2, b), s13 = _mm512_dpbusd_epi32(s13, x3, b);
-    b = _mm512_set1_epi32(pb_quad(w2 + k));
-    s20 = _mm512_dpbusd_epi32(s20, x0, b), s21 = _mm512_dpbusd_epi32(s21, x1, b);
-    s22 = _mm512_dpbusd_epi32(s22, x2, b), s23 = _mm512_dpbusd_epi32(s23, x3, b);
-    b = _mm512_set1_epi32(pb_quad(w3 + k));
-    s30 = _mm512_dpbusd_epi32(s30, x0, b), s31 = _mm512_dpbusd_epi32(s31, x1, b);
-    s32 = _mm512_dpbusd_epi32(s32, x2, b), s33 = _mm512_dpbusd_epi32(s33, x3, b);
+/*
+ * acc rows r < 4 (stride P8) at positions p0 .. p0 + 64: 4 x 4 vectors of 16 lanes (_4x4), 16
+ * positions (_4x1, zmm) or 8 (_4x1h, ymm: the last ones when P8 is not a multiple of 16). MAC(s, v,
+ * q) adds to s the products of the vector v (4 bytes per lane, from xb) and the broadcast quad q
+ * (4 bytes of one row of w): vpdpbusd takes its unsigned operand first, so the conv's tiles
+ * (unsigned x, signed w) pass (v, q) and the matmul's (unsigned A rows, signed B) pass (q, v).
+ */
+#define PB_TILES(SFX, MAC)                                                                                    \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x4##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                 uint32_t P8, uint32_t p0, int32_t *acc) {      \
+    __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00;     \
+    __m512i s13 = s00, s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;  \
+    const int8_t *w0 = w, *w1 = w + K4, *w2 = w1 + K4, *w3 = w2 + K4;                                          \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    const size_t xs = 4 * (size_t)P8;                                                                           \
+    for (uint32_t k = 0; k < K4; k += 4, xr += xs) {                                                            \
+      const __m512i x0 = _mm512_loadu_si512((const void *)xr), x1 = _mm512_loadu_si512((const void *)(xr + 64)); \
+      const __m512i x2 = _mm512_loadu_si512((const void *)(xr + 128));                                          \
+      const __m512i x3 = _mm512_loadu_si512((const void *)(xr + 192));                                          \
+      __m512i b = _mm512_set1_epi32(pb_quad(w0 + k));                                                           \
+      s00 = MAC(s00, x0, b), s01 = MAC(s01, x1, b), s02 = MAC(s02, x2, b), s03 = MAC(s03, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w1 + k));                                                                   \
+      s10 = MAC(s10, x0, b), s11 = MAC(s11, x1, b), s12 = MAC(s12, x2, b), s13 = MAC(s13, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w2 + k));                                                                   \
+      s20 = MAC(s20, x0, b), s21 = MAC(s21, x1, b), s22 = MAC(s22, x2, b), s23 = MAC(s23, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w3 + k));                                                                   \
+      s30 = MAC(s30, x0, b), s31 = MAC(s31, x1, b), s32 = MAC(s32, x2, b), s33 = MAC(s33, x3, b);               \
+    }                                                                                                           \
+    int32_t *a = acc + p0;                                                                                      \
+    PB_ST4(s00, s01, s02, s03) PB_ST4(s10, s11, s12, s13) PB_ST4(s20, s21, s22, s23) PB_ST4(s30, s31, s32, s33) \
+  }                                                                                                             \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x1##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                 uint32_t P8, uint32_t p0, int32_t *acc) {      \
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;                                             \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {                                                \
+      const __m512i x0 = _mm512_loadu_si512((const void *)xr);                                                  \
+      s0 = MAC(s0, x0, _mm512_set1_epi32(pb_quad(w + k)));                                                      \
+      s1 = MAC(s1, x0, _mm512_set1_epi32(pb_quad(w + K4 + k)));                                                 \
+      s2 = MAC(s2, x0, _mm512_set1_epi32(pb_quad(w + 2 * K4 + k)));                                             \
+      s3 = MAC(s3, x0, _mm512_set1_epi32(pb_quad(w + 3 * K4 + k)));                                             \
+    }                                                                                                           \
+    _mm512_storeu_si512((void *)(acc + p0), s0), _mm512_storeu_si512((void *)(acc + P8 + p0), s1);              \
+    _mm512_storeu_si512((void *)(acc + 2 * P8 + p0), s2), _mm512_storeu_si512((void *)(acc + 3 * P8 + p0), s3); \
+  }                                                                                                             \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x1h##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                  uint32_t P8, uint32_t p0, int32_t *acc) {     \
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                                             \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {                                                \
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr);                                               \
+      s0 = MAC##H(s0, x0, _mm256_set1_epi32(pb_quad(w + k)));                                                   \
+      s1 = MAC##H(s1, x0, _mm256_set1_epi32(pb_quad(w + K4 + k)));                                              \
+      s2 = MAC##H(s2, x0, _mm256_set1_epi32(pb_quad(w + 2 * K4 + k)));                                          \
+      s3 = MAC##H(s3, x0, _mm256_set1_epi32(pb_quad(w + 3 * K4 + k)));                                          \
+    }                                                                                                           \
+    _mm256_storeu_si256((__m256i *)(acc + p0), s0), _mm256_storeu_si256((__m256i *)(acc + P8 + p0), s1);        \
+    _mm256_storeu_si256((__m256i *)(acc + 2 * P8 + p0), s2);                                                    \
+    _mm256_storeu_si256((__m256i *)(acc + 3 * P8 + p0), s3);                                                    \
   }
-  int32_t *a = acc + p0;
-#define PB_ST4(q0, q1, q2, q3)                                                                            \
-  _mm512_storeu_si512((void *)a, q0), _mm512_storeu_si512((void *)(a + 16), q1);                          \
+#define PB_ST4(q0, q1, q2, q3)                                                                                 \
+  _mm512_storeu_si512((void *)a, q0), _mm512_storeu_si512((void *)(a + 16), q1);                               \
   _mm512_storeu_si512((void *)(a + 32), q2), _mm512_storeu_si512((void *)(a + 48), q3), a += P8;
-  PB_ST4(s00, s01, s02, s03) PB_ST4(s10, s11, s12, s13) PB_ST4(s20, s21, s22, s23) PB_ST4(s30, s31, s32, s33)
-#undef PB_ST4
-}
+#define PB_MAC_XW(s, v, q) _mm512_dpbusd_epi32((s), (v), (q))
+#define PB_MAC_XWH(s, v, q) _mm256_dpbusd_epi32((s), (v), (q))
+#define PB_MAC_AB(s, v, q) _mm512_dpbusd_epi32((s), (q), (v))
+#define PB_MAC_ABH(s, v, q) _mm256_dpbusd_epi32((s), (q), (v))
+PB_TILES(, PB_MAC_XW)
+PB_TILES(_ab, PB_MAC_AB)
 
-/* The same for 16 positions (zmm) or 8 (ymm, the last ones when P8 is not a multiple of 16). */
-__attribute__((target(PB_VNNI))) static void pb_tile_4x1(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8,
-                                                          uint32_t p0, int32_t *acc) {
-  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-  const uint8_t *xr = xb + 4 * (size_t)p0;
-  for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {
-    const __m512i x0 = _mm512_loadu_si512((const void *)xr);
-    s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_set1_epi32(pb_quad(w + k)));
-    s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_set1_epi32(pb_quad(w + K4 + k)));
-    s2 = _mm512_dpbusd_epi32(s2, x0, _mm512_set1_epi32(pb_quad(w + 2 * K4 + k)));
-    s3 = _mm512_dpbusd_epi32(s3, x0, _mm512_set1_epi32(pb_quad(w + 3 * K4 + k)));
-  }
-  _mm512_storeu_si512((void *)(acc + p0), s0), _mm512_storeu_si512((void *)(acc + P8 + p0), s1);
-  _mm512_storeu_si512((void *)(acc + 2 * P8 + p0), s2), _mm512_storeu_si512((void *)(acc + 3 * P8 + p0), s3);
-}
-__attribute__((target(PB_VNNI))) static void pb_tile_4x1h(const int8_t *w, uint32_t K4, const uint8_t *xb,
-                                                           uint32_t P8, uint32_t p0, int32_t *acc) {
-  __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-  const uint8_t *xr = xb + 4 * (size_t)p0;
-  for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {
-    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr);
-    s0 = _mm256_dpbusd_epi32(s0, x0, _mm256_set1_epi32(pb_quad(w + k)));
-    s1 = _mm256_dpbusd_epi32(s1, x0, _mm256_set1_epi32(pb_quad(w + K4 + k)));
-    s2 = _mm256_dpbusd_epi32(s2, x0, _mm256_set1_epi32(pb_quad(w + 2 * K4 + k)));
-    s3 = _mm256_dpbusd_epi32(s3, x0, _mm256_set1_epi32(pb_quad(w + 3 * K4 + k)));
-  }
-  _mm256_storeu_si256((__m256i *)(acc + p0), s0), _mm256_storeu_si256((__m256i *)(acc + P8 + p0), s1);
-  _mm256_storeu_si256((__m256i *)(acc + 2 * P8 + p0), s2), _mm256_storeu_si256((__m256i *)(acc + 3 * P8 + p0), s3);
+/* Tiles of rows m0 .. m0 + 3 over the positions [p, end) of xb (P8 positions a row; p and end
+ * multiples of 8). */
+static void pb_rows(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8, uint32_t p, uint32_t end,
+                    int32_t *acc, int ab) {
+  for (; p + 64 <= end; p += 64) (ab ? pb_tile_4x4_ab : pb_tile_4x4)(w, K4, xb, P8, p, acc);
+  for (; p + 16 <= end; p += 16) (ab ? pb_tile_4x1_ab : pb_tile_4x1)(w, K4, xb, P8, p, acc);
+  if (p < end) (ab ? pb_tile_4x1h_ab : pb_tile_4x1h)(w, K4, xb, P8, p, acc);
 }
 
 typedef struct {
@@ -1594,10 +1622,7 @@ static void pb_item(void *ctx, size_t item) {
   const uint32_t m0 = (uint32_t)item * PW_MR, P8 = j->P8;
   const int8_t *w = j->w + (size_t)m0 * j->K4;
   int32_t *acc = j->acc + (size_t)m0 * P8;
-  uint32_t p = 0;
-  for (; p + 64 <= P8; p += 64) pb_tile_4x4(w, j->K4, j->xb, P8, p, acc);
-  for (; p + 16 <= P8; p += 16) pb_tile_4x1(w, j->K4, j->xb, P8, p, acc);
-  if (p < P8) pb_tile_4x1h(w, j->K4, j->xb, P8, p, acc);
+  pb_rows(w, j->K4, j->xb, P8, 0, P8, acc, 0);
   for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
     const conv_out *o = &j->outs[m];
     int32_t *row = acc + (size_t)(m - m0) * P8;
@@ -1610,16 +1635,17 @@ static void pb_item(void *ctx, size_t item) {
 }
 
 
-/* dst[k] = src[k] xor flip as int8 for k < K (dst's padding to K4 already 0); returns their sum
- * (exact: vpdpbusd of ones by the bytes). */
-__attribute__((target(PB_VNNI))) static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst) {
+/* dst[k] = src[k] xor flip for k < K (dst's padding to K4 already 0); returns their sum as signed
+ * bytes (unsigned with u8; exact: vpdpbusd of ones by the bytes). */
+__attribute__((target(PB_VNNI))) static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst,
+                                                              int u8) {
   const __m512i ones = _mm512_set1_epi8(1), vf = _mm512_set1_epi8((char)flip);
   __m512i s = _mm512_setzero_si512();
   for (uint32_t k = 0; k < K; k += 64) {
     const __mmask64 m = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
     const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + k), _mm512_maskz_mov_epi8(m, vf));
     _mm512_mask_storeu_epi8(dst + k, m, v);
-    s = _mm512_dpbusd_epi32(s, ones, v);
+    s = u8 ? _mm512_dpbusd_epi32(s, v, ones) : _mm512_dpbusd_epi32(s, ones, v);
   }
   return (uint32_t)_mm512_reduce_add_epi32(s);
 }
@@ -1679,7 +1705,7 @@ static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, co
       zb[m] = 0, bias[m] = 0;
       if (m >= Mg) continue;
       const uint32_t oc = g * Mg + m;
-      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4);
+      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4, 0);
       zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
       any_zb |= zb[m] != 0;
       bias[m] = outs[oc].bias - (uint32_t)za * sum + K * (uint32_t)za * (uint32_t)zb[m];
@@ -1688,11 +1714,81 @@ static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, co
       const size_t x0 = ((size_t)b * l->C + (size_t)g * Cg) * (pointwise ? P : l->H * l->W);
       if (!pointwise) im2row_bytes(l, x, x0, Cg, (uint8_t)zx, rows);
       pb_widen(pointwise ? (const uint8_t *)x->data + x0 : rows, xflip, K, P, P8, xb);
-      if (any_zb) pb_colsum(xb, K4, P8, colsum);
+      if (any_zb) pb_colsum(xb, K4, P8, colsum, 0);
       pb_job j = {wb, xb, any_zb ? colsum : 0, zb, bias, acc, outs + (size_t)g * Mg,
                   y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K4, P, P8};
       opml_parallel(M4 / PW_MR, (size_t)Mg * P * K / 4, pb_item, &j);
     }
+  }
+  opml_free(acc);
+  return OPML_OK;
+}
+
+/*
+ * matmul_i32 through the byte tiles (4 rows of A broadcast, 16 columns of B a vector): a = A as
+ * uint8, b = B as int8 (offset as in conv_bytes, za and zb moved alike), B packed by pb_widen
+ * (its columns as the positions), then per output (mod 2^32)
+ *   sum_k (a - za)(b - zb) = sum_k a b - zb[n] * rowsum[m] - za[m] * colsum[n] + K za[m] zb[n].
+ * Work items: 4 rows by up to MB_COLS columns.
+ */
+#define MB_COLS 256
+typedef struct {
+  const int8_t *ap;    /* [M4][K4] */
+  const uint8_t *bp;   /* [K4 / 4][N8][4] */
+  const int32_t *rowsum, *colsum, *za, *zb;
+  int32_t *acc;        /* [M4][N8] */
+  int32_t *out;        /* [M][N] */
+  uint32_t M, N, K, K4, N8, chunks;
+} mb_job;
+
+static void mb_item(void *ctx, size_t item) {
+  const mb_job *j = ctx;
+  const uint32_t m0 = (uint32_t)(item / j->chunks) * 4, c0 = (uint32_t)(item % j->chunks) * MB_COLS;
+  const uint32_t c1 = c0 + MB_COLS < j->N8 ? c0 + MB_COLS : j->N8, n1 = c1 < j->N ? c1 : j->N;
+  pb_rows(j->ap + (size_t)m0 * j->K4, j->K4, j->bp, j->N8, c0, c1, j->acc + (size_t)m0 * j->N8, 1);
+  for (uint32_t m = m0; m < m0 + 4 && m < j->M; m++) {
+    const int32_t *a = j->acc + (size_t)m * j->N8;
+    uint32_t *o = (uint32_t *)j->out + (size_t)m * j->N;
+    const uint32_t rs = (uint32_t)j->rowsum[m], za = (uint32_t)j->za[m], kza = j->K * za;
+    for (uint32_t n = c0; n < n1; n++) {
+      const uint32_t zb = (uint32_t)j->zb[n];
+      o[n] = (uint32_t)a[n] - zb * rs - za * (uint32_t)j->colsum[n] + kza * zb;
+    }
+  }
+}
+
+static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                        const opml_tensor *bzp, int32_t *out) {
+  const uint32_t M = l->M, K = l->K, N = l->N, K4 = (K + 3) & ~3u, N8 = (N + 7) & ~7u, M4 = (M + 3) & ~3u;
+  const uint8_t aflip = A->dtype == DT_INT8 ? 0x80 : 0, bflip = B->dtype == DT_UINT8 ? 0x80 : 0;
+  const size_t ints = (size_t)M4 * N8 + N8 + 2 * (size_t)M4 + N8;
+  int32_t *acc = opml_alloc(ints * sizeof(int32_t) + (size_t)M4 * K4 + (size_t)K4 * N8 + 64);
+  if (!acc) return OPML_ENOMEM;
+  int32_t *colsum = acc + (size_t)M4 * N8, *rowsum = colsum + N8, *za = rowsum + M4, *zb = za + M4;
+  int8_t *ap = (int8_t *)(zb + N8);
+  uint8_t *bp = (uint8_t *)(ap + (size_t)M4 * K4);
+  memset(ap, 0, (size_t)M4 * K4);
+  for (uint32_t m = M; m < M4; m++) rowsum[m] = za[m] = 0;
+  for (uint32_t n = 0; n < N8; n++) zb[n] = n < N ? zero_point(bzp, n) - (bflip ? 128 : 0) : 0;
+  size_t packed_b = (size_t)-1, packed_a = (size_t)-1;
+  for (uint32_t b = 0; b < l->batches; b++) {
+    size_t ia, ib;
+    mm_batch(l, b, &ia, &ib);
+    if (ia != packed_a) {
+      for (uint32_t m = 0; m < M; m++) {
+        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, ap + (size_t)m * K4, 1);
+        za[m] = zero_point(azp, m) + (aflip ? 128 : 0);
+      }
+      packed_a = ia;
+    }
+    if (ib != packed_b) {
+      pb_widen((const uint8_t *)B->data + ib * K * N, bflip, K, N, N8, bp);
+      pb_colsum(bp, K4, N8, colsum, 1);
+      packed_b = ib;
+    }
+    const uint32_t chunks = (N8 + MB_COLS - 1) / MB_COLS;
+    mb_job j = {ap, bp, rowsum, colsum, za, zb, acc, out + (size_t)b * M * N, M, N, K, K4, N8, chunks};
+    opml_parallel((size_t)(M4 / 4) * chunks, (size_t)M * N * K / 16, mb_item, &j);
   }
   opml_free(acc);
   return OPML_OK;

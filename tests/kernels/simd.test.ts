@@ -149,6 +149,83 @@ Deno.test("simd: MatMulInteger and QLinearMatMul over odd shapes = plain C = qem
   }
 });
 
+/** 8-bit values drawn mostly from the ends of the range (0/255, -128/127 and their neighbours). */
+function extremes(dtype: number, shape: number[]): TensorValue {
+  const ends = dtype === DType.uint8 ? [0, 255, 1, 254, 128, 127] : [-128, 127, -127, 126, 0, -1];
+  const lo = dtype === DType.uint8 ? 0 : -128;
+  return tensor(
+    dtype,
+    shape,
+    Array.from(
+      { length: shapeSize(shape) },
+      () => rng.next() < 0.85 ? ends[rng.int(0, 5)] : rng.int(lo, lo + 255),
+    ),
+  );
+}
+
+Deno.test("simd: integer byte paths (VNNI vpdpbusd: convolutions, MatMulInteger) with extreme operands and zero points = plain C = qemu", async () => {
+  // every operand and zero point at the ends of its range, both signednesses on both sides (the
+  // byte paths offset int8 activations and uint8 weights), non-zero weight zero points (the
+  // per-position correction), K not a multiple of 4, positions / columns around 8, 16 and 64
+  const conv: number[][] = [
+    // [C, M, group, kh, kw, H, W, stride, pad]
+    [5, 6, 1, 1, 1, 9, 9, 1, 0], //    pointwise: K = 5, 81 positions (64 + 16 + 1)
+    [17, 9, 1, 1, 1, 4, 6, 1, 0], //   pointwise: K = 17, 24 positions (16 + 8)
+    [3, 7, 1, 3, 3, 13, 11, 2, 1], //  patches as byte rows: K = 27, strided, padded
+    [4, 5, 1, 3, 3, 9, 10, 1, 1], //   K = 36, stride 1, padded
+    [8, 12, 2, 3, 3, 6, 5, 1, 0], //   groups, no padding
+    [6, 6, 6, 3, 3, 7, 35, 2, 1], //   depthwise (masked plane rows of 32), strided
+    [4, 4, 4, 3, 3, 5, 40, 1, 1], //   depthwise, rows wider than 32
+  ];
+  const types = [[DType.uint8, DType.int8], [DType.int8, DType.int8], [DType.uint8, DType.uint8], [
+    DType.int8,
+    DType.uint8,
+  ]];
+  for (const [C, M, G, kh, kw, H, W, s, pad] of conv) {
+    for (const [tx, tw] of types) {
+      await sameQ({
+        opType: "QLinearConv",
+        opset: 10,
+        inputs: [
+          inp("x", extremes(tx, [1, C, H, W])),
+          inp("xs", tensor(DType.float32, [], [0.02]), true),
+          inp("xz", extremes(tx, []), true),
+          inp("w", extremes(tw, [M, C / G, kh, kw]), true),
+          inp(
+            "ws",
+            tensor(
+              DType.float32,
+              [M],
+              Array.from({ length: M }, () => Math.fround(1e-4 + rng.next() * 1e-3)),
+            ),
+            true,
+          ),
+          inp("wz", extremes(tw, [M]), true),
+          inp("ys", tensor(DType.float32, [], [0.9]), true),
+          inp("yz", extremes(tx, []), true),
+          inp("b", randomInts(rng, DType.int32, [M], -2e6, 2e6), true),
+        ],
+        attrs: { group: G, kernel_shape: [kh, kw], strides: [s, s], pads: [pad, pad, pad, pad] },
+      });
+    }
+  }
+  // [M, K, N]: 4-row blocks with tails, an LLM-like 8 x 1024 row block, columns around 16 and 256
+  for (const [M, K, N] of [[4, 1, 8], [5, 7, 17], [8, 1024, 40], [13, 66, 300], [6, 3, 1]]) {
+    for (const [ta, tb] of types) {
+      await sameQ({
+        opType: "MatMulInteger",
+        opset: 10,
+        inputs: [
+          inp("a", extremes(ta, [M, K])),
+          inp("b", extremes(tb, [K, N]), true),
+          inp("az", extremes(ta, [M]), true),
+          inp("bz", extremes(tb, [N]), true),
+        ],
+      });
+    }
+  }
+});
+
 Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plain C = qemu", async () => {
   for (
     const [n, scale, ty] of [[1031, 0.05, DType.uint8], [2053, 0.25, DType.int8], [
