@@ -1650,6 +1650,18 @@ __attribute__((target(PB_VNNI))) static uint32_t pb_pack_row(const uint8_t *src,
   return (uint32_t)_mm512_reduce_add_epi32(s);
 }
 
+/* dst[i] = src[2 i] for i < n (AVX-512 BW: vpmovwb keeps the even bytes; masked loads and stores
+ * touch nothing past src[2 (n - 1)] and dst[n - 1]). */
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void every_other_byte(const uint8_t *src, uint32_t n,
+                                                                                       uint8_t *dst) {
+  for (uint32_t i = 0; i < n; i += 32) {
+    const uint32_t r = n - i < 32 ? n - i : 32, bytes = 2 * r - 1;
+    const __mmask64 m = bytes >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << bytes) - 1);
+    const __m256i v = _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m, src + 2 * (size_t)i));
+    _mm256_mask_storeu_epi8(dst + i, r == 32 ? 0xFFFFFFFFu : (__mmask32)((1u << r) - 1), v);
+  }
+}
+
 /*
  * The patches of one image and group as rows of bytes, the weights' order: row k = (ci * KH + kh)
  * * KW + kw, column p = oh * OW + ow, x's own byte (the byte of x_zp in the padding, so that
@@ -1673,6 +1685,7 @@ static void im2row_bytes(const conv_layout *l, const opml_tensor *x, size_t x0, 
             const uint8_t *src = xv + (size_t)((int64_t)(x0 + ci * HW + (uint32_t)ih * l->W) + (int64_t)a * l->sw + off);
             for (; ow < a; ow++) dst[ow] = pad;
             if (l->sw == 1) memcpy(dst + a, src, b - a), ow = b;
+            else if (l->sw == 2) every_other_byte(src, b - a, dst + a), ow = b;
             for (; ow < b; ow++, src += l->sw) dst[ow] = *src;
           }
           for (; ow < OW; ow++) dst[ow] = pad;
