@@ -1636,18 +1636,21 @@ static void pb_item(void *ctx, size_t item) {
 
 
 /* dst[k] = src[k] xor flip for k < K (dst's padding to K4 already 0); returns their sum as signed
- * bytes (unsigned with u8; exact: vpdpbusd of ones by the bytes). */
-__attribute__((target(PB_VNNI))) static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst,
-                                                              int u8) {
-  const __m512i ones = _mm512_set1_epi8(1), vf = _mm512_set1_epi8((char)flip);
-  __m512i s = _mm512_setzero_si512();
-  for (uint32_t k = 0; k < K; k += 64) {
-    const __mmask64 m = K - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (K - k)) - 1);
-    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + k), _mm512_maskz_mov_epi8(m, vf));
-    _mm512_mask_storeu_epi8(dst + k, m, v);
-    s = u8 ? _mm512_dpbusd_epi32(s, v, ones) : _mm512_dpbusd_epi32(s, ones, v);
+ * bytes (unsigned with u8), or 0 without want_sum. Plain loops (the compiler's vectors): rows are
+ * short, and a vector version's per-row reduction cost more. */
+static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst, int u8, int want_sum) {
+  uint32_t sum = 0;
+  if (flip) {
+    for (uint32_t k = 0; k < K; k++) dst[k] = (int8_t)(src[k] ^ flip);
+  } else {
+    memcpy(dst, src, K);
   }
-  return (uint32_t)_mm512_reduce_add_epi32(s);
+  if (want_sum && u8) {
+    for (uint32_t k = 0; k < K; k++) sum += (uint8_t)dst[k];
+  } else if (want_sum) {
+    for (uint32_t k = 0; k < K; k++) sum += (uint32_t)(int32_t)dst[k];
+  }
+  return sum;
 }
 
 /* dst[i] = src[2 i] for i < n (AVX-512 BW: vpmovwb keeps the even bytes; masked loads and stores
@@ -1718,7 +1721,7 @@ static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, co
       zb[m] = 0, bias[m] = 0;
       if (m >= Mg) continue;
       const uint32_t oc = g * Mg + m;
-      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4, 0);
+      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4, 0, za != 0);
       zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
       any_zb |= zb[m] != 0;
       bias[m] = outs[oc].bias - (uint32_t)za * sum + K * (uint32_t)za * (uint32_t)zb[m];
@@ -1789,7 +1792,7 @@ static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_ten
     mm_batch(l, b, &ia, &ib);
     if (ia != packed_a) {
       for (uint32_t m = 0; m < M; m++) {
-        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, ap + (size_t)m * K4, 1);
+        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, ap + (size_t)m * K4, 1, 1);
         za[m] = zero_point(azp, m) + (aflip ? 128 : 0);
       }
       packed_a = ia;
