@@ -945,19 +945,23 @@ static void row_times_b(const int16_t *a, const opml_tensor *B, size_t b0, uint3
 
 /*
  * acc (M x N per batch, batch-major) = (A - a_zp) x (B - b_zp) for every batch. a_zp is absent,
- * one value or one per row of A; b_zp absent, one value or one per column of B. Up to 3 rows of
- * A per matrix go through row_times_b, more through gemm_i16 with B^T packed.
+ * one value or one per row of A; b_zp absent, one value or one per column of B. With AVX-512
+ * VNNI: up to 3 rows of A through matmul_rows_bytes, more through matmul_bytes; otherwise up to 3
+ * rows through row_times_b, more through gemm_i16 with B^T packed.
  */
 #if defined(OPML_X86)
 static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
                         const opml_tensor *bzp, int32_t *out);
+
+static int matmul_rows_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                             const opml_tensor *bzp, int32_t *out);
 #endif
 
 static int matmul_i32(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
                       const opml_tensor *bzp, int32_t *acc) {
   uint32_t M = l->M, K = l->K, N = l->N;
 #if defined(OPML_X86)
-  if (M > 3 && pb_use()) return matmul_bytes(l, A, B, azp, bzp, acc);
+  if (pb_use()) return M > 3 ? matmul_bytes(l, A, B, azp, bzp, acc) : matmul_rows_bytes(l, A, B, azp, bzp, acc);
 #endif
   int rows = M <= 3;
   size_t n_wp = rows ? 0 : packed_size(N, K) / sizeof(int16_t);
@@ -1807,6 +1811,102 @@ static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_ten
     opml_parallel((size_t)(M4 / 4) * chunks, (size_t)M * N * K / 16, mb_item, &j);
   }
   opml_free(acc);
+  return OPML_OK;
+}
+
+/*
+ * Up to 3 rows of A times B (AVX-512 VNNI) without packing B: 4 rows of B by 64 columns are
+ * interleaved in registers into quads (two rounds of byte and word unpacks, which leave the
+ * columns permuted within each 64: vector v, 128-bit lane L, element i holds column 16 L + 4 v
+ * + i), multiplied by a broadcast quad of each row of A (vpdpbusd, exact) and un-permuted at the
+ * end. Operands offset as in matmul_bytes; per output (mod 2^32)
+ *   sum_k a b - zb[n] * rowsum[m] - za[m] * colsum[n] + K za[m] zb[n]
+ * (colsum by vpdpbusd of ones, only when some za is not 0).
+ */
+typedef struct {
+  const uint8_t *a;    /* [M][K4] a (A xor aflip), padding 0 */
+  const uint8_t *b;    /* B's matrix: K rows of N bytes */
+  const int32_t *za, *zb, *rowsum; /* za[M], zb[N], rowsum[M] */
+  uint32_t *out;       /* [M][N] */
+  uint32_t M, K, N;
+  uint8_t bflip;
+  int need_colsum;
+} mr_job;
+
+__attribute__((target(PB_VNNI))) static void mr_item(void *ctx, size_t item) {
+  const mr_job *j = ctx;
+  const uint32_t n0 = (uint32_t)item * 64, cols = j->N - n0 < 64 ? j->N - n0 : 64, K = j->K;
+  const __mmask64 cm = cols == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cols) - 1);
+  const __m512i vf = _mm512_set1_epi8((char)j->bflip), ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+  __m512i acc[3][4], cs[4];
+  for (int v = 0; v < 4; v++) {
+    cs[v] = zero;
+    for (int m = 0; m < 3; m++) acc[m][v] = zero;
+  }
+  for (uint32_t k = 0; k < K; k += 4) {
+    __m512i r[4];
+    for (uint32_t i = 0; i < 4; i++) {
+      r[i] = k + i < K ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, j->b + (size_t)(k + i) * j->N + n0), vf) : zero;
+    }
+    const __m512i lo01 = _mm512_unpacklo_epi8(r[0], r[1]), hi01 = _mm512_unpackhi_epi8(r[0], r[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi8(r[2], r[3]), hi23 = _mm512_unpackhi_epi8(r[2], r[3]);
+    const __m512i q[4] = {_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+                          _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23)};
+    for (uint32_t m = 0; m < j->M; m++) {
+      int32_t quad;
+      memcpy(&quad, j->a + (size_t)m * ((K + 3) & ~3u) + k, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+      for (int v = 0; v < 4; v++) acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], av, q[v]);
+    }
+    if (j->need_colsum) {
+      for (int v = 0; v < 4; v++) cs[v] = _mm512_dpbusd_epi32(cs[v], ones, q[v]);
+    }
+  }
+  int32_t t[4][16], c[64];
+  for (int v = 0; v < 4; v++) _mm512_storeu_si512((void *)t[v], cs[v]);
+  for (uint32_t n = 0; n < 64; n++) c[n] = t[(n % 16) / 4][(n / 16) * 4 + n % 4];
+  for (uint32_t m = 0; m < j->M; m++) {
+    for (int v = 0; v < 4; v++) _mm512_storeu_si512((void *)t[v], acc[m][v]);
+    uint32_t *o = j->out + (size_t)m * j->N + n0;
+    const uint32_t rs = (uint32_t)j->rowsum[m], za = (uint32_t)j->za[m], kza = K * za;
+    for (uint32_t n = 0; n < cols; n++) {
+      const uint32_t zb = (uint32_t)j->zb[n0 + n];
+      o[n] = (uint32_t)t[(n % 16) / 4][(n / 16) * 4 + n % 4] - zb * rs - za * (uint32_t)c[n] + kza * zb;
+    }
+  }
+}
+
+/* acc (M x N per batch) for M <= 3 through mr_item; 0, or OPML_ENOMEM. */
+static int matmul_rows_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                             const opml_tensor *bzp, int32_t *out) {
+  const uint32_t M = l->M, K = l->K, N = l->N, K4 = (K + 3) & ~3u;
+  const uint8_t aflip = A->dtype == DT_INT8 ? 0x80 : 0, bflip = B->dtype == DT_UINT8 ? 0x80 : 0;
+  int32_t *zb = opml_alloc(((size_t)N + 6) * sizeof(int32_t) + (size_t)M * K4 + 8);
+  if (!zb) return OPML_ENOMEM;
+  int32_t *za = zb + N, *rowsum = za + 3;
+  uint8_t *ap = (uint8_t *)(rowsum + 3);
+  memset(ap, 0, (size_t)M * K4);
+  int need = 0;
+  for (uint32_t n = 0; n < N; n++) zb[n] = zero_point(bzp, n) - (bflip ? 128 : 0);
+  size_t packed_a = (size_t)-1;
+  for (uint32_t b = 0; b < l->batches; b++) {
+    size_t ia, ib;
+    mm_batch(l, b, &ia, &ib);
+    if (ia != packed_a) {
+      need = 0;
+      for (uint32_t m = 0; m < M; m++) {
+        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, (int8_t *)ap + (size_t)m * K4,
+                                         1, 1);
+        za[m] = zero_point(azp, m) + (aflip ? 128 : 0);
+        need |= za[m] != 0;
+      }
+      packed_a = ia;
+    }
+    mr_job j = {ap, (const uint8_t *)B->data + ib * K * N, za, zb, rowsum, (uint32_t *)out + (size_t)b * M * N,
+                M, K, N, bflip, need};
+    opml_parallel((N + 63) / 64, (size_t)M * N * K / 16, mr_item, &j);
+  }
+  opml_free(zb);
   return OPML_OK;
 }
 

@@ -209,8 +209,21 @@ Deno.test("simd: integer byte paths (VNNI vpdpbusd: convolutions, MatMulInteger)
       });
     }
   }
-  // [M, K, N]: 4-row blocks with tails, an LLM-like 8 x 1024 row block, columns around 16 and 256
-  for (const [M, K, N] of [[4, 1, 8], [5, 7, 17], [8, 1024, 40], [13, 66, 300], [6, 3, 1]]) {
+  // [M, K, N]: 4-row blocks with tails, an LLM-like 8 x 1024 row block, columns around 16 and 256;
+  // up to 3 rows (B unpacked in registers, 64 columns at a time): a decoding step's 1 x 4096
+  for (
+    const [M, K, N] of [
+      [4, 1, 8],
+      [5, 7, 17],
+      [8, 1024, 40],
+      [13, 66, 300],
+      [6, 3, 1],
+      [1, 4096, 70],
+      [3, 9, 130],
+      [2, 5, 64],
+      [1, 2, 1],
+    ]
+  ) {
     for (const [ta, tb] of types) {
       await sameQ({
         opType: "MatMulInteger",
