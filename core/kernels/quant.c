@@ -84,16 +84,14 @@ __attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, in
   return j;
 }
 
-/* 1 iff the VNNI tiles run (AVX-512 paths on, and the host has VNNI). */
-static int pw_use_vnni(void) {
-  static int v = -1;
+/* 1 iff the byte paths run (conv_bytes, matmul_bytes, dw_plane_avx512, ...): AVX-512 paths on,
+ * and the host has VL, BW and VNNI. */
+static int pb_use(void) {
+  static int v = -1; /* racing threads store the same value */
   if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
                  __builtin_cpu_supports("avx512vnni");
   return v;
 }
-
-/* 1 iff the byte paths run (conv_bytes, dw_plane_avx512): the same conditions. */
-static int pb_use(void) { return pw_use_vnni(); }
 #endif
 
 /* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
@@ -1343,7 +1341,7 @@ static void dw_item(void *ctx, size_t item) {
  * the output positions p instead of the output channels. x - x_zp is widened to int16 in pairs
  * of channels, xi[(k / 2) * 2 * P8 + 2 * p + k % 2] (P8 = P rounded up to 8, the padding and an
  * odd K's last channel zero), and one vpmaddwd multiplies 8 positions' pairs by a broadcast pair
- * of weights: tiles of 4 output channels by 24 positions, summed exactly (mod 2^32, so the same
+ * of weights: tiles of 4 output channels by 16 positions, summed exactly (mod 2^32, so the same
  * bits as gemm_i16), then requantised row by row while the tile's rows are in cache.
  */
 #define PW_MR 4
@@ -1374,8 +1372,7 @@ __attribute__((target("avx2"))) static void pw_widen(const opml_tensor *x, size_
 }
 
 /* acc[r * P8 + p0 + 8v + lane] for r < 4 and NV vectors of 8 positions from p0; MAC(s, x, w) is
- * s + madd(x, w): vpmaddwd and vpaddd, or AVX-512 VNNI's vpdpwssd (the same wrapping sum, no
- * saturation), which with 32 vector registers also keeps a 4 x 3 tile out of memory. */
+ * s + madd(x, w): vpmaddwd and vpaddd (hosts without VNNI: with it, conv_bytes runs instead). */
 #define PW_TILE(NAME, TARGET, NV, MAC)                                                                   \
   __attribute__((target(TARGET))) static void NAME(const int16_t *w, uint32_t K2, const int16_t *xi,   \
                                                    uint32_t P8, uint32_t p0, int32_t *acc) {           \
@@ -1397,46 +1394,9 @@ __attribute__((target("avx2"))) static void pw_widen(const opml_tensor *x, size_
       for (int v = 0; v < NV; v++) _mm256_storeu_si256((__m256i *)(acc + (size_t)r * P8 + p0 + 8 * v), s[r][v]); \
   }
 #define PW_MAC_AVX2(s, x, w) _mm256_add_epi32((s), _mm256_madd_epi16((x), (w)))
-#define PW_MAC_VNNI(s, x, w) _mm256_dpwssd_epi32((s), (x), (w))
-#define PW_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
 PW_TILE(pw_tile_avx2_2, "avx2", 2, PW_MAC_AVX2)
 PW_TILE(pw_tile_avx2_1, "avx2", 1, PW_MAC_AVX2)
 
-/* The hot 4 x 3 VNNI tile with named accumulators (GCC copies array-held ones every iteration). */
-static inline int32_t pw_pair(const int16_t *w) {
-  int32_t pair;
-  memcpy(&pair, w, 4);
-  return pair;
-}
-__attribute__((target(PW_VNNI))) static void pw_tile_vnni_3(const int16_t *w, uint32_t K2, const int16_t *xi,
-                                                             uint32_t P8, uint32_t p0, int32_t *acc) {
-  __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
-  __m256i s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
-  const int16_t *w0 = w, *w1 = w + K2, *w2 = w1 + K2, *w3 = w2 + K2, *xr = xi + 2 * (size_t)p0;
-  const size_t xs = 2 * (size_t)P8;
-  for (uint32_t k = 0; k < K2; k += 2, xr += xs) {
-    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr), x1 = _mm256_loadu_si256((const __m256i *)(xr + 16));
-    const __m256i x2 = _mm256_loadu_si256((const __m256i *)(xr + 32));
-    __m256i b = _mm256_set1_epi32(pw_pair(w0 + k));
-    s00 = _mm256_dpwssd_epi32(s00, x0, b), s01 = _mm256_dpwssd_epi32(s01, x1, b), s02 = _mm256_dpwssd_epi32(s02, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w1 + k));
-    s10 = _mm256_dpwssd_epi32(s10, x0, b), s11 = _mm256_dpwssd_epi32(s11, x1, b), s12 = _mm256_dpwssd_epi32(s12, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w2 + k));
-    s20 = _mm256_dpwssd_epi32(s20, x0, b), s21 = _mm256_dpwssd_epi32(s21, x1, b), s22 = _mm256_dpwssd_epi32(s22, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w3 + k));
-    s30 = _mm256_dpwssd_epi32(s30, x0, b), s31 = _mm256_dpwssd_epi32(s31, x1, b), s32 = _mm256_dpwssd_epi32(s32, x2, b);
-  }
-  int32_t *a = acc + p0;
-  _mm256_storeu_si256((__m256i *)a, s00), _mm256_storeu_si256((__m256i *)(a + 8), s01);
-  _mm256_storeu_si256((__m256i *)(a + 16), s02), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s10), _mm256_storeu_si256((__m256i *)(a + 8), s11);
-  _mm256_storeu_si256((__m256i *)(a + 16), s12), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s20), _mm256_storeu_si256((__m256i *)(a + 8), s21);
-  _mm256_storeu_si256((__m256i *)(a + 16), s22), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s30), _mm256_storeu_si256((__m256i *)(a + 8), s31);
-  _mm256_storeu_si256((__m256i *)(a + 16), s32);
-}
-PW_TILE(pw_tile_vnni_1, PW_VNNI, 1, PW_MAC_VNNI)
 
 
 typedef struct {
@@ -1454,13 +1414,8 @@ static void pw_item(void *ctx, size_t item) {
   const int16_t *w = j->w + (size_t)m0 * j->K2;
   int32_t *acc = j->acc + (size_t)m0 * P8;
   uint32_t p = 0;
-  if (pw_use_vnni()) {
-    for (; p + 24 <= P8; p += 24) pw_tile_vnni_3(w, j->K2, j->xi, P8, p, acc);
-    for (; p < P8; p += 8) pw_tile_vnni_1(w, j->K2, j->xi, P8, p, acc);
-  } else {
-    for (; p + 16 <= P8; p += 16) pw_tile_avx2_2(w, j->K2, j->xi, P8, p, acc);
-    for (; p < P8; p += 8) pw_tile_avx2_1(w, j->K2, j->xi, P8, p, acc);
-  }
+  for (; p + 16 <= P8; p += 16) pw_tile_avx2_2(w, j->K2, j->xi, P8, p, acc);
+  for (; p < P8; p += 8) pw_tile_avx2_1(w, j->K2, j->xi, P8, p, acc);
   for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
     const conv_out *o = &j->outs[m];
     requant_row_p(acc + (size_t)(m - m0) * P8, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + (size_t)m * j->P, j->P, 1);

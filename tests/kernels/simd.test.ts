@@ -66,7 +66,8 @@ async function sameQ(m: QModel): Promise<void> {
 
 Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwise) = plain C = qemu", async () => {
   // [C, M, group, kh, kw, H, W, stride, padded]; unpadded 1x1 convolutions take the pointwise
-  // path (positions as vector lanes: tiles of 4 channels by 24 positions, 8-position tails)
+  // path (positions as vector lanes: AVX2 tiles of 4 channels by 16 positions,
+  // VNNI byte tiles by 64 and 16, 8-position tails)
   const cases: number[][] = [
     [3, 5, 1, 1, 1, 5, 5, 1, 1], //  K = 3 (odd), 5 rows: one partial block
     [7, 17, 1, 3, 3, 6, 7, 1, 1], // K = 63, 17 rows: a pair of blocks and a lone partial one
@@ -78,7 +79,7 @@ Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwis
     [5, 5, 5, 3, 3, 4, 11, 1, 1], // depthwise
     [6, 6, 6, 3, 3, 5, 20, 1, 1], // depthwise, rows of 16 + 6 widened
     [6, 6, 6, 3, 3, 6, 21, 2, 1], // depthwise, strided, partial last chunk
-    [3, 5, 1, 1, 1, 5, 11, 1, 0], // pointwise: K = 3 (odd), 5 channels, 55 positions (24 + 24 + 7)
+    [3, 5, 1, 1, 1, 5, 11, 1, 0], // pointwise: K = 3 (odd), 5 channels, 55 positions (16 + 16 + 16 + 7)
     [16, 9, 1, 1, 1, 7, 7, 1, 0], // pointwise: 49 positions, 9 channels
     [12, 18, 3, 1, 1, 4, 7, 1, 0], // pointwise groups of 4 -> 6
     [40, 6, 1, 1, 1, 3, 17, 1, 0], // pointwise: K = 40 (weights widened 16 at a time), 51 positions
