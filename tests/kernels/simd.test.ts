@@ -240,6 +240,33 @@ Deno.test("simd: integer byte paths (VNNI vpdpbusd: convolutions, MatMulInteger)
   }
 });
 
+Deno.test("simd: DynamicQuantizeLinear (AVX-512 range and quantisation, tails, NaN, infinities, -0) = plain C = qemu", async () => {
+  for (const [n, special] of [[1031, true], [16, false], [15, true], [4096, false], [33, true]] as const) {
+    const x = f32([1, n], 7);
+    const d = x.data as Float32Array;
+    if (special) {
+      d[n - 1] = -0, d[2] = NaN, d[n - 2] = 6.5; // NaN is ignored by the range, quantises to 0
+      if (n > 100) d[40] = Infinity, d[41] = -Infinity; // scale inf: x / scale 0 or NaN
+    }
+    await sameQ({
+      opType: "DynamicQuantizeLinear",
+      opset: 11,
+      inputs: [inp("x", x)],
+      outputs: ["y", "s", "z"],
+    });
+  }
+  // ties: x / scale with scale = 1 / 255 exactly when the range is [0, 1]... rounding of halves
+  const t = f32([1, 64]);
+  const td = t.data as Float32Array;
+  for (let i = 0; i < 64; i++) td[i] = Math.fround(((i % 9) + 0.5) / 8); // range [0, 1.0625]
+  await sameQ({
+    opType: "DynamicQuantizeLinear",
+    opset: 11,
+    inputs: [inp("x", t)],
+    outputs: ["y", "s", "z"],
+  });
+});
+
 Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plain C = qemu", async () => {
   for (
     const [n, scale, ty] of [[1031, 0.05, DType.uint8], [2053, 0.25, DType.int8], [
