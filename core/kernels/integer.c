@@ -5,7 +5,8 @@
  *
  * DynamicQuantizeLinear: no ints; x float -> y uint8, y_scale float, y_zero_point uint8.
  * lo = min(0, min x), hi = max(0, max x) (x ascending; NaN ignored), scale = (hi - lo) / 255,
- * (1 / 255 when hi = lo, as the ONNX reference), zp = clamp(roundeven((0 - lo) / scale), 0, 255),
+ * (1 / 255 when hi = lo, as the ONNX reference), zp = clamp(roundeven((0 - lo) / scale), 0, 255)
+ * (0 when that is NaN: an infinite input),
  * y = clamp(roundeven(x / scale) + zp, 0, 255), each in float.
  *
  * ConvInteger: Conv's ints (nn.c); inputs x, w (uint8/int8), x_zero_point? (scalar),
@@ -15,6 +16,48 @@
 #include "kernel.h"
 #include "mathf.h"
 #include "ops.h"
+#include "simd.h"
+
+#if defined(OPML_X86)
+/* The range pass of DynamicQuantizeLinear on 16 lanes: each lane keeps its own lo / hi by the
+ * scalar loop's comparisons (NaN never replaces), then the lanes are combined the same way. The
+ * result does not depend on the order: min and max of non-NaN floats and 0 are unique values
+ * (a -0 never replaces the initial +0). Returns how many values it read. */
+__attribute__((target("avx512f"))) static uint32_t dq_range_avx512(const float *x, uint32_t n, float *lo, float *hi) {
+  __m512 l = _mm512_setzero_ps(), h = l;
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    l = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), l, v);
+    h = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, h, _CMP_GT_OQ), h, v);
+  }
+  float tl[16], th[16];
+  _mm512_storeu_ps(tl, l);
+  _mm512_storeu_ps(th, h);
+  for (int j = 0; j < 16; j++) {
+    if (tl[j] < *lo) *lo = tl[j];
+    if (th[j] > *hi) *hi = th[j];
+  }
+  return i;
+}
+
+/* y = clamp(roundeven(x / scale) + zp, 0, 255) on 16 lanes: the same division, rounding (vroundps
+ * to nearest even, as opml_roundevenf, the sign kept), addition and bounds (NaN gives 0). */
+__attribute__((target("avx512f"))) static uint32_t dq_quantize_avx512(const float *x, uint32_t n, float scale, float zp,
+                                                                      uint8_t *y) {
+  const __m512 vs = _mm512_set1_ps(scale), vz = _mm512_set1_ps(zp), top = _mm512_set1_ps(255.0f);
+  const __m512 zero = _mm512_setzero_ps();
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 r = _mm512_roundscale_ps(_mm512_div_ps(_mm512_loadu_ps(x + i), vs), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 q = _mm512_add_ps(r, vz);
+    __m512i b = _mm512_maskz_cvttps_epi32(_mm512_cmp_ps_mask(q, zero, _CMP_GT_OQ), q);
+    b = _mm512_mask_mov_epi32(b, _mm512_cmp_ps_mask(q, top, _CMP_GE_OQ), _mm512_set1_epi32(255));
+    _mm_storeu_si128((__m128i *)(y + i), _mm512_cvtepi32_epi8(b));
+  }
+  return i;
+}
+#endif
 
 static int k_dynamic_quantize(const opml_node *nd) {
   const opml_tensor *X = nd->in[0];
@@ -23,15 +66,25 @@ static int k_dynamic_quantize(const opml_node *nd) {
       Z->dtype != DT_UINT8 || Y->size != X->size || S->size != 1 || Z->size != 1) return OPML_EATTR;
   const float *x = (const float *)X->data;
   float lo = 0.0f, hi = 0.0f;
-  for (uint32_t i = 0; i < X->size; i++) {
+  uint32_t i0 = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx512()) i0 = dq_range_avx512(x, X->size, &lo, &hi);
+#endif
+  for (uint32_t i = i0; i < X->size; i++) {
     if (x[i] < lo) lo = x[i];
     if (x[i] > hi) hi = x[i];
   }
   float scale = (hi == lo ? 1.0f : hi - lo) / 255.0f;
   float zp = opml_roundevenf((0.0f - lo) / scale);
-  zp = zp < 0.0f ? 0.0f : zp > 255.0f ? 255.0f : zp;
+  /* NaN (infinite inputs: inf / inf) gives 0, as every in-range value's bits stay: the float to
+   * uint8 conversion of a NaN is undefined in C (x86 and MIPS differed) */
+  zp = zp > 0.0f ? (zp > 255.0f ? 255.0f : zp) : 0.0f;
   uint8_t *y = (uint8_t *)Y->data;
-  for (uint32_t i = 0; i < X->size; i++) {
+  i0 = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx512()) i0 = dq_quantize_avx512(x, X->size, scale, zp, y);
+#endif
+  for (uint32_t i = i0; i < X->size; i++) {
     float q = opml_roundevenf(x[i] / scale) + zp;
     y[i] = q >= 255.0f ? 255 : q > 0.0f ? (uint8_t)q : 0; /* NaN -> 0 */
   }

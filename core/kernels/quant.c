@@ -83,6 +83,15 @@ __attribute__((target("avx2"))) static uint32_t widen8_avx2(const uint8_t *s, in
   }
   return j;
 }
+
+/* 1 iff the byte paths run (conv_bytes, matmul_bytes, dw_plane_avx512, ...): AVX-512 paths on,
+ * and the host has VL, BW and VNNI. */
+static int pb_use(void) {
+  static int v = -1; /* racing threads store the same value */
+  if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vnni");
+  return v;
+}
 #endif
 
 /* dst[j] = src[start + j*stride] - zp for an 8-bit tensor, as int16 (|value| <= 255). */
@@ -252,7 +261,21 @@ __attribute__((target("avx2"))) static uint32_t requant_row_avx2(const int32_t *
 #endif
 
 #if defined(OPML_X86)
-/* requant8's steps on 16 accumulators (AVX-512 F; the low bytes by vpmovdb, as store_bytes8). */
+/* The low bytes of 16 int32 lanes to y[0 .. min(n, 16)): vpmovdb to a register and a plain store
+ * (its masked store form is much slower on some hosts). */
+__attribute__((target("avx512f"))) static inline void store_bytes16(uint8_t *y, uint32_t n, __m512i q) {
+  const __m128i b = _mm512_cvtepi32_epi8(q);
+  if (n >= 16) {
+    _mm_storeu_si128((__m128i *)y, b);
+  } else {
+    uint8_t t[16];
+    _mm_storeu_si128((__m128i *)t, b);
+    memcpy(y, t, n);
+  }
+}
+
+/* requant8's steps on 16 accumulators (AVX-512 F; the low bytes by vpmovdb, as store_bytes8), the
+ * last partial vector masked: all n outputs. */
 __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int32_t *acc, uint32_t bias,
                                                                       const requant_t *r, int32_t zp, int32_t lo,
                                                                       int32_t hi, uint8_t *y, uint32_t n) {
@@ -261,8 +284,10 @@ __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int3
   const __m512i m = _mm512_set1_epi32(r->mant), c0 = _mm512_set1_epi64(r->c0), low = _mm512_set1_epi64(0xFFFFFFFF);
   const __m128i sh = _mm_cvtsi32_si128(r->sh);
   uint32_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512i a = _mm512_add_epi32(_mm512_loadu_si512((const void *)(acc + i)), vb);
+  for (; i < n; i += 16) {
+    /* the last partial vector masked: acc read and y written only below n */
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    const __m512i a = _mm512_add_epi32(_mm512_maskz_loadu_epi32(k, (const void *)(acc + i)), vb);
     const __m512i pe = _mm512_mul_epi32(a, m), po = _mm512_mul_epi32(_mm512_srli_epi64(a, 32), m);
     const __m512i q0 = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po), sh);
     const __m512i odd = _mm512_and_si512(_mm512_xor_si512(q0, vz), one);
@@ -270,9 +295,9 @@ __attribute__((target("avx512f"))) static uint32_t requant_row_avx512(const int3
     const __m512i qo = _mm512_add_epi64(_mm512_add_epi64(po, c0), _mm512_srli_epi64(odd, 32));
     __m512i q = _mm512_sra_epi32(_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(qe, 32), qo), sh);
     q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), vlo), vhi);
-    _mm_storeu_si128((__m128i *)(y + i), _mm512_cvtepi32_epi8(q));
+    store_bytes16(y + i, n - i, q);
   }
-  return i;
+  return n;
 }
 #endif
 
@@ -283,7 +308,7 @@ static void requant_row_p(const int32_t *acc, uint32_t bias, const requant_t *r,
   uint32_t i = 0;
 #if defined(OPML_X86)
   if (r->mode == RQ_FAST && opml_use_avx512()) i = requant_row_avx512(acc, bias, r, zp, lo, hi, y, n);
-  if (r->mode == RQ_FAST && opml_use_avx2()) i += requant_row_avx2(acc + i, bias, r, zp, lo, hi, y + i, n - i, padded);
+  else if (r->mode == RQ_FAST && opml_use_avx2()) i = requant_row_avx2(acc, bias, r, zp, lo, hi, y, n, padded);
 #endif
   (void)padded;
   for (; i < n; i++) y[i] = (uint8_t)requant((int32_t)((uint32_t)acc[i] + bias), r, zp, lo, hi);
@@ -428,6 +453,27 @@ __attribute__((target("avx2"))) static uint32_t quantize_run8_avx2(const float *
 }
 #endif
 
+#if defined(OPML_X86)
+/* quantize_run8_avx2 on 16 lanes (AVX-512 F), the last partial vector masked: all n. */
+__attribute__((target("avx512f"))) static uint32_t quantize_run8_avx512(const float *x, uint32_t n, float s, int32_t z,
+                                                                       int32_t lo, int32_t hi, uint8_t *y) {
+  const __m512 vs = _mm512_set1_ps(s), flo = _mm512_set1_ps((float)(lo - z)), fhi = _mm512_set1_ps((float)(hi - z));
+  const __m512 big = _mm512_set1_ps(12582912.0f), zero = _mm512_setzero_ps();
+  const __m512i vz = _mm512_set1_epi32(z);
+  for (uint32_t i = 0; i < n; i += 16) {
+    const __mmask16 k = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+    __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(k, x + i), vs);
+    const __mmask16 gt = _mm512_cmp_ps_mask(v, fhi, _CMP_GT_OQ), lt = _mm512_cmp_ps_mask(v, flo, _CMP_LT_OQ);
+    v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v, zero);
+    v = _mm512_mask_blend_ps(lt, v, flo);
+    v = _mm512_mask_blend_ps(gt, v, fhi);
+    const __m512 r = _mm512_sub_ps(_mm512_add_ps(v, big), big); /* an integer value, exactly */
+    store_bytes16(y + i, n - i, _mm512_add_epi32(_mm512_cvtps_epi32(r), vz));
+  }
+  return n;
+}
+#endif
+
 /* A small float element (float8, float4) as float32, exactly. */
 static float small_at(const opml_tensor *t, uint32_t i) { return opml_small_to_f32(t->dtype, ((const uint8_t *)t->data)[i]); }
 
@@ -501,7 +547,8 @@ static int k_quantize(const opml_node *n) {
         const int32_t z0 = zp ? get_int(zp, base) : 0;
         uint32_t done = 0;
 #if defined(OPML_X86)
-        if (opml_use_avx2()) done = quantize_run8_avx2(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
+        if (opml_use_avx512()) done = quantize_run8_avx512(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
+        else if (opml_use_avx2()) done = quantize_run8_avx2(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
 #endif
         if (!done) quantize_run8(xv + e, l.inner, s0, z0, lo, hi, (uint8_t *)y->data + e);
         for (uint32_t i = done ? done : l.inner; i < l.inner; i++) {
@@ -521,6 +568,23 @@ static int k_quantize(const opml_node *n) {
 
 /* x - zp as float: exact for 8/16-bit x; int32 x is subtracted in 64 bits and rounded once. */
 static float centred(int32_t x, int32_t z) { return (float)((int64_t)x - z); }
+
+#if defined(OPML_X86)
+/* A run of y = float(x - z) * s (one scale) 16 at a time: the exact integer difference converted
+ * (|x - z| <= 510, exact) and one float32 multiply per lane, as the scalar code. Returns how many. */
+__attribute__((target("avx512f"))) static uint32_t dequantize_run_avx512(const uint8_t *x, int u8, uint32_t n,
+                                                                         int32_t z, float s, float *y) {
+  const __m512i vz = _mm512_set1_epi32(z);
+  const __m512 vs = _mm512_set1_ps(s);
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)(x + i));
+    const __m512i w = u8 ? _mm512_cvtepu8_epi32(v) : _mm512_cvtepi8_epi32(v);
+    _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(w, vz)), vs));
+  }
+  return i;
+}
+#endif
 
 /* y = float(x - x_zero_point) * x_scale (float32 product). */
 static int k_dequantize(const opml_node *n) {
@@ -543,6 +607,15 @@ static int k_dequantize(const opml_node *n) {
         /* one scale for the whole run: a table of the 256 possible results (same bits) */
         float table[256];
         int32_t z = zp ? get_int(zp, base) : 0, off = x->dtype == DT_INT8 ? 128 : 0;
+#if defined(OPML_X86)
+        if (opml_use_avx512()) {
+          const uint32_t done = dequantize_run_avx512((const uint8_t *)x->data + e, x->dtype == DT_UINT8, l.inner, z,
+                                                      sv[base], yv + e);
+          for (uint32_t i = done; i < l.inner; i++) yv[e + i] = centred(get_int(x, e + i), z) * sv[base];
+          e += l.inner;
+          continue;
+        }
+#endif
         for (int32_t v = 0; v < 256; v++) table[v] = centred(v - off, z) * sv[base];
         if (x->dtype == DT_UINT8) {
           const uint8_t *xs = (const uint8_t *)x->data + e;
@@ -870,12 +943,24 @@ static void row_times_b(const int16_t *a, const opml_tensor *B, size_t b0, uint3
 
 /*
  * acc (M x N per batch, batch-major) = (A - a_zp) x (B - b_zp) for every batch. a_zp is absent,
- * one value or one per row of A; b_zp absent, one value or one per column of B. Up to 3 rows of
- * A per matrix go through row_times_b, more through gemm_i16 with B^T packed.
+ * one value or one per row of A; b_zp absent, one value or one per column of B. With AVX-512
+ * VNNI: up to 3 rows of A through matmul_rows_bytes, more through matmul_bytes; otherwise up to 3
+ * rows through row_times_b, more through gemm_i16 with B^T packed.
  */
+#if defined(OPML_X86)
+static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                        const opml_tensor *bzp, int32_t *out);
+
+static int matmul_rows_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                             const opml_tensor *bzp, int32_t *out);
+#endif
+
 static int matmul_i32(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
                       const opml_tensor *bzp, int32_t *acc) {
   uint32_t M = l->M, K = l->K, N = l->N;
+#if defined(OPML_X86)
+  if (pb_use()) return M > 3 ? matmul_bytes(l, A, B, azp, bzp, acc) : matmul_rows_bytes(l, A, B, azp, bzp, acc);
+#endif
   int rows = M <= 3;
   size_t n_wp = rows ? 0 : packed_size(N, K) / sizeof(int16_t);
   int16_t *wp = opml_alloc((n_wp + (size_t)M * K) * sizeof(int16_t) + 4);
@@ -1078,27 +1163,88 @@ __attribute__((target("avx2"))) static uint32_t dw3x3_row_avx2(const int16_t *r0
   }
   return ow;
 }
+
+/* dw3x3_row_avx2 on 16 lanes (AVX-512 F), padded: the last chunk writes up to 15 past OW and reads
+ * up to 31 int16 past its last tap (stride 2). */
+__attribute__((target("avx512f"))) static uint32_t dw3x3_row_avx512(const int16_t *r0, size_t PW, const int16_t *wk,
+                                                                    uint32_t sw, uint32_t OW, uint32_t bias,
+                                                                    int32_t *row) {
+  __m512i w[9];
+  for (int t = 0; t < 9; t++) w[t] = _mm512_set1_epi32(wk[t]);
+  uint32_t ow = 0;
+  for (; ow < OW; ow += 16) {
+    __m512i s = _mm512_set1_epi32((int32_t)bias);
+    for (int kh = 0; kh < 3; kh++) {
+      const int16_t *r = r0 + kh * PW + (size_t)ow * sw;
+      for (int kw = 0; kw < 3; kw++) {
+        __m512i v;
+        if (sw == 1) v = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(r + kw)));
+        else v = _mm512_srai_epi32(_mm512_slli_epi32(_mm512_loadu_si512((const void *)(r + kw)), 16), 16);
+        s = _mm512_add_epi32(s, _mm512_mullo_epi32(w[kh * 3 + kw], v));
+      }
+    }
+    _mm512_storeu_si512((void *)(row + ow), s);
+  }
+  return ow;
+}
 #endif
 
 /* The outputs dw3x3_row_avx2 computed (0 without AVX2 or for strides other than 1 and 2). */
 static uint32_t dw3x3_row_fast(const int16_t *r0, size_t PW, const int16_t *wk, uint32_t sw, uint32_t OW, uint32_t bias,
                                int32_t *row) {
 #if defined(OPML_X86)
+  if ((sw == 1 || sw == 2) && opml_use_avx512()) return dw3x3_row_avx512(r0, PW, wk, sw, OW, bias, row);
   if ((sw == 1 || sw == 2) && opml_use_avx2()) return dw3x3_row_avx2(r0, PW, wk, sw, OW, bias, row, 1);
 #endif
   (void)r0, (void)PW, (void)wk, (void)sw, (void)OW, (void)bias, (void)row;
   return 0;
 }
 
+#if defined(OPML_X86)
+/* The padded plane of depthwise() 32 int16 at a time (AVX-512 BW): x's bytes by a masked load
+ * (the padding's lanes masked off: 0, never read), minus zx on the inside lanes. Writes up to 31
+ * past the plane (DW_SLACK). */
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void dw_plane_avx512(const conv_layout *l,
+                                                                                      const uint8_t *x, int u8,
+                                                                                      int32_t zx, uint32_t PH,
+                                                                                      uint32_t PW, int16_t *plane) {
+  const __m512i vz = _mm512_set1_epi16((int16_t)zx);
+  const uint32_t pl = l->pl, W = l->W;
+  for (uint32_t ph = 0; ph < PH; ph++) {
+    const int32_t ih = (int32_t)ph - (int32_t)l->pt;
+    int16_t *dst = plane + (size_t)ph * PW;
+    const int inside = ih >= 0 && ih < (int32_t)l->H;
+    for (uint32_t c = 0; c < PW; c += 32) {
+      /* lanes c + i with pl <= c + i < pl + W read x[ih * W + c + i - pl] */
+      uint32_t from = c < pl ? pl - c : 0, to = pl + W > c ? pl + W - c : 0;
+      if (to > 32) to = 32;
+      __mmask32 m = 0;
+      if (inside && from < to) m = (__mmask32)((to - from == 32 ? 0xFFFFFFFFu : ((1u << (to - from)) - 1)) << from);
+      const __m256i b = _mm256_maskz_loadu_epi8(m, x + (ptrdiff_t)ih * W + (ptrdiff_t)c - (ptrdiff_t)pl);
+      const __m512i v = u8 ? _mm512_cvtepu8_epi16(b) : _mm512_cvtepi8_epi16(b);
+      _mm512_storeu_si512((void *)(dst + c), _mm512_maskz_sub_epi16(m, v, vz));
+    }
+  }
+}
+#endif
+
 /*
  * Depthwise (one input and one output channel per group): the padded plane of (x - x_zp) as
  * int16, then a direct sliding window requantised on the fly: KH * KW multiply-accumulates per
- * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers.
+ * output, no patch copy. 3x3 with unit dilation (the common case) keeps its weights in registers
+ * and sums the whole plane into acc ([OH * OW] plus DW_ACC_SLACK) before one requantisation.
  */
 static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int32_t zx, const int16_t *wk,
-                      int16_t *plane, int32_t *row, const conv_out *o, uint8_t *y) {
+                      int16_t *plane, int32_t *acc, const conv_out *o, uint8_t *y) {
   uint32_t PH = (l->OH - 1) * l->sh + (l->KH - 1) * l->dh + 1, PW = (l->OW - 1) * l->sw + (l->KW - 1) * l->dw + 1;
-  for (uint32_t ph = 0; ph < PH; ph++) {
+  int built = 0;
+#if defined(OPML_X86)
+  if (pb_use()) {
+    dw_plane_avx512(l, (const uint8_t *)x->data + x0, x->dtype == DT_UINT8, zx, PH, PW, plane);
+    built = 1;
+  }
+#endif
+  for (uint32_t ph = built ? PH : 0; ph < PH; ph++) {
     int32_t ih = (int32_t)ph - (int32_t)l->pt;
     int16_t *dst = plane + (size_t)ph * PW;
     uint32_t pw = 0;
@@ -1115,12 +1261,14 @@ static void depthwise(const conv_layout *l, const opml_tensor *x, size_t x0, int
   const int32_t zp = o->zp, lo = o->lo, hi = o->hi;
   const uint32_t bias = o->bias, sw = l->sw, OW = l->OW;
   if (l->KH == 3 && l->KW == 3 && l->dh == 1 && l->dw == 1) {
+    /* rows in order: a row's vector tail runs into the next row, which then overwrites it */
     for (uint32_t oh = 0; oh < l->OH; oh++) {
       const int16_t *r0 = plane + (size_t)oh * l->sh * PW;
+      int32_t *row = acc + (size_t)oh * OW;
       uint32_t ow = dw3x3_row_fast(r0, PW, wk, sw, OW, bias, row);
       dw3x3_row(r0, PW, wk, sw, ow, OW, bias, row);
-      requant_row_p(row, 0, &rq, zp, lo, hi, y + (size_t)oh * OW, OW, ow >= OW);
     }
+    requant_row_p(acc, 0, &rq, zp, lo, hi, y, l->OH * OW, 1);
     return;
   }
   for (uint32_t oh = 0; oh < l->OH; oh++) {
@@ -1150,11 +1298,13 @@ static void rq_item(void *ctx, size_t r) {
   requant_row(j->acc + r * j->P, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + r * j->P, j->P);
 }
 
-/* int16 after a depthwise plane: the last chunk of dw3x3_row_avx2 in the last row reads up to 15
- * past the plane (stride 2; 7 at stride 1); the row buffer is rounded up to 8 outputs. */
-#define DW_SLACK 40
+/* int16 after a depthwise plane: the last chunk of dw3x3_row_avx512 in the last row reads up to 31
+ * past the plane (stride 2; 15 at stride 1; half that with AVX2); int32 after the accumulators:
+ * the last row's chunk writes up to 15 past them. */
+#define DW_SLACK 72
+#define DW_ACC_SLACK 16
 
-/* Depthwise convolution, one item per (channel, image): its own plane, row and weights. */
+/* Depthwise convolution, one item per (channel, image): its own plane, accumulators and weights. */
 typedef struct {
   const conv_layout *l;
   const opml_tensor *x, *w, *wzp;
@@ -1170,18 +1320,18 @@ static void dw_item(void *ctx, size_t item) {
   dw_job *j = ctx;
   const conv_layout *l = j->l;
   const uint32_t g = (uint32_t)(item / l->N), b = (uint32_t)(item % l->N);
-  const uint32_t OW8 = (l->OW + 7) & ~7u;
-  int32_t *row = opml_alloc(OW8 * sizeof(int32_t) + (j->K + j->plane + DW_SLACK) * sizeof(int16_t) + 8);
-  if (!row) {
+  const size_t n_acc = (size_t)j->P + DW_ACC_SLACK;
+  int32_t *acc = opml_alloc(n_acc * sizeof(int32_t) + (j->K + j->plane + DW_SLACK) * sizeof(int16_t) + 8);
+  if (!acc) {
     j->failed = 1;
     return;
   }
-  int16_t *wk = (int16_t *)(row + OW8), *plane = wk + j->K;
+  int16_t *wk = (int16_t *)(acc + n_acc), *plane = wk + j->K;
   memset(plane + j->plane, 0, DW_SLACK * sizeof(int16_t)); /* read past the plane, results unused */
   widen8(j->w, (size_t)g * j->K, 1, j->K, zero_point(j->wzp, g), wk);
-  depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, row, &j->outs[g],
+  depthwise(l, j->x, ((size_t)b * l->C + g) * l->H * l->W, j->zx, wk, plane, acc, &j->outs[g],
             j->y + ((size_t)b * l->M + g) * j->P);
-  opml_free(row);
+  opml_free(acc);
 }
 
 #if defined(OPML_X86)
@@ -1191,7 +1341,7 @@ static void dw_item(void *ctx, size_t item) {
  * the output positions p instead of the output channels. x - x_zp is widened to int16 in pairs
  * of channels, xi[(k / 2) * 2 * P8 + 2 * p + k % 2] (P8 = P rounded up to 8, the padding and an
  * odd K's last channel zero), and one vpmaddwd multiplies 8 positions' pairs by a broadcast pair
- * of weights: tiles of 4 output channels by 24 positions, summed exactly (mod 2^32, so the same
+ * of weights: tiles of 4 output channels by 16 positions, summed exactly (mod 2^32, so the same
  * bits as gemm_i16), then requantised row by row while the tile's rows are in cache.
  */
 #define PW_MR 4
@@ -1222,8 +1372,7 @@ __attribute__((target("avx2"))) static void pw_widen(const opml_tensor *x, size_
 }
 
 /* acc[r * P8 + p0 + 8v + lane] for r < 4 and NV vectors of 8 positions from p0; MAC(s, x, w) is
- * s + madd(x, w): vpmaddwd and vpaddd, or AVX-512 VNNI's vpdpwssd (the same wrapping sum, no
- * saturation), which with 32 vector registers also keeps a 4 x 3 tile out of memory. */
+ * s + madd(x, w): vpmaddwd and vpaddd (hosts without VNNI: with it, conv_bytes runs instead). */
 #define PW_TILE(NAME, TARGET, NV, MAC)                                                                   \
   __attribute__((target(TARGET))) static void NAME(const int16_t *w, uint32_t K2, const int16_t *xi,   \
                                                    uint32_t P8, uint32_t p0, int32_t *acc) {           \
@@ -1245,54 +1394,10 @@ __attribute__((target("avx2"))) static void pw_widen(const opml_tensor *x, size_
       for (int v = 0; v < NV; v++) _mm256_storeu_si256((__m256i *)(acc + (size_t)r * P8 + p0 + 8 * v), s[r][v]); \
   }
 #define PW_MAC_AVX2(s, x, w) _mm256_add_epi32((s), _mm256_madd_epi16((x), (w)))
-#define PW_MAC_VNNI(s, x, w) _mm256_dpwssd_epi32((s), (x), (w))
-#define PW_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
 PW_TILE(pw_tile_avx2_2, "avx2", 2, PW_MAC_AVX2)
 PW_TILE(pw_tile_avx2_1, "avx2", 1, PW_MAC_AVX2)
 
-/* The hot 4 x 3 VNNI tile with named accumulators (GCC copies array-held ones every iteration). */
-static inline int32_t pw_pair(const int16_t *w) {
-  int32_t pair;
-  memcpy(&pair, w, 4);
-  return pair;
-}
-__attribute__((target(PW_VNNI))) static void pw_tile_vnni_3(const int16_t *w, uint32_t K2, const int16_t *xi,
-                                                             uint32_t P8, uint32_t p0, int32_t *acc) {
-  __m256i s00 = _mm256_setzero_si256(), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
-  __m256i s20 = s00, s21 = s00, s22 = s00, s30 = s00, s31 = s00, s32 = s00;
-  const int16_t *w0 = w, *w1 = w + K2, *w2 = w1 + K2, *w3 = w2 + K2, *xr = xi + 2 * (size_t)p0;
-  const size_t xs = 2 * (size_t)P8;
-  for (uint32_t k = 0; k < K2; k += 2, xr += xs) {
-    const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr), x1 = _mm256_loadu_si256((const __m256i *)(xr + 16));
-    const __m256i x2 = _mm256_loadu_si256((const __m256i *)(xr + 32));
-    __m256i b = _mm256_set1_epi32(pw_pair(w0 + k));
-    s00 = _mm256_dpwssd_epi32(s00, x0, b), s01 = _mm256_dpwssd_epi32(s01, x1, b), s02 = _mm256_dpwssd_epi32(s02, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w1 + k));
-    s10 = _mm256_dpwssd_epi32(s10, x0, b), s11 = _mm256_dpwssd_epi32(s11, x1, b), s12 = _mm256_dpwssd_epi32(s12, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w2 + k));
-    s20 = _mm256_dpwssd_epi32(s20, x0, b), s21 = _mm256_dpwssd_epi32(s21, x1, b), s22 = _mm256_dpwssd_epi32(s22, x2, b);
-    b = _mm256_set1_epi32(pw_pair(w3 + k));
-    s30 = _mm256_dpwssd_epi32(s30, x0, b), s31 = _mm256_dpwssd_epi32(s31, x1, b), s32 = _mm256_dpwssd_epi32(s32, x2, b);
-  }
-  int32_t *a = acc + p0;
-  _mm256_storeu_si256((__m256i *)a, s00), _mm256_storeu_si256((__m256i *)(a + 8), s01);
-  _mm256_storeu_si256((__m256i *)(a + 16), s02), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s10), _mm256_storeu_si256((__m256i *)(a + 8), s11);
-  _mm256_storeu_si256((__m256i *)(a + 16), s12), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s20), _mm256_storeu_si256((__m256i *)(a + 8), s21);
-  _mm256_storeu_si256((__m256i *)(a + 16), s22), a += P8;
-  _mm256_storeu_si256((__m256i *)a, s30), _mm256_storeu_si256((__m256i *)(a + 8), s31);
-  _mm256_storeu_si256((__m256i *)(a + 16), s32);
-}
-PW_TILE(pw_tile_vnni_1, PW_VNNI, 1, PW_MAC_VNNI)
 
-/* 1 iff the VNNI tiles run (AVX-512 paths on, and the host has VNNI). */
-static int pw_use_vnni(void) {
-  static int v = -1;
-  if (v < 0) v = opml_use_avx512() && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vnni");
-  return v;
-}
 
 typedef struct {
   const int16_t *w, *xi; /* w: [M4][K2] int16, x's zero point not involved */
@@ -1309,17 +1414,455 @@ static void pw_item(void *ctx, size_t item) {
   const int16_t *w = j->w + (size_t)m0 * j->K2;
   int32_t *acc = j->acc + (size_t)m0 * P8;
   uint32_t p = 0;
-  if (pw_use_vnni()) {
-    for (; p + 24 <= P8; p += 24) pw_tile_vnni_3(w, j->K2, j->xi, P8, p, acc);
-    for (; p < P8; p += 8) pw_tile_vnni_1(w, j->K2, j->xi, P8, p, acc);
-  } else {
-    for (; p + 16 <= P8; p += 16) pw_tile_avx2_2(w, j->K2, j->xi, P8, p, acc);
-    for (; p < P8; p += 8) pw_tile_avx2_1(w, j->K2, j->xi, P8, p, acc);
-  }
+  for (; p + 16 <= P8; p += 16) pw_tile_avx2_2(w, j->K2, j->xi, P8, p, acc);
+  for (; p < P8; p += 8) pw_tile_avx2_1(w, j->K2, j->xi, P8, p, acc);
   for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
     const conv_out *o = &j->outs[m];
     requant_row_p(acc + (size_t)(m - m0) * P8, o->bias, &o->rq, o->zp, o->lo, o->hi, j->y + (size_t)m * j->P, j->P, 1);
   }
+}
+
+/*
+ * The same pointwise sums from bytes (AVX-512 VNNI): one vpdpbusd multiplies 4 unsigned bytes by
+ * 4 signed bytes in each of 16 lanes and adds the 4 products to the lane's int32, wrapping and
+ * never saturating, so 64 exact multiply-accumulates per instruction. The operands are offset
+ * into those ranges: a = x as uint8 (int8 x plus 128), b = w as int8 (uint8 w minus 128), with
+ * za, zb the zero points moved alike, so a - za = x - zx and b - zb = w - zw; then (mod 2^32)
+ *   sum_k (a - za)(b - zb) = sum_k a b - zb * sum_k a - za * sum_k b + K za zb,
+ * the last two terms folded into the channel's bias, the second (per position) subtracted
+ * before requantisation when zb is not 0. x is interleaved by 4 channels,
+ * xb[(k / 4) * 4 * P8 + 4 * p + k % 4], the padding channels and positions 0 (so they add 0).
+ */
+#define PB_VNNI "avx2,avx512f,avx512vl,avx512bw,avx512vnni"
+
+/* xb of K rows of P bytes at base (each byte xor flip). */
+__attribute__((target("avx2"))) static void pb_widen(const uint8_t *base, uint8_t flip, uint32_t K, uint32_t P,
+                                                      uint32_t P8, uint8_t *xb) {
+  const __m128i vf = _mm_set1_epi8((char)flip), zero = _mm_setzero_si128();
+  for (uint32_t k = 0; k < K; k += 4) {
+    const uint8_t *r[4];
+    for (uint32_t i = 0; i < 4; i++) r[i] = k + i < K ? base + (size_t)(k + i) * P : 0;
+    uint8_t *dst = xb + (size_t)k * P8;
+    uint32_t p = 0;
+    for (; p + 16 <= P; p += 16) {
+      __m128i v[4];
+      for (int i = 0; i < 4; i++) v[i] = r[i] ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(r[i] + p)), vf) : zero;
+      const __m128i ab0 = _mm_unpacklo_epi8(v[0], v[1]), ab1 = _mm_unpackhi_epi8(v[0], v[1]);
+      const __m128i cd0 = _mm_unpacklo_epi8(v[2], v[3]), cd1 = _mm_unpackhi_epi8(v[2], v[3]);
+      _mm_storeu_si128((__m128i *)(dst + 4 * p), _mm_unpacklo_epi16(ab0, cd0));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 16), _mm_unpackhi_epi16(ab0, cd0));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 32), _mm_unpacklo_epi16(ab1, cd1));
+      _mm_storeu_si128((__m128i *)(dst + 4 * p + 48), _mm_unpackhi_epi16(ab1, cd1));
+    }
+    for (; p < P; p++) {
+      for (int i = 0; i < 4; i++) dst[4 * p + i] = r[i] ? (uint8_t)(r[i][p] ^ flip) : 0;
+    }
+    memset(dst + 4 * (size_t)P, 0, 4 * (size_t)(P8 - P));
+  }
+}
+
+/* colsum[p] = the sum over the K4 rows of xb of position p's bytes (p < P8; unsigned, or signed
+ * with sgn): vpdpbusd by ones. */
+__attribute__((target(PB_VNNI))) static void pb_colsum(const uint8_t *xb, uint32_t K4, uint32_t P8, int32_t *colsum,
+                                                        int sgn) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (uint32_t p = 0; p < P8; p += 16) {
+    /* 16 positions, or the last 8 (masked: xb holds P8 of them) */
+    const __mmask16 m = P8 - p >= 16 ? (__mmask16)0xFFFF : (__mmask16)0xFF;
+    __m512i s = _mm512_setzero_si512();
+    for (uint32_t k = 0; k < K4; k += 4) {
+      const __m512i v = _mm512_maskz_loadu_epi32(m, (const void *)(xb + (size_t)k * P8 + 4 * (size_t)p));
+      s = sgn ? _mm512_dpbusd_epi32(s, ones, v) : _mm512_dpbusd_epi32(s, v, ones);
+    }
+    _mm512_mask_storeu_epi32((void *)(colsum + p), m, s);
+  }
+}
+
+static inline int32_t pb_quad(const int8_t *w) {
+  int32_t q;
+  memcpy(&q, w, 4);
+  return q;
+}
+
+/*
+ * acc rows r < 4 (stride P8) at positions p0 .. p0 + 64: 4 x 4 vectors of 16 lanes (_4x4), 16
+ * positions (_4x1, zmm) or 8 (_4x1h, ymm: the last ones when P8 is not a multiple of 16). MAC(s, v,
+ * q) adds to s the products of the vector v (4 bytes per lane, from xb) and the broadcast quad q
+ * (4 bytes of one row of w): vpdpbusd takes its unsigned operand first, so the conv's tiles
+ * (unsigned x, signed w) pass (v, q) and the matmul's (unsigned A rows, signed B) pass (q, v).
+ */
+#define PB_TILES(SFX, MAC)                                                                                    \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x4##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                 uint32_t P8, uint32_t p0, int32_t *acc) {      \
+    __m512i s00 = _mm512_setzero_si512(), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00;     \
+    __m512i s13 = s00, s20 = s00, s21 = s00, s22 = s00, s23 = s00, s30 = s00, s31 = s00, s32 = s00, s33 = s00;  \
+    const int8_t *w0 = w, *w1 = w + K4, *w2 = w1 + K4, *w3 = w2 + K4;                                          \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    const size_t xs = 4 * (size_t)P8;                                                                           \
+    for (uint32_t k = 0; k < K4; k += 4, xr += xs) {                                                            \
+      const __m512i x0 = _mm512_loadu_si512((const void *)xr), x1 = _mm512_loadu_si512((const void *)(xr + 64)); \
+      const __m512i x2 = _mm512_loadu_si512((const void *)(xr + 128));                                          \
+      const __m512i x3 = _mm512_loadu_si512((const void *)(xr + 192));                                          \
+      __m512i b = _mm512_set1_epi32(pb_quad(w0 + k));                                                           \
+      s00 = MAC(s00, x0, b), s01 = MAC(s01, x1, b), s02 = MAC(s02, x2, b), s03 = MAC(s03, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w1 + k));                                                                   \
+      s10 = MAC(s10, x0, b), s11 = MAC(s11, x1, b), s12 = MAC(s12, x2, b), s13 = MAC(s13, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w2 + k));                                                                   \
+      s20 = MAC(s20, x0, b), s21 = MAC(s21, x1, b), s22 = MAC(s22, x2, b), s23 = MAC(s23, x3, b);               \
+      b = _mm512_set1_epi32(pb_quad(w3 + k));                                                                   \
+      s30 = MAC(s30, x0, b), s31 = MAC(s31, x1, b), s32 = MAC(s32, x2, b), s33 = MAC(s33, x3, b);               \
+    }                                                                                                           \
+    int32_t *a = acc + p0;                                                                                      \
+    PB_ST4(s00, s01, s02, s03) PB_ST4(s10, s11, s12, s13) PB_ST4(s20, s21, s22, s23) PB_ST4(s30, s31, s32, s33) \
+  }                                                                                                             \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x1##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                 uint32_t P8, uint32_t p0, int32_t *acc) {      \
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;                                             \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {                                                \
+      const __m512i x0 = _mm512_loadu_si512((const void *)xr);                                                  \
+      s0 = MAC(s0, x0, _mm512_set1_epi32(pb_quad(w + k)));                                                      \
+      s1 = MAC(s1, x0, _mm512_set1_epi32(pb_quad(w + K4 + k)));                                                 \
+      s2 = MAC(s2, x0, _mm512_set1_epi32(pb_quad(w + 2 * K4 + k)));                                             \
+      s3 = MAC(s3, x0, _mm512_set1_epi32(pb_quad(w + 3 * K4 + k)));                                             \
+    }                                                                                                           \
+    _mm512_storeu_si512((void *)(acc + p0), s0), _mm512_storeu_si512((void *)(acc + P8 + p0), s1);              \
+    _mm512_storeu_si512((void *)(acc + 2 * P8 + p0), s2), _mm512_storeu_si512((void *)(acc + 3 * P8 + p0), s3); \
+  }                                                                                                             \
+  __attribute__((target(PB_VNNI))) static void pb_tile_4x1h##SFX(const int8_t *w, uint32_t K4, const uint8_t *xb, \
+                                                                  uint32_t P8, uint32_t p0, int32_t *acc) {     \
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;                                             \
+    const uint8_t *xr = xb + 4 * (size_t)p0;                                                                    \
+    for (uint32_t k = 0; k < K4; k += 4, xr += 4 * (size_t)P8) {                                                \
+      const __m256i x0 = _mm256_loadu_si256((const __m256i *)xr);                                               \
+      s0 = MAC##H(s0, x0, _mm256_set1_epi32(pb_quad(w + k)));                                                   \
+      s1 = MAC##H(s1, x0, _mm256_set1_epi32(pb_quad(w + K4 + k)));                                              \
+      s2 = MAC##H(s2, x0, _mm256_set1_epi32(pb_quad(w + 2 * K4 + k)));                                          \
+      s3 = MAC##H(s3, x0, _mm256_set1_epi32(pb_quad(w + 3 * K4 + k)));                                          \
+    }                                                                                                           \
+    _mm256_storeu_si256((__m256i *)(acc + p0), s0), _mm256_storeu_si256((__m256i *)(acc + P8 + p0), s1);        \
+    _mm256_storeu_si256((__m256i *)(acc + 2 * P8 + p0), s2);                                                    \
+    _mm256_storeu_si256((__m256i *)(acc + 3 * P8 + p0), s3);                                                    \
+  }
+#define PB_ST4(q0, q1, q2, q3)                                                                                 \
+  _mm512_storeu_si512((void *)a, q0), _mm512_storeu_si512((void *)(a + 16), q1);                               \
+  _mm512_storeu_si512((void *)(a + 32), q2), _mm512_storeu_si512((void *)(a + 48), q3), a += P8;
+#define PB_MAC_XW(s, v, q) _mm512_dpbusd_epi32((s), (v), (q))
+#define PB_MAC_XWH(s, v, q) _mm256_dpbusd_epi32((s), (v), (q))
+#define PB_MAC_AB(s, v, q) _mm512_dpbusd_epi32((s), (q), (v))
+#define PB_MAC_ABH(s, v, q) _mm256_dpbusd_epi32((s), (q), (v))
+PB_TILES(, PB_MAC_XW)
+PB_TILES(_ab, PB_MAC_AB)
+
+/* Tiles of rows m0 .. m0 + 3 over the positions [p, end) of xb (P8 positions a row; p and end
+ * multiples of 8). */
+static void pb_rows(const int8_t *w, uint32_t K4, const uint8_t *xb, uint32_t P8, uint32_t p, uint32_t end,
+                    int32_t *acc, int ab) {
+  for (; p + 64 <= end; p += 64) (ab ? pb_tile_4x4_ab : pb_tile_4x4)(w, K4, xb, P8, p, acc);
+  for (; p + 16 <= end; p += 16) (ab ? pb_tile_4x1_ab : pb_tile_4x1)(w, K4, xb, P8, p, acc);
+  if (p < end) (ab ? pb_tile_4x1h_ab : pb_tile_4x1h)(w, K4, xb, P8, p, acc);
+}
+
+typedef struct {
+  const int8_t *w;       /* [M4][K4] b = w offset to int8, padding 0 */
+  const uint8_t *xb;     /* see pb_widen */
+  const int32_t *colsum; /* [P8] sum_k a, or 0 when every zb is 0 */
+  const int32_t *zb;     /* [M4] the offset weight zero points */
+  const uint32_t *bias;  /* [M4] bias - za * sum_k b + K za zb (mod 2^32) */
+  int32_t *acc;          /* [M4][P8] */
+  const conv_out *outs;
+  uint8_t *y;
+  uint32_t M, K4, P, P8;
+} pb_job;
+
+/* One work item: output channels 4 * item .. + 3, every position, requantised. */
+static void pb_item(void *ctx, size_t item) {
+  const pb_job *j = ctx;
+  const uint32_t m0 = (uint32_t)item * PW_MR, P8 = j->P8;
+  const int8_t *w = j->w + (size_t)m0 * j->K4;
+  int32_t *acc = j->acc + (size_t)m0 * P8;
+  pb_rows(w, j->K4, j->xb, P8, 0, P8, acc, 0);
+  for (uint32_t m = m0; m < m0 + PW_MR && m < j->M; m++) {
+    const conv_out *o = &j->outs[m];
+    int32_t *row = acc + (size_t)(m - m0) * P8;
+    const uint32_t zb = (uint32_t)j->zb[m];
+    if (j->colsum && zb) {
+      for (uint32_t q = 0; q < P8; q++) row[q] = (int32_t)((uint32_t)row[q] - zb * (uint32_t)j->colsum[q]);
+    }
+    requant_row_p(row, j->bias[m], &o->rq, o->zp, o->lo, o->hi, j->y + (size_t)m * j->P, j->P, 1);
+  }
+}
+
+
+/* dst[k] = src[k] xor flip for k < K (dst's padding to K4 already 0); returns their sum as signed
+ * bytes (unsigned with u8), or 0 without want_sum. Plain loops (the compiler's vectors): rows are
+ * short, and a vector version's per-row reduction cost more. */
+static uint32_t pb_pack_row(const uint8_t *src, uint8_t flip, uint32_t K, int8_t *dst, int u8, int want_sum) {
+  uint32_t sum = 0;
+  if (flip) {
+    for (uint32_t k = 0; k < K; k++) dst[k] = (int8_t)(src[k] ^ flip);
+  } else {
+    memcpy(dst, src, K);
+  }
+  if (want_sum && u8) {
+    for (uint32_t k = 0; k < K; k++) sum += (uint8_t)dst[k];
+  } else if (want_sum) {
+    for (uint32_t k = 0; k < K; k++) sum += (uint32_t)(int32_t)dst[k];
+  }
+  return sum;
+}
+
+/* dst[i] = src[2 i] for i < n (AVX-512 BW: vpmovwb keeps the even bytes; masked loads and stores
+ * touch nothing past src[2 (n - 1)] and dst[n - 1]). */
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"))) static void every_other_byte(const uint8_t *src, uint32_t n,
+                                                                                       uint8_t *dst) {
+  for (uint32_t i = 0; i < n; i += 32) {
+    const uint32_t r = n - i < 32 ? n - i : 32, bytes = 2 * r - 1;
+    const __mmask64 m = bytes >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << bytes) - 1);
+    const __m256i v = _mm512_cvtepi16_epi8(_mm512_maskz_loadu_epi8(m, src + 2 * (size_t)i));
+    _mm256_mask_storeu_epi8(dst + i, r == 32 ? 0xFFFFFFFFu : (__mmask32)((1u << r) - 1), v);
+  }
+}
+
+/*
+ * The patches of one image and group as rows of bytes, the weights' order: row k = (ci * KH + kh)
+ * * KW + kw, column p = oh * OW + ow, x's own byte (the byte of x_zp in the padding, so that
+ * a - za is 0 there).
+ */
+static void im2row_bytes(const conv_layout *l, const opml_tensor *x, size_t x0, uint32_t Cg, uint8_t pad,
+                         uint8_t *rows) {
+  const uint32_t HW = l->H * l->W, OW = l->OW, P = l->OH * OW;
+  const uint8_t *xv = (const uint8_t *)x->data;
+  for (uint32_t ci = 0; ci < Cg; ci++) {
+    for (uint32_t kh = 0; kh < l->KH; kh++) {
+      for (uint32_t kw = 0; kw < l->KW; kw++) {
+        int32_t off = (int32_t)(kw * l->dw) - (int32_t)l->pl;
+        uint32_t a, b, k = (ci * l->KH + kh) * l->KW + kw;
+        inside_range(l, off, &a, &b);
+        for (uint32_t oh = 0; oh < l->OH; oh++) {
+          int32_t ih = (int32_t)(oh * l->sh + kh * l->dh) - (int32_t)l->pt;
+          uint8_t *dst = rows + (size_t)k * P + (size_t)oh * OW;
+          uint32_t ow = 0;
+          if (ih >= 0 && ih < (int32_t)l->H) {
+            const uint8_t *src = xv + (size_t)((int64_t)(x0 + ci * HW + (uint32_t)ih * l->W) + (int64_t)a * l->sw + off);
+            for (; ow < a; ow++) dst[ow] = pad;
+            if (l->sw == 1) memcpy(dst + a, src, b - a), ow = b;
+            else if (l->sw == 2) every_other_byte(src, b - a, dst + a), ow = b;
+            for (; ow < b; ow++, src += l->sw) dst[ow] = *src;
+          }
+          for (; ow < OW; ow++) dst[ow] = pad;
+        }
+      }
+    }
+  }
+}
+
+/* Every group and image of a convolution through pb_item (pointwise: x's rows as they are, else
+ * through im2row_bytes); 0, or OPML_ENOMEM. */
+static int conv_bytes(const conv_layout *l, const opml_tensor *x, int32_t zx, const opml_tensor *w,
+                      const opml_tensor *wzp, const conv_out *outs, uint8_t *y, int pointwise) {
+  const uint32_t Cg = l->C / l->G, Mg = l->M / l->G, P = l->OH * l->OW, P8 = (P + 7) & ~7u;
+  const uint32_t K = Cg * l->KH * l->KW, K4 = (K + 3) & ~3u, M4 = (Mg + PW_MR - 1) / PW_MR * PW_MR;
+  const int32_t za = zx + (x->dtype == DT_INT8 ? 128 : 0);
+  const uint8_t xflip = x->dtype == DT_INT8 ? 0x80 : 0, wflip = w->dtype == DT_UINT8 ? 0x80 : 0;
+  const size_t n_rows = pointwise ? 0 : (size_t)K * P;
+  const size_t bytes = (size_t)M4 * K4 + (size_t)K4 * P8 + n_rows + 64;
+  int32_t *acc = opml_alloc(((size_t)M4 * P8 + P8 + 2 * (size_t)M4) * sizeof(int32_t) + bytes);
+  if (!acc) return OPML_ENOMEM;
+  int32_t *colsum = acc + (size_t)M4 * P8, *zb = colsum + P8;
+  uint32_t *bias = (uint32_t *)(zb + M4);
+  int8_t *wb = (int8_t *)(bias + M4);
+  uint8_t *xb = (uint8_t *)(wb + (size_t)M4 * K4), *rows = xb + (size_t)K4 * P8;
+  for (uint32_t g = 0; g < l->G; g++) {
+    int any_zb = 0;
+    memset(wb, 0, (size_t)M4 * K4);
+    for (uint32_t m = 0; m < M4; m++) {
+      zb[m] = 0, bias[m] = 0;
+      if (m >= Mg) continue;
+      const uint32_t oc = g * Mg + m;
+      const uint32_t sum = pb_pack_row((const uint8_t *)w->data + (size_t)oc * K, wflip, K, wb + (size_t)m * K4, 0, za != 0);
+      zb[m] = zero_point(wzp, oc) - (wflip ? 128 : 0);
+      any_zb |= zb[m] != 0;
+      bias[m] = outs[oc].bias - (uint32_t)za * sum + K * (uint32_t)za * (uint32_t)zb[m];
+    }
+    for (uint32_t b = 0; b < l->N; b++) {
+      const size_t x0 = ((size_t)b * l->C + (size_t)g * Cg) * (pointwise ? P : l->H * l->W);
+      if (!pointwise) im2row_bytes(l, x, x0, Cg, (uint8_t)zx, rows);
+      pb_widen(pointwise ? (const uint8_t *)x->data + x0 : rows, xflip, K, P, P8, xb);
+      if (any_zb) pb_colsum(xb, K4, P8, colsum, 0);
+      pb_job j = {wb, xb, any_zb ? colsum : 0, zb, bias, acc, outs + (size_t)g * Mg,
+                  y + ((size_t)b * l->M + (size_t)g * Mg) * P, Mg, K4, P, P8};
+      opml_parallel(M4 / PW_MR, (size_t)Mg * P * K / 4, pb_item, &j);
+    }
+  }
+  opml_free(acc);
+  return OPML_OK;
+}
+
+/*
+ * matmul_i32 through the byte tiles (4 rows of A broadcast, 16 columns of B a vector): a = A as
+ * uint8, b = B as int8 (offset as in conv_bytes, za and zb moved alike), B packed by pb_widen
+ * (its columns as the positions), then per output (mod 2^32)
+ *   sum_k (a - za)(b - zb) = sum_k a b - zb[n] * rowsum[m] - za[m] * colsum[n] + K za[m] zb[n].
+ * Work items: 4 rows by up to MB_COLS columns.
+ */
+#define MB_COLS 256
+typedef struct {
+  const int8_t *ap;    /* [M4][K4] */
+  const uint8_t *bp;   /* [K4 / 4][N8][4] */
+  const int32_t *rowsum, *colsum, *za, *zb;
+  int32_t *acc;        /* [M4][N8] */
+  int32_t *out;        /* [M][N] */
+  uint32_t M, N, K, K4, N8, chunks;
+} mb_job;
+
+static void mb_item(void *ctx, size_t item) {
+  const mb_job *j = ctx;
+  const uint32_t m0 = (uint32_t)(item / j->chunks) * 4, c0 = (uint32_t)(item % j->chunks) * MB_COLS;
+  const uint32_t c1 = c0 + MB_COLS < j->N8 ? c0 + MB_COLS : j->N8, n1 = c1 < j->N ? c1 : j->N;
+  pb_rows(j->ap + (size_t)m0 * j->K4, j->K4, j->bp, j->N8, c0, c1, j->acc + (size_t)m0 * j->N8, 1);
+  for (uint32_t m = m0; m < m0 + 4 && m < j->M; m++) {
+    const int32_t *a = j->acc + (size_t)m * j->N8;
+    uint32_t *o = (uint32_t *)j->out + (size_t)m * j->N;
+    const uint32_t rs = (uint32_t)j->rowsum[m], za = (uint32_t)j->za[m], kza = j->K * za;
+    for (uint32_t n = c0; n < n1; n++) {
+      const uint32_t zb = (uint32_t)j->zb[n];
+      o[n] = (uint32_t)a[n] - zb * rs - za * (uint32_t)j->colsum[n] + kza * zb;
+    }
+  }
+}
+
+static int matmul_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                        const opml_tensor *bzp, int32_t *out) {
+  const uint32_t M = l->M, K = l->K, N = l->N, K4 = (K + 3) & ~3u, N8 = (N + 7) & ~7u, M4 = (M + 3) & ~3u;
+  const uint8_t aflip = A->dtype == DT_INT8 ? 0x80 : 0, bflip = B->dtype == DT_UINT8 ? 0x80 : 0;
+  const size_t ints = (size_t)M4 * N8 + N8 + 2 * (size_t)M4 + N8;
+  int32_t *acc = opml_alloc(ints * sizeof(int32_t) + (size_t)M4 * K4 + (size_t)K4 * N8 + 64);
+  if (!acc) return OPML_ENOMEM;
+  int32_t *colsum = acc + (size_t)M4 * N8, *rowsum = colsum + N8, *za = rowsum + M4, *zb = za + M4;
+  int8_t *ap = (int8_t *)(zb + N8);
+  uint8_t *bp = (uint8_t *)(ap + (size_t)M4 * K4);
+  memset(ap, 0, (size_t)M4 * K4);
+  for (uint32_t m = M; m < M4; m++) rowsum[m] = za[m] = 0;
+  for (uint32_t n = 0; n < N8; n++) zb[n] = n < N ? zero_point(bzp, n) - (bflip ? 128 : 0) : 0;
+  size_t packed_b = (size_t)-1, packed_a = (size_t)-1;
+  for (uint32_t b = 0; b < l->batches; b++) {
+    size_t ia, ib;
+    mm_batch(l, b, &ia, &ib);
+    if (ia != packed_a) {
+      for (uint32_t m = 0; m < M; m++) {
+        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, ap + (size_t)m * K4, 1, 1);
+        za[m] = zero_point(azp, m) + (aflip ? 128 : 0);
+      }
+      packed_a = ia;
+    }
+    if (ib != packed_b) {
+      pb_widen((const uint8_t *)B->data + ib * K * N, bflip, K, N, N8, bp);
+      pb_colsum(bp, K4, N8, colsum, 1);
+      packed_b = ib;
+    }
+    const uint32_t chunks = (N8 + MB_COLS - 1) / MB_COLS;
+    mb_job j = {ap, bp, rowsum, colsum, za, zb, acc, out + (size_t)b * M * N, M, N, K, K4, N8, chunks};
+    opml_parallel((size_t)(M4 / 4) * chunks, (size_t)M * N * K / 16, mb_item, &j);
+  }
+  opml_free(acc);
+  return OPML_OK;
+}
+
+/*
+ * Up to 3 rows of A times B (AVX-512 VNNI) without packing B: 4 rows of B by 64 columns are
+ * interleaved in registers into quads (two rounds of byte and word unpacks, which leave the
+ * columns permuted within each 64: vector v, 128-bit lane L, element i holds column 16 L + 4 v
+ * + i), multiplied by a broadcast quad of each row of A (vpdpbusd, exact) and un-permuted at the
+ * end. Operands offset as in matmul_bytes; per output (mod 2^32)
+ *   sum_k a b - zb[n] * rowsum[m] - za[m] * colsum[n] + K za[m] zb[n]
+ * (colsum by vpdpbusd of ones, only when some za is not 0).
+ */
+typedef struct {
+  const uint8_t *a;    /* [M][K4] a (A xor aflip), padding 0 */
+  const uint8_t *b;    /* B's matrix: K rows of N bytes */
+  const int32_t *za, *zb, *rowsum; /* za[M], zb[N], rowsum[M] */
+  uint32_t *out;       /* [M][N] */
+  uint32_t M, K, N;
+  uint8_t bflip;
+  int need_colsum;
+} mr_job;
+
+__attribute__((target(PB_VNNI))) static void mr_item(void *ctx, size_t item) {
+  const mr_job *j = ctx;
+  const uint32_t n0 = (uint32_t)item * 64, cols = j->N - n0 < 64 ? j->N - n0 : 64, K = j->K;
+  const __mmask64 cm = cols == 64 ? ~(__mmask64)0 : (((__mmask64)1 << cols) - 1);
+  const __m512i vf = _mm512_set1_epi8((char)j->bflip), ones = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+  __m512i acc[3][4], cs[4];
+  for (int v = 0; v < 4; v++) {
+    cs[v] = zero;
+    for (int m = 0; m < 3; m++) acc[m][v] = zero;
+  }
+  for (uint32_t k = 0; k < K; k += 4) {
+    __m512i r[4];
+    for (uint32_t i = 0; i < 4; i++) {
+      r[i] = k + i < K ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(cm, j->b + (size_t)(k + i) * j->N + n0), vf) : zero;
+    }
+    const __m512i lo01 = _mm512_unpacklo_epi8(r[0], r[1]), hi01 = _mm512_unpackhi_epi8(r[0], r[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi8(r[2], r[3]), hi23 = _mm512_unpackhi_epi8(r[2], r[3]);
+    const __m512i q[4] = {_mm512_unpacklo_epi16(lo01, lo23), _mm512_unpackhi_epi16(lo01, lo23),
+                          _mm512_unpacklo_epi16(hi01, hi23), _mm512_unpackhi_epi16(hi01, hi23)};
+    for (uint32_t m = 0; m < j->M; m++) {
+      int32_t quad;
+      memcpy(&quad, j->a + (size_t)m * ((K + 3) & ~3u) + k, 4);
+      const __m512i av = _mm512_set1_epi32(quad);
+      for (int v = 0; v < 4; v++) acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], av, q[v]);
+    }
+    if (j->need_colsum) {
+      for (int v = 0; v < 4; v++) cs[v] = _mm512_dpbusd_epi32(cs[v], ones, q[v]);
+    }
+  }
+  int32_t t[4][16], c[64];
+  for (int v = 0; v < 4; v++) _mm512_storeu_si512((void *)t[v], cs[v]);
+  for (uint32_t n = 0; n < 64; n++) c[n] = t[(n % 16) / 4][(n / 16) * 4 + n % 4];
+  for (uint32_t m = 0; m < j->M; m++) {
+    for (int v = 0; v < 4; v++) _mm512_storeu_si512((void *)t[v], acc[m][v]);
+    uint32_t *o = j->out + (size_t)m * j->N + n0;
+    const uint32_t rs = (uint32_t)j->rowsum[m], za = (uint32_t)j->za[m], kza = K * za;
+    for (uint32_t n = 0; n < cols; n++) {
+      const uint32_t zb = (uint32_t)j->zb[n0 + n];
+      o[n] = (uint32_t)t[(n % 16) / 4][(n / 16) * 4 + n % 4] - zb * rs - za * (uint32_t)c[n] + kza * zb;
+    }
+  }
+}
+
+/* acc (M x N per batch) for M <= 3 through mr_item; 0, or OPML_ENOMEM. */
+static int matmul_rows_bytes(const mm_layout *l, const opml_tensor *A, const opml_tensor *B, const opml_tensor *azp,
+                             const opml_tensor *bzp, int32_t *out) {
+  const uint32_t M = l->M, K = l->K, N = l->N, K4 = (K + 3) & ~3u;
+  const uint8_t aflip = A->dtype == DT_INT8 ? 0x80 : 0, bflip = B->dtype == DT_UINT8 ? 0x80 : 0;
+  int32_t *zb = opml_alloc(((size_t)N + 6) * sizeof(int32_t) + (size_t)M * K4 + 8);
+  if (!zb) return OPML_ENOMEM;
+  int32_t *za = zb + N, *rowsum = za + 3;
+  uint8_t *ap = (uint8_t *)(rowsum + 3);
+  memset(ap, 0, (size_t)M * K4);
+  int need = 0;
+  for (uint32_t n = 0; n < N; n++) zb[n] = zero_point(bzp, n) - (bflip ? 128 : 0);
+  size_t packed_a = (size_t)-1;
+  for (uint32_t b = 0; b < l->batches; b++) {
+    size_t ia, ib;
+    mm_batch(l, b, &ia, &ib);
+    if (ia != packed_a) {
+      need = 0;
+      for (uint32_t m = 0; m < M; m++) {
+        rowsum[m] = (int32_t)pb_pack_row((const uint8_t *)A->data + (ia * M + m) * K, aflip, K, (int8_t *)ap + (size_t)m * K4,
+                                         1, 1);
+        za[m] = zero_point(azp, m) + (aflip ? 128 : 0);
+        need |= za[m] != 0;
+      }
+      packed_a = ia;
+    }
+    mr_job j = {ap, (const uint8_t *)B->data + ib * K * N, za, zb, rowsum, (uint32_t *)out + (size_t)b * M * N,
+                M, K, N, bflip, need};
+    opml_parallel((N + 63) / 64, (size_t)M * N * K / 16, mr_item, &j);
+  }
+  opml_free(zb);
+  return OPML_OK;
 }
 
 /* The pointwise convolution of every group and image; 0, or OPML_ENOMEM. */
@@ -1363,15 +1906,17 @@ static int k_qlinear_conv(const opml_node *n) {
   if (bias && bias->dtype != DT_INT32) return OPML_EDTYPE;
 
   uint32_t Cg = l.C / l.G, Mg = l.M / l.G, K = Cg * l.KH * l.KW, P = l.OH * l.OW;
-  int dw = Cg == 1 && Mg == 1, pw = 0;
+  int dw = Cg == 1 && Mg == 1, pw = 0, pb = 0;
 #if defined(OPML_X86)
   pw = !dw && l.KH == 1 && l.KW == 1 && l.sh == 1 && l.sw == 1 && !l.pt && !l.pl && l.OH == l.H && l.OW == l.W &&
        opml_use_avx2();
+  pb = !dw && pb_use(); /* every other convolution from bytes (conv_bytes) */
 #endif
+  const int own = pw || pb; /* their own buffers */
   size_t PH = (size_t)(l.OH - 1) * l.sh + (l.KH - 1) * l.dh + 1, PW = (size_t)(l.OW - 1) * l.sw + (l.KW - 1) * l.dw + 1;
-  size_t n_wp = pw ? 0 : packed_size(Mg, K) / sizeof(int16_t);
-  size_t n_col = pw ? 0 : dw ? PH * PW : (size_t)P * K;
-  size_t n_acc = pw ? 0 : dw ? l.OW : (size_t)Mg * P; /* depthwise: one output row; pointwise: its own */
+  size_t n_wp = own ? 0 : packed_size(Mg, K) / sizeof(int16_t);
+  size_t n_col = own ? 0 : dw ? PH * PW : (size_t)P * K;
+  size_t n_acc = own || dw ? 0 : (size_t)Mg * P; /* depthwise: its own */
   conv_out *outs = opml_alloc(l.M * sizeof(conv_out) + n_acc * sizeof(int32_t) + (n_wp + n_col) * sizeof(int16_t) + 8);
   if (!outs) return OPML_ENOMEM;
   int32_t *acc = (int32_t *)(outs + l.M);
@@ -1396,8 +1941,8 @@ static int k_qlinear_conv(const opml_node *n) {
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
 #if defined(OPML_X86)
-  if (pw) {
-    int e = pointwise(&l, x, zx, w, wzp, outs, y);
+  if (own) {
+    int e = pb ? conv_bytes(&l, x, zx, w, wzp, outs, y, pw) : pointwise(&l, x, zx, w, wzp, outs, y);
     opml_free(outs);
     return e;
   }

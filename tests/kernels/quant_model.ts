@@ -27,6 +27,8 @@ export interface QModel {
   /** In node order; null for an absent optional input. */
   inputs: (QInput | null)[];
   attrs?: Record<string, number | number[] | string>;
+  /** The node's (and graph's) outputs; default one, `y`. */
+  outputs?: string[];
 }
 
 function tensorProto(name: string, v: TensorValue) {
@@ -43,7 +45,7 @@ function attribute(name: string, a: number | number[] | string) {
   return A.create({ name, type: 7, ints: a.map(String) });
 }
 
-/** Encodes the model; its one output `y` has its type left to inference. */
+/** Encodes the model; its outputs (default one, `y`) have their types left to inference. */
 export function encodeQModel(m: QModel): Uint8Array {
   const present = m.inputs.filter((i): i is QInput => i !== null);
   const vi = (i: QInput) =>
@@ -65,12 +67,12 @@ export function encodeQModel(m: QModel): Uint8Array {
         opType: m.opType,
         domain: m.domain ?? "",
         input: m.inputs.map((i) => i?.name ?? ""),
-        output: ["y"],
+        output: m.outputs ?? ["y"],
         attribute: Object.entries(m.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })],
       input: present.filter((i) => !i.constant).map(vi),
       initializer: present.filter((i) => i.constant).map((i) => tensorProto(i.name, i.value)),
-      output: [onnx.ValueInfoProto.create({ name: "y" })],
+      output: (m.outputs ?? ["y"]).map((name) => onnx.ValueInfoProto.create({ name })),
     }),
   });
   return onnx.ModelProto.encode(model).finish();

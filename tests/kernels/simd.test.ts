@@ -70,7 +70,8 @@ async function sameQ(m: QModel): Promise<void> {
 
 Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwise) = plain C = qemu", async () => {
   // [C, M, group, kh, kw, H, W, stride, padded]; unpadded 1x1 convolutions take the pointwise
-  // path (positions as vector lanes: tiles of 4 channels by 24 positions, 8-position tails)
+  // path (positions as vector lanes: AVX2 tiles of 4 channels by 16 positions,
+  // VNNI byte tiles by 64 and 16, 8-position tails)
   const cases: number[][] = [
     [3, 5, 1, 1, 1, 5, 5, 1, 1], //  K = 3 (odd), 5 rows: one partial block
     [7, 17, 1, 3, 3, 6, 7, 1, 1], // K = 63, 17 rows: a pair of blocks and a lone partial one
@@ -82,7 +83,7 @@ Deno.test("simd: QLinearConv (int16 pairs, odd K, row and column tails, depthwis
     [5, 5, 5, 3, 3, 4, 11, 1, 1], // depthwise
     [6, 6, 6, 3, 3, 5, 20, 1, 1], // depthwise, rows of 16 + 6 widened
     [6, 6, 6, 3, 3, 6, 21, 2, 1], // depthwise, strided, partial last chunk
-    [3, 5, 1, 1, 1, 5, 11, 1, 0], // pointwise: K = 3 (odd), 5 channels, 55 positions (24 + 24 + 7)
+    [3, 5, 1, 1, 1, 5, 11, 1, 0], // pointwise: K = 3 (odd), 5 channels, 55 positions (16 + 16 + 16 + 7)
     [16, 9, 1, 1, 1, 7, 7, 1, 0], // pointwise: 49 positions, 9 channels
     [12, 18, 3, 1, 1, 4, 7, 1, 0], // pointwise groups of 4 -> 6
     [40, 6, 1, 1, 1, 3, 17, 1, 0], // pointwise: K = 40 (weights widened 16 at a time), 51 positions
@@ -151,6 +152,123 @@ Deno.test("simd: MatMulInteger and QLinearMatMul over odd shapes = plain C = qem
       ],
     });
   }
+});
+
+/** 8-bit values drawn mostly from the ends of the range (0/255, -128/127 and their neighbours). */
+function extremes(dtype: number, shape: number[]): TensorValue {
+  const ends = dtype === DType.uint8 ? [0, 255, 1, 254, 128, 127] : [-128, 127, -127, 126, 0, -1];
+  const lo = dtype === DType.uint8 ? 0 : -128;
+  return tensor(
+    dtype,
+    shape,
+    Array.from(
+      { length: shapeSize(shape) },
+      () => rng.next() < 0.85 ? ends[rng.int(0, 5)] : rng.int(lo, lo + 255),
+    ),
+  );
+}
+
+Deno.test("simd: integer byte paths (VNNI vpdpbusd: convolutions, MatMulInteger) with extreme operands and zero points = plain C = qemu", async () => {
+  // every operand and zero point at the ends of its range, both signednesses on both sides (the
+  // byte paths offset int8 activations and uint8 weights), non-zero weight zero points (the
+  // per-position correction), K not a multiple of 4, positions / columns around 8, 16 and 64
+  const conv: number[][] = [
+    // [C, M, group, kh, kw, H, W, stride, pad]
+    [5, 6, 1, 1, 1, 9, 9, 1, 0], //    pointwise: K = 5, 81 positions (64 + 16 + 1)
+    [17, 9, 1, 1, 1, 4, 6, 1, 0], //   pointwise: K = 17, 24 positions (16 + 8)
+    [3, 7, 1, 3, 3, 13, 11, 2, 1], //  patches as byte rows: K = 27, strided, padded
+    [4, 5, 1, 3, 3, 9, 10, 1, 1], //   K = 36, stride 1, padded
+    [8, 12, 2, 3, 3, 6, 5, 1, 0], //   groups, no padding
+    [6, 6, 6, 3, 3, 7, 35, 2, 1], //   depthwise (masked plane rows of 32), strided
+    [4, 4, 4, 3, 3, 5, 40, 1, 1], //   depthwise, rows wider than 32
+  ];
+  const types = [[DType.uint8, DType.int8], [DType.int8, DType.int8], [DType.uint8, DType.uint8], [
+    DType.int8,
+    DType.uint8,
+  ]];
+  for (const [C, M, G, kh, kw, H, W, s, pad] of conv) {
+    for (const [tx, tw] of types) {
+      await sameQ({
+        opType: "QLinearConv",
+        opset: 10,
+        inputs: [
+          inp("x", extremes(tx, [1, C, H, W])),
+          inp("xs", tensor(DType.float32, [], [0.02]), true),
+          inp("xz", extremes(tx, []), true),
+          inp("w", extremes(tw, [M, C / G, kh, kw]), true),
+          inp(
+            "ws",
+            tensor(
+              DType.float32,
+              [M],
+              Array.from({ length: M }, () => Math.fround(1e-4 + rng.next() * 1e-3)),
+            ),
+            true,
+          ),
+          inp("wz", extremes(tw, [M]), true),
+          inp("ys", tensor(DType.float32, [], [0.9]), true),
+          inp("yz", extremes(tx, []), true),
+          inp("b", randomInts(rng, DType.int32, [M], -2e6, 2e6), true),
+        ],
+        attrs: { group: G, kernel_shape: [kh, kw], strides: [s, s], pads: [pad, pad, pad, pad] },
+      });
+    }
+  }
+  // [M, K, N]: 4-row blocks with tails, an LLM-like 8 x 1024 row block, columns around 16 and 256;
+  // up to 3 rows (B unpacked in registers, 64 columns at a time): a decoding step's 1 x 4096
+  for (
+    const [M, K, N] of [
+      [4, 1, 8],
+      [5, 7, 17],
+      [8, 1024, 40],
+      [13, 66, 300],
+      [6, 3, 1],
+      [1, 4096, 70],
+      [3, 9, 130],
+      [2, 5, 64],
+      [1, 2, 1],
+    ]
+  ) {
+    for (const [ta, tb] of types) {
+      await sameQ({
+        opType: "MatMulInteger",
+        opset: 10,
+        inputs: [
+          inp("a", extremes(ta, [M, K])),
+          inp("b", extremes(tb, [K, N]), true),
+          inp("az", extremes(ta, [M]), true),
+          inp("bz", extremes(tb, [N]), true),
+        ],
+      });
+    }
+  }
+});
+
+Deno.test("simd: DynamicQuantizeLinear (AVX-512 range and quantisation, tails, NaN, infinities, -0) = plain C = qemu", async () => {
+  for (const [n, special] of [[1031, true], [16, false], [15, true], [4096, false], [33, true]] as const) {
+    const x = f32([1, n], 7);
+    const d = x.data as Float32Array;
+    if (special) {
+      d[n - 1] = -0, d[2] = NaN, d[n - 2] = 6.5; // NaN is ignored by the range, quantises to 0
+      if (n > 100) d[40] = Infinity, d[41] = -Infinity; // scale inf: x / scale 0 or NaN
+    }
+    await sameQ({
+      opType: "DynamicQuantizeLinear",
+      opset: 11,
+      inputs: [inp("x", x)],
+      outputs: ["y", "s", "z"],
+    });
+  }
+  // ties: x / scale with scale = 1 / 255 exactly when the range is [0, 1]... rounding of halves
+  const t = f32([1, 64]);
+  const td = t.data as Float32Array;
+  for (let i = 0; i < 64; i++) td[i] = Math.fround(((i % 9) + 0.5) / 8); // range [0, 1.0625]
+  await sameQ({
+    opType: "DynamicQuantizeLinear",
+    opset: 11,
+    inputs: [inp("x", t)],
+    outputs: ["y", "s", "z"],
+  });
 });
 
 Deno.test("simd: QuantizeLinear runs with tails, ties, NaN and saturation = plain C = qemu", async () => {
