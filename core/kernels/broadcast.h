@@ -122,6 +122,18 @@ static inline void opml_bcast_next(opml_bcast *b) {
           T xv = x_[i_], yv = y_[i_];                                                         \
           z_[i_] = (TO)(EXPR);                                                                \
         }                                                                                     \
+      } else if (sx_ == 1 && sy_ == 0) { /* a row against one value: vectorisable */         \
+        const T yv = *y_;                                                                     \
+        for (uint32_t i_ = 0; i_ < n_; i_++) {                                                \
+          T xv = x_[i_];                                                                      \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
+      } else if (sx_ == 0 && sy_ == 1) {                                                      \
+        const T xv = *x_;                                                                     \
+        for (uint32_t i_ = 0; i_ < n_; i_++) {                                                \
+          T yv = y_[i_];                                                                      \
+          z_[i_] = (TO)(EXPR);                                                                \
+        }                                                                                     \
       } else {                                                                                \
         for (uint32_t i_ = 0; i_ < n_; i_++, x_ += sx_, y_ += sy_) {                          \
           T xv = *x_, yv = *y_;                                                               \

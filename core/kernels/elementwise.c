@@ -152,6 +152,13 @@ static int k_pow(const opml_node *node) {
   if (bt != o->dtype || (bt != DT_FLOAT && bt != DT_INT32 && bt != DT_INT64)) return OPML_EDTYPE;
   if (!efloat && (et == DT_DOUBLE || et == DT_BOOL || opml_dtype_size(et) == 0)) return OPML_EDTYPE;
   if (opml_bcast_init(&bc, o, node->in, 2)) return OPML_EATTR;
+  if (bt == DT_FLOAT && efloat && c->size == 1 && a->size == o->size && opml_f32_bits(*(const float *)c->data) == 0x40000000u) {
+    /* x^2 (RMS norms): opml_powf's own x * x for y = 2, without a call per element */
+    const float *x = a->data;
+    float *y = o->data;
+    for (uint32_t i = 0; i < o->size; i++) y[i] = x[i] * x[i];
+    return OPML_OK;
+  }
   for (uint32_t r = 0; r < bc.rows; r++, opml_bcast_next(&bc)) {
     uint32_t ix = bc.off[0], iy = bc.off[1], base = r * bc.inner;
     for (uint32_t i = 0; i < bc.inner; i++, ix += bc.step[0], iy += bc.step[1]) {
@@ -189,8 +196,19 @@ static int k_pow(const opml_node *node) {
       const uint8_t *c_ = C_ + bc.off[0];                                                     \
       const T *x_ = X_ + bc.off[1], *y_ = Y_ + bc.off[2];                                     \
       T *z_ = O_ + (size_t)r_ * bc.inner;                                                     \
-      for (uint32_t i_ = 0; i_ < bc.inner; i_++) {                                            \
-        z_[i_] = c_[i_ * bc.step[0]] ? x_[i_ * bc.step[1]] : y_[i_ * bc.step[2]];             \
+      /* contiguous rows, and a row against one value (masks): loops GCC vectorises */        \
+      if (bc.step[0] == 1 && bc.step[1] == 1 && bc.step[2] == 1) {                            \
+        for (uint32_t i_ = 0; i_ < bc.inner; i_++) z_[i_] = c_[i_] ? x_[i_] : y_[i_];         \
+      } else if (bc.step[0] == 1 && bc.step[1] == 1 && bc.step[2] == 0) {                     \
+        const T yv_ = *y_;                                                                    \
+        for (uint32_t i_ = 0; i_ < bc.inner; i_++) z_[i_] = c_[i_] ? x_[i_] : yv_;            \
+      } else if (bc.step[0] == 1 && bc.step[1] == 0 && bc.step[2] == 1) {                     \
+        const T xv_ = *x_;                                                                    \
+        for (uint32_t i_ = 0; i_ < bc.inner; i_++) z_[i_] = c_[i_] ? xv_ : y_[i_];            \
+      } else {                                                                                \
+        for (uint32_t i_ = 0; i_ < bc.inner; i_++) {                                          \
+          z_[i_] = c_[i_ * bc.step[0]] ? x_[i_ * bc.step[1]] : y_[i_ * bc.step[2]];           \
+        }                                                                                     \
       }                                                                                       \
     }                                                                                         \
   } while (0)
