@@ -255,16 +255,10 @@ double opml_sqrt(double x) {
 #define NAME(f) f##_1
 #define ATTR
 #include "mathf_expf.h"
-#undef VF
-#undef VI
-#undef VU
 #undef F
 #undef U
 #undef AS_U
 #undef AS_F
-#undef LOOKUP
-#undef NAME
-#undef ATTR
 
 float opml_expf(float x) {
   uint32_t u = f2u(x), a = u & 0x7FFFFFFFu;
@@ -337,9 +331,9 @@ float opml_sigmoidf(float x) {
   } else if (a >= 0x42DC0000u) {
     return 0.0f; /* x <= -110: e^x < 2^-158 */
   }
-  float neg;
-  const float pos = sigmoid_core_1(x, &neg);
-  return (u >> 31) ? neg : pos;
+  float eh, el, yl;
+  const float y = sigmoid_recip_1(x, &eh, &el, &yl);
+  return (u >> 31) ? sigmoid_neg_1(eh, el, y, yl) : sigmoid_pos_1(y, yl);
 }
 
 /* ---- arrays: the same functions, 8 or 16 lanes at a time natively ---------------------
@@ -348,48 +342,21 @@ float opml_sigmoidf(float x) {
  * constants; the lanes past the last whole vector take the scalar functions. */
 #if defined(OPML_X86)
 #include <string.h>
-#define MATHF_LANES(W, TARGET, LOOKUP_EXPR)                                                       \
+#define MATHF_LANES(W)                                                                            \
   typedef float vf##W __attribute__((vector_size(4 * W)));                                        \
   typedef int32_t vi##W __attribute__((vector_size(4 * W)));                                      \
   typedef uint32_t vu##W __attribute__((vector_size(4 * W)));
-MATHF_LANES(8, "avx2", 0)
-MATHF_LANES(16, "avx512f", 0)
+MATHF_LANES(8)
+MATHF_LANES(16)
 #undef MATHF_LANES
 
-/* both widths: the same text, instantiated twice below */
+/* both widths: mathf_expf.h with its array functions, included twice below */
 #define F(c) ((VF){} + (float)(c))
 #define U(c) ((VU){} + (uint32_t)(c))
 #define AS_U(v) ((VU)(v))
 #define AS_F(u) ((VF)(u))
 #define SEL(m, a, b) AS_F((AS_U(a) & (VU)(m)) | (AS_U(b) & ~(VU)(m))) /* m: lanes of -1 or 0 */
-#define ARRAYS                                                                                    \
-  ATTR static void NAME(expf_n)(const float *x, float *y, size_t n) {                              \
-    for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {                           \
-      VF xv, lo, s1, s2;                                                                          \
-      memcpy(&xv, x + i, sizeof xv);                                                              \
-      const VF hi = NAME(exp_core)(xv, &lo, &s1, &s2);                                            \
-      VF r = hi * s1 * s2;                                                                        \
-      const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);                                              \
-      const VF over = AS_F(~(VU)((VI)u >> 31) & U(F_INF)); /* |x| >= 110: +inf or 0 by the sign */ \
-      r = SEL(a > U(0x42DBFFFFu), over, r);                                                       \
-      r = SEL(a > U(F_INF), xv, r); /* NaN: x */                                                  \
-      memcpy(y + i, &r, sizeof r);                                                                \
-    }                                                                                             \
-  }                                                                                               \
-  ATTR static void NAME(sigmoidf_n)(const float *x, float *y, size_t n) {                          \
-    for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {                           \
-      VF xv, neg;                                                                                 \
-      memcpy(&xv, x + i, sizeof xv);                                                              \
-      const VF pos = NAME(sigmoid_core)(xv, &neg);                                                \
-      const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);                                              \
-      const VI sign = (VI)u >> 31;                                                                \
-      VF r = SEL(sign, neg, pos);                                                                 \
-      r = SEL(~sign & (VI)(a > U(0x421FFFFFu)), F(1.0f), r); /* x >= 40: 1 */                     \
-      r = SEL(sign & (VI)(a > U(0x42DBFFFFu)), F(0.0f), r);  /* x <= -110: 0 */                   \
-      r = SEL(a > U(F_INF), xv, r);                          /* NaN: x */                         \
-      memcpy(y + i, &r, sizeof r);                                                                \
-    }                                                                                             \
-  }
+#define MATHF_ARRAYS 1 /* mathf_expf.h then defines expf_n and sigmoidf_n too */
 
 #define VF vf8
 #define VI vi8
@@ -398,13 +365,6 @@ MATHF_LANES(16, "avx512f", 0)
 #define NAME(f) f##_8
 #define ATTR __attribute__((target("avx2")))
 #include "mathf_expf.h"
-ARRAYS
-#undef VF
-#undef VI
-#undef VU
-#undef LOOKUP
-#undef NAME
-#undef ATTR
 
 #define VF vf16
 #define VI vi16
@@ -413,14 +373,7 @@ ARRAYS
 #define NAME(f) f##_16
 #define ATTR __attribute__((target("avx512f")))
 #include "mathf_expf.h"
-ARRAYS
-#undef VF
-#undef VI
-#undef VU
-#undef LOOKUP
-#undef NAME
-#undef ATTR
-#undef ARRAYS
+#undef MATHF_ARRAYS
 #undef SEL
 #undef F
 #undef U

@@ -5,8 +5,8 @@
  *   F(c), U(c)      a float or uint32 constant in every lane,
  *   AS_U(v), AS_F(u) the bits of a float lane and back,
  *   LOOKUP(t, j)    t[j] per lane for a 32-entry float table and indices j in [0, 31],
- *   NAME(f)         the width's name of function f, ATTR its target attribute,
- * so the scalar and vector paths run the same operations in the same order on each lane (no
+ *   NAME(f)         the width's name of function f, ATTR its target attribute
+ * (VF, VI, VU, LOOKUP, NAME and ATTR are undefined at the end, ready for the next width), so the scalar and vector paths run the same operations in the same order on each lane (no
  * fused multiply-add: -ffp-contract=off), which is why their bits are equal by construction.
  */
 
@@ -50,20 +50,28 @@ ATTR static inline VF NAME(exp_core)(VF x, VF *lo, VF *s1, VF *s2) {
   return hi;
 }
 
-/* The parts of sigmoid for finite x in (-110, 40), from e = e^-|x| = eh + el (eh <= 1) and
- * 1 / (1 + e) = y + yl to about 2^-40: *neg is e / (1 + e) (x < 0), the return 1 / (1 + e)
- * (x >= 0); each rounds once at its last addition. */
-ATTR static inline VF NAME(sigmoid_core)(VF x, VF *neg) {
-  VF lo, s1, s2, pl, ql;
+/* sigmoid for finite x in (-110, 40), from e = e^-|x| = eh + el (eh <= 1) and 1 / (1 + e) =
+ * y + yl to about 2^-40: sigmoid_recip returns y and sets the others; x >= 0 takes
+ * sigmoid_pos, 1 / (1 + e), x < 0 sigmoid_neg, e / (1 + e); each rounds once at its last
+ * addition. */
+ATTR static inline VF NAME(sigmoid_recip)(VF x, VF *eh, VF *el, VF *yl) {
+  VF lo, s1, s2, pl;
   const VF hi = NAME(exp_core)(AS_F(AS_U(x) | U(0x80000000u)), &lo, &s1, &s2);
-  const VF eh = hi * s1 * s2, el = lo * s1 * s2;
-  const VF dh = F(1.0f) + eh, dl = ((F(1.0f) - dh) + eh) + el; /* 1 + e = dh + dl */
+  *eh = hi * s1 * s2;
+  *el = lo * s1 * s2;
+  const VF dh = F(1.0f) + *eh, dl = ((F(1.0f) - dh) + *eh) + *el; /* 1 + e = dh + dl */
   const VF y = F(1.0f) / dh;
   const VF ph = NAME(two_prod)(y, dh, &pl);
-  const VF yl = y * (((F(1.0f) - ph) - pl) - dl * y); /* 1 - ph is exact: ph is near 1 */
+  *yl = y * (((F(1.0f) - ph) - pl) - dl * y); /* 1 - ph is exact: ph is near 1 */
+  return y;
+}
+
+ATTR static inline VF NAME(sigmoid_pos)(VF y, VF yl) { return y + yl; }
+
+ATTR static inline VF NAME(sigmoid_neg)(VF eh, VF el, VF y, VF yl) {
+  VF ql;
   const VF qh = NAME(two_prod)(eh, y, &ql);
-  *neg = qh + ((ql + eh * yl) + el * y);
-  return y + yl;
+  return qh + ((ql + eh * yl) + el * y);
 }
 
 /* tanh(a) for 0 <= a < 0.5625: a + a^3 P(a^2), rounded at the last addition (0.7 ulp). */
@@ -90,3 +98,46 @@ ATTR static inline VF NAME(tanh_big)(VF a) {
   const VF res = (((nh - p) - pe) + nl) - y * dl; /* nh - p is exact: y dh is near nh */
   return y + res / dh;
 }
+
+#ifdef MATHF_ARRAYS
+/* The array functions of a vector width (n: whole vectors only; SEL(m, a, b) from the includer):
+ * the special cases (NaN, overflow and underflow ranges) blended in from the scalar code's
+ * constants. */
+ATTR static void NAME(expf_n)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {
+    VF xv, lo, s1, s2;
+    memcpy(&xv, x + i, sizeof xv);
+    const VF hi = NAME(exp_core)(xv, &lo, &s1, &s2);
+    VF r = hi * s1 * s2;
+    const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);
+    const VF over = AS_F(~(VU)((VI)u >> 31) & U(F_INF)); /* |x| >= 110: +inf or 0 by the sign */
+    r = SEL(a > U(0x42DBFFFFu), over, r);
+    r = SEL(a > U(F_INF), xv, r); /* NaN: x */
+    memcpy(y + i, &r, sizeof r);
+  }
+}
+
+ATTR static void NAME(sigmoidf_n)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {
+    VF xv, eh, el, yl;
+    memcpy(&xv, x + i, sizeof xv);
+    const VF q = NAME(sigmoid_recip)(xv, &eh, &el, &yl);
+    const VF pos = NAME(sigmoid_pos)(q, yl), neg = NAME(sigmoid_neg)(eh, el, q, yl);
+    const VU u = AS_U(xv), a = u & U(0x7FFFFFFFu);
+    const VI sign = (VI)u >> 31;
+    VF r = SEL(sign, neg, pos);
+    r = SEL(~sign & (VI)(a > U(0x421FFFFFu)), F(1.0f), r); /* x >= 40: 1 */
+    r = SEL(sign & (VI)(a > U(0x42DBFFFFu)), F(0.0f), r);  /* x <= -110: 0 */
+    r = SEL(a > U(F_INF), xv, r);                          /* NaN: x */
+    memcpy(y + i, &r, sizeof r);
+  }
+}
+#endif
+
+/* the parameters are the includer's, one set per inclusion */
+#undef VF
+#undef VI
+#undef VU
+#undef LOOKUP
+#undef NAME
+#undef ATTR
