@@ -1104,8 +1104,12 @@ export function randomFixtures(count: number, seed: number): Fixture[] {
 // fpu.bin: the floating-point unit on many operand pairs
 // ---------------------------------------------------------------------------------------------
 
-/** binary32 operands that exercise every rule: zeros, subnormals, limits, infinities, NaNs. */
-const F32_EDGES = [
+/**
+ * binary32 operands that exercise every rule: zeros, subnormals, limits, infinities, quiet and
+ * signalling NaNs with payloads, halfway and int32-range values (also the FPU tests' operands,
+ * tests/vm/fpu_qemu.test.ts and fpu_native.test.ts).
+ */
+export const F32_EDGES: readonly number[] = [
   0x00000000,
   0x80000000,
   0x3f800000,
@@ -1146,15 +1150,21 @@ const F32_EDGES = [
   0x00000002,
   0x7effffff,
   0x3effffff,
+  0xff812345,
+  0xbf000000,
 ]; // deno-fmt-ignore
 
-/** A binary32 operand: an edge value, random bits, or a value with a short significand. */
-function f32Operand(rnd: () => number): number {
+/**
+ * A binary32 operand (as int32) drawn from `rnd`: an edge value, an extreme or near-1 exponent,
+ * a short significand, a value around int32's range, or random bits.
+ */
+export function f32Operand(rnd: () => number): number {
   const k = rnd() % 8;
   if (k < 2) return F32_EDGES[rnd() % F32_EDGES.length] | 0;
   if (k === 2) return (rnd() & 0x807fffff) | (((rnd() % 6) + (rnd() % 2 ? 0 : 248)) << 23); // tiny/huge
   if (k === 3) return (rnd() & 0xfffff000) | 0; // short significands: exact and halfway results
   if (k === 4) return ((rnd() & 0x80ffffff) | ((120 + (rnd() % 16)) << 23)) | 0; // near 1
+  if (k === 5) return (rnd() & 0x807fffff) | ((126 + (rnd() % 34)) << 23); // around int32's range
   return rnd() | 0;
 }
 

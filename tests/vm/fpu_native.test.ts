@@ -7,7 +7,8 @@
  */
 import { assertEquals } from "../_assert.ts";
 import { cvtSW, cvtWS, fadd, fcompare, fdiv, fmul, fsqrt, fsub, RoundTo } from "../../core/vm/fpu.ts";
-import { BUILD, f32Operand, rng } from "./_mips.ts";
+import { f32Operand } from "../../tasks/gen_fixtures.ts";
+import { BUILD, rng } from "./_mips.ts";
 
 Deno.test("FPU arithmetic, conversions and compares: the VM equals x86-64 SSE bit for bit", async () => {
   Deno.mkdirSync(BUILD, { recursive: true });

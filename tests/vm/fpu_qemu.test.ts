@@ -9,7 +9,8 @@
  */
 import { assertEquals } from "../_assert.ts";
 import { cvtWS, fadd, fdiv, fmul, fsqrt, fsub, INT_INDEFINITE, isNaN32, RoundTo } from "../../core/vm/fpu.ts";
-import { BUILD, f32Operand, mipsGcc, resultDumpProgram, rng, runQemuElf, runVmElf } from "./_mips.ts";
+import { f32Operand } from "../../tasks/gen_fixtures.ts";
+import { BUILD, mipsGcc, resultDumpProgram, rng, runQemuElf, runVmElf } from "./_mips.ts";
 
 const R = rng(0xf0a7);
 const operand = (): number => f32Operand(R) | 0;
