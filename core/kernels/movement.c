@@ -26,7 +26,11 @@ typedef uint64_t __attribute__((may_alias)) u64a;
  * of memcpy per element would dominate in the VM, so small elements are moved as words. */
 static void copy_strided(uint8_t *dst, const uint8_t *src, uint32_t n, int64_t stride, size_t es) {
   if (stride == 1) {
-    memcpy(dst, src, (size_t)n * es);
+    if (es == 4 && n <= 16 && !(((uintptr_t)dst | (uintptr_t)src) & 3)) {
+      for (uint32_t i = 0; i < n; i++) ((u32a *)dst)[i] = ((const u32a *)src)[i]; /* short runs: no call */
+    } else {
+      memcpy(dst, src, (size_t)n * es);
+    }
     return;
   }
   ptrdiff_t sb = (ptrdiff_t)(stride * (int64_t)es);
@@ -194,6 +198,23 @@ static int k_concat(const opml_node *node) {
   }
   if (total != y->dims[axis]) return OPML_EATTR;
   uint8_t *dst = (uint8_t *)y->data;
+  if (es == 4 && total * inner <= 16 && !((uintptr_t)dst & 3)) {
+    /* short runs of words (RoPE's interleave of two halves): word loads, no call per run */
+    uint32_t w = 0;
+    for (unsigned i = 0; i < node->n_in; i++) w |= (uint32_t)(uintptr_t)node->in[i]->data & 3;
+    if (!w) {
+      for (unsigned i = 0, at = 0; i < node->n_in; i++) {
+        const uint32_t run = node->in[i]->dims[axis] * inner;
+        const u32a *src = (const u32a *)node->in[i]->data;
+        u32a *d = (u32a *)dst + at;
+        for (uint32_t o = 0; o < outer; o++, src += run, d += total * inner) {
+          for (uint32_t k = 0; k < run; k++) d[k] = src[k];
+        }
+        at += run;
+      }
+      return OPML_OK;
+    }
+  }
   for (uint32_t o = 0; o < outer; o++) {
     for (unsigned i = 0; i < node->n_in; i++) {
       const opml_tensor *x = node->in[i];
@@ -284,6 +305,16 @@ static int k_gather(const opml_node *node) {
   const uint8_t *src = (const uint8_t *)x->data;
   uint8_t *dst = (uint8_t *)y->data;
   size_t block = (size_t)inner * es;
+  if (inner == 1 && es == 4 && !(((uintptr_t)src | (uintptr_t)dst) & 3)) {
+    /* one element per index (e.g. RoPE's even and odd halves): word loads, no call per element */
+    const u32a *s4 = (const u32a *)src;
+    u32a *d4 = (u32a *)dst;
+    for (uint32_t o = 0; o < outer; o++, s4 += n, d4 += m) {
+      for (uint32_t j = 0; j < m_valid; j++) d4[j] = s4[pos[j]];
+    }
+    opml_free(pos);
+    return OPML_OK;
+  }
   for (uint32_t o = 0; o < outer; o++) {
     const uint8_t *base = src + (size_t)o * (size_t)n * block;
     if (inner == 1) {

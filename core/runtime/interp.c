@@ -275,6 +275,21 @@ static void release(opml_ptensor *t) {
   t->owned = 0;
 }
 
+/* opml_io.alias_copies: node i, a Copy, gives its output out the buffer of its input when that
+ * input is an activation of the same size that no later node reads (the kernel then copies
+ * nothing). The input keeps the pointer, no longer owning it, until it is released after the
+ * node, so after_node sees both with the same bytes. 1 iff taken. */
+static int take_dying_input(opml_program *p, const opml_pnode *nd, uint32_t i, opml_ptensor *out) {
+  if (nd->op != OP_COPY || nd->n_in != 1 || nd->in_ids[0] < 0) return 0;
+  opml_ptensor *in = &p->tensors[nd->in_ids[0]];
+  if (in->kind != OPML_KIND_ACTIVATION || !in->owned || !in->t.data || in->last_use != i) return 0;
+  if (in->t.dtype != out->t.dtype || opml_tensor_bytes(&in->t) != opml_tensor_bytes(&out->t)) return 0;
+  out->t.data = in->t.data;
+  out->owned = 1;
+  in->owned = 0;
+  return 1;
+}
+
 /* x86 and the soft-float produce different NaN bits: every float output gets the canonical one.
  * Natively the vector paths only read until they meet a NaN (most tensors have none) and rewrite
  * the NaN lanes alone: the same bytes as the plain loop. */
@@ -384,7 +399,9 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
     for (uint32_t k = 0; k < nd->n_out; k++) {
       opml_ptensor *t = &p->tensors[nd->out_ids[k]];
       release(t); /* a tensor written twice (never in compiled programs) starts clean */
-      if (alloc_output(t, !writes_every_output(nd->op))) return node_error(nd, "out of memory", err, errlen);
+      if (!(io->alias_copies && take_dying_input(p, nd, i, t)) && alloc_output(t, !writes_every_output(nd->op))) {
+        return node_error(nd, "out of memory", err, errlen);
+      }
       outs[k] = &t->t;
     }
     opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats};

@@ -61,6 +61,10 @@ typedef struct opml_io {
   const void *(*map)(void *ctx, const opml_ptensor *t, size_t bytes);
   int (*load)(void *ctx, const opml_ptensor *t, void *dst, size_t bytes);
   int (*after_node)(void *ctx, opml_program *p, uint32_t node);
+  /* 1: a Copy (Reshape, Squeeze, ...) whose input dies at it takes the input's buffer instead of
+   * copying it (both then hold the same memory until the input is released after the node). Only
+   * for callers that never modify an output in after_node (the dishonest --tamper does). */
+  int alias_copies;
 } opml_io;
 
 /* Decodes a program; on failure returns nonzero with a message in err. */

@@ -405,6 +405,10 @@ static void merkle_data_root_serial(const uint8_t *data, size_t n, uint8_t out[3
 #endif
 #if OPML_KECCAK_THREADS
 #include "keccak_par.h"
+#else
+void opml_keccak_set_runner(opml_keccak_runner run, unsigned threads, size_t min_bytes) {
+  (void)run, (void)threads, (void)min_bytes;
+}
 #endif
 
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {

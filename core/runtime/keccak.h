@@ -84,6 +84,12 @@ void opml_merkle_final(opml_merkle_ctx *c, uint8_t root[32]);
 
 /* The Merkle-data root of data[0..n), n < 2^53. */
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]);
+/* The threads that hash large roots' subtrees (OPML_KECCAK_THREADS builds): run(n, work, fn, ctx)
+ * calls fn(ctx, i) for every i < n on the caller's worker threads (the native runtime passes
+ * opml_parallel) and `threads` is how many there are; from min_bytes on a root is split. Unset,
+ * roots of 1 MiB and more start threads of their own. Same roots either way. */
+typedef void (*opml_keccak_runner)(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx);
+void opml_keccak_set_runner(opml_keccak_runner run, unsigned threads, size_t min_bytes);
 /* The Merkle-data key for a known root and length: 0x03 || keccak256(root || u64be(len))[1..]. */
 void opml_merkle_data_key_of(const uint8_t root[32], uint64_t len, uint8_t out[32]);
 /* The Merkle-data key (preimage key type 3) of data[0..n). */

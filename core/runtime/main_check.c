@@ -92,7 +92,7 @@ int main(void) {
       if (nd->in_ids[k] >= 0) prog.tensors[nd->in_ids[k]].last_use = i;
     }
   }
-  opml_io io = {0, 0, load_by_key, add_node};
+  opml_io io = {0, 0, load_by_key, add_node, 1};
   if (opml_program_run_nodes(&prog, &io, a, end, err, sizeof err)) fail_exit(err, 1);
 
   uint8_t s_b[32];

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "interp.h"
+#include "keccak.h"
 #include "parallel.h"
 #include "phase1.h"
 #include "simd.h"
@@ -202,6 +203,8 @@ int main(int argc, char **argv) {
   }
   if (repeat_stdin && repeat) die("--repeat-stdin cannot be combined with --repeat", 0);
   opml_set_threads(threads);
+  /* phase-1 states: an activation's root from 16 KiB on is hashed as subtrees on the workers */
+  opml_keccak_set_runner(opml_parallel, (unsigned)opml_threads(), (size_t)16 << 10);
   size_t plen, wlen;
   uint8_t *pbuf = read_file(pos[0], &plen);
   opml_program prog;
@@ -270,7 +273,7 @@ int main(int argc, char **argv) {
     opml_merkle_data_key(input_keys, 32 * (size_t)prog.n_inputs, ikey);
     opml_state(io.program_key, 0, ikey, io.states);
   }
-  opml_io oio = {&io, io_map, io_load, after_node};
+  opml_io oio = {&io, io_map, io_load, after_node, !has_tamper}; /* --tamper modifies outputs */
   int runs = repeat > 0 ? repeat : repeat_stdin ? 2 : 1;
   uint64_t *ns = calloc((size_t)runs, sizeof(uint64_t));
   char line[64];
@@ -290,12 +293,14 @@ int main(int argc, char **argv) {
       write_checker_data(&io, &prog, range_a, range_b, data_dir);
       return 0;
     }
+    opml_parallel_begin();
     if (opml_program_run(&prog, &oio, err, sizeof err)) die(err, 0);
     if (io.states) {
       uint8_t okey[32];
       opml_output_key(&io.table, &prog, okey);
       opml_state(io.program_key, n + 1, okey, io.states + 32 * ((size_t)n + 1));
     }
+    opml_parallel_end();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     ns[r] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
     if (repeat_stdin && r) {

@@ -45,7 +45,7 @@ int main(void) {
   char err[512];
   if (opml_program_parse(prog_bytes.data, prog_bytes.len, &prog, err, sizeof err)) opml_oracle_fail(err);
   if (prog.n_inputs != n_input_keys) opml_oracle_fail("the number of input keys differs from the program's inputs");
-  opml_io io = {0, 0, io_load, 0};
+  opml_io io = {0, 0, io_load, 0, 1};
   if (opml_program_run(&prog, &io, err, sizeof err)) opml_oracle_fail(err);
   for (uint32_t i = 0; i < prog.n_outputs; i++) {
     opml_tensor *t = &prog.tensors[prog.outputs[i]].t;

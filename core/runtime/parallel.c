@@ -2,29 +2,53 @@
  * opml_parallel (kernel.h): the native runtime's worker threads; serial in the MIPS image.
  * Workers take item indices from a shared counter, so which thread computes an item varies from
  * run to run, but every item writes its own outputs with the same operations: the bits do not.
+ *
+ * Hand-over without waiting on sleepers: a job is published by making `gen` even (open) and
+ * closed by making it odd. The calling thread runs items itself and, once they are all taken,
+ * closes the job and waits only for the workers that joined it (`refs`), never for a worker that
+ * is asleep or slow to wake: a small job costs no wake-up. Workers spin (with `pause`) for a
+ * while after each job and during an inference (opml_parallel_begin .. _end), then sleep on a
+ * condition variable, so an idle runtime takes no core from its neighbours. Spinning longer (say a
+ * whole inference) was tried: on a loaded machine the spinning worker took the core the calling
+ * thread needed (phase-1 states at 2 threads 2x slower).
  */
 #include "../kernels/kernel.h"
 #include "parallel.h"
 
 #if defined(__x86_64__) && !defined(__mips__)
+#include <immintrin.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
-/* Below this many multiply-adds a call is not worth waking the workers (tens of microseconds on a loaded machine). */
-#define MIN_WORK 1000000
+/* Below this many multiply-adds a call runs on the calling thread alone: handing items over to
+ * a spinning worker costs about a microsecond (cache-line transfers). */
+#define MIN_WORK 65536
+/* How long an idle worker spins before it sleeps (ns): longer than the usual gap between two
+ * jobs of an inference, short against a time slice. */
+#define SPIN_NS 100000
 
 static struct {
   pthread_mutex_t mu;
-  pthread_cond_t start, done;
-  int threads;            /* including the calling thread */
-  int started;            /* workers created */
-  unsigned long gen;      /* bumped per job */
-  int busy;               /* workers still in the current job */
+  pthread_cond_t wake;
+  int threads; /* including the calling thread */
+  int started; /* workers created */
+  atomic_ulong gen;      /* even: a job is open; odd: closed */
+  atomic_int refs;       /* workers inside the open job */
+  atomic_int sleepers;   /* workers waiting on `wake` */
+  atomic_int busy_epoch; /* bumped by opml_parallel_begin: sleepers wake and spin */
+  atomic_int parked;     /* set by opml_parallel_end: idle workers sleep at once */
   size_t n;
   void (*fn)(void *, size_t);
   void *ctx;
   atomic_size_t next;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, 0, 0, 0, 0, 0, 0};
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void run_items(void) {
   for (;;) {
@@ -36,48 +60,94 @@ static void run_items(void) {
 
 static void *worker(void *arg) {
   (void)arg;
-  unsigned long seen = 0;
-  pthread_mutex_lock(&pool.mu);
-  for (;;) {
-    while (pool.gen == seen) pthread_cond_wait(&pool.start, &pool.mu);
-    seen = pool.gen;
-    pthread_mutex_unlock(&pool.mu);
-    run_items();
+  unsigned long seen = 1;
+  uint64_t idle_since = now_ns();
+  for (unsigned spins = 0;; spins++) {
+    unsigned long g = atomic_load(&pool.gen);
+    if (!(g & 1) && g != seen) {
+      seen = g;
+      /* join, then check the job is still open: the caller closes it before it reads `refs` */
+      atomic_fetch_add(&pool.refs, 1);
+      if (atomic_load(&pool.gen) == g) run_items();
+      atomic_fetch_sub(&pool.refs, 1);
+      idle_since = now_ns();
+      spins = 0;
+      continue;
+    }
+    if ((spins & 63) || (!atomic_load(&pool.parked) && now_ns() - idle_since < SPIN_NS)) {
+      _mm_pause();
+      continue;
+    }
+    /* sleep until a job we have not seen opens or begin() is called */
     pthread_mutex_lock(&pool.mu);
-    if (--pool.busy == 0) pthread_cond_signal(&pool.done);
+    atomic_fetch_add(&pool.sleepers, 1);
+    int epoch = atomic_load(&pool.busy_epoch);
+    for (;;) {
+      g = atomic_load(&pool.gen);
+      if ((!(g & 1) && g != seen) || atomic_load(&pool.busy_epoch) != epoch) break;
+      pthread_cond_wait(&pool.wake, &pool.mu);
+    }
+    atomic_fetch_sub(&pool.sleepers, 1);
+    pthread_mutex_unlock(&pool.mu);
+    idle_since = now_ns();
+    spins = 0;
   }
   return 0;
 }
 
-void opml_set_threads(int n) { pool.threads = n < 1 ? 1 : n > 256 ? 256 : n; }
-int opml_threads(void) { return pool.threads; }
-
-void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx) {
-  if (pool.threads <= 1 || n <= 1 || work < MIN_WORK) {
-    for (size_t i = 0; i < n; i++) fn(ctx, i);
-    return;
-  }
-  pthread_mutex_lock(&pool.mu);
+static void start_workers(void) {
   while (pool.started < pool.threads - 1) {
     pthread_t t;
     if (pthread_create(&t, 0, worker, 0)) break; /* fewer workers: still correct */
     pthread_detach(t);
     pool.started++;
   }
+}
+
+static void wake_sleepers(void) {
+  if (!atomic_load(&pool.sleepers)) return;
+  pthread_mutex_lock(&pool.mu);
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+}
+
+void opml_set_threads(int n) { pool.threads = n < 1 ? 1 : n > 256 ? 256 : n; }
+int opml_threads(void) { return pool.threads; }
+
+void opml_parallel_begin(void) {
+  if (pool.threads <= 1) return;
+  start_workers();
+  atomic_store(&pool.parked, 0);
+  atomic_fetch_add(&pool.busy_epoch, 1);
+  wake_sleepers();
+}
+
+void opml_parallel_end(void) { atomic_store(&pool.parked, 1); }
+
+void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx) {
+  if (pool.threads <= 1 || n <= 1 || work < MIN_WORK) {
+    for (size_t i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
+  start_workers();
   pool.n = n, pool.fn = fn, pool.ctx = ctx;
   atomic_store(&pool.next, 0);
-  pool.busy = pool.started;
-  pool.gen++;
-  pthread_cond_broadcast(&pool.start);
-  pthread_mutex_unlock(&pool.mu);
+  atomic_fetch_add(&pool.gen, 1); /* open */
+  /* workers asleep (idle for a while): wake them for the next jobs; this one does not wait */
+  if (atomic_load(&pool.sleepers)) {
+    atomic_store(&pool.parked, 0);
+    atomic_fetch_add(&pool.busy_epoch, 1);
+    wake_sleepers();
+  }
   run_items();
-  pthread_mutex_lock(&pool.mu);
-  while (pool.busy) pthread_cond_wait(&pool.done, &pool.mu);
-  pthread_mutex_unlock(&pool.mu);
+  atomic_fetch_add(&pool.gen, 1); /* closed: late workers back out without touching the job */
+  while (atomic_load(&pool.refs)) _mm_pause();
 }
 #else
 void opml_set_threads(int n) { (void)n; }
 int opml_threads(void) { return 1; }
+void opml_parallel_begin(void) {}
+void opml_parallel_end(void) {}
 
 void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx) {
   (void)work;

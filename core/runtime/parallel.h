@@ -6,4 +6,11 @@
  * in kernel.h reads it). */
 void opml_set_threads(int n);
 
+/* An inference starts / ends. begin wakes sleeping workers early, so the first jobs find them
+ * spinning (a hand-over then costs about a microsecond, not a wake-up); after each job a worker
+ * spins 100 us for the next. end lets idle workers sleep at once (no core taken from the next
+ * process to run). */
+void opml_parallel_begin(void);
+void opml_parallel_end(void);
+
 #endif

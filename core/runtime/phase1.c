@@ -117,10 +117,11 @@ static int32_t same_bytes_input(const opml_table *t, const opml_program *p, cons
     int32_t id = nd->in_ids[j];
     if (id < 0) continue;
     const opml_ptensor *in = &p->tensors[id];
-    if (in->kind != OPML_KIND_ACTIVATION || !in->t.data || in->t.data == out->data) continue;
+    if (in->kind != OPML_KIND_ACTIVATION || !in->t.data) continue;
     if (opml_dtype_size(in->t.dtype) != es || opml_tensor_bytes(&in->t) != bytes) continue;
     if (!memcmp(t->node[t->cap + (uint32_t)id], zero, 32)) continue; /* no entry yet */
-    if (!memcmp(in->t.data, out->data, bytes)) return id;
+    /* the same buffer: a Copy that took its input's (opml_io.alias_copies) */
+    if (in->t.data == out->data || !memcmp(in->t.data, out->data, bytes)) return id;
   }
   return -1;
 }

@@ -447,6 +447,63 @@ Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of
   }
 });
 
+Deno.test("simd: Where (AVX-512 rows against rows or one value, tails) and short word runs (Concat, Gather, Transpose) = plain C = qemu", async () => {
+  const bool = (shape: number[]): TensorValue => ({
+    dtype: DType.bool,
+    shape,
+    data: Uint8Array.from({ length: shapeSize(shape) }, () => (rng.next() < 0.5 ? 1 : 0)),
+  });
+  const i32 = (shape: number[]) => randomInts(rng, DType.int32, shape);
+  const where: [number[], TensorValue, TensorValue][] = [
+    [[7, 49], f32([3, 7, 49]), f32([])], // rows against one value, 343 lanes: a tail of 7
+    [[5, 17], i32([]), i32([2, 5, 17])], // one value against rows
+    [[2, 3, 21], i32([2, 3, 21]), i32([2, 3, 21])], // rows against rows
+    [[16], f32([4, 16]), f32([4, 16])], // whole vectors, no tail
+    [[21, 1], f32([21, 13]), f32([])], // the condition broadcast along the row: the plain loop
+  ];
+  for (const [cshape, x, y] of where) {
+    const c = bool(cshape);
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Where",
+      opset: 16,
+      inputs: [inp("c", c), inp("a", x), inp("b", y)],
+    }))));
+    await same(`Where [${cshape}] [${x.shape}] [${y.shape}]`, prog, [c, x, y]);
+  }
+  const concat: [number[][], number][] = [[[[5, 3, 1], [5, 3, 1]], 2], [[[4, 3], [4, 5]], 1], [[[2, 9], [2, 9]], 1]];
+  for (const [shapes, axis] of concat) {
+    const xs = shapes.map((sh) => i32(sh));
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Concat",
+      opset: 13,
+      inputs: xs.map((x, i) => inp(`x${i}`, x)),
+      attrs: { axis },
+    }))));
+    await same(`Concat ${JSON.stringify(shapes)} axis ${axis}`, prog, xs);
+  }
+  for (const [shape, idx] of [[[6, 5, 2], [1]], [[4, 7], [-1, 0, 3]]] as const) {
+    const x = i32([...shape]);
+    const ind: TensorValue = idx.length === 1
+      ? { dtype: DType.int64, shape: [], data: BigInt64Array.of(BigInt(idx[0])) }
+      : { dtype: DType.int64, shape: [idx.length], data: BigInt64Array.from(idx, BigInt) };
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Gather",
+      opset: 13,
+      inputs: [inp("x", x), inp("i", ind)],
+      attrs: { axis: shape.length - 1 },
+    }))));
+    await same(`Gather [${shape}] by [${idx}] on the last axis`, prog, [x, ind]);
+  }
+  const t = i32([3, 5, 7]);
+  const tp = assemble(compileGraph(decodeModel(encodeQModel({
+    opType: "Transpose",
+    opset: 13,
+    inputs: [inp("x", t)],
+    attrs: { perm: [1, 0, 2] },
+  }))));
+  await same("Transpose [3,5,7] perm [1,0,2] (runs of 7 words)", tp, [t]);
+});
+
 Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = qemu over a float sweep", async () => {
   const x = floatSweep(65521);
   const v = tensor(DType.float32, [x.length], x);
