@@ -1437,6 +1437,17 @@ static void softmax_row_d(const double *xs, double *ys, idx D, idx st, int logsm
   for (idx k = 0; k < D; k++) ys[k * st] = ys[k * st] / s;
 }
 
+typedef struct softmax_job {
+  const float *x;
+  float *y;
+  idx D;
+} softmax_job;
+
+static void softmax_block_item(void *ctx, size_t b) {
+  const softmax_job *j = ctx;
+  softmax_rows8(j->x + (idx)b * 8 * j->D, j->y + (idx)b * 8 * j->D, j->D);
+}
+
 static int softmax_common(const opml_node *nd, int logsm) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
@@ -1457,7 +1468,10 @@ static int softmax_common(const opml_node *nd, int logsm) {
   if (D <= 0) return OPML_OK;
   idx o = 0;
   if (inner == 1 && !logsm && opml_use_avx2()) { /* native only: the VM has no ILP to gain */
-    for (; o + 8 <= outer; o += 8) softmax_rows8(x + o * D, y + o * D, D);
+    softmax_job j = {x, y, D};
+    o = outer / 8 * 8;
+    /* blocks of 8 rows for the threads (a block's rows are its own: the same bits) */
+    opml_parallel((size_t)(outer / 8), (size_t)outer * (size_t)D * 16, softmax_block_item, &j);
   }
   for (; o < outer; o++) {
     if (inner == 1) { /* the usual last-axis softmax: unit stride (vectorisable loops) */

@@ -470,8 +470,11 @@ Deno.test("simd: Where (AVX-512 rows against rows or one value, tails) and short
     }))));
     await same(`Where [${cshape}] [${x.shape}] [${y.shape}]`, prog, [c, x, y]);
   }
-  const concat: [number[][], number][] = [[[[5, 3, 1], [5, 3, 1]], 2], [[[4, 3], [4, 5]], 1], [[[2, 9], [2, 9]], 1]];
-  for (const [shapes, axis] of concat) {
+  const concats: [number[][], number][] = [[[[5, 3, 1], [5, 3, 1]], 2], [[[4, 3], [4, 5]], 1], [[[2, 9], [
+    2,
+    9,
+  ]], 1]];
+  for (const [shapes, axis] of concats) {
     const xs = shapes.map((sh) => i32(sh));
     const prog = assemble(compileGraph(decodeModel(encodeQModel({
       opType: "Concat",
