@@ -12,7 +12,8 @@
  *
  *   deno run -A tasks/bench_models.ts [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
  *     [--torch] [--no-vm] [--json FILE]
- *   deno run -A tasks/bench_models.ts --states [--threads 1,2] [--reps 100] [--only SUBSTRING]
+ *   deno run -A tasks/bench_models.ts --states [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
+ *     [--torch]
  *
  * `--states` times phase-1 states instead: `opml-runtime --states` against a plain inference,
  * both native, in interleaved pairs (the ratio of each pair; issue 14's target is 2x).
@@ -309,9 +310,9 @@ export async function benchStates(opts: ModelBenchOptions = {}): Promise<StatesB
   const rt = await buildRuntime();
   enableNativeKeys();
   const rows: StatesBenchRow[] = [];
-  for (const c of CASES.filter((c) => !opts.only || c.name.includes(opts.only))) {
+  for (const c of selectCases(opts, note)) {
     const prog = assemble(compileGraph(decodeModel(Deno.readFileSync(c.file), c.file), { shapes: c.shapes }));
-    const reps = opts.reps ?? c.reps ?? 100;
+    const reps = opts.reps ?? c.reps ?? (c === GPT2_CASE ? 15 : 100);
     for (const threads of opts.threads ?? [1]) {
       const t = await statesPairs(rt.native, prog, c.input(), threads, reps);
       const ratios = t.states.map((v, i) => v / t.plain[i]).sort((a, b) => a - b);
@@ -361,13 +362,8 @@ export interface ModelBenchOptions {
   note?: (m: string) => void;
 }
 
-/** Runs the model benchmarks. */
-export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBenchRow[]> {
-  const note = opts.note ?? console.error;
-  const rt = await buildRuntime();
-  const image = Deno.readFileSync(rt.mips);
-  const rows: ModelBenchRow[] = [];
-  enableNativeKeys(); // the weights' data keys in C, as opml compile does
+/** The cases the options select (the GPT-2 model written to build/models when missing). */
+function selectCases(opts: ModelBenchOptions, note: (m: string) => void): ModelCase[] {
   const cases = [...CASES, ...(opts.gpt2 ? [GPT2_CASE] : []), ...(opts.torch ? torchCases() : [])].filter((
     c,
   ) => !opts.only || c.name.includes(opts.only));
@@ -380,7 +376,17 @@ export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBe
       Deno.writeFileSync(GPT2_FILE, genTransformer(GPT2_SMALL));
     }
   }
-  for (const c of cases) {
+  return cases;
+}
+
+/** Runs the model benchmarks. */
+export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBenchRow[]> {
+  const note = opts.note ?? console.error;
+  const rt = await buildRuntime();
+  const image = Deno.readFileSync(rt.mips);
+  const rows: ModelBenchRow[] = [];
+  enableNativeKeys(); // the weights' data keys in C, as opml compile does
+  for (const c of selectCases(opts, note)) {
     let prog: AssembledProgram, compileSeconds: number;
     const x = c.input();
     const reps = opts.reps ?? c.reps ?? (c === GPT2_CASE ? 15 : 100);
@@ -469,7 +475,15 @@ if (import.meta.main) {
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error("--threads: a list like 1,2");
   const reps = opt("--reps") ? Number(opt("--reps")) : undefined;
   if (args.includes("--states")) {
-    console.log(statesTable(await benchStates({ threads, reps, only: opt("--only") })));
+    console.log(statesTable(
+      await benchStates({
+        threads,
+        reps,
+        only: opt("--only"),
+        gpt2: args.includes("--gpt2"),
+        torch: args.includes("--torch"),
+      }),
+    ));
     Deno.exit(0);
   }
   const rows = await benchModels({
