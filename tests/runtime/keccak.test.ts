@@ -287,13 +287,16 @@ Deno.test("native 64-bit, native 32-bit (the MIPS code) and TypeScript agree on 
   const input = concat(all.map((c) => c.rec));
   // native: eight pair hashes per AVX-512 vector where the host has it, four per AVX2 vector
   // with OPML_SIMD=avx2, one at a time with OPML_SIMD=generic
-  const [n64, n64avx2, n64plain, n32] = await Promise.all([
+  const [n64, n64avx2, n64plain, n32, n64split] = await Promise.all([
     runProcess(native, [], input),
     runProcess(native, [], input, { OPML_SIMD: "avx2" }),
     runProcess(native, [], input, { OPML_SIMD: "generic" }),
     runProcess(native32, [], input),
+    // every root as subtrees, the way the runtime's workers hash phase-1 keys (keccak_par.h)
+    runProcess(native, [], input, { OPML_TEST_RUNNER: "1" }),
   ]);
   compareLines(n64, all, "native (64-bit)");
+  compareLines(n64split, all, "native (64-bit, roots split into subtrees)");
   compareLines(n64avx2, all, "native (64-bit, OPML_SIMD=avx2)");
   compareLines(n64plain, all, "native (64-bit, OPML_SIMD=generic)");
   compareLines(n32, all, "native32 (the MIPS images' code)");

@@ -153,9 +153,21 @@ static void permute_record(const uint8_t *p, size_t n) {
   out_hex(out, 200, '\n');
 }
 
+#if OPML_KECCAK_THREADS
+/* OPML_TEST_RUNNER=1: every root of 2 bytes or more split into subtrees as on the runtime's
+ * workers (keccak_par.h), the items run here one after the other */
+static void serial_runner(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx) {
+  (void)work;
+  for (size_t i = 0; i < n; i++) fn(ctx, i);
+}
+#endif
+
 int main(void) {
   size_t len;
   uint8_t *in;
+#if OPML_KECCAK_THREADS
+  if (getenv("OPML_TEST_RUNNER")) opml_keccak_set_runner(serial_runner, 2, 2);
+#endif
 #ifdef __mips__
   if (sys_fcntl(OPML_FD_PREIMAGE_READ, OPML_F_GETFL, 0) >= 0) in = read_oracle(&len);
   else in = read_stdin(&len);
