@@ -24,6 +24,11 @@
 /* Below this many multiply-adds a call runs on the calling thread alone: handing items over to
  * a spinning worker costs about a microsecond (cache-line transfers). */
 #define MIN_WORK 65536
+/* Waking sleeping workers costs the caller a system call and them tens of microseconds: a call
+ * wakes them from this much work on, and an inference starts by waking them when the previous
+ * one handed out at least WAKE_TOTAL (a tiny model then never pays for threads it cannot use). */
+#define WAKE_WORK 1000000
+#define WAKE_TOTAL 2000000
 /* How long an idle worker spins before it sleeps (ns): longer than the usual gap between two
  * jobs of an inference, short against a time slice. */
 #define SPIN_NS 100000
@@ -38,11 +43,13 @@ static struct {
   atomic_int sleepers;   /* workers waiting on `wake` */
   atomic_int busy_epoch; /* bumped by opml_parallel_begin: sleepers wake and spin */
   atomic_int parked;     /* set by opml_parallel_end: idle workers sleep at once */
+  size_t total, last_total; /* work handed out in this and in the last inference */
   size_t n;
   void (*fn)(void *, size_t);
   void *ctx;
   atomic_size_t next;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .threads = 1, .gen = 1,
+           .last_total = WAKE_TOTAL /* the first inference wakes them */};
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -114,15 +121,23 @@ static void wake_sleepers(void) {
 void opml_set_threads(int n) { pool.threads = n < 1 ? 1 : n > 256 ? 256 : n; }
 int opml_threads(void) { return pool.threads; }
 
-void opml_parallel_begin(void) {
-  if (pool.threads <= 1) return;
-  start_workers();
+static void wake_workers(void) {
   atomic_store(&pool.parked, 0);
   atomic_fetch_add(&pool.busy_epoch, 1);
   wake_sleepers();
 }
 
-void opml_parallel_end(void) { atomic_store(&pool.parked, 1); }
+void opml_parallel_begin(void) {
+  if (pool.threads <= 1) return;
+  start_workers();
+  pool.total = 0;
+  if (pool.last_total >= WAKE_TOTAL) wake_workers();
+}
+
+void opml_parallel_end(void) {
+  atomic_store(&pool.parked, 1);
+  pool.last_total = pool.total;
+}
 
 void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void *ctx) {
   if (pool.threads <= 1 || n <= 1 || work < MIN_WORK) {
@@ -130,15 +145,17 @@ void opml_parallel(size_t n, size_t work, void (*fn)(void *ctx, size_t i), void 
     return;
   }
   start_workers();
+  pool.total += work;
+  const int asleep = atomic_load(&pool.sleepers) == pool.started;
+  if (asleep && work < WAKE_WORK) { /* not worth a wake-up */
+    for (size_t i = 0; i < n; i++) fn(ctx, i);
+    return;
+  }
   pool.n = n, pool.fn = fn, pool.ctx = ctx;
   atomic_store(&pool.next, 0);
   atomic_fetch_add(&pool.gen, 1); /* open */
-  /* workers asleep (idle for a while): wake them for the next jobs; this one does not wait */
-  if (atomic_load(&pool.sleepers)) {
-    atomic_store(&pool.parked, 0);
-    atomic_fetch_add(&pool.busy_epoch, 1);
-    wake_sleepers();
-  }
+  /* workers asleep: wake them for the next jobs; this one does not wait for them */
+  if (atomic_load(&pool.sleepers)) wake_workers();
   run_items();
   atomic_fetch_add(&pool.gen, 1); /* closed: late workers back out without touching the job */
   while (atomic_load(&pool.refs)) _mm_pause();
