@@ -106,6 +106,18 @@ static inline void opml_bcast_next(opml_bcast *b) {
   }
 }
 
+/* Advances past a block: the rows of one index of the outer dimensions but the last (the
+ * odometer of opml_bcast_next without its innermost outer dimension). */
+static inline void opml_bcast_next_block(opml_bcast *b) {
+  for (uint32_t d = b->rank - 2; d-- > 0;) {
+    uint32_t k;
+    for (k = 0; k < b->n_in; k++) b->off[k] += b->stride[k][d];
+    if (++b->idx[d] < b->dims[d]) return;
+    for (k = 0; k < b->n_in; k++) b->off[k] -= b->stride[k][d] * b->dims[d];
+    b->idx[d] = 0;
+  }
+}
+
 /* The kernels' element loops (they expect `bc` initialised over inputs `a`, `c` into `o`;
  * UNARY_LOOP: input `x`, output `o` of one size). */
 /* Row loop of out = EXPR(xv, yv) over broadcast inputs of type T into outputs of type TO. */
@@ -114,6 +126,23 @@ static inline void opml_bcast_next(opml_bcast *b) {
     const T *X_ = (const T *)a->data, *Y_ = (const T *)c->data;                               \
     TO *O_ = (TO *)o->data;                                                                   \
     uint32_t n_ = bc.inner, sx_ = bc.step[0], sy_ = bc.step[1];                              \
+    if (n_ < 16 && bc.rank >= 2 && bc.rows) {                                                 \
+      /* short rows (RoPE's halves against their angles): blocks of the last two dimensions, \
+       * the odometer once per block instead of once per row */                              \
+      const uint32_t m_ = bc.dims[bc.rank - 2];                                               \
+      const uint32_t sx2_ = bc.stride[0][bc.rank - 2], sy2_ = bc.stride[1][bc.rank - 2];      \
+      TO *z_ = O_;                                                                            \
+      for (uint32_t r_ = 0; r_ < bc.rows; r_ += m_, opml_bcast_next_block(&bc)) {             \
+        const T *x_ = X_ + bc.off[0], *y_ = Y_ + bc.off[1];                                   \
+        for (uint32_t j_ = 0; j_ < m_; j_++, x_ += sx2_, y_ += sy2_, z_ += n_) {              \
+          for (uint32_t i_ = 0; i_ < n_; i_++) {                                              \
+            T xv = x_[i_ * sx_], yv = y_[i_ * sy_];                                           \
+            z_[i_] = (TO)(EXPR);                                                              \
+          }                                                                                   \
+        }                                                                                     \
+      }                                                                                       \
+      break;                                                                                  \
+    }                                                                                         \
     for (uint32_t r_ = 0; r_ < bc.rows; r_++, opml_bcast_next(&bc)) {                         \
       const T *x_ = X_ + bc.off[0], *y_ = Y_ + bc.off[1];                                     \
       TO *z_ = O_ + (size_t)r_ * n_;                                                          \
