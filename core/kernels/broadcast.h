@@ -95,9 +95,9 @@ static inline int opml_bcast_init(opml_bcast *b, const opml_tensor *out, const o
   return 0;
 }
 
-/* Advances to the next row (odometer over the outer dimensions, no division). */
-static inline void opml_bcast_next(opml_bcast *b) {
-  for (uint32_t d = b->rank - 1; d-- > 0;) {
+/* The odometer over the outer dimensions 0 .. outer-1 (no division). */
+static inline void opml_bcast_advance(opml_bcast *b, uint32_t outer) {
+  for (uint32_t d = outer; d-- > 0;) {
     uint32_t k;
     for (k = 0; k < b->n_in; k++) b->off[k] += b->stride[k][d];
     if (++b->idx[d] < b->dims[d]) return;
@@ -106,17 +106,11 @@ static inline void opml_bcast_next(opml_bcast *b) {
   }
 }
 
-/* Advances past a block: the rows of one index of the outer dimensions but the last (the
- * odometer of opml_bcast_next without its innermost outer dimension). */
-static inline void opml_bcast_next_block(opml_bcast *b) {
-  for (uint32_t d = b->rank - 2; d-- > 0;) {
-    uint32_t k;
-    for (k = 0; k < b->n_in; k++) b->off[k] += b->stride[k][d];
-    if (++b->idx[d] < b->dims[d]) return;
-    for (k = 0; k < b->n_in; k++) b->off[k] -= b->stride[k][d] * b->dims[d];
-    b->idx[d] = 0;
-  }
-}
+/* Advances to the next row. */
+static inline void opml_bcast_next(opml_bcast *b) { opml_bcast_advance(b, b->rank - 1); }
+
+/* Advances past a block: the rows of one index of the outer dimensions but the last. */
+static inline void opml_bcast_next_block(opml_bcast *b) { opml_bcast_advance(b, b->rank - 2); }
 
 /* The kernels' element loops (they expect `bc` initialised over inputs `a`, `c` into `o`;
  * UNARY_LOOP: input `x`, output `o` of one size). */
