@@ -6,8 +6,8 @@
  */
 import type { AssembledProgram } from "../compiler/artifacts.ts";
 import type { TensorValue } from "../ir/types.ts";
-import { type NativeRunResult, RuntimeError } from "./native.ts";
-import { bytesOf, checkInput, programOutputs } from "./tensors.ts";
+import { cannotRun, checkProgramInputs, type NativeRunResult, RuntimeError } from "./native.ts";
+import { bytesOf, programOutputs } from "./tensors.ts";
 
 /** Options of {@link NativeSession.open}. */
 export interface NativeSessionOptions {
@@ -130,10 +130,7 @@ export class NativeSession {
         stderr: "piped",
       }).spawn();
     } catch (e) {
-      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split(": ")[0];
-      throw new RuntimeError(
-        `${this.runtime}: cannot run the native runner (${why}); compile the model again`,
-      );
+      throw cannotRun(this.runtime, e);
     }
     const stderr = new Response(child.stderr).text();
     return { child, stdin: child.stdin.getWriter(), lines: new LineReader(child.stdout), stderr };
@@ -156,11 +153,7 @@ export class NativeSession {
   }
 
   async #run(inputs: TensorValue[]): Promise<NativeRunResult> {
-    const p = this.prog.program;
-    if (inputs.length !== p.inputs.length) {
-      throw new RuntimeError(`the model has ${p.inputs.length} inputs, ${inputs.length} given`);
-    }
-    inputs.forEach((v, i) => checkInput(p.tensors[p.inputs[i]].name, p.tensors[p.inputs[i]], v));
+    checkProgramInputs(this.prog, inputs);
     const inFiles = inputs.map((v, i) => {
       const f = `${this.#dir}/input${i}.bin`;
       Deno.writeFileSync(f, bytesOf(v));
@@ -178,7 +171,7 @@ export class NativeSession {
     if (answer === undefined) throw await this.#ended(proc);
     const ok = /^ok (\d+)$/.exec(answer);
     if (!ok) throw new RuntimeError(answer.replace(/^error /, ""));
-    const { graph, program } = programOutputs(p, Deno.readFileSync(out));
+    const { graph, program } = programOutputs(this.prog.program, Deno.readFileSync(out));
     return { outputs: graph, programOutputs: program, computeNs: Number(ok[1]) };
   }
 

@@ -119,6 +119,18 @@ Deno.test("session: a bad request answers the one-line error, the next one is an
     assert(/^ok \d+$/.test(lines[6]), lines[6]);
     assertEquals(lines.length, 8, "one answer per request");
     assertEquals([Deno.readFileSync(`${dir}/o.bin`)], want, "the good request's outputs");
+    // the one-shot run's messages are the same (one code path), on stderr with exit 3
+    for (const k of [0, 1, 2, 5]) {
+      const r = await new Deno.Command(rt.native, {
+        args: [`${dir}/p.opir`, `${dir}/w.bin`, ...requests[k]],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assertEquals(
+        [r.code, new TextDecoder().decode(r.stderr)],
+        [3, `opml-runtime: ${lines[k].slice("error ".length)}\n`],
+      );
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
