@@ -64,9 +64,16 @@ static uint8_t *try_read_file(const char *path, size_t *len, char *err, size_t e
   FILE *f = fopen(path, "rb");
   if (!f) return fail(err, errlen, "cannot open", path), NULL;
   long n = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
-  uint8_t *buf = n < 0 || fseek(f, 0, SEEK_SET) ? 0 : aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63);
-  if (!buf) fail(err, errlen, n < 0 ? "cannot read" : "out of memory reading", path);
-  else if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) fail(err, errlen, "cannot read", path), free(buf), buf = 0;
+  uint8_t *buf = 0;
+  if (n < 0 || fseek(f, 0, SEEK_SET)) {
+    fail(err, errlen, "cannot read", path);
+  } else if (!(buf = aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63))) {
+    fail(err, errlen, "out of memory reading", path);
+  } else if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fail(err, errlen, "cannot read", path);
+    free(buf);
+    buf = 0;
+  }
   fclose(f);
   *len = (size_t)n;
   return buf;
@@ -141,7 +148,8 @@ static int after_node(void *ctx, opml_program *p, uint32_t i) {
 
 /* The inputs from their files, checked against the program (count, sizes); the previous ones
  * (a session's last request) are freed. Nonzero with a message in err on failure. */
-static int load_inputs(const opml_program *p, native_io *io, char **paths, int n, char *err, size_t errlen) {
+static int load_inputs(const opml_program *p, native_io *io, const char *const *paths, int n, char *err,
+                       size_t errlen) {
   char why[512];
   for (uint32_t i = 0; i < p->n_inputs; i++) free(io->inputs[i]), io->inputs[i] = 0;
   if ((uint32_t)n != p->n_inputs) {
@@ -197,7 +205,7 @@ static int serve_session(opml_program *p, native_io *io, const opml_io *oio) {
     opml_program_reset(p); /* the last request's tensors, before its inputs are freed */
     struct timespec t0, t1;
     int bad = !*field[0] ? fail(err, sizeof err, "a request is OUT.bin<TAB>INPUT.bin...", "no output file") :
-                           load_inputs(p, io, field + 1, nf - 1, err, sizeof err);
+                           load_inputs(p, io, (const char *const *)field + 1, nf - 1, err, sizeof err);
     if (!bad) {
       clock_gettime(CLOCK_MONOTONIC, &t0);
       opml_parallel_begin();
@@ -207,9 +215,12 @@ static int serve_session(opml_program *p, native_io *io, const opml_io *oio) {
     }
     if (!bad) bad = write_outputs(p, field[0], err, sizeof err);
     free(field);
-    for (char *c = err; bad && *c; c++) if (*c == '\n' || *c == '\r') *c = ' '; /* one line */
-    if (bad) printf("error %s\n", err);
-    else printf("ok %llu\n", (unsigned long long)elapsed_ns(&t0, &t1));
+    if (bad) {
+      for (char *c = err; *c; c++) if (*c == '\n' || *c == '\r') *c = ' '; /* one answer, one line */
+      printf("error %s\n", err);
+    } else {
+      printf("ok %llu\n", (unsigned long long)elapsed_ns(&t0, &t1));
+    }
     fflush(stdout);
   }
   free(line);
@@ -337,7 +348,7 @@ int main(int argc, char **argv) {
     opml_io sio = {&io, io_map, io_load, after_node, 1};
     return serve_session(&prog, &io, &sio);
   }
-  if (load_inputs(&prog, &io, (char **)pos + 3, npos - 3, err, sizeof err)) die(err, 0);
+  if (load_inputs(&prog, &io, pos + 3, npos - 3, err, sizeof err)) die(err, 0);
   uint32_t n = prog.n_nodes;
   if (has_tamper && (tamper < 1 || tamper > n)) {
     snprintf(err, sizeof err, "--tamper %u: the program's nodes are 1 .. %u", tamper, n);
