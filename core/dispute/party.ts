@@ -14,6 +14,7 @@ import {
   checkerPreimages,
   checkerSource,
   nativeCheckerData,
+  type NativeSession,
   parseInputFile,
   runNative,
 } from "../engine/mod.ts";
@@ -171,14 +172,20 @@ export function openParty(spec: RunSpec): FileParty {
 
 /**
  * The outputs of a party: a native run, wrong from node `liesFrom` on if it lies; every program
- * output at its stored shape (what a task commits, run-time lengths included: docs/IR.md).
+ * output at its stored shape (what a task commits, run-time lengths included: docs/IR.md). An
+ * honest party runs in `sessionOf(model)` when given (a runtime kept loaded between tasks:
+ * core/engine/session.ts, the same bytes); a lying one always in a process of its own.
  *
  * @example
  * ```ts
  * const outputs = await partyOutputs(partyOf(model, inputs));
  * ```
  */
-export async function partyOutputs(p: Party): Promise<TensorValue[]> {
+export async function partyOutputs(
+  p: Party,
+  sessionOf?: (model: ModelDir) => NativeSession,
+): Promise<TensorValue[]> {
+  if (p.liesFrom === undefined && sessionOf) return (await sessionOf(p.model).run(p.inputs)).programOutputs;
   return (await runNative(p.model.native, p.model.prog, p.inputs, { tamper: p.liesFrom })).programOutputs;
 }
 

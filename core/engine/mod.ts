@@ -9,3 +9,4 @@ export * from "./vm.ts";
 export * from "./phase.ts";
 export * from "./ort.ts";
 export * from "./inputs.ts";
+export * from "./session.ts";

@@ -55,6 +55,29 @@ export interface CheckerData {
   tensors: Map<number, Uint8Array>;
 }
 
+/**
+ * Checks a run's inputs (in program input order) against the program: their count, then each
+ * one's dtype and shape ({@link checkInput}).
+ *
+ * @example
+ * ```ts
+ * checkProgramInputs(assembled, [input]); // throws a RuntimeError or an InputError
+ * ```
+ */
+export function checkProgramInputs(prog: AssembledProgram, inputs: TensorValue[]): void {
+  const p = prog.program;
+  if (inputs.length !== p.inputs.length) {
+    throw new RuntimeError(`the model has ${p.inputs.length} inputs, ${inputs.length} given`);
+  }
+  inputs.forEach((v, i) => checkInput(p.tensors[p.inputs[i]].name, p.tensors[p.inputs[i]], v));
+}
+
+/** The error of a runtime that could not be started (`e`: what spawning it threw). */
+export function cannotRun(runtime: string, e: unknown): RuntimeError {
+  const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split(": ")[0];
+  return new RuntimeError(`${runtime}: cannot run the native runner (${why}); compile the model again`);
+}
+
 /** Runs the native runtime in a temporary folder; `collect` reads its files before cleanup. */
 async function execRuntime<T>(
   runtime: string,
@@ -65,11 +88,7 @@ async function execRuntime<T>(
   files?: { program: string; weights: string },
   env?: Record<string, string>,
 ): Promise<T> {
-  const p = prog.program;
-  if (inputs.length !== p.inputs.length) {
-    throw new RuntimeError(`the model has ${p.inputs.length} inputs, ${inputs.length} given`);
-  }
-  inputs.forEach((v, i) => checkInput(p.tensors[p.inputs[i]].name, p.tensors[p.inputs[i]], v));
+  checkProgramInputs(prog, inputs);
   const dir = Deno.makeTempDirSync({ prefix: "opml-run-" });
   files ??= prog.files;
   try {
@@ -90,8 +109,7 @@ async function execRuntime<T>(
       r = await new Deno.Command(runtime, { args, env, stdout: "null", stderr: "piped", stdin: "null" })
         .output();
     } catch (e) {
-      const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message.split(": ")[0];
-      throw new RuntimeError(`${runtime}: cannot run the native runner (${why}); compile the model again`);
+      throw cannotRun(runtime, e);
     }
     const err = new TextDecoder().decode(r.stderr);
     if (r.code !== 0) {

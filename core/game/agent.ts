@@ -13,7 +13,7 @@
 import { BaseError, bytesToHex, type Hex } from "viem";
 import { EXIT, OpmlError } from "../errors.ts";
 import type { ModelDir } from "../compiler/mod.ts";
-import { RuntimeError } from "../engine/mod.ts";
+import { NativeSession, RuntimeError } from "../engine/mod.ts";
 import type { TensorValue } from "../ir/types.ts";
 import { commitmentOf, type GameClient, GameTxError, TaskStatus } from "../chain/game_client.ts";
 import { keyHex } from "../vm/oracle.ts";
@@ -270,6 +270,13 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     ? session.cursors
     : { ...session.cursors };
   const cursorOf = (modelId: string) => BigInt(cursors[modelId] ?? opts.startBlock.toString());
+  /** One runtime per model kept loaded for the honest outputs of tasks; closed when the agent stops. */
+  const runtimes = new Map<ModelDir, NativeSession>();
+  const runtimeOf = (m: ModelDir): NativeSession => {
+    let s = runtimes.get(m);
+    if (!s) runtimes.set(m, s = NativeSession.open(m.native, m.prog));
+    return s;
+  };
   /** When a pending task may be tried again (in-memory back-off per task). */
   const retryAt = new Map<string, { at: number; delay: number }>();
 
@@ -400,6 +407,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     const liesFrom = liesFromOn(taskId);
     const outputs = await partyOutputs(
       partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), liesFrom),
+      runtimeOf,
     );
     const outputKey = keyOfTensors(outputs);
     const salt = rec?.salt ?? bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
@@ -432,7 +440,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     if (same(task.server, me)) return;
     const theirs = task.outputKey;
     const party = partyOf(reg.model, await taskInputs(taskId, reg, task.inputKey), opts.liesFrom);
-    const ours = keyOfTensors(await partyOutputs(party));
+    const ours = keyOfTensors(await partyOutputs(party, runtimeOf));
     const rec = {
       model: reg.programKey,
       outputKey: ours,
@@ -580,20 +588,24 @@ export async function runAgent(opts: AgentOptions): Promise<AgentSummary> {
     await settle();
   };
 
-  const backoff = new Backoff(rpc, giveUpMs);
-  while (!signal?.aborted && !onlyDone()) {
-    try {
-      await pass();
-      backoff.ok();
-    } catch (e) {
-      if (!isTransient(e) || signal?.aborted) throw e;
-      const d = backoff.failed(e);
-      log(`${rpc}: ${shortOf(e)}: retrying in ${d} ms`);
-      await sleep(d, signal);
-      continue;
+  try {
+    const backoff = new Backoff(rpc, giveUpMs);
+    while (!signal?.aborted && !onlyDone()) {
+      try {
+        await pass();
+        backoff.ok();
+      } catch (e) {
+        if (!isTransient(e) || signal?.aborted) throw e;
+        const d = backoff.failed(e);
+        log(`${rpc}: ${shortOf(e)}: retrying in ${d} ms`);
+        await sleep(d, signal);
+        continue;
+      }
+      if (onlyDone()) break;
+      await sleep(pollMs, signal);
     }
-    if (onlyDone()) break;
-    await sleep(pollMs, signal);
+  } finally {
+    await Promise.all([...runtimes.values()].map((s) => s.close()));
   }
   await Promise.all(players.values());
   save();

@@ -4,11 +4,18 @@
  *   opml-runtime PROGRAM.opir WEIGHTS.bin OUT.bin [INPUT.bin ...] [--repeat N]
  *                [--states FILE] [--tamper K] [--checker-data A B DIR] [--repeat-stdin]
  *                [--threads N]
+ *   opml-runtime PROGRAM.opir WEIGHTS.bin --session [--threads N]
  * --threads N: the kernels' threads (default: the machine's online cores); the outputs are the
  * same bytes for any N (core/runtime/parallel.c).
  * --repeat-stdin (benchmarks): after loading, one inference per line read on stdin, each
  * answered by a line `compute_ns N` on stdout, so a benchmark can interleave these runs with
  * another engine's in the same process schedule (tasks/bench_models.ts).
+ * --session (serving, core/engine/session.ts): after loading, one request per line read on stdin,
+ * `OUT.bin<TAB>INPUT.bin<TAB>...` (paths hold no tab or newline), each run on those inputs and
+ * answered by a line on stdout: `ok COMPUTE_NS` once OUT.bin is written, or `error MESSAGE` (the
+ * one-shot run's one-line message: a missing file, a wrong size, ...) and the session goes on.
+ * End of input exits 0. The process keeps the packed weights and the faulted-in pages between
+ * requests: only its first inference pays them (docs/BENCHMARKS.md).
  */
 #include <fcntl.h>
 #include <malloc.h>
@@ -45,18 +52,37 @@ static void die(const char *msg, const char *detail) {
   exit(3);
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
+/* "msg: detail" into err (the one-line message of die, or of a session's `error` answer); 1. */
+static int fail(char *err, size_t errlen, const char *msg, const char *detail) {
+  snprintf(err, errlen, "%s%s%s", msg, detail ? ": " : "", detail ? detail : "");
+  return 1;
+}
+
+/* A whole file, 64-byte aligned (so that constants can be used in place); NULL with a message
+ * in err on failure. */
+static uint8_t *try_read_file(const char *path, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
-  if (!f) die("cannot open", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  /* 64-byte aligned so that constants can be used in place */
-  uint8_t *buf = aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63);
-  if (!buf) die("out of memory reading", path);
-  if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) die("cannot read", path);
+  if (!f) return fail(err, errlen, "cannot open", path), NULL;
+  long n = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+  uint8_t *buf = 0;
+  if (n < 0 || fseek(f, 0, SEEK_SET)) {
+    fail(err, errlen, "cannot read", path);
+  } else if (!(buf = aligned_alloc(64, ((size_t)n + 64) & ~(size_t)63))) {
+    fail(err, errlen, "out of memory reading", path);
+  } else if (n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fail(err, errlen, "cannot read", path);
+    free(buf);
+    buf = 0;
+  }
   fclose(f);
   *len = (size_t)n;
+  return buf;
+}
+
+static uint8_t *read_file(const char *path, size_t *len) {
+  char err[4200];
+  uint8_t *buf = try_read_file(path, len, err, sizeof err);
+  if (!buf) die(err, 0);
   return buf;
 }
 
@@ -120,6 +146,87 @@ static int after_node(void *ctx, opml_program *p, uint32_t i) {
   return 0;
 }
 
+/* The inputs from their files, checked against the program (count, sizes); the previous ones
+ * (a session's last request) are freed. Nonzero with a message in err on failure. */
+static int load_inputs(const opml_program *p, native_io *io, const char *const *paths, int n, char *err,
+                       size_t errlen) {
+  char why[512];
+  for (uint32_t i = 0; i < p->n_inputs; i++) free(io->inputs[i]), io->inputs[i] = 0;
+  if ((uint32_t)n != p->n_inputs) {
+    snprintf(why, sizeof why, "the program has %u inputs, %d given", p->n_inputs, n);
+    return fail(err, errlen, why, 0);
+  }
+  for (uint32_t i = 0; i < p->n_inputs; i++) {
+    io->inputs[i] = try_read_file(paths[i], &io->input_len[i], err, errlen);
+    if (!io->inputs[i]) return 1;
+    const opml_ptensor *t = &p->tensors[p->inputs[i]];
+    size_t need = opml_tensor_bytes(&t->t);
+    if (io->input_len[i] != need) {
+      snprintf(why, sizeof why, "input %u ('%.*s') has %zu bytes, expected %zu", i, (int)t->name_len, t->name,
+               io->input_len[i], need);
+      return fail(err, errlen, paths[i], why);
+    }
+  }
+  return 0;
+}
+
+/* The program's outputs, one after the other, into path (host order: x86 is little-endian). */
+static int write_outputs(const opml_program *p, const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return fail(err, errlen, "cannot write", path);
+  int bad = 0;
+  for (uint32_t i = 0; i < p->n_outputs && !bad; i++) {
+    const opml_tensor *t = &p->tensors[p->outputs[i]].t;
+    size_t nb = opml_tensor_bytes(t);
+    bad = nb && fwrite(t->data, 1, nb, f) != nb;
+  }
+  if (fclose(f) || bad) return fail(err, errlen, "cannot write", path);
+  return 0;
+}
+
+static uint64_t elapsed_ns(const struct timespec *t0, const struct timespec *t1) {
+  return (uint64_t)(t1->tv_sec - t0->tv_sec) * 1000000000u + (uint64_t)(t1->tv_nsec - t0->tv_nsec);
+}
+
+/* --session: answers requests until end of input (see the top of this file). */
+static int serve_session(opml_program *p, native_io *io, const opml_io *oio) {
+  char *line = 0, err[4200];
+  size_t cap = 0;
+  ssize_t len;
+  while ((len = getline(&line, &cap, stdin)) >= 0) {
+    if (len && line[len - 1] == '\n') line[--len] = 0;
+    int nf = 1;
+    for (ssize_t i = 0; i < len; i++) nf += line[i] == '\t';
+    char **field = malloc(sizeof(char *) * (size_t)nf);
+    field[0] = line; /* split by hand, not strtok: an empty field stays a field */
+    for (int k = 1, i = 0; i < len; i++) {
+      if (line[i] == '\t') line[i] = 0, field[k++] = line + i + 1;
+    }
+    opml_program_reset(p); /* the last request's tensors, before its inputs are freed */
+    struct timespec t0, t1;
+    int bad = !*field[0] ? fail(err, sizeof err, "a request is OUT.bin<TAB>INPUT.bin...", "no output file") :
+                           load_inputs(p, io, (const char *const *)field + 1, nf - 1, err, sizeof err);
+    if (!bad) {
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      opml_parallel_begin();
+      bad = opml_program_run(p, oio, err, sizeof err);
+      opml_parallel_end();
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+    }
+    if (!bad) bad = write_outputs(p, field[0], err, sizeof err);
+    free(field);
+    if (bad) {
+      for (char *c = err; *c; c++) if (*c == '\n' || *c == '\r') *c = ' '; /* one answer, one line */
+      printf("error %s\n", err);
+    } else {
+      printf("ok %llu\n", (unsigned long long)elapsed_ns(&t0, &t1));
+    }
+    fflush(stdout);
+  }
+  free(line);
+  return 0;
+}
+
 static void write_file(const char *path, const void *data, size_t n) {
   FILE *f = fopen(path, "wb");
   if (!f) die("cannot write", path);
@@ -169,7 +276,7 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, -1);
   mallopt(M_TOP_PAD, 64 << 20);
-  int repeat = 0, has_tamper = 0, has_range = 0, repeat_stdin = 0;
+  int repeat = 0, has_tamper = 0, has_range = 0, repeat_stdin = 0, session = 0;
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   int threads = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
   uint32_t tamper = 0, range_a = 0, range_b = 0;
@@ -180,6 +287,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--states") && i + 1 < argc) states_file = argv[++i];
     else if (!strcmp(argv[i], "--repeat-stdin")) repeat_stdin = 1;
+    else if (!strcmp(argv[i], "--session")) session = 1;
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
       uint32_t t = parse_u32("--threads", argv[++i]);
       if (t < 1 || t > 256) die("--threads", "expects 1 .. 256");
@@ -194,9 +302,13 @@ int main(int argc, char **argv) {
     } else if (!strncmp(argv[i], "--", 2)) die("unknown option or missing value", argv[i]);
     else if (npos < 260) pos[npos++] = argv[i];
   }
-  if (npos < 3) {
+  if (npos < 3 && !(session && npos == 2)) {
     die("usage: opml-runtime PROGRAM.opir WEIGHTS.bin OUT.bin [INPUT.bin ...] [--repeat N] [--states FILE] "
-        "[--tamper K] [--checker-data A B DIR] [--repeat-stdin] [--threads N]", 0);
+        "[--tamper K] [--checker-data A B DIR] [--repeat-stdin] [--threads N], or "
+        "opml-runtime PROGRAM.opir WEIGHTS.bin --session [--threads N]", 0);
+  }
+  if (session && (npos > 2 || repeat || repeat_stdin || states_file || has_tamper || has_range)) {
+    die("--session takes PROGRAM.opir WEIGHTS.bin and --threads only (the files come on stdin)", 0);
   }
   if (has_range && (states_file || repeat || repeat_stdin)) {
     die("--checker-data cannot be combined with --states or --repeat", 0);
@@ -208,7 +320,7 @@ int main(int argc, char **argv) {
   size_t plen, wlen;
   uint8_t *pbuf = read_file(pos[0], &plen);
   opml_program prog;
-  char err[512];
+  char err[4200];
   if (opml_program_parse(pbuf, plen, &prog, err, sizeof err)) die(pos[0], err);
 
   native_io io = {0};
@@ -230,22 +342,13 @@ int main(int argc, char **argv) {
     snprintf(err, sizeof err, "%zu bytes, but the program's constants take %zu", wlen, off);
     die(pos[1], err);
   }
-  if ((uint32_t)(npos - 3) != prog.n_inputs) {
-    snprintf(err, sizeof err, "the program has %u inputs, %d given", prog.n_inputs, npos - 3);
-    die(err, 0);
-  }
   io.inputs = calloc(prog.n_inputs + 1, sizeof(uint8_t *));
   io.input_len = calloc(prog.n_inputs + 1, sizeof(size_t));
-  for (uint32_t i = 0; i < prog.n_inputs; i++) {
-    io.inputs[i] = read_file(pos[3 + i], &io.input_len[i]);
-    opml_ptensor *t = &prog.tensors[prog.inputs[i]];
-    size_t need = opml_tensor_bytes(&t->t);
-    if (io.input_len[i] != need) {
-      snprintf(err, sizeof err, "input %u ('%.*s') has %zu bytes, expected %zu", i, (int)t->name_len, t->name,
-               io.input_len[i], need);
-      die(pos[3 + i], err);
-    }
+  if (session) {
+    opml_io sio = {&io, io_map, io_load, after_node, 1};
+    return serve_session(&prog, &io, &sio);
   }
+  if (load_inputs(&prog, &io, pos + 3, npos - 3, err, sizeof err)) die(err, 0);
   uint32_t n = prog.n_nodes;
   if (has_tamper && (tamper < 1 || tamper > n)) {
     snprintf(err, sizeof err, "--tamper %u: the program's nodes are 1 .. %u", tamper, n);
@@ -302,7 +405,7 @@ int main(int argc, char **argv) {
     }
     opml_parallel_end();
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    ns[r] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
+    ns[r] = elapsed_ns(&t0, &t1);
     if (repeat_stdin && r) {
       printf("compute_ns %llu\n", (unsigned long long)ns[r]);
       fflush(stdout);
@@ -314,13 +417,6 @@ int main(int argc, char **argv) {
     qsort(ns, (size_t)runs, sizeof(uint64_t), cmp_u64);
     fprintf(stderr, "compute_ns %llu\n", (unsigned long long)ns[runs / 2]);
   }
-  FILE *f = fopen(pos[2], "wb");
-  if (!f) die("cannot write", pos[2]);
-  for (uint32_t i = 0; i < prog.n_outputs; i++) {
-    opml_tensor *t = &prog.tensors[prog.outputs[i]].t;
-    size_t nb = opml_tensor_bytes(t);
-    if (nb && fwrite(t->data, 1, nb, f) != nb) die("cannot write", pos[2]);
-  }
-  if (fclose(f)) die("cannot write", pos[2]);
+  if (write_outputs(&prog, pos[2], err, sizeof err)) die(err, 0);
   return 0;
 }
