@@ -132,6 +132,20 @@ ATTR static void NAME(sigmoidf_n)(const float *x, float *y, size_t n) {
     memcpy(y + i, &r, sizeof r);
   }
 }
+
+ATTR static void NAME(tanhf_n)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {
+    VF xv;
+    memcpy(&xv, x + i, sizeof xv);
+    const VU u = AS_U(xv), ax = u & U(0x7FFFFFFFu);
+    const VF a = AS_F(ax);
+    VF r = SEL((VI)(ax < U(0x3F100000u)), NAME(tanh_small)(a), NAME(tanh_big)(a));
+    r = SEL((VI)(ax > U(0x41119998u)), F(1.0f), r); /* |x| >= 9.1 (or inf): 1 */
+    r = AS_F(AS_U(r) | (u & U(0x80000000u)));
+    r = SEL((VI)(ax > U(F_INF)), xv, r); /* NaN: x */
+    memcpy(y + i, &r, sizeof r);
+  }
+}
 #endif
 
 /* the parameters are the includer's, one set per inclusion */

@@ -19,6 +19,7 @@
 #include "kernel.h"
 #include "mathf.h"
 #include "ops.h"
+#include "simd.h"
 
 typedef int64_t idx;
 
@@ -196,19 +197,114 @@ static int k_rotary(const opml_node *nd) {
  * from +0 over ascending index), LSTM adds P (.) c for i and f (the new c for o), clipped to
  * [-clip, clip] when hasClip. GRU: h~ = g((x.Wh + (r (.) h).Rh) + Rbh + Wbh), or with
  * linearBeforeReset g(x.Wh + r (.) (h.Rh + Rbh) + Wbh); H = (1 - z) h~ + z h. LSTM: C = f c +
- * i c~, H = o h(C). Steps t >= sequence_lens[b] leave the state and write 0 to Y. */
-static float act(int code, float v) {
-  switch (code) {
-    case 0: return opml_sigmoidf(v);
-    case 1: return opml_tanhf(v);
-    default: return v > 0.0f ? v : 0.0f;
+ * i c~, H = o h(C). Steps t >= sequence_lens[b] leave the state and write 0 to Y.
+ * The products run over W and R transposed (the gates as the inner index), so that every gate's
+ * sum is one vector lane: the same additions in the same order as one dot product per gate. */
+
+/* y[i] = act(x[i]) for i < n (code 0 sigmoid, 1 tanh, else relu); y may be x. */
+static void act_n(int code, const float *x, float *y, idx n) {
+  if (code == 0) {
+    opml_sigmoidf_n(x, y, (size_t)n);
+  } else if (code == 1) {
+    opml_tanhf_n(x, y, (size_t)n);
+  } else {
+    for (idx i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
   }
 }
 
-static float dot(const float *a, const float *b, idx n) {
-  float acc = 0.0f;
-  for (idx k = 0; k < n; k++) acc += a[k] * b[k];
-  return acc;
+static float clipf(float v, float clip) { return v < -clip ? -clip : v > clip ? clip : v; }
+
+/* y[j] = +0 + sum over k < K ascending of v[k] * m[k * ld + j], for j < n. */
+static void matvec_plain(const float *v, idx K, const float *m, idx ld, idx n, float *y) {
+  for (idx j = 0; j < n; j++) y[j] = 0.0f;
+  for (idx k = 0; k < K; k++) {
+    const float a = v[k], *r = m + k * ld;
+    for (idx j = 0; j < n; j++) y[j] += a * r[j];
+  }
+}
+
+#if defined(OPML_X86)
+/* matvec_plain with 16 gates per AVX-512 lane vector (4 vectors at a time, a masked tail). */
+__attribute__((target("avx512f"))) static void matvec_16(const float *v, idx K, const float *m, idx ld, idx n,
+                                                          float *y) {
+  idx j = 0;
+  for (; j + 64 <= n; j += 64) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (idx k = 0; k < K; k++) {
+      const __m512 s = _mm512_set1_ps(v[k]);
+      const float *r = m + k * ld + j;
+      a0 = _mm512_add_ps(a0, _mm512_mul_ps(s, _mm512_loadu_ps(r)));
+      a1 = _mm512_add_ps(a1, _mm512_mul_ps(s, _mm512_loadu_ps(r + 16)));
+      a2 = _mm512_add_ps(a2, _mm512_mul_ps(s, _mm512_loadu_ps(r + 32)));
+      a3 = _mm512_add_ps(a3, _mm512_mul_ps(s, _mm512_loadu_ps(r + 48)));
+    }
+    _mm512_storeu_ps(y + j, a0), _mm512_storeu_ps(y + j + 16, a1);
+    _mm512_storeu_ps(y + j + 32, a2), _mm512_storeu_ps(y + j + 48, a3);
+  }
+  for (; j < n; j += 16) {
+    const __mmask16 mk = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+    __m512 a = _mm512_setzero_ps();
+    for (idx k = 0; k < K; k++) {
+      a = _mm512_add_ps(a, _mm512_mul_ps(_mm512_set1_ps(v[k]), _mm512_maskz_loadu_ps(mk, m + k * ld + j)));
+    }
+    _mm512_mask_storeu_ps(y + j, mk, a);
+  }
+}
+
+/* matvec_plain with 8 gates per AVX2 lane vector (4 vectors at a time, a plain tail). */
+__attribute__((target("avx2"))) static void matvec_8(const float *v, idx K, const float *m, idx ld, idx n,
+                                                      float *y) {
+  idx j = 0;
+  for (; j + 32 <= n; j += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (idx k = 0; k < K; k++) {
+      const __m256 s = _mm256_set1_ps(v[k]);
+      const float *r = m + k * ld + j;
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(s, _mm256_loadu_ps(r)));
+      a1 = _mm256_add_ps(a1, _mm256_mul_ps(s, _mm256_loadu_ps(r + 8)));
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(s, _mm256_loadu_ps(r + 16)));
+      a3 = _mm256_add_ps(a3, _mm256_mul_ps(s, _mm256_loadu_ps(r + 24)));
+    }
+    _mm256_storeu_ps(y + j, a0), _mm256_storeu_ps(y + j + 8, a1);
+    _mm256_storeu_ps(y + j + 16, a2), _mm256_storeu_ps(y + j + 24, a3);
+  }
+  for (; j + 8 <= n; j += 8) {
+    __m256 a = _mm256_setzero_ps();
+    for (idx k = 0; k < K; k++) a = _mm256_add_ps(a, _mm256_mul_ps(_mm256_set1_ps(v[k]), _mm256_loadu_ps(m + k * ld + j)));
+    _mm256_storeu_ps(y + j, a);
+  }
+  if (j < n) matvec_plain(v, K, m + j, ld, n - j, y + j);
+}
+#endif
+
+static void matvec(const float *v, idx K, const float *m, idx ld, idx n, float *y) {
+#if defined(OPML_X86)
+  if (opml_use_avx512()) {
+    matvec_16(v, K, m, ld, n, y);
+    return;
+  }
+  if (opml_use_avx2()) {
+    matvec_8(v, K, m, ld, n, y);
+    return;
+  }
+#endif
+  matvec_plain(v, K, m, ld, n, y);
+}
+
+/* t[k * rows + j] = a[j * K + k]: rows x K to K x rows (in blocks of 8 rows: scattered stores
+ * cost more than scattered loads). */
+static void transpose_to(const float *a, idx rows, idx K, float *t) {
+  idx j0 = 0;
+  for (; j0 + 8 <= rows; j0 += 8) {
+    for (idx k = 0; k < K; k++) {
+      const float *s = a + j0 * K + k;
+      float *d = t + k * rows + j0;
+      for (int q = 0; q < 8; q++) d[q] = s[q * K];
+    }
+  }
+  for (; j0 < rows; j0++) {
+    for (idx k = 0; k < K; k++) t[k * rows + j0] = a[j0 * K + k];
+  }
 }
 
 static int k_recurrent(const opml_node *nd) {
@@ -239,23 +335,25 @@ static int k_recurrent(const opml_node *nd) {
       (nd->n_out > 2 && nd->out[2]->size != dirs * B * H)) {
     return OPML_EATTR;
   }
+  for (idx b = 0; b < B; b++) {
+    if (in[4] && (((const int32_t *)in[4]->data)[b] < 0 || ((const int32_t *)in[4]->data)[b] > S)) return OPML_EVALUE;
+  }
   const float *X = in[0]->data, *W = in[1]->data, *R = in[2]->data, *Bi = in[3] ? in[3]->data : 0;
   const int32_t *lens = in[4] ? in[4]->data : 0;
   float *Y = nd->n_out > 0 ? nd->out[0]->data : 0;
-  float *h = opml_alloc((size_t)(H * 3 + G * H) * sizeof(float));
+  const idx GH = G * H;
+  /* state h, c; scratch; gate sums x.W and h.R, gate values; W and R transposed */
+  float *h = opml_alloc((size_t)(H * 5 + GH * 3 + GH * (I + H)) * sizeof(float));
   if (!h) return OPML_ENOMEM;
-  float *c = h + H, *tmp = c + H, *g = tmp + H; /* state h, c; scratch; gate values */
-  for (idx b = 0; b < B; b++) {
-    if (lens && (lens[b] < 0 || lens[b] > S)) {
-      opml_free(h);
-      return OPML_EVALUE;
-    }
-  }
+  float *c = h + H, *tmp = c + H, *u = tmp + H, *w = u + H, *xw = w + H, *hr = xw + GH, *g = hr + GH;
+  float *Wt = g + GH, *Rt = Wt + GH * I;
   for (idx d = 0; d < dirs; d++) {
     const int back = d == 1 || reverse;
     const int64_t *a = v + 9 + 3 * d;
-    const float *Wd = W + d * G * H * I, *Rd = R + d * G * H * H, *Wb = Bi ? Bi + d * 2 * G * H : 0;
-    const float *Rb = Wb ? Wb + G * H : 0, *P = in[7] ? (const float *)in[7]->data + d * 3 * H : 0;
+    const float *Wb = Bi ? Bi + d * 2 * GH : 0;
+    const float *Rb = Wb ? Wb + GH : 0, *P = in[7] ? (const float *)in[7]->data + d * 3 * H : 0;
+    transpose_to(W + d * GH * I, GH, I, Wt);
+    transpose_to(R + d * GH * H, GH, H, Rt);
     for (idx b = 0; b < B; b++) {
       const idx len = lens ? lens[b] : S;
       const idx st = layout ? (b * dirs + d) * H : (d * B + b) * H; /* state index */
@@ -272,53 +370,71 @@ static int k_recurrent(const opml_node *nd) {
           continue;
         }
         const float *x = X + (layout ? b * S + t : t * B + b) * I;
-        for (idx j = 0; j < G * H; j++) {
-          if (kind == 1 && j >= 2 * H) break; /* GRU's h gate below */
-          float pre = dot(x, Wd + j * I, I) + dot(h, Rd + j * H, H);
+        const idx nr = kind == 1 && !lbr ? 2 * H : GH; /* GRU's h gate without lbr: below */
+        matvec(x, I, Wt, GH, GH, xw);
+        matvec(h, H, Rt, GH, nr, hr);
+        const idx ng = kind == 1 ? 2 * H : GH; /* gates of the plain form */
+        for (idx j = 0; j < ng; j++) {
+          float pre = xw[j] + hr[j];
           if (Wb) pre = pre + Wb[j] + Rb[j];
           g[j] = pre;
         }
         if (kind == 0) {
-          for (idx k = 0; k < H; k++) tmp[k] = act((int)a[0], has_clip ? (g[k] < -clip ? -clip : g[k] > clip ? clip : g[k]) : g[k]);
+          if (has_clip) {
+            for (idx k = 0; k < H; k++) g[k] = clipf(g[k], clip);
+          }
+          act_n((int)a[0], g, tmp, H);
         } else if (kind == 1) {
-          for (idx k = 0; k < 2 * H; k++) {
-            float p = has_clip ? (g[k] < -clip ? -clip : g[k] > clip ? clip : g[k]) : g[k];
-            g[k] = act((int)a[0], p);
+          if (has_clip) {
+            for (idx k = 0; k < 2 * H; k++) g[k] = clipf(g[k], clip);
+          }
+          act_n((int)a[0], g, g, 2 * H);
+          if (!lbr) {
+            for (idx m = 0; m < H; m++) u[m] = g[H + m] * h[m];
+            matvec(u, H, Rt + 2 * H, GH, H, w); /* (r (.) h).Rh */
           }
           for (idx k = 0; k < H; k++) {
             const idx j = 2 * H + k;
             float pre;
             if (lbr) {
-              float rh = dot(h, Rd + j * H, H);
+              float rh = hr[j];
               if (Rb) rh = rh + Rb[j];
-              pre = dot(x, Wd + j * I, I) + g[H + k] * rh;
+              pre = xw[j] + g[H + k] * rh;
             } else {
-              float rh = 0.0f;
-              for (idx m = 0; m < H; m++) rh += (g[H + m] * h[m]) * Rd[j * H + m];
-              pre = dot(x, Wd + j * I, I) + rh;
+              pre = xw[j] + w[k];
               if (Rb) pre = pre + Rb[j];
             }
             if (Wb) pre = pre + Wb[j];
-            if (has_clip) pre = pre < -clip ? -clip : pre > clip ? clip : pre;
-            const float hh = act((int)a[1], pre), z = g[k];
-            tmp[k] = (1.0f - z) * hh + z * h[k];
+            if (has_clip) pre = clipf(pre, clip);
+            u[k] = pre;
           }
-        } else {
+          act_n((int)a[1], u, u, H);
           for (idx k = 0; k < H; k++) {
-            float pi = g[k], po = g[H + k], pf = g[2 * H + k], pc = g[3 * H + k];
-            if (P) pi = pi + P[k] * c[k], pf = pf + P[2 * H + k] * c[k];
-            if (has_clip) {
-              pi = pi < -clip ? -clip : pi > clip ? clip : pi;
-              pf = pf < -clip ? -clip : pf > clip ? clip : pf;
-              pc = pc < -clip ? -clip : pc > clip ? clip : pc;
-            }
-            const float ig = act((int)a[0], pi), fg = act((int)a[0], pf), cg = act((int)a[1], pc);
-            const float cn = fg * c[k] + ig * cg;
-            if (P) po = po + P[H + k] * cn;
-            if (has_clip) po = po < -clip ? -clip : po > clip ? clip : po;
-            c[k] = cn;
-            tmp[k] = act((int)a[0], po) * act((int)a[2], cn);
+            const float z = g[k];
+            tmp[k] = (1.0f - z) * u[k] + z * h[k];
           }
+        } else { /* gates i, o, f, c */
+          for (idx k = 0; k < H; k++) {
+            if (P) g[k] = g[k] + P[k] * c[k], g[2 * H + k] = g[2 * H + k] + P[2 * H + k] * c[k];
+            if (has_clip) {
+              g[k] = clipf(g[k], clip), g[2 * H + k] = clipf(g[2 * H + k], clip);
+              g[3 * H + k] = clipf(g[3 * H + k], clip);
+            }
+          }
+          act_n((int)a[0], g, g, H);
+          act_n((int)a[0], g + 2 * H, g + 2 * H, H);
+          act_n((int)a[1], g + 3 * H, g + 3 * H, H);
+          for (idx k = 0; k < H; k++) {
+            const float cn = g[2 * H + k] * c[k] + g[k] * g[3 * H + k];
+            float po = g[H + k];
+            if (P) po = po + P[H + k] * cn;
+            if (has_clip) po = clipf(po, clip);
+            c[k] = cn;
+            g[H + k] = po;
+          }
+          act_n((int)a[0], g + H, g + H, H);
+          act_n((int)a[2], c, u, H);
+          for (idx k = 0; k < H; k++) tmp[k] = g[H + k] * u[k];
         }
         for (idx k = 0; k < H; k++) h[k] = tmp[k];
         if (Y) {
