@@ -306,18 +306,29 @@ static int k_unary_float(const opml_node *node) {
       UNARY_LOOP(float, v < 0.0f ? v * alpha : v);
       break;
     }
-    case OP_GELU:
+    case OP_GELU: {
       if (node->n_ints != 1) return OPML_EATTR;
-      if (node->ints[0]) { /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
-        UNARY_LOOP(float, 0.5f * v * (1.0f + opml_tanhf(0.7978845608f * (v + 0.044715f * (v * v * v)))));
-      } else { /* 0.5 x (1 + erf(x / sqrt(2))) */
-        UNARY_LOOP(float, 0.5f * v * (1.0f + opml_erff(v * 0.70710678f)));
+      /* tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), erf: 0.5 x (1 + erf(x / sqrt(2))),
+       * in runs through the array forms of tanh and erf */
+      const int approx = node->ints[0] != 0;
+      const float *X = x->data;
+      float *Z = o->data, t[256];
+      for (uint32_t i0 = 0; i0 < o->size; i0 += 256) {
+        const uint32_t n = o->size - i0 < 256 ? o->size - i0 : 256;
+        for (uint32_t i = 0; i < n; i++) {
+          const float v = X[i0 + i];
+          t[i] = approx ? 0.7978845608f * (v + 0.044715f * (v * v * v)) : v * 0.70710678f;
+        }
+        if (approx) opml_tanhf_n(t, t, n);
+        else opml_erff_n(t, t, n);
+        for (uint32_t i = 0; i < n; i++) Z[i0 + i] = 0.5f * X[i0 + i] * (1.0f + t[i]);
       }
       break;
+    }
     case OP_SIGMOID: opml_sigmoidf_n(x->data, o->data, o->size); break;
-    case OP_TANH: UNARY_LOOP(float, opml_tanhf(v)); break;
+    case OP_TANH: opml_tanhf_n(x->data, o->data, o->size); break;
     case OP_EXP: opml_expf_n(x->data, o->data, o->size); break;
-    case OP_ERF: UNARY_LOOP(float, opml_erff(v)); break;
+    case OP_ERF: opml_erff_n(x->data, o->data, o->size); break;
     case OP_SQRT: UNARY_LOOP(float, opml_sqrtf(v)); break;
     default: return OPML_EATTR;
   }

@@ -356,7 +356,7 @@ MATHF_LANES(16)
 #define AS_U(v) ((VU)(v))
 #define AS_F(u) ((VF)(u))
 #define SEL(m, a, b) AS_F((AS_U(a) & (VU)(m)) | (AS_U(b) & ~(VU)(m))) /* m: lanes of -1 or 0 */
-#define MATHF_ARRAYS 1 /* mathf_expf.h then defines expf_n, sigmoidf_n and tanhf_n too */
+#define MATHF_ARRAYS 1 /* mathf_expf.h then defines expf_n, sigmoidf_n, tanhf_n and erff_n too */
 
 #define VF vf8
 #define VI vi8
@@ -448,6 +448,15 @@ float opml_erff(float x) {
     r = 1.0f - e * (q - q * sl);
   }
   return u2f(f2u(r) | (u & 0x80000000u));
+}
+
+void opml_erff_n(const float *x, float *y, size_t n) {
+  size_t i = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx512()) erff_n_16(x, y, n), i = n & ~(size_t)15;
+  else if (opml_use_avx2()) erff_n_8(x, y, n), i = n & ~(size_t)7;
+#endif
+  for (; i < n; i++) y[i] = opml_erff(x[i]);
 }
 
 float opml_floorf(float x) {

@@ -38,10 +38,11 @@ float opml_asinhf(float x);
 float opml_acoshf(float x);
 float opml_atanhf(float x);
 
-/* y[i] = opml_expf(x[i]), opml_sigmoidf(x[i]), opml_tanhf(x[i]) for i < n, the same bits
- * (vectorised natively; y may be x). */
+/* y[i] = opml_expf(x[i]), opml_sigmoidf(x[i]), opml_tanhf(x[i]), opml_erff(x[i]) for i < n, the
+ * same bits (vectorised natively; y may be x). */
 void opml_expf_n(const float *x, float *y, size_t n);
 void opml_sigmoidf_n(const float *x, float *y, size_t n);
 void opml_tanhf_n(const float *x, float *y, size_t n);
+void opml_erff_n(const float *x, float *y, size_t n);
 
 #endif

@@ -146,6 +146,36 @@ ATTR static void NAME(tanhf_n)(const float *x, float *y, size_t n) {
     memcpy(y + i, &r, sizeof r);
   }
 }
+
+/* horner_f of mathf.c per lane: c[0] + x (c[1] + x (... c[n - 1])). */
+ATTR static inline VF NAME(horner)(const float *c, int n, VF x) {
+  VF p = F(c[n - 1]);
+  for (int i = n - 2; i >= 0; i--) p = F(c[i]) + x * p;
+  return p;
+}
+
+/* opml_erff per lane: every range's formula, the lane's own selected. */
+ATTR static void NAME(erff_n)(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {
+    VF xv, sl, lo, s1, s2;
+    memcpy(&xv, x + i, sizeof xv);
+    const VU u = AS_U(xv), ax = u & U(0x7FFFFFFFu);
+    const VF a = AS_F(ax);
+    const VF small = a + a * NAME(horner)(erff_p, 7, a * a);                /* |x| < 0.75 */
+    const VF mid = F(ERFF_ERX) + NAME(horner)(erff_r, 9, a - F(1.0f)); /* |x| < 1.25 */
+    const VF sh = NAME(two_prod)(a, a, &sl);
+    const VF e = NAME(exp_core)(-sh, &lo, &s1, &s2) * s1 * s2;
+    const VF q = SEL((VI)(ax < U(0x40100000u)), NAME(horner)(erfcf_q1, 9, a - F(ERFCF_Q1_MID)),
+                     NAME(horner)(erfcf_q2, 9, a - F(ERFCF_Q2_MID)));
+    VF r = F(1.0f) - e * (q - q * sl);
+    r = SEL((VI)(ax < U(0x3FA00000u)), mid, r);
+    r = SEL((VI)(ax < U(0x3F400000u)), small, r);
+    r = SEL((VI)(ax > U(0x407AE147u)), F(1.0f), r); /* |x| >= 3.92: 1 */
+    r = AS_F(AS_U(r) | (u & U(0x80000000u)));
+    r = SEL((VI)(ax > U(F_INF)), xv, r); /* NaN: x */
+    memcpy(y + i, &r, sizeof r);
+  }
+}
 #endif
 
 /* the parameters are the includer's, one set per inclusion */

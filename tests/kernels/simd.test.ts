@@ -418,16 +418,24 @@ function floatSweep(step: number): Float32Array {
   return f.subarray(0, n);
 }
 
-Deno.test("simd: Exp, Sigmoid and Softmax (vector exp) = plain C over a sweep of every float range", async () => {
-  for (const op of ["Exp", "Sigmoid"]) {
+Deno.test("simd: Exp, Sigmoid, Tanh, Erf, Gelu and Softmax (vector exp, tanh, erf) = plain C over a sweep of every float range", async () => {
+  const ops: [string, number, Record<string, string>][] = [
+    ["Exp", 13, {}],
+    ["Sigmoid", 13, {}],
+    ["Tanh", 13, {}],
+    ["Erf", 13, {}],
+    ["Gelu", 20, {}], // runs of 256 through erf's and tanh's array forms
+    ["Gelu", 20, { approximate: "tanh" }],
+  ];
+  for (const [op, opset, attrs] of ops) {
     // natively over 2^22 spread patterns; qemu (soft-float) over a sparser sweep
     for (const [step, withQemu] of [[1021, false], [65521, true]] as const) {
       const x = floatSweep(step);
       const v = tensor(DType.float32, [x.length], x);
       const prog = assemble(
-        compileGraph(decodeModel(encodeQModel({ opType: op, opset: 13, inputs: [inp("x", v)] }))),
+        compileGraph(decodeModel(encodeQModel({ opType: op, opset, inputs: [inp("x", v)], attrs }))),
       );
-      await same(`${op} sweep /${step}`, prog, [v], withQemu);
+      await same(`${op} ${JSON.stringify(attrs)} sweep /${step}`, prog, [v], withQemu);
     }
   }
   for (const D of [1, 7, 8, 13, 64, 1001]) {
@@ -518,6 +526,43 @@ Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = 
       inputs: [inp("x", v), bound("lo", lo), bound("hi", hi)],
     }))));
     await same(`Clip [${lo}, ${hi}] sweep (${x.length} values)`, prog, [v]);
+  }
+});
+
+Deno.test("simd: RNN, GRU, LSTM (gates as lanes: 64-gate blocks, tails, both directions, lengths, peepholes, clip) = plain C = qemu", async () => {
+  // [op, S, B, I, H, bidirectional, layout, linear_before_reset, bias/initial state/peepholes, clip]
+  // G H gates per direction: 68 = a block of 64 and a tail of 4, 72 = 64 + 8 (AVX2: 2 x 32 + 8),
+  // 12 and 33 only tails
+  const cases: [string, number, number, number, number, boolean, number, number, boolean, number][] = [
+    ["LSTM", 5, 3, 7, 17, true, 0, 0, true, 2.5],
+    ["LSTM", 4, 2, 3, 3, false, 1, 0, false, 0],
+    ["GRU", 5, 3, 7, 17, true, 0, 0, true, 0],
+    ["GRU", 6, 1, 5, 24, false, 0, 1, true, 1.5],
+    ["GRU", 3, 2, 4, 4, true, 1, 1, false, 0],
+    ["RNN", 5, 2, 9, 33, true, 0, 0, true, 3],
+  ];
+  for (const [op, S, B, I, H, bidi, layout, lbr, full, clip] of cases) {
+    const G = op === "LSTM" ? 4 : op === "GRU" ? 3 : 1, D = bidi ? 2 : 1;
+    const x = f32(layout ? [B, S, I] : [S, B, I], 2);
+    const lens = tensor(DType.int32, [B], Array.from({ length: B }, (_, b) => (b === 1 ? Math.max(1, S - 2) : S)));
+    const state = layout ? [B, D, H] : [D, B, H];
+    const inputs = [
+      inp("x", x),
+      inp("w", f32([D, G * H, I]), true),
+      inp("r", f32([D, G * H, H]), true),
+      full ? inp("b", f32([D, 2 * G * H]), true) : null,
+      full ? inp("lens", lens) : null,
+      full ? inp("h0", f32(state)) : null,
+      ...(op === "LSTM" ? [full ? inp("c0", f32(state)) : null, full ? inp("p", f32([D, 3 * H]), true) : null] : []),
+    ];
+    const attrs: Record<string, number | string> = { hidden_size: H, layout };
+    if (bidi) attrs.direction = "bidirectional";
+    if (op === "GRU") attrs.linear_before_reset = lbr;
+    if (clip) attrs.clip = clip + 0.001; // a float attribute
+    const outputs = op === "LSTM" ? ["y", "yh", "yc"] : ["y", "yh"];
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({ opType: op, opset: 14, inputs, attrs, outputs }))));
+    const feeds = inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
+    await same(`${op} S ${S} B ${B} I ${I} H ${H} ${JSON.stringify(attrs)}`, prog, feeds);
   }
 });
 
