@@ -291,19 +291,37 @@ static void matvec(const float *v, idx K, const float *m, idx ld, idx n, float *
   matvec_plain(v, K, m, ld, n, y);
 }
 
-/* t[k * rows + j] = a[j * K + k]: rows x K to K x rows (in blocks of 8 rows: scattered stores
- * cost more than scattered loads). */
+#if defined(OPML_X86)
+/* d[k * ld + i] = s[i * ls + k] for i, k < 8: an 8 x 8 block transposed in AVX2 registers. */
+__attribute__((target("avx2"))) static void transpose_8x8(const float *s, idx ls, float *d, idx ld) {
+  __m256 r[8], t[8], u[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * ls);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) { /* rows i .. i + 3: columns 0 1 2 3 (and 4 5 6 7 above) */
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44), u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44), u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int k = 0; k < 4; k++) {
+    _mm256_storeu_ps(d + k * ld, _mm256_permute2f128_ps(u[k], u[k + 4], 0x20));
+    _mm256_storeu_ps(d + (k + 4) * ld, _mm256_permute2f128_ps(u[k], u[k + 4], 0x31));
+  }
+}
+#endif
+
+/* t[k * rows + j] = a[j * K + k]: rows x K to K x rows (natively in 8 x 8 blocks). */
 static void transpose_to(const float *a, idx rows, idx K, float *t) {
-  idx j0 = 0;
-  for (; j0 + 8 <= rows; j0 += 8) {
-    for (idx k = 0; k < K; k++) {
-      const float *s = a + j0 * K + k;
-      float *d = t + k * rows + j0;
-      for (int q = 0; q < 8; q++) d[q] = s[q * K];
+  idx j0 = 0, k0 = 0;
+#if defined(OPML_X86)
+  if (opml_use_avx2()) {
+    for (j0 = 0; j0 + 8 <= rows; j0 += 8) {
+      for (k0 = 0; k0 + 8 <= K; k0 += 8) transpose_8x8(a + j0 * K + k0, K, t + k0 * rows + j0, rows);
     }
   }
-  for (; j0 < rows; j0++) {
-    for (idx k = 0; k < K; k++) t[k * rows + j0] = a[j0 * K + k];
+#endif
+  for (idx j = 0; j < rows; j++) { /* the rest: columns from k0 in the blocks' rows, all after */
+    for (idx k = j < j0 ? k0 : 0; k < K; k++) t[k * rows + j] = a[j * K + k];
   }
 }
 
