@@ -12,8 +12,8 @@
  *    OPML_MATHF_MIPS_N inputs per function (default 20,000) and must write exactly the bytes
  *    of the native run (NaNs canonicalised, as the interpreter does).
  *
- * 3. Vector paths: the array functions (opml_expf_n, opml_sigmoidf_n: AVX-512 and AVX2 lanes
- *    natively, core/kernels/simd.h) give exactly the scalar functions' bits on every
+ * 3. Vector paths: the array functions (opml_expf_n, opml_sigmoidf_n, opml_tanhf_n, opml_erff_n:
+ *    AVX-512 and AVX2 lanes natively, core/kernels/simd.h) give exactly the scalar functions' bits on every
  *    OPML_MATHF_ARRAY_STEP-th bit pattern (default 61: 70 M inputs, every range, NaN payloads,
  *    subnormals, infinities, both zeros) and the special values, in blocks whose lengths and
  *    alignments vary so that the vector tails run too (`mathf_driver arrays 1`: all 2^32).
@@ -177,7 +177,7 @@ Deno.test("mathf: the vector array functions (AVX-512, AVX2) give the scalar fun
       const text = new TextDecoder().decode(r.stdout);
       assert.equal(r.code, 0, text);
       const lines = text.trim().split("\n");
-      assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["expf_n", "sigmoidf_n"], text);
+      assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["expf_n", "sigmoidf_n", "tanhf_n", "erff_n"], text);
       for (const line of lines) {
         assert.match(
           line,

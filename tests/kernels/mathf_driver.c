@@ -385,9 +385,12 @@ static void run_accuracy(uint64_t n, uint64_t seed, int exhaustive) {
  * the special values, in blocks of varying length and alignment so the vector tails are hit. */
 static void run_arrays(uint64_t step, uint32_t first) {
   static float x[4096 + 64], y[4096 + 64];
-  static const char *const names[] = {"expf_n", "sigmoidf_n"};
+  static const char *const names[] = {"expf_n", "sigmoidf_n", "tanhf_n", "erff_n"};
+  static void (*const arr[])(const float *, float *, size_t) = {opml_expf_n, opml_sigmoidf_n, opml_tanhf_n,
+                                                               opml_erff_n};
+  static float (*const one[])(float) = {opml_expf, opml_sigmoidf, opml_tanhf, opml_erff};
   const uint64_t swept = ((1ull << 32) - first + step - 1) / step, total = swept + N_SPECIAL;
-  for (int f = 0; f < 2; f++) {
+  for (int f = 0; f < 4; f++) {
     uint64_t bad = 0, i = 0;
     uint32_t first_bad = 0;
     for (uint64_t block = 0; i < total; block++) {
@@ -396,10 +399,9 @@ static void run_arrays(uint64_t step, uint32_t first) {
       for (; m < len && i < total; m++, i++) {
         x[off + m] = bitsf(i < swept ? (uint32_t)(first + i * step) : special[i - swept]);
       }
-      if (f == 0) opml_expf_n(x + off, y + off, m);
-      else opml_sigmoidf_n(x + off, y + off, m);
+      arr[f](x + off, y + off, m);
       for (uint32_t k = 0; k < m; k++) {
-        const float want = f == 0 ? opml_expf(x[off + k]) : opml_sigmoidf(x[off + k]);
+        const float want = one[f](x[off + k]);
         if (fbits(y[off + k]) != fbits(want) && !bad++) first_bad = fbits(x[off + k]);
       }
     }
