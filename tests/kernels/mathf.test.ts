@@ -177,7 +177,11 @@ Deno.test("mathf: the vector array functions (AVX-512, AVX2) give the scalar fun
       const text = new TextDecoder().decode(r.stdout);
       assert.equal(r.code, 0, text);
       const lines = text.trim().split("\n");
-      assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["expf_n", "sigmoidf_n", "tanhf_n", "erff_n"], text);
+      assert.deepEqual(
+        lines.map((l) => l.split(" ")[0]),
+        ["expf_n", "sigmoidf_n", "tanhf_n", "erff_n"],
+        text,
+      );
       for (const line of lines) {
         assert.match(
           line,

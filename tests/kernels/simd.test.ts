@@ -544,7 +544,11 @@ Deno.test("simd: RNN, GRU, LSTM (gates as lanes: 64-gate blocks, tails, both dir
   for (const [op, S, B, I, H, bidi, layout, lbr, full, clip] of cases) {
     const G = op === "LSTM" ? 4 : op === "GRU" ? 3 : 1, D = bidi ? 2 : 1;
     const x = f32(layout ? [B, S, I] : [S, B, I], 2);
-    const lens = tensor(DType.int32, [B], Array.from({ length: B }, (_, b) => (b === 1 ? Math.max(1, S - 2) : S)));
+    const lens = tensor(
+      DType.int32,
+      [B],
+      Array.from({ length: B }, (_, b) => (b === 1 ? Math.max(1, S - 2) : S)),
+    );
     const state = layout ? [B, D, H] : [D, B, H];
     const inputs = [
       inp("x", x),
@@ -553,14 +557,18 @@ Deno.test("simd: RNN, GRU, LSTM (gates as lanes: 64-gate blocks, tails, both dir
       full ? inp("b", f32([D, 2 * G * H]), true) : null,
       full ? inp("lens", lens) : null,
       full ? inp("h0", f32(state)) : null,
-      ...(op === "LSTM" ? [full ? inp("c0", f32(state)) : null, full ? inp("p", f32([D, 3 * H]), true) : null] : []),
+      ...(op === "LSTM"
+        ? [full ? inp("c0", f32(state)) : null, full ? inp("p", f32([D, 3 * H]), true) : null]
+        : []),
     ];
     const attrs: Record<string, number | string> = { hidden_size: H, layout };
     if (bidi) attrs.direction = "bidirectional";
     if (op === "GRU") attrs.linear_before_reset = lbr;
     if (clip) attrs.clip = clip + 0.001; // a float attribute
     const outputs = op === "LSTM" ? ["y", "yh", "yc"] : ["y", "yh"];
-    const prog = assemble(compileGraph(decodeModel(encodeQModel({ opType: op, opset: 14, inputs, attrs, outputs }))));
+    const prog = assemble(
+      compileGraph(decodeModel(encodeQModel({ opType: op, opset: 14, inputs, attrs, outputs }))),
+    );
     const feeds = inputs.filter((i): i is QInput => i !== null && !i.constant).map((i) => i.value);
     await same(`${op} S ${S} B ${B} I ${I} H ${H} ${JSON.stringify(attrs)}`, prog, feeds);
   }
