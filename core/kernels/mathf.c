@@ -362,6 +362,7 @@ MATHF_LANES(16)
 #define VI vi8
 #define VU vu8
 #define LOOKUP(t, j) ((VF)_mm256_i32gather_ps((t), (__m256i)(j), 4))
+#define ANY(m) (!_mm256_testz_si256((__m256i)(m), (__m256i)(m)))
 #define NAME(f) f##_8
 #define ATTR __attribute__((target("avx2")))
 #include "mathf_expf.h"
@@ -370,6 +371,7 @@ MATHF_LANES(16)
 #define VI vi16
 #define VU vu16
 #define LOOKUP(t, j) ((VF)_mm512_permutex2var_ps(_mm512_loadu_ps(t), (__m512i)(j), _mm512_loadu_ps((t) + 16)))
+#define ANY(m) (_mm512_test_epi32_mask((__m512i)(m), (__m512i)(m)) != 0)
 #define NAME(f) f##_16
 #define ATTR __attribute__((target("avx512f")))
 #include "mathf_expf.h"

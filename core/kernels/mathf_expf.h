@@ -5,8 +5,9 @@
  *   F(c), U(c)      a float or uint32 constant in every lane,
  *   AS_U(v), AS_F(u) the bits of a float lane and back,
  *   LOOKUP(t, j)    t[j] per lane for a 32-entry float table and indices j in [0, 31],
- *   NAME(f)         the width's name of function f, ATTR its target attribute
- * (VF, VI, VU, LOOKUP, NAME and ATTR are undefined at the end, ready for the next width), so the scalar and vector paths run the same operations in the same order on each lane (no
+ *   NAME(f)         the width's name of function f, ATTR its target attribute,
+ *   ANY(m)          (vector widths) 1 iff some lane of the int32 mask m is set
+ * (VF, VI, VU, LOOKUP, ANY, NAME and ATTR are undefined at the end, ready for the next width), so the scalar and vector paths run the same operations in the same order on each lane (no
  * fused multiply-add: -ffp-contract=off), which is why their bits are equal by construction.
  */
 
@@ -154,23 +155,30 @@ ATTR static inline VF NAME(horner)(const float *c, int n, VF x) {
   return p;
 }
 
-/* opml_erff per lane: every range's formula, the lane's own selected. */
+/* opml_erff per lane: the formula of each range that a lane of the vector is in (ANY(m) from
+ * the includer: some lane of mask m set), the lane's own kept; the two erfc ranges as one
+ * polynomial with per-lane coefficients (the same operations per lane). */
 ATTR static void NAME(erff_n)(const float *x, float *y, size_t n) {
   for (size_t i = 0; i + sizeof(VF) / 4 <= n; i += sizeof(VF) / 4) {
-    VF xv, sl, lo, s1, s2;
+    VF xv;
     memcpy(&xv, x + i, sizeof xv);
     const VU u = AS_U(xv), ax = u & U(0x7FFFFFFFu);
     const VF a = AS_F(ax);
-    const VF small = a + a * NAME(horner)(erff_p, 7, a * a);                /* |x| < 0.75 */
-    const VF mid = F(ERFF_ERX) + NAME(horner)(erff_r, 9, a - F(1.0f)); /* |x| < 1.25 */
-    const VF sh = NAME(two_prod)(a, a, &sl);
-    const VF e = NAME(exp_core)(-sh, &lo, &s1, &s2) * s1 * s2;
-    const VF q = SEL((VI)(ax < U(0x40100000u)), NAME(horner)(erfcf_q1, 9, a - F(ERFCF_Q1_MID)),
-                     NAME(horner)(erfcf_q2, 9, a - F(ERFCF_Q2_MID)));
-    VF r = F(1.0f) - e * (q - q * sl);
-    r = SEL((VI)(ax < U(0x3FA00000u)), mid, r);
-    r = SEL((VI)(ax < U(0x3F400000u)), small, r);
-    r = SEL((VI)(ax > U(0x407AE147u)), F(1.0f), r); /* |x| >= 3.92: 1 */
+    const VI below_mid = (VI)(ax < U(0x3F400000u)), below_tail = (VI)(ax < U(0x3FA00000u));
+    const VI in_mid = below_tail & ~below_mid, in_tail = (VI)(ax < U(0x407AE148u)) & ~below_tail;
+    VF r = F(1.0f); /* |x| >= 3.92 (and NaN, replaced below): 1 */
+    if (ANY(in_tail)) { /* 1.25 <= |x| < 3.92 */
+      VF sl, lo, s1, s2;
+      const VF sh = NAME(two_prod)(a, a, &sl);
+      const VF e = NAME(exp_core)(-sh, &lo, &s1, &s2) * s1 * s2;
+      const VI q1 = (VI)(ax < U(0x40100000u)); /* |x| < 2.25 */
+      const VF z = a - SEL(q1, F(ERFCF_Q1_MID), F(ERFCF_Q2_MID));
+      VF q = SEL(q1, F(erfcf_q1[8]), F(erfcf_q2[8]));
+      for (int k = 7; k >= 0; k--) q = SEL(q1, F(erfcf_q1[k]), F(erfcf_q2[k])) + z * q;
+      r = SEL(in_tail, F(1.0f) - e * (q - q * sl), r);
+    }
+    if (ANY(in_mid)) r = SEL(in_mid, F(ERFF_ERX) + NAME(horner)(erff_r, 9, a - F(1.0f)), r); /* |x| < 1.25 */
+    if (ANY(below_mid)) r = SEL(below_mid, a + a * NAME(horner)(erff_p, 7, a * a), r);   /* |x| < 0.75 */
     r = AS_F(AS_U(r) | (u & U(0x80000000u)));
     r = SEL((VI)(ax > U(F_INF)), xv, r); /* NaN: x */
     memcpy(y + i, &r, sizeof r);
@@ -183,5 +191,6 @@ ATTR static void NAME(erff_n)(const float *x, float *y, size_t n) {
 #undef VI
 #undef VU
 #undef LOOKUP
+#undef ANY
 #undef NAME
 #undef ATTR

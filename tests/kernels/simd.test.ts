@@ -438,6 +438,14 @@ Deno.test("simd: Exp, Sigmoid, Tanh, Erf, Gelu and Softmax (vector exp, tanh, er
       await same(`${op} ${JSON.stringify(attrs)} sweep /${step}`, prog, [v], withQemu);
     }
   }
+  // random values: lanes of one vector in different ranges of erf and tanh (every mix of them)
+  for (const [op, opset, attrs] of ops.slice(2)) {
+    const v = f32([4099], 5);
+    const prog = assemble(
+      compileGraph(decodeModel(encodeQModel({ opType: op, opset, inputs: [inp("x", v)], attrs }))),
+    );
+    await same(`${op} ${JSON.stringify(attrs)} of values in (-5, 5)`, prog, [v]);
+  }
   for (const D of [1, 7, 8, 13, 64, 1001]) {
     // 19 rows: two groups of 8 rows interleaved natively, and 3 rows alone; rows with -inf, a
     // leading NaN, a NaN inside, +inf, all -inf, -0 and +0 as the maximum
