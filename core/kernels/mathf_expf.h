@@ -140,8 +140,11 @@ ATTR static void NAME(tanhf_n)(const float *x, float *y, size_t n) {
     memcpy(&xv, x + i, sizeof xv);
     const VU u = AS_U(xv), ax = u & U(0x7FFFFFFFu);
     const VF a = AS_F(ax);
-    VF r = SEL((VI)(ax < U(0x3F100000u)), NAME(tanh_small)(a), NAME(tanh_big)(a));
-    r = SEL((VI)(ax > U(0x41119998u)), F(1.0f), r); /* |x| >= 9.1 (or inf): 1 */
+    /* the formula of each range that a lane is in (ANY: see erff_n) */
+    const VI small = (VI)(ax < U(0x3F100000u)), big = (VI)(ax < U(0x41119999u)) & ~small;
+    VF r = F(1.0f); /* |x| >= 9.1 (or inf): 1 */
+    if (ANY(big)) r = SEL(big, NAME(tanh_big)(a), r);
+    if (ANY(small)) r = SEL(small, NAME(tanh_small)(a), r);
     r = AS_F(AS_U(r) | (u & U(0x80000000u)));
     r = SEL((VI)(ax > U(F_INF)), xv, r); /* NaN: x */
     memcpy(y + i, &r, sizeof r);
