@@ -198,8 +198,9 @@ static int k_rotary(const opml_node *nd) {
  * [-clip, clip] when hasClip. GRU: h~ = g((x.Wh + (r (.) h).Rh) + Rbh + Wbh), or with
  * linearBeforeReset g(x.Wh + r (.) (h.Rh + Rbh) + Wbh); H = (1 - z) h~ + z h. LSTM: C = f c +
  * i c~, H = o h(C). Steps t >= sequence_lens[b] leave the state and write 0 to Y.
- * The products run over W and R transposed (the gates as the inner index), so that every gate's
- * sum is one vector lane: the same additions in the same order as one dot product per gate. */
+ * Natively the products run over W and R transposed (the gates as the inner index), so that
+ * every gate's sum is one vector lane: the same additions in the same order as the plain path's
+ * (and the VM's) one dot product per gate. */
 
 /* y[i] = act(x[i]) for i < n (code 0 sigmoid, 1 tanh, else relu); y may be x. */
 static void act_n(int code, const float *x, float *y, idx n) {
@@ -214,6 +215,7 @@ static void act_n(int code, const float *x, float *y, idx n) {
 
 static float clipf(float v, float clip) { return v < -clip ? -clip : v > clip ? clip : v; }
 
+#if defined(OPML_X86)
 /* y[j] = +0 + sum over k < K ascending of v[k] * m[k * ld + j], for j < n. */
 static void matvec_plain(const float *v, idx K, const float *m, idx ld, idx n, float *y) {
   for (idx j = 0; j < n; j++) y[j] = 0.0f;
@@ -223,7 +225,6 @@ static void matvec_plain(const float *v, idx K, const float *m, idx ld, idx n, f
   }
 }
 
-#if defined(OPML_X86)
 /* matvec_plain with 16 gates per AVX-512 lane vector (4 vectors at a time, a masked tail). */
 __attribute__((target("avx512f"))) static void matvec_16(const float *v, idx K, const float *m, idx ld, idx n,
                                                           float *y) {
@@ -277,18 +278,26 @@ __attribute__((target("avx2"))) static void matvec_8(const float *v, idx K, cons
 }
 #endif
 
-static void matvec(const float *v, idx K, const float *m, idx ld, idx n, float *y) {
+/* y[j] = the gate sum of row j of m (rows of K, n of them) with v: natively with a vector path
+ * over mt, m transposed (K x ld, the rows as columns), else one dot product per row in place
+ * (the VM's image: no transposes, its steps as before). The same sums, the same bits. */
+static void gate_sums(const float *v, idx K, const float *m, const float *mt, idx ld, idx n, float *y) {
 #if defined(OPML_X86)
-  if (opml_use_avx512()) {
-    matvec_16(v, K, m, ld, n, y);
+  if (mt && opml_use_avx512()) {
+    matvec_16(v, K, mt, ld, n, y);
     return;
   }
-  if (opml_use_avx2()) {
-    matvec_8(v, K, m, ld, n, y);
+  if (mt && opml_use_avx2()) {
+    matvec_8(v, K, mt, ld, n, y);
     return;
   }
 #endif
-  matvec_plain(v, K, m, ld, n, y);
+  (void)mt, (void)ld;
+  for (idx j = 0; j < n; j++) {
+    float acc = 0.0f;
+    for (idx k = 0; k < K; k++) acc += v[k] * m[j * K + k];
+    y[j] = acc;
+  }
 }
 
 #if defined(OPML_X86)
@@ -361,17 +370,18 @@ static int k_recurrent(const opml_node *nd) {
   float *Y = nd->n_out > 0 ? nd->out[0]->data : 0;
   const idx GH = G * H;
   /* state h, c; scratch; gate sums x.W and h.R, gate values; W and R transposed */
-  float *h = opml_alloc((size_t)(H * 5 + GH * 3 + GH * (I + H)) * sizeof(float));
+  const int vec = opml_use_avx2(); /* the vector paths read W and R transposed */
+  float *h = opml_alloc((size_t)(H * 5 + GH * 3 + (vec ? GH * (I + H) : 0)) * sizeof(float));
   if (!h) return OPML_ENOMEM;
   float *c = h + H, *tmp = c + H, *u = tmp + H, *w = u + H, *xw = w + H, *hr = xw + GH, *g = hr + GH;
-  float *Wt = g + GH, *Rt = Wt + GH * I;
+  float *Wt = vec ? g + GH : 0, *Rt = vec ? Wt + GH * I : 0;
   for (idx d = 0; d < dirs; d++) {
     const int back = d == 1 || reverse;
     const int64_t *a = v + 9 + 3 * d;
     const float *Wb = Bi ? Bi + d * 2 * GH : 0;
     const float *Rb = Wb ? Wb + GH : 0, *P = in[7] ? (const float *)in[7]->data + d * 3 * H : 0;
-    transpose_to(W + d * GH * I, GH, I, Wt);
-    transpose_to(R + d * GH * H, GH, H, Rt);
+    const float *Wd = W + d * GH * I, *Rd = R + d * GH * H;
+    if (vec) transpose_to(Wd, GH, I, Wt), transpose_to(Rd, GH, H, Rt);
     for (idx b = 0; b < B; b++) {
       const idx len = lens ? lens[b] : S;
       const idx st = layout ? (b * dirs + d) * H : (d * B + b) * H; /* state index */
@@ -389,8 +399,8 @@ static int k_recurrent(const opml_node *nd) {
         }
         const float *x = X + (layout ? b * S + t : t * B + b) * I;
         const idx nr = kind == 1 && !lbr ? 2 * H : GH; /* GRU's h gate without lbr: below */
-        matvec(x, I, Wt, GH, GH, xw);
-        matvec(h, H, Rt, GH, nr, hr);
+        gate_sums(x, I, Wd, Wt, GH, GH, xw);
+        gate_sums(h, H, Rd, Rt, GH, nr, hr);
         const idx ng = kind == 1 ? 2 * H : GH; /* gates of the plain form */
         for (idx j = 0; j < ng; j++) {
           float pre = xw[j] + hr[j];
@@ -409,7 +419,7 @@ static int k_recurrent(const opml_node *nd) {
           act_n((int)a[0], g, g, 2 * H);
           if (!lbr) {
             for (idx m = 0; m < H; m++) u[m] = g[H + m] * h[m];
-            matvec(u, H, Rt + 2 * H, GH, H, w); /* (r (.) h).Rh */
+            gate_sums(u, H, Rd + 2 * H * H, vec ? Rt + 2 * H : 0, GH, H, w); /* (r (.) h).Rh */
           }
           for (idx k = 0; k < H; k++) {
             const idx j = 2 * H + k;
