@@ -348,6 +348,8 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [6, 8, 2, 3, 9, 11, 1, 5, 5, 1], //    grouped, dilation 5 > the map: taps wholly in the padding
     [4, 20, 1, 3, 15, 17, 2, 1, 1, 1], //  strided 3x3: panels of 8 / 16 positions over rows, 20 rows
     [3, 9, 1, 3, 7, 7, 1, 3, 3, 0], //     dilated, no bias, 9 output channels (8 + 1)
+    [5, 12, 1, 3, 6, 45, 1, 1, 1, 1], //   3x3 over 45 columns: AVX-512 panel runs of 32, 13 + 19, ...
+    [4, 10, 1, 5, 9, 7, 1, 1, 2, 0], //    5x5 over 7 columns: 5 runs per panel, taps past both edges
     [12, 20, 1, 1, 5, 7, 1, 1, 0, 1], //   pointwise: channels x positions product
     [12, 18, 3, 1, 4, 7, 1, 1, 0, 0], //   pointwise, groups
     [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
