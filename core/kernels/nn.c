@@ -267,6 +267,34 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
     }
     return;
   }
+  if (rows == 8 && g->c_rs == 1 && g->alpha == 1.0f && (!g->bias || (g->beta == 1.0f && g->bias_rs == 0))) {
+    /* a transposed output (a convolution with positions as rows): 8 x 8 blocks transposed in
+     * registers, each column's 8 rows stored at once, plus its bias (the same single addition) */
+    const idx nr = (idx)__builtin_popcount(m0) + (idx)__builtin_popcount(m1);
+    for (int h = 0; h < v; h++) {
+      for (int q8 = 0; q8 < 2 && 16 * h + 8 * q8 < nr; q8++) {
+        __m256 x[8], u[8];
+        for (int r = 0; r < 8; r++) {
+          x[r] = q8 ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c[r * v + h]), 1)) : _mm512_castps512_ps256(c[r * v + h]);
+        }
+        for (int r = 0; r < 8; r += 2) u[r] = _mm256_unpacklo_ps(x[r], x[r + 1]), u[r + 1] = _mm256_unpackhi_ps(x[r], x[r + 1]);
+        for (int r = 0; r < 8; r += 4) {
+          x[r] = _mm256_shuffle_ps(u[r], u[r + 2], 0x44), x[r + 1] = _mm256_shuffle_ps(u[r], u[r + 2], 0xEE);
+          x[r + 2] = _mm256_shuffle_ps(u[r + 1], u[r + 3], 0x44), x[r + 3] = _mm256_shuffle_ps(u[r + 1], u[r + 3], 0xEE);
+        }
+        for (int r = 0; r < 4; r++) {
+          u[r] = _mm256_permute2f128_ps(x[r], x[r + 4], 0x20), u[r + 4] = _mm256_permute2f128_ps(x[r], x[r + 4], 0x31);
+        }
+        const idx jb = j0 + 16 * h + 8 * q8; /* u[l]: column jb + l's rows i0 .. i0 + 7 */
+        for (idx l = 0; l < 8 && jb - j0 + l < nr; l++) {
+          __m256 y = u[l];
+          if (g->bias) y = _mm256_add_ps(y, _mm256_set1_ps(g->bias[(jb + l) * g->bias_cs]));
+          _mm256_storeu_ps(g->c + (jb + l) * g->c_cs + i0, y);
+        }
+      }
+    }
+    return;
+  }
   float t[8 * WR];
   for (int r = 0; r < rows; r++) {
     for (int h = 0; h < v; h++) _mm512_storeu_ps(t + r * WR + 16 * h, c[r * v + h]);
@@ -691,6 +719,9 @@ typedef struct conv_job {
   float *y;
   idx K, P, nb, blocks; /* taps per output; positions; panel width and blocks per (n, g) */
   int finite, failed;
+#ifdef NN_AVX2
+  idx ld; /* the panel's row stride, when not nb (conv_rows) */
+#endif
 } conv_job;
 
 /* One depthwise output channel (item = n * OC + oc): its input plane copied into a zero-padded
@@ -916,12 +947,13 @@ static void conv_dw_item(void *ctx, size_t item) {
  * zeros) instead of scalar loops. Which lanes of a run a tap reads, and from where, depends on
  * the spatial tap and the run only, not on the input channel: computed once per block (the
  * scalar loop divided twice per tap and run). Returns the number of kept taps (their indices in
- * acol), -1 without scratch memory. (Gathers were tried: slower than the scalar loop.)
+ * acol, unless NULL), -1 without scratch memory. Panel rows are j->ld apart (j->nb if 0). (Gathers
+ * were tried: slower than the scalar loop.)
  */
 AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[][5], idx nseg, float *panel,
                                    idx *acol) {
   const conv_geom *q = j->q;
-  const idx T = q->KD * q->KH * q->KW, Cg = q->C / q->G, nb = j->nb, plane = q->ID * q->IH * q->IW;
+  const idx T = q->KD * q->KH * q->KW, Cg = q->C / q->G, nb = j->ld ? j->ld : j->nb, plane = q->ID * q->IH * q->IW;
   /* per (spatial tap, run): the plane offset of the run's first lane, and its lanes inside the
    * input (bit i: lane i reads src + i) */
   idx *src = opml_alloc((size_t)(T * nseg + T) * sizeof(idx) + (size_t)(T * nseg) * sizeof(uint32_t));
@@ -954,7 +986,8 @@ AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[
     for (tt = 0; tt < T; tt++, k++) {
       if (!any[tt] && j->finite) continue;
       float *pr = panel + t * nb;
-      acol[t++] = k;
+      if (acol) acol[t] = k;
+      t++;
       for (idx s = 0; s < nseg; s++) {
         /* (masked-off lanes are never read: their addresses may lie outside the input) */
         const idx e = tt * nseg + s;
@@ -969,6 +1002,70 @@ AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[
   }
   opml_free(src);
   return t;
+}
+#endif
+
+/* The positions [p0, p0 + cnt) as runs along output rows: (od, oh, first ow, first lane,
+ * length) each; returns their number. */
+static idx block_runs(const conv_geom *q, idx p0, idx cnt, idx seg[][5]) {
+  idx nseg = 0;
+  for (idx l = 0; l < cnt;) {
+    const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
+    const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
+    seg[nseg][0] = od, seg[nseg][1] = oh, seg[nseg][2] = ow, seg[nseg][3] = l, seg[nseg][4] = len;
+    nseg++, l += len;
+  }
+  return nseg;
+}
+
+#ifdef NN_AVX2
+/* conv_rows: block `item` of WR positions of the panel (every tap: j->finite is 0). */
+static void conv_rows_fill_item(void *ctx, size_t item) {
+  conv_job *j = ctx;
+  const idx p0 = (idx)item * WR, cnt = j->P - p0 < WR ? j->P - p0 : WR;
+  idx seg[WR_MAX][5], nseg = block_runs(j->q, p0, cnt, seg);
+  if (panel_fill_avx512(j, j->x, seg, nseg, (float *)j->y + p0, 0) < 0) j->failed = 1;
+}
+
+/*
+ * A convolution (one group, stride 1 along rows) with its P positions as rows, from the second
+ * use of its constant weights on (see positions_as_rows): Y^T = panel^T W^T, the panel holding
+ * every tap (padding taps as zeros: the full sequence, so the same bits as skipping them)
+ * for all positions (rows LD apart), W^T packed once per process (bpack), the output stored
+ * transposed. Returns -1 when it does not apply (W's first use), else OPML_OK or OPML_ENOMEM.
+ */
+static int conv_rows(const conv_job *j0, idx LD) {
+  const conv_geom *q = j0->q;
+  const idx K = j0->K, P = j0->P, plane = q->ID * q->IH * q->IW;
+  bpack *bp = bpack_use(j0->w, K, q->OC, 1, K);
+  if (!bp) return -1;
+  float *panel = opml_alloc((size_t)K * (size_t)LD * sizeof(float));
+  idx *offs = opml_alloc((size_t)(P + K) * sizeof(idx));
+  if (!panel || !offs) {
+    if (panel) opml_free(panel);
+    if (offs) opml_free(offs);
+    return OPML_ENOMEM;
+  }
+  idx *arow = offs, *acol = offs + P;
+  for (idx p = 0; p < P; p++) arow[p] = p;
+  for (idx k = 0; k < K; k++) acol[k] = k * LD;
+  int e = OPML_OK;
+  for (idx n = 0; n < q->N && !e; n++) {
+    conv_job jf = *j0; /* the fill's: panel as y, every tap kept */
+    jf.x = j0->x + n * q->C * plane, jf.y = panel, jf.finite = 0, jf.ld = LD, jf.failed = 0;
+    opml_parallel((size_t)(LD / WR), (size_t)K * (size_t)LD, conv_rows_fill_item, &jf);
+    if (jf.failed) {
+      e = OPML_ENOMEM;
+      break;
+    }
+    mm_args m = {P, q->OC, K, panel, arow, acol, j0->w, 1, K, j0->y + n * q->OC * P, 1, P, 1.0f, 1.0f,
+                 j0->bias, 0, 1};
+    m.bp = bp;
+    e = mm_run(&m);
+  }
+  opml_free(offs);
+  opml_free(panel);
+  return e;
 }
 #endif
 
@@ -989,14 +1086,7 @@ static void conv_panel_item(void *ctx, size_t item) {
     j->failed = 1;
     return;
   }
-  /* the block's positions as runs along output rows: (od, oh, first ow, first lane, length) */
-  idx seg[WR_MAX][5], nseg = 0;
-  for (idx l = 0; l < cnt;) {
-    const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
-    const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
-    seg[nseg][0] = od, seg[nseg][1] = oh, seg[nseg][2] = ow, seg[nseg][3] = l, seg[nseg][4] = len;
-    nseg++, l += len;
-  }
+  idx seg[WR_MAX][5], nseg = block_runs(q, p0, cnt, seg);
   const float *xg = j->x + (n * q->C + g * Cg) * q->ID * q->IH * q->IW;
   idx *acol = offs, *arow = offs + K, t = 0, k = 0;
 #ifdef NN_AVX2
@@ -1120,6 +1210,18 @@ static int conv_im2col(const conv_geom *q, const float *x, const float *w, const
 }
 #endif
 
+#ifdef NN_AVX2
+/* 1 iff a convolution's product runs better with its P positions as rows (8-row tiles) and its
+ * OC output channels as the 32 columns of the AVX-512 tiles than the other way round: the
+ * fraction of useful lanes, a 4-row tile counted as 5 rows' time and a 1-row tile as 3. */
+static int positions_as_rows(idx P, idx OC) {
+  const double cols = (double)P / (double)((P + WR - 1) / WR * WR);
+  const double rows = (double)P / (double)(P / 8 * 8 + P % 8 / 4 * 5 + P % 4 * 3) *
+                      ((double)OC / (double)((OC + WR - 1) / WR * WR));
+  return rows > cols + 0.03;
+}
+#endif
+
 static int k_conv(const opml_node *nd) {
   const opml_tensor *X = nd->in[0], *W = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
   opml_tensor *Y = nd->out[0];
@@ -1137,13 +1239,32 @@ static int k_conv(const opml_node *nd) {
   const size_t work = (size_t)q.N * (size_t)q.OC * (size_t)P * (size_t)K;
   if (K == Cg && q.SD == 1 && q.SH == 1 && q.SW == 1 && !q.PD && !q.PH && !q.PW && q.OD == q.ID &&
       q.OH == q.IH && q.OW == q.IW) { /* pointwise: Y_g[oc, p] = sum_ic W_g[oc, ic] * X_g[ic, p] */
+#ifdef NN_AVX2
+    idx *offs = opml_alloc((size_t)(OCg + 2 * Cg + P) * sizeof(idx)); /* (and positions as rows) */
+#else
     idx *offs = opml_alloc((size_t)(OCg + Cg) * sizeof(idx));
+#endif
     if (!offs) return OPML_ENOMEM;
     for (idx i = 0; i < OCg; i++) offs[i] = i * Cg;
     for (idx k = 0; k < Cg; k++) offs[OCg + k] = k;
     int e = OPML_OK;
     for (idx n = 0; n < q.N && !e; n++) {
       for (idx g = 0; g < q.G && !e; g++) {
+#ifdef NN_AVX2
+        /* few positions (a 7 x 7 map: 49 = 32 + 17 columns) and constant weights: positions as
+         * rows, Y_g^T = X_g^T W_g^T, W_g^T packed once per process (from its second use) */
+        bpack *bp = opml_use_avx512() && positions_as_rows(P, OCg) ? bpack_use(w + g * OCg * Cg, Cg, OCg, 1, Cg) : 0;
+        if (bp) {
+          idx *prow = offs + OCg + Cg, *pcol = prow + P;
+          for (idx i = 0; i < P; i++) prow[i] = i;
+          for (idx k = 0; k < Cg; k++) pcol[k] = k * P;
+          mm_args m = {P, OCg, Cg, x + (n * q.C + g * Cg) * P, prow, pcol, w + g * OCg * Cg, 1, Cg,
+                       y + (n * q.OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
+          m.bp = bp;
+          e = mm_run(&m);
+          continue;
+        }
+#endif
         /* A(oc, ic) = W, B(ic, p) = X (the tiles compute w * x: products commute) */
         mm_args m = {OCg, P, Cg, w + g * OCg * Cg, offs, offs + OCg, x + (n * q.C + g * Cg) * P, P, 1,
                      y + (n * q.OC + g * OCg) * P, P, 1, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
@@ -1166,6 +1287,11 @@ static int k_conv(const opml_node *nd) {
   return conv_im2col(&q, x, w, bias, y);
 #endif
 #ifdef NN_AVX2
+  if (opml_use_avx512() && q.G == 1 && q.SW == 1 && positions_as_rows(P, OCg) &&
+      (size_t)K * (size_t)((P + WR - 1) / WR * WR) <= ((size_t)2 << 20)) { /* (a panel of 8 MiB at most) */
+    const int e = conv_rows(&j, (P + WR - 1) / WR * WR);
+    if (e >= 0) return e;
+  }
   j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
   j.nb = NR;

@@ -355,6 +355,11 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
     [24, 40, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (32 + 17), 40 rows: packed panels
     [16, 19, 1, 1, 9, 9, 1, 1, 0, 0], //   pointwise, 81 positions (32 + 32 + 17), 19 rows (8 + 8 + 1 + 1 + 1)
+    // from a process's second inference, positions as rows (W^T packed once, transposed stores):
+    [16, 64, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (6 x 8 + 1), a bias per column
+    [6, 60, 2, 1, 13, 15, 1, 1, 0, 1], //  pointwise, groups of 30 columns, 195 positions (24 x 8 + 3)
+    [8, 64, 1, 3, 7, 7, 1, 1, 1, 1], //    3x3 over 49 positions: one panel of every tap, rows
+    [4, 40, 1, 3, 13, 15, 1, 2, 2, 0], //  dilated 3x3, 195 positions, 40 columns (32 + 8)
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
