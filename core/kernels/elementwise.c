@@ -310,8 +310,14 @@ static int k_unary_float(const opml_node *node) {
 __attribute__((target("avx512f"))) static void clip_f32_avx512(const float *x, float *y, uint32_t n, float lo,
                                                                float hi) {
   const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
-  for (uint32_t i = 0; i < n; i += 16) {
-    const __mmask16 m = n - i >= 16 ? 0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) { /* (no masks but in the tail: masked loads and stores are slow) */
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), v, l);
+    _mm512_storeu_ps(y + i, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, h, _CMP_GT_OQ), t, h));
+  }
+  if (i < n) {
+    const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
     const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
     const __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, l, _CMP_LT_OQ), v, l);
     _mm512_mask_storeu_ps(y + i, m, _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, h, _CMP_GT_OQ), t, h));

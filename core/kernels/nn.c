@@ -260,9 +260,13 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
         __m512 y = c[r * v + h];
         if (g->bias) {
           const float *bi = g->bias + (i0 + r) * g->bias_rs + (j0 + 16 * h) * bcs;
-          y = _mm512_add_ps(y, bcs ? _mm512_maskz_loadu_ps(m, bi) : _mm512_set1_ps(*bi));
+          y = _mm512_add_ps(y, !bcs ? _mm512_set1_ps(*bi) : m == 0xFFFF ? _mm512_loadu_ps(bi) : _mm512_maskz_loadu_ps(m, bi));
         }
-        _mm512_mask_storeu_ps(cr + 16 * h, m, y);
+        if (m == 0xFFFF) { /* (masked loads and stores are slow: WTILE) */
+          _mm512_storeu_ps(cr + 16 * h, y);
+        } else {
+          _mm512_mask_storeu_ps(cr + 16 * h, m, y);
+        }
       }
     }
     return;
@@ -887,8 +891,14 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
     const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
     const __mmask16 m = (__mmask16)((1u << nl) - 1);                                              \
     const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
-    for (int r = 0; r < RB; r++)                                                                  \
-      _mm512_mask_storeu_ps(y + r * q->OW + o0, m, bias ? _mm512_add_ps(acc[r], bv) : acc[r]);    \
+    for (int r = 0; r < RB; r++) { /* (a masked store only at the row's end: they are slow) */   \
+      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
+      if (nl == 16) {                                                                             \
+        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
+      } else {                                                                                    \
+        _mm512_mask_storeu_ps(y + r * q->OW + o0, m, v);                                          \
+      }                                                                                           \
+    }                                                                                             \
   }
 #define DW_ROWS_AVX512(NAME, SWC)                                                                 \
   DW_CHUNK_AVX512(NAME##_rb, 4, SWC)                                                              \
@@ -1609,6 +1619,32 @@ static int k_reducemean(const opml_node *nd) {
   }
   const float *x = X->data;
   float *y = Y->data;
+#ifdef NN_AVX2
+  int trailing = 1; /* the reduced axes are the last ones (a global average pool) */
+  for (idx i = 1; i < n; i++) trailing &= !(ostr[i - 1] == 0 && ostr[i] != 0);
+  if (trailing && total > 0 && rcount > 1) {
+    /* y[c] = (+0 + x[c R] + x[c R + 1] + ...) / R, the sequence below; 8 outputs' chains
+     * interleaved (one chain waited on each addition's latency) */
+    const float cnt = (float)(int32_t)rcount;
+    idx c = 0;
+    for (; c + 8 <= ysize; c += 8) {
+      const float *xc = x + c * rcount;
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+      for (idx i = 0; i < rcount; i++) {
+        s0 += xc[i], s1 += xc[rcount + i], s2 += xc[2 * rcount + i], s3 += xc[3 * rcount + i];
+        s4 += xc[4 * rcount + i], s5 += xc[5 * rcount + i], s6 += xc[6 * rcount + i], s7 += xc[7 * rcount + i];
+      }
+      y[c] = s0 / cnt, y[c + 1] = s1 / cnt, y[c + 2] = s2 / cnt, y[c + 3] = s3 / cnt;
+      y[c + 4] = s4 / cnt, y[c + 5] = s5 / cnt, y[c + 6] = s6 / cnt, y[c + 7] = s7 / cnt;
+    }
+    for (; c < ysize; c++) {
+      float s = 0.0f;
+      for (idx i = 0; i < rcount; i++) s += x[c * rcount + i];
+      y[c] = s / cnt;
+    }
+    return OPML_OK;
+  }
+#endif
   for (idx i = 0; i < ysize; i++) y[i] = 0.0f;
   if (total > 0) {
     /* visit x in row-major order; the innermost group is one loop */

@@ -486,3 +486,20 @@ Deno.test("simd: the real models (mnist-cnn, stories260K, shufflenet-v2-int8): v
     await same(file, prog, [x()], false);
   }
 });
+
+Deno.test("simd: ReduceMean over trailing axes (8 interleaved chains natively) = plain C = qemu", async () => {
+  // 8 + 8 + 5 outputs of 35 terms; NaN, infinities and -0 in some of them; other axes as a check
+  const x = f32([3, 7, 5, 7], 100);
+  const d = x.data as Float32Array;
+  d[3] = NaN, d[40] = Infinity, d[41] = -Infinity, d[77] = Infinity, d[300] = -0;
+  for (const d0 of [0, 36, 71]) for (let i = 0; i < 35; i++) if (i % 2) d[d0 * 7 + i] = -0;
+  for (const axes of [[2, 3], [1, 2, 3], [3], [1], [0, 1, 2, 3]]) {
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "ReduceMean",
+      opset: 13,
+      inputs: [inp("x", x)],
+      attrs: { axes, keepdims: 1 },
+    }))));
+    await same(`ReduceMean axes ${axes}`, prog, [x]);
+  }
+});
