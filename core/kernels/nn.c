@@ -744,7 +744,9 @@ typedef struct conv_job {
   idx K, P, nb, blocks; /* taps per output; positions; panel width and blocks per (n, g) */
   int finite, failed;
 #ifdef NN_AVX2
-  idx ld; /* the panel's row stride, when not nb (conv_rows) */
+  idx ld;         /* the panel's row stride, when not nb (conv_rows) */
+  const float *xd; /* stride 2 along rows: x with each row split into its even and odd elements */
+  idx hw2;        /* xd's half rows ((IW + 1) / 2 floats each), or 0 */
 #endif
 } conv_job;
 
@@ -983,9 +985,10 @@ static void conv_dw_item(void *ctx, size_t item) {
 AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[][5], idx nseg, float *panel,
                                    idx *acol) {
   const conv_geom *q = j->q;
-  const idx T = q->KD * q->KH * q->KW, Cg = q->C / q->G, nb = j->ld ? j->ld : j->nb, plane = q->ID * q->IH * q->IW;
+  const idx T = q->KD * q->KH * q->KW, Cg = q->C / q->G, nb = j->ld ? j->ld : j->nb, SW = q->SW;
+  const idx rw = j->hw2 ? 2 * j->hw2 : q->IW, plane = q->ID * q->IH * rw; /* (xg: j->xd's if hw2) */
   /* per (spatial tap, run): the plane offset of the run's first lane, and its lanes inside the
-   * input (bit i: lane i reads src + i) */
+   * input (bit i: lane i reads src + i; stride 2: from the half row of the first lane's parity) */
   idx *src = opml_alloc((size_t)(T * nseg + T) * sizeof(idx) + (size_t)(T * nseg) * sizeof(uint32_t));
   if (!src) return -1;
   idx *any = src + T * nseg;
@@ -998,10 +1001,10 @@ AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[
         for (idx s = 0; s < nseg; s++) {
           const idx e = tt * nseg + s;
           const idx id = seg[s][0] * q->SD - q->PD + kd * q->DD, ih = seg[s][1] * q->SH - q->PH + kh * q->DH;
-          const idx off = seg[s][2] - q->PW + kw * q->DW;
+          const idx off = seg[s][2] * SW - q->PW + kw * q->DW, par = off & 1;
           idx a = 0, b = 0;
-          if (id >= 0 && id < q->ID && ih >= 0 && ih < q->IH) valid_range(off, 1, q->IW, seg[s][4], &a, &b);
-          src[e] = (id * q->IH + ih) * q->IW + off;
+          if (id >= 0 && id < q->ID && ih >= 0 && ih < q->IH) valid_range(off, SW, q->IW, seg[s][4], &a, &b);
+          src[e] = (id * q->IH + ih) * rw + (j->hw2 ? par * j->hw2 + (off - par) / 2 : off);
           in[e] = a < b ? (uint32_t)(((b - a < 32 ? (1ull << (b - a)) : (1ull << 32)) - 1) << a) : 0;
           any[tt] |= a < b;
         }
@@ -1039,6 +1042,23 @@ AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[
 }
 #endif
 
+#ifdef NN_AVX2
+/* rows rows of n floats from x to y, each as its even then its odd elements (h floats each). */
+AVX512 static void split_rows(const float *x, float *y, idx rows, idx n, idx h) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (idx r = 0; r < rows; r++, x += n, y += 2 * h) {
+    idx i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+      _mm512_storeu_ps(y + i / 2, _mm512_permutex2var_ps(a, even, b));
+      _mm512_storeu_ps(y + h + i / 2, _mm512_permutex2var_ps(a, odd, b));
+    }
+    for (; i < n; i++) y[(i & 1) * h + i / 2] = x[i];
+  }
+}
+#endif
+
 /* The positions [p0, p0 + cnt) as runs along output rows: (od, oh, first ow, first lane,
  * length) each; returns their number. */
 static idx block_runs(const conv_geom *q, idx p0, idx cnt, idx seg[][5]) {
@@ -1058,7 +1078,7 @@ static void conv_rows_fill_item(void *ctx, size_t item) {
   conv_job *j = ctx;
   const idx p0 = (idx)item * WR, cnt = j->P - p0 < WR ? j->P - p0 : WR;
   idx seg[WR_MAX][5], nseg = block_runs(j->q, p0, cnt, seg);
-  if (panel_fill_avx512(j, j->x, seg, nseg, (float *)j->y + p0, 0) < 0) j->failed = 1;
+  if (panel_fill_avx512(j, j->hw2 ? j->xd : j->x, seg, nseg, (float *)j->y + p0, 0) < 0) j->failed = 1;
 }
 
 /*
@@ -1087,6 +1107,7 @@ static int conv_rows(const conv_job *j0, idx LD) {
   for (idx n = 0; n < q->N && !e; n++) {
     conv_job jf = *j0; /* the fill's: panel as y, every tap kept */
     jf.x = j0->x + n * q->C * plane, jf.y = panel, jf.finite = 0, jf.ld = LD, jf.failed = 0;
+    if (jf.hw2) jf.xd = j0->xd + n * q->C * q->ID * q->IH * 2 * j0->hw2;
     opml_parallel((size_t)(LD / WR), (size_t)K * (size_t)LD, conv_rows_fill_item, &jf);
     if (jf.failed) {
       e = OPML_ENOMEM;
@@ -1124,8 +1145,9 @@ static void conv_panel_item(void *ctx, size_t item) {
   const float *xg = j->x + (n * q->C + g * Cg) * q->ID * q->IH * q->IW;
   idx *acol = offs, *arow = offs + K, t = 0, k = 0;
 #ifdef NN_AVX2
-  if (opml_use_avx512() && q->SW == 1) {
-    t = panel_fill_avx512(j, xg, seg, nseg, panel, acol);
+  if (opml_use_avx512() && (q->SW == 1 || j->hw2)) {
+    t = panel_fill_avx512(j, j->hw2 ? j->xd + (n * q->C + g * Cg) * q->ID * q->IH * 2 * j->hw2 : xg, seg, nseg,
+                          panel, acol);
     if (t < 0) {
       opml_free(offs);
       opml_free(panel);
@@ -1321,10 +1343,21 @@ static int k_conv(const opml_node *nd) {
   return conv_im2col(&q, x, w, bias, y);
 #endif
 #ifdef NN_AVX2
-  if (opml_use_avx512() && q.G == 1 && q.SW == 1 && positions_as_rows(P, OCg) &&
+  float *xd = 0;
+  if (opml_use_avx512() && q.SW == 2) { /* x's rows split by parity: stride 2 as stride 1 */
+    j.hw2 = (q.IW + 1) / 2;
+    xd = opml_alloc((size_t)(q.N * q.C * q.ID * q.IH) * (size_t)(2 * j.hw2) * sizeof(float));
+    if (!xd) return OPML_ENOMEM;
+    split_rows(x, xd, q.N * q.C * q.ID * q.IH, q.IW, j.hw2);
+    j.xd = xd;
+  }
+  if (opml_use_avx512() && q.G == 1 && (q.SW == 1 || q.SW == 2) && positions_as_rows(P, OCg) &&
       (size_t)K * (size_t)((P + WR - 1) / WR * WR) <= ((size_t)2 << 20)) { /* (a panel of 8 MiB at most) */
     const int e = conv_rows(&j, (P + WR - 1) / WR * WR);
-    if (e >= 0) return e;
+    if (e >= 0) {
+      if (xd) opml_free(xd);
+      return e;
+    }
   }
   j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
@@ -1332,6 +1365,9 @@ static int k_conv(const opml_node *nd) {
 #endif
   j.blocks = (P + j.nb - 1) / j.nb;
   opml_parallel((size_t)(q.N * q.G * j.blocks), work, conv_panel_item, &j);
+#ifdef NN_AVX2
+  if (xd) opml_free(xd);
+#endif
   return j.failed ? OPML_ENOMEM : OPML_OK;
 }
 

@@ -360,6 +360,9 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [6, 60, 2, 1, 13, 15, 1, 1, 0, 1], //  pointwise, groups of 30 columns, 195 positions (24 x 8 + 3)
     [8, 64, 1, 3, 7, 7, 1, 1, 1, 1], //    3x3 over 49 positions: one panel of every tap, rows
     [4, 40, 1, 3, 13, 15, 1, 2, 2, 0], //  dilated 3x3, 195 positions, 40 columns (32 + 8)
+    [3, 16, 1, 7, 21, 37, 2, 1, 3, 1], //  7x7 stride 2 (rows split by parity natively), odd width
+    [8, 64, 1, 3, 14, 13, 2, 1, 1, 1], //  3x3 stride 2 over 49 positions: rows, from split rows
+    [5, 7, 1, 2, 9, 70, 2, 3, 2, 0], //    2x2 stride 2 dilation 3: runs of 32 lanes, odd offsets
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
