@@ -249,7 +249,7 @@ static void mm_panel(mm_job *job, idx j0, idx i0, idx i1) {
 #define AVX512 __attribute__((target("avx512f")))
 #define WR 32 /* columns of the widest tile */
 
-AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx i0, idx j0, __mmask16 m0,
+AVX512 static inline __attribute__((always_inline)) void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx i0, idx j0, __mmask16 m0,
                               __mmask16 m1) {
   const idx bcs = g->bias_cs;
   if (g->c_cs == 1 && g->alpha == 1.0f && (!g->bias || (g->beta == 1.0f && (bcs == 0 || bcs == 1)))) {
@@ -932,26 +932,6 @@ static void conv_dw_item(void *ctx, size_t item) {
     return;
   }
   const float *x = j->x + (n * q->C + oc / OCg) * q->ID * q->IH * q->IW;
-#ifdef NN_AVX2
-  /* natively each byte written once (libc's vector memset and memcpy): zeroing the whole plane
-   * and then copying the input over it was 6% of mobilenet_v2's time */
-  for (idx dd = 0; dd < XD; dd++) {
-    float *pd = xp + dd * XH * XW;
-    const idx id = dd - q->PD;
-    if (id < 0 || id >= q->ID) {
-      memset(pd, 0, (size_t)(XH * XW) * sizeof(float));
-      continue;
-    }
-    memset(pd, 0, (size_t)(q->PH * XW + q->PW) * sizeof(float)); /* rows above, left of the first */
-    for (idx ih = 0; ih < q->IH; ih++) {
-      float *dst = pd + (ih + q->PH) * XW + q->PW;
-      memcpy(dst, x + (id * q->IH + ih) * q->IW, (size_t)q->IW * sizeof(float));
-      /* right of this row, left of the next (or every row below the last) */
-      const idx gap = ih + 1 < q->IH ? XW - q->IW : XW - q->IW - q->PW + (XH - q->PH - q->IH) * XW;
-      memset(dst + q->IW, 0, (size_t)gap * sizeof(float));
-    }
-  }
-#else
   for (idx i = 0; i < XD * XH * XW; i++) xp[i] = 0.0f;
   for (idx id = 0; id < q->ID; id++) {
     for (idx ih = 0; ih < q->IH; ih++) {
@@ -960,7 +940,6 @@ static void conv_dw_item(void *ctx, size_t item) {
       for (idx iw = 0; iw < q->IW; iw++) dst[iw] = src[iw];
     }
   }
-#endif
   dw_rows_fn rows = q->SW == 1 ? dw_rows_s1 : q->SW == 2 ? dw_rows_s2 : dw_rows_sn;
 #ifdef NN_AVX2
   if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
