@@ -52,6 +52,19 @@ static void canon_f64(opml_tensor *t) {
     default: BINARY_LOOP(T, T, xv / yv); break;                                               \
   }
 
+#if defined(OPML_X86)
+/* FLOAT_ARITH(float) in 16-lane AVX-512 registers (GCC's vectors of the same loops: each lane
+ * one output's single IEEE operation, so the same bits): the SSE loops of the default build
+ * were 7% of efficientnet_b0's time (SiLU's and the squeeze-excitation's products). */
+__attribute__((target("avx512f,prefer-vector-width=512"))) static void arith_f32_avx512(const opml_node *node,
+                                                                                        opml_bcast bc) {
+  const opml_tensor *a = node->in[0], *c = node->in[1];
+  opml_tensor *o = node->out[0];
+  const uint16_t op = node->op;
+  FLOAT_ARITH(float);
+}
+#endif
+
 /* Add, Sub, Mul, Div: in[0], in[1] and out of one dtype; no attributes. */
 static int k_arith(const opml_node *node) {
   const opml_tensor *a = node->in[0], *c = node->in[1];
@@ -61,7 +74,15 @@ static int k_arith(const opml_node *node) {
   if (a->dtype != o->dtype || c->dtype != o->dtype) return OPML_EDTYPE;
   if (opml_bcast_init(&bc, o, node->in, 2)) return OPML_EATTR;
   switch (o->dtype) {
-    case DT_FLOAT: FLOAT_ARITH(float); break;
+    case DT_FLOAT:
+#if defined(OPML_X86)
+      if (opml_use_avx512()) {
+        arith_f32_avx512(node, bc);
+        break;
+      }
+#endif
+      FLOAT_ARITH(float);
+      break;
     case DT_DOUBLE: FLOAT_ARITH(double); canon_f64(o); break;
     case DT_INT8: SINT_ARITH(int8_t, uint32_t); break;
     case DT_INT16: SINT_ARITH(int16_t, uint32_t); break;

@@ -256,6 +256,10 @@ static int writes_every_output(uint16_t op) {
   case OP_CONV: case OP_MATMUL: case OP_GEMM: case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_RELU:
   case OP_CLIP:
     return 1;
+#if defined(OPML_X86)
+  case OP_SIGMOID: /* (natively only: the VM's steps stay as they are) */
+    return 1;
+#endif
   default:
     return 0;
   }

@@ -506,3 +506,16 @@ Deno.test("simd: ReduceMean over trailing axes (8 interleaved chains natively) =
     await same(`ReduceMean axes ${axes}`, prog, [x]);
   }
 });
+
+Deno.test("simd: float Add, Sub, Mul, Div (AVX-512 loops, broadcasts, tails, special values) = plain C = qemu", async () => {
+  const x = f32([2, 3, 5, 17], 4);
+  const d = x.data as Float32Array;
+  d.set([NaN, Infinity, -Infinity, -0, 1e-40, -1e-42, 3e38, 0], 20);
+  for (const yShape of [[2, 3, 5, 17], [1, 3, 1, 1], [17], [1], [2, 1, 5, 1]]) {
+    const y = f32(yShape, 3);
+    if (y.data.length > 2) (y.data as Float32Array).set([0, -0, Infinity], 0);
+    for (const opType of ["Add", "Sub", "Mul", "Div"]) {
+      await sameQ({ opType, opset: 14, inputs: [inp("x", x), inp("b", y)] });
+    }
+  }
+});
