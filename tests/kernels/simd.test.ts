@@ -363,6 +363,7 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [3, 16, 1, 7, 21, 37, 2, 1, 3, 1], //  7x7 stride 2 (rows split by parity natively), odd width
     [8, 64, 1, 3, 14, 13, 2, 1, 1, 1], //  3x3 stride 2 over 49 positions: rows, from split rows
     [5, 7, 1, 2, 9, 70, 2, 3, 2, 0], //    2x2 stride 2 dilation 3: runs of 32 lanes, odd offsets
+    [8, 16, 1, 3, 20, 33, 1, 1, 1, 1], //  3x3 stride 1 to 16 channels: the padded grid (22 blocks)
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
@@ -389,6 +390,12 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     opset: 13,
     inputs: [inp("x", f32([2, 3, 4, 5, 6])), inp("w", f32([5, 3, 2, 3, 3]), true), inp("b", f32([5]), true)],
     attrs: { pads: [1, 0, 1, 0, 2, 1], strides: [1, 2, 1] },
+  });
+  await sameQ({ // two images through the padded grid
+    opType: "Conv",
+    opset: 13,
+    inputs: [inp("x", f32([2, 4, 9, 10])), inp("w", f32([8, 4, 3, 3]), true), inp("b", f32([8]), true)],
+    attrs: { pads: [1, 1, 1, 1] },
   });
   await sameQ({ // 1-D, depthwise with 8-lane chunks and tails
     opType: "Conv",
