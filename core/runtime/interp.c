@@ -362,13 +362,13 @@ static int odd_nan(float f) {
   return (b & 0x7fffffffu) > 0x7f800000u && b != 0x7fc00000u;
 }
 
-/* Natively (a pass re-reads the whole output: 7% of mobilenet_v2's time), also 1 iff node nd
- * only selects among its float inputs' values and constants: Relu (x or +0), MaxPool (a tap or
- * +0), Clip (x or a bound, when neither bound is a NaN other than the canonical one), each with
- * its data input an activation (already canonical): every NaN of its output is then an input's,
- * and the pass would change nothing. (The VM keeps the pass: its steps stay as they are.) */
+/* Natively (a pass re-reads the whole output: 7% of mobilenet_v2's time), also 1 iff every NaN
+ * node nd can output is one of its data input's, which is an activation (already canonical), so
+ * the pass would change nothing: Relu (x or +0), MaxPool (a tap or +0), Clip (x or a bound, when
+ * neither bound is a NaN other than the canonical one), Sigmoid (x itself when NaN, and no NaN
+ * from a number: opml_sigmoidf). (The VM keeps the pass: its steps stay as they are.) */
 static int selects_canonical(const opml_program *p, const opml_pnode *nd) {
-  if (nd->op != OP_RELU && nd->op != OP_MAX_POOL && nd->op != OP_CLIP) return 0;
+  if (nd->op != OP_RELU && nd->op != OP_MAX_POOL && nd->op != OP_CLIP && nd->op != OP_SIGMOID) return 0;
   if (nd->n_in < 1 || nd->in_ids[0] < 0 || p->tensors[nd->in_ids[0]].kind != OPML_KIND_ACTIVATION) return 0;
   if (nd->op != OP_CLIP || p->tensors[nd->in_ids[0]].t.dtype != DT_FLOAT) return nd->op != OP_CLIP;
   for (uint32_t k = 1; k < 3; k++) { /* the bounds: input k's first element, else floats[k - 1] */
