@@ -1577,6 +1577,55 @@ static float pool_one_f32(const pool_geom *q, const float *x, idx od, idx oh, id
 /* Float MaxPool without indices (avg = 0) and AveragePool (avg = 1), one output row (od, oh)
  * at a time: the outputs whose W window lies inside the input are computed together, tap by
  * tap in ascending (kd, kh, kw) order (each output's own order), the others one by one. */
+#ifdef NN_AVX2
+/* The lanes [lo, hi) of 16, clipped. */
+static inline __mmask16 lanes16(idx lo, idx hi) {
+  lo = lo < 0 ? 0 : lo, hi = hi > 16 ? 16 : hi;
+  return hi <= lo ? 0 : (__mmask16)(((1u << (hi - lo)) - 1) << lo);
+}
+
+/* pool_f32's MaxPool outputs [a, b) of a row (stride 1 or 2, every W tap inside the input) in
+ * 16 lanes, each lane's maximum kept in a register over the taps (the scalar loop read and
+ * wrote y at every tap, 4 lanes at a time): the first tap, then `v > m ? v : m` per tap in the
+ * same order (NaN and -0 as in the scalar code). Masked loads only at the plane's end, masked
+ * stores at a row's end (they are slow); x_end: the end of x's plane. */
+AVX512 static void max_rows_avx512(const pool_geom *q, const float *x, const float *x_end, float *y, idx od,
+                                   idx oh, idx d0, idx d1, idx h0, idx h1, idx a, idx b) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (idx ow0 = a; ow0 < b; ow0 += 16) {
+    const idx cnt = b - ow0 < 16 ? b - ow0 : 16;
+    const __mmask16 mk = lanes16(0, cnt);
+    __m512 m = _mm512_setzero_ps();
+    int first = 1;
+    for (idx kd = d0; kd < d1; kd++) {
+      const idx id = od * q->SD - q->PD + kd * q->DD;
+      for (idx kh = h0; kh < h1; kh++) {
+        const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+        for (idx kw = 0; kw < q->KW; kw++, first = 0) {
+          const float *p = x + row + kw * q->DW + ow0 * q->SW;
+          __m512 v;
+          /* (lanes past cnt: other inputs of the plane, computed and never stored) */
+          if (q->SW == 1) {
+            v = p + 16 <= x_end ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mk, p);
+          } else if (p + 32 <= x_end) {
+            v = _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+          } else { /* elements 0, 2, .., 2 cnt - 2 */
+            v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lanes16(0, 2 * cnt - 1), p), even,
+                                       _mm512_maskz_loadu_ps(lanes16(-16, 2 * cnt - 17), p + 16));
+          }
+          m = first ? v : _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ), m, v);
+        }
+      }
+    }
+    if (cnt == 16) {
+      _mm512_storeu_ps(y + ow0, m);
+    } else {
+      _mm512_mask_storeu_ps(y + ow0, mk, m);
+    }
+  }
+}
+#endif
+
 static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
   const idx plane = q->ID * q->IH * q->IW;
   idx lo, hi; /* the outputs whose W taps are all inside the input */
@@ -1591,6 +1640,12 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
         for (idx ow = 0; ow < a; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
         for (idx ow = b; ow < q->OW; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
         if (a >= b) continue;
+#ifdef NN_AVX2
+        if (!avg && (q->SW == 1 || q->SW == 2) && opml_use_avx512()) {
+          max_rows_avx512(q, x, x + plane, y, od, oh, d0, d1, h0, h1, a, b);
+          continue;
+        }
+#endif
         if (avg) {
           for (idx ow = a; ow < b; ow++) y[ow] = 0.0f;
         }

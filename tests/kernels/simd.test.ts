@@ -526,3 +526,35 @@ Deno.test("simd: float Add, Sub, Mul, Div (AVX-512 loops, broadcasts, tails, spe
     }
   }
 });
+
+Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plain C = qemu", async () => {
+  // [H, W, kernel, stride, pad, dilation, ceil]
+  const cases: number[][] = [
+    [9, 40, 3, 1, 1, 1, 0], // 40 columns: 16 + 16 + 8 (last chunk masked at the plane's end)
+    [14, 14, 3, 1, 1, 1, 0], // googlenet's inception pools
+    [11, 37, 3, 2, 1, 1, 1], // stride 2, ceil mode, odd width
+    [7, 7, 3, 2, 0, 1, 1],
+    [12, 50, 2, 2, 0, 2, 0], // dilation 2
+  ];
+  for (const [H, W, k, s, p, d, ceil] of cases) {
+    const x = f32([2, 3, H, W], 10);
+    const v = x.data as Float32Array;
+    // NaN or -0, then +0 (equal to -0: the first of equal maxima stays), zeros around some
+    for (let i = 0; i + 2 < v.length; i += 37) {
+      v[i] = i % 2 ? NaN : -0, v[i + 1] = 0, v[i + 2] = i % 3 ? -0 : 0;
+    }
+    for (let i = 5; i < v.length; i += 101) v.fill(-5, i, i + 20);
+    await sameQ({
+      opType: "MaxPool",
+      opset: 12,
+      inputs: [inp("x", x)],
+      attrs: {
+        kernel_shape: [k, k],
+        strides: [s, s],
+        pads: [p, p, p, p],
+        dilations: [d, d],
+        ceil_mode: ceil,
+      },
+    });
+  }
+});
