@@ -254,13 +254,30 @@ static int k_where(const opml_node *node) {
 
 /* ---- unary ------------------------------------------------------------------------------ */
 
+#if defined(OPML_X86)
+/* Float Relu in 16-lane AVX-512 registers (GCC's vectors of the same loop, each lane the same
+ * selection: the default build's 4 lanes were 5% of densenet121's time). */
+__attribute__((target("avx512f,prefer-vector-width=512"))) static void relu_f32_avx512(const opml_tensor *x,
+                                                                                       opml_tensor *o) {
+  UNARY_LOOP(float, v < 0.0f ? 0.0f : v);
+}
+#endif
+
 /* Relu: max(x, 0) keeping NaN and -0; float, double, int8/16/32/64. */
 static int k_relu(const opml_node *node) {
   const opml_tensor *x = node->in[0];
   opml_tensor *o = node->out[0];
   if (x->dtype != o->dtype || x->size != o->size) return OPML_EDTYPE;
   switch (x->dtype) {
-    case DT_FLOAT: UNARY_LOOP(float, v < 0.0f ? 0.0f : v); break;
+    case DT_FLOAT:
+#if defined(OPML_X86)
+      if (opml_use_avx512()) {
+        relu_f32_avx512(x, o);
+        break;
+      }
+#endif
+      UNARY_LOOP(float, v < 0.0f ? 0.0f : v);
+      break;
     case DT_DOUBLE: UNARY_LOOP(double, v < 0.0 ? 0.0 : v); break;
     case DT_INT8: UNARY_LOOP(int8_t, v < 0 ? 0 : v); break;
     case DT_INT16: UNARY_LOOP(int16_t, v < 0 ? 0 : v); break;

@@ -558,3 +558,17 @@ Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plai
     });
   }
 });
+
+Deno.test("simd: float Relu (16 lanes natively; -0, NaN) = plain C = qemu over a float sweep", async () => {
+  const x = floatSweep(65521);
+  const v = tensor(DType.float32, [x.length], x);
+  await same(
+    `Relu sweep (${x.length} values)`,
+    assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Relu",
+      opset: 14,
+      inputs: [inp("x", v)],
+    })))),
+    [v],
+  );
+});
