@@ -1980,6 +1980,15 @@ static int k_logsoftmax(const opml_node *nd) { return softmax_common(nd, 1); }
  * Training (outputs Y, running_mean, running_var): batch mean mu (sum over (n, s) ascending /
  * count), batch variance v (same for (x - mu)^2), y = (x - mu) / sqrt(v + eps) * scale + B,
  * running_mean = mean * momentum + mu * (1 - momentum), likewise running_var with v. */
+#ifdef NN_AVX2
+/* y[s] = x[s] * a + b for s < n, 16 lanes at a time (a separate multiply and add, as the
+ * scalar loop: the default build's 4 lanes were 3% of densenet121's time). */
+__attribute__((target("avx512f,prefer-vector-width=512"))) static void scale_shift_avx512(const float *x, float *y,
+                                                                                          idx n, float a, float b) {
+  for (idx s = 0; s < n; s++) y[s] = x[s] * a + b;
+}
+#endif
+
 static int k_batchnorm(const opml_node *nd) {
   if (nd->n_in != 5 || nd->n_ints != 4 || nd->n_floats != 2) return OPML_EATTR;
   for (int i = 0; i < 5; i++) {
@@ -2000,6 +2009,12 @@ static int k_batchnorm(const opml_node *nd) {
       for (idx n = 0; n < N; n++) {
         const float *xs = x + (n * C + c) * S;
         float *ys = y + (n * C + c) * S;
+#ifdef NN_AVX2
+        if (opml_use_avx512()) {
+          scale_shift_avx512(xs, ys, S, a, b);
+          continue;
+        }
+#endif
         for (idx s = 0; s < S; s++) ys[s] = xs[s] * a + b;
       }
       continue;

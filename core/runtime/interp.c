@@ -257,7 +257,7 @@ static int writes_every_output(uint16_t op) {
   case OP_CLIP:
     return 1;
 #if defined(OPML_X86)
-  case OP_SIGMOID: /* (natively only: the VM's steps stay as they are) */
+  case OP_SIGMOID: case OP_BATCH_NORMALIZATION: case OP_CONCAT: /* (natively only: the VM's steps stay) */
     return 1;
 #endif
   default:

@@ -572,3 +572,22 @@ Deno.test("simd: float Relu (16 lanes natively; -0, NaN) = plain C = qemu over a
     [v],
   );
 });
+
+Deno.test("simd: BatchNormalization (inference: 16 lanes natively; tails, special values) = plain C = qemu", async () => {
+  const x = f32([2, 5, 7, 9], 10);
+  (x.data as Float32Array).set([NaN, Infinity, -Infinity, -0, 0, 1e-40], 30);
+  const c = (scale: number, lo = 0) =>
+    tensor(DType.float32, [5], Array.from({ length: 5 }, () => Math.fround(lo + rng.next() * scale)));
+  const prog = assemble(compileGraph(decodeModel(encodeQModel({
+    opType: "BatchNormalization",
+    opset: 15,
+    inputs: [
+      inp("x", x),
+      inp("s", c(2, -1), true),
+      inp("b", c(2, -1), true),
+      inp("m", c(1), true),
+      inp("v", c(2, 0.1), true),
+    ],
+  }))));
+  await same("BatchNormalization [2, 5, 7, 9]", prog, [x]);
+});
