@@ -730,7 +730,10 @@ static int k_gemm(const opml_node *nd) {
  *    `y[ow] += x[...] * w` over the positions whose tap is inside the input (vector lanes);
  *  - the others: per block of 8 or 32 (AVX-512) output positions, an im2col panel of the taps that are not
  *    wholly padding (taps x positions, padding lanes 0), then the product core with output
- *    channels as rows and the block's positions as columns. */
+ *    channels as rows and the block's positions as columns.
+ * Natively with AVX-512 also: positions as rows for small maps, from the constant weights'
+ * second use (pointwise: X^T W^T; others: conv_rows), and a padded grid for stride-1 2-D
+ * convolutions to few channels (conv_grid); both add every tap (the full sequence). */
 
 typedef struct conv_geom {
   idx N, C, OC, G, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW;
