@@ -535,6 +535,8 @@ Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plai
     [11, 37, 3, 2, 1, 1, 1], // stride 2, ceil mode, odd width
     [7, 7, 3, 2, 0, 1, 1],
     [12, 50, 2, 2, 0, 2, 0], // dilation 2
+    [8, 30, 5, 1, 2, 1, 0], // 5x5 pad 2: two edge lanes per side skip taps
+    [13, 21, 3, 2, 1, 2, 1], // stride 2, dilation 2, pad 1, ceil mode
   ];
   for (const [H, W, k, s, p, d, ceil] of cases) {
     const x = f32([2, 3, H, W], 10);
