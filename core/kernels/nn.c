@@ -947,6 +947,42 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
   DW_ROWS_LOOP(NAME, 16, 4)
 DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
 DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
+
+/* DW_CHUNK_AVX512 for the 3x3 kernels of 2-D convolutions without dilation (the mobilenets'):
+ * constant bounds, so the taps unroll and the rows' loads are shared (the same multiply, then
+ * add, per lane in the same (kh, kw) order). */
+#define DW_CHUNK_3X3(NAME, RB, SWC)                                                               \
+  __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
+                                                      idx XW, const float *w, float *y, idx od,   \
+                                                      idx oh, idx o0, const float *bias) {        \
+    (void)XH, (void)od;                                                                           \
+    __m512 acc[RB];                                                                               \
+    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();           \
+    const float *xr = xp + oh * q->SH * XW + o0 * SWC;                                            \
+    _Pragma("GCC unroll 3") for (int kh = 0; kh < 3; kh++) {                                     \
+      _Pragma("GCC unroll 3") for (int kw = 0; kw < 3; kw++) {                                   \
+        const __m512 wk = _mm512_set1_ps(w[kh * 3 + kw]);                                         \
+        _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)                                     \
+          acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + (r * q->SH + kh) * XW + kw, SWC), wk)); \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
+    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
+    for (int r = 0; r < RB; r++) {                                                                \
+      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
+      if (nl == 16) {                                                                             \
+        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
+      } else {                                                                                    \
+        _mm512_mask_storeu_ps(y + r * q->OW + o0, (__mmask16)((1u << nl) - 1), v);                \
+      }                                                                                           \
+    }                                                                                             \
+  }
+#define DW_ROWS_3X3(NAME, SWC)                                                                    \
+  DW_CHUNK_3X3(NAME##_rb, 4, SWC)                                                                 \
+  DW_CHUNK_3X3(NAME##_1, 1, SWC)                                                                  \
+  DW_ROWS_LOOP(NAME, 16, 4)
+DW_ROWS_3X3(dw_rows_s1_3x3, 1)
+DW_ROWS_3X3(dw_rows_s2_3x3, 2)
 #endif
 
 static void conv_dw_item(void *ctx, size_t item) {
@@ -983,6 +1019,9 @@ static void conv_dw_item(void *ctx, size_t item) {
 #ifdef NN_AVX2
   if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
   if (wide) rows = q->SW == 1 ? dw_rows_s1_avx512 : dw_rows_s2_avx512;
+  if (wide && q->KD == 1 && q->KH == 3 && q->KW == 3 && q->DH == 1 && q->DW == 1 && q->OD == 1) {
+    rows = q->SW == 1 ? dw_rows_s1_3x3 : dw_rows_s2_3x3;
+  }
 #endif
   rows(q, xp, XH, XW, j->w + oc * j->K, j->y + (n * q->OC + oc) * j->P, j->bias ? j->bias + oc : 0);
   opml_free(xp);
