@@ -45,6 +45,7 @@ typedef struct mm_args {
   idx bias_rs, bias_cs;
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(OPML_NN_GENERIC) /* (NN_AVX2, below) */
   struct bpack *bp;   /* B's panels packed once per process (bpack_use), or NULL */
+  const idx *boff;    /* conv_grid's tiles: B's row k at b + boff[k] */
 #endif
 } mm_args;
 
@@ -249,7 +250,7 @@ static void mm_panel(mm_job *job, idx j0, idx i0, idx i1) {
 #define AVX512 __attribute__((target("avx512f")))
 #define WR 32 /* columns of the widest tile */
 
-AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx i0, idx j0, __mmask16 m0,
+AVX512 static inline __attribute__((always_inline)) void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx i0, idx j0, __mmask16 m0,
                               __mmask16 m1) {
   const idx bcs = g->bias_cs;
   if (g->c_cs == 1 && g->alpha == 1.0f && (!g->bias || (g->beta == 1.0f && (bcs == 0 || bcs == 1)))) {
@@ -260,9 +261,41 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
         __m512 y = c[r * v + h];
         if (g->bias) {
           const float *bi = g->bias + (i0 + r) * g->bias_rs + (j0 + 16 * h) * bcs;
-          y = _mm512_add_ps(y, bcs ? _mm512_maskz_loadu_ps(m, bi) : _mm512_set1_ps(*bi));
+          y = _mm512_add_ps(y, !bcs ? _mm512_set1_ps(*bi) : m == 0xFFFF ? _mm512_loadu_ps(bi) : _mm512_maskz_loadu_ps(m, bi));
         }
-        _mm512_mask_storeu_ps(cr + 16 * h, m, y);
+        if (m == 0xFFFF) { /* (masked loads and stores are slow: WTILE) */
+          _mm512_storeu_ps(cr + 16 * h, y);
+        } else {
+          _mm512_mask_storeu_ps(cr + 16 * h, m, y);
+        }
+      }
+    }
+    return;
+  }
+  if (rows == 8 && g->c_rs == 1 && g->alpha == 1.0f && (!g->bias || (g->beta == 1.0f && g->bias_rs == 0))) {
+    /* a transposed output (a convolution with positions as rows): 8 x 8 blocks transposed in
+     * registers, each column's 8 rows stored at once, plus its bias (the same single addition) */
+    const idx nr = (idx)__builtin_popcount(m0) + (idx)__builtin_popcount(m1);
+    for (int h = 0; h < v; h++) {
+      for (int q8 = 0; q8 < 2 && 16 * h + 8 * q8 < nr; q8++) {
+        __m256 x[8], u[8];
+        for (int r = 0; r < 8; r++) {
+          x[r] = q8 ? _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c[r * v + h]), 1)) : _mm512_castps512_ps256(c[r * v + h]);
+        }
+        for (int r = 0; r < 8; r += 2) u[r] = _mm256_unpacklo_ps(x[r], x[r + 1]), u[r + 1] = _mm256_unpackhi_ps(x[r], x[r + 1]);
+        for (int r = 0; r < 8; r += 4) {
+          x[r] = _mm256_shuffle_ps(u[r], u[r + 2], 0x44), x[r + 1] = _mm256_shuffle_ps(u[r], u[r + 2], 0xEE);
+          x[r + 2] = _mm256_shuffle_ps(u[r + 1], u[r + 3], 0x44), x[r + 3] = _mm256_shuffle_ps(u[r + 1], u[r + 3], 0xEE);
+        }
+        for (int r = 0; r < 4; r++) {
+          u[r] = _mm256_permute2f128_ps(x[r], x[r + 4], 0x20), u[r + 4] = _mm256_permute2f128_ps(x[r], x[r + 4], 0x31);
+        }
+        const idx jb = j0 + 16 * h + 8 * q8; /* u[l]: column jb + l's rows i0 .. i0 + 7 */
+        for (idx l = 0; l < 8 && jb - j0 + l < nr; l++) {
+          __m256 y = u[l];
+          if (g->bias) y = _mm256_add_ps(y, _mm256_set1_ps(g->bias[(jb + l) * g->bias_cs]));
+          _mm256_storeu_ps(g->c + (jb + l) * g->c_cs + i0, y);
+        }
       }
     }
     return;
@@ -281,7 +314,9 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
 #define PF_PACKED 64
 #endif
 #define PF_ROWS(ldb) ((ldb) == WR ? PF_PACKED : 16)
-#define WTILE(NAME, ROWS, V)                                                                      \
+/* FULL: every lane of B's V registers is a column (no masks: a masked load halves the tiles'
+ * throughput on the reference machine, AMD Zen 5: 60 against 120 GMAC/s from the L1). */
+#define WTILE(NAME, ROWS, V, FULL)                                                                \
   AVX512 static void NAME(const mm_args *g, idx i0, idx j0, const float *b, idx ldb, __mmask16 m0, \
                           __mmask16 m1) {                                                         \
     const idx pfd = PF_ROWS(ldb) * ldb;                                                           \
@@ -300,8 +335,8 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
         _mm_prefetch((const char *)(bk + pfd), _MM_HINT_T0);                                      \
         if (V > 1) _mm_prefetch((const char *)(bk + pfd + 16), _MM_HINT_T0);                      \
       }                                                                                           \
-      const __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);                                            \
-      const __m512 b1 = V > 1 ? _mm512_maskz_loadu_ps(m1, bk + 16) : b0;                          \
+      const __m512 b0 = FULL ? _mm512_loadu_ps(bk) : _mm512_maskz_loadu_ps(m0, bk);               \
+      const __m512 b1 = V == 1 ? b0 : FULL ? _mm512_loadu_ps(bk + 16) : _mm512_maskz_loadu_ps(m1, bk + 16); \
       _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                   \
         const __m512 x = _mm512_set1_ps(ar[r][o]);                                                \
         c[r * V] = _mm512_add_ps(c[r * V], _mm512_mul_ps(x, b0));                                 \
@@ -312,17 +347,63 @@ AVX512 static void wide_store(const mm_args *g, __m512 *c, int rows, int v, idx 
     _Pragma("GCC unroll 16") for (int i = 0; i < ROWS * V; i++) out[i] = c[i];                   \
     wide_store(g, out, ROWS, V, i0, j0, m0, m1);                                                  \
   }
-WTILE(wtile_8x2, 8, 2)
-WTILE(wtile_4x2, 4, 2)
-WTILE(wtile_1x2, 1, 2)
-WTILE(wtile_8x1, 8, 1)
-WTILE(wtile_4x1, 4, 1)
-WTILE(wtile_1x1, 1, 1)
+WTILE(wtile_8x2, 8, 2, 0)
+WTILE(wtile_4x2, 4, 2, 0)
+WTILE(wtile_1x2, 1, 2, 0)
+WTILE(wtile_8x1, 8, 1, 0)
+WTILE(wtile_4x1, 4, 1, 0)
+WTILE(wtile_1x1, 1, 1, 0)
+WTILE(wtile_8x2f, 8, 2, 1)
+WTILE(wtile_4x2f, 4, 2, 1)
+WTILE(wtile_1x2f, 1, 2, 1)
+WTILE(wtile_8x1f, 8, 1, 1)
+
+/* conv_grid's tiles: ROWS rows of A (rows of W) by the WR columns from j0, B's row k at
+ * b + boff[k] (a tap's view of the padded input: no im2col panel), all lanes columns. */
+#ifndef GPF
+#define GPF 16 /* taps ahead */
+#endif
+#define GTILE(NAME, ROWS)                                                                         \
+  AVX512 static void NAME(const mm_args *g, idx i0, idx j0, const float *b) {                     \
+    __m512 c[ROWS * 2];                                                                           \
+    const float *ar[ROWS];                                                                        \
+    _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                     \
+      ar[r] = g->a + g->arow[i0 + r];                                                             \
+      c[2 * r] = c[2 * r + 1] = _mm512_setzero_ps();                                              \
+    }                                                                                             \
+    const idx *boff = g->boff, K = g->K, kpf = K > GPF ? K - GPF : 0;                             \
+    for (idx k = 0; k < K; k++) {                                                                 \
+      const float *bk = b + boff[k];                                                              \
+      if (k < kpf) { /* taps' rows are planes apart: no stream for the hardware prefetcher */    \
+        _mm_prefetch((const char *)(b + boff[k + GPF]), _MM_HINT_T0);                             \
+        _mm_prefetch((const char *)(b + boff[k + GPF] + 31), _MM_HINT_T0);                        \
+      }                                                                                           \
+      const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);                      \
+      _Pragma("GCC unroll 8") for (int r = 0; r < ROWS; r++) {                                   \
+        const __m512 x = _mm512_set1_ps(ar[r][k]);                                                \
+        c[2 * r] = _mm512_add_ps(c[2 * r], _mm512_mul_ps(x, b0));                                 \
+        c[2 * r + 1] = _mm512_add_ps(c[2 * r + 1], _mm512_mul_ps(x, b1));                         \
+      }                                                                                           \
+    }                                                                                             \
+    __m512 out[ROWS * 2];                                                                         \
+    _Pragma("GCC unroll 16") for (int i = 0; i < ROWS * 2; i++) out[i] = c[i];                   \
+    wide_store(g, out, ROWS, 2, i0, j0, 0xFFFF, 0xFFFF);                                          \
+  }
+GTILE(gtile_8, 8)
+GTILE(gtile_4, 4)
+GTILE(gtile_1, 1)
 
 /* Rows [i0, i1) of the nr <= WR output columns from j0, B's columns at b (row stride ldb). */
 AVX512 static void wide_rows(const mm_args *g, idx j0, idx nr, idx i0, idx i1, const float *b, idx ldb) {
   const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
   const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+  if (nr == 32) {
+    for (; i0 + 8 <= i1; i0 += 8) wtile_8x2f(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 + 4 <= i1; i0 += 4) wtile_4x2f(g, i0, j0, b, ldb, m0, m1);
+    for (; i0 < i1; i0++) wtile_1x2f(g, i0, j0, b, ldb, m0, m1);
+  } else if (nr == 16) {
+    for (; i0 + 8 <= i1; i0 += 8) wtile_8x1f(g, i0, j0, b, ldb, m0, m1);
+  }
   if (nr > 16) {
     for (; i0 + 8 <= i1; i0 += 8) wtile_8x2(g, i0, j0, b, ldb, m0, m1);
     for (; i0 + 4 <= i1; i0 += 4) wtile_4x2(g, i0, j0, b, ldb, m0, m1);
@@ -348,6 +429,13 @@ AVX512 static void pack_wide(const mm_args *g, idx j0, idx nr, float *p) {
   const __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
   const __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
   const float *b = g->b + j0;
+  if (nr == WR) { /* (masked loads are slow: WTILE) */
+    for (idx k = 0; k < g->K; k++, b += g->b_rs, p += WR) {
+      _mm512_storeu_ps(p, _mm512_loadu_ps(b));
+      _mm512_storeu_ps(p + 16, _mm512_loadu_ps(b + 16));
+    }
+    return;
+  }
   for (idx k = 0; k < g->K; k++, b += g->b_rs, p += WR) {
     _mm512_storeu_ps(p, _mm512_maskz_loadu_ps(m0, b));
     _mm512_storeu_ps(p + 16, _mm512_maskz_loadu_ps(m1, b + 16));
@@ -642,7 +730,10 @@ static int k_gemm(const opml_node *nd) {
  *    `y[ow] += x[...] * w` over the positions whose tap is inside the input (vector lanes);
  *  - the others: per block of 8 or 32 (AVX-512) output positions, an im2col panel of the taps that are not
  *    wholly padding (taps x positions, padding lanes 0), then the product core with output
- *    channels as rows and the block's positions as columns. */
+ *    channels as rows and the block's positions as columns.
+ * Natively with AVX-512 also: positions as rows for small maps, from the constant weights'
+ * second use (pointwise: X^T W^T; others: conv_rows), and a padded grid for stride-1 2-D
+ * convolutions to few channels (conv_grid); both add every tap (the full sequence). */
 
 typedef struct conv_geom {
   idx N, C, OC, G, ID, IH, IW, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW;
@@ -654,6 +745,27 @@ static int all_finite(const float *w, idx n) {
   for (idx i = 0; i < n; i++) bad |= (opml_f32_bits(w[i]) & 0x7f800000u) == 0x7f800000u;
   return !bad;
 }
+
+#ifdef NN_AVX2
+/* all_finite of a constant weight tensor (simd.h), remembered per process: every Conv call
+ * scanned all its weights (5% of resnet18's time, its 44 MB of weights read once more per
+ * inference). Other data is scanned every time. */
+static int weights_finite(const float *w, idx n) {
+  static struct {
+    const float *w;
+    idx n;
+    int finite;
+  } seen[1024];
+  static int n_seen;
+  if (!in_const_data(w, (size_t)n * sizeof(float))) return all_finite(w, n);
+  for (int i = 0; i < n_seen; i++) {
+    if (seen[i].w == w && seen[i].n == n) return seen[i].finite;
+  }
+  const int f = all_finite(w, n);
+  if (n_seen < 1024) seen[n_seen].w = w, seen[n_seen].n = n, seen[n_seen++].finite = f;
+  return f;
+}
+#endif
 
 /* The outputs o in [0, count) with 0 <= o*s + off < n: [*lo, *hi). */
 static void valid_range(idx off, idx s, idx n, idx count, idx *lo, idx *hi) {
@@ -670,6 +782,11 @@ typedef struct conv_job {
   float *y;
   idx K, P, nb, blocks; /* taps per output; positions; panel width and blocks per (n, g) */
   int finite, failed;
+#ifdef NN_AVX2
+  idx ld;         /* the panel's row stride, when not nb (conv_rows) */
+  const float *xd; /* stride 2 along rows: x with each row split into its even and odd elements */
+  idx hw2;        /* xd's half rows ((IW + 1) / 2 floats each), or 0 */
+#endif
 } conv_job;
 
 /* One depthwise output channel (item = n * OC + oc): its input plane copied into a zero-padded
@@ -815,8 +932,14 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
     const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
     const __mmask16 m = (__mmask16)((1u << nl) - 1);                                              \
     const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
-    for (int r = 0; r < RB; r++)                                                                  \
-      _mm512_mask_storeu_ps(y + r * q->OW + o0, m, bias ? _mm512_add_ps(acc[r], bv) : acc[r]);    \
+    for (int r = 0; r < RB; r++) { /* (a masked store only at the row's end: they are slow) */   \
+      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
+      if (nl == 16) {                                                                             \
+        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
+      } else {                                                                                    \
+        _mm512_mask_storeu_ps(y + r * q->OW + o0, m, v);                                          \
+      }                                                                                           \
+    }                                                                                             \
   }
 #define DW_ROWS_AVX512(NAME, SWC)                                                                 \
   DW_CHUNK_AVX512(NAME##_rb, 4, SWC)                                                              \
@@ -824,6 +947,42 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
   DW_ROWS_LOOP(NAME, 16, 4)
 DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
 DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
+
+/* DW_CHUNK_AVX512 for the 3x3 kernels of 2-D convolutions without dilation (the mobilenets'):
+ * constant bounds, so the taps unroll and the rows' loads are shared (the same multiply, then
+ * add, per lane in the same (kh, kw) order). */
+#define DW_CHUNK_3X3(NAME, RB, SWC)                                                               \
+  __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
+                                                      idx XW, const float *w, float *y, idx od,   \
+                                                      idx oh, idx o0, const float *bias) {        \
+    (void)XH, (void)od;                                                                           \
+    __m512 acc[RB];                                                                               \
+    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();           \
+    const float *xr = xp + oh * q->SH * XW + o0 * SWC;                                            \
+    _Pragma("GCC unroll 3") for (int kh = 0; kh < 3; kh++) {                                     \
+      _Pragma("GCC unroll 3") for (int kw = 0; kw < 3; kw++) {                                   \
+        const __m512 wk = _mm512_set1_ps(w[kh * 3 + kw]);                                         \
+        _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)                                     \
+          acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + (r * q->SH + kh) * XW + kw, SWC), wk)); \
+      }                                                                                           \
+    }                                                                                             \
+    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
+    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
+    for (int r = 0; r < RB; r++) {                                                                \
+      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
+      if (nl == 16) {                                                                             \
+        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
+      } else {                                                                                    \
+        _mm512_mask_storeu_ps(y + r * q->OW + o0, (__mmask16)((1u << nl) - 1), v);                \
+      }                                                                                           \
+    }                                                                                             \
+  }
+#define DW_ROWS_3X3(NAME, SWC)                                                                    \
+  DW_CHUNK_3X3(NAME##_rb, 4, SWC)                                                                 \
+  DW_CHUNK_3X3(NAME##_1, 1, SWC)                                                                  \
+  DW_ROWS_LOOP(NAME, 16, 4)
+DW_ROWS_3X3(dw_rows_s1_3x3, 1)
+DW_ROWS_3X3(dw_rows_s2_3x3, 2)
 #endif
 
 static void conv_dw_item(void *ctx, size_t item) {
@@ -860,11 +1019,242 @@ static void conv_dw_item(void *ctx, size_t item) {
 #ifdef NN_AVX2
   if (opml_use_avx2()) rows = q->SW == 1 ? dw_rows_s1_avx2 : q->SW == 2 ? dw_rows_s2_avx2 : dw_rows_sn_avx2;
   if (wide) rows = q->SW == 1 ? dw_rows_s1_avx512 : dw_rows_s2_avx512;
+  if (wide && q->KD == 1 && q->KH == 3 && q->KW == 3 && q->DH == 1 && q->DW == 1 && q->OD == 1) {
+    rows = q->SW == 1 ? dw_rows_s1_3x3 : dw_rows_s2_3x3;
+  }
 #endif
   rows(q, xp, XH, XW, j->w + oc * j->K, j->y + (n * q->OC + oc) * j->P, j->bias ? j->bias + oc : 0);
   opml_free(xp);
 }
 
+
+#ifdef NN_AVX2
+/*
+ * conv_panel_item's panel with AVX-512, stride 1 along rows (the same values in the same places,
+ * so the same bits): the kept taps' rows of one block (nseg runs `seg` of its positions along
+ * output rows), each run copied by masked 16-lane loads and stores (padding lanes masked off:
+ * zeros) instead of scalar loops. Which lanes of a run a tap reads, and from where, depends on
+ * the spatial tap and the run only, not on the input channel: computed once per block (the
+ * scalar loop divided twice per tap and run). Returns the number of kept taps (their indices in
+ * acol, unless NULL), -1 without scratch memory. Panel rows are j->ld apart (j->nb if 0). (Gathers
+ * were tried: slower than the scalar loop.)
+ */
+AVX512 static idx panel_fill_avx512(const conv_job *j, const float *xg, idx seg[][5], idx nseg, float *panel,
+                                   idx *acol) {
+  const conv_geom *q = j->q;
+  const idx T = q->KD * q->KH * q->KW, Cg = q->C / q->G, nb = j->ld ? j->ld : j->nb, SW = q->SW;
+  const idx rw = j->hw2 ? 2 * j->hw2 : q->IW, plane = q->ID * q->IH * rw; /* (xg: j->xd's if hw2) */
+  /* per (spatial tap, run): the plane offset of the run's first lane, and its lanes inside the
+   * input (bit i: lane i reads src + i; stride 2: from the half row of the first lane's parity) */
+  idx *src = opml_alloc((size_t)(T * nseg + T) * sizeof(idx) + (size_t)(T * nseg) * sizeof(uint32_t));
+  if (!src) return -1;
+  idx *any = src + T * nseg;
+  uint32_t *in = (uint32_t *)(any + T);
+  idx tt = 0;
+  for (idx kd = 0; kd < q->KD; kd++) {
+    for (idx kh = 0; kh < q->KH; kh++) {
+      for (idx kw = 0; kw < q->KW; kw++, tt++) {
+        any[tt] = 0;
+        for (idx s = 0; s < nseg; s++) {
+          const idx e = tt * nseg + s;
+          const idx id = seg[s][0] * q->SD - q->PD + kd * q->DD, ih = seg[s][1] * q->SH - q->PH + kh * q->DH;
+          const idx off = seg[s][2] * SW - q->PW + kw * q->DW, par = off & 1;
+          idx a = 0, b = 0;
+          if (id >= 0 && id < q->ID && ih >= 0 && ih < q->IH) valid_range(off, SW, q->IW, seg[s][4], &a, &b);
+          src[e] = (id * q->IH + ih) * rw + (j->hw2 ? par * j->hw2 + (off - par) / 2 : off);
+          in[e] = a < b ? (uint32_t)(((b - a < 32 ? (1ull << (b - a)) : (1ull << 32)) - 1) << a) : 0;
+          any[tt] |= a < b;
+        }
+      }
+    }
+  }
+  uint32_t st[WR_MAX]; /* per run: its lanes */
+  for (idx s = 0; s < nseg; s++) st[s] = (uint32_t)((1ull << seg[s][4]) - 1);
+  idx t = 0, k = 0;
+  for (idx ic = 0; ic < Cg; ic++) {
+    const float *xc = xg + ic * plane;
+    for (tt = 0; tt < T; tt++, k++) {
+      if (!any[tt] && j->finite) continue;
+      float *pr = panel + t * nb;
+      if (acol) acol[t] = k;
+      t++;
+      for (idx s = 0; s < nseg; s++) {
+        /* (masked-off lanes are never read: their addresses may lie outside the input) */
+        const idx e = tt * nseg + s;
+        const float *x0 = xc + src[e];
+        float *d = pr + seg[s][3];
+        for (int h = 0; h < 2 && st[s] >> 16 * h; h++) {
+          const __mmask16 sm = (__mmask16)(st[s] >> 16 * h), lm = (__mmask16)(in[e] >> 16 * h);
+          if ((__mmask16)(sm & lm) == 0xFFFF) { /* 16 lanes inside: no masks (they are slow) */
+            _mm512_storeu_ps(d + 16 * h, _mm512_loadu_ps(x0 + 16 * h));
+          } else {
+            _mm512_mask_storeu_ps(d + 16 * h, sm, _mm512_maskz_loadu_ps(lm, x0 + 16 * h));
+          }
+        }
+      }
+    }
+  }
+  opml_free(src);
+  return t;
+}
+#endif
+
+#ifdef NN_AVX2
+/* rows rows of n floats from x to y, each as its even then its odd elements (h floats each). */
+AVX512 static void split_rows(const float *x, float *y, idx rows, idx n, idx h) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (idx r = 0; r < rows; r++, x += n, y += 2 * h) {
+    idx i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+      _mm512_storeu_ps(y + i / 2, _mm512_permutex2var_ps(a, even, b));
+      _mm512_storeu_ps(y + h + i / 2, _mm512_permutex2var_ps(a, odd, b));
+    }
+    for (; i < n; i++) y[(i & 1) * h + i / 2] = x[i];
+  }
+}
+#endif
+
+/* The positions [p0, p0 + cnt) as runs along output rows: (od, oh, first ow, first lane,
+ * length) each; returns their number. */
+static idx block_runs(const conv_geom *q, idx p0, idx cnt, idx seg[][5]) {
+  idx nseg = 0;
+  for (idx l = 0; l < cnt;) {
+    const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
+    const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
+    seg[nseg][0] = od, seg[nseg][1] = oh, seg[nseg][2] = ow, seg[nseg][3] = l, seg[nseg][4] = len;
+    nseg++, l += len;
+  }
+  return nseg;
+}
+
+#ifdef NN_AVX2
+/* conv_rows: block `item` of WR positions of the panel (every tap: j->finite is 0). */
+static void conv_rows_fill_item(void *ctx, size_t item) {
+  conv_job *j = ctx;
+  const idx p0 = (idx)item * WR, cnt = j->P - p0 < WR ? j->P - p0 : WR;
+  idx seg[WR_MAX][5], nseg = block_runs(j->q, p0, cnt, seg);
+  if (panel_fill_avx512(j, j->hw2 ? j->xd : j->x, seg, nseg, (float *)j->y + p0, 0) < 0) j->failed = 1;
+}
+
+/*
+ * A convolution (one group, stride 1 along rows) with its P positions as rows, from the second
+ * use of its constant weights on (see positions_as_rows): Y^T = panel^T W^T, the panel holding
+ * every tap (padding taps as zeros: the full sequence, so the same bits as skipping them)
+ * for all positions (rows LD apart), W^T packed once per process (bpack), the output stored
+ * transposed. Returns -1 when it does not apply (W's first use), else OPML_OK or OPML_ENOMEM.
+ */
+static int conv_rows(const conv_job *j0, idx LD) {
+  const conv_geom *q = j0->q;
+  const idx K = j0->K, P = j0->P, plane = q->ID * q->IH * q->IW;
+  bpack *bp = bpack_use(j0->w, K, q->OC, 1, K);
+  if (!bp) return -1;
+  float *panel = opml_alloc((size_t)K * (size_t)LD * sizeof(float));
+  idx *offs = opml_alloc((size_t)(P + K) * sizeof(idx));
+  if (!panel || !offs) {
+    if (panel) opml_free(panel);
+    if (offs) opml_free(offs);
+    return OPML_ENOMEM;
+  }
+  idx *arow = offs, *acol = offs + P;
+  for (idx p = 0; p < P; p++) arow[p] = p;
+  for (idx k = 0; k < K; k++) acol[k] = k * LD;
+  int e = OPML_OK;
+  for (idx n = 0; n < q->N && !e; n++) {
+    conv_job jf = *j0; /* the fill's: panel as y, every tap kept */
+    jf.x = j0->x + n * q->C * plane, jf.y = panel, jf.finite = 0, jf.ld = LD, jf.failed = 0;
+    if (jf.hw2) jf.xd = j0->xd + n * q->C * q->ID * q->IH * 2 * j0->hw2;
+    opml_parallel((size_t)(LD / WR), (size_t)K * (size_t)LD, conv_rows_fill_item, &jf);
+    if (jf.failed) {
+      e = OPML_ENOMEM;
+      break;
+    }
+    mm_args m = {P, q->OC, K, panel, arow, acol, j0->w, 1, K, j0->y + n * q->OC * P, 1, P, 1.0f, 1.0f,
+                 j0->bias, 0, 1};
+    m.bp = bp;
+    e = mm_run(&m);
+  }
+  opml_free(offs);
+  opml_free(panel);
+  return e;
+}
+#endif
+
+#ifdef NN_AVX2
+/*
+ * A 2-D convolution of stride 1 without im2col: its outputs on a grid of OH rows by GW columns
+ * (GW: the zero-padded input's width, so GW - OW columns per row are computed and dropped),
+ * where output (oh, ow) of tap (ic, kh, kw) reads the padded input at grid position oh GW + ow
+ * plus the tap's offset ic GH GW + kh DH GW + kw DW: 32 consecutive grid positions are 32
+ * consecutive inputs, so the tiles read B straight from the padded input (GTILE). Every tap is
+ * computed, padding ones as 0 * w: the full sequence, the same bits as skipping them. Items are
+ * blocks of 32 grid positions (all output channels: the block's inputs stay in the L1), the
+ * grid then copied to the output without its extra columns.
+ */
+typedef struct grid_job {
+  const mm_args *m;
+  idx OCg, blocks;
+} grid_job;
+
+static void conv_grid_item(void *ctx, size_t item) {
+  const grid_job *gj = ctx;
+  const idx q0 = (idx)item * WR;
+  const float *b = gj->m->b + q0;
+  idx i0 = 0;
+  for (; i0 + 8 <= gj->OCg; i0 += 8) gtile_8(gj->m, i0, q0, b);
+  for (; i0 + 4 <= gj->OCg; i0 += 4) gtile_4(gj->m, i0, q0, b);
+  for (; i0 < gj->OCg; i0++) gtile_1(gj->m, i0, q0, b);
+}
+
+static int conv_grid(const conv_job *j, idx GW, idx GH) {
+  const conv_geom *q = j->q;
+  const idx Cg = q->C / q->G, OCg = q->OC / q->G, K = j->K, P = j->P, plane = GH * GW;
+  const idx blocks = (q->OH * GW + WR - 1) / WR, QS = blocks * WR; /* grid floats per channel */
+  /* the last block's taps read up to WR - 1 + (KW - 1) DW past the last channel's plane */
+  float *xp = opml_alloc(((size_t)(Cg * plane) + (size_t)(WR + (q->KW - 1) * q->DW)) * sizeof(float));
+  float *yp = opml_alloc((size_t)(OCg * QS) * sizeof(float));
+  idx *offs = opml_alloc((size_t)(OCg + 2 * K) * sizeof(idx));
+  int e = xp && yp && offs ? OPML_OK : OPML_ENOMEM;
+  if (!e) {
+    idx *arow = offs, *acol = offs + OCg, *boff = acol + K, k = 0;
+    for (idx i = 0; i < OCg; i++) arow[i] = i * K;
+    for (idx ic = 0; ic < Cg; ic++) {
+      for (idx kh = 0; kh < q->KH; kh++) {
+        for (idx kw = 0; kw < q->KW; kw++, k++) acol[k] = k, boff[k] = ic * plane + kh * q->DH * GW + kw * q->DW;
+      }
+    }
+    for (size_t i = (size_t)(Cg * plane); i < (size_t)(Cg * plane) + (size_t)(WR + (q->KW - 1) * q->DW); i++) xp[i] = 0.0f;
+    for (idx n = 0; n < q->N; n++) {
+      for (idx g = 0; g < q->G; g++) {
+        const float *x = j->x + (n * q->C + g * Cg) * q->IH * q->IW;
+        for (idx ic = 0; ic < Cg; ic++) { /* the zero-padded input */
+          float *d = xp + ic * plane;
+          memset(d, 0, (size_t)plane * sizeof(float));
+          for (idx ih = 0; ih < q->IH; ih++) {
+            memcpy(d + (ih + q->PH) * GW + q->PW, x + (ic * q->IH + ih) * q->IW, (size_t)q->IW * sizeof(float));
+          }
+        }
+        mm_args m = {OCg, QS, K, j->w + g * OCg * K, arow, acol, xp, 0, 1, yp, QS, 1, 1.0f, 1.0f,
+                     j->bias ? j->bias + g * OCg : 0, 1, 0};
+        m.boff = boff;
+        grid_job gj = {&m, OCg, blocks};
+        opml_parallel((size_t)blocks, (size_t)(OCg * QS) * (size_t)K, conv_grid_item, &gj);
+        float *y = j->y + (n * q->OC + g * OCg) * P;
+        for (idx oc = 0; oc < OCg; oc++) { /* the grid without its extra columns */
+          for (idx oh = 0; oh < q->OH; oh++) {
+            memcpy(y + (oc * q->OH + oh) * q->OW, yp + oc * QS + oh * GW, (size_t)q->OW * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+  if (xp) opml_free(xp);
+  if (yp) opml_free(yp);
+  if (offs) opml_free(offs);
+  return e;
+}
+#endif
 
 /* One block of output positions of one (n, g) (item = (n * G + g) * blocks + block): its
  * im2col panel (the kept taps x nb positions), then the product core over the group's output
@@ -883,16 +1273,21 @@ static void conv_panel_item(void *ctx, size_t item) {
     j->failed = 1;
     return;
   }
-  /* the block's positions as runs along output rows: (od, oh, first ow, first lane, length) */
-  idx seg[WR_MAX][5], nseg = 0;
-  for (idx l = 0; l < cnt;) {
-    const idx p = p0 + l, ow = p % q->OW, oh = (p / q->OW) % q->OH, od = p / (q->OW * q->OH);
-    const idx len = q->OW - ow < cnt - l ? q->OW - ow : cnt - l;
-    seg[nseg][0] = od, seg[nseg][1] = oh, seg[nseg][2] = ow, seg[nseg][3] = l, seg[nseg][4] = len;
-    nseg++, l += len;
-  }
+  idx seg[WR_MAX][5], nseg = block_runs(q, p0, cnt, seg);
   const float *xg = j->x + (n * q->C + g * Cg) * q->ID * q->IH * q->IW;
   idx *acol = offs, *arow = offs + K, t = 0, k = 0;
+#ifdef NN_AVX2
+  if (opml_use_avx512() && (q->SW == 1 || j->hw2)) {
+    t = panel_fill_avx512(j, j->hw2 ? j->xd + (n * q->C + g * Cg) * q->ID * q->IH * 2 * j->hw2 : xg, seg, nseg,
+                          panel, acol);
+    if (t < 0) {
+      opml_free(offs);
+      opml_free(panel);
+      j->failed = 1;
+      return;
+    }
+  } else
+#endif
   for (idx ic = 0; ic < Cg; ic++) {
     const float *xc = xg + ic * q->ID * q->IH * q->IW;
     for (idx kd = 0; kd < q->KD; kd++) {
@@ -1003,6 +1398,18 @@ static int conv_im2col(const conv_geom *q, const float *x, const float *w, const
 }
 #endif
 
+#ifdef NN_AVX2
+/* 1 iff a convolution's product runs better with its P positions as rows (8-row tiles) and its
+ * OC output channels as the 32 columns of the AVX-512 tiles than the other way round: the
+ * fraction of useful lanes, a 4-row tile counted as 5 rows' time and a 1-row tile as 3. */
+static int positions_as_rows(idx P, idx OC) {
+  const double cols = (double)P / (double)((P + WR - 1) / WR * WR);
+  const double rows = (double)P / (double)(P / 8 * 8 + P % 8 / 4 * 5 + P % 4 * 3) *
+                      ((double)OC / (double)((OC + WR - 1) / WR * WR));
+  return rows > cols + 0.03;
+}
+#endif
+
 static int k_conv(const opml_node *nd) {
   const opml_tensor *X = nd->in[0], *W = nd->in[1], *Bt = nd->n_in > 2 ? nd->in[2] : 0;
   opml_tensor *Y = nd->out[0];
@@ -1020,13 +1427,32 @@ static int k_conv(const opml_node *nd) {
   const size_t work = (size_t)q.N * (size_t)q.OC * (size_t)P * (size_t)K;
   if (K == Cg && q.SD == 1 && q.SH == 1 && q.SW == 1 && !q.PD && !q.PH && !q.PW && q.OD == q.ID &&
       q.OH == q.IH && q.OW == q.IW) { /* pointwise: Y_g[oc, p] = sum_ic W_g[oc, ic] * X_g[ic, p] */
+#ifdef NN_AVX2
+    idx *offs = opml_alloc((size_t)(OCg + 2 * Cg + P) * sizeof(idx)); /* (and positions as rows) */
+#else
     idx *offs = opml_alloc((size_t)(OCg + Cg) * sizeof(idx));
+#endif
     if (!offs) return OPML_ENOMEM;
     for (idx i = 0; i < OCg; i++) offs[i] = i * Cg;
     for (idx k = 0; k < Cg; k++) offs[OCg + k] = k;
     int e = OPML_OK;
     for (idx n = 0; n < q.N && !e; n++) {
       for (idx g = 0; g < q.G && !e; g++) {
+#ifdef NN_AVX2
+        /* few positions (a 7 x 7 map: 49 = 32 + 17 columns) and constant weights: positions as
+         * rows, Y_g^T = X_g^T W_g^T, W_g^T packed once per process (from its second use) */
+        bpack *bp = opml_use_avx512() && positions_as_rows(P, OCg) ? bpack_use(w + g * OCg * Cg, Cg, OCg, 1, Cg) : 0;
+        if (bp) {
+          idx *prow = offs + OCg + Cg, *pcol = prow + P;
+          for (idx i = 0; i < P; i++) prow[i] = i;
+          for (idx k = 0; k < Cg; k++) pcol[k] = k * P;
+          mm_args m = {P, OCg, Cg, x + (n * q.C + g * Cg) * P, prow, pcol, w + g * OCg * Cg, 1, Cg,
+                       y + (n * q.OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
+          m.bp = bp;
+          e = mm_run(&m);
+          continue;
+        }
+#endif
         /* A(oc, ic) = W, B(ic, p) = X (the tiles compute w * x: products commute) */
         mm_args m = {OCg, P, Cg, w + g * OCg * Cg, offs, offs + OCg, x + (n * q.C + g * Cg) * P, P, 1,
                      y + (n * q.OC + g * OCg) * P, P, 1, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
@@ -1036,7 +1462,11 @@ static int k_conv(const opml_node *nd) {
     opml_free(offs);
     return e;
   }
+#ifdef NN_AVX2
+  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, weights_finite(w, q.OC * K), 0};
+#else
   conv_job j = {&q, x, w, bias, y, K, P, 0, 0, all_finite(w, q.OC * K), 0};
+#endif
   if (Cg == 1) {
     opml_parallel((size_t)(q.N * q.OC), work, conv_dw_item, &j);
     return j.failed ? OPML_ENOMEM : OPML_OK;
@@ -1045,12 +1475,45 @@ static int k_conv(const opml_node *nd) {
   return conv_im2col(&q, x, w, bias, y);
 #endif
 #ifdef NN_AVX2
+  float *xd = 0;
+  if (opml_use_avx512() && q.SW == 2) { /* x's rows split by parity: stride 2 as stride 1 */
+    j.hw2 = (q.IW + 1) / 2;
+    xd = opml_alloc((size_t)(q.N * q.C * q.ID * q.IH) * (size_t)(2 * j.hw2) * sizeof(float));
+    if (!xd) return OPML_ENOMEM;
+    split_rows(x, xd, q.N * q.C * q.ID * q.IH, q.IW, j.hw2);
+    j.xd = xd;
+  }
+  if (opml_use_avx512() && q.G == 1 && (q.SW == 1 || q.SW == 2) && positions_as_rows(P, OCg) &&
+      (size_t)K * (size_t)((P + WR - 1) / WR * WR) <= ((size_t)2 << 20)) { /* (a panel of 8 MiB at most) */
+    const int e = conv_rows(&j, (P + WR - 1) / WR * WR);
+    if (e >= 0) {
+      if (xd) opml_free(xd);
+      return e;
+    }
+  }
+  if (opml_use_avx512() && q.KD == 1 && q.ID == 1 && q.OD == 1 && q.SH == 1 && q.SW == 1) {
+    /* stride 1 in 2-D: the grid, where it costs less than the panels. Measured on resnet18
+     * (Zen 5): GTILE takes about 1.13 times the time per multiply-add of the tiles on packed
+     * panels (unaligned loads from rows planes apart), times GW / OW for the extra columns; a
+     * panel's copy adds about 11 / OCg (it is read by OCg / 8 tiles): densenet121's 3x3
+     * convolutions to 32 channels gain, resnet18's to 64 break even. */
+    const idx GW = q.IW + q.PW > q.OW + (q.KW - 1) * q.DW ? q.IW + q.PW : q.OW + (q.KW - 1) * q.DW;
+    const idx GH = q.IH + q.PH > q.OH + (q.KH - 1) * q.DH ? q.IH + q.PH : q.OH + (q.KH - 1) * q.DH;
+    if (113 * GW * OCg < 100 * q.OW * (OCg + 11)) {
+      const int e = conv_grid(&j, GW, GH);
+      if (xd) opml_free(xd);
+      return e;
+    }
+  }
   j.nb = opml_use_avx512() ? WR : NR; /* 32 positions: the 8 x 32 tiles */
 #else
   j.nb = NR;
 #endif
   j.blocks = (P + j.nb - 1) / j.nb;
   opml_parallel((size_t)(q.N * q.G * j.blocks), work, conv_panel_item, &j);
+#ifdef NN_AVX2
+  if (xd) opml_free(xd);
+#endif
   return j.failed ? OPML_ENOMEM : OPML_OK;
 }
 
@@ -1156,6 +1619,55 @@ static float pool_one_f32(const pool_geom *q, const float *x, idx od, idx oh, id
 /* Float MaxPool without indices (avg = 0) and AveragePool (avg = 1), one output row (od, oh)
  * at a time: the outputs whose W window lies inside the input are computed together, tap by
  * tap in ascending (kd, kh, kw) order (each output's own order), the others one by one. */
+#ifdef NN_AVX2
+/* The lanes [lo, hi) of 16, clipped. */
+static inline __mmask16 lanes16(idx lo, idx hi) {
+  lo = lo < 0 ? 0 : lo, hi = hi > 16 ? 16 : hi;
+  return hi <= lo ? 0 : (__mmask16)(((1u << (hi - lo)) - 1) << lo);
+}
+
+/* pool_f32's MaxPool outputs [a, b) of a row (stride 1 or 2, every W tap inside the input) in
+ * 16 lanes, each lane's maximum kept in a register over the taps (the scalar loop read and
+ * wrote y at every tap, 4 lanes at a time): the first tap, then `v > m ? v : m` per tap in the
+ * same order (NaN and -0 as in the scalar code). Masked loads only at the plane's end, masked
+ * stores at a row's end (they are slow); x_end: the end of x's plane. */
+AVX512 static void max_rows_avx512(const pool_geom *q, const float *x, const float *x_end, float *y, idx od,
+                                   idx oh, idx d0, idx d1, idx h0, idx h1, idx a, idx b) {
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (idx ow0 = a; ow0 < b; ow0 += 16) {
+    const idx cnt = b - ow0 < 16 ? b - ow0 : 16;
+    const __mmask16 mk = lanes16(0, cnt);
+    __m512 m = _mm512_setzero_ps();
+    int first = 1;
+    for (idx kd = d0; kd < d1; kd++) {
+      const idx id = od * q->SD - q->PD + kd * q->DD;
+      for (idx kh = h0; kh < h1; kh++) {
+        const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+        for (idx kw = 0; kw < q->KW; kw++, first = 0) {
+          const float *p = x + row + kw * q->DW + ow0 * q->SW;
+          __m512 v;
+          /* (lanes past cnt: other inputs of the plane, computed and never stored) */
+          if (q->SW == 1) {
+            v = p + 16 <= x_end ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mk, p);
+          } else if (p + 32 <= x_end) {
+            v = _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+          } else { /* elements 0, 2, .., 2 cnt - 2 */
+            v = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(lanes16(0, 2 * cnt - 1), p), even,
+                                       _mm512_maskz_loadu_ps(lanes16(-16, 2 * cnt - 17), p + 16));
+          }
+          m = first ? v : _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, m, _CMP_GT_OQ), m, v);
+        }
+      }
+    }
+    if (cnt == 16) {
+      _mm512_storeu_ps(y + ow0, m);
+    } else {
+      _mm512_mask_storeu_ps(y + ow0, mk, m);
+    }
+  }
+}
+#endif
+
 static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
   const idx plane = q->ID * q->IH * q->IW;
   idx lo, hi; /* the outputs whose W taps are all inside the input */
@@ -1170,6 +1682,12 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
         for (idx ow = 0; ow < a; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
         for (idx ow = b; ow < q->OW; ow++) y[ow] = pool_one_f32(q, x, od, oh, ow, avg);
         if (a >= b) continue;
+#ifdef NN_AVX2
+        if (!avg && (q->SW == 1 || q->SW == 2) && opml_use_avx512()) {
+          max_rows_avx512(q, x, x + plane, y, od, oh, d0, d1, h0, h1, a, b);
+          continue;
+        }
+#endif
         if (avg) {
           for (idx ow = a; ow < b; ow++) y[ow] = 0.0f;
         }
@@ -1338,6 +1856,32 @@ static int k_reducemean(const opml_node *nd) {
   }
   const float *x = X->data;
   float *y = Y->data;
+#ifdef NN_AVX2
+  int trailing = 1; /* the reduced axes are the last ones (a global average pool) */
+  for (idx i = 1; i < n; i++) trailing &= !(ostr[i - 1] == 0 && ostr[i] != 0);
+  if (trailing && total > 0 && rcount > 1) {
+    /* y[c] = (+0 + x[c R] + x[c R + 1] + ...) / R, the sequence below; 8 outputs' chains
+     * interleaved (one chain waited on each addition's latency) */
+    const float cnt = (float)(int32_t)rcount;
+    idx c = 0;
+    for (; c + 8 <= ysize; c += 8) {
+      const float *xc = x + c * rcount;
+      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+      for (idx i = 0; i < rcount; i++) {
+        s0 += xc[i], s1 += xc[rcount + i], s2 += xc[2 * rcount + i], s3 += xc[3 * rcount + i];
+        s4 += xc[4 * rcount + i], s5 += xc[5 * rcount + i], s6 += xc[6 * rcount + i], s7 += xc[7 * rcount + i];
+      }
+      y[c] = s0 / cnt, y[c + 1] = s1 / cnt, y[c + 2] = s2 / cnt, y[c + 3] = s3 / cnt;
+      y[c + 4] = s4 / cnt, y[c + 5] = s5 / cnt, y[c + 6] = s6 / cnt, y[c + 7] = s7 / cnt;
+    }
+    for (; c < ysize; c++) {
+      float s = 0.0f;
+      for (idx i = 0; i < rcount; i++) s += x[c * rcount + i];
+      y[c] = s / cnt;
+    }
+    return OPML_OK;
+  }
+#endif
   for (idx i = 0; i < ysize; i++) y[i] = 0.0f;
   if (total > 0) {
     /* visit x in row-major order; the innermost group is one loop */
@@ -1492,6 +2036,15 @@ static int k_logsoftmax(const opml_node *nd) { return softmax_common(nd, 1); }
  * Training (outputs Y, running_mean, running_var): batch mean mu (sum over (n, s) ascending /
  * count), batch variance v (same for (x - mu)^2), y = (x - mu) / sqrt(v + eps) * scale + B,
  * running_mean = mean * momentum + mu * (1 - momentum), likewise running_var with v. */
+#ifdef NN_AVX2
+/* y[s] = x[s] * a + b for s < n, 16 lanes at a time (a separate multiply and add, as the
+ * scalar loop: the default build's 4 lanes were 3% of densenet121's time). */
+__attribute__((target("avx512f,prefer-vector-width=512"))) static void scale_shift_avx512(const float *x, float *y,
+                                                                                          idx n, float a, float b) {
+  for (idx s = 0; s < n; s++) y[s] = x[s] * a + b;
+}
+#endif
+
 static int k_batchnorm(const opml_node *nd) {
   if (nd->n_in != 5 || nd->n_ints != 4 || nd->n_floats != 2) return OPML_EATTR;
   for (int i = 0; i < 5; i++) {
@@ -1512,6 +2065,12 @@ static int k_batchnorm(const opml_node *nd) {
       for (idx n = 0; n < N; n++) {
         const float *xs = x + (n * C + c) * S;
         float *ys = y + (n * C + c) * S;
+#ifdef NN_AVX2
+        if (opml_use_avx512()) {
+          scale_shift_avx512(xs, ys, S, a, b);
+          continue;
+        }
+#endif
         for (idx s = 0; s < S; s++) ys[s] = xs[s] * a + b;
       }
       continue;

@@ -503,6 +503,35 @@ Deno.test("movement: malformed attributes give a run-time error, never an out-of
   await run(M.Copy, [], [[2, 3]], [[7]]); // element counts differ
 });
 
+Deno.test("NaN pass: Relu, MaxPool, Clip and Sigmoid of a graph input or a constant come out canonical (natively the pass is skipped only after activations)", async () => {
+  // natively these selections of an activation's (canonical) values skip the NaN pass; a graph
+  // input's or a constant's NaNs are not canonical, so there the pass must still run
+  const rt = await runtime;
+  const bits = Uint32Array.from([0xffc00000, 0x7f800001, 0x7fc00001, 0xffffffff, 0x3f800000, 0x7fc00000]);
+  const x: TensorValue = { dtype: DType.float32, shape: [1, 1, 2, 3], data: new Float32Array(bits.buffer) };
+  const want = [0x7fc00000, 0x7fc00000, 0x7fc00000, 0x7fc00000, 0x3f800000, 0x7fc00000];
+  const six = konst("hi", { dtype: DType.float32, shape: [], data: Float32Array.of(6) });
+  const zero = konst("lo", { dtype: DType.float32, shape: [], data: Float32Array.of(0) });
+  for (const constant of [false, true]) {
+    const xi: NodeInput = { name: "x", value: x, constant };
+    for (
+      const m of [
+        node("Relu", 14, [xi]),
+        node("MaxPool", 12, [xi], { kernel_shape: [1, 1] }),
+        node("Clip", 13, [xi, zero, six]),
+        node("Sigmoid", 13, [xi]),
+      ]
+    ) {
+      const prog = assemble(compileGraph(decodeModel(encodeNodeModel(m)), { foldLimit: 0 }));
+      const [y] = (await runNative(rt.native, prog, constant ? [] : [x])).outputs;
+      const got = Array.from(new Uint32Array((y.data as Float32Array).slice().buffer));
+      // (Sigmoid(1) is not 1)
+      const expect = m.opType === "Sigmoid" ? [...want.slice(0, 4), got[4], want[5]] : want;
+      assertEquals(got, expect, `${m.opType} of ${constant ? "a constant" : "a graph input"}: output bits`);
+    }
+  }
+});
+
 Deno.test("movement: NaNs of a graph input come out canonical (the interpreter skips the pass only after activations)", async () => {
   // Copies and moves of activations skip the interpreter's NaN pass (their NaNs are already
   // canonical); a graph input's are not, so a move of an input must still canonicalise them.

@@ -348,11 +348,22 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     [6, 8, 2, 3, 9, 11, 1, 5, 5, 1], //    grouped, dilation 5 > the map: taps wholly in the padding
     [4, 20, 1, 3, 15, 17, 2, 1, 1, 1], //  strided 3x3: panels of 8 / 16 positions over rows, 20 rows
     [3, 9, 1, 3, 7, 7, 1, 3, 3, 0], //     dilated, no bias, 9 output channels (8 + 1)
+    [5, 12, 1, 3, 6, 45, 1, 1, 1, 1], //   3x3 over 45 columns: AVX-512 panel runs of 32, 13 + 19, ...
+    [4, 10, 1, 5, 9, 7, 1, 1, 2, 0], //    5x5 over 7 columns: 5 runs per panel, taps past both edges
     [12, 20, 1, 1, 5, 7, 1, 1, 0, 1], //   pointwise: channels x positions product
     [12, 18, 3, 1, 4, 7, 1, 1, 0, 0], //   pointwise, groups
     [6, 10, 1, 1, 9, 9, 2, 1, 0, 1], //    1x1 strided: the panel path
     [24, 40, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (32 + 17), 40 rows: packed panels
     [16, 19, 1, 1, 9, 9, 1, 1, 0, 0], //   pointwise, 81 positions (32 + 32 + 17), 19 rows (8 + 8 + 1 + 1 + 1)
+    // from a process's second inference, positions as rows (W^T packed once, transposed stores):
+    [16, 64, 1, 1, 7, 7, 1, 1, 0, 1], //   pointwise, 49 positions (6 x 8 + 1), a bias per column
+    [6, 60, 2, 1, 13, 15, 1, 1, 0, 1], //  pointwise, groups of 30 columns, 195 positions (24 x 8 + 3)
+    [8, 64, 1, 3, 7, 7, 1, 1, 1, 1], //    3x3 over 49 positions: one panel of every tap, rows
+    [4, 40, 1, 3, 13, 15, 1, 2, 2, 0], //  dilated 3x3, 195 positions, 40 columns (32 + 8)
+    [3, 16, 1, 7, 21, 37, 2, 1, 3, 1], //  7x7 stride 2 (rows split by parity natively), odd width
+    [8, 64, 1, 3, 14, 13, 2, 1, 1, 1], //  3x3 stride 2 over 49 positions: rows, from split rows
+    [5, 7, 1, 2, 9, 70, 2, 3, 2, 0], //    2x2 stride 2 dilation 3: runs of 32 lanes, odd offsets
+    [8, 16, 1, 3, 20, 33, 1, 1, 1, 1], //  3x3 stride 1 to 16 channels: the padded grid (22 blocks)
   ];
   for (const [C, OC, G, k, H, W, s, d, p, bias] of cases) {
     for (const finite of [true, false]) {
@@ -379,6 +390,12 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
     opset: 13,
     inputs: [inp("x", f32([2, 3, 4, 5, 6])), inp("w", f32([5, 3, 2, 3, 3]), true), inp("b", f32([5]), true)],
     attrs: { pads: [1, 0, 1, 0, 2, 1], strides: [1, 2, 1] },
+  });
+  await sameQ({ // two images through the padded grid
+    opType: "Conv",
+    opset: 13,
+    inputs: [inp("x", f32([2, 4, 9, 10])), inp("w", f32([8, 4, 3, 3]), true), inp("b", f32([8]), true)],
+    attrs: { pads: [1, 1, 1, 1] },
   });
   await sameQ({ // 1-D, depthwise with 8-lane chunks and tails
     opType: "Conv",
@@ -599,4 +616,101 @@ Deno.test("simd: the real models (mnist-cnn, stories260K, shufflenet-v2-int8): v
     // qemu is covered by tests/onnx for these (and would take minutes for shufflenet)
     await same(file, prog, [x()], false);
   }
+});
+
+Deno.test("simd: ReduceMean over trailing axes (8 interleaved chains natively) = plain C = qemu", async () => {
+  // 8 + 8 + 5 outputs of 35 terms; NaN, infinities and -0 in some of them; other axes as a check
+  const x = f32([3, 7, 5, 7], 100);
+  const d = x.data as Float32Array;
+  d[3] = NaN, d[40] = Infinity, d[41] = -Infinity, d[77] = Infinity, d[300] = -0;
+  for (const d0 of [0, 36, 71]) for (let i = 0; i < 35; i++) if (i % 2) d[d0 * 7 + i] = -0;
+  for (const axes of [[2, 3], [1, 2, 3], [3], [1], [0, 1, 2, 3]]) {
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "ReduceMean",
+      opset: 13,
+      inputs: [inp("x", x)],
+      attrs: { axes, keepdims: 1 },
+    }))));
+    await same(`ReduceMean axes ${axes}`, prog, [x]);
+  }
+});
+
+Deno.test("simd: float Add, Sub, Mul, Div (AVX-512 loops, broadcasts, tails, special values) = plain C = qemu", async () => {
+  const x = f32([2, 3, 5, 17], 4);
+  const d = x.data as Float32Array;
+  d.set([NaN, Infinity, -Infinity, -0, 1e-40, -1e-42, 3e38, 0], 20);
+  for (const yShape of [[2, 3, 5, 17], [1, 3, 1, 1], [17], [1], [2, 1, 5, 1]]) {
+    const y = f32(yShape, 3);
+    if (y.data.length > 2) (y.data as Float32Array).set([0, -0, Infinity], 0);
+    for (const opType of ["Add", "Sub", "Mul", "Div"]) {
+      await sameQ({ opType, opset: 14, inputs: [inp("x", x), inp("b", y)] });
+    }
+  }
+});
+
+Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plain C = qemu", async () => {
+  // [H, W, kernel, stride, pad, dilation, ceil]
+  const cases: number[][] = [
+    [9, 40, 3, 1, 1, 1, 0], // 40 columns: 16 + 16 + 8 (last chunk masked at the plane's end)
+    [14, 14, 3, 1, 1, 1, 0], // googlenet's inception pools
+    [11, 37, 3, 2, 1, 1, 1], // stride 2, ceil mode, odd width
+    [7, 7, 3, 2, 0, 1, 1],
+    [12, 50, 2, 2, 0, 2, 0], // dilation 2
+    [8, 30, 5, 1, 2, 1, 0], // 5x5 pad 2: two edge lanes per side skip taps
+    [13, 21, 3, 2, 1, 2, 1], // stride 2, dilation 2, pad 1, ceil mode
+  ];
+  for (const [H, W, k, s, p, d, ceil] of cases) {
+    const x = f32([2, 3, H, W], 10);
+    const v = x.data as Float32Array;
+    // NaN or -0, then +0 (equal to -0: the first of equal maxima stays), zeros around some
+    for (let i = 0; i + 2 < v.length; i += 37) {
+      v[i] = i % 2 ? NaN : -0, v[i + 1] = 0, v[i + 2] = i % 3 ? -0 : 0;
+    }
+    for (let i = 5; i < v.length; i += 101) v.fill(-5, i, i + 20);
+    await sameQ({
+      opType: "MaxPool",
+      opset: 12,
+      inputs: [inp("x", x)],
+      attrs: {
+        kernel_shape: [k, k],
+        strides: [s, s],
+        pads: [p, p, p, p],
+        dilations: [d, d],
+        ceil_mode: ceil,
+      },
+    });
+  }
+});
+
+Deno.test("simd: float Relu (16 lanes natively; -0, NaN) = plain C = qemu over a float sweep", async () => {
+  const x = floatSweep(65521);
+  const v = tensor(DType.float32, [x.length], x);
+  await same(
+    `Relu sweep (${x.length} values)`,
+    assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "Relu",
+      opset: 14,
+      inputs: [inp("x", v)],
+    })))),
+    [v],
+  );
+});
+
+Deno.test("simd: BatchNormalization (inference: 16 lanes natively; tails, special values) = plain C = qemu", async () => {
+  const x = f32([2, 5, 7, 9], 10);
+  (x.data as Float32Array).set([NaN, Infinity, -Infinity, -0, 0, 1e-40], 30);
+  const c = (scale: number, lo = 0) =>
+    tensor(DType.float32, [5], Array.from({ length: 5 }, () => Math.fround(lo + rng.next() * scale)));
+  const prog = assemble(compileGraph(decodeModel(encodeQModel({
+    opType: "BatchNormalization",
+    opset: 15,
+    inputs: [
+      inp("x", x),
+      inp("s", c(2, -1), true),
+      inp("b", c(2, -1), true),
+      inp("m", c(1), true),
+      inp("v", c(2, 0.1), true),
+    ],
+  }))));
+  await same("BatchNormalization [2, 5, 7, 9]", prog, [x]);
 });
