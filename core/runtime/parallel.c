@@ -18,6 +18,7 @@
 #if defined(__x86_64__) && !defined(__mips__)
 #include <immintrin.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -81,8 +82,14 @@ static void *worker(void *arg) {
       spins = 0;
       continue;
     }
-    if ((spins & 63) || (!atomic_load(&pool.parked) && now_ns() - idle_since < SPIN_NS)) {
+    if (spins & 63) {
       _mm_pause();
+      continue;
+    }
+    if (!atomic_load(&pool.parked) && now_ns() - idle_since < SPIN_NS) {
+      /* let any other runnable thread have the core (the calling thread, a neighbour's): a
+       * spinner that does not yield slowed a loaded 2-core machine's inferences by a third */
+      sched_yield();
       continue;
     }
     /* sleep until a job we have not seen opens or begin() is called */
