@@ -912,6 +912,21 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
   const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
   return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
 }
+/* rb rows of a chunk's 16 positions, the bias added (the same add as the plain code's); a masked
+ * store only at a row's end: they are slow. */
+__attribute__((target("avx512f"))) static inline void dw_store16(const conv_geom *q, float *y, idx o0,
+                                                                 const __m512 *acc, int rb, const float *bias) {
+  const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;
+  const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);
+  for (int r = 0; r < rb; r++) {
+    const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];
+    if (nl == 16) {
+      _mm512_storeu_ps(y + r * q->OW + o0, v);
+    } else {
+      _mm512_mask_storeu_ps(y + r * q->OW + o0, (__mmask16)((1u << nl) - 1), v);
+    }
+  }
+}
 #define DW_CHUNK_AVX512(NAME, RB, SWC)                                                            \
   __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
                                                       idx XW, const float *w, float *y, idx od,   \
@@ -929,17 +944,7 @@ __attribute__((target("avx512f"))) static inline __m512 dw_load16(const float *p
         }                                                                                         \
       }                                                                                           \
     }                                                                                             \
-    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
-    const __mmask16 m = (__mmask16)((1u << nl) - 1);                                              \
-    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
-    for (int r = 0; r < RB; r++) { /* (a masked store only at the row's end: they are slow) */   \
-      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
-      if (nl == 16) {                                                                             \
-        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
-      } else {                                                                                    \
-        _mm512_mask_storeu_ps(y + r * q->OW + o0, m, v);                                          \
-      }                                                                                           \
-    }                                                                                             \
+    dw_store16(q, y, o0, acc, RB, bias);                                                          \
   }
 #define DW_ROWS_AVX512(NAME, SWC)                                                                 \
   DW_CHUNK_AVX512(NAME##_rb, 4, SWC)                                                              \
@@ -966,16 +971,7 @@ DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
           acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + (r * q->SH + kh) * XW + kw, SWC), wk)); \
       }                                                                                           \
     }                                                                                             \
-    const idx nl = q->OW - o0 < 16 ? q->OW - o0 : 16;                                             \
-    const __m512 bv = _mm512_set1_ps(bias ? *bias : 0.0f);                                        \
-    for (int r = 0; r < RB; r++) {                                                                \
-      const __m512 v = bias ? _mm512_add_ps(acc[r], bv) : acc[r];                                 \
-      if (nl == 16) {                                                                             \
-        _mm512_storeu_ps(y + r * q->OW + o0, v);                                                  \
-      } else {                                                                                    \
-        _mm512_mask_storeu_ps(y + r * q->OW + o0, (__mmask16)((1u << nl) - 1), v);                \
-      }                                                                                           \
-    }                                                                                             \
+    dw_store16(q, y, o0, acc, RB, bias);                                                          \
   }
 #define DW_ROWS_3X3(NAME, SWC)                                                                    \
   DW_CHUNK_3X3(NAME##_rb, 4, SWC)                                                                 \
