@@ -24,7 +24,15 @@ export function topoSort(nodes: readonly OnnxNode[], available: Iterable<string>
       const n = pending[i];
       if (n.inputs.every((x) => ready.has(x))) {
         order.push(n);
-        for (const o of n.outputs) ready.add(o);
+        for (const o of n.outputs) {
+          // ONNX defines every name once: a second definition would shadow the first at run time
+          if (o !== "" && ready.has(o)) {
+            throw new LoweringError(
+              `node '${n.name}' (${n.opType}): output '${o}' is already defined (a graph input, an initializer or another node's output); every name is defined once`,
+            );
+          }
+          ready.add(o);
+        }
         pending.splice(i, 1);
       } else i++;
     }

@@ -182,7 +182,22 @@ Deno.test("compile: dimensions and sizes are checked before anything is written"
     1,
     /node 'n0' \(MatMul\): output 'y' float\[100000x100000\] takes 40000000000 bytes, over the limit/,
   );
-  for (const d of ["huge", "ten-g", "outer"]) {
+  // a name defined twice (a graph input and a node's output): one line naming both, not a
+  // program that fails at run time
+  const twice = write(
+    "twice.onnx",
+    makeModel({
+      nodes: [{ op: "Relu", inputs: ["x"], outputs: ["x"] }],
+      inputs: { x: [1, 4] },
+      outputs: { x: [1, 4] },
+    }),
+  );
+  assertOneLineError(
+    await opml("compile", twice, "-o", `${tmp}/twice`),
+    2, // as for an input that is never produced: a graph the compiler cannot lower
+    /node 'n0' \(Relu\): output 'x' is already defined \(a graph input, an initializer or another node's output\)/,
+  );
+  for (const d of ["huge", "ten-g", "outer", "twice"]) {
     assert(!exists(`${tmp}/${d}`), `${d}: nothing written`);
   }
 });
