@@ -63,7 +63,8 @@ typedef struct opml_io {
   int (*after_node)(void *ctx, opml_program *p, uint32_t node);
   /* 1: a Copy (Reshape, Squeeze, ...) whose input dies at it takes the input's buffer instead of
    * copying it (both then hold the same memory until the input is released after the node). Only
-   * for callers that never modify an output in after_node (the dishonest --tamper does). */
+   * for callers whose outputs nobody modifies after the node (the dishonest --tamper does, and
+   * so does the simulated dishonest check in the checker image's memory). */
   int alias_copies;
 } opml_io;
 

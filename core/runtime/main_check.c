@@ -92,7 +92,10 @@ int main(void) {
       if (nd->in_ids[k] >= 0) prog.tensors[nd->in_ids[k]].last_use = i;
     }
   }
-  opml_io io = {0, 0, load_by_key, add_node, 1};
+  /* no aliased copies: a dishonest defender's check is simulated by flipping a bit of node K's
+   * output in this image's memory at add_node (core/dispute/check_run.ts, tamperedCheck), and an
+   * output sharing its input's buffer would take the input's (honest) key */
+  opml_io io = {0, 0, load_by_key, add_node, 0};
   if (opml_program_run_nodes(&prog, &io, a, end, err, sizeof err)) fail_exit(err, 1);
 
   uint8_t s_b[32];
