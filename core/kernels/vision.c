@@ -16,6 +16,7 @@
 #include "mathf.h"
 #include "ops.h"
 #include "merge_sort.h"
+#include "simd.h"
 
 typedef int64_t idx;
 
@@ -617,29 +618,82 @@ static void nms_min_max(float a, float b, float *lo, float *hi) {
   else *lo = a, *hi = b;
 }
 
-/* onnxruntime's SuppressByIOU: the same float operations in the same order. */
-static int nms_suppress(const float *b1, const float *b2, int center, float iou_threshold) {
-  float x1lo, x1hi, y1lo, y1hi, x2lo, x2hi, y2lo, y2hi;
+/* A box's corners and area, computed once per box (the same operations as onnxruntime's
+ * SuppressByIOU does per pair, so the same values). Structure of arrays: one array per field. */
+typedef struct nms_boxes {
+  float *xlo, *xhi, *ylo, *yhi, *area;
+} nms_boxes;
+
+static void nms_box(nms_boxes *o, uint32_t at, const float *b, int center) {
+  float xlo, xhi, ylo, yhi;
   if (!center) {
-    nms_min_max(b1[1], b1[3], &x1lo, &x1hi);
-    nms_min_max(b2[1], b2[3], &x2lo, &x2hi);
-    nms_min_max(b1[0], b1[2], &y1lo, &y1hi);
-    nms_min_max(b2[0], b2[2], &y2lo, &y2hi);
+    nms_min_max(b[1], b[3], &xlo, &xhi);
+    nms_min_max(b[0], b[2], &ylo, &yhi);
   } else {
-    float w1 = b1[2] / 2, h1 = b1[3] / 2, w2 = b2[2] / 2, h2 = b2[3] / 2;
-    x1lo = b1[0] - w1, x1hi = b1[0] + w1, x2lo = b2[0] - w2, x2hi = b2[0] + w2;
-    y1lo = b1[1] - h1, y1hi = b1[1] + h1, y2lo = b2[1] - h2, y2hi = b2[1] + h2;
+    const float w = b[2] / 2, h = b[3] / 2;
+    xlo = b[0] - w, xhi = b[0] + w, ylo = b[1] - h, yhi = b[1] + h;
   }
-  float ixlo = x1lo > x2lo ? x1lo : x2lo, ixhi = x1hi < x2hi ? x1hi : x2hi;
+  o->xlo[at] = xlo, o->xhi[at] = xhi, o->ylo[at] = ylo, o->yhi[at] = yhi;
+  o->area[at] = (xhi - xlo) * (yhi - ylo);
+}
+
+/* onnxruntime's SuppressByIOU of candidate box i against kept box k: the same float operations
+ * in the same order (ties and NaNs included: every comparison as written there). */
+static int nms_suppress(const nms_boxes *c, uint32_t i, const nms_boxes *kb, uint32_t k, float iou_threshold) {
+  const float ixlo = c->xlo[i] > kb->xlo[k] ? c->xlo[i] : kb->xlo[k];
+  const float ixhi = c->xhi[i] < kb->xhi[k] ? c->xhi[i] : kb->xhi[k];
   if (ixhi <= ixlo) return 0;
-  float iylo = y1lo > y2lo ? y1lo : y2lo, iyhi = y1hi < y2hi ? y1hi : y2hi;
+  const float iylo = c->ylo[i] > kb->ylo[k] ? c->ylo[i] : kb->ylo[k];
+  const float iyhi = c->yhi[i] < kb->yhi[k] ? c->yhi[i] : kb->yhi[k];
   if (iyhi <= iylo) return 0;
-  float inter = (ixhi - ixlo) * (iyhi - iylo);
+  const float inter = (ixhi - ixlo) * (iyhi - iylo);
   if (inter <= 0.0f) return 0;
-  float a1 = (x1hi - x1lo) * (y1hi - y1lo), a2 = (x2hi - x2lo) * (y2hi - y2lo);
-  float uni = a1 + a2 - inter;
+  const float a1 = c->area[i], a2 = kb->area[k], uni = a1 + a2 - inter;
   if (a1 <= 0.0f || a2 <= 0.0f || uni <= 0.0f) return 0;
   return inter / uni > iou_threshold;
+}
+
+#if defined(OPML_X86)
+/* 1 iff some kept box suppresses candidate i: nms_suppress on 16 kept boxes per step (each
+ * lane's decision is the scalar one's; which box suppresses does not matter, only whether one
+ * does). */
+__attribute__((target("avx512f"))) static int nms_any_avx512(const nms_boxes *c, uint32_t i, const nms_boxes *kb,
+                                                             uint32_t nk, float iou_threshold) {
+  const __m512 xlo = _mm512_set1_ps(c->xlo[i]), xhi = _mm512_set1_ps(c->xhi[i]);
+  const __m512 ylo = _mm512_set1_ps(c->ylo[i]), yhi = _mm512_set1_ps(c->yhi[i]);
+  const __m512 a1 = _mm512_set1_ps(c->area[i]), thr = _mm512_set1_ps(iou_threshold), zero = _mm512_setzero_ps();
+  const __mmask16 a1ok = _mm512_cmp_ps_mask(a1, zero, _CMP_NLE_UQ); /* !(a1 <= 0) */
+  if (!a1ok) return 0;
+  for (uint32_t k = 0; k < nk; k += 16) {
+    const __mmask16 t = nk - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nk - k)) - 1);
+    const __m512 kxlo = _mm512_maskz_loadu_ps(t, kb->xlo + k), kxhi = _mm512_maskz_loadu_ps(t, kb->xhi + k);
+    const __m512 kylo = _mm512_maskz_loadu_ps(t, kb->ylo + k), kyhi = _mm512_maskz_loadu_ps(t, kb->yhi + k);
+    const __m512 a2 = _mm512_maskz_loadu_ps(t, kb->area + k);
+    const __m512 ixlo = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(xlo, kxlo, _CMP_GT_OQ), kxlo, xlo);
+    const __m512 ixhi = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(xhi, kxhi, _CMP_LT_OQ), kxhi, xhi);
+    const __m512 iylo = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ylo, kylo, _CMP_GT_OQ), kylo, ylo);
+    const __m512 iyhi = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(yhi, kyhi, _CMP_LT_OQ), kyhi, yhi);
+    __mmask16 m = t & _mm512_cmp_ps_mask(ixhi, ixlo, _CMP_NLE_UQ) & _mm512_cmp_ps_mask(iyhi, iylo, _CMP_NLE_UQ);
+    if (!m) continue;
+    const __m512 inter = _mm512_mul_ps(_mm512_sub_ps(ixhi, ixlo), _mm512_sub_ps(iyhi, iylo));
+    const __m512 uni = _mm512_sub_ps(_mm512_add_ps(a1, a2), inter);
+    m &= _mm512_cmp_ps_mask(inter, zero, _CMP_NLE_UQ) & _mm512_cmp_ps_mask(a2, zero, _CMP_NLE_UQ) &
+         _mm512_cmp_ps_mask(uni, zero, _CMP_NLE_UQ);
+    if (m && _mm512_mask_cmp_ps_mask(m, _mm512_div_ps(inter, uni), thr, _CMP_GT_OQ)) return 1;
+  }
+  return 0;
+}
+#endif
+
+/* 1 iff some of the nk kept boxes suppresses candidate i. */
+static int nms_any(const nms_boxes *c, uint32_t i, const nms_boxes *kb, uint32_t nk, float iou_threshold) {
+#if defined(OPML_X86)
+  if (opml_use_avx512()) return nms_any_avx512(c, i, kb, nk, iou_threshold);
+#endif
+  for (uint32_t k = 0; k < nk; k++) {
+    if (nms_suppress(c, i, kb, k, iou_threshold)) return 1;
+  }
+  return 0;
 }
 
 /* Box a before box b: a higher score. */
@@ -677,31 +731,41 @@ static int k_nms(const opml_node *nd) {
   float iou = Io ? ((const float *)Io->data)[0] : 0.0f;
   const float *boxes = (const float *)Bx->data, *scores = (const float *)S->data;
   int64_t *y = (int64_t *)Y->data, count = 0;
-  uint32_t *buf = (uint32_t *)opml_alloc((size_t)(N ? N : 1) * 3 * sizeof(uint32_t));
-  if (!buf) return OPML_ENOMEM;
-  for (int64_t b = 0; b < B && max_out > 0; b++) {
+  const size_t nn = (size_t)(N ? N : 1);
+  uint32_t *buf = (uint32_t *)opml_alloc(nn * 2 * sizeof(uint32_t));
+  float *fb = (float *)opml_alloc(nn * 10 * sizeof(float)); /* the batch's boxes, then the kept ones */
+  if (!buf || !fb) {
+    opml_free(buf), opml_free(fb);
+    return OPML_ENOMEM;
+  }
+  nms_boxes all = {fb, fb + nn, fb + 2 * nn, fb + 3 * nn, fb + 4 * nn};
+  nms_boxes kb = {fb + 5 * nn, fb + 6 * nn, fb + 7 * nn, fb + 8 * nn, fb + 9 * nn};
+  int bad = 0;
+  for (int64_t b = 0; b < B && max_out > 0 && !bad; b++) {
     const float *bb = boxes + b * N * 4;
-    for (int64_t c = 0; c < C; c++) {
+    for (uint32_t i = 0; i < (uint32_t)valid; i++) nms_box(&all, i, bb + 4 * i, center);
+    for (int64_t c = 0; c < C && !bad; c++) {
       const float *sc = scores + (b * C + c) * N;
-      uint32_t *idx = buf, *tmp = buf + N, *kept = buf + 2 * N, n = 0, nk = 0;
+      uint32_t *idx = buf, *tmp = buf + N, n = 0, nk = 0;
       for (uint32_t i = 0; i < (uint32_t)valid; i++)
         if (!St || sc[i] > ((const float *)St->data)[0]) idx[n++] = i;
       idx = opml_merge_sort(idx, tmp, n, nms_scores_before, sc); /* ties: the lower index first */
       for (uint32_t i = 0; i < n && (int64_t)nk < max_out; i++) {
-        int keep = 1;
-        for (uint32_t k = 0; k < nk && keep; k++) keep = !nms_suppress(bb + 4 * idx[i], bb + 4 * kept[k], center, iou);
-        if (!keep) continue;
-        kept[nk++] = idx[i];
+        const uint32_t at = idx[i];
+        if (nms_any(&all, at, &kb, nk, iou)) continue;
+        kb.xlo[nk] = all.xlo[at], kb.xhi[nk] = all.xhi[at], kb.ylo[nk] = all.ylo[at], kb.yhi[nk] = all.yhi[at];
+        kb.area[nk++] = all.area[at];
         if ((uint32_t)count >= Y->dims[0]) {
-          opml_free(buf);
-          return OPML_EATTR; /* the compiler's bound is B * C * min(N, max_output_boxes_per_class) */
+          bad = 1; /* the compiler's bound is B * C * min(N, max_output_boxes_per_class) */
+          break;
         }
-        y[count * 3] = b, y[count * 3 + 1] = c, y[count * 3 + 2] = idx[i];
+        y[count * 3] = b, y[count * 3 + 1] = c, y[count * 3 + 2] = at;
         count++;
       }
     }
   }
-  opml_free(buf);
+  opml_free(buf), opml_free(fb);
+  if (bad) return OPML_EATTR;
   ((int64_t *)Nt->data)[0] = count;
   return OPML_OK;
 }

@@ -540,6 +540,65 @@ Deno.test("simd: Where (AVX-512 rows against rows or one value, tails) and short
   await same("Transpose [3,5,7] perm [1,0,2] (runs of 7 words)", tp, [t]);
 });
 
+Deno.test("simd: NonMaxSuppression (16 kept boxes per AVX-512 step: overlaps, ties, zero-area and NaN boxes, both box formats) = plain C = qemu", async () => {
+  const rt = await runtime;
+  const n = 300;
+  for (const center of [0, 1]) {
+    // clustered boxes (many overlaps), a few zero-area ones and a few with a NaN coordinate
+    const coords: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const cx = (i % 7) * 10 + rng.next() * 4, cy = (i % 5) * 10 + rng.next() * 4;
+      const w = i % 23 === 0 ? 0 : 3 + rng.next() * 8, h = 3 + rng.next() * 8;
+      const box = center ? [cx, cy, w, h] : [cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2];
+      if (i % 37 === 5) box[rng.int(0, 3)] = NaN;
+      coords.push(...box);
+    }
+    const boxes = tensor(DType.float32, [1, n, 4], coords.map(Math.fround));
+    const scores = tensor(
+      DType.float32,
+      [1, 3, n],
+      Array.from({ length: 3 * n }, (_, i) => (i % 11 === 0 ? 0.5 : rng.next())),
+    );
+    const scalar = (name: string, dtype: number, v: number): QInput =>
+      inp(
+        name,
+        dtype === DType.int64
+          ? { dtype, shape: [1], data: BigInt64Array.of(BigInt(v)) }
+          : tensor(dtype, [1], [v]),
+        true,
+      );
+    const prog = assemble(compileGraph(decodeModel(encodeQModel({
+      opType: "NonMaxSuppression",
+      opset: 11,
+      inputs: [
+        inp("bx", boxes),
+        inp("sc", scores),
+        scalar("mx", DType.int64, 200),
+        scalar("io", DType.float32, 0.45),
+        scalar("st", DType.float32, 0.05),
+      ],
+      attrs: { center_point_box: center },
+    }))));
+    const run = async (env?: Record<string, string>) =>
+      concat((await runNative(rt.native, prog, [boxes, scores], env ? { env } : {})).programOutputs);
+    const vec = await run(),
+      plain = await run({ OPML_SIMD: "generic" }),
+      avx2 = await run({ OPML_SIMD: "avx2" });
+    const label = `NonMaxSuppression center_point_box ${center}`;
+    assert(
+      new BigInt64Array(vec.slice().buffer).at(-1)! > 20n,
+      `${label}: too few boxes kept to test anything`,
+    );
+    assertSameBytes(vec, plain, `${label}: the vector path differs from the plain C path`);
+    assertSameBytes(avx2, plain, `${label}: AVX2 (no AVX-512 path) differs from the plain C path`);
+    assertSameBytes(
+      await qemuImage(rt.mips, prog, [boxes, scores]),
+      vec,
+      `${label}: qemu-mips differs from native`,
+    );
+  }
+});
+
 Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = qemu over a float sweep", async () => {
   const x = floatSweep(65521);
   const v = tensor(DType.float32, [x.length], x);
