@@ -284,7 +284,7 @@ Deno.test("offline exchange of files: the challenge waits for each of their answ
   const x = digit(0);
   const honest = await roots(dir, x), liar = await roots(dir, x, 5);
   // the same dispute through a live counterpart, for reference
-  const live = await json(
+  const liveArgs = [
     "challenge",
     "--ours",
     honest,
@@ -296,7 +296,8 @@ Deno.test("offline exchange of files: the challenge waits for each of their answ
     "3",
     "--session",
     `${tmp}/live.session.json`,
-  );
+  ];
+  const live = await json(...liveArgs);
   const session = `${tmp}/offline.session.json`;
   const theirFiles: string[] = [];
   let runs = 0;
@@ -374,21 +375,7 @@ Deno.test("offline exchange of files: the challenge waits for each of their answ
   // finished live session (no check run: prove's plain rerun), are prove --dispute's
   const proof = await json("prove", "--dispute", `${tmp}/offline.dispute.json`);
   assertEquals(readJson(`${tmp}/offline.proof.json`), proof, "the resumed challenge's --prove");
-  await json(
-    "challenge",
-    "--ours",
-    honest,
-    "--theirs",
-    liar,
-    "--theirs-cmd",
-    theirsCmd(dir, x, 5),
-    "--arity",
-    "3",
-    "--session",
-    `${tmp}/live.session.json`,
-    "--prove",
-    `${tmp}/replayed.proof.json`,
-  );
+  await json(...liveArgs, "--prove", `${tmp}/replayed.proof.json`);
   assertEquals(readJson(`${tmp}/replayed.proof.json`), proof, "a replayed session's --prove");
 });
 
