@@ -71,6 +71,10 @@ typedef struct opml_node {
   uint32_t n_ints;
   const float *floats;           /* the op's normalised float attributes */
   uint32_t n_floats;
+  /* NULL, or {lo, hi}: a Clip (a Relu as {+0, +inf}) that the native interpreter fused into this
+   * node's stores (interp.c, fusable_clip; only Conv takes one): each float output y becomes
+   * Clip(y's canonical NaN), the bits the node, the NaN pass and the Clip node give in turn. */
+  const float *clip;
 } opml_node;
 
 /* Returns 0 on success, or an OPML_E* code (the interpreter reports the node by name). */

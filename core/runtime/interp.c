@@ -284,7 +284,7 @@ static void release(opml_ptensor *t) {
  * nothing). The input keeps the pointer, no longer owning it, until it is released after the
  * node, so after_node sees both with the same bytes. 1 iff taken. */
 static int take_dying_input(opml_program *p, const opml_pnode *nd, uint32_t i, opml_ptensor *out) {
-  if (nd->op != OP_COPY || nd->n_in != 1 || nd->in_ids[0] < 0) return 0;
+  if (nd->n_in < 1 || nd->in_ids[0] < 0) return 0;
   opml_ptensor *in = &p->tensors[nd->in_ids[0]];
   if (in->kind != OPML_KIND_ACTIVATION || !in->owned || !in->t.data || in->last_use != i) return 0;
   if (in->t.dtype != out->t.dtype || opml_tensor_bytes(&in->t) != opml_tensor_bytes(&out->t)) return 0;
@@ -395,6 +395,35 @@ static int selects_canonical(const opml_program *p, const opml_pnode *nd) {
 }
 #endif
 
+#if defined(OPML_X86)
+/* opml_io.fuse_clips: 1 iff node i is a Conv whose float output only node i + 1 reads, a Relu or
+ * a Clip of it (its data input) inside [i, end) that selects_canonical, with its bounds at hand;
+ * clip = {lo, hi} (a Relu: {+0, +inf}, the same selections as its `v < 0 ? 0 : v`). */
+static int fusable_clip(opml_program *p, const opml_io *io, uint32_t i, uint32_t end, float clip[2]) {
+  const opml_pnode *nd = &p->nodes[i], *nx = &p->nodes[i + 1];
+  if (nd->op != OP_CONV || nd->n_out != 1 || i + 1 >= end) return 0;
+  if ((nx->op != OP_RELU && nx->op != OP_CLIP) || nx->n_out != 1 || nx->n_in < 1 || nx->in_ids[0] != nd->out_ids[0]) {
+    return 0;
+  }
+  const opml_ptensor *y = &p->tensors[nd->out_ids[0]], *z = &p->tensors[nx->out_ids[0]];
+  if (y->t.dtype != DT_FLOAT || y->last_use != i + 1 || z->t.dtype != DT_FLOAT || z->t.size != y->t.size) return 0;
+  if (nx->op == OP_RELU) {
+    clip[0] = 0.0f, clip[1] = __builtin_inff();
+    return nx->n_in == 1 && selects_canonical(p, nx);
+  }
+  if (nx->n_floats != 2) return 0; /* (k_clip reports it) */
+  for (uint32_t k = 1; k < 3; k++) { /* k_clip's CLIP_BOUND: input k's first element, else floats[k - 1] */
+    const int32_t id = k < nx->n_in ? nx->in_ids[k] : -1;
+    if (id == nd->out_ids[0]) return 0;
+    if (id >= 0 && materialise(&p->tensors[id], io)) return 0;
+    const opml_tensor *b = id >= 0 ? &p->tensors[id].t : 0;
+    if (b && (b->dtype != DT_FLOAT || b->size < 1)) return 0;
+    clip[k - 1] = b ? ((const float *)b->data)[0] : nx->floats[k - 1];
+  }
+  return selects_canonical(p, nx);
+}
+#endif
+
 static const char *const ERRORS[] = {"ok", "unsupported dtype", "malformed attributes",
                                      "invalid value (e.g. an index out of range)", "out of memory"};
 
@@ -414,8 +443,14 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
   opml_tensor *outs[256];
   err[0] = 0;
   if (end > p->n_nodes) end = p->n_nodes;
+  float clip[2];
+  int fused = 0; /* node i is the Relu/Clip fused into node i - 1 (fusable_clip) */
   for (uint32_t i = first; i < end; i++) {
     opml_pnode *nd = &p->nodes[i];
+    int fuse = 0, took = 0;
+#if defined(OPML_X86)
+    fuse = !fused && io->fuse_clips && fusable_clip(p, io, i, end, clip);
+#endif
     for (uint32_t k = 0; k < nd->n_in; k++) {
       if (nd->in_ids[k] < 0) {
         ins[k] = 0;
@@ -429,21 +464,25 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
     for (uint32_t k = 0; k < nd->n_out; k++) {
       opml_ptensor *t = &p->tensors[nd->out_ids[k]];
       release(t); /* a tensor written twice (never in compiled programs) starts clean */
-      if (!(io->alias_copies && take_dying_input(p, nd, i, t)) && alloc_output(t, !writes_every_output(nd->op))) {
-        return node_error(nd, "out of memory", err, errlen);
-      }
+      const int take = fused || (io->alias_copies && nd->op == OP_COPY && nd->n_in == 1);
+      took = take && take_dying_input(p, nd, i, t);
+      if (!took && alloc_output(t, !writes_every_output(nd->op))) return node_error(nd, "out of memory", err, errlen);
       outs[k] = &t->t;
     }
-    opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats};
-    int e = nd->fn(&node);
-    if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
+    if (!(fused && took)) { /* (a fused Relu/Clip's output holds its result already) */
+      opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats,
+                        fuse ? clip : 0};
+      int e = nd->fn(&node);
+      if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
+    }
 #if defined(OPML_X86)
-    if (!moves_canonical(p, nd) && !selects_canonical(p, nd)) {
+    if (!fuse && !fused && !moves_canonical(p, nd) && !selects_canonical(p, nd)) {
 #else
     if (!moves_canonical(p, nd)) {
 #endif
       for (uint32_t k = 0; k < nd->n_out; k++) canonical_nans(outs[k]);
     }
+    fused = fuse;
     if (io->after_node && io->after_node(io->ctx, p, i)) return node_error(nd, "stopped after this node", err, errlen);
     /* free what no later node reads */
     for (uint32_t k = 0; k < nd->n_in; k++) {

@@ -345,7 +345,7 @@ int main(int argc, char **argv) {
   io.inputs = calloc(prog.n_inputs + 1, sizeof(uint8_t *));
   io.input_len = calloc(prog.n_inputs + 1, sizeof(size_t));
   if (session) {
-    opml_io sio = {&io, io_map, io_load, after_node, 1};
+    opml_io sio = {&io, io_map, io_load, after_node, 1, 1};
     return serve_session(&prog, &io, &sio);
   }
   if (load_inputs(&prog, &io, pos + 3, npos - 3, err, sizeof err)) die(err, 0);
@@ -376,7 +376,8 @@ int main(int argc, char **argv) {
     opml_merkle_data_key(input_keys, 32 * (size_t)prog.n_inputs, ikey);
     opml_state(io.program_key, 0, ikey, io.states);
   }
-  opml_io oio = {&io, io_map, io_load, after_node, !has_tamper}; /* --tamper modifies outputs */
+  /* --tamper modifies outputs; states and checker data read every node's */
+  opml_io oio = {&io, io_map, io_load, after_node, !has_tamper, !has_tamper && !io.track};
   int runs = repeat > 0 ? repeat : repeat_stdin ? 2 : 1;
   uint64_t *ns = calloc((size_t)runs, sizeof(uint64_t));
   char line[64];

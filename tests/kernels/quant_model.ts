@@ -29,6 +29,14 @@ export interface QModel {
   attrs?: Record<string, number | number[] | string>;
   /** The node's (and graph's) outputs; default one, `y`. */
   outputs?: string[];
+  /** A second node reading the first's output `y` (then not a graph output unless `keepY`), and
+   * its own inputs after it; its output `z` is the graph's. */
+  then?: {
+    opType: string;
+    inputs?: QInput[];
+    attrs?: Record<string, number | number[] | string>;
+    keepY?: boolean;
+  };
 }
 
 function tensorProto(name: string, v: TensorValue) {
@@ -47,7 +55,7 @@ function attribute(name: string, a: number | number[] | string) {
 
 /** Encodes the model; its outputs (default one, `y`) have their types left to inference. */
 export function encodeQModel(m: QModel): Uint8Array {
-  const present = m.inputs.filter((i): i is QInput => i !== null);
+  const present = [...m.inputs, ...(m.then?.inputs ?? [])].filter((i): i is QInput => i !== null);
   const vi = (i: QInput) =>
     onnx.ValueInfoProto.create({
       name: i.name,
@@ -62,17 +70,30 @@ export function encodeQModel(m: QModel): Uint8Array {
     opsetImport: opsets,
     graph: onnx.GraphProto.create({
       name: m.opType,
-      node: [onnx.NodeProto.create({
-        name: "n",
-        opType: m.opType,
-        domain: m.domain ?? "",
-        input: m.inputs.map((i) => i?.name ?? ""),
-        output: m.outputs ?? ["y"],
-        attribute: Object.entries(m.attrs ?? {}).map(([k, v]) => attribute(k, v)),
-      })],
+      node: [
+        onnx.NodeProto.create({
+          name: "n",
+          opType: m.opType,
+          domain: m.domain ?? "",
+          input: m.inputs.map((i) => i?.name ?? ""),
+          output: m.outputs ?? ["y"],
+          attribute: Object.entries(m.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+        }),
+        ...(m.then
+          ? [onnx.NodeProto.create({
+            name: "n2",
+            opType: m.then.opType,
+            input: ["y", ...(m.then.inputs ?? []).map((i) => i.name)],
+            output: ["z"],
+            attribute: Object.entries(m.then.attrs ?? {}).map(([k, v]) => attribute(k, v)),
+          })]
+          : []),
+      ],
       input: present.filter((i) => !i.constant).map(vi),
       initializer: present.filter((i) => i.constant).map((i) => tensorProto(i.name, i.value)),
-      output: (m.outputs ?? ["y"]).map((name) => onnx.ValueInfoProto.create({ name })),
+      output: (m.then ? (m.then.keepY ? ["y", "z"] : ["z"]) : (m.outputs ?? ["y"])).map((name) =>
+        onnx.ValueInfoProto.create({ name })
+      ),
     }),
   });
   return onnx.ModelProto.encode(model).finish();

@@ -405,6 +405,49 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
   });
 });
 
+Deno.test("simd: Conv with its Relu or Clip fused into the stores natively (every Conv path, NaN from infinite weights, bounds) = plain C = qemu", async () => {
+  // qemu's image never fuses (the VM runs every node): it is the unfused reference. [C, OC, group,
+  // kernel, H, W, stride, pads, then]: one case per path of k_conv (see the Conv test above)
+  const relu = { opType: "Relu" };
+  const clip = (lo: number, hi: number) => ({
+    opType: "Clip",
+    inputs: [
+      inp("lo", tensor(DType.float32, [], [lo]), true),
+      inp("hi", tensor(DType.float32, [], [hi]), true),
+    ],
+  });
+  const cases: [number[], { opType: string; inputs?: QInput[]; keepY?: boolean }][] = [
+    [[5, 5, 5, 3, 13, 19, 1, 1], clip(0, 6)], //    depthwise 3x3, AVX-512 chunks and tails
+    [[6, 6, 6, 3, 9, 67, 2, 1], relu], //           depthwise, stride 2
+    [[4, 8, 4, 3, 11, 7, 3, 2], clip(-1, 1)], //    depthwise, 8-lane chunks, stride 3
+    [[4, 20, 1, 3, 15, 17, 2, 1], clip(0, 6)], //   panels (stride 2)
+    [[5, 12, 1, 3, 6, 45, 1, 1], relu], //          panels, stride 1
+    [[12, 20, 1, 1, 5, 7, 1, 0], clip(-0, 0)], //   pointwise, -0 bounds
+    [[12, 18, 3, 1, 4, 7, 1, 0], clip(3, -3)], //   pointwise, groups, lo > hi
+    [[24, 40, 1, 1, 7, 7, 1, 0], clip(NaN, 2)], //  pointwise, packed panels, a NaN bound
+    [[16, 64, 1, 1, 7, 7, 1, 0], relu], //          positions as rows (transposed stores)
+    [[8, 64, 1, 3, 7, 7, 1, 1], clip(0, 6)], //     3x3 with positions as rows
+    [[8, 16, 1, 3, 20, 33, 1, 1], relu], //         the padded grid
+    [[8, 16, 1, 3, 20, 33, 1, 1], { ...clip(0, 6), keepY: true }], // y read twice: not fused
+  ];
+  for (const [[C, OC, G, k, H, W, s, p], then] of cases) {
+    const w = f32([OC, C / G, k, k]); // an infinite and a NaN weight: x86's default NaN (not the canonical one) where 0 * inf
+
+    (w.data as Float32Array)[1] = Infinity, (w.data as Float32Array)[w.data.length - 1] = NaN;
+    const x = f32([1, C, H, W], 8);
+    const m: QModel = {
+      opType: "Conv",
+      opset: 13,
+      inputs: [inp("x", x), inp("w", w, true), inp("b", f32([OC]), true)],
+      attrs: { group: G, kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p] },
+      then,
+    };
+    // (same() also runs a third inference: constant B packed, positions as rows)
+    const prog = assemble(compileGraph(decodeModel(encodeQModel(m))));
+    await same(`Conv [${C} ${OC} ${G} ${k} ${H}x${W} s${s} p${p}] + ${then.opType}`, prog, [x]);
+  }
+});
+
 /** Float bit patterns spread over the whole range (every `step`-th), plus the edges of exp and sigmoid. */
 function floatSweep(step: number): Float32Array {
   const u = new Uint32Array(Math.ceil(2 ** 32 / step) + 64);
