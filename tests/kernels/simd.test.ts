@@ -656,6 +656,27 @@ Deno.test("simd: float Clip (ReLU6 bounds, -0, NaN bounds, lo > hi) = plain C = 
   }
 });
 
+Deno.test("simd: HardSigmoid, HardSwish, Neg, Abs, Reciprocal, Sign, Softsign, ThresholdedRelu (16 lanes natively) = plain C = qemu over a float sweep", async () => {
+  const x = floatSweep(65521);
+  const v = tensor(DType.float32, [x.length], x);
+  const ops: [string, number, Record<string, number>][] = [
+    ["HardSigmoid", 6, { alpha: 0.3, beta: 0.45 }],
+    ["HardSwish", 14, {}],
+    ["Neg", 13, {}],
+    ["Abs", 13, {}],
+    ["Reciprocal", 13, {}],
+    ["Sign", 13, {}],
+    ["Softsign", 13, {}],
+    ["ThresholdedRelu", 10, { alpha: 1.5 }],
+  ];
+  for (const [opType, opset, attrs] of ops) {
+    const prog = assemble(
+      compileGraph(decodeModel(encodeQModel({ opType, opset, inputs: [inp("x", v)], attrs }))),
+    );
+    await same(`${opType} sweep (${x.length} values)`, prog, [v]);
+  }
+});
+
 Deno.test("simd: RNN, GRU, LSTM (gates as lanes: 64-gate blocks, tails, both directions, lengths, peepholes, clip) = plain C = qemu", async () => {
   // [op, S, B, I, H, bidirectional, layout, linear_before_reset, bias/initial state/peepholes, clip]
   // G H gates per direction: 68 = a block of 64 and a tail of 4, 72 = 64 + 8 (AVX2: 2 x 32 + 8),
