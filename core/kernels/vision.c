@@ -21,6 +21,88 @@
 typedef int64_t idx;
 
 /* --- Resize ------------------------------------------------------------------------------- */
+#if defined(OPML_X86)
+/* A weighted Resize's last axis in 16 AVX-512 lanes (16 outputs of a row at once), from tables
+ * made once per call: the taps and weights of output j's tap u at [u * OL + j] (tap < 0: none,
+ * -2 at u = 0: the extrapolation value), and per block of 16 outputs and tap u the first tap
+ * `lo` when all the block's taps lie in [lo, lo + 32) (upsampling: the inputs are two registers
+ * loaded from lo and permuted), else -1 (a gather). */
+typedef struct resize_tabs {
+  idx OL, TL, nb, in;      /* outputs and taps along the axis, blocks of 16, the input's length */
+  int32_t *tap;            /* [TL][OL] */
+  float *w;                /* [TL][OL] */
+  int32_t *lo;             /* [TL][nb] */
+} resize_tabs;
+
+static int resize_tabs_make(resize_tabs *r, const int64_t *tl, const float *wl, idx OL, idx TL, idx in) {
+  r->OL = OL, r->TL = TL, r->nb = (OL + 15) / 16, r->in = in;
+  r->tap = opml_alloc((size_t)(TL * OL + TL * r->nb) * sizeof(int32_t) + (size_t)(TL * OL) * sizeof(float));
+  if (!r->tap) return 0;
+  r->lo = r->tap + TL * OL;
+  r->w = (float *)(r->lo + TL * r->nb);
+  for (idx u = 0; u < TL; u++) {
+    for (idx b = 0; b < r->nb; b++) {
+      int32_t lo = INT32_MAX, hi = -1;
+      for (idx j = b * 16; j < OL && j < b * 16 + 16; j++) {
+        const int32_t t = (int32_t)tl[j * TL + u];
+        r->tap[u * OL + j] = t, r->w[u * OL + j] = wl[j * TL + u];
+        if (t >= 0) lo = t < lo ? t : lo, hi = t > hi ? t : hi;
+      }
+      r->lo[u * r->nb + b] = hi < 0 ? 0 : hi - lo < 32 ? lo : -1;
+    }
+  }
+  return 1;
+}
+
+/* One row: y[j] = +0 + sum over the leading taps c, then the row's taps u, of
+ * ((lead ? cw[c] * w : w) * x), taps < 0 skipped (masked): each lane k_resize's sequence. */
+__attribute__((target("avx512f"))) static void resize_row_avx512(const resize_tabs *r, const float *x, float *y,
+                                                                const idx *coff, const float *cw, idx nc,
+                                                                int lead, float fill) {
+  const idx OL = r->OL;
+  const __m512i zero = _mm512_setzero_si512(), lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  for (idx b = 0; b < r->nb; b++) {
+    const idx j = b * 16;
+    const __mmask16 m = OL - j >= 16 ? 0xFFFF : (__mmask16)((1u << (OL - j)) - 1);
+    __m512 acc = _mm512_setzero_ps();
+    for (idx c = 0; c < nc; c++) {
+      const float *xc = x + coff[c];
+      for (idx u = 0; u < r->TL; u++) {
+        const __m512i t = _mm512_maskz_loadu_epi32(m, r->tap + u * OL + j);
+        const __mmask16 valid = _mm512_mask_cmpge_epi32_mask(m, t, zero);
+        if (!valid) continue;
+        __m512 w = _mm512_maskz_loadu_ps(m, r->w + u * OL + j);
+        if (lead) w = _mm512_mul_ps(_mm512_set1_ps(cw[c]), w);
+        const int32_t lo = r->lo[u * r->nb + b];
+        __m512 xv;
+        if (lo >= 0) { /* two registers from lo (masked past the row's end), permuted */
+          const __m512i rel = _mm512_sub_epi32(t, _mm512_set1_epi32(lo));
+          const idx left = r->in - lo;
+          __m512 a, bb;
+          if (left >= 32) {
+            a = _mm512_loadu_ps(xc + lo), bb = _mm512_loadu_ps(xc + lo + 16);
+          } else {
+            a = _mm512_maskz_loadu_ps(_mm512_cmplt_epi32_mask(lanes, _mm512_set1_epi32((int32_t)left)), xc + lo);
+            bb = _mm512_maskz_loadu_ps(_mm512_cmplt_epi32_mask(lanes, _mm512_set1_epi32((int32_t)left - 16)), xc + lo + 16);
+          }
+          xv = _mm512_permutex2var_ps(a, rel, bb);
+        } else {
+          xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), valid, t, xc, 4);
+        }
+        acc = _mm512_mask_add_ps(acc, valid, acc, _mm512_mul_ps(w, xv));
+      }
+    }
+    const __mmask16 ex = _mm512_mask_cmpeq_epi32_mask(m, _mm512_maskz_loadu_epi32(m, r->tap + j), _mm512_set1_epi32(-2));
+    acc = _mm512_mask_blend_ps(ex, acc, _mm512_set1_ps(fill));
+    if (m == 0xFFFF) {
+      _mm512_storeu_ps(y + j, acc);
+    } else {
+      _mm512_mask_storeu_ps(y + j, m, acc);
+    }
+  }
+}
+#endif
+
 static int k_resize(const opml_node *nd) {
   const opml_tensor *X = nd->in[0];
   opml_tensor *Y = nd->out[0];
@@ -59,6 +141,11 @@ static int k_resize(const opml_node *nd) {
   idx *coff = opml_alloc((size_t)ncomb * (sizeof(idx) + sizeof(float)));
   if (!coff) return OPML_ENOMEM;
   float *cw = (float *)(coff + ncomb);
+#if defined(OPML_X86)
+  resize_tabs rt;
+  const int vec = weighted && opml_use_avx512() && in[L] < INT32_MAX &&
+                  resize_tabs_make(&rt, ti + tab[L], nd->floats + 1 + tab[L] - base, OL, TL, in[L]);
+#endif
   idx o[OPML_MAX_RANK] = {0}, t[OPML_MAX_RANK];
   for (idx j0 = 0; j0 < osize; j0 += OL) {
     int extrap = 0;
@@ -101,6 +188,11 @@ static int k_resize(const opml_node *nd) {
     } else {
       const float *x = X->data;
       float *y = (float *)Y->data + j0;
+#if defined(OPML_X86)
+      if (vec && !extrap) {
+        resize_row_avx512(&rt, x, y, coff, cw, nc, L != 0, nd->floats[0]);
+      } else
+#endif
       for (idx j = 0; j < OL; j++) {
         if (extrap || tl[j * TL] == -2) {
           y[j] = nd->floats[0];
@@ -119,6 +211,9 @@ static int k_resize(const opml_node *nd) {
     }
     for (idx a = L - 1; a >= 0 && ++o[a] == out[a]; a--) o[a] = 0;
   }
+#if defined(OPML_X86)
+  if (vec) opml_free(rt.tap);
+#endif
   opml_free(coff);
   return OPML_OK;
 }

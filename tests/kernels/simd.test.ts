@@ -677,6 +677,41 @@ Deno.test("simd: HardSigmoid, HardSwish, Neg, Abs, Reciprocal, Sign, Softsign, T
   }
 });
 
+Deno.test("simd: weighted Resize (16 output lanes: permuted loads when upsampling, gathers when not, row ends, extrapolation, antialias) = plain C = qemu", async () => {
+  const i64 = (v: number[]): TensorValue => ({
+    dtype: DType.int64,
+    shape: [v.length],
+    data: BigInt64Array.from(v, BigInt),
+  });
+  // [input shape, output sizes, attributes, opset]
+  const cases: [number[], number[], Record<string, number | string>, number][] = [
+    [[1, 3, 9, 13], [1, 3, 37, 50], { mode: "linear" }, 13], //            upsampling: permutes, row ends
+    [[1, 2, 8, 70], [1, 2, 5, 17], { mode: "linear" }, 13], //             downsampling by 4: gathers
+    [[1, 2, 6, 7], [1, 2, 11, 33], { mode: "cubic", cubic_coeff_a: -0.5 }, 13], // 4 taps per axis
+    [[1, 2, 12, 40], [1, 2, 5, 18], { mode: "linear", antialias: 1 }, 18], //     many taps
+    [[2, 33], [2, 100], { mode: "linear", coordinate_transformation_mode: "align_corners" }, 13],
+    [[1, 1, 5, 9], [1, 1, 8, 23], {
+      mode: "linear",
+      coordinate_transformation_mode: "tf_crop_and_resize",
+      extrapolation_value: 7.5,
+    }, 13],
+  ];
+  for (const [shape, sizes, attrs, opset] of cases) {
+    const x = f32(shape, 4);
+    const xs = x.data as Float32Array;
+    xs[3] = NaN, xs[xs.length - 2] = Infinity, xs[xs.length >> 1] = -Infinity;
+    const roi = attrs.coordinate_transformation_mode === "tf_crop_and_resize"
+      ? inp("roi", tensor(DType.float32, [8], [0, 0, 0.1, -0.3, 1, 1, 0.9, 1.2]), true)
+      : null;
+    await sameQ({
+      opType: "Resize",
+      opset,
+      inputs: [inp("x", x), roi, null, inp("sizes", i64(sizes), true)],
+      attrs,
+    });
+  }
+});
+
 Deno.test("simd: RNN, GRU, LSTM (gates as lanes: 64-gate blocks, tails, both directions, lengths, peepholes, clip) = plain C = qemu", async () => {
   // [op, S, B, I, H, bidirectional, layout, linear_before_reset, bias/initial state/peepholes, clip]
   // G H gates per direction: 68 = a block of 64 and a tail of 4, 72 = 64 + 8 (AVX2: 2 x 32 + 8),
