@@ -396,7 +396,7 @@ static int selects_canonical(const opml_program *p, const opml_pnode *nd) {
 #endif
 
 #if defined(OPML_X86)
-/* opml_io.fuse_clips: 1 iff node i is a Conv whose float output only node i + 1 reads, a Relu or
+/* opml_io.fuse: 1 iff node i is a Conv whose float output only node i + 1 reads, a Relu or
  * a Clip of it (its data input) inside [i, end) that selects_canonical, with its bounds at hand;
  * clip = {lo, hi} (a Relu: {+0, +inf}, the same selections as its `v < 0 ? 0 : v`). */
 static int fusable_clip(opml_program *p, const opml_io *io, uint32_t i, uint32_t end, float clip[2]) {
@@ -424,6 +424,121 @@ static int fusable_clip(opml_program *p, const opml_io *io, uint32_t i, uint32_t
 }
 #endif
 
+#if defined(OPML_X86)
+/* --- elementwise chains (opml_io.fuse) ------------------------------------------------------
+ * Consecutive float elementwise nodes over the same n elements, each reading an output of the
+ * ones before it, run chunk by chunk: every node on elements [s, s + CHAIN_CHUNK) before the
+ * next chunk, the outputs that only the chain reads in per-chunk scratch (never whole tensors),
+ * the chunks split across the pool. Every element sees the operations it sees node by node (the
+ * kernels and the NaN pass are elementwise), so the same bits; the data passes through the cache
+ * once instead of once per node through memory (SiLU's Sigmoid and Mul, Gelu's Div, Erf, Add,
+ * Mul, Mul, a residual Add and its Relu). */
+#define CHAIN_CHUNK 4096u
+#define CHAIN_MAX 8
+#define CHAIN_MIN 8192u /* elements: smaller tensors stay in the cache node by node */
+
+static int elementwise_op(uint16_t op) {
+  switch (op) {
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_RELU: case OP_LEAKY_RELU: case OP_CLIP:
+  case OP_SIGMOID: case OP_TANH: case OP_EXP: case OP_ERF: case OP_SQRT: case OP_GELU: case OP_NEG: case OP_ABS:
+  case OP_RECIPROCAL: case OP_FLOOR: case OP_CEIL: case OP_ROUND: case OP_SIGN: case OP_LOG: case OP_SIN: case OP_COS:
+  case OP_TAN: case OP_SINH: case OP_COSH: case OP_ASIN: case OP_ACOS: case OP_ATAN: case OP_ASINH: case OP_ACOSH:
+  case OP_ATANH: case OP_SOFTPLUS: case OP_SOFTSIGN: case OP_HARD_SIGMOID: case OP_HARD_SWISH: case OP_ELU:
+  case OP_SELU: case OP_CELU: case OP_MISH: case OP_THRESHOLDED_RELU:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* 1 iff node nd may join a chain over n elements: an elementwise op whose one output and every
+ * input are float, the output of n elements, each input of n or 1. */
+static int chain_node(const opml_program *p, const opml_pnode *nd, uint32_t n) {
+  if (!elementwise_op(nd->op) || nd->n_out != 1 || nd->n_in > 4) return 0;
+  const opml_tensor *o = &p->tensors[nd->out_ids[0]].t;
+  if (o->dtype != DT_FLOAT || o->size != n) return 0;
+  for (uint32_t k = 0; k < nd->n_in; k++) {
+    if (nd->in_ids[k] < 0) continue;
+    const opml_tensor *t = &p->tensors[nd->in_ids[k]].t;
+    if (t->dtype != DT_FLOAT || (t->size != n && t->size != 1)) return 0;
+  }
+  return 1;
+}
+
+/* The position in the chain from node first (of len nodes) of the node that outputs tensor id,
+ * or -1. */
+static int chain_source(const opml_program *p, uint32_t first, uint32_t len, int32_t id) {
+  for (uint32_t q = 0; q < len; q++) {
+    if (p->nodes[first + q].out_ids[0] == id) return (int)q;
+  }
+  return -1;
+}
+
+/* The length of the chain from node i, or 0. */
+static uint32_t chain_len(const opml_program *p, uint32_t i, uint32_t end) {
+  const opml_pnode *nd = &p->nodes[i];
+  if (nd->n_out != 1) return 0;
+  const uint32_t n = p->tensors[nd->out_ids[0]].t.size;
+  if (n < CHAIN_MIN || !chain_node(p, nd, n)) return 0;
+  uint32_t len = 1;
+  for (; len < CHAIN_MAX && i + len < end && chain_node(p, &p->nodes[i + len], n); len++) {
+    const opml_pnode *nx = &p->nodes[i + len];
+    int linked = 0;
+    for (uint32_t k = 0; k < nx->n_in; k++) linked |= nx->in_ids[k] >= 0 && chain_source(p, i, len, nx->in_ids[k]) >= 0;
+    if (!linked) break;
+  }
+  /* one node alone gains nothing on one thread; on several its chunks share the work (the
+   * elementwise kernels do not split themselves) */
+  return len >= 2 || opml_threads() > 1 ? len : 0;
+}
+
+typedef struct chain_job {
+  opml_program *p;
+  uint32_t first, len, n;
+  int canon[CHAIN_MAX]; /* node k's output takes the NaN pass */
+  int err;              /* a kernel's error code, at node err_node */
+  uint32_t err_node;
+} chain_job;
+
+static opml_tensor chain_view(float *data, uint32_t n) {
+  opml_tensor t = {DT_FLOAT, 1, {n}, n, data};
+  return t;
+}
+
+/* Chunk `item` through every node of the chain. */
+static void chain_item(void *ctx, size_t item) {
+  chain_job *c = ctx;
+  const opml_program *p = c->p;
+  const uint32_t s = (uint32_t)item * CHAIN_CHUNK, m = c->n - s < CHAIN_CHUNK ? c->n - s : CHAIN_CHUNK;
+  float scratch[CHAIN_MAX][CHAIN_CHUNK];
+  float *out[CHAIN_MAX];
+  for (uint32_t k = 0; k < c->len && !c->err; k++) {
+    const opml_pnode *nd = &p->nodes[c->first + k];
+    opml_tensor iv[4], ov;
+    const opml_tensor *ins[4];
+    for (uint32_t j = 0; j < nd->n_in; j++) {
+      ins[j] = 0;
+      if (nd->in_ids[j] < 0) continue;
+      const opml_tensor *t = &p->tensors[nd->in_ids[j]].t;
+      const int q = chain_source(p, c->first, k, nd->in_ids[j]);
+      iv[j] = q >= 0 ? chain_view(out[q], m) : t->size == 1 ? chain_view(t->data, 1) : chain_view((float *)t->data + s, m);
+      ins[j] = &iv[j];
+    }
+    const opml_tensor *o = &p->tensors[nd->out_ids[0]].t;
+    out[k] = o->data ? (float *)o->data + s : scratch[k];
+    ov = chain_view(out[k], m);
+    opml_tensor *outs[1] = {&ov};
+    opml_node node = {nd->op, nd->n_in, 1, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats, 0};
+    const int e = nd->fn(&node);
+    if (e) {
+      c->err = e, c->err_node = c->first + k;
+      return;
+    }
+    if (c->canon[k]) canonical_nans(&ov);
+  }
+}
+#endif
+
 static const char *const ERRORS[] = {"ok", "unsupported dtype", "malformed attributes",
                                      "invalid value (e.g. an index out of range)", "out of memory"};
 
@@ -437,6 +552,40 @@ static int node_error(const opml_pnode *nd, const char *what, char *err, size_t 
   return 1;
 }
 
+#if defined(OPML_X86)
+/* Runs the chain of len nodes from node first (chain_len); nonzero with err set on failure. */
+static int run_chain(opml_program *p, const opml_io *io, uint32_t first, uint32_t len, char *err, size_t errlen) {
+  chain_job c = {p, first, len, p->tensors[p->nodes[first].out_ids[0]].t.size, {0}, 0, 0};
+  for (uint32_t k = 0; k < len; k++) {
+    const opml_pnode *nd = &p->nodes[first + k];
+    for (uint32_t j = 0; j < nd->n_in; j++) {
+      if (nd->in_ids[j] < 0 || chain_source(p, first, k, nd->in_ids[j]) >= 0) continue;
+      const int e = materialise(&p->tensors[nd->in_ids[j]], io);
+      if (e) return node_error(nd, e == OPML_ENOMEM ? "out of memory" : "cannot load an input tensor", err, errlen);
+    }
+    /* an output read after the chain (or a graph output) is written whole; the others live in
+     * the chunks' scratch */
+    opml_ptensor *t = &p->tensors[nd->out_ids[0]];
+    release(t);
+    const uint32_t last = t->last_use;
+    if (last != NONE && last >= first + len && alloc_output(t, 0)) return node_error(nd, "out of memory", err, errlen);
+    c.canon[k] = !moves_canonical(p, nd) && !selects_canonical(p, nd);
+  }
+  opml_parallel((c.n + CHAIN_CHUNK - 1) / CHAIN_CHUNK, (size_t)c.n * len * 16, chain_item, &c);
+  if (c.err) return node_error(&p->nodes[c.err_node], ERRORS[c.err < 5 ? c.err : 2], err, errlen);
+  for (uint32_t k = 0; k < len; k++) {
+    const uint32_t i = first + k;
+    const opml_pnode *nd = &p->nodes[i];
+    if (io->after_node && io->after_node(io->ctx, p, i)) return node_error(nd, "stopped after this node", err, errlen);
+    for (uint32_t j = 0; j < nd->n_in; j++) {
+      if (nd->in_ids[j] >= 0 && p->tensors[nd->in_ids[j]].last_use == i) release(&p->tensors[nd->in_ids[j]]);
+    }
+    if (p->tensors[nd->out_ids[0]].last_use == NONE) release(&p->tensors[nd->out_ids[0]]);
+  }
+  return 0;
+}
+#endif
+
 int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, uint32_t end, char *err,
                            size_t errlen) {
   const opml_tensor *ins[256];
@@ -449,7 +598,13 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
     opml_pnode *nd = &p->nodes[i];
     int fuse = 0, took = 0;
 #if defined(OPML_X86)
-    fuse = !fused && io->fuse_clips && fusable_clip(p, io, i, end, clip);
+    fuse = !fused && io->fuse && fusable_clip(p, io, i, end, clip);
+    const uint32_t chain = !fuse && !fused && io->fuse ? chain_len(p, i, end) : 0;
+    if (chain) {
+      if (run_chain(p, io, i, chain, err, errlen)) return 1;
+      i += chain - 1;
+      continue;
+    }
 #endif
     for (uint32_t k = 0; k < nd->n_in; k++) {
       if (nd->in_ids[k] < 0) {

@@ -17,6 +17,7 @@ import { DType, shapeSize, type TensorValue } from "../../core/ir/mod.ts";
 import { bytesOf, decodeModel } from "../../core/onnx/load.ts";
 import { encodeQModel, type QInput, type QModel, randomInts, Rng, tensor } from "./quant_model.ts";
 import { SHARED_MODELS } from "../../tasks/_data.ts";
+import { makeModel } from "../onnx/_make_model.ts";
 
 const rng = new Rng(20261205);
 const runtime = buildRuntime();
@@ -445,6 +446,52 @@ Deno.test("simd: Conv with its Relu or Clip fused into the stores natively (ever
     // (same() also runs a third inference: constant B packed, positions as rows)
     const prog = assemble(compileGraph(decodeModel(encodeQModel(m))));
     await same(`Conv [${C} ${OC} ${G} ${k} ${H}x${W} s${s} p${p}] + ${then.opType}`, prog, [x]);
+  }
+});
+
+Deno.test("simd: elementwise chains run chunk by chunk natively (SiLU, Gelu's decomposition, a residual Add and Relu, intermediates read after the chain, scalars, NaN, infinities) = plain C = qemu", async () => {
+  // qemu's image runs node by node: the unfused reference. 3 x 50 x 71 = 10650 elements: 3
+  // chunks, the last one partial; 12 nodes: a chain of 8, then one of 4
+  const shape = [3, 50, 71], n = 3 * 50 * 71;
+  const x = f32(shape, 6);
+  const xs = x.data as Float32Array;
+  xs[5] = NaN, xs[4100] = Infinity, xs[8200] = -Infinity, xs[9000] = -0;
+  const scalar = (v: number) => ({ shape: [], data: [v] });
+  const bytes = makeModel({
+    inputs: { x: shape },
+    outputs: { m: shape, y: shape, z: shape },
+    initializers: {
+      sq2: scalar(1.4142135),
+      one: scalar(1),
+      half: scalar(0.5),
+      three: scalar(3),
+      lo: scalar(-2),
+      hi: scalar(2),
+      w: { shape, data: Array.from(f32(shape, 3).data as Float32Array) },
+    },
+    nodes: [
+      { op: "Sigmoid", inputs: ["x"], outputs: ["s"] },
+      { op: "Mul", inputs: ["x", "s"], outputs: ["m"] }, // SiLU; m is a graph output too
+      { op: "Div", inputs: ["m", "sq2"], outputs: ["d"] },
+      { op: "Erf", inputs: ["d"], outputs: ["e"] },
+      { op: "Add", inputs: ["e", "one"], outputs: ["a"] },
+      { op: "Mul", inputs: ["m", "a"], outputs: ["g"] },
+      { op: "Mul", inputs: ["g", "half"], outputs: ["h"] },
+      { op: "Add", inputs: ["h", "w"], outputs: ["r"] }, // a constant of the full size
+      { op: "Relu", inputs: ["r"], outputs: ["y"] }, // (a new chain: 8 nodes at most)
+      { op: "Pow", inputs: ["r", "three"], outputs: ["p"] },
+      { op: "HardSwish", inputs: ["p"], outputs: ["q"] },
+      { op: "Clip", inputs: ["q", "lo", "hi"], outputs: ["z"] },
+    ],
+  });
+  const prog = assemble(compileGraph(decodeModel(bytes)));
+  assert(n > 8192, "the chains need 8192 elements or more");
+  await same("elementwise chains", prog, [x]);
+  const rt = await runtime;
+  const one = concat((await runNative(rt.native, prog, [x], { threads: 1 })).outputs);
+  for (const threads of [2, 3]) {
+    const t = concat((await runNative(rt.native, prog, [x], { threads })).outputs);
+    assertSameBytes(t, one, `elementwise chains: ${threads} threads differ from 1`);
   }
 });
 
