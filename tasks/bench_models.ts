@@ -11,9 +11,13 @@
  * spread (quartiles) are reported.
  *
  *   deno run -A tasks/bench_models.ts [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
- *     [--torch] [--no-vm] [--json FILE]
+ *     [--torch] [--no-vm] [--ort-spin] [--json FILE]
  *   deno run -A tasks/bench_models.ts --states [--threads 1,2] [--reps 100] [--only SUBSTRING] [--gpt2]
  *     [--torch]
+ *
+ * onnxruntime's idle intra-op threads do not spin (session.intra_op.allow_spinning = 0): spinning,
+ * they kept both cores busy during the native runtime's turns. `--ort-spin` keeps its default
+ * spinning and takes the pairs in blocks of 5 runs per engine, each block's first run untimed.
  *
  * `--states` times phase-1 states instead: `opml-runtime --states` against a plain inference,
  * both native, in interleaved pairs (the ratio of each pair; issue 14's target is 2x).
@@ -235,9 +239,10 @@ async function interleaved(
   x: TensorValue,
   threads: number,
   reps: number,
+  spin = false,
 ): Promise<{ native: number[]; ort: number[] }> {
   const native = new NativeRepeater(runtime, prog, [x], threads);
-  const { ort, session } = await openOrtSession(c.file, threads);
+  const { ort, session } = await openOrtSession(c.file, threads, { spin });
   try {
     const feeds = ortFeeds(ort, { [c.inputName]: x });
     const ortOnce = async () => {
@@ -247,14 +252,21 @@ async function interleaved(
     };
     for (let i = 0; i < 3; i++) await native.once(), await ortOnce();
     const n: number[] = [], o: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      if (i % 2) {
-        o.push(await ortOnce());
-        n.push(await native.once());
-      } else {
-        n.push(await native.once());
-        o.push(await ortOnce());
-      }
+    // with onnxruntime spinning (--ort-spin): blocks of 5 pairs' runs, each block's first run
+    // untimed (the other engine's idle threads may still spin on the cores)
+    const block = spin ? 5 : 1;
+    for (let i = 0; i < reps; i += block) {
+      const k = Math.min(block, reps - i);
+      const nativeRuns = async () => {
+        if (spin) await native.once();
+        for (let j = 0; j < k; j++) n.push(await native.once());
+      };
+      const ortRuns = async () => {
+        if (spin) await ortOnce();
+        for (let j = 0; j < k; j++) o.push(await ortOnce());
+      };
+      if ((i / block) % 2) await ortRuns(), await nativeRuns();
+      else await nativeRuns(), await ortRuns();
     }
     return { native: n, ort: o };
   } finally {
@@ -359,6 +371,8 @@ export interface ModelBenchOptions {
   /** Add the PyTorch models of build/torch-models. */
   torch?: boolean;
   vm?: boolean;
+  /** onnxruntime's idle threads spin (its default), the pairs then taken in blocks. */
+  ortSpin?: boolean;
   note?: (m: string) => void;
 }
 
@@ -406,7 +420,7 @@ export async function benchModels(opts: ModelBenchOptions = {}): Promise<ModelBe
     }
     for (const threads of opts.threads ?? [1]) {
       try {
-        const t = await interleaved(rt.native, prog, c, x, threads, reps);
+        const t = await interleaved(rt.native, prog, c, x, threads, reps, opts.ortSpin);
         const ratios = t.native.map((v, i) => v / t.ort[i]).sort((a, b) => a - b);
         const row: ModelBenchRow = {
           model: c.name,
@@ -493,6 +507,7 @@ if (import.meta.main) {
     gpt2: args.includes("--gpt2"),
     torch: args.includes("--torch"),
     vm: !args.includes("--no-vm"),
+    ortSpin: args.includes("--ort-spin"),
   });
   console.log(modelTable(rows));
   const json = opt("--json");

@@ -44,7 +44,8 @@ export interface OrtOptions {
 
 /**
  * An onnxruntime-node session of a model file with `threads` intra-op threads (sequential
- * execution, its own logging silenced); the caller releases it.
+ * execution, its own logging silenced, idle threads not spinning unless `opts.spin`); the caller
+ * releases it.
  *
  * @example
  * ```ts
@@ -55,6 +56,7 @@ export interface OrtOptions {
 export async function openOrtSession(
   modelPath: string,
   threads: number,
+  opts: { spin?: boolean } = {},
 ): Promise<{ ort: typeof OrtModule; session: OrtModule.InferenceSession }> {
   // loaded on first use: the native addon needs --allow-ffi, which only this engine requires
   const ort: typeof OrtModule = await import("onnxruntime-node");
@@ -67,10 +69,13 @@ export async function openOrtSession(
       interOpNumThreads: 1,
       executionMode: "sequential",
       logSeverityLevel: 4,
-      // no spinning once a run is over: the idle threads otherwise keep the cores busy and take
-      // them from the next process (the native runtime, in the benchmarks' interleaved pairs:
-      // resnet18 on 2 threads took 19.9 instead of 12.6 ms; onnxruntime itself 9.0 instead of 8.7)
-      extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+      // unless `spin` (onnxruntime's default), no spinning once a run is over: the idle threads
+      // otherwise keep the cores busy and take them from the next process (the native runtime,
+      // in the benchmarks' interleaved pairs: resnet18 on 2 threads took 19.9 instead of 12.6 ms;
+      // onnxruntime itself 9.0 instead of 8.7)
+      ...(opts.spin
+        ? {}
+        : { extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } } }),
     });
     return { ort, session };
   } catch (e) {
