@@ -1747,11 +1747,13 @@ AVX512 static void max_rows_avx512(const pool_geom *q, const float *x, const flo
 }
 #endif
 
-static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
+/* Planes [nc0, nc1) of a float pooling. */
+static void pool_planes_f32(const pool_geom *q, const float *x, float *y, int avg, idx nc0, idx nc1) {
   const idx plane = q->ID * q->IH * q->IW;
   idx lo, hi; /* the outputs whose W taps are all inside the input */
   valid_range(-q->PW, q->SW, q->IW - (q->KW - 1) * q->DW, q->OW, &lo, &hi);
-  for (idx nc = 0; nc < q->NC; nc++, x += plane) {
+  x += nc0 * plane, y += nc0 * q->OD * q->OH * q->OW;
+  for (idx nc = nc0; nc < nc1; nc++, x += plane) {
     for (idx od = 0; od < q->OD; od++) {
       for (idx oh = 0; oh < q->OH; oh++, y += q->OW) {
         idx d0, d1, h0, h1;
@@ -1797,6 +1799,28 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
       }
     }
   }
+}
+
+typedef struct pool_job {
+  const pool_geom *q;
+  const float *x;
+  float *y;
+  int avg;
+  idx per; /* planes per item */
+} pool_job;
+
+static void pool_item(void *ctx, size_t item) {
+  const pool_job *j = ctx;
+  const idx nc0 = (idx)item * j->per, nc1 = nc0 + j->per < j->q->NC ? nc0 + j->per : j->q->NC;
+  pool_planes_f32(j->q, j->x, j->y, j->avg, nc0, nc1);
+}
+
+/* Each plane (n, c) is pooled on its own: blocks of planes are the threads' items. */
+static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
+  const idx items = 4 * (idx)opml_threads(), per = (q->NC + items - 1) / items;
+  pool_job j = {q, x, y, avg, per > 0 ? per : 1};
+  const size_t work = (size_t)q->NC * (size_t)(q->OD * q->OH * q->OW) * (size_t)(q->KD * q->KH * q->KW);
+  opml_parallel((size_t)((q->NC + j.per - 1) / j.per), work, pool_item, &j);
   return OPML_OK;
 }
 
