@@ -103,51 +103,42 @@ __attribute__((target("avx512f"))) static void resize_row_avx512(const resize_ta
 }
 #endif
 
-static int k_resize(const opml_node *nd) {
-  const opml_tensor *X = nd->in[0];
-  opml_tensor *Y = nd->out[0];
-  if (X->dtype != Y->dtype) return OPML_EDTYPE;
-  if (nd->n_ints < 1) return OPML_EATTR;
-  const idx r = nd->ints[0];
-  if (r < 1 || r > OPML_MAX_RANK || nd->n_ints < 2 + 3 * (uint32_t)r) return OPML_EATTR;
-  const int64_t *in = nd->ints + 1, *out = in + r, *T = out + r;
-  const int weighted = nd->ints[1 + 3 * r] != 0;
-  if (weighted && X->dtype != DT_FLOAT) return OPML_EDTYPE;
-  /* the table of axis a starts at tab[a] (ints and floats share the index) */
-  idx tab[OPML_MAX_RANK], istr[OPML_MAX_RANK], pos = 2 + 3 * r, isize = 1, osize = 1;
-  for (idx a = r - 1; a >= 0; a--) istr[a] = isize, isize *= in[a];
-  for (idx a = 0; a < r; a++) {
-    if (T[a] < 1 || out[a] != Y->dims[a] || in[a] != X->dims[a]) return OPML_EATTR;
-    tab[a] = pos;
-    pos += out[a] * T[a];
-    osize *= out[a];
-  }
-  if ((idx)nd->n_ints != pos || (idx)nd->n_floats != pos - (2 + 3 * r) + 1) return OPML_EATTR;
-  if (isize != X->size || osize != Y->size) return OPML_EATTR;
-  const int64_t *ti = nd->ints;
-  const idx base = 2 + 3 * r; /* the weight of ti[k] is floats[1 + k - base] */
-  for (idx a = 0; a < r; a++) {
-    for (idx k = tab[a]; k < tab[a] + out[a] * T[a]; k++) {
-      if (ti[k] < -2 || ti[k] >= in[a]) return OPML_EATTR;
-    }
-  }
-  const size_t es = opml_dtype_size(X->dtype);
-  /* Row by row along the last axis L: the taps of the leading axes (their offsets and weight
-   * products, left to right, in odometer order) are shared by the row; each output then adds,
-   * per leading tap in that order, its own last-axis taps: the odometer's sequence exactly. */
-  const idx L = r - 1, TL = T[L], OL = out[L];
-  idx ncomb = 1;
-  for (idx a = 0; a < L; a++) ncomb *= T[a];
-  idx *coff = opml_alloc((size_t)ncomb * (sizeof(idx) + sizeof(float)));
-  if (!coff) return OPML_ENOMEM;
-  float *cw = (float *)(coff + ncomb);
+typedef struct resize_job {
+  const opml_node *nd;
+  const opml_tensor *X;
+  opml_tensor *Y;
+  idx r;
+  const int64_t *in, *out, *T, *ti;
+  idx tab[OPML_MAX_RANK], istr[OPML_MAX_RANK];
+  int weighted;
+  size_t es;
+  idx base, ncomb, per;
+  int failed;
 #if defined(OPML_X86)
+  int vec;
   resize_tabs rt;
-  const int vec = weighted && opml_use_avx512() && in[L] < INT32_MAX &&
-                  resize_tabs_make(&rt, ti + tab[L], nd->floats + 1 + tab[L] - base, OL, TL, in[L]);
 #endif
+} resize_job;
+
+/* Output rows [row0, row1) along the last axis. */
+static void resize_rows(resize_job *jb, idx row0, idx row1) {
+  const opml_node *nd = jb->nd;
+  const opml_tensor *X = jb->X;
+  opml_tensor *Y = jb->Y;
+  const int64_t *out = jb->out, *T = jb->T, *ti = jb->ti;
+  const idx *tab = jb->tab, *istr = jb->istr, base = jb->base, ncomb = jb->ncomb;
+  const int weighted = jb->weighted;
+  const size_t es = jb->es;
+  const idx L = jb->r - 1, TL = T[L], OL = out[L];
+  idx *coff = opml_alloc((size_t)ncomb * (sizeof(idx) + sizeof(float)));
+  if (!coff) {
+    jb->failed = 1;
+    return;
+  }
+  float *cw = (float *)(coff + ncomb);
   idx o[OPML_MAX_RANK] = {0}, t[OPML_MAX_RANK];
-  for (idx j0 = 0; j0 < osize; j0 += OL) {
+  for (idx a = L - 1, rr = row0; a >= 0; a--) o[a] = rr % out[a], rr /= out[a]; /* row0's index */
+  for (idx j0 = row0 * OL; j0 < row1 * OL; j0 += OL) {
     int extrap = 0;
     for (idx a = 0; a < L; a++) extrap |= ti[tab[a] + o[a] * T[a]] == -2;
     idx nc = 0; /* the leading taps with every index inside the input */
@@ -189,8 +180,8 @@ static int k_resize(const opml_node *nd) {
       const float *x = X->data;
       float *y = (float *)Y->data + j0;
 #if defined(OPML_X86)
-      if (vec && !extrap) {
-        resize_row_avx512(&rt, x, y, coff, cw, nc, L != 0, nd->floats[0]);
+      if (jb->vec && !extrap) {
+        resize_row_avx512(&jb->rt, x, y, coff, cw, nc, L != 0, nd->floats[0]);
       } else
 #endif
       for (idx j = 0; j < OL; j++) {
@@ -211,11 +202,65 @@ static int k_resize(const opml_node *nd) {
     }
     for (idx a = L - 1; a >= 0 && ++o[a] == out[a]; a--) o[a] = 0;
   }
-#if defined(OPML_X86)
-  if (vec) opml_free(rt.tap);
-#endif
   opml_free(coff);
-  return OPML_OK;
+}
+
+static void resize_item(void *ctx, size_t item) {
+  resize_job *j = ctx;
+  const idx rows = j->Y->size / j->out[j->r - 1], r0 = (idx)item * j->per;
+  resize_rows(j, r0, r0 + j->per < rows ? r0 + j->per : rows);
+}
+
+static int k_resize(const opml_node *nd) {
+  const opml_tensor *X = nd->in[0];
+  opml_tensor *Y = nd->out[0];
+  if (X->dtype != Y->dtype) return OPML_EDTYPE;
+  if (nd->n_ints < 1) return OPML_EATTR;
+  const idx r = nd->ints[0];
+  if (r < 1 || r > OPML_MAX_RANK || nd->n_ints < 2 + 3 * (uint32_t)r) return OPML_EATTR;
+  const int64_t *in = nd->ints + 1, *out = in + r, *T = out + r;
+  const int weighted = nd->ints[1 + 3 * r] != 0;
+  if (weighted && X->dtype != DT_FLOAT) return OPML_EDTYPE;
+  /* the table of axis a starts at tab[a] (ints and floats share the index) */
+  idx tab[OPML_MAX_RANK], istr[OPML_MAX_RANK], pos = 2 + 3 * r, isize = 1, osize = 1;
+  for (idx a = r - 1; a >= 0; a--) istr[a] = isize, isize *= in[a];
+  for (idx a = 0; a < r; a++) {
+    if (T[a] < 1 || out[a] != Y->dims[a] || in[a] != X->dims[a]) return OPML_EATTR;
+    tab[a] = pos;
+    pos += out[a] * T[a];
+    osize *= out[a];
+  }
+  if ((idx)nd->n_ints != pos || (idx)nd->n_floats != pos - (2 + 3 * r) + 1) return OPML_EATTR;
+  if (isize != X->size || osize != Y->size) return OPML_EATTR;
+  const int64_t *ti = nd->ints;
+  const idx base = 2 + 3 * r; /* the weight of ti[k] is floats[1 + k - base] */
+  for (idx a = 0; a < r; a++) {
+    for (idx k = tab[a]; k < tab[a] + out[a] * T[a]; k++) {
+      if (ti[k] < -2 || ti[k] >= in[a]) return OPML_EATTR;
+    }
+  }
+  const size_t es = opml_dtype_size(X->dtype);
+  /* Row by row along the last axis L (rows in blocks on the pool's threads): the taps of the
+   * leading axes (their offsets and weight products, left to right, in odometer order) are
+   * shared by the row; each output then adds, per leading tap in that order, its own last-axis
+   * taps: the odometer's sequence exactly. */
+  if (!osize) return OPML_OK;
+  resize_job j = {nd, X, Y, r, in, out, T, ti, {0}, {0}, weighted, es, base, 1, 0, 0};
+  for (idx a = 0; a < r; a++) j.tab[a] = tab[a], j.istr[a] = istr[a];
+  for (idx a = 0; a < r - 1; a++) j.ncomb *= T[a];
+#if defined(OPML_X86)
+  const idx L = r - 1;
+  j.vec = weighted && opml_use_avx512() && in[L] < INT32_MAX &&
+          resize_tabs_make(&j.rt, ti + tab[L], nd->floats + 1 + tab[L] - base, out[L], T[L], in[L]);
+#endif
+  const idx rows = osize / out[r - 1], items = 4 * (idx)opml_threads();
+  j.per = rows < items ? 1 : (rows + items - 1) / items;
+  opml_parallel(rows ? (size_t)((rows + j.per - 1) / j.per) : 0, (size_t)osize * (size_t)(j.ncomb * T[r - 1]) * 4,
+                resize_item, &j);
+#if defined(OPML_X86)
+  if (j.vec) opml_free(j.rt.tap);
+#endif
+  return j.failed ? OPML_ENOMEM : OPML_OK;
 }
 
 /* --- DepthToSpace and SpaceToDepth -------------------------------------------------------- */
