@@ -411,6 +411,14 @@ void opml_keccak_set_runner(opml_keccak_runner run, unsigned threads, size_t min
 }
 #endif
 
+void opml_keccak_pairs(const uint8_t *in, uint8_t *out, size_t n) {
+#if OPML_KECCAK64
+  hash_level(in, out, n);
+#else
+  for (size_t i = 0; i < n; i++) opml_keccak_pair(in + 64 * i, in + 64 * i + 32, out + 32 * i);
+#endif
+}
+
 void opml_merkle_data_root(const uint8_t *data, size_t n, uint8_t out[32]) {
 #if OPML_KECCAK_THREADS
   if (merkle_data_root_parallel(data, n, out)) return;

@@ -61,6 +61,9 @@ void opml_keccak_final(opml_keccak_ctx *c, uint8_t out[32]);
 void opml_keccak256(const uint8_t *data, size_t n, uint8_t out[32]);
 /* keccak256(left || right) of two 32-byte nodes, without the sponge's byte loop (out may alias). */
 void opml_keccak_pair(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]);
+/* n pair hashes: out + 32 i = keccak256(the 64 bytes at in + 64 i), natively eight at a time
+ * (out may be in). */
+void opml_keccak_pairs(const uint8_t *in, uint8_t *out, size_t n);
 /* The preimage oracle's keccak key: keccak256(data) with its first byte set to 2. */
 void opml_keccak_key(const uint8_t *data, size_t n, uint8_t out[32]);
 

@@ -43,6 +43,9 @@ typedef struct native_io {
   uint32_t tamper;   /* 1-based node whose first output gets one bit flipped; 0: none */
   opml_table table;  /* phase-1 table, kept when states or checker data are asked for */
   int track;
+  /* states: the table's paths rehashed after the run, all nodes' at once (phase1.h); not with
+   * --checker-data (its table is read mid-run) nor OPML_STATES=serial (node by node, for tests) */
+  int defer;
   uint8_t program_key[32];
   uint8_t *states;   /* S_0 .. S_(N+1), 32 bytes each, or NULL */
 } native_io;
@@ -138,6 +141,10 @@ static int after_node(void *ctx, opml_program *p, uint32_t i) {
     uint8_t *b = t->data;
     uint16_t probe = 1;
     b[*(uint8_t *)&probe ? 0 : es - 1] ^= 1; /* the lowest bit of the first element */
+  }
+  if (io->defer) {
+    if (opml_table_defer_node(&io->table, p, i)) die("out of memory", 0);
+    return 0;
   }
   if (io->track) {
     opml_table_add_node(&io->table, p, i);
@@ -364,6 +371,8 @@ int main(int argc, char **argv) {
   }
   io.tamper = tamper;
   io.track = states_file || has_range;
+  const char *sm = getenv("OPML_STATES");
+  io.defer = states_file && !has_range && !(sm && !strcmp(sm, "serial"));
   /* the task's keys (S_0's ingredients): the program key and the inputs' data keys */
   uint8_t *input_keys = calloc(prog.n_inputs + 1, 32);
   if (io.track) {
@@ -399,6 +408,7 @@ int main(int argc, char **argv) {
     }
     opml_parallel_begin();
     if (opml_program_run(&prog, &oio, err, sizeof err)) die(err, 0);
+    if (io.defer && opml_table_defer_states(&io.table, io.program_key, 0, n, io.states)) die("out of memory", 0);
     if (io.states) {
       uint8_t okey[32];
       opml_output_key(&io.table, &prog, okey);

@@ -141,7 +141,7 @@ function checkTable(m: Model, a: number, data: CheckerData, sa: Uint8Array) {
 for (const m of MODELS_UNDER_TEST) {
   const n = m.prog.program.nodes.length;
 
-  Deno.test(`${m.name}: native states are deterministic; S_0 and S_(N+1) match TypeScript; --tamper`, async () => {
+  Deno.test(`${m.name}: native states are deterministic, deferred = node by node; S_0 and S_(N+1) match TypeScript; --tamper`, async () => {
     const rt = await runtime;
     const { honest, outputs } = await honestRun(m);
     assertEquals(honest.length, n + 2);
@@ -156,6 +156,11 @@ for (const m of MODELS_UNDER_TEST) {
       hex(honest[n + 1]),
       hex(stateHash(m.prog.key, n + 1, keyOfKeys(outputs.map(tensorKey)))),
     );
+    // the table's paths rehashed after the run (eight pairs at a time) against node by node
+    const serial =
+      (await runNative(rt.native, m.prog, m.inputs, { states: true, env: { OPML_STATES: "serial" } }))
+        .states!;
+    assertEquals(honest.map(hex), serial.map(hex), "deferred states differ from node-by-node ones");
     const k = Math.ceil(n / 2);
     const bad = (await runNative(rt.native, m.prog, m.inputs, { states: true, tamper: k })).states!;
     for (let i = 0; i <= n; i++) {
