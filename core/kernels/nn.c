@@ -1826,6 +1826,42 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
 
 /* 8-bit MaxPool without indices: pool_f32's order and edges, for integer values (an empty
  * window gives 0, as the general path does). */
+#ifdef NN_AVX2
+/* pool_max_T's outputs from a to at most b of a row (stride 1 or 2, every W tap inside the
+ * input) 16 at a time in 32-bit lanes (AVX-512 F: bytes widened, the maximum taken, narrowed
+ * back; an integer maximum, so the taps' order does not matter), while the block's furthest read
+ * stays before x_end. Returns the first output left to the scalar loop. */
+AVX512 static idx max_rows_bytes(const pool_geom *q, const uint8_t *x, const uint8_t *x_end, uint8_t *y, int sgn,
+                                 idx od, idx oh, idx d0, idx d1, idx h0, idx h1, idx a, idx b) {
+  const idx last = ((od * q->SD - q->PD + (d1 - 1) * q->DD) * q->IH + oh * q->SH - q->PH + (h1 - 1) * q->DH) * q->IW -
+                   q->PW + (q->KW - 1) * q->DW;
+  idx ow0 = a;
+  for (; ow0 + 16 <= b && x + last + ow0 * q->SW + 16 * q->SW <= x_end; ow0 += 16) {
+    __m512i m = _mm512_set1_epi32(sgn ? -128 : 0);
+    for (idx kd = d0; kd < d1; kd++) {
+      const idx id = od * q->SD - q->PD + kd * q->DD;
+      for (idx kh = h0; kh < h1; kh++) {
+        const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+        for (idx kw = 0; kw < q->KW; kw++) {
+          const uint8_t *p = x + row + kw * q->DW + ow0 * q->SW;
+          __m512i v;
+          if (q->SW == 1) {
+            const __m128i b16 = _mm_loadu_si128((const __m128i *)p);
+            v = sgn ? _mm512_cvtepi8_epi32(b16) : _mm512_cvtepu8_epi32(b16);
+          } else { /* the even bytes: the low byte of each of 16 little-endian 16-bit words */
+            v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
+            v = sgn ? _mm512_srai_epi32(_mm512_slli_epi32(v, 24), 24) : _mm512_and_si512(v, _mm512_set1_epi32(0xFF));
+          }
+          m = _mm512_max_epi32(m, v);
+        }
+      }
+    }
+    _mm_storeu_si128((__m128i *)(y + ow0), _mm512_cvtepi32_epi8(m));
+  }
+  return ow0;
+}
+#endif
+
 #define POOL_MAX_INT(T)                                                                           \
   static T pool_one_##T(const pool_geom *q, const T *x, idx od, idx oh, idx ow) {                 \
     idx d0, d1, h0, h1, w0, w1;                                                                   \
@@ -1856,9 +1892,11 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
           idx d0, d1, h0, h1;                                                                     \
           taps(od, q->SD, q->PD, q->DD, q->KD, 0, q->ID, &d0, &d1);                               \
           taps(oh, q->SH, q->PH, q->DH, q->KH, 0, q->IH, &h0, &h1);                               \
-          const idx a = d0 < d1 && h0 < h1 ? lo : q->OW, b = d0 < d1 && h0 < h1 ? hi : q->OW;     \
+          idx a = d0 < d1 && h0 < h1 ? lo : q->OW;                                                \
+          const idx b = d0 < d1 && h0 < h1 ? hi : q->OW;                                          \
           for (idx ow = 0; ow < a; ow++) y[ow] = pool_one_##T(q, x, od, oh, ow);                  \
           for (idx ow = b; ow < q->OW; ow++) y[ow] = pool_one_##T(q, x, od, oh, ow);              \
+          POOL_MAX_VEC(T)                                                                         \
           int first = 1;                                                                          \
           for (idx kd = d0; kd < d1; kd++) {                                                      \
             const idx id = od * q->SD - q->PD + kd * q->DD;                                       \
@@ -1879,9 +1917,19 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
     }                                                                                             \
     return OPML_OK;                                                                               \
   }
+#ifdef NN_AVX2
+#define POOL_MAX_VEC(T)                                                                           \
+  if (a < b && (q->SW == 1 || q->SW == 2) && opml_use_avx512()) {                                 \
+    a = max_rows_bytes(q, (const uint8_t *)x, (const uint8_t *)(x + plane), (uint8_t *)y, (T)-1 < 0, od, oh, d0, d1, \
+                       h0, h1, a, b);                                                             \
+  }
+#else
+#define POOL_MAX_VEC(T)
+#endif
 POOL_MAX_INT(uint8_t)
 POOL_MAX_INT(int8_t)
 #undef POOL_MAX_INT
+#undef POOL_MAX_VEC
 
 static int k_maxpool(const opml_node *nd) {
   pool_geom q;

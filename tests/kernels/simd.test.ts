@@ -853,7 +853,7 @@ Deno.test("simd: float Add, Sub, Mul, Div (AVX-512 loops, broadcasts, tails, spe
   }
 });
 
-Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plain C = qemu", async () => {
+Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0; uint8 and int8) = plain C = qemu", async () => {
   // [H, W, kernel, stride, pad, dilation, ceil]
   const cases: number[][] = [
     [9, 40, 3, 1, 1, 1, 0], // 40 columns: 16 + 16 + 8 (last chunk masked at the plane's end)
@@ -872,18 +872,22 @@ Deno.test("simd: MaxPool rows (16 lanes, strides 1 and 2, tails, NaN, -0) = plai
       v[i] = i % 2 ? NaN : -0, v[i + 1] = 0, v[i + 2] = i % 3 ? -0 : 0;
     }
     for (let i = 5; i < v.length; i += 101) v.fill(-5, i, i + 20);
-    await sameQ({
-      opType: "MaxPool",
-      opset: 12,
-      inputs: [inp("x", x)],
-      attrs: {
-        kernel_shape: [k, k],
-        strides: [s, s],
-        pads: [p, p, p, p],
-        dilations: [d, d],
-        ceil_mode: ceil,
-      },
-    });
+    const attrs = {
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [p, p, p, p],
+      dilations: [d, d],
+      ceil_mode: ceil,
+    };
+    await sameQ({ opType: "MaxPool", opset: 12, inputs: [inp("x", x)], attrs });
+    // bytes (16 lanes of 32 bits natively): the whole range of each type, extremes in runs
+    for (const dt of [DType.uint8, DType.int8]) {
+      const b = randomInts(rng, dt, [2, 3, H, W]);
+      const [lo, hi] = dt === DType.uint8 ? [0, 255] : [-128, 127];
+      const bv = b.data as Uint8Array | Int8Array;
+      for (let i = 3; i < bv.length; i += 53) bv.fill(i % 2 ? hi : lo, i, i + 7);
+      await sameQ({ opType: "MaxPool", opset: 12, inputs: [inp("x", b)], attrs });
+    }
   }
 });
 
