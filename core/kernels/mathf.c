@@ -357,6 +357,8 @@ MATHF_LANES(16)
 #define AS_F(u) ((VF)(u))
 #define SEL(m, a, b) AS_F((AS_U(a) & (VU)(m)) | (AS_U(b) & ~(VU)(m))) /* m: lanes of -1 or 0 */
 #define MATHF_ARRAYS 1 /* mathf_expf.h then defines expf_n, sigmoidf_n, tanhf_n and erff_n too */
+/* (scheduling before register allocation interleaves the array loops' two vectors) */
+#define MATHF_SCHED __attribute__((optimize("schedule-insns", "sched-pressure")))
 
 #define VF vf8
 #define VI vi8
@@ -376,6 +378,7 @@ MATHF_LANES(16)
 #define ATTR __attribute__((target("avx512f")))
 #include "mathf_expf.h"
 #undef MATHF_ARRAYS
+#undef MATHF_SCHED
 #undef SEL
 #undef F
 #undef U
