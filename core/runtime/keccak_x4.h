@@ -99,7 +99,7 @@ X4_TARGET static void hash64_x4(const uint8_t *in[4], uint8_t *out[4]) {
 
 /* out[j] = keccak256(the 64 bytes at in + 64 j) for j < 8 (the 8 pairs of a Merkle level are
  * contiguous); out may alias in (all are read first, and out + 32 j <= in + 64 j). */
-X8_TARGET __attribute__((noinline)) static void hash64_x8(const uint8_t *in, uint8_t *out) {
+X8_TARGET static void hash64_x8(const uint8_t *in, uint8_t *out) {
   const __m512i idx = _mm512_setr_epi64(0, 64, 128, 192, 256, 320, 384, 448);
   __m512i a00 = _mm512_i64gather_epi64(idx, in, 1), a10 = _mm512_i64gather_epi64(idx, in + 8, 1);
   __m512i a20 = _mm512_i64gather_epi64(idx, in + 16, 1), a30 = _mm512_i64gather_epi64(idx, in + 24, 1);
@@ -109,17 +109,13 @@ X8_TARGET __attribute__((noinline)) static void hash64_x8(const uint8_t *in, uin
   __m512i a02 = a41, a12 = a41, a22 = a41, a32 = a41, a42 = a41, a03 = a41;
   __m512i a13 = _mm512_set1_epi64((long long)0x8000000000000000ull); /* pad: byte 135 = 0x80 */
   __m512i a23 = a41, a33 = a41, a43 = a41, a04 = a41, a14 = a41, a24 = a41, a34 = a41, a44 = a41;
-  /* unrolled: each round's lanes stay in the registers the previous round left them in (a loop
-   * moved all 25 back at every iteration) */
-#pragma GCC unroll 24
   for (int r = 0; r < 24; r++) {
     const __m512i c0 = X8_XOR3(X8_XOR3(a00, a01, a02), a03, a04), c1 = X8_XOR3(X8_XOR3(a10, a11, a12), a13, a14);
     const __m512i c2 = X8_XOR3(X8_XOR3(a20, a21, a22), a23, a24), c3 = X8_XOR3(X8_XOR3(a30, a31, a32), a33, a34);
     const __m512i c4 = X8_XOR3(X8_XOR3(a40, a41, a42), a43, a44);
-    /* (in an order that frees the c's early: 25 lanes + 6 live registers at most, no spills) */
-    const __m512i d0 = _mm512_xor_si512(c4, X8_ROL(c1, 1)), d2 = _mm512_xor_si512(c1, X8_ROL(c3, 1));
-    const __m512i d4 = _mm512_xor_si512(c3, X8_ROL(c0, 1)), d1 = _mm512_xor_si512(c0, X8_ROL(c2, 1));
-    const __m512i d3 = _mm512_xor_si512(c2, X8_ROL(c4, 1));
+    const __m512i d0 = _mm512_xor_si512(c4, X8_ROL(c1, 1)), d1 = _mm512_xor_si512(c0, X8_ROL(c2, 1));
+    const __m512i d2 = _mm512_xor_si512(c1, X8_ROL(c3, 1)), d3 = _mm512_xor_si512(c2, X8_ROL(c4, 1));
+    const __m512i d4 = _mm512_xor_si512(c3, X8_ROL(c0, 1));
     const __m512i b00 = _mm512_xor_si512(a00, d0), b13 = X8_ROL(_mm512_xor_si512(a01, d0), 36);
     const __m512i b21 = X8_ROL(_mm512_xor_si512(a02, d0), 3), b34 = X8_ROL(_mm512_xor_si512(a03, d0), 41);
     const __m512i b42 = X8_ROL(_mm512_xor_si512(a04, d0), 18), b02 = X8_ROL(_mm512_xor_si512(a10, d1), 1);
