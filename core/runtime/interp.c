@@ -281,7 +281,8 @@ static void release(opml_ptensor *t) {
 
 /* opml_io.alias_copies: node i, a Copy, gives its output out the buffer of its input when that
  * input is an activation of the same size that no later node reads (the kernel then copies
- * nothing). The input keeps the pointer, no longer owning it, until it is released after the
+ * nothing); so does a Relu/Clip fused into the Conv before it (opml_io.fuse: the buffer holds
+ * its result already). The input keeps the pointer, no longer owning it, until it is released after the
  * node, so after_node sees both with the same bytes. 1 iff taken. */
 static int take_dying_input(opml_program *p, const opml_pnode *nd, uint32_t i, opml_ptensor *out) {
   if (nd->n_in < 1 || nd->in_ids[0] < 0) return 0;
