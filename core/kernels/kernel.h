@@ -62,6 +62,15 @@ typedef struct opml_tensor {
   void *data;                    /* size * dtype_size(dtype) bytes, host byte order */
 } opml_tensor;
 
+/* What the native interpreter fused into a node's stores (interp.c, fusable_tail; only Conv
+ * takes one): each float output y becomes f(y's canonical NaN), then the canonical NaN again,
+ * the bits that the node, the NaN pass and the fused node give in turn. f: Clip(lo, hi) (a Relu
+ * as [+0, +inf]), or with hardswish HardSwish (math.c's expression). */
+typedef struct opml_epilogue {
+  int hardswish;
+  float lo, hi;
+} opml_epilogue;
+
 typedef struct opml_node {
   uint16_t op;                   /* OP_* code (ops.h, generated from core/compiler/ops/schema.ts) */
   uint8_t n_in, n_out;
@@ -71,10 +80,7 @@ typedef struct opml_node {
   uint32_t n_ints;
   const float *floats;           /* the op's normalised float attributes */
   uint32_t n_floats;
-  /* NULL, or {lo, hi}: a Clip (a Relu as {+0, +inf}) that the native interpreter fused into this
-   * node's stores (interp.c, fusable_clip; only Conv takes one): each float output y becomes
-   * Clip(y's canonical NaN), the bits the node, the NaN pass and the Clip node give in turn. */
-  const float *clip;
+  const opml_epilogue *epi; /* NULL, or a node fused into this one's stores (above) */
 } opml_node;
 
 /* Returns 0 on success, or an OPML_E* code (the interpreter reports the node by name). */

@@ -52,19 +52,27 @@ typedef struct mm_args {
   struct bpack *bp;   /* B's panels packed once per process (bpack_use), or NULL */
   const idx *boff;    /* conv_grid's tiles: B's row k at b + boff[k] */
 #endif
-  const float *clip;  /* NULL, or a fused Clip {lo, hi} after the epilogue (opml_node.clip) */
+  const opml_epilogue *epi; /* NULL, or a fused node after the epilogue (opml_node.epi) */
 } mm_args;
 
-/* A fused Clip (opml_node.clip) of one output: a NaN becomes the canonical one (the
- * interpreter's NaN pass), then Clip's expression (elementwise.c: NaN passes, -0 stays). */
-static inline float clip1(const float *cl, float v) {
+/* A fused node (opml_node.epi) on one output: a NaN becomes the canonical one (the
+ * interpreter's NaN pass), then Clip's expression (elementwise.c: NaN passes, -0 stays) or
+ * HardSwish's (math.c: v * fmax_(0, fmin_(1, v / 6 + 0.5)), its NaN made canonical again). */
+static inline float epi1(const opml_epilogue *e, float v) {
   if (v != v) return opml_bits_f32(0x7fc00000u);
-  const float t = v < cl[0] ? cl[0] : v;
-  return t > cl[1] ? cl[1] : t;
+  if (e->hardswish) {
+    float u = v * (1.0f / 6.0f) + 0.5f;
+    u = 1.0f < u ? 1.0f : u;
+    u = 0.0f > u ? 0.0f : u;
+    u = v * u;
+    return u != u ? opml_bits_f32(0x7fc00000u) : u;
+  }
+  const float t = v < e->lo ? e->lo : v;
+  return t > e->hi ? e->hi : t;
 }
 
-/* clip1 over n outputs in place. */
-static void clip_run(const float *cl, float *y, idx n);
+/* epi1 over n outputs in place. */
+static void epi_run(const opml_epilogue *e, float *y, idx n);
 
 /* acc[r*NR + j] = sum_k A(r,k) * b[k*ldb + j] for the rows r < ROWS at arow[0..ROWS). The
  * loops are unrolled so that the ROWS x NR accumulators stay in registers. */
@@ -147,7 +155,7 @@ static void col_8(idx K, const float *a, const idx *arow, const idx *acol, const
   for (int r = 0; r < 8; r++) acc[r * NR] = s[r];
 }
 
-/* C(i0 + r, j0 + j) = epilogue(acc[r * ld + j]) for r < mr, j < nr (then clip1, in
+/* C(i0 + r, j0 + j) = epilogue(acc[r * ld + j]) for r < mr, j < nr (then epi1, in
  * store_tile_ld). */
 static void store_tile_raw(const mm_args *g, const float *acc, idx ld, idx i0, idx mr, idx j0, idx nr) {
   const idx cs = g->c_cs, bcs = g->bias_cs;
@@ -202,13 +210,13 @@ static void store_tile_raw(const mm_args *g, const float *acc, idx ld, idx i0, i
 
 static void store_tile_ld(const mm_args *g, const float *acc, idx ld, idx i0, idx mr, idx j0, idx nr) {
   store_tile_raw(g, acc, ld, i0, mr, j0, nr);
-  if (!g->clip) return;
+  if (!g->epi) return;
   for (idx r = 0; r < mr; r++) {
     float *c = g->c + (i0 + r) * g->c_rs + j0 * g->c_cs;
     if (g->c_cs == 1) {
-      clip_run(g->clip, c, nr);
+      epi_run(g->epi, c, nr);
     } else {
-      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = clip1(g->clip, c[j * g->c_cs]);
+      for (idx j = 0; j < nr; j++) c[j * g->c_cs] = epi1(g->epi, c[j * g->c_cs]);
     }
   }
 }
@@ -281,25 +289,46 @@ static void mm_panel(mm_job *job, idx j0, idx i0, idx i1) {
 #define AVX512 __attribute__((target("avx512f")))
 #define WR 32 /* columns of the widest tile */
 
-/* clip1 in 16 and 8 lanes: the same comparisons per lane (ordered: false for NaN). */
-AVX512 static inline __m512 clip16(const float *cl, __m512 v) {
-  const __m512 lo = _mm512_set1_ps(cl[0]), hi = _mm512_set1_ps(cl[1]);
-  v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v, _mm512_castsi512_ps(_mm512_set1_epi32(0x7fc00000)));
+/* epi1 in 16 and 8 lanes: the same operations and comparisons per lane (ordered: false for
+ * NaN). */
+AVX512 static inline __m512 canon16(__m512 v) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v, _mm512_castsi512_ps(_mm512_set1_epi32(0x7fc00000)));
+}
+AVX512 static inline __m512 epi16(const opml_epilogue *e, __m512 v) {
+  v = canon16(v);
+  if (e->hardswish) {
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    __m512 u = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.0f / 6.0f)), _mm512_set1_ps(0.5f));
+    u = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(one, u, _CMP_LT_OQ), u, one);
+    u = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(zero, u, _CMP_GT_OQ), u, zero);
+    return canon16(_mm512_mul_ps(v, u));
+  }
+  const __m512 lo = _mm512_set1_ps(e->lo), hi = _mm512_set1_ps(e->hi);
   const __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), v, lo);
   return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, hi, _CMP_GT_OQ), t, hi);
 }
-__attribute__((target("avx2"))) static inline __m256 clip8(const float *cl, __m256 v) {
-  const __m256 lo = _mm256_set1_ps(cl[0]), hi = _mm256_set1_ps(cl[1]);
-  v = _mm256_blendv_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000)), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+__attribute__((target("avx2"))) static inline __m256 canon8(__m256 v) {
+  return _mm256_blendv_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000)), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+}
+__attribute__((target("avx2"))) static inline __m256 epi8(const opml_epilogue *e, __m256 v) {
+  v = canon8(v);
+  if (e->hardswish) {
+    const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+    __m256 u = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.0f / 6.0f)), _mm256_set1_ps(0.5f));
+    u = _mm256_blendv_ps(u, one, _mm256_cmp_ps(one, u, _CMP_LT_OQ));
+    u = _mm256_blendv_ps(u, zero, _mm256_cmp_ps(zero, u, _CMP_GT_OQ));
+    return canon8(_mm256_mul_ps(v, u));
+  }
+  const __m256 lo = _mm256_set1_ps(e->lo), hi = _mm256_set1_ps(e->hi);
   const __m256 t = _mm256_blendv_ps(v, lo, _mm256_cmp_ps(v, lo, _CMP_LT_OQ));
   return _mm256_blendv_ps(t, hi, _mm256_cmp_ps(t, hi, _CMP_GT_OQ));
 }
-AVX512 static void clip_run_avx512(const float *cl, float *y, idx n) {
+AVX512 static void epi_run_avx512(const opml_epilogue *e, float *y, idx n) {
   idx i = 0;
-  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, clip16(cl, _mm512_loadu_ps(y + i)));
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, epi16(e, _mm512_loadu_ps(y + i)));
   if (i < n) {
     const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
-    _mm512_mask_storeu_ps(y + i, m, clip16(cl, _mm512_maskz_loadu_ps(m, y + i)));
+    _mm512_mask_storeu_ps(y + i, m, epi16(e, _mm512_maskz_loadu_ps(m, y + i)));
   }
 }
 
@@ -316,7 +345,7 @@ AVX512 static inline __attribute__((always_inline)) void wide_store(const mm_arg
           const float *bi = g->bias + (i0 + r) * g->bias_rs + (j0 + 16 * h) * bcs;
           y = _mm512_add_ps(y, !bcs ? _mm512_set1_ps(*bi) : m == 0xFFFF ? _mm512_loadu_ps(bi) : _mm512_maskz_loadu_ps(m, bi));
         }
-        if (g->clip) y = clip16(g->clip, y);
+        if (g->epi) y = epi16(g->epi, y);
         if (m == 0xFFFF) { /* (masked loads and stores are slow: WTILE) */
           _mm512_storeu_ps(cr + 16 * h, y);
         } else {
@@ -348,7 +377,7 @@ AVX512 static inline __attribute__((always_inline)) void wide_store(const mm_arg
         for (idx l = 0; l < 8 && jb - j0 + l < nr; l++) {
           __m256 y = u[l];
           if (g->bias) y = _mm256_add_ps(y, _mm256_set1_ps(g->bias[(jb + l) * g->bias_cs]));
-          if (g->clip) y = clip8(g->clip, y);
+          if (g->epi) y = epi8(g->epi, y);
           _mm256_storeu_ps(g->c + (jb + l) * g->c_cs + i0, y);
         }
       }
@@ -790,14 +819,14 @@ static int k_gemm(const opml_node *nd) {
  * second use (pointwise: X^T W^T; others: conv_rows), and a padded grid for stride-1 2-D
  * convolutions to few channels (conv_grid); both add every tap (the full sequence). */
 
-static void clip_run(const float *cl, float *y, idx n) {
+static void epi_run(const opml_epilogue *e, float *y, idx n) {
 #ifdef NN_AVX2
   if (opml_use_avx512()) {
-    clip_run_avx512(cl, y, n);
+    epi_run_avx512(e, y, n);
     return;
   }
 #endif
-  for (idx i = 0; i < n; i++) y[i] = clip1(cl, y[i]);
+  for (idx i = 0; i < n; i++) y[i] = epi1(e, y[i]);
 }
 
 typedef struct conv_geom {
@@ -847,7 +876,7 @@ typedef struct conv_job {
   float *y;
   idx K, P, nb, blocks; /* taps per output; positions; panel width and blocks per (n, g) */
   int finite, failed;
-  const float *clip; /* a fused Clip (opml_node.clip), or NULL */
+  const opml_epilogue *epi; /* a fused node (opml_node.epi), or NULL */
 #ifdef NN_AVX2
   idx ld;         /* the panel's row stride, when not nb (conv_rows) */
   const float *xd; /* stride 2 along rows: x with each row split into its even and odd elements */
@@ -1098,7 +1127,7 @@ static void conv_dw_item(void *ctx, size_t item) {
 #endif
   float *y = j->y + (n * q->OC + oc) * j->P;
   rows(q, xp, XH, XW, j->w + oc * j->K, y, j->bias ? j->bias + oc : 0);
-  if (j->clip) clip_run(j->clip, y, j->P); /* the channel's plane, still in the cache */
+  if (j->epi) epi_run(j->epi, y, j->P); /* the channel's plane, still in the cache */
   opml_free(xp);
 }
 
@@ -1247,7 +1276,7 @@ static int conv_rows(const conv_job *j0, idx LD) {
     }
     mm_args m = {P, q->OC, K, panel, arow, acol, j0->w, 1, K, j0->y + n * q->OC * P, 1, P, 1.0f, 1.0f,
                  j0->bias, 0, 1};
-    m.bp = bp, m.clip = j0->clip;
+    m.bp = bp, m.epi = j0->epi;
     e = mm_run(&m);
   }
   opml_free(offs);
@@ -1312,7 +1341,7 @@ static int conv_grid(const conv_job *j, idx GW, idx GH) {
         }
         mm_args m = {OCg, QS, K, j->w + g * OCg * K, arow, acol, xp, 0, 1, yp, QS, 1, 1.0f, 1.0f,
                      j->bias ? j->bias + g * OCg : 0, 1, 0};
-        m.boff = boff, m.clip = j->clip; /* (the dropped columns are clipped too) */
+        m.boff = boff, m.epi = j->epi; /* (the dropped columns too) */
         grid_job gj = {&m, OCg, blocks};
         opml_parallel((size_t)blocks, (size_t)(OCg * QS) * (size_t)K, conv_grid_item, &gj);
         float *y = j->y + (n * q->OC + g * OCg) * P;
@@ -1398,7 +1427,7 @@ static void conv_panel_item(void *ctx, size_t item) {
   mm_args m = {OCg, cnt, t, j->w + g * OCg * K, arow, acol, panel, nb, 1,
                j->y + (n * q->OC + g * OCg) * j->P + p0, j->P, 1, 1.0f, 1.0f,
                j->bias ? j->bias + g * OCg : 0, 1, 0};
-  m.clip = j->clip;
+  m.epi = j->epi;
   mm_job job = {&m, host_tiles(), OCg, 1, 0, 0};
 #ifdef NN_AVX2
   if (opml_use_avx512()) {
@@ -1420,7 +1449,7 @@ static void conv_panel_item(void *ctx, size_t item) {
  * compare them (qemu-mips against the native plain C). Output positions are rows, output
  * channels columns, A(o, k) read through row and column offset tables. */
 static int conv_im2col(const conv_geom *q, const float *x, const float *w, const float *bias, float *y,
-                       const float *clip) {
+                       const opml_epilogue *epi) {
   const idx Cg = q->C / q->G, OCg = q->OC / q->G, K = Cg * q->KD * q->KH * q->KW, P = q->OD * q->OH * q->OW;
   const idx XD = (q->OD - 1) * q->SD + (q->KD - 1) * q->DD + 1, XH = (q->OH - 1) * q->SH + (q->KH - 1) * q->DH + 1,
             XW = (q->OW - 1) * q->SW + (q->KW - 1) * q->DW + 1;
@@ -1466,7 +1495,7 @@ static int conv_im2col(const conv_geom *q, const float *x, const float *w, const
       }
       mm_args m = {P, OCg, K, copy ? xp : xg, arow, acol, w + g * OCg * K, 1, K,
                    y + (n * q->OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
-      m.clip = clip;
+      m.epi = epi;
       e = mm_run(&m);
     }
   }
@@ -1526,7 +1555,7 @@ static int k_conv(const opml_node *nd) {
           for (idx k = 0; k < Cg; k++) pcol[k] = k * P;
           mm_args m = {P, OCg, Cg, x + (n * q.C + g * Cg) * P, prow, pcol, w + g * OCg * Cg, 1, Cg,
                        y + (n * q.OC + g * OCg) * P, 1, P, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 0, 1};
-          m.bp = bp, m.clip = nd->clip;
+          m.bp = bp, m.epi = nd->epi;
           e = mm_run(&m);
           continue;
         }
@@ -1534,7 +1563,7 @@ static int k_conv(const opml_node *nd) {
         /* A(oc, ic) = W, B(ic, p) = X (the tiles compute w * x: products commute) */
         mm_args m = {OCg, P, Cg, w + g * OCg * Cg, offs, offs + OCg, x + (n * q.C + g * Cg) * P, P, 1,
                      y + (n * q.OC + g * OCg) * P, P, 1, 1.0f, 1.0f, bias ? bias + g * OCg : 0, 1, 0};
-        m.clip = nd->clip;
+        m.epi = nd->epi;
         e = mm_run(&m);
       }
     }
@@ -1542,16 +1571,16 @@ static int k_conv(const opml_node *nd) {
     return e;
   }
 #ifdef NN_AVX2
-  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, weights_finite(w, q.OC * K), 0, nd->clip};
+  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, weights_finite(w, q.OC * K), 0, nd->epi};
 #else
-  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, all_finite(w, q.OC * K), 0, nd->clip};
+  conv_job j = {&q, x, w, bias, y, K, P, 0, 0, all_finite(w, q.OC * K), 0, nd->epi};
 #endif
   if (Cg == 1) {
     opml_parallel((size_t)(q.N * q.OC), work, conv_dw_item, &j);
     return j.failed ? OPML_ENOMEM : OPML_OK;
   }
 #if defined(__mips__)
-  return conv_im2col(&q, x, w, bias, y, nd->clip);
+  return conv_im2col(&q, x, w, bias, y, nd->epi);
 #endif
 #ifdef NN_AVX2
   float *xd = 0;

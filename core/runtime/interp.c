@@ -281,8 +281,8 @@ static void release(opml_ptensor *t) {
 
 /* opml_io.alias_copies: node i, a Copy, gives its output out the buffer of its input when that
  * input is an activation of the same size that no later node reads (the kernel then copies
- * nothing); so does a Relu/Clip fused into the Conv before it (opml_io.fuse: the buffer holds
- * its result already). The input keeps the pointer, no longer owning it, until it is released after the
+ * nothing); so does a Relu/Clip/HardSwish fused into the Conv before it (opml_io.fuse: the
+ * buffer holds its result already). The input keeps the pointer, no longer owning it, until it is released after the
  * node, so after_node sees both with the same bytes. 1 iff taken. */
 static int take_dying_input(opml_program *p, const opml_pnode *nd, uint32_t i, opml_ptensor *out) {
   if (nd->n_in < 1 || nd->in_ids[0] < 0) return 0;
@@ -397,19 +397,23 @@ static int selects_canonical(const opml_program *p, const opml_pnode *nd) {
 #endif
 
 #if defined(OPML_X86)
-/* opml_io.fuse: 1 iff node i is a Conv whose float output only node i + 1 reads, a Relu or
- * a Clip of it (its data input) inside [i, end) that selects_canonical, with its bounds at hand;
- * clip = {lo, hi} (a Relu: {+0, +inf}, the same selections as its `v < 0 ? 0 : v`). */
-static int fusable_clip(opml_program *p, const opml_io *io, uint32_t i, uint32_t end, float clip[2]) {
+/* opml_io.fuse: 1 iff node i is a Conv whose float output only node i + 1 reads: a Relu or a
+ * Clip of it (its data input) that selects_canonical, with its bounds at hand, or a HardSwish,
+ * inside [i, end); e = what the Conv's stores then apply (opml_node.epi; a Relu: the Clip
+ * [+0, +inf], the same selections as its `v < 0 ? 0 : v`). */
+static int fusable_tail(opml_program *p, const opml_io *io, uint32_t i, uint32_t end, opml_epilogue *e) {
   const opml_pnode *nd = &p->nodes[i], *nx = &p->nodes[i + 1];
   if (nd->op != OP_CONV || nd->n_out != 1 || i + 1 >= end) return 0;
-  if ((nx->op != OP_RELU && nx->op != OP_CLIP) || nx->n_out != 1 || nx->n_in < 1 || nx->in_ids[0] != nd->out_ids[0]) {
+  if ((nx->op != OP_RELU && nx->op != OP_CLIP && nx->op != OP_HARD_SWISH) || nx->n_out != 1 || nx->n_in < 1 ||
+      nx->in_ids[0] != nd->out_ids[0]) {
     return 0;
   }
   const opml_ptensor *y = &p->tensors[nd->out_ids[0]], *z = &p->tensors[nx->out_ids[0]];
   if (y->t.dtype != DT_FLOAT || y->last_use != i + 1 || z->t.dtype != DT_FLOAT || z->t.size != y->t.size) return 0;
+  e->hardswish = nx->op == OP_HARD_SWISH;
+  if (e->hardswish) return nx->n_in == 1 && nx->n_floats == 0; /* (else k_float_unary reports it) */
   if (nx->op == OP_RELU) {
-    clip[0] = 0.0f, clip[1] = __builtin_inff();
+    e->lo = 0.0f, e->hi = __builtin_inff();
     return nx->n_in == 1 && selects_canonical(p, nx);
   }
   if (nx->n_floats != 2) return 0; /* (k_clip reports it) */
@@ -419,7 +423,9 @@ static int fusable_clip(opml_program *p, const opml_io *io, uint32_t i, uint32_t
     if (id >= 0 && materialise(&p->tensors[id], io)) return 0;
     const opml_tensor *b = id >= 0 ? &p->tensors[id].t : 0;
     if (b && (b->dtype != DT_FLOAT || b->size < 1)) return 0;
-    clip[k - 1] = b ? ((const float *)b->data)[0] : nx->floats[k - 1];
+    const float v = b ? ((const float *)b->data)[0] : nx->floats[k - 1];
+    if (k == 1) e->lo = v;
+    else e->hi = v;
   }
   return selects_canonical(p, nx);
 }
@@ -593,13 +599,13 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
   opml_tensor *outs[256];
   err[0] = 0;
   if (end > p->n_nodes) end = p->n_nodes;
-  float clip[2];
-  int fused = 0; /* node i is the Relu/Clip fused into node i - 1 (fusable_clip) */
+  opml_epilogue tail;
+  int fused = 0; /* node i is the Relu/Clip/HardSwish fused into node i - 1 (fusable_tail) */
   for (uint32_t i = first; i < end; i++) {
     opml_pnode *nd = &p->nodes[i];
     int fuse = 0, took = 0;
 #if defined(OPML_X86)
-    fuse = !fused && io->fuse && fusable_clip(p, io, i, end, clip);
+    fuse = !fused && io->fuse && fusable_tail(p, io, i, end, &tail);
     const uint32_t chain = !fuse && !fused && io->fuse ? chain_len(p, i, end) : 0;
     if (chain) {
       if (run_chain(p, io, i, chain, err, errlen)) return 1;
@@ -625,9 +631,9 @@ int opml_program_run_nodes(opml_program *p, const opml_io *io, uint32_t first, u
       if (!took && alloc_output(t, !writes_every_output(nd->op))) return node_error(nd, "out of memory", err, errlen);
       outs[k] = &t->t;
     }
-    if (!(fused && took)) { /* (a fused Relu/Clip's output holds its result already) */
+    if (!(fused && took)) { /* (a fused node's output holds its result already) */
       opml_node node = {nd->op, nd->n_in, nd->n_out, ins, outs, nd->ints, nd->n_ints, nd->floats, nd->n_floats,
-                        fuse ? clip : 0};
+                        fuse ? &tail : 0};
       int e = nd->fn(&node);
       if (e) return node_error(nd, ERRORS[e < 5 ? e : 2], err, errlen);
     }

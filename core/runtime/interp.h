@@ -66,8 +66,8 @@ typedef struct opml_io {
    * for callers whose outputs nobody modifies after the node (the dishonest --tamper does, and
    * so does the simulated dishonest check in the checker image's memory). */
   int alias_copies;
-  /* 1: nodes are fused where the bits allow (interp.c): a Conv whose float output only a Relu
-   * or Clip reads takes that Clip into its stores (opml_node.clip) and the Relu/Clip node its
+  /* 1: nodes are fused where the bits allow (interp.c): a Conv whose float output only a Relu,
+   * Clip or HardSwish reads applies it in its stores (opml_node.epi) and that node takes its
    * buffer; chains of elementwise nodes run chunk by chunk. Outputs read only inside a fused
    * group are never materialised, so only for callers that observe no node's output (no states,
    * no --tamper). */

@@ -406,10 +406,10 @@ Deno.test("simd: float Conv (pointwise, depthwise chunks, im2col panels, skipped
   });
 });
 
-Deno.test("simd: Conv with its Relu or Clip fused into the stores natively (every Conv path, NaN from infinite weights, bounds) = plain C = qemu", async () => {
+Deno.test("simd: Conv with its Relu, Clip or HardSwish fused into the stores natively (every Conv path, NaN from infinite weights, bounds) = plain C = qemu", async () => {
   // qemu's image never fuses (the VM runs every node): it is the unfused reference. [C, OC, group,
   // kernel, H, W, stride, pads, then]: one case per path of k_conv (see the Conv test above)
-  const relu = { opType: "Relu" };
+  const relu = { opType: "Relu" }, hswish = { opType: "HardSwish" };
   const clip = (lo: number, hi: number) => ({
     opType: "Clip",
     inputs: [
@@ -430,6 +430,13 @@ Deno.test("simd: Conv with its Relu or Clip fused into the stores natively (ever
     [[8, 64, 1, 3, 7, 7, 1, 1], clip(0, 6)], //     3x3 with positions as rows
     [[8, 16, 1, 3, 20, 33, 1, 1], relu], //         the padded grid
     [[8, 16, 1, 3, 20, 33, 1, 1], { ...clip(0, 6), keepY: true }], // y read twice: not fused
+    // HardSwish (mobilenet_v3's): -inf * 0 gives x86's default NaN after it too
+    [[5, 5, 5, 3, 13, 19, 1, 1], hswish], //      depthwise
+    [[6, 6, 6, 3, 9, 67, 2, 1], hswish], //       depthwise, stride 2
+    [[4, 20, 1, 3, 15, 17, 2, 1], hswish], //     panels
+    [[24, 40, 1, 1, 7, 7, 1, 0], hswish], //      pointwise, packed panels
+    [[16, 64, 1, 1, 7, 7, 1, 0], hswish], //      positions as rows
+    [[8, 16, 1, 3, 20, 33, 1, 1], hswish], //     the padded grid
   ];
   for (const [[C, OC, G, k, H, W, s, p], then] of cases) {
     const w = f32([OC, C / G, k, k]); // an infinite and a NaN weight: x86's default NaN (not the canonical one) where 0 * inf
@@ -438,7 +445,7 @@ Deno.test("simd: Conv with its Relu or Clip fused into the stores natively (ever
     const x = f32([1, C, H, W], 8);
     const m: QModel = {
       opType: "Conv",
-      opset: 13,
+      opset: 14, // (HardSwish)
       inputs: [inp("x", x), inp("w", w, true), inp("b", f32([OC]), true)],
       attrs: { group: G, kernel_shape: [k, k], strides: [s, s], pads: [p, p, p, p] },
       then,
