@@ -65,7 +65,7 @@ typedef struct opml_tensor {
 /* What the native interpreter fused into a node's stores (interp.c, fusable_tail; only Conv
  * takes one): each float output y becomes f(y's canonical NaN), then the canonical NaN again,
  * the bits that the node, the NaN pass and the fused node give in turn. f: Clip(lo, hi) (a Relu
- * as [+0, +inf]), or with hardswish HardSwish (math.c's expression). */
+ * as [+0, +inf]), or with hardswish HardSwish (opml_hardswishf, mathf.h). */
 typedef struct opml_epilogue {
   int hardswish;
   float lo, hi;

@@ -39,7 +39,7 @@ static float fmax_(float a, float b) { return a > b ? a : b; }
   X(OP_SIGN, v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v)                                          \
   X(OP_SOFTSIGN, v / (1.0f + fabs_(v)))                                                       \
   X(OP_HARD_SIGMOID, fmax_(0.0f, fmin_(1.0f, f[0] * v + f[1])))                               \
-  X(OP_HARD_SWISH, v * fmax_(0.0f, fmin_(1.0f, v * (1.0f / 6.0f) + 0.5f)))                    \
+  X(OP_HARD_SWISH, opml_hardswishf(v))                                                        \
   X(OP_THRESHOLDED_RELU, v > f[0] ? v : 0.0f)                                                 \
   X(OP_BINARIZER, v > f[0] ? 1.0f : 0.0f)
 #define FLOAT_UNARY_CASE(OP, EXPR) \

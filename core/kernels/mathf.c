@@ -386,32 +386,27 @@ MATHF_LANES(16)
 #undef AS_F
 #endif
 
-void opml_expf_n(const float *x, float *y, size_t n) {
-  size_t i = 0;
+/* opml_expf_n, opml_sigmoidf_n, opml_tanhf_n, opml_erff_n (mathf.h): mathf_expf.h's 16 or 8
+ * lanes where the host has them, the scalar function on the rest (the same bits lane by lane). */
 #if defined(OPML_X86)
-  if (opml_use_avx512()) expf_n_16(x, y, n), i = n & ~(size_t)15;
-  else if (opml_use_avx2()) expf_n_8(x, y, n), i = n & ~(size_t)7;
+#define MATHF_VECTOR_N(FN)                                                                        \
+  if (opml_use_avx512()) FN##_n_16(x, y, n), i = n & ~(size_t)15;                                 \
+  else if (opml_use_avx2()) FN##_n_8(x, y, n), i = n & ~(size_t)7;
+#else
+#define MATHF_VECTOR_N(FN)
 #endif
-  for (; i < n; i++) y[i] = opml_expf(x[i]);
-}
-
-void opml_sigmoidf_n(const float *x, float *y, size_t n) {
-  size_t i = 0;
-#if defined(OPML_X86)
-  if (opml_use_avx512()) sigmoidf_n_16(x, y, n), i = n & ~(size_t)15;
-  else if (opml_use_avx2()) sigmoidf_n_8(x, y, n), i = n & ~(size_t)7;
-#endif
-  for (; i < n; i++) y[i] = opml_sigmoidf(x[i]);
-}
-
-void opml_tanhf_n(const float *x, float *y, size_t n) {
-  size_t i = 0;
-#if defined(OPML_X86)
-  if (opml_use_avx512()) tanhf_n_16(x, y, n), i = n & ~(size_t)15;
-  else if (opml_use_avx2()) tanhf_n_8(x, y, n), i = n & ~(size_t)7;
-#endif
-  for (; i < n; i++) y[i] = opml_tanhf(x[i]);
-}
+#define MATHF_N(FN)                                                                               \
+  void opml_##FN##_n(const float *x, float *y, size_t n) {                                        \
+    size_t i = 0;                                                                                 \
+    MATHF_VECTOR_N(FN)                                                                            \
+    for (; i < n; i++) y[i] = opml_##FN(x[i]);                                                    \
+  }
+MATHF_N(expf)
+MATHF_N(sigmoidf)
+MATHF_N(tanhf)
+MATHF_N(erff)
+#undef MATHF_N
+#undef MATHF_VECTOR_N
 
 float opml_tanhf(float x) {
   uint32_t u = f2u(x), ax = u & 0x7FFFFFFFu;
@@ -453,15 +448,6 @@ float opml_erff(float x) {
     r = 1.0f - e * (q - q * sl);
   }
   return u2f(f2u(r) | (u & 0x80000000u));
-}
-
-void opml_erff_n(const float *x, float *y, size_t n) {
-  size_t i = 0;
-#if defined(OPML_X86)
-  if (opml_use_avx512()) erff_n_16(x, y, n), i = n & ~(size_t)15;
-  else if (opml_use_avx2()) erff_n_8(x, y, n), i = n & ~(size_t)7;
-#endif
-  for (; i < n; i++) y[i] = opml_erff(x[i]);
 }
 
 float opml_floorf(float x) {

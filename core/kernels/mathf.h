@@ -38,6 +38,16 @@ float opml_asinhf(float x);
 float opml_acoshf(float x);
 float opml_atanhf(float x);
 
+/* HardSwish, x * max(0, min(1, x / 6 + 1/2)), as this sequence: x * (1/6), + 0.5, then the
+ * selections `1 < u ? 1 : u` and `0 > u ? 0 : u` (a NaN falls through), then x * u. The one
+ * definition for math.c's kernel and nn.c's fused Conv epilogue (whose vector lanes repeat it). */
+static inline float opml_hardswishf(float v) {
+  float u = v * (1.0f / 6.0f) + 0.5f;
+  u = 1.0f < u ? 1.0f : u;
+  u = 0.0f > u ? 0.0f : u;
+  return v * u;
+}
+
 /* y[i] = opml_expf(x[i]), opml_sigmoidf(x[i]), opml_tanhf(x[i]), opml_erff(x[i]) for i < n, the
  * same bits (vectorised natively; y may be x). */
 void opml_expf_n(const float *x, float *y, size_t n);

@@ -129,7 +129,7 @@ ATTR static inline __attribute__((always_inline)) VF NAME(sigmoidf_v)(VF xv) {
 ATTR static inline __attribute__((always_inline)) VF NAME(tanhf_v)(VF xv) {
   const VU u = AS_U(xv), ax = u & U(0x7FFFFFFFu);
   const VF a = AS_F(ax);
-  /* the formula of each range that a lane is in (ANY: see erff_n) */
+  /* the formula of each range that a lane is in (ANY: see erff_v) */
   const VI small = (VI)(ax < U(0x3F100000u)), big = (VI)(ax < U(0x41119999u)) & ~small;
   VF r = F(1.0f); /* |x| >= 9.1 (or inf): 1 */
   if (ANY(big)) r = SEL(big, NAME(tanh_big)(a), r);

@@ -57,14 +57,11 @@ typedef struct mm_args {
 
 /* A fused node (opml_node.epi) on one output: a NaN becomes the canonical one (the
  * interpreter's NaN pass), then Clip's expression (elementwise.c: NaN passes, -0 stays) or
- * HardSwish's (math.c: v * fmax_(0, fmin_(1, v / 6 + 0.5)), its NaN made canonical again). */
+ * opml_hardswishf, its NaN made canonical again. */
 static inline float epi1(const opml_epilogue *e, float v) {
   if (v != v) return opml_bits_f32(0x7fc00000u);
   if (e->hardswish) {
-    float u = v * (1.0f / 6.0f) + 0.5f;
-    u = 1.0f < u ? 1.0f : u;
-    u = 0.0f > u ? 0.0f : u;
-    u = v * u;
+    const float u = opml_hardswishf(v);
     return u != u ? opml_bits_f32(0x7fc00000u) : u;
   }
   const float t = v < e->lo ? e->lo : v;

@@ -408,7 +408,7 @@ int main(int argc, char **argv) {
     }
     opml_parallel_begin();
     if (opml_program_run(&prog, &oio, err, sizeof err)) die(err, 0);
-    if (io.defer && opml_table_defer_states(&io.table, io.program_key, 0, n, io.states)) die("out of memory", 0);
+    if (io.defer && opml_table_defer_states(&io.table, io.program_key, n, io.states)) die("out of memory", 0);
     if (io.states) {
       uint8_t okey[32];
       opml_output_key(&io.table, &prog, okey);

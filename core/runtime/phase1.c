@@ -28,9 +28,8 @@ static int table_alloc(opml_table *t, uint32_t n) {
   t->n = n;
   t->cap = cap;
   t->node = malloc((size_t)2 * cap * 32);
+  t->log = 0;
   t->n_log = t->cap_log = 0;
-  t->log_entry = t->log_node = 0;
-  t->log_prev = 0;
   if (!t->node) return OPML_ENOMEM;
   memset(t->node[cap], 0, (size_t)cap * 32);
   return 0;
@@ -70,10 +69,9 @@ int opml_table_load(opml_table *t, uint32_t n, const uint8_t *bytes) {
 
 void opml_table_free(opml_table *t) {
   free(t->node);
-  free(t->log_entry), free(t->log_node), free(t->log_prev);
+  free(t->log);
   t->node = 0;
-  t->log_entry = t->log_node = 0;
-  t->log_prev = 0;
+  t->log = 0;
   t->n_log = t->cap_log = 0;
 }
 
@@ -155,31 +153,25 @@ int opml_table_defer_node(opml_table *t, const opml_program *p, uint32_t i) {
   for (uint32_t k = 0; k < nd->n_out; k++) {
     if (t->n_log == t->cap_log) {
       const uint32_t cap = t->cap_log ? 2 * t->cap_log : 256;
-      uint32_t *e = realloc(t->log_entry, cap * sizeof(uint32_t)), *n = e ? realloc(t->log_node, cap * sizeof(uint32_t)) : 0;
-      if (e) t->log_entry = e;
-      if (n) t->log_node = n;
-      uint8_t(*pv)[32] = n ? realloc(t->log_prev, (size_t)cap * 32) : 0;
-      if (!pv) return OPML_ENOMEM;
-      t->log_prev = pv, t->cap_log = cap;
+      opml_table_change *log = realloc(t->log, (size_t)cap * sizeof *log);
+      if (!log) return OPML_ENOMEM;
+      t->log = log, t->cap_log = cap;
     }
-    const uint32_t e = (uint32_t)nd->out_ids[k];
-    uint8_t key[32];
-    output_key(t, p, nd, k, key);
-    t->log_entry[t->n_log] = e, t->log_node[t->n_log] = i;
-    memcpy(t->log_prev[t->n_log++], t->node[t->cap + e], 32);
-    memcpy(t->node[t->cap + e], key, 32);
+    opml_table_change *c = &t->log[t->n_log++];
+    c->entry = (uint32_t)nd->out_ids[k], c->node = i;
+    memcpy(c->prev, t->node[t->cap + c->entry], 32);
+    output_key(t, p, nd, k, t->node[t->cap + c->entry]);
   }
   return 0;
 }
 
-int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32_t first, uint32_t count,
-                            uint8_t *states) {
+int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32_t count, uint8_t *states) {
   const uint32_t m = t->n_log, cap = t->cap;
   uint8_t(*cur)[32] = malloc((size_t)(m ? m : 1) * 96), (*pairs)[64] = (uint8_t(*)[64])(cur + (m ? m : 1));
   if (!cur) return OPML_ENOMEM;
   /* the entries' keys; then the leaves as before the deferred nodes, newest first */
-  for (uint32_t u = 0; u < m; u++) memcpy(cur[u], t->node[cap + t->log_entry[u]], 32);
-  for (uint32_t u = m; u-- > 0;) memcpy(t->node[cap + t->log_entry[u]], t->log_prev[u], 32);
+  for (uint32_t u = 0; u < m; u++) memcpy(cur[u], t->node[cap + t->log[u].entry], 32);
+  for (uint32_t u = m; u-- > 0;) memcpy(t->node[cap + t->log[u].entry], t->log[u].prev, 32);
   uint8_t root0[32];
   memcpy(root0, t->node[1], 32); /* (untouched since: the root before the deferred nodes) */
   /* height h: each entry's node of height h - 1 takes its value after that entry (cur), in
@@ -187,7 +179,7 @@ int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32
   for (uint32_t w = cap; w > 1; w >>= 1) {
     const uint32_t shift = (uint32_t)__builtin_ctz(cap) - (uint32_t)__builtin_ctz(w);
     for (uint32_t u = 0; u < m; u++) {
-      const uint32_t c = (cap + t->log_entry[u]) >> shift;
+      const uint32_t c = (cap + t->log[u].entry) >> shift;
       memcpy(t->node[c], cur[u], 32);
       memcpy(pairs[u], t->node[c & ~1u], 32);
       memcpy(pairs[u] + 32, t->node[c | 1u], 32);
@@ -197,9 +189,9 @@ int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32
   if (m) memcpy(t->node[1], cur[m - 1], 32); /* cur: the roots after each entry */
   uint8_t key[32];
   for (uint32_t i = 0, u = 0; i < count; i++) {
-    while (u < m && t->log_node[u] <= first + i) u++;
+    while (u < m && t->log[u].node <= i) u++;
     opml_merkle_data_key_of(u ? cur[u - 1] : root0, (uint64_t)t->n * 32, key);
-    opml_state(program_key, first + i + 1, key, states + 32 * (size_t)(first + i + 1));
+    opml_state(program_key, i + 1, key, states + 32 * (size_t)(i + 1));
   }
   free(cur);
   t->n_log = 0;

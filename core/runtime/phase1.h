@@ -23,12 +23,16 @@ typedef struct opml_table {
   uint32_t n;          /* entries (tensors of the program) */
   uint32_t cap;        /* leaves: n rounded up to a power of two, at least 1 */
   uint8_t (*node)[32]; /* 2*cap nodes in heap order: node[1] is the root, entry t is node[cap+t] */
-  /* entries set by opml_table_defer_node whose paths are not rehashed yet, in order: the entry,
-   * its key before, the node that set it */
+  /* entries set by opml_table_defer_node whose paths are not rehashed yet, in order */
+  struct opml_table_change *log;
   uint32_t n_log, cap_log;
-  uint32_t *log_entry, *log_node;
-  uint8_t (*log_prev)[32];
 } opml_table;
+
+/* A deferred entry: which, the node that set it, its key before. */
+typedef struct opml_table_change {
+  uint32_t entry, node;
+  uint8_t prev[32];
+} opml_table_change;
 
 /* table_0 of a program: every constant's key (from the program) and the inputs' keys (32 bytes
  * each, in input order); activations zero. About nTensors hashes. 0, or OPML_ENOMEM. */
@@ -53,12 +57,11 @@ void opml_table_add_node(opml_table *t, const opml_program *p, uint32_t i);
 /* As opml_table_add_node, but the entries' paths are rehashed later, by opml_table_defer_states
  * (entries read meanwhile are current, the root is not). 0, or OPML_ENOMEM. */
 int opml_table_defer_node(opml_table *t, const opml_program *p, uint32_t i);
-/* The states S_(first + 1) .. S_(first + count) (at states + 32 (first + 1) ...) after the deferred
- * nodes first .. first + count - 1, the table's paths rehashed level by level: every deferred
- * entry's parent at one height, then the next, eight pair hashes at a time natively (the values
- * of opml_table_add_node and opml_table_state node by node). 0, or OPML_ENOMEM. */
-int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32_t first, uint32_t count,
-                            uint8_t *states);
+/* The states S_1 .. S_count (at states + 32, + 64, ...) after the deferred nodes 0 .. count - 1,
+ * the table's paths rehashed level by level: every deferred entry's parent at one height, then
+ * the next, eight pair hashes at a time natively (the values of opml_table_add_node and
+ * opml_table_state node by node). 0, or OPML_ENOMEM. */
+int opml_table_defer_states(opml_table *t, const uint8_t program_key[32], uint32_t count, uint8_t *states);
 /* The output key: K(the table entries of the graph outputs, in output order). */
 void opml_output_key(const opml_table *t, const opml_program *p, uint8_t out[32]);
 
