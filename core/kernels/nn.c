@@ -1019,58 +1019,38 @@ __attribute__((target("avx512f"))) static inline void dw_store16(const conv_geom
     }
   }
 }
-#define DW_CHUNK_AVX512(NAME, RB, SWC)                                                            \
+/* K3: the 3x3 kernels of 2-D convolutions without dilation (the mobilenets'), whose constant
+ * bounds let the taps unroll and the rows' loads be shared; the same multiply, then add, per
+ * lane in the same (kd, kh, kw) order either way. */
+#define DW_CHUNK_AVX512(NAME, RB, SWC, K3)                                                        \
   __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
                                                       idx XW, const float *w, float *y, idx od,   \
                                                       idx oh, idx o0, const float *bias) {        \
+    const idx KD = K3 ? 1 : q->KD, KH = K3 ? 3 : q->KH, KW = K3 ? 3 : q->KW;                      \
+    const idx DH = K3 ? 1 : q->DH, DW = K3 ? 1 : q->DW;                                           \
     __m512 acc[RB];                                                                               \
-    for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();                                    \
-    for (idx kd = 0; kd < q->KD; kd++) {                                                          \
-      for (idx kh = 0; kh < q->KH; kh++) {                                                        \
-        const float *wr = w + (kd * q->KH + kh) * q->KW;                                          \
-        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * q->DH) * XW + o0 * SWC; \
-        for (idx kw = 0; kw < q->KW; kw++) {                                                      \
+    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();           \
+    for (idx kd = 0; kd < KD; kd++) {                                                             \
+      _Pragma("GCC unroll 3") for (idx kh = 0; kh < KH; kh++) {                                  \
+        const float *wr = w + (kd * KH + kh) * KW;                                                \
+        const float *xr = xp + ((od * q->SD + kd * q->DD) * XH + oh * q->SH + kh * DH) * XW + o0 * SWC; \
+        _Pragma("GCC unroll 3") for (idx kw = 0; kw < KW; kw++) {                                \
           const __m512 wk = _mm512_set1_ps(wr[kw]);                                               \
-          for (int r = 0; r < RB; r++)                                                            \
-            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + r * q->SH * XW + kw * q->DW, SWC), wk)); \
+          _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)                                   \
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + r * q->SH * XW + kw * DW, SWC), wk)); \
         }                                                                                         \
       }                                                                                           \
     }                                                                                             \
     dw_store16(q, y, o0, acc, RB, bias);                                                          \
   }
-#define DW_ROWS_AVX512(NAME, SWC)                                                                 \
-  DW_CHUNK_AVX512(NAME##_rb, 4, SWC)                                                              \
-  DW_CHUNK_AVX512(NAME##_1, 1, SWC)                                                               \
+#define DW_ROWS_AVX512(NAME, SWC, K3)                                                             \
+  DW_CHUNK_AVX512(NAME##_rb, 4, SWC, K3)                                                          \
+  DW_CHUNK_AVX512(NAME##_1, 1, SWC, K3)                                                           \
   DW_ROWS_LOOP(NAME, 16, 4)
-DW_ROWS_AVX512(dw_rows_s1_avx512, 1)
-DW_ROWS_AVX512(dw_rows_s2_avx512, 2)
-
-/* DW_CHUNK_AVX512 for the 3x3 kernels of 2-D convolutions without dilation (the mobilenets'):
- * constant bounds, so the taps unroll and the rows' loads are shared (the same multiply, then
- * add, per lane in the same (kh, kw) order). */
-#define DW_CHUNK_3X3(NAME, RB, SWC)                                                               \
-  __attribute__((target("avx512f"))) static void NAME(const conv_geom *q, const float *xp, idx XH, \
-                                                      idx XW, const float *w, float *y, idx od,   \
-                                                      idx oh, idx o0, const float *bias) {        \
-    (void)XH, (void)od;                                                                           \
-    __m512 acc[RB];                                                                               \
-    _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++) acc[r] = _mm512_setzero_ps();           \
-    const float *xr = xp + oh * q->SH * XW + o0 * SWC;                                            \
-    _Pragma("GCC unroll 3") for (int kh = 0; kh < 3; kh++) {                                     \
-      _Pragma("GCC unroll 3") for (int kw = 0; kw < 3; kw++) {                                   \
-        const __m512 wk = _mm512_set1_ps(w[kh * 3 + kw]);                                         \
-        _Pragma("GCC unroll 4") for (int r = 0; r < RB; r++)                                     \
-          acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(dw_load16(xr + (r * q->SH + kh) * XW + kw, SWC), wk)); \
-      }                                                                                           \
-    }                                                                                             \
-    dw_store16(q, y, o0, acc, RB, bias);                                                          \
-  }
-#define DW_ROWS_3X3(NAME, SWC)                                                                    \
-  DW_CHUNK_3X3(NAME##_rb, 4, SWC)                                                                 \
-  DW_CHUNK_3X3(NAME##_1, 1, SWC)                                                                  \
-  DW_ROWS_LOOP(NAME, 16, 4)
-DW_ROWS_3X3(dw_rows_s1_3x3, 1)
-DW_ROWS_3X3(dw_rows_s2_3x3, 2)
+DW_ROWS_AVX512(dw_rows_s1_avx512, 1, 0)
+DW_ROWS_AVX512(dw_rows_s2_avx512, 2, 0)
+DW_ROWS_AVX512(dw_rows_s1_3x3, 1, 1)
+DW_ROWS_AVX512(dw_rows_s2_3x3, 2, 1)
 #endif
 
 static void conv_dw_item(void *ctx, size_t item) {
@@ -1651,6 +1631,12 @@ static void taps(idx o, idx s, idx pad, idx d, idx k, idx lo, idx hi, idx *t0, i
   *t0 = a, *t1 = b;
 }
 
+/* The offset in a plane of the input row that tap (kd, kh) of output row (od, oh) reads, less
+ * the W padding: x[tap_row + kw * DW + ow * SW] is the tap's input for output ow. */
+static inline idx tap_row(const pool_geom *q, idx od, idx oh, idx kd, idx kh) {
+  return ((od * q->SD - q->PD + kd * q->DD) * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+}
+
 /* The flat offsets (within one [D,H,W] plane) of the window taps inside the input, in
  * ascending (kd, kh, kw); returns how many. With `cm`, also the column-major offsets. */
 static idx window(const pool_geom *q, idx od, idx oh, idx ow, idx *offs, idx *cm) {
@@ -1707,11 +1693,10 @@ static float pool_one_f32(const pool_geom *q, const float *x, idx od, idx oh, id
   float m = 0.0f;
   int first = 1;
   for (idx kd = d0; kd < d1; kd++) {
-    const idx id = od * q->SD - q->PD + kd * q->DD;
     for (idx kh = h0; kh < h1; kh++) {
-      const float *xr = x + (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW;
+      const float *xr = x + tap_row(q, od, oh, kd, kh);
       for (idx kw = w0; kw < w1; kw++) {
-        const float v = xr[ow * q->SW - q->PW + kw * q->DW];
+        const float v = xr[ow * q->SW + kw * q->DW];
         if (avg) m += v;
         else if (first || v > m) m = v;
         first = 0;
@@ -1745,9 +1730,8 @@ AVX512 static void max_rows_avx512(const pool_geom *q, const float *x, const flo
     __m512 m = _mm512_setzero_ps();
     int first = 1;
     for (idx kd = d0; kd < d1; kd++) {
-      const idx id = od * q->SD - q->PD + kd * q->DD;
       for (idx kh = h0; kh < h1; kh++) {
-        const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+        const idx row = tap_row(q, od, oh, kd, kh);
         for (idx kw = 0; kw < q->KW; kw++, first = 0) {
           const float *p = x + row + kw * q->DW + ow0 * q->SW;
           __m512 v;
@@ -1800,9 +1784,8 @@ static void pool_planes_f32(const pool_geom *q, const float *x, float *y, int av
         }
         int first = 1;
         for (idx kd = d0; kd < d1; kd++) {
-          const idx id = od * q->SD - q->PD + kd * q->DD;
           for (idx kh = h0; kh < h1; kh++) {
-            const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+            const idx row = tap_row(q, od, oh, kd, kh);
             for (idx kw = 0; kw < q->KW; kw++, first = 0) {
               const idx r = row + kw * q->DW; /* x[r + ow * SW] is inside the row */
               if (avg) {
@@ -1859,15 +1842,13 @@ static int pool_f32(const pool_geom *q, const float *x, float *y, int avg) {
  * stays before x_end. Returns the first output left to the scalar loop. */
 AVX512 static idx max_rows_bytes(const pool_geom *q, const uint8_t *x, const uint8_t *x_end, uint8_t *y, int sgn,
                                  idx od, idx oh, idx d0, idx d1, idx h0, idx h1, idx a, idx b) {
-  const idx last = ((od * q->SD - q->PD + (d1 - 1) * q->DD) * q->IH + oh * q->SH - q->PH + (h1 - 1) * q->DH) * q->IW -
-                   q->PW + (q->KW - 1) * q->DW;
+  const idx last = tap_row(q, od, oh, d1 - 1, h1 - 1) + (q->KW - 1) * q->DW;
   idx ow0 = a;
   for (; ow0 + 16 <= b && x + last + ow0 * q->SW + 16 * q->SW <= x_end; ow0 += 16) {
     __m512i m = _mm512_set1_epi32(sgn ? -128 : 0);
     for (idx kd = d0; kd < d1; kd++) {
-      const idx id = od * q->SD - q->PD + kd * q->DD;
       for (idx kh = h0; kh < h1; kh++) {
-        const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;
+        const idx row = tap_row(q, od, oh, kd, kh);
         for (idx kw = 0; kw < q->KW; kw++) {
           const uint8_t *p = x + row + kw * q->DW + ow0 * q->SW;
           __m512i v;
@@ -1897,11 +1878,10 @@ AVX512 static idx max_rows_bytes(const pool_geom *q, const uint8_t *x, const uin
     T m = 0;                                                                                      \
     int first = 1;                                                                                \
     for (idx kd = d0; kd < d1; kd++) {                                                            \
-      const idx id = od * q->SD - q->PD + kd * q->DD;                                             \
       for (idx kh = h0; kh < h1; kh++) {                                                          \
-        const T *xr = x + (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW;                 \
+        const T *xr = x + tap_row(q, od, oh, kd, kh);                                             \
         for (idx kw = w0; kw < w1; kw++, first = 0) {                                             \
-          const T v = xr[ow * q->SW - q->PW + kw * q->DW];                                        \
+          const T v = xr[ow * q->SW + kw * q->DW];                                                \
           if (first || v > m) m = v;                                                              \
         }                                                                                         \
       }                                                                                           \
@@ -1925,9 +1905,8 @@ AVX512 static idx max_rows_bytes(const pool_geom *q, const uint8_t *x, const uin
           POOL_MAX_VEC(T)                                                                         \
           int first = 1;                                                                          \
           for (idx kd = d0; kd < d1; kd++) {                                                      \
-            const idx id = od * q->SD - q->PD + kd * q->DD;                                       \
             for (idx kh = h0; kh < h1; kh++) {                                                    \
-              const idx row = (id * q->IH + oh * q->SH - q->PH + kh * q->DH) * q->IW - q->PW;     \
+              const idx row = tap_row(q, od, oh, kd, kh);                                         \
               for (idx kw = 0; kw < q->KW; kw++, first = 0) {                                     \
                 const T *xr = x + row + kw * q->DW;                                               \
                 if (first) {                                                                      \
